@@ -1,0 +1,76 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_log.h"
+
+static void test_scrub_masks_ids(void **state) {
+  (void)state;
+  char buf[256];
+  strcpy(buf, "bad id 11010519491231002X in row 3");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "bad id 110105********002X in row 3");
+  strcpy(buf, "id=411024199001010016,");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "id=411024********0016,");
+  strcpy(buf, "old 410102780101123 id");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "old 410102******123 id");
+}
+
+static void test_scrub_leaves_other_numbers(void **state) {
+  (void)state;
+  char buf[256];
+  strcpy(buf, "offset 1234567890123456789 bytes 12345 period 2026-10");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "offset 1234567890123456789 bytes 12345 period 2026-10");
+  strcpy(buf, "batch a11010519491231002Xb");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "batch a11010519491231002Xb");
+}
+
+static void test_scrub_passwords(void **state) {
+  (void)state;
+  char buf[256];
+  strcpy(buf, "host=127.0.0.1 password=s3cret dbname=x");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "host=127.0.0.1 password=*** dbname=x");
+  strcpy(buf, "sasl.password: 'hunter2'");
+  rh_log_scrub(buf);
+  assert_string_equal(buf, "sasl.password: '***'");
+}
+
+static void test_level_filter_and_stream(void **state) {
+  (void)state;
+  char *mem = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&mem, &len);
+  assert_non_null(fp);
+  rh_log_set_stream(fp);
+  rh_log_set_level(RH_LOG_WARN);
+  rh_log_info("hidden %d", 1);
+  rh_log_warn("shown %s 11010519491231002X", "id");
+  rh_log_set_stream(NULL);
+  fclose(fp);
+  assert_null(strstr(mem, "hidden"));
+  assert_non_null(strstr(mem, "WARN: shown id 110105********002X"));
+  free(mem);
+  rh_log_level_t l;
+  assert_int_equal(rh_log_level_parse("DEBUG", &l), 0);
+  assert_int_equal(l, RH_LOG_DEBUG);
+  assert_int_equal(rh_log_level_parse("loud", &l), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_scrub_masks_ids),
+      cmocka_unit_test(test_scrub_leaves_other_numbers),
+      cmocka_unit_test(test_scrub_passwords),
+      cmocka_unit_test(test_level_filter_and_stream),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
