@@ -1,0 +1,113 @@
+/*
+ * rh_kafka: the librdkafka idioms every riskhub program shares.
+ *
+ * - rh_kafka_conf_new(): a configuration with riskhub's log and error callbacks;
+ *   rh_kafka_conf_set() passes any librdkafka property straight through (as kcat
+ *   does), so every property works from YAML without new code.
+ * - rh_producer_*: an idempotent producer (enable.idempotence=true, acks=all) that
+ *   counts every delivery report, retries on a full queue, and tells a complete
+ *   delivery from an incomplete one. A batch whose records were not all
+ *   acknowledged is a failure.
+ * - rh_consumer_new(): a consumer with isolation.level=read_committed, no auto
+ *   commit and no auto offset store (offsets are stored after processing).
+ * - rh_kafka_create_topics(): CreateTopics through the admin API; a topic that
+ *   exists already is not an error.
+ *
+ * Ownership: a conf passed to rh_producer_new / rh_consumer_new is taken on
+ * success and on failure (callers never destroy it after the call). Returned
+ * handles are destroyed with rh_producer_destroy / rd_kafka_destroy. Errors fill
+ * errstr (never a password; librdkafka does not echo property values).
+ */
+#ifndef RH_KAFKA_H
+#define RH_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Defaults for the local broker that scripts/kafka.sh starts. */
+#define RH_KAFKA_DEFAULT_BOOTSTRAP "127.0.0.1:19092"
+
+/* A new configuration with log_cb (to rh_log) and error_cb set. Never NULL. */
+rd_kafka_conf_t *rh_kafka_conf_new(void);
+
+/* Set one property. 0 ok; -1 with errstr "kafka.<key>: <why>". */
+int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+                      char *errstr, size_t errstr_size);
+
+/* RH_KAFKA_BOOTSTRAP from the environment, else the default. Static string. */
+const char *rh_kafka_env_bootstrap(void);
+
+/* ---- producer ---- */
+
+typedef struct rh_producer_s rh_producer_t;
+
+/* Called once per message from rh_producer_poll/flush/send, in the caller's
+ * thread, after the counters were updated. msg->_private is the opaque given
+ * to rh_producer_send. */
+typedef void(rh_delivery_fn)(void *ctx, const rd_kafka_message_t *msg);
+
+typedef struct {
+  uint64_t sent;      /* accepted by rh_producer_send */
+  uint64_t delivered; /* acknowledged by the broker (acks=all) */
+  uint64_t failed;    /* delivery report with an error */
+  rd_kafka_resp_err_t first_error; /* first delivery error, or NO_ERROR */
+  char first_error_str[256];
+} rh_producer_stats_t;
+
+/* conf is taken. cb may be NULL. NULL on error (errstr filled). */
+rh_producer_t *rh_producer_new(rd_kafka_conf_t *conf, rh_delivery_fn *cb, void *ctx,
+                               char *errstr, size_t errstr_size);
+
+/* Enqueue one message; payload and key are copied. partition may be
+ * RD_KAFKA_PARTITION_UA (partition by key). headers may be NULL; they are taken
+ * on success AND on failure. On a full queue it serves delivery reports and
+ * retries. Returns 0, or -1 (fatal producer error, unknown topic, message too
+ * large) with errstr filled. */
+int rh_producer_send(rh_producer_t *p, const char *topic, int32_t partition,
+                     const void *key, size_t key_len, const void *value, size_t value_len,
+                     rd_kafka_headers_t *headers, void *msg_opaque, char *errstr,
+                     size_t errstr_size);
+
+/* Serve delivery reports for up to timeout_ms. */
+void rh_producer_poll(rh_producer_t *p, int timeout_ms);
+
+/* Wait up to timeout_ms for every outstanding message. Returns 0 only if every
+ * message sent so far was delivered without error; otherwise -1 and errstr
+ * says how many were not delivered and why. */
+int rh_producer_flush(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* Non-zero if the producer hit a fatal error (e.g. idempotence broken). */
+int rh_producer_fatal(rh_producer_t *p, char *errstr, size_t errstr_size);
+
+const rh_producer_stats_t *rh_producer_stats(const rh_producer_t *p);
+rd_kafka_t *rh_producer_handle(rh_producer_t *p);
+
+/* Destroys the handle; messages still queued are purged (and counted as not
+ * delivered in the log). NULL does nothing. */
+void rh_producer_destroy(rh_producer_t *p);
+
+/* ---- consumer ---- */
+
+/* A consumer in group group_id (may be NULL only if conf already has
+ * group.id), read_committed, auto commit and auto offset store off,
+ * auto.offset.reset as the conf says (librdkafka default: latest). conf is taken. */
+rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *errstr,
+                            size_t errstr_size);
+
+/* ---- admin ---- */
+
+/* Create topics (partitions each, replication 1 if replication <= 0) and wait up
+ * to timeout_ms. Existing topics are fine. 0 or -1 with errstr. */
+int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n,
+                           int partitions, int replication, int timeout_ms, char *errstr,
+                           size_t errstr_size);
+
+/* ---- headers ---- */
+
+/* Value of header name as a NUL-terminated copy in buf (truncated to size);
+ * 0 if found, -1 if not. */
+int rh_kafka_header_get(const rd_kafka_message_t *msg, const char *name, char *buf,
+                        size_t size);
+
+#endif
