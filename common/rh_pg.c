@@ -1,0 +1,84 @@
+#include "rh_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rh_log.h"
+
+const char *rh_pg_env_conninfo(void) {
+  const char *v = getenv("RH_PG_CONNINFO");
+  return v && *v ? v : RH_PG_DEFAULT_CONNINFO;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libpq messages end with a newline and may span lines; keep the first line of
+ * the last non-empty message, scrubbed. */
+static void set_error(char *errstr, size_t errstr_size, const char *prefix, const char *msg) {
+  char line[512];
+  snprintf(line, sizeof(line), "%s", msg ? msg : "");
+  char *nl;
+  while ((nl = strrchr(line, '\n')) && nl[1] == '\0') *nl = '\0';
+  for (char *p = line; *p; p++)
+    if (*p == '\n') *p = ' ';
+  snprintf(errstr, errstr_size, "%s%s", prefix, line);
+  rh_log_scrub(errstr);
+}
+
+PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t errstr_size) {
+  long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+  int backoff = 100;
+  for (;;) {
+    PGconn *conn = PQconnectdb(conninfo);
+    if (conn && PQstatus(conn) == CONNECTION_OK) return conn;
+    if (conn) {
+      char prefix[300];
+      const char *host = PQhost(conn), *port = PQport(conn);
+      snprintf(prefix, sizeof(prefix), "cannot connect to PostgreSQL at %s:%s: ",
+               host && *host ? host : "(default)", port && *port ? port : "(default)");
+      set_error(errstr, errstr_size, prefix, PQerrorMessage(conn));
+      PQfinish(conn);
+    } else {
+      snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: out of memory");
+    }
+    long long left = deadline - now_ms();
+    if (left <= 0) return NULL;
+    rh_log_debug("%s; retrying", errstr);
+    struct timespec ts = {0, (long)(backoff < left ? backoff : left) * 1000000L};
+    nanosleep(&ts, NULL);
+    if (backoff < 2000) backoff *= 2;
+  }
+}
+
+static int result_ok(PGconn *conn, PGresult *res, char *errstr, size_t errstr_size) {
+  ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return 1;
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  char prefix[64];
+  snprintf(prefix, sizeof(prefix), "PostgreSQL error%s%s: ", state ? " " : "", state ? state : "");
+  set_error(errstr, errstr_size, prefix, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  return 0;
+}
+
+int rh_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size) {
+  PGresult *res = PQexec(conn, sql);
+  int ok = result_ok(conn, res, errstr, errstr_size);
+  PQclear(res);
+  return ok ? 0 : -1;
+}
+
+PGresult *rh_pg_exec_params(PGconn *conn, const char *sql, int nparams,
+                            const char *const *params, char *errstr, size_t errstr_size) {
+  PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+  if (result_ok(conn, res, errstr, errstr_size)) return res;
+  PQclear(res);
+  return NULL;
+}
+
+int rh_pg_connection_lost(PGconn *conn) { return !conn || PQstatus(conn) == CONNECTION_BAD; }
