@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# A PostgreSQL cluster of the project's own for tests and the demo, on
+# 127.0.0.1 and a port of its own, in a git-ignored directory. Debian's
+# default cluster (port 5432) is not touched.
+#
+# usage: scripts/postgres.sh {start|stop|status|env [--export]}
+#
+#   start   initdb once, start, wait until ready, create role and database
+#           riskhub if missing (idempotent)
+#   stop    pg_ctl stop -m fast (idempotent)
+#   status  "running"/"stopped"; exit 0 if running, 3 if not
+#   env     print RH_PG_CONNINFO='host=127.0.0.1 port=<port> dbname=riskhub user=riskhub'
+#
+# Environment (all optional):
+#   RH_STATE_DIR   state directory (default <repo>/.local)
+#   RH_PG_PORT     port (default 15432)
+#   RH_PG_DIR      cluster directory (default $RH_STATE_DIR/pg, see below)
+#   RH_PG_BINDIR   server binaries (default: newest /usr/lib/postgresql/*/bin)
+#
+# The server refuses to run as root, so as root the cluster belongs to Debian's
+# unprivileged `postgres` account and every server command runs through
+# `runuser -u postgres --`; as any other user it simply runs as that user.
+# If `postgres` cannot reach $RH_STATE_DIR (a clone under /root, say), or the
+# socket path would be too long for a Unix socket, the cluster goes to
+# /var/tmp/riskhub-pg-<hash of the state dir path> instead; the script says so
+# and notes the place in $RH_STATE_DIR/pg.location.
+#
+# Layout of the cluster directory: data/ (PGDATA), run/ (Unix socket),
+# log/postgres.log.
+set -euo pipefail
+
+RH_PROG=postgres.sh
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+PG_PORT=${RH_PG_PORT:-15432}
+need_port RH_PG_PORT "$PG_PORT"
+DB_NAME=riskhub
+DB_USER=riskhub
+CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=$DB_NAME user=$DB_USER"
+
+usage() {
+    echo "usage: $0 {start|stop|status|env [--export]}" >&2
+    exit 2
+}
+
+find_bindir() {
+    if [[ -n ${RH_PG_BINDIR:-} ]]; then
+        [[ -x $RH_PG_BINDIR/pg_ctl ]] || die "RH_PG_BINDIR=$RH_PG_BINDIR has no pg_ctl"
+        echo "$RH_PG_BINDIR"
+        return 0
+    fi
+    local d best=
+    for d in /usr/lib/postgresql/*/bin; do
+        [[ -x $d/pg_ctl && -x $d/initdb ]] || continue
+        if [[ -z $best ]] || (($(basename "$(dirname "$d")") > $(basename "$(dirname "$best")"))); then
+            best=$d
+        fi
+    done
+    [[ -n $best ]] || die "no PostgreSQL server found under /usr/lib/postgresql; run scripts/deps.sh"
+    echo "$best"
+}
+
+# as_pg CMD...: run CMD as the cluster's owner (from / so that a cwd the
+# postgres account cannot read draws no warnings).
+if ((EUID == 0)); then
+    id -u postgres >/dev/null 2>&1 || die "no 'postgres' account; run scripts/deps.sh (the postgresql package creates it)"
+    PG_OWNER=postgres
+    as_pg() { (cd / && runuser -u postgres -- "$@"); }
+else
+    PG_OWNER=$(id -un)
+    as_pg() { (cd / && "$@"); }
+fi
+
+# Where the cluster lives (see the header). Pure: creates only $RH_STATE_DIR.
+choose_pg_dir() {
+    if [[ -n ${RH_PG_DIR:-} ]]; then
+        echo "$RH_PG_DIR"
+        return 0
+    fi
+    local dir=$RH_STATE_DIR/pg reason=
+    mkdir -p "$RH_STATE_DIR"
+    if ! as_pg test -x "$RH_STATE_DIR"; then
+        reason="the '$PG_OWNER' account cannot reach $RH_STATE_DIR"
+    fi
+    # sun_path holds 107 bytes: <dir>/run/.s.PGSQL.<port>
+    local sock="$dir/run/.s.PGSQL.$PG_PORT"
+    if [[ -z $reason ]] && ((${#sock} > 100)); then
+        reason="the socket path $sock is too long"
+    fi
+    if [[ -n $reason ]]; then
+        local hash
+        hash=$(printf '%s' "$RH_STATE_DIR" | sha256sum | cut -c1-10)
+        dir=/var/tmp/riskhub-pg-$hash
+        echo "$dir" >"$RH_STATE_DIR/pg.location"
+        if [[ -z ${PG_QUIET:-} ]]; then
+            echo "postgres: $reason; the cluster lives in $dir" >&2
+        fi
+    else
+        rm -f "$RH_STATE_DIR/pg.location"
+    fi
+    echo "$dir"
+}
+
+BINDIR=
+PG_DIR=
+PGDATA_DIR=
+SOCK_DIR=
+PG_LOG=
+setup_paths() {
+    BINDIR=$(find_bindir)
+    PG_DIR=$(choose_pg_dir)
+    PGDATA_DIR=$PG_DIR/data
+    SOCK_DIR=$PG_DIR/run
+    PG_LOG=$PG_DIR/log/postgres.log
+}
+
+psql_admin() {
+    "$BINDIR/psql" "host=127.0.0.1 port=$PG_PORT dbname=postgres user=postgres" \
+        -X -q -t -A -v ON_ERROR_STOP=1 "$@"
+}
+
+is_running() {
+    [[ -f $PGDATA_DIR/PG_VERSION ]] || return 1
+    as_pg "$BINDIR/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1
+}
+
+init_cluster() {
+    if [[ -f $PGDATA_DIR/PG_VERSION ]]; then
+        return 0
+    fi
+    local t0 locale=C
+    t0=$(now_ms)
+    if locale -a 2>/dev/null | grep -Eqix 'c\.utf-?8'; then
+        locale=C.UTF-8
+    fi
+    mkdir -p "$PG_DIR"
+    chown "$PG_OWNER:" "$PG_DIR"
+    chmod 700 "$PG_DIR"
+    # A data directory without PG_VERSION is a failed initdb of ours: redo it.
+    as_pg rm -rf "$PGDATA_DIR"
+    as_pg mkdir -p "$PGDATA_DIR" "$SOCK_DIR" "$(dirname "$PG_LOG")"
+    as_pg "$BINDIR/initdb" -D "$PGDATA_DIR" -E UTF8 --locale="$locale" \
+        -U postgres --auth-local=trust --auth-host=trust --no-instructions \
+        >"$PG_DIR/initdb.out" 2>&1 || {
+        cat "$PG_DIR/initdb.out" >&2
+        die "initdb failed"
+    }
+    # TEST CLUSTER ONLY: trust authentication, no passwords. It listens on
+    # 127.0.0.1 only and its socket directory is private; never copy this
+    # pg_hba.conf to a real deployment.
+    as_pg tee "$PGDATA_DIR/pg_hba.conf" >/dev/null <<'EOF'
+# Generated by scripts/postgres.sh. TEST CLUSTER ONLY: trust on loopback.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 trust
+host    all       all   127.0.0.1/32  trust
+EOF
+    printf "\n# riskhub: settings kept by scripts/postgres.sh\ninclude_if_exists = 'riskhub.conf'\n" |
+        as_pg tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
+    say "postgres: cluster created in $PGDATA_DIR (UTF8, locale $locale) in $(since "$t0")"
+}
+
+write_conf() {
+    # Regenerated on every start so that the port follows the environment.
+    as_pg tee "$PGDATA_DIR/riskhub.conf" >/dev/null <<EOF
+# Generated by scripts/postgres.sh on each start; edits are overwritten.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$SOCK_DIR'
+unix_socket_permissions = 0770
+max_connections = 100
+# A little tuning for tests; durability (fsync) stays on.
+shared_buffers = 256MB
+work_mem = 16MB
+maintenance_work_mem = 128MB
+max_wal_size = 2GB
+checkpoint_timeout = 15min
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_duration_statement = 1000
+EOF
+}
+
+ensure_db() {
+    if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'") ]]; then
+        # CREATEDB so that tests may make scratch databases of their own.
+        psql_admin -c "CREATE ROLE $DB_USER LOGIN CREATEDB"
+        say "postgres: role $DB_USER created"
+    fi
+    if [[ -z $(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'") ]]; then
+        psql_admin -c "CREATE DATABASE $DB_NAME OWNER $DB_USER ENCODING 'UTF8' TEMPLATE template0"
+        say "postgres: database $DB_NAME created"
+    fi
+}
+
+wait_ready() {
+    local deadline=$((SECONDS + 60))
+    until "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres -t 5; do
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$PG_LOG" >&2 || true
+            die "PostgreSQL did not become ready on 127.0.0.1:$PG_PORT"
+        fi
+        sleep 0.2
+    done
+}
+
+cmd_start() {
+    setup_paths
+    if is_running; then
+        local running_port
+        running_port=$(sed -n 4p "$PGDATA_DIR/postmaster.pid" 2>/dev/null || true)
+        if [[ -n $running_port && $running_port != "$PG_PORT" ]]; then
+            die "the cluster in $PGDATA_DIR already runs on port $running_port, not $PG_PORT; stop it first"
+        fi
+        wait_ready
+        ensure_db
+        say "postgres: already running (127.0.0.1:$PG_PORT, $PGDATA_DIR)"
+        return 0
+    fi
+    if port_open "$PG_PORT"; then
+        die "port 127.0.0.1:$PG_PORT is taken by another process; set RH_PG_PORT"
+    fi
+    init_cluster
+    write_conf
+    local t0
+    t0=$(now_ms)
+    # -w waits until the server accepts connections; pg_isready double-checks
+    # the TCP listener the clients use.
+    # 9>&-: the server must not inherit the lock.
+    if ! as_pg "$BINDIR/pg_ctl" start -D "$PGDATA_DIR" -l "$PG_LOG" -w -t 60 -s 9>&-; then
+        tail -n 30 "$PG_LOG" >&2 || true
+        die "PostgreSQL did not start"
+    fi
+    wait_ready
+    ensure_db
+    say "postgres: ready on 127.0.0.1:$PG_PORT in $(since "$t0"); data $PGDATA_DIR, log $PG_LOG"
+}
+
+cmd_stop() {
+    PG_QUIET=1
+    setup_paths
+    if ! is_running; then
+        say "postgres: not running"
+        return 0
+    fi
+    local t0
+    t0=$(now_ms)
+    as_pg "$BINDIR/pg_ctl" stop -D "$PGDATA_DIR" -m fast -w -t 60 -s
+    say "postgres: stopped in $(since "$t0")"
+}
+
+cmd_status() {
+    PG_QUIET=1
+    setup_paths
+    if is_running && "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 3; then
+        local pid
+        pid=$(head -n1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null || echo '?')
+        say "postgres: running (pid $pid, 127.0.0.1:$PG_PORT, data $PGDATA_DIR)"
+        return 0
+    fi
+    if is_running; then
+        say "postgres: server process up but not accepting connections on 127.0.0.1:$PG_PORT (see $PG_LOG)"
+        return 3
+    fi
+    say "postgres: stopped (data ${PGDATA_DIR})"
+    return 3
+}
+
+cmd_env() {
+    local prefix=
+    [[ ${1:-} == --export ]] && prefix='export '
+    say "${prefix}RH_PG_CONNINFO='$CONNINFO'"
+}
+
+# One start or stop at a time per state directory.
+lock() {
+    mkdir -p "$RH_STATE_DIR"
+    exec 9>"$RH_STATE_DIR/.pg.lock"
+    flock -w 120 9 || die "another postgres.sh start/stop holds $RH_STATE_DIR/.pg.lock"
+}
+
+case ${1:-} in
+    start)
+        lock
+        cmd_start
+        ;;
+    stop)
+        lock
+        cmd_stop
+        ;;
+    status) cmd_status ;;
+    env) cmd_env "${2:-}" ;;
+    *) usage ;;
+esac
