@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# README's second command: every test, on a fresh machine.
+# Installs what is missing, starts Kafka and PostgreSQL (scripts/services.sh),
+# builds, runs unit + interop + integration tests, then builds again with
+# ASan+UBSan and runs them all again.
+#   RH_TEST_SKIP_ASAN=1  skip the sanitizer pass (quicker local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/services.sh start
+eval "$(scripts/services.sh env --export)"
+
+status=0
+echo "== build and test (release)"
+scripts/build.sh release
+(cd build && ctest --output-on-failure --timeout 600 -j 2) || status=1
+
+if [ "${RH_TEST_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== build and test (ASan + UBSan)"
+  scripts/build.sh asan
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  (cd build-asan && ctest --output-on-failure --timeout 900 -j 2) || status=1
+fi
+exit $status
