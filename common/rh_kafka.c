@@ -46,6 +46,18 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
   return 0;
 }
 
+rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
+                                           size_t errstr_size) {
+  rd_kafka_conf_t *conf = rh_kafka_conf_new();
+  for (size_t i = 0; i < cfg->kafka_count; i++) {
+    if (rh_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size)) {
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  }
+  return conf;
+}
+
 const char *rh_kafka_env_bootstrap(void) {
   const char *v = getenv("RH_KAFKA_BOOTSTRAP");
   return v && *v ? v : RH_KAFKA_DEFAULT_BOOTSTRAP;

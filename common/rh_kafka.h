@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rh_config.h"
+
 /* Defaults for the local broker that scripts/kafka.sh starts. */
 #define RH_KAFKA_DEFAULT_BOOTSTRAP "127.0.0.1:19092"
 
@@ -34,6 +36,12 @@ rd_kafka_conf_t *rh_kafka_conf_new(void);
 /* Set one property. 0 ok; -1 with errstr "kafka.<key>: <why>". */
 int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                       char *errstr, size_t errstr_size);
+
+/* A new configuration (as rh_kafka_conf_new) with every property of the
+ * config's kafka: section applied, in file order (environment overrides were
+ * applied when the config was loaded). NULL with errstr naming the key. */
+rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
+                                           size_t errstr_size);
 
 /* RH_KAFKA_BOOTSTRAP from the environment, else the default. Static string. */
 const char *rh_kafka_env_bootstrap(void);

@@ -138,5 +138,8 @@ void rh_log_rdkafka_cb(const struct rd_kafka_s *rk, int level, const char *fac,
   rh_log_level_t l = level <= 3 ? RH_LOG_ERROR : level == 4 ? RH_LOG_WARN
                    : level <= 6 ? RH_LOG_INFO : RH_LOG_DEBUG;
   (void)rk;
+  /* One kafka: section serves producers and consumers alike; librdkafka warns
+   * about the other role's properties. That is expected, not news. */
+  if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "will be ignored by this")) l = RH_LOG_DEBUG;
   rh_log(l, "librdkafka %s: %s", fac, buf);
 }

@@ -1,0 +1,79 @@
+/*
+ * rh_feedrecord: the FeedRecord (schemas/FeedRecord.avsc) as a C struct, and its
+ * conversion to and from an Avro generic value.
+ *
+ * rh_feedrecord_codec_init() looks every field up once in the schema entry
+ * (normally the current riskhub.FeedRecord of the schema set) and fails if the
+ * schema lacks one; per record, rh_feedrecord_to_value() and
+ * rh_feedrecord_from_value() work by cached index.
+ *
+ * Ownership: the struct's strings are borrowed. In to_value they are copied into
+ * the value. In from_value they point into the value (valid until it is reset
+ * or changed) and facts into the codec's own array (valid until the next
+ * from_value or rh_feedrecord_codec_free).
+ */
+#ifndef RH_FEEDRECORD_H
+#define RH_FEEDRECORD_H
+
+#include <avro.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rh_avro_schema.h"
+
+typedef struct {
+  const char *name;
+  const char *value;
+} rh_fact_t;
+
+typedef struct {
+  const char *id_number;     /* 18 characters, validated */
+  const char *name;          /* NULL = none */
+  const char *department;
+  const char *feed;
+  const char *kind;          /* SIGNAL | CHECK | IDENTITY */
+  const char *period;        /* YYYY-MM */
+  const char *batch_id;
+  int64_t row_number;
+  const char *township_code; /* NULL = none */
+  const char *village;       /* NULL = none */
+  bool has_event_date;
+  int32_t event_date;        /* days since 1970-01-01 */
+  bool has_amount;
+  int64_t amount_fen;
+  const char *risk;          /* NULL for check/identity */
+  const char *risk_subtype;  /* NULL = none */
+  const rh_fact_t *facts;
+  size_t fact_count;
+  int64_t produced_at;       /* UTC ms */
+} rh_feedrecord_t;
+
+enum {
+  RH_FR_ID_NUMBER, RH_FR_NAME, RH_FR_DEPARTMENT, RH_FR_FEED, RH_FR_KIND, RH_FR_PERIOD,
+  RH_FR_BATCH_ID, RH_FR_ROW_NUMBER, RH_FR_TOWNSHIP_CODE, RH_FR_VILLAGE, RH_FR_EVENT_DATE,
+  RH_FR_AMOUNT_FEN, RH_FR_RISK, RH_FR_RISK_SUBTYPE, RH_FR_FACTS, RH_FR_PRODUCED_AT,
+  RH_FR_FIELD_COUNT
+};
+
+typedef struct {
+  const rh_avro_schema_t *schema;
+  int idx[RH_FR_FIELD_COUNT];
+  rh_fact_t *facts; /* from_value's fact array */
+  size_t facts_cap;
+} rh_feedrecord_codec_t;
+
+/* 0, or -1 with errstr naming the missing field. */
+int rh_feedrecord_codec_init(rh_feedrecord_codec_t *c, const rh_avro_schema_t *schema,
+                             char *errstr, size_t errstr_size);
+/* Frees the fact array. The codec may be initialised again. */
+void rh_feedrecord_codec_free(rh_feedrecord_codec_t *c);
+
+/* Reset v (a value of c->schema) and fill it from r. 0 or -1 with errstr. */
+int rh_feedrecord_to_value(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avro_value_t *v,
+                           char *errstr, size_t errstr_size);
+/* Read r from v (a value of c->schema). 0 or -1 with errstr. */
+int rh_feedrecord_from_value(rh_feedrecord_codec_t *c, avro_value_t *v, rh_feedrecord_t *r,
+                             char *errstr, size_t errstr_size);
+
+#endif
