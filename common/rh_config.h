@@ -1,0 +1,232 @@
+/*
+ * rh_config: the one YAML configuration file of riskhub (config/riskhub.yaml).
+ *
+ * The file describes the county and its townships, the Kafka and PostgreSQL
+ * connections, every department feed (kind, risk, the CSV headers the department
+ * exports), the deadlines, named thresholds and the alert rules. The format is
+ * described in docs/configuration.md.
+ *
+ * Loading parses the whole file into a tree with line numbers (libyaml's
+ * document API), then validates it. The first problem found is reported as
+ *
+ *     <file>:<line>:<column>: <key.path>: <message>
+ *     riskhub.yaml:42:13: departments[3].feeds[0].kind: unknown kind 'signel'
+ *         (expected signal, check or identity)
+ *
+ * (lines and columns count from 1; a missing key is reported at the mapping
+ * that should hold it). Errors that have no position read "<file>: <message>".
+ * Error messages never contain the PostgreSQL connection string, nor a Kafka
+ * property value other than the one librdkafka itself quotes when an
+ * enumerated or numeric property is invalid (never free text such as
+ * sasl.password); they pass through rh_log_scrub() (no whole ID number).
+ *
+ * Environment overrides, applied after the file has been validated, by both
+ * rh_config_load() and rh_config_load_string():
+ *   RH_KAFKA_BOOTSTRAP  replaces kafka."bootstrap.servers"
+ *   RH_PG_CONNINFO      replaces postgres.conninfo
+ * An unset or empty variable changes nothing. The *_from_env flags say which
+ * were applied (so a program can log where its broker list came from).
+ *
+ * Ownership: rh_config_load*() return a new configuration owned by the caller
+ * and freed with rh_config_destroy() (NULL is fine). Every pointer reachable
+ * from it (strings, arrays, the feed/department/rule pointers, whatever the
+ * lookups return) belongs to the configuration and lives until it is
+ * destroyed. The configuration is never modified after loading, so any number
+ * of threads may read it without locking. Loading reads the environment with
+ * getenv(): do not call setenv() in another thread meanwhile.
+ */
+#ifndef RH_CONFIG_H
+#define RH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- enumerations ---- */
+
+typedef enum {
+  RH_FEED_SIGNAL = 0, /* raises a risk warning */
+  RH_FEED_CHECK,      /* compared with the applicants to be monitored */
+  RH_FEED_IDENTITY    /* public security's identity data */
+} rh_feed_kind_t;
+
+/* The canonical fields a CSV column can map to (FeedRecord's fields). */
+typedef enum {
+  RH_COL_ID_NUMBER = 0,
+  RH_COL_NAME,
+  RH_COL_TOWNSHIP,
+  RH_COL_VILLAGE,
+  RH_COL_EVENT_DATE,
+  RH_COL_AMOUNT,  /* yuan, as the department writes it */
+  RH_COL_SUBTYPE, /* per-row DISASTER sub-type */
+  RH_COL_COUNT
+} rh_feed_column_t;
+
+typedef enum { RH_SEVERITY_LOW = 0, RH_SEVERITY_MEDIUM, RH_SEVERITY_HIGH } rh_severity_t;
+
+typedef enum {
+  RH_OP_EQ = 0,
+  RH_OP_NE,
+  RH_OP_GT,
+  RH_OP_GTE,
+  RH_OP_LT,
+  RH_OP_LTE,
+  RH_OP_IN
+} rh_rule_op_t;
+
+/* Names as written in the YAML ("signal", "id_number", "high", "gte"). Static
+ * strings; "?" for a value out of range. These cannot fail. */
+const char *rh_feed_kind_name(rh_feed_kind_t kind);
+const char *rh_feed_column_name(rh_feed_column_t col);
+const char *rh_severity_name(rh_severity_t severity);
+const char *rh_rule_op_name(rh_rule_op_t op);
+
+/* Is s one of the risk codes (ILLNESS, ..., OTHER) / one of the DISASTER
+ * sub-types (FLOOD, ..., OTHER)? Exact, case-sensitive. NULL gives false. */
+bool rh_config_risk_valid(const char *s);
+bool rh_config_risk_subtype_valid(const char *s);
+
+/* ---- the configuration ---- */
+
+typedef struct {
+  const char *key;
+  const char *value;
+} rh_config_kv_t;
+
+typedef struct {
+  const char *code; /* 9 digits, starting with the county code */
+  const char *name; /* e.g. 安陵镇 */
+} rh_config_township_t;
+
+typedef struct {
+  const char *name;   /* fact name, e.g. disease ([a-z][a-z0-9_]*) */
+  const char *header; /* CSV header, e.g. 病种 */
+} rh_config_fact_t;
+
+typedef struct rh_config_department_s rh_config_department_t;
+typedef struct rh_config_rule_s rh_config_rule_t;
+
+typedef struct {
+  const char *code; /* [a-z][a-z0-9-]*, unique within the department */
+  const char *name; /* e.g. 新增农村低保对象 */
+  rh_feed_kind_t kind;
+  const char *risk;         /* risk code for signal feeds; NULL otherwise */
+  const char *risk_subtype; /* only with risk DISASTER; else NULL */
+  /* CSV header for each canonical field, NULL if the feed has no such column.
+   * columns[RH_COL_ID_NUMBER] is never NULL. */
+  const char *columns[RH_COL_COUNT];
+  /* Fields that must be non-empty in every row; required[RH_COL_ID_NUMBER] is
+   * always true, and a required field always has a column. */
+  bool required[RH_COL_COUNT];
+  const rh_config_fact_t *facts; /* in file order */
+  size_t fact_count;
+  const rh_config_department_t *department; /* the department it belongs to */
+  const char *topic;                        /* "feed.<department>.<feed>" */
+  const rh_config_rule_t *const *rules;     /* rules on this feed, file order */
+  size_t rule_count;
+} rh_config_feed_t;
+
+struct rh_config_department_s {
+  const char *code; /* [a-z][a-z0-9-]*, unique */
+  const char *name; /* e.g. 民政局 */
+  const rh_config_feed_t *feeds;
+  size_t feed_count; /* at least 1 */
+};
+
+typedef struct {
+  const char *field;     /* id_number ... subtype, facts.<name>, household.<x> */
+  rh_rule_op_t op;
+  const char *value;     /* the literal as written; NULL for in and threshold */
+  const char *const *values; /* for in: the list (value_count >= 1); else NULL */
+  size_t value_count;
+  bool is_numeric;       /* number is meaningful (a numeric literal or threshold) */
+  double number;         /* the literal as a number, or the threshold's value */
+  const char *threshold; /* threshold name if the condition names one, else NULL */
+} rh_config_condition_t;
+
+struct rh_config_rule_s {
+  const char *id;          /* [a-z0-9][a-z0-9-]*, unique */
+  const char *description; /* NULL if none */
+  const rh_config_department_t *department;
+  const rh_config_feed_t *feed; /* always a signal feed */
+  rh_severity_t severity;
+  const char *risk; /* the rule's risk, or the feed's if the rule names none */
+  const rh_config_condition_t *conditions; /* all must hold; may be empty */
+  size_t condition_count;
+};
+
+typedef struct {
+  int delivery_day;           /* lists due by this day of the following month, 1..28 */
+  int home_visit_days;        /* warning verified at the household within */
+  int comparison_days;        /* eligibility comparison within */
+  int procedure_working_days; /* whole inclusion procedure within (working days) */
+} rh_config_deadlines_t;
+
+typedef struct {
+  const char *name;
+  double value;
+} rh_config_threshold_t;
+
+typedef struct rh_config_arena_s rh_config_arena_t; /* private */
+
+typedef struct {
+  const char *source; /* the file name used in error messages */
+  const char *county_code; /* 6 digits, e.g. 411024 */
+  const char *county_name; /* e.g. 鄢陵县 */
+
+  const rh_config_kv_t *kafka; /* librdkafka properties, file order */
+  size_t kafka_count;
+  const char *kafka_bootstrap;    /* == the value of bootstrap.servers (never NULL) */
+  bool kafka_bootstrap_from_env;  /* RH_KAFKA_BOOTSTRAP was applied */
+
+  const char *pg_conninfo;        /* libpq connection string; sensitive */
+  bool pg_conninfo_from_env;      /* RH_PG_CONNINFO was applied */
+
+  const rh_config_township_t *townships; /* file order, at least 1 */
+  size_t township_count;
+  const rh_config_department_t *departments; /* file order, at least 1 */
+  size_t department_count;
+  rh_config_deadlines_t deadlines;
+  const rh_config_threshold_t *thresholds; /* file order */
+  size_t threshold_count;
+  const rh_config_rule_t *rules; /* file order */
+  size_t rule_count;
+
+  rh_config_arena_t *arena_; /* private: owns all of the above */
+} rh_config_t;
+
+/* Read, parse and validate the file at path, then apply the environment
+ * overrides. Returns a new configuration, or NULL with errstr filled (file not
+ * readable with strerror text, YAML syntax error, empty file, validation
+ * error; see the top of this header). errstr may be NULL. */
+rh_config_t *rh_config_load(const char *path, char *errstr, size_t errstr_size);
+
+/* The same from memory (yaml need not be NUL-terminated); name_for_errors
+ * stands for the file name in messages (NULL: "<string>"). */
+rh_config_t *rh_config_load_string(const char *yaml, size_t len, const char *name_for_errors,
+                                   char *errstr, size_t errstr_size);
+
+/* Frees everything. NULL does nothing. */
+void rh_config_destroy(rh_config_t *cfg);
+
+/* ---- lookups (NULL/-1 if not found; linear, the lists are short) ---- */
+
+const rh_config_department_t *rh_config_department_find(const rh_config_t *cfg,
+                                                        const char *code);
+/* By department code and feed code. */
+const rh_config_feed_t *rh_config_feed_find(const rh_config_t *cfg, const char *department,
+                                            const char *feed);
+/* By "department/feed", as rules name feeds. */
+const rh_config_feed_t *rh_config_feed_find_ref(const rh_config_t *cfg, const char *ref);
+/* By topic name, "feed.<department>.<feed>". */
+const rh_config_feed_t *rh_config_feed_find_topic(const rh_config_t *cfg, const char *topic);
+/* By 9-digit code (411024100), full name (安陵镇), or the name without its
+ * trailing 镇/乡 (安陵), as department lists often write it. */
+const rh_config_township_t *rh_config_township_find(const rh_config_t *cfg,
+                                                    const char *code_or_name);
+const rh_config_rule_t *rh_config_rule_find(const rh_config_t *cfg, const char *id);
+/* 0 and *out set, or -1 if there is no threshold of that name (*out untouched). */
+int rh_config_threshold(const rh_config_t *cfg, const char *name, double *out);
+/* The value of a Kafka property as configured (after overrides), or NULL. */
+const char *rh_config_kafka_get(const rh_config_t *cfg, const char *key);
+
+#endif

@@ -1,0 +1,515 @@
+/*
+ * rh_config: the shipped config/riskhub.yaml against domain.md, lookups,
+ * environment overrides, and one test per class of error with the exact
+ * file:line:column, key path and message (fixtures in tests/data/config/).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_config.h"
+
+#ifndef RH_SOURCE_DIR
+#define RH_SOURCE_DIR "."
+#endif
+
+static const char *source_dir(void) {
+  const char *d = getenv("RH_SOURCE_DIR");
+  return d && *d ? d : RH_SOURCE_DIR;
+}
+
+/* <source>/<rel>, in one of two rotating buffers. */
+static const char *src_path(const char *rel) {
+  static char buf[2][1024];
+  static int n;
+  char *p = buf[n++ % 2];
+  snprintf(p, sizeof buf[0], "%s/%s", source_dir(), rel);
+  return p;
+}
+
+static const char *fixture(const char *name) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "tests/data/config/%s", name);
+  return src_path(rel);
+}
+
+static rh_config_t *load_ok(const char *path) {
+  char err[1024];
+  rh_config_t *cfg = rh_config_load(path, err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  return cfg;
+}
+
+/* Loading fixture name fails with exactly "<path>:<expected>". */
+static void expect_error(const char *name, const char *expected) {
+  char err[1024], want[2048];
+  const char *path = fixture(name);
+  rh_config_t *cfg = rh_config_load(path, err, sizeof err);
+  assert_null(cfg);
+  snprintf(want, sizeof want, "%s%s", path, expected);
+  assert_string_equal(err, want);
+}
+
+static int setup(void **state) {
+  (void)state;
+  /* scripts/test.sh exports these for the integration tests. */
+  unsetenv("RH_KAFKA_BOOTSTRAP");
+  unsetenv("RH_PG_CONNINFO");
+  return 0;
+}
+
+/* ---- the shipped configuration ---- */
+
+/* domain.md's table of feeds (the outbound rural-revitalization lists are not
+ * department feeds). */
+static const struct {
+  const char *dept, *dept_name, *feed;
+  rh_feed_kind_t kind;
+  const char *risk, *subtype;
+} domain_feeds[] = {
+    {"civil-affairs", "民政局", "new-dibao", RH_FEED_SIGNAL, "LOW_INCOME", NULL},
+    {"civil-affairs", "民政局", "new-tekun", RH_FEED_SIGNAL, "LOW_INCOME", NULL},
+    {"civil-affairs", "民政局", "new-orphans", RH_FEED_SIGNAL, "LOW_INCOME", NULL},
+    {"civil-affairs", "民政局", "temporary-assistance", RH_FEED_SIGNAL, "LOW_INCOME", NULL},
+    {"disabled-persons", "残联", "severe-disability", RH_FEED_SIGNAL, "DISABILITY", NULL},
+    {"education", "教体局", "dropouts", RH_FEED_SIGNAL, "EDUCATION", NULL},
+    {"human-resources", "人社局", "welfare-job-cancelled", RH_FEED_SIGNAL, "EMPLOYMENT", NULL},
+    {"human-resources", "人社局", "enterprise-pension", RH_FEED_CHECK, NULL, NULL},
+    {"medical-insurance", "医疗保障局", "high-self-pay", RH_FEED_SIGNAL, "ILLNESS", NULL},
+    {"housing", "住建局", "dilapidated-housing", RH_FEED_SIGNAL, "HOUSING", NULL},
+    {"health", "卫健委", "major-disease", RH_FEED_SIGNAL, "ILLNESS", NULL},
+    {"agriculture", "农业农村局", "industry-failure", RH_FEED_SIGNAL, "INDUSTRY_FAILURE", NULL},
+    {"emergency", "应急管理局", "disaster-affected", RH_FEED_SIGNAL, "DISASTER", NULL},
+    {"water", "水务局", "drinking-water", RH_FEED_SIGNAL, "DRINKING_WATER", NULL},
+    {"finance", "财政局", "public-servants", RH_FEED_CHECK, NULL, NULL},
+    {"tax", "税务局", "vehicles", RH_FEED_CHECK, NULL, NULL},
+    {"tax", "税务局", "real-estate", RH_FEED_CHECK, NULL, NULL},
+    {"tax", "税务局", "businesses", RH_FEED_CHECK, NULL, NULL},
+    {"public-security", "公安局", "motor-vehicles", RH_FEED_CHECK, NULL, NULL},
+    {"public-security", "公安局", "traffic-accidents", RH_FEED_SIGNAL, "ACCIDENT", NULL},
+    {"public-security", "公安局", "criminal-cases", RH_FEED_SIGNAL, "ACCIDENT", NULL},
+    {"public-security", "公安局", "forest-fire", RH_FEED_SIGNAL, "DISASTER", "FIRE"},
+    {"public-security", "公安局", "identity", RH_FEED_IDENTITY, NULL, NULL},
+    {"market-regulation", "市场监督管理局", "companies", RH_FEED_CHECK, NULL, NULL},
+    {"banks", "金融部门", "large-deposits", RH_FEED_CHECK, NULL, NULL},
+};
+
+static const struct {
+  const char *code, *name;
+} domain_townships[] = {
+    {"411024100", "安陵镇"}, {"411024101", "马栏镇"}, {"411024102", "柏梁镇"},
+    {"411024103", "陈化店镇"}, {"411024104", "望田镇"}, {"411024105", "大马镇"},
+    {"411024106", "陶城镇"}, {"411024107", "张桥镇"}, {"411024108", "彭店镇"},
+    {"411024109", "只乐镇"}, {"411024110", "南坞镇"}, {"411024111", "马坊镇"},
+};
+
+static void test_shipped_county_and_townships(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(src_path("config/riskhub.yaml"));
+  assert_string_equal(cfg->county_code, "411024");
+  assert_string_equal(cfg->county_name, "鄢陵县");
+  assert_int_equal(cfg->township_count, 12);
+  for (size_t i = 0; i < 12; i++) {
+    assert_string_equal(cfg->townships[i].code, domain_townships[i].code);
+    assert_string_equal(cfg->townships[i].name, domain_townships[i].name);
+    assert_ptr_equal(rh_config_township_find(cfg, domain_townships[i].code), &cfg->townships[i]);
+    assert_ptr_equal(rh_config_township_find(cfg, domain_townships[i].name), &cfg->townships[i]);
+  }
+  assert_string_equal(cfg->kafka_bootstrap, "127.0.0.1:19092");
+  assert_string_equal(rh_config_kafka_get(cfg, "bootstrap.servers"), "127.0.0.1:19092");
+  assert_false(cfg->kafka_bootstrap_from_env);
+  assert_non_null(strstr(cfg->pg_conninfo, "dbname=riskhub"));
+  assert_false(cfg->pg_conninfo_from_env);
+  assert_int_equal(cfg->deadlines.delivery_day, 10);
+  assert_int_equal(cfg->deadlines.home_visit_days, 3);
+  assert_int_equal(cfg->deadlines.comparison_days, 5);
+  assert_int_equal(cfg->deadlines.procedure_working_days, 20);
+  double v = 0;
+  assert_int_equal(rh_config_threshold(cfg, "income_line", &v), 0);
+  assert_true(v == 8300);
+  assert_int_equal(rh_config_threshold(cfg, "no_such", &v), -1);
+  rh_config_destroy(cfg);
+}
+
+static void test_shipped_departments_and_feeds(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(src_path("config/riskhub.yaml"));
+  size_t feeds = 0;
+  for (size_t d = 0; d < cfg->department_count; d++) feeds += cfg->departments[d].feed_count;
+  assert_int_equal(feeds, sizeof domain_feeds / sizeof domain_feeds[0]);
+  assert_int_equal(cfg->department_count, 15);
+
+  for (size_t i = 0; i < sizeof domain_feeds / sizeof domain_feeds[0]; i++) {
+    const rh_config_department_t *d = rh_config_department_find(cfg, domain_feeds[i].dept);
+    const rh_config_feed_t *f =
+        rh_config_feed_find(cfg, domain_feeds[i].dept, domain_feeds[i].feed);
+    char topic[128], ref[128];
+    if (!d || !f) fail_msg("missing %s/%s", domain_feeds[i].dept, domain_feeds[i].feed);
+    assert_string_equal(d->name, domain_feeds[i].dept_name);
+    assert_ptr_equal(f->department, d);
+    assert_int_equal(f->kind, domain_feeds[i].kind);
+    if (domain_feeds[i].risk)
+      assert_string_equal(f->risk, domain_feeds[i].risk);
+    else
+      assert_null(f->risk);
+    if (domain_feeds[i].subtype)
+      assert_string_equal(f->risk_subtype, domain_feeds[i].subtype);
+    else
+      assert_null(f->risk_subtype);
+    snprintf(topic, sizeof topic, "feed.%s.%s", domain_feeds[i].dept, domain_feeds[i].feed);
+    assert_string_equal(f->topic, topic);
+    assert_ptr_equal(rh_config_feed_find_topic(cfg, topic), f);
+    snprintf(ref, sizeof ref, "%s/%s", domain_feeds[i].dept, domain_feeds[i].feed);
+    assert_ptr_equal(rh_config_feed_find_ref(cfg, ref), f);
+    assert_non_null(f->columns[RH_COL_ID_NUMBER]);
+    assert_true(f->required[RH_COL_ID_NUMBER]);
+    assert_non_null(f->name);
+    /* Every signal feed raises warnings through at least one rule. */
+    if (f->kind == RH_FEED_SIGNAL && f->rule_count == 0) fail_msg("no rule for %s", ref);
+    for (size_t r = 0; r < f->rule_count; r++) assert_ptr_equal(f->rules[r]->feed, f);
+  }
+  assert_null(rh_config_feed_find(cfg, "tax", "yachts"));
+  assert_null(rh_config_feed_find(cfg, "nope", "vehicles"));
+  assert_null(rh_config_feed_find_ref(cfg, "tax"));
+  assert_null(rh_config_feed_find_topic(cfg, "feed.tax"));
+  assert_null(rh_config_department_find(cfg, "民政局"));
+
+  const rh_config_feed_t *f = rh_config_feed_find(cfg, "medical-insurance", "high-self-pay");
+  assert_string_equal(f->columns[RH_COL_AMOUNT], "个人自付金额");
+  assert_true(f->required[RH_COL_AMOUNT]);
+  assert_null(f->columns[RH_COL_SUBTYPE]);
+  f = rh_config_feed_find(cfg, "emergency", "disaster-affected");
+  assert_string_equal(f->columns[RH_COL_SUBTYPE], "灾害类型");
+  f = rh_config_feed_find(cfg, "health", "major-disease");
+  assert_int_equal(f->fact_count, 2);
+  assert_string_equal(f->facts[0].name, "disease");
+  assert_string_equal(f->facts[0].header, "病种");
+  rh_config_destroy(cfg);
+}
+
+static void test_shipped_medical_rules(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(src_path("config/riskhub.yaml"));
+  const rh_config_rule_t *r = rh_config_rule_find(cfg, "illness-high-self-pay-ordinary");
+  assert_non_null(r);
+  assert_ptr_equal(r->feed, rh_config_feed_find(cfg, "medical-insurance", "high-self-pay"));
+  assert_ptr_equal(r->department, r->feed->department);
+  assert_int_equal(r->severity, RH_SEVERITY_HIGH);
+  assert_string_equal(r->risk, "ILLNESS");
+  assert_int_equal(r->condition_count, 2);
+  assert_string_equal(r->conditions[0].field, "household.type");
+  assert_int_equal(r->conditions[0].op, RH_OP_EQ);
+  assert_string_equal(r->conditions[0].value, "ordinary");
+  assert_false(r->conditions[0].is_numeric);
+  assert_string_equal(r->conditions[1].field, "amount");
+  assert_int_equal(r->conditions[1].op, RH_OP_GTE);
+  assert_string_equal(r->conditions[1].threshold, "self_pay_ordinary");
+  assert_null(r->conditions[1].value);
+  assert_true(r->conditions[1].is_numeric);
+  assert_true(r->conditions[1].number == 10000);
+
+  r = rh_config_rule_find(cfg, "illness-high-self-pay-monitored");
+  assert_non_null(r);
+  assert_int_equal(r->conditions[0].op, RH_OP_IN);
+  assert_int_equal(r->conditions[0].value_count, 2);
+  assert_string_equal(r->conditions[0].values[0], "poverty_alleviated");
+  assert_string_equal(r->conditions[0].values[1], "monitored");
+  assert_true(r->conditions[1].number == 6000);
+  assert_null(rh_config_rule_find(cfg, "no-such-rule"));
+
+  assert_string_equal(rh_severity_name(RH_SEVERITY_MEDIUM), "medium");
+  assert_string_equal(rh_rule_op_name(RH_OP_LTE), "lte");
+  assert_string_equal(rh_feed_kind_name(RH_FEED_IDENTITY), "identity");
+  assert_string_equal(rh_feed_column_name(RH_COL_EVENT_DATE), "event_date");
+  assert_string_equal(rh_feed_column_name(RH_COL_COUNT), "?");
+  assert_true(rh_config_risk_valid("DRINKING_WATER"));
+  assert_false(rh_config_risk_valid("drinking_water"));
+  assert_true(rh_config_risk_subtype_valid("EARTHQUAKE"));
+  assert_false(rh_config_risk_subtype_valid(NULL));
+  rh_config_destroy(cfg);
+}
+
+static void test_township_lookup(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(src_path("config/riskhub.yaml"));
+  const rh_config_township_t *t = rh_config_township_find(cfg, "陈化店镇");
+  assert_non_null(t);
+  assert_string_equal(t->code, "411024103");
+  t = rh_config_township_find(cfg, "411024111");
+  assert_non_null(t);
+  assert_string_equal(t->name, "马坊镇");
+  /* Without 镇, as lists often write it. */
+  t = rh_config_township_find(cfg, "陈化店");
+  assert_non_null(t);
+  assert_string_equal(t->code, "411024103");
+  assert_null(rh_config_township_find(cfg, "陈化"));
+  assert_null(rh_config_township_find(cfg, "411024112"));
+  assert_null(rh_config_township_find(cfg, "41102410"));
+  assert_null(rh_config_township_find(cfg, "许昌市"));
+  assert_null(rh_config_township_find(cfg, ""));
+  assert_null(rh_config_township_find(cfg, NULL));
+  rh_config_destroy(cfg);
+}
+
+static void test_env_overrides(void **state) {
+  (void)state;
+  setenv("RH_KAFKA_BOOTSTRAP", "broker-a:9092,broker-b:9092", 1);
+  setenv("RH_PG_CONNINFO", "host=db.example port=5432 dbname=riskhub", 1);
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_string_equal(cfg->kafka_bootstrap, "broker-a:9092,broker-b:9092");
+  assert_string_equal(rh_config_kafka_get(cfg, "bootstrap.servers"), "broker-a:9092,broker-b:9092");
+  assert_true(cfg->kafka_bootstrap_from_env);
+  assert_string_equal(cfg->pg_conninfo, "host=db.example port=5432 dbname=riskhub");
+  assert_true(cfg->pg_conninfo_from_env);
+  rh_config_destroy(cfg);
+
+  /* Empty means unset. */
+  setenv("RH_KAFKA_BOOTSTRAP", "", 1);
+  unsetenv("RH_PG_CONNINFO");
+  cfg = load_ok(fixture("minimal.yaml"));
+  assert_string_equal(cfg->kafka_bootstrap, "127.0.0.1:19092");
+  assert_false(cfg->kafka_bootstrap_from_env);
+  assert_string_equal(cfg->pg_conninfo, "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub");
+  assert_false(cfg->pg_conninfo_from_env);
+  rh_config_destroy(cfg);
+  unsetenv("RH_KAFKA_BOOTSTRAP");
+}
+
+static void test_load_string(void **state) {
+  (void)state;
+  char err[512];
+  rh_config_t *cfg =
+      rh_config_load_string("county: [411024]\n", 17, "inline.yaml", err, sizeof err);
+  assert_null(cfg);
+  /* Required sections are checked before their contents. */
+  assert_string_equal(err, "inline.yaml:1:1: kafka: required key missing");
+  cfg = rh_config_load_string("- a\n", 4, NULL, err, sizeof err);
+  assert_null(cfg);
+  assert_string_equal(err, "<string>:1:1: expected a mapping, found a list");
+  /* Not NUL-terminated: only len bytes are read. */
+  cfg = rh_config_load_string("kafka: {}\nGARBAGE[", 9, "cut.yaml", err, sizeof err);
+  assert_null(cfg);
+  assert_string_equal(err, "cut.yaml:1:1: county: required key missing");
+  /* A NULL or tiny errstr is fine. */
+  assert_null(rh_config_load_string("x", 1, NULL, NULL, 0));
+  char tiny[8];
+  assert_null(rh_config_load_string("x", 1, "long-name.yaml", tiny, sizeof tiny));
+  assert_int_equal(strlen(tiny), sizeof tiny - 1);
+  rh_config_destroy(NULL);
+}
+
+static void test_minimal_loads(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_int_equal(cfg->township_count, 2);
+  assert_int_equal(cfg->department_count, 3);
+  assert_int_equal(cfg->rule_count, 1);
+  assert_int_equal(cfg->kafka_count, 1);
+  assert_string_equal(cfg->source, fixture("minimal.yaml"));
+  rh_config_destroy(cfg);
+}
+
+/* ---- one test per class of error ---- */
+
+static void test_error_file_not_found(void **state) {
+  (void)state;
+  char err[512];
+  assert_null(rh_config_load("/nonexistent/riskhub.yaml", err, sizeof err));
+  assert_string_equal(err, "/nonexistent/riskhub.yaml: No such file or directory");
+  assert_null(rh_config_load(source_dir(), err, sizeof err));
+  char want[1100];
+  snprintf(want, sizeof want, "%s: Is a directory", source_dir());
+  assert_string_equal(err, want);
+}
+
+static void test_error_empty(void **state) {
+  (void)state;
+  expect_error("empty.yaml", ": empty configuration (no YAML document)");
+}
+
+static void test_error_yaml_syntax(void **state) {
+  (void)state;
+  expect_error("syntax.yaml",
+               ":26:8: YAML syntax error: did not find expected '-' indicator "
+               "(while parsing a block collection at line 25)");
+  char err[256];
+  assert_null(rh_config_load_string("a: b\nc: \xff\n", 9, "utf8.yaml", err, sizeof err));
+  assert_string_equal(err, "utf8.yaml:2:4: not valid YAML text: invalid leading UTF-8 octet");
+}
+
+static void test_error_two_documents(void **state) {
+  (void)state;
+  expect_error("two_documents.yaml",
+               ":43:1: a second YAML document starts here; put everything in one");
+}
+
+static void test_error_unknown_top_level_key(void **state) {
+  (void)state;
+  expect_error("unknown_top_key.yaml",
+               ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
+               "townships, departments, deadlines, thresholds or rules)");
+}
+
+static void test_error_missing_section(void **state) {
+  (void)state;
+  /* Reported at the mapping that should hold it (the top level, line 2). */
+  expect_error("missing_deadlines.yaml", ":2:1: deadlines: required key missing");
+}
+
+static void test_error_missing_key(void **state) {
+  (void)state;
+  /* The feed's mapping starts at line 14 ("- code: new-dibao"). */
+  expect_error("missing_kind.yaml", ":14:9: departments[0].feeds[0].kind: required key missing");
+}
+
+static void test_error_unknown_kind(void **state) {
+  (void)state;
+  expect_error("bad_kind.yaml",
+               ":38:15: departments[2].feeds[0].kind: unknown kind 'signel' "
+               "(expected signal, check or identity)");
+}
+
+static void test_error_wrong_type(void **state) {
+  (void)state;
+  expect_error("wrong_type.yaml",
+               ":39:18: departments[2].feeds[0].columns: expected a mapping, found a list");
+}
+
+static void test_error_duplicate_yaml_key(void **state) {
+  (void)state;
+  expect_error("dup_key.yaml",
+               ":29:9: departments[1].feeds[0].risk: duplicate key (first at line 28)");
+}
+
+static void test_error_duplicate_department(void **state) {
+  (void)state;
+  expect_error("dup_department.yaml",
+               ":33:11: departments[2].code: duplicate department code 'civil-affairs' "
+               "(first at line 11)");
+}
+
+static void test_error_duplicate_feed(void **state) {
+  (void)state;
+  expect_error("dup_feed.yaml",
+               ":40:15: departments[2].feeds[1].code: duplicate feed code 'vehicles' "
+               "(first at line 36)");
+}
+
+static void test_error_duplicate_township(void **state) {
+  (void)state;
+  expect_error("dup_township.yaml",
+               ":9:12: townships[1].code: duplicate township code '411024100' (first at line 8)");
+}
+
+static void test_error_township_not_9_digits(void **state) {
+  (void)state;
+  expect_error("township_digits.yaml",
+               ":9:12: townships[1].code: township code '41102410' must have 9 digits");
+}
+
+static void test_error_township_outside_county(void **state) {
+  (void)state;
+  expect_error("township_county.yaml",
+               ":9:12: townships[1].code: township code '411025101' does not start with the "
+               "county code 411024");
+}
+
+static void test_error_unknown_risk(void **state) {
+  (void)state;
+  expect_error("bad_risk.yaml",
+               ":28:15: departments[1].feeds[0].risk: unknown risk 'ILLNES' (expected ILLNESS, "
+               "DISABILITY, EDUCATION, DISASTER, ACCIDENT, INDUSTRY_FAILURE, EMPLOYMENT, "
+               "HOUSING, DRINKING_WATER, LOW_INCOME, LABOR_SHORTAGE or OTHER)");
+}
+
+static void test_error_risk_on_check_feed(void **state) {
+  (void)state;
+  expect_error("risk_on_check.yaml",
+               ":39:15: departments[2].feeds[0].risk: only signal feeds have a risk "
+               "(this is a check feed)");
+}
+
+static void test_error_unknown_column_field(void **state) {
+  (void)state;
+  expect_error("unknown_column.yaml",
+               ":21:11: departments[0].feeds[0].columns.town: unknown column field 'town' "
+               "(expected id_number, name, township, village, event_date, amount or subtype; "
+               "other columns go under facts)");
+}
+
+static void test_error_kafka_property(void **state) {
+  (void)state;
+  expect_error("kafka_property.yaml",
+               ":5:16: kafka.linger.msec: librdkafka: No such configuration property: "
+               "\"linger.msec\"");
+}
+
+static void test_error_rule_unknown_feed(void **state) {
+  (void)state;
+  expect_error("rule_unknown_feed.yaml",
+               ":45:11: rules[0].feed: unknown feed 'medical-insurance/high-selfpay': "
+               "department medical-insurance has no feed 'high-selfpay'");
+}
+
+static void test_error_rule_check_feed(void **state) {
+  (void)state;
+  expect_error("rule_check_feed.yaml",
+               ":45:11: rules[0].feed: feed tax/vehicles is a check feed; rules apply to "
+               "signal feeds");
+}
+
+static void test_error_rule_unknown_threshold(void **state) {
+  (void)state;
+  expect_error("rule_unknown_threshold.yaml",
+               ":49:45: rules[0].when[1].threshold: unknown threshold 'self_pay_ordinery'");
+}
+
+static void test_error_rule_bad_value(void **state) {
+  (void)state;
+  expect_error("rule_bad_value.yaml",
+               ":48:48: rules[0].when[0].value: 'normal' is not a value of household.type "
+               "(expected poverty_alleviated, monitored or ordinary)");
+  expect_error("rule_not_numeric.yaml",
+               ":49:41: rules[0].when[1].value: '10k' is not a number (amount is numeric)");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_shipped_county_and_townships, setup),
+      cmocka_unit_test_setup(test_shipped_departments_and_feeds, setup),
+      cmocka_unit_test_setup(test_shipped_medical_rules, setup),
+      cmocka_unit_test_setup(test_township_lookup, setup),
+      cmocka_unit_test_setup(test_env_overrides, setup),
+      cmocka_unit_test_setup(test_load_string, setup),
+      cmocka_unit_test_setup(test_minimal_loads, setup),
+      cmocka_unit_test_setup(test_error_file_not_found, setup),
+      cmocka_unit_test_setup(test_error_empty, setup),
+      cmocka_unit_test_setup(test_error_yaml_syntax, setup),
+      cmocka_unit_test_setup(test_error_two_documents, setup),
+      cmocka_unit_test_setup(test_error_unknown_top_level_key, setup),
+      cmocka_unit_test_setup(test_error_missing_section, setup),
+      cmocka_unit_test_setup(test_error_missing_key, setup),
+      cmocka_unit_test_setup(test_error_unknown_kind, setup),
+      cmocka_unit_test_setup(test_error_wrong_type, setup),
+      cmocka_unit_test_setup(test_error_duplicate_yaml_key, setup),
+      cmocka_unit_test_setup(test_error_duplicate_department, setup),
+      cmocka_unit_test_setup(test_error_duplicate_feed, setup),
+      cmocka_unit_test_setup(test_error_duplicate_township, setup),
+      cmocka_unit_test_setup(test_error_township_not_9_digits, setup),
+      cmocka_unit_test_setup(test_error_township_outside_county, setup),
+      cmocka_unit_test_setup(test_error_unknown_risk, setup),
+      cmocka_unit_test_setup(test_error_risk_on_check_feed, setup),
+      cmocka_unit_test_setup(test_error_unknown_column_field, setup),
+      cmocka_unit_test_setup(test_error_kafka_property, setup),
+      cmocka_unit_test_setup(test_error_rule_unknown_feed, setup),
+      cmocka_unit_test_setup(test_error_rule_check_feed, setup),
+      cmocka_unit_test_setup(test_error_rule_unknown_threshold, setup),
+      cmocka_unit_test_setup(test_error_rule_bad_value, setup),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
