@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <avro.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,48 @@ static void test_each_schema_parses(void **state) {
   }
 }
 
+/* Every record and every field says what it is: the .avsc files are the
+ * contract with the departments and the dashboards. */
+static void check_docs(json_t *node, const char *where) {
+  if (json_is_array(node)) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(node, i, item) check_docs(item, where);
+    return;
+  }
+  if (!json_is_object(node)) return;
+  const char *type = json_string_value(json_object_get(node, "type"));
+  if (type && strcmp(type, "record") == 0) {
+    if (!json_is_string(json_object_get(node, "doc")))
+      fail_msg("%s: record %s has no doc", where, json_string_value(json_object_get(node, "name")));
+    size_t i;
+    json_t *field;
+    json_array_foreach(json_object_get(node, "fields"), i, field) {
+      const char *doc = json_string_value(json_object_get(field, "doc"));
+      if (!doc || strlen(doc) < 8)
+        fail_msg("%s: field %s has no doc", where, json_string_value(json_object_get(field, "name")));
+      check_docs(json_object_get(field, "type"), where);
+    }
+  }
+  check_docs(json_object_get(node, "items"), where);
+  check_docs(json_object_get(node, "values"), where);
+}
+
+static void test_every_field_documented(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof(schema_names) / sizeof(schema_names[0]); i++) {
+    size_t len;
+    char *text = read_schema(schema_names[i], &len);
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root) fail_msg("%s.avsc: %s", schema_names[i], jerr.text);
+    check_docs(root, schema_names[i]);
+    json_decref(root);
+  }
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_each_schema_parses)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_each_schema_parses),
+                                     cmocka_unit_test(test_every_field_documented)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
