@@ -172,6 +172,62 @@ int rh_producer_fatal(rh_producer_t *p, char *errstr, size_t errstr_size) {
   return 1;
 }
 
+/* Copy an rd_kafka_error_t into errstr and free it. */
+static void take_error(rd_kafka_error_t *error, const char *what, char *errstr,
+                       size_t errstr_size) {
+  snprintf(errstr, errstr_size, "%s: %s: %s", what, rd_kafka_error_name(error),
+           rd_kafka_error_string(error));
+  rd_kafka_error_destroy(error);
+}
+
+int rh_producer_txn_init(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
+  rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, timeout_ms);
+  if (!error) return 0;
+  take_error(error, "initialising transactions", errstr, errstr_size);
+  return -1;
+}
+
+int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size) {
+  rd_kafka_error_t *error = rd_kafka_begin_transaction(p->rk);
+  if (!error) return 0;
+  take_error(error, "beginning a transaction", errstr, errstr_size);
+  return -1;
+}
+
+int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
+  rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, timeout_ms);
+  if (!error) return 0;
+  take_error(error, "aborting the transaction", errstr, errstr_size);
+  return -1;
+}
+
+int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
+                           size_t errstr_size) {
+  if (fatal) *fatal = 0;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, timeout_ms);
+    if (!error) return 0;
+    if (rd_kafka_error_is_retriable(error)) {
+      rh_log_warn("committing the transaction: %s; retrying", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      continue;
+    }
+    int abort_needed = rd_kafka_error_txn_requires_abort(error);
+    if (fatal) *fatal = rd_kafka_error_is_fatal(error);
+    take_error(error, "committing the transaction", errstr, errstr_size);
+    if (abort_needed) {
+      char why[256];
+      if (rh_producer_txn_abort(p, timeout_ms, why, sizeof(why)))
+        rh_log_error("%s", why);
+    }
+    return -1;
+  }
+  snprintf(errstr, errstr_size, "committing the transaction: still failing after 5 attempts");
+  return -1;
+}
+
+void rh_producer_stats_reset(rh_producer_t *p) { memset(&p->stats, 0, sizeof(p->stats)); }
+
 const rh_producer_stats_t *rh_producer_stats(const rh_producer_t *p) { return &p->stats; }
 
 rd_kafka_t *rh_producer_handle(rh_producer_t *p) { return p->rk; }

@@ -95,6 +95,19 @@ rd_kafka_t *rh_producer_handle(rh_producer_t *p);
  * delivered in the log). NULL does nothing. */
 void rh_producer_destroy(rh_producer_t *p);
 
+/* ---- transactions (producer created with transactional.id set) ----
+ * Each returns 0, or -1 with errstr. rh_producer_txn_commit retries what is
+ * retriable; if the transaction must be aborted it aborts it and returns -1
+ * (nothing of it becomes visible to read_committed readers); *fatal (if not
+ * NULL) is set when the producer can no longer be used. */
+int rh_producer_txn_init(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size);
+int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
+                           size_t errstr_size);
+int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/* Reset the delivery counters (e.g. at the start of a transaction). */
+void rh_producer_stats_reset(rh_producer_t *p);
+
 /* ---- consumer ---- */
 
 /* A consumer in group group_id (may be NULL only if conf already has
