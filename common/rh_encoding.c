@@ -1,0 +1,209 @@
+#include "rh_encoding.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define SAVE_AS_CSV_UTF8 "save it as \"CSV UTF-8 (Comma delimited)\" (in Excel: File > Save As)"
+
+/* Valid multi-byte UTF-8 characters that make a sample UTF-8 despite a bad byte. */
+#define UTF8_EVIDENCE 8
+
+static void set_err(char *errstr, size_t errstr_size, const char *msg) {
+  if (errstr && errstr_size) snprintf(errstr, errstr_size, "%s", msg);
+}
+
+int rh_encoding_parse(const char *name, rh_encoding_t *out) {
+  static const struct {
+    const char *name;
+    rh_encoding_t enc;
+  } names[] = {{"auto", RH_ENC_AUTO},       {"utf-8", RH_ENC_UTF8},     {"utf8", RH_ENC_UTF8},
+               {"gbk", RH_ENC_GB18030},     {"gb2312", RH_ENC_GB18030}, {"gb18030", RH_ENC_GB18030},
+               {"cp936", RH_ENC_GB18030}};
+  if (!name) return -1;
+  while (*name == ' ' || *name == '\t') name++;
+  size_t len = strlen(name);
+  while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (strlen(names[i].name) == len && strncasecmp(names[i].name, name, len) == 0) {
+      *out = names[i].enc;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+const char *rh_encoding_name(rh_encoding_t enc) {
+  switch (enc) {
+    case RH_ENC_UTF8: return "UTF-8";
+    case RH_ENC_GB18030: return "GB18030";
+    case RH_ENC_AUTO: break;
+  }
+  return "auto";
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+size_t rh_utf8_check(const unsigned char *s, size_t n, rh_utf8_status_t *status) {
+  size_t i = 0;
+  while (i < n) {
+    /* Fast path: eight ASCII bytes, none of them NUL. */
+    if (n - i >= 8) {
+      uint64_t v;
+      memcpy(&v, s + i, 8);
+      if (!(v & HIGHS) && !((v - ONES) & ~v & HIGHS)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if (c == 0) {
+        *status = RH_UTF8_NUL;
+        return i;
+      }
+      i++;
+      continue;
+    }
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c == 0xE0) {
+      need = 2, lo = 0xA0; /* no overlong */
+    } else if (c == 0xED) {
+      need = 2, hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xE1 && c <= 0xEF) {
+      need = 2;
+    } else if (c == 0xF0) {
+      need = 3, lo = 0x90; /* no overlong */
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      need = 3;
+    } else if (c == 0xF4) {
+      need = 3, hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+      *status = RH_UTF8_INVALID;
+      return i;
+    }
+    for (size_t k = 1; k <= need; k++) {
+      if (i + k >= n) {
+        *status = RH_UTF8_TRUNCATED;
+        return i;
+      }
+      unsigned char d = s[i + k];
+      if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) {
+        *status = RH_UTF8_INVALID;
+        return i;
+      }
+    }
+    i += need + 1;
+  }
+  *status = RH_UTF8_OK;
+  return n;
+}
+
+/* 1 if buf is valid GB18030 (a character cut off at the end is fine unless
+ * at_eof), 0 if not, -1 if iconv has no GB18030. */
+static int gb18030_valid(const unsigned char *buf, size_t len, int at_eof) {
+  iconv_t cd = iconv_open("UTF-8", "GB18030");
+  if (cd == (iconv_t)-1) return -1;
+  char *in = (char *)(uintptr_t)buf; /* iconv's prototype is not const-correct */
+  size_t inleft = len;
+  int ok = 1;
+  while (inleft > 0) {
+    char out[4096], *o = out;
+    size_t oleft = sizeof out;
+    if (iconv(cd, &in, &inleft, &o, &oleft) == (size_t)-1) {
+      if (errno == E2BIG) continue;
+      ok = errno == EINVAL ? !at_eof : 0; /* EINVAL: cut off at the end */
+      break;
+    }
+  }
+  iconv_close(cd);
+  return ok;
+}
+
+/* UTF-16 without a byte-order mark: text of mostly ASCII characters has a NUL
+ * in every other byte. */
+static int looks_utf16(const unsigned char *buf, size_t len) {
+  size_t n = len < 1024 ? len : 1024, nul[2] = {0, 0};
+  for (size_t i = 0; i < n; i++)
+    if (buf[i] == 0) nul[i & 1]++;
+  size_t total = nul[0] + nul[1], most = nul[0] > nul[1] ? nul[0] : nul[1];
+  return total >= 4 && most * 10 >= total * 9 && most * 4 >= n / 2;
+}
+
+int rh_encoding_sniff(const unsigned char *buf, size_t len, int at_eof, rh_encoding_t forced,
+                      rh_encoding_t *out, size_t *bom_len, char *errstr, size_t errstr_size) {
+  *bom_len = 0;
+  if (len == 0) {
+    set_err(errstr, errstr_size, "the file is empty (0 bytes)");
+    return -1;
+  }
+  if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) {
+    set_err(errstr, errstr_size,
+            "this is an Excel workbook (.xlsx), not CSV: save the sheet as CSV (UTF-8) "
+            "(in Excel: File > Save As > \"CSV UTF-8 (Comma delimited)\")");
+    return -1;
+  }
+  if (len >= 4 && memcmp(buf, "\xD0\xCF\x11\xE0", 4) == 0) {
+    set_err(errstr, errstr_size,
+            "this is an Excel workbook (.xls), not CSV: save the sheet as CSV (UTF-8) "
+            "(in Excel: File > Save As > \"CSV UTF-8 (Comma delimited)\")");
+    return -1;
+  }
+  if (len >= 2 && ((buf[0] == 0xFF && buf[1] == 0xFE) || (buf[0] == 0xFE && buf[1] == 0xFF))) {
+    set_err(errstr, errstr_size,
+            "the file is UTF-16 (Excel's \"Unicode Text\"), not CSV: " SAVE_AS_CSV_UTF8);
+    return -1;
+  }
+  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+    *bom_len = 3;
+    *out = RH_ENC_UTF8;
+    return 0;
+  }
+  if (looks_utf16(buf, len)) {
+    set_err(errstr, errstr_size,
+            "the file looks like UTF-16 (Excel's \"Unicode Text\"), not CSV: " SAVE_AS_CSV_UTF8);
+    return -1;
+  }
+  if (forced != RH_ENC_AUTO) {
+    *out = forced;
+    return 0;
+  }
+  /* A NUL ends the sample; the reader reports it later with its line. */
+  const unsigned char *nul = memchr(buf, 0, len);
+  size_t sample = nul ? (size_t)(nul - buf) : len;
+  int sample_eof = at_eof || nul != NULL;
+  rh_utf8_status_t st;
+  size_t valid = rh_utf8_check(buf, sample, &st);
+  if (st == RH_UTF8_OK || st == RH_UTF8_NUL || (st == RH_UTF8_TRUNCATED && !sample_eof)) {
+    *out = RH_ENC_UTF8;
+    return 0;
+  }
+  /* Many good UTF-8 characters before the first bad byte: a UTF-8 file with a
+   * damaged line (reported with its line), not GBK, whose characters form valid
+   * UTF-8 only by accident (about one in eight, so seldom eight in a row). */
+  size_t multibyte = 0;
+  for (size_t i = 0; i < valid; i++) multibyte += buf[i] >= 0xC0;
+  if (multibyte >= UTF8_EVIDENCE) {
+    *out = RH_ENC_UTF8;
+    return 0;
+  }
+  int gb = gb18030_valid(buf, sample, sample_eof);
+  if (gb < 0) {
+    set_err(errstr, errstr_size, "this system's iconv cannot decode GB18030 (glibc gconv modules missing?)");
+    return -1;
+  }
+  if (gb) {
+    *out = RH_ENC_GB18030;
+    return 0;
+  }
+  set_err(errstr, errstr_size,
+          "the file is neither UTF-8 nor GBK/GB18030 text (is it really a CSV file?): " SAVE_AS_CSV_UTF8);
+  return -1;
+}
