@@ -18,26 +18,15 @@ const char *rh_feedrow_kind(rh_feed_kind_t kind) {
   return "?";
 }
 
-static int find_col(const char *const *fields, size_t n, const char *name) {
-  size_t want = strlen(name);
-  for (size_t i = 0; i < n; i++) {
-    const char *s = fields[i];
-    size_t len = strlen(s);
-    if (i == 0 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) s += 3, len -= 3; /* BOM */
-    rh_trim(s, len, &s, &len);
-    if (len == want && memcmp(s, name, len) == 0) return (int)i;
-  }
-  return -1;
-}
-
 static void append(char *dst, size_t size, const char *s) {
   size_t n = strlen(dst);
   if (n + 1 < size) snprintf(dst + n, size - n, "%s%s", n ? ", " : "", s);
 }
 
 int rh_feedrow_map_header(rh_feedrow_map_t *m, const rh_config_t *cfg,
-                          const rh_config_feed_t *feed, const char *const *fields,
-                          size_t nfields, char *errstr, size_t errstr_size) {
+                          const rh_config_feed_t *feed, const rh_csv_row_t *header,
+                          char *errstr, size_t errstr_size) {
+  size_t nfields = header->nfields;
   memset(m, 0, sizeof(*m));
   m->cfg = cfg;
   m->feed = feed;
@@ -49,11 +38,11 @@ int rh_feedrow_map_header(rh_feedrow_map_t *m, const rh_config_t *cfg,
   for (int c = 0; c < RH_COL_COUNT; c++) {
     m->col[c] = -1;
     if (!feed->columns[c]) continue;
-    m->col[c] = find_col(fields, nfields, feed->columns[c]);
+    m->col[c] = rh_csv_find_column(header, feed->columns[c]);
     if (m->col[c] >= 0) continue;
     if (feed->required[c]) {
       char have[512] = "";
-      for (size_t i = 0; i < nfields; i++) append(have, sizeof(have), fields[i]);
+      for (size_t i = 0; i < nfields; i++) append(have, sizeof(have), header->fields[i].str);
       snprintf(errstr, errstr_size,
                "header has no column '%s' (%s), which feed %s/%s requires; the header has: %s",
                feed->columns[c], rh_feed_column_name((rh_feed_column_t)c),
@@ -70,7 +59,7 @@ int rh_feedrow_map_header(rh_feedrow_map_t *m, const rh_config_t *cfg,
     }
   }
   for (size_t f = 0; f < feed->fact_count; f++) {
-    m->fact_col[f] = find_col(fields, nfields, feed->facts[f].header);
+    m->fact_col[f] = rh_csv_find_column(header, feed->facts[f].header);
     if (m->fact_col[f] < 0) append(m->missing, sizeof(m->missing), feed->facts[f].header);
   }
   return 0;
@@ -143,20 +132,21 @@ __attribute__((format(printf, 4, 5))) static int reject(rh_feedrow_reject_t *rej
   return 1;
 }
 
-int rh_feedrow_parse(const rh_feedrow_map_t *m, const char *const *fields, size_t nfields,
-                     long line, rh_feedrow_t *out, rh_feedrow_reject_t *rej) {
+int rh_feedrow_parse(const rh_feedrow_map_t *m, const rh_csv_row_t *row, rh_feedrow_t *out,
+                     rh_feedrow_reject_t *rej) {
+  const rh_csv_field_t *fields = row->fields;
+  size_t nfields = row->nfields;
+  long line = (long)row->line;
   const rh_config_feed_t *feed = m->feed;
   const char *value[RH_COL_COUNT] = {0};
   size_t vlen[RH_COL_COUNT] = {0};
   memset(rej, 0, sizeof(*rej));
   out->buf_len = 0;
   out->id[0] = '\0';
-  (void)line;
 
   for (int c = 0; c < RH_COL_COUNT; c++) {
     if (m->col[c] < 0 || (size_t)m->col[c] >= nfields) continue;
-    const char *s = fields[m->col[c]];
-    rh_trim(s, strlen(s), &value[c], &vlen[c]);
+    rh_trim(fields[m->col[c]].str, fields[m->col[c]].len, &value[c], &vlen[c]);
   }
   /* the ID first, so that every later rejection can carry its masked form */
   const char *idcol = feed->columns[RH_COL_ID_NUMBER];
@@ -251,7 +241,7 @@ int rh_feedrow_parse(const rh_feedrow_map_t *m, const char *const *fields, size_
     if (m->fact_col[f] < 0) continue;
     const char *s;
     size_t len;
-    rh_trim(fields[m->fact_col[f]], strlen(fields[m->fact_col[f]]), &s, &len);
+    rh_trim(fields[m->fact_col[f]].str, fields[m->fact_col[f]].len, &s, &len);
     if (len == 0) continue;
     if ((fact_off[nf] = keep(out, s, len)) < 0) return -1;
     out->facts[nf].name = feed->facts[f].name;

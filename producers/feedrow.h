@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "rh_config.h"
+#include "rh_csv.h"
 #include "rh_feedrecord.h"
 #include "rh_idnum.h"
 
@@ -43,8 +44,8 @@ typedef struct {
 /* 0, or -1 with errstr (e.g. "header has no column 身份证号 (id_number); the
  * header has: 序号, 姓名, ..."). */
 int rh_feedrow_map_header(rh_feedrow_map_t *m, const rh_config_t *cfg,
-                          const rh_config_feed_t *feed, const char *const *fields,
-                          size_t nfields, char *errstr, size_t errstr_size);
+                          const rh_config_feed_t *feed, const rh_csv_row_t *header,
+                          char *errstr, size_t errstr_size);
 void rh_feedrow_map_free(rh_feedrow_map_t *m);
 
 typedef struct {
@@ -68,8 +69,8 @@ void rh_feedrow_free(rh_feedrow_t *r);
 
 /* 0: out->rec is valid (department, feed, kind, risk, row_number set; batch
  * fields left to the caller). 1: rejected, rej filled. -1: out of memory. */
-int rh_feedrow_parse(const rh_feedrow_map_t *m, const char *const *fields, size_t nfields,
-                     long line, rh_feedrow_t *out, rh_feedrow_reject_t *rej);
+int rh_feedrow_parse(const rh_feedrow_map_t *m, const rh_csv_row_t *row, rh_feedrow_t *out,
+                     rh_feedrow_reject_t *rej);
 
 /* The FeedRecord.kind string of a feed kind: SIGNAL, CHECK, IDENTITY. */
 const char *rh_feedrow_kind(rh_feed_kind_t kind);
