@@ -22,8 +22,10 @@ APT_PACKAGES=(
     kcat
     postgresql postgresql-contrib
 )
-PY_MODULES=(avro fastavro)
-PY_IMPORT="import $(IFS=,; echo "${PY_MODULES[*]}")"
+# pip package names, and the modules they provide (same order)
+PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest)
+PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest)
+PY_IMPORT="import $(IFS=,; echo "${PY_IMPORTS[*]}")"
 did=0
 
 SUDO=()

@@ -1,0 +1,186 @@
+"""riskhub-produce against the real broker: every feed of a generated month,
+the bad files, and the same file twice. Expected values are computed here, in
+Python, from the files and the YAML, not taken from riskhub."""
+import csv
+import random
+import shutil
+
+import pytest
+
+import rhtest
+from rhtest import decode, header, produce, run
+
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    # a fresh seed every run: batch ids differ from earlier runs on the same broker
+    seed = random.randrange(1, 2**31)
+    r = run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
+            "--households", 1500, "--seed", seed)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return rhtest.load_config()
+
+
+def feed_files(data):
+    files = sorted((data / PERIOD).glob(f"*.*.{PERIOD}.csv"))
+    return [(f.name.split(".")[0], f.name.split(".")[1], f) for f in files if not f.name.startswith("bench.")]
+
+
+def test_every_feed_published_and_read_back(data, cfg):
+    files = feed_files(data)
+    all_feeds = {(d["code"], f["code"]) for d in cfg["departments"] for f in d["feeds"]}
+    assert {(d, f) for d, f, _ in files} == all_feeds, "the generator wrote one file a feed"
+    for dept, feed, path in files:
+        r = produce(dept, feed, PERIOD, path)
+        assert r.returncode == 0, f"{path.name}: exit {r.returncode}: {r.stderr}"
+        assert "0 rejected" in r.stdout
+        rhtest.assert_no_full_id(r.stdout, r.stderr)
+
+    manifests = rhtest.manifests_by_batch()
+    for dept, feed, path in files:
+        bid = rhtest.batch_id(dept, feed, PERIOD, path)
+        assert bid in manifests, f"{path.name}: no manifest for batch {bid[:12]}"
+        man = manifests[bid][-1]
+        expected = rhtest.expected_records(cfg, dept, feed, path)
+        assert man["topic"] == f"feed.{dept}.{feed}"
+        assert (man["department"], man["feed"], man["period"]) == (dept, feed, PERIOD)
+        assert man["rows_total"] == man["rows_accepted"] == len(expected)
+        assert man["rows_rejected"] == 0
+        assert sum(p["count"] for p in man["partitions"]) == len(expected)
+
+        got = {}
+        for m in rhtest.read_ranges(man["topic"], man["partitions"]):
+            if header(m, "batch_id") != bid:
+                continue  # another batch interleaved in the range
+            name, rec = decode(m.value())
+            assert name == "FeedRecord"
+            assert m.key().decode() == rec["id_number"]
+            assert header(m, "period") == PERIOD and header(m, "row") == str(rec["row_number"])
+            assert rec["batch_id"] == bid and rec["period"] == PERIOD
+            assert rec["row_number"] not in got, "a row published twice"
+            got[rec["row_number"]] = rec
+        assert set(got) == set(expected), f"{path.name}: rows differ"
+        for line, exp in expected.items():
+            rec = got[line]
+            for k, v in exp.items():
+                assert rec[k] == v, f"{path.name} line {line}: {k}: {rec[k]!r} != {v!r}"
+
+
+def rejects_of(path):
+    with open(path, newline="", encoding="utf-8") as fp:
+        return [(int(r["row"]), r["reason_code"], r["column"], r["id_masked"]) for r in csv.DictReader(fp)]
+
+
+BAD = {
+    # file: (exit code, {line: reason code}) — from the generator's bad/MANIFEST.txt
+    "wrong-checksum.csv": (1, {4: "ID_BAD_CHECKSUM", 9: "ID_BAD_CHECKSUM", 15: "ID_BAD_CHECKSUM"}),
+    "excel-mangled.csv": (1, {3: "ID_EXCEL_SCIENTIFIC", 5: "ID_EXCEL_SCIENTIFIC", 7: "ID_EXCEL_ZEROED",
+                              8: "ID_EXCEL_ZEROED", 10: "ID_EXCEL_ZEROED"}),
+    "ragged.csv": (1, {5: "RAGGED_ROW", 8: "RAGGED_ROW", 12: "RAGGED_ROW"}),
+    "bad-values.csv": (1, {3: "BAD_AMOUNT", 6: "BAD_DATE", 9: "UNKNOWN_TOWNSHIP"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_rows_are_rejected_with_reason_and_line(data, tmp_path, name):
+    src = data / "bad" / name
+    path = tmp_path / name
+    shutil.copy(src, path)
+    code, want = BAD[name]
+    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    assert r.returncode == code, r.stderr
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    rejects_csv = tmp_path / f"{name}.rejects.csv"
+    assert rejects_csv.exists()
+    rows = rejects_of(rejects_csv)
+    assert {line: reason for line, reason, _, _ in rows} == want
+    rhtest.assert_no_full_id(rejects_csv.read_text())
+
+    bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
+    man = rhtest.manifests_by_batch()[bid][-1]
+    assert man["rows_rejected"] == len(want)
+    assert man["rows_accepted"] == man["rows_total"] - len(want) == 20 - len(want)
+    published = [decode(m.value())[1] for m in rhtest.read_topic("feed.rejects") if m.key().decode() == bid]
+    assert sorted((p["row_number"], p["reason_code"]) for p in published) == sorted(want.items())
+    for p in published:
+        assert p["reason"] and p["source_name"] == name
+        rhtest.assert_no_full_id(p["reason"], p["id_masked"] or "")
+
+
+REFUSED = {
+    "broken-quotes.csv": "line 6",
+    "wrong-header.csv": "身份证号",
+    "utf16.csv": "UTF-16",
+    "fake.xlsx": "Excel workbook",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_unreadable_files_are_refused_and_nothing_published(data, name):
+    path = data / "bad" / name
+    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    assert r.returncode == 65, (r.returncode, r.stderr)
+    assert REFUSED[name] in r.stderr
+    assert name in r.stderr  # says which file
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
+    assert bid not in rhtest.manifests_by_batch()
+    visible = [m for m in rhtest.read_topic("feed.medical-insurance.high-self-pay")
+               if header(m, "batch_id") == bid]
+    assert visible == [], "records of a refused file are visible"
+
+
+@pytest.mark.parametrize("name,encoding", [("gbk.csv", "gb18030"), ("bom.csv", "utf-8-sig"),
+                                           ("blank-trailing.csv", "utf-8-sig")])
+def test_encodings_and_blank_lines(data, cfg, name, encoding):
+    path = data / "bad" / name
+    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    assert r.returncode == 0, r.stderr
+    bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
+    man = rhtest.manifests_by_batch()[bid][-1]
+    expected = rhtest.expected_records(cfg, "medical-insurance", "high-self-pay", path, encoding)
+    assert man["rows_accepted"] == len(expected) == 20
+    got = {decode(m.value())[1]["row_number"]: decode(m.value())[1]
+           for m in rhtest.read_ranges(man["topic"], man["partitions"]) if header(m, "batch_id") == bid}
+    assert {k: v["name"] for k, v in got.items()} == {k: v["name"] for k, v in expected.items()}
+
+
+def test_refused_before_publishing(data, tmp_path):
+    path = data / "bad" / "bom.csv"
+    r = produce("no-such-dept", "x", PERIOD, path)
+    assert r.returncode == 65 and "unknown department 'no-such-dept/x'" in r.stderr
+    r = produce("medical-insurance", "no-such-feed", PERIOD, path)
+    assert r.returncode == 65 and "unknown feed" in r.stderr
+    r = produce("medical-insurance", "high-self-pay", "2026-13", path)
+    assert r.returncode == 65 and "2026-13" in r.stderr
+    r = produce("medical-insurance", "high-self-pay", PERIOD, tmp_path / "missing.csv")
+    assert r.returncode == 74 and "missing.csv" in r.stderr
+    bad_cfg = tmp_path / "broken.yaml"
+    bad_cfg.write_text("county: {code: \"411024\"\nkafka: [\n")
+    r = produce("medical-insurance", "high-self-pay", PERIOD, path, config=bad_cfg)
+    assert r.returncode == 78 and "broken.yaml:" in r.stderr
+
+
+def test_same_file_twice_gives_same_batch_id(data, tmp_path):
+    src = data / PERIOD / f"health.major-disease.{PERIOD}.csv"
+    bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
+    outs = [produce("health", "major-disease", PERIOD, src) for _ in range(2)]
+    for r in outs:
+        assert r.returncode == 0, r.stderr
+        assert f"batch {bid[:12]}" in r.stdout
+    # stdin gives the same batch too (the id depends on the bytes, not the path)
+    with open(src, "rb") as fp:
+        r = run("riskhub-produce", "--config", rhtest.CONFIG, "-d", "health", "-f", "major-disease",
+                "-p", PERIOD, "--no-progress", "--report-dir", tmp_path, "-", stdin=fp)
+    assert r.returncode == 0, r.stderr
+    assert f"batch {bid[:12]}" in r.stdout
+    mans = rhtest.manifests_by_batch()[bid]
+    assert len(mans) >= 3 and len({m["source_sha256"] for m in mans}) == 1
