@@ -137,7 +137,13 @@ int rh_producer_send(rh_producer_t *p, const char *topic, int32_t partition, con
       continue;
     }
     if (headers) rd_kafka_headers_destroy(headers); /* still ours on failure */
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    if (err == RD_KAFKA_RESP_ERR__STATE) {
+      /* a transactional producer refuses new messages once its transaction
+       * has failed (messages timed out, broker gone) */
+      snprintf(errstr, errstr_size, "the transaction failed and takes no more messages%s%s",
+               p->stats.failed ? " (" : "", p->stats.failed ? p->stats.first_error_str : "");
+      if (p->stats.failed) strncat(errstr, ")", errstr_size - strlen(errstr) - 1);
+    } else if (err == RD_KAFKA_RESP_ERR__FATAL) {
       char why[512];
       rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(p->rk, why, sizeof(why));
       snprintf(errstr, errstr_size, "producer fatal error %s: %s", rd_kafka_err2name(ferr), why);

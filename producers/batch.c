@@ -247,6 +247,22 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
                      errstr, errstr_size);
 }
 
+/* Every way a batch can fail to be delivered ends here: one message that says
+ * how many records were not acknowledged and that nothing was published. */
+static int delivery_failed(rh_batch_result_t *res, rh_producer_t *p, const char *where,
+                           const char *why) {
+  const rh_producer_stats_t *st = rh_producer_stats(p);
+  uint64_t total = (uint64_t)res->rows_total + 1; /* + the manifest */
+  res->not_delivered = total > st->delivered ? total - st->delivered : 0;
+  return fail(res, RH_EXIT_UNAVAILABLE,
+              "delivery failed%s%s: %s%s%s; %llu of %llu records not acknowledged by the broker; "
+              "the batch was aborted, nothing of it is visible and no manifest was written; "
+              "publish the file again when the broker is back",
+              where ? " " : "", where ? where : "", why,
+              st->failed ? "; first error: " : "", st->failed ? st->first_error_str : "",
+              (unsigned long long)res->not_delivered, (unsigned long long)total);
+}
+
 /* ---- progress ---- */
 
 static void draw_progress(uint64_t done, uint64_t total, long rows, int64_t t0, int final) {
@@ -437,7 +453,9 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
     if (v == 1) {
       res->rows_rejected++;
       if (publish_reject(&b, lineno, &rej, err, sizeof(err))) {
-        rc = fail(res, RH_EXIT_UNAVAILABLE, "publishing the rejection of line %ld: %s", lineno, err);
+        char where[64];
+        snprintf(where, sizeof(where), "at line %ld", lineno);
+        rc = delivery_failed(res, b.producer, where, err);
         goto done;
       }
     } else {
@@ -453,7 +471,9 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
       char line[24];
       snprintf(line, sizeof(line), "%ld", lineno);
       if (send_record(&b, b.feed->topic, row.rec.id_number, RH_ID_LEN, line, err, sizeof(err))) {
-        rc = fail(res, RH_EXIT_UNAVAILABLE, "line %ld: %s", lineno, err);
+        char where[64];
+        snprintf(where, sizeof(where), "at line %ld", lineno);
+        rc = delivery_failed(res, b.producer, where, err);
         goto done;
       }
       res->rows_accepted++;
@@ -471,10 +491,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
 
   /* 5. every record acknowledged, then the manifest, then commit */
   if (rh_producer_flush(b.producer, timeout, err, sizeof(err))) {
-    const rh_producer_stats_t *st = rh_producer_stats(b.producer);
-    res->not_delivered = st->sent - st->delivered;
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "delivery failed: %s; the batch was aborted and no "
-              "manifest written; publish the file again", err);
+    rc = delivery_failed(res, b.producer, NULL, err);
     goto done;
   }
   if (b.delivery.oom) {
@@ -483,16 +500,13 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
   }
   rh_log_debug("all %ld records acknowledged", res->rows_total);
   if (publish_manifest(&b, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "manifest: %s", err);
+    rc = delivery_failed(res, b.producer, "of the manifest", err);
     goto done;
   }
   int fatal = 0;
   in_txn = 0;
   if (rh_producer_txn_commit(b.producer, timeout, &fatal, err, sizeof(err))) {
-    const rh_producer_stats_t *st = rh_producer_stats(b.producer);
-    res->not_delivered = st->sent - st->delivered;
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "delivery failed: %s; the batch was aborted and no "
-              "manifest written; publish the file again", err);
+    rc = delivery_failed(res, b.producer, "at commit", err);
     goto done;
   }
   rh_log_debug("transaction committed");

@@ -1,0 +1,65 @@
+"""The broker goes away in the middle of a batch: riskhub-produce must say
+"delivery failed" with exit 69, leave no manifest and nothing visible, and the
+same file must then publish whole, once, when the broker is back.
+
+Stops and starts the shared broker, so CTest runs this file alone (RUN_SERIAL).
+"""
+import random
+import subprocess
+import time
+
+import pytest
+
+import rhtest
+from rhtest import header, run
+
+PERIOD = "2026-10"
+KAFKA = rhtest.SRC / "scripts" / "kafka.sh"
+
+
+def kafka(cmd):
+    r = subprocess.run(["bash", str(KAFKA), cmd], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    seed = random.randrange(1, 2**31)
+    r = run("riskhub-gen", "--config", rhtest.CONFIG, "--out", tmp_path, "--period", PERIOD,
+            "--households", 2000, "--seed", seed, "--feed", "health/major-disease",
+            "--big-feed-rows", 400000)
+    assert r.returncode == 0, r.stderr
+    return tmp_path / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+
+
+def test_broker_stopped_mid_batch_then_rerun(tmp_path, big_file):
+    config = rhtest.config_with(tmp_path, message_timeout_ms=8000)
+    bid = rhtest.batch_id("health", "major-disease", PERIOD, big_file)
+    cmd = [str(rhtest.BIN / "riskhub-produce"), "--config", str(config), "-d", "health",
+           "-f", "major-disease", "-p", PERIOD, "--no-progress", "--timeout-ms", "20000",
+           str(big_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)  # well inside the batch: 400,000 rows take longer than that
+        assert proc.poll() is None, "the batch finished before the broker could be stopped"
+        kafka("stop")
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        kafka("start")
+    assert proc.returncode == 69, (proc.returncode, err)
+    assert "delivery failed" in err and "not acknowledged" in err
+    assert "no manifest" in err
+    rhtest.assert_no_full_id(out, err)
+
+    r = rhtest.produce("health", "major-disease", PERIOD, big_file, config=config)
+    assert r.returncode == 0, r.stderr
+    mans = rhtest.manifests_by_batch()[bid]
+    assert len(mans) == 1, "exactly one manifest: the failed run wrote none"
+    assert mans[0]["rows_accepted"] == 400000
+    # read_committed: the aborted attempt is invisible, the rerun is there once
+    rows = [int(header(m, "row")) for m in rhtest.read_topic("feed.health.major-disease", timeout=180)
+            if header(m, "batch_id") == bid]
+    assert len(rows) == 400000
+    assert len(set(rows)) == 400000
