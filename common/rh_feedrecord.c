@@ -11,6 +11,121 @@ static const char *const field_names[RH_FR_FIELD_COUNT] = {
     "township_code", "village", "event_date", "amount_fen", "risk", "risk_subtype", "facts",
     "produced_at"};
 
+/* The layout rh_feedrecord_encode writes: field i has name field_names[i] and
+ * this type ('s' string, 'l' long, 'S' ["null","string"], 'I' ["null","int"],
+ * 'L' ["null","long"], 'm' map<string>). */
+static const char direct_types[RH_FR_FIELD_COUNT + 1] = "sSsssssl" "SSILSSml";
+
+static int type_is(avro_schema_t t, char code) {
+  switch (code) {
+  case 's': return is_avro_string(t);
+  case 'l': return is_avro_int64(t);
+  case 'm': return is_avro_map(t) && is_avro_string(avro_schema_map_values(t));
+  default:
+    if (!is_avro_union(t) || avro_schema_union_size(t) != 2 ||
+        !is_avro_null(avro_schema_union_branch(t, 0)))
+      return 0;
+    avro_schema_t b = avro_schema_union_branch(t, 1);
+    return code == 'S' ? is_avro_string(b) : code == 'I' ? is_avro_int32(b) : is_avro_int64(b);
+  }
+}
+
+static int layout_is_known(avro_schema_t rec) {
+  if (avro_schema_record_size(rec) != RH_FR_FIELD_COUNT) return 0;
+  for (int i = 0; i < RH_FR_FIELD_COUNT; i++) {
+    if (strcmp(avro_schema_record_field_name(rec, i), field_names[i]) != 0 ||
+        !type_is(avro_schema_record_field_get_by_index(rec, i), direct_types[i]))
+      return 0;
+  }
+  return 1;
+}
+
+/* ---- the direct writer: Avro binary encoding, spec section "Encodings" ---- */
+
+static unsigned char *put_long(unsigned char *p, int64_t v) {
+  uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); /* zig-zag */
+  while (z >= 0x80) {
+    *p++ = (unsigned char)(z | 0x80);
+    z >>= 7;
+  }
+  *p++ = (unsigned char)z;
+  return p;
+}
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n) {
+  p = put_long(p, (int64_t)n);
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* Upper bound of the bytes r needs, with string lengths computed once. */
+static size_t bound(const rh_feedrecord_t *r, size_t *lens) {
+  const char *str[] = {r->id_number, r->name, r->department, r->feed, r->kind, r->period,
+                       r->batch_id, r->township_code, r->village, r->risk, r->risk_subtype};
+  size_t total = RH_AVRO_HEADER_LEN + 16 * 10 + 20;
+  for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++) {
+    lens[i] = str[i] ? strlen(str[i]) : 0;
+    total += lens[i] + 11;
+  }
+  for (size_t i = 0; i < r->fact_count; i++)
+    total += strlen(r->facts[i].name) + (r->facts[i].value ? strlen(r->facts[i].value) : 0) + 22;
+  return total;
+}
+
+int rh_feedrecord_encode(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avro_value_t *scratch,
+                         rh_avro_buf_t *buf, char *errstr, size_t errstr_size) {
+  if (!c->direct) {
+    if (rh_feedrecord_to_value(c, r, scratch, errstr, errstr_size)) return -1;
+    return rh_avro_encode(c->schema, scratch, buf, errstr, errstr_size) ? -1 : 0;
+  }
+  const char *required[] = {r->id_number, r->department, r->feed, r->kind, r->period, r->batch_id};
+  static const int required_field[] = {RH_FR_ID_NUMBER, RH_FR_DEPARTMENT, RH_FR_FEED,
+                                       RH_FR_KIND, RH_FR_PERIOD, RH_FR_BATCH_ID};
+  for (size_t i = 0; i < 6; i++)
+    if (!required[i]) {
+      snprintf(errstr, errstr_size, "FeedRecord.%s: cannot set the field (missing value for a "
+               "required field?)", field_names[required_field[i]]);
+      return -1;
+    }
+  size_t len[11];
+  if (rh_avro_buf_reserve(buf, bound(r, len))) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  unsigned char *p = buf->data + buf->len;
+  *p++ = RH_AVRO_MAGIC0;
+  *p++ = RH_AVRO_MAGIC1;
+  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(c->schema->fingerprint >> (8 * i));
+#define OPT_STR(s, n) (s ? put_str(put_long(p, 1), s, n) : put_long(p, 0))
+  p = put_str(p, r->id_number, len[0]);
+  p = OPT_STR(r->name, len[1]);
+  p = put_str(p, r->department, len[2]);
+  p = put_str(p, r->feed, len[3]);
+  p = put_str(p, r->kind, len[4]);
+  p = put_str(p, r->period, len[5]);
+  p = put_str(p, r->batch_id, len[6]);
+  p = put_long(p, r->row_number);
+  p = OPT_STR(r->township_code, len[7]);
+  p = OPT_STR(r->village, len[8]);
+  p = r->has_event_date ? put_long(put_long(p, 1), r->event_date) : put_long(p, 0);
+  p = r->has_amount ? put_long(put_long(p, 1), r->amount_fen) : put_long(p, 0);
+  p = OPT_STR(r->risk, len[9]);
+  p = OPT_STR(r->risk_subtype, len[10]);
+#undef OPT_STR
+  if (r->fact_count) {
+    p = put_long(p, (int64_t)r->fact_count);
+    for (size_t i = 0; i < r->fact_count; i++) {
+      const char *v = r->facts[i].value ? r->facts[i].value : "";
+      p = put_str(p, r->facts[i].name, strlen(r->facts[i].name));
+      p = put_str(p, v, strlen(v));
+    }
+  }
+  p = put_long(p, 0); /* end of map blocks */
+  p = put_long(p, r->produced_at);
+  buf->len = (size_t)(p - buf->data);
+  return 0;
+}
+
 int rh_feedrecord_codec_init(rh_feedrecord_codec_t *c, const rh_avro_schema_t *schema,
                              char *errstr, size_t errstr_size) {
   memset(c, 0, sizeof(*c));
@@ -19,8 +134,11 @@ int rh_feedrecord_codec_init(rh_feedrecord_codec_t *c, const rh_avro_schema_t *s
     return -1;
   }
   c->schema = schema;
-  return rh_avro_field_indexes(schema->schema, field_names, c->idx, RH_FR_FIELD_COUNT, errstr,
-                               errstr_size);
+  if (rh_avro_field_indexes(schema->schema, field_names, c->idx, RH_FR_FIELD_COUNT, errstr,
+                            errstr_size))
+    return -1;
+  c->direct = layout_is_known(schema->schema);
+  return 0;
 }
 
 void rh_feedrecord_codec_free(rh_feedrecord_codec_t *c) {

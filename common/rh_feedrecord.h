@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
 
 typedef struct {
@@ -58,6 +59,7 @@ enum {
 
 typedef struct {
   const rh_avro_schema_t *schema;
+  int direct; /* the schema is the one rh_feedrecord_encode writes directly */
   int idx[RH_FR_FIELD_COUNT];
   rh_fact_t *facts; /* from_value's fact array */
   size_t facts_cap;
@@ -72,6 +74,14 @@ void rh_feedrecord_codec_free(rh_feedrecord_codec_t *c);
 /* Reset v (a value of c->schema) and fill it from r. 0 or -1 with errstr. */
 int rh_feedrecord_to_value(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avro_value_t *v,
                            char *errstr, size_t errstr_size);
+/* Append the single-object encoding of r to buf, straight from the struct:
+ * no Avro C value, no allocation once buf is large enough. Used on the
+ * producer's hot path; the unit test checks it is byte-identical to encoding
+ * through an Avro C value. Falls back to that path (c->direct == 0) when the
+ * schema is not the field layout this writer knows. 0 or -1 with errstr. */
+int rh_feedrecord_encode(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avro_value_t *scratch,
+                         rh_avro_buf_t *buf, char *errstr, size_t errstr_size);
+
 /* Read r from v (a value of c->schema). 0 or -1 with errstr. */
 int rh_feedrecord_from_value(rh_feedrecord_codec_t *c, avro_value_t *v, rh_feedrecord_t *r,
                              char *errstr, size_t errstr_size);

@@ -328,6 +328,25 @@ cleanup:
   return rc;
 }
 
+int rh_kafka_warm_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int timeout_ms,
+                         char *errstr, size_t errstr_size) {
+  for (size_t i = 0; i < n; i++) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[i], NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err =
+        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) : rd_kafka_last_error();
+    int bad = err || !md || md->topic_cnt != 1 || md->topics[0].err;
+    if (bad)
+      snprintf(errstr, errstr_size, "metadata for topic %s: %s", topics[i],
+               rd_kafka_err2str(err ? err : md && md->topic_cnt == 1 ? md->topics[0].err
+                                                               : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    if (md) rd_kafka_metadata_destroy(md);
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    if (bad) return -1;
+  }
+  return 0;
+}
+
 int rh_kafka_header_get(const rd_kafka_message_t *msg, const char *name, char *buf,
                         size_t size) {
   rd_kafka_headers_t *hdrs = NULL;

@@ -428,6 +428,10 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s unavailable: %s", o->cfg->kafka_bootstrap, err);
     goto done;
   }
+  if (rh_kafka_warm_topics(rh_producer_handle(b.producer), topics, 3, timeout, err, sizeof(err))) {
+    rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
+    goto done;
+  }
   rh_log_debug("topics ready");
   if (rh_producer_txn_init(b.producer, timeout, err, sizeof(err))) {
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
@@ -463,8 +467,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
       row.rec.batch_id = res->batch_id;
       row.rec.produced_at = now_ms();
       rh_avro_buf_clear(&b.buf);
-      if (rh_feedrecord_to_value(&b.fr, &row.rec, &b.fr_val, err, sizeof(err)) ||
-          rh_avro_encode(b.fr_schema, &b.fr_val, &b.buf, err, sizeof(err))) {
+      if (rh_feedrecord_encode(&b.fr, &row.rec, &b.fr_val, &b.buf, err, sizeof(err))) {
         rc = fail(res, RH_EXIT_SOFTWARE, "line %ld: encoding: %s", lineno, err);
         goto done;
       }
@@ -477,6 +480,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
         goto done;
       }
       res->rows_accepted++;
+      res->payload_bytes += b.buf.len;
     }
     if (o->progress && (res->rows_total & 4095) == 0 && now_ms() >= next_draw) {
       draw_progress(rh_csv_bytes_read(csv), res->bytes_in, res->rows_total, b.started_at, 0);
@@ -537,10 +541,12 @@ done:
     double secs = res->elapsed_ms / 1000.0;
     snprintf(res->summary, sizeof(res->summary),
              "%s/%s %s: %ld rows, %ld accepted, %ld rejected, %ld published, batch %.12s, "
-             "%.1f s (%.0f rows/s)%s%s",
+             "%.1f s (%.0f rows/s, %.1f MB/s of input, %llu bytes of Avro)%s%s",
              b.feed->department->code, b.feed->code, o->period, res->rows_total,
              res->rows_accepted, res->rows_rejected, res->rows_total, res->batch_id, secs,
-             secs > 0 ? res->rows_total / secs : 0.0, res->rejects_path[0] ? "; rejects in " : "",
+             secs > 0 ? res->rows_total / secs : 0.0,
+             secs > 0 ? res->bytes_in / 1e6 / secs : 0.0, (unsigned long long)res->payload_bytes,
+             res->rejects_path[0] ? "; rejects in " : "",
              res->rejects_path[0] ? res->rejects_path : "");
   } else if (b.feed) {
     snprintf(res->summary, sizeof(res->summary), "%s/%s %s: NOT published: %.900s",

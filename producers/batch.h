@@ -57,7 +57,8 @@ typedef struct {
   long rows_total, rows_accepted, rows_rejected;
   uint64_t not_delivered; /* when delivery failed */
   int64_t elapsed_ms;
-  uint64_t bytes_in;
+  uint64_t bytes_in;       /* size of the input file */
+  uint64_t payload_bytes;  /* Avro bytes of the FeedRecords published */
   char rejects_path[4096]; /* "" if no rejects file was written */
   char summary[6144];      /* one line for people */
   char error[1024];        /* why it failed, "" if it did not */

@@ -161,6 +161,15 @@ def produce(dept, feed, period, path, *extra, config=CONFIG):
                "--period", period, "--no-progress", *extra, path)
 
 
+def wait_for_glob(folder, pattern, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(Path(folder).glob(pattern)):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def assert_no_full_id(*texts):
     for t in texts:
         m = FULL_ID.search(t or "")
@@ -175,26 +184,41 @@ def consumer():
                      "enable.partition.eof": True, "auto.offset.reset": "earliest"})
 
 
-def read_topic(topic, timeout=60):
-    """Every committed message of a topic, from the beginning to its end."""
+def end_offsets(topic):
+    """{partition: high watermark} now: read_topic(since=...) reads only what came after."""
+    c = consumer()
+    try:
+        md = c.list_topics(topic, timeout=10)
+        if topic not in md.topics or md.topics[topic].error is not None:
+            return {}
+        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in md.topics[topic].partitions}
+    finally:
+        c.close()
+
+
+def read_topic(topic, timeout=60, keep=None, since=None):
+    """The committed messages of a topic (from `since` offsets, else from the
+    beginning) to its end, those for which keep(msg) is true (all if None).
+    Streams: only kept messages are held in memory."""
     c = consumer()
     try:
         md = c.list_topics(topic, timeout=10)
         parts = md.topics[topic].partitions if topic in md.topics and md.topics[topic].error is None else {}
         if not parts:
             return []
-        c.assign([TopicPartition(topic, p, 0) for p in parts])
+        since = since or {}
+        c.assign([TopicPartition(topic, p, since.get(p, 0)) for p in parts])
         pending, out, deadline = set(parts), [], time.time() + timeout
         while pending and time.time() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == KafkaError._PARTITION_EOF:
-                    pending.discard(m.partition())
-                    continue
-                raise RuntimeError(m.error())
-            out.append(m)
+            for m in c.consume(10000, 0.5):
+                if m.error():
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        pending.discard(m.partition())
+                        continue
+                    raise RuntimeError(m.error())
+                if keep is None or keep(m):
+                    out.append(m)
         assert not pending, f"{topic}: no end of partitions {pending} within {timeout} s"
         return out
     finally:

@@ -108,7 +108,8 @@ def test_bad_rows_are_rejected_with_reason_and_line(data, tmp_path, name):
     man = rhtest.manifests_by_batch()[bid][-1]
     assert man["rows_rejected"] == len(want)
     assert man["rows_accepted"] == man["rows_total"] - len(want) == 20 - len(want)
-    published = [decode(m.value())[1] for m in rhtest.read_topic("feed.rejects") if m.key().decode() == bid]
+    published = [decode(m.value())[1] for m in
+                 rhtest.read_topic("feed.rejects", keep=lambda m: m.key().decode() == bid)]
     assert sorted((p["row_number"], p["reason_code"]) for p in published) == sorted(want.items())
     for p in published:
         assert p["reason"] and p["source_name"] == name
@@ -133,8 +134,8 @@ def test_unreadable_files_are_refused_and_nothing_published(data, name):
     rhtest.assert_no_full_id(r.stdout, r.stderr)
     bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
     assert bid not in rhtest.manifests_by_batch()
-    visible = [m for m in rhtest.read_topic("feed.medical-insurance.high-self-pay")
-               if header(m, "batch_id") == bid]
+    visible = rhtest.read_topic("feed.medical-insurance.high-self-pay",
+                                keep=lambda m: header(m, "batch_id") == bid)
     assert visible == [], "records of a refused file are visible"
 
 

@@ -20,7 +20,7 @@ PERIOD = "2026-10"
 def data(tmp_path_factory):
     out = tmp_path_factory.mktemp("gen")
     r = run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-            "--households", 1500, "--seed", random.randrange(1, 2**31), "--big-feed-rows", 300000)
+            "--households", 1500, "--seed", random.randrange(1, 2**31), "--big-feed-rows", 600000)
     assert r.returncode == 0, r.stderr
     return out
 
@@ -91,9 +91,12 @@ def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
     name = f"health.major-disease.{PERIOD}.csv"
     src = data / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
     bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
+    before = rhtest.end_offsets("feed.health.major-disease")
     proc = start_watch(drop)
     drop_file(src, drop, name)
-    time.sleep(2.5)  # settle (0.3 s), then well inside the 300,000 rows
+    # publishing has begun once the rejects file is opened (after the header)
+    assert rhtest.wait_for_glob(drop / "done", f"{name}.rejects.csv.tmp*", 60)
+    time.sleep(0.3)
     assert not (drop / "done" / name).exists(), "finished before the kill"
     proc.kill()  # SIGKILL: no clean-up at all
     proc.communicate()
@@ -107,7 +110,8 @@ def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
         log = stop(proc)
     assert proc.returncode == 0, log
     mans = rhtest.manifests_by_batch()[bid]
-    assert len(mans) == 1 and mans[0]["rows_accepted"] == 300000
-    rows = [header(m, "row") for m in rhtest.read_topic("feed.health.major-disease", timeout=180)
-            if header(m, "batch_id") == bid]
-    assert len(rows) == 300000 and len(set(rows)) == 300000
+    assert len(mans) == 1 and mans[0]["rows_accepted"] == 600000
+    rows = []  # only the row numbers are kept: 600,000 messages would not fit
+    rhtest.read_topic("feed.health.major-disease", timeout=300, since=before,
+                      keep=lambda m: header(m, "batch_id") == bid and rows.append(header(m, "row")))
+    assert len(rows) == 600000 and len(set(rows)) == 600000
