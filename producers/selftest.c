@@ -156,6 +156,11 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
     goto done;
   }
 
+  if (rh_kafka_warm_topics(rh_producer_handle(p), topics, 1, o->timeout_ms, err, sizeof(err))) {
+    fprintf(stderr, "riskhub-selftest: broker %s: %s\n", o->cfg->kafka_bootstrap, err);
+    goto done;
+  }
+
   char batch_id[40];
   snprintf(batch_id, sizeof(batch_id), "selftest-%" PRIu64, o->seed);
   int64_t t0 = now_ms();

@@ -1,17 +1,46 @@
 #!/usr/bin/env bash
 # README's first command: the main job, end to end, on a fresh machine.
-# Installs what is missing, starts Kafka and PostgreSQL, builds, and runs the
-# hub's plumbing check: synthetic FeedRecords published as single-object Avro
-# to the real broker and read back, and a PostgreSQL round trip.
+#   1. installs what is missing, starts Kafka and PostgreSQL, builds;
+#   2. checks the plumbing (riskhub-selftest);
+#   3. generates a synthetic month for 鄢陵县 (riskhub-gen: registry + every
+#      department's list) and publishes every department's list as Avro to
+#      Kafka the way a department's IT system would: dropped into a folder
+#      that riskhub-produce --watch publishes from.
+#   RH_DEMO_PERIOD (default 2026-10), RH_DEMO_HOUSEHOLDS (default 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+period=${RH_DEMO_PERIOD:-2026-10}
+households=${RH_DEMO_HOUSEHOLDS:-200000}
+demo=.local/demo
+
 echo "== dependencies"
 scripts/deps.sh
 echo "== services (Kafka, PostgreSQL)"
 scripts/services.sh start
 eval "$(scripts/services.sh env --export)"
 echo "== build"
-scripts/build.sh release
-echo "== publish and read back a sample of Avro records"
-build/bin/riskhub-selftest --config config/riskhub.yaml --records "${RH_DEMO_RECORDS:-1000}"
-echo "== done; stop the services with: scripts/services.sh stop"
+scripts/build.sh release >/dev/null
+echo "== plumbing check: Avro records through the real broker, a PostgreSQL round trip"
+build/bin/riskhub-selftest --config config/riskhub.yaml --records 1000
+
+echo "== a synthetic month ($period, $households households) from riskhub-gen"
+rm -rf "$demo"
+build/bin/riskhub-gen --config config/riskhub.yaml --out "$demo/data" --period "$period" \
+    --households "$households"
+
+echo "== every department publishes its list: files dropped into $demo/drop"
+mkdir -p "$demo/drop"
+for f in "$demo/data/$period"/*."$period".csv; do
+    # write under a hidden name, then rename: the watcher never sees half a file
+    cp "$f" "$demo/drop/.$(basename "$f").part"
+    mv "$demo/drop/.$(basename "$f").part" "$demo/drop/$(basename "$f")"
+done
+build/bin/riskhub-produce --config config/riskhub.yaml --watch "$demo/drop" --once \
+    --settle-ms 0 --log-level warn
+echo
+echo "published (one line a department list; details in $demo/drop/done/):"
+cat "$demo/drop/done/"*.summary.txt | sed 's/^/  /'
+n=$(ls "$demo/drop/done/"*.summary.txt | wc -l)
+failed=$(ls "$demo/drop/failed/" 2>/dev/null | grep -c 'reason.txt$' || true)
+echo "== done: $n lists published, $failed refused; stop the services with: scripts/services.sh stop"
+[ "$failed" = 0 ]
