@@ -26,9 +26,18 @@ def data(tmp_path_factory):
 
 
 def start_watch(drop):
-    return subprocess.Popen([str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG),
+    # the log goes to a file, not a pipe: a pipe nobody reads would block the watcher
+    log = open(drop.parent / f"watch-{time.time_ns()}.log", "w+")
+    proc = subprocess.Popen([str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG),
                              "--watch", str(drop), "--poll-ms", "200", "--settle-ms", "300"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.logfile = log
+    return proc
+
+
+def log_of(proc):
+    proc.logfile.seek(0)
+    return proc.logfile.read()
 
 
 def wait_for(path, timeout=120):
@@ -50,11 +59,11 @@ def drop_file(src, drop, name):
 def stop(proc):
     proc.send_signal(signal.SIGTERM)
     try:
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, _ = proc.communicate()
-    return out
+        proc.wait()
+    return log_of(proc)
 
 
 def test_dropped_file_published_refused_file_failed(data, tmp_path):
@@ -67,10 +76,11 @@ def test_dropped_file_published_refused_file_failed(data, tmp_path):
         drop_file(data / "bad" / "wrong-checksum.csv", drop, f"medical-insurance.high-self-pay.{PERIOD}.csv")
         drop_file(data / "bad" / "wrong-header.csv", drop, f"medical-insurance.high-self-pay.2026-09.csv")
         drop_file(data / PERIOD / name, drop, "not-a-batch-name.csv")
-        assert wait_for(drop / "done" / f"{name}.summary.txt")
-        assert wait_for(drop / "done" / f"medical-insurance.high-self-pay.{PERIOD}.csv.summary.txt")
-        assert wait_for(drop / "failed" / "medical-insurance.high-self-pay.2026-09.csv.reason.txt")
-        assert wait_for(drop / "failed" / "not-a-batch-name.csv.reason.txt")
+        for f in (drop / "done" / f"{name}.summary.txt",
+                  drop / "done" / f"medical-insurance.high-self-pay.{PERIOD}.csv.summary.txt",
+                  drop / "failed" / "medical-insurance.high-self-pay.2026-09.csv.reason.txt",
+                  drop / "failed" / "not-a-batch-name.csv.reason.txt"):
+            assert wait_for(f), f"{f.name} did not appear; watcher log:\n{log_of(proc)}"
     finally:
         log = stop(proc)
     assert proc.returncode == 0, log
@@ -95,17 +105,17 @@ def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
     proc = start_watch(drop)
     drop_file(src, drop, name)
     # publishing has begun once the rejects file is opened (after the header)
-    assert rhtest.wait_for_glob(drop / "done", f"{name}.rejects.csv.tmp*", 60)
+    assert rhtest.wait_for_glob(drop / "done", f"{name}.rejects.csv.tmp*", 60), log_of(proc)
     time.sleep(0.3)
     assert not (drop / "done" / name).exists(), "finished before the kill"
     proc.kill()  # SIGKILL: no clean-up at all
-    proc.communicate()
+    proc.wait()
     assert (drop / name).exists(), "the file must stay in the drop folder"
     assert bid not in rhtest.manifests_by_batch()
 
     proc = start_watch(drop)
     try:
-        assert wait_for(drop / "done" / f"{name}.summary.txt", timeout=300)
+        assert wait_for(drop / "done" / f"{name}.summary.txt", timeout=300), log_of(proc)
     finally:
         log = stop(proc)
     assert proc.returncode == 0, log
@@ -115,3 +125,19 @@ def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
     rhtest.read_topic("feed.health.major-disease", timeout=300, since=before,
                       keep=lambda m: header(m, "batch_id") == bid and rows.append(header(m, "row")))
     assert len(rows) == 600000 and len(set(rows)) == 600000
+
+
+def test_broker_away_leaves_file_for_retry(data, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    name = f"health.major-disease.{PERIOD}.csv"
+    drop_file(data / PERIOD / name, drop, name)
+    config = rhtest.config_with(tmp_path, message_timeout_ms=3000, socket_timeout_ms=3000)
+    env = dict(os.environ, RH_KAFKA_BOOTSTRAP="127.0.0.1:1")  # nothing listens there
+    r = subprocess.run([str(rhtest.BIN / "riskhub-produce"), "--config", str(config), "--watch",
+                        str(drop), "--once", "--settle-ms", "0", "--timeout-ms", "3000"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 69, r.stderr
+    assert "tried again" in r.stderr
+    assert (drop / name).exists(), "the file must stay for the retry"
+    assert not any((drop / "failed").iterdir()) and not any((drop / "done").iterdir())
