@@ -179,7 +179,7 @@ int rh_watch_run(const rh_watch_opts_t *o) {
       n++;
     }
     closedir(d);
-    qsort(list, n, sizeof(*list), by_mtime);
+    if (n > 1) qsort(list, n, sizeof(*list), by_mtime); /* list is NULL when n == 0 */
     int retry = 0;
     for (size_t i = 0; i < n && !(o->stop && *o->stop); i++) {
       if (process(o, list[i].name)) {
