@@ -8,18 +8,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+#include "rh_err.h"
 #include <stdlib.h>
 #include <string.h>
 
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  if (!errstr || errstr_size == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
 
 static avro_schema_t deref(avro_schema_t s) {
   while (s && is_avro_link(s)) s = avro_schema_link_target(s);
@@ -69,22 +62,22 @@ int rh_avro_buf_reserve(rh_avro_buf_t *buf, size_t extra) {
 rh_avro_status_t rh_avro_encode(const rh_avro_schema_t *schema, avro_value_t *value,
                                 rh_avro_buf_t *buf, char *errstr, size_t errstr_size) {
   if (!schema || !value || !value->iface || !buf) {
-    seterr(errstr, errstr_size, "rh_avro_encode: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_encode: NULL argument");
     return RH_AVRO_EINVAL;
   }
   avro_schema_t vs = avro_value_get_schema(value);
   if (vs != schema->schema && !(vs && avro_schema_equal(vs, schema->schema))) {
-    seterr(errstr, errstr_size, "rh_avro_encode: the value is not of schema %s", schema->fullname);
+    rh_errf(errstr, errstr_size, "rh_avro_encode: the value is not of schema %s", schema->fullname);
     return RH_AVRO_EINVAL;
   }
   size_t body = 0;
   if (avro_value_sizeof(value, &body) != 0) {
-    seterr(errstr, errstr_size, "%s: sizing the value: %s", schema->fullname, avro_strerror());
+    rh_errf(errstr, errstr_size, "%s: sizing the value: %s", schema->fullname, avro_strerror());
     return RH_AVRO_EAVRO;
   }
   if (body > (size_t)INT64_MAX - RH_AVRO_HEADER_LEN ||
       rh_avro_buf_reserve(buf, RH_AVRO_HEADER_LEN + body) != 0) {
-    seterr(errstr, errstr_size, "%s: out of memory for %zu bytes", schema->fullname, body);
+    rh_errf(errstr, errstr_size, "%s: out of memory for %zu bytes", schema->fullname, body);
     return RH_AVRO_ENOMEM;
   }
   unsigned char *p = buf->data + buf->len;
@@ -95,19 +88,19 @@ rh_avro_status_t rh_avro_encode(const rh_avro_schema_t *schema, avro_value_t *va
   if (!buf->writer) {
     buf->writer = avro_writer_memory(dst, (int64_t)body);
     if (!buf->writer) {
-      seterr(errstr, errstr_size, "%s: avro_writer_memory: %s", schema->fullname, avro_strerror());
+      rh_errf(errstr, errstr_size, "%s: avro_writer_memory: %s", schema->fullname, avro_strerror());
       return RH_AVRO_ENOMEM;
     }
   } else {
     avro_writer_memory_set_dest(buf->writer, dst, (int64_t)body);
   }
   if (avro_value_write(buf->writer, value) != 0) {
-    seterr(errstr, errstr_size, "%s: writing the value: %s", schema->fullname, avro_strerror());
+    rh_errf(errstr, errstr_size, "%s: writing the value: %s", schema->fullname, avro_strerror());
     return RH_AVRO_EAVRO;
   }
   int64_t wrote = avro_writer_tell(buf->writer);
   if (wrote != (int64_t)body) {
-    seterr(errstr, errstr_size, "%s: Avro C wrote %" PRId64 " bytes, sized %zu", schema->fullname,
+    rh_errf(errstr, errstr_size, "%s: Avro C wrote %" PRId64 " bytes, sized %zu", schema->fullname,
            wrote, body);
     return RH_AVRO_EAVRO;
   }
@@ -119,22 +112,22 @@ rh_avro_status_t rh_avro_peek_fingerprint(const void *data, size_t len, uint64_t
                                           char *errstr, size_t errstr_size) {
   const unsigned char *p = data;
   if (!p && len) {
-    seterr(errstr, errstr_size, "rh_avro_peek_fingerprint: NULL data");
+    rh_errf(errstr, errstr_size, "rh_avro_peek_fingerprint: NULL data");
     return RH_AVRO_EINVAL;
   }
   if (len < 2 || p[0] != RH_AVRO_MAGIC0 || p[1] != RH_AVRO_MAGIC1) {
     if (len == 0)
-      seterr(errstr, errstr_size, "empty message, expected single-object encoding (C3 01)");
+      rh_errf(errstr, errstr_size, "empty message, expected single-object encoding (C3 01)");
     else if (len == 1)
-      seterr(errstr, errstr_size, "1-byte message %02X, expected single-object encoding (C3 01)",
+      rh_errf(errstr, errstr_size, "1-byte message %02X, expected single-object encoding (C3 01)",
              p[0]);
     else
-      seterr(errstr, errstr_size, "message starts %02X %02X, expected single-object encoding (C3 01)",
+      rh_errf(errstr, errstr_size, "message starts %02X %02X, expected single-object encoding (C3 01)",
              p[0], p[1]);
     return RH_AVRO_EMAGIC;
   }
   if (len < RH_AVRO_HEADER_LEN) {
-    seterr(errstr, errstr_size, "message of %zu bytes ends inside the 10-byte header", len);
+    rh_errf(errstr, errstr_size, "message of %zu bytes ends inside the 10-byte header", len);
     return RH_AVRO_ETRUNCATED;
   }
   uint64_t fp = 0;
@@ -648,7 +641,7 @@ static rh_avro_status_t dfail(dctx_t *c, rh_avro_status_t st, const char *fmt, .
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  seterr(c->err, c->errsz, "%s at byte %zu%s%s%s", msg, (size_t)(c->p - c->base),
+  rh_errf(c->err, c->errsz, "%s at byte %zu%s%s%s", msg, (size_t)(c->p - c->base),
          c->field ? " (field '" : "", c->field ? c->field : "", c->field ? "')" : "");
   return st;
 }
@@ -1008,7 +1001,7 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
                                 size_t errstr_size) {
   if (writer_out) *writer_out = NULL;
   if (!dec || (!data && len) || !dest || !dest->iface) {
-    seterr(errstr, errstr_size, "rh_avro_decode: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_decode: NULL argument");
     return RH_AVRO_EINVAL;
   }
   uint64_t fp;
@@ -1018,30 +1011,30 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
   if (!writer) {
     char hex[RH_AVRO_FP_HEXSZ];
     rh_avro_fingerprint_hex(fp, hex);
-    seterr(errstr, errstr_size, "unknown writer schema: fingerprint %s is not in the schema set",
+    rh_errf(errstr, errstr_size, "unknown writer schema: fingerprint %s is not in the schema set",
            hex);
     return RH_AVRO_EUNKNOWN;
   }
   if (writer_out) *writer_out = writer;
   if (!reader) reader = writer;
   if (reader->set != dec->set) {
-    seterr(errstr, errstr_size, "rh_avro_decode: reader %s is not of the decoder's schema set",
+    rh_errf(errstr, errstr_size, "rh_avro_decode: reader %s is not of the decoder's schema set",
            reader->fullname);
     return RH_AVRO_EINVAL;
   }
   if (avro_value_get_schema(dest) != reader->schema) {
-    seterr(errstr, errstr_size, "rh_avro_decode: dest is not a value of %s (%s)", reader->fullname,
+    rh_errf(errstr, errstr_size, "rh_avro_decode: dest is not a value of %s (%s)", reader->fullname,
            reader->fingerprint_hex);
     return RH_AVRO_EINVAL;
   }
   pair_t *pr = pair_get(dec, writer, reader);
   if (!pr) {
-    seterr(errstr, errstr_size, "out of memory compiling %s -> %s", writer->fullname,
+    rh_errf(errstr, errstr_size, "out of memory compiling %s -> %s", writer->fullname,
            reader->fullname);
     return RH_AVRO_ENOMEM;
   }
   if (avro_value_reset(dest) != 0) {
-    seterr(errstr, errstr_size, "avro_value_reset: %s", avro_strerror());
+    rh_errf(errstr, errstr_size, "avro_value_reset: %s", avro_strerror());
     return RH_AVRO_EAVRO;
   }
   char msg[512];
@@ -1059,9 +1052,9 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
   }
   if (st != RH_AVRO_OK) {
     if (reader == writer)
-      seterr(errstr, errstr_size, "%s (writer %s %s)", msg, writer->fullname, writer->fingerprint_hex);
+      rh_errf(errstr, errstr_size, "%s (writer %s %s)", msg, writer->fullname, writer->fingerprint_hex);
     else
-      seterr(errstr, errstr_size, "%s (writer %s %s, reader %s %s)", msg, writer->fullname,
+      rh_errf(errstr, errstr_size, "%s (writer %s %s, reader %s %s)", msg, writer->fullname,
              writer->fingerprint_hex, reader->fullname, reader->fingerprint_hex);
   }
   return st;

@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+#include "rh_err.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,15 +23,6 @@
 #define RH_AVRO_WALK_MAX_DEPTH 200
 #define RH_AVRO_MAX_SCHEMA_FILE (16u * 1024u * 1024u)
 
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
-  if (!errstr || errstr_size == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(errstr, errstr_size, fmt, ap);
-  va_end(ap);
-}
 
 const char *rh_avro_status_str(rh_avro_status_t st) {
   switch (st) {
@@ -262,11 +255,11 @@ static rh_avro_status_t walk_fail(walk_t *w, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (w->in_type && w->in_field)
-    seterr(w->err, w->errsz, "%s, field '%s': %s", w->in_type, w->in_field, msg);
+    rh_errf(w->err, w->errsz, "%s, field '%s': %s", w->in_type, w->in_field, msg);
   else if (w->in_type)
-    seterr(w->err, w->errsz, "%s: %s", w->in_type, msg);
+    rh_errf(w->err, w->errsz, "%s: %s", w->in_type, msg);
   else
-    seterr(w->err, w->errsz, "%s", msg);
+    rh_errf(w->err, w->errsz, "%s", msg);
   return RH_AVRO_ESCHEMA;
 }
 
@@ -615,7 +608,7 @@ static rh_avro_status_t walk(walk_t *w, json_t *j, const char *ns, avro_schema_t
     st = walk_fail(w, "a schema must be a string, an object or an array");
   w->depth--;
   if (st == RH_AVRO_OK && w->out.oom) st = RH_AVRO_ENOMEM;
-  if (st == RH_AVRO_ENOMEM) seterr(w->err, w->errsz, "out of memory");
+  if (st == RH_AVRO_ENOMEM) rh_errf(w->err, w->errsz, "out of memory");
   return st;
 }
 
@@ -624,7 +617,7 @@ static json_t *parse_json(const char *text, size_t len, const char *origin, char
   json_error_t jerr;
   json_t *root = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!root)
-    seterr(errstr, errstr_size, "%s:%d:%d: invalid JSON: %s", origin ? origin : "<schema>",
+    rh_errf(errstr, errstr_size, "%s:%d:%d: invalid JSON: %s", origin ? origin : "<schema>",
            jerr.line, jerr.column, jerr.text);
   return root;
 }
@@ -633,7 +626,7 @@ rh_avro_status_t rh_avro_canonical_form(const char *json, size_t len, char **pcf
                                         uint64_t *fp_out, char *errstr, size_t errstr_size) {
   if (pcf_out) *pcf_out = NULL;
   if (!json || !pcf_out) {
-    seterr(errstr, errstr_size, "rh_avro_canonical_form: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_canonical_form: NULL argument");
     return RH_AVRO_EINVAL;
   }
   json_t *root = parse_json(json, len, NULL, errstr, errstr_size);
@@ -707,13 +700,13 @@ static rh_avro_status_t def_apply(const named_tab_t *tab, avro_schema_t type, co
                                   avro_value_t *dest, int depth, char *err, size_t errsz);
 
 static rh_avro_status_t def_bad(char *err, size_t errsz, avro_schema_t type, const char *why) {
-  seterr(err, errsz, "default does not fit type %s%s%s", avro_schema_type_name(type),
+  rh_errf(err, errsz, "default does not fit type %s%s%s", avro_schema_type_name(type),
          why ? ": " : "", why ? why : "");
   return RH_AVRO_ESCHEMA;
 }
 
 static rh_avro_status_t def_avro_fail(char *err, size_t errsz, const char *what) {
-  seterr(err, errsz, "setting default (%s): %s", what, avro_strerror());
+  rh_errf(err, errsz, "setting default (%s): %s", what, avro_strerror());
   return RH_AVRO_EAVRO;
 }
 
@@ -728,7 +721,7 @@ static rh_avro_status_t def_record(const named_tab_t *tab, avro_schema_t type, c
   json_t *val;
   json_object_foreach((json_t *)def, key, val) {
     if (avro_schema_record_field_get_index(type, key) < 0) {
-      seterr(err, errsz, "default of record %s has a key '%s' that is not a field",
+      rh_errf(err, errsz, "default of record %s has a key '%s' that is not a field",
              avro_schema_name(type), key);
       return RH_AVRO_ESCHEMA;
     }
@@ -738,7 +731,7 @@ static rh_avro_status_t def_record(const named_tab_t *tab, avro_schema_t type, c
     const json_t *fv = json_object_get(def, fname);
     if (!fv && jfields) fv = json_object_get(json_array_get(jfields, i), "default");
     if (!fv) {
-      seterr(err, errsz, "default of record %s has no value for field '%s' (and the field has no default)",
+      rh_errf(err, errsz, "default of record %s has no value for field '%s' (and the field has no default)",
              avro_schema_name(type), fname);
       return RH_AVRO_ESCHEMA;
     }
@@ -758,11 +751,11 @@ static rh_avro_status_t def_apply(const named_tab_t *tab, avro_schema_t type, co
                                   avro_value_t *dest, int depth, char *err, size_t errsz) {
   type = deref(type);
   if (!type || !def) {
-    seterr(err, errsz, "default: no type or no value");
+    rh_errf(err, errsz, "default: no type or no value");
     return RH_AVRO_ESCHEMA;
   }
   if (depth > DEF_MAX_DEPTH) {
-    seterr(err, errsz, "default nested deeper than %d", DEF_MAX_DEPTH);
+    rh_errf(err, errsz, "default nested deeper than %d", DEF_MAX_DEPTH);
     return RH_AVRO_ESCHEMA;
   }
   switch (avro_typeof(type)) {
@@ -811,7 +804,7 @@ static rh_avro_status_t def_apply(const named_tab_t *tab, avro_schema_t type, co
       size_t n = 0;
       int rc = default_bytes(def, &b, &n);
       if (rc == -2) {
-        seterr(err, errsz, "out of memory");
+        rh_errf(err, errsz, "out of memory");
         return RH_AVRO_ENOMEM;
       }
       if (rc != 0) return def_bad(err, errsz, type, "a code point above 255");
@@ -885,7 +878,7 @@ static rh_avro_status_t def_apply(const named_tab_t *tab, avro_schema_t type, co
     case AVRO_LINK:
       break;
   }
-  seterr(err, errsz, "default: unsupported type");
+  rh_errf(err, errsz, "default: unsupported type");
   return RH_AVRO_ESCHEMA;
 }
 
@@ -893,7 +886,7 @@ rh_avro_status_t rh_avro_default_apply(const rh_avro_schema_t *entry, avro_schem
                                        const json_t *def, avro_value_t *dest, char *errstr,
                                        size_t errstr_size) {
   if (!entry || !type || !def) {
-    seterr(errstr, errstr_size, "rh_avro_default_apply: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_default_apply: NULL argument");
     return RH_AVRO_EINVAL;
   }
   return def_apply(&entry->priv->named, type, def, dest, 0, errstr, errstr_size);
@@ -919,7 +912,7 @@ static rh_avro_status_t check_defaults(const named_tab_t *tab, char *errstr, siz
       rh_avro_status_t st = def_apply(tab, avro_schema_record_field_get_by_index(n->avro, (int)k),
                                       def, NULL, 0, msg, sizeof msg);
       if (st != RH_AVRO_OK) {
-        seterr(errstr, errstr_size, "%s, field '%s': %s", n->fullname,
+        rh_errf(errstr, errstr_size, "%s, field '%s': %s", n->fullname,
                json_string_value(json_object_get(f, "name")), msg);
         return st;
       }
@@ -983,11 +976,11 @@ const rh_avro_schema_t *rh_avro_schemas_by_fingerprint(const rh_avro_schemas_t *
 rh_avro_status_t rh_avro_schema_value_new(const rh_avro_schema_t *entry, avro_value_t *out,
                                           char *errstr, size_t errstr_size) {
   if (!entry || !out) {
-    seterr(errstr, errstr_size, "rh_avro_schema_value_new: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_schema_value_new: NULL argument");
     return RH_AVRO_EINVAL;
   }
   if (avro_generic_value_new(entry->iface, out) != 0) {
-    seterr(errstr, errstr_size, "%s: avro_generic_value_new: %s", entry->fullname, avro_strerror());
+    rh_errf(errstr, errstr_size, "%s: avro_generic_value_new: %s", entry->fullname, avro_strerror());
     out->iface = NULL;
     out->self = NULL;
     return RH_AVRO_EAVRO;
@@ -1042,7 +1035,7 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   rh_avro_schema_t *e = calloc(1, sizeof *e);
   if (!e || !(e->priv = calloc(1, sizeof *e->priv))) {
     free(e);
-    seterr(errstr, errstr_size, "%s: out of memory", origin);
+    rh_errf(errstr, errstr_size, "%s: out of memory", origin);
     return RH_AVRO_ENOMEM;
   }
   e->priv->root = parse_json(json, len, origin, errstr, errstr_size);
@@ -1053,7 +1046,7 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   json_t *root = e->priv->root;
   const char *t = json_is_object(root) ? json_string_value(json_object_get(root, "type")) : NULL;
   if (!t || (strcmp(t, "record") != 0 && strcmp(t, "enum") != 0 && strcmp(t, "fixed") != 0)) {
-    seterr(errstr, errstr_size, "%s: the top level must be a named type (record, enum or fixed)",
+    rh_errf(errstr, errstr_size, "%s: the top level must be a named type (record, enum or fixed)",
            origin);
     st = RH_AVRO_ESCHEMA;
     goto cleanup;
@@ -1066,7 +1059,7 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   named_tab_free(&tab);
   if (st != RH_AVRO_OK) {
     free(w.out.p);
-    seterr(errstr, errstr_size, "%s: %s", origin, msg);
+    rh_errf(errstr, errstr_size, "%s: %s", origin, msg);
     goto cleanup;
   }
   e->priv->pcf = w.out.p;
@@ -1080,7 +1073,7 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   char *view_text = view ? json_dumps(view, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   json_decref(view);
   if (!view_text) {
-    seterr(errstr, errstr_size, "%s: out of memory", origin);
+    rh_errf(errstr, errstr_size, "%s: out of memory", origin);
     st = RH_AVRO_ENOMEM;
     goto cleanup;
   }
@@ -1088,7 +1081,7 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   free(view_text);
   if (rc != 0) {
     e->schema = NULL;
-    seterr(errstr, errstr_size, "%s: Avro C: %s", origin, avro_strerror());
+    rh_errf(errstr, errstr_size, "%s: Avro C: %s", origin, avro_strerror());
     st = RH_AVRO_EAVRO;
     goto cleanup;
   }
@@ -1103,13 +1096,13 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   }
   free(w2.out.p);
   if (st != RH_AVRO_OK) {
-    seterr(errstr, errstr_size, "%s: %s", origin, msg);
+    rh_errf(errstr, errstr_size, "%s: %s", origin, msg);
     goto cleanup;
   }
   e->priv->fullname = strdup(e->priv->named.v[0].fullname);
   e->priv->path = strdup(origin);
   if (!e->priv->fullname || !e->priv->path) {
-    seterr(errstr, errstr_size, "%s: out of memory", origin);
+    rh_errf(errstr, errstr_size, "%s: out of memory", origin);
     st = RH_AVRO_ENOMEM;
     goto cleanup;
   }
@@ -1119,14 +1112,14 @@ static rh_avro_status_t entry_build(const char *json, size_t len, const char *or
   /* 4. Defaults. */
   st = check_defaults(&e->priv->named, msg, sizeof msg);
   if (st != RH_AVRO_OK) {
-    seterr(errstr, errstr_size, "%s: %s", origin, msg);
+    rh_errf(errstr, errstr_size, "%s: %s", origin, msg);
     goto cleanup;
   }
 
   /* 5. The value class, made once. */
   e->iface = avro_generic_class_from_schema(e->schema);
   if (!e->iface) {
-    seterr(errstr, errstr_size, "%s: avro_generic_class_from_schema: %s", origin, avro_strerror());
+    rh_errf(errstr, errstr_size, "%s: avro_generic_class_from_schema: %s", origin, avro_strerror());
     st = RH_AVRO_EAVRO;
     goto cleanup;
   }
@@ -1143,7 +1136,7 @@ rh_avro_status_t rh_avro_schemas_add_json(rh_avro_schemas_t *set, const char *js
                                           size_t errstr_size) {
   if (out) *out = NULL;
   if (!set || !json) {
-    seterr(errstr, errstr_size, "rh_avro_schemas_add_json: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_schemas_add_json: NULL argument");
     return RH_AVRO_EINVAL;
   }
   if (!origin) origin = "<schema>";
@@ -1157,7 +1150,7 @@ rh_avro_status_t rh_avro_schemas_add_json(rh_avro_schemas_t *set, const char *js
     rh_avro_schema_t *o = set->v[i];
     if (o->fingerprint != e->fingerprint) continue;
     if (o->pcf_len != e->pcf_len || memcmp(o->pcf, e->pcf, e->pcf_len) != 0) {
-      seterr(errstr, errstr_size, "%s: fingerprint %s collides with %s (a different schema)",
+      rh_errf(errstr, errstr_size, "%s: fingerprint %s collides with %s (a different schema)",
              origin, e->fingerprint_hex, o->path);
       entry_free(e);
       return RH_AVRO_EDUPLICATE;
@@ -1170,14 +1163,14 @@ rh_avro_status_t rh_avro_schemas_add_json(rh_avro_schemas_t *set, const char *js
       return RH_AVRO_OK;
     }
     if (o->is_current) {
-      seterr(errstr, errstr_size, "%s: the same schema as %s is already current", origin, o->path);
+      rh_errf(errstr, errstr_size, "%s: the same schema as %s is already current", origin, o->path);
       entry_free(e);
       return RH_AVRO_EDUPLICATE;
     }
     /* history → current: the existing entry is promoted below. */
     const rh_avro_schema_t *cur = rh_avro_schemas_get(set, o->fullname);
     if (cur) {
-      seterr(errstr, errstr_size, "%s: %s already has a current version (%s)", origin,
+      rh_errf(errstr, errstr_size, "%s: %s already has a current version (%s)", origin,
              o->fullname, cur->path);
       entry_free(e);
       return RH_AVRO_EDUPLICATE;
@@ -1190,7 +1183,7 @@ rh_avro_status_t rh_avro_schemas_add_json(rh_avro_schemas_t *set, const char *js
   if (e->is_current) {
     const rh_avro_schema_t *cur = rh_avro_schemas_get(set, e->fullname);
     if (cur) {
-      seterr(errstr, errstr_size, "%s: %s already has a current version (%s)", origin,
+      rh_errf(errstr, errstr_size, "%s: %s already has a current version (%s)", origin,
              e->fullname, cur->path);
       entry_free(e);
       return RH_AVRO_EDUPLICATE;
@@ -1201,7 +1194,7 @@ rh_avro_status_t rh_avro_schemas_add_json(rh_avro_schemas_t *set, const char *js
     rh_avro_schema_t **v = realloc(set->v, cap * sizeof *v);
     if (!v) {
       entry_free(e);
-      seterr(errstr, errstr_size, "%s: out of memory", origin);
+      rh_errf(errstr, errstr_size, "%s: out of memory", origin);
       return RH_AVRO_ENOMEM;
     }
     set->v = v;
@@ -1218,7 +1211,7 @@ static rh_avro_status_t read_file(const char *path, char **text, size_t *len, ch
   *len = 0;
   FILE *fp = fopen(path, "rb");
   if (!fp) {
-    seterr(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
     return RH_AVRO_EIO;
   }
   rh_avro_status_t st = RH_AVRO_OK;
@@ -1226,20 +1219,20 @@ static rh_avro_status_t read_file(const char *path, char **text, size_t *len, ch
   char *buf = malloc(cap);
   if (!buf) {
     st = RH_AVRO_ENOMEM;
-    seterr(errstr, errstr_size, "%s: out of memory", path);
+    rh_errf(errstr, errstr_size, "%s: out of memory", path);
     goto cleanup;
   }
   for (;;) {
     if (n == cap) {
       if (cap >= RH_AVRO_MAX_SCHEMA_FILE) {
-        seterr(errstr, errstr_size, "%s: larger than %u bytes", path, RH_AVRO_MAX_SCHEMA_FILE);
+        rh_errf(errstr, errstr_size, "%s: larger than %u bytes", path, RH_AVRO_MAX_SCHEMA_FILE);
         st = RH_AVRO_EIO;
         goto cleanup;
       }
       char *b = realloc(buf, cap * 2);
       if (!b) {
         st = RH_AVRO_ENOMEM;
-        seterr(errstr, errstr_size, "%s: out of memory", path);
+        rh_errf(errstr, errstr_size, "%s: out of memory", path);
         goto cleanup;
       }
       buf = b;
@@ -1250,7 +1243,7 @@ static rh_avro_status_t read_file(const char *path, char **text, size_t *len, ch
     if (got == 0) break;
   }
   if (ferror(fp)) {
-    seterr(errstr, errstr_size, "%s: read error", path);
+    rh_errf(errstr, errstr_size, "%s: read error", path);
     st = RH_AVRO_EIO;
     goto cleanup;
   }
@@ -1268,7 +1261,7 @@ rh_avro_status_t rh_avro_schemas_add_file(rh_avro_schemas_t *set, const char *pa
                                           size_t errstr_size) {
   if (out) *out = NULL;
   if (!set || !path) {
-    seterr(errstr, errstr_size, "rh_avro_schemas_add_file: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_schemas_add_file: NULL argument");
     return RH_AVRO_EINVAL;
   }
   char *text = NULL;
@@ -1293,7 +1286,7 @@ static rh_avro_status_t load_one_dir(rh_avro_schemas_t *set, const char *dir, in
   int n = scandir(dir, &list, avsc_filter, alphasort);
   if (n < 0) {
     if (missing_ok && errno == ENOENT) return RH_AVRO_OK;
-    seterr(errstr, errstr_size, "%s: %s", dir, strerror(errno));
+    rh_errf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
     return RH_AVRO_EIO;
   }
   rh_avro_status_t st = RH_AVRO_OK;
@@ -1302,7 +1295,7 @@ static rh_avro_status_t load_one_dir(rh_avro_schemas_t *set, const char *dir, in
       size_t len = strlen(dir) + strlen(list[i]->d_name) + 2;
       char *path = malloc(len);
       if (!path) {
-        seterr(errstr, errstr_size, "out of memory");
+        rh_errf(errstr, errstr_size, "out of memory");
         st = RH_AVRO_ENOMEM;
       } else {
         snprintf(path, len, "%s/%s", dir, list[i]->d_name);
@@ -1321,7 +1314,7 @@ static rh_avro_status_t load_one_dir(rh_avro_schemas_t *set, const char *dir, in
 rh_avro_status_t rh_avro_schemas_load_dir(rh_avro_schemas_t *set, const char *dir, char *errstr,
                                           size_t errstr_size) {
   if (!set || !dir) {
-    seterr(errstr, errstr_size, "rh_avro_schemas_load_dir: NULL argument");
+    rh_errf(errstr, errstr_size, "rh_avro_schemas_load_dir: NULL argument");
     return RH_AVRO_EINVAL;
   }
   rh_avro_status_t st = load_one_dir(set, dir, 1, 0, errstr, errstr_size);
@@ -1329,7 +1322,7 @@ rh_avro_status_t rh_avro_schemas_load_dir(rh_avro_schemas_t *set, const char *di
   size_t len = strlen(dir) + sizeof "/history";
   char *hist = malloc(len);
   if (!hist) {
-    seterr(errstr, errstr_size, "out of memory");
+    rh_errf(errstr, errstr_size, "out of memory");
     return RH_AVRO_ENOMEM;
   }
   snprintf(hist, len, "%s/history", dir);
