@@ -1,0 +1,71 @@
+/*
+ * rh_alert: the Alert (schemas/Alert.avsc) as a C struct, and its conversion
+ * to and from an Avro generic value — for the join (writes alerts), the
+ * replay (compares them) and the township tools (read them).
+ *
+ * Ownership as in rh_feedrecord.h: strings are borrowed; from_value points
+ * into the value (valid until it is reset) and facts into the codec.
+ */
+#ifndef RH_ALERT_H
+#define RH_ALERT_H
+
+#include <avro.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rh_avro_schema.h"
+#include "rh_feedrecord.h"
+
+typedef struct {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  const char *batch_id;
+} rh_lineage_t;
+
+typedef struct {
+  const char *alert_id;
+  const char *situation; /* AT_NEW_RISK | MAY_NEED_MONITORING | RISK_MAY_HAVE_RETURNED | UNMATCHED */
+  const char *township_code, *village, *household_id, *household_type, *monitoring_category;
+  bool risk_eliminated;
+  const char *person_id_number, *person_name, *relation_to_head;
+  const char *risk, *risk_subtype, *severity, *rule_id, *reason;
+  const char *department, *feed, *period;
+  bool has_amount;
+  int64_t amount_fen;
+  bool has_event_date;
+  int32_t event_date;
+  const rh_fact_t *facts;
+  size_t fact_count;
+  rh_lineage_t source;
+  int64_t created_at;
+} rh_alert_t;
+
+enum {
+  RH_AL_ALERT_ID, RH_AL_SITUATION, RH_AL_TOWNSHIP, RH_AL_VILLAGE, RH_AL_HOUSEHOLD_ID,
+  RH_AL_HOUSEHOLD_TYPE, RH_AL_CATEGORY, RH_AL_RISK_ELIMINATED, RH_AL_PERSON_ID, RH_AL_PERSON_NAME,
+  RH_AL_RELATION, RH_AL_RISK, RH_AL_RISK_SUBTYPE, RH_AL_SEVERITY, RH_AL_RULE_ID, RH_AL_REASON,
+  RH_AL_DEPARTMENT, RH_AL_FEED, RH_AL_PERIOD, RH_AL_AMOUNT, RH_AL_EVENT_DATE, RH_AL_FACTS,
+  RH_AL_SOURCE, RH_AL_CREATED_AT, RH_AL_FIELD_COUNT
+};
+enum { RH_LN_TOPIC, RH_LN_PARTITION, RH_LN_OFFSET, RH_LN_BATCH_ID, RH_LN_FIELD_COUNT };
+
+typedef struct {
+  const rh_avro_schema_t *schema;
+  int idx[RH_AL_FIELD_COUNT];
+  int lineage_idx[RH_LN_FIELD_COUNT];
+  rh_fact_t *facts;
+  size_t facts_cap;
+} rh_alert_codec_t;
+
+/* 0, or -1 with errstr naming the missing field. */
+int rh_alert_codec_init(rh_alert_codec_t *c, const rh_avro_schema_t *schema, char *errstr,
+                        size_t errstr_size);
+void rh_alert_codec_free(rh_alert_codec_t *c);
+/* Reset v (a value of c->schema) and fill it. 0 or -1 with errstr naming the field. */
+int rh_alert_to_value(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *v, char *errstr,
+                      size_t errstr_size);
+int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, char *errstr,
+                        size_t errstr_size);
+
+#endif
