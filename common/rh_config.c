@@ -653,12 +653,7 @@ static int parse_feed(cx_t *cx, const yaml_node_t *n, const char *path,
       (req && parse_required(cx, req, path_key(p, path, "required"), f)))
     return -1;
   f->required[RH_COL_ID_NUMBER] = true;
-
-  size_t len = strlen("feed.") + strlen(d->code) + 1 + strlen(f->code) + 1;
-  char *topic = cx_calloc(cx, len, 1);
-  if (!topic) return -1;
-  snprintf(topic, len, "feed.%s.%s", d->code, f->code);
-  f->topic = topic;
+  /* f->topic is set by build_topics(), once the topic prefix is known. */
   return 0;
 }
 
@@ -1012,16 +1007,68 @@ static int parse_rules(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ topic prefix */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* How a valid prefix looks, for error messages. */
+#define TOPIC_PREFIX_RULE                                                                   \
+  "lower-case letters, digits and '-', starting with a letter or digit, ending with '.', " \
+  "at most " STR(RH_CONFIG_TOPIC_PREFIX_MAX) " characters, e.g. test-1a2b."
+
+/* "" or ^[a-z0-9][a-z0-9-]*\.$, at most RH_CONFIG_TOPIC_PREFIX_MAX bytes. */
+static bool topic_prefix_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0) return true;
+  if (n < 2 || n > RH_CONFIG_TOPIC_PREFIX_MAX || s[n - 1] != '.') return false;
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'))) return false;
+  for (size_t i = 1; i + 1 < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+      return false;
+  return true;
+}
+
+/* topic_prefix: a string (empty or null: no prefix). */
+static int parse_topic_prefix(cx_t *cx, const yaml_node_t *n) {
+  if (n->type != YAML_SCALAR_NODE)
+    return cx_fail(cx, n, "topic_prefix", "expected a string, found %s", node_kind(n));
+  const char *s = is_null(n) ? "" : scalar_text(n);
+  if (!topic_prefix_valid(s))
+    return cx_fail(cx, n, "topic_prefix",
+                   "'%.64s' is not a valid topic prefix (" TOPIC_PREFIX_RULE ")", s);
+  return (cx->cfg->topic_prefix = cx_strdup(cx, s)) ? 0 : -1;
+}
+
+/* The feed topics, "<prefix>feed.<department>.<feed>"; after apply_env(). */
+static int build_topics(cx_t *cx) {
+  const char *prefix = cx->cfg->topic_prefix;
+  for (size_t d = 0; d < cx->cfg->department_count; d++)
+    for (size_t i = 0; i < cx->depts[d].feed_count; i++) {
+      /* The feeds were allocated writable by parse_departments. */
+      rh_config_feed_t *f = (rh_config_feed_t *)&cx->depts[d].feeds[i];
+      size_t len = strlen(prefix) + strlen("feed.") + strlen(cx->depts[d].code) + 1 +
+                   strlen(f->code) + 1;
+      char *topic = cx_calloc(cx, len, 1);
+      if (!topic) return -1;
+      snprintf(topic, len, "%sfeed.%s.%s", prefix, cx->depts[d].code, f->code);
+      f->topic = topic;
+    }
+  return 0;
+}
+
 /* ------------------------------------------------------------------ document */
 
 static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
-      {NULL, false}};
+      {"topic_prefix", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
+  const yaml_node_t *prefix = map_get(cx, root, "topic_prefix");
+  cx->cfg->topic_prefix = "";
+  if (prefix && parse_topic_prefix(cx, prefix)) return -1;
   /* Order matters: townships need the county code, rules need departments,
    * feeds and thresholds. */
   if (parse_county(cx, map_get(cx, root, "county")) ||
@@ -1083,6 +1130,14 @@ static int apply_env(cx_t *cx) {
     if (!(cfg->pg_conninfo = cx_strdup(cx, v))) return -1;
     cfg->pg_conninfo_from_env = true;
   }
+  v = getenv("RH_TOPIC_PREFIX");
+  if (v && *v) {
+    if (!topic_prefix_valid(v))
+      return cx_fail(cx, NULL, "RH_TOPIC_PREFIX",
+                     "'%.64s' is not a valid topic prefix (" TOPIC_PREFIX_RULE ")", v);
+    if (!(cfg->topic_prefix = cx_strdup(cx, v))) return -1;
+    cfg->topic_prefix_from_env = true;
+  }
   return 0;
 }
 
@@ -1134,7 +1189,7 @@ rh_config_t *rh_config_load_string(const char *yaml, size_t len, const char *nam
     cx_fail_mark(&cx, &extra_mark, "a second YAML document starts here; put everything in one");
     goto cleanup;
   }
-  if (parse_root(&cx, root) || apply_env(&cx)) goto cleanup;
+  if (parse_root(&cx, root) || apply_env(&cx) || build_topics(&cx)) goto cleanup;
   ok = true;
 
 cleanup:
@@ -1250,6 +1305,16 @@ int rh_config_threshold(const rh_config_t *cfg, const char *name, double *out) {
       return 0;
     }
   return -1;
+}
+
+int rh_config_topic(const rh_config_t *cfg, const char *name, char *buf, size_t size) {
+  if (!name || !buf || size == 0) return -1;
+  int n = snprintf(buf, size, "%s%s", cfg->topic_prefix, name);
+  if (n < 0 || (size_t)n >= size) {
+    buf[0] = '\0';
+    return -1;
+  }
+  return 0;
 }
 
 const char *rh_config_kafka_get(const rh_config_t *cfg, const char *key) {

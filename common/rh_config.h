@@ -24,8 +24,20 @@
  * rh_config_load() and rh_config_load_string():
  *   RH_KAFKA_BOOTSTRAP  replaces kafka."bootstrap.servers"
  *   RH_PG_CONNINFO      replaces postgres.conninfo
+ *   RH_TOPIC_PREFIX     replaces topic_prefix (validated like it; an invalid
+ *                       value fails the load with "<file>: RH_TOPIC_PREFIX: ...")
  * An unset or empty variable changes nothing. The *_from_env flags say which
  * were applied (so a program can log where its broker list came from).
+ *
+ * Topic namespace: the optional top-level key topic_prefix (or RH_TOPIC_PREFIX)
+ * is put in front of every topic name riskhub uses, so that several isolated
+ * sets of topics (integration tests, a staging hub) can share one broker. It
+ * is "" (no prefix, the default) or matches ^[a-z0-9][a-z0-9-]*\.$ and has at
+ * most RH_CONFIG_TOPIC_PREFIX_MAX characters, e.g. "test-1a2b.". The feed
+ * topics (rh_config_feed_t.topic) include it; every other topic name is built
+ * with rh_config_topic() (or from cfg->topic_prefix). Programs put it in front
+ * of their transactional ids and consumer group ids too, so that producers of
+ * different namespaces do not fence each other.
  *
  * Ownership: rh_config_load*() return a new configuration owned by the caller
  * and freed with rh_config_destroy() (NULL is fine). Every pointer reachable
@@ -87,6 +99,9 @@ bool rh_config_risk_subtype_valid(const char *s);
 
 /* ---- the configuration ---- */
 
+/* The longest topic prefix, in bytes (the dot included). */
+#define RH_CONFIG_TOPIC_PREFIX_MAX 64
+
 typedef struct {
   const char *key;
   const char *value;
@@ -120,7 +135,7 @@ typedef struct {
   const rh_config_fact_t *facts; /* in file order */
   size_t fact_count;
   const rh_config_department_t *department; /* the department it belongs to */
-  const char *topic;                        /* "feed.<department>.<feed>" */
+  const char *topic;                        /* "<topic prefix>feed.<dept>.<feed>" */
   const rh_config_rule_t *const *rules;     /* rules on this feed, file order */
   size_t rule_count;
 } rh_config_feed_t;
@@ -181,6 +196,11 @@ typedef struct {
   const char *pg_conninfo;        /* libpq connection string; sensitive */
   bool pg_conninfo_from_env;      /* RH_PG_CONNINFO was applied */
 
+  /* Put in front of every topic name: "" (the default) or e.g. "test-1a2b.";
+   * never NULL. From topic_prefix, or RH_TOPIC_PREFIX. */
+  const char *topic_prefix;
+  bool topic_prefix_from_env;     /* RH_TOPIC_PREFIX was applied */
+
   const rh_config_township_t *townships; /* file order, at least 1 */
   size_t township_count;
   const rh_config_department_t *departments; /* file order, at least 1 */
@@ -217,7 +237,8 @@ const rh_config_feed_t *rh_config_feed_find(const rh_config_t *cfg, const char *
                                             const char *feed);
 /* By "department/feed", as rules name feeds. */
 const rh_config_feed_t *rh_config_feed_find_ref(const rh_config_t *cfg, const char *ref);
-/* By topic name, "feed.<department>.<feed>". */
+/* By topic name, "<topic prefix>feed.<department>.<feed>" (the prefix is part
+ * of the name: without it, or with another, nothing is found). */
 const rh_config_feed_t *rh_config_feed_find_topic(const rh_config_t *cfg, const char *topic);
 /* By 9-digit code (411024100), full name (安陵镇), or the name without its
  * trailing 镇/乡 (安陵), as department lists often write it. */
@@ -226,6 +247,12 @@ const rh_config_township_t *rh_config_township_find(const rh_config_t *cfg,
 const rh_config_rule_t *rh_config_rule_find(const rh_config_t *cfg, const char *id);
 /* 0 and *out set, or -1 if there is no threshold of that name (*out untouched). */
 int rh_config_threshold(const rh_config_t *cfg, const char *name, double *out);
+/* The full name of a topic in this configuration's namespace: writes
+ * cfg->topic_prefix followed by name ("feed.manifests", "alerts.411024100",
+ * "riskhub.dlq", ...) to buf, NUL-terminated. Returns 0, or -1 if it does not
+ * fit in size bytes (buf is then "" if size > 0) or name or buf is NULL. */
+int rh_config_topic(const rh_config_t *cfg, const char *name, char *buf, size_t size);
+
 /* The value of a Kafka property as configured (after overrides), or NULL. */
 const char *rh_config_kafka_get(const rh_config_t *cfg, const char *key);
 

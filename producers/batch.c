@@ -21,8 +21,10 @@
 #include "rh_parse.h"
 
 #define PRODUCER_NAME "riskhub-produce 0.1.0"
+/* Topic names without the configuration's topic prefix (rh_config_topic adds it). */
 #define TOPIC_REJECTS "feed.rejects"
 #define TOPIC_MANIFESTS "feed.manifests"
+#define TOPIC_MAX 256 /* Kafka allows 249 characters */
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -162,6 +164,7 @@ typedef struct {
   FILE *rejects;
   char rejects_tmp[4200];
   int64_t started_at;
+  char topic_rejects[TOPIC_MAX], topic_manifests[TOPIC_MAX]; /* with the topic prefix */
 } batch_t;
 
 static int send_record(batch_t *b, const char *topic, const char *key, size_t key_len,
@@ -198,7 +201,7 @@ static int publish_reject(batch_t *b, long line, const rh_feedrow_reject_t *rej,
   }
   char row[24];
   snprintf(row, sizeof(row), "%ld", line);
-  if (send_record(b, TOPIC_REJECTS, b->res->batch_id, strlen(b->res->batch_id), row, errstr,
+  if (send_record(b, b->topic_rejects, b->res->batch_id, strlen(b->res->batch_id), row, errstr,
                   errstr_size))
     return -1;
   fprintf(b->rejects, "%ld,", line);
@@ -243,7 +246,7 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
     if (bad) snprintf(errstr, errstr_size, "cannot build the BatchManifest");
     return -1;
   }
-  return send_record(b, TOPIC_MANIFESTS, b->res->batch_id, strlen(b->res->batch_id), NULL,
+  return send_record(b, b->topic_manifests, b->res->batch_id, strlen(b->res->batch_id), NULL,
                      errstr, errstr_size);
 }
 
@@ -305,8 +308,11 @@ static int setup_schemas(batch_t *b, char *errstr, size_t errstr_size) {
 static rh_producer_t *make_producer(batch_t *b, char *errstr, size_t errstr_size) {
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(b->o->cfg, errstr, errstr_size);
   if (!conf) return NULL;
-  char txid[256];
-  snprintf(txid, sizeof(txid), "riskhub-produce.%s.%s", b->feed->department->code, b->feed->code);
+  /* One transactional id a feed and topic namespace: "<prefix>riskhub-produce.<dept>.<feed>",
+   * so that producers of different namespaces never fence each other. */
+  char txid[512];
+  snprintf(txid, sizeof(txid), "%sriskhub-produce.%s.%s", b->o->cfg->topic_prefix,
+           b->feed->department->code, b->feed->code);
   char buf[64];
   size_t sz = sizeof(buf);
   if (rh_kafka_conf_set(conf, "transactional.id", txid, errstr, errstr_size) ||
@@ -351,6 +357,10 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
   if (rh_parse_period(o->period, &year, &month))
     return fail(res, RH_EXIT_REFUSED, "period '%s' is not a month YYYY-MM", o->period);
   b.delivery.feed_topic = b.feed->topic;
+  if (rh_config_topic(o->cfg, TOPIC_REJECTS, b.topic_rejects, sizeof(b.topic_rejects)) ||
+      rh_config_topic(o->cfg, TOPIC_MANIFESTS, b.topic_manifests, sizeof(b.topic_manifests)))
+    return fail(res, RH_EXIT_CONFIG, "%s: topic prefix '%s' too long", o->cfg->source,
+                o->cfg->topic_prefix);
 
   /* 2. hash the input (spool standard input) */
   if (strcmp(o->input, "-") == 0) {
@@ -422,7 +432,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
     rc = fail(res, RH_EXIT_CONFIG, "%s: %s", o->cfg->source, err);
     goto done;
   }
-  const char *topics[3] = {b.feed->topic, TOPIC_REJECTS, TOPIC_MANIFESTS};
+  const char *topics[3] = {b.feed->topic, b.topic_rejects, b.topic_manifests};
   if (rh_kafka_create_topics(rh_producer_handle(b.producer), topics, 3,
                              o->partitions > 0 ? o->partitions : 3, 1, timeout, err, sizeof(err))) {
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s unavailable: %s", o->cfg->kafka_bootstrap, err);

@@ -112,6 +112,14 @@ done:
 
 int rh_selftest_run(const rh_selftest_opts_t *o) {
   char err[512];
+  /* The topic and the consumer group in the configuration's topic namespace. */
+  char topic[256], group[256];
+  if (rh_config_topic(o->cfg, o->topic, topic, sizeof(topic)) ||
+      rh_config_topic(o->cfg, "riskhub-selftest", group, sizeof(group))) {
+    fprintf(stderr, "riskhub-selftest: topic name too long: %s%s\n", o->cfg->topic_prefix,
+            o->topic);
+    return RH_EXIT_USAGE;
+  }
   int rc = check_postgres(o);
   if (rc) return rc;
 
@@ -149,7 +157,7 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
     goto done;
   }
   rc = RH_EXIT_UNAVAILABLE;
-  const char *topics[1] = {o->topic};
+  const char *topics[1] = {topic};
   if (rh_kafka_create_topics(rh_producer_handle(p), topics, 1, SELFTEST_PARTITIONS, 1,
                              o->timeout_ms, err, sizeof(err))) {
     fprintf(stderr, "riskhub-selftest: broker %s unavailable: %s\n", o->cfg->kafka_bootstrap, err);
@@ -181,7 +189,7 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(2);
     rd_kafka_header_add(h, "selftest.index", -1, idx, -1);
     rd_kafka_header_add(h, "batch_id", -1, batch_id, -1);
-    if (rh_producer_send(p, o->topic, RD_KAFKA_PARTITION_UA, s.id, RH_ID_LEN, buf.data, buf.len,
+    if (rh_producer_send(p, topic, RD_KAFKA_PARTITION_UA, s.id, RH_ID_LEN, buf.data, buf.len,
                          h, NULL, err, sizeof(err))) {
       fprintf(stderr, "riskhub-selftest: %s\n", err);
       goto done;
@@ -195,11 +203,11 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
   int64_t t1 = now_ms();
   printf("Kafka %s: %zu FeedRecords (%zu bytes, single-object encoding, schema %s) published "
          "to %s and acknowledged in %" PRId64 " ms\n",
-         o->cfg->kafka_bootstrap, o->records, bytes, fr->fingerprint_hex, o->topic, t1 - t0);
+         o->cfg->kafka_bootstrap, o->records, bytes, fr->fingerprint_hex, topic, t1 - t0);
 
   /* read exactly the offsets that were acknowledged, read_committed */
   conf = rh_kafka_conf_from_config(o->cfg, err, sizeof(err));
-  if (!conf || !(consumer = rh_consumer_new(conf, "riskhub-selftest", err, sizeof(err)))) {
+  if (!conf || !(consumer = rh_consumer_new(conf, group, err, sizeof(err)))) {
     fprintf(stderr, "riskhub-selftest: %s\n", err);
     goto done;
   }
@@ -207,7 +215,7 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
   int pending = 0;
   for (int i = 0; i < SELFTEST_PARTITIONS; i++) {
     if (ranges.lo[i] < 0) continue;
-    rd_kafka_topic_partition_list_add(parts, o->topic, i)->offset = ranges.lo[i];
+    rd_kafka_topic_partition_list_add(parts, topic, i)->offset = ranges.lo[i];
     pending++;
   }
   rd_kafka_assign(consumer, parts);

@@ -15,7 +15,7 @@
 typedef struct {
   const rh_config_t *cfg;
   const char *schemas_dir;
-  const char *topic; /* default riskhub.selftest */
+  const char *topic; /* default riskhub.selftest; the topic prefix of cfg is put in front */
   size_t records;    /* default 1000 */
   uint64_t seed;
   int timeout_ms;    /* for delivery and for reading back */

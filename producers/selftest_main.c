@@ -14,8 +14,9 @@ static void usage(FILE *fp) {
   fprintf(fp,
           "usage: riskhub-selftest [--config FILE] [--records N] [--topic T] [--schemas DIR]\n"
           "                        [--timeout-ms MS] [--log-level LEVEL]\n"
-          "Publishes N synthetic FeedRecords to a test topic and reads them back, and\n"
-          "writes and reads a row in PostgreSQL. Exit 0 ok, 69 broker or database away,\n"
+          "Publishes N synthetic FeedRecords to a test topic (default riskhub.selftest,\n"
+          "after the topic prefix, topic_prefix or RH_TOPIC_PREFIX) and reads them back,\n"
+          "and writes and reads a row in PostgreSQL. Exit 0 ok, 69 broker or database away,\n"
           "70 a record came back different, 78 configuration or schema error.\n");
 }
 

@@ -3,7 +3,14 @@
 An independent reader: records are decoded with fastavro (not riskhub's C
 code), Kafka is read with confluent-kafka (its own librdkafka build), batch ids
 and expected values are computed here from the department files and the YAML.
+
+Topic namespace: every topic name goes through topic(name), which puts PREFIX
+(RH_TOPIC_PREFIX from the environment, "" if unset) in front, as the C programs
+do with the same variable. A test that wants topics of its own takes
+new_namespace() and runs the programs inside `with namespace(prefix):` (or
+passes env=env(prefix) / prefix=... to run()); see those helpers.
 """
+import contextlib
 import csv
 import decimal
 import hashlib
@@ -25,6 +32,8 @@ SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = Path(os.environ.get("RH_BIN_DIR", SRC / "build" / "bin"))
 BOOTSTRAP = os.environ.get("RH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 CONFIG = SRC / "config" / "riskhub.yaml"
+# The topic namespace of this process (docs/configuration.md, topic_prefix).
+PREFIX = os.environ.get("RH_TOPIC_PREFIX", "")
 FULL_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
@@ -147,18 +156,76 @@ def batch_id(dept, feed, period, path):
     return h.hexdigest()
 
 
+# ---- topic namespace -------------------------------------------------------------
+
+def topic(name):
+    """The full name of topic `name` ("feed.manifests", "alerts.411024100") in the
+    current namespace: PREFIX + name."""
+    return PREFIX + name
+
+
+def new_namespace():
+    """A fresh, unique topic prefix such as "t1a2b3c4d." (valid for topic_prefix)."""
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+def env(prefix=None, **extra):
+    """An environment for a riskhub program: os.environ, RH_KAFKA_BOOTSTRAP
+    defaulted, RH_TOPIC_PREFIX set to `prefix` (None: the current PREFIX; ""
+    removes it), then `extra` (values turned into strings)."""
+    e = dict(os.environ)
+    e.setdefault("RH_KAFKA_BOOTSTRAP", BOOTSTRAP)
+    prefix = PREFIX if prefix is None else prefix
+    if prefix:
+        e["RH_TOPIC_PREFIX"] = prefix
+    else:
+        e.pop("RH_TOPIC_PREFIX", None)
+    e.update({k: str(v) for k, v in extra.items()})
+    return e
+
+
+@contextlib.contextmanager
+def namespace(prefix=None):
+    """Within the block, topic() and every helper here use `prefix` (None: a
+    new_namespace()), and RH_TOPIC_PREFIX is set in os.environ, so run(),
+    produce() and any subprocess started inside see it. Yields the prefix;
+    PREFIX and the environment are restored afterwards. Topics are not deleted.
+
+        with rhtest.namespace() as ns:
+            rhtest.produce(...)                      # publishes to ns + "feed..."
+            rhtest.read_topic(rhtest.topic("feed.rejects"))
+    """
+    global PREFIX
+    prefix = new_namespace() if prefix is None else prefix
+    saved_prefix, saved_env = PREFIX, os.environ.get("RH_TOPIC_PREFIX")
+    PREFIX = prefix
+    if prefix:
+        os.environ["RH_TOPIC_PREFIX"] = prefix
+    else:
+        os.environ.pop("RH_TOPIC_PREFIX", None)
+    try:
+        yield prefix
+    finally:
+        PREFIX = saved_prefix
+        if saved_env is None:
+            os.environ.pop("RH_TOPIC_PREFIX", None)
+        else:
+            os.environ["RH_TOPIC_PREFIX"] = saved_env
+
+
 # ---- running riskhub ----------------------------------------------------------
 
-def run(program, *args, timeout=600, **kw):
-    env = dict(os.environ)
-    env.setdefault("RH_KAFKA_BOOTSTRAP", BOOTSTRAP)
+def run(program, *args, timeout=600, prefix=None, **kw):
+    """Run a program of BIN. The topic namespace is the current one (PREFIX),
+    or `prefix` if given; env=... replaces the whole environment."""
+    kw.setdefault("env", env(prefix))
     return subprocess.run([str(BIN / program), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, **kw)
+                          timeout=timeout, **kw)
 
 
-def produce(dept, feed, period, path, *extra, config=CONFIG):
+def produce(dept, feed, period, path, *extra, config=CONFIG, prefix=None):
     return run("riskhub-produce", "--config", config, "--department", dept, "--feed", feed,
-               "--period", period, "--no-progress", *extra, path)
+               "--period", period, "--no-progress", *extra, path, prefix=prefix)
 
 
 def wait_for_glob(folder, pattern, timeout):
@@ -251,7 +318,7 @@ def read_ranges(topic, ranges, timeout=60):
 
 def manifests_by_batch():
     out = {}
-    for m in read_topic("feed.manifests"):
+    for m in read_topic(topic("feed.manifests")):
         name, rec = decode(m.value())
         assert name == "BatchManifest"
         assert m.key().decode() == rec["batch_id"]

@@ -1,6 +1,6 @@
 /*
  * rh_config: the shipped config/riskhub.yaml against domain.md, lookups,
- * environment overrides, and one test per class of error with the exact
+ * environment overrides, the topic prefix, and one test per class of error with the exact
  * file:line:column, key path and message (fixtures in tests/data/config/).
  */
 #include <setjmp.h>
@@ -60,6 +60,7 @@ static int setup(void **state) {
   /* scripts/test.sh exports these for the integration tests. */
   unsetenv("RH_KAFKA_BOOTSTRAP");
   unsetenv("RH_PG_CONNINFO");
+  unsetenv("RH_TOPIC_PREFIX");
   return 0;
 }
 
@@ -352,7 +353,7 @@ static void test_error_unknown_top_level_key(void **state) {
   (void)state;
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
-               "townships, departments, deadlines, thresholds or rules)");
+               "townships, departments, deadlines, thresholds, rules or topic_prefix)");
 }
 
 static void test_error_missing_section(void **state) {
@@ -478,6 +479,227 @@ static void test_error_rule_bad_value(void **state) {
                ":49:41: rules[0].when[1].value: '10k' is not a number (amount is numeric)");
 }
 
+/* ---- topic prefix ---- */
+
+#define PREFIX_RULE                                                                         \
+  "(lower-case letters, digits and '-', starting with a letter or digit, ending with '.', " \
+  "at most 64 characters, e.g. test-1a2b.)"
+
+/* minimal.yaml with one more line at its end (line 50). */
+static rh_config_t *load_minimal_plus(const char *line, char *err, size_t errsz) {
+  static char text[8192];
+  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
+  assert_non_null(fp);
+  size_t n = fread(text, 1, sizeof text - 512, fp);
+  fclose(fp);
+  assert_true(n > 0 && text[n - 1] == '\n');
+  n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", line);
+  return rh_config_load_string(text, n, "plus.yaml", err, errsz);
+}
+
+/* Every feed topic is "<prefix>feed.<dept>.<feed>" and is found by that name only. */
+static void check_feed_topics(const rh_config_t *cfg, const char *prefix) {
+  for (size_t d = 0; d < cfg->department_count; d++)
+    for (size_t i = 0; i < cfg->departments[d].feed_count; i++) {
+      const rh_config_feed_t *f = &cfg->departments[d].feeds[i];
+      char want[256], bare[256];
+      snprintf(want, sizeof want, "%sfeed.%s.%s", prefix, cfg->departments[d].code, f->code);
+      snprintf(bare, sizeof bare, "feed.%s.%s", cfg->departments[d].code, f->code);
+      assert_string_equal(f->topic, want);
+      assert_ptr_equal(rh_config_feed_find_topic(cfg, want), f);
+      if (*prefix) assert_null(rh_config_feed_find_topic(cfg, bare));
+    }
+}
+
+static void test_topic_prefix_default(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_non_null(cfg->topic_prefix);
+  assert_string_equal(cfg->topic_prefix, "");
+  assert_false(cfg->topic_prefix_from_env);
+  check_feed_topics(cfg, "");
+  assert_string_equal(rh_config_feed_find(cfg, "civil-affairs", "new-dibao")->topic,
+                      "feed.civil-affairs.new-dibao");
+  char buf[64];
+  assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, sizeof buf), 0);
+  assert_string_equal(buf, "feed.manifests");
+  rh_config_destroy(cfg);
+
+  /* The shipped file has no prefix either. */
+  cfg = load_ok(src_path("config/riskhub.yaml"));
+  assert_string_equal(cfg->topic_prefix, "");
+  rh_config_destroy(cfg);
+}
+
+static void test_topic_prefix_yaml(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("topic_prefix.yaml"));
+  assert_string_equal(cfg->topic_prefix, "staging-2.");
+  assert_false(cfg->topic_prefix_from_env);
+  check_feed_topics(cfg, "staging-2.");
+  const rh_config_feed_t *f = rh_config_feed_find(cfg, "medical-insurance", "high-self-pay");
+  assert_string_equal(f->topic, "staging-2.feed.medical-insurance.high-self-pay");
+  assert_ptr_equal(rh_config_feed_find_topic(cfg, "staging-2.feed.medical-insurance.high-self-pay"),
+                   f);
+  assert_null(rh_config_feed_find_topic(cfg, "feed.medical-insurance.high-self-pay"));
+  assert_null(rh_config_feed_find_topic(cfg, "other.feed.medical-insurance.high-self-pay"));
+  /* The rules still name feeds without the prefix, and find them. */
+  assert_ptr_equal(rh_config_rule_find(cfg, "illness-high-self-pay-ordinary")->feed, f);
+  assert_ptr_equal(rh_config_feed_find_ref(cfg, "medical-insurance/high-self-pay"), f);
+  char buf[64];
+  assert_int_equal(rh_config_topic(cfg, "alerts.411024100", buf, sizeof buf), 0);
+  assert_string_equal(buf, "staging-2.alerts.411024100");
+  assert_int_equal(rh_config_topic(cfg, "riskhub.dlq", buf, sizeof buf), 0);
+  assert_string_equal(buf, "staging-2.riskhub.dlq");
+  rh_config_destroy(cfg);
+
+  /* Accepted spellings: digits first, a single character, an empty string or
+   * a YAML null (no prefix), exactly 64 characters. */
+  static const struct {
+    const char *line, *prefix;
+  } ok[] = {
+      {"topic_prefix: 0a-b-.", "0a-b-."},
+      {"topic_prefix: x.", "x."},
+      {"topic_prefix: \"t1a2b3c4d.\"", "t1a2b3c4d."},
+      {"topic_prefix: \"\"", ""},
+      {"topic_prefix:", ""},
+      {"topic_prefix: ~", ""},
+      {"topic_prefix: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.",
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    char err[1024];
+    cfg = load_minimal_plus(ok[i].line, err, sizeof err);
+    if (!cfg) fail_msg("%s: %s", ok[i].line, err);
+    assert_string_equal(cfg->topic_prefix, ok[i].prefix);
+    check_feed_topics(cfg, ok[i].prefix);
+    rh_config_destroy(cfg);
+  }
+}
+
+static void test_topic_prefix_env(void **state) {
+  (void)state;
+  setenv("RH_TOPIC_PREFIX", "test-1a2b.", 1);
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_string_equal(cfg->topic_prefix, "test-1a2b.");
+  assert_true(cfg->topic_prefix_from_env);
+  check_feed_topics(cfg, "test-1a2b.");
+  char buf[64];
+  assert_int_equal(rh_config_topic(cfg, "feed.rejects", buf, sizeof buf), 0);
+  assert_string_equal(buf, "test-1a2b.feed.rejects");
+  rh_config_destroy(cfg);
+
+  /* The variable replaces the key. */
+  cfg = load_ok(fixture("topic_prefix.yaml"));
+  assert_string_equal(cfg->topic_prefix, "test-1a2b.");
+  assert_true(cfg->topic_prefix_from_env);
+  check_feed_topics(cfg, "test-1a2b.");
+  rh_config_destroy(cfg);
+
+  /* Empty means unset: the file's value (or none) stays. */
+  setenv("RH_TOPIC_PREFIX", "", 1);
+  cfg = load_ok(fixture("topic_prefix.yaml"));
+  assert_string_equal(cfg->topic_prefix, "staging-2.");
+  assert_false(cfg->topic_prefix_from_env);
+  rh_config_destroy(cfg);
+  cfg = load_ok(fixture("minimal.yaml"));
+  assert_string_equal(cfg->topic_prefix, "");
+  check_feed_topics(cfg, "");
+  rh_config_destroy(cfg);
+  unsetenv("RH_TOPIC_PREFIX");
+}
+
+static void test_error_topic_prefix(void **state) {
+  (void)state;
+  expect_error("bad_topic_prefix.yaml",
+               ":3:15: topic_prefix: 'Staging-2' is not a valid topic prefix " PREFIX_RULE);
+  static const char *const bad[] = {
+      "test",      /* no dot at the end */
+      "test-1a2b", /* no dot at the end */
+      ".",         /* nothing before the dot */
+      "-test.",    /* starts with '-' */
+      "Test.",     /* upper case */
+      "te_st.",    /* underscore */
+      "a.b.",      /* a dot inside */
+      "test..",    /* two dots */
+      "tést.",     /* not ASCII */
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.", /* 65 */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char line[256], err[1024], want[1024];
+    snprintf(line, sizeof line, "topic_prefix: \"%s\"", bad[i]);
+    assert_null(load_minimal_plus(line, err, sizeof err));
+    snprintf(want, sizeof want,
+             "plus.yaml:50:15: topic_prefix: '%.64s' is not a valid topic prefix " PREFIX_RULE,
+             bad[i]);
+    assert_string_equal(err, want);
+  }
+  char err[1024];
+  assert_null(load_minimal_plus("topic_prefix: {a: b.}", err, sizeof err));
+  assert_string_equal(err, "plus.yaml:50:15: topic_prefix: expected a string, found a mapping");
+  assert_null(load_minimal_plus("topic_prefix: [t.]", err, sizeof err));
+  assert_string_equal(err, "plus.yaml:50:15: topic_prefix: expected a string, found a list");
+  assert_null(load_minimal_plus("topic_prefix: a.\ntopic_prefix: b.", err, sizeof err));
+  assert_string_equal(err, "plus.yaml:51:1: topic_prefix: duplicate key (first at line 50)");
+}
+
+static void test_error_topic_prefix_env(void **state) {
+  (void)state;
+  static const char *const bad[] = {"test", "Test.", "-x.", "a b.", "x.y."};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[1024], want[2048];
+    setenv("RH_TOPIC_PREFIX", bad[i], 1);
+    const char *path = fixture("minimal.yaml");
+    assert_null(rh_config_load(path, err, sizeof err));
+    snprintf(want, sizeof want, "%s: RH_TOPIC_PREFIX: '%s' is not a valid topic prefix " PREFIX_RULE,
+             path, bad[i]);
+    assert_string_equal(err, want);
+  }
+  /* Checked even when the file has a valid prefix of its own. */
+  char err[1024], want[2048];
+  setenv("RH_TOPIC_PREFIX", "staging", 1);
+  const char *path = fixture("topic_prefix.yaml");
+  assert_null(rh_config_load(path, err, sizeof err));
+  snprintf(want, sizeof want,
+           "%s: RH_TOPIC_PREFIX: 'staging' is not a valid topic prefix " PREFIX_RULE, path);
+  assert_string_equal(err, want);
+  unsetenv("RH_TOPIC_PREFIX");
+}
+
+static void test_config_topic(void **state) {
+  (void)state;
+  setenv("RH_TOPIC_PREFIX", "t1a2b3c4d.", 1);
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  unsetenv("RH_TOPIC_PREFIX");
+  /* "t1a2b3c4d.feed.manifests": 24 characters and the NUL. */
+  char buf[64];
+  assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, 25), 0);
+  assert_string_equal(buf, "t1a2b3c4d.feed.manifests");
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, 24), -1);
+  assert_string_equal(buf, ""); /* never a truncated name */
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, 1), -1);
+  assert_string_equal(buf, "");
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, 0), -1);
+  assert_int_equal(buf[0], 'x'); /* size 0: not touched */
+  assert_int_equal(rh_config_topic(cfg, NULL, buf, sizeof buf), -1);
+  assert_int_equal(rh_config_topic(cfg, "x", NULL, 8), -1);
+  /* An empty name gives the prefix alone. */
+  assert_int_equal(rh_config_topic(cfg, "", buf, sizeof buf), 0);
+  assert_string_equal(buf, "t1a2b3c4d.");
+  rh_config_destroy(cfg);
+
+  /* Without a prefix the name is copied; the buffer limit still holds. */
+  cfg = load_ok(fixture("minimal.yaml"));
+  assert_int_equal(rh_config_topic(cfg, "riskhub.dlq", buf, 12), 0);
+  assert_string_equal(buf, "riskhub.dlq");
+  assert_int_equal(rh_config_topic(cfg, "riskhub.dlq", buf, 11), -1);
+  assert_string_equal(buf, "");
+  rh_config_destroy(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_shipped_county_and_townships, setup),
@@ -510,6 +732,12 @@ int main(void) {
       cmocka_unit_test_setup(test_error_rule_check_feed, setup),
       cmocka_unit_test_setup(test_error_rule_unknown_threshold, setup),
       cmocka_unit_test_setup(test_error_rule_bad_value, setup),
+      cmocka_unit_test_setup(test_topic_prefix_default, setup),
+      cmocka_unit_test_setup(test_topic_prefix_yaml, setup),
+      cmocka_unit_test_setup(test_topic_prefix_env, setup),
+      cmocka_unit_test_setup(test_error_topic_prefix, setup),
+      cmocka_unit_test_setup(test_error_topic_prefix_env, setup),
+      cmocka_unit_test_setup(test_config_topic, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
