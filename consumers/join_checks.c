@@ -1,0 +1,491 @@
+/* join_checks: see join_checks.h. */
+#include "join_checks.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rh_err.h"
+#include "rh_hash.h"
+#include "rh_kafka.h"
+#include "rh_log.h"
+#include "rh_pg.h"
+
+#define READ_TIMEOUT_MS 30000
+#define SMALL 64
+
+typedef struct {
+  const rh_config_feed_t *feed;
+  char period[8];
+} arrival_t;
+
+typedef struct {
+  int32_t partition;
+  int64_t offset;
+  size_t fact_first, fact_count;
+} match_t;
+
+typedef struct {
+  char *name, *value;
+} fact_copy_t;
+
+struct join_checks {
+  const rh_config_t *cfg;
+  join_idset_t *ids;
+  rh_avro_decoder_t *dec;
+  const rh_avro_schema_t *bm_schema, *cr_schema, *fr_schema;
+  rh_feedrecord_codec_t frc;
+  avro_value_t bmv, crv, frv;
+  rh_avro_buf_t buf;
+  rd_kafka_t *reader;
+  arrival_t *arrived;
+  size_t arrived_len, arrived_cap, arrived_committed;
+  /* per manifest */
+  match_t *matches;
+  size_t match_len, match_cap;
+  fact_copy_t *facts;
+  size_t fact_len, fact_cap;
+  rh_regmap_index_t by_id;
+};
+
+join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
+                               join_idset_t *ids, rd_kafka_conf_t *reader_conf, char *errstr,
+                               size_t errstr_size) {
+  join_checks_t *c = calloc(1, sizeof *c);
+  if (!c) {
+    rd_kafka_conf_destroy(reader_conf);
+    rh_errf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  c->cfg = cfg;
+  c->ids = ids;
+  rh_avro_buf_init(&c->buf);
+  c->bm_schema = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
+  c->cr_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
+  c->fr_schema = rh_avro_schemas_get(schemas, "riskhub.FeedRecord");
+  if (!c->bm_schema || !c->cr_schema || !c->fr_schema) {
+    rd_kafka_conf_destroy(reader_conf);
+    rh_errf(errstr, errstr_size, "the schemas lack BatchManifest, CheckResult or FeedRecord");
+    join_checks_destroy(c);
+    return NULL;
+  }
+  if (rh_feedrecord_codec_init(&c->frc, c->fr_schema, errstr, errstr_size) ||
+      rh_avro_schema_value_new(c->bm_schema, &c->bmv, errstr, errstr_size) ||
+      rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
+      rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
+      rh_regmap_index_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
+    rd_kafka_conf_destroy(reader_conf);
+    if (!errstr[0]) rh_errf(errstr, errstr_size, "out of memory");
+    join_checks_destroy(c);
+    return NULL;
+  }
+  if (!(c->reader = rh_consumer_new(reader_conf, "riskhub-join.reader", errstr, errstr_size))) {
+    join_checks_destroy(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void clear_matches(join_checks_t *c) {
+  for (size_t i = 0; i < c->fact_len; i++) {
+    free(c->facts[i].name);
+    free(c->facts[i].value);
+  }
+  c->fact_len = c->match_len = 0;
+  rh_regmap_index_free(&c->by_id);
+  rh_regmap_index_init(&c->by_id, 1024);
+}
+
+void join_checks_destroy(join_checks_t *c) {
+  if (!c) return;
+  clear_matches(c);
+  rh_regmap_index_free(&c->by_id);
+  free(c->matches);
+  free(c->facts);
+  free(c->arrived);
+  rh_feedrecord_codec_free(&c->frc);
+  if (c->bmv.iface) avro_value_decref(&c->bmv);
+  if (c->crv.iface) avro_value_decref(&c->crv);
+  if (c->frv.iface) avro_value_decref(&c->frv);
+  rh_avro_decoder_destroy(c->dec);
+  rh_avro_buf_free(&c->buf);
+  if (c->reader) {
+    rd_kafka_consumer_close(c->reader);
+    rd_kafka_destroy(c->reader);
+  }
+  free(c);
+}
+
+static bool has_arrived(const join_checks_t *c, const rh_config_feed_t *f, const char *period) {
+  for (size_t i = 0; i < c->arrived_len; i++)
+    if (c->arrived[i].feed == f && strcmp(c->arrived[i].period, period) == 0) return true;
+  return false;
+}
+
+static int note(join_checks_t *c, const rh_config_feed_t *f, const char *period) {
+  if (strlen(period) != 7) return -1;
+  if (has_arrived(c, f, period)) return 0;
+  if (c->arrived_len == c->arrived_cap) {
+    size_t cap = c->arrived_cap ? c->arrived_cap * 2 : 64;
+    arrival_t *a = realloc(c->arrived, cap * sizeof *a);
+    if (!a) return -1;
+    c->arrived = a;
+    c->arrived_cap = cap;
+  }
+  c->arrived[c->arrived_len].feed = f;
+  memcpy(c->arrived[c->arrived_len].period, period, 8);
+  c->arrived_len++;
+  return 0;
+}
+
+int join_checks_note_arrived(join_checks_t *c, const char *department, const char *feed,
+                             const char *period) {
+  const rh_config_feed_t *f = rh_config_feed_find(c->cfg, department, feed);
+  if (!f || f->kind != RH_FEED_CHECK) return 0;
+  int r = note(c, f, period);
+  c->arrived_committed = c->arrived_len;
+  return r;
+}
+
+void join_checks_commit(join_checks_t *c) { c->arrived_committed = c->arrived_len; }
+void join_checks_rollback(join_checks_t *c) { c->arrived_len = c->arrived_committed; }
+
+/* ---- Avro field helpers ---- */
+
+static const char *get_str(avro_value_t *rec, const char *name) {
+  avro_value_t f;
+  const char *s = NULL;
+  size_t n;
+  if (avro_value_get_by_name(rec, name, &f, NULL) || avro_value_get_string(&f, &s, &n)) return NULL;
+  return s;
+}
+
+static int set_str(avro_value_t *rec, const char *name, const char *s) {
+  avro_value_t f;
+  return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_string(&f, s);
+}
+
+static int set_opt_str(avro_value_t *rec, const char *name, const char *s) {
+  avro_value_t f, b;
+  if (avro_value_get_by_name(rec, name, &f, NULL)) return -1;
+  if (!s) return avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b);
+  return avro_value_set_branch(&f, 1, &b) || avro_value_set_string(&b, s);
+}
+
+int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
+                              char *feed, char *kind, char *period, size_t each_size) {
+  char why[256];
+  if (rh_avro_decode(c->dec, data, len, c->bm_schema, &c->bmv, NULL, why, sizeof why) !=
+      RH_AVRO_OK)
+    return -1;
+  const char *d = get_str(&c->bmv, "department"), *f = get_str(&c->bmv, "feed"),
+             *k = get_str(&c->bmv, "kind"), *p = get_str(&c->bmv, "period");
+  if (!d || !f || !k || !p) return -1;
+  snprintf(dept, each_size, "%s", d);
+  snprintf(feed, each_size, "%s", f);
+  snprintf(kind, each_size, "%s", k);
+  snprintf(period, each_size, "%s", p);
+  return 0;
+}
+
+/* ---- reading the batch back ---- */
+
+static char *xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, const rd_kafka_message_t *m) {
+  uint64_t key = rh_regmap_pack_id(r->id_number, strlen(r->id_number));
+  uint32_t v;
+  if (!key || rh_regmap_index_get(&c->by_id, key, &v)) return 0; /* first record wins */
+  if (c->match_len == c->match_cap) {
+    size_t cap = c->match_cap ? c->match_cap * 2 : 256;
+    match_t *a = realloc(c->matches, cap * sizeof *a);
+    if (!a) return -1;
+    c->matches = a;
+    c->match_cap = cap;
+  }
+  if (c->fact_len + r->fact_count > c->fact_cap) {
+    size_t cap = c->fact_cap ? c->fact_cap * 2 : 512;
+    while (cap < c->fact_len + r->fact_count) cap *= 2;
+    fact_copy_t *a = realloc(c->facts, cap * sizeof *a);
+    if (!a) return -1;
+    c->facts = a;
+    c->fact_cap = cap;
+  }
+  match_t *mt = &c->matches[c->match_len];
+  mt->partition = m->partition;
+  mt->offset = m->offset;
+  mt->fact_first = c->fact_len;
+  mt->fact_count = 0;
+  for (size_t i = 0; i < r->fact_count; i++) {
+    fact_copy_t fc = {xstrdup(r->facts[i].name), xstrdup(r->facts[i].value)};
+    if (!fc.name || !fc.value) {
+      free(fc.name);
+      free(fc.value);
+      return -1;
+    }
+    c->facts[c->fact_len++] = fc;
+    mt->fact_count++;
+  }
+  if (rh_regmap_index_put(&c->by_id, key, (uint32_t)c->match_len)) return -1;
+  c->match_len++;
+  return 0;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the manifest's ranges of topic; keep the records of batch_id. */
+static int read_batch(join_checks_t *c, const char *topic, const char *batch_id, char *errstr,
+                      size_t errstr_size) {
+  avro_value_t parts;
+  size_t n = 0;
+  if (avro_value_get_by_name(&c->bmv, "partitions", &parts, NULL) ||
+      avro_value_get_size(&parts, &n)) {
+    rh_errf(errstr, errstr_size, "manifest without partitions");
+    return -1;
+  }
+  if (n == 0) return 0;
+  rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new((int)n);
+  int64_t *last = calloc(n, sizeof *last);
+  int32_t *pno = calloc(n, sizeof *pno);
+  bool *done = calloc(n, sizeof *done);
+  size_t pending = n;
+  int rc = -1;
+  if (!last || !pno || !done) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    avro_value_t pr, f;
+    int32_t p = 0;
+    int64_t first = 0;
+    avro_value_get_by_index(&parts, i, &pr, NULL);
+    avro_value_get_by_name(&pr, "partition", &f, NULL);
+    avro_value_get_int(&f, &p);
+    avro_value_get_by_name(&pr, "first_offset", &f, NULL);
+    avro_value_get_long(&f, &first);
+    avro_value_get_by_name(&pr, "last_offset", &f, NULL);
+    avro_value_get_long(&f, &last[i]);
+    pno[i] = p;
+    rd_kafka_topic_partition_list_add(tl, topic, p)->offset = first;
+  }
+  /* metadata first: otherwise the reader waits for its once-a-second scan */
+  const char *tt[1] = {topic};
+  if (rh_kafka_warm_topics(c->reader, tt, 1, 10000, errstr, errstr_size)) goto out;
+  rd_kafka_resp_err_t err = rd_kafka_assign(c->reader, tl);
+  if (err) {
+    rh_errf(errstr, errstr_size, "reading the batch of %s: %s", topic, rd_kafka_err2str(err));
+    goto out;
+  }
+  int64_t deadline = mono_ms() + READ_TIMEOUT_MS;
+  while (pending && mono_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->reader, 200);
+    if (!m) continue;
+    size_t i = 0;
+    while (i < n && pno[i] != m->partition) i++;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (i < n && !done[i]) done[i] = true, pending--;
+    } else if (m->err) {
+      rh_errf(errstr, errstr_size, "reading the batch of %s: %s", topic,
+              rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      goto out;
+    } else if (i < n && !done[i]) {
+      if (m->offset <= last[i]) {
+        rh_feedrecord_t r;
+        char why[256];
+        if (rh_avro_decode(c->dec, m->payload, m->len, c->fr_schema, &c->frv, NULL, why,
+                           sizeof why) == RH_AVRO_OK &&
+            rh_feedrecord_from_value(&c->frc, &c->frv, &r, why, sizeof why) == 0 &&
+            strcmp(r.batch_id, batch_id) == 0 && keep_match(c, &r, m)) {
+          rh_errf(errstr, errstr_size, "out of memory");
+          rd_kafka_message_destroy(m);
+          goto out;
+        }
+        /* an undecodable record went to the DLQ when the join consumed it */
+      }
+      if (m->offset >= last[i]) done[i] = true, pending--;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  if (pending) {
+    rh_errf(errstr, errstr_size, "reading the batch of %s: not all of it within %d s", topic,
+            READ_TIMEOUT_MS / 1000);
+    goto out;
+  }
+  rc = 0;
+out:
+  rd_kafka_assign(c->reader, NULL);
+  rd_kafka_topic_partition_list_destroy(tl);
+  free(last);
+  free(pno);
+  free(done);
+  return rc;
+}
+
+/* ---- the results ---- */
+
+static int fill_result(join_checks_t *c, const char *check_id, const char *period,
+                       PGresult *res, int row, const char *dept, const char *feedc,
+                       const match_t *mt, const char *topic, const char *batch_id,
+                       const char *const *missing, size_t nmissing, int64_t now_ms) {
+  avro_value_t *v = &c->crv, f, b, x;
+  avro_value_reset(v);
+  const char *village = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
+  const char *name = PQgetisnull(res, row, 4) ? NULL : PQgetvalue(res, row, 4);
+  if (set_str(v, "check_id", check_id) || set_str(v, "period", period) ||
+      set_str(v, "township_code", PQgetvalue(res, row, 1)) ||
+      set_opt_str(v, "village", village) ||
+      set_str(v, "household_id", PQgetvalue(res, row, 0)) ||
+      set_str(v, "member_id_number", PQgetvalue(res, row, 3)) ||
+      set_opt_str(v, "member_name", name) ||
+      set_opt_str(v, "relation_to_head", PQgetvalue(res, row, 5)) ||
+      set_str(v, "department", dept) || set_str(v, "feed", feedc))
+    return -1;
+  if (avro_value_get_by_name(v, "matched", &f, NULL) || avro_value_set_boolean(&f, mt != NULL))
+    return -1;
+  if (avro_value_get_by_name(v, "facts", &f, NULL)) return -1;
+  for (size_t i = 0; mt && i < mt->fact_count; i++) {
+    const fact_copy_t *fc = &c->facts[mt->fact_first + i];
+    if (avro_value_add(&f, fc->name, &x, NULL, NULL) || avro_value_set_string(&x, fc->value))
+      return -1;
+  }
+  if (avro_value_get_by_name(v, "source", &f, NULL)) return -1;
+  if (!mt) {
+    if (avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b)) return -1;
+  } else {
+    if (avro_value_set_branch(&f, 1, &b) || set_str(&b, "topic", topic) ||
+        set_str(&b, "batch_id", batch_id) ||
+        avro_value_get_by_name(&b, "partition", &x, NULL) ||
+        avro_value_set_int(&x, mt->partition) || avro_value_get_by_name(&b, "offset", &x, NULL) ||
+        avro_value_set_long(&x, mt->offset))
+      return -1;
+  }
+  if (avro_value_get_by_name(v, "complete", &f, NULL) || avro_value_set_boolean(&f, nmissing == 0))
+    return -1;
+  if (avro_value_get_by_name(v, "missing_departments", &f, NULL)) return -1;
+  for (size_t i = 0; i < nmissing; i++)
+    if (avro_value_append(&f, &x, NULL) || avro_value_set_string(&x, missing[i])) return -1;
+  if (avro_value_get_by_name(v, "created_at", &f, NULL) || avro_value_set_long(&f, now_ms))
+    return -1;
+  return 0;
+}
+
+#define APPLICANTS_SQL                                                                       \
+  "SELECT a.household_id, h.township_code, h.village, m.id_number, m.name, m.relation "     \
+  "FROM applications a JOIN households h USING (household_id) "                             \
+  "JOIN members m USING (household_id) WHERE a.period = $1 "                                \
+  "ORDER BY a.household_id, m.relation <> 'head', m.id_number"
+
+int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
+                         PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
+                         size_t errstr_size) {
+  char why[256], topic[JOIN_TOPIC_MAX], dept[SMALL], feedc[SMALL], period[SMALL],
+      batch_id[RH_SHA256_HEXSZ];
+  rh_avro_status_t st = rh_avro_decode(c->dec, in->value, in->value_len, c->bm_schema, &c->bmv,
+                                       NULL, why, sizeof why);
+  if (st != RH_AVRO_OK) {
+    char reason[300];
+    snprintf(reason, sizeof reason, "not a BatchManifest: %s", why);
+    return join_transform_dlq(t, in, reason, sink, errstr, errstr_size);
+  }
+  t->counts.manifests++;
+  const char *d = get_str(&c->bmv, "department"), *f = get_str(&c->bmv, "feed"),
+             *p = get_str(&c->bmv, "period"), *b = get_str(&c->bmv, "batch_id");
+  if (!d || !f || !p || !b) return join_transform_dlq(t, in, "manifest lacks a field", sink,
+                                                      errstr, errstr_size);
+  const rh_config_feed_t *feed = rh_config_feed_find(c->cfg, d, f);
+  if (!feed) {
+    rh_log_warn("manifest of %s/%s: not a feed of the configuration; ignored", d, f);
+    return 0;
+  }
+  if (feed->kind != RH_FEED_CHECK) return 0;
+  snprintf(dept, sizeof dept, "%s", d);
+  snprintf(feedc, sizeof feedc, "%s", f);
+  snprintf(period, sizeof period, "%s", p);
+  snprintf(batch_id, sizeof batch_id, "%s", b);
+  snprintf(topic, sizeof topic, "%s", feed->topic);
+  if (note(c, feed, period)) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+
+  const char *params[1] = {period};
+  PGresult *res = rh_pg_exec_params(pg, APPLICANTS_SQL, 1, params, errstr, errstr_size);
+  if (!res) return -1;
+  int rows = PQntuples(res), rc = -1;
+  clear_matches(c);
+  int64_t t0 = mono_ms();
+  if (rows > 0 && read_batch(c, topic, batch_id, errstr, errstr_size)) goto out;
+  rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", dept, feedc, period,
+               mono_ms() - t0);
+
+  /* the check lists of the period not arrived yet, "department/feed", config order */
+  char missing_buf[64][SMALL * 2];
+  const char *missing[64];
+  size_t nmissing = 0;
+  for (size_t i = 0; i < c->cfg->department_count; i++)
+    for (size_t j = 0; j < c->cfg->departments[i].feed_count; j++) {
+      const rh_config_feed_t *cf = &c->cfg->departments[i].feeds[j];
+      if (cf->kind == RH_FEED_CHECK && !has_arrived(c, cf, period) && nmissing < 64) {
+        snprintf(missing_buf[nmissing], sizeof missing_buf[nmissing], "%s/%s",
+                 c->cfg->departments[i].code, cf->code);
+        missing[nmissing] = missing_buf[nmissing];
+        nmissing++;
+      }
+    }
+
+  uint64_t matched = 0, emitted = 0;
+  for (int row = 0; row < rows; row++) {
+    const char *member = PQgetvalue(res, row, 3);
+    char check_id[RH_SHA256_HEXSZ], out_topic[JOIN_TOPIC_MAX];
+    const char *parts[5] = {"riskhub-check-v1", period, member, dept, feedc};
+    rh_sha256_parts(parts, 5, check_id);
+    int claimed = join_idset_add(c->ids, join_idset_key(check_id, strlen(check_id)));
+    if (claimed < 0) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      goto out;
+    }
+    if (claimed == 0) {
+      t->counts.duplicates++;
+      continue;
+    }
+    uint64_t key = rh_regmap_pack_id(member, strlen(member));
+    uint32_t mi;
+    const match_t *mt = key && rh_regmap_index_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
+    rh_avro_buf_clear(&c->buf);
+    if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
+                    nmissing, now_ms)) {
+      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
+      goto out;
+    }
+    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
+      goto out;
+    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
+             PQgetvalue(res, row, 1));
+    const char *hh = PQgetvalue(res, row, 0);
+    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
+                   errstr_size))
+      goto out;
+    matched += mt != NULL;
+    emitted++;
+  }
+  t->counts.checks += emitted;
+  rh_log_info("check list %s/%s %s: %d applicant members, %" PRIu64 " results (%" PRIu64
+              " matched), %zu check lists still missing",
+              dept, feedc, period, rows, emitted, matched, nmissing);
+  rc = 0;
+out:
+  PQclear(res);
+  return rc;
+}

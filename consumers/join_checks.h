@@ -1,0 +1,58 @@
+/*
+ * join_checks: the applicant comparisons (docs/join.md, "Records"; issue 4).
+ *
+ * A check feed's BatchManifest on feed.manifests closes that list for its
+ * period. Then, for every household that applied in that period
+ * (registry table applications) and every member of it, one CheckResult to
+ * checks.<township>, keyed by household id: matched with the department's
+ * facts and the record's lineage if the member is in the batch, else not
+ * matched. The batch's records are read back by the offsets the manifest
+ * gives (read_committed, filtered by batch id), so the result never depends
+ * on the order in which the join consumed the feed and the manifests.
+ *
+ * complete / missing_departments: the check feeds (in config order) whose
+ * manifest for the period has not been consumed yet; complete when none.
+ * A CheckResult id (check_id) already published is not published again, so a
+ * re-published list changes nothing. A match is a reason for review, never an
+ * exclusion.
+ */
+#ifndef JOIN_CHECKS_H
+#define JOIN_CHECKS_H
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+
+#include "join_transform.h"
+
+typedef struct join_checks join_checks_t;
+
+/* reader_conf: a Kafka configuration for the batch reader (taken). NULL with
+ * errstr on failure. */
+join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
+                               join_idset_t *ids, rd_kafka_conf_t *reader_conf, char *errstr,
+                               size_t errstr_size);
+void join_checks_destroy(join_checks_t *c);
+
+/* Record that the list of department/feed for period arrived (the rebuild at
+ * start: manifests consumed before). Committed at once. */
+int join_checks_note_arrived(join_checks_t *c, const char *department, const char *feed,
+                             const char *period);
+
+/* Handle one message of feed.manifests. An undecodable one goes to the DLQ
+ * (through t). 0 handled, or -1 with errstr: abort the transaction (a send
+ * failed, the batch could not be read, or PostgreSQL failed: see
+ * rh_pg_connection_lost(pg)). */
+int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
+                         PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
+                         size_t errstr_size);
+
+/* The arrivals noted since the last commit are kept / forgotten. */
+void join_checks_commit(join_checks_t *c);
+void join_checks_rollback(join_checks_t *c);
+
+/* Decode a BatchManifest's department, feed, kind and period (for the
+ * rebuild). 0, or -1 if it is not one. Strings copied into the buffers. */
+int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
+                              char *feed, char *kind, char *period, size_t each_size);
+
+#endif

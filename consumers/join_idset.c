@@ -1,0 +1,83 @@
+/* join_idset: see join_idset.h. An rh_regmap index (open addressing, 64-bit
+ * keys) and an undo log of the keys added in the open transaction. */
+#include "join_idset.h"
+
+#include <stdlib.h>
+
+#include "rh_regmap.h"
+
+struct join_idset {
+  rh_regmap_index_t ix;
+  uint64_t *undo;
+  size_t undo_len, undo_cap;
+};
+
+join_idset_t *join_idset_new(size_t expected) {
+  join_idset_t *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (rh_regmap_index_init(&s->ix, expected ? expected : 1024)) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void join_idset_destroy(join_idset_t *s) {
+  if (!s) return;
+  rh_regmap_index_free(&s->ix);
+  free(s->undo);
+  free(s);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+uint64_t join_idset_key(const char *hex, size_t len) {
+  if (!hex || len < 16) return 0;
+  uint64_t k = 0;
+  for (int i = 0; i < 16; i++) {
+    int v = hexval(hex[i]);
+    if (v < 0) return 0;
+    k = (k << 4) | (uint64_t)v;
+  }
+  return k ? k : 1;
+}
+
+bool join_idset_contains(const join_idset_t *s, uint64_t key) {
+  uint32_t v;
+  return key && rh_regmap_index_get(&s->ix, key, &v);
+}
+
+int join_idset_add_committed(join_idset_t *s, uint64_t key) {
+  if (!key) return -1;
+  if (join_idset_contains(s, key)) return 0;
+  return rh_regmap_index_put(&s->ix, key, 1) ? -1 : 1;
+}
+
+int join_idset_add(join_idset_t *s, uint64_t key) {
+  if (!key) return -1;
+  if (join_idset_contains(s, key)) return 0;
+  if (s->undo_len == s->undo_cap) {
+    size_t cap = s->undo_cap ? s->undo_cap * 2 : 4096;
+    uint64_t *u = realloc(s->undo, cap * sizeof *u);
+    if (!u) return -1;
+    s->undo = u;
+    s->undo_cap = cap;
+  }
+  if (rh_regmap_index_put(&s->ix, key, 1)) return -1;
+  s->undo[s->undo_len++] = key;
+  return 1;
+}
+
+void join_idset_commit(join_idset_t *s) { s->undo_len = 0; }
+
+void join_idset_rollback(join_idset_t *s) {
+  while (s->undo_len) rh_regmap_index_del(&s->ix, s->undo[--s->undo_len]);
+}
+
+size_t join_idset_size(const join_idset_t *s) { return s->ix.count; }
+size_t join_idset_pending(const join_idset_t *s) { return s->undo_len; }

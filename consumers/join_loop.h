@@ -1,0 +1,47 @@
+/*
+ * join_loop: the riskhub-join service (docs/join.md): one consumer in the
+ * join's group over every feed topic and feed.manifests, one transactional
+ * producer, and per poll batch one Kafka transaction holding the outputs and
+ * the consumed offsets (send_offsets_to_transaction). The registry lives in
+ * memory (rh_regmap) and follows PostgreSQL's change log between
+ * transactions; warnings rows are written before each commit.
+ *
+ * Failure handling: an abortable Kafka error aborts the transaction, forgets
+ * its ids and counts and rewinds the consumer to what was committed; a fatal
+ * one stops with RH_EXIT_SOFTWARE. PostgreSQL away: the transaction is
+ * aborted, the partitions are paused (kept: the consumer keeps polling),
+ * the join reconnects with back-off and goes on where it was committed.
+ */
+#ifndef JOIN_LOOP_H
+#define JOIN_LOOP_H
+
+#include <signal.h>
+
+#include "join_transform.h"
+#include "rh_config.h"
+
+typedef struct {
+  const rh_config_t *cfg;
+  const char *schemas_dir;
+  const char *group;    /* NULL: "<prefix>riskhub-join" */
+  const char *instance; /* transactional.id "<prefix>riskhub-join.<instance>" */
+  int idle_exit_ms;     /* > 0: exit when nothing arrived for this long */
+  int wait_s;           /* < 0: wait for a service forever; else give up (69) */
+  int batch_max;        /* messages a transaction at most */
+  int batch_ms;         /* a transaction stays open at most this long */
+  volatile sig_atomic_t *stop;
+} join_opts_t;
+
+/* Timings for the summary line and the benchmark. */
+typedef struct {
+  double registry_load_s;   /* the first load */
+  size_t registry_bytes;    /* the map's memory after it */
+  double busy_s;            /* first record consumed .. last transaction committed */
+  uint64_t transactions, aborts;
+} join_stats_t;
+
+/* Run until *stop, the idle time, or a fatal error. Returns an RH_EXIT_ code;
+ * totals (what was committed) and stats filled in any case. */
+int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats);
+
+#endif

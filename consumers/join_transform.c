@@ -1,0 +1,214 @@
+/* join_transform: see join_transform.h. */
+#include "join_transform.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rh_err.h"
+#include "rh_hash.h"
+#include "rh_idnum.h"
+#include "rh_log.h"
+#include "rh_rules.h"
+
+#define UNMATCHED_RULE "unmatched"
+#define UNMATCHED_REASON "not in the household registry"
+
+void join_counts_add(join_counts_t *to, const join_counts_t *from) {
+  to->records += from->records;
+  to->alerts += from->alerts;
+  to->unmatched += from->unmatched;
+  to->no_rule += from->no_rule;
+  to->duplicates += from->duplicates;
+  to->dlq += from->dlq;
+  to->check_records += from->check_records;
+  to->identity += from->identity;
+  to->manifests += from->manifests;
+  to->checks += from->checks;
+}
+
+void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size) {
+  snprintf(out, size, "%salerts.%s", cfg->topic_prefix, township);
+}
+
+int join_transform_init(join_transform_t *t, const rh_config_t *cfg,
+                        const rh_avro_schemas_t *schemas, join_idset_t *ids, char *errstr,
+                        size_t errstr_size) {
+  memset(t, 0, sizeof *t);
+  t->cfg = cfg;
+  t->ids = ids;
+  rh_avro_buf_init(&t->buf);
+  t->fr_schema = rh_avro_schemas_get(schemas, "riskhub.FeedRecord");
+  t->alert_schema = rh_avro_schemas_get(schemas, "riskhub.Alert");
+  if (!t->fr_schema || !t->alert_schema) {
+    rh_errf(errstr, errstr_size, "the schemas lack riskhub.FeedRecord or riskhub.Alert");
+    return -1;
+  }
+  if (rh_feedrecord_codec_init(&t->frc, t->fr_schema, errstr, errstr_size) ||
+      rh_alert_codec_init(&t->alc, t->alert_schema, errstr, errstr_size) ||
+      rh_avro_schema_value_new(t->fr_schema, &t->frv, errstr, errstr_size) ||
+      rh_avro_schema_value_new(t->alert_schema, &t->alv, errstr, errstr_size)) {
+    join_transform_free(t);
+    return -1;
+  }
+  if (!(t->dec = rh_avro_decoder_new(schemas))) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    join_transform_free(t);
+    return -1;
+  }
+  snprintf(t->dlq_topic, sizeof t->dlq_topic, "%sriskhub.dlq", cfg->topic_prefix);
+  snprintf(t->unmatched_topic, sizeof t->unmatched_topic, "%salerts.unmatched",
+           cfg->topic_prefix);
+  return 0;
+}
+
+void join_transform_free(join_transform_t *t) {
+  rh_feedrecord_codec_free(&t->frc);
+  rh_alert_codec_free(&t->alc);
+  if (t->frv.iface) avro_value_decref(&t->frv);
+  if (t->alv.iface) avro_value_decref(&t->alv);
+  t->frv.iface = t->alv.iface = NULL;
+  rh_avro_decoder_destroy(t->dec);
+  t->dec = NULL;
+  rh_avro_buf_free(&t->buf);
+}
+
+int join_transform_dlq(join_transform_t *t, const join_input_t *in, const char *why,
+                       const join_sink_t *sink, char *errstr, size_t errstr_size) {
+  char part[16], off[24], clean[512];
+  /* the reason may come from a decoder that quotes nothing, but scrub anyway */
+  snprintf(clean, sizeof clean, "%s", why);
+  rh_log_scrub(clean);
+  snprintf(part, sizeof part, "%" PRId32, in->partition);
+  snprintf(off, sizeof off, "%" PRId64, in->offset);
+  rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+  rd_kafka_header_add(h, "error", -1, clean, -1);
+  rd_kafka_header_add(h, "source.topic", -1, in->topic, -1);
+  rd_kafka_header_add(h, "source.partition", -1, part, -1);
+  rd_kafka_header_add(h, "source.offset", -1, off, -1);
+  rh_log_warn("%s [%" PRId32 "] offset %" PRId64 ": to the dead-letter topic: %s", in->topic,
+              in->partition, in->offset, clean);
+  if (sink->send(sink->arg, t->dlq_topic, in->key, in->key_len, in->value, in->value_len, h,
+                 errstr, errstr_size))
+    return -1;
+  t->counts.dlq++;
+  return 0;
+}
+
+static int emit_alert(join_transform_t *t, const rh_alert_t *a, const char *topic,
+                      const char *key, const join_sink_t *sink, char *errstr,
+                      size_t errstr_size) {
+  rh_avro_buf_clear(&t->buf);
+  if (rh_alert_to_value(&t->alc, a, &t->alv, errstr, errstr_size) ||
+      rh_avro_encode(t->alert_schema, &t->alv, &t->buf, errstr, errstr_size) != RH_AVRO_OK)
+    return -1;
+  return sink->send(sink->arg, topic, key, strlen(key), t->buf.data, t->buf.len, NULL, errstr,
+                    errstr_size);
+}
+
+/* Is the alert new? 1 yes (added, pending), 0 published before, -1 no memory. */
+static int claim(join_transform_t *t, const char *alert_id, char *errstr, size_t errstr_size) {
+  int r = join_idset_add(t->ids, join_idset_key(alert_id, strlen(alert_id)));
+  if (r == 0) t->counts.duplicates++;
+  if (r < 0) rh_errf(errstr, errstr_size, "out of memory for the published alert ids");
+  return r;
+}
+
+static int signal_record(join_transform_t *t, const join_input_t *in, const rh_feedrecord_t *r,
+                         const rh_config_feed_t *feed, const join_sink_t *sink, int64_t now_ms,
+                         char *errstr, size_t errstr_size) {
+  char alert_id[RH_SHA256_HEXSZ], topic[JOIN_TOPIC_MAX];
+  rh_alert_t a = {.person_id_number = r->id_number, .department = r->department,
+                  .feed = r->feed, .period = r->period, .risk_subtype = r->risk_subtype,
+                  .has_amount = r->has_amount, .amount_fen = r->amount_fen,
+                  .has_event_date = r->has_event_date, .event_date = r->event_date,
+                  .facts = r->facts, .fact_count = r->fact_count,
+                  .source = {.topic = in->topic, .partition = in->partition,
+                             .offset = in->offset, .batch_id = r->batch_id},
+                  .created_at = now_ms};
+  const rh_regmap_person_t *p = t->map ? rh_regmap_find(t->map, r->id_number) : NULL;
+  if (!p) {
+    rh_alert_id(r->id_number, r->department, r->feed, r->period, UNMATCHED_RULE, alert_id);
+    int c = claim(t, alert_id, errstr, errstr_size);
+    if (c <= 0) return c;
+    a.alert_id = alert_id;
+    a.situation = "UNMATCHED";
+    a.person_name = r->name;
+    a.risk = r->risk ? r->risk : (feed->risk ? feed->risk : "OTHER");
+    a.severity = rh_severity_name(RH_SEVERITY_LOW);
+    a.rule_id = UNMATCHED_RULE;
+    a.reason = UNMATCHED_REASON;
+    if (emit_alert(t, &a, t->unmatched_topic, r->id_number, sink, errstr, errstr_size))
+      return -1;
+    t->counts.unmatched++;
+    return 0;
+  }
+  const rh_regmap_household_t *h = p->household;
+  rh_rule_household_t rh;
+  rh_regmap_rule_household(h, &rh);
+  const rh_config_rule_t *rule = rh_rules_select(feed, r, &rh);
+  if (!rule) {
+    t->counts.no_rule++;
+    return 0;
+  }
+  rh_alert_id(r->id_number, r->department, r->feed, r->period, rule->id, alert_id);
+  int c = claim(t, alert_id, errstr, errstr_size);
+  if (c <= 0) return c;
+  a.alert_id = alert_id;
+  a.situation = rh_rules_situation(&rh);
+  a.township_code = h->township_code;
+  a.village = h->village;
+  a.household_id = h->household_id;
+  a.household_type = rh_regmap_hhtype_str(h->type);
+  a.monitoring_category = rh_regmap_category_str(h->category);
+  a.risk_eliminated = h->risk_eliminated;
+  a.person_name = p->name;
+  a.relation_to_head = rh_regmap_relation_str(p->relation);
+  a.risk = rule->risk;
+  a.severity = rh_severity_name(rule->severity);
+  a.rule_id = rule->id;
+  a.reason = rule->description;
+  join_alerts_topic(t->cfg, h->township_code, topic, sizeof topic);
+  if (emit_alert(t, &a, topic, h->household_id, sink, errstr, errstr_size) ||
+      (sink->warning && sink->warning(sink->arg, &a, errstr, errstr_size)))
+    return -1;
+  t->counts.alerts++;
+  return 0;
+}
+
+int join_transform_message(join_transform_t *t, const join_input_t *in, const join_sink_t *sink,
+                           int64_t now_ms, char *errstr, size_t errstr_size) {
+  char why[512];
+  rh_feedrecord_t r;
+  t->counts.records++;
+  const rh_config_feed_t *feed = rh_config_feed_find_topic(t->cfg, in->topic);
+  if (!feed) {
+    snprintf(why, sizeof why, "topic %s is not a feed of the configuration", in->topic);
+    return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
+  }
+  rh_avro_status_t st = rh_avro_decode(t->dec, in->value, in->value_len, t->fr_schema, &t->frv,
+                                       NULL, why, sizeof why);
+  if (st != RH_AVRO_OK) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "not a FeedRecord: %s", why);
+    return join_transform_dlq(t, in, reason, sink, errstr, errstr_size);
+  }
+  if (rh_feedrecord_from_value(&t->frc, &t->frv, &r, why, sizeof why))
+    return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
+  if (strcmp(r.department, feed->department->code) != 0 || strcmp(r.feed, feed->code) != 0) {
+    snprintf(why, sizeof why, "a record of %s/%s on the topic of %s/%s", r.department, r.feed,
+             feed->department->code, feed->code);
+    return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
+  }
+  switch (feed->kind) {
+  case RH_FEED_SIGNAL:
+    return signal_record(t, in, &r, feed, sink, now_ms, errstr, errstr_size);
+  case RH_FEED_CHECK:
+    t->counts.check_records++;
+    return 0;
+  case RH_FEED_IDENTITY:
+  default:
+    t->counts.identity++;
+    return 0;
+  }
+}

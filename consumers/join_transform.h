@@ -1,0 +1,99 @@
+/*
+ * join_transform: what the join does with ONE consumed feed record
+ * (docs/join.md, "Records"), without Kafka or PostgreSQL: those are behind
+ * the sink, so unit tests drive it with a registry built by hand.
+ *
+ *   undecodable, or not a record of the topic's feed  → riskhub.dlq (bytes as
+ *        consumed; headers error, source.topic, source.partition, source.offset)
+ *   signal, person in the registry, a rule selects    → Alert to
+ *        alerts.<township> keyed by household id, and a warning (sink->warning)
+ *   signal, person in the registry, no rule           → counted (no_rule)
+ *   signal, person not in the registry                → Alert UNMATCHED to
+ *        alerts.unmatched keyed by ID number
+ *   an alert id published before                      → counted (duplicates)
+ *   check, identity                                   → counted (check results
+ *        come from the batch's manifest: join_checks.h)
+ *
+ * Counters are those of the open transaction: the loop adds them to its
+ * totals when the transaction commits, and zeroes them when it aborts.
+ */
+#ifndef JOIN_TRANSFORM_H
+#define JOIN_TRANSFORM_H
+
+#include <avro.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "join_idset.h"
+#include "rh_alert.h"
+#include "rh_avro_codec.h"
+#include "rh_config.h"
+#include "rh_feedrecord.h"
+#include "rh_regmap.h"
+
+#define JOIN_TOPIC_MAX 256
+
+/* Where the outputs go. send: produce one message (key, value copied;
+ * headers taken, may be NULL); 0, or -1 with errstr (the transaction must
+ * abort). warning: a township alert for PostgreSQL's warnings table. */
+typedef struct {
+  int (*send)(void *arg, const char *topic, const void *key, size_t key_len, const void *value,
+              size_t value_len, rd_kafka_headers_t *headers, char *errstr, size_t errstr_size);
+  int (*warning)(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size);
+  void *arg;
+} join_sink_t;
+
+typedef struct {
+  uint64_t records, alerts, unmatched, no_rule, duplicates, dlq, check_records, identity;
+  uint64_t manifests, checks;
+} join_counts_t;
+
+void join_counts_add(join_counts_t *to, const join_counts_t *from);
+
+/* One consumed message. */
+typedef struct {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t value_len;
+} join_input_t;
+
+typedef struct {
+  const rh_config_t *cfg;
+  rh_avro_decoder_t *dec;
+  const rh_avro_schema_t *fr_schema, *alert_schema;
+  rh_feedrecord_codec_t frc;
+  rh_alert_codec_t alc;
+  avro_value_t frv, alv;
+  rh_avro_buf_t buf;
+  join_idset_t *ids;      /* borrowed */
+  const rh_regmap_t *map; /* borrowed; set before each use (catch-up replaces pointers) */
+  join_counts_t counts;   /* of the open transaction */
+  char dlq_topic[JOIN_TOPIC_MAX], unmatched_topic[JOIN_TOPIC_MAX];
+} join_transform_t;
+
+/* schemas must hold riskhub.FeedRecord and riskhub.Alert and outlive t.
+ * 0, or -1 with errstr. */
+int join_transform_init(join_transform_t *t, const rh_config_t *cfg,
+                        const rh_avro_schemas_t *schemas, join_idset_t *ids, char *errstr,
+                        size_t errstr_size);
+void join_transform_free(join_transform_t *t);
+
+/* Handle one message of a feed topic. 0 handled (and counted), or -1 with
+ * errstr when an output could not be sent (abort the transaction). */
+int join_transform_message(join_transform_t *t, const join_input_t *in, const join_sink_t *sink,
+                           int64_t now_ms, char *errstr, size_t errstr_size);
+
+/* Send in's bytes unchanged to the dead-letter topic with the reason. Used for
+ * undecodable manifests too. 0 or -1 as above. */
+int join_transform_dlq(join_transform_t *t, const join_input_t *in, const char *why,
+                       const join_sink_t *sink, char *errstr, size_t errstr_size);
+
+/* "<prefix>alerts.<township>" into out. */
+void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size);
+
+#endif
