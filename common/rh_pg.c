@@ -56,13 +56,29 @@ PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t er
   }
 }
 
+/* A failed statement: SQLSTATE, the primary message and where (table,
+ * column, constraint), never the DETAIL line: PostgreSQL's DETAIL quotes the
+ * row's values ("Key (name)=(...)", "Failing row contains (...)"), which may
+ * be a person's name. */
 static int result_ok(PGconn *conn, PGresult *res, char *errstr, size_t errstr_size) {
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return 1;
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  char prefix[64];
+  const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  char prefix[64], msg[512];
   snprintf(prefix, sizeof(prefix), "PostgreSQL error%s%s: ", state ? " " : "", state ? state : "");
-  set_error(errstr, errstr_size, prefix, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  if (primary) {
+    const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+    const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    snprintf(msg, sizeof(msg), "%s%s%s%s%s%s%s", primary, table ? " (table " : "",
+             table ? table : "", column ? ", column " : "", column ? column : "",
+             constraint ? ", constraint " : "", constraint ? constraint : "");
+    if (table && msg[strlen(msg) - 1] != ')') strncat(msg, ")", sizeof(msg) - strlen(msg) - 1);
+    set_error(errstr, errstr_size, prefix, msg);
+  } else {
+    set_error(errstr, errstr_size, prefix, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  }
   return 0;
 }
 

@@ -45,6 +45,23 @@ static void test_roundtrip_utf8_and_params(void **state) {
                                 sizeof(err)));
   assert_non_null(strstr(err, "23505"));
   assert_null(strstr(err, "411024199001010000")); /* the server echoes the key: masked */
+  assert_non_null(strstr(err, "rt_pkey"));           /* where: the constraint */
+  /* a NOT NULL / CHECK failure: PostgreSQL's DETAIL quotes the whole row,
+   * names included; the error keeps the primary message only */
+  assert_int_equal(rh_pg_exec(c, "ALTER TABLE rt ADD CONSTRAINT rt_n_small CHECK (n < 10)", err,
+                              sizeof(err)), -1);
+  assert_non_null(strstr(err, "23514"));
+  assert_non_null(strstr(err, "rt_n_small"));
+  assert_null(strstr(err, "张三"));
+  const char *row[3] = {"411024199001019999", "钱七", "99"};
+  assert_int_equal(rh_pg_exec(c, "DELETE FROM rt", err, sizeof(err)), 0);
+  assert_int_equal(rh_pg_exec(c, "ALTER TABLE rt ADD CONSTRAINT rt_n_small CHECK (n < 10)", err,
+                              sizeof(err)), 0);
+  assert_null(rh_pg_exec_params(c, "INSERT INTO rt VALUES ($1, $2, $3::bigint)", 3, row, err,
+                                sizeof(err)));
+  assert_non_null(strstr(err, "23514"));
+  assert_null(strstr(err, "钱七"));
+  assert_null(strstr(err, "Failing row"));
   assert_false(rh_pg_connection_lost(c));
   PQfinish(c);
 }
