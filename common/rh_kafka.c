@@ -206,10 +206,22 @@ int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size) {
 }
 
 int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
-  rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, timeout_ms);
-  if (!error) return 0;
-  take_error(error, "aborting the transaction", errstr, errstr_size);
-  return -1;
+  /* librdkafka 2.0 (confluentinc/librdkafka#4849): an abort racing with the
+   * AddPartitionsToTxn of messages still in flight can fail FATALLY with
+   * INVALID_TXN_STATE. Let what was produced reach the broker first (an
+   * abort that follows discards it all the same). */
+  rd_kafka_flush(p->rk, timeout_ms < 10000 ? timeout_ms : 10000);
+  for (int attempt = 0;; attempt++) {
+    rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, timeout_ms);
+    if (!error) return 0;
+    if (rd_kafka_error_is_retriable(error) && attempt < 5) {
+      rh_log_warn("aborting the transaction: %s; retrying", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      continue;
+    }
+    take_error(error, "aborting the transaction", errstr, errstr_size);
+    return -1;
+  }
 }
 
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,

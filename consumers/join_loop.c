@@ -537,6 +537,17 @@ static int start_kafka(join_t *j) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
+  /* Static membership (KIP-345): a restarted instance (after a crash, a
+   * kill -9, an upgrade) takes its partitions back at once instead of
+   * waiting for the old member's session to time out. */
+  char member[NAME_MAX_LEN * 2 + 2];
+  snprintf(member, sizeof member, "%s.%s", group, j->o->instance);
+  if (!rh_config_kafka_get(cfg, "group.instance.id") &&
+      rh_kafka_conf_set(cc, "group.instance.id", member, err, sizeof err)) {
+    rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
   rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
   rd_kafka_conf_set_opaque(cc, j);
   if (!(j->consumer = rh_consumer_new(cc, group, err, sizeof err))) {
@@ -660,7 +671,9 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
     if (!m || m->err) {
-      if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
+      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
       if (m) rd_kafka_message_destroy(m);
       if (o->idle_exit_ms > 0 && j.ever_assigned && mono_ms() - last_msg >= o->idle_exit_ms)
