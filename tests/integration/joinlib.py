@@ -1,0 +1,867 @@
+"""Helpers for riskhub-join's integration tests (test_join*.py).
+
+Everything expected is computed here, in Python, from the generated CSV files
+(department lists and the registry) and config/riskhub.yaml: rule selection,
+situations, alert and check ids. Nothing calls riskhub's C code except the
+programs under test (riskhub-gen, -registry, -produce, -join).
+
+Isolation: every test gets a Namespace: a fresh topic prefix (RH_TOPIC_PREFIX,
+e.g. "t1a2b3c4d.") and a scratch PostgreSQL database (riskhub_test_<random>,
+migrated and loaded with `riskhub-registry import`), both removed afterwards.
+
+Personal data: assertion messages never hold a full ID number (mask(), scrub()).
+"""
+import collections
+import copy
+import csv
+import decimal
+import hashlib
+import io
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import fastavro
+import fastavro.schema
+import yaml
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import rhtest
+
+PERIOD = "2026-10"
+IDLE_MS = 3000  # --idle-exit-ms of the runs that must end by themselves
+BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO",
+                               "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
+BOOTSTRAP = rhtest.BOOTSTRAP
+CONFIG = rhtest.CONFIG
+SEVERITY = {"low": 0, "medium": 1, "high": 2}
+SUMMARY = re.compile(r"^riskhub-join: (records=\S+(?: [a-z_]+=\S+)*)\s*$", re.M)
+
+
+# ---- personal data in messages ------------------------------------------------
+
+def mask(id_number):
+    """411024********0016: first 6 and last 4 characters."""
+    s = str(id_number or "")
+    return s[:6] + "*" * (len(s) - 10) + s[-4:] if len(s) > 10 else s
+
+
+_LONG_DIGITS = re.compile(r"[0-9]{14,}[0-9Xx]*")
+
+
+def assert_no_full_id(*texts):
+    """No ID-shaped number (17 digits and a digit or X) in the texts; the message
+    shows where, masked (unlike rhtest.assert_no_full_id, which quotes it)."""
+    for t in texts:
+        m = rhtest.FULL_ID.search(t or "")
+        assert m is None, (f"a full ID number appears in output at character {m.start()}: "
+                           f"{scrub(t[max(0, m.start() - 40):m.end() + 40])!r}")
+
+
+def scrub(text):
+    """Masks every run of 15+ digits (ID numbers, also inside certificate numbers)."""
+    return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), str(text))
+
+
+# ---- ids --------------------------------------------------------------------------
+
+def sha_parts(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() + b"\0")
+    return h.hexdigest()
+
+
+def alert_id(id_number, dept, feed, period, rule_id):
+    return sha_parts("riskhub-alert-v1", id_number, dept, feed, period, rule_id)
+
+
+def check_id(period, member_id, dept, feed):
+    return sha_parts("riskhub-check-v1", period, member_id, dept, feed)
+
+
+def fen(text):
+    """Yuan with up to 2 decimals (text or number) -> fen, exactly."""
+    return int((decimal.Decimal(str(text).replace(",", "")) * 100).to_integral_exact())
+
+
+# ---- the registry (from its CSV files) ------------------------------------------
+
+def read_dicts(path):
+    with open(path, newline="", encoding="utf-8-sig") as fp:
+        return list(csv.DictReader(fp))
+
+
+class Registry:
+    """households / members / applications as riskhub-registry imports them."""
+
+    def __init__(self, folder):
+        folder = Path(folder)
+        self.households = {h["household_id"]: h for h in read_dicts(folder / "households.csv")}
+        self.members = {m["id_number"]: m for m in read_dicts(folder / "members.csv")}
+        self.applications = read_dicts(folder / "applications.csv")
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+    def household_of(self, id_number):
+        m = self.members.get(id_number)
+        return self.households[m["household_id"]] if m else None
+
+    def members_of(self, household_id):
+        """In members.csv order (the head first)."""
+        return [m for m in self.members.values() if m["household_id"] == household_id]
+
+    def applicants(self, period):
+        return [a["household_id"] for a in self.applications if a["period"] == period]
+
+
+def rule_household(h):
+    """What a rule may ask about a household (rh_rule_household_t)."""
+    if h is None:
+        return None
+    return {"type": h["household_type"], "category": h["monitoring_category"] or None,
+            "risk_eliminated": h["risk_eliminated"] == "true",
+            "income_fen": fen(h["income_per_capita"]) if h["income_per_capita"] else None}
+
+
+def situation(h):
+    hh = rule_household(h)
+    if hh is None:
+        return "UNMATCHED"
+    if hh["risk_eliminated"]:
+        return "RISK_MAY_HAVE_RETURNED"
+    return "MAY_NEED_MONITORING" if hh["type"] == "ordinary" else "AT_NEW_RISK"
+
+
+# ---- the rules (from the YAML) --------------------------------------------------
+
+class Rules:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.thresholds = cfg.get("thresholds") or {}
+        self.by_feed = {}
+        for r in cfg.get("rules") or []:
+            self.by_feed.setdefault(r["feed"], []).append(r)  # file order
+        self.feeds = {}
+        for d in cfg["departments"]:
+            for f in d["feeds"]:
+                self.feeds[(d["code"], f["code"])] = f
+
+    def signal_feeds(self):
+        return [k for k, f in self.feeds.items() if f["kind"] == "signal"]
+
+    def check_feeds(self):
+        """(dept, feed) of every check feed, in config order."""
+        return [k for k, f in self.feeds.items() if f["kind"] == "check"]
+
+    def _cond_number(self, cond):
+        """The condition's number in fen, or None if it has none."""
+        if "threshold" in cond:
+            return fen(self.thresholds[cond["threshold"]])
+        v = cond.get("value")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return fen(v)
+        if isinstance(v, str):
+            try:
+                return fen(v)
+            except decimal.InvalidOperation:
+                return None
+        return None
+
+    @staticmethod
+    def _text(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return None if v is None else str(v)
+
+    @staticmethod
+    def _value(field, rec, hh):
+        """(is_number, value) of a condition's field, value None if absent."""
+        if field == "amount":
+            return True, rec.get("amount_fen")
+        if field == "household.income_per_capita":
+            return True, hh["income_fen"] if hh else None
+        if field == "event_date":
+            d = rec.get("event_date")
+            return False, d.isoformat() if d else None
+        if field.startswith("facts."):
+            return False, (rec.get("facts") or {}).get(field[6:])
+        if field.startswith("household."):
+            if hh is None:
+                return False, None
+            f = field[10:]
+            if f == "risk_eliminated":
+                return False, "true" if hh["risk_eliminated"] else "false"
+            return False, {"type": hh["type"], "category": hh["category"]}.get(f)
+        key = {"id_number": "id_number", "name": "name", "township": "township_code",
+               "village": "village", "subtype": "risk_subtype"}.get(field)
+        return False, rec.get(key) if key else None
+
+    def holds(self, cond, rec, hh):
+        is_num, v = self._value(cond["field"], rec, hh)
+        if v is None:
+            return False
+        op = cond["op"]
+        if op == "in":
+            values = cond.get("value")
+            values = values if isinstance(values, list) else [values]
+            for x in values:
+                if is_num:
+                    try:
+                        if fen(x) == v:
+                            return True
+                    except decimal.InvalidOperation:
+                        pass
+                elif self._text(x) == v:
+                    return True
+            return False
+        if is_num:
+            want = self._cond_number(cond)
+            if want is None:
+                return False
+            cmp = (v > want) - (v < want)
+        else:
+            want = self._text(cond.get("value")) if "value" in cond else None
+            if want is None and "threshold" in cond:
+                want = self._text(self.thresholds[cond["threshold"]])
+            if want is None:
+                return False
+            cmp = (v > want) - (v < want)  # code point order = UTF-8 byte order
+        return {"eq": cmp == 0, "ne": cmp != 0, "gt": cmp > 0, "gte": cmp >= 0,
+                "lt": cmp < 0, "lte": cmp <= 0}[op]
+
+    def select(self, dept, feed, rec, household):
+        """The rule a record raises (most severe; ties: first in the file), or None."""
+        hh = rule_household(household)
+        best = None
+        for rule in self.by_feed.get(f"{dept}/{feed}", []):
+            if best is not None and SEVERITY[rule["severity"]] <= SEVERITY[best["severity"]]:
+                continue
+            if all(self.holds(c, rec, hh) for c in rule.get("when") or []):
+                best = rule
+        return best
+
+    def risk(self, rule, dept, feed):
+        return rule.get("risk") or self.feeds[(dept, feed)].get("risk")
+
+
+# ---- expected output ----------------------------------------------------------------
+
+def expected_alert(rules, reg, rec, period, source):
+    """(outcome, alert or None) for one signal FeedRecord (dict as rhtest.expected_records
+    gives it), outcome 'alert', 'unmatched' or 'no_rule'. created_at is not compared;
+    reason only for UNMATCHED."""
+    dept, feed, idn = rec["department"], rec["feed"], rec["id_number"]
+    common = {"person_id_number": idn, "risk_subtype": rec.get("risk_subtype"),
+              "department": dept, "feed": feed, "period": period,
+              "amount_fen": rec.get("amount_fen"), "event_date": rec.get("event_date"),
+              "facts": dict(rec.get("facts") or {}), "source": dict(source)}
+    m = reg.members.get(idn)
+    if m is None:
+        a = dict(common, alert_id=alert_id(idn, dept, feed, period, "unmatched"),
+                 situation="UNMATCHED", household_id=None, household_type=None,
+                 monitoring_category=None, risk_eliminated=False, person_name=rec.get("name"),
+                 relation_to_head=None, risk=rules.feeds[(dept, feed)].get("risk"),
+                 severity="low", rule_id="unmatched", reason="not in the household registry")
+        a["_topic"], a["_key"] = "alerts.unmatched", idn
+        # township_code / village: the brief says null, Alert.avsc says "null unless the
+        # department named one": both are accepted (compare_alert)
+        a["_township_any"] = (None, rec.get("township_code"))
+        a["_village_any"] = (None, rec.get("village"))
+        return "unmatched", a
+    h = reg.households[m["household_id"]]
+    rule = rules.select(dept, feed, rec, h)
+    if rule is None:
+        return "no_rule", None
+    a = dict(common, alert_id=alert_id(idn, dept, feed, period, rule["id"]),
+             situation=situation(h), township_code=h["township_code"], village=h["village"],
+             household_id=h["household_id"], household_type=h["household_type"],
+             monitoring_category=h["monitoring_category"] or None,
+             risk_eliminated=h["risk_eliminated"] == "true", person_name=m["name"],
+             relation_to_head=m["relation"], risk=rules.risk(rule, dept, feed),
+             severity=rule["severity"], rule_id=rule["id"])
+    a["_topic"], a["_key"] = f"alerts.{h['township_code']}", h["household_id"]
+    return "alert", a
+
+
+class Expect:
+    """Expected alerts, accumulated in the order the join would consume records of
+    one partition (offset order): the first record of an alert id wins, later ones
+    are duplicates."""
+
+    def __init__(self, rules, period=PERIOD):
+        self.rules, self.period = rules, period
+        self.alerts = {}      # alert_id -> expected alert
+        self.counts = {"alerts": 0, "unmatched": 0, "no_rule": 0,
+                       "duplicates": 0, "records": 0}
+        self.outcomes = []    # one dict a signal record: outcome, rule_id, situation, ...
+
+    def add(self, reg, rec, source):
+        self.counts["records"] += 1
+        if rec["kind"] != "SIGNAL":
+            return None
+        outcome, a = expected_alert(self.rules, reg, rec, self.period, source)
+        h = reg.household_of(rec["id_number"])
+        self.outcomes.append({"outcome": outcome, "rule_id": a["rule_id"] if a else None,
+                              "situation": a["situation"] if a else None,
+                              "household_type": h["household_type"] if h else None,
+                              "department": rec["department"], "feed": rec["feed"],
+                              "id_number": rec["id_number"]})
+        if outcome == "no_rule":
+            self.counts["no_rule"] += 1
+            return None
+        if a["alert_id"] in self.alerts:
+            self.counts["duplicates"] += 1
+            return None
+        self.alerts[a["alert_id"]] = a
+        self.counts["unmatched" if outcome == "unmatched" else "alerts"] += 1
+        return a
+
+    def township_alerts(self):
+        return {k: a for k, a in self.alerts.items() if a["situation"] != "UNMATCHED"}
+
+    def unmatched_alerts(self):
+        return {k: a for k, a in self.alerts.items() if a["situation"] == "UNMATCHED"}
+
+    def warnings(self):
+        """Rows expected in PostgreSQL's warnings table."""
+        return sorted((a["alert_id"], a["household_id"], a["township_code"], a["period"], a["risk"],
+                       a["rule_id"], "PUSHED") for a in self.township_alerts().values())
+
+
+def expected_checks(rules, reg, dept, feed, period, batch_records, done_feeds):
+    """CheckResults for one check feed's manifest: {check_id: result}. batch_records:
+    {id_number: (record, source)} of that batch; done_feeds: (dept, feed) of the check
+    feeds whose manifest for the period has been consumed, this one included."""
+    missing = [f"{d}/{f}" for d, f in rules.check_feeds() if (d, f) not in done_feeds]
+    out = {}
+    for hid in reg.applicants(period):
+        h = reg.households[hid]
+        for m in reg.members_of(hid):
+            hit = batch_records.get(m["id_number"])
+            r = {"check_id": check_id(period, m["id_number"], dept, feed), "period": period,
+                 "township_code": h["township_code"], "village": h["village"],
+                 "household_id": hid, "member_id_number": m["id_number"],
+                 "member_name": m["name"], "relation_to_head": m["relation"],
+                 "department": dept, "feed": feed, "matched": hit is not None,
+                 "facts": dict(hit[0]["facts"]) if hit else {},
+                 "source": dict(hit[1]) if hit else None,
+                 "complete": not missing, "missing_departments": missing}
+            r["_topic"], r["_key"] = f"checks.{h['township_code']}", hid
+            out[r["check_id"]] = r
+    return out
+
+
+ALERT_FIELDS = ("alert_id", "situation", "household_id", "household_type", "monitoring_category",
+                "risk_eliminated", "person_id_number", "person_name", "relation_to_head", "risk",
+                "risk_subtype", "severity", "rule_id", "department", "feed", "period",
+                "amount_fen", "event_date", "facts", "source")
+
+
+def describe(a):
+    return (f"alert {a.get('alert_id', '?')[:12]} ({a.get('department')}/{a.get('feed')}, "
+            f"person {mask(a.get('person_id_number'))}, rule {a.get('rule_id')})")
+
+
+def diff_alert(exp, got):
+    """[field: got != expected] (names and facts not shown, IDs masked)."""
+    out = []
+    for k in ALERT_FIELDS:
+        if got.get(k) != exp[k]:
+            if k in ("person_name", "facts"):
+                out.append(f"{k} differs")
+            else:
+                out.append(f"{k}: {scrub(got.get(k))!r} != expected {scrub(exp[k])!r}")
+    if "_township_any" in exp:
+        if got.get("township_code") not in exp["_township_any"]:
+            out.append(f"township_code: {got.get('township_code')!r} not in {exp['_township_any']}")
+        if got.get("village") not in exp["_village_any"]:
+            out.append("village differs (neither null nor the department's)")
+        if got.get("reason") != exp["reason"]:
+            out.append(f"reason: {scrub(got.get('reason'))!r} != {exp['reason']!r}")
+    else:
+        for k in ("township_code", "village"):
+            if got.get(k) != exp[k]:
+                out.append(f"{k}: {got.get(k)!r} != expected {exp[k]!r}")
+    return out
+
+
+def diff_check(exp, got):
+    out = []
+    for k, v in exp.items():
+        if k.startswith("_"):
+            continue
+        if got.get(k) != v:
+            if k in ("member_name", "facts"):
+                out.append(f"{k} differs")
+            else:
+                out.append(f"{k}: {scrub(got.get(k))!r} != expected {scrub(v)!r}")
+    return out
+
+
+# ---- feed files ------------------------------------------------------------------
+
+CANONICAL = ("id_number", "name", "township", "village", "event_date", "amount", "subtype")
+
+
+def feed_files(folder, period=PERIOD):
+    """[(dept, feed, path)] of a generated month, bench files left out."""
+    files = sorted(Path(folder).glob(f"*.*.{period}.csv"))
+    return [(f.name.split(".")[0], f.name.split(".")[1], f) for f in files
+            if not f.name.startswith("bench.")]
+
+
+def write_feed_csv(cfg, dept, feed, path, rows):
+    """A department list of our own: rows are dicts of canonical names and facts
+    (facts as 'facts.<name>' keys); header as the config names the columns."""
+    fc = rhtest.feed_config(cfg, dept, feed)
+    cols = [(k, fc["columns"][k]) for k in CANONICAL if k in fc["columns"]]
+    cols += [(f"facts.{k}", v) for k, v in (fc.get("facts") or {}).items()]
+    with open(path, "w", newline="", encoding="utf-8") as fp:
+        w = csv.writer(fp, lineterminator="\n")
+        w.writerow([h for _, h in cols])
+        for r in rows:
+            w.writerow([r.get(k, "") for k, _ in cols])
+    return Path(path)
+
+
+def registry_row_values(reg, id_number):
+    """Canonical values for a registry person: name, township, village."""
+    m = reg.members[id_number]
+    h = reg.households[m["household_id"]]
+    return {"id_number": id_number, "name": m["name"], "township": h["township_code"],
+            "village": h["village"]}
+
+
+def id_check_char(first17):
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(c) * k for c, k in zip(first17, w)) % 11]
+
+
+def make_id(address, birth, seq):
+    """A valid ID number: 6-digit address, YYYYMMDD, 3-digit sequence (odd = male)."""
+    first = f"{address}{birth}{seq:03d}"
+    return first + id_check_char(first)
+
+
+# ---- PostgreSQL -------------------------------------------------------------------
+
+def psql(conninfo, sql, check=True, timeout=120):
+    r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
+                        "-c", sql], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert r.returncode == 0, f"psql: {scrub(r.stderr)}"
+        return r.stdout.strip()
+    return r
+
+
+def pg_rows(conninfo, sql):
+    out = psql(conninfo, sql)
+    return [tuple(line.split("|")) for line in out.splitlines()] if out else []
+
+
+def warnings_rows(conninfo):
+    return sorted(pg_rows(conninfo, "SELECT alert_id, household_id, township_code, period, risk, "
+                                    "rule_id, state FROM warnings"))
+
+
+# ---- Kafka --------------------------------------------------------------------------
+
+def consumer(**extra):
+    conf = {"bootstrap.servers": BOOTSTRAP, "group.id": f"it-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+            "enable.partition.eof": True, "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 20}
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def admin():
+    return AdminClient({"bootstrap.servers": BOOTSTRAP})
+
+
+def list_topics(prefix=""):
+    md = admin().list_topics(timeout=15)
+    return sorted(t for t in md.topics if t.startswith(prefix))
+
+
+def read_topics(topics, timeout=60, keep=None, isolation="read_committed"):
+    """Every committed message of the topics (from the beginning to the end)."""
+    c = consumer(**{"isolation.level": isolation})
+    try:
+        md = c.list_topics(timeout=15)
+        tps = []
+        for t in topics:
+            if t in md.topics and md.topics[t].error is None:
+                tps += [TopicPartition(t, p, 0) for p in md.topics[t].partitions]
+        if not tps:
+            return []
+        c.assign(tps)
+        pending = {(tp.topic, tp.partition) for tp in tps}
+        out, deadline = [], time.time() + timeout
+        while pending and time.time() < deadline:
+            for m in c.consume(5000, 0.05):
+                if m.error():
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        pending.discard((m.topic(), m.partition()))
+                        continue
+                    raise RuntimeError(m.error())
+                if keep is None or keep(m):
+                    out.append(m)
+        assert not pending, f"no end of partitions {sorted(pending)} within {timeout} s"
+        return out
+    finally:
+        c.close()
+
+
+def header(msg, name):
+    for k, v in msg.headers() or []:
+        if k == name:
+            return v.decode() if v is not None else None
+    return None
+
+
+def create_topics(topics, partitions=3):
+    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions)."""
+    a = admin()
+    have = set(a.list_topics(timeout=15).topics)
+    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
+    if not new:
+        return
+    for t, f in a.create_topics(new, operation_timeout=30).items():
+        try:
+            f.result(60)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def produce_raw(topic, items, partition=0):
+    """[(key, value bytes)] to one partition, idempotent; [(partition, offset)] back."""
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+                  "linger.ms": 0})
+    got = [None] * len(items)
+
+    def cb(i):
+        def done(err, msg):
+            assert err is None, err
+            got[i] = (msg.partition(), msg.offset())
+        return done
+
+    for i, (k, v) in enumerate(items):
+        p.produce(topic, key=k, value=v, partition=partition, on_delivery=cb(i))
+        p.flush(30)  # one at a time: the offsets are in this order
+    assert None not in got
+    return got
+
+
+def encode(schema_name, rec):
+    """Single-object encoding with fastavro (C3 01, LE CRC-64-AVRO, body) with the
+    current schema schemas/<name>.avsc."""
+    obj = yaml.safe_load((rhtest.SRC / "schemas" / f"{schema_name}.avsc").read_text())
+    pcf = fastavro.schema.to_parsing_canonical_form(obj)
+    fp = bytes.fromhex(fastavro.schema.fingerprint(pcf, "CRC-64-AVRO"))
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, fastavro.parse_schema(obj), rec)
+    return b"\xc3\x01" + fp + buf.getvalue()
+
+
+# ---- a namespace: topic prefix + scratch database ---------------------------------
+
+class Namespace:
+    def __init__(self, registry_dir=None, keep=False):
+        self.prefix = f"t{uuid.uuid4().hex[:8]}."
+        self.dbname = f"riskhub_test_{uuid.uuid4().hex[:12]}"
+        self.conninfo = f"{BASE_CONNINFO} dbname={self.dbname}"
+        self.keep = keep or bool(os.environ.get("RH_KEEP_NAMESPACE"))
+        psql(BASE_CONNINFO, f"CREATE DATABASE {self.dbname}")
+        try:
+            r = self.run("riskhub-registry", "migrate")
+            assert r.returncode == 0, f"migrate: {scrub(r.stderr)}"
+            if registry_dir is not None:
+                r = self.run("riskhub-registry", "import", registry_dir)
+                assert r.returncode == 0, f"import: {scrub(r.stderr)}"
+        except BaseException:
+            self.close()
+            raise
+
+    def topic(self, name):
+        return self.prefix + name
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo,
+                   RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def run(self, program, *args, timeout=600):
+        return subprocess.run([str(rhtest.BIN / program), *map(str, args)], capture_output=True,
+                              text=True, timeout=timeout, env=self.env())
+
+    def produce(self, dept, feed, path, *extra, period=PERIOD, config=CONFIG):
+        r = self.run("riskhub-produce", "--config", config, "--department", dept, "--feed", feed,
+                     "--period", period, "--no-progress", *extra, path)
+        assert r.returncode == 0, f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr)}"
+        return r
+
+    def join(self, *args, log_dir, config=CONFIG):
+        return Join(self, [str(rhtest.BIN / "riskhub-join"), "--config", str(config), *map(str, args)],
+                    log_dir)
+
+    def topics(self, family=""):
+        return list_topics(self.prefix + family)
+
+    def feed_records(self, dept, feed, batch=None):
+        """{(batch_id, row_number): (record, source)} read back from the feed topic
+        (read_committed): the lineage the join must copy."""
+        return self.feed_records_of([(dept, feed)], batch)[(dept, feed)]
+
+    def feed_records_of(self, feeds, batch=None, timeout=120):
+        """feed_records of several feeds in one pass: {(dept, feed): {...}}."""
+        topics = {self.topic(f"feed.{d}.{f}"): (d, f) for d, f in feeds}
+        out = {k: {} for k in topics.values()}
+        for m in read_topics(list(topics), timeout=timeout):
+            try:
+                name, rec = rhtest.decode(m.value() or b"")
+            except Exception:
+                continue  # corrupt on purpose (test_corrupt_records_go_to_dlq)
+            if name != "FeedRecord":
+                continue
+            if batch is not None and rec["batch_id"] != batch:
+                continue
+            out[topics[m.topic()]][(rec["batch_id"], rec["row_number"])] = (rec, {
+                "topic": m.topic(), "partition": m.partition(), "offset": m.offset(),
+                "batch_id": rec["batch_id"]})
+        return out
+
+    def read(self, family, timeout=60):
+        """[(topic without prefix, key, decoded record, message)] of every topic of
+        a family ('alerts.', 'checks.', 'riskhub.dlq')."""
+        out = []
+        for m in read_topics(self.topics(family), timeout=timeout):
+            name, rec = rhtest.decode(m.value())
+            out.append((m.topic()[len(self.prefix):], m.key().decode() if m.key() else None, rec, m))
+        return out
+
+    def close(self):
+        if self.keep:
+            return
+        assert re.fullmatch(r"t[0-9a-f]{8}\.", self.prefix), "refusing to delete un-namespaced topics"
+        psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)", check=False)
+        try:
+            a = admin()
+            topics = [t for t in a.list_topics(timeout=15).topics if t.startswith(self.prefix)]
+            if topics:
+                for f in a.delete_topics(topics, operation_timeout=30).values():
+                    try:
+                        f.result(60)
+                    except Exception:
+                        pass
+            groups = [self.prefix + "riskhub-join"]
+            for f in a.delete_consumer_groups(groups, request_timeout=15).values():
+                try:
+                    f.result(30)
+                except Exception:
+                    pass
+        except Exception:
+            pass
+
+
+# ---- the join process ----------------------------------------------------------------
+
+class Join:
+    def __init__(self, ns, cmd, log_dir):
+        log_dir = Path(log_dir)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        n = len(list(log_dir.glob("join-*.out")))
+        self.out_path = log_dir / f"join-{n}.out"
+        self.err_path = log_dir / f"join-{n}.err"
+        self.out_fp = open(self.out_path, "w")
+        self.err_fp = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.out_fp, stderr=self.err_fp, env=ns.env())
+
+    @property
+    def stdout(self):
+        return self.out_path.read_text()
+
+    @property
+    def stderr(self):
+        return self.err_path.read_text()
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"riskhub-join still running after {timeout} s; "
+                                 f"log tail:\n{self.tail()}")
+        finally:
+            self._close_files()
+
+    def terminate(self, timeout=30):
+        if self.running():
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def kill(self):
+        if self.running():
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+        self._close_files()
+
+    def _close_files(self):
+        for fp in (self.out_fp, self.err_fp):
+            if not fp.closed:
+                fp.close()
+
+    def tail(self, n=30):
+        lines = (self.stderr.splitlines() + self.stdout.splitlines())[-n:]
+        return scrub("\n".join(lines))
+
+    def summary(self):
+        """{key: number} of the one summary line on stdout (key=value, ints and floats)."""
+        found = SUMMARY.findall(self.stdout)
+        assert len(found) == 1, f"expected one summary line on stdout, got:\n{scrub(self.stdout)}"
+        out = {}
+        for kv in found[0].split():
+            k, v = kv.split("=", 1)
+            out[k] = int(v) if v.isdigit() else float(v)
+        return out
+
+    def check_output(self):
+        assert_no_full_id(self.stdout, self.stderr)
+
+
+def wait_for(predicate, timeout, what, interval=0.5, join=None):
+    """Polls predicate() until it returns a true value (returned)."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        if join is not None and not join.running():
+            raise AssertionError(f"riskhub-join exited ({join.proc.returncode}) while waiting for "
+                                 f"{what}; log tail:\n{join.tail()}")
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# ---- running and comparing (shared by test_join*.py) ----------------------------------
+
+def run_join(ns, tmp_path, *args, timeout=120):
+    """riskhub-join with --idle-exit-ms until it exits; exit 0 asserted."""
+    j = ns.join("--idle-exit-ms", IDLE_MS, *args, log_dir=tmp_path / "logs")
+    rc = j.wait(timeout)
+    assert rc == 0, f"riskhub-join exit {rc}:\n{j.tail()}"
+    j.check_output()
+    return j
+
+
+def lineage(ns, cfg, files):
+    """[(source, csv record)] of published files, in (topic, partition, offset) order:
+    the order in which the join meets the records of one partition. The record is
+    what the CSV says (rhtest.expected_records), the source where the broker put it."""
+    items = []
+    by_feed = collections.defaultdict(list)
+    for dept, feed, path in files:
+        by_feed[(dept, feed)].append(path)
+    all_published = ns.feed_records_of(list(by_feed))
+    for (dept, feed), paths in by_feed.items():
+        published = all_published[(dept, feed)]
+        for path in paths:
+            bid = rhtest.batch_id(dept, feed, PERIOD, path)
+            want = rhtest.expected_records(cfg, dept, feed, path)
+            rows = {row for b, row in published if b == bid}
+            assert rows == set(want), f"{path.name}: the published rows differ from the file"
+            items += [(published[(bid, row)][1], rec) for row, rec in want.items()]
+    items.sort(key=lambda x: (x[0]["topic"], x[0]["partition"], x[0]["offset"]))
+    return items
+
+
+def expect(rules, reg, items, exp=None):
+    exp = exp or Expect(rules)
+    for source, rec in items:
+        exp.add(reg, rec, source)
+    return exp
+
+
+def show(keys, n=5):
+    return ", ".join(f"{aid[:12]} key {mask(k)} {t}" for aid, k, t in list(keys)[:n])
+
+
+def assert_alerts(ns, exp, t0_ms=None, t1_ms=None):
+    """The alerts topics hold exactly the expected alerts, once each, field by field
+    (created_at within [t0_ms, t1_ms] if given)."""
+    got = ns.read("alerts.")
+    have = collections.Counter((rec["alert_id"], key, topic) for topic, key, rec, _ in got)
+    want = collections.Counter((a["alert_id"], a["_key"], a["_topic"]) for a in exp.alerts.values())
+    missing, extra = want - have, have - want
+    dups = [k for k, n in have.items() if n > 1]
+    assert not missing and not extra, (
+        f"alerts differ: {sum(missing.values())} missing (e.g. {show(missing)}), "
+        f"{sum(extra.values())} unexpected (e.g. {show(extra)}), {len(dups)} duplicated")
+    problems = []
+    for topic, key, rec, _ in got:
+        e = exp.alerts[rec["alert_id"]]
+        d = diff_alert(e, rec)
+        ca = rec["created_at"]
+        ca = int(ca.timestamp() * 1000) if hasattr(ca, "timestamp") else ca
+        if t0_ms is not None and not (t0_ms - 1000 <= ca <= t1_ms + 1000):
+            d.append(f"created_at {ca} outside the run [{t0_ms}, {t1_ms}]")
+        if d:
+            problems.append(f"{describe(e)}: " + "; ".join(d))
+    assert not problems, f"{len(problems)} alerts differ:\n" + "\n".join(problems[:15])
+    return got
+
+
+def assert_warnings(ns, exp):
+    got, want = warnings_rows(ns.conninfo), exp.warnings()
+    g, w = set(got), set(want)
+    assert len(got) == len(g)
+    assert g == w, (f"warnings: {len(w - g)} missing (e.g. {[r[0][:12] for r in list(w - g)[:5]]}), "
+                    f"{len(g - w)} unexpected (e.g. {[r[0][:12] + ' ' + r[5] for r in list(g - w)[:5]]})")
+
+
+SUMMARY_KEYS = ("records", "alerts", "unmatched", "no_rule", "duplicates", "dlq", "checks")
+
+
+def assert_summary(j, **want):
+    """The summary line's counters: the contract's keys must be there; further keys
+    (check_records, identity, manifests, ...) are compared when the line has them."""
+    s = j.summary()
+    for k in SUMMARY_KEYS:
+        assert k in s, f"summary has no {k}: {s}"
+    diff = {k: (s.get(k), v) for k, v in want.items()
+            if (k in SUMMARY_KEYS or k in s) and s.get(k) != v}
+    assert not diff, f"summary (got, expected): {diff}; line: {s}"
+    return s
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def alert_count(ns):
+    """Committed messages on every alerts topic of the namespace (not decoded)."""
+    n = [0]
+
+    def count(m):
+        n[0] += 1
+        return False
+    read_topics(ns.topics("alerts."), timeout=30, keep=count)
+    return n[0]
+
+
+def join_binary():
+    return rhtest.BIN / "riskhub-join"

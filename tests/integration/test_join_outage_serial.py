@@ -1,0 +1,140 @@
+"""PostgreSQL goes away while riskhub-join is consuming a big list.
+
+- Stopped and started again (scripts/postgres.sh): the join waits and retries
+  (no alert reaches Kafka without its warnings row, so nothing is committed while
+  the database is away), then catches up: exactly the expected alerts and
+  warnings rows, none twice.
+- Away longer than --wait-s: exit 69; a restart then finishes the work exactly once.
+
+Stops and starts the shared PostgreSQL, so CTest runs this file alone (RUN_SERIAL).
+Expected values are computed in Python (joinlib) from the CSV files and the YAML.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
+numbers); pytest's introspection would print the compared values."""
+import os
+import random
+import subprocess
+import time
+
+import pytest
+
+import joinlib
+import rhtest
+from joinlib import IDLE_MS, PERIOD, assert_alerts, assert_warnings, expect, lineage
+
+if not joinlib.join_binary().exists() and not list((rhtest.SRC / "consumers").glob("join_*.c")):
+    pytest.skip("riskhub-join is not part of this tree yet", allow_module_level=True)
+
+HOUSEHOLDS = 3000
+ROWS = int(os.environ.get("RH_JOIN_BIG_ROWS", "60000"))
+PG_SH = rhtest.SRC / "scripts" / "postgres.sh"
+
+
+def pg(cmd):
+    r = subprocess.run(["bash", str(PG_SH), cmd], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, f"postgres.sh {cmd}: {r.stdout}{r.stderr}"
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return rhtest.load_config()
+
+
+@pytest.fixture(scope="module")
+def rules(cfg):
+    return joinlib.Rules(cfg)
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """A 3,000-household registry and a big list of health/major-disease (persons repeat)."""
+    out = tmp_path_factory.mktemp("county")
+    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
+                   "--households", HOUSEHOLDS, "--seed", random.randrange(1, 2**31),
+                   "--rows-per-feed", 10, "--big-feed-rows", ROWS)
+    assert r.returncode == 0, r.stderr
+    big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+    assert big.exists()
+    return out / "registry", big
+
+
+@pytest.fixture
+def ns(county):
+    assert joinlib.join_binary().exists(), f"{joinlib.join_binary()} not built"
+    n = joinlib.Namespace(county[0])
+    yield n
+    pg("start")  # whatever happened, the database is back before it is dropped
+    n.close()
+
+
+def committed_township_alerts(ns):
+    return len(joinlib.read_topics([t for t in ns.topics("alerts.")
+                                    if not t.endswith("alerts.unmatched")], timeout=60,
+                                   keep=lambda m: True))
+
+
+def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
+    registry, big = county
+    reg = joinlib.Registry(registry)
+    ns.produce("health", "major-disease", big)
+    exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
+    total = len(exp.township_alerts())
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    stopped = False
+    try:
+        joinlib.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
+                         join=j, interval=0.1)
+        pg("stop")
+        stopped = True
+        at_stop = committed_township_alerts(ns)
+        assert at_stop < total, (f"the join finished ({at_stop} of {total} alerts) before "
+                                 f"PostgreSQL was stopped: raise RH_JOIN_BIG_ROWS")
+        time.sleep(1.5)  # a transaction in flight may still commit
+        settled = committed_township_alerts(ns)
+        time.sleep(IDLE_MS / 1000 + 3)  # longer than --idle-exit-ms: it must not give up
+        assert j.running(), f"riskhub-join exited ({j.proc.returncode}) while PostgreSQL was away:\n{j.tail()}"
+        during = committed_township_alerts(ns)
+        assert during == settled, (f"{during - settled} township alerts were committed while "
+                                   f"PostgreSQL was away (their warnings rows cannot exist)")
+        pg("start")
+        stopped = False
+        rc = j.wait(240)
+    finally:
+        if stopped:
+            pg("start")
+        j.kill()
+    assert rc == 0, f"riskhub-join exit {rc}:\n{j.tail()}"
+    j.check_output()
+    assert_alerts(ns, exp)
+    assert_warnings(ns, exp)
+    print(f"alerts committed when PostgreSQL stopped: {at_stop} of {total}")
+
+
+def test_postgres_away_longer_than_wait_s(ns, cfg, rules, county, tmp_path):
+    registry, big = county
+    reg = joinlib.Registry(registry)
+    ns.produce("health", "major-disease", big)
+    exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
+
+    j = ns.join("--wait-s", 3, log_dir=tmp_path / "logs")
+    try:
+        joinlib.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
+                         join=j, interval=0.1)
+        pg("stop")
+        t0 = time.time()
+        rc = j.wait(60)
+        waited = time.time() - t0
+    finally:
+        pg("start")
+        j.kill()
+    assert rc == 69, f"exit {rc} (expected 69: PostgreSQL away longer than --wait-s 3):\n{j.tail()}"
+    assert waited >= 2, f"gave up after {waited:.1f} s, before --wait-s 3"
+    j.check_output()
+
+    again = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    rc = again.wait(240)
+    assert rc == 0, f"restart: exit {rc}:\n{again.tail()}"
+    again.check_output()
+    assert_alerts(ns, exp)
+    assert_warnings(ns, exp)
