@@ -527,19 +527,29 @@ def header(msg, name):
     return None
 
 
-def create_topics(topics, partitions=3):
-    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions)."""
+def create_topics(topics, partitions=3, timeout=30):
+    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions),
+    and wait until the broker's metadata shows every partition with a leader."""
     a = admin()
     have = set(a.list_topics(timeout=15).topics)
     new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
-    if not new:
-        return
-    for t, f in a.create_topics(new, operation_timeout=30).items():
-        try:
-            f.result(60)
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
+    if new:
+        for t, f in a.create_topics(new, operation_timeout=30).items():
+            try:
+                f.result(60)
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+    deadline = time.time() + timeout
+    while True:
+        md = a.list_topics(timeout=15)
+        ready = all(t in md.topics and md.topics[t].error is None and md.topics[t].partitions
+                    and all(p.leader >= 0 for p in md.topics[t].partitions.values())
+                    for t in topics)
+        if ready:
+            return
+        assert time.time() < deadline, f"topics not ready within {timeout} s"
+        time.sleep(0.1)
 
 
 def produce_raw(topic, items, partition=0):
@@ -575,7 +585,7 @@ def encode(schema_name, rec):
 # ---- a namespace: topic prefix + scratch database ---------------------------------
 
 class Namespace:
-    def __init__(self, registry_dir=None, keep=False):
+    def __init__(self, registry_dir=None, keep=False, config=CONFIG):
         self.prefix = f"t{uuid.uuid4().hex[:8]}."
         self.dbname = f"riskhub_test_{uuid.uuid4().hex[:12]}"
         self.conninfo = f"{BASE_CONNINFO} dbname={self.dbname}"
@@ -587,6 +597,20 @@ class Namespace:
             if registry_dir is not None:
                 r = self.run("riskhub-registry", "import", registry_dir)
                 assert r.returncode == 0, f"import: {scrub(r.stderr)}"
+            # The input topics exist before anything runs, as on a hub in service: the
+            # join's pattern subscription sees them at once, and riskhub-produce does not
+            # create topics (its create-then-warm can race the broker's metadata: exit 69,
+            # "metadata for topic ...: Unknown topic or partition"). The join's OUTPUT
+            # topics are left for the join to create.
+            cfg = rhtest.load_config(config)
+            topics = [self.topic(f"feed.{d['code']}.{f['code']}") for d in cfg["departments"]
+                      for f in d["feeds"]] + [self.topic("feed.manifests"), self.topic("feed.rejects")]
+            if os.environ.get("RH_JOIN_PRECREATE_OUTPUTS"):
+                # diagnosis only: takes the join's own topic creation out of the picture
+                topics += [self.topic(f"{k}.{t['code']}") for t in cfg["townships"]
+                           for k in ("alerts", "checks")]
+                topics += [self.topic("alerts.unmatched"), self.topic("riskhub.dlq")]
+            create_topics(topics)
         except BaseException:
             self.close()
             raise

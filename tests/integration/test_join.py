@@ -9,6 +9,11 @@ and check ids) from the CSV files, the registry CSVs and config/riskhub.yaml;
 records are read back read_committed with confluent-kafka and decoded with
 fastavro, PostgreSQL with psql.
 
+Environment: RH_JOIN_SEED (generator seed, default 20261: every rule fires),
+RH_JOIN_BIG_ROWS (the kill -9 list, default 60000), RH_KEEP_NAMESPACE=1 (keep the
+topics and the database for a look afterwards), RH_JOIN_PRECREATE_OUTPUTS=1 (diagnosis:
+create the join's output topics before it starts).
+
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (they mask ID
 numbers); pytest's introspection would print the compared values, full IDs included."""
 import collections
@@ -160,6 +165,9 @@ def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
     assert n_members > 0
     assert_checks_of_month(ns, cfg, rules, reg, checks, files)
 
+    adm = joinlib.admin()  # kept alive until the answer came
+    groups = {g.group_id for g in adm.list_consumer_groups().result(30).valid}
+    assert ns.prefix + "riskhub-join" in groups, "the join's group is not <prefix>riskhub-join"
     kinds = collections.Counter(rec["kind"] for _, rec in items)
     assert_summary(j, records=len(items), alerts=len(exp.township_alerts()),
                    unmatched=len(exp.unmatched_alerts()), no_rule=exp.counts["no_rule"],
