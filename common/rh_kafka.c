@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rh_log.h"
 
@@ -345,21 +346,48 @@ cleanup:
   return rc;
 }
 
+/* Metadata answers a topic created a moment ago may not know it yet (the
+ * controller has not told the broker): those are retried until the timeout. */
+static int metadata_retriable(rd_kafka_resp_err_t e) {
+  return e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+         e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR__TRANSPORT;
+}
+
 int rh_kafka_warm_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int timeout_ms,
                          char *errstr, size_t errstr_size) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
   for (size_t i = 0; i < n; i++) {
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[i], NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err =
-        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) : rd_kafka_last_error();
-    int bad = err || !md || md->topic_cnt != 1 || md->topics[0].err;
-    if (bad)
-      snprintf(errstr, errstr_size, "metadata for topic %s: %s", topics[i],
-               rd_kafka_err2str(err ? err : md && md->topic_cnt == 1 ? md->topics[0].err
-                                                               : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-    if (md) rd_kafka_metadata_destroy(md);
-    if (rkt) rd_kafka_topic_destroy(rkt);
-    if (bad) return -1;
+    for (int backoff = 20;; backoff = backoff < 500 ? backoff * 2 : 500) {
+      rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[i], NULL);
+      const struct rd_kafka_metadata *md = NULL;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+      int left = deadline > now ? (int)(deadline - now) : 1;
+      rd_kafka_resp_err_t err =
+          rkt ? rd_kafka_metadata(rk, 0, rkt, &md, left) : rd_kafka_last_error();
+      rd_kafka_resp_err_t terr =
+          err ? err
+              : (!md || md->topic_cnt != 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
+                                           : md->topics[0].err);
+      int leaderless = 0;
+      for (int p = 0; !terr && p < md->topics[0].partition_cnt; p++)
+        if (md->topics[0].partitions[p].leader < 0) leaderless = 1;
+      if (!terr && leaderless) terr = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+      if (md) rd_kafka_metadata_destroy(md);
+      if (rkt) rd_kafka_topic_destroy(rkt);
+      if (!terr) break;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+      if (!metadata_retriable(terr) || now + backoff >= deadline) {
+        snprintf(errstr, errstr_size, "metadata for topic %s: %s", topics[i],
+                 rd_kafka_err2str(terr));
+        return -1;
+      }
+      struct timespec nap = {0, (long)backoff * 1000000L};
+      nanosleep(&nap, NULL);
+    }
   }
   return 0;
 }

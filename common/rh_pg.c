@@ -31,12 +31,25 @@ static void set_error(char *errstr, size_t errstr_size, const char *prefix, cons
   rh_log_scrub(errstr);
 }
 
+/* Server notices and asynchronous messages ("FATAL: terminating connection
+ * due to administrator command") go to the log, one line, scrubbed, instead of
+ * libpq's bare stderr. */
+static void notice_to_log(void *arg, const char *message) {
+  (void)arg;
+  char line[512];
+  set_error(line, sizeof line, "PostgreSQL: ", message);
+  rh_log_info("%s", line);
+}
+
 PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t errstr_size) {
   long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
   int backoff = 100;
   for (;;) {
     PGconn *conn = PQconnectdb(conninfo);
-    if (conn && PQstatus(conn) == CONNECTION_OK) return conn;
+    if (conn && PQstatus(conn) == CONNECTION_OK) {
+      PQsetNoticeProcessor(conn, notice_to_log, NULL);
+      return conn;
+    }
     if (conn) {
       char prefix[300];
       const char *host = PQhost(conn), *port = PQport(conn);

@@ -55,6 +55,7 @@ typedef struct {
   /* assignment */
   int assigned;           /* partitions assigned now */
   bool ever_assigned;
+  int64_t assigned_at;    /* the idle time counts from here too */
   bool rebalanced;        /* the open transaction was aborted by a rebalance */
   int fatal;
 } join_t;
@@ -170,6 +171,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rh_log_info("assigned %d partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
     j->assigned = parts->cnt;
+    j->assigned_at = mono_ms();
     if (parts->cnt) j->ever_assigned = true;
   } else {
     rh_log_info("%d partitions revoked", parts->cnt);
@@ -676,7 +678,9 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
       if (m) rd_kafka_message_destroy(m);
-      if (o->idle_exit_ms > 0 && j.ever_assigned && mono_ms() - last_msg >= o->idle_exit_ms)
+      int64_t since = last_msg > j.assigned_at ? last_msg : j.assigned_at;
+      if (o->idle_exit_ms > 0 && j.ever_assigned && j.assigned > 0 &&
+          mono_ms() - since >= o->idle_exit_ms)
         break;
       continue;
     }
