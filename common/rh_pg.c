@@ -95,6 +95,10 @@ static int result_ok(PGconn *conn, PGresult *res, char *errstr, size_t errstr_si
   return 0;
 }
 
+int rh_pg_result_check(PGconn *conn, PGresult *res, char *errstr, size_t errstr_size) {
+  return result_ok(conn, res, errstr, errstr_size) ? 0 : -1;
+}
+
 int rh_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size) {
   PGresult *res = PQexec(conn, sql);
   int ok = result_ok(conn, res, errstr, errstr_size);

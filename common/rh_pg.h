@@ -36,6 +36,10 @@ int rh_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
 PGresult *rh_pg_exec_params(PGconn *conn, const char *sql, int nparams,
                             const char *const *params, char *errstr, size_t errstr_size);
 
+/* 0 if res (of an asynchronous query, say) is COMMAND_OK or TUPLES_OK;
+ * otherwise -1 with errstr as rh_pg_exec words it. res is not freed. */
+int rh_pg_result_check(PGconn *conn, PGresult *res, char *errstr, size_t errstr_size);
+
 /* Non-zero if the connection is broken (server gone), so the caller should
  * reconnect and retry rather than treat the error as a bad statement. */
 int rh_pg_connection_lost(PGconn *conn);

@@ -50,6 +50,7 @@ typedef struct {
   char manifests_topic[NAME_MAX_LEN];
   /* the open transaction */
   bool txn_open;
+  int64_t txn_wall_ms; /* when it began: the created_at of its outputs */
   touched_t *touched;
   size_t ntouched, touched_cap;
   /* assignment */
@@ -98,7 +99,7 @@ static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t err
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
   join_checks_rollback(j->checks);
-  join_warnings_clear(j->warnings);
+  join_warnings_clear(j->warnings, j->pg);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
 }
@@ -289,9 +290,12 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
                      .offset = m->offset, .key = m->key, .key_len = m->key_len,
                      .value = m->payload, .value_len = m->len};
   j->tf.map = j->map;
-  if (strcmp(in.topic, j->manifests_topic) == 0)
-    return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, wall_ms(), err, errsz);
-  return join_transform_message(&j->tf, &in, sink, wall_ms(), err, errsz);
+  if (strcmp(in.topic, j->manifests_topic) == 0) {
+    /* the applicants query needs the connection: no warnings chunk in flight */
+    if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
+    return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
+  }
+  return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
 }
 
 static int send_offsets(join_t *j, char *err, size_t errsz) {
@@ -324,9 +328,11 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     return TX_FATAL;
   }
   j->txn_open = true;
+  j->txn_wall_ms = wall_ms();
   j->rebalanced = false;
   j->ntouched = 0;
-  int64_t deadline = mono_ms() + j->o->batch_ms;
+  int64_t t_begin = mono_ms();
+  int64_t deadline = t_begin + j->o->batch_ms;
   int n = 0;
   rd_kafka_message_t *m = first;
   for (;;) {
@@ -350,6 +356,13 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
         return j->fatal ? TX_FATAL : TX_ABORTED;
       }
       n++;
+      if (join_warnings_pump(j->warnings, j->pg, err, sizeof err)) {
+        rd_kafka_message_destroy(m);
+        if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
+        abort_txn(j, err);
+        rh_log_error("%s", err);
+        return TX_FATAL;
+      }
     } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
     }
@@ -368,6 +381,8 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     abort_txn(j, "empty");
     return TX_OK;
   }
+  int64_t t_flush = mono_ms();
+  j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
   if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
     if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
     abort_txn(j, err);
@@ -375,6 +390,8 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     return TX_FATAL;
   }
   int fatal = 0;
+  int64_t t_commit = mono_ms();
+  j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
     if (fatal || j->fatal) {
@@ -389,6 +406,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
   j->stats.transactions++;
+  j->stats.commit_s += (double)(mono_ms() - t_commit) / 1000.0;
   j->last_commit_ms = mono_ms();
   join_counts_add(&j->totals, &j->tf.counts);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);

@@ -38,6 +38,9 @@ typedef struct {
   size_t registry_bytes;    /* the map's memory after it */
   double busy_s;            /* first record consumed .. last transaction committed */
   uint64_t transactions, aborts;
+  /* where the busy time went (seconds): consuming and transforming records,
+   * writing warnings rows, sending offsets and committing */
+  double transform_s, warnings_s, commit_s;
 } join_stats_t;
 
 /* Run until *stop, the idle time, or a fatal error. Returns an RH_EXIT_ code;
