@@ -60,8 +60,11 @@ build/bin/riskhub-join --config config/riskhub.yaml --idle-exit-ms 3000 --log-le
 
 echo "== warnings of $period per township (PostgreSQL table warnings, as pushed to alerts.<township>)"
 python3 - "$period" <<'PY'
-import os, subprocess, sys, yaml
+import os, subprocess, sys, unicodedata, yaml
 period = sys.argv[1]
+def pad(text, width):  # Chinese characters take two columns
+    w = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - w)
 cfg = yaml.safe_load(open("config/riskhub.yaml"))
 conninfo = os.environ.get("RH_PG_CONNINFO") or cfg["postgres"]["conninfo"]
 out = subprocess.run(["psql", conninfo, "-AtF", "\t", "-c",
@@ -70,11 +73,11 @@ out = subprocess.run(["psql", conninfo, "-AtF", "\t", "-c",
                      check=True, capture_output=True, text=True).stdout
 got = {l.split("\t")[0]: l.split("\t")[1:] for l in out.splitlines() if l}
 total = 0
-print(f"  {'township':<10} {'code':<10} {'warnings':>8} {'households':>10}")
+print(f"  {pad('township', 10)} {'code':<10} {'warnings':>8} {'households':>10}")
 for t in cfg["townships"]:
     w, h = got.get(t["code"], ["0", "0"])
     total += int(w)
-    print(f"  {t['name']:<10} {t['code']:<10} {w:>8} {h:>10}")
+    print(f"  {pad(t['name'], 10)} {t['code']:<10} {w:>8} {h:>10}")
 print(f"  {'total':<21} {total:>8}")
 PY
 echo "== done; stop the services with: scripts/services.sh stop"
