@@ -143,3 +143,13 @@ void rh_log_rdkafka_cb(const struct rd_kafka_s *rk, int level, const char *fac,
   if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "will be ignored by this")) l = RH_LOG_DEBUG;
   rh_log(l, "librdkafka %s: %s", fac, buf);
 }
+
+int rh_log_level_option(const char *program, const char *arg) {
+  rh_log_level_t lvl;
+  if (rh_log_level_parse(arg, &lvl)) {
+    fprintf(stderr, "%s: --log-level: unknown level '%s'\n", program, arg);
+    return -1;
+  }
+  rh_log_set_level(lvl);
+  return 0;
+}

@@ -35,6 +35,11 @@ void rh_log_set_program(const char *name);
 void rh_log_set_level(rh_log_level_t level);
 /* Parse "error", "warn", "info", "debug" (case-insensitive). 0 ok, -1 unknown. */
 int rh_log_level_parse(const char *s, rh_log_level_t *out);
+/* A program's --log-level option: parse arg and set the level. 0, or -1
+ * after printing "<program>: --log-level: unknown level '<arg>'" to stderr
+ * (the caller exits with RH_EXIT_USAGE). */
+int rh_log_level_option(const char *program, const char *arg);
+
 /* Where lines go (default stderr). Tests point it at a memory stream. */
 void rh_log_set_stream(FILE *fp);
 

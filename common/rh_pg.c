@@ -1,3 +1,4 @@
+#include "rh_clock.h"
 #include "rh_pg.h"
 
 #include <stdio.h>
@@ -10,12 +11,6 @@
 const char *rh_pg_env_conninfo(void) {
   const char *v = getenv("RH_PG_CONNINFO");
   return v && *v ? v : RH_PG_DEFAULT_CONNINFO;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* libpq messages end with a newline and may span lines; keep the first line of
@@ -42,7 +37,7 @@ static void notice_to_log(void *arg, const char *message) {
 }
 
 PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t errstr_size) {
-  long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+  long long deadline = rh_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
   int backoff = 100;
   for (;;) {
     PGconn *conn = PQconnectdb(conninfo);
@@ -60,7 +55,7 @@ PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t er
     } else {
       snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: out of memory");
     }
-    long long left = deadline - now_ms();
+    long long left = deadline - rh_mono_ms();
     if (left <= 0) return NULL;
     rh_log_debug("%s; retrying", errstr);
     struct timespec ts = {0, (long)(backoff < left ? backoff : left) * 1000000L};

@@ -14,6 +14,7 @@
 #include "join_rebuild.h"
 #include "join_warnings.h"
 #include "rh_avro_schema.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
@@ -61,17 +62,6 @@ typedef struct {
   int fatal;
 } join_t;
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static bool stopping(const join_t *j) { return j->o->stop && *j->o->stop; }
 
@@ -172,7 +162,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rh_log_info("assigned %d partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
     j->assigned = parts->cnt;
-    j->assigned_at = mono_ms();
+    j->assigned_at = rh_mono_ms();
     if (parts->cnt) j->ever_assigned = true;
   } else {
     rh_log_info("%d partitions revoked", parts->cnt);
@@ -190,19 +180,19 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static int pg_connect(join_t *j, bool reload) {
   char err[512];
-  int64_t deadline = j->o->wait_s < 0 ? INT64_MAX : mono_ms() + (int64_t)j->o->wait_s * 1000;
+  int64_t deadline = j->o->wait_s < 0 ? INT64_MAX : rh_mono_ms() + (int64_t)j->o->wait_s * 1000;
   bool logged = false;
   while (!stopping(j)) {
     if (j->pg) PQfinish(j->pg);
     j->pg = rh_pg_connect(j->cfg->pg_conninfo, 0, err, sizeof err);
     if (j->pg && rh_regmap_listen(j->pg, err, sizeof err) == 0) {
       rh_regmap_t *m = NULL;
-      int64_t t0 = mono_ms();
+      int64_t t0 = rh_mono_ms();
       if (!j->map || reload) m = rh_regmap_load(j->pg, err, sizeof err);
       if (m && !j->map) {
         rh_regmap_stats_t st;
         rh_regmap_stats(m, &st);
-        j->stats.registry_load_s = (double)(mono_ms() - t0) / 1000.0;
+        j->stats.registry_load_s = (double)(rh_mono_ms() - t0) / 1000.0;
         j->stats.registry_bytes = st.bytes;
       }
       if (j->map && !reload) {
@@ -222,13 +212,13 @@ static int pg_connect(join_t *j, bool reload) {
       rh_log_warn("%s; waiting for PostgreSQL (partitions kept, nothing committed)", err);
       logged = true;
     }
-    if (mono_ms() >= deadline) {
+    if (rh_mono_ms() >= deadline) {
       rh_log_error("PostgreSQL away for more than %d s: %s", j->o->wait_s, err);
       return -1;
     }
     /* keep the group membership while waiting: partitions are paused */
-    int64_t until = mono_ms() + 1000;
-    while (mono_ms() < until && !stopping(j)) {
+    int64_t until = rh_mono_ms() + 1000;
+    while (rh_mono_ms() < until && !stopping(j)) {
       rd_kafka_message_t *m = j->consumer ? rd_kafka_consumer_poll(j->consumer, 200) : NULL;
       if (m) {
         /* fetched before the pause: rewound below, never processed here */
@@ -328,10 +318,10 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     return TX_FATAL;
   }
   j->txn_open = true;
-  j->txn_wall_ms = wall_ms();
+  j->txn_wall_ms = rh_wall_ms();
   j->rebalanced = false;
   j->ntouched = 0;
-  int64_t t_begin = mono_ms();
+  int64_t t_begin = rh_mono_ms();
   int64_t deadline = t_begin + j->o->batch_ms;
   int n = 0;
   rd_kafka_message_t *m = first;
@@ -369,7 +359,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     if (m) rd_kafka_message_destroy(m);
     if (j->rebalanced || !j->txn_open) return TX_ABORTED;
     if (n >= j->o->batch_max || stopping(j)) break;
-    int left = (int)(deadline - mono_ms());
+    int left = (int)(deadline - rh_mono_ms());
     if (left <= 0) break;
     m = rd_kafka_consumer_poll(j->consumer, left < 10 ? left : 10);
     if (j->rebalanced || !j->txn_open) {
@@ -381,7 +371,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     abort_txn(j, "empty");
     return TX_OK;
   }
-  int64_t t_flush = mono_ms();
+  int64_t t_flush = rh_mono_ms();
   j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
   if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
     if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
@@ -390,7 +380,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     return TX_FATAL;
   }
   int fatal = 0;
-  int64_t t_commit = mono_ms();
+  int64_t t_commit = rh_mono_ms();
   j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
@@ -406,8 +396,8 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
   j->stats.transactions++;
-  j->stats.commit_s += (double)(mono_ms() - t_commit) / 1000.0;
-  j->last_commit_ms = mono_ms();
+  j->stats.commit_s += (double)(rh_mono_ms() - t_commit) / 1000.0;
+  j->last_commit_ms = rh_mono_ms();
   join_counts_add(&j->totals, &j->tf.counts);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
@@ -531,7 +521,7 @@ static int start_kafka(join_t *j) {
   /* the ids published before: after init_transactions, so that a previous
    * instance's open transaction is aborted and cannot hide its fate */
   size_t nids = 0;
-  int64_t t0 = mono_ms();
+  int64_t t0 = rh_mono_ms();
   rd_kafka_conf_t *rc_conf = rc == RH_EXIT_OK ? reader_conf(cfg, err, sizeof err) : NULL;
   if (rc == RH_EXIT_OK &&
       (!rc_conf || join_read_topics(rc_conf, (const char *const *)out, nout, NULL, add_id, j->ids,
@@ -542,7 +532,7 @@ static int start_kafka(join_t *j) {
   free_topics(out, nout);
   if (rc != RH_EXIT_OK) return rc;
   rh_log_info("%zu published alerts and check results read back in %.2f s", nids,
-              (double)(mono_ms() - t0) / 1000.0);
+              (double)(rh_mono_ms() - t0) / 1000.0);
 
   rd_kafka_conf_t *cc = kconf(cfg, err, sizeof err);
   if (!cc) {
@@ -669,12 +659,12 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   }
   rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
 
-  int64_t last_msg = mono_ms(), last_catchup = mono_ms(), last_report = mono_ms();
+  int64_t last_msg = rh_mono_ms(), last_catchup = rh_mono_ms(), last_report = rh_mono_ms();
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {
     /* registry changes, between transactions */
     int notified = rh_regmap_poll_notify(j.pg);
-    if (notified != 0 || mono_ms() - last_catchup >= CATCHUP_EVERY_MS) {
+    if (notified != 0 || rh_mono_ms() - last_catchup >= CATCHUP_EVERY_MS) {
       rh_regmap_catchup_t cu;
       if (notified < 0 || rh_regmap_catch_up(j.map, j.pg, &cu, err, sizeof err)) {
         if (!rh_pg_connection_lost(j.pg)) {
@@ -687,7 +677,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
           break;
         }
       }
-      last_catchup = mono_ms();
+      last_catchup = rh_mono_ms();
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
     if (!m || m->err) {
@@ -698,11 +688,11 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (m) rd_kafka_message_destroy(m);
       int64_t since = last_msg > j.assigned_at ? last_msg : j.assigned_at;
       if (o->idle_exit_ms > 0 && j.ever_assigned && j.assigned > 0 &&
-          mono_ms() - since >= o->idle_exit_ms)
+          rh_mono_ms() - since >= o->idle_exit_ms)
         break;
       continue;
     }
-    last_msg = mono_ms();
+    last_msg = rh_mono_ms();
     if (!j.first_ms) j.first_ms = last_msg;
     tx_result_t r = transaction(&j, m);
     if (r == TX_FATAL || j.fatal) {
@@ -710,14 +700,14 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (o->wait_s >= 0 && rh_pg_connection_lost(j.pg)) rc = RH_EXIT_UNAVAILABLE;
       break;
     }
-    last_msg = mono_ms();
-    if (mono_ms() - last_report >= 10000) {
+    last_msg = rh_mono_ms();
+    if (rh_mono_ms() - last_report >= 10000) {
       rh_log_info("records %" PRIu64 " (+%" PRIu64 "), alerts %" PRIu64 ", unmatched %" PRIu64
                   ", dlq %" PRIu64,
                   j.totals.records, j.totals.records - reported.records, j.totals.alerts,
                   j.totals.unmatched, j.totals.dlq);
       reported = j.totals;
-      last_report = mono_ms();
+      last_report = rh_mono_ms();
     }
   }
   if (j.txn_open) abort_txn(&j, "stopping");

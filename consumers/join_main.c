@@ -84,15 +84,9 @@ int main(int argc, char **argv) {
       if (number("--batch-ms", optarg, 1, 60000, &v)) return RH_EXIT_USAGE;
       o.batch_ms = (int)v;
       break;
-    case O_LOG: {
-      rh_log_level_t lvl;
-      if (rh_log_level_parse(optarg, &lvl)) {
-        fprintf(stderr, "riskhub-join: --log-level: unknown level '%s'\n", optarg);
-        return RH_EXIT_USAGE;
-      }
-      rh_log_set_level(lvl);
+    case O_LOG:
+      if (rh_log_level_option("riskhub-join", optarg)) return RH_EXIT_USAGE;
       break;
-    }
     case 'h': usage(stdout); return RH_EXIT_OK;
     default: usage(stderr); return RH_EXIT_USAGE;
     }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rh_avro_codec.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_kafka.h"
 
@@ -33,11 +34,6 @@ const char *join_first_string(const void *value, size_t len, size_t *out_len) {
   return (const char *)p + i;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
   char *topic;
@@ -98,16 +94,16 @@ int join_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_t n,
     rh_errf(errstr, errstr_size, "assigning partitions: %s", rd_kafka_err2str(err));
     goto out;
   }
-  int64_t last_progress = mono_ms();
+  int64_t last_progress = rh_mono_ms();
   while (pending) {
-    if (mono_ms() - last_progress > STALL_MS) {
+    if (rh_mono_ms() - last_progress > STALL_MS) {
       rh_errf(errstr, errstr_size, "reading back published records: no progress for %d s",
               STALL_MS / 1000);
       goto out;
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
     if (!m) continue;
-    last_progress = mono_ms();
+    last_progress = rh_mono_ms();
     part_t *p = NULL;
     const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
     for (size_t i = 0; tn && i < nparts; i++)

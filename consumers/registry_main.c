@@ -73,15 +73,9 @@ int main(int argc, char **argv) {
       if (parse_count("--max-errors", optarg, 1, 1000000, &max_errors)) return RH_EXIT_USAGE;
       import_opts = true;
       break;
-    case O_LOG: {
-      rh_log_level_t lvl;
-      if (rh_log_level_parse(optarg, &lvl)) {
-        fprintf(stderr, "riskhub-registry: --log-level: unknown level '%s'\n", optarg);
-        return RH_EXIT_USAGE;
-      }
-      rh_log_set_level(lvl);
+    case O_LOG:
+      if (rh_log_level_option("riskhub-registry", optarg)) return RH_EXIT_USAGE;
       break;
-    }
     case 'h': usage(stdout); return RH_EXIT_OK;
     default: usage(stderr); return RH_EXIT_USAGE;
     }

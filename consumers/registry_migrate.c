@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_log.h"
 #include "rh_pg.h"
@@ -158,12 +159,6 @@ cleanup:
 
 /* ---- the database ---- */
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int rh_migrate_db_version(PGconn *conn, int *version, char *errstr, size_t errstr_size) {
   PGresult *r = rh_pg_exec_params(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
                                   NULL, errstr, errstr_size);
@@ -291,7 +286,7 @@ int rh_migrate_run(const rh_migrate_opts_t *o, const rh_migrations_t *m, rh_migr
   for (size_t i = 0; i < m->count; i++) {
     const rh_migration_t *f = &m->items[i];
     if (f->version <= highest) continue;
-    long long t0 = now_ms();
+    long long t0 = rh_mono_ms();
     if (rh_pg_exec(conn, "BEGIN", err, sizeof(err))) goto db_fail;
     if (rh_pg_exec(conn, f->sql, err, sizeof(err))) {
       snprintf(res->error, sizeof(res->error), "migration %s failed (rolled back; %zu applied "
@@ -310,7 +305,7 @@ int rh_migrate_run(const rh_migrate_opts_t *o, const rh_migrations_t *m, rh_migr
     if (rh_pg_exec(conn, "COMMIT", err, sizeof(err))) goto db_fail;
     res->applied++;
     res->version = f->version;
-    if (o->out) fprintf(o->out, "applied %s (%lld ms)\n", f->file, now_ms() - t0);
+    if (o->out) fprintf(o->out, "applied %s (%lld ms)\n", f->file, rh_mono_ms() - t0);
   }
   if (o->out) {
     if (res->applied)

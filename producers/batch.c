@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "feedrow.h"
+#include "rh_clock.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
 #include "rh_exit.h"
@@ -25,12 +26,6 @@
 #define TOPIC_REJECTS "feed.rejects"
 #define TOPIC_MANIFESTS "feed.manifests"
 #define TOPIC_MAX 256 /* Kafka allows 249 characters */
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 __attribute__((format(printf, 3, 4))) static int fail(rh_batch_result_t *res, int code,
                                                       const char *fmt, ...) {
@@ -193,7 +188,7 @@ static int publish_reject(batch_t *b, long line, const rh_feedrow_reject_t *rej,
             rh_avro_set_str(v, b->rj[RJ_CODE], rej->reason_code) |
             rh_avro_set_str(v, b->rj[RJ_REASON], rej->reason) |
             rh_avro_set_str(v, b->rj[RJ_IDMASK], rej->id_masked[0] ? rej->id_masked : NULL) |
-            rh_avro_set_long(v, b->rj[RJ_AT], now_ms());
+            rh_avro_set_long(v, b->rj[RJ_AT], rh_wall_ms());
   rh_avro_buf_clear(&b->buf);
   if (bad || rh_avro_encode(b->rj_schema, v, &b->buf, errstr, errstr_size)) {
     if (bad) snprintf(errstr, errstr_size, "cannot build a RejectedRow");
@@ -229,7 +224,7 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
             rh_avro_set_long(v, b->bm[BM_ACC], b->res->rows_accepted) |
             rh_avro_set_long(v, b->bm[BM_REJ], b->res->rows_rejected) |
             rh_avro_set_long(v, b->bm[BM_START], b->started_at) |
-            rh_avro_set_long(v, b->bm[BM_END], now_ms()) |
+            rh_avro_set_long(v, b->bm[BM_END], rh_wall_ms()) |
             rh_avro_set_str(v, b->bm[BM_PRODUCER], PRODUCER_NAME);
   bad |= rh_avro_field(v, b->bm[BM_PARTS], &arr);
   for (int p = 0; !bad && p < b->delivery.nranges; p++) {
@@ -269,7 +264,7 @@ static int delivery_failed(rh_batch_result_t *res, rh_producer_t *p, const char 
 /* ---- progress ---- */
 
 static void draw_progress(uint64_t done, uint64_t total, long rows, int64_t t0, int final) {
-  int64_t ms = now_ms() - t0;
+  int64_t ms = rh_wall_ms() - t0;
   double rate = ms > 0 ? rows * 1000.0 / (double)ms : 0;
   int pct = total ? (int)(done * 100 / total) : 100;
   if (pct > 100) pct = 100;
@@ -344,7 +339,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
   rh_avro_buf_init(&b.buf);
   b.o = o;
   b.res = res;
-  b.started_at = now_ms();
+  b.started_at = rh_wall_ms();
 
   /* 1. what is being published */
   b.feed = rh_config_feed_find(o->cfg, o->department, o->feed);
@@ -454,7 +449,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
   in_txn = 1;
   rh_log_debug("transaction begun");
 
-  int64_t next_draw = now_ms() + 200;
+  int64_t next_draw = rh_wall_ms() + 200;
   while ((got = rh_csv_next(csv, &r, err, sizeof(err))) > 0) {
     rh_feedrow_reject_t rej;
     res->rows_total++;
@@ -475,7 +470,7 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
     } else {
       row.rec.period = o->period;
       row.rec.batch_id = res->batch_id;
-      row.rec.produced_at = now_ms();
+      row.rec.produced_at = rh_wall_ms();
       rh_avro_buf_clear(&b.buf);
       if (rh_feedrecord_encode(&b.fr, &row.rec, &b.fr_val, &b.buf, err, sizeof(err))) {
         rc = fail(res, RH_EXIT_SOFTWARE, "line %ld: encoding: %s", lineno, err);
@@ -492,9 +487,9 @@ int rh_batch_publish(const rh_batch_opts_t *o, rh_batch_result_t *res) {
       res->rows_accepted++;
       res->payload_bytes += b.buf.len;
     }
-    if (o->progress && (res->rows_total & 4095) == 0 && now_ms() >= next_draw) {
+    if (o->progress && (res->rows_total & 4095) == 0 && rh_wall_ms() >= next_draw) {
       draw_progress(rh_csv_bytes_read(csv), res->bytes_in, res->rows_total, b.started_at, 0);
-      next_draw = now_ms() + 200;
+      next_draw = rh_wall_ms() + 200;
     }
   }
   if (got < 0) {
@@ -546,7 +541,7 @@ done:
     unlink(b.rejects_tmp);
     res->rejects_path[0] = '\0';
   }
-  res->elapsed_ms = now_ms() - b.started_at;
+  res->elapsed_ms = rh_wall_ms() - b.started_at;
   if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED) {
     double secs = res->elapsed_ms / 1000.0;
     snprintf(res->summary, sizeof(res->summary),

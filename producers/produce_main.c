@@ -76,15 +76,9 @@ int main(int argc, char **argv) {
     case O_ONCE: w.once = true; break;
     case O_POLL: w.poll_ms = atoi(optarg); break;
     case O_SETTLE: w.settle_ms = atoi(optarg); break;
-    case O_LOG: {
-      rh_log_level_t lvl;
-      if (rh_log_level_parse(optarg, &lvl)) {
-        fprintf(stderr, "riskhub-produce: --log-level: unknown level '%s'\n", optarg);
-        return RH_EXIT_USAGE;
-      }
-      rh_log_set_level(lvl);
+    case O_LOG:
+      if (rh_log_level_option("riskhub-produce", optarg)) return RH_EXIT_USAGE;
       break;
-    }
     case 'h': usage(stdout); return RH_EXIT_OK;
     default: usage(stderr); return RH_EXIT_USAGE;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
 #include "rh_exit.h"
@@ -17,12 +18,6 @@
 #include "rh_synth.h"
 
 #define SELFTEST_PARTITIONS 3
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Record i of the run: regenerated identically when reading back. */
 typedef struct {
@@ -171,12 +166,12 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
 
   char batch_id[40];
   snprintf(batch_id, sizeof(batch_id), "selftest-%" PRIu64, o->seed);
-  int64_t t0 = now_ms();
+  int64_t t0 = rh_wall_ms();
   size_t bytes = 0;
   sample_t s;
   for (size_t i = 0; i < o->records; i++) {
     make_sample(o, batch_id, i, &s);
-    s.r.produced_at = now_ms();
+    s.r.produced_at = rh_wall_ms();
     rh_avro_buf_clear(&buf);
     if (rh_feedrecord_to_value(&codec, &s.r, &value, err, sizeof(err)) ||
         rh_avro_encode(fr, &value, &buf, err, sizeof(err))) {
@@ -200,7 +195,7 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
     fprintf(stderr, "riskhub-selftest: delivery failed: %s\n", err);
     goto done;
   }
-  int64_t t1 = now_ms();
+  int64_t t1 = rh_wall_ms();
   printf("Kafka %s: %zu FeedRecords (%zu bytes, single-object encoding, schema %s) published "
          "to %s and acknowledged in %" PRId64 " ms\n",
          o->cfg->kafka_bootstrap, o->records, bytes, fr->fingerprint_hex, topic, t1 - t0);
@@ -222,8 +217,8 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
   rd_kafka_topic_partition_list_destroy(parts);
 
   size_t got = 0, mismatched = 0;
-  int64_t deadline = now_ms() + o->timeout_ms;
-  while (pending > 0 && now_ms() < deadline) {
+  int64_t deadline = rh_wall_ms() + o->timeout_ms;
+  while (pending > 0 && rh_wall_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 200);
     if (!m) continue;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -256,7 +251,7 @@ int rh_selftest_run(const rh_selftest_opts_t *o) {
     }
     rd_kafka_message_destroy(m);
   }
-  int64_t t2 = now_ms();
+  int64_t t2 = rh_wall_ms();
   if (got != o->records || mismatched) {
     fprintf(stderr, "riskhub-selftest: read back %zu of %zu records, %zu different\n", got,
             o->records, mismatched);

@@ -38,15 +38,9 @@ int main(int argc, char **argv) {
     case 't': o.topic = optarg; break;
     case 's': o.schemas_dir = optarg; break;
     case 'T': o.timeout_ms = atoi(optarg); break;
-    case 'l': {
-      rh_log_level_t lvl;
-      if (rh_log_level_parse(optarg, &lvl)) {
-        fprintf(stderr, "riskhub-selftest: --log-level: unknown level '%s'\n", optarg);
-        return RH_EXIT_USAGE;
-      }
-      rh_log_set_level(lvl);
+    case 'l':
+      if (rh_log_level_option("riskhub-selftest", optarg)) return RH_EXIT_USAGE;
       break;
-    }
     case 'h': usage(stdout); return RH_EXIT_OK;
     default: usage(stderr); return RH_EXIT_USAGE;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_clock.h"
 #include "rh_log.h"
 
 static void test_scrub_masks_ids(void **state) {
@@ -65,12 +66,34 @@ static void test_level_filter_and_stream(void **state) {
   assert_int_equal(rh_log_level_parse("loud", &l), -1);
 }
 
+static void test_level_option(void **state) {
+  (void)state;
+  assert_int_equal(rh_log_level_option("t", "debug"), 0);
+  assert_int_equal(rh_log_threshold, RH_LOG_DEBUG);
+  assert_int_equal(rh_log_level_option("t", "WARN"), 0);
+  assert_int_equal(rh_log_threshold, RH_LOG_WARN);
+  assert_int_equal(rh_log_level_option("t", "loud"), -1); /* says so on stderr */
+  assert_int_equal(rh_log_threshold, RH_LOG_WARN);         /* unchanged */
+  rh_log_set_level(RH_LOG_INFO);
+}
+
+static void test_clocks(void **state) {
+  (void)state;
+  int64_t m0 = rh_mono_ms(), w = rh_wall_ms();
+  assert_true(w > INT64_C(1735689600000)); /* after 2025-01-01 */
+  assert_true(w < INT64_C(4102444800000)); /* before 2100 */
+  int64_t m1 = rh_mono_ms();
+  assert_true(m1 >= m0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scrub_masks_ids),
       cmocka_unit_test(test_scrub_leaves_other_numbers),
       cmocka_unit_test(test_scrub_passwords),
       cmocka_unit_test(test_level_filter_and_stream),
+      cmocka_unit_test(test_level_option),
+      cmocka_unit_test(test_clocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
