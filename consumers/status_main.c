@@ -1,0 +1,143 @@
+/* riskhub-status: the meetings' figures (docs/status.md). The work is in status_run.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rh_config.h"
+#include "rh_exit.h"
+#include "rh_log.h"
+#include "rh_paths.h"
+#include "status_run.h"
+#include "status_time.h"
+
+static void usage(FILE *fp) {
+  fprintf(fp,
+      "usage: riskhub-status [--config FILE] [--schemas DIR] [--period YYYY-MM | --quarter YYYY-Qn]\n"
+      "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
+      "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
+      "                      [--table lists|townships|all] [--log-level LEVEL]\n"
+      "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
+      "following month, local time), late or not at all, and the warnings and check results\n"
+      "per township; read from Kafka (feed.manifests, alerts.*, checks.*), read_committed.\n"
+      "  --period YYYY-MM    the month the lists cover (default: the month before --as-of)\n"
+      "  --quarter YYYY-Qn   the quarter's three months side by side (quarterly joint meeting)\n"
+      "  --as-of DATETIME    report as things stood then: now (default), YYYY-MM-DD (the end of\n"
+      "                      that day), YYYY-MM-DD HH:MM[:SS] local, or with Z / +08:00\n"
+      "  --utc-offset +HH:MM the county's local time (default +08:00, China Standard Time)\n"
+      "  --format F          table (default), csv, markdown, xlsx (needs --out)\n"
+      "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
+      "  --table T           lists, townships or all (default)\n"
+      "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 Kafka away;\n"
+      "74 output not written; 78 configuration or schemas; 64 usage.\n");
+}
+
+int main(int argc, char **argv) {
+  enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE,
+         O_LOG };
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'},     {"schemas", required_argument, NULL, O_SCHEMAS},
+      {"period", required_argument, NULL, O_PERIOD}, {"quarter", required_argument, NULL, O_QUARTER},
+      {"as-of", required_argument, NULL, O_AS_OF},  {"utc-offset", required_argument, NULL, O_OFFSET},
+      {"format", required_argument, NULL, O_FORMAT}, {"out", required_argument, NULL, O_OUT},
+      {"table", required_argument, NULL, O_TABLE},  {"log-level", required_argument, NULL, O_LOG},
+      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+  const char *config_path = rh_path_config(), *period = NULL, *quarter = NULL, *as_of = "now";
+  status_opts_t o = {.schemas_dir = rh_path_schemas(), .utc_offset_min = STATUS_UTC_OFFSET_DEFAULT,
+                     .format = STATUS_FMT_TABLE, .tables = STATUS_TABLE_ALL};
+  rh_log_set_program("riskhub-status");
+  int ch;
+  while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'c': config_path = optarg; break;
+    case O_SCHEMAS: o.schemas_dir = optarg; break;
+    case O_PERIOD: period = optarg; break;
+    case O_QUARTER: quarter = optarg; break;
+    case O_AS_OF: as_of = optarg; break;
+    case O_OFFSET:
+      if (status_offset_parse(optarg, &o.utc_offset_min)) {
+        fprintf(stderr, "riskhub-status: --utc-offset: '%s' is not an offset such as +08:00\n",
+                optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
+    case O_FORMAT:
+      if (status_format_parse(optarg, &o.format)) {
+        fprintf(stderr, "riskhub-status: --format: '%s' (expected table, csv, markdown or xlsx)\n",
+                optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
+    case O_OUT: o.out = optarg; break;
+    case O_TABLE:
+      if (strcmp(optarg, "lists") == 0) o.tables = STATUS_TABLE_LISTS;
+      else if (strcmp(optarg, "townships") == 0) o.tables = STATUS_TABLE_TOWNSHIPS;
+      else if (strcmp(optarg, "all") == 0) o.tables = STATUS_TABLE_ALL;
+      else {
+        fprintf(stderr, "riskhub-status: --table: '%s' (expected lists, townships or all)\n",
+                optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
+    case O_LOG: {
+      rh_log_level_t lvl;
+      if (rh_log_level_parse(optarg, &lvl)) {
+        fprintf(stderr, "riskhub-status: --log-level: unknown level '%s'\n", optarg);
+        return RH_EXIT_USAGE;
+      }
+      rh_log_set_level(lvl);
+      break;
+    }
+    case 'h': usage(stdout); return RH_EXIT_OK;
+    default: usage(stderr); return RH_EXIT_USAGE;
+    }
+  }
+  if (optind != argc) {
+    usage(stderr);
+    return RH_EXIT_USAGE;
+  }
+  if (status_as_of_parse(as_of, status_now_ms(), o.utc_offset_min, &o.as_of_ms)) {
+    fprintf(stderr,
+            "riskhub-status: --as-of: '%s' is not now, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS] "
+            "(optionally with Z or +08:00)\n",
+            as_of);
+    return RH_EXIT_USAGE;
+  }
+  if (period && quarter) {
+    fprintf(stderr, "riskhub-status: --period and --quarter: give one of them\n");
+    return RH_EXIT_USAGE;
+  }
+  o.nmonths = 1;
+  if (quarter) {
+    if (status_quarter_parse(quarter, &o.first_year, &o.quarter)) {
+      fprintf(stderr, "riskhub-status: --quarter: '%s' is not YYYY-Qn (n from 1 to 4)\n", quarter);
+      return RH_EXIT_USAGE;
+    }
+    o.first_month = 3 * (o.quarter - 1) + 1;
+    o.nmonths = 3;
+  } else if (period) {
+    if (status_period_parse(period, &o.first_year, &o.first_month)) {
+      fprintf(stderr, "riskhub-status: --period: '%s' is not YYYY-MM (2000-01..2199-12)\n",
+              period);
+      return RH_EXIT_USAGE;
+    }
+  } else { /* last month, as of */
+    int d, h, mi, s;
+    status_local_parts(o.as_of_ms, o.utc_offset_min, &o.first_year, &o.first_month, &d, &h, &mi,
+                       &s);
+    status_period_add(&o.first_year, &o.first_month, -1);
+  }
+  if (o.format == STATUS_FMT_XLSX && !o.out) {
+    fprintf(stderr, "riskhub-status: --format xlsx needs --out FILE\n");
+    return RH_EXIT_USAGE;
+  }
+  char err[1024];
+  rh_config_t *cfg = rh_config_load(config_path, err, sizeof err);
+  if (!cfg) {
+    fprintf(stderr, "riskhub-status: %s\n", err);
+    return RH_EXIT_CONFIG;
+  }
+  o.cfg = cfg;
+  int rc = status_run(&o);
+  rh_config_destroy(cfg);
+  return rc;
+}

@@ -1,0 +1,161 @@
+/* status_run: see status_run.h. */
+#include "status_run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rh_avro_schema.h"
+#include "rh_exit.h"
+#include "rh_log.h"
+#include "status_grid.h"
+#include "status_read.h"
+#include "status_render.h"
+#include "status_report.h"
+#include "status_time.h"
+#include "status_xlsx.h"
+
+int status_format_parse(const char *s, status_format_t *out) {
+  if (!s) return -1;
+  if (strcmp(s, "table") == 0) *out = STATUS_FMT_TABLE;
+  else if (strcmp(s, "csv") == 0) *out = STATUS_FMT_CSV;
+  else if (strcmp(s, "markdown") == 0 || strcmp(s, "md") == 0) *out = STATUS_FMT_MARKDOWN;
+  else if (strcmp(s, "xlsx") == 0) *out = STATUS_FMT_XLSX;
+  else return -1;
+  return 0;
+}
+
+static int render(FILE *fp, const status_opts_t *o, const char *title, status_grid_t *const *g,
+                  size_t n) {
+  switch (o->format) {
+  case STATUS_FMT_CSV: return status_render_csv(fp, g, n);
+  case STATUS_FMT_MARKDOWN: return status_render_markdown(fp, title, g, n);
+  default: return status_render_table(fp, title, g, n);
+  }
+}
+
+/* text formats to a file: written beside it, renamed when complete */
+static int write_text_file(const status_opts_t *o, const char *title, status_grid_t *const *g,
+                           size_t n) {
+  char tmp[4096];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-%ld", o->out, (long)getpid()) >= sizeof tmp) {
+    rh_log_error("%s: name too long", o->out);
+    return -1;
+  }
+  FILE *fp = fopen(tmp, "w");
+  if (!fp) {
+    rh_log_error("%s: %s", tmp, strerror(errno));
+    return -1;
+  }
+  int rc = render(fp, o, title, g, n);
+  int e = errno;
+  if (fclose(fp) && !rc) {
+    rc = -1;
+    e = errno;
+  }
+  if (!rc && rename(tmp, o->out)) {
+    rc = -1;
+    e = errno;
+  }
+  if (rc) {
+    unlink(tmp);
+    rh_log_error("%s: writing the report: %s", o->out, strerror(e));
+  }
+  return rc;
+}
+
+static void summary(FILE *fp, const status_report_t *r, const char *title_what) {
+  const uint32_t *c = r->state_counts[r->nmonths];
+  uint64_t w = 0, h = 0;
+  for (size_t t = 0; t + 1 < r->nrows; t++) {
+    w += status_report_tally(r, t, r->nmonths)->warnings;
+    h += status_report_tally(r, t, r->nmonths)->households;
+  }
+  fprintf(fp,
+          "riskhub-status: %s: on_time=%u late=%u missing=%u pending=%u warnings=%" PRIu64
+          " households=%" PRIu64 " unmatched=%" PRIu64 "\n",
+          title_what, c[STATUS_ON_TIME], c[STATUS_LATE], c[STATUS_MISSING], c[STATUS_PENDING],
+          w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings);
+  fflush(fp);
+}
+
+int status_run(const status_opts_t *o) {
+  char err[1024], title[1024], what[32];
+  int rc = RH_EXIT_SOFTWARE;
+  rh_avro_schemas_t *schemas = NULL;
+  status_report_t *r = NULL;
+  status_grid_t *grids[2] = {NULL, NULL};
+  size_t ngrids = 0;
+
+  if (!(schemas = rh_avro_schemas_new()) ||
+      rh_avro_schemas_load_dir(schemas, o->schemas_dir, err, sizeof err)) {
+    rh_log_error("schemas: %s", schemas ? err : "out of memory");
+    rc = RH_EXIT_CONFIG;
+    goto out;
+  }
+  if (!(r = status_report_new(o->cfg, o->first_year, o->first_month, o->nmonths, o->quarter,
+                              o->as_of_ms, o->utc_offset_min, err, sizeof err))) {
+    rh_log_error("%s", err);
+    goto out;
+  }
+  status_read_stats_t st;
+  if (status_read(o->cfg, schemas, r, &st, err, sizeof err)) {
+    rh_log_error("Kafka: %s", err);
+    rc = strstr(err, "out of memory") ? RH_EXIT_SOFTWARE : RH_EXIT_UNAVAILABLE;
+    goto out;
+  }
+  rh_log_debug("read %" PRIu64 " manifests, %" PRIu64 " alerts, %" PRIu64
+               " check results in %.2f s",
+               st.manifests, st.alerts, st.checks, st.seconds);
+  if (st.undecodable)
+    rh_log_warn("%" PRIu64 " messages could not be decoded and were skipped", st.undecodable);
+  if (status_report_finish(r)) {
+    rh_log_error("out of memory");
+    goto out;
+  }
+  if (r->manifests_other_feeds)
+    rh_log_warn("%" PRIu64 " manifests of the period(s) name a feed that is not in the "
+                "configuration; not counted",
+                r->manifests_other_feeds);
+  if (o->tables & STATUS_TABLE_LISTS) {
+    if (!(grids[ngrids++] = status_grid_lists(r))) {
+      rh_log_error("out of memory");
+      goto out;
+    }
+  }
+  if (o->tables & STATUS_TABLE_TOWNSHIPS) {
+    if (!(grids[ngrids++] = status_grid_townships(r))) {
+      rh_log_error("out of memory");
+      goto out;
+    }
+  }
+  status_report_title(r, title, sizeof title);
+  if (r->nmonths == 1)
+    snprintf(what, sizeof what, "%s", r->period[0]);
+  else
+    snprintf(what, sizeof what, "%04d-Q%d", r->year[0], r->quarter);
+
+  int wrc;
+  if (o->format == STATUS_FMT_XLSX) {
+    wrc = status_xlsx_write(o->out, title, grids, ngrids, err, sizeof err);
+    if (wrc) rh_log_error("%s", err);
+  } else if (o->out) {
+    wrc = write_text_file(o, title, grids, ngrids);
+  } else {
+    wrc = render(stdout, o, title, grids, ngrids);
+    if (wrc) rh_log_error("standard output: %s", strerror(errno));
+  }
+  if (wrc) {
+    rc = RH_EXIT_IOERR;
+    goto out;
+  }
+  if (o->out) summary(stdout, r, what);
+  rc = status_report_all_on_time(r) ? RH_EXIT_OK : RH_EXIT_ROWS_REJECTED;
+out:
+  for (size_t i = 0; i < ngrids; i++) status_grid_destroy(grids[i]);
+  status_report_destroy(r);
+  rh_avro_schemas_destroy(schemas);
+  return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * status_run: riskhub-status from its options to its exit code (the command
+ * line is status_main.c's): read Kafka (status_read), compute the figures
+ * (status_report), build the grids and write them in the chosen format.
+ *
+ * Exit codes (common/rh_exit.h, docs/status.md):
+ *   0  (RH_EXIT_OK) every list of the period (all three months of a quarter)
+ *      arrived on time
+ *   1  (RH_EXIT_ROWS_REJECTED, "done, with problems") the report was made, and
+ *      some list is late, missing, or not in yet (pending)
+ *   69 the broker is away (nothing written)
+ *   70 internal error (out of memory)
+ *   74 the output could not be written
+ *   78 the schemas could not be loaded
+ */
+#ifndef STATUS_RUN_H
+#define STATUS_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rh_config.h"
+
+typedef enum { STATUS_FMT_TABLE = 0, STATUS_FMT_CSV, STATUS_FMT_MARKDOWN, STATUS_FMT_XLSX } status_format_t;
+
+enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_ALL = 3 };
+
+typedef struct {
+  const rh_config_t *cfg;
+  const char *schemas_dir;
+  int first_year, first_month; /* the period, or a quarter's first month */
+  int nmonths;                 /* 1 or 3 */
+  int quarter;                 /* 1..4 with nmonths 3, else 0 */
+  int64_t as_of_ms;
+  int utc_offset_min;
+  status_format_t format;
+  unsigned tables;             /* STATUS_TABLE_* */
+  const char *out;             /* file to write; NULL: standard output (not for xlsx) */
+} status_opts_t;
+
+/* Runs the report; messages go to the log (stderr). Returns the exit code. */
+int status_run(const status_opts_t *o);
+
+/* "table", "csv", "markdown" (or "md"), "xlsx" -> format. 0 or -1. */
+int status_format_parse(const char *s, status_format_t *out);
+
+#endif

@@ -1,0 +1,613 @@
+"""riskhub-status against the real broker and PostgreSQL: the figures of the monthly
+and quarterly meetings.
+
+A hub (joinlib.Namespace: a fresh RH_TOPIC_PREFIX and a scratch database) gets two
+generated months through riskhub-produce and the real riskhub-join:
+
+  - LATE_PERIOD (two months before today): every list but one department's, published
+    now, long after its deadline (the 10th of the month after) -> late, one missing;
+  - ON_TIME_PERIOD (this month): every list, published now, before its deadline ->
+    on time; one list published again as it was and once more corrected.
+
+Everything expected is computed here, independently of the C code: the deadline with
+Python's zoneinfo (Asia/Shanghai, the real time-zone database), the lists' states from
+the manifests read back with confluent-kafka and fastavro, the township figures from
+the alerts and checks topics. riskhub-status's CSV, Markdown, table and .xlsx (read
+with zipfile and ElementTree: openpyxl is not in scripts/deps.sh's Python set) must
+hold the same figures. Periods follow today's date, so the test means the same on any
+day. Deadline boundaries are tested with manifests of our own (fastavro) whose
+finished_at is chosen.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import csv
+import io
+import os
+import re
+import subprocess
+import time
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import joinlib
+import rhtest
+
+STATUS = rhtest.BIN / "riskhub-status"
+if not STATUS.exists() and not (rhtest.SRC / "consumers" / "status_main.c").exists():
+    pytest.skip("riskhub-status is not part of this tree yet", allow_module_level=True)
+
+CST = ZoneInfo("Asia/Shanghai")
+HOUSEHOLDS = 3000
+ROWS_PER_FEED = 40
+SEED = 20261
+LEFT_OUT = ("education", "dropouts")          # never sends LATE_PERIOD's list
+CORRECTED = ("health", "major-disease")       # ON_TIME_PERIOD's list sent 3 times
+
+
+def month_add(period, n):
+    y, m = map(int, period.split("-"))
+    i = y * 12 + (m - 1) + n
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+TODAY = datetime.now(CST)
+ON_TIME_PERIOD = f"{TODAY.year:04d}-{TODAY.month:02d}"   # due the 10th of next month
+LATE_PERIOD = month_add(ON_TIME_PERIOD, -2)              # was due last month
+
+
+def quarter_of(period):
+    y, m = map(int, period.split("-"))
+    return f"{y}-Q{(m - 1) // 3 + 1}", [f"{y}-{3 * ((m - 1) // 3) + k:02d}" for k in (1, 2, 3)]
+
+
+# ---- the reference: what riskhub-status should say ---------------------------------
+
+def delivery_day(cfg):
+    return cfg["deadlines"]["delivery_day"]
+
+
+def deadline(period, day):
+    """The first instant at which a list of period is late: 00:00 in Beijing of the day
+    after the delivery day of the following month."""
+    nxt = month_add(period, 1)
+    y, m = map(int, nxt.split("-"))
+    return datetime(y, m, day, tzinfo=CST) + timedelta(days=1)
+
+
+def feeds_of(cfg):
+    return [(d["code"], f["code"]) for d in cfg["departments"] for f in d["feeds"]]
+
+
+def expected_lists(cfg, manifests, period, as_of):
+    """{(dept, feed): dict of the figures} from BatchManifest dicts (fastavro)."""
+    due = deadline(period, delivery_day(cfg))
+    out = {}
+    for dept, feed in feeds_of(cfg):
+        ms = sorted((m for m in manifests if m["period"] == period and m["department"] == dept
+                     and m["feed"] == feed and m["finished_at"] <= as_of),
+                    key=lambda m: m["finished_at"])
+        e = {"status": "missing" if as_of >= due else "pending", "manifests": len(ms),
+             "republished": max(len(ms) - 1, 0), "batches": len({m["batch_id"] for m in ms}),
+             "deadline": (due - timedelta(days=1)).date().isoformat(), "finished_at": "",
+             "days_late": "", "records": "", "rejects": "", "batch_id": ""}
+        if ms:
+            first = ms[0]
+            late = first["finished_at"] >= due
+            e.update(status="late" if late else "on_time",
+                     finished_at=first["finished_at"].astimezone(CST).isoformat(timespec="seconds"),
+                     records=str(first["rows_accepted"]), rejects=str(first["rows_rejected"]),
+                     batch_id=first["batch_id"],
+                     days_late=str((first["finished_at"].astimezone(CST).date()
+                                    - (due - timedelta(days=1)).date()).days) if late else "")
+        out[(dept, feed)] = e
+    return out
+
+
+def expected_townships(ns, cfg, period, as_of):
+    """{township code or 'unmatched': (warnings, households, checks, matched)} from the
+    alerts and checks topics (distinct ids of the period created by as_of)."""
+    alerts, households, checks, matched = {}, {}, {}, {}
+    rows = [t["code"] for t in cfg["townships"]] + ["unmatched"]
+    for r in rows:
+        alerts[r], households[r], checks[r], matched[r] = set(), set(), set(), set()
+    for topic, key, rec, _ in ns.read("alerts."):
+        row = topic.split(".", 1)[1]
+        if rec["period"] == period and rec["created_at"] <= as_of and row in alerts:
+            alerts[row].add(rec["alert_id"])
+            if rec["household_id"] and row != "unmatched":
+                households[row].add(rec["household_id"])
+    for topic, key, rec, _ in ns.read("checks."):
+        row = topic.split(".", 1)[1]
+        if rec["period"] == period and rec["created_at"] <= as_of and row in checks:
+            checks[row].add(rec["check_id"])
+            if rec["matched"]:
+                matched[row].add(rec["check_id"])
+    return {r: (len(alerts[r]), len(households[r]), len(checks[r]), len(matched[r])) for r in rows}
+
+
+def read_manifests(ns):
+    out = []
+    for m in joinlib.read_topics([ns.topic("feed.manifests")]):
+        name, rec = rhtest.decode(m.value())
+        assert name == "BatchManifest"
+        out.append(rec)
+    return out
+
+
+# ---- running riskhub-status ----------------------------------------------------------
+
+def status(ns, *args, env=None, timeout=120):
+    r = subprocess.run([str(STATUS), *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, env=env or ns.env())
+    joinlib.assert_no_full_id(r.stdout, r.stderr)
+    # an ASan/UBSan build exits 1 on an error, which is also "a list not on time"
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-3000:]
+    return r
+
+
+def parse_csv(text):
+    """[rows of the lists table], [rows of the townships table] (dicts)."""
+    parts = text.split("\n\n")
+    assert len(parts) == 2, f"expected two CSV tables separated by an empty line:\n{text[:500]}"
+    return [list(csv.DictReader(io.StringIO(p, newline=""))) for p in parts]
+
+
+def status_csv(ns, *args):
+    r = status(ns, "--format", "csv", *args)
+    assert r.returncode in (0, 1), f"riskhub-status exit {r.returncode}: {r.stderr}"
+    lists, towns = parse_csv(r.stdout)
+    return r, lists, towns
+
+
+def compare_lists(got_rows, want, period):
+    got = {(r["department"], r["feed"]): r for r in got_rows}
+    assert set(got) == set(want), f"feeds differ: {set(got) ^ set(want)}"
+    problems = []
+    for k, e in want.items():
+        g = got[k]
+        assert g["period"] == period
+        for field, v in e.items():
+            if str(g[field]) != str(v):
+                problems.append(f"{k[0]}/{k[1]} {field}: {g[field]!r} != expected {v!r}")
+    assert not problems, "\n".join(problems[:20])
+
+
+def compare_townships(got_rows, want, period):
+    got = {r["township"]: (int(r["warnings"]), int(r["households"]), int(r["checks"]),
+                           int(r["checks_matched"])) for r in got_rows}
+    assert all(r["period"] == period for r in got_rows)
+    assert got == want, f"township figures differ: got {got}, expected {want}"
+
+
+# ---- the hub ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cfg():
+    return rhtest.load_config()
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    out = {}
+    for period in (LATE_PERIOD, ON_TIME_PERIOD):
+        d = tmp_path_factory.mktemp(f"month-{period}")
+        r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", d, "--period", period,
+                       "--households", HOUSEHOLDS, "--rows-per-feed", ROWS_PER_FEED, "--seed", SEED)
+        assert r.returncode == 0, r.stderr
+        out[period] = d
+    return out
+
+
+@pytest.fixture(scope="module")
+def hub(cfg, months, tmp_path_factory):
+    """One namespace for the module: both months published, the join run once."""
+    assert STATUS.exists(), f"{STATUS} not built"
+    tmp = tmp_path_factory.mktemp("hub")
+    ns = joinlib.Namespace(months[LATE_PERIOD] / "registry")
+    try:
+        ns.first_half = set()
+        for period in (LATE_PERIOD, ON_TIME_PERIOD):
+            files = joinlib.feed_files(months[period] / period, period)
+            for i, (dept, feed, path) in enumerate(files):
+                if period == LATE_PERIOD and (dept, feed) == LEFT_OUT:
+                    continue
+                if period == ON_TIME_PERIOD and i == len(files) // 2:
+                    # a whole second between the halves, for --as-of (to the second)
+                    ns.boundary = datetime.fromtimestamp(int(time.time()) + 1, timezone.utc)
+                    time.sleep(max(0.0, ns.boundary.timestamp() - time.time()) + 0.3)
+                if period == ON_TIME_PERIOD and i < len(files) // 2:
+                    ns.first_half.add((dept, feed))
+                r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
+                           "--feed", feed, "--period", period, "--no-progress",
+                           "--allow-rejects", path)
+                assert r.returncode == 0, f"produce {dept}/{feed} {period}: {joinlib.scrub(r.stderr)}"
+        # the same file again, then a corrected list (the last row removed)
+        dept, feed = CORRECTED
+        path = months[ON_TIME_PERIOD] / ON_TIME_PERIOD / f"{dept}.{feed}.{ON_TIME_PERIOD}.csv"
+        lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        corrected = tmp / f"corrected.{dept}.{feed}.{ON_TIME_PERIOD}.csv"
+        corrected.write_text("".join(lines[:-1]), encoding="utf-8")
+        for p in (path, corrected):
+            r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
+                       "--feed", feed, "--period", ON_TIME_PERIOD, "--no-progress",
+                       "--allow-rejects", p)
+            assert r.returncode == 0, joinlib.scrub(r.stderr)
+        joinlib.run_join(ns, tmp)
+        ns.original_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, path)
+        ns.corrected_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, corrected)
+        ns.manifests = read_manifests(ns)
+        ns.tmp = tmp
+        yield ns
+    finally:
+        ns.close()
+
+
+# ---- 1. the month whose lists came late ----------------------------------------------
+
+def test_late_and_missing(hub, cfg):
+    now = datetime.now(timezone.utc)
+    r, lists, towns = status_csv(hub, "--period", LATE_PERIOD)
+    assert r.returncode == 1, "a late or missing list must exit 1"
+    want = expected_lists(cfg, hub.manifests, LATE_PERIOD, now)
+    compare_lists(lists, want, LATE_PERIOD)
+    # what the scenario is about, said plainly
+    by = {(x["department"], x["feed"]): x for x in lists}
+    assert by[LEFT_OUT]["status"] == "missing"
+    late = [k for k, x in by.items() if x["status"] == "late"]
+    assert len(late) == len(by) - 1, f"every other list is late: {[k for k in by if k not in late]}"
+    assert all(int(by[k]["days_late"]) >= 1 for k in late)
+    assert all(by[k]["manifests"] == "1" and by[k]["republished"] == "0" for k in late)
+    compare_townships(towns, expected_townships(hub, cfg, LATE_PERIOD, now), LATE_PERIOD)
+
+
+# ---- 2. the month whose lists came on time -------------------------------------------
+
+def test_on_time_and_republished(hub, cfg):
+    now = datetime.now(timezone.utc)
+    r, lists, towns = status_csv(hub, "--period", ON_TIME_PERIOD)
+    assert r.returncode == 0, f"every list on time must exit 0: {r.stderr}"
+    compare_lists(lists, expected_lists(cfg, hub.manifests, ON_TIME_PERIOD, now), ON_TIME_PERIOD)
+    by = {(x["department"], x["feed"]): x for x in lists}
+    assert {x["status"] for x in lists} == {"on_time"}
+    c = by[CORRECTED]
+    assert (c["manifests"], c["batches"], c["republished"]) == ("3", "2", "2"), c
+    assert c["batch_id"] == hub.original_batch, "the first on-time list is shown"
+    warn = expected_townships(hub, cfg, ON_TIME_PERIOD, now)
+    compare_townships(towns, warn, ON_TIME_PERIOD)
+    assert sum(v[0] for k, v in warn.items() if k != "unmatched") > 0, "no warnings at all"
+    assert sum(1 for k, v in warn.items() if k != "unmatched" and v[0] > 0) >= 3
+    # the same after the deadline: on time stays on time
+    due = deadline(ON_TIME_PERIOD, delivery_day(cfg))
+    r2, lists2, _ = status_csv(hub, "--period", ON_TIME_PERIOD, "--as-of",
+                               (due + timedelta(days=3)).date().isoformat())
+    assert r2.returncode == 0
+    assert {x["status"] for x in lists2} == {"on_time"}
+
+
+def test_township_checks(hub, cfg):
+    """The registry's applicants are of LATE_PERIOD: its check results per township."""
+    now = datetime.now(timezone.utc)
+    _, _, towns = status_csv(hub, "--period", LATE_PERIOD, "--table", "all")
+    want = expected_townships(hub, cfg, LATE_PERIOD, now)
+    compare_townships(towns, want, LATE_PERIOD)
+    assert sum(v[2] for v in want.values()) > 0, "no check results in the data"
+
+
+# ---- 3. as of ------------------------------------------------------------------------------
+
+def test_as_of(hub, cfg):
+    due = deadline(LATE_PERIOD, delivery_day(cfg))
+    day = due - timedelta(days=1)  # the delivery day itself
+    # on the 9th and on the 10th (a date alone: its end) nothing is due yet; the lists
+    # published today did not exist then; neither did their alerts
+    for as_of, label in (((day - timedelta(days=1)).date().isoformat(), "pending"),
+                         (day.date().isoformat(), "pending"),
+                         (day.strftime("%Y-%m-%d") + " 23:59:59", "pending"),
+                         (due.strftime("%Y-%m-%d %H:%M"), "missing"),
+                         ((due + timedelta(days=1)).date().isoformat(), "missing")):
+        r, lists, towns = status_csv(hub, "--period", LATE_PERIOD, "--as-of", as_of)
+        assert r.returncode == 1
+        assert {x["status"] for x in lists} == {label}, f"as of {as_of}: {[x['status'] for x in lists]}"
+        assert all(int(t["warnings"]) == 0 for t in towns), f"as of {as_of}: warnings before the join ran"
+    # between the two halves of ON_TIME_PERIOD's lists: the first half is in, on time
+    as_of = hub.boundary.strftime("%Y-%m-%dT%H:%M:%SZ")
+    r, lists, _ = status_csv(hub, "--period", ON_TIME_PERIOD, "--as-of", as_of)
+    assert r.returncode == 1, "a list not in yet is not 'all in'"
+    compare_lists(lists, expected_lists(cfg, hub.manifests, ON_TIME_PERIOD, hub.boundary),
+                  ON_TIME_PERIOD)
+    on = {(x["department"], x["feed"]) for x in lists if x["status"] == "on_time"}
+    assert on == hub.first_half, f"on time as of the boundary: {sorted(on ^ hub.first_half)}"
+    assert {x["status"] for x in lists if (x["department"], x["feed"]) not in on} == {"pending"}
+
+
+# ---- 4. formats -----------------------------------------------------------------------------
+
+def test_markdown_and_table(hub, cfg):
+    _, lists, towns = status_csv(hub, "--period", LATE_PERIOD)
+    r = status(hub, "--period", LATE_PERIOD, "--format", "markdown")
+    assert r.returncode == 1
+    md = r.stdout
+    assert md.startswith("# ") and LATE_PERIOD in md.splitlines()[0]
+    tables = re.findall(r"((?:^\|.*\|\n)+)", md, re.M)
+    assert len(tables) == 2, f"expected two Markdown tables, got {len(tables)}"
+
+    def rows(t):
+        out = []
+        for line in t.strip().splitlines():
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            out.append(cells)
+        return out
+    lt, tt = rows(tables[0]), rows(tables[1])
+    assert all(re.fullmatch(r"-+:?", c) for c in lt[1]), "no separator row"
+    head = lt[0]
+    data = lt[2:]
+    assert len(data) == len(lists)
+    names = {d["code"]: d["name"] for d in cfg["departments"]}
+    for row, want in zip(data, lists):
+        cell = dict(zip(head, row))
+        assert cell["部门 department"] == names[want["department"]]
+        assert cell["状态 status"].startswith({"late": "late", "missing": "missing"}[want["status"]])
+        assert cell["记录 records"] == want["records"]
+        assert cell["退回 rejects"] == want["rejects"]
+        if want["finished_at"]:
+            assert cell["报送时间 delivered"] == want["finished_at"][:16].replace("T", " ")
+    tdata = {r[0]: r[1:] for r in tt[2:]}
+    tnames = {t["code"]: t["name"] for t in cfg["townships"]}
+    for t in towns:
+        if t["township"] != "unmatched":
+            assert tdata[tnames[t["township"]]][:2] == [t["warnings"], t["households"]]
+    assert "合计 townships total" in tdata
+    assert int(tdata["合计 townships total"][0]) == sum(int(t["warnings"]) for t in towns
+                                                      if t["township"] != "unmatched")
+
+    r = status(hub, "--period", LATE_PERIOD)  # the default: a table
+    assert r.returncode == 1
+    out = r.stdout
+    missing_name = [f["name"] for d in cfg["departments"] if d["code"] == LEFT_OUT[0]
+                    for f in d["feeds"] if f["code"] == LEFT_OUT[1]][0]
+    n = len(lists)
+    assert f"{n} lists: 0 on time, {n - 1} late, 1 missing, 0 pending" in out
+    assert f"missing (未报): " in out and missing_name in out
+    assert "名单报送 Lists by department and feed" in out and "乡镇预警 Warnings by township" in out
+
+
+XL = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+XR = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def col_index(ref):
+    letters = re.match(r"[A-Z]+", ref).group(0)
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return int(ref[len(letters):]) - 1, n - 1
+
+
+def read_xlsx(path):
+    """{sheet name: {(row, col): (value, number format, bold, filled)}} from the zip, with
+    the standard library only."""
+    z = zipfile.ZipFile(path)
+    assert z.testzip() is None, "a corrupt member in the workbook"
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    shared = []
+    if "xl/sharedStrings.xml" in z.namelist():
+        for si in ET.fromstring(z.read("xl/sharedStrings.xml")).iter(f"{XL}si"):
+            shared.append("".join(t.text or "" for t in si.iter(f"{XL}t")))
+    st = ET.fromstring(z.read("xl/styles.xml"))
+    numfmts = {int(n.get("numFmtId")): n.get("formatCode") for n in st.iter(f"{XL}numFmt")}
+    numfmts.setdefault(0, "General")
+    fonts = [f.find(f"{XL}b") is not None for f in st.find(f"{XL}fonts")]
+    fills = [f for f in st.find(f"{XL}fills")]
+    xfs = []
+    for xf in st.find(f"{XL}cellXfs"):
+        fid = int(xf.get("numFmtId", 0))
+        xfs.append((numfmts.get(fid, f"builtin {fid}"), fonts[int(xf.get("fontId", 0))],
+                    int(xf.get("fillId", 0)) >= 2 and len(fills) > 2))
+    out = {}
+    for s in wb.iter(f"{XL}sheet"):
+        target = rels[s.get(f"{XR}id")]
+        ws = ET.fromstring(z.read("xl/" + target.lstrip("/").removeprefix("xl/")))
+        cells = {}
+        for c in ws.iter(f"{XL}c"):
+            v = c.find(f"{XL}v")
+            if v is None:
+                continue
+            t = c.get("t")
+            val = shared[int(v.text)] if t == "s" else (v.text if t in ("str", "inlineStr") else float(v.text))
+            cells[col_index(c.get("r"))] = (val,) + xfs[int(c.get("s", 0))]
+        out[s.get("name")] = cells
+    return out
+
+
+def excel_to_local(serial):
+    return datetime(1899, 12, 30) + timedelta(days=serial)
+
+
+def test_xlsx(hub, cfg):
+    _, lists, towns = status_csv(hub, "--period", LATE_PERIOD)
+    path = hub.tmp / f"status-{uuid.uuid4().hex[:6]}.xlsx"
+    r = status(hub, "--period", LATE_PERIOD, "--format", "xlsx", "--out", path)
+    assert r.returncode == 1, r.stderr
+    assert f"riskhub-status: {LATE_PERIOD}:" in r.stdout and "missing=1" in r.stdout
+    assert not list(hub.tmp.glob(f"{path.name}.tmp-*")), "a temporary file was left behind"
+    book = read_xlsx(path)
+    assert list(book) == ["名单报送 Lists", "乡镇预警 Townships"], list(book)
+    ls, ts = book["名单报送 Lists"], book["乡镇预警 Townships"]
+    for sheet in (ls, ts):
+        title = sheet[(0, 0)][0]
+        assert LATE_PERIOD in title and cfg["county"]["name"] in title, title
+    header = {v[0]: c for (row, c), v in ls.items() if row == 2}
+    assert all(ls[(2, c)][2] for c in header.values()), "header cells are not bold"
+    assert all(ls[(2, c)][3] for c in header.values()), "header cells are not shaded"
+    for i, want in enumerate(lists):
+        row = 3 + i
+
+        def cell(title):
+            return ls.get((row, header[title]))
+        assert cell("部门 department")[0] == [d["name"] for d in cfg["departments"]
+                                             if d["code"] == want["department"]][0]
+        assert cell("类型 kind")[0] == [f["kind"] for d in cfg["departments"] if d["code"] == want["department"]
+                                      for f in d["feeds"] if f["code"] == want["feed"]][0]
+        assert cell("状态 status")[0].startswith(want["status"].replace("_", " "))
+        due = cell("截止日 due")
+        assert "yy" in due[1] and excel_to_local(due[0]).date().isoformat() == want["deadline"]
+        if want["finished_at"]:
+            fin = cell("报送时间 delivered")
+            assert isinstance(fin[0], float) and "yyyy-mm-dd" in fin[1] and "hh:mm" in fin[1], fin
+            local = datetime.fromisoformat(want["finished_at"]).replace(tzinfo=None)
+            assert abs((excel_to_local(fin[0]) - local).total_seconds()) < 1.0
+            assert cell("记录 records")[0] == float(want["records"])
+            assert cell("退回 rejects")[0] == float(want["rejects"])
+            assert cell("迟报天数 days late")[0] == float(want["days_late"])
+        else:
+            assert cell("报送时间 delivered") is None
+    theader = {v[0]: c for (row, c), v in ts.items() if row == 2}
+    got = {}
+    for row in range(3, 3 + len(towns) + 1):
+        code = ts.get((row, theader["代码 code"]))
+        if code:
+            got[code[0]] = tuple(int(ts[(row, theader[t])][0]) for t in
+                                 ("预警 warnings", "户数 households", "比对 checks", "比对命中 matched"))
+    want_t = {t["township"]: (int(t["warnings"]), int(t["households"]), int(t["checks"]),
+                              int(t["checks_matched"])) for t in towns}
+    assert got == want_t, f"xlsx townships {got} != csv {want_t}"
+
+
+# ---- 5. the quarter --------------------------------------------------------------------------
+
+def test_quarter(hub, cfg):
+    now = datetime.now(timezone.utc)
+    for q, periods in {quarter_of(LATE_PERIOD)[0]: quarter_of(LATE_PERIOD)[1],
+                       quarter_of(ON_TIME_PERIOD)[0]: quarter_of(ON_TIME_PERIOD)[1]}.items():
+        r, lists, towns = status_csv(hub, "--quarter", q)
+        want = {p: expected_lists(cfg, hub.manifests, p, now) for p in periods}
+        states = [w["status"] for p in periods for w in want[p].values()]
+        assert r.returncode == (0 if set(states) == {"on_time"} else 1)
+        assert len(lists) == len(feeds_of(cfg))
+        for row in lists:
+            k = (row["department"], row["feed"])
+            for p in periods:
+                assert row[f"status_{p}"] == want[p][k]["status"], f"{k} {p}"
+            for s in ("on_time", "late", "missing", "pending"):
+                assert int(row[s]) == sum(want[p][k]["status"] == s for p in periods), f"{k} {s}"
+        per_month = {p: expected_townships(hub, cfg, p, now) for p in periods}
+        for row in towns:
+            t = row["township"]
+            for p in periods:
+                assert int(row[f"warnings_{p}"]) == per_month[p][t][0], f"{t} {p}"
+            assert int(row["warnings_total"]) == sum(per_month[p][t][0] for p in periods)
+            assert int(row["checks_total"]) == sum(per_month[p][t][2] for p in periods)
+        if LATE_PERIOD in periods:
+            by = {(x["department"], x["feed"]): x for x in lists}
+            assert by[LEFT_OUT][f"status_{LATE_PERIOD}"] == "missing"
+    # the table of a quarter names the three months
+    q, periods = quarter_of(ON_TIME_PERIOD)
+    r = status(hub, "--quarter", q)
+    assert all(p in r.stdout for p in periods) and "季度" in r.stdout.splitlines()[0]
+
+
+# ---- 6. deadline boundaries with manifests of our own ------------------------------------------
+
+def manifest(dept, feed, period, finished, batch=None, kind="SIGNAL", rows=(10, 9, 1)):
+    batch = batch or uuid.uuid4().hex * 2
+    return {"batch_id": batch, "department": dept, "feed": feed, "kind": kind, "period": period,
+            "topic": f"feed.{dept}.{feed}", "source_name": "x.csv", "source_sha256": "0" * 64,
+            "schema_fingerprint": "0" * 16, "rows_total": rows[0], "rows_accepted": rows[1],
+            "rows_rejected": rows[2], "partitions": [], "started_at": finished - timedelta(seconds=5),
+            "finished_at": finished, "producer": "test_status.py"}
+
+
+def test_deadline_boundaries(cfg, tmp_path):
+    """December's lists, due the 10th of January: 23:59:59.999 on the 10th (Beijing) is
+    on time, 00:00 on the 11th is late by a day; a list re-published after being on
+    time stays on time; a feed not in the config and another month change nothing."""
+    ns = joinlib.Namespace()
+    try:
+        day = delivery_day(cfg)
+        period = "2026-12"
+        due = deadline(period, day)
+        assert due == datetime(2027, 1, day + 1, tzinfo=CST)
+        fs = feeds_of(cfg)
+        on, late, late5, resent = fs[0], fs[1], fs[2], fs[3]
+        recs = [manifest(*on, period, due - timedelta(milliseconds=1)),
+                manifest(*late, period, due),
+                manifest(*late5, period, due + timedelta(days=5, hours=3)),
+                manifest(*resent, period, datetime(2027, 1, 2, 9, tzinfo=CST), batch="a" * 64),
+                manifest(*resent, period, datetime(2027, 1, 12, 9, tzinfo=CST), batch="a" * 64),
+                manifest(*resent, period, datetime(2027, 1, 3, 9, tzinfo=CST), batch="b" * 64),
+                manifest("no-such-dept", "x", period, datetime(2027, 1, 2, tzinfo=CST)),
+                manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
+        joinlib.produce_raw(ns.topic("feed.manifests"),
+                            [(r["batch_id"].encode(), joinlib.encode("BatchManifest", r)) for r in recs])
+        as_of = datetime(2027, 1, 20, 12, tzinfo=CST)
+        r, lists, towns = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00")
+        assert r.returncode == 1
+        want = expected_lists(cfg, [m for m in recs], period, as_of)
+        compare_lists(lists, want, period)
+        by = {(x["department"], x["feed"]): x for x in lists}
+        assert by[on]["status"] == "on_time" and by[on]["finished_at"] == f"2027-01-{day:02d}T23:59:59+08:00"
+        assert (by[late]["status"], by[late]["days_late"]) == ("late", "1")
+        assert (by[late5]["status"], by[late5]["days_late"]) == ("late", "6")
+        assert (by[resent]["status"], by[resent]["manifests"], by[resent]["batches"],
+                by[resent]["republished"], by[resent]["batch_id"]) == ("on_time", "3", "2", "2", "a" * 64)
+        assert by[fs[4]]["status"] == "missing"
+        assert "not in the configuration" in r.stderr
+        assert all(int(t["warnings"]) == 0 for t in towns)
+        # another local time: in UTC the deadline is 8 hours later, and the list
+        # finished at 00:00 in Beijing (16:00 UTC on the 10th) is on time
+        r, lists, _ = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00",
+                                 "--utc-offset", "+00:00")
+        by = {(x["department"], x["feed"]): x for x in lists}
+        assert by[late]["status"] == "on_time" and by[late]["deadline"] == f"2027-01-{day:02d}"
+        # as of the delivery day (its end): the late ones do not exist yet
+        r, lists, _ = status_csv(ns, "--period", period, "--as-of", f"2027-01-{day:02d}")
+        by = {(x["department"], x["feed"]): x for x in lists}
+        assert by[on]["status"] == "on_time" and by[late]["status"] == "pending"
+        assert by[resent]["republished"] == "1"
+    finally:
+        ns.close()
+
+
+# ---- 7. an empty namespace, the broker away, usage -------------------------------------------
+
+def test_empty_namespace_broker_away_and_usage(cfg, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    env = rhtest.env(prefix)
+    r = status(None, "--period", "2020-01", "--format", "csv", env=env)
+    assert r.returncode == 1, r.stderr
+    lists, towns = parse_csv(r.stdout)
+    assert {x["status"] for x in lists} == {"missing"}
+    assert all(t["warnings"] == "0" for t in towns)
+    assert len(towns) == len(cfg["townships"]) + 1
+
+    away = dict(env, RH_KAFKA_BOOTSTRAP="127.0.0.1:1")
+    r = status(None, "--period", "2026-10", env=away)
+    assert r.returncode == 69, f"broker away: exit {r.returncode}: {r.stderr}"
+    assert "Kafka" in r.stderr and r.stdout == ""
+
+    def run(*args):
+        return status(None, *args, env=env)
+    for args in (("--period", "2026-13"), ("--quarter", "2026-Q5"), ("--period", "2026-10",
+                 "--quarter", "2026-Q4"), ("--format", "xlsx"), ("--format", "pdf"),
+                 ("--as-of", "yesterday"), ("--utc-offset", "+8"), ("--table", "x"), ("extra",)):
+        r = run(*args)
+        assert r.returncode == 64, f"{args}: exit {r.returncode}"
+        assert r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("county: {code: 1}\n")
+    r = run("--config", bad, "--period", "2026-10")
+    assert r.returncode == 78 and "bad.yaml" in r.stderr
+    r = run("--period", "2026-10", "--format", "csv", "--out", tmp_path / "no-such-dir" / "x.csv")
+    assert r.returncode == 74 and "no-such-dir" in r.stderr
+    out = tmp_path / "r.md"
+    r = run("--period", "2020-01", "--format", "markdown", "--out", out)
+    assert r.returncode == 1 and out.read_text().startswith("# ")
+    assert r.stdout.startswith("riskhub-status: 2020-01: on_time=0 late=0 missing=")
+    r = run("--help")
+    assert r.returncode == 0 and "--quarter" in r.stdout
