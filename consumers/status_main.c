@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rh_clock.h"
 #include "rh_config.h"
 #include "rh_exit.h"
 #include "rh_log.h"
@@ -78,15 +79,9 @@ int main(int argc, char **argv) {
         return RH_EXIT_USAGE;
       }
       break;
-    case O_LOG: {
-      rh_log_level_t lvl;
-      if (rh_log_level_parse(optarg, &lvl)) {
-        fprintf(stderr, "riskhub-status: --log-level: unknown level '%s'\n", optarg);
-        return RH_EXIT_USAGE;
-      }
-      rh_log_set_level(lvl);
+    case O_LOG:
+      if (rh_log_level_option("riskhub-status", optarg)) return RH_EXIT_USAGE;
       break;
-    }
     case 'h': usage(stdout); return RH_EXIT_OK;
     default: usage(stderr); return RH_EXIT_USAGE;
     }
@@ -95,7 +90,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return RH_EXIT_USAGE;
   }
-  if (status_as_of_parse(as_of, status_now_ms(), o.utc_offset_min, &o.as_of_ms)) {
+  if (status_as_of_parse(as_of, rh_wall_ms(), o.utc_offset_min, &o.as_of_ms)) {
     fprintf(stderr,
             "riskhub-status: --as-of: '%s' is not now, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS] "
             "(optionally with Z or +08:00)\n",

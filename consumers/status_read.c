@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "join_rebuild.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
@@ -140,12 +140,6 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
   return rc;
 }
 
-static double mono_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int add_topic(reader_t *x, const rh_config_t *cfg, const char *name, topic_kind_t kind,
                      size_t row) {
   topic_t *t = &x->topics[x->ntopics];
@@ -159,7 +153,7 @@ static int add_topic(reader_t *x, const rh_config_t *cfg, const char *name, topi
 int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status_report_t *r,
                 status_read_stats_t *stats, char *errstr, size_t errstr_size) {
   int rc = -1;
-  double t0 = mono_s();
+  int64_t t0 = rh_mono_ms();
   reader_t x = {.r = r, .st = stats};
   const char **names = NULL;
   memset(stats, 0, sizeof *stats);
@@ -213,7 +207,7 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     goto out; /* errstr: the broker, or "out of memory" from a callback */
   rc = 0;
 out:
-  stats->seconds = mono_s() - t0;
+  stats->seconds = (double)(rh_mono_ms() - t0) / 1000.0;
   if (x.bmv.iface) avro_value_decref(&x.bmv);
   if (x.alv.iface) avro_value_decref(&x.alv);
   if (x.crv.iface) avro_value_decref(&x.crv);

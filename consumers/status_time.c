@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "rh_parse.h"
 
@@ -184,10 +183,4 @@ double status_excel_serial(int64_t utc_ms, int utc_offset_min) {
   /* 1970-01-01 is serial 25569 (Excel's 1900 system counts the fictitious
    * 1900-02-29, so its day 0 is 1899-12-30 for every date after February 1900) */
   return 25569.0 + (double)local / (double)STATUS_DAY_MS;
-}
-
-int64_t status_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -77,7 +77,4 @@ int status_as_of_parse(const char *s, int64_t now_ms, int utc_offset_min, int64_
  * cell holds for a date (Excel has no time zones). */
 double status_excel_serial(int64_t utc_ms, int utc_offset_min);
 
-/* Wall clock now, UTC ms. */
-int64_t status_now_ms(void);
-
 #endif
