@@ -14,6 +14,44 @@ static const char *const field_names[RH_AL_FIELD_COUNT] = {
 static const char *const lineage_names[RH_LN_FIELD_COUNT] = {"topic", "partition", "offset",
                                                              "batch_id"};
 
+/* The layout rh_alert_encode writes: field i has name field_names[i] and this
+ * type ('s' string, 'b' boolean, 'i' int, 'l' long, 'S' ["null","string"],
+ * 'I' ["null","int"], 'L' ["null","long"], 'm' map<string>, 'r' the Lineage
+ * record: lineage_names with lineage_types). */
+static const char direct_types[RH_AL_FIELD_COUNT + 1] = "ssSSSSSb" "sSSsSssS" "sssLImrl";
+static const char lineage_types[RH_LN_FIELD_COUNT + 1] = "sils";
+
+static int layout_is(avro_schema_t rec, const char *const *names, const char *types, int n);
+
+static int type_is(avro_schema_t t, char code) {
+  switch (code) {
+  case 's': return is_avro_string(t);
+  case 'b': return is_avro_boolean(t);
+  case 'i': return is_avro_int32(t);
+  case 'l': return is_avro_int64(t);
+  case 'm': return is_avro_map(t) && is_avro_string(avro_schema_map_values(t));
+  case 'r':
+    return is_avro_record(t) &&
+           layout_is(t, lineage_names, lineage_types, RH_LN_FIELD_COUNT);
+  default:
+    if (!is_avro_union(t) || avro_schema_union_size(t) != 2 ||
+        !is_avro_null(avro_schema_union_branch(t, 0)))
+      return 0;
+    avro_schema_t b = avro_schema_union_branch(t, 1);
+    return code == 'S' ? is_avro_string(b) : code == 'I' ? is_avro_int32(b) : is_avro_int64(b);
+  }
+}
+
+static int layout_is(avro_schema_t rec, const char *const *names, const char *types, int n) {
+  if (!is_avro_record(rec) || avro_schema_record_size(rec) != (size_t)n) return 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(avro_schema_record_field_name(rec, i), names[i]) != 0 ||
+        !type_is(avro_schema_record_field_get_by_index(rec, i), types[i]))
+      return 0;
+  }
+  return 1;
+}
+
 int rh_alert_codec_init(rh_alert_codec_t *c, const rh_avro_schema_t *schema, char *errstr,
                         size_t errstr_size) {
   memset(c, 0, sizeof(*c));
@@ -26,8 +64,11 @@ int rh_alert_codec_init(rh_alert_codec_t *c, const rh_avro_schema_t *schema, cha
                             errstr_size))
     return -1;
   avro_schema_t lineage = avro_schema_record_field_get_by_index(schema->schema, c->idx[RH_AL_SOURCE]);
-  return rh_avro_field_indexes(lineage, lineage_names, c->lineage_idx, RH_LN_FIELD_COUNT, errstr,
-                               errstr_size);
+  if (rh_avro_field_indexes(lineage, lineage_names, c->lineage_idx, RH_LN_FIELD_COUNT, errstr,
+                            errstr_size))
+    return -1;
+  c->direct = layout_is(schema->schema, field_names, direct_types, RH_AL_FIELD_COUNT);
+  return 0;
 }
 
 void rh_alert_codec_free(rh_alert_codec_t *c) {
@@ -156,5 +197,148 @@ int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, cha
     snprintf(errstr, errstr_size, "Alert.%s: unexpected type or null", field_names[bad]);
     return -1;
   }
+  return 0;
+}
+
+/* ---- the direct writer: Avro binary encoding, spec section "Encodings" ---- */
+
+static unsigned char *put_long(unsigned char *p, int64_t v) {
+  uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); /* zig-zag */
+  while (z >= 0x80) {
+    *p++ = (unsigned char)(z | 0x80);
+    z >>= 7;
+  }
+  *p++ = (unsigned char)z;
+  return p;
+}
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n) {
+  p = put_long(p, (int64_t)n);
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* The string fields in schema order, lengths computed once. */
+enum { AS_ALERT_ID, AS_SITUATION, AS_TOWNSHIP, AS_VILLAGE, AS_HOUSEHOLD_ID, AS_HOUSEHOLD_TYPE,
+       AS_CATEGORY, AS_PERSON_ID, AS_PERSON_NAME, AS_RELATION, AS_RISK, AS_RISK_SUBTYPE,
+       AS_SEVERITY, AS_RULE_ID, AS_REASON, AS_DEPARTMENT, AS_FEED, AS_PERIOD, AS_TOPIC,
+       AS_BATCH_ID, AS_COUNT };
+
+/* Fact i is written (the first of its name), with the value of the last fact
+ * of that name: what avro_value_add does with a key it already has. */
+typedef struct {
+  const char *value;
+  size_t name_len, value_len;
+  bool skip;
+} fact_plan_t;
+
+int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scratch,
+                    rh_avro_buf_t *buf, char *errstr, size_t errstr_size) {
+  if (!c->direct || a->fact_count > RH_ALERT_DIRECT_MAX_FACTS) {
+    if (rh_alert_to_value(c, a, scratch, errstr, errstr_size)) return -1;
+    return rh_avro_encode(c->schema, scratch, buf, errstr, errstr_size) ? -1 : 0;
+  }
+  const char *str[AS_COUNT] = {
+      a->alert_id, a->situation, a->township_code, a->village, a->household_id,
+      a->household_type, a->monitoring_category, a->person_id_number, a->person_name,
+      a->relation_to_head, a->risk, a->risk_subtype, a->severity, a->rule_id, a->reason,
+      a->department, a->feed, a->period, a->source.topic, a->source.batch_id};
+  /* required strings in the order rh_alert_to_value sets them: the same field is named */
+  static const struct {
+    int s, field;
+  } required[] = {{AS_ALERT_ID, RH_AL_ALERT_ID},     {AS_SITUATION, RH_AL_SITUATION},
+                  {AS_PERSON_ID, RH_AL_PERSON_ID},   {AS_RISK, RH_AL_RISK},
+                  {AS_SEVERITY, RH_AL_SEVERITY},     {AS_RULE_ID, RH_AL_RULE_ID},
+                  {AS_DEPARTMENT, RH_AL_DEPARTMENT}, {AS_FEED, RH_AL_FEED},
+                  {AS_PERIOD, RH_AL_PERIOD}};
+  int bad = -1;
+  for (size_t i = 0; bad < 0 && i < sizeof required / sizeof required[0]; i++)
+    if (!str[required[i].s]) bad = required[i].field;
+  for (size_t i = 0; bad < 0 && i < a->fact_count; i++)
+    if (!a->facts[i].name) bad = RH_AL_FACTS;
+  if (bad < 0 && (!a->source.topic || !a->source.batch_id)) bad = RH_AL_SOURCE;
+  if (bad >= 0) {
+    snprintf(errstr, errstr_size, "Alert.%s: cannot set the field (missing value for a required "
+             "field?)", field_names[bad]);
+    return -1;
+  }
+
+  size_t len[AS_COUNT];
+  size_t total = RH_AVRO_HEADER_LEN + 1 + 11 + 6 + 5 + 10 + 10 + 10 + 1;
+  for (int i = 0; i < AS_COUNT; i++) {
+    len[i] = str[i] ? strlen(str[i]) : 0;
+    total += len[i] + 11;
+  }
+  fact_plan_t fp[RH_ALERT_DIRECT_MAX_FACTS];
+  size_t unique = 0;
+  for (size_t i = 0; i < a->fact_count; i++) {
+    fp[i].skip = false;
+    fp[i].name_len = strlen(a->facts[i].name);
+    for (size_t j = 0; j < i; j++)
+      if (!fp[j].skip && fp[j].name_len == fp[i].name_len &&
+          memcmp(a->facts[j].name, a->facts[i].name, fp[i].name_len) == 0) {
+        fp[i].skip = true;
+        fp[j].value = a->facts[i].value ? a->facts[i].value : "";
+        break;
+      }
+    if (!fp[i].skip) {
+      unique++;
+      fp[i].value = a->facts[i].value ? a->facts[i].value : "";
+    }
+  }
+  for (size_t i = 0; i < a->fact_count; i++) {
+    if (fp[i].skip) continue;
+    fp[i].value_len = strlen(fp[i].value);
+    total += fp[i].name_len + fp[i].value_len + 20;
+  }
+  if (rh_avro_buf_reserve(buf, total)) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+
+  unsigned char *p = buf->data + buf->len;
+  *p++ = RH_AVRO_MAGIC0;
+  *p++ = RH_AVRO_MAGIC1;
+  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(c->schema->fingerprint >> (8 * i));
+#define STR(i) (p = put_str(p, str[i], len[i]))
+#define OPT_STR(i) (p = str[i] ? put_str(put_long(p, 1), str[i], len[i]) : put_long(p, 0))
+  STR(AS_ALERT_ID);
+  STR(AS_SITUATION);
+  OPT_STR(AS_TOWNSHIP);
+  OPT_STR(AS_VILLAGE);
+  OPT_STR(AS_HOUSEHOLD_ID);
+  OPT_STR(AS_HOUSEHOLD_TYPE);
+  OPT_STR(AS_CATEGORY);
+  *p++ = a->risk_eliminated ? 1 : 0;
+  STR(AS_PERSON_ID);
+  OPT_STR(AS_PERSON_NAME);
+  OPT_STR(AS_RELATION);
+  STR(AS_RISK);
+  OPT_STR(AS_RISK_SUBTYPE);
+  STR(AS_SEVERITY);
+  STR(AS_RULE_ID);
+  OPT_STR(AS_REASON);
+  STR(AS_DEPARTMENT);
+  STR(AS_FEED);
+  STR(AS_PERIOD);
+  p = a->has_amount ? put_long(put_long(p, 1), a->amount_fen) : put_long(p, 0);
+  p = a->has_event_date ? put_long(put_long(p, 1), a->event_date) : put_long(p, 0);
+  if (unique) { /* Avro C writes one block of all entries, then the end */
+    p = put_long(p, (int64_t)unique);
+    for (size_t i = 0; i < a->fact_count; i++) {
+      if (fp[i].skip) continue;
+      p = put_str(p, a->facts[i].name, fp[i].name_len);
+      p = put_str(p, fp[i].value, fp[i].value_len);
+    }
+  }
+  p = put_long(p, 0);
+  STR(AS_TOPIC);
+  p = put_long(p, a->source.partition);
+  p = put_long(p, a->source.offset);
+  STR(AS_BATCH_ID);
+  p = put_long(p, a->created_at);
+#undef STR
+#undef OPT_STR
+  buf->len = (size_t)(p - buf->data);
   return 0;
 }

@@ -52,6 +52,7 @@ enum { RH_LN_TOPIC, RH_LN_PARTITION, RH_LN_OFFSET, RH_LN_BATCH_ID, RH_LN_FIELD_C
 
 typedef struct {
   const rh_avro_schema_t *schema;
+  int direct; /* the schema is the layout rh_alert_encode writes directly */
   int idx[RH_AL_FIELD_COUNT];
   int lineage_idx[RH_LN_FIELD_COUNT];
   rh_fact_t *facts;
@@ -67,5 +68,22 @@ int rh_alert_to_value(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *v,
                       size_t errstr_size);
 int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, char *errstr,
                         size_t errstr_size);
+
+/* Facts an alert may have for rh_alert_encode to write them itself; more go
+ * through the Avro C value (the direct writer merges repeated fact names the
+ * way an Avro C map does, by a pairwise comparison). */
+#define RH_ALERT_DIRECT_MAX_FACTS 64
+
+/* Append the single-object encoding of a to buf straight from the struct, as
+ * rh_feedrecord_encode does for feed records: the very bytes rh_alert_to_value
+ * + rh_avro_encode give (the unit test compares them), including a fact name
+ * given twice (one map entry where the name first appears, with the last
+ * value). No allocation once buf is large enough. Goes through scratch (a
+ * value of c->schema) and Avro C instead when the schema is not the layout
+ * the direct writer knows (c->direct == 0) or a has more than
+ * RH_ALERT_DIRECT_MAX_FACTS facts. 0, or -1 with errstr naming the field
+ * (as rh_alert_to_value); buf->len is unchanged on error. */
+int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scratch,
+                    rh_avro_buf_t *buf, char *errstr, size_t errstr_size);
 
 #endif

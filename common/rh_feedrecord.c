@@ -1,10 +1,13 @@
 #include "rh_feedrecord.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rh_avro_value.h"
+#include "rh_err.h"
 
 static const char *const field_names[RH_FR_FIELD_COUNT] = {
     "id_number", "name", "department", "feed", "kind", "period", "batch_id", "row_number",
@@ -146,6 +149,9 @@ void rh_feedrecord_codec_free(rh_feedrecord_codec_t *c) {
   free(c->facts);
   c->facts = NULL;
   c->facts_cap = 0;
+  free(c->text);
+  c->text = NULL;
+  c->text_cap = 0;
 }
 
 int rh_feedrecord_to_value(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avro_value_t *v,
@@ -239,6 +245,308 @@ int rh_feedrecord_from_value(rh_feedrecord_codec_t *c, avro_value_t *v, rh_feedr
   }
   if (bad >= 0) {
     snprintf(errstr, errstr_size, "FeedRecord.%s: unexpected type or null", field_names[bad]);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the direct reader ------------------------------------------------------
+ * The checks and messages of rh_avro_codec.c's decoder (dec_value and its
+ * helpers) for this one layout, in the same order, so that a message fails
+ * here exactly where and how it fails there. Keep the two in step. */
+
+typedef struct {
+  const unsigned char *base, *p, *end;
+  const char *field; /* the field being read, for messages */
+  char *t;           /* next free byte of the codec's text buffer */
+  char err[512];
+} rd_t;
+
+static void rd_fail(rd_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), cold, noinline));
+static void rd_fail(rd_t *d, const char *fmt, ...) {
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  rh_errf(d->err, sizeof d->err, "%s at byte %zu%s%s%s", msg, (size_t)(d->p - d->base),
+          d->field ? " (field '" : "", d->field ? d->field : "", d->field ? "')" : "");
+}
+/* -1 as a constant the compiler sees, after the message */
+#define RD_FAIL(...) (rd_fail(__VA_ARGS__), -1)
+
+static size_t rd_left(const rd_t *d) { return (size_t)(d->end - d->p); }
+
+static inline int rd_long(rd_t *d, int64_t *out) {
+  if (d->p < d->end && *d->p < 0x80) { /* one byte: most lengths, branches, counts */
+    uint64_t b = *d->p++;
+    *out = (int64_t)((b >> 1) ^ (0 - (b & 1)));
+    return 0;
+  }
+  uint64_t v = 0;
+  for (int i = 0;; i++) {
+    if (d->p >= d->end) return RD_FAIL(d, "message ends inside a varint");
+    unsigned b = *d->p;
+    if (i == 9 && (b & 0xFE)) return RD_FAIL(d, "varint longer than 64 bits");
+    d->p++;
+    v |= (uint64_t)(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) break;
+  }
+  *out = (int64_t)((v >> 1) ^ (0 - (v & 1)));
+  return 0;
+}
+
+static int rd_int(rd_t *d, int32_t *out) {
+  uint32_t v = 0;
+  for (int i = 0;; i++) {
+    if (d->p >= d->end) return RD_FAIL(d, "message ends inside a varint");
+    unsigned b = *d->p;
+    if (i == 4 && (b & 0xF0)) return RD_FAIL(d, "int varint longer than 32 bits");
+    d->p++;
+    v |= (uint32_t)(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) break;
+  }
+  *out = (int32_t)((v >> 1) ^ (0 - (v & 1)));
+  return 0;
+}
+
+static inline int rd_length(rd_t *d, size_t *out, const char *what) {
+  const unsigned char *at = d->p;
+  int64_t n;
+  if (rd_long(d, &n)) return -1;
+  if (n < 0) {
+    d->p = at;
+    return RD_FAIL(d, "negative %s length %" PRId64, what, n);
+  }
+  if ((uint64_t)n > rd_left(d))
+    return RD_FAIL(d, "%s of %" PRId64 " bytes but only %zu left", what, n, rd_left(d));
+  *out = (size_t)n;
+  return 0;
+}
+
+/* UTF-8 as rh_avro_codec's utf8_valid accepts it (no overlong forms, no
+ * surrogates, at most U+10FFFF), written per sequence length: those limits are
+ * the second byte's range after E0, ED, F0 and F4. Runs of ASCII go 8 bytes at
+ * a time. */
+static int utf8_valid_seq(const unsigned char *s, size_t n) {
+  const unsigned char *p = s, *e = s + n;
+  while (p < e) {
+    if (e - p >= 8) {
+      uint64_t w;
+      memcpy(&w, p, 8);
+      if (!(w & UINT64_C(0x8080808080808080))) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned c = *p;
+    if (c < 0x80) {
+      p++;
+    } else if (c < 0xC2) {
+      return 0; /* a continuation byte, or an overlong 2-byte form */
+    } else if (c < 0xE0) {
+      if (e - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
+      p += 2;
+    } else if (c < 0xF0) {
+      if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+          (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+        return 0;
+      p += 3;
+    } else if (c < 0xF5) {
+      if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+          (p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+        return 0;
+      p += 4;
+    } else {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Most strings are ASCII: one pass without branches per byte first. */
+static inline int utf8_valid(const unsigned char *s, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++) acc |= s[i];
+  return !(acc & UINT64_C(0x8080808080808080)) || utf8_valid_seq(s, n);
+}
+
+/* n bytes and a NUL into the text buffer. Every string of the message takes
+ * at least one byte more there than here (its length), so a buffer of len
+ * bytes never runs out. */
+static char *rd_keep(rd_t *d, const unsigned char *s, size_t n) {
+  char *z = d->t;
+  memcpy(z, s, n);
+  z[n] = '\0';
+  d->t += n + 1;
+  return z;
+}
+
+static int rd_string(rd_t *d, const char **out, size_t *len_out) {
+  size_t n;
+  if (rd_length(d, &n, "string")) return -1;
+  const unsigned char *s = d->p;
+  d->p += n;
+  if (!utf8_valid(s, n)) {
+    d->p = s;
+    return RD_FAIL(d, "string of %zu bytes is not valid UTF-8", n);
+  }
+  *out = rd_keep(d, s, n);
+  if (len_out) *len_out = n;
+  return 0;
+}
+
+/* The branch of a ["null", T] union: 0 null, 1 the value. */
+static int rd_branch(rd_t *d, int *branch) {
+  const unsigned char *at = d->p;
+  int64_t idx;
+  if (rd_long(d, &idx)) return -1;
+  if (idx < 0 || idx >= 2) {
+    d->p = at;
+    return RD_FAIL(d, "union branch %" PRId64 " out of range (%zu branches)", idx, (size_t)2);
+  }
+  *branch = (int)idx;
+  return 0;
+}
+
+static int rd_opt_string(rd_t *d, const char **out) {
+  int b = 0;
+  if (rd_branch(d, &b)) return -1;
+  *out = NULL;
+  return b ? rd_string(d, out, NULL) : 0;
+}
+
+/* The facts map: blocks of count (and a byte size when the count is
+ * negative) and entries, until a count of 0. 1 = too many facts for here. */
+static int rd_facts(rd_t *d, rh_feedrecord_codec_t *c, rh_feedrecord_t *r) {
+  size_t n = 0, klen[RH_FEEDRECORD_DIRECT_MAX_FACTS];
+  r->facts = c->facts;
+  r->fact_count = 0;
+  for (;;) {
+    const unsigned char *at = d->p;
+    int64_t count;
+    if (rd_long(d, &count)) return -1;
+    if (count == 0) break;
+    if (count < 0) {
+      if (count == INT64_MIN) {
+        d->p = at;
+        return RD_FAIL(d, "impossible block count");
+      }
+      count = -count;
+      size_t bytes;
+      if (rd_length(d, &bytes, "block")) return -1;
+    }
+    /* an entry takes at least 2 bytes: two lengths */
+    if ((uint64_t)count > rd_left(d) / 2)
+      return RD_FAIL(d, "block of %" PRId64 " items but only %zu bytes left", count, rd_left(d));
+    if ((uint64_t)count > RH_FEEDRECORD_DIRECT_MAX_FACTS - n) return RH_FEEDRECORD_FALLBACK;
+    if (c->facts_cap < RH_FEEDRECORD_DIRECT_MAX_FACTS) {
+      rh_fact_t *f = realloc(c->facts, RH_FEEDRECORD_DIRECT_MAX_FACTS * sizeof *f);
+      if (!f) return RD_FAIL(d, "out of memory");
+      c->facts = f;
+      c->facts_cap = RH_FEEDRECORD_DIRECT_MAX_FACTS;
+    }
+    for (int64_t i = 0; i < count; i++) {
+      size_t kn;
+      if (rd_length(d, &kn, "map key")) return -1;
+      const unsigned char *key = d->p;
+      d->p += kn;
+      if (!utf8_valid(key, kn) || memchr(key, 0, kn)) {
+        d->p = key;
+        return RD_FAIL(d, "map key is not UTF-8 without NUL");
+      }
+      size_t k = 0;
+      while (k < n && !(klen[k] == kn && memcmp(c->facts[k].name, key, kn) == 0)) k++;
+      if (k == n) {
+        c->facts[n].name = rd_keep(d, key, kn);
+        klen[n++] = kn;
+      }
+      if (rd_string(d, &c->facts[k].value, NULL)) return -1;
+    }
+  }
+  r->facts = c->facts;
+  r->fact_count = n;
+  return 0;
+}
+
+int rh_feedrecord_decode(rh_feedrecord_codec_t *c, const void *data, size_t len,
+                         rh_feedrecord_t *r, char *errstr, size_t errstr_size) {
+  memset(r, 0, sizeof *r);
+  if (!c || !c->schema || (!data && len)) {
+    rh_errf(errstr, errstr_size, "rh_feedrecord_decode: NULL argument");
+    return -1;
+  }
+  uint64_t fp;
+  if (rh_avro_peek_fingerprint(data, len, &fp, errstr, errstr_size) != RH_AVRO_OK) return -1;
+  if (!c->direct || fp != c->schema->fingerprint) return RH_FEEDRECORD_FALLBACK;
+  if (len > c->text_cap) {
+    size_t cap = c->text_cap ? c->text_cap : 256;
+    while (cap < len) cap = cap > SIZE_MAX / 2 ? len : cap * 2;
+    char *t = realloc(c->text, cap);
+    if (!t) {
+      rh_errf(errstr, errstr_size, "out of memory for a message of %zu bytes", len);
+      return -1;
+    }
+    c->text = t;
+    c->text_cap = cap;
+  }
+  rd_t d;
+  d.base = data;
+  d.p = d.base + RH_AVRO_HEADER_LEN;
+  d.end = d.base + len;
+  d.t = c->text;
+  d.err[0] = '\0';
+  int rc = 0;
+#define F(i) (d.field = field_names[i])
+#define DO(call) \
+  if (rc == 0) rc = (call)
+  DO((F(RH_FR_ID_NUMBER), rd_string(&d, &r->id_number, NULL)));
+  DO((F(RH_FR_NAME), rd_opt_string(&d, &r->name)));
+  DO((F(RH_FR_DEPARTMENT), rd_string(&d, &r->department, NULL)));
+  DO((F(RH_FR_FEED), rd_string(&d, &r->feed, NULL)));
+  DO((F(RH_FR_KIND), rd_string(&d, &r->kind, NULL)));
+  DO((F(RH_FR_PERIOD), rd_string(&d, &r->period, NULL)));
+  DO((F(RH_FR_BATCH_ID), rd_string(&d, &r->batch_id, NULL)));
+  DO((F(RH_FR_ROW_NUMBER), rd_long(&d, &r->row_number)));
+  DO((F(RH_FR_TOWNSHIP_CODE), rd_opt_string(&d, &r->township_code)));
+  DO((F(RH_FR_VILLAGE), rd_opt_string(&d, &r->village)));
+  int b = 0;
+  DO((F(RH_FR_EVENT_DATE), rd_branch(&d, &b)));
+  if (rc == 0 && b) {
+    r->has_event_date = true;
+    rc = rd_int(&d, &r->event_date);
+  }
+  b = 0;
+  DO((F(RH_FR_AMOUNT_FEN), rd_branch(&d, &b)));
+  if (rc == 0 && b) {
+    r->has_amount = true;
+    rc = rd_long(&d, &r->amount_fen);
+  }
+  DO((F(RH_FR_RISK), rd_opt_string(&d, &r->risk)));
+  DO((F(RH_FR_RISK_SUBTYPE), rd_opt_string(&d, &r->risk_subtype)));
+  DO((F(RH_FR_FACTS), rd_facts(&d, c, r)));
+  DO((F(RH_FR_PRODUCED_AT), rd_long(&d, &r->produced_at)));
+#undef DO
+#undef F
+  if (rc == 0 && d.p != d.end) {
+    d.field = NULL;
+    rc = RD_FAIL(&d, "%zu bytes after the end of the record", rd_left(&d));
+  }
+  if (rc == RH_FEEDRECORD_FALLBACK) {
+    memset(r, 0, sizeof *r);
+    return RH_FEEDRECORD_FALLBACK;
+  }
+  if (rc) {
+    memset(r, 0, sizeof *r);
+    rh_errf(errstr, errstr_size, "%s (writer %s %s)", d.err, c->schema->fullname,
+            c->schema->fingerprint_hex);
     return -1;
   }
   return 0;

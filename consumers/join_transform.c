@@ -99,9 +99,7 @@ static int emit_alert(join_transform_t *t, const rh_alert_t *a, const char *topi
                       const char *key, const join_sink_t *sink, char *errstr,
                       size_t errstr_size) {
   rh_avro_buf_clear(&t->buf);
-  if (rh_alert_to_value(&t->alc, a, &t->alv, errstr, errstr_size) ||
-      rh_avro_encode(t->alert_schema, &t->alv, &t->buf, errstr, errstr_size) != RH_AVRO_OK)
-    return -1;
+  if (rh_alert_encode(&t->alc, a, &t->alv, &t->buf, errstr, errstr_size)) return -1;
   return sink->send(sink->arg, topic, key, strlen(key), t->buf.data, t->buf.len, NULL, errstr,
                     errstr_size);
 }
@@ -186,15 +184,21 @@ int join_transform_message(join_transform_t *t, const join_input_t *in, const jo
     snprintf(why, sizeof why, "topic %s is not a feed of the configuration", in->topic);
     return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
   }
-  rh_avro_status_t st = rh_avro_decode(t->dec, in->value, in->value_len, t->fr_schema, &t->frv,
-                                       NULL, why, sizeof why);
-  if (st != RH_AVRO_OK) {
+  /* the current schema's records straight into r; others (older writers, to
+   * resolve) through a generic value */
+  int dr = rh_feedrecord_decode(&t->frc, in->value, in->value_len, &r, why, sizeof why);
+  if (dr == RH_FEEDRECORD_FALLBACK) {
+    rh_avro_status_t st = rh_avro_decode(t->dec, in->value, in->value_len, t->fr_schema, &t->frv,
+                                         NULL, why, sizeof why);
+    dr = st == RH_AVRO_OK ? 0 : -1;
+    if (dr == 0 && rh_feedrecord_from_value(&t->frc, &t->frv, &r, why, sizeof why))
+      return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
+  }
+  if (dr != 0) {
     char reason[600];
     snprintf(reason, sizeof reason, "not a FeedRecord: %s", why);
     return join_transform_dlq(t, in, reason, sink, errstr, errstr_size);
   }
-  if (rh_feedrecord_from_value(&t->frc, &t->frv, &r, why, sizeof why))
-    return join_transform_dlq(t, in, why, sink, errstr, errstr_size);
   if (strcmp(r.department, feed->department->code) != 0 || strcmp(r.feed, feed->code) != 0) {
     snprintf(why, sizeof why, "a record of %s/%s on the topic of %s/%s", r.department, r.feed,
              feed->department->code, feed->code);
