@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_hash.h"
 #include "rh_kafka.h"
@@ -55,7 +56,7 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
                                size_t errstr_size) {
   join_checks_t *c = calloc(1, sizeof *c);
   if (!c) {
-    rd_kafka_conf_destroy(reader_conf);
+    if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     rh_errf(errstr, errstr_size, "out of memory");
     return NULL;
   }
@@ -66,7 +67,7 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
   c->cr_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
   c->fr_schema = rh_avro_schemas_get(schemas, "riskhub.FeedRecord");
   if (!c->bm_schema || !c->cr_schema || !c->fr_schema) {
-    rd_kafka_conf_destroy(reader_conf);
+    if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     rh_errf(errstr, errstr_size, "the schemas lack BatchManifest, CheckResult or FeedRecord");
     join_checks_destroy(c);
     return NULL;
@@ -76,12 +77,13 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
       rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
       rh_regmap_index_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
-    rd_kafka_conf_destroy(reader_conf);
+    if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     if (!errstr[0]) rh_errf(errstr, errstr_size, "out of memory");
     join_checks_destroy(c);
     return NULL;
   }
-  if (!(c->reader = rh_consumer_new(reader_conf, "riskhub-join.reader", errstr, errstr_size))) {
+  if (reader_conf &&
+      !(c->reader = rh_consumer_new(reader_conf, "riskhub-join.reader", errstr, errstr_size))) {
     join_checks_destroy(c);
     return NULL;
   }
@@ -199,7 +201,8 @@ static char *xstrdup(const char *s) {
   return d;
 }
 
-static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, const rd_kafka_message_t *m) {
+static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, int32_t partition,
+                      int64_t offset) {
   uint64_t key = rh_regmap_pack_id(r->id_number, strlen(r->id_number));
   uint32_t v;
   if (!key || rh_regmap_index_get(&c->by_id, key, &v)) return 0; /* first record wins */
@@ -219,8 +222,8 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, const rd_kafka
     c->fact_cap = cap;
   }
   match_t *mt = &c->matches[c->match_len];
-  mt->partition = m->partition;
-  mt->offset = m->offset;
+  mt->partition = partition;
+  mt->offset = offset;
   mt->fact_first = c->fact_len;
   mt->fact_count = 0;
   for (size_t i = 0; i < r->fact_count; i++) {
@@ -238,11 +241,6 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, const rd_kafka
   return 0;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Read the manifest's ranges of topic; keep the records of batch_id. */
 static int read_batch(join_checks_t *c, const char *topic, const char *batch_id, char *errstr,
@@ -287,8 +285,8 @@ static int read_batch(join_checks_t *c, const char *topic, const char *batch_id,
     rh_errf(errstr, errstr_size, "reading the batch of %s: %s", topic, rd_kafka_err2str(err));
     goto out;
   }
-  int64_t deadline = mono_ms() + READ_TIMEOUT_MS;
-  while (pending && mono_ms() < deadline) {
+  int64_t deadline = rh_mono_ms() + READ_TIMEOUT_MS;
+  while (pending && rh_mono_ms() < deadline) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(c->reader, 200);
     if (!m) continue;
     size_t i = 0;
@@ -307,7 +305,7 @@ static int read_batch(join_checks_t *c, const char *topic, const char *batch_id,
         if (rh_avro_decode(c->dec, m->payload, m->len, c->fr_schema, &c->frv, NULL, why,
                            sizeof why) == RH_AVRO_OK &&
             rh_feedrecord_from_value(&c->frc, &c->frv, &r, why, sizeof why) == 0 &&
-            strcmp(r.batch_id, batch_id) == 0 && keep_match(c, &r, m)) {
+            strcmp(r.batch_id, batch_id) == 0 && keep_match(c, &r, m->partition, m->offset)) {
           rh_errf(errstr, errstr_size, "out of memory");
           rd_kafka_message_destroy(m);
           goto out;
@@ -387,11 +385,90 @@ static int fill_result(join_checks_t *c, const char *check_id, const char *perio
   "JOIN members m USING (household_id) WHERE a.period = $1 "                                \
   "ORDER BY a.household_id, m.relation <> 'head', m.id_number"
 
+PGresult *join_checks_applicants(PGconn *pg, const char *period, char *errstr,
+                                 size_t errstr_size) {
+  const char *params[1] = {period};
+  return rh_pg_exec_params(pg, APPLICANTS_SQL, 1, params, errstr, errstr_size);
+}
+
+void join_checks_list_begin(join_checks_t *c) { clear_matches(c); }
+
+int join_checks_list_record(join_checks_t *c, const rh_feedrecord_t *r, int32_t partition,
+                            int64_t offset) {
+  return keep_match(c, r, partition, offset);
+}
+
+int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_config_feed_t *feed,
+                             const char *period, const char *batch_id, PGresult *res,
+                             const join_sink_t *sink, int64_t now_ms, char *errstr,
+                             size_t errstr_size) {
+  const char *dept = feed->department->code, *feedc = feed->code, *topic = feed->topic;
+  if (note(c, feed, period)) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  /* the check lists of the period not arrived yet, "department/feed", config order */
+  char missing_buf[64][SMALL * 2];
+  const char *missing[64];
+  size_t nmissing = 0;
+  for (size_t i = 0; i < c->cfg->department_count; i++)
+    for (size_t j = 0; j < c->cfg->departments[i].feed_count; j++) {
+      const rh_config_feed_t *cf = &c->cfg->departments[i].feeds[j];
+      if (cf->kind == RH_FEED_CHECK && !has_arrived(c, cf, period) && nmissing < 64) {
+        snprintf(missing_buf[nmissing], sizeof missing_buf[nmissing], "%s/%s",
+                 c->cfg->departments[i].code, cf->code);
+        missing[nmissing] = missing_buf[nmissing];
+        nmissing++;
+      }
+    }
+
+  int rows = PQntuples(res);
+  uint64_t matched = 0, emitted = 0;
+  for (int row = 0; row < rows; row++) {
+    const char *member = PQgetvalue(res, row, 3);
+    char check_id[RH_SHA256_HEXSZ], out_topic[JOIN_TOPIC_MAX];
+    const char *parts[5] = {"riskhub-check-v1", period, member, dept, feedc};
+    rh_sha256_parts(parts, 5, check_id);
+    int claimed = join_idset_add(c->ids, join_idset_key(check_id, strlen(check_id)));
+    if (claimed < 0) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+    if (claimed == 0) {
+      t->counts.duplicates++;
+      continue;
+    }
+    uint64_t key = rh_regmap_pack_id(member, strlen(member));
+    uint32_t mi;
+    const match_t *mt = key && rh_regmap_index_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
+    rh_avro_buf_clear(&c->buf);
+    if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
+                    nmissing, now_ms)) {
+      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
+      return -1;
+    }
+    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
+      return -1;
+    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
+             PQgetvalue(res, row, 1));
+    const char *hh = PQgetvalue(res, row, 0);
+    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
+                   errstr_size))
+      return -1;
+    matched += mt != NULL;
+    emitted++;
+  }
+  t->counts.checks += emitted;
+  rh_log_info("check list %s/%s %s: %d applicant members, %" PRIu64 " results (%" PRIu64
+              " matched), %zu check lists still missing",
+              dept, feedc, period, rows, emitted, matched, nmissing);
+  return 0;
+}
+
 int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
                          PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
                          size_t errstr_size) {
-  char why[256], topic[JOIN_TOPIC_MAX], dept[SMALL], feedc[SMALL], period[SMALL],
-      batch_id[RH_SHA256_HEXSZ];
+  char why[256], period[SMALL], batch_id[RH_SHA256_HEXSZ];
   rh_avro_status_t st = rh_avro_decode(c->dec, in->value, in->value_len, c->bm_schema, &c->bmv,
                                        NULL, why, sizeof why);
   if (st != RH_AVRO_OK) {
@@ -410,81 +487,23 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
     return 0;
   }
   if (feed->kind != RH_FEED_CHECK) return 0;
-  snprintf(dept, sizeof dept, "%s", d);
-  snprintf(feedc, sizeof feedc, "%s", f);
-  snprintf(period, sizeof period, "%s", p);
-  snprintf(batch_id, sizeof batch_id, "%s", b);
-  snprintf(topic, sizeof topic, "%s", feed->topic);
-  if (note(c, feed, period)) {
-    rh_errf(errstr, errstr_size, "out of memory");
+  if (!c->reader) {
+    rh_errf(errstr, errstr_size, "join_checks: no batch reader");
     return -1;
   }
+  snprintf(period, sizeof period, "%s", p);
+  snprintf(batch_id, sizeof batch_id, "%s", b);
 
-  const char *params[1] = {period};
-  PGresult *res = rh_pg_exec_params(pg, APPLICANTS_SQL, 1, params, errstr, errstr_size);
+  PGresult *res = join_checks_applicants(pg, period, errstr, errstr_size);
   if (!res) return -1;
   int rows = PQntuples(res), rc = -1;
   clear_matches(c);
-  int64_t t0 = mono_ms();
-  if (rows > 0 && read_batch(c, topic, batch_id, errstr, errstr_size)) goto out;
-  rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", dept, feedc, period,
-               mono_ms() - t0);
-
-  /* the check lists of the period not arrived yet, "department/feed", config order */
-  char missing_buf[64][SMALL * 2];
-  const char *missing[64];
-  size_t nmissing = 0;
-  for (size_t i = 0; i < c->cfg->department_count; i++)
-    for (size_t j = 0; j < c->cfg->departments[i].feed_count; j++) {
-      const rh_config_feed_t *cf = &c->cfg->departments[i].feeds[j];
-      if (cf->kind == RH_FEED_CHECK && !has_arrived(c, cf, period) && nmissing < 64) {
-        snprintf(missing_buf[nmissing], sizeof missing_buf[nmissing], "%s/%s",
-                 c->cfg->departments[i].code, cf->code);
-        missing[nmissing] = missing_buf[nmissing];
-        nmissing++;
-      }
-    }
-
-  uint64_t matched = 0, emitted = 0;
-  for (int row = 0; row < rows; row++) {
-    const char *member = PQgetvalue(res, row, 3);
-    char check_id[RH_SHA256_HEXSZ], out_topic[JOIN_TOPIC_MAX];
-    const char *parts[5] = {"riskhub-check-v1", period, member, dept, feedc};
-    rh_sha256_parts(parts, 5, check_id);
-    int claimed = join_idset_add(c->ids, join_idset_key(check_id, strlen(check_id)));
-    if (claimed < 0) {
-      rh_errf(errstr, errstr_size, "out of memory");
-      goto out;
-    }
-    if (claimed == 0) {
-      t->counts.duplicates++;
-      continue;
-    }
-    uint64_t key = rh_regmap_pack_id(member, strlen(member));
-    uint32_t mi;
-    const match_t *mt = key && rh_regmap_index_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
-    rh_avro_buf_clear(&c->buf);
-    if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
-                    nmissing, now_ms)) {
-      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
-      goto out;
-    }
-    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
-      goto out;
-    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
-             PQgetvalue(res, row, 1));
-    const char *hh = PQgetvalue(res, row, 0);
-    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
-                   errstr_size))
-      goto out;
-    matched += mt != NULL;
-    emitted++;
-  }
-  t->counts.checks += emitted;
-  rh_log_info("check list %s/%s %s: %d applicant members, %" PRIu64 " results (%" PRIu64
-              " matched), %zu check lists still missing",
-              dept, feedc, period, rows, emitted, matched, nmissing);
-  rc = 0;
+  int64_t t0 = rh_mono_ms();
+  if (rows > 0 && read_batch(c, feed->topic, batch_id, errstr, errstr_size)) goto out;
+  rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", feed->department->code,
+               feed->code, period, rh_mono_ms() - t0);
+  rc = join_checks_list_results(c, t, feed, period, batch_id, res, sink, now_ms, errstr,
+                                errstr_size);
 out:
   PQclear(res);
   return rc;

@@ -26,8 +26,10 @@
 
 typedef struct join_checks join_checks_t;
 
-/* reader_conf: a Kafka configuration for the batch reader (taken). NULL with
- * errstr on failure. */
+/* reader_conf: a Kafka configuration for the batch reader (taken), or NULL
+ * for no reader (riskhub-replay, which reads the batch itself and uses the
+ * list functions below; join_checks_manifest then fails). NULL with errstr on
+ * failure. */
 join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
                                join_idset_t *ids, rd_kafka_conf_t *reader_conf, char *errstr,
                                size_t errstr_size);
@@ -45,6 +47,42 @@ int join_checks_note_arrived(join_checks_t *c, const char *department, const cha
 int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
                          PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
                          size_t errstr_size);
+
+/* ---- one list whose records the caller reads (join_checks_manifest does
+ * the same with its reader; riskhub-replay from the broker or an archive) ----
+ *
+ *   res = join_checks_applicants(pg, period, ...);
+ *   join_checks_list_begin(c);
+ *   for each record of the batch: join_checks_list_record(c, &r, partition, offset);
+ *   join_checks_list_results(c, t, feed, period, batch_id, res, sink, now_ms, ...);
+ */
+
+/* The applicant members of period (registry tables applications, households,
+ * members), one row a member in the order results are made: household_id,
+ * township_code, village, id_number, name, relation. The caller PQclears it.
+ * NULL with errstr (see rh_pg_connection_lost). */
+PGresult *join_checks_applicants(PGconn *pg, const char *period, char *errstr,
+                                 size_t errstr_size);
+
+/* Forget the records of the previous list. */
+void join_checks_list_begin(join_checks_t *c);
+
+/* One record of the list's batch (the caller filters by batch id); the first
+ * record of an ID number is the match. r's strings are copied. 0, or -1 out
+ * of memory. */
+int join_checks_list_record(join_checks_t *c, const rh_feedrecord_t *r, int32_t partition,
+                            int64_t offset);
+
+/* The list of feed for period (batch batch_id, records on feed->topic) is
+ * complete: note its arrival, then one CheckResult a row of applicants whose
+ * check_id was not published before (t->counts.duplicates otherwise), with
+ * complete/missing_departments as the arrivals noted so far say. Results and
+ * counts as join_checks_manifest. 0, or -1 with errstr (a send failed, out of
+ * memory). */
+int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_config_feed_t *feed,
+                             const char *period, const char *batch_id, PGresult *applicants,
+                             const join_sink_t *sink, int64_t now_ms, char *errstr,
+                             size_t errstr_size);
 
 /* The arrivals noted since the last commit are kept / forgotten. */
 void join_checks_commit(join_checks_t *c);
