@@ -1,0 +1,95 @@
+/*
+ * replay_archive: a month on disk (docs/replay.md, "Archives").
+ *
+ * `riskhub-replay --archive DIR` writes what the replay read:
+ *
+ *   manifests.avro       the month's BatchManifests (the kept ones)
+ *   feed-records.avro    every FeedRecord of their batches
+ *   alerts.avro          the month's published Alerts
+ *   check-results.avro   the month's published CheckResults
+ *   archive.json         period, filters, topic prefix, counts, when
+ *   SHA256SUMS           `sha256sum -c` checks all of the above
+ *
+ * Each .avro file is an Avro object container file (Avro C's
+ * avro_file_writer, codec null) whose records are riskhub.archive.Archived*:
+ * the message's topic, partition, offset, timestamp and key, and the record
+ * itself (field "record", the type of schemas/<Type>.avsc), so that any Avro
+ * tool reads it (fastavro.reader in the tests) and the replay can put the
+ * message back together. The records are copied as published (their bytes,
+ * when written with the current schema; else decoded and re-encoded with
+ * it). The directory is made 0700 and the files 0600: they hold personal
+ * data (ID numbers, names).
+ *
+ * `--from-archive DIR` checks SHA256SUMS first (any mismatch: refused) and
+ * then gives the same messages back, one stream at a time.
+ *
+ * Ownership: writer and reader own their files; _close/_destroy release
+ * them (NULL does nothing). Not thread-safe.
+ */
+#ifndef REPLAY_ARCHIVE_H
+#define REPLAY_ARCHIVE_H
+
+#include <stdint.h>
+
+#include "replay_msg.h"
+#include "rh_avro_schema.h"
+
+typedef enum {
+  REPLAY_AR_MANIFESTS = 0,
+  REPLAY_AR_RECORDS,
+  REPLAY_AR_ALERTS,
+  REPLAY_AR_CHECKS,
+  REPLAY_AR_STREAMS
+} replay_stream_t;
+
+/* File name of a stream ("feed-records.avro"). Static. */
+const char *replay_archive_file(replay_stream_t s);
+
+typedef struct {
+  char period[8];
+  char department[64], feed[64]; /* "" = all */
+  char topic_prefix[80];
+  int64_t created_at;
+  uint64_t counts[REPLAY_AR_STREAMS];
+} replay_archive_info_t;
+
+/* ---- writing ---- */
+
+typedef struct replay_archive_writer replay_archive_writer_t;
+
+/* Create dir (it must not exist, or be empty) and the four files. schemas
+ * must hold the current BatchManifest, FeedRecord, Alert and CheckResult
+ * (read from their .avsc files) and outlive the writer. NULL with errstr. */
+replay_archive_writer_t *replay_archive_create(const char *dir, const rh_avro_schemas_t *schemas,
+                                               char *errstr, size_t errstr_size);
+
+/* Append one message of a stream. 0, or -1 with errstr (a message that is
+ * not of the stream's type, a write error). */
+int replay_archive_add(replay_archive_writer_t *w, replay_stream_t s, const replay_msg_t *m,
+                       char *errstr, size_t errstr_size);
+
+/* Close the files, write archive.json (info, with the counts of what was
+ * added) and SHA256SUMS, and free w. 0, or -1 with errstr. */
+int replay_archive_close(replay_archive_writer_t *w, const replay_archive_info_t *info,
+                         char *errstr, size_t errstr_size);
+
+/* Free w without finishing (after an error; the directory stays incomplete,
+ * without SHA256SUMS). */
+void replay_archive_abandon(replay_archive_writer_t *w);
+
+/* ---- reading ---- */
+
+/* Check dir/SHA256SUMS (every file of the archive listed and matching) and
+ * read archive.json into *info. 0; -1 with errstr: 65 (*refused = 1) for a
+ * checksum or format problem, 74 (*refused = 0) for a file not readable. */
+int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refused, char *errstr,
+                        size_t errstr_size);
+
+/* fn for each message of a stream, in the order written. The record's
+ * writer schema must be in schemas (current or history). *count = messages.
+ * 0, or -1 with errstr (fn's failure: fn_err). */
+int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schemas_t *schemas,
+                        replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
+                        char *errstr, size_t errstr_size);
+
+#endif

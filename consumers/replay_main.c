@@ -1,0 +1,143 @@
+/* riskhub-replay: audit a month (docs/replay.md). The work is in replay_run.c. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay_run.h"
+#include "rh_config.h"
+#include "rh_exit.h"
+#include "rh_log.h"
+#include "rh_paths.h"
+
+static void usage(FILE *fp) {
+  fprintf(fp,
+      "usage: riskhub-replay --period YYYY-MM [--department D] [--feed F] [--format table|json]\n"
+      "                      [--archive DIR | --from-archive DIR] [--config FILE]\n"
+      "                      [--schemas DIR] [--threads N] [--log-level LEVEL]\n"
+      "Replays a month: reads the period's batches (by their manifests' offsets), runs them\n"
+      "through the join's own code with the registry as it is now, and compares the result\n"
+      "with the alerts and check results that were published. Prints a report: per department\n"
+      "and feed, batches, records, rejects, alerts and check results expected vs published;\n"
+      "every difference (missing, extra, changed) with its lineage and whether the registry\n"
+      "changed since. Joins no consumer group, commits nothing, writes to no topic.\n"
+      "  --department D, --feed F  only these lists (and their outputs)\n"
+      "  --format json             the report as JSON (default: a table)\n"
+      "  --archive DIR             also write what was read to DIR (Avro object container\n"
+      "                            files, archive.json, SHA256SUMS)\n"
+      "  --from-archive DIR        replay from an archive instead of the broker (its\n"
+      "                            checksums are checked first; --period may be left out)\n"
+      "  --threads N               join the records in N threads (default: the CPUs, at\n"
+      "                            most 4)\n"
+      "Exit: 0 no difference; 70 a difference (or an internal error); 69 Kafka or PostgreSQL\n"
+      "away; 65 an archive refused; 74 an archive not readable/writable; 78 configuration or\n"
+      "schemas; 64 usage.\n");
+}
+
+int main(int argc, char **argv) {
+  enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_LOG,
+         O_THREADS };
+  static const struct option longopts[] = {
+      {"period", required_argument, NULL, O_PERIOD},
+      {"department", required_argument, NULL, O_DEPT},
+      {"feed", required_argument, NULL, O_FEED},
+      {"format", required_argument, NULL, O_FORMAT},
+      {"archive", required_argument, NULL, O_ARCHIVE},
+      {"from-archive", required_argument, NULL, O_FROM},
+      {"config", required_argument, NULL, 'c'},
+      {"schemas", required_argument, NULL, O_SCHEMAS},
+      {"log-level", required_argument, NULL, O_LOG},
+      {"threads", required_argument, NULL, O_THREADS},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *config_path = rh_path_config();
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout,
+                     .threads = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu};
+  rh_log_set_program("riskhub-replay");
+  int ch;
+  while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case O_PERIOD: o.period = optarg; break;
+    case O_DEPT: o.department = optarg; break;
+    case O_FEED: o.feed = optarg; break;
+    case O_FORMAT:
+      if (strcmp(optarg, "table") == 0) o.format = REPLAY_FORMAT_TABLE;
+      else if (strcmp(optarg, "json") == 0) o.format = REPLAY_FORMAT_JSON;
+      else {
+        fprintf(stderr, "riskhub-replay: --format: '%s' is neither table nor json\n", optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
+    case O_ARCHIVE: o.archive_dir = optarg; break;
+    case O_FROM: o.from_archive_dir = optarg; break;
+    case O_THREADS: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > 64) {
+        fprintf(stderr, "riskhub-replay: --threads: expected a whole number from 1 to 64\n");
+        return RH_EXIT_USAGE;
+      }
+      o.threads = (int)v;
+      break;
+    }
+    case 'c': config_path = optarg; break;
+    case O_SCHEMAS: o.schemas_dir = optarg; break;
+    case O_LOG:
+      if (rh_log_level_option("riskhub-replay", optarg)) return RH_EXIT_USAGE;
+      break;
+    case 'h': usage(stdout); return RH_EXIT_OK;
+    default: usage(stderr); return RH_EXIT_USAGE;
+    }
+  }
+  if (optind != argc) {
+    fprintf(stderr, "riskhub-replay: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return RH_EXIT_USAGE;
+  }
+  if (!o.period && !o.from_archive_dir) {
+    fprintf(stderr, "riskhub-replay: --period YYYY-MM is required\n");
+    usage(stderr);
+    return RH_EXIT_USAGE;
+  }
+  if (o.period && !replay_period_valid(o.period)) {
+    fprintf(stderr, "riskhub-replay: --period: '%s' is not YYYY-MM\n", o.period);
+    return RH_EXIT_USAGE;
+  }
+  if (o.archive_dir && o.from_archive_dir) {
+    fprintf(stderr, "riskhub-replay: --archive and --from-archive exclude each other\n");
+    return RH_EXIT_USAGE;
+  }
+  char err[1024];
+  rh_config_t *cfg = rh_config_load(config_path, err, sizeof err);
+  if (!cfg) {
+    fprintf(stderr, "riskhub-replay: %s\n", err);
+    return RH_EXIT_CONFIG;
+  }
+  if (o.department && !rh_config_department_find(cfg, o.department)) {
+    fprintf(stderr, "riskhub-replay: --department: '%s' is not a department of %s\n",
+            o.department, config_path);
+    rh_config_destroy(cfg);
+    return RH_EXIT_USAGE;
+  }
+  if (o.feed) {
+    bool found = false;
+    for (size_t i = 0; i < cfg->department_count; i++)
+      if ((!o.department || strcmp(cfg->departments[i].code, o.department) == 0) &&
+          rh_config_feed_find(cfg, cfg->departments[i].code, o.feed))
+        found = true;
+    if (!found) {
+      fprintf(stderr, "riskhub-replay: --feed: '%s' is not a feed of %s%s\n", o.feed,
+              o.department ? "department " : "the configuration",
+              o.department ? o.department : "");
+      rh_config_destroy(cfg);
+      return RH_EXIT_USAGE;
+    }
+  }
+  o.cfg = cfg;
+  int rc = replay_run(&o);
+  rh_config_destroy(cfg);
+  return rc;
+}

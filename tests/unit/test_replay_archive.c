@@ -1,0 +1,237 @@
+/* replay_archive: write a month's messages, read them back byte for byte,
+ * the files' modes, SHA256SUMS, and what is refused: a changed byte, a file
+ * not listed, a directory not empty, a message of the wrong type. */
+#include "test_replay_fixture.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "replay_archive.h"
+
+typedef struct {
+  rh_avro_schemas_t *s;
+  char dir[256];
+  fx_msg_t msgs[REPLAY_AR_STREAMS][3];
+  size_t n[REPLAY_AR_STREAMS];
+} fx_t;
+
+static int setup(void **state) {
+  fx_t *f = calloc(1, sizeof *f);
+  f->s = fx_schemas();
+  snprintf(f->dir, sizeof f->dir, "/tmp/test_replay_archive.XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  rmdir(f->dir); /* replay_archive_create makes it */
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx_t *f = *state;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  rh_avro_schemas_destroy(f->s);
+  free(f);
+  return 0;
+}
+
+/* One manifest, two records, an alert, a check result (a CheckResult is
+ * made by hand: the replay's code does not write them). */
+static void messages(fx_t *f) {
+  char id[RH_ID_BUFSZ];
+  fx_range_t r[] = {{0, 0, 1, 2}};
+  fx_id("41102419800101001", id);
+  fx_manifest(f->s, &f->msgs[REPLAY_AR_MANIFESTS][0], FX_BATCH_A, "health", "major-disease",
+              "SIGNAL", FX_PERIOD, r, 1, 1790000000000, 2, 41, 1790000001000);
+  f->n[REPLAY_AR_MANIFESTS] = 1;
+  fx_record(f->s, &f->msgs[REPLAY_AR_RECORDS][0], "health", "major-disease", "SIGNAL",
+            FX_BATCH_A, id, -1, 0, 0);
+  fx_record(f->s, &f->msgs[REPLAY_AR_RECORDS][1], "medical-insurance", "high-self-pay", "SIGNAL",
+            FX_BATCH_A, id, 12345, 1, 7);
+  f->n[REPLAY_AR_RECORDS] = 2;
+
+  const rh_avro_schema_t *al = rh_avro_schemas_get(f->s, "riskhub.Alert");
+  rh_alert_codec_t c;
+  avro_value_t v;
+  char err[512];
+  rh_alert_t a = {.alert_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                  .situation = "UNMATCHED", .person_id_number = id, .person_name = "测试",
+                  .risk = "ILLNESS", .severity = "low", .rule_id = "unmatched",
+                  .department = "health", .feed = "major-disease", .period = FX_PERIOD,
+                  .source = {"feed.health.major-disease", 0, 0, FX_BATCH_A},
+                  .created_at = 1790000002000};
+  assert_int_equal(rh_alert_codec_init(&c, al, err, sizeof err), 0);
+  assert_int_equal(rh_avro_schema_value_new(al, &v, NULL, 0), RH_AVRO_OK);
+  assert_int_equal(rh_alert_to_value(&c, &a, &v, err, sizeof err), 0);
+  fx_encode(f->s, "riskhub.Alert", &v, &f->msgs[REPLAY_AR_ALERTS][0], "alerts.unmatched", 1, 3,
+            1790000002000, id);
+  avro_value_decref(&v);
+  rh_alert_codec_free(&c);
+  f->n[REPLAY_AR_ALERTS] = 1;
+
+  const rh_avro_schema_t *cr = rh_avro_schemas_get(f->s, "riskhub.CheckResult");
+  avro_value_t x, fl, b;
+  assert_int_equal(rh_avro_schema_value_new(cr, &x, NULL, 0), RH_AVRO_OK);
+  fx_set_str(&x, "check_id", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+  fx_set_str(&x, "period", FX_PERIOD);
+  fx_set_str(&x, "township_code", "411024100");
+  fx_set_str(&x, "village", "王庄村");
+  fx_set_str(&x, "household_id", "411024100-001-0001");
+  fx_set_str(&x, "member_id_number", id);
+  fx_set_str(&x, "member_name", "测试");
+  fx_set_str(&x, "relation_to_head", "head");
+  fx_set_str(&x, "department", "tax");
+  fx_set_str(&x, "feed", "vehicles");
+  assert_int_equal(avro_value_get_by_name(&x, "matched", &fl, NULL), 0);
+  assert_int_equal(avro_value_set_boolean(&fl, 0), 0);
+  assert_int_equal(avro_value_get_by_name(&x, "source", &fl, NULL), 0);
+  assert_int_equal(avro_value_set_branch(&fl, 0, &b), 0);
+  assert_int_equal(avro_value_get_by_name(&x, "complete", &fl, NULL), 0);
+  assert_int_equal(avro_value_set_boolean(&fl, 1), 0);
+  fx_set_long(&x, "created_at", 1790000003000);
+  fx_encode(f->s, "riskhub.CheckResult", &x, &f->msgs[REPLAY_AR_CHECKS][0], "checks.411024100", 0,
+            0, 1790000003000, "411024100-001-0001");
+  avro_value_decref(&x);
+  f->n[REPLAY_AR_CHECKS] = 1;
+}
+
+static int write_archive(fx_t *f) {
+  char err[1024];
+  replay_archive_writer_t *w = replay_archive_create(f->dir, f->s, err, sizeof err);
+  if (!w) fail_msg("%s", err);
+  for (int s = 0; s < REPLAY_AR_STREAMS; s++)
+    for (size_t i = 0; i < f->n[s]; i++)
+      if (replay_archive_add(w, (replay_stream_t)s, &f->msgs[s][i].m, err, sizeof err))
+        fail_msg("%s", err);
+  replay_archive_info_t info = {.created_at = 1790000009000};
+  snprintf(info.period, sizeof info.period, FX_PERIOD);
+  snprintf(info.department, sizeof info.department, "health");
+  snprintf(info.topic_prefix, sizeof info.topic_prefix, "t1.");
+  return replay_archive_close(w, &info, err, sizeof err);
+}
+
+typedef struct {
+  fx_t *f;
+  int stream;
+  size_t n;
+} reader_t;
+
+static int check_msg(void *arg, const replay_msg_t *m) {
+  reader_t *r = arg;
+  assert_true(r->n < r->f->n[r->stream]);
+  const replay_msg_t *want = &r->f->msgs[r->stream][r->n++].m;
+  assert_string_equal(m->topic, want->topic);
+  assert_int_equal(m->partition, want->partition);
+  assert_int_equal(m->offset, want->offset);
+  assert_int_equal(m->timestamp, want->timestamp);
+  assert_int_equal(m->key_len, want->key_len);
+  if (want->key) assert_memory_equal(m->key, want->key, want->key_len);
+  else assert_null(m->key);
+  assert_int_equal(m->value_len, want->value_len);
+  assert_memory_equal(m->value, want->value, want->value_len);
+  return 0;
+}
+
+static void test_round_trip(void **state) {
+  fx_t *f = *state;
+  char err[1024], path[512];
+  messages(f);
+  assert_int_equal(write_archive(f), 0);
+  struct stat st;
+  assert_int_equal(stat(f->dir, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0700);
+  const char *files[] = {"manifests.avro", "feed-records.avro", "alerts.avro",
+                         "check-results.avro", "archive.json", "SHA256SUMS"};
+  for (size_t i = 0; i < 6; i++) {
+    snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+  }
+  /* sha256sum -c agrees */
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum --quiet -c SHA256SUMS", f->dir);
+  assert_int_equal(system(cmd), 0);
+
+  replay_archive_info_t info;
+  int refused = -1;
+  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
+  assert_string_equal(info.period, FX_PERIOD);
+  assert_string_equal(info.department, "health");
+  assert_string_equal(info.feed, "");
+  assert_string_equal(info.topic_prefix, "t1.");
+  assert_int_equal(info.created_at, 1790000009000);
+  for (int s = 0; s < REPLAY_AR_STREAMS; s++) {
+    assert_int_equal(info.counts[s], f->n[s]);
+    reader_t r = {f, s, 0};
+    uint64_t n = 0;
+    if (replay_archive_read(f->dir, (replay_stream_t)s, f->s, check_msg, &r, &n, NULL, err,
+                            sizeof err))
+      fail_msg("%s", err);
+    assert_int_equal(n, f->n[s]);
+    assert_int_equal(r.n, f->n[s]);
+  }
+}
+
+static void test_refused(void **state) {
+  fx_t *f = *state;
+  char err[1024], path[512], cmd[700];
+  replay_archive_info_t info;
+  int refused = 0;
+  messages(f);
+  assert_int_equal(write_archive(f), 0);
+  /* not empty: never written over */
+  assert_null(replay_archive_create(f->dir, f->s, err, sizeof err));
+  assert_non_null(strstr(err, "not empty"));
+  /* one byte changed */
+  snprintf(path, sizeof path, "%s/alerts.avro", f->dir);
+  FILE *fp = fopen(path, "r+b");
+  fseek(fp, -20, SEEK_END);
+  int c = fgetc(fp);
+  fseek(fp, -20, SEEK_END);
+  fputc(c ^ 0x20, fp);
+  fclose(fp);
+  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(refused, 1);
+  assert_non_null(strstr(err, "alerts.avro"));
+  /* put it back; then a file not listed */
+  fp = fopen(path, "r+b");
+  fseek(fp, -20, SEEK_END);
+  fputc(c, fp);
+  fclose(fp);
+  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
+  snprintf(cmd, sizeof cmd, "cd '%s' && grep -v check-results SHA256SUMS > s && mv s SHA256SUMS",
+           f->dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(refused, 1);
+  assert_non_null(strstr(err, "check-results.avro is not listed"));
+  /* no SHA256SUMS at all: not an archive (74, not 65) */
+  snprintf(cmd, sizeof cmd, "rm '%s/SHA256SUMS'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(refused, 0);
+}
+
+static void test_wrong_type(void **state) {
+  fx_t *f = *state;
+  char err[1024];
+  messages(f);
+  replay_archive_writer_t *w = replay_archive_create(f->dir, f->s, err, sizeof err);
+  assert_non_null(w);
+  /* a FeedRecord into the alerts: refused, with where it came from */
+  assert_int_equal(replay_archive_add(w, REPLAY_AR_ALERTS, &f->msgs[REPLAY_AR_RECORDS][0].m, err,
+                                      sizeof err),
+                   -1);
+  assert_non_null(strstr(err, "not a riskhub.Alert"));
+  assert_non_null(strstr(err, "feed.health.major-disease [0] offset 0"));
+  replay_archive_abandon(w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
