@@ -1,0 +1,80 @@
+/*
+ * alerts_format: what riskhub-alerts writes (docs/alerts.md, "Output").
+ *
+ * - table: for a person (a township official): per township, per household
+ *   (village, household number, head, household type), each warning with
+ *   severity, situation, risk, department and feed by name, period, the
+ *   person concerned, amount in yuan, date, the department's facts, reason;
+ *   unmatched persons last. Labels in Chinese (the county's officials read
+ *   it); codes translated where the domain fixes them, else shown as they are.
+ * - jsonl: one JSON object a line per alert: every field of Alert.avsc in its
+ *   order (null for an absent optional field), amounts as amount_fen (integer)
+ *   and amount_yuan (string "12345.67"), event_date "YYYY-MM-DD", created_at
+ *   "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), facts an object, source an object.
+ * - csv: RFC 4180 (CRLF, quotes doubled), UTF-8 with a byte order mark so that
+ *   Excel opens it as UTF-8; a header row, then the same fields as jsonl
+ *   (source flattened to source_topic ... source_batch_id; facts as a JSON
+ *   object text; null as an empty cell).
+ *
+ * Masking (unless unmasked): person_id_number through rh_id_mask, and the
+ * free-text fields (village, person_name, relation_to_head, reason, fact
+ * values) through alerts_mask_text. Identifiers (alert ids, batch ids,
+ * household numbers, topics) are never changed.
+ *
+ * Functions write to `out` and return 0, or -1 when a write failed (errno as
+ * the stream left it; nothing is logged).
+ */
+#ifndef ALERTS_FORMAT_H
+#define ALERTS_FORMAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alerts_heads.h"
+#include "alerts_store.h"
+#include "rh_config.h"
+
+typedef enum { ALERTS_FMT_TABLE = 0, ALERTS_FMT_JSONL, ALERTS_FMT_CSV } alerts_format_t;
+
+typedef struct {
+  alerts_format_t format;
+  bool unmasked;               /* full ID numbers (the export was recorded) */
+  bool bom;                    /* csv: start with the UTF-8 BOM */
+  const rh_config_t *cfg;      /* names of townships, departments, feeds, facts; may be NULL */
+  const alerts_heads_t *heads; /* table: heads from the registry; may be NULL */
+} alerts_fmt_t;
+
+/* "table", "jsonl", "csv" -> 0 and *out; -1 otherwise. */
+int alerts_format_parse(const char *s, alerts_format_t *out);
+const char *alerts_format_name(alerts_format_t f);
+
+/* Once, before the first batch: csv writes the BOM (if bom) and the header. */
+int alerts_format_begin(FILE *out, const alerts_fmt_t *f);
+
+/* One batch. The table expects items in alerts_store_sort order (it groups
+ * consecutive items); jsonl and csv write them in the order given. */
+int alerts_format_batch(FILE *out, const alerts_fmt_t *f, const alerts_item_t *items, size_t n);
+
+/* The table's line for a run that found nothing new (jsonl and csv write
+ * nothing). */
+int alerts_format_nothing(FILE *out, const alerts_fmt_t *f);
+
+/* fen -> "12345.67" / "-0.05" into buf (at least 24 bytes). Returns buf. With
+ * grouping, thousands are separated by commas ("12,345.67"). */
+char *alerts_yuan(int64_t fen, bool grouping, char *buf, size_t size);
+
+/* UTC milliseconds -> "2026-10-12T08:15:30.123Z" (buf at least 32 bytes). */
+char *alerts_iso_ms(int64_t ms, char *buf, size_t size);
+
+/* Chinese labels for the domain's codes (a static string), or the code
+ * itself when it is not one of them (NULL -> ""). */
+const char *alerts_label_situation(const char *code);
+const char *alerts_label_household_type(const char *code);
+const char *alerts_label_category(const char *code);
+const char *alerts_label_severity(const char *code);
+const char *alerts_label_relation(const char *code);
+const char *alerts_label_risk(const char *code);
+const char *alerts_label_subtype(const char *code);
+
+#endif
