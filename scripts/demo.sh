@@ -9,7 +9,9 @@
 #   4. loads the generated household registry into PostgreSQL
 #      (riskhub-registry migrate + import) and runs the join service
 #      (riskhub-join) until the month is through, then prints how many
-#      warnings each township received.
+#      warnings each township received;
+#   5. shows one township's warnings as its dashboard would (riskhub-alerts)
+#      and the month's status table for the bureau's meeting (riskhub-status).
 #   RH_DEMO_PERIOD (default 2026-10), RH_DEMO_HOUSEHOLDS (default 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,4 +82,19 @@ for t in cfg["townships"]:
     print(f"  {pad(t['name'], 10)} {t['code']:<10} {w:>8} {h:>10}")
 print(f"  {'total':<21} {total:>8}")
 PY
+town=${RH_DEMO_TOWNSHIP:-安陵镇}
+echo "== the warnings of $town for $period, as its dashboard shows them (riskhub-alerts; first 60 lines)"
+build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --period "$period" \
+    --output "$demo/$town.$period.txt" --log-level warn
+head -n 60 "$demo/$town.$period.txt"
+echo "  ... $(wc -l < "$demo/$town.$period.txt") lines in all: $demo/$town.$period.txt"
+
+echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period)"
+# exit 1 means some list is late or missing: that is the report, not a failure
+rc=0
+build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --log-level warn || rc=$?
+[ "$rc" -le 1 ]
+build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --format xlsx \
+    --out "$demo/status.$period.xlsx" --log-level warn >/dev/null || [ $? -le 1 ]
+echo "  (also as a spreadsheet for the meeting papers: $demo/status.$period.xlsx)"
 echo "== done; stop the services with: scripts/services.sh stop"
