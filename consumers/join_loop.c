@@ -542,7 +542,11 @@ static int start_kafka(join_t *j) {
   if ((!rh_config_kafka_get(cfg, "auto.offset.reset") &&
        rh_kafka_conf_set(cc, "auto.offset.reset", "earliest", err, sizeof err)) ||
       (!rh_config_kafka_get(cfg, "topic.metadata.refresh.interval.ms") &&
-       rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err))) {
+       rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err)) ||
+      /* prefetch at most 8 MiB a partition (librdkafka: 64 MiB): a transaction
+       * takes 10,000 records (~2.5 MB) at a time; more only costs memory */
+      (!rh_config_kafka_get(cfg, "queued.max.messages.kbytes") &&
+       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "8192", err, sizeof err))) {
     rd_kafka_conf_destroy(cc);
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
