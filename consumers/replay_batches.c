@@ -197,6 +197,11 @@ static int by_manifest_order(const void *pa, const void *pb) {
 
 void replay_batches_sort(replay_batches_t *b) {
   if (b->n > 1) qsort(b->items, b->n, sizeof *b->items, by_manifest_order);
+  size_t base = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    b->items[i].range_base = base;
+    base += b->items[i].nranges;
+  }
 }
 
 size_t replay_batches_count(const replay_batches_t *b) { return b->n; }
@@ -233,21 +238,35 @@ static int candidates(const replay_batches_t *b, replay_claim_cache_t *c, const 
 }
 
 long replay_batches_claim(replay_batches_t *b, replay_claim_cache_t *cache, const char *topic,
-                          int32_t partition, int64_t offset, const char *bid, size_t bid_len) {
+                          int32_t partition, int64_t offset, const char *bid, size_t bid_len,
+                          size_t *range) {
   if (bid_len != RH_SHA256_HEXSZ - 1 || candidates(b, cache, topic)) return -1;
   for (size_t k = 0; k < cache->ncand; k++) {
-    replay_batch_t *x = &b->items[cache->cand[k]];
+    const replay_batch_t *x = &b->items[cache->cand[k]];
     if (memcmp(x->batch_id, bid, bid_len) != 0) continue;
     for (size_t r = 0; r < x->nranges; r++) {
-      replay_range_t *rg = &x->ranges[r];
+      const replay_range_t *rg = &x->ranges[r];
       if (rg->partition == partition && offset >= rg->first && offset <= rg->last) {
-        __atomic_fetch_add(&rg->seen, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&x->records, 1, __ATOMIC_RELAXED);
+        if (range) *range = x->range_base + r;
         return (long)cache->cand[k];
       }
     }
   }
   return -1;
+}
+
+size_t replay_batches_ranges(const replay_batches_t *b) {
+  return b->n ? b->items[b->n - 1].range_base + b->items[b->n - 1].nranges : 0;
+}
+
+void replay_batches_add_seen(replay_batches_t *b, const uint64_t *counts) {
+  for (size_t i = 0; i < b->n; i++) {
+    replay_batch_t *x = &b->items[i];
+    for (size_t r = 0; r < x->nranges; r++) {
+      x->ranges[r].seen += (int64_t)counts[x->range_base + r];
+      x->records += counts[x->range_base + r];
+    }
+  }
 }
 
 int replay_batches_plan(const replay_batches_t *b, replay_part_t **out, size_t *n) {

@@ -16,7 +16,7 @@
  *
  * Ownership: the set owns its batches and their strings; pointers stay
  * valid until replay_batches_destroy(). Not thread-safe, except
- * replay_batches_claim (below).
+ * replay_batches_claim (below), which only reads.
  */
 #ifndef REPLAY_BATCHES_H
 #define REPLAY_BATCHES_H
@@ -34,7 +34,7 @@ typedef struct {
   int32_t partition;
   int64_t first, last; /* offsets, inclusive */
   int64_t count;       /* records of the batch in the range, as the manifest says */
-  int64_t seen;        /* records of the batch found in the range (atomic) */
+  int64_t seen;        /* records of the batch found in the range (replay_batches_add_seen) */
 } replay_range_t;
 
 typedef struct {
@@ -47,7 +47,8 @@ typedef struct {
   /* the manifest message itself */
   int32_t m_partition;
   int64_t m_offset, m_timestamp;
-  uint64_t records; /* records of the batch read (atomic) */
+  uint64_t records; /* records of the batch read (replay_batches_add_seen) */
+  size_t range_base; /* its first range's index among all batches' ranges */
 } replay_batch_t;
 
 typedef struct replay_batches replay_batches_t;
@@ -89,11 +90,20 @@ typedef struct {
 void replay_claim_cache_free(replay_claim_cache_t *c);
 
 /* The batch that a record at topic/partition/offset with batch id bid belongs
- * to (its range holds the offset), and counts it (range seen, batch
- * records; atomically); -1 if none. Thread-safe with a cache a thread once
- * all batches are added and sorted. */
+ * to (its range holds the offset), or -1 if none; *range (may be NULL) = the
+ * range's index among all ranges (replay_batches_ranges). Only reads the
+ * set: thread-safe with a cache a thread, once all batches are added and
+ * sorted. The caller counts what it claimed, by range, and adds the counts
+ * up with replay_batches_add_seen. */
 long replay_batches_claim(replay_batches_t *b, replay_claim_cache_t *cache, const char *topic,
-                          int32_t partition, int64_t offset, const char *bid, size_t bid_len);
+                          int32_t partition, int64_t offset, const char *bid, size_t bid_len,
+                          size_t *range);
+
+/* All batches' ranges (the size of a counts array for replay_batches_add_seen). */
+size_t replay_batches_ranges(const replay_batches_t *b);
+
+/* Add counts[i] records to range i (and to its batch's records). */
+void replay_batches_add_seen(replay_batches_t *b, const uint64_t *counts);
 
 /* What to read: per topic and partition, from the lowest first offset to the
  * highest last offset of the batches. *out is malloc'd (free it with

@@ -39,7 +39,7 @@ struct replay_compare {
   replay_store_t *store;
   replay_report_t *rep;
   replay_batches_t *batches;
-  const replay_expect_t *expect;
+  replay_expect_t *expect;
   char period[8];
   const char *dept, *feed;
   const rh_avro_schemas_t *schemas;
@@ -337,10 +337,10 @@ int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *r
   }
   replay_store_t *store = NULL;
   replay_entry_t *e = find(c, id, idlen, &store);
-  if (e && e->what == REPLAY_OUT_ALERT && e->seen == 0 &&
+  if (e && e->what == REPLAY_OUT_ALERT && __atomic_load_n(&e->seen, __ATOMIC_RELAXED) == 0 &&
       replay_wire_same_but_created_at(replay_store_bytes(store, e), e->len, m->value,
-                                      m->value_len)) {
-    e->seen = 1;
+                                      m->value_len) &&
+      __atomic_fetch_add(&e->seen, 1, __ATOMIC_RELAXED) == 0) {
     if (e->feed < c->rep->nfeeds) c->rep->feeds[e->feed].alerts_published++;
     if (relevant) *relevant = true;
     return 0;
@@ -379,8 +379,7 @@ int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *r
   else c->rep->feeds[feed].checks_published++;
 
   if (e && e->what == what) {
-    bool first = e->seen == 0;
-    if (e->seen < 255) e->seen++;
+    bool first = __atomic_fetch_add(&e->seen, 1, __ATOMIC_RELAXED) == 0;
     view_t ev;
     if (decode_expected(c, k, store, e, &ev, errstr, errstr_size)) return -1;
     int n = field_diff(k, NULL);
@@ -391,7 +390,7 @@ int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *r
     if (!d || from_expected(d, &ev) || from_published(d, &pv, m) || field_diff(k, d) < 0)
       return oom(errstr, errstr_size);
     d->duplicate = !first;
-    e->reported = 1;
+    __atomic_store_n(&e->reported, 1, __ATOMIC_RELAXED);
     return 0;
   }
   /* not expected */

@@ -206,6 +206,11 @@ static rd_kafka_topic_t *topic_handle(replay_reader_t *r, const char *name) {
   return rkt;
 }
 
+/* The offsets a part spans (1 when its end is not known). */
+static int64_t weight(const replay_part_t *p) {
+  return p->last >= p->first && p->first >= 0 ? p->last - p->first + 1 : 1;
+}
+
 int replay_reader_start(replay_reader_t *r, const replay_part_t *parts, size_t n, char *errstr,
                         size_t errstr_size) {
   if (!n) return 0;
@@ -228,26 +233,61 @@ int replay_reader_start(replay_reader_t *r, const replay_part_t *parts, size_t n
   int rc = rh_kafka_warm_topics(r->rk, names, nn, META_MS, errstr, errstr_size);
   free(names);
   if (rc) return -1;
+  /* each part to the queue with the fewest offsets so far, largest first */
+  size_t *order = calloc(n, sizeof *order);
+  int64_t *load = calloc(r->nqueues, sizeof *load);
+  if (!order || !load) {
+    free(order);
+    free(load);
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) order[i] = i;
+  for (size_t i = 1; i < n; i++) /* insertion sort by weight, descending: lists are short */
+    for (size_t k = i; k > 0 && weight(&parts[order[k]]) > weight(&parts[order[k - 1]]); k--) {
+      size_t t = order[k];
+      order[k] = order[k - 1];
+      order[k - 1] = t;
+    }
+  size_t *queue_of = calloc(n, sizeof *queue_of);
+  if (!queue_of) {
+    free(order);
+    free(load);
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  for (size_t j = 0; j < n; j++) {
+    size_t best = 0;
+    for (size_t q = 1; q < r->nqueues; q++)
+      if (load[q] < load[best]) best = q;
+    queue_of[order[j]] = best;
+    load[best] += weight(&parts[order[j]]);
+  }
+  free(order);
+  free(load);
   for (size_t i = 0; i < n; i++) {
     part_t *p = &r->parts[r->nparts];
     if (!(p->rkt = topic_handle(r, parts[i].topic))) {
       rh_errf(errstr, errstr_size, "Kafka: topic %s: %s", parts[i].topic,
               rd_kafka_err2str(rd_kafka_last_error()));
+      free(queue_of);
       return -1;
     }
     p->topic = rd_kafka_topic_name(p->rkt);
     p->partition = parts[i].partition;
     p->first = parts[i].first;
     p->last = parts[i].last;
-    p->queue = i % r->nqueues;
+    p->queue = queue_of[i];
     r->nparts++;
     if (rd_kafka_consume_start_queue(p->rkt, p->partition, p->first, r->queues[p->queue])) {
       rh_errf(errstr, errstr_size, "Kafka: reading %s [%d] (%s): %s", p->topic,
               (int)p->partition, r->what, rd_kafka_err2str(rd_kafka_last_error()));
+      free(queue_of);
       return -1;
     }
     p->started = true;
   }
+  free(queue_of);
   return 0;
 }
 

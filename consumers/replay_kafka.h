@@ -7,8 +7,9 @@
  * join's above all — and every topic as it found them.
  *
  * One reader a stream (manifests, feed records, published outputs), with
- * one or more queues: part i goes to queue i % nqueues, so that several
- * threads can each drain a queue of their own (replay_reader_drain is
+ * one or more queues, the parts shared out among them by size
+ * (replay_reader_start), so that several threads can each drain a queue of
+ * their own (replay_reader_drain is
  * thread-safe for different queues). Fetching starts with
  * replay_reader_start (librdkafka fetches in the background from then on,
  * up to queued.max.messages.kbytes a partition: the feed records arrive
@@ -46,8 +47,9 @@ int replay_reader_parts(replay_reader_t *r, const char *const *prefixes, size_t 
                         int exact, int64_t since_ms, replay_part_t **out, size_t *n,
                         char *errstr, size_t errstr_size);
 
-/* Start fetching the parts (copied; part i into queue i % nqueues). Once
- * only. 0, or -1 with errstr. */
+/* Start fetching the parts (copied). Each part goes to one queue: the
+ * largest first, each to the queue with the fewest offsets so far (a part
+ * whose end is not known counts 1). Once only. 0, or -1 with errstr. */
 int replay_reader_start(replay_reader_t *r, const replay_part_t *parts, size_t n, char *errstr,
                         size_t errstr_size);
 

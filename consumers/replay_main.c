@@ -1,10 +1,10 @@
 /* riskhub-replay: audit a month (docs/replay.md). The work is in replay_run.c. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "replay_run.h"
 #include "rh_config.h"
@@ -29,8 +29,9 @@ static void usage(FILE *fp) {
       "                            files, archive.json, SHA256SUMS)\n"
       "  --from-archive DIR        replay from an archive instead of the broker (its\n"
       "                            checksums are checked first; --period may be left out)\n"
-      "  --threads N               join the records in N threads (default: the CPUs, at\n"
-      "                            most 4)\n"
+      "  --threads N               join the records, and compare the published outputs, in\n"
+      "                            N threads each (default: one a partition, up to the CPUs\n"
+      "                            or 4 if more)\n"
       "Exit: 0 no difference; 70 a difference (or an internal error); 69 Kafka or PostgreSQL\n"
       "away; 65 an archive refused; 74 an archive not readable/writable; 78 configuration or\n"
       "schemas; 64 usage.\n");
@@ -52,10 +53,14 @@ int main(int argc, char **argv) {
       {"threads", required_argument, NULL, O_THREADS},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
+  /* The replay allocates ~1 GB in many threads (librdkafka's fetched batches,
+   * the expected outputs) for a county's month: without this glibc grows and
+   * shrinks each thread's heap in small steps, ~24,000 mprotect calls whose
+   * TLB shootdowns cost ~0.4 s of system time (docs/replay.md, "Speed"). */
+  mallopt(M_TOP_PAD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   const char *config_path = rh_path_config();
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout,
-                     .threads = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu};
+  replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout};
   rh_log_set_program("riskhub-replay");
   int ch;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {

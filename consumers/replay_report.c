@@ -72,6 +72,70 @@ int replay_report_init(replay_report_t *r, const rh_config_t *cfg, const char *p
   return 0;
 }
 
+int replay_report_init_like(replay_report_t *r, const replay_report_t *like) {
+  memset(r, 0, sizeof *r);
+  if (replay_report_set(&r->period, like->period) ||
+      replay_report_set(&r->department, like->department) ||
+      replay_report_set(&r->feed, like->feed) || replay_report_set(&r->source, like->source))
+    return -1;
+  for (size_t i = 0; i < like->nfeeds; i++) {
+    size_t k = replay_report_feed(r, like->feeds[i].department, like->feeds[i].feed);
+    if (k == (size_t)-1) return -1;
+    r->feeds[k].kind = like->feeds[i].kind;
+  }
+  return 0;
+}
+
+int replay_report_merge(replay_report_t *dst, replay_report_t *src) {
+  size_t *map = calloc(src->nfeeds ? src->nfeeds : 1, sizeof *map);
+  if (!map) return -1;
+  for (size_t i = 0; i < src->nfeeds; i++) {
+    const replay_feed_t *s = &src->feeds[i];
+    size_t k = replay_report_feed(dst, s->department, s->feed);
+    if (k == (size_t)-1) {
+      free(map);
+      return -1;
+    }
+    map[i] = k;
+    replay_feed_t *d = &dst->feeds[k];
+    if (strcmp(d->kind, "?") == 0) d->kind = s->kind;
+    d->batches += s->batches;
+    d->records += s->records;
+    d->records_expected += s->records_expected;
+    d->rejects += s->rejects;
+    d->alerts_expected += s->alerts_expected;
+    d->alerts_published += s->alerts_published;
+    d->checks_expected += s->checks_expected;
+    d->checks_published += s->checks_published;
+    d->missing += s->missing;
+    d->extra += s->extra;
+    d->changed += s->changed;
+  }
+  if (dst->ndiffs + src->ndiffs > dst->diffs_cap) {
+    size_t cap = dst->ndiffs + src->ndiffs;
+    replay_diff_t *d = realloc(dst->diffs, cap * sizeof *d);
+    if (!d) {
+      free(map);
+      return -1;
+    }
+    dst->diffs = d;
+    dst->diffs_cap = cap;
+  }
+  for (size_t i = 0; i < src->ndiffs; i++) {
+    replay_diff_t d = src->diffs[i];
+    d.feed = d.feed < src->nfeeds ? map[d.feed] : d.feed;
+    dst->diffs[dst->ndiffs++] = d;
+  }
+  src->ndiffs = 0;
+  dst->manifests_unreadable += src->manifests_unreadable;
+  dst->records_unreadable += src->records_unreadable;
+  dst->published_unreadable += src->published_unreadable;
+  dst->published_scanned += src->published_scanned;
+  dst->dlq += src->dlq;
+  free(map);
+  return 0;
+}
+
 static void free_where(replay_where_t *w) {
   free(w->topic);
   free(w->batch_id);

@@ -93,6 +93,16 @@ int replay_report_init(replay_report_t *r, const rh_config_t *cfg, const char *p
                        const char *department, const char *feed, const char *source);
 void replay_report_free(replay_report_t *r);
 
+/* A report for one thread's part of the work: like's period, filters,
+ * source and feed rows (same indexes), every count 0, no difference. Merged
+ * back with replay_report_merge. 0, or -1 out of memory. */
+int replay_report_init_like(replay_report_t *r, const replay_report_t *like);
+
+/* Add src's counts to dst (rows by department and feed; src's rows beyond
+ * dst's are added) and move its differences to dst (src keeps none). 0, or
+ * -1 out of memory (dst then holds part of src). */
+int replay_report_merge(replay_report_t *dst, replay_report_t *src);
+
 /* The row of department/feed (added at the end if new). (size_t)-1 out of memory. */
 size_t replay_report_feed(replay_report_t *r, const char *department, const char *feed);
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "replay_archive.h"
 #include "replay_batches.h"
@@ -67,6 +69,7 @@ typedef struct {
   run_t *x;
   size_t q; /* its queue of the records reader, and its shard of the expect */
   replay_claim_cache_t cache;
+  uint64_t *seen; /* records claimed, by range (replay_batches_add_seen) */
   rh_avro_decoder_t *dec;
   rh_feedrecord_codec_t frc;
   avro_value_t frv;
@@ -77,6 +80,23 @@ typedef struct {
   char err[1024];
 } worker_t;
 
+/* One thread comparing its share of the published partitions. The first
+ * writes to the run's report, the others to reports of their own, merged
+ * when they are done. */
+typedef struct {
+  run_t *x;
+  size_t q;
+  replay_report_t own;
+  bool own_ready;
+  replay_report_t *rep;
+  replay_compare_t *cmp;
+  uint64_t read;
+  pthread_t th;
+  bool running;
+  int rc;
+  char err[1024];
+} comparer_t;
+
 struct run {
   const replay_opts_t *o;
   const char *period, *dept, *feed;
@@ -86,7 +106,6 @@ struct run {
   bool rep_ready;
   replay_batches_t *batches;
   replay_expect_t *expect;
-  replay_compare_t *compare;
   replay_archive_writer_t *archive;
   PGconn *pg;
   loader_t loader;
@@ -97,9 +116,15 @@ struct run {
   uint64_t manifests_read, records_read, published_read;
   worker_t *workers;
   size_t nworkers;
-  pthread_mutex_t lock; /* the archive writer, between workers */
-  volatile int stop;    /* a worker failed: the others stop */
-  replay_reader_t *records_reader;
+  comparer_t *comparers;
+  size_t ncomparers;
+  pthread_t pub_thread; /* sets the published reader up (broker_published) */
+  bool pub_running;
+  int pub_rc;
+  char pub_err[1024];
+  pthread_mutex_t lock; /* the archive writer, between threads */
+  volatile int stop;    /* a thread failed: the others stop */
+  replay_reader_t *manifests_reader, *records_reader, *published_reader;
 };
 
 static int fail(run_t *x, int rc, const char *prefix, const char *what) {
@@ -108,22 +133,34 @@ static int fail(run_t *x, int rc, const char *prefix, const char *what) {
   return -1;
 }
 
+static int thread_fail(int *rc_out, char *err, size_t size, int rc, const char *prefix,
+                       const char *what) {
+  rh_errf(err, size, "%s%s", prefix, what);
+  *rc_out = rc;
+  return -1;
+}
+
+static int archive_add(run_t *x, replay_stream_t s, const replay_msg_t *m, char *e, size_t es) {
+  pthread_mutex_lock(&x->lock);
+  int r = replay_archive_add(x->archive, s, m, e, es);
+  pthread_mutex_unlock(&x->lock);
+  return r;
+}
+
+/* ---- manifests ---- */
+
 static int on_manifest(void *arg, const replay_msg_t *m) {
   run_t *x = arg;
   char e[512];
   x->manifests_read++;
   int r = replay_batches_add(x->batches, m, e, sizeof e);
   if (r < 0) return fail(x, RH_EXIT_SOFTWARE, "", e);
-  if (r == 1 && x->archive && replay_archive_add(x->archive, REPLAY_AR_MANIFESTS, m, e, sizeof e))
+  if (r == 1 && x->archive && archive_add(x, REPLAY_AR_MANIFESTS, m, e, sizeof e))
     return fail(x, RH_EXIT_IOERR, "archive: ", e);
   return 0;
 }
 
-static int wfail(worker_t *w, int rc, const char *prefix, const char *what) {
-  rh_errf(w->err, sizeof w->err, "%s%s", prefix, what);
-  w->rc = rc;
-  return -1;
-}
+/* ---- records ---- */
 
 static int on_record(void *arg, const replay_msg_t *m) {
   worker_t *w = arg;
@@ -145,17 +182,15 @@ static int on_record(void *arg, const replay_msg_t *m) {
     bid = r.batch_id;
     blen = strlen(bid);
   }
+  size_t range = 0;
   long b = replay_batches_claim(x->batches, &w->cache, m->topic, m->partition, m->offset, bid,
-                                blen);
+                                blen, &range);
   if (b < 0) return 0; /* a record of another batch inside the range */
-  if (x->archive) {
-    pthread_mutex_lock(&x->lock);
-    int r = replay_archive_add(x->archive, REPLAY_AR_RECORDS, m, e, sizeof e);
-    pthread_mutex_unlock(&x->lock);
-    if (r) return wfail(w, RH_EXIT_IOERR, "archive: ", e);
-  }
+  w->seen[range]++;
+  if (x->archive && archive_add(x, REPLAY_AR_RECORDS, m, e, sizeof e))
+    return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_IOERR, "archive: ", e);
   if (replay_expect_record(x->expect, w->q, m, (size_t)b, e, sizeof e))
-    return wfail(w, RH_EXIT_SOFTWARE, "", e);
+    return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_SOFTWARE, "", e);
   return 0;
 }
 
@@ -166,7 +201,9 @@ static int worker_init(run_t *x, worker_t *w, size_t q, char *e, size_t es) {
   if (rh_feedrecord_codec_init(&w->frc, x->fr_schema, e, es) ||
       rh_avro_schema_value_new(x->fr_schema, &w->frv, e, es))
     return -1;
-  if (!(w->dec = rh_avro_decoder_new(x->schemas))) {
+  size_t nranges = replay_batches_ranges(x->batches);
+  if (!(w->dec = rh_avro_decoder_new(x->schemas)) ||
+      !(w->seen = calloc(nranges ? nranges : 1, sizeof *w->seen))) {
     rh_errf(e, es, "out of memory");
     return -1;
   }
@@ -177,6 +214,8 @@ static void worker_free(worker_t *w) {
   if (w->running) pthread_join(w->th, NULL);
   w->running = false;
   replay_claim_cache_free(&w->cache);
+  free(w->seen);
+  w->seen = NULL;
   rh_feedrecord_codec_free(&w->frc);
   if (w->frv.iface) avro_value_decref(&w->frv);
   rh_avro_decoder_destroy(w->dec);
@@ -186,49 +225,106 @@ static void worker_free(worker_t *w) {
 static void *worker_main(void *arg) {
   worker_t *w = arg;
   char e[1024];
-  if (replay_reader_drain(w->x->records_reader, w->q, on_record, w, NULL, &w->x->stop, w->err, e,
-                          sizeof e)) {
+  int64_t t_start = rh_mono_ms();
+  if (replay_reader_drain(w->x->records_reader, w->q, on_record, w, &w->read, &w->x->stop, w->err,
+                          e, sizeof e)) {
     if (!w->rc) w->rc = RH_EXIT_UNAVAILABLE;
     if (strcmp(e, "stopped") != 0) snprintf(w->err, sizeof w->err, "%s", e);
     w->x->stop = 1;
   }
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  rh_log_debug("records thread %zu: %" PRIu64 " records in %.2f s, CPU %.2f s user %.2f s system",
+               w->q, w->read, (double)(rh_mono_ms() - t_start) / 1000.0,
+               (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+               (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
   return NULL;
 }
 
+/* ---- published outputs ---- */
+
 static int on_published(void *arg, const replay_msg_t *m) {
-  run_t *x = arg;
+  comparer_t *c = arg;
+  run_t *x = c->x;
   char e[512];
   bool relevant = false;
-  x->published_read++;
-  if (replay_compare_published(x->compare, m, &relevant, e, sizeof e))
-    return fail(x, RH_EXIT_SOFTWARE, "", e);
+  c->read++;
+  if (replay_compare_published(c->cmp, m, &relevant, e, sizeof e))
+    return thread_fail(&c->rc, c->err, sizeof c->err, RH_EXIT_SOFTWARE, "", e);
   if (relevant && x->archive) {
     size_t plen = strlen(x->o->cfg->topic_prefix);
     replay_stream_t s = strncmp(m->topic + plen, "checks.", 7) == 0 ? REPLAY_AR_CHECKS
                                                                        : REPLAY_AR_ALERTS;
-    if (replay_archive_add(x->archive, s, m, e, sizeof e))
-      return fail(x, RH_EXIT_IOERR, "archive: ", e);
+    if (archive_add(x, s, m, e, sizeof e))
+      return thread_fail(&c->rc, c->err, sizeof c->err, RH_EXIT_IOERR, "archive: ", e);
   }
   return 0;
 }
 
+static int comparer_init(run_t *x, comparer_t *c, size_t q, char *e, size_t es) {
+  memset(c, 0, sizeof *c);
+  c->x = x;
+  c->q = q;
+  c->rep = &x->rep;
+  if (q > 0) {
+    if (replay_report_init_like(&c->own, &x->rep)) {
+      rh_errf(e, es, "out of memory");
+      return -1;
+    }
+    c->own_ready = true;
+    c->rep = &c->own;
+  }
+  c->cmp = replay_compare_new(x->o->cfg, x->schemas, c->rep, x->batches, x->expect, x->period,
+                              x->dept, x->feed, e, es);
+  return c->cmp ? 0 : -1;
+}
+
+static void comparer_free(comparer_t *c) {
+  if (c->running) pthread_join(c->th, NULL);
+  c->running = false;
+  replay_compare_destroy(c->cmp);
+  c->cmp = NULL;
+  if (c->own_ready) replay_report_free(&c->own);
+  c->own_ready = false;
+}
+
+static void *comparer_main(void *arg) {
+  comparer_t *c = arg;
+  char e[1024];
+  if (replay_reader_drain(c->x->published_reader, c->q, on_published, c, &c->read, &c->x->stop,
+                          c->err, e, sizeof e)) {
+    if (!c->rc) c->rc = RH_EXIT_UNAVAILABLE;
+    if (strcmp(e, "stopped") != 0) snprintf(c->err, sizeof c->err, "%s", e);
+    c->x->stop = 1;
+  }
+  return NULL;
+}
+
+/* ---- the rest ---- */
+
 static void cleanup(run_t *x) {
+  x->stop = 1;
   if (x->thread_running) {
     pthread_join(x->thread, NULL);
     x->thread_running = false;
   }
-  if (x->workers) {
-    x->stop = 1;
-    for (size_t i = 0; i < x->nworkers; i++) worker_free(&x->workers[i]);
-    free(x->workers);
-    x->workers = NULL;
+  if (x->pub_running) {
+    pthread_join(x->pub_thread, NULL);
+    x->pub_running = false;
   }
+  for (size_t i = 0; x->workers && i < x->nworkers; i++) worker_free(&x->workers[i]);
+  free(x->workers);
+  x->workers = NULL;
+  for (size_t i = 0; x->comparers && i < x->ncomparers; i++) comparer_free(&x->comparers[i]);
+  free(x->comparers);
+  x->comparers = NULL;
+  replay_reader_destroy(x->manifests_reader);
   replay_reader_destroy(x->records_reader);
-  x->records_reader = NULL;
+  replay_reader_destroy(x->published_reader);
+  x->manifests_reader = x->records_reader = x->published_reader = NULL;
   pthread_mutex_destroy(&x->lock);
   rh_regmap_destroy(x->loader.map);
   replay_archive_abandon(x->archive);
-  replay_compare_destroy(x->compare);
   replay_expect_destroy(x->expect);
   replay_batches_destroy(x->batches);
   if (x->rep_ready) replay_report_free(&x->rep);
@@ -250,50 +346,64 @@ static int registry_ready(run_t *x) {
   return 0;
 }
 
-/* The broker or the archive, stream by stream. */
-typedef struct {
-  replay_reader_t *manifests, *published;
-} readers_t;
-
-static void readers_destroy(readers_t *r) {
-  replay_reader_destroy(r->manifests);
-  replay_reader_destroy(r->published);
+/* Threads for n parts: --threads, or as many as the parts up to the CPUs
+ * (at least 4: parts of one size share out evenly only among as many
+ * threads as there are parts). */
+static size_t threads_for(const run_t *x, size_t nparts) {
+  if (x->o->threads > 0) return (size_t)x->o->threads;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t most = cpus > 4 ? (size_t)cpus : 4;
+  if (most > 16) most = 16;
+  return nparts == 0 ? 1 : nparts < most ? nparts : most;
 }
 
-static int broker_manifests(run_t *x, readers_t *rd, char *e, size_t es) {
+static int broker_manifests(run_t *x, char *e, size_t es) {
   char topic[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
   replay_part_t *parts = NULL;
   size_t n = 0;
   rh_config_topic(x->o->cfg, "feed.manifests", topic, sizeof topic);
   const char *names[1] = {topic};
-  if (!(rd->manifests = replay_reader_new(x->o->cfg, "manifests", 1, e, es)) ||
-      replay_reader_parts(rd->manifests, names, 1, 1, -1, &parts, &n, e, es) ||
-      replay_reader_start(rd->manifests, parts, n, e, es)) {
+  if (!(x->manifests_reader = replay_reader_new(x->o->cfg, "manifests", 1, e, es)) ||
+      replay_reader_parts(x->manifests_reader, names, 1, 1, -1, &parts, &n, e, es) ||
+      replay_reader_start(x->manifests_reader, parts, n, e, es)) {
     free(parts);
     return RH_EXIT_UNAVAILABLE;
   }
   free(parts);
   if (n == 0) rh_log_warn("%s does not exist: no batches", topic);
-  if (replay_reader_drain(rd->manifests, 0, on_manifest, x, NULL, NULL, x->err, e, es))
+  if (replay_reader_drain(x->manifests_reader, 0, on_manifest, x, NULL, NULL, x->err, e, es))
     return x->err_rc ? x->err_rc : RH_EXIT_UNAVAILABLE;
-  replay_reader_destroy(rd->manifests);
-  rd->manifests = NULL;
+  replay_reader_destroy(x->manifests_reader);
+  x->manifests_reader = NULL;
   return 0;
 }
 
-static int broker_assign_rest(run_t *x, readers_t *rd, char *e, size_t es) {
-  replay_part_t *plan = NULL, *parts = NULL;
-  size_t np = 0, n = 0;
+/* Start fetching the records; the workers' number follows from their
+ * parts. */
+static int broker_records(run_t *x, char *e, size_t es) {
+  replay_part_t *plan = NULL;
+  size_t np = 0;
   if (replay_batches_plan(x->batches, &plan, &np)) {
     rh_errf(e, es, "out of memory");
     return RH_EXIT_SOFTWARE;
   }
+  x->nworkers = threads_for(x, np);
   int rc = 0;
   if (!(x->records_reader = replay_reader_new(x->o->cfg, "feed records", x->nworkers, e, es)) ||
       replay_reader_start(x->records_reader, plan, np, e, es))
     rc = RH_EXIT_UNAVAILABLE;
   replay_batches_free_plan(plan);
-  if (rc) return rc;
+  return rc;
+}
+
+/* Start fetching the published outputs, from the month's first list less a
+ * day (offsets by time: ~0.5 s of round trips, so in a thread of its own
+ * while the registry loads and the records are joined); the comparers'
+ * number follows from the parts. */
+static void *broker_published(void *arg) {
+  run_t *x = arg;
+  replay_part_t *parts = NULL;
+  size_t n = 0;
   char alerts[RH_CONFIG_TOPIC_PREFIX_MAX + 16], checks[RH_CONFIG_TOPIC_PREFIX_MAX + 16];
   rh_config_topic(x->o->cfg, "alerts.", alerts, sizeof alerts);
   rh_config_topic(x->o->cfg, "checks.", checks, sizeof checks);
@@ -301,12 +411,22 @@ static int broker_assign_rest(run_t *x, readers_t *rd, char *e, size_t es) {
   int64_t earliest = replay_batches_earliest(x->batches);
   int64_t since = earliest >= 0 ? (earliest > SINCE_MARGIN_MS ? earliest - SINCE_MARGIN_MS : 0)
                                 : -1;
-  if (!(rd->published = replay_reader_new(x->o->cfg, "published outputs", 1, e, es)) ||
-      replay_reader_parts(rd->published, pre, 2, 0, since, &parts, &n, e, es) ||
-      replay_reader_start(rd->published, parts, n, e, es))
-    rc = RH_EXIT_UNAVAILABLE;
+  /* the parts first, through a reader of one queue: their number is the comparers' */
+  replay_reader_t *lister = replay_reader_new(x->o->cfg, "published outputs", 1, x->pub_err,
+                                              sizeof x->pub_err);
+  if (!lister || replay_reader_parts(lister, pre, 2, 0, since, &parts, &n, x->pub_err,
+                                     sizeof x->pub_err)) {
+    x->pub_rc = RH_EXIT_UNAVAILABLE;
+  } else {
+    x->ncomparers = threads_for(x, n);
+    if (!(x->published_reader = replay_reader_new(x->o->cfg, "published outputs", x->ncomparers,
+                                                  x->pub_err, sizeof x->pub_err)) ||
+        replay_reader_start(x->published_reader, parts, n, x->pub_err, sizeof x->pub_err))
+      x->pub_rc = RH_EXIT_UNAVAILABLE;
+  }
   free(parts);
-  return rc;
+  replay_reader_destroy(lister);
+  return NULL;
 }
 
 static int archive_stream(run_t *x, replay_stream_t s, replay_msg_fn *fn, void *arg,
@@ -323,36 +443,106 @@ static int archive_stream(run_t *x, replay_stream_t s, replay_msg_fn *fn, void *
   return 0;
 }
 
+/* Run fn(items[i]) in a thread each and wait for them all; the first
+ * failure's exit code and message. */
+static int run_threads(void *items, size_t size, size_t n, void *(*fn)(void *),
+                       pthread_t *(*th)(void *), bool *(*running)(void *),
+                       int (*rc_of)(void *), const char *(*err_of)(void *), volatile int *stop,
+                       char *e, size_t es) {
+  char *base = items;
+  for (size_t i = 0; i < n; i++) {
+    void *it = base + i * size;
+    if (pthread_create(th(it), NULL, fn, it) != 0) {
+      *stop = 1;
+      rh_errf(e, es, "cannot start a thread");
+      for (size_t k = 0; k < i; k++) {
+        void *done = base + k * size;
+        pthread_join(*th(done), NULL);
+        *running(done) = false;
+      }
+      return RH_EXIT_SOFTWARE;
+    }
+    *running(it) = true;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < n; i++) {
+    void *it = base + i * size;
+    pthread_join(*th(it), NULL);
+    *running(it) = false;
+    if (rc_of(it) && !rc) {
+      rc = rc_of(it);
+      rh_errf(e, es, "%s", err_of(it));
+    }
+  }
+  return rc;
+}
+
+static pthread_t *w_th(void *p) { return &((worker_t *)p)->th; }
+static bool *w_running(void *p) { return &((worker_t *)p)->running; }
+static int w_rc(void *p) { return ((worker_t *)p)->rc; }
+static const char *w_err(void *p) { return ((worker_t *)p)->err; }
+static pthread_t *c_th(void *p) { return &((comparer_t *)p)->th; }
+static bool *c_running(void *p) { return &((comparer_t *)p)->running; }
+static int c_rc(void *p) { return ((comparer_t *)p)->rc; }
+static const char *c_err(void *p) { return ((comparer_t *)p)->err; }
+
 /* The records through the join's code: from the archive in this thread,
  * from the broker in the workers. 0 or an exit code. */
 static int join_records(run_t *x, uint64_t expect, char *e, size_t es) {
+  int rc;
   if (x->o->from_archive_dir) {
     worker_t *w = &x->workers[0];
-    int rc = archive_stream(x, REPLAY_AR_RECORDS, on_record, w, w->err, &w->rc, expect, e, es);
-    x->records_read = w->read;
-    x->rep.records_unreadable = w->unreadable;
-    return rc;
+    rc = archive_stream(x, REPLAY_AR_RECORDS, on_record, w, w->err, &w->rc, expect, e, es);
+  } else {
+    rc = run_threads(x->workers, sizeof *x->workers, x->nworkers, worker_main, w_th, w_running,
+                     w_rc, w_err, &x->stop, e, es);
   }
   for (size_t i = 0; i < x->nworkers; i++) {
-    if (pthread_create(&x->workers[i].th, NULL, worker_main, &x->workers[i]) != 0) {
-      x->stop = 1;
-      rh_errf(e, es, "cannot start a thread");
-      return RH_EXIT_SOFTWARE;
-    }
-    x->workers[i].running = true;
+    x->records_read += x->workers[i].read;
+    x->rep.records_unreadable += x->workers[i].unreadable;
+    replay_batches_add_seen(x->batches, x->workers[i].seen);
   }
-  int rc = 0;
-  for (size_t i = 0; i < x->nworkers; i++) {
-    worker_t *w = &x->workers[i];
-    pthread_join(w->th, NULL);
-    w->running = false;
-    x->records_read += w->read;
-    x->rep.records_unreadable += w->unreadable;
-    if (w->rc && !rc) {
-      rc = w->rc;
-      rh_errf(e, es, "%s", w->err);
+  return rc;
+}
+
+/* The published outputs compared: from the archive in this thread, from the
+ * broker in the comparers; their reports merged. 0 or an exit code. */
+static int compare_published(run_t *x, const replay_archive_info_t *ai, char *e, size_t es) {
+  int rc;
+  if (x->pub_running) {
+    pthread_join(x->pub_thread, NULL);
+    x->pub_running = false;
+    if (x->pub_rc) {
+      rh_errf(e, es, "%s", x->pub_err);
+      return x->pub_rc;
     }
   }
+  if (!(x->comparers = calloc(x->ncomparers, sizeof *x->comparers))) {
+    rh_errf(e, es, "out of memory");
+    return RH_EXIT_SOFTWARE;
+  }
+  for (size_t i = 0; i < x->ncomparers; i++)
+    if (comparer_init(x, &x->comparers[i], i, e, es)) return RH_EXIT_SOFTWARE;
+  if (x->o->from_archive_dir) {
+    comparer_t *c = &x->comparers[0];
+    rc = archive_stream(x, REPLAY_AR_ALERTS, on_published, c, c->err, &c->rc,
+                        ai->counts[REPLAY_AR_ALERTS], e, es);
+    if (!rc)
+      rc = archive_stream(x, REPLAY_AR_CHECKS, on_published, c, c->err, &c->rc,
+                          ai->counts[REPLAY_AR_CHECKS], e, es);
+  } else {
+    rc = run_threads(x->comparers, sizeof *x->comparers, x->ncomparers, comparer_main, c_th,
+                     c_running, c_rc, c_err, &x->stop, e, es);
+  }
+  for (size_t i = 0; i < x->ncomparers; i++) {
+    comparer_t *c = &x->comparers[i];
+    x->published_read += c->read;
+    if (!rc && c->own_ready && replay_report_merge(&x->rep, &c->own)) {
+      rh_errf(e, es, "out of memory");
+      rc = RH_EXIT_SOFTWARE;
+    }
+  }
+  if (!rc && replay_compare_finish(x->comparers[0].cmp, e, es)) rc = RH_EXIT_SOFTWARE;
   return rc;
 }
 
@@ -383,9 +573,24 @@ static int archive_fits(run_t *x, const replay_archive_info_t *ai, char *e, size
   return 0;
 }
 
+/* The expect and its workers, once the batches are known (their number
+ * is the threads'). 0, or -1 with e. */
+static int make_threads(run_t *x, char *e, size_t es) {
+  if (!(x->expect = replay_expect_new(x->o->cfg, x->schemas, &x->rep, x->batches, x->nworkers, e,
+                                      es)) ||
+      replay_expect_prepare(x->expect, e, es))
+    return -1;
+  if (!(x->workers = calloc(x->nworkers, sizeof *x->workers))) {
+    rh_errf(e, es, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < x->nworkers; i++)
+    if (worker_init(x, &x->workers[i], i, e, es)) return -1;
+  return 0;
+}
+
 int replay_run(const replay_opts_t *o) {
   run_t x = {.o = o};
-  readers_t rd = {0};
   char e[1024] = "", source[4200];
   int rc = RH_EXIT_SOFTWARE;
   double t0 = mono_s();
@@ -413,7 +618,6 @@ int replay_run(const replay_opts_t *o) {
   }
   x.dept = o->department;
   x.feed = o->feed;
-  x.nworkers = o->from_archive_dir || o->threads < 1 ? 1 : (size_t)o->threads;
 
   if (!(x.schemas = rh_avro_schemas_new()) ||
       rh_avro_schemas_load_dir(x.schemas, o->schemas_dir, e, sizeof e) != RH_AVRO_OK ||
@@ -422,29 +626,14 @@ int replay_run(const replay_opts_t *o) {
     cleanup(&x);
     return RH_EXIT_CONFIG;
   }
-  if (!(x.workers = calloc(x.nworkers, sizeof *x.workers))) {
-    rh_log_error("out of memory");
-    cleanup(&x);
-    return RH_EXIT_SOFTWARE;
-  }
-  for (size_t i = 0; i < x.nworkers; i++)
-    if (worker_init(&x, &x.workers[i], i, e, sizeof e)) {
-      rh_log_error("schemas: %s", e);
-      cleanup(&x);
-      return RH_EXIT_CONFIG;
-    }
   if (replay_report_init(&x.rep, cfg, x.period, x.dept, x.feed, source)) {
     rh_log_error("out of memory");
     cleanup(&x);
     return RH_EXIT_SOFTWARE;
   }
   x.rep_ready = true;
-  if (!(x.batches = replay_batches_new(cfg, x.schemas, x.period, x.dept, x.feed, e, sizeof e)) ||
-      !(x.expect = replay_expect_new(cfg, x.schemas, &x.rep, x.batches, x.nworkers, e,
-                                     sizeof e)) ||
-      !(x.compare = replay_compare_new(cfg, x.schemas, &x.rep, x.batches, x.expect, x.period,
-                                       x.dept, x.feed, e, sizeof e))) {
-    rh_log_error("starting: %s", e[0] ? e : "out of memory");
+  if (!(x.batches = replay_batches_new(cfg, x.schemas, x.period, x.dept, x.feed, e, sizeof e))) {
+    rh_log_error("starting: %s", e);
     cleanup(&x);
     return RH_EXIT_CONFIG;
   }
@@ -475,18 +664,28 @@ int replay_run(const replay_opts_t *o) {
     rc = archive_stream(&x, REPLAY_AR_MANIFESTS, on_manifest, &x, x.err, &x.err_rc,
                         ai.counts[REPLAY_AR_MANIFESTS], e, sizeof e);
   else
-    rc = broker_manifests(&x, &rd, e, sizeof e);
+    rc = broker_manifests(&x, e, sizeof e);
   if (rc) goto fail;
   replay_batches_sort(x.batches);
   x.rep.manifests_unreadable = replay_batches_unreadable(x.batches);
-  if (replay_expect_prepare(x.expect, e, sizeof e)) {
-    rc = RH_EXIT_SOFTWARE;
-    goto fail;
-  }
   rh_log_info("%zu batches of %s (%" PRIu64 " manifests read) in %.2f s",
               replay_batches_count(x.batches), x.period, x.manifests_read,
               mono_s() - t_manifests);
-  if (!o->from_archive_dir && (rc = broker_assign_rest(&x, &rd, e, sizeof e))) goto fail;
+  if (o->from_archive_dir) {
+    x.nworkers = x.ncomparers = 1;
+  } else {
+    if (pthread_create(&x.pub_thread, NULL, broker_published, &x) != 0) {
+      rh_errf(e, sizeof e, "cannot start a thread");
+      rc = RH_EXIT_SOFTWARE;
+      goto fail;
+    }
+    x.pub_running = true;
+    if ((rc = broker_records(&x, e, sizeof e))) goto fail;
+  }
+  if (make_threads(&x, e, sizeof e)) {
+    rc = RH_EXIT_SOFTWARE;
+    goto fail;
+  }
 
   /* 2. the records through the join's code */
   if ((rc = registry_ready(&x))) {
@@ -516,25 +715,11 @@ int replay_run(const replay_opts_t *o) {
 
   /* 3. what was published */
   double t_pub = mono_s();
-  if (o->from_archive_dir) {
-    rc = archive_stream(&x, REPLAY_AR_ALERTS, on_published, &x, x.err, &x.err_rc,
-                        ai.counts[REPLAY_AR_ALERTS], e, sizeof e);
-    if (!rc)
-      rc = archive_stream(&x, REPLAY_AR_CHECKS, on_published, &x, x.err, &x.err_rc,
-                          ai.counts[REPLAY_AR_CHECKS], e, sizeof e);
-  } else if (replay_reader_drain(rd.published, 0, on_published, &x, NULL, NULL, x.err, e,
-                                 sizeof e)) {
-    rc = x.err_rc ? x.err_rc : RH_EXIT_UNAVAILABLE;
-  }
-  if (rc) goto fail;
-  if (replay_compare_finish(x.compare, e, sizeof e)) {
-    rc = RH_EXIT_SOFTWARE;
-    goto fail;
-  }
-  rh_log_info("%" PRIu64 " published messages compared in %.2f s", x.published_read,
-              mono_s() - t_pub);
-  readers_destroy(&rd);
-  memset(&rd, 0, sizeof rd);
+  if ((rc = compare_published(&x, &ai, e, sizeof e))) goto fail;
+  rh_log_info("%" PRIu64 " published messages compared in %.2f s (%zu threads)",
+              x.published_read, mono_s() - t_pub, x.ncomparers);
+  replay_reader_destroy(x.published_reader);
+  x.published_reader = NULL;
 
   /* 4. causes, report */
   if (replay_cause_explain(&x.rep, x.pg, e, sizeof e)) {
@@ -570,8 +755,6 @@ int replay_run(const replay_opts_t *o) {
   return rc;
 fail:
   if (e[0]) rh_log_error("%s", e);
-  x.stop = 1;
-  readers_destroy(&rd);
   cleanup(&x);
   return rc ? rc : RH_EXIT_SOFTWARE;
 }

@@ -33,8 +33,9 @@ typedef struct {
   replay_format_t format;
   const char *archive_dir;        /* --archive */
   const char *from_archive_dir;   /* --from-archive */
-  int threads;                    /* records joined in this many threads (>= 1; the broker
-                                     only: an archive is read in one) */
+  int threads;                    /* records joined, and published outputs compared, in this
+                                     many threads each (0: one a partition, up to the CPUs
+                                     or 4; the broker only: an archive is read in one) */
   FILE *out;                      /* the report */
 } replay_opts_t;
 

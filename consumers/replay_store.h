@@ -10,7 +10,8 @@
  * Memory: the messages are copied into chunks of 4 MiB (no allocation a
  * message); entries in one array. Pointers returned stay valid until the
  * next replay_store_add (entries) or replay_store_destroy (bytes).
- * Not thread-safe.
+ * Not thread-safe while adding; once filled, any number of threads may
+ * find entries and mark them (seen, reported: with atomic operations).
  */
 #ifndef REPLAY_STORE_H
 #define REPLAY_STORE_H
@@ -23,9 +24,9 @@ typedef enum { REPLAY_OUT_ALERT = 0, REPLAY_OUT_CHECK = 1 } replay_out_t;
 
 typedef struct {
   uint64_t key;       /* join_idset_key of the id */
+  uint32_t seen;      /* published messages found with this id (atomic: compared in threads) */
   uint8_t what;       /* replay_out_t */
-  uint8_t seen;       /* published messages found with this id (saturates at 255) */
-  uint8_t reported;   /* a difference was reported for it */
+  uint8_t reported;   /* a difference was reported for it (atomic) */
   uint32_t feed;      /* the report's feed index */
   uint32_t batch;     /* the batch (replay_batches index) of the record / list */
   int32_t partition;  /* the feed record's, -1 when none (check results) */

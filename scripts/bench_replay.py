@@ -227,6 +227,22 @@ def replay(env, logs, name, *args):
     return wall, rss, rep, cmd[4:]
 
 
+PHASES = (("registry", re.compile(r"registry loaded in ([0-9.]+) s")),
+          ("records", re.compile(r"through the join's code in ([0-9.]+) s \(([0-9]+) threads")),
+          ("compare", re.compile(r"published messages compared in ([0-9.]+) s")))
+
+
+def phases(logs, name):
+    """The replay's own account of where its time went (its log)."""
+    text = (logs / f"{name}.err").read_text()
+    out = []
+    for label, rx in PHASES:
+        m = rx.search(text)
+        if m:
+            out.append(f"{label} {m.group(1)} s" + (f" ({m.group(2)} threads)" if m.lastindex > 1 else ""))
+    return ", ".join(out)
+
+
 def check_report(rep, rows, what):
     t = rep["totals"]
     if rep["result"] != "equal" or rep["differences"]:
@@ -307,14 +323,14 @@ def main():
             check_report(rep, args.rows, "replay from the broker")
             broker.append((wall, rss, rep))
             say(f"replay from the broker #{i + 1}: {wall:.2f} s, {args.rows / wall:,.0f} records/s, "
-                f"peak RSS {rss:.0f} MiB; alerts {rep['totals']['alerts_expected']} expected = published")
+                f"peak RSS {rss:.0f} MiB; alerts {rep['totals']['alerts_expected']} expected = published; "
+                f"{phases(logs, f'broker-{i}')}")
         broker_cmd = cmd
-        t0 = time.perf_counter()
-        wall, rss, rep_ar, _ = replay(env, logs, "archive", "--archive", archive)
+        wall_ar, _, rep_ar, _ = replay(env, logs, "archive", "--archive", archive)
         check_report(rep_ar, args.rows, "replay with --archive")
         size = sum(f.stat().st_size for f in archive.iterdir())
-        say(f"replay from the broker writing the archive: {wall:.2f} s, {args.rows / wall:,.0f} records/s; "
-            f"archive {size / 2**20:.0f} MiB in {archive}")
+        say(f"replay from the broker writing the archive: {wall_ar:.2f} s, {args.rows / wall_ar:,.0f} "
+            f"records/s; archive {size / 2**20:.0f} MiB in {archive}")
         sums = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=archive, capture_output=True,
                               text=True)
         if sums.returncode != 0:
@@ -327,7 +343,7 @@ def main():
                 die("the archive's report is not the broker's")
             arch.append((wall, rss, rep))
             say(f"replay from the archive #{i + 1}: {wall:.2f} s, {args.rows / wall:,.0f} records/s, "
-                f"peak RSS {rss:.0f} MiB")
+                f"peak RSS {rss:.0f} MiB; {phases(logs, f'from-archive-{i}')}")
         arch_cmd = cmd
 
         after = (end_offsets(outputs + inputs), group_offsets(prefix + "riskhub-join", inputs))
@@ -335,7 +351,7 @@ def main():
             die("the replays changed the topics' end offsets or the join's group offsets")
         say("the join's group offsets and every topic's end offsets are as before the replays")
         res = {"broker": broker, "archive": arch, "broker_cmd": broker_cmd, "arch_cmd": arch_cmd,
-               "archive_size": size, "archive_write": wall,
+               "archive_size": size, "archive_write": wall_ar,
                "env": f"RH_TOPIC_PREFIX={prefix} RH_PG_CONNINFO={shlex.quote(conninfo)}"}
     finally:
         if args.keep:

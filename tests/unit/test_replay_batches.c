@@ -113,22 +113,38 @@ static void test_claim_interleaved_and_republished(void **state) {
   replay_batches_sort(bs);
   replay_claim_cache_t c = {0};
   const char *t = "feed.health.major-disease";
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_A, 64), 0);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_B, 64), 1);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 22, FX_BATCH_A, 64), -1); /* out of A */
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 22, FX_BATCH_B, 64), 1);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 35, FX_BATCH_A, 64), 2); /* the re-publication */
-  assert_int_equal(replay_batches_claim(bs, &c, t, 1, 3, FX_BATCH_B, 64), 1);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 1, 3, FX_BATCH_A, 64), -1);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 2, 3, FX_BATCH_B, 64), -1);
-  assert_int_equal(replay_batches_claim(bs, &c, "feed.tax.vehicles", 0, 18, FX_BATCH_A, 64), -1);
-  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_A, 63), -1);
+  size_t rg = 99;
+  uint64_t *counts = calloc(replay_batches_ranges(bs), sizeof *counts);
+  assert_int_equal(replay_batches_ranges(bs), 4); /* A: 1, B: 2, A again: 1 */
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_A, 64, &rg), 0);
+  assert_int_equal(rg, 0);
+  counts[rg]++;
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_B, 64, &rg), 1);
+  assert_int_equal(rg, 1);
+  counts[rg]++;
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 22, FX_BATCH_A, 64, &rg), -1); /* not A's */
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 22, FX_BATCH_B, 64, &rg), 1);
+  counts[rg]++;
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 35, FX_BATCH_A, 64, &rg), 2); /* again */
+  assert_int_equal(rg, 3);
+  counts[rg]++;
+  assert_int_equal(replay_batches_claim(bs, &c, t, 1, 3, FX_BATCH_B, 64, &rg), 1);
+  assert_int_equal(rg, 2);
+  counts[rg]++;
+  assert_int_equal(replay_batches_claim(bs, &c, t, 1, 3, FX_BATCH_A, 64, &rg), -1);
+  assert_int_equal(replay_batches_claim(bs, &c, t, 2, 3, FX_BATCH_B, 64, &rg), -1);
+  assert_int_equal(
+      replay_batches_claim(bs, &c, "feed.tax.vehicles", 0, 18, FX_BATCH_A, 64, &rg), -1);
+  assert_int_equal(replay_batches_claim(bs, &c, t, 0, 18, FX_BATCH_A, 63, &rg), -1);
   /* a topic name in a reused buffer: found by name, not by address */
   char buf[64];
   snprintf(buf, sizeof buf, "feed.tax.vehicles");
-  assert_int_equal(replay_batches_claim(bs, &c, buf, 0, 18, FX_BATCH_A, 64), -1);
+  assert_int_equal(replay_batches_claim(bs, &c, buf, 0, 18, FX_BATCH_A, 64, &rg), -1);
   snprintf(buf, sizeof buf, "%s", t);
-  assert_int_equal(replay_batches_claim(bs, &c, buf, 0, 18, FX_BATCH_A, 64), 0);
+  assert_int_equal(replay_batches_claim(bs, &c, buf, 0, 18, FX_BATCH_A, 64, &rg), 0);
+  counts[rg]++;
+  replay_batches_add_seen(bs, counts);
+  free(counts);
   assert_int_equal(replay_batches_at(bs, 0)->records, 2);
   assert_int_equal(replay_batches_at(bs, 0)->ranges[0].seen, 2);
   assert_int_equal(replay_batches_at(bs, 1)->records, 3);
@@ -160,15 +176,19 @@ typedef struct {
   replay_batches_t *bs;
   int32_t partition;
   long hits;
+  uint64_t counts[2];
 } claimer_t;
 
 static void *claim_many(void *arg) {
   claimer_t *c = arg;
   replay_claim_cache_t cache = {0};
+  size_t rg;
   for (int64_t o = 0; o < 100000; o++)
     if (replay_batches_claim(c->bs, &cache, "feed.health.major-disease", c->partition, o,
-                             FX_BATCH_A, 64) == 0)
+                             FX_BATCH_A, 64, &rg) == 0) {
       c->hits++;
+      c->counts[rg]++;
+    }
   replay_claim_cache_free(&cache);
   return NULL;
 }
@@ -183,11 +203,14 @@ static void test_claim_from_two_threads(void **state) {
   replay_batches_t *bs = replay_batches_new(f->cfg, f->s, FX_PERIOD, NULL, NULL, err, sizeof err);
   assert_int_equal(add(bs, &a), 1);
   replay_batches_sort(bs);
-  claimer_t c[2] = {{bs, 0, 0}, {bs, 1, 0}};
+  claimer_t c[2] = {{bs, 0, 0, {0, 0}}, {bs, 1, 0, {0, 0}}};
   pthread_t th[2];
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, claim_many, &c[i]), 0);
   for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
   assert_int_equal(c[0].hits + c[1].hits, 200000);
+  for (int i = 0; i < 2; i++) replay_batches_add_seen(bs, c[i].counts);
+  assert_int_equal(replay_batches_at(bs, 0)->ranges[0].seen, 100000);
+  assert_int_equal(replay_batches_at(bs, 0)->ranges[1].seen, 100000);
   assert_int_equal(replay_batches_at(bs, 0)->records, 200000);
   replay_batches_destroy(bs);
 }

@@ -89,7 +89,7 @@ static void run_month(fx_t *f, size_t shards, const char *dept) {
     fx_record(f->s, &r, recs[i].dept, recs[i].feed, "SIGNAL", recs[i].bid, recs[i].id,
               recs[i].yuan, recs[i].p, recs[i].o);
     long b = replay_batches_claim(f->bs, &cache, r.m.topic, r.m.partition, r.m.offset,
-                                  recs[i].bid, 64);
+                                  recs[i].bid, 64, NULL);
     if (b < 0) continue; /* filtered out */
     assert_int_equal(replay_expect_record(f->ex, (size_t)recs[i].p % shards, &r.m, (size_t)b, err,
                                           sizeof err),
