@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -521,6 +522,262 @@ static const rh_avro_schema_t *inner_schema(avro_schema_t wrapper,
   return s;
 }
 
+/* ---- reading fast: the archive's own files, without Avro C's values ----
+ *
+ * A container file written by replay_archive_add (codec null) is read
+ * straight from its bytes: the header (magic, metadata, sync marker), then
+ * each block (count, size, datums, sync); each datum's wrapper fields are
+ * read and its record skipped by its schema to find where it ends. The
+ * record's bytes are the message's body as they are: no value is built.
+ * Anything else (another codec, another layout) goes through Avro C. */
+
+typedef struct {
+  const unsigned char *p;
+  size_t len, i;
+} cur_t;
+
+static int cur_long(cur_t *c, int64_t *out) {
+  uint64_t raw = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (c->i >= c->len) return -1;
+    unsigned char b = c->p[c->i++];
+    raw |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int cur_skip(cur_t *c, int64_t n) {
+  if (n < 0 || (uint64_t)n > c->len - c->i) return -1;
+  c->i += (size_t)n;
+  return 0;
+}
+
+static int cur_bytes(cur_t *c, const unsigned char **s, size_t *n) {
+  int64_t l;
+  if (cur_long(c, &l) || l < 0 || (uint64_t)l > c->len - c->i) return -1;
+  *s = c->p + c->i;
+  *n = (size_t)l;
+  c->i += (size_t)l;
+  return 0;
+}
+
+/* Skip one value of schema sc. 0, or -1 if the bytes do not fit it. */
+static int skip_value(avro_schema_t sc, cur_t *c, int depth) {
+  int64_t n;
+  if (depth > RH_AVRO_MAX_DEPTH) return -1;
+  switch (avro_typeof(sc)) {
+  case AVRO_NULL: return 0;
+  case AVRO_BOOLEAN: return cur_skip(c, 1);
+  case AVRO_INT32:
+  case AVRO_INT64:
+  case AVRO_ENUM: return cur_long(c, &n);
+  case AVRO_FLOAT: return cur_skip(c, 4);
+  case AVRO_DOUBLE: return cur_skip(c, 8);
+  case AVRO_STRING:
+  case AVRO_BYTES: return cur_long(c, &n) || cur_skip(c, n);
+  case AVRO_FIXED: return cur_skip(c, avro_schema_fixed_size(sc));
+  case AVRO_RECORD: {
+    size_t fields = avro_schema_record_size(sc);
+    for (size_t f = 0; f < fields; f++)
+      if (skip_value(avro_schema_record_field_get_by_index(sc, (int)f), c, depth + 1)) return -1;
+    return 0;
+  }
+  case AVRO_UNION: {
+    if (cur_long(c, &n) || n < 0 || (size_t)n >= avro_schema_union_size(sc)) return -1;
+    return skip_value(avro_schema_union_branch(sc, (int)n), c, depth + 1);
+  }
+  case AVRO_ARRAY:
+  case AVRO_MAP: {
+    bool map = avro_typeof(sc) == AVRO_MAP;
+    avro_schema_t item = map ? avro_schema_map_values(sc) : avro_schema_array_items(sc);
+    for (;;) {
+      int64_t count, size;
+      if (cur_long(c, &count)) return -1;
+      if (count == 0) return 0;
+      if (count < 0) { /* with the block's size: skip it whole */
+        if (cur_long(c, &size) || cur_skip(c, size)) return -1;
+        continue;
+      }
+      if ((uint64_t)count > c->len - c->i) return -1; /* every item takes a byte at least... */
+      for (int64_t k = 0; k < count; k++)
+        if ((map && (cur_long(c, &n) || cur_skip(c, n))) || skip_value(item, c, depth + 1))
+          return -1;
+    }
+  }
+  case AVRO_LINK: return skip_value(avro_schema_link_target(sc), c, depth + 1);
+  default: return -1;
+  }
+}
+
+/* 1 read, 0 not a file of this layout (read it with Avro C), -1 error. */
+static int fast_read(const char *path, replay_stream_t s, const rh_avro_schemas_t *schemas,
+                     replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
+                     char *errstr, size_t errstr_size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  size_t flen = (size_t)st.st_size;
+  unsigned char *file = flen ? mmap(NULL, flen, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+  close(fd);
+  if (flen && file == MAP_FAILED) {
+    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (flen) madvise(file, flen, MADV_SEQUENTIAL);
+  cur_t c = {file, flen, 0};
+  const unsigned char *sync = NULL, *schema_json = NULL, *v, *codec = NULL;
+  size_t schema_len = 0, n, codec_len = 0;
+  bool null_codec = true;
+  avro_schema_t ws = NULL;
+  char topic[512], why[256];
+  buf_t msg = {0};
+  int rc;
+  rc = -1; /* from here a damaged header is an error, not a reason to try Avro C */
+  if (flen < 4 || memcmp(file, "Obj\x01", 4) != 0) {
+    rh_errf(errstr, errstr_size, "%s: not an Avro object container file", path);
+    goto out;
+  }
+  c.i = 4;
+  for (;;) { /* the metadata map */
+    int64_t items;
+    if (cur_long(&c, &items)) goto damaged;
+    if (items == 0) break;
+    if (items < 0) {
+      int64_t size;
+      items = -items;
+      if (cur_long(&c, &size)) goto damaged;
+    }
+    for (int64_t k = 0; k < items; k++) {
+      const unsigned char *key;
+      size_t kl;
+      if (cur_bytes(&c, &key, &kl) || cur_bytes(&c, &v, &n)) goto damaged;
+      if (kl == 11 && memcmp(key, "avro.schema", 11) == 0) {
+        schema_json = v;
+        schema_len = n;
+      } else if (kl == 10 && memcmp(key, "avro.codec", 10) == 0) {
+        null_codec = n == 4 && memcmp(v, "null", 4) == 0;
+        codec = v;
+        codec_len = n;
+      }
+    }
+  }
+  if (!schema_json || flen - c.i < 16) goto damaged;
+  if (!null_codec) { /* compressed: Avro C reads it, if it is a codec Avro C knows */
+    static const char *const known[] = {"deflate", "snappy", "lzma"};
+    for (size_t k = 0; k < 3; k++)
+      if (codec_len == strlen(known[k]) && memcmp(codec, known[k], codec_len) == 0) rc = 0;
+    if (rc) rh_errf(errstr, errstr_size, "%s: an unknown codec", path);
+    goto out;
+  }
+  sync = file + c.i;
+  c.i += 16;
+  if (avro_schema_from_json_length((const char *)schema_json, schema_len, &ws)) {
+    ws = NULL;
+    goto damaged;
+  }
+  static const char *const names[] = {"topic", "partition", "offset", "timestamp", "key",
+                                      "record"};
+  bool layout = avro_typeof(ws) == AVRO_RECORD && avro_schema_record_size(ws) == 6;
+  for (int k = 0; layout && k < 6; k++)
+    layout = strcmp(avro_schema_record_field_name(ws, k), names[k]) == 0;
+  if (!layout) {
+    rh_errf(errstr, errstr_size, "%s: its records are not archived messages", path);
+    goto out;
+  }
+  avro_schema_t rec_schema = avro_schema_record_field_get_by_index(ws, 5);
+  const rh_avro_schema_t *inner = inner_schema(ws, schemas, why, sizeof why);
+  if (!inner) {
+    rh_errf(errstr, errstr_size, "%s: %s", path, why);
+    rc = -1;
+    goto out;
+  }
+  if (strcmp(inner->fullname, STREAMS[s].type) != 0) {
+    rh_errf(errstr, errstr_size, "%s: holds %s, not %s", path, inner->fullname, STREAMS[s].type);
+    rc = -1;
+    goto out;
+  }
+  uint64_t done = 0;
+  while (c.i < c.len) {
+    int64_t items, size;
+    if (cur_long(&c, &items) || cur_long(&c, &size) || items < 0 || size < 0 ||
+        (uint64_t)size > c.len - c.i || c.len - c.i - (size_t)size < 16 ||
+        memcmp(c.p + c.i + size, sync, 16) != 0) {
+      rh_errf(errstr, errstr_size, "%s: a block of the file is damaged (after record %llu)",
+              path, (unsigned long long)done);
+      rc = -1;
+      goto out;
+    }
+    cur_t b = {c.p + c.i, (size_t)size, 0};
+    for (int64_t k = 0; k < items; k++) {
+      const unsigned char *t, *key = NULL;
+      size_t tl, kl = 0;
+      int64_t partition, offset, ts, branch;
+      if (cur_bytes(&b, &t, &tl) || tl >= sizeof topic || cur_long(&b, &partition) ||
+          cur_long(&b, &offset) || cur_long(&b, &ts) || cur_long(&b, &branch) ||
+          (branch != 0 && branch != 1) || (branch == 1 && cur_bytes(&b, &key, &kl))) {
+        rh_errf(errstr, errstr_size, "%s: record %llu is not an archived message", path,
+                (unsigned long long)done + 1);
+        rc = -1;
+        goto out;
+      }
+      size_t start = b.i;
+      if (skip_value(rec_schema, &b, 0)) {
+        rh_errf(errstr, errstr_size, "%s: record %llu: its %s is damaged", path,
+                (unsigned long long)done + 1, inner->fullname);
+        rc = -1;
+        goto out;
+      }
+      size_t body = b.i - start;
+      msg.len = 0;
+      if (buf_room(&msg, RH_AVRO_HEADER_LEN + body)) {
+        rh_errf(errstr, errstr_size, "out of memory");
+        rc = -1;
+        goto out;
+      }
+      msg.p[0] = RH_AVRO_MAGIC0;
+      msg.p[1] = RH_AVRO_MAGIC1;
+      for (int q = 0; q < 8; q++) msg.p[2 + q] = (unsigned char)(inner->fingerprint >> (8 * q));
+      memcpy(msg.p + RH_AVRO_HEADER_LEN, b.p + start, body);
+      memcpy(topic, t, tl);
+      topic[tl] = '\0';
+      replay_msg_t m = {topic, (int32_t)partition, offset, ts, branch == 1 ? key : NULL, kl,
+                        msg.p, RH_AVRO_HEADER_LEN + body};
+      done++;
+      if (fn(arg, &m)) {
+        if (fn_err) rh_errf(errstr, errstr_size, "%s", fn_err);
+        rc = -1;
+        goto out;
+      }
+    }
+    if (b.i != b.len) {
+      rh_errf(errstr, errstr_size, "%s: a block holds more than its %lld records", path,
+              (long long)items);
+      rc = -1;
+      goto out;
+    }
+    c.i += (size_t)size + 16;
+  }
+  rc = 1;
+  if (count) *count = done;
+  goto out;
+damaged:
+  rh_errf(errstr, errstr_size, "%s: the file's header is damaged", path);
+out:
+  if (rc == 0 && count) *count = 0;
+  free(msg.p);
+  if (ws) avro_schema_decref(ws);
+  if (flen) munmap(file, flen);
+  return rc;
+}
+
 int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schemas_t *schemas,
                         replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
                         char *errstr, size_t errstr_size) {
@@ -538,6 +795,8 @@ int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schema
     rh_errf(errstr, errstr_size, "%s: path too long", dir);
     return -1;
   }
+  int fr = fast_read(path, s, schemas, fn, arg, count, fn_err, errstr, errstr_size);
+  if (fr != 0) return fr > 0 ? 0 : -1;
   if (avro_file_reader(path, &r)) {
     rh_errf(errstr, errstr_size, "%s: %s", path, avro_strerror());
     return -1;

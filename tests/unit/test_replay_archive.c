@@ -212,6 +212,82 @@ static void test_refused(void **state) {
   assert_int_equal(refused, 0);
 }
 
+/* The alerts' file written again with the deflate codec (as another Avro
+ * tool might): read through Avro C's reader, the same messages. */
+static void test_other_codec(void **state) {
+  fx_t *f = *state;
+  char err[1024], path[512], tmp[600], cmd[800];
+  messages(f);
+  assert_int_equal(write_archive(f), 0);
+  snprintf(path, sizeof path, "%s/alerts.avro", f->dir);
+  snprintf(tmp, sizeof tmp, "%s/alerts.deflate", f->dir);
+  avro_file_reader_t r;
+  assert_int_equal(avro_file_reader(path, &r), 0);
+  avro_schema_t ws = avro_file_reader_get_writer_schema(r);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(ws);
+  avro_value_t v;
+  assert_int_equal(avro_generic_value_new(iface, &v), 0);
+  avro_file_writer_t w;
+  assert_int_equal(avro_file_writer_create_with_codec(tmp, ws, &w, "deflate", 4096), 0);
+  while (avro_file_reader_read_value(r, &v) == 0) assert_int_equal(avro_file_writer_append_value(w, &v), 0);
+  avro_file_writer_close(w);
+  avro_file_reader_close(r);
+  avro_value_decref(&v);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(ws);
+  assert_int_equal(rename(tmp, path), 0);
+  reader_t rd = {f, REPLAY_AR_ALERTS, 0};
+  uint64_t n = 0;
+  if (replay_archive_read(f->dir, REPLAY_AR_ALERTS, f->s, check_msg, &rd, &n, NULL, err,
+                          sizeof err))
+    fail_msg("%s", err);
+  assert_int_equal(n, 1);
+  /* sha256sum -c now fails, as it should */
+  snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1", f->dir);
+  assert_int_not_equal(system(cmd), 0);
+}
+
+static int count_msg(void *arg, const replay_msg_t *m) {
+  (void)m;
+  (*(uint64_t *)arg)++;
+  return 0;
+}
+
+/* Every byte of the records' file changed in turn: read or refused with a
+ * message, never a read outside the file (ASan). */
+static void test_damaged_file(void **state) {
+  fx_t *f = *state;
+  char err[1024], path[512];
+  messages(f);
+  assert_int_equal(write_archive(f), 0);
+  snprintf(path, sizeof path, "%s/feed-records.avro", f->dir);
+  FILE *fp = fopen(path, "r+b");
+  fseek(fp, 0, SEEK_END);
+  long size = ftell(fp);
+  unsigned char *orig = malloc((size_t)size);
+  fseek(fp, 0, SEEK_SET);
+  assert_int_equal(fread(orig, 1, (size_t)size, fp), (size_t)size);
+  int refused = 0;
+  for (long i = 0; i < size; i += 3) {
+    fseek(fp, i, SEEK_SET);
+    fputc(orig[i] ^ 0xff, fp);
+    fflush(fp);
+    uint64_t n = 0;
+    err[0] = '\0';
+    if (replay_archive_read(f->dir, REPLAY_AR_RECORDS, f->s, count_msg, &n, NULL, NULL, err,
+                            sizeof err)) {
+      assert_true(err[0] != '\0');
+      refused++;
+    }
+    fseek(fp, i, SEEK_SET);
+    fputc(orig[i], fp);
+    fflush(fp);
+  }
+  assert_true(refused > 0);
+  fclose(fp);
+  free(orig);
+}
+
 static void test_wrong_type(void **state) {
   fx_t *f = *state;
   char err[1024];
@@ -231,6 +307,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_other_codec, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
