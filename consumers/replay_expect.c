@@ -77,7 +77,8 @@ static int capture(void *arg, const char *topic, const void *key, size_t key_len
     rh_errf(errstr, errstr_size, "out of memory for the expected outputs");
     return -1;
   }
-  if (r == 1 && s->cur_feed < e->nfeeds) s->cnt[s->cur_feed * C_N + (check ? C_CHECKS : C_ALERTS)]++;
+  if (r == 1 && s->cur_feed < e->nfeeds)
+    s->cnt[s->cur_feed * C_N + (check ? C_CHECKS : C_ALERTS)]++;
   return 0;
 }
 

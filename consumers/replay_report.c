@@ -348,7 +348,8 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
   feed_row(fp, "total", "", &t);
   if (r->manifests_unreadable || r->records_unreadable || r->published_unreadable || r->dlq)
     fprintf(fp,
-            "unreadable: %" PRIu64 " manifests, %" PRIu64 " records in the batches' ranges, %" PRIu64
+            "unreadable: %" PRIu64 " manifests, %" PRIu64 " records in the batches' ranges, "
+            "%" PRIu64
             " messages on the output topics; %" PRIu64 " records the join would dead-letter\n",
             r->manifests_unreadable, r->records_unreadable, r->published_unreadable, r->dlq);
   uint64_t nf = replay_report_records_not_found(r);

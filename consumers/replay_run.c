@@ -43,6 +43,40 @@ int replay_period_valid(const char *s) {
 
 static double mono_s(void) { return (double)rh_mono_ms() / 1000.0; }
 
+/* Debug log: since the last call, this process's CPU and the machine's, in
+ * cores (the replay is CPU-bound on a small machine: docs/replay.md). */
+static void cpu_note(const char *what) {
+  static double last_self, last_busy, last_total, last_wall;
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double self = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  unsigned long long u, n, sy, id, io, irq, sirq;
+  double busy = 0, total = 0;
+  FILE *fp = fopen("/proc/stat", "r");
+  if (fp && fscanf(fp, "cpu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &sy, &id, &io, &irq,
+                   &sirq) == 7) {
+    busy = (double)(u + n + sy + irq + sirq) / 100.0;
+    total = busy + (double)(id + io) / 100.0;
+  }
+  if (fp) fclose(fp);
+  double wall = mono_s(), dt = wall - last_wall;
+  if (last_wall > 0 && dt > 0)
+    rh_log_debug("CPU %s: %.2f s, this process %.2f cores, the machine %.2f of %.2f busy", what,
+                 dt, (self - last_self) / dt, (busy - last_busy) / dt, (total - last_total) / dt);
+  last_self = self, last_busy = busy, last_total = total, last_wall = wall;
+}
+
+static long rss_mib(void) {
+  FILE *fp = fopen("/proc/self/statm", "r");
+  long pages = 0, rss = 0;
+  if (fp) {
+    if (fscanf(fp, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    fclose(fp);
+  }
+  return rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
 /* ---- the registry, loaded in a thread ---- */
 
 typedef struct {
@@ -54,6 +88,7 @@ typedef struct {
 
 static void *load_registry(void *arg) {
   loader_t *l = arg;
+  pthread_setname_np(pthread_self(), "replay-registry");
   double t0 = mono_s();
   l->map = rh_regmap_load(l->pg, l->err, sizeof l->err);
   l->seconds = mono_s() - t0;
@@ -224,7 +259,9 @@ static void worker_free(worker_t *w) {
 
 static void *worker_main(void *arg) {
   worker_t *w = arg;
-  char e[1024];
+  char e[1024], name[16];
+  snprintf(name, sizeof name, "replay-rec-%zu", w->q);
+  pthread_setname_np(pthread_self(), name);
   int64_t t_start = rh_mono_ms();
   if (replay_reader_drain(w->x->records_reader, w->q, on_record, w, &w->read, &w->x->stop, w->err,
                           e, sizeof e)) {
@@ -290,7 +327,9 @@ static void comparer_free(comparer_t *c) {
 
 static void *comparer_main(void *arg) {
   comparer_t *c = arg;
-  char e[1024];
+  char e[1024], name[16];
+  snprintf(name, sizeof name, "replay-cmp-%zu", c->q);
+  pthread_setname_np(pthread_self(), name);
   if (replay_reader_drain(c->x->published_reader, c->q, on_published, c, &c->read, &c->x->stop,
                           c->err, e, sizeof e)) {
     if (!c->rc) c->rc = RH_EXIT_UNAVAILABLE;
@@ -402,6 +441,7 @@ static int broker_records(run_t *x, char *e, size_t es) {
  * number follows from the parts. */
 static void *broker_published(void *arg) {
   run_t *x = arg;
+  pthread_setname_np(pthread_self(), "replay-pub-setup");
   replay_part_t *parts = NULL;
   size_t n = 0;
   char alerts[RH_CONFIG_TOPIC_PREFIX_MAX + 16], checks[RH_CONFIG_TOPIC_PREFIX_MAX + 16];
@@ -598,6 +638,7 @@ int replay_run(const replay_opts_t *o) {
   const rh_config_t *cfg = o->cfg;
 
   pthread_mutex_init(&x.lock, NULL);
+  cpu_note("");
   x.period = o->period;
   if (o->from_archive_dir) {
     int refused = 0;
@@ -693,6 +734,8 @@ int replay_run(const replay_opts_t *o) {
     goto fail;
   }
   rh_log_info("registry loaded in %.2f s", x.loader.seconds);
+  rh_log_debug("RSS %ld MiB with the registry", rss_mib());
+  cpu_note("start to registry");
   double t_records = mono_s();
   if ((rc = join_records(&x, o->from_archive_dir ? ai.counts[REPLAY_AR_RECORDS] : 0, e,
                          sizeof e)))
@@ -705,6 +748,8 @@ int replay_run(const replay_opts_t *o) {
     goto fail;
   }
   replay_expect_merge(x.expect);
+  rh_log_debug("RSS %ld MiB after the records", rss_mib());
+  cpu_note("records");
   join_counts_t jc;
   replay_expect_counts(x.expect, &jc);
   rh_log_info("%" PRIu64 " records of the batches (%" PRIu64 " read) through the join's code in "
@@ -716,6 +761,8 @@ int replay_run(const replay_opts_t *o) {
   /* 3. what was published */
   double t_pub = mono_s();
   if ((rc = compare_published(&x, &ai, e, sizeof e))) goto fail;
+  rh_log_debug("RSS %ld MiB after the comparison", rss_mib());
+  cpu_note("comparison");
   rh_log_info("%" PRIu64 " published messages compared in %.2f s (%zu threads)",
               x.published_read, mono_s() - t_pub, x.ncomparers);
   replay_reader_destroy(x.published_reader);

@@ -395,7 +395,7 @@ def person(reg, pred, exclude=()):
     raise AssertionError("no such person in the registry")
 
 
-def test_registry_changed_since(ns, cfg, rules, reg, tmp_path):
+def test_registry_changed_since(ns, cfg, rules, reg, month, tmp_path):
     ordinary = lambda h, m: h["household_type"] == "ordinary" and h["risk_eliminated"] == "false"
     p1 = person(reg, ordinary)
     p2 = person(reg, lambda h, m: ordinary(h, m) and
@@ -411,6 +411,9 @@ def test_registry_changed_since(ns, cfg, rules, reg, tmp_path):
     b = joinlib.write_feed_csv(cfg, *md, tmp_path / "b.csv", [row(p2), row(p3)])
     ns.produce(*mi, a)
     ns.produce(*md, b)
+    # and a check list: the applicants' results
+    chk = ("finance", "public-servants")
+    ns.produce(*chk, month / PERIOD / f"{chk[0]}.{chk[1]}.{PERIOD}.csv")
     run_join(ns, tmp_path)
     files = [(*mi, a), (*md, b)]
     items = lineage(ns, cfg, files)
@@ -420,9 +423,13 @@ def test_registry_changed_since(ns, cfg, rules, reg, tmp_path):
     rc, rep, err = replay(ns, "--period", PERIOD)
     assert rc == 0, f"before the change: exit {rc}: {scrub(err[-2000:])}"
 
+    applicant = reg.applicants(PERIOD)[0]
+    assert applicant not in (h1, h2)
+    members = {m["id_number"] for m in reg.members_of(applicant)}
     joinlib.psql(ns.conninfo, f"""
         UPDATE households SET household_type = 'monitored', monitoring_category = 'sudden_hardship',
-               identified_month = '2026-09-01' WHERE household_id IN ('{h1}', '{h2}');""")
+               identified_month = '2026-09-01' WHERE household_id IN ('{h1}', '{h2}');
+        UPDATE households SET village = village || '新' WHERE household_id = '{applicant}';""")
     reg2 = reg.copy()
     for h in (h1, h2):
         reg2.households[h].update(household_type="monitored", monitoring_category="sudden_hardship",
@@ -434,7 +441,14 @@ def test_registry_changed_since(ns, cfg, rules, reg, tmp_path):
 
     rc, rep, err = replay(ns, "--period", PERIOD)
     assert rc == EXIT_DIFFERENT, f"exit {rc}: {scrub(err[-2000:])}"
-    diffs = {(d["kind"], d["id"]): d for d in rep["differences"]}
+    checks = [d for d in rep["differences"] if d["type"] == "check"]
+    assert {d["id"] for d in checks} == {joinlib.check_id(PERIOD, m, *chk) for m in members}, \
+        "the applicant's members' results, changed"
+    for d in checks:
+        assert d["kind"] == "changed" and [f["field"] for f in d["fields"]] == ["village"]
+        assert d["household_expected"] == d["household_published"] == applicant
+        assert d["cause"] == "registry_changed_since"
+    diffs = {(d["kind"], d["id"]): d for d in rep["differences"] if d["type"] == "alert"}
     assert set(diffs) == {("missing", m_id), ("changed", live_id(live, p2))}, \
         f"differences {sorted((k, i[:12]) for k, i in diffs)}"
     d = diffs[("missing", m_id)]
@@ -454,6 +468,8 @@ def test_registry_changed_since(ns, cfg, rules, reg, tmp_path):
         ("ordinary", "monitored")
     assert d["cause"] == "registry_changed_since"
     assert rep["totals"]["alerts_expected"] == 3 and rep["totals"]["alerts_published"] == 2
+    assert rep["totals"]["checks_expected"] == rep["totals"]["checks_published"] == \
+        applicant_members(reg)
 
 
 def live_id(exp, idn):

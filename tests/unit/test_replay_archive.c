@@ -229,7 +229,8 @@ static void test_other_codec(void **state) {
   assert_int_equal(avro_generic_value_new(iface, &v), 0);
   avro_file_writer_t w;
   assert_int_equal(avro_file_writer_create_with_codec(tmp, ws, &w, "deflate", 4096), 0);
-  while (avro_file_reader_read_value(r, &v) == 0) assert_int_equal(avro_file_writer_append_value(w, &v), 0);
+  while (avro_file_reader_read_value(r, &v) == 0)
+    assert_int_equal(avro_file_writer_append_value(w, &v), 0);
   avro_file_writer_close(w);
   avro_file_reader_close(r);
   avro_value_decref(&v);

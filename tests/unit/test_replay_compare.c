@@ -12,6 +12,8 @@
 #include "replay_expect.h"
 #include "replay_report.h"
 
+#define FX_NEW_ID "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
 typedef struct {
   rh_config_t *cfg;
   rh_avro_schemas_t *s;
@@ -210,8 +212,7 @@ static void month_with_differences(void **state, size_t shards) {
   publish(f, f->m, "major-disease", NULL, NULL, NULL, 2);        /* equal, once more */
   publish(f, f->x, "major-disease", "high", NULL, NULL, 3);      /* changed */
   publish(f, f->o, "major-disease", "high", NULL, NULL, 4);      /* changed, once more */
-  publish(f, f->o, "major-disease", NULL, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-          NULL, 5);                                               /* extra */
+  publish(f, f->o, "major-disease", NULL, FX_NEW_ID, NULL, 5);   /* extra */
   publish(f, f->o, "major-disease", NULL, NULL, "2026-09", 6);   /* another month */
   fx_msg_t junk;
   fx_msg_set(&junk, "alerts.411024100", 2, 7, 1, NULL, "junk", 4);
@@ -260,7 +261,7 @@ static void month_with_differences(void **state, size_t shards) {
 
   d = diff_of(f, REPLAY_EXTRA, f->o, false);
   assert_non_null(d);
-  assert_string_equal(d->id, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+  assert_string_equal(d->id, FX_NEW_ID);
   assert_int_equal(d->published.offset, 5);
   assert_string_equal(d->source.batch_id, FX_BATCH_A); /* as the message says */
 
