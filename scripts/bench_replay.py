@@ -223,7 +223,11 @@ def replay(env, logs, name, *args):
         die(f"riskhub-replay {' '.join(map(str, args))} exited {r.returncode}; log {logs / (name + '.err')}:\n"
             f"{mask(r.stderr[-2000:])}\n{mask(r.stdout[-2000:])}")
     rep = json.loads(r.stdout)
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv.read_text()).group(1)) / 1024
+    tvt = tv.read_text()
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tvt).group(1)) / 1024
+    cpu = float(re.search(r"User time \(seconds\): ([0-9.]+)", tvt).group(1)) + \
+        float(re.search(r"System time \(seconds\): ([0-9.]+)", tvt).group(1))
+    (logs / f"{name}.cpu").write_text(f"{cpu:.2f}")
     return wall, rss, rep, cmd[4:]
 
 
@@ -233,9 +237,9 @@ PHASES = (("registry", re.compile(r"registry loaded in ([0-9.]+) s")),
 
 
 def phases(logs, name):
-    """The replay's own account of where its time went (its log)."""
+    """The replay's own account of where its time went (its log), and its CPU."""
     text = (logs / f"{name}.err").read_text()
-    out = []
+    out = [f"CPU {float((logs / f'{name}.cpu').read_text()):.2f} s ({load_avg()})"]
     for label, rx in PHASES:
         m = rx.search(text)
         if m:
