@@ -264,9 +264,10 @@ static void *worker_main(void *arg) {
   pthread_setname_np(pthread_self(), name);
   int64_t t_start = rh_mono_ms();
   if (replay_reader_drain(w->x->records_reader, w->q, on_record, w, &w->read, &w->x->stop, w->err,
-                          e, sizeof e)) {
+                          e, sizeof e) &&
+      strcmp(e, "stopped") != 0) { /* stopped: another thread failed and says why */
     if (!w->rc) w->rc = RH_EXIT_UNAVAILABLE;
-    if (strcmp(e, "stopped") != 0) snprintf(w->err, sizeof w->err, "%s", e);
+    snprintf(w->err, sizeof w->err, "%s", e);
     w->x->stop = 1;
   }
   struct rusage ru;
@@ -331,9 +332,10 @@ static void *comparer_main(void *arg) {
   snprintf(name, sizeof name, "replay-cmp-%zu", c->q);
   pthread_setname_np(pthread_self(), name);
   if (replay_reader_drain(c->x->published_reader, c->q, on_published, c, &c->read, &c->x->stop,
-                          c->err, e, sizeof e)) {
+                          c->err, e, sizeof e) &&
+      strcmp(e, "stopped") != 0) { /* stopped: another thread failed and says why */
     if (!c->rc) c->rc = RH_EXIT_UNAVAILABLE;
-    if (strcmp(e, "stopped") != 0) snprintf(c->err, sizeof c->err, "%s", e);
+    snprintf(c->err, sizeof c->err, "%s", e);
     c->x->stop = 1;
   }
   return NULL;
