@@ -30,8 +30,8 @@ static void usage(FILE *fp) {
       "  --from-archive DIR        replay from an archive instead of the broker (its\n"
       "                            checksums are checked first; --period may be left out)\n"
       "  --threads N               join the records, and compare the published outputs, in\n"
-      "                            N threads each (default: one a partition, up to the CPUs\n"
-      "                            or 4 if more)\n"
+      "                            N threads each (default: one a partition, at most the\n"
+      "                            CPUs or 4, whichever is more)\n"
       "Exit: 0 no difference; 70 a difference (or an internal error); 69 Kafka or PostgreSQL\n"
       "away; 65 an archive refused; 74 an archive not readable/writable; 78 configuration or\n"
       "schemas; 64 usage.\n");

@@ -34,8 +34,9 @@ typedef struct {
   const char *archive_dir;        /* --archive */
   const char *from_archive_dir;   /* --from-archive */
   int threads;                    /* records joined, and published outputs compared, in this
-                                     many threads each (0: one a partition, up to the CPUs
-                                     or 4; the broker only: an archive is read in one) */
+                                     many threads each (0: one a partition, at most the CPUs
+                                     or 4, whichever is more; the broker only: an archive
+                                     is read in one) */
   FILE *out;                      /* the report */
 } replay_opts_t;
 
