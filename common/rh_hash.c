@@ -49,8 +49,15 @@ void rh_sha256_final(rh_sha256_t *h, char out[RH_SHA256_HEXSZ]) {
   free(h);
 }
 
+/* The digest fetched once; a context per thread, reused, freed when the
+ * thread ends (a pthread key's destructor: replay joins in threads). */
 static EVP_MD *sha256_md;
-static void fetch_sha256(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+static pthread_key_t ctx_key;
+static void free_ctx(void *ctx) { EVP_MD_CTX_free(ctx); }
+static void fetch_sha256(void) {
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+  if (pthread_key_create(&ctx_key, free_ctx) != 0) abort();
+}
 
 void rh_sha256_parts(const char *const *parts, size_t n, char out[RH_SHA256_HEXSZ]) {
   /* short inputs (ids: a few hundred bytes): one-shot digest of the parts
@@ -67,9 +74,9 @@ void rh_sha256_parts(const char *const *parts, size_t n, char out[RH_SHA256_HEXS
     /* the digest fetched once, a context per thread reused: OpenSSL 3's
      * lookup and context set-up were a third of the cost of an alert id */
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    static __thread EVP_MD_CTX *ctx;
     pthread_once(&once, fetch_sha256);
-    if (!ctx && !(ctx = EVP_MD_CTX_new())) abort();
+    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+    if (!ctx && (!(ctx = EVP_MD_CTX_new()) || pthread_setspecific(ctx_key, ctx) != 0)) abort();
     unsigned char md[32];
     unsigned int mdn = 0;
     if (!sha256_md || EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1 ||
