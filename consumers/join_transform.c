@@ -179,7 +179,14 @@ int join_transform_message(join_transform_t *t, const join_input_t *in, const jo
   char why[512];
   rh_feedrecord_t r;
   t->counts.records++;
-  const rh_config_feed_t *feed = rh_config_feed_find_topic(t->cfg, in->topic);
+  const rh_config_feed_t *feed;
+  if (t->last_feed && strcmp(t->last_topic, in->topic) == 0) {
+    feed = t->last_feed;
+  } else if ((feed = rh_config_feed_find_topic(t->cfg, in->topic)) != NULL &&
+             strlen(in->topic) < sizeof t->last_topic) {
+    memcpy(t->last_topic, in->topic, strlen(in->topic) + 1);
+    t->last_feed = feed;
+  }
   if (!feed) {
     snprintf(why, sizeof why, "topic %s is not a feed of the configuration", in->topic);
     return join_transform_dlq(t, in, why, sink, errstr, errstr_size);

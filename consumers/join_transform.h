@@ -74,6 +74,10 @@ typedef struct {
   const rh_regmap_t *map; /* borrowed; set before each use (catch-up replaces pointers) */
   join_counts_t counts;   /* of the open transaction */
   char dlq_topic[JOIN_TOPIC_MAX], unmatched_topic[JOIN_TOPIC_MAX];
+  /* the feed of the last topic seen: records come in runs of one partition,
+   * so most look-ups are one comparison instead of a scan of the config */
+  char last_topic[JOIN_TOPIC_MAX];
+  const rh_config_feed_t *last_feed;
 } join_transform_t;
 
 /* schemas must hold riskhub.FeedRecord and riskhub.Alert and outlive t.
