@@ -1059,3 +1059,23 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
   }
   return st;
 }
+
+const char *rh_avro_first_string(const void *value, size_t len, size_t *out_len) {
+  const unsigned char *p = value;
+  if (!p || len < RH_AVRO_HEADER_LEN + 1 || p[0] != RH_AVRO_MAGIC0 || p[1] != RH_AVRO_MAGIC1)
+    return NULL;
+  size_t i = RH_AVRO_HEADER_LEN;
+  uint64_t raw = 0;
+  int shift = 0;
+  for (;;) {
+    if (i >= len || shift > 63) return NULL;
+    unsigned char b = p[i++];
+    raw |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+    shift += 7;
+  }
+  int64_t n = (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1);
+  if (n < 0 || (uint64_t)n > len - i) return NULL;
+  *out_len = (size_t)n;
+  return (const char *)p + i;
+}

@@ -118,4 +118,10 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
                                 const rh_avro_schema_t **writer_out, char *errstr,
                                 size_t errstr_size);
 
+/* The first field of a record that starts with a string (an Alert's alert_id,
+ * a CheckResult's check_id) in a single-object message, without decoding the
+ * rest: a pointer into value and its length, or NULL if the message is not
+ * shaped like that. */
+const char *rh_avro_first_string(const void *value, size_t len, size_t *out_len);
+
 #endif

@@ -16,5 +16,5 @@ const char *rh_path_schemas(void) { return env_or("RH_SCHEMAS_DIR", RH_SOURCE_DI
 const char *rh_path_config(void) { return env_or("RH_CONFIG", RH_SOURCE_DIR "/config/riskhub.yaml"); }
 
 const char *rh_path_migrations(void) {
-  return env_or("RH_MIGRATIONS_DIR", RH_SOURCE_DIR "/consumers/migrations");
+  return env_or("RH_MIGRATIONS_DIR", RH_SOURCE_DIR "/consumers/registry/migrations");
 }

@@ -10,7 +10,7 @@
 const char *rh_path_schemas(void);
 /* RH_CONFIG, else <source tree>/config/riskhub.yaml. */
 const char *rh_path_config(void);
-/* RH_MIGRATIONS_DIR, else <source tree>/consumers/migrations (the registry's
+/* RH_MIGRATIONS_DIR, else <source tree>/consumers/registry/migrations (the registry's
  * SQL migrations, see docs/registry.md). */
 const char *rh_path_migrations(void);
 

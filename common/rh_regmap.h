@@ -2,7 +2,7 @@
  * rh_regmap: the household registry in memory, for the join service
  * (design.md, "Registry in the join service"; docs/join.md, "State").
  *
- * What it holds, from the tables of consumers/migrations/001_registry.sql:
+ * What it holds, from the tables of consumers/registry/migrations/001_registry.sql:
  *   household: household_id, township_code, village, household type,
  *              monitoring category, risk eliminated (and the month), income
  *              per capita in fen, the head's ID number, its members;

@@ -1,0 +1,127 @@
+/* rh_kafka_read: see rh_kafka_read.h. */
+#include "rh_kafka_read.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rh_clock.h"
+#include "rh_err.h"
+#include "rh_kafka.h"
+
+#define STALL_MS 60000
+
+typedef struct {
+  char *topic;
+  int32_t partition;
+  int64_t end; /* exclusive; -1: to EOF */
+  bool done;
+} part_t;
+
+int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_t n,
+                     const rd_kafka_topic_partition_list_t *until, rh_kafka_read_fn *fn, void *arg,
+                     size_t *count, char *errstr, size_t errstr_size) {
+  int rc = -1;
+  size_t nread = 0, nparts = 0, pending = 0, cap = 0;
+  part_t *parts = NULL;
+  rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(16);
+  const struct rd_kafka_metadata *md = NULL;
+  /* a group id is needed for assign(); the reader never joins nor commits */
+  rd_kafka_t *rk = rh_consumer_new(conf, "riskhub.reader", errstr, errstr_size);
+  if (count) *count = 0;
+  if (!rk) goto out;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+  if (err) {
+    rh_errf(errstr, errstr_size, "reading topic metadata: %s", rd_kafka_err2str(err));
+    goto out;
+  }
+  for (size_t k = 0; k < n; k++) {
+    const struct rd_kafka_metadata_topic *mt = NULL;
+    for (int i = 0; i < md->topic_cnt; i++)
+      if (strcmp(md->topics[i].topic, topics[k]) == 0 && !md->topics[i].err) mt = &md->topics[i];
+    for (int i = 0; mt && i < mt->partition_cnt; i++) {
+      int64_t end = -1;
+      if (until) {
+        const rd_kafka_topic_partition_t *u =
+            rd_kafka_topic_partition_list_find(until, topics[k], mt->partitions[i].id);
+        if (!u || u->offset <= 0) continue;
+        end = u->offset;
+      }
+      if (nparts == cap) {
+        cap = cap ? cap * 2 : 64;
+        part_t *np = realloc(parts, cap * sizeof *np);
+        if (!np) {
+          rh_errf(errstr, errstr_size, "out of memory");
+          goto out;
+        }
+        parts = np;
+      }
+      parts[nparts++] = (part_t){(char *)topics[k], mt->partitions[i].id, end, false};
+      rd_kafka_topic_partition_list_add(tl, topics[k], mt->partitions[i].id)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
+    }
+  }
+  pending = nparts;
+  if (!pending) {
+    rc = 0;
+    goto out;
+  }
+  if ((err = rd_kafka_assign(rk, tl))) {
+    rh_errf(errstr, errstr_size, "assigning partitions: %s", rd_kafka_err2str(err));
+    goto out;
+  }
+  int64_t last_progress = rh_mono_ms();
+  while (pending) {
+    if (rh_mono_ms() - last_progress > STALL_MS) {
+      rh_errf(errstr, errstr_size, "reading back published records: no progress for %d s",
+              STALL_MS / 1000);
+      goto out;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) continue;
+    last_progress = rh_mono_ms();
+    part_t *p = NULL;
+    const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+    for (size_t i = 0; tn && i < nparts; i++)
+      if (parts[i].partition == m->partition && strcmp(parts[i].topic, tn) == 0) p = &parts[i];
+    if (!p || p->done) {
+      /* not ours or finished: ignore */
+    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      p->done = true;
+      pending--;
+    } else if (m->err) {
+      rh_errf(errstr, errstr_size, "reading %s [%d]: %s", tn, (int)m->partition,
+              rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      goto out;
+    } else if (p->end >= 0 && m->offset >= p->end) {
+      p->done = true;
+      pending--;
+    } else {
+      nread++;
+      if (fn(arg, m)) {
+        rh_errf(errstr, errstr_size, "out of memory");
+        rd_kafka_message_destroy(m);
+        goto out;
+      }
+      if (p->end >= 0 && m->offset + 1 >= p->end) {
+        p->done = true;
+        pending--;
+      }
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rc = 0;
+out:
+  if (count) *count = nread;
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_partition_list_destroy(tl);
+  free(parts);
+  if (rk) {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+  return rc;
+}

@@ -1,0 +1,725 @@
+/* join_loop: see join_loop.h and docs/join.md. */
+#include "join_loop.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "join_checks.h"
+#include "join_idset.h"
+#include "rh_kafka_read.h"
+#include "join_warnings.h"
+#include "rh_avro_schema.h"
+#include "rh_clock.h"
+#include "rh_err.h"
+#include "rh_exit.h"
+#include "rh_kafka.h"
+#include "rh_log.h"
+#include "rh_pg.h"
+#include "rh_regmap.h"
+
+#define TXN_TIMEOUT_MS 60000
+#define CATCHUP_EVERY_MS 5000
+#define NAME_MAX_LEN 256
+
+typedef struct {
+  char topic[NAME_MAX_LEN];
+  int32_t partition;
+  int64_t first, last; /* offsets consumed in the open transaction */
+} touched_t;
+
+typedef struct {
+  const join_opts_t *o;
+  const rh_config_t *cfg;
+  rh_avro_schemas_t *schemas;
+  PGconn *pg;
+  rh_regmap_t *map;
+  rh_producer_t *producer;
+  rd_kafka_t *consumer;
+  join_idset_t *ids;
+  join_transform_t tf;
+  bool tf_ready;
+  join_checks_t *checks;
+  join_warnings_t *warnings;
+  join_counts_t totals;
+  join_stats_t stats;
+  int64_t first_ms, last_commit_ms;
+  char manifests_topic[NAME_MAX_LEN];
+  /* the open transaction */
+  bool txn_open;
+  int64_t txn_wall_ms; /* when it began: the created_at of its outputs */
+  touched_t *touched;
+  size_t ntouched, touched_cap;
+  /* assignment */
+  int assigned;           /* partitions assigned now */
+  bool ever_assigned;
+  int64_t assigned_at;    /* the idle time counts from here too */
+  bool rebalanced;        /* the open transaction was aborted by a rebalance */
+  int fatal;
+} join_t;
+
+
+static bool stopping(const join_t *j) { return j->o->stop && *j->o->stop; }
+
+/* ---- the sink: outputs go to the transactional producer ---- */
+
+static int sink_send(void *arg, const char *topic, const void *key, size_t key_len,
+                     const void *value, size_t value_len, rd_kafka_headers_t *headers,
+                     char *errstr, size_t errstr_size) {
+  join_t *j = arg;
+  return rh_producer_send(j->producer, topic, RD_KAFKA_PARTITION_UA, key, key_len, value,
+                          value_len, headers, NULL, errstr, errstr_size);
+}
+
+static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size) {
+  join_t *j = arg;
+  if (join_warnings_add(j->warnings, a)) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- transaction state ---- */
+
+static void forget_txn(join_t *j) {
+  join_idset_rollback(j->ids);
+  join_checks_rollback(j->checks);
+  join_warnings_clear(j->warnings, j->pg);
+  memset(&j->tf.counts, 0, sizeof j->tf.counts);
+  j->txn_open = false;
+}
+
+static void abort_txn(join_t *j, const char *why) {
+  char err[512];
+  if (j->txn_open) {
+    j->stats.aborts++;
+    rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
+                j->ntouched, why);
+    if (rh_producer_txn_abort(j->producer, TXN_TIMEOUT_MS, err, sizeof err)) {
+      rh_log_error("%s", err);
+      j->fatal = 1;
+    }
+  }
+  forget_txn(j);
+}
+
+static int touch(join_t *j, const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  for (size_t i = 0; i < j->ntouched; i++)
+    if (j->touched[i].partition == m->partition && strcmp(j->touched[i].topic, topic) == 0) {
+      j->touched[i].last = m->offset;
+      return 0;
+    }
+  if (j->ntouched == j->touched_cap) {
+    size_t cap = j->touched_cap ? j->touched_cap * 2 : 64;
+    touched_t *t = realloc(j->touched, cap * sizeof *t);
+    if (!t) return -1;
+    j->touched = t;
+    j->touched_cap = cap;
+  }
+  touched_t *t = &j->touched[j->ntouched++];
+  snprintf(t->topic, sizeof t->topic, "%s", topic);
+  t->partition = m->partition;
+  t->first = t->last = m->offset;
+  return 0;
+}
+
+/* Seek the partitions the aborted transaction read back to where it began. */
+static void rewind_touched(join_t *j) {
+  if (!j->ntouched) return;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)j->ntouched);
+  for (size_t i = 0; i < j->ntouched; i++)
+    rd_kafka_topic_partition_list_add(l, j->touched[i].topic, j->touched[i].partition)->offset =
+        j->touched[i].first;
+  rd_kafka_error_t *e = rd_kafka_seek_partitions(j->consumer, l, 10000);
+  if (e) {
+    rh_log_error("rewinding after an abort: %s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    j->fatal = 1;
+  } else {
+    for (int i = 0; i < l->cnt; i++)
+      if (l->elems[i].err) {
+        rh_log_error("rewinding %s [%d]: %s", l->elems[i].topic, (int)l->elems[i].partition,
+                     rd_kafka_err2str(l->elems[i].err));
+        j->fatal = 1;
+      }
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  j->ntouched = 0;
+}
+
+/* ---- rebalances: an open transaction is aborted before partitions go ---- */
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  join_t *j = opaque;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    rh_log_info("assigned %d partitions", parts->cnt);
+    rd_kafka_assign(rk, parts);
+    j->assigned = parts->cnt;
+    j->assigned_at = rh_mono_ms();
+    if (parts->cnt) j->ever_assigned = true;
+  } else {
+    rh_log_info("%d partitions revoked", parts->cnt);
+    if (j->txn_open) {
+      abort_txn(j, "partitions revoked by a rebalance");
+      j->rebalanced = true;
+    }
+    j->ntouched = 0;
+    rd_kafka_assign(rk, NULL);
+    j->assigned = 0;
+  }
+}
+
+/* ---- PostgreSQL ---- */
+
+static int pg_connect(join_t *j, bool reload) {
+  char err[512];
+  int64_t deadline = j->o->wait_s < 0 ? INT64_MAX : rh_mono_ms() + (int64_t)j->o->wait_s * 1000;
+  bool logged = false;
+  while (!stopping(j)) {
+    if (j->pg) PQfinish(j->pg);
+    j->pg = rh_pg_connect(j->cfg->pg_conninfo, 0, err, sizeof err);
+    if (j->pg && rh_regmap_listen(j->pg, err, sizeof err) == 0) {
+      rh_regmap_t *m = NULL;
+      int64_t t0 = rh_mono_ms();
+      if (!j->map || reload) m = rh_regmap_load(j->pg, err, sizeof err);
+      if (m && !j->map) {
+        rh_regmap_stats_t st;
+        rh_regmap_stats(m, &st);
+        j->stats.registry_load_s = (double)(rh_mono_ms() - t0) / 1000.0;
+        j->stats.registry_bytes = st.bytes;
+      }
+      if (j->map && !reload) {
+        rh_regmap_catchup_t cu;
+        if (rh_regmap_catch_up(j->map, j->pg, &cu, err, sizeof err) == 0) {
+          if (logged) rh_log_info("PostgreSQL is back");
+          return 0;
+        }
+      } else if (m) {
+        rh_regmap_destroy(j->map);
+        j->map = m;
+        if (logged) rh_log_info("PostgreSQL is back");
+        return 0;
+      }
+    }
+    if (!logged) {
+      rh_log_warn("%s; waiting for PostgreSQL (partitions kept, nothing committed)", err);
+      logged = true;
+    }
+    if (rh_mono_ms() >= deadline) {
+      rh_log_error("PostgreSQL away for more than %d s: %s", j->o->wait_s, err);
+      return -1;
+    }
+    /* keep the group membership while waiting: partitions are paused */
+    int64_t until = rh_mono_ms() + 1000;
+    while (rh_mono_ms() < until && !stopping(j)) {
+      rd_kafka_message_t *m = j->consumer ? rd_kafka_consumer_poll(j->consumer, 200) : NULL;
+      if (m) {
+        /* fetched before the pause: rewound below, never processed here */
+        rd_kafka_message_destroy(m);
+      } else if (!j->consumer) {
+        struct timespec ts = {0, 200000000L};
+        nanosleep(&ts, NULL);
+      }
+    }
+  }
+  return -1;
+}
+
+/* Seek every assigned partition to the group's committed offset (or its
+ * beginning when nothing was committed): used after a wait during which
+ * fetched messages were dropped. */
+static void rewind_to_committed(join_t *j) {
+  rd_kafka_topic_partition_list_t *l = NULL;
+  if (rd_kafka_assignment(j->consumer, &l) || !l) return;
+  if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < l->cnt; i++)
+      if (l->elems[i].offset < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(j->consumer, l, 10000);
+    if (e) {
+      rh_log_error("rewinding to the committed offsets: %s", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+      j->fatal = 1;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* PostgreSQL failed inside a transaction: abort, pause, wait, resume. */
+static int pg_outage(join_t *j, const char *why) {
+  abort_txn(j, why);
+  rd_kafka_topic_partition_list_t *l = NULL;
+  rd_kafka_assignment(j->consumer, &l);
+  if (l) rd_kafka_pause_partitions(j->consumer, l);
+  j->ntouched = 0;
+  int rc = pg_connect(j, false);
+  if (l) {
+    rd_kafka_topic_partition_list_t *now = NULL;
+    rd_kafka_assignment(j->consumer, &now);
+    if (now) {
+      rd_kafka_resume_partitions(j->consumer, now);
+      rd_kafka_topic_partition_list_destroy(now);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+  if (rc == 0) rewind_to_committed(j);
+  return rc;
+}
+
+/* ---- one transaction ---- */
+
+static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sink, char *err,
+                  size_t errsz) {
+  join_input_t in = {.topic = rd_kafka_topic_name(m->rkt), .partition = m->partition,
+                     .offset = m->offset, .key = m->key, .key_len = m->key_len,
+                     .value = m->payload, .value_len = m->len};
+  j->tf.map = j->map;
+  if (strcmp(in.topic, j->manifests_topic) == 0) {
+    /* the applicants query needs the connection: no warnings chunk in flight */
+    if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
+    return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
+  }
+  return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
+}
+
+static int send_offsets(join_t *j, char *err, size_t errsz) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)j->ntouched);
+  for (size_t i = 0; i < j->ntouched; i++)
+    rd_kafka_topic_partition_list_add(l, j->touched[i].topic, j->touched[i].partition)->offset =
+        j->touched[i].last + 1;
+  rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(j->consumer);
+  rd_kafka_error_t *e =
+      rd_kafka_send_offsets_to_transaction(rh_producer_handle(j->producer), l, gm, TXN_TIMEOUT_MS);
+  rd_kafka_consumer_group_metadata_destroy(gm);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (!e) return 0;
+  rh_errf(err, errsz, "sending the offsets to the transaction: %s", rd_kafka_error_string(e));
+  if (rd_kafka_error_is_fatal(e)) j->fatal = 1;
+  rd_kafka_error_destroy(e);
+  return -1;
+}
+
+typedef enum { TX_OK, TX_ABORTED, TX_PG, TX_FATAL } tx_result_t;
+
+/* Process first (already polled) and what follows, up to the batch limits. */
+static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
+  char err[1024];
+  join_sink_t sink = {sink_send, sink_warning, j};
+  rh_producer_stats_reset(j->producer);
+  if (rh_producer_txn_begin(j->producer, err, sizeof err)) {
+    rd_kafka_message_destroy(first);
+    rh_log_error("%s", err);
+    return TX_FATAL;
+  }
+  j->txn_open = true;
+  j->txn_wall_ms = rh_wall_ms();
+  j->rebalanced = false;
+  j->ntouched = 0;
+  int64_t t_begin = rh_mono_ms();
+  int64_t deadline = t_begin + j->o->batch_ms;
+  int n = 0;
+  rd_kafka_message_t *m = first;
+  for (;;) {
+    if (m && !m->err) {
+      if (touch(j, m)) {
+        rd_kafka_message_destroy(m);
+        abort_txn(j, "out of memory");
+        return TX_FATAL;
+      }
+      if (handle(j, m, &sink, err, sizeof err)) {
+        rd_kafka_message_destroy(m);
+        bool pg_lost = rh_pg_connection_lost(j->pg);
+        if (pg_lost) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
+        /* a PostgreSQL statement error is not transient: stop rather than skip */
+        abort_txn(j, err);
+        rewind_touched(j);
+        if (strstr(err, "PostgreSQL error")) {
+          rh_log_error("%s", err);
+          return TX_FATAL;
+        }
+        return j->fatal ? TX_FATAL : TX_ABORTED;
+      }
+      n++;
+      if (join_warnings_pump(j->warnings, j->pg, err, sizeof err)) {
+        rd_kafka_message_destroy(m);
+        if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
+        abort_txn(j, err);
+        rh_log_error("%s", err);
+        return TX_FATAL;
+      }
+    } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
+    }
+    if (m) rd_kafka_message_destroy(m);
+    if (j->rebalanced || !j->txn_open) return TX_ABORTED;
+    if (n >= j->o->batch_max || stopping(j)) break;
+    int left = (int)(deadline - rh_mono_ms());
+    if (left <= 0) break;
+    m = rd_kafka_consumer_poll(j->consumer, left < 10 ? left : 10);
+    if (j->rebalanced || !j->txn_open) {
+      if (m) rd_kafka_message_destroy(m);
+      return TX_ABORTED;
+    }
+  }
+  if (j->ntouched == 0) { /* nothing but events: nothing to commit */
+    abort_txn(j, "empty");
+    return TX_OK;
+  }
+  int64_t t_flush = rh_mono_ms();
+  j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
+  if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
+    if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
+    abort_txn(j, err);
+    rh_log_error("%s", err);
+    return TX_FATAL;
+  }
+  int fatal = 0;
+  int64_t t_commit = rh_mono_ms();
+  j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
+  if (send_offsets(j, err, sizeof err) ||
+      rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
+    if (fatal || j->fatal) {
+      rh_log_error("%s", err);
+      forget_txn(j);
+      return TX_FATAL;
+    }
+    abort_txn(j, err);
+    rewind_touched(j);
+    return j->fatal ? TX_FATAL : TX_ABORTED;
+  }
+  join_idset_commit(j->ids);
+  join_checks_commit(j->checks);
+  j->stats.transactions++;
+  j->stats.commit_s += (double)(rh_mono_ms() - t_commit) / 1000.0;
+  j->last_commit_ms = rh_mono_ms();
+  join_counts_add(&j->totals, &j->tf.counts);
+  memset(&j->tf.counts, 0, sizeof j->tf.counts);
+  j->txn_open = false;
+  j->ntouched = 0;
+  return TX_OK;
+}
+
+/* ---- start ---- */
+
+static int add_id(void *arg, const rd_kafka_message_t *m) {
+  size_t n;
+  const char *s = rh_avro_first_string(m->payload, m->len, &n);
+  uint64_t key = s ? join_idset_key(s, n) : 0;
+  return key && join_idset_add_committed(arg, key) < 0 ? -1 : 0;
+}
+
+static int note_manifest(void *arg, const rd_kafka_message_t *m) {
+  join_checks_t *c = arg;
+  char d[64], f[64], k[64], p[64];
+  if (join_checks_peek_manifest(c, m->payload, m->len, d, f, k, p, 64) == 0 &&
+      strcmp(k, "CHECK") == 0)
+    return join_checks_note_arrived(c, d, f, p);
+  return 0;
+}
+
+/* Every output topic: alerts.<township>, checks.<township>, alerts.unmatched, riskhub.dlq. */
+static char **output_topics(const rh_config_t *cfg, size_t *n) {
+  size_t cnt = 2 * cfg->township_count + 2;
+  char **t = calloc(cnt, sizeof *t);
+  if (!t) return NULL;
+  for (size_t i = 0; i < cnt; i++) t[i] = malloc(NAME_MAX_LEN);
+  for (size_t i = 0; i < cnt; i++)
+    if (!t[i]) {
+      for (size_t k = 0; k < cnt; k++) free(t[k]);
+      free(t);
+      return NULL;
+    }
+  for (size_t i = 0; i < cfg->township_count; i++) {
+    join_alerts_topic(cfg, cfg->townships[i].code, t[2 * i], NAME_MAX_LEN);
+    snprintf(t[2 * i + 1], NAME_MAX_LEN, "%schecks.%s", cfg->topic_prefix,
+             cfg->townships[i].code);
+  }
+  snprintf(t[cnt - 2], NAME_MAX_LEN, "%salerts.unmatched", cfg->topic_prefix);
+  snprintf(t[cnt - 1], NAME_MAX_LEN, "%sriskhub.dlq", cfg->topic_prefix);
+  *n = cnt;
+  return t;
+}
+
+static void free_topics(char **t, size_t n) {
+  for (size_t i = 0; t && i < n; i++) free(t[i]);
+  free(t);
+}
+
+static rd_kafka_conf_t *kconf(const rh_config_t *cfg, char *err, size_t errsz) {
+  return rh_kafka_conf_from_config(cfg, err, errsz);
+}
+
+/* For the readers that read a range and stop at its end: an empty fetch
+ * returns at once instead of after fetch.wait.max.ms (500 ms). */
+static rd_kafka_conf_t *reader_conf(const rh_config_t *cfg, char *err, size_t errsz) {
+  rd_kafka_conf_t *c = kconf(cfg, err, errsz);
+  if (c && !rh_config_kafka_get(cfg, "fetch.wait.max.ms") &&
+      (rh_kafka_conf_set(c, "fetch.wait.max.ms", "10", err, errsz) ||
+       rh_kafka_conf_set(c, "fetch.error.backoff.ms", "10", err, errsz))) {
+    rd_kafka_conf_destroy(c);
+    return NULL;
+  }
+  return c;
+}
+
+static int start_kafka(join_t *j) {
+  char err[1024], txid[NAME_MAX_LEN], group[NAME_MAX_LEN];
+  const rh_config_t *cfg = j->cfg;
+  snprintf(txid, sizeof txid, "%sriskhub-join.%s", cfg->topic_prefix, j->o->instance);
+  if (j->o->group)
+    snprintf(group, sizeof group, "%s", j->o->group);
+  else
+    snprintf(group, sizeof group, "%sriskhub-join", cfg->topic_prefix);
+
+  rd_kafka_conf_t *pc = kconf(cfg, err, sizeof err);
+  if (!pc || rh_kafka_conf_set(pc, "transactional.id", txid, err, sizeof err) ||
+      /* a transaction lives at most a minute: messages must time out before */
+      (!rh_config_kafka_get(cfg, "transaction.timeout.ms") &&
+       (rh_kafka_conf_set(pc, "transaction.timeout.ms", "60000", err, sizeof err) ||
+        rh_kafka_conf_set(pc, "message.timeout.ms", "55000", err, sizeof err))) ||
+      rh_kafka_conf_set(pc, "linger.ms", "5", err, sizeof err)) {
+    if (pc) rd_kafka_conf_destroy(pc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  if (!(j->producer = rh_producer_new(pc, NULL, NULL, err, sizeof err))) {
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  int init_ms = j->o->wait_s < 0 ? 600000 : (j->o->wait_s > 0 ? j->o->wait_s * 1000 : 10000);
+  for (;;) {
+    if (rh_producer_txn_init(j->producer, init_ms, err, sizeof err) == 0) break;
+    if (j->o->wait_s >= 0 || stopping(j)) {
+      rh_log_error("Kafka: %s", err);
+      return RH_EXIT_UNAVAILABLE;
+    }
+    rh_log_warn("Kafka: %s; still waiting for the broker", err);
+  }
+
+  size_t nout = 0;
+  char **out = output_topics(cfg, &nout);
+  if (!out) return RH_EXIT_SOFTWARE;
+  snprintf(j->manifests_topic, sizeof j->manifests_topic, "%sfeed.manifests", cfg->topic_prefix);
+  const char *create[NAME_MAX_LEN];
+  size_t ncreate = 0;
+  for (size_t i = 0; i < nout && ncreate < NAME_MAX_LEN - 1; i++) create[ncreate++] = out[i];
+  create[ncreate++] = j->manifests_topic;
+  int rc = RH_EXIT_OK;
+  if (rh_kafka_create_topics(rh_producer_handle(j->producer), create, ncreate, 3, 1, 30000, err,
+                             sizeof err) ||
+      rh_kafka_warm_topics(rh_producer_handle(j->producer), create, nout, 30000, err,
+                           sizeof err)) {
+    rh_log_error("Kafka: %s", err);
+    rc = RH_EXIT_UNAVAILABLE;
+  }
+  /* the ids published before: after init_transactions, so that a previous
+   * instance's open transaction is aborted and cannot hide its fate */
+  size_t nids = 0;
+  int64_t t0 = rh_mono_ms();
+  rd_kafka_conf_t *rc_conf = rc == RH_EXIT_OK ? reader_conf(cfg, err, sizeof err) : NULL;
+  if (rc == RH_EXIT_OK &&
+      (!rc_conf || rh_kafka_read_topics(rc_conf, (const char *const *)out, nout, NULL, add_id, j->ids,
+                                    &nids, err, sizeof err))) {
+    rh_log_error("reading back the published alerts: %s", err);
+    rc = RH_EXIT_UNAVAILABLE;
+  }
+  free_topics(out, nout);
+  if (rc != RH_EXIT_OK) return rc;
+  rh_log_info("%zu published alerts and check results read back in %.2f s", nids,
+              (double)(rh_mono_ms() - t0) / 1000.0);
+
+  rd_kafka_conf_t *cc = kconf(cfg, err, sizeof err);
+  if (!cc) {
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  if ((!rh_config_kafka_get(cfg, "auto.offset.reset") &&
+       rh_kafka_conf_set(cc, "auto.offset.reset", "earliest", err, sizeof err)) ||
+      (!rh_config_kafka_get(cfg, "topic.metadata.refresh.interval.ms") &&
+       rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err)) ||
+      /* prefetch at most 8 MiB a partition (librdkafka: 64 MiB): a transaction
+       * takes 10,000 records (~2.5 MB) at a time; more only costs memory */
+      (!rh_config_kafka_get(cfg, "queued.max.messages.kbytes") &&
+       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "8192", err, sizeof err))) {
+    rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  /* Static membership (KIP-345): a restarted instance (after a crash, a
+   * kill -9, an upgrade) takes its partitions back at once instead of
+   * waiting for the old member's session to time out. */
+  char member[NAME_MAX_LEN * 2 + 2];
+  snprintf(member, sizeof member, "%s.%s", group, j->o->instance);
+  if (!rh_config_kafka_get(cfg, "group.instance.id") &&
+      rh_kafka_conf_set(cc, "group.instance.id", member, err, sizeof err)) {
+    rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+  rd_kafka_conf_set_opaque(cc, j);
+  if (!(j->consumer = rh_consumer_new(cc, group, err, sizeof err))) {
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  /* ^<prefix>feed\.<department>\.<feed>$ with the prefix's dots escaped */
+  char pattern[NAME_MAX_LEN * 2] = "^";
+  size_t pl = 1;
+  for (const char *p = cfg->topic_prefix; *p && pl + 3 < sizeof pattern; p++) {
+    if (*p == '.') pattern[pl++] = '\\';
+    pattern[pl++] = *p;
+  }
+  pattern[pl] = '\0';
+  strncat(pattern, "feed\\.[a-z0-9-]+\\.[a-z0-9-]+$", sizeof pattern - pl - 1);
+  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(sub, pattern, RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(sub, j->manifests_topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(j->consumer, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+  if (e) {
+    rh_log_error("subscribing: %s", rd_kafka_err2str(e));
+    return RH_EXIT_UNAVAILABLE;
+  }
+
+  /* the check lists that arrived before: manifests up to the group's offsets */
+  rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(8);
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_t *mt = rd_kafka_topic_new(j->consumer, j->manifests_topic, NULL);
+  if (mt && rd_kafka_metadata(j->consumer, 0, mt, &md, 10000) == 0 && md->topic_cnt == 1)
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+      rd_kafka_topic_partition_list_add(committed, j->manifests_topic,
+                                        md->topics[0].partitions[i].id);
+  if (md) rd_kafka_metadata_destroy(md);
+  if (mt) rd_kafka_topic_destroy(mt);
+  rc = RH_EXIT_OK;
+  if (committed->cnt && (e = rd_kafka_committed(j->consumer, committed, 10000))) {
+    rh_log_error("reading the group's offsets: %s", rd_kafka_err2str(e));
+    rc = RH_EXIT_UNAVAILABLE;
+  } else if (committed->cnt) {
+    const char *mtopics[1] = {j->manifests_topic};
+    rd_kafka_conf_t *mc = reader_conf(cfg, err, sizeof err);
+    if (!mc ||
+        rh_kafka_read_topics(mc, mtopics, 1, committed, note_manifest, j->checks, NULL, err,
+                         sizeof err)) {
+      rh_log_error("reading back the manifests: %s", err);
+      rc = RH_EXIT_UNAVAILABLE;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(committed);
+  return rc;
+}
+
+static void cleanup(join_t *j) {
+  if (j->consumer) {
+    rd_kafka_consumer_close(j->consumer);
+    rd_kafka_destroy(j->consumer);
+  }
+  rh_producer_destroy(j->producer);
+  join_checks_destroy(j->checks);
+  join_warnings_destroy(j->warnings);
+  if (j->tf_ready) join_transform_free(&j->tf);
+  join_idset_destroy(j->ids);
+  rh_regmap_destroy(j->map);
+  if (j->pg) PQfinish(j->pg);
+  rh_avro_schemas_destroy(j->schemas);
+  free(j->touched);
+}
+
+int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
+  char err[1024];
+  join_t j = {.o = o, .cfg = o->cfg};
+  int rc = RH_EXIT_OK;
+  memset(totals, 0, sizeof *totals);
+  memset(stats, 0, sizeof *stats);
+
+  if (!(j.schemas = rh_avro_schemas_new()) ||
+      rh_avro_schemas_load_dir(j.schemas, o->schemas_dir, err, sizeof err)) {
+    rh_log_error("schemas: %s", j.schemas ? err : "out of memory");
+    cleanup(&j);
+    return RH_EXIT_CONFIG;
+  }
+  rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
+  if (!(j.ids = join_idset_new(1 << 20)) || !(j.warnings = join_warnings_new(o->cfg)) || !reader ||
+      join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||
+      !(j.tf_ready = true) ||
+      !(j.checks = join_checks_new(o->cfg, j.schemas, j.ids, reader, err, sizeof err))) {
+    rh_log_error("starting: %s", err);
+    cleanup(&j);
+    return RH_EXIT_CONFIG;
+  }
+  if (pg_connect(&j, true)) {
+    cleanup(&j);
+    return stopping(&j) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;
+  }
+  if ((rc = start_kafka(&j)) != RH_EXIT_OK) {
+    cleanup(&j);
+    return rc;
+  }
+  rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
+
+  int64_t last_msg = rh_mono_ms(), last_catchup = rh_mono_ms(), last_report = rh_mono_ms();
+  join_counts_t reported = {0};
+  while (!stopping(&j) && !j.fatal) {
+    /* registry changes, between transactions */
+    int notified = rh_regmap_poll_notify(j.pg);
+    if (notified != 0 || rh_mono_ms() - last_catchup >= CATCHUP_EVERY_MS) {
+      rh_regmap_catchup_t cu;
+      if (notified < 0 || rh_regmap_catch_up(j.map, j.pg, &cu, err, sizeof err)) {
+        if (!rh_pg_connection_lost(j.pg)) {
+          rh_log_error("registry catch-up: %s", err);
+          rc = RH_EXIT_SOFTWARE;
+          break;
+        }
+        if (pg_outage(&j, "PostgreSQL connection lost")) {
+          rc = stopping(&j) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;
+          break;
+        }
+      }
+      last_catchup = rh_mono_ms();
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
+    if (!m || m->err) {
+      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
+      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
+      if (m) rd_kafka_message_destroy(m);
+      int64_t since = last_msg > j.assigned_at ? last_msg : j.assigned_at;
+      if (o->idle_exit_ms > 0 && j.ever_assigned && j.assigned > 0 &&
+          rh_mono_ms() - since >= o->idle_exit_ms)
+        break;
+      continue;
+    }
+    last_msg = rh_mono_ms();
+    if (!j.first_ms) j.first_ms = last_msg;
+    tx_result_t r = transaction(&j, m);
+    if (r == TX_FATAL || j.fatal) {
+      rc = stopping(&j) ? RH_EXIT_OK : RH_EXIT_SOFTWARE;
+      if (o->wait_s >= 0 && rh_pg_connection_lost(j.pg)) rc = RH_EXIT_UNAVAILABLE;
+      break;
+    }
+    last_msg = rh_mono_ms();
+    if (rh_mono_ms() - last_report >= 10000) {
+      rh_log_info("records %" PRIu64 " (+%" PRIu64 "), alerts %" PRIu64 ", unmatched %" PRIu64
+                  ", dlq %" PRIu64,
+                  j.totals.records, j.totals.records - reported.records, j.totals.alerts,
+                  j.totals.unmatched, j.totals.dlq);
+      reported = j.totals;
+      last_report = rh_mono_ms();
+    }
+  }
+  if (j.txn_open) abort_txn(&j, "stopping");
+  *totals = j.totals;
+  j.stats.busy_s = j.first_ms && j.last_commit_ms > j.first_ms
+                       ? (double)(j.last_commit_ms - j.first_ms) / 1000.0
+                       : 0.0;
+  *stats = j.stats;
+  cleanup(&j);
+  return rc;
+}

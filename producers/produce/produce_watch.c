@@ -1,0 +1,201 @@
+#include "produce_watch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rh_exit.h"
+#include "rh_log.h"
+#include "rh_parse.h"
+
+int produce_watch_parse_name(const char *name, char *dept, size_t dept_size, char *feed,
+                        size_t feed_size, char *period, size_t period_size, char *errstr,
+                        size_t errstr_size) {
+  size_t len = strlen(name);
+  if (len < 5 || strcmp(name + len - 4, ".csv") != 0) {
+    snprintf(errstr, errstr_size, "not a .csv file");
+    return -1;
+  }
+  const char *d1 = strchr(name, '.');
+  const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+  const char *d3 = d2 ? strchr(d2 + 1, '.') : NULL;
+  if (!d1 || !d2 || !d3 || d3 != name + len - 4 || d1 == name || d2 == d1 + 1 || d3 == d2 + 1 ||
+      (size_t)(d1 - name) >= dept_size || (size_t)(d2 - d1 - 1) >= feed_size ||
+      (size_t)(d3 - d2 - 1) >= period_size) {
+    snprintf(errstr, errstr_size,
+             "file name must be <department>.<feed>.<period>.csv, e.g. "
+             "health.major-disease.2026-10.csv");
+    return -1;
+  }
+  snprintf(dept, dept_size, "%.*s", (int)(d1 - name), name);
+  snprintf(feed, feed_size, "%.*s", (int)(d2 - d1 - 1), d1 + 1);
+  snprintf(period, period_size, "%.*s", (int)(d3 - d2 - 1), d2 + 1);
+  int y, m;
+  if (rh_parse_period(period, &y, &m)) {
+    snprintf(errstr, errstr_size, "period '%s' in the file name is not YYYY-MM", period);
+    return -1;
+  }
+  return 0;
+}
+
+static int ensure_dir(const char *path) {
+  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  rh_log_error("cannot create %s: %s", path, strerror(errno));
+  return -1;
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *fp = fopen(path, "w");
+  if (!fp) {
+    rh_log_error("cannot write %s: %s", path, strerror(errno));
+    return;
+  }
+  fprintf(fp, "%s\n", text);
+  fclose(fp);
+}
+
+typedef struct {
+  char name[256];
+  time_t mtime;
+} entry_t;
+
+static int by_mtime(const void *a, const void *b) {
+  const entry_t *x = a, *y = b;
+  if (x->mtime != y->mtime) return x->mtime < y->mtime ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+/* Move src into folder/ under the same name (replacing an older copy). */
+static int move_into(const char *dir, const char *folder, const char *name) {
+  char from[4096], to[4096];
+  snprintf(from, sizeof(from), "%s/%s", dir, name);
+  snprintf(to, sizeof(to), "%s/%s/%s", dir, folder, name);
+  if (rename(from, to) == 0) return 0;
+  rh_log_error("cannot move %s to %s/: %s", name, folder, strerror(errno));
+  return -1;
+}
+
+/* One file. Returns 1 if it must be retried later, 0 otherwise. */
+static int process(const produce_watch_opts_t *o, const char *name) {
+  char dept[128], feed[128], period[16], err[512], path[4096], side[4352];
+  snprintf(path, sizeof(path), "%s/%s", o->dir, name);
+  if (produce_watch_parse_name(name, dept, sizeof(dept), feed, sizeof(feed), period, sizeof(period),
+                          err, sizeof(err))) {
+    rh_log_error("%s: refused: %s", name, err);
+    if (move_into(o->dir, "failed", name) == 0) {
+      snprintf(side, sizeof(side), "%s/failed/%s.reason.txt", o->dir, name);
+      write_text(side, err);
+    }
+    return 0;
+  }
+  char done_dir[4096];
+  snprintf(done_dir, sizeof(done_dir), "%s/done", o->dir);
+  produce_batch_opts_t b = o->batch;
+  b.department = dept;
+  b.feed = feed;
+  b.period = period;
+  b.input = path;
+  b.source_name = name;
+  b.report_dir = done_dir;
+  b.progress = false;
+  produce_batch_result_t res;
+  int rc = produce_batch_publish(&b, &res);
+  if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED) {
+    rh_log_info("%s", res.summary);
+    if (move_into(o->dir, "done", name) == 0) {
+      snprintf(side, sizeof(side), "%s/done/%s.summary.txt", o->dir, name);
+      write_text(side, res.summary);
+    }
+    return 0;
+  }
+  if (rc == RH_EXIT_UNAVAILABLE) {
+    rh_log_warn("%s: %s; the file stays and is tried again", name, res.error);
+    return 1;
+  }
+  rh_log_error("%s: refused: %s", name, res.error);
+  if (move_into(o->dir, "failed", name) == 0) {
+    snprintf(side, sizeof(side), "%s/failed/%s.reason.txt", o->dir, name);
+    write_text(side, res.error);
+  }
+  return 0;
+}
+
+static void sleep_ms(int ms, volatile sig_atomic_t *stop) {
+  while (ms > 0 && !(stop && *stop)) {
+    int step = ms < 100 ? ms : 100;
+    struct timespec ts = {0, step * 1000000L};
+    nanosleep(&ts, NULL);
+    ms -= step;
+  }
+}
+
+int produce_watch_run(const produce_watch_opts_t *o) {
+  char sub[4096];
+  int poll = o->poll_ms > 0 ? o->poll_ms : 2000;
+  int settle = o->settle_ms >= 0 ? o->settle_ms : 2000;
+  int backoff = poll;
+  snprintf(sub, sizeof(sub), "%s/done", o->dir);
+  if (ensure_dir(sub)) return RH_EXIT_IOERR;
+  snprintf(sub, sizeof(sub), "%s/failed", o->dir);
+  if (ensure_dir(sub)) return RH_EXIT_IOERR;
+  rh_log_info("watching %s for <department>.<feed>.<period>.csv", o->dir);
+
+  while (!(o->stop && *o->stop)) {
+    DIR *d = opendir(o->dir);
+    if (!d) {
+      rh_log_error("cannot read %s: %s", o->dir, strerror(errno));
+      return RH_EXIT_IOERR;
+    }
+    entry_t *list = NULL;
+    size_t n = 0, cap = 0;
+    int waiting = 0;
+    struct dirent *de;
+    time_t now = time(NULL);
+    while ((de = readdir(d)) != NULL) {
+      if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(list->name)) continue;
+      size_t len = strlen(de->d_name);
+      if (len < 4 || strcmp(de->d_name + len - 4, ".csv") != 0) continue;
+      char p[4096];
+      struct stat st;
+      snprintf(p, sizeof(p), "%s/%s", o->dir, de->d_name);
+      if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if ((now - st.st_mtime) * 1000 < settle) {
+        waiting = 1; /* still being written, perhaps */
+        continue;
+      }
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        entry_t *l = realloc(list, cap * sizeof(*l));
+        if (!l) break;
+        list = l;
+      }
+      snprintf(list[n].name, sizeof(list[n].name), "%s", de->d_name);
+      list[n].mtime = st.st_mtime;
+      n++;
+    }
+    closedir(d);
+    if (n > 1) qsort(list, n, sizeof(*list), by_mtime); /* list is NULL when n == 0 */
+    int retry = 0;
+    for (size_t i = 0; i < n && !(o->stop && *o->stop); i++) {
+      if (process(o, list[i].name)) {
+        retry = 1;
+        break; /* the broker is away: the rest would fail too */
+      }
+    }
+    free(list);
+    if (o->once && !waiting) return retry ? RH_EXIT_UNAVAILABLE : RH_EXIT_OK;
+    if (retry) {
+      sleep_ms(backoff, o->stop);
+      backoff = backoff < 60000 ? backoff * 2 : 60000;
+    } else {
+      backoff = poll;
+      sleep_ms(poll, o->stop);
+    }
+  }
+  return RH_EXIT_OK;
+}

@@ -1,0 +1,164 @@
+/* feedrow: header mapping and row validation against the shipped config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "produce_feedrow.h"
+#include "rh_config.h"
+
+static rh_config_t *cfg;
+
+static int setup(void **state) {
+  (void)state;
+  char path[4096], err[512];
+  const char *src = getenv("RH_SOURCE_DIR");
+  snprintf(path, sizeof(path), "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  unsetenv("RH_KAFKA_BOOTSTRAP");
+  unsetenv("RH_PG_CONNINFO");
+  cfg = rh_config_load(path, err, sizeof(err));
+  return cfg ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  rh_config_destroy(cfg);
+  return 0;
+}
+
+static const char *const disaster_header[] = {"\xef\xbb\xbf序号", "户主姓名", "户主身份证号", "乡镇", "村",
+                                              "受灾日期", "直接经济损失", "灾害类型", "受灾情况"};
+#define NH (sizeof(disaster_header) / sizeof(disaster_header[0]))
+
+/* A CSV row as the reader delivers it. */
+static rh_csv_row_t make_row(const char *const *f, size_t n, unsigned long line,
+                             rh_csv_field_t *store) {
+  for (size_t i = 0; i < n; i++) store[i] = (rh_csv_field_t){f[i], strlen(f[i])};
+  return (rh_csv_row_t){n, store, line};
+}
+
+static void test_header_mapping(void **state) {
+  (void)state;
+  char err[1024];
+  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
+  assert_non_null(feed);
+  produce_feedrow_map_t m;
+  rh_csv_field_t st[16];
+  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  assert_int_equal(m.col[RH_COL_ID_NUMBER], 2);
+  assert_int_equal(m.col[RH_COL_NAME], 1);
+  assert_int_equal(m.col[RH_COL_SUBTYPE], 7);
+  assert_int_equal(m.fact_col[0], 8);
+  assert_string_equal(m.missing, "");
+  produce_feedrow_map_free(&m);
+
+  /* the ID column misspelt: refused, naming the column and what the file has */
+  const char *bad[] = {"户主姓名", "身份证", "灾害类型"};
+  h = make_row(bad, 3, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "header has no column '户主身份证号' (id_number)"));
+  assert_non_null(strstr(err, "the header has: 户主姓名, 身份证, 灾害类型"));
+  produce_feedrow_map_free(&m);
+
+  /* an optional column missing is noted, not refused */
+  const char *partial[] = {"户主姓名", "户主身份证号", "灾害类型"};
+  h = make_row(partial, 3, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  assert_non_null(strstr(m.missing, "乡镇"));
+  assert_non_null(strstr(m.missing, "受灾情况"));
+  produce_feedrow_map_free(&m);
+}
+
+typedef struct {
+  const char *fields[NH];
+  size_t n;
+  const char *code; /* NULL = accepted */
+  const char *column;
+} row_case_t;
+
+static void test_rows(void **state) {
+  (void)state;
+  char err[1024];
+  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
+  produce_feedrow_map_t m;
+  rh_csv_field_t st[16];
+  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  row_case_t cases[] = {
+      {{"1", "张三", "11010519491231002x", "安陵镇", "东村", "2026-10-05", "12,345.60", "洪涝", "房屋倒塌"}, NH, NULL, NULL},
+      {{"2", "李四", "11010519491231002X", "411024101", "", "", "", "FIRE", ""}, NH, NULL, NULL},
+      {{"3", "王五", "11010519491231002X", "安陵", "", "", "", "干旱", ""}, NH, NULL, NULL},
+      {{"4", "张三", "11010519491231002X", "安陵镇", "东村", "2026-10-05", "1", "洪涝"}, NH - 1, "RAGGED_ROW", NULL},
+      {{"5", "", "11010519491231002X", "安陵镇", "", "", "", "洪涝", ""}, NH, "MISSING_FIELD", "户主姓名"},
+      {{"6", "赵六", "110105194912310021", "安陵镇", "", "", "", "洪涝", ""}, NH, "ID_BAD_CHECKSUM", "户主身份证号"},
+      {{"7", "赵六", "4.11024E+17", "安陵镇", "", "", "", "洪涝", ""}, NH, "ID_EXCEL_SCIENTIFIC", "户主身份证号"},
+      {{"8", "赵六", "411024199001010000", "安陵镇", "", "", "", "洪涝", ""}, NH, "ID_EXCEL_ZEROED", "户主身份证号"},
+      {{"9", "赵六", "11010519491231002X", "北京镇", "", "", "", "洪涝", ""}, NH, "UNKNOWN_TOWNSHIP", "乡镇"},
+      {{"10", "赵六", "11010519491231002X", "安陵镇", "", "2026-02-30", "", "洪涝", ""}, NH, "BAD_DATE", "受灾日期"},
+      {{"11", "赵六", "11010519491231002X", "安陵镇", "", "", "12.345", "洪涝", ""}, NH, "BAD_AMOUNT", "直接经济损失"},
+      {{"12", "赵六", "11010519491231002X", "安陵镇", "", "", "", "海啸", ""}, NH, "BAD_SUBTYPE", "灾害类型"},
+      {{"13", "赵六", "", "安陵镇", "", "", "", "洪涝", ""}, NH, "MISSING_FIELD", "户主身份证号"},
+  };
+  produce_feedrow_t row;
+  produce_feedrow_init(&row);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    produce_feedrow_reject_t rej;
+    rh_csv_row_t cr = make_row(cases[i].fields, cases[i].n, i + 2, st);
+    int rc = produce_feedrow_parse(&m, &cr, &row, &rej);
+    if (!cases[i].code) {
+      if (rc != 0) fail_msg("case %zu rejected: %s %s", i, rej.reason_code, rej.reason);
+      continue;
+    }
+    if (rc != 1) fail_msg("case %zu accepted, expected %s", i, cases[i].code);
+    assert_string_equal(rej.reason_code, cases[i].code);
+    if (cases[i].column) assert_string_equal(rej.column, cases[i].column);
+    else assert_null(rej.column);
+    assert_true(strlen(rej.reason) > 10);
+    /* never the full ID in a reason */
+    assert_null(strstr(rej.reason, "11010519491231002"));
+    if (strlen(cases[i].fields[2]) == 18)
+      assert_int_equal(strlen(rej.id_masked), 18);
+  }
+
+  /* the first case in detail */
+  produce_feedrow_reject_t rej;
+  rh_csv_row_t cr = make_row(cases[0].fields, NH, 2, st);
+  assert_int_equal(produce_feedrow_parse(&m, &cr, &row, &rej), 0);
+  const rh_feedrecord_t *r = &row.rec;
+  assert_string_equal(r->id_number, "11010519491231002X");
+  assert_string_equal(r->name, "张三");
+  assert_string_equal(r->department, "emergency");
+  assert_string_equal(r->feed, "disaster-affected");
+  assert_string_equal(r->kind, "SIGNAL");
+  assert_string_equal(r->risk, "DISASTER");
+  assert_string_equal(r->risk_subtype, "FLOOD");
+  assert_string_equal(r->township_code, "411024100");
+  assert_string_equal(r->village, "东村");
+  assert_true(r->has_event_date);
+  assert_int_equal(r->event_date, 20731);
+  assert_true(r->has_amount);
+  assert_int_equal(r->amount_fen, 1234560);
+  assert_int_equal(r->fact_count, 1);
+  assert_string_equal(r->facts[0].name, "damage");
+  assert_string_equal(r->facts[0].value, "房屋倒塌");
+  assert_int_equal(r->row_number, 2);
+
+  /* a masked ID on a rejected row, first 6 and last 4 only */
+  cr = make_row(cases[5].fields, NH, 7, st);
+  assert_int_equal(produce_feedrow_parse(&m, &cr, &row, &rej), 1);
+  assert_string_equal(rej.id_masked, "110105********0021");
+
+  produce_feedrow_free(&row);
+  produce_feedrow_map_free(&m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_header_mapping),
+                                     cmocka_unit_test(test_rows)};
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
