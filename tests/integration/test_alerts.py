@@ -42,7 +42,7 @@ OS_USER = pwd.getpwuid(os.geteuid()).pw_name
 # runs of ID characters holding 15+ digits: what riskhub-alerts masks in free text
 ID_RUN = re.compile(r"[0-9Xx]+")
 
-if not ALERTS.exists() and not list((rhtest.SRC / "consumers").glob("alerts_*.c")):
+if not ALERTS.exists() and not (rhtest.SRC / "consumers" / "alerts" / "main.c").exists():
     pytest.skip("riskhub-alerts is not part of this tree yet", allow_module_level=True)
 
 

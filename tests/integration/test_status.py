@@ -38,7 +38,7 @@ import joinlib
 import rhtest
 
 STATUS = rhtest.BIN / "riskhub-status"
-if not STATUS.exists() and not (rhtest.SRC / "consumers" / "status_main.c").exists():
+if not STATUS.exists() and not (rhtest.SRC / "consumers" / "status" / "main.c").exists():
     pytest.skip("riskhub-status is not part of this tree yet", allow_module_level=True)
 
 CST = ZoneInfo("Asia/Shanghai")
