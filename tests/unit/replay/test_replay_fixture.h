@@ -1,5 +1,5 @@
 /*
- * What the riskhub-replay unit tests (tests/unit/test_replay_*.c) share: the
+ * What the riskhub-replay unit tests (tests/unit/replay/test_replay_*.c) share: the
  * shipped configuration and schemas, a registry built by hand, and
  * single-object messages made with the Avro C value API (not with the
  * replay's code): FeedRecords, BatchManifests, Alerts.
