@@ -93,7 +93,7 @@ rh_producer_t *rh_producer_new(rd_kafka_conf_t *conf, rh_delivery_fn *cb, void *
     snprintf(errstr, errstr_size, "out of memory");
     return NULL;
   }
-  /* Delivery guarantees are not the user's to weaken (design.md, Delivery). */
+  /* Delivery guarantees are not the user's to weaken (docs/architecture.md, "Delivery"). */
   if (rh_kafka_conf_set(conf, "enable.idempotence", "true", errstr, errstr_size) ||
       rh_kafka_conf_set(conf, "acks", "all", errstr, errstr_size)) {
     rd_kafka_conf_destroy(conf);

@@ -1,6 +1,6 @@
 /*
  * rh_regmap: the household registry in memory, for the join service
- * (design.md, "Registry in the join service"; docs/join.md, "State").
+ * (docs/join.md, "State"; docs/registry.md).
  *
  * What it holds, from the tables of consumers/registry/migrations/001_registry.sql:
  *   household: household_id, township_code, village, household type,

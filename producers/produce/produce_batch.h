@@ -1,6 +1,6 @@
 /*
- * batch: publish one department list (one CSV file, one feed, one period) as a
- * batch, the way design.md's "Delivery" section asks:
+ * produce_batch: publish one department list (one CSV file, one feed, one period)
+ * as a batch (docs/architecture.md, "Delivery"; docs/producer.md):
  *
  *   1. The input is hashed (SHA-256); the batch id is derived from department,
  *      feed, period and that hash (rh_batch_id), so the same file gives the same

@@ -1,5 +1,5 @@
 /*
- * feedrow: one CSV row of a department's list → a validated FeedRecord, or a
+ * produce_feedrow: one CSV row of a department's list → a validated FeedRecord, or a
  * rejection that says what is wrong and where (column, reason; a masked ID).
  *
  * produce_feedrow_map_header() matches the feed's configured CSV headers (config

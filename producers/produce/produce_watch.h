@@ -1,5 +1,5 @@
 /*
- * watch: automatic publishing from a department's drop folder.
+ * produce_watch: automatic publishing from a department's drop folder.
  *
  * Files named <department>.<feed>.<period>.csv (e.g.
  * health.major-disease.2026-10.csv; codes never contain a dot) are published as
