@@ -110,10 +110,10 @@ int main(int argc, char **argv) {
     if (rc != RH_EXIT_OK) fprintf(stderr, "riskhub-registry: migrate: %s\n", res.error);
     registry_migrations_free(&m);
   } else {
-    rh_import_opts_t io = {.cfg = cfg, .dir = argv[optind + 1], .encoding = enc,
+    registry_import_opts_t io = {.cfg = cfg, .dir = argv[optind + 1], .encoding = enc,
                            .wait_ms = (int)wait_s * 1000, .dry_run = dry_run,
                            .max_errors = (size_t)max_errors, .report = stderr};
-    rh_import_result_t res;
+    registry_import_result_t res;
     rc = registry_import(&io, &res);
     if (rc == RH_EXIT_OK) printf("%s\n", res.summary);
     else fprintf(stderr, "riskhub-registry: %s\n", res.error);

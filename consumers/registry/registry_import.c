@@ -28,8 +28,8 @@ typedef struct {
 } hh_t;
 
 typedef struct {
-  const rh_import_opts_t *o;
-  rh_import_result_t *res;
+  const registry_import_opts_t *o;
+  registry_import_result_t *res;
   registry_ctx_t ctx;
   FILE *report;
   size_t max_errors, printed;
@@ -430,7 +430,7 @@ static int upsert(imp_t *im, registry_file_t f) {
            t, set_s, t, join, cmp_t, cmp_s);
   PGresult *r = q(im, t, sql);
   if (!r) return -1;
-  rh_import_counts_t *cn = &im->res->counts[f];
+  registry_import_counts_t *cn = &im->res->counts[f];
   cn->updated = u64(r, 0);
   PQclear(r);
   snprintf(sql, sizeof(sql),
@@ -472,7 +472,7 @@ static int delete_vanished(imp_t *im, registry_file_t f) {
 }
 
 static int db_begin(imp_t *im) {
-  const rh_import_opts_t *o = im->o;
+  const registry_import_opts_t *o = im->o;
   char err[768];
   const char *conninfo = o->conninfo ? o->conninfo : o->cfg->pg_conninfo;
   im->conn = rh_pg_connect(conninfo, o->wait_ms, err, sizeof(err));
@@ -531,7 +531,7 @@ static int db_merge(imp_t *im) {
 
 /* ---- the import ---- */
 
-int registry_import(const rh_import_opts_t *o, rh_import_result_t *res) {
+int registry_import(const registry_import_opts_t *o, registry_import_result_t *res) {
   memset(res, 0, sizeof(*res));
   double t0 = now_s();
   imp_t im = {0};
@@ -581,7 +581,7 @@ int registry_import(const rh_import_opts_t *o, rh_import_result_t *res) {
     res->merge_seconds = now_s() - t1;
   }
   for (int f = 0; f < REGISTRY_FILE_COUNT; f++) {
-    rh_import_counts_t *c = &res->counts[f];
+    registry_import_counts_t *c = &res->counts[f];
     if (!o->dry_run) c->unchanged = c->rows - c->inserted - c->updated;
     if (f != REGISTRY_APPLICATIONS) res->changes += c->inserted + c->updated + c->deleted;
   }
@@ -606,7 +606,7 @@ done:
   } else {
     size_t off = 0;
     for (int f = 0; f < REGISTRY_FILE_COUNT; f++) {
-      const rh_import_counts_t *c = &res->counts[f];
+      const registry_import_counts_t *c = &res->counts[f];
       if (o->dry_run)
         off += (size_t)snprintf(res->summary + off, sizeof(res->summary) - off,
                                 "%-13s %8llu rows valid\n", registry_table_name(f),

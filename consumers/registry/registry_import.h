@@ -64,21 +64,21 @@ typedef struct {
   size_t max_errors;      /* problems printed (0: RH_IMPORT_DEFAULT_MAX_ERRORS) */
   FILE *report;           /* where problems go (NULL: stderr) */
   int max_year;           /* latest birth year accepted (0: this year); for tests */
-} rh_import_opts_t;
+} registry_import_opts_t;
 
 typedef struct {
   uint64_t rows, inserted, updated, deleted, unchanged;
-} rh_import_counts_t;
+} registry_import_counts_t;
 
 typedef struct {
-  rh_import_counts_t counts[REGISTRY_FILE_COUNT];
+  registry_import_counts_t counts[REGISTRY_FILE_COUNT];
   uint64_t problems;                  /* every problem found, printed or not */
   uint64_t bad_rows[REGISTRY_FILE_COUNT];
   uint64_t changes;                   /* registry_changes rows this import wrote */
   double read_seconds, merge_seconds, total_seconds;
   char summary[1024]; /* on success: lines for stdout */
   char error[1024];   /* otherwise: one line for stderr */
-} rh_import_result_t;
+} registry_import_result_t;
 
 /* Returns an exit code (rh_exit.h): RH_EXIT_OK (loaded, or valid with
  * dry_run); RH_EXIT_REFUSED (bad rows or a file that cannot be parsed: the
@@ -86,6 +86,6 @@ typedef struct {
  * unreadable); RH_EXIT_UNAVAILABLE (database not reachable within wait_ms, or
  * lost on the way: nothing loaded); RH_EXIT_CONFIG (database not migrated);
  * RH_EXIT_SOFTWARE (the database refused what validation accepted). */
-int registry_import(const rh_import_opts_t *o, rh_import_result_t *res);
+int registry_import(const registry_import_opts_t *o, registry_import_result_t *res);
 
 #endif

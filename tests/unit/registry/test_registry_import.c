@@ -78,7 +78,7 @@ static int teardown(void **state) {
 
 typedef struct {
   int rc;
-  rh_import_result_t res;
+  registry_import_result_t res;
   char report[16384];
 } run_t;
 
@@ -87,7 +87,7 @@ static run_t *run(size_t max_errors) {
   memset(&r, 0, sizeof(r));
   FILE *rep = fmemopen(r.report, sizeof(r.report) - 1, "w");
   assert_non_null(rep);
-  rh_import_opts_t o = {.cfg = cfg, .dir = dir, .encoding = RH_ENC_AUTO, .dry_run = true,
+  registry_import_opts_t o = {.cfg = cfg, .dir = dir, .encoding = RH_ENC_AUTO, .dry_run = true,
                         .max_errors = max_errors, .report = rep, .max_year = 2026};
   r.rc = registry_import(&o, &r.res);
   fclose(rep);
