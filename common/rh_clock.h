@@ -13,7 +13,8 @@
  * else moves: rh_mono_ms(), time(), librdkafka's clocks and the Kafka
  * timestamps stay real. In every other build RH_SIMULATED_NOW is ignored, so a
  * department's production riskhub-produce has no way to set its delivery
- * time (tests/unit/common/test_clock.c checks both).
+ * time (tests/unit/common/test_clock.c checks both), and `cmake --install` of a
+ * demo build refuses.
  *
  * Thread-safe; none of these fails.
  */
