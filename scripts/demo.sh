@@ -3,20 +3,52 @@
 #   1. installs what is missing, starts Kafka and PostgreSQL, builds;
 #   2. checks the plumbing (riskhub-selftest);
 #   3. generates a synthetic month for 鄢陵县 (riskhub-gen: registry + every
-#      department's list) and publishes every department's list as Avro to
-#      Kafka the way a department's IT system would: dropped into a folder
-#      that riskhub-produce --watch publishes from;
+#      department's list) and lets the departments deliver their lists as
+#      Avro to Kafka the way a department's IT system would: dropped into a
+#      folder that riskhub-produce --watch publishes from — each on its own
+#      day of the delivery month (one late on purpose, one never sent; see
+#      "delivery days" below);
 #   4. loads the generated household registry into PostgreSQL
 #      (riskhub-registry migrate + import) and runs the join service
 #      (riskhub-join) until the month is through, then prints how many
 #      warnings each township received;
 #   5. shows one township's warnings as its dashboard would (riskhub-alerts)
-#      and the month's status table for the bureau's meeting (riskhub-status).
-#   RH_DEMO_PERIOD (default 2026-10), RH_DEMO_HOUSEHOLDS (default 200000)
+#      and the month's status table for the bureau's meeting (riskhub-status),
+#      now and as the monthly meeting saw it the morning after the deadline
+#      (riskhub-status --as-of).
+#   RH_DEMO_PERIOD (default 2026-10; its delivery month must be over, so that
+#   the report as of now sees every delivery), RH_DEMO_HOUSEHOLDS (default 200000)
+#
+# Delivery days. riskhub-status takes a list's arrival from its BatchManifest's
+# finished_at: the publishing riskhub-produce's wall clock when the last record
+# was acknowledged. Published today, every list of a past month is late. So the
+# demo plays the delivery month: each department's producer runs with a
+# simulated clock (RH_SIMULATED_NOW) set to its delivery time, in delivery
+# order. The simulated clock is confined to the demo: it exists only in a
+# separate build of riskhub-produce (scripts/build.sh sim -> build-sim/,
+# compiled with RH_SIMULATED_CLOCK; common/rh_clock.h) that this script uses for
+# this step and nothing else; build/ (scripts/build.sh release, what a
+# department installs) ignores the variable, and a manifest published with it
+# says so in its producer field ("riskhub-produce 0.1.0 (simulated clock)").
+# Only that producer's own timestamps move (the manifest's started_at and
+# finished_at, the records' produced_at); Kafka's message timestamps stay real,
+# and the registry, the join and every report run on the real clock.
+# Days: working days between the 2nd and the delivery day (config
+# deadlines.delivery_day) of the month after the period, 08:30-17:30 local time
+# (UTC+08:00); one list at 22:40 on the delivery day itself (on time: the whole
+# day counts); one 3 days after it, or the Monday after that (late on purpose);
+# one never (missing): the identity list, which raises no warning and feeds no
+# applicant comparison (the join only counts it), so every township figure is
+# the same as with all lists in. Run on fresh services (a broker that already
+# holds the period's manifests shows the lists as republished, and the
+# identity list as delivered when it was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 period=${RH_DEMO_PERIOD:-2026-10}
 households=${RH_DEMO_HOUSEHOLDS:-200000}
+late_list=water/drinking-water
+missing_list=public-security/identity
+last_minute_list=tax/businesses
 demo=.local/demo
 
 echo "== dependencies"
@@ -34,15 +66,59 @@ rm -rf "$demo"
 build/bin/riskhub-gen --config config/riskhub.yaml --out "$demo/data" --period "$period" \
     --households "$households"
 
-echo "== every department publishes its list: files dropped into $demo/drop"
+echo "== the departments deliver their lists on their days: files dropped into $demo/drop"
+echo "   (riskhub-produce of build-sim/, its clock set to each delivery time: see the top of this script)"
+scripts/build.sh sim riskhub-produce >/dev/null
+# one line a list, in delivery order: UTC instant, local time, file; the first
+# line is the monthly meeting's moment (the morning after the deadline)
+schedule=$(python3 - "$period" "$late_list" "$missing_list" "$last_minute_list" <<'PY'
+import datetime as dt, sys, yaml
+period, late, missing, last_minute = sys.argv[1:]
+cfg = yaml.safe_load(open("config/riskhub.yaml"))
+due = int(cfg["deadlines"]["delivery_day"])
+y, m = map(int, period.split("-"))
+y, m = (y + 1, 1) if m == 12 else (y, m + 1)          # the delivery month
+cst = dt.timezone(dt.timedelta(hours=8))
+feeds = [f"{d['code']}/{f['code']}" for d in cfg["departments"] for f in d["feeds"]]
+out = []
+for i, feed in enumerate(feeds):
+    name = f"{feed.replace('/', '.')}.{period}.csv"
+    if feed == missing:
+        out.append(("~", "never", name))
+        continue
+    day, minute = 2 + (i * 4) % (due - 1), 8 * 60 + 30 + (i * 53) % 540
+    if feed == late:
+        day, minute = due + 3, 10 * 60 + 20
+    elif feed == last_minute:
+        day, minute = due, 22 * 60 + 40
+    wd = dt.date(y, m, day).weekday()
+    if wd >= 5:                                  # no deliveries at weekends:
+        if feed == late or day - (wd - 4) < 2:
+            day += 7 - wd                        # the Monday after,
+        else:
+            day -= wd - 4                        # else the Friday before
+    t = dt.datetime(y, m, day, minute // 60, minute % 60, tzinfo=cst)
+    out.append((t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                t.strftime("%Y-%m-%d %H:%M"), name))
+print(f"{y:04d}-{m:02d}-{due + 1:02d} 09:00")
+for utc, local, name in sorted(out):
+    print(f"{utc}\t{local}\t{name}")
+PY
+)
+meeting=$(head -n 1 <<<"$schedule")
 mkdir -p "$demo/drop"
-for f in "$demo/data/$period"/*."$period".csv; do
+while IFS=$'\t' read -r utc local name; do
+    if [ "$utc" = "~" ]; then
+        echo "  never sent:       $name"
+        continue
+    fi
+    echo "  $local  $name"
     # write under a hidden name, then rename: the watcher never sees half a file
-    cp "$f" "$demo/drop/.$(basename "$f").part"
-    mv "$demo/drop/.$(basename "$f").part" "$demo/drop/$(basename "$f")"
-done
-build/bin/riskhub-produce --config config/riskhub.yaml --watch "$demo/drop" --once \
-    --settle-ms 0 --log-level warn
+    cp "$demo/data/$period/$name" "$demo/drop/.$name.part"
+    mv "$demo/drop/.$name.part" "$demo/drop/$name"
+    RH_SIMULATED_NOW=$utc build-sim/bin/riskhub-produce --config config/riskhub.yaml \
+        --watch "$demo/drop" --once --settle-ms 0 --log-level warn
+done < <(tail -n +2 <<<"$schedule")
 echo
 echo "published (one line a department list; details in $demo/drop/done/):"
 cat "$demo/drop/done/"*.summary.txt | sed 's/^/  /'
@@ -97,4 +173,8 @@ build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --log-l
 build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --format xlsx \
     --out "$demo/status.$period.xlsx" --log-level warn >/dev/null || [ $? -le 1 ]
 echo "  (also as a spreadsheet for the meeting papers: $demo/status.$period.xlsx)"
+echo "== the lists as the monthly meeting saw them on $meeting (riskhub-status --as-of; the notes)"
+# what had arrived by then; the late list came after the meeting
+{ build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --as-of "$meeting" \
+    --table lists --log-level warn || [ $? -le 1 ]; } | sed -n '/^[0-9]* lists: /,$p'
 echo "== done; stop the services with: scripts/services.sh stop"

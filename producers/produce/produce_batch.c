@@ -225,7 +225,9 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
             rh_avro_set_long(v, b->bm[BM_REJ], b->res->rows_rejected) |
             rh_avro_set_long(v, b->bm[BM_START], b->started_at) |
             rh_avro_set_long(v, b->bm[BM_END], rh_wall_ms()) |
-            rh_avro_set_str(v, b->bm[BM_PRODUCER], PRODUCER_NAME);
+            rh_avro_set_str(v, b->bm[BM_PRODUCER], rh_clock_simulated() == 1
+                                                       ? PRODUCER_NAME " (simulated clock)"
+                                                       : PRODUCER_NAME);
   bad |= rh_avro_field(v, b->bm[BM_PARTS], &arr);
   for (int p = 0; !bad && p < b->delivery.nranges; p++) {
     const prange_t *r = &b->delivery.ranges[p];
@@ -340,6 +342,11 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   b.o = o;
   b.res = res;
   b.started_at = rh_wall_ms();
+  if (rh_clock_simulated() == 1) /* a demo build (common/rh_clock.h) */
+    rh_log_info("simulated clock: RH_SIMULATED_NOW=%s", getenv("RH_SIMULATED_NOW"));
+  else if (rh_clock_simulated() < 0)
+    rh_log_warn("RH_SIMULATED_NOW '%s' is not YYYY-MM-DDTHH:MM:SSZ; the real clock is used",
+                getenv("RH_SIMULATED_NOW"));
 
   /* 1. what is being published */
   b.feed = rh_config_feed_find(o->cfg, o->department, o->feed);

@@ -16,7 +16,9 @@ the alerts and checks topics. riskhub-status's CSV, Markdown, table and .xlsx (r
 with zipfile and ElementTree: openpyxl is not in scripts/deps.sh's Python set) must
 hold the same figures. Periods follow today's date, so the test means the same on any
 day. Deadline boundaries are tested with manifests of our own (fastavro) whose
-finished_at is chosen.
+finished_at is chosen. Last, whose clock a list's arrival is: the release
+riskhub-produce ignores RH_SIMULATED_NOW; the demo's build (build-sim/, if built)
+delivers on the simulated day and says so in the manifest.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import csv
@@ -611,3 +613,71 @@ def test_empty_namespace_broker_away_and_usage(cfg, tmp_path):
     assert r.stdout.startswith("riskhub-status: 2020-01: on_time=0 late=0 missing=")
     r = run("--help")
     assert r.returncode == 0 and "--quarter" in r.stdout
+
+
+# ---- 7. whose clock: a list arrives when its publisher's clock says -----------------------------
+
+SIM_PRODUCE = rhtest.SRC / "build-sim" / "bin" / "riskhub-produce"   # scripts/build.sh sim
+SIM_NOW = "2026-11-05T02:12:00Z"                                    # 10:12 on the 5th, Beijing
+SIM_PERIOD = "2026-10"
+
+
+def publish_simulated(ns, tmp, program, dept, feed):
+    """One small generated list of SIM_PERIOD published by `program` with
+    RH_SIMULATED_NOW=SIM_NOW; (result, real time before, real time after)."""
+    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", tmp, "--period", SIM_PERIOD,
+                   "--households", 200, "--rows-per-feed", 10, "--feed", f"{dept}/{feed}")
+    assert r.returncode == 0, r.stderr
+    path = tmp / SIM_PERIOD / f"{dept}.{feed}.{SIM_PERIOD}.csv"
+    t0 = datetime.now(timezone.utc)
+    r = subprocess.run([str(program), "--config", str(rhtest.CONFIG), "--department", dept,
+                        "--feed", feed, "--period", SIM_PERIOD, "--no-progress", str(path)],
+                       capture_output=True, text=True, timeout=300,
+                       env=ns.env(RH_SIMULATED_NOW=SIM_NOW))
+    t1 = datetime.now(timezone.utc)
+    assert r.returncode == 0, joinlib.scrub(r.stderr)
+    return r, t0 - timedelta(seconds=1), t1 + timedelta(seconds=1)
+
+
+def test_release_producer_ignores_simulated_now(cfg, tmp_path):
+    """The producer a department installs has no way to set its delivery time: with
+    RH_SIMULATED_NOW in its environment the manifest still carries the real clock, and
+    the report takes that (a list of SIM_PERIOD published today is late)."""
+    ns = joinlib.Namespace()
+    try:
+        dept, feed = "water", "drinking-water"
+        _, t0, t1 = publish_simulated(ns, tmp_path, rhtest.BIN / "riskhub-produce", dept, feed)
+        (m,) = read_manifests(ns)
+        assert t0 <= m["finished_at"] <= t1, f"finished_at {m['finished_at']} not now"
+        assert "simulated" not in m["producer"], m["producer"]
+        r, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
+        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+        want = "late" if m["finished_at"] >= deadline(SIM_PERIOD, delivery_day(cfg)) else "on_time"
+        assert row["status"] == want
+        assert row["finished_at"] == m["finished_at"].astimezone(CST).isoformat(timespec="seconds")
+    finally:
+        ns.close()
+
+
+@pytest.mark.skipif(not SIM_PRODUCE.exists(), reason="no build-sim/ (scripts/build.sh sim riskhub-produce)")
+def test_demo_build_delivers_on_its_day(cfg, tmp_path):
+    """The demo's build (RH_SIMULATED_CLOCK) starts its wall clock at RH_SIMULATED_NOW: the
+    manifest finished on the 5th and says it was simulated; the report shows the list on
+    time, delivered at 10:12 on the 5th, and as of 10:00 that day not in yet."""
+    ns = joinlib.Namespace()
+    try:
+        dept, feed = "education", "dropouts"
+        r, _, _ = publish_simulated(ns, tmp_path, SIM_PRODUCE, dept, feed)
+        sim = datetime(2026, 11, 5, 2, 12, tzinfo=timezone.utc)
+        (m,) = read_manifests(ns)
+        assert sim <= m["started_at"] <= m["finished_at"] < sim + timedelta(seconds=60)
+        assert m["producer"].endswith(" (simulated clock)"), m["producer"]
+        _, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
+        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+        assert row["status"] == "on_time" and row["days_late"] == ""
+        assert row["finished_at"].startswith("2026-11-05T10:12:"), row["finished_at"]
+        _, lists, _ = status_csv(ns, "--period", SIM_PERIOD, "--as-of", "2026-11-05 10:00")
+        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+        assert row["status"] == "pending" and row["finished_at"] == ""
+    finally:
+        ns.close()
