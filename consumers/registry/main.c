@@ -19,7 +19,7 @@ static void usage(FILE *fp) {
       "                        [--encoding utf-8|gbk|gb18030] [--max-errors N] DIR\n"
       "common: [--log-level LEVEL]\n"
       "migrate  applies the SQL migrations not yet applied (default directory\n"
-      "         $RH_MIGRATIONS_DIR or <source>/consumers/registry/migrations), each in its own\n"
+      "         $RH_MIGRATIONS_DIR or <prefix>/share/riskhub/migrations), each in its own\n"
       "         transaction; a second run applies nothing.\n"
       "import   loads DIR/households.csv, members.csv, applications.csv in one\n"
       "         transaction, after validating every row; all or nothing.\n"
