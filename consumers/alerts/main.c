@@ -21,11 +21,9 @@ static const char *os_user(const char *host) {
   return user && *user ? user : host;
 }
 
-static void usage(FILE *fp) { alerts_usage(fp); }
-
 int main(int argc, char **argv) {
   rh_cli_t cli;
-  rh_cli_init(&cli, "riskhub-alerts", usage);
+  rh_cli_init(&cli, "riskhub-alerts", alerts_usage);
   char err[4096];
   alerts_args_t a;
   if (alerts_args_parse(argc, argv, &a, err, sizeof err)) {
