@@ -18,9 +18,9 @@
  * rh_path_config()'s static string). The configuration from rh_cli_config is
  * the caller's (rh_config_destroy).
  *
- * Threads: rh_cli_init and rh_cli_option change process state (the log
- * program name and level, getopt's argument); call them from main's thread
- * before any other thread starts. rh_cli_catch_stop installs signal handlers
+ * Threads: rh_cli_init, rh_cli_option and rh_cli_log_level change process
+ * state (the log's program name and level); call them from main's thread
+ * before other threads start (the level itself is atomic, see rh_log.h). rh_cli_catch_stop installs signal handlers
  * for the whole process; the flag it returns may be read from any thread.
  */
 #ifndef RH_CLI_H
