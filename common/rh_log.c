@@ -6,7 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
-volatile int rh_log_threshold = RH_LOG_INFO;
+_Atomic int rh_log_threshold = RH_LOG_INFO;
 
 static const char *log_program = "riskhub";
 static FILE *log_stream;
@@ -16,7 +16,9 @@ static const char *level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
 void rh_log_set_program(const char *name) { log_program = name ? name : "riskhub"; }
 
-void rh_log_set_level(rh_log_level_t level) { rh_log_threshold = (int)level; }
+void rh_log_set_level(rh_log_level_t level) {
+  atomic_store_explicit(&rh_log_threshold, (int)level, memory_order_relaxed);
+}
 
 int rh_log_level_parse(const char *s, rh_log_level_t *out) {
   static const struct { const char *name; rh_log_level_t level; } names[] = {

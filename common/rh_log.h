@@ -17,6 +17,7 @@
 #define RH_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -27,8 +28,11 @@ typedef enum {
   RH_LOG_DEBUG = 3
 } rh_log_level_t;
 
-/* The current threshold; read by the macros without a lock (an int). */
-extern volatile int rh_log_threshold;
+/* The current threshold. Atomic because librdkafka's threads log too (through
+ * rh_log_rdkafka_cb) while main may change it: the macros read it with a
+ * relaxed load (no ordering is needed, only a whole value), rh_log_set_level
+ * stores it the same way. */
+extern _Atomic int rh_log_threshold;
 
 /* Set the program name printed in each line (pointer kept; pass a literal). */
 void rh_log_set_program(const char *name);
@@ -50,7 +54,9 @@ void rh_log_vwrite(rh_log_level_t level, const char *fmt, va_list ap)
 
 #define rh_log(level, ...)                                                     \
   do {                                                                         \
-    if ((int)(level) <= rh_log_threshold) rh_log_write((level), __VA_ARGS__);  \
+    if ((int)(level) <= atomic_load_explicit(&rh_log_threshold,                \
+                                             memory_order_relaxed))            \
+      rh_log_write((level), __VA_ARGS__);                                      \
   } while (0)
 #define rh_log_error(...) rh_log(RH_LOG_ERROR, __VA_ARGS__)
 #define rh_log_warn(...) rh_log(RH_LOG_WARN, __VA_ARGS__)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_cli.h"
 #include "rh_err.h"
 #include "rh_parse.h"
 
@@ -101,16 +102,10 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
     case O_NOREG: a->no_registry = true; break;
     case 'c': a->config_path = optarg; break;
     case O_SCHEMAS: a->schemas_dir = optarg; break;
-    case O_WAIT: {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (!*optarg || *end || v < 1 || v > 86400) {
-        rh_errf(errstr, errstr_size, "--wait-s: expected a whole number from 1 to 86400");
+    case O_WAIT:
+      if (rh_cli_parse_int("--wait-s", optarg, 1, 86400, &a->wait_s, errstr, errstr_size))
         return -1;
-      }
-      a->wait_s = (int)v;
       break;
-    }
     case O_LOG: a->log_level = optarg; break;
     case 'h': a->help = true; return 0;
     case ':':

@@ -3,14 +3,13 @@
  * See docs/registry.md. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "registry_import.h"
 #include "registry_migrate.h"
+#include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
-#include "rh_log.h"
 #include "rh_paths.h"
 
 static void usage(FILE *fp) {
@@ -20,7 +19,7 @@ static void usage(FILE *fp) {
       "                        [--encoding utf-8|gbk|gb18030] [--max-errors N] DIR\n"
       "common: [--log-level LEVEL]\n"
       "migrate  applies the SQL migrations not yet applied (default directory\n"
-      "         $RH_MIGRATIONS_DIR or <source>/consumers/registry/migrations), each in its own\n"
+      "         $RH_MIGRATIONS_DIR or <prefix>/share/riskhub/migrations), each in its own\n"
       "         transaction; a second run applies nothing.\n"
       "import   loads DIR/households.csv, members.csv, applications.csv in one\n"
       "         transaction, after validating every row; all or nothing.\n"
@@ -28,36 +27,49 @@ static void usage(FILE *fp) {
       "read; 78 configuration, or migrations and database disagree; 70 internal; 64 usage.\n");
 }
 
-static int parse_count(const char *opt, const char *s, long lo, long hi, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) {
-    fprintf(stderr, "riskhub-registry: %s: expected a whole number from %ld to %ld\n", opt, lo, hi);
-    return -1;
+/* migrate: apply what is not yet applied. */
+static int run_migrate(const rh_config_t *cfg, const char *dir, int wait_s) {
+  char err[1024];
+  registry_migrations_t m;
+  if (registry_migrations_load(dir, &m, err, sizeof(err))) {
+    fprintf(stderr, "riskhub-registry: migrate: %s\n", err);
+    return RH_EXIT_CONFIG;
   }
-  *out = v;
-  return 0;
+  registry_migrate_opts_t mo = {cfg->pg_conninfo, wait_s * 1000, stdout};
+  registry_migrate_result_t res;
+  int rc = registry_migrate_run(&mo, &m, &res);
+  if (rc != RH_EXIT_OK) fprintf(stderr, "riskhub-registry: migrate: %s\n", res.error);
+  registry_migrations_free(&m);
+  return rc;
+}
+
+/* import: load the registry files of io->dir. */
+static int run_import(registry_import_opts_t *io) {
+  registry_import_result_t res;
+  int rc = registry_import(io, &res);
+  if (rc == RH_EXIT_OK) printf("%s\n", res.summary);
+  else fprintf(stderr, "riskhub-registry: %s\n", res.error);
+  return rc;
 }
 
 int main(int argc, char **argv) {
-  enum { O_WAIT = 256, O_MIGR, O_DRY, O_ENC, O_MAXERR, O_LOG };
+  enum { O_WAIT = 256, O_MIGR, O_DRY, O_ENC, O_MAXERR };
   static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},   {"wait-s", required_argument, NULL, O_WAIT},
-      {"migrations", required_argument, NULL, O_MIGR}, {"dry-run", no_argument, NULL, O_DRY},
-      {"encoding", required_argument, NULL, O_ENC}, {"max-errors", required_argument, NULL, O_MAXERR},
-      {"log-level", required_argument, NULL, O_LOG}, {"help", no_argument, NULL, 'h'},
+      {"wait-s", required_argument, NULL, O_WAIT},  {"migrations", required_argument, NULL, O_MIGR},
+      {"dry-run", no_argument, NULL, O_DRY},        {"encoding", required_argument, NULL, O_ENC},
+      {"max-errors", required_argument, NULL, O_MAXERR}, RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
-  const char *config_path = rh_path_config(), *migrations_dir = NULL;
-  long wait_s = 30, max_errors = RH_IMPORT_DEFAULT_MAX_ERRORS;
+  rh_cli_t cli;
+  rh_cli_init(&cli, "riskhub-registry", usage);
+  const char *migrations_dir = NULL;
+  int wait_s = 30, max_errors = RH_IMPORT_DEFAULT_MAX_ERRORS;
   bool dry_run = false, import_opts = false;
   rh_encoding_t enc = RH_ENC_AUTO;
-  rh_log_set_program("riskhub-registry");
-  int ch;
+  int ch, rc;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
     switch (ch) {
-    case 'c': config_path = optarg; break;
     case O_WAIT:
-      if (parse_count("--wait-s", optarg, 0, 86400, &wait_s)) return RH_EXIT_USAGE;
+      if (rh_cli_int(&cli, "--wait-s", optarg, 0, 86400, &wait_s)) return RH_EXIT_USAGE;
       break;
     case O_MIGR: migrations_dir = optarg; break;
     case O_DRY: dry_run = import_opts = true; break;
@@ -70,53 +82,28 @@ int main(int argc, char **argv) {
       import_opts = true;
       break;
     case O_MAXERR:
-      if (parse_count("--max-errors", optarg, 1, 1000000, &max_errors)) return RH_EXIT_USAGE;
+      if (rh_cli_int(&cli, "--max-errors", optarg, 1, 1000000, &max_errors)) return RH_EXIT_USAGE;
       import_opts = true;
       break;
-    case O_LOG:
-      if (rh_log_level_option("riskhub-registry", optarg)) return RH_EXIT_USAGE;
-      break;
-    case 'h': usage(stdout); return RH_EXIT_OK;
-    default: usage(stderr); return RH_EXIT_USAGE;
+    default:
+      if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
   }
   const char *cmd = optind < argc ? argv[optind] : NULL;
   int nargs = argc - optind - 1;
   bool migrate = cmd && strcmp(cmd, "migrate") == 0, import = cmd && strcmp(cmd, "import") == 0;
-  if (!(migrate && nargs == 0 && !import_opts) &&
-      !(import && nargs == 1 && !migrations_dir)) {
-    usage(stderr);
-    return RH_EXIT_USAGE;
-  }
+  if (!(migrate && nargs == 0 && !import_opts) && !(import && nargs == 1 && !migrations_dir))
+    return rh_cli_usage_error(&cli);
 
-  char err[1024];
-  rh_config_t *cfg = rh_config_load(config_path, err, sizeof(err));
-  if (!cfg) {
-    fprintf(stderr, "riskhub-registry: %s\n", err);
-    return RH_EXIT_CONFIG;
-  }
-  int rc;
+  rh_config_t *cfg;
+  if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   if (migrate) {
-    registry_migrations_t m;
-    const char *dir = migrations_dir ? migrations_dir : rh_path_migrations();
-    if (registry_migrations_load(dir, &m, err, sizeof(err))) {
-      fprintf(stderr, "riskhub-registry: migrate: %s\n", err);
-      rh_config_destroy(cfg);
-      return RH_EXIT_CONFIG;
-    }
-    registry_migrate_opts_t mo = {cfg->pg_conninfo, (int)wait_s * 1000, stdout};
-    registry_migrate_result_t res;
-    rc = registry_migrate_run(&mo, &m, &res);
-    if (rc != RH_EXIT_OK) fprintf(stderr, "riskhub-registry: migrate: %s\n", res.error);
-    registry_migrations_free(&m);
+    rc = run_migrate(cfg, migrations_dir ? migrations_dir : rh_path_migrations(), wait_s);
   } else {
     registry_import_opts_t io = {.cfg = cfg, .dir = argv[optind + 1], .encoding = enc,
-                           .wait_ms = (int)wait_s * 1000, .dry_run = dry_run,
+                           .wait_ms = wait_s * 1000, .dry_run = dry_run,
                            .max_errors = (size_t)max_errors, .report = stderr};
-    registry_import_result_t res;
-    rc = registry_import(&io, &res);
-    if (rc == RH_EXIT_OK) printf("%s\n", res.summary);
-    else fprintf(stderr, "riskhub-registry: %s\n", res.error);
+    rc = run_import(&io);
   }
   rh_config_destroy(cfg);
   return rc;

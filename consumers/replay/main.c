@@ -1,15 +1,13 @@
 /* riskhub-replay: audit a month (docs/replay.md). The work is in replay_run.c. */
 #include <getopt.h>
 #include <malloc.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "replay_run.h"
+#include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
-#include "rh_log.h"
 #include "rh_paths.h"
 
 static void usage(FILE *fp) {
@@ -37,9 +35,44 @@ static void usage(FILE *fp) {
       "schemas; 64 usage.\n");
 }
 
+/* --department and --feed name what the configuration has; RH_EXIT_OK or
+ * RH_EXIT_USAGE after saying which does not. */
+static int check_selection(const rh_config_t *cfg, const char *config_path,
+                           const replay_opts_t *o) {
+  if (o->department && !rh_config_department_find(cfg, o->department)) {
+    fprintf(stderr, "riskhub-replay: --department: '%s' is not a department of %s\n",
+            o->department, config_path);
+    return RH_EXIT_USAGE;
+  }
+  if (!o->feed) return RH_EXIT_OK;
+  for (size_t i = 0; i < cfg->department_count; i++)
+    if ((!o->department || strcmp(cfg->departments[i].code, o->department) == 0) &&
+        rh_config_feed_find(cfg, cfg->departments[i].code, o->feed))
+      return RH_EXIT_OK;
+  fprintf(stderr, "riskhub-replay: --feed: '%s' is not a feed of %s%s\n", o->feed,
+          o->department ? "department " : "the configuration", o->department ? o->department : "");
+  return RH_EXIT_USAGE;
+}
+
+/* What the options say together; RH_EXIT_OK or RH_EXIT_USAGE after saying why. */
+static int check_options(const rh_cli_t *cli, const replay_opts_t *o) {
+  if (!o->period && !o->from_archive_dir) {
+    fprintf(stderr, "riskhub-replay: --period YYYY-MM is required\n");
+    return rh_cli_usage_error(cli);
+  }
+  if (o->period && !replay_period_valid(o->period)) {
+    fprintf(stderr, "riskhub-replay: --period: '%s' is not YYYY-MM\n", o->period);
+    return RH_EXIT_USAGE;
+  }
+  if (o->archive_dir && o->from_archive_dir) {
+    fprintf(stderr, "riskhub-replay: --archive and --from-archive exclude each other\n");
+    return RH_EXIT_USAGE;
+  }
+  return RH_EXIT_OK;
+}
+
 int main(int argc, char **argv) {
-  enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_LOG,
-         O_THREADS };
+  enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_THREADS };
   static const struct option longopts[] = {
       {"period", required_argument, NULL, O_PERIOD},
       {"department", required_argument, NULL, O_DEPT},
@@ -47,11 +80,9 @@ int main(int argc, char **argv) {
       {"format", required_argument, NULL, O_FORMAT},
       {"archive", required_argument, NULL, O_ARCHIVE},
       {"from-archive", required_argument, NULL, O_FROM},
-      {"config", required_argument, NULL, 'c'},
       {"schemas", required_argument, NULL, O_SCHEMAS},
-      {"log-level", required_argument, NULL, O_LOG},
       {"threads", required_argument, NULL, O_THREADS},
-      {"help", no_argument, NULL, 'h'},
+      RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
   /* The replay allocates ~1 GB in many threads (librdkafka's fetched batches,
    * the expected outputs) for a county's month: without this glibc grows and
@@ -59,10 +90,10 @@ int main(int argc, char **argv) {
    * TLB shootdowns cost ~0.4 s of system time (docs/replay.md, "Speed"). */
   mallopt(M_TOP_PAD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  const char *config_path = rh_path_config();
+  rh_cli_t cli;
+  rh_cli_init(&cli, "riskhub-replay", usage);
   replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout};
-  rh_log_set_program("riskhub-replay");
-  int ch;
+  int ch, rc;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
     switch (ch) {
     case O_PERIOD: o.period = optarg; break;
@@ -78,71 +109,25 @@ int main(int argc, char **argv) {
       break;
     case O_ARCHIVE: o.archive_dir = optarg; break;
     case O_FROM: o.from_archive_dir = optarg; break;
-    case O_THREADS: {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (!*optarg || *end || v < 1 || v > 64) {
-        fprintf(stderr, "riskhub-replay: --threads: expected a whole number from 1 to 64\n");
-        return RH_EXIT_USAGE;
-      }
-      o.threads = (int)v;
+    case O_THREADS:
+      if (rh_cli_int(&cli, "--threads", optarg, 1, 64, &o.threads)) return RH_EXIT_USAGE;
       break;
-    }
-    case 'c': config_path = optarg; break;
     case O_SCHEMAS: o.schemas_dir = optarg; break;
-    case O_LOG:
-      if (rh_log_level_option("riskhub-replay", optarg)) return RH_EXIT_USAGE;
-      break;
-    case 'h': usage(stdout); return RH_EXIT_OK;
-    default: usage(stderr); return RH_EXIT_USAGE;
+    default:
+      if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
   }
   if (optind != argc) {
     fprintf(stderr, "riskhub-replay: unexpected argument '%s'\n", argv[optind]);
-    usage(stderr);
-    return RH_EXIT_USAGE;
+    return rh_cli_usage_error(&cli);
   }
-  if (!o.period && !o.from_archive_dir) {
-    fprintf(stderr, "riskhub-replay: --period YYYY-MM is required\n");
-    usage(stderr);
-    return RH_EXIT_USAGE;
+  if ((rc = check_options(&cli, &o))) return rc;
+  rh_config_t *cfg;
+  if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  if ((rc = check_selection(cfg, cli.config_path, &o)) == RH_EXIT_OK) {
+    o.cfg = cfg;
+    rc = replay_run(&o);
   }
-  if (o.period && !replay_period_valid(o.period)) {
-    fprintf(stderr, "riskhub-replay: --period: '%s' is not YYYY-MM\n", o.period);
-    return RH_EXIT_USAGE;
-  }
-  if (o.archive_dir && o.from_archive_dir) {
-    fprintf(stderr, "riskhub-replay: --archive and --from-archive exclude each other\n");
-    return RH_EXIT_USAGE;
-  }
-  char err[1024];
-  rh_config_t *cfg = rh_config_load(config_path, err, sizeof err);
-  if (!cfg) {
-    fprintf(stderr, "riskhub-replay: %s\n", err);
-    return RH_EXIT_CONFIG;
-  }
-  if (o.department && !rh_config_department_find(cfg, o.department)) {
-    fprintf(stderr, "riskhub-replay: --department: '%s' is not a department of %s\n",
-            o.department, config_path);
-    rh_config_destroy(cfg);
-    return RH_EXIT_USAGE;
-  }
-  if (o.feed) {
-    bool found = false;
-    for (size_t i = 0; i < cfg->department_count; i++)
-      if ((!o.department || strcmp(cfg->departments[i].code, o.department) == 0) &&
-          rh_config_feed_find(cfg, cfg->departments[i].code, o.feed))
-        found = true;
-    if (!found) {
-      fprintf(stderr, "riskhub-replay: --feed: '%s' is not a feed of %s%s\n", o.feed,
-              o.department ? "department " : "the configuration",
-              o.department ? o.department : "");
-      rh_config_destroy(cfg);
-      return RH_EXIT_USAGE;
-    }
-  }
-  o.cfg = cfg;
-  int rc = replay_run(&o);
   rh_config_destroy(cfg);
   return rc;
 }

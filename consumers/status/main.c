@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "rh_clock.h"
+#include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
-#include "rh_log.h"
 #include "rh_paths.h"
 #include "status_run.h"
 #include "status_time.h"
@@ -32,24 +32,60 @@ static void usage(FILE *fp) {
       "74 output not written; 78 configuration or schemas; 64 usage.\n");
 }
 
+/* --as-of, --period, --quarter into o's time window; RH_EXIT_OK or
+ * RH_EXIT_USAGE after saying what is wrong. */
+static int resolve_window(status_opts_t *o, const char *as_of, const char *period,
+                          const char *quarter) {
+  if (status_as_of_parse(as_of, rh_wall_ms(), o->utc_offset_min, &o->as_of_ms)) {
+    fprintf(stderr,
+            "riskhub-status: --as-of: '%s' is not now, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS] "
+            "(optionally with Z or +08:00)\n",
+            as_of);
+    return RH_EXIT_USAGE;
+  }
+  if (period && quarter) {
+    fprintf(stderr, "riskhub-status: --period and --quarter: give one of them\n");
+    return RH_EXIT_USAGE;
+  }
+  o->nmonths = 1;
+  if (quarter) {
+    if (status_quarter_parse(quarter, &o->first_year, &o->quarter)) {
+      fprintf(stderr, "riskhub-status: --quarter: '%s' is not YYYY-Qn (n from 1 to 4)\n", quarter);
+      return RH_EXIT_USAGE;
+    }
+    o->first_month = 3 * (o->quarter - 1) + 1;
+    o->nmonths = 3;
+  } else if (period) {
+    if (status_period_parse(period, &o->first_year, &o->first_month)) {
+      fprintf(stderr, "riskhub-status: --period: '%s' is not YYYY-MM (2000-01..2199-12)\n",
+              period);
+      return RH_EXIT_USAGE;
+    }
+  } else { /* last month, as of */
+    int d, h, mi, sec;
+    status_local_parts(o->as_of_ms, o->utc_offset_min, &o->first_year, &o->first_month, &d, &h,
+                       &mi, &sec);
+    status_period_add(&o->first_year, &o->first_month, -1);
+  }
+  return RH_EXIT_OK;
+}
+
 int main(int argc, char **argv) {
-  enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE,
-         O_LOG };
+  enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE };
   static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},     {"schemas", required_argument, NULL, O_SCHEMAS},
-      {"period", required_argument, NULL, O_PERIOD}, {"quarter", required_argument, NULL, O_QUARTER},
-      {"as-of", required_argument, NULL, O_AS_OF},  {"utc-offset", required_argument, NULL, O_OFFSET},
-      {"format", required_argument, NULL, O_FORMAT}, {"out", required_argument, NULL, O_OUT},
-      {"table", required_argument, NULL, O_TABLE},  {"log-level", required_argument, NULL, O_LOG},
-      {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-  const char *config_path = rh_path_config(), *period = NULL, *quarter = NULL, *as_of = "now";
+      {"schemas", required_argument, NULL, O_SCHEMAS},  {"period", required_argument, NULL, O_PERIOD},
+      {"quarter", required_argument, NULL, O_QUARTER},  {"as-of", required_argument, NULL, O_AS_OF},
+      {"utc-offset", required_argument, NULL, O_OFFSET}, {"format", required_argument, NULL, O_FORMAT},
+      {"out", required_argument, NULL, O_OUT},          {"table", required_argument, NULL, O_TABLE},
+      RH_CLI_LONGOPTS,                                  {NULL, 0, NULL, 0}};
+  rh_cli_t cli;
+  rh_cli_init(&cli, "riskhub-status", usage);
+  const char *period = NULL, *quarter = NULL, *as_of = "now";
   status_opts_t o = {.schemas_dir = rh_path_schemas(), .utc_offset_min = STATUS_UTC_OFFSET_DEFAULT,
                      .format = STATUS_FMT_TABLE, .tables = STATUS_TABLE_ALL};
-  rh_log_set_program("riskhub-status");
-  int ch;
+  int ch, rc;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
     switch (ch) {
-    case 'c': config_path = optarg; break;
     case O_SCHEMAS: o.schemas_dir = optarg; break;
     case O_PERIOD: period = optarg; break;
     case O_QUARTER: quarter = optarg; break;
@@ -79,60 +115,20 @@ int main(int argc, char **argv) {
         return RH_EXIT_USAGE;
       }
       break;
-    case O_LOG:
-      if (rh_log_level_option("riskhub-status", optarg)) return RH_EXIT_USAGE;
-      break;
-    case 'h': usage(stdout); return RH_EXIT_OK;
-    default: usage(stderr); return RH_EXIT_USAGE;
+    default:
+      if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
   }
-  if (optind != argc) {
-    usage(stderr);
-    return RH_EXIT_USAGE;
-  }
-  if (status_as_of_parse(as_of, rh_wall_ms(), o.utc_offset_min, &o.as_of_ms)) {
-    fprintf(stderr,
-            "riskhub-status: --as-of: '%s' is not now, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS] "
-            "(optionally with Z or +08:00)\n",
-            as_of);
-    return RH_EXIT_USAGE;
-  }
-  if (period && quarter) {
-    fprintf(stderr, "riskhub-status: --period and --quarter: give one of them\n");
-    return RH_EXIT_USAGE;
-  }
-  o.nmonths = 1;
-  if (quarter) {
-    if (status_quarter_parse(quarter, &o.first_year, &o.quarter)) {
-      fprintf(stderr, "riskhub-status: --quarter: '%s' is not YYYY-Qn (n from 1 to 4)\n", quarter);
-      return RH_EXIT_USAGE;
-    }
-    o.first_month = 3 * (o.quarter - 1) + 1;
-    o.nmonths = 3;
-  } else if (period) {
-    if (status_period_parse(period, &o.first_year, &o.first_month)) {
-      fprintf(stderr, "riskhub-status: --period: '%s' is not YYYY-MM (2000-01..2199-12)\n",
-              period);
-      return RH_EXIT_USAGE;
-    }
-  } else { /* last month, as of */
-    int d, h, mi, s;
-    status_local_parts(o.as_of_ms, o.utc_offset_min, &o.first_year, &o.first_month, &d, &h, &mi,
-                       &s);
-    status_period_add(&o.first_year, &o.first_month, -1);
-  }
+  if (optind != argc) return rh_cli_usage_error(&cli);
+  if ((rc = resolve_window(&o, as_of, period, quarter))) return rc;
   if (o.format == STATUS_FMT_XLSX && !o.out) {
     fprintf(stderr, "riskhub-status: --format xlsx needs --out FILE\n");
     return RH_EXIT_USAGE;
   }
-  char err[1024];
-  rh_config_t *cfg = rh_config_load(config_path, err, sizeof err);
-  if (!cfg) {
-    fprintf(stderr, "riskhub-status: %s\n", err);
-    return RH_EXIT_CONFIG;
-  }
+  rh_config_t *cfg;
+  if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   o.cfg = cfg;
-  int rc = status_run(&o);
+  rc = status_run(&o);
   rh_config_destroy(cfg);
   return rc;
 }

@@ -1,12 +1,12 @@
 /* riskhub-selftest: check the hub's plumbing end to end (see selftest.h). */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
+#include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
-#include "rh_log.h"
 #include "rh_paths.h"
 #include "selftest.h"
 
@@ -22,41 +22,36 @@ static void usage(FILE *fp) {
 
 int main(int argc, char **argv) {
   static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},  {"records", required_argument, NULL, 'n'},
-      {"topic", required_argument, NULL, 't'},   {"schemas", required_argument, NULL, 's'},
-      {"timeout-ms", required_argument, NULL, 'T'}, {"log-level", required_argument, NULL, 'l'},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-  const char *config_path = rh_path_config();
+      {"records", required_argument, NULL, 'n'},    {"topic", required_argument, NULL, 't'},
+      {"schemas", required_argument, NULL, 's'},    {"timeout-ms", required_argument, NULL, 'T'},
+      RH_CLI_LONGOPTS,                              {NULL, 0, NULL, 0}};
+  rh_cli_t cli;
+  rh_cli_init(&cli, "riskhub-selftest", usage);
   selftest_opts_t o = {.schemas_dir = rh_path_schemas(), .topic = "riskhub.selftest",
-                          .records = 1000, .seed = (uint64_t)time(NULL), .timeout_ms = 30000};
-  rh_log_set_program("riskhub-selftest");
-  int ch;
+                       .records = 1000, .seed = (uint64_t)time(NULL), .timeout_ms = 30000};
+  int ch, rc;
+  uint64_t n;
   while ((ch = getopt_long(argc, argv, "c:n:t:s:T:l:h", longopts, NULL)) != -1) {
     switch (ch) {
-    case 'c': config_path = optarg; break;
-    case 'n': o.records = strtoull(optarg, NULL, 10); break;
+    case 'n':
+      if (rh_cli_u64(&cli, "--records", optarg, 1, 100000000, &n)) return RH_EXIT_USAGE;
+      o.records = (size_t)n;
+      break;
     case 't': o.topic = optarg; break;
     case 's': o.schemas_dir = optarg; break;
-    case 'T': o.timeout_ms = atoi(optarg); break;
-    case 'l':
-      if (rh_log_level_option("riskhub-selftest", optarg)) return RH_EXIT_USAGE;
+    case 'T':
+      if (rh_cli_int(&cli, "--timeout-ms", optarg, 1, 86400000, &o.timeout_ms)) return RH_EXIT_USAGE;
       break;
-    case 'h': usage(stdout); return RH_EXIT_OK;
-    default: usage(stderr); return RH_EXIT_USAGE;
+    case 'l': ch = RH_CLI_LOG_LEVEL; /* -l LEVEL: --log-level */ /* fall through */
+    default:
+      if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
   }
-  if (optind != argc || o.records == 0 || o.timeout_ms <= 0) {
-    usage(stderr);
-    return RH_EXIT_USAGE;
-  }
-  char err[1024];
-  rh_config_t *cfg = rh_config_load(config_path, err, sizeof(err));
-  if (!cfg) {
-    fprintf(stderr, "riskhub-selftest: %s\n", err);
-    return RH_EXIT_CONFIG;
-  }
+  if (optind != argc) return rh_cli_usage_error(&cli);
+  rh_config_t *cfg;
+  if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   o.cfg = cfg;
-  int rc = selftest_run(&o);
+  rc = selftest_run(&o);
   rh_config_destroy(cfg);
   return rc;
 }

@@ -132,12 +132,20 @@ static void test_shipped(void **state) {
   }
   assert_string_equal(m.items[0].name, "registry");
   assert_string_equal(m.items[1].name, "registry_changes");
+  size_t count = m.count;
   registry_migrations_free(&m);
+  m.count = count;
   /* rh_path_migrations follows RH_MIGRATIONS_DIR */
   setenv("RH_MIGRATIONS_DIR", "/somewhere/else", 1);
   assert_string_equal(rh_path_migrations(), "/somewhere/else");
   unsetenv("RH_MIGRATIONS_DIR");
-  assert_non_null(strstr(rh_path_migrations(), "/consumers/registry/migrations"));
+  /* else <prefix>/share/riskhub/migrations: in the build tree, a link to these */
+  const char *def = rh_path_migrations();
+  assert_non_null(strstr(def, "/share/riskhub/migrations"));
+  registry_migrations_t m2;
+  assert_int_equal(registry_migrations_load(def, &m2, err, sizeof(err)), 0);
+  assert_int_equal(m2.count, m.count);
+  registry_migrations_free(&m2);
 }
 
 int main(void) {
