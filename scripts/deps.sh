@@ -19,7 +19,7 @@ APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
     libjansson-dev libssl-dev libxlsxwriter-dev
-    kcat time
+    kcat time strace
     postgresql postgresql-contrib
 )
 # pip package names, and the modules they provide (same order)
