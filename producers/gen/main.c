@@ -1,5 +1,5 @@
 /* riskhub-gen: write a synthetic county (registry, every feed's monthly list,
- * bad files) for tests, demos and benchmarks. See common/gen.h and
+ * bad files) for tests, demos and benchmarks. See gen.h and
  * docs/data.md. */
 #include <getopt.h>
 #include <inttypes.h>
