@@ -22,7 +22,7 @@ import rhtest
 
 BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO",
                                "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
-MIGRATIONS = rhtest.SRC / "consumers" / "migrations"
+MIGRATIONS = rhtest.SRC / "consumers" / "registry" / "migrations"
 PERIOD = "2026-10"
 
 
