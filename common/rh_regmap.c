@@ -7,6 +7,7 @@
 
 #include "rh_err.h"
 #include "rh_log.h"
+#include "rh_map.h"
 #include "rh_pg.h"
 
 #define NONE UINT32_MAX
@@ -118,125 +119,6 @@ void rh_regmap_unpack_household_id(uint64_t key, char out[RH_REGMAP_HHID_BUFSZ])
     v /= 10;
   }
   out[RH_REGMAP_HHID_LEN] = '\0';
-}
-
-/* ---- the hash index ------------------------------------------------------- */
-
-uint64_t rh_regmap_hash64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
-
-/* capacity for n keys at most 3/4 full, a power of two, at least 16 */
-static size_t index_cap_for(size_t n) {
-  size_t cap = 16;
-  while (cap - cap / 4 < n) {
-    if (cap > SIZE_MAX / 4) return 0;
-    cap *= 2;
-  }
-  return cap;
-}
-
-static void index_insert_slot(rh_regmap_slot_t *slots, size_t cap, uint64_t key, uint32_t val) {
-  size_t mask = cap - 1, i = (size_t)rh_regmap_hash64(key) & mask;
-  while (slots[i].key) i = (i + 1) & mask;
-  slots[i].key = key;
-  slots[i].val = val;
-}
-
-static int index_resize(rh_regmap_index_t *ix, size_t cap) {
-  rh_regmap_slot_t *slots = calloc(cap, sizeof(*slots));
-  if (!slots) return -1;
-  for (size_t i = 0; i < ix->cap; i++)
-    if (ix->slots[i].key) index_insert_slot(slots, cap, ix->slots[i].key, ix->slots[i].val);
-  free(ix->slots);
-  ix->slots = slots;
-  ix->cap = cap;
-  return 0;
-}
-
-int rh_regmap_index_init(rh_regmap_index_t *ix, size_t expected) {
-  ix->count = 0;
-  ix->cap = index_cap_for(expected);
-  ix->slots = ix->cap ? calloc(ix->cap, sizeof(*ix->slots)) : NULL;
-  if (!ix->slots) {
-    ix->cap = 0;
-    return -1;
-  }
-  return 0;
-}
-
-void rh_regmap_index_free(rh_regmap_index_t *ix) {
-  if (!ix) return;
-  free(ix->slots);
-  ix->slots = NULL;
-  ix->cap = ix->count = 0;
-}
-
-int rh_regmap_index_reserve(rh_regmap_index_t *ix, size_t more) {
-  if (more > SIZE_MAX / 2 - ix->count) return -1;
-  size_t need = ix->count + more;
-  if (ix->cap && need <= ix->cap - ix->cap / 4) return 0;
-  size_t cap = index_cap_for(need);
-  return cap ? index_resize(ix, cap) : -1;
-}
-
-/* the slot holding key, or the empty slot where it would go */
-static size_t index_probe(const rh_regmap_index_t *ix, uint64_t key) {
-  size_t mask = ix->cap - 1, i = (size_t)rh_regmap_hash64(key) & mask;
-  while (ix->slots[i].key && ix->slots[i].key != key) i = (i + 1) & mask;
-  return i;
-}
-
-int rh_regmap_index_put(rh_regmap_index_t *ix, uint64_t key, uint32_t val) {
-  if (key == 0) return -1;
-  if (ix->cap) {
-    size_t i = index_probe(ix, key);
-    if (ix->slots[i].key == key) {
-      ix->slots[i].val = val;
-      return 0;
-    }
-  }
-  if (rh_regmap_index_reserve(ix, 1)) return -1;
-  size_t i = index_probe(ix, key);
-  ix->slots[i].key = key;
-  ix->slots[i].val = val;
-  ix->count++;
-  return 0;
-}
-
-bool rh_regmap_index_get(const rh_regmap_index_t *ix, uint64_t key, uint32_t *val) {
-  if (!ix->cap || key == 0) return false;
-  size_t i = index_probe(ix, key);
-  if (ix->slots[i].key != key) return false;
-  if (val) *val = ix->slots[i].val;
-  return true;
-}
-
-bool rh_regmap_index_del(rh_regmap_index_t *ix, uint64_t key) {
-  if (!ix->cap || key == 0) return false;
-  size_t mask = ix->cap - 1, i = index_probe(ix, key);
-  if (ix->slots[i].key != key) return false;
-  /* backward shift: move later members of the cluster into the hole when
-   * their home slot does not lie cyclically in (hole, j] */
-  size_t hole = i, j = i;
-  for (;;) {
-    j = (j + 1) & mask;
-    if (!ix->slots[j].key) break;
-    size_t home = (size_t)rh_regmap_hash64(ix->slots[j].key) & mask;
-    bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (stays) continue;
-    ix->slots[hole] = ix->slots[j];
-    hole = j;
-  }
-  ix->slots[hole].key = 0;
-  ix->slots[hole].val = 0;
-  ix->count--;
-  return true;
 }
 
 /* ---- COPY text rows ------------------------------------------------------- */
@@ -440,7 +322,7 @@ static uint64_t str_hash(const char *s, size_t len) {
 
 struct rh_regmap {
   slab_t hh, ps;               /* rh_regmap_household_t, rh_regmap_person_t */
-  rh_regmap_index_t hh_ix, ps_ix;
+  rh_map_t hh_ix, ps_ix;
   arena_t names;               /* person names */
   arena_t strs;                /* interned townships and villages */
   intern_t in;
@@ -490,7 +372,7 @@ rh_regmap_t *rh_regmap_new(void) {
   m->hh.esize = sizeof(rh_regmap_household_t);
   m->ps.esize = sizeof(rh_regmap_person_t);
   m->reload_threshold = RH_REGMAP_RELOAD_CHANGES;
-  if (rh_regmap_index_init(&m->hh_ix, 1024) || rh_regmap_index_init(&m->ps_ix, 4096)) {
+  if (rh_map_init(&m->hh_ix, 1024) || rh_map_init(&m->ps_ix, 4096)) {
     rh_regmap_destroy(m);
     return NULL;
   }
@@ -501,8 +383,8 @@ void rh_regmap_destroy(rh_regmap_t *m) {
   if (!m) return;
   slab_free_all(&m->hh);
   slab_free_all(&m->ps);
-  rh_regmap_index_free(&m->hh_ix);
-  rh_regmap_index_free(&m->ps_ix);
+  rh_map_free(&m->hh_ix);
+  rh_map_free(&m->ps_ix);
   arena_free_all(&m->names);
   arena_free_all(&m->strs);
   free(m->in.slots);
@@ -522,7 +404,7 @@ void rh_regmap_stats(const rh_regmap_t *m, rh_regmap_stats_t *out) {
   out->persons = m->ps_live;
   out->watermark = m->watermark;
   out->bytes = sizeof(*m) + slab_bytes(&m->hh) + slab_bytes(&m->ps) +
-               (m->hh_ix.cap + m->ps_ix.cap) * sizeof(rh_regmap_slot_t) + m->names.bytes +
+               (m->hh_ix.cap + m->ps_ix.cap) * sizeof(rh_map_slot_t) + m->names.bytes +
                m->strs.bytes + m->in.cap * sizeof(char *);
   out->garbage_bytes = m->garbage;
 }
@@ -531,7 +413,7 @@ void rh_regmap_stats(const rh_regmap_t *m, rh_regmap_stats_t *out) {
 
 const rh_regmap_person_t *rh_regmap_find_key(const rh_regmap_t *m, uint64_t key) {
   uint32_t i;
-  if (!m || !rh_regmap_index_get(&m->ps_ix, key, &i)) return NULL;
+  if (!m || !rh_map_get(&m->ps_ix, key, &i)) return NULL;
   return ps_at(m, i);
 }
 
@@ -543,7 +425,7 @@ const rh_regmap_person_t *rh_regmap_find(const rh_regmap_t *m, const char *id18)
 
 static rh_regmap_household_t *hh_find_key(const rh_regmap_t *m, uint64_t key) {
   uint32_t i;
-  if (!rh_regmap_index_get(&m->hh_ix, key, &i)) return NULL;
+  if (!rh_map_get(&m->hh_ix, key, &i)) return NULL;
   return hh_at(m, i);
 }
 
@@ -639,7 +521,7 @@ static void link_member(rh_regmap_t *m, rh_regmap_household_t *h, uint32_t pi) {
 static void hh_apply(rh_regmap_t *m, const hh_rec_t *r, counts_t *cnt) {
   uint32_t i;
   rh_regmap_household_t *h;
-  if (rh_regmap_index_get(&m->hh_ix, r->key, &i)) {
+  if (rh_map_get(&m->hh_ix, r->key, &i)) {
     h = hh_at(m, i);
     bool same = h->head_key == r->head_key && h->township_code == r->township &&
                 h->village == r->village && h->type == r->type && h->category == r->category &&
@@ -657,7 +539,7 @@ static void hh_apply(rh_regmap_t *m, const hh_rec_t *r, counts_t *cnt) {
     h->first_member = NONE;
     h->member_count = 0;
     rh_regmap_unpack_household_id(r->key, h->household_id);
-    rh_regmap_index_put(&m->hh_ix, r->key, i);
+    rh_map_put(&m->hh_ix, r->key, i);
     m->hh_live++;
     if (cnt) cnt->inserted++;
   }
@@ -676,7 +558,7 @@ static void hh_apply(rh_regmap_t *m, const hh_rec_t *r, counts_t *cnt) {
 static void ps_apply(rh_regmap_t *m, uint64_t key, rh_regmap_household_t *h, const char *name,
                      size_t len, bool in_arena, rh_regmap_relation_t rel, counts_t *cnt) {
   uint32_t i;
-  if (rh_regmap_index_get(&m->ps_ix, key, &i)) {
+  if (rh_map_get(&m->ps_ix, key, &i)) {
     rh_regmap_person_t *p = ps_at(m, i);
     size_t old_len = strlen(p->name);
     bool same_name = old_len == len && memcmp(p->name, name, len) == 0;
@@ -711,7 +593,7 @@ static void ps_apply(rh_regmap_t *m, uint64_t key, rh_regmap_household_t *h, con
   p->name = in_arena ? name : arena_put(&m->names, name, len);
   p->relation = rel;
   p->next_member = NONE;
-  rh_regmap_index_put(&m->ps_ix, key, i);
+  rh_map_put(&m->ps_ix, key, i);
   link_member(m, h, i);
   m->ps_live++;
   if (cnt) cnt->inserted++;
@@ -719,11 +601,11 @@ static void ps_apply(rh_regmap_t *m, uint64_t key, rh_regmap_household_t *h, con
 
 static bool ps_remove(rh_regmap_t *m, uint64_t key) {
   uint32_t i;
-  if (!rh_regmap_index_get(&m->ps_ix, key, &i)) return false;
+  if (!rh_map_get(&m->ps_ix, key, &i)) return false;
   rh_regmap_person_t *p = ps_at(m, i);
   unlink_member(m, (rh_regmap_household_t *)p->household, i);
   m->garbage += strlen(p->name) + 1;
-  rh_regmap_index_del(&m->ps_ix, key);
+  rh_map_del(&m->ps_ix, key);
   slab_release(&m->ps, i);
   m->ps_live--;
   return true;
@@ -731,9 +613,9 @@ static bool ps_remove(rh_regmap_t *m, uint64_t key) {
 
 static bool hh_remove(rh_regmap_t *m, uint64_t key) {
   uint32_t i;
-  if (!rh_regmap_index_get(&m->hh_ix, key, &i)) return false;
+  if (!rh_map_get(&m->hh_ix, key, &i)) return false;
   if (hh_at(m, i)->member_count) return false; /* never leave a member pointing nowhere */
-  rh_regmap_index_del(&m->hh_ix, key);
+  rh_map_del(&m->hh_ix, key);
   slab_release(&m->hh, i);
   m->hh_live--;
   return true;
@@ -767,7 +649,7 @@ int rh_regmap_put_household(rh_regmap_t *m, const rh_regmap_household_row_t *row
   r.risk_eliminated = row->risk_eliminated;
   r.eliminated_month = row->eliminated_month;
   r.income = row->income_per_capita_fen;
-  if (!r.village || slab_reserve(&m->hh, 1, 0) || rh_regmap_index_reserve(&m->hh_ix, 1)) {
+  if (!r.village || slab_reserve(&m->hh, 1, 0) || rh_map_reserve(&m->hh_ix, 1)) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
   }
@@ -794,7 +676,7 @@ int rh_regmap_put_person(rh_regmap_t *m, const char *id_number, const char *hous
     return -1;
   }
   size_t len = strlen(name);
-  if (slab_reserve(&m->ps, 1, 0) || rh_regmap_index_reserve(&m->ps_ix, 1) ||
+  if (slab_reserve(&m->ps, 1, 0) || rh_map_reserve(&m->ps_ix, 1) ||
       arena_reserve(&m->names, len + 1)) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
@@ -1056,11 +938,11 @@ static int load_hh_row(void *ctx, char **f, size_t *lens, char *errstr, size_t e
   rh_regmap_t *m = ctx;
   hh_rec_t r;
   if (parse_hh(m, f, lens, &r, errstr, errstr_size)) return -1;
-  if (rh_regmap_index_get(&m->hh_ix, r.key, NULL)) {
+  if (rh_map_get(&m->hh_ix, r.key, NULL)) {
     rh_errf(errstr, errstr_size, "households: %s twice", f[0]);
     return -1;
   }
-  if (slab_reserve(&m->hh, 1, 0) || rh_regmap_index_reserve(&m->hh_ix, 1)) {
+  if (slab_reserve(&m->hh, 1, 0) || rh_map_reserve(&m->hh_ix, 1)) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
   }
@@ -1074,14 +956,14 @@ static int load_ps_row(void *ctx, char **f, size_t *lens, char *errstr, size_t e
   if (parse_ps(f, lens, &r, errstr, errstr_size)) return -1;
   char masked[RH_ID_BUFSZ];
   rh_regmap_household_t *h = hh_find_key(m, r.hh_key);
-  if (!h || rh_regmap_index_get(&m->ps_ix, r.key, NULL)) {
+  if (!h || rh_map_get(&m->ps_ix, r.key, NULL)) {
     rh_id_mask(f[0], masked);
     rh_errf(errstr, errstr_size, "members: %s: %s", masked,
             h ? "twice" : "household not in households");
     return -1;
   }
   const char *name = arena_put(&m->names, r.name, r.name_len);
-  if (!name || slab_reserve(&m->ps, 1, 0) || rh_regmap_index_reserve(&m->ps_ix, 1)) {
+  if (!name || slab_reserve(&m->ps, 1, 0) || rh_map_reserve(&m->ps_ix, 1)) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
   }
@@ -1114,8 +996,8 @@ static rh_regmap_t *load(PGconn *conn, size_t threshold, char *errstr, size_t er
   if (est && PQresultStatus(est) == PGRES_TUPLES_OK && PQntuples(est) == 2) {
     int64_t nh = strtoll(PQgetvalue(est, 0, 0), NULL, 10);
     int64_t np = strtoll(PQgetvalue(est, 1, 0), NULL, 10);
-    if (nh > 0 && nh < 100000000) rh_regmap_index_reserve(&m->hh_ix, (size_t)nh * 21 / 20);
-    if (np > 0 && np < 1000000000) rh_regmap_index_reserve(&m->ps_ix, (size_t)np * 21 / 20);
+    if (nh > 0 && nh < 100000000) rh_map_reserve(&m->hh_ix, (size_t)nh * 21 / 20);
+    if (np > 0 && np < 1000000000) rh_map_reserve(&m->ps_ix, (size_t)np * 21 / 20);
   }
   PQclear(est);
   if (rh_pg_connection_lost(conn)) {
@@ -1151,7 +1033,7 @@ rh_regmap_t *rh_regmap_load(PGconn *conn, char *errstr, size_t errstr_size) {
 typedef struct {
   rh_regmap_t *m;
   /* keys named by the change log, each once: key -> position in keys */
-  rh_regmap_index_t hh_set, ps_set;
+  rh_map_t hh_set, ps_set;
   uint64_t *hh_keys, *ps_keys;
   size_t n_hh, n_ps, cap_hh, cap_ps;
   uint64_t changes, skipped;
@@ -1166,8 +1048,8 @@ typedef struct {
 } pending_t;
 
 static void pending_free(pending_t *p) {
-  rh_regmap_index_free(&p->hh_set);
-  rh_regmap_index_free(&p->ps_set);
+  rh_map_free(&p->hh_set);
+  rh_map_free(&p->ps_set);
   free(p->hh_keys);
   free(p->ps_keys);
   free(p->hh_rows);
@@ -1188,11 +1070,11 @@ static int grow(void **arr, size_t *cap, size_t need, size_t esize) {
   return 0;
 }
 
-static int add_key(rh_regmap_index_t *set, uint64_t **keys, size_t *n, size_t *cap,
+static int add_key(rh_map_t *set, uint64_t **keys, size_t *n, size_t *cap,
                    uint64_t key) {
-  if (rh_regmap_index_get(set, key, NULL)) return 0;
+  if (rh_map_get(set, key, NULL)) return 0;
   if (grow((void **)keys, cap, *n + 1, sizeof(**keys)) ||
-      rh_regmap_index_put(set, key, (uint32_t)*n))
+      rh_map_put(set, key, (uint32_t)*n))
     return -1;
   (*keys)[(*n)++] = key;
   return 0;
@@ -1226,7 +1108,7 @@ static int changed_hh_row(void *ctx, char **f, size_t *lens, char *errstr, size_
   hh_rec_t r;
   if (parse_hh(p->m, f, lens, &r, errstr, errstr_size)) return -1;
   uint32_t pos;
-  if (!rh_regmap_index_get(&p->hh_set, r.key, &pos) || p->hh_row_of[pos] != NONE) {
+  if (!rh_map_get(&p->hh_set, r.key, &pos) || p->hh_row_of[pos] != NONE) {
     rh_errf(errstr, errstr_size, "households: %s: not asked for, or twice", f[0]);
     return -1;
   }
@@ -1244,7 +1126,7 @@ static int changed_ps_row(void *ctx, char **f, size_t *lens, char *errstr, size_
   ps_rec_t r;
   if (parse_ps(f, lens, &r, errstr, errstr_size)) return -1;
   uint32_t pos;
-  if (!rh_regmap_index_get(&p->ps_set, r.key, &pos) || p->ps_row_of[pos] != NONE) {
+  if (!rh_map_get(&p->ps_set, r.key, &pos) || p->ps_row_of[pos] != NONE) {
     char masked[RH_ID_BUFSZ];
     rh_id_mask(f[0], masked);
     rh_errf(errstr, errstr_size, "members: %s: not asked for, or twice", masked);
@@ -1305,9 +1187,9 @@ static bool pending_consistent(const pending_t *p) {
   for (size_t i = 0; i < p->n_ps_rows; i++) {
     uint64_t hk = p->ps_rows[i].hh_key;
     uint32_t pos;
-    if (rh_regmap_index_get(&p->hh_set, hk, &pos)) {
+    if (rh_map_get(&p->hh_set, hk, &pos)) {
       if (p->hh_row_of[pos] == NONE) return false; /* its household goes */
-    } else if (!rh_regmap_index_get(&m->hh_ix, hk, NULL)) {
+    } else if (!rh_map_get(&m->hh_ix, hk, NULL)) {
       return false; /* its household is nowhere */
     }
   }
@@ -1318,7 +1200,7 @@ static bool pending_consistent(const pending_t *p) {
     for (uint32_t pi = h->first_member; pi != NONE; pi = ps_at(m, pi)->next_member) {
       uint32_t pos;
       /* a member stays unless the change set moves or deletes it */
-      if (!rh_regmap_index_get(&p->ps_set, ps_at(m, pi)->key, &pos)) return false;
+      if (!rh_map_get(&p->ps_set, ps_at(m, pi)->key, &pos)) return false;
       if (p->ps_row_of[pos] != NONE && p->ps_rows[p->ps_row_of[pos]].hh_key == p->hh_keys[i])
         return false;
     }
@@ -1331,17 +1213,17 @@ static int pending_apply(pending_t *p, rh_regmap_catchup_t *out) {
   rh_regmap_t *m = p->m;
   size_t new_hh = 0, del_hh = 0, new_ps = 0, del_ps = 0;
   for (size_t i = 0; i < p->n_hh; i++) {
-    bool there = rh_regmap_index_get(&m->hh_ix, p->hh_keys[i], NULL);
+    bool there = rh_map_get(&m->hh_ix, p->hh_keys[i], NULL);
     if (p->hh_row_of[i] == NONE) del_hh += there;
     else new_hh += !there;
   }
   for (size_t i = 0; i < p->n_ps; i++) {
-    bool there = rh_regmap_index_get(&m->ps_ix, p->ps_keys[i], NULL);
+    bool there = rh_map_get(&m->ps_ix, p->ps_keys[i], NULL);
     if (p->ps_row_of[i] == NONE) del_ps += there;
     else new_ps += !there;
   }
   if (slab_reserve(&m->hh, new_hh, del_hh) || slab_reserve(&m->ps, new_ps, del_ps) ||
-      rh_regmap_index_reserve(&m->hh_ix, new_hh) || rh_regmap_index_reserve(&m->ps_ix, new_ps) ||
+      rh_map_reserve(&m->hh_ix, new_hh) || rh_map_reserve(&m->ps_ix, new_ps) ||
       arena_reserve(&m->names, p->names_len))
     return -1;
 
@@ -1393,7 +1275,7 @@ int rh_regmap_catch_up(rh_regmap_t *m, PGconn *conn, rh_regmap_catchup_t *out, c
   int rc = -1;
   bool need_reload = false, began = false;
   const char *why = NULL;
-  if (rh_regmap_index_init(&p.hh_set, 64) || rh_regmap_index_init(&p.ps_set, 64)) {
+  if (rh_map_init(&p.hh_set, 64) || rh_map_init(&p.ps_set, 64)) {
     rh_errf(errstr, errstr_size, "%s: out of memory", what);
     goto cleanup;
   }

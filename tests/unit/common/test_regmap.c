@@ -1,4 +1,4 @@
-/* rh_regmap without a database: key packing, the hash index, COPY text rows,
+/* rh_regmap without a database: key packing, COPY text rows,
  * and the map changed by hand (members, moves, deletes, free-slot reuse). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,128 +90,6 @@ static void test_pack_household_id(void **state) {
                               "41102410A-007-0123", "411024100-0070-123", "411024195807049851"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_true(rh_regmap_pack_household_id(bad[i], strlen(bad[i])) == 0);
-}
-
-/* ---- the hash index ------------------------------------------------------------ */
-
-static void test_index_basic(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 0), 0);
-  uint32_t v = 0;
-  assert_false(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(rh_regmap_index_put(&ix, 0, 1), -1); /* 0 is "empty" */
-  assert_int_equal(rh_regmap_index_put(&ix, 5, 50), 0);
-  assert_int_equal(rh_regmap_index_put(&ix, 6, 60), 0);
-  assert_true(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(v, 50);
-  assert_int_equal(rh_regmap_index_put(&ix, 5, 55), 0); /* replace */
-  assert_true(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(v, 55);
-  assert_int_equal(ix.count, 2);
-  assert_true(rh_regmap_index_del(&ix, 5));
-  assert_false(rh_regmap_index_del(&ix, 5));
-  assert_false(rh_regmap_index_get(&ix, 5, &v));
-  assert_true(rh_regmap_index_get(&ix, 6, &v));
-  assert_int_equal(v, 60);
-  assert_int_equal(ix.count, 1);
-  rh_regmap_index_free(&ix);
-  rh_regmap_index_free(&ix); /* twice is fine */
-}
-
-/* keys whose home slot in a table of 16 is `home` */
-static size_t keys_with_home(size_t home, size_t mask, uint64_t *out, size_t n, uint64_t from) {
-  size_t got = 0;
-  for (uint64_t k = from; got < n; k++)
-    if ((rh_regmap_hash64(k) & mask) == home) out[got++] = k;
-  return got;
-}
-
-static void test_index_collisions_and_backward_shift(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 8), 0);
-  assert_int_equal(ix.cap, 16);
-  size_t mask = ix.cap - 1;
-  /* a cluster that wraps around the end: 4 keys at home 14, 3 at home 15,
-   * 2 at home 0 */
-  uint64_t a[4], b[3], c[2];
-  keys_with_home(14, mask, a, 4, 1);
-  keys_with_home(15, mask, b, 3, 1);
-  keys_with_home(0, mask, c, 2, 1);
-  uint64_t all[9];
-  size_t n = 0;
-  for (int i = 0; i < 4; i++) all[n++] = a[i];
-  for (int i = 0; i < 3; i++) all[n++] = b[i];
-  for (int i = 0; i < 2; i++) all[n++] = c[i];
-  /* 9 keys would grow a table of 16 past 3/4? 9 <= 12: no growth */
-  for (size_t i = 0; i < n; i++) assert_int_equal(rh_regmap_index_put(&ix, all[i], (uint32_t)i), 0);
-  assert_int_equal(ix.cap, 16);
-  /* delete each key in turn (from a fresh table each time): all others are
-   * still found with their values */
-  for (size_t d = 0; d < n; d++) {
-    rh_regmap_index_t t;
-    assert_int_equal(rh_regmap_index_init(&t, 8), 0);
-    for (size_t i = 0; i < n; i++) assert_int_equal(rh_regmap_index_put(&t, all[i], (uint32_t)i), 0);
-    assert_true(rh_regmap_index_del(&t, all[d]));
-    for (size_t i = 0; i < n; i++) {
-      uint32_t v;
-      if (i == d) {
-        assert_false(rh_regmap_index_get(&t, all[i], &v));
-      } else {
-        assert_true(rh_regmap_index_get(&t, all[i], &v));
-        assert_int_equal(v, i);
-      }
-    }
-    /* no key sits before its home within its cluster: the invariant */
-    for (size_t s = 0; s < t.cap; s++) {
-      if (!t.slots[s].key) continue;
-      size_t home = rh_regmap_hash64(t.slots[s].key) & mask;
-      for (size_t j = home; j != s; j = (j + 1) & mask) assert_true(t.slots[j].key != 0);
-    }
-    rh_regmap_index_free(&t);
-  }
-  /* delete them all, in an interleaved order */
-  for (size_t i = 0; i < n; i += 2) assert_true(rh_regmap_index_del(&ix, all[i]));
-  for (size_t i = 1; i < n; i += 2) {
-    uint32_t v;
-    assert_true(rh_regmap_index_get(&ix, all[i], &v));
-    assert_int_equal(v, i);
-    assert_true(rh_regmap_index_del(&ix, all[i]));
-  }
-  assert_int_equal(ix.count, 0);
-  for (size_t s = 0; s < ix.cap; s++) assert_true(ix.slots[s].key == 0);
-  rh_regmap_index_free(&ix);
-}
-
-static void test_index_growth_and_reserve(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 0), 0);
-  const uint32_t n = 200000;
-  for (uint32_t i = 0; i < n; i++) {
-    assert_int_equal(rh_regmap_index_put(&ix, (uint64_t)i * 7919 + 1, i), 0);
-    assert_true(ix.count * 4 <= ix.cap * 3);
-  }
-  assert_int_equal(ix.count, n);
-  assert_true((ix.cap & (ix.cap - 1)) == 0);
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t v;
-    assert_true(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 1, &v));
-    assert_int_equal(v, i);
-    assert_false(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 2, &v));
-  }
-  /* delete every third, then all the rest are still there */
-  for (uint32_t i = 0; i < n; i += 3) assert_true(rh_regmap_index_del(&ix, (uint64_t)i * 7919 + 1));
-  for (uint32_t i = 0; i < n; i++)
-    assert_int_equal(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 1, NULL), i % 3 != 0);
-  /* after reserve, that many puts do not move the table */
-  assert_int_equal(rh_regmap_index_reserve(&ix, 100000), 0);
-  rh_regmap_slot_t *slots = ix.slots;
-  for (uint32_t i = 0; i < 100000; i++)
-    assert_int_equal(rh_regmap_index_put(&ix, (uint64_t)i * 7919 + 3, i), 0);
-  assert_ptr_equal(ix.slots, slots);
-  rh_regmap_index_free(&ix);
 }
 
 /* ---- COPY text rows ------------------------------------------------------------ */
@@ -542,9 +420,6 @@ int main(void) {
       cmocka_unit_test(test_pack_id_check_chars),
       cmocka_unit_test(test_pack_id_rejects),
       cmocka_unit_test(test_pack_household_id),
-      cmocka_unit_test(test_index_basic),
-      cmocka_unit_test(test_index_collisions_and_backward_shift),
-      cmocka_unit_test(test_index_growth_and_reserve),
       cmocka_unit_test(test_copy_split),
       cmocka_unit_test(test_map_by_hand),
       cmocka_unit_test(test_codes),
