@@ -281,13 +281,4 @@ void rh_regmap_unpack_id(uint64_t key, char out[RH_ID_BUFSZ]);
 uint64_t rh_regmap_pack_household_id(const char *s, size_t len);
 void rh_regmap_unpack_household_id(uint64_t key, char out[RH_REGMAP_HHID_BUFSZ]);
 
-/* One row of COPY ... TO STDOUT text format, split and unescaped IN PLACE:
- * row[0..len) (a trailing "\n" is dropped; row[len] must be writable, as in
- * PQgetCopyData's buffer). Fields are separated by tabs; \b \f \n \r \t \v
- * \\, \ooo (octal) and \xhh are decoded, a field that is exactly \N is SQL
- * NULL (fields[i] = NULL, lens[i] = 0). Every other field ends in a NUL.
- * Returns the number of fields, or -1 if there are more than max or a field
- * decodes to a NUL byte. */
-int rh_regmap_copy_split(char *row, size_t len, char **fields, size_t *lens, int max);
-
 #endif
