@@ -9,6 +9,10 @@
  *   person:    ID number, household, name, relation to the head.
  * Nothing else (no birth date, health, ...): the join needs no more.
  *
+ * Files: rh_regmap.c the map itself; rh_regmap_load.c the load and the
+ * catch-up from PostgreSQL (with rh_copy for the COPY text rows);
+ * rh_regmap_internal.h what the two share.
+ *
  * Loading: rh_regmap_load() reads both tables with COPY (SELECT ...) TO STDOUT
  * (text format), households first, then members, in ONE REPEATABLE READ
  * transaction that also reads max(registry_changes.change_id): the map is one
