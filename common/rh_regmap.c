@@ -367,16 +367,6 @@ int rh_regmap_each_household(const rh_regmap_t *m,
   return 0;
 }
 
-void rh_regmap_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out) {
-  memset(out, 0, sizeof(*out));
-  if (!h) return;
-  out->household_type = rh_regmap_hhtype_str(h->type);
-  out->monitoring_category = rh_regmap_category_str(h->category);
-  out->risk_eliminated = h->risk_eliminated;
-  out->has_income = true;
-  out->income_per_capita_fen = h->income_per_capita_fen;
-}
-
 /* ---- changing the map: the infallible core ------------------------------------
  * The functions below need no memory beyond what slab_reserve, index_reserve
  * and arena_reserve made available; callers reserve first. */

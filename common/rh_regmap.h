@@ -11,7 +11,8 @@
  *
  * Files: rh_regmap.c the map itself; rh_regmap_load.c the load and the
  * catch-up from PostgreSQL (with rh_copy for the COPY text rows);
- * rh_regmap_internal.h what the two share.
+ * rh_regmap_internal.h what the two share. What rh_rules asks about a
+ * household is built by the join (join_transform_rule_household).
  *
  * Loading: rh_regmap_load() reads both tables with COPY (SELECT ...) TO STDOUT
  * (text format), households first, then members, in ONE REPEATABLE READ
@@ -89,7 +90,6 @@
 #include <stdint.h>
 
 #include "rh_idnum.h"
-#include "rh_rules.h"
 
 /* "411024100-007-0123": 9-digit township, 3-digit village, 4-digit household */
 #define RH_REGMAP_HHID_LEN 18
@@ -191,9 +191,6 @@ void rh_regmap_person_id(const rh_regmap_person_t *p, char out[RH_ID_BUFSZ]);
  * non-zero; returns that value, or 0. fn must not change the map. */
 int rh_regmap_each_household(const rh_regmap_t *m,
                              int (*fn)(const rh_regmap_household_t *h, void *arg), void *arg);
-
-/* What rh_rules asks about a household (strings static, has_income true). */
-void rh_regmap_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out);
 
 typedef struct {
   size_t households, persons;

@@ -172,14 +172,6 @@ static void test_map_by_hand(void **state) {
   assert_ptr_equal(rh_regmap_head(m, h), p);
   assert_ptr_equal(rh_regmap_household(m, "411024100-001-0001"), h);
 
-  rh_rule_household_t rh;
-  rh_regmap_rule_household(h, &rh);
-  assert_string_equal(rh.household_type, "monitored");
-  assert_string_equal(rh.monitoring_category, "marginal");
-  assert_true(rh.risk_eliminated);
-  assert_true(rh.has_income);
-  assert_int_equal(rh.income_per_capita_fen, 1234567);
-
   /* not there, or not an ID */
   assert_null(rh_regmap_find(m, "110105194912310021"));
   assert_null(rh_regmap_find(m, "11010519491231002"));
@@ -216,8 +208,6 @@ static void test_map_by_hand(void **state) {
   assert_int_equal(h->member_count, 2);
   assert_ptr_equal(rh_regmap_find(m, "110105195001010034")->household, h);
   assert_string_equal(rh_regmap_head(m, h)->name, "李强");
-  rh_regmap_rule_household(h, &rh);
-  assert_null(rh.monitoring_category);
 
   /* errors leave the map as it was */
   assert_int_equal(rh_regmap_put_person(m, "110105195001010034", "411024100-009-0009", "x",
