@@ -9,6 +9,11 @@
  *   person:    ID number, household, name, relation to the head.
  * Nothing else (no birth date, health, ...): the join needs no more.
  *
+ * Files: rh_regmap.c the map itself; rh_regmap_load.c the load and the
+ * catch-up from PostgreSQL (with rh_copy for the COPY text rows);
+ * rh_regmap_internal.h what the two share. What rh_rules asks about a
+ * household is built by the join (join_transform_rule_household).
+ *
  * Loading: rh_regmap_load() reads both tables with COPY (SELECT ...) TO STDOUT
  * (text format), households first, then members, in ONE REPEATABLE READ
  * transaction that also reads max(registry_changes.change_id): the map is one
@@ -43,9 +48,9 @@
  *     }
  *
  * Memory: persons and households live in chunked slabs (no allocation per
- * entry), found through open-addressing hash tables (linear probing, 16-byte
- * slots, at most 3/4 full) keyed by the packed ID number (17 digits and the
- * check character in one uint64) and the packed household number; names are
+ * entry), found through open-addressing hash tables (rh_map_t: linear probing,
+ * 16-byte slots, at most 3/4 full) keyed by the packed ID number (17 digits and
+ * the check character in one uint64) and the packed household number; names are
  * copied into a string arena, townships and villages interned once. The
  * full county (649,000 persons, 200,000 households) takes 66 MiB; lookups
  * run at 4.5-8 million a second on one core, present or absent. A full
@@ -85,7 +90,6 @@
 #include <stdint.h>
 
 #include "rh_idnum.h"
-#include "rh_rules.h"
 
 /* "411024100-007-0123": 9-digit township, 3-digit village, 4-digit household */
 #define RH_REGMAP_HHID_LEN 18
@@ -188,9 +192,6 @@ void rh_regmap_person_id(const rh_regmap_person_t *p, char out[RH_ID_BUFSZ]);
 int rh_regmap_each_household(const rh_regmap_t *m,
                              int (*fn)(const rh_regmap_household_t *h, void *arg), void *arg);
 
-/* What rh_rules asks about a household (strings static, has_income true). */
-void rh_regmap_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out);
-
 typedef struct {
   size_t households, persons;
   int64_t watermark;      /* last registry_changes.change_id contained */
@@ -280,41 +281,5 @@ void rh_regmap_unpack_id(uint64_t key, char out[RH_ID_BUFSZ]);
 /* "TTTTTTTTT-VVV-HHHH" → its 16 digits + 1; 0 if not of that shape. */
 uint64_t rh_regmap_pack_household_id(const char *s, size_t len);
 void rh_regmap_unpack_household_id(uint64_t key, char out[RH_REGMAP_HHID_BUFSZ]);
-
-/* The 64-bit mixer the tables use (MurmurHash3's fmix64). */
-uint64_t rh_regmap_hash64(uint64_t key);
-
-/* An open-addressing table uint64 key (not 0) → uint32 value. Linear probing,
- * capacity a power of two, grown x2 beyond 3/4 full, deletion by backward
- * shift (no tombstones). The caller owns the struct; free with _free. */
-typedef struct {
-  uint64_t key; /* 0 = empty */
-  uint32_t val;
-} rh_regmap_slot_t;
-
-typedef struct {
-  rh_regmap_slot_t *slots;
-  size_t cap, count;
-} rh_regmap_index_t;
-
-/* Room for `expected` keys without growing. 0, -1 out of memory. */
-int rh_regmap_index_init(rh_regmap_index_t *ix, size_t expected);
-void rh_regmap_index_free(rh_regmap_index_t *ix);
-/* Make sure `more` further keys fit without growing. 0, -1 out of memory. */
-int rh_regmap_index_reserve(rh_regmap_index_t *ix, size_t more);
-/* Insert or replace. 0, -1 out of memory (index unchanged) or key 0. */
-int rh_regmap_index_put(rh_regmap_index_t *ix, uint64_t key, uint32_t val);
-bool rh_regmap_index_get(const rh_regmap_index_t *ix, uint64_t key, uint32_t *val);
-/* true if it was there. */
-bool rh_regmap_index_del(rh_regmap_index_t *ix, uint64_t key);
-
-/* One row of COPY ... TO STDOUT text format, split and unescaped IN PLACE:
- * row[0..len) (a trailing "\n" is dropped; row[len] must be writable, as in
- * PQgetCopyData's buffer). Fields are separated by tabs; \b \f \n \r \t \v
- * \\, \ooo (octal) and \xhh are decoded, a field that is exactly \N is SQL
- * NULL (fields[i] = NULL, lens[i] = 0). Every other field ends in a NUL.
- * Returns the number of fields, or -1 if there are more than max or a field
- * decodes to a NUL byte. */
-int rh_regmap_copy_split(char *row, size_t len, char **fields, size_t *lens, int max);
 
 #endif

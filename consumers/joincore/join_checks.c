@@ -12,6 +12,7 @@
 #include "rh_hash.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
+#include "rh_map.h"
 #include "rh_pg.h"
 
 #define READ_TIMEOUT_MS 30000
@@ -48,7 +49,7 @@ struct join_checks {
   size_t match_len, match_cap;
   fact_copy_t *facts;
   size_t fact_len, fact_cap;
-  rh_regmap_index_t by_id;
+  rh_map_t by_id;
 };
 
 join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
@@ -76,7 +77,7 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
       rh_avro_schema_value_new(c->bm_schema, &c->bmv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
-      rh_regmap_index_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
+      rh_map_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
     if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     if (!errstr[0]) rh_errf(errstr, errstr_size, "out of memory");
     join_checks_destroy(c);
@@ -96,14 +97,14 @@ static void clear_matches(join_checks_t *c) {
     free(c->facts[i].value);
   }
   c->fact_len = c->match_len = 0;
-  rh_regmap_index_free(&c->by_id);
-  rh_regmap_index_init(&c->by_id, 1024);
+  rh_map_free(&c->by_id);
+  rh_map_init(&c->by_id, 1024);
 }
 
 void join_checks_destroy(join_checks_t *c) {
   if (!c) return;
   clear_matches(c);
-  rh_regmap_index_free(&c->by_id);
+  rh_map_free(&c->by_id);
   free(c->matches);
   free(c->facts);
   free(c->arrived);
@@ -205,7 +206,7 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, int32_t partit
                       int64_t offset) {
   uint64_t key = rh_regmap_pack_id(r->id_number, strlen(r->id_number));
   uint32_t v;
-  if (!key || rh_regmap_index_get(&c->by_id, key, &v)) return 0; /* first record wins */
+  if (!key || rh_map_get(&c->by_id, key, &v)) return 0; /* first record wins */
   if (c->match_len == c->match_cap) {
     size_t cap = c->match_cap ? c->match_cap * 2 : 256;
     match_t *a = realloc(c->matches, cap * sizeof *a);
@@ -236,7 +237,7 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, int32_t partit
     c->facts[c->fact_len++] = fc;
     mt->fact_count++;
   }
-  if (rh_regmap_index_put(&c->by_id, key, (uint32_t)c->match_len)) return -1;
+  if (rh_map_put(&c->by_id, key, (uint32_t)c->match_len)) return -1;
   c->match_len++;
   return 0;
 }
@@ -440,7 +441,7 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
     }
     uint64_t key = rh_regmap_pack_id(member, strlen(member));
     uint32_t mi;
-    const match_t *mt = key && rh_regmap_index_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
+    const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
     rh_avro_buf_clear(&c->buf);
     if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
                     nmissing, now_ms)) {

@@ -1,13 +1,13 @@
-/* join_idset: see join_idset.h. An rh_regmap index (open addressing, 64-bit
+/* join_idset: see join_idset.h. An rh_map_t (open addressing, 64-bit
  * keys) and an undo log of the keys added in the open transaction. */
 #include "join_idset.h"
 
 #include <stdlib.h>
 
-#include "rh_regmap.h"
+#include "rh_map.h"
 
 struct join_idset {
-  rh_regmap_index_t ix;
+  rh_map_t ix;
   uint64_t *undo;
   size_t undo_len, undo_cap;
 };
@@ -15,7 +15,7 @@ struct join_idset {
 join_idset_t *join_idset_new(size_t expected) {
   join_idset_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  if (rh_regmap_index_init(&s->ix, expected ? expected : 1024)) {
+  if (rh_map_init(&s->ix, expected ? expected : 1024)) {
     free(s);
     return NULL;
   }
@@ -24,7 +24,7 @@ join_idset_t *join_idset_new(size_t expected) {
 
 void join_idset_destroy(join_idset_t *s) {
   if (!s) return;
-  rh_regmap_index_free(&s->ix);
+  rh_map_free(&s->ix);
   free(s->undo);
   free(s);
 }
@@ -49,13 +49,13 @@ uint64_t join_idset_key(const char *hex, size_t len) {
 
 bool join_idset_contains(const join_idset_t *s, uint64_t key) {
   uint32_t v;
-  return key && rh_regmap_index_get(&s->ix, key, &v);
+  return key && rh_map_get(&s->ix, key, &v);
 }
 
 int join_idset_add_committed(join_idset_t *s, uint64_t key) {
   if (!key) return -1;
   if (join_idset_contains(s, key)) return 0;
-  return rh_regmap_index_put(&s->ix, key, 1) ? -1 : 1;
+  return rh_map_put(&s->ix, key, 1) ? -1 : 1;
 }
 
 int join_idset_add(join_idset_t *s, uint64_t key) {
@@ -68,7 +68,7 @@ int join_idset_add(join_idset_t *s, uint64_t key) {
     s->undo = u;
     s->undo_cap = cap;
   }
-  if (rh_regmap_index_put(&s->ix, key, 1)) return -1;
+  if (rh_map_put(&s->ix, key, 1)) return -1;
   s->undo[s->undo_len++] = key;
   return 1;
 }
@@ -76,7 +76,7 @@ int join_idset_add(join_idset_t *s, uint64_t key) {
 void join_idset_commit(join_idset_t *s) { s->undo_len = 0; }
 
 void join_idset_rollback(join_idset_t *s) {
-  while (s->undo_len) rh_regmap_index_del(&s->ix, s->undo[--s->undo_len]);
+  while (s->undo_len) rh_map_del(&s->ix, s->undo[--s->undo_len]);
 }
 
 size_t join_idset_size(const join_idset_t *s) { return s->ix.count; }

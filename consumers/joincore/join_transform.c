@@ -95,6 +95,16 @@ int join_transform_dlq(join_transform_t *t, const join_input_t *in, const char *
   return 0;
 }
 
+void join_transform_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out) {
+  memset(out, 0, sizeof(*out));
+  if (!h) return;
+  out->household_type = rh_regmap_hhtype_str(h->type);
+  out->monitoring_category = rh_regmap_category_str(h->category);
+  out->risk_eliminated = h->risk_eliminated;
+  out->has_income = true;
+  out->income_per_capita_fen = h->income_per_capita_fen;
+}
+
 static int emit_alert(join_transform_t *t, const rh_alert_t *a, const char *topic,
                       const char *key, const join_sink_t *sink, char *errstr,
                       size_t errstr_size) {
@@ -143,7 +153,7 @@ static int signal_record(join_transform_t *t, const join_input_t *in, const rh_f
   }
   const rh_regmap_household_t *h = p->household;
   rh_rule_household_t rh;
-  rh_regmap_rule_household(h, &rh);
+  join_transform_rule_household(h, &rh);
   const rh_config_rule_t *rule = rh_rules_select(feed, r, &rh);
   if (!rule) {
     t->counts.no_rule++;

@@ -31,6 +31,7 @@
 #include "rh_config.h"
 #include "rh_feedrecord.h"
 #include "rh_regmap.h"
+#include "rh_rules.h"
 
 #define JOIN_TOPIC_MAX 256
 
@@ -98,6 +99,12 @@ int join_transform_dlq(join_transform_t *t, const join_input_t *in, const char *
                        const join_sink_t *sink, char *errstr, size_t errstr_size);
 
 /* "<prefix>alerts.<township>" into out. */
+/* What rh_rules asks about a registry household: its type and monitoring
+ * category as the database's codes (static strings; NULL category unless
+ * monitored), risk_eliminated, and its income (has_income true). h NULL:
+ * *out zeroed. Cannot fail. */
+void join_transform_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out);
+
 void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size);
 
 #endif

@@ -8,11 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry_index.h"
 #include "registry_migrate.h"
 #include "rh_csv.h"
 #include "rh_exit.h"
 #include "rh_log.h"
+#include "rh_map.h"
 #include "rh_pg.h"
 
 #define COPY_FLUSH (256u * 1024u)
@@ -43,9 +43,9 @@ typedef struct {
 
   hh_t *hh;
   size_t hh_count, hh_cap;
-  registry_index_t *hh_ix;  /* household_id → index into hh */
-  registry_index_t *mb_ix;  /* id_number → line */
-  registry_index_t *app_ix; /* period + household_id → line */
+  rh_map_bytes_t *hh_ix;  /* household_id → index into hh */
+  rh_map_bytes_t *mb_ix;  /* id_number → line */
+  rh_map_bytes_t *app_ix; /* period + household_id → line */
   bool complete[REGISTRY_FILE_COUNT]; /* the file was read to its end */
 } imp_t;
 
@@ -207,7 +207,7 @@ static void on_household(imp_t *im, const registry_map_t *m, const rh_csv_row_t 
   registry_household_parse(&im->ctx, m, row, &h);
   if (h.household_id[0]) {
     uint32_t prev;
-    int st = registry_index_put(im->hh_ix, h.household_id, (uint32_t)im->hh_count, &prev);
+    int st = rh_map_bytes_add(im->hh_ix, h.household_id, (uint32_t)im->hh_count, &prev);
     if (st < 0) {
       fatal(im, RH_EXIT_SOFTWARE, "out of memory");
       return;
@@ -246,7 +246,7 @@ static void on_member(imp_t *im, const registry_map_t *m, const rh_csv_row_t *ro
   hh_t *hh = NULL;
   if (mb.household_id[0] && im->complete[REGISTRY_HOUSEHOLDS]) {
     uint32_t i;
-    if (registry_index_get(im->hh_ix, mb.household_id, &i)) hh = &im->hh[i];
+    if (rh_map_bytes_get(im->hh_ix, mb.household_id, &i)) hh = &im->hh[i];
     else
       problemf(im, REGISTRY_MEMBERS, row->line, "household_id",
                "household %s is not in households.csv", mb.household_id);
@@ -254,7 +254,7 @@ static void on_member(imp_t *im, const registry_map_t *m, const rh_csv_row_t *ro
   bool dup = false;
   if (mb.id[0]) {
     uint32_t prev;
-    int st = registry_index_put(im->mb_ix, mb.id, (uint32_t)row->line, &prev);
+    int st = rh_map_bytes_add(im->mb_ix, mb.id, (uint32_t)row->line, &prev);
     if (st < 0) {
       fatal(im, RH_EXIT_SOFTWARE, "out of memory");
       return;
@@ -279,7 +279,7 @@ static void on_application(imp_t *im, const registry_map_t *m, const rh_csv_row_
   registry_application_t a;
   registry_application_parse(&im->ctx, m, row, &a);
   if (a.household_id[0] && im->complete[REGISTRY_HOUSEHOLDS] &&
-      !registry_index_get(im->hh_ix, a.household_id, NULL))
+      !rh_map_bytes_get(im->hh_ix, a.household_id, NULL))
     problemf(im, REGISTRY_APPLICATIONS, row->line, "household_id",
              "household %s is not in households.csv", a.household_id);
   if (a.household_id[0] && a.period[0]) {
@@ -287,7 +287,7 @@ static void on_application(imp_t *im, const registry_map_t *m, const rh_csv_row_
     memcpy(key, a.period, 7);
     memcpy(key + 7, a.household_id, REGISTRY_HHID_LEN);
     uint32_t prev;
-    int st = registry_index_put(im->app_ix, key, (uint32_t)row->line, &prev);
+    int st = rh_map_bytes_add(im->app_ix, key, (uint32_t)row->line, &prev);
     if (st < 0) {
       fatal(im, RH_EXIT_SOFTWARE, "out of memory");
       return;
@@ -550,9 +550,9 @@ int registry_import(const registry_import_opts_t *o, registry_import_result_t *r
     im.ctx.max_year = tm.tm_year + 1900;
   }
   im.cbuf = malloc(COPY_FLUSH + REGISTRY_COPY_LINE_MAX);
-  im.hh_ix = registry_index_new(REGISTRY_HHID_LEN, 1 << 16);
-  im.mb_ix = registry_index_new(RH_ID_LEN, 1 << 18);
-  im.app_ix = registry_index_new(7 + REGISTRY_HHID_LEN, 1024);
+  im.hh_ix = rh_map_bytes_new(REGISTRY_HHID_LEN, 1 << 16);
+  im.mb_ix = rh_map_bytes_new(RH_ID_LEN, 1 << 18);
+  im.app_ix = rh_map_bytes_new(7 + REGISTRY_HHID_LEN, 1024);
   if (!im.cbuf || !im.hh_ix || !im.mb_ix || !im.app_ix) {
     fatal(&im, RH_EXIT_SOFTWARE, "out of memory");
     goto done;
@@ -633,8 +633,8 @@ done:
   PQfinish(im.conn);
   free(im.cbuf);
   free(im.hh);
-  registry_index_destroy(im.hh_ix);
-  registry_index_destroy(im.mb_ix);
-  registry_index_destroy(im.app_ix);
+  rh_map_bytes_destroy(im.hh_ix);
+  rh_map_bytes_destroy(im.mb_ix);
+  rh_map_bytes_destroy(im.app_ix);
   return rc;
 }

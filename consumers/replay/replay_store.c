@@ -6,12 +6,12 @@
 
 #include "join_idset.h"
 #include "rh_avro_codec.h"
-#include "rh_regmap.h"
+#include "rh_map.h"
 
 #define CHUNK (4u << 20)
 
 struct replay_store {
-  rh_regmap_index_t ix; /* key -> entry index */
+  rh_map_t ix; /* key -> entry index */
   replay_entry_t *e;
   size_t n, cap;
   unsigned char **chunks;
@@ -23,7 +23,7 @@ struct replay_store {
 replay_store_t *replay_store_new(size_t expected) {
   replay_store_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  if (rh_regmap_index_init(&s->ix, expected ? expected : 1024)) {
+  if (rh_map_init(&s->ix, expected ? expected : 1024)) {
     free(s);
     return NULL;
   }
@@ -32,7 +32,7 @@ replay_store_t *replay_store_new(size_t expected) {
 
 void replay_store_destroy(replay_store_t *s) {
   if (!s) return;
-  rh_regmap_index_free(&s->ix);
+  rh_map_free(&s->ix);
   for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
   free(s->chunks);
   free(s->e);
@@ -71,7 +71,7 @@ static bool same_id(const replay_store_t *s, const replay_entry_t *e, const char
 replay_entry_t *replay_store_find(replay_store_t *s, const char *id, size_t idlen) {
   uint64_t key = join_idset_key(id, idlen);
   uint32_t i;
-  if (!key || !rh_regmap_index_get(&s->ix, key, &i)) return NULL;
+  if (!key || !rh_map_get(&s->ix, key, &i)) return NULL;
   return same_id(s, &s->e[i], id, idlen) ? &s->e[i] : NULL;
 }
 
@@ -82,7 +82,7 @@ int replay_store_add(replay_store_t *s, replay_out_t what, const void *value, si
   uint64_t key = id ? join_idset_key(id, idlen) : 0;
   uint32_t i;
   if (!key || len > UINT32_MAX / 2) return -1;
-  if (rh_regmap_index_get(&s->ix, key, &i)) return 0;
+  if (rh_map_get(&s->ix, key, &i)) return 0;
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 4096;
     replay_entry_t *e = realloc(s->e, cap * sizeof *e);
@@ -102,7 +102,7 @@ int replay_store_add(replay_store_t *s, replay_out_t what, const void *value, si
   e->partition = partition;
   e->offset = offset;
   e->len = (uint32_t)len;
-  if (rh_regmap_index_put(&s->ix, key, (uint32_t)s->n)) return -1;
+  if (rh_map_put(&s->ix, key, (uint32_t)s->n)) return -1;
   s->n++;
   return 1;
 }

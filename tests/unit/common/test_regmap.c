@@ -1,5 +1,5 @@
-/* rh_regmap without a database: key packing, the hash index, COPY text rows,
- * and the map changed by hand (members, moves, deletes, free-slot reuse). */
+/* rh_regmap without a database: key packing, codes, and the map changed by
+ * hand (members, moves, deletes, free-slot reuse). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,184 +92,6 @@ static void test_pack_household_id(void **state) {
     assert_true(rh_regmap_pack_household_id(bad[i], strlen(bad[i])) == 0);
 }
 
-/* ---- the hash index ------------------------------------------------------------ */
-
-static void test_index_basic(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 0), 0);
-  uint32_t v = 0;
-  assert_false(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(rh_regmap_index_put(&ix, 0, 1), -1); /* 0 is "empty" */
-  assert_int_equal(rh_regmap_index_put(&ix, 5, 50), 0);
-  assert_int_equal(rh_regmap_index_put(&ix, 6, 60), 0);
-  assert_true(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(v, 50);
-  assert_int_equal(rh_regmap_index_put(&ix, 5, 55), 0); /* replace */
-  assert_true(rh_regmap_index_get(&ix, 5, &v));
-  assert_int_equal(v, 55);
-  assert_int_equal(ix.count, 2);
-  assert_true(rh_regmap_index_del(&ix, 5));
-  assert_false(rh_regmap_index_del(&ix, 5));
-  assert_false(rh_regmap_index_get(&ix, 5, &v));
-  assert_true(rh_regmap_index_get(&ix, 6, &v));
-  assert_int_equal(v, 60);
-  assert_int_equal(ix.count, 1);
-  rh_regmap_index_free(&ix);
-  rh_regmap_index_free(&ix); /* twice is fine */
-}
-
-/* keys whose home slot in a table of 16 is `home` */
-static size_t keys_with_home(size_t home, size_t mask, uint64_t *out, size_t n, uint64_t from) {
-  size_t got = 0;
-  for (uint64_t k = from; got < n; k++)
-    if ((rh_regmap_hash64(k) & mask) == home) out[got++] = k;
-  return got;
-}
-
-static void test_index_collisions_and_backward_shift(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 8), 0);
-  assert_int_equal(ix.cap, 16);
-  size_t mask = ix.cap - 1;
-  /* a cluster that wraps around the end: 4 keys at home 14, 3 at home 15,
-   * 2 at home 0 */
-  uint64_t a[4], b[3], c[2];
-  keys_with_home(14, mask, a, 4, 1);
-  keys_with_home(15, mask, b, 3, 1);
-  keys_with_home(0, mask, c, 2, 1);
-  uint64_t all[9];
-  size_t n = 0;
-  for (int i = 0; i < 4; i++) all[n++] = a[i];
-  for (int i = 0; i < 3; i++) all[n++] = b[i];
-  for (int i = 0; i < 2; i++) all[n++] = c[i];
-  /* 9 keys would grow a table of 16 past 3/4? 9 <= 12: no growth */
-  for (size_t i = 0; i < n; i++) assert_int_equal(rh_regmap_index_put(&ix, all[i], (uint32_t)i), 0);
-  assert_int_equal(ix.cap, 16);
-  /* delete each key in turn (from a fresh table each time): all others are
-   * still found with their values */
-  for (size_t d = 0; d < n; d++) {
-    rh_regmap_index_t t;
-    assert_int_equal(rh_regmap_index_init(&t, 8), 0);
-    for (size_t i = 0; i < n; i++) assert_int_equal(rh_regmap_index_put(&t, all[i], (uint32_t)i), 0);
-    assert_true(rh_regmap_index_del(&t, all[d]));
-    for (size_t i = 0; i < n; i++) {
-      uint32_t v;
-      if (i == d) {
-        assert_false(rh_regmap_index_get(&t, all[i], &v));
-      } else {
-        assert_true(rh_regmap_index_get(&t, all[i], &v));
-        assert_int_equal(v, i);
-      }
-    }
-    /* no key sits before its home within its cluster: the invariant */
-    for (size_t s = 0; s < t.cap; s++) {
-      if (!t.slots[s].key) continue;
-      size_t home = rh_regmap_hash64(t.slots[s].key) & mask;
-      for (size_t j = home; j != s; j = (j + 1) & mask) assert_true(t.slots[j].key != 0);
-    }
-    rh_regmap_index_free(&t);
-  }
-  /* delete them all, in an interleaved order */
-  for (size_t i = 0; i < n; i += 2) assert_true(rh_regmap_index_del(&ix, all[i]));
-  for (size_t i = 1; i < n; i += 2) {
-    uint32_t v;
-    assert_true(rh_regmap_index_get(&ix, all[i], &v));
-    assert_int_equal(v, i);
-    assert_true(rh_regmap_index_del(&ix, all[i]));
-  }
-  assert_int_equal(ix.count, 0);
-  for (size_t s = 0; s < ix.cap; s++) assert_true(ix.slots[s].key == 0);
-  rh_regmap_index_free(&ix);
-}
-
-static void test_index_growth_and_reserve(void **state) {
-  (void)state;
-  rh_regmap_index_t ix;
-  assert_int_equal(rh_regmap_index_init(&ix, 0), 0);
-  const uint32_t n = 200000;
-  for (uint32_t i = 0; i < n; i++) {
-    assert_int_equal(rh_regmap_index_put(&ix, (uint64_t)i * 7919 + 1, i), 0);
-    assert_true(ix.count * 4 <= ix.cap * 3);
-  }
-  assert_int_equal(ix.count, n);
-  assert_true((ix.cap & (ix.cap - 1)) == 0);
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t v;
-    assert_true(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 1, &v));
-    assert_int_equal(v, i);
-    assert_false(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 2, &v));
-  }
-  /* delete every third, then all the rest are still there */
-  for (uint32_t i = 0; i < n; i += 3) assert_true(rh_regmap_index_del(&ix, (uint64_t)i * 7919 + 1));
-  for (uint32_t i = 0; i < n; i++)
-    assert_int_equal(rh_regmap_index_get(&ix, (uint64_t)i * 7919 + 1, NULL), i % 3 != 0);
-  /* after reserve, that many puts do not move the table */
-  assert_int_equal(rh_regmap_index_reserve(&ix, 100000), 0);
-  rh_regmap_slot_t *slots = ix.slots;
-  for (uint32_t i = 0; i < 100000; i++)
-    assert_int_equal(rh_regmap_index_put(&ix, (uint64_t)i * 7919 + 3, i), 0);
-  assert_ptr_equal(ix.slots, slots);
-  rh_regmap_index_free(&ix);
-}
-
-/* ---- COPY text rows ------------------------------------------------------------ */
-
-static int split(const char *text, char **f, size_t *lens, char *buf, size_t bufsz, int max) {
-  size_t len = strlen(text);
-  assert_true(len + 1 <= bufsz);
-  memcpy(buf, text, len + 1);
-  return rh_regmap_copy_split(buf, len, f, lens, max);
-}
-
-static void test_copy_split(void **state) {
-  (void)state;
-  char buf[256], *f[8];
-  size_t lens[8];
-  assert_int_equal(split("411024100-001-0001\t张三\t\\N\tt\n", f, lens, buf, sizeof buf, 8), 4);
-  assert_string_equal(f[0], "411024100-001-0001");
-  assert_string_equal(f[1], "张三");
-  assert_null(f[2]);
-  assert_int_equal(lens[2], 0);
-  assert_string_equal(f[3], "t");
-  assert_int_equal(lens[1], strlen("张三"));
-
-  /* escapes: \t \n \\ \r \b \f \v; a backslash before anything else stands
-   * for that character; \N inside a field or escaped is not NULL */
-  assert_int_equal(split("a\\tb\\nc\\\\d\\re\\bf\\fg\\vh\t\\\\N\tx\\Ny\t\\q\n", f, lens, buf,
-                         sizeof buf, 8),
-                   4);
-  assert_string_equal(f[0], "a\tb\nc\\d\re\bf\fg\vh");
-  assert_int_equal(lens[0], 15);
-  assert_string_equal(f[1], "\\N");
-  assert_string_equal(f[2], "xNy");
-  assert_string_equal(f[3], "q");
-
-  /* octal and hex */
-  assert_int_equal(split("\\101\\x42\\7\\x4\\xg\n", f, lens, buf, sizeof buf, 8), 1);
-  assert_string_equal(f[0], "AB\a\x04xg");
-
-  /* empty fields, NULL at the ends, no trailing newline */
-  assert_int_equal(split("\\N\t\t\\N", f, lens, buf, sizeof buf, 8), 3);
-  assert_null(f[0]);
-  assert_string_equal(f[1], "");
-  assert_null(f[2]);
-  assert_int_equal(split("\n", f, lens, buf, sizeof buf, 8), 1);
-  assert_string_equal(f[0], "");
-  assert_int_equal(split("\t\n", f, lens, buf, sizeof buf, 8), 2);
-  assert_string_equal(f[0], "");
-  assert_string_equal(f[1], "");
-  /* a trailing lone backslash is itself */
-  assert_int_equal(split("ab\\", f, lens, buf, sizeof buf, 8), 1);
-  assert_string_equal(f[0], "ab\\");
-
-  /* too many fields; an escaped NUL */
-  assert_int_equal(split("a\tb\tc\n", f, lens, buf, sizeof buf, 2), -1);
-  assert_int_equal(split("a\\000b\n", f, lens, buf, sizeof buf, 8), -1);
-  assert_int_equal(split("a\\x00b\n", f, lens, buf, sizeof buf, 8), -1);
-}
-
 /* ---- the map by hand -------------------------------------------------------------- */
 
 static rh_regmap_household_row_t hh_row(const char *id, const char *head) {
@@ -350,14 +172,6 @@ static void test_map_by_hand(void **state) {
   assert_ptr_equal(rh_regmap_head(m, h), p);
   assert_ptr_equal(rh_regmap_household(m, "411024100-001-0001"), h);
 
-  rh_rule_household_t rh;
-  rh_regmap_rule_household(h, &rh);
-  assert_string_equal(rh.household_type, "monitored");
-  assert_string_equal(rh.monitoring_category, "marginal");
-  assert_true(rh.risk_eliminated);
-  assert_true(rh.has_income);
-  assert_int_equal(rh.income_per_capita_fen, 1234567);
-
   /* not there, or not an ID */
   assert_null(rh_regmap_find(m, "110105194912310021"));
   assert_null(rh_regmap_find(m, "11010519491231002"));
@@ -394,8 +208,6 @@ static void test_map_by_hand(void **state) {
   assert_int_equal(h->member_count, 2);
   assert_ptr_equal(rh_regmap_find(m, "110105195001010034")->household, h);
   assert_string_equal(rh_regmap_head(m, h)->name, "李强");
-  rh_regmap_rule_household(h, &rh);
-  assert_null(rh.monitoring_category);
 
   /* errors leave the map as it was */
   assert_int_equal(rh_regmap_put_person(m, "110105195001010034", "411024100-009-0009", "x",
@@ -542,10 +354,6 @@ int main(void) {
       cmocka_unit_test(test_pack_id_check_chars),
       cmocka_unit_test(test_pack_id_rejects),
       cmocka_unit_test(test_pack_household_id),
-      cmocka_unit_test(test_index_basic),
-      cmocka_unit_test(test_index_collisions_and_backward_shift),
-      cmocka_unit_test(test_index_growth_and_reserve),
-      cmocka_unit_test(test_copy_split),
       cmocka_unit_test(test_map_by_hand),
       cmocka_unit_test(test_codes),
       cmocka_unit_test(test_map_random_against_model),

@@ -351,6 +351,42 @@ static void test_idset_keys(void **state) {
   join_idset_destroy(s);
 }
 
+/* what rh_rules is asked about a registry household (moved here from
+ * rh_regmap with the adapter) */
+static void test_rule_household(void **state) {
+  (void)state;
+  rh_regmap_t *m = rh_regmap_new();
+  assert_non_null(m);
+  char err[256];
+  rh_regmap_household_row_t row = {.household_id = "411024100-001-0001",
+                                   .township_code = "411024100", .village = "王庄村",
+                                   .type = RH_REGMAP_HH_MONITORED,
+                                   .category = RH_REGMAP_CAT_MARGINAL, .risk_eliminated = true,
+                                   .eliminated_month = 202403, .income_per_capita_fen = 1234567};
+  if (rh_regmap_put_household(m, &row, err, sizeof err)) fail_msg("%s", err);
+  const rh_regmap_household_t *h = rh_regmap_household(m, row.household_id);
+  assert_non_null(h);
+  rh_rule_household_t rh;
+  join_transform_rule_household(h, &rh);
+  assert_string_equal(rh.household_type, "monitored");
+  assert_string_equal(rh.monitoring_category, "marginal");
+  assert_true(rh.risk_eliminated);
+  assert_true(rh.has_income);
+  assert_int_equal(rh.income_per_capita_fen, 1234567);
+  row.type = RH_REGMAP_HH_POVERTY_ALLEVIATED;
+  row.category = RH_REGMAP_CAT_NONE;
+  row.risk_eliminated = false;
+  if (rh_regmap_put_household(m, &row, err, sizeof err)) fail_msg("%s", err);
+  join_transform_rule_household(h, &rh);
+  assert_string_equal(rh.household_type, "poverty_alleviated");
+  assert_null(rh.monitoring_category);
+  assert_false(rh.risk_eliminated);
+  join_transform_rule_household(NULL, &rh);
+  assert_null(rh.household_type);
+  assert_false(rh.has_income);
+  rh_regmap_destroy(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_matched_alert, setup, teardown),
@@ -361,6 +397,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_first_string, setup, teardown),
       cmocka_unit_test(test_idset_keys),
+      cmocka_unit_test(test_rule_household),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
