@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from .avro import decode
 from .env import BOOTSTRAP
 
-__all__ = ["consumer", "admin", "list_topics", "list_groups", "end_offsets", "read_topics", "read_topic",
+__all__ = ["consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
            "transactional_producer", "manifests_by_batch"]
 
@@ -44,6 +44,18 @@ def list_groups(prefix=""):
                   if g.group_id.startswith(prefix))
 
 
+def high_watermark(c, topic, partition, tries=40):
+    """A partition's high watermark (c: a Consumer). A topic just created can be in the
+    metadata with a leader that does not know it yet (NOT_LEADER_FOR_PARTITION): again."""
+    for i in range(tries):
+        try:
+            return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)[1]
+        except KafkaException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.25)
+
+
 def end_offsets(topic):
     """{partition: high watermark} now: read_topic(since=...) reads only what came after."""
     c = consumer()
@@ -51,8 +63,7 @@ def end_offsets(topic):
         md = c.list_topics(topic, timeout=10)
         if topic not in md.topics or md.topics[topic].error is not None:
             return {}
-        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in md.topics[topic].partitions}
+        return {p: high_watermark(c, topic, p) for p in md.topics[topic].partitions}
     finally:
         c.close()
 
@@ -160,17 +171,23 @@ def create_topics(topics, partitions=3, timeout=30):
         time.sleep(0.1)
 
 
-def delete_topics(prefix, tries=3):
+def delete_topics(prefix, timeout=20):
     """Deletes every topic whose name starts with `prefix` (a test prefix: see
-    rhtest.namespace); a topic created just before may not be listed yet, so it
-    looks again. The number deleted; errors are left out (best effort)."""
+    rhtest.namespace). A topic created just before may not be listed yet, or not be
+    deletable yet (its leader not ready), so it looks again until none is left or
+    `timeout` s have passed. The number deleted; errors are left out (best effort)."""
     from .namespace import assert_test_prefix
     assert_test_prefix(prefix)
-    a, deleted = admin(), set()
-    for _ in range(tries):
+    a, deleted, deadline, quiet = admin(), set(), time.time() + timeout, 0
+    while time.time() < deadline:
         topics = [t for t in list_topics(prefix) if t not in deleted]
         if not topics:
-            break
+            quiet += 1
+            if quiet == 2:  # none left, twice in a row
+                break
+            time.sleep(0.5)
+            continue
+        quiet = 0
         for t, f in a.delete_topics(topics, operation_timeout=30).items():
             try:
                 f.result(60)

@@ -25,14 +25,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions
 
 from .env import BASE_CONNINFO, BOOTSTRAP
-from .kafka import admin, consumer
+from .kafka import admin, consumer, high_watermark
 from .namespace import TEST_FAMILY
 from .pg import SCRATCH_DB, conninfo_of
 
@@ -61,17 +60,6 @@ def _mine(name, prefix, is_test):
 
 # ---- Kafka ------------------------------------------------------------------------------
 
-def _high(c, topic, partition, tries=20):
-    """A partition's high watermark; a partition just created may have no leader yet."""
-    for i in range(tries):
-        try:
-            return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)[1]
-        except Exception:  # noqa: BLE001 - NOT_LEADER_FOR_PARTITION and the like: again
-            if i == tries - 1:
-                raise
-            time.sleep(0.25)
-
-
 def kafka_state(prefix=""):
     md = admin().list_topics(timeout=15)
     topics = {}
@@ -82,7 +70,7 @@ def kafka_state(prefix=""):
             if short is None or t.error is not None:
                 continue
             parts = sorted(t.partitions)
-            topics[short] = {"partitions": len(parts), "high": [_high(c, name, p) for p in parts]}
+            topics[short] = {"partitions": len(parts), "high": [high_watermark(c, name, p) for p in parts]}
     finally:
         c.close()
     groups = {}
