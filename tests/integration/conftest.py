@@ -15,6 +15,8 @@ stray namespace: a program started without a namespace's env publishes to
 Fixtures:
   cfg, rules            config/riskhub.yaml, parsed and as rules (session)
   generate              riskhub-gen into a cached folder: generate(households=..., seed=...) (session)
+  month, reg            the generated month of a module, riskhub-gen with the module's MONTH
+                        options (dict), and its registry (rhtest.Registry) (module)
   namespace             factory: namespace(registry_dir=None, database=True) -> rhtest.Namespace,
                         removed after the test
   ns                    a Namespace with a migrated, empty scratch database
@@ -80,6 +82,21 @@ def generate(tmp_path_factory):
             made[key] = rhtest.generate(tmp_path_factory.mktemp("gen"), period, **options)
         return made[key]
     return gen
+
+
+@pytest.fixture(scope="module")
+def month(generate, request):
+    """The generated month of a test module: riskhub-gen with the module's MONTH, a dict
+    of its options (MONTH = dict(households=3000, rows_per_feed=40, seed=20261))."""
+    options = getattr(request.module, "MONTH", None)
+    assert options is not None, f"{request.module.__name__} uses the fixture month but has no MONTH"
+    return generate(**options)
+
+
+@pytest.fixture(scope="module")
+def reg(month):
+    """The month's household registry, as riskhub-registry imports it."""
+    return rhtest.Registry(month / "registry")
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ EXAMPLE = rhtest.SRC / "docs" / "examples" / "township_dashboard.py"
 HOUSEHOLDS = 2000
 ROWS_PER_FEED = 30
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
 OS_USER = pwd.getpwuid(os.geteuid()).pw_name
 # runs of ID characters holding 15+ digits: what riskhub-alerts masks in free text
 ID_RUN = re.compile(r"[0-9Xx]+")
@@ -195,14 +197,6 @@ def publish(ns, records, township="411024100"):
 
 # ---- fixtures -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def month(generate):
-    return generate(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return rhtest.Registry(month / "registry")
 
 
 @pytest.fixture(scope="module")

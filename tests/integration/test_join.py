@@ -41,18 +41,12 @@ ROWS_PER_FEED = 40
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
 # the big list for kill -9 (persons repeat): long enough to be killed in the middle
 BIG_ROWS = int(os.environ.get("RH_JOIN_BIG_ROWS", "60000"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED, big_feed_rows=BIG_ROWS)
 
 
 # ---- fixtures ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def month(generate):
-    return generate(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED, big_feed_rows=BIG_ROWS)
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return rhtest.Registry(month / "registry")
 
 
 @pytest.fixture

@@ -36,19 +36,13 @@ if not REPLAY.exists() and not (rhtest.SRC / "consumers" / "replay" / "main.c").
 HOUSEHOLDS = 3000
 ROWS_PER_FEED = 40
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
 EXIT_DIFFERENT = 70
 
 
 # ---- fixtures -------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def month(generate):
-    return generate(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return rhtest.Registry(month / "registry")
 
 
 @pytest.fixture
@@ -218,25 +212,6 @@ def test_filters(ns, cfg, rules, reg, month, tmp_path):
 
 # ---- 2. alerts and a check result that someone else published ------------------------------------
 
-def produce_in_txn(items):
-    """[(topic, partition, key, value)] in one committed transaction; [(partition, offset)]."""
-    p = rhtest.transactional_producer()
-    got = [None] * len(items)
-
-    def cb(i):
-        def done(err, msg):
-            assert err is None, err
-            got[i] = (msg.partition(), msg.offset())
-        return done
-    p.begin_transaction()
-    for i, (topic, part, key, value) in enumerate(items):
-        p.produce(topic, key=key, value=value, partition=part, on_delivery=cb(i))
-    p.commit_transaction(30)
-    p.flush(30)
-    assert None not in got
-    return got
-
-
 def test_changed_and_extra_outputs(ns, cfg, rules, reg, month, tmp_path):
     month_joined(ns, month, tmp_path)
     alerts = [x for x in published_alerts(ns) if x[3]["situation"] != "UNMATCHED"]
@@ -250,7 +225,7 @@ def test_changed_and_extra_outputs(ns, cfg, rules, reg, month, tmp_path):
     topicc, partc, _, c1 = checks[0]
     c_changed = dict(c1, matched=not c1["matched"], complete=not c1["complete"],
                      missing_departments=["x/y"], facts={}, source=None)
-    (pc, oc), (p1, o1) = produce_in_txn([
+    (pc, oc), (p1, o1) = rhtest.produce_in_txn([
         (topicc, partc, c1["household_id"].encode(), rhtest.encode("CheckResult", c_changed)),
         (topic1, part1, a1["household_id"].encode(), rhtest.encode("Alert", changed))])
     # an alert with an id nobody computed (plain produce)

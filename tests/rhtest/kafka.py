@@ -13,7 +13,7 @@ from .env import BOOTSTRAP
 
 __all__ = ["consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
-           "transactional_producer", "manifests_by_batch"]
+           "produce_in_txn", "manifests_by_batch"]
 
 _ADMIN = []
 
@@ -215,10 +215,13 @@ def delete_groups(prefix):
         return 0
 
 
-def produce_raw(topic, items, partition=0):
-    """[(key, value bytes)] to one partition, idempotent; [(partition, offset)] back."""
+def _produce(items, **conf):
+    """[(topic, partition, key, value)] with an idempotent producer; each is flushed
+    alone (the offsets come in this order), in one committed transaction when conf
+    has a transactional.id. [(partition, offset)] back."""
     p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
-                  "linger.ms": 0})
+                  "linger.ms": 0, **conf})
+    txn = "transactional.id" in conf
     got = [None] * len(items)
 
     def cb(i):
@@ -226,16 +229,26 @@ def produce_raw(topic, items, partition=0):
             assert err is None, err
             got[i] = (msg.partition(), msg.offset())
         return done
-
-    for i, (k, v) in enumerate(items):
-        p.produce(topic, key=k, value=v, partition=partition, on_delivery=cb(i))
-        p.flush(30)  # one at a time: the offsets are in this order
+    if txn:
+        p.init_transactions(30)
+        p.begin_transaction()
+    for i, (topic, part, key, value) in enumerate(items):
+        p.produce(topic, key=key, value=value, partition=part, on_delivery=cb(i))
+        if not txn:
+            p.flush(30)
+    if txn:
+        p.commit_transaction(30)
+    p.flush(30)
     assert None not in got
     return got
 
 
-def transactional_producer():
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": f"rhtest-txn-{uuid.uuid4().hex}",
-                  "enable.idempotence": True, "acks": "all", "linger.ms": 0})
-    p.init_transactions(30)
-    return p
+def produce_raw(topic, items, partition=0):
+    """[(key, value bytes)] to one partition, idempotent; [(partition, offset)] back."""
+    return _produce([(topic, partition, k, v) for k, v in items])
+
+
+def produce_in_txn(items):
+    """[(topic, partition, key, value)] in one committed transaction (as the join
+    writes); [(partition, offset)] back."""
+    return _produce(items, **{"transactional.id": f"rhtest-txn-{uuid.uuid4().hex}"})
