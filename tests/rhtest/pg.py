@@ -1,6 +1,7 @@
 """PostgreSQL through psql (not riskhub's C code); scratch databases."""
 import re
 import subprocess
+import time
 
 from .env import BASE_CONNINFO
 from .privacy import scrub
@@ -39,9 +40,19 @@ def create_database(dbname):
     return conninfo_of(dbname)
 
 
-def drop_database(dbname, check=False):
+def drop_database(dbname, check=False, tries=20):
+    """Drops a scratch database. WITH (FORCE) ends the test's own connections, but not
+    an autovacuum worker's (another role: "must be a member of the role whose process is
+    being terminated"), so it tries again for a while; check: the last failure asserted."""
     assert SCRATCH_DB.fullmatch(dbname), f"refusing to drop {dbname}: not a scratch database"
-    return psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)", check=check)
+    for i in range(tries):
+        r = psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)", check=False)
+        if r.returncode == 0:
+            return r
+        time.sleep(0.5)
+    if check:
+        assert r.returncode == 0, f"psql: {scrub(r.stderr)}"
+    return r
 
 
 def warnings_rows(conninfo):
