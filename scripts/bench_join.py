@@ -10,7 +10,8 @@ figures meaningful (the join exits 0, its alerts are on the topics once each).
    writes it for health/major-disease, a signal feed whose rule has no
    condition). A scratch database riskhub_bench_<random>: `riskhub-registry
    migrate`, then `import` (timed).
-2. Throughput: a fresh topic prefix (RH_TOPIC_PREFIX=bench<random>.); the list
+2. Throughput: a fresh topic prefix (RH_TOPIC_PREFIX=rhtest-bench-<random>.,
+   a test namespace of tests/rhtest, its input topics made first); the list
    published with riskhub-produce BEFORE the join starts; kcat (a plain C
    librdkafka client) consumes the same records read_committed, for comparison;
    then `riskhub-join --idle-exit-ms 3000` under GNU time. From the join's
@@ -35,8 +36,9 @@ build reports it), CPU per record and by thread (/proc, sampled), load average.
 A phase that fails (a program's exit, counts that disagree) prints FAILED with
 the log's path, the other phase still runs, and the exit status is 1.
 
-Cleanup: the topics of the prefixes, the join's consumer groups and the scratch
-database are removed at the end (--keep leaves them). Logs stay in
+Cleanup: the topics and consumer groups of the prefixes and the scratch
+database are removed at the end (--keep leaves them). Nothing is written to the
+default namespace (no prefix, database riskhub). Logs stay in
 $RH_STATE_DIR/bench-join/logs/<time>/.
 
     scripts/bench_join.py [--households 200000] [--rows 650000] [--rate 1000]
@@ -50,7 +52,6 @@ $RH_BIN_DIR (default build/bin).
 import argparse
 import collections
 import csv
-import io
 import os
 import re
 import shlex
@@ -62,22 +63,17 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-import rhtest  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import rhtest  # noqa: E402  (tests/rhtest: the helpers shared with the tests)
 
-import fastavro  # noqa: E402
-import fastavro.schema  # noqa: E402
-import yaml  # noqa: E402
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
 
 PERIOD = "2026-10"
 IDLE_MS = 3000
 BIN = rhtest.BIN
 BOOTSTRAP = rhtest.BOOTSTRAP
 CONFIG = rhtest.CONFIG
-STATE_DIR = Path(os.environ.get("RH_STATE_DIR", rhtest.SRC / ".local"))
-BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO", "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
+STATE_DIR = rhtest.STATE_DIR
 SUMMARY = re.compile(r"^riskhub-join: (records=\d+(?: [a-z_]+=[0-9.]+)*)\s*$", re.M)
 LAT_DEPT, LAT_FEED, LAT_AMOUNT_FEN = "medical-insurance", "high-self-pay", 1_500_000
 
@@ -102,17 +98,10 @@ def load_avg():
 
 def mask(text):
     """Masks ID-shaped numbers in program output we echo."""
-    return re.sub(r"[0-9]{14,}[0-9Xx]*", lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 10)
-                  + m.group(0)[-4:], str(text))
+    return rhtest.scrub(text)
 
 
 # ---- programs, database, topics ----------------------------------------------------
-
-def env_for(prefix, conninfo):
-    e = dict(os.environ)
-    e.update(RH_TOPIC_PREFIX=prefix, RH_PG_CONNINFO=conninfo, RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
-    return e
-
 
 def run(cmd, env=None, what=None):
     """(seconds, completed process); dies on a non-zero exit."""
@@ -122,64 +111,6 @@ def run(cmd, env=None, what=None):
     if r.returncode != 0:
         die(f"{what or cmd[0]} exited {r.returncode}:\n{mask(r.stderr[-3000:])}")
     return secs, r
-
-
-def psql(conninfo, sql, check=True):
-    r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
-                       capture_output=True, text=True)
-    if check and r.returncode != 0:
-        die(f"psql: {r.stderr.strip()}")
-    return r
-
-
-_ADMIN = []
-
-
-def admin():
-    """One AdminClient for the run (a client destroyed with events pending logs BGQUEUE noise)."""
-    if not _ADMIN:
-        _ADMIN.append(AdminClient({"bootstrap.servers": BOOTSTRAP}))
-    return _ADMIN[0]
-
-
-def create_topics(topics, partitions=3):
-    a = admin()
-    have = set(a.list_topics(timeout=15).topics)
-    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
-    for t, f in (a.create_topics(new, operation_timeout=30).items() if new else []):
-        try:
-            f.result(60)
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-
-
-def topics_of(prefix, family=""):
-    return sorted(t for t in admin().list_topics(timeout=15).topics if t.startswith(prefix + family))
-
-
-def drop_namespace(prefix):
-    """Deletes the topics and the join's consumer group of a bench prefix."""
-    assert re.fullmatch(r"bench[0-9a-f]{8}\.", prefix), prefix
-    a = admin()
-    deleted = set()
-    for _ in range(3):  # a topic created just before may not be listed yet
-        topics = [t for t in topics_of(prefix) if t not in deleted]
-        if not topics:
-            break
-        for t, f in a.delete_topics(topics, operation_timeout=30).items():
-            try:
-                f.result(60)
-                deleted.add(t)
-            except Exception as e:  # noqa: BLE001 - best effort
-                say(f"  (deleting topic {t}: {e})")
-        time.sleep(1)
-    for f in a.delete_consumer_groups([prefix + "riskhub-join"], request_timeout=15).values():
-        try:
-            f.result(30)
-        except Exception:  # noqa: BLE001 - a group that never committed does not exist
-            pass
-    return len(deleted)
 
 
 def busy_parts(s):
@@ -203,60 +134,20 @@ def parse_summary(text):
 
 # ---- Avro ----------------------------------------------------------------------------
 
-def load_schema(name):
-    obj = yaml.safe_load((rhtest.SRC / "schemas" / f"{name}.avsc").read_text())
-    pcf = fastavro.schema.to_parsing_canonical_form(obj)
-    fp = bytes.fromhex(fastavro.schema.fingerprint(pcf, "CRC-64-AVRO"))  # little-endian bytes
-    return fp, fastavro.parse_schema(obj)
-
-
-ALERT_FP, ALERT_SCHEMA = load_schema("Alert")
-FEED_FP, FEED_SCHEMA = load_schema("FeedRecord")
-
-
 def decode_alert(value):
-    """The Alert of a single-object encoded message (C3 01, fingerprint, body)."""
-    if value[:2] != b"\xc3\x01" or value[2:10] != ALERT_FP:
-        raise ValueError("not an Alert in single-object encoding with schemas/Alert.avsc")
-    buf = io.BytesIO(value[10:])
-    rec = fastavro.schemaless_reader(buf, ALERT_SCHEMA)
-    if buf.read():
-        raise ValueError("trailing bytes after the Alert body")
+    """The Alert of a single-object encoded message (rhtest.decode: fastavro)."""
+    name, rec = rhtest.decode(value)
+    if name != "Alert":
+        raise ValueError(f"not an Alert but a {name}")
     return rec
-
-
-def encode_feed(rec):
-    buf = io.BytesIO()
-    fastavro.schemaless_writer(buf, FEED_SCHEMA, rec)
-    return b"\xc3\x01" + FEED_FP + buf.getvalue()
 
 
 def read_all(topics, timeout=600):
     """[message] of every committed message of the topics, start to end (read_committed)."""
-    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"bench-{uuid.uuid4().hex}",
-                  "isolation.level": "read_committed", "enable.auto.commit": False,
-                  "enable.partition.eof": True, "auto.offset.reset": "earliest"})
     try:
-        md = c.list_topics(timeout=15)
-        tps = [TopicPartition(t, p, 0) for t in topics if t in md.topics
-               for p in md.topics[t].partitions]
-        if not tps:
-            return []
-        c.assign(tps)
-        pending, out, deadline = {(tp.topic, tp.partition) for tp in tps}, [], time.time() + timeout
-        while pending and time.time() < deadline:
-            for m in c.consume(10000, 0.5):
-                if m.error():
-                    if m.error().code() == KafkaError._PARTITION_EOF:
-                        pending.discard((m.topic(), m.partition()))
-                        continue
-                    raise RuntimeError(m.error())
-                out.append(m)
-        if pending:
-            die(f"reading {len(pending)} alert partitions did not reach their end in {timeout} s")
-        return out
-    finally:
-        c.close()
+        return rhtest.read_topics(topics, timeout=timeout)
+    except AssertionError as e:
+        die(f"reading the alert topics: {e}")
 
 
 # ---- 1. data and database ----------------------------------------------------------
@@ -319,10 +210,11 @@ def kcat_consume(topic, expect):
     return secs, cmd
 
 
-def throughput(args, work, bench, dept, feed, conninfo, logs, prefixes):
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    prefixes.append(prefix)
-    env = env_for(prefix, conninfo)
+def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
+    ns = rhtest.Namespace(database=False, kind="bench")
+    namespaces.append(ns)
+    prefix = ns.prefix
+    env = ns.env(RH_PG_CONNINFO=conninfo)
     topic = f"{prefix}feed.{dept}.{feed}"
     say(f"--- throughput: prefix {prefix} ({dept}/{feed}, {args.rows} records)")
 
@@ -367,7 +259,7 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, prefixes):
 
     # exactly once: the alert messages on the topics, once each
     t1 = time.perf_counter()
-    atopics = topics_of(prefix, "alerts.")
+    atopics = ns.topics("alerts.")
     msgs = read_all(atopics)
     ids = collections.Counter()
     by_topic = collections.Counter()
@@ -403,7 +295,7 @@ class AlertReader(threading.Thread):
 
     def __init__(self, prefix):
         super().__init__(daemon=True)
-        self.c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"bench-lat-{uuid.uuid4().hex}",
+        self.c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{prefix}latency-reader",
                            "isolation.level": "read_committed", "enable.auto.commit": False,
                            "auto.offset.reset": "earliest", "fetch.wait.max.ms": 10,
                            "topic.metadata.refresh.interval.ms": 1000})
@@ -440,10 +332,11 @@ def pct(sorted_vals, p):
     return sorted_vals[k]
 
 
-def latency(args, work, conninfo, logs, prefixes):
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    prefixes.append(prefix)
-    env = env_for(prefix, conninfo)
+def latency(args, work, conninfo, logs, namespaces):
+    ns = rhtest.Namespace(database=False, kind="bench")
+    namespaces.append(ns)
+    prefix = ns.prefix
+    env = ns.env(RH_PG_CONNINFO=conninfo)
     topic = f"{prefix}feed.{LAT_DEPT}.{LAT_FEED}"
     total = int(round((args.warmup + args.seconds) * args.rate))
     people = registry_ids(work)
@@ -453,9 +346,8 @@ def latency(args, work, conninfo, logs, prefixes):
     people = people[::step][:total]
     say(f"--- latency: prefix {prefix}; {args.rate} records/s for {args.warmup:g} s warm-up + "
         f"{args.seconds:g} s measured ({total} records, {LAT_DEPT}/{LAT_FEED}, one per person)")
-    # the feed topic before the join subscribes (its pattern sees topics present at
-    # subscription, and later ones only at a metadata refresh)
-    create_topics([topic, prefix + "feed.manifests"])
+    # the feed topic exists before the join subscribes (rhtest.Namespace made it: the
+    # pattern sees topics present at subscription, later ones only at a metadata refresh)
 
     err_path = logs / "latency.join.err"
     out_path = logs / "latency.join.out"
@@ -509,7 +401,7 @@ def latency(args, work, conninfo, logs, prefixes):
                    "township_code": None, "village": None, "event_date": None,
                    "amount_fen": LAT_AMOUNT_FEN, "risk": "ILLNESS", "risk_subtype": None, "facts": {},
                    "produced_at": int(time.time() * 1000)}
-            value = encode_feed(rec)
+            value = rhtest.encode("FeedRecord", rec)
             t = time.monotonic()
             p.produce(topic, key=idn.encode(), value=value, on_delivery=on_delivery)
             sent[idn] = (t, i >= n_warm)
@@ -623,22 +515,20 @@ def main():
     logs.mkdir(parents=True, exist_ok=True)
 
     db = f"riskhub_bench_{uuid.uuid4().hex[:12]}"
-    conninfo = f"{BASE_CONNINFO} dbname={db}"
-    prefixes, tp, lt, import_s, failed = [], None, None, None, []
-    psql(BASE_CONNINFO, f"CREATE DATABASE {db}")
+    namespaces, tp, lt, import_s, failed = [], None, None, None, []
+    conninfo = rhtest.create_database(db)
     try:
-        env = env_for("", conninfo)
-        env.pop("RH_TOPIC_PREFIX")
+        env = dict(os.environ, RH_PG_CONNINFO=conninfo)
         run([BIN / "riskhub-registry", "--config", CONFIG, "migrate"], env=env, what="riskhub-registry migrate")
         import_s, _ = run([BIN / "riskhub-registry", "--config", CONFIG, "import", work / "registry"], env=env,
                           what="riskhub-registry import")
         say(f"riskhub-registry import: {args.households} households, {n_persons} persons into {db} "
             f"in {import_s:.1f} s")
-        psql(conninfo, "VACUUM ANALYZE")
+        rhtest.psql(conninfo, "VACUUM ANALYZE")
         for name, skip, phase in (
                 ("throughput", args.skip_throughput,
-                 lambda: throughput(args, work, bench, dept, feed, conninfo, logs, prefixes)),
-                ("latency", args.skip_latency, lambda: latency(args, work, conninfo, logs, prefixes))):
+                 lambda: throughput(args, work, bench, dept, feed, conninfo, logs, namespaces)),
+                ("latency", args.skip_latency, lambda: latency(args, work, conninfo, logs, namespaces))):
             if skip:
                 continue
             say(f"({load_avg()})")
@@ -656,11 +546,13 @@ def main():
                 lt = result
     finally:
         if args.keep:
-            say(f"kept: database {db}, topic prefixes {' '.join(prefixes)}; logs {logs}")
+            say(f"kept: database {db}, topic prefixes {' '.join(n.prefix for n in namespaces)}; logs {logs}")
         else:
-            n = sum(drop_namespace(p) for p in prefixes)
-            psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", check=False)
-            say(f"cleaned up: database {db}, {n} topics of {' '.join(prefixes) or 'no prefix'}; logs {logs}")
+            for n in namespaces:
+                n.close()
+            rhtest.drop_database(db)
+            say(f"cleaned up: database {db}, the topics and groups of "
+                f"{' '.join(n.prefix for n in namespaces) or 'no prefix'}; logs {logs}")
 
     def mark(ok):
         return "ok" if ok else "MISSED"

@@ -11,6 +11,10 @@ exit (both wait for every acknowledgement). Peak RSS from wait4().
 Prints records/s, MB/s (of the input file for riskhub; of key+value bytes for
 both), the ratio riskhub/kcat, and peak RSS. Not a test: it asserts nothing.
 
+Everything is published in a test namespace of tests/rhtest (topic prefix
+rhtest-bench-<random>., the kcat topics under it too), deleted at the end: the
+default namespace (no prefix) is never written.
+
   scripts/bench_produce.py [--rows 650000] [--runs 3]
 Needs the services (scripts/services.sh start) and a release build.
 """
@@ -22,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-import rhtest  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import rhtest  # noqa: E402  (tests/rhtest: the helpers shared with the tests)
 
 PERIOD = "2026-10"
 KEY_DELIM = b"\x1f|RHK|\x1f"
@@ -39,11 +43,11 @@ def timed(cmd, **kw):
     return secs, out.decode(errors="replace"), err.decode(errors="replace"), proc.returncode
 
 
-def rss_of(cmd):
+def rss_of(cmd, env=None):
     """Peak RSS (MiB) of a command, measured with GNU time if present, else None."""
     if not Path("/usr/bin/time").exists():
         return None
-    r = subprocess.run(["/usr/bin/time", "-f", "RSS_KB=%M", *cmd], capture_output=True, text=True)
+    r = subprocess.run(["/usr/bin/time", "-f", "RSS_KB=%M", *cmd], capture_output=True, text=True, env=env)
     m = re.search(r"RSS_KB=(\d+)", r.stderr)
     return int(m.group(1)) / 1024 if m else None
 
@@ -66,44 +70,48 @@ def main():
     produce = [str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG), "-d", "health",
                "-f", "major-disease", "-p", PERIOD, "--no-progress", str(src)]
 
-    cfg = rhtest.load_config()
-    kprops = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in cfg["kafka"].items()}
-    kprops["bootstrap.servers"] = rhtest.BOOTSTRAP
+    ns = rhtest.Namespace(database=False, kind="bench")
+    try:
+        cfg = rhtest.load_config()
+        kprops = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in cfg["kafka"].items()}
+        kprops["bootstrap.servers"] = rhtest.BOOTSTRAP
 
-    results = {"riskhub": [], "kcat": []}
-    kcat_input = work / "kcat-input.bin"
-    payload = 0
-    for run in range(args.runs):
-        secs, out, err, rc = timed(produce)
-        if rc != 0:
-            sys.exit(f"riskhub-produce failed ({rc}): {err}")
-        results["riskhub"].append(secs)
-        if run == 0:
-            # the same keys and Avro bytes, for kcat
-            bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
-            man = rhtest.manifests_by_batch()[bid][-1]
-            msgs = [m for m in rhtest.read_ranges(man["topic"], man["partitions"], timeout=300)
-                    if rhtest.header(m, "batch_id") == bid]
-            msgs = msgs[: args.rows]
-            with open(kcat_input, "wb") as fp:
-                for m in msgs:
-                    assert KEY_DELIM not in m.value() and MSG_DELIM not in m.value()
-                    fp.write(m.key() + KEY_DELIM + m.value() + MSG_DELIM)
-                    payload += len(m.key()) + len(m.value())
-            riskhub_rss = rss_of(produce)
-        topic = f"bench.kcat.{int(time.time())}.{run}"
-        kcat = ["kcat", "-P", "-b", rhtest.BOOTSTRAP, "-t", topic, "-K", KEY_DELIM.decode(),
-                "-D", MSG_DELIM.decode(), "-X", "enable.idempotence=true", "-X", "acks=all"]
-        for k in ("compression.type", "linger.ms", "batch.size"):
-            if k in kprops:
-                kcat += ["-X", f"{k}={kprops[k]}"]
-        kcat += ["-l", str(kcat_input)]
-        secs, out, err, rc = timed(kcat)
-        if rc != 0:
-            sys.exit(f"kcat failed ({rc}): {err}")
-        results["kcat"].append(secs)
-        if run == 0:
-            kcat_rss = rss_of(kcat)
+        results = {"riskhub": [], "kcat": []}
+        kcat_input = work / "kcat-input.bin"
+        payload = 0
+        for run in range(args.runs):
+            secs, out, err, rc = timed(produce, env=ns.env())
+            if rc != 0:
+                sys.exit(f"riskhub-produce failed ({rc}): {err}")
+            results["riskhub"].append(secs)
+            if run == 0:
+                # the same keys and Avro bytes, for kcat
+                bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
+                man = ns.manifests_by_batch()[bid][-1]
+                msgs = [m for m in rhtest.read_ranges(man["topic"], man["partitions"], timeout=300)
+                        if rhtest.header(m, "batch_id") == bid]
+                msgs = msgs[: args.rows]
+                with open(kcat_input, "wb") as fp:
+                    for m in msgs:
+                        assert KEY_DELIM not in m.value() and MSG_DELIM not in m.value()
+                        fp.write(m.key() + KEY_DELIM + m.value() + MSG_DELIM)
+                        payload += len(m.key()) + len(m.value())
+                riskhub_rss = rss_of(produce, env=ns.env())
+            topic = ns.topic(f"bench.kcat.{run}")
+            kcat = ["kcat", "-P", "-b", rhtest.BOOTSTRAP, "-t", topic, "-K", KEY_DELIM.decode(),
+                    "-D", MSG_DELIM.decode(), "-X", "enable.idempotence=true", "-X", "acks=all"]
+            for k in ("compression.type", "linger.ms", "batch.size"):
+                if k in kprops:
+                    kcat += ["-X", f"{k}={kprops[k]}"]
+            kcat += ["-l", str(kcat_input)]
+            secs, out, err, rc = timed(kcat)
+            if rc != 0:
+                sys.exit(f"kcat failed ({rc}): {err}")
+            results["kcat"].append(secs)
+            if run == 0:
+                kcat_rss = rss_of(kcat)
+    finally:
+        ns.close()
 
     n = args.rows
     best = {k: min(v) for k, v in results.items()}

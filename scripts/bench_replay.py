@@ -14,7 +14,7 @@ broker's).
    run without --feed (riskhub-gen writes no registry when given --feed). A scratch
    database riskhub_bench_<random>: `riskhub-registry migrate`, `import`.
 2. The month as the hub would hold it: a fresh topic prefix (RH_TOPIC_PREFIX=
-   bench<random>.), the list published with riskhub-produce, then joined by the
+   rhtest-bench-<random>., a test namespace of tests/rhtest), the list published with riskhub-produce, then joined by the
    REAL riskhub-join (--idle-exit-ms 3000), which publishes the alerts.
 3. riskhub-replay --period <period> --format json, --runs times, under GNU time:
    wall seconds from the start of the process to its exit (registry load, the
@@ -46,11 +46,10 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-import rhtest  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import rhtest  # noqa: E402  (tests/rhtest: the helpers shared with the tests)
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 PERIOD = "2026-10"
 DEPT, FEED = "health", "major-disease"
@@ -58,8 +57,7 @@ IDLE_MS = 3000
 BIN = rhtest.BIN
 BOOTSTRAP = rhtest.BOOTSTRAP
 CONFIG = rhtest.CONFIG
-STATE_DIR = Path(os.environ.get("RH_STATE_DIR", rhtest.SRC / ".local"))
-BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO", "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
+STATE_DIR = rhtest.STATE_DIR
 GOAL = 200_000  # records/s from the broker to the report
 
 
@@ -77,20 +75,11 @@ def die(msg):
 
 def mask(text):
     """Masks ID-shaped numbers in program output we echo."""
-    return re.sub(r"[0-9]{14,}[0-9Xx]*", lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 10)
-                  + m.group(0)[-4:], str(text))
+    return rhtest.scrub(text)
 
 
 def load_avg():
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def env_for(prefix, conninfo):
-    e = dict(os.environ)
-    e.update(RH_TOPIC_PREFIX=prefix, RH_PG_CONNINFO=conninfo, RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
-    if not prefix:
-        e.pop("RH_TOPIC_PREFIX")
-    return e
 
 
 def run(cmd, env=None, what=None, ok=(0,)):
@@ -102,79 +91,9 @@ def run(cmd, env=None, what=None, ok=(0,)):
     return secs, r
 
 
-def psql(conninfo, sql, check=True):
-    r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
-                       capture_output=True, text=True)
-    if check and r.returncode != 0:
-        die(f"psql: {r.stderr.strip()}")
-    return r
-
-
-_ADMIN = []
-
-
-def admin():
-    if not _ADMIN:
-        _ADMIN.append(AdminClient({"bootstrap.servers": BOOTSTRAP}))
-    return _ADMIN[0]
-
-
-def create_topics(topics, partitions=3):
-    a = admin()
-    have = set(a.list_topics(timeout=15).topics)
-    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
-    for _, f in (a.create_topics(new, operation_timeout=30).items() if new else []):
-        try:
-            f.result(60)
-        except KafkaException as e:
-            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise
-    deadline = time.time() + 30
-    while True:
-        md = a.list_topics(timeout=15)
-        if all(t in md.topics and md.topics[t].error is None and md.topics[t].partitions
-               and all(p.leader >= 0 for p in md.topics[t].partitions.values()) for t in topics):
-            return
-        if time.time() > deadline:
-            die("topics not ready within 30 s")
-        time.sleep(0.1)
-
-
-def topics_of(prefix, family=""):
-    return sorted(t for t in admin().list_topics(timeout=15).topics if t.startswith(prefix + family))
-
-
-def drop_namespace(prefix):
-    assert re.fullmatch(r"bench[0-9a-f]{8}\.", prefix), prefix
-    a = admin()
-    topics = topics_of(prefix)
-    if topics:
-        for f in a.delete_topics(topics, operation_timeout=30).values():
-            try:
-                f.result(60)
-            except Exception as e:  # noqa: BLE001 - best effort
-                say(f"  (deleting a topic: {e})")
-    for f in a.delete_consumer_groups([prefix + "riskhub-join"], request_timeout=15).values():
-        try:
-            f.result(30)
-        except Exception:  # noqa: BLE001 - a group that never committed does not exist
-            pass
-    return len(topics)
-
-
 def end_offsets(topics):
     """{(topic, partition): high watermark} of the topics."""
-    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"bench-{uuid.uuid4().hex}",
-                  "enable.auto.commit": False})
-    try:
-        md = c.list_topics(timeout=15)
-        out = {}
-        for t in topics:
-            for p in md.topics[t].partitions:
-                out[(t, p)] = c.get_watermark_offsets(TopicPartition(t, p), timeout=15)[1]
-        return out
-    finally:
-        c.close()
+    return {(t, p): high for t in topics for p, high in rhtest.end_offsets(t).items()}
 
 
 def group_offsets(group, topics):
@@ -292,21 +211,21 @@ def main():
     archive = logs / "archive"
 
     db = f"riskhub_bench_{uuid.uuid4().hex[:12]}"
-    conninfo = f"{BASE_CONNINFO} dbname={db}"
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    env = env_for(prefix, conninfo)
-    res = {}
-    psql(BASE_CONNINFO, f"CREATE DATABASE {db}")
+    conninfo = rhtest.create_database(db)
+    res, ns = {}, None
     try:
-        run([BIN / "riskhub-registry", "--config", CONFIG, "migrate"], env=env_for("", conninfo),
-            what="riskhub-registry migrate")
+        # a test namespace of tests/rhtest: topic prefix rhtest-bench-<random>., its input
+        # topics made first; its topics and groups are deleted at the end
+        ns = rhtest.Namespace(database=False, kind="bench")
+        prefix = ns.prefix
+        env = ns.env(RH_PG_CONNINFO=conninfo)
+        run([BIN / "riskhub-registry", "--config", CONFIG, "migrate"], env=env, what="riskhub-registry migrate")
         secs, _ = run([BIN / "riskhub-registry", "--config", CONFIG, "import", work / "registry"],
-                      env=env_for("", conninfo), what="riskhub-registry import")
+                      env=env, what="riskhub-registry import")
         say(f"riskhub-registry import: {args.households} households, {n_persons} persons into {db} in {secs:.1f} s")
-        psql(conninfo, "VACUUM ANALYZE")
+        rhtest.psql(conninfo, "VACUUM ANALYZE")
 
         # 2. the month, joined by the real join
-        create_topics([f"{prefix}feed.{DEPT}.{FEED}", f"{prefix}feed.manifests", f"{prefix}feed.rejects"])
         secs, _ = run([BIN / "riskhub-produce", "--config", CONFIG, "--department", DEPT, "--feed", FEED,
                        "--period", PERIOD, "--no-progress", bench], env=env, what="riskhub-produce")
         say(f"riskhub-produce: {args.rows} records published in {secs:.1f} s (prefix {prefix})")
@@ -315,8 +234,8 @@ def main():
         (logs / "join.err").write_text(r.stderr)
         say(f"riskhub-join: {secs:.1f} s; {r.stdout.strip().splitlines()[-1]}")
 
-        outputs = topics_of(prefix, "alerts.") + topics_of(prefix, "checks.")
-        inputs = topics_of(prefix, "feed.")
+        outputs = ns.topics("alerts.") + ns.topics("checks.")
+        inputs = ns.topics("feed.")
         before = (end_offsets(outputs + inputs), group_offsets(prefix + "riskhub-join", inputs))
 
         # 3. replays
@@ -358,13 +277,15 @@ def main():
                "archive_size": size, "archive_write": wall_ar,
                "env": f"RH_TOPIC_PREFIX={prefix} RH_PG_CONNINFO={shlex.quote(conninfo)}"}
     finally:
+        where = ns.prefix if ns else "no prefix"
         if args.keep:
-            say(f"kept: database {db}, topic prefix {prefix}, archive {archive}; logs {logs}")
+            say(f"kept: database {db}, topic prefix {where}, archive {archive}; logs {logs}")
         else:
-            n = drop_namespace(prefix)
-            psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", check=False)
+            if ns:
+                ns.close()
+            rhtest.drop_database(db)
             shutil.rmtree(archive, ignore_errors=True)
-            say(f"cleaned up: database {db}, {n} topics of {prefix}, the archive; logs {logs}")
+            say(f"cleaned up: database {db}, the topics and groups of {where}, the archive; logs {logs}")
 
     def median(runs):
         return statistics.median(w for w, _, _ in runs)

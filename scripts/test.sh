@@ -6,6 +6,9 @@
 # `outage`: files *_serial.py, which stop and start the broker or the database
 # and mostly wait; ~3.5 minutes), which run in the first pass only. Set
 # RH_TEST_ASAN_OUTAGE=1 to run them under the sanitizers too.
+# Each pass ends with the CTest test namespace_check: the default namespace
+# (topics without a test prefix, their consumer groups, the database riskhub)
+# must be as namespace_snapshot recorded it before the pass (tests/rhtest/snapshot.py).
 #   RH_TEST_SKIP_ASAN=1  skip the sanitizer pass (quicker local runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."

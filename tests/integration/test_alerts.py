@@ -4,7 +4,7 @@ JSON round trip, masking, CSV, the table's grouping, unmasked exports recorded i
 PostgreSQL (and refused without the database), a group that resumes, --follow, the
 Python example docs/examples/township_dashboard.py, and usage errors.
 
-Every test runs in a namespace of its own (joinlib.Namespace: a fresh RH_TOPIC_PREFIX
+Every test runs in a namespace of its own (rhtest.Namespace: a fresh RH_TOPIC_PREFIX
 and a scratch database). What riskhub-alerts must print is computed here, from the
 alert topics decoded independently with confluent-kafka (read_committed) and
 fastavro, and from the registry CSVs.
@@ -29,15 +29,16 @@ from pathlib import Path
 
 import pytest
 
-import joinlib
 import rhtest
-from joinlib import PERIOD, mask, run_join, scrub
+from rhtest import PERIOD, mask, run_join, scrub
 
 ALERTS = rhtest.BIN / "riskhub-alerts"
 EXAMPLE = rhtest.SRC / "docs" / "examples" / "township_dashboard.py"
 HOUSEHOLDS = 2000
 ROWS_PER_FEED = 30
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
 OS_USER = pwd.getpwuid(os.geteuid()).pw_name
 # runs of ID characters holding 15+ digits: what riskhub-alerts masks in free text
 ID_RUN = re.compile(r"[0-9Xx]+")
@@ -59,7 +60,7 @@ def alerts(ns, *args, env=None, timeout=120):
 def ok(ns, *args, **kw):
     rc, out, err = alerts(ns, *args, **kw)
     assert rc == 0, f"riskhub-alerts {' '.join(map(str, args))}: exit {rc}:\n{scrub(err)}"
-    joinlib.assert_no_full_id(err)
+    rhtest.assert_no_full_id(err)
     return out, err
 
 
@@ -154,40 +155,25 @@ def all_ids(reg, recs):
 
 def assert_no_id_substring(text, ids, what):
     """No full ID number anywhere, not even inside a longer number."""
-    joinlib.assert_no_full_id(text)
+    rhtest.assert_no_full_id(text)
     for idn in ids:
         assert idn not in text, f"{what}: a full ID number ({mask(idn)}) appears in the output"
 
 
 def groups_of(ns):
-    a = joinlib.admin()
-    return {g.group_id for g in a.list_consumer_groups().result(30).valid}
-
-
-def delete_groups(ns):
-    a = joinlib.admin()
-    try:
-        mine = [g for g in groups_of(ns) if g.startswith(ns.prefix)]
-        if mine:
-            for f in a.delete_consumer_groups(mine, request_timeout=15).values():
-                try:
-                    f.result(30)
-                except Exception:
-                    pass
-    except Exception:
-        pass
+    return set(ns.groups())
 
 
 def exports(ns):
-    rows = joinlib.psql(ns.conninfo, "SELECT coalesce(json_agg(e ORDER BY export_id), '[]') FROM "
+    rows = rhtest.psql(ns.conninfo, "SELECT coalesce(json_agg(e ORDER BY export_id), '[]') FROM "
                                      "unmasked_exports e")
     return json.loads(rows)
 
 
 def alert_record(i, township="411024100", household=None, person=None, **kw):
     """An Alert of our own (for the tests that publish alerts themselves)."""
-    idn = person or joinlib.make_id("411024", "19800101", 100 + 2 * i)
-    rec = {"alert_id": joinlib.sha_parts("pytest-alert", str(i)), "situation": "AT_NEW_RISK",
+    idn = person or rhtest.make_id("411024", "19800101", 100 + 2 * i)
+    rec = {"alert_id": rhtest.sha_parts("pytest-alert", str(i)), "situation": "AT_NEW_RISK",
            "township_code": township, "village": "东庄村",
            "household_id": household or f"{township}-001-{i:04d}", "household_type": "monitored",
            "monitoring_category": "marginal", "risk_eliminated": False, "person_id_number": idn,
@@ -204,46 +190,24 @@ def alert_record(i, township="411024100", household=None, person=None, **kw):
 
 def publish(ns, records, township="411024100"):
     topic = ns.topic(f"alerts.{township}")
-    joinlib.create_topics([topic])
-    return joinlib.produce_raw(topic, [(r["household_id"].encode() if r["household_id"] else b"x",
-                                        joinlib.encode("Alert", r)) for r in records])
+    rhtest.create_topics([topic])
+    return rhtest.produce_raw(topic, [(r["household_id"].encode() if r["household_id"] else b"x",
+                                       rhtest.encode("Alert", r)) for r in records])
 
 
 # ---- fixtures -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
-
-
-@pytest.fixture(scope="module")
-def rules(cfg):
-    return joinlib.Rules(cfg)
-
-
-@pytest.fixture(scope="module")
-def month(tmp_path_factory):
-    out = tmp_path_factory.mktemp("month")
-    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-                   "--households", HOUSEHOLDS, "--rows-per-feed", ROWS_PER_FEED, "--seed", SEED)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return joinlib.Registry(month / "registry")
 
 
 @pytest.fixture(scope="module")
 def joined(month, tmp_path_factory):
     """A namespace in which a whole generated month went through the real join
     (generate, registry import, every list produced, riskhub-join --idle-exit-ms).
-    Tests that read it as a group use groups of their own."""
+    Tests that read it as a group use groups of their own. Shared by the module's tests
+    (they only read it); its groups, topics and database go when the module is done."""
     assert ALERTS.exists(), f"{ALERTS} not built"
-    ns = joinlib.Namespace(month / "registry")
-    try:
-        for dept, feed, path in joinlib.feed_files(month / PERIOD):
+    with rhtest.Namespace(month / "registry") as ns:
+        for dept, feed, path in rhtest.feed_files(month / PERIOD):
             ns.produce(dept, feed, path)
         run_join(ns, tmp_path_factory.mktemp("join"))
         got = topic_alerts(ns)
@@ -251,17 +215,6 @@ def joined(month, tmp_path_factory):
             "the month gave too few alerts to test with"
         assert got.get("alerts.unmatched"), "the month has no unmatched persons"
         yield ns, got
-    finally:
-        delete_groups(ns)
-        ns.close()
-
-
-@pytest.fixture
-def ns():
-    n = joinlib.Namespace()
-    yield n
-    delete_groups(n)
-    n.close()
 
 
 def busiest(got, n):
@@ -368,9 +321,9 @@ def test_json_round_trip_and_unmasked_export_recorded(joined, reg):
     assert {k: r["count"] for k, r in ranges.items()} == dict(by_tp), "ranges: counts differ"
     assert summary(err)["exports"] == "1" and summary(err)["masked"] == "no"
     # append-only
-    r = joinlib.psql(ns.conninfo, "UPDATE unmasked_exports SET operator = 'x'", check=False)
+    r = rhtest.psql(ns.conninfo, "UPDATE unmasked_exports SET operator = 'x'", check=False)
     assert r.returncode != 0 and "append-only" in r.stderr
-    r = joinlib.psql(ns.conninfo, "DELETE FROM unmasked_exports", check=False)
+    r = rhtest.psql(ns.conninfo, "DELETE FROM unmasked_exports", check=False)
     assert r.returncode != 0
     assert len(exports(ns)) == before + 1
 
@@ -508,10 +461,10 @@ def test_peer_language_example(joined):
     code = busiest(got, 1)[0]
     group = f"{ns.prefix}py-dashboard-{uuid.uuid4().hex[:6]}"
     cmd = [sys.executable, str(EXAMPLE), "--township", code, "--prefix", ns.prefix,
-           "--bootstrap", joinlib.BOOTSTRAP, "--group", group, "--schemas", str(rhtest.SRC / "schemas")]
+           "--bootstrap", rhtest.BOOTSTRAP, "--group", group, "--schemas", str(rhtest.SRC / "schemas")]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"example: exit {r.returncode}:\n{scrub(r.stderr)}"
-    joinlib.assert_no_full_id(r.stdout, r.stderr)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
     recs = {x["alert_id"]: x for x in got[f"alerts.{code}"]}
     seen, household = {}, None
     for line in r.stdout.splitlines():
@@ -542,44 +495,40 @@ def test_peer_language_example(joined):
 
 # ---- 4. resuming through the real join -------------------------------------------------
 
-def test_second_run_resumes_with_only_new_alerts(month, reg, cfg, tmp_path):
+def test_second_run_resumes_with_only_new_alerts(namespace, month, reg, cfg, tmp_path):
     """A small namespace of its own: one list, the join, the dashboard; a second list,
     the join again, the dashboard again shows only the new alerts."""
-    ns = joinlib.Namespace(month / "registry")
-    try:
-        code = "411024100"
-        people = sorted(i for i, m in reg.members.items()
-                        if reg.households[m["household_id"]]["township_code"] == code)
-        assert len(people) >= 10
-        rows = lambda ids: [dict(joinlib.registry_row_values(reg, i), event_date="2026-10-05",
-                                 **{"facts.disease": "尿毒症", "facts.hospital": "县人民医院"}) for i in ids]
-        first = joinlib.write_feed_csv(cfg, "health", "major-disease",
-                                       tmp_path / f"health.major-disease.{PERIOD}.csv", rows(people[:4]))
-        ns.produce("health", "major-disease", first)
-        run_join(ns, tmp_path)
-        group = f"{ns.prefix}dash-resume"
-        out, err = ok(ns, "--township", "安陵镇", "--group", group, "--format", "jsonl")
-        got1 = jsonl(out)
-        assert sorted(x["person_id_number"] for x in got1) == sorted(mask(i) for i in people[:4])
-        ids1 = {x["alert_id"] for x in got1}
+    ns = namespace(month / "registry")
+    code = "411024100"
+    people = sorted(i for i, m in reg.members.items()
+                    if reg.households[m["household_id"]]["township_code"] == code)
+    assert len(people) >= 10
+    rows = lambda ids: [dict(rhtest.registry_row_values(reg, i), event_date="2026-10-05",
+                             **{"facts.disease": "尿毒症", "facts.hospital": "县人民医院"}) for i in ids]
+    first = rhtest.write_feed_csv(cfg, "health", "major-disease",
+                                  tmp_path / f"health.major-disease.{PERIOD}.csv", rows(people[:4]))
+    ns.produce("health", "major-disease", first)
+    run_join(ns, tmp_path)
+    group = f"{ns.prefix}dash-resume"
+    out, err = ok(ns, "--township", "安陵镇", "--group", group, "--format", "jsonl")
+    got1 = jsonl(out)
+    assert sorted(x["person_id_number"] for x in got1) == sorted(mask(i) for i in people[:4])
+    ids1 = {x["alert_id"] for x in got1}
 
-        second = joinlib.write_feed_csv(cfg, "housing", "dilapidated-housing",
-                                        tmp_path / f"housing.dilapidated-housing.{PERIOD}.csv",
-                                        [dict(joinlib.registry_row_values(reg, i), event_date="2026-10-06",
-                                              **{"facts.grade": "D级"}) for i in people[4:7]])
-        ns.produce("housing", "dilapidated-housing", second)
-        run_join(ns, tmp_path)
-        topic_ids = {r["alert_id"] for r in topic_alerts(ns)[f"alerts.{code}"]}
-        assert len(topic_ids) == 7
-        out, err = ok(ns, "--township", "安陵镇", "--group", group, "--format", "jsonl")
-        got2 = jsonl(out)
-        assert {x["alert_id"] for x in got2} == topic_ids - ids1, "the second run is not only the new alerts"
-        assert {x["feed"] for x in got2} == {"dilapidated-housing"}
-        out, err = ok(ns, "--township", "安陵镇", "--group", group)
-        assert out.decode().strip() == "没有新的预警."
-    finally:
-        delete_groups(ns)
-        ns.close()
+    second = rhtest.write_feed_csv(cfg, "housing", "dilapidated-housing",
+                                   tmp_path / f"housing.dilapidated-housing.{PERIOD}.csv",
+                                   [dict(rhtest.registry_row_values(reg, i), event_date="2026-10-06",
+                                         **{"facts.grade": "D级"}) for i in people[4:7]])
+    ns.produce("housing", "dilapidated-housing", second)
+    run_join(ns, tmp_path)
+    topic_ids = {r["alert_id"] for r in topic_alerts(ns)[f"alerts.{code}"]}
+    assert len(topic_ids) == 7
+    out, err = ok(ns, "--township", "安陵镇", "--group", group, "--format", "jsonl")
+    got2 = jsonl(out)
+    assert {x["alert_id"] for x in got2} == topic_ids - ids1, "the second run is not only the new alerts"
+    assert {x["feed"] for x in got2} == {"dilapidated-housing"}
+    out, err = ok(ns, "--township", "安陵镇", "--group", group)
+    assert out.decode().strip() == "没有新的预警."
 
 
 # ---- 5. alerts published here: follow, database away, usage ------------------------------
@@ -595,9 +544,9 @@ def test_follow_writes_batches_and_commits(ns, tmp_path):
     try:
         def lines():
             return [json.loads(x) for x in out_path.read_text().splitlines()] if out_path.exists() else []
-        joinlib.wait_for(lambda: len(lines()) == 3, 60, "the first 3 alerts")
+        rhtest.wait_for(lambda: len(lines()) == 3, 60, "the first 3 alerts")
         publish(ns, [alert_record(i) for i in range(3, 5)])
-        joinlib.wait_for(lambda: len(lines()) == 5, 60, "2 more alerts")
+        rhtest.wait_for(lambda: len(lines()) == 5, 60, "2 more alerts")
         time.sleep(1)
         assert p.poll() is None, "--follow exited by itself"
         p.send_signal(signal.SIGTERM)
@@ -641,7 +590,7 @@ def test_unmasked_refused_without_the_database(ns, tmp_path):
                           env={"RH_PG_CONNINFO": "host=127.0.0.1 port=9 dbname=x user=riskhub"})
     assert rc == 69 and out == b""
     # not migrated to 004: exit 78, nothing written
-    joinlib.psql(ns.conninfo, "DROP TABLE unmasked_exports")
+    rhtest.psql(ns.conninfo, "DROP TABLE unmasked_exports")
     rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--unmasked")
     assert rc == 78 and out == b"" and "riskhub-registry migrate" in err, f"exit {rc}: {scrub(err)}"
     # the group did not move: a masked run still shows all three
@@ -685,8 +634,8 @@ def test_no_topic_yet_and_broker_away(ns):
 def test_undecodable_record_skipped_and_reported(ns):
     good = [alert_record(i) for i in range(2)]
     publish(ns, good[:1])
-    enc = joinlib.encode("Alert", alert_record(7))
-    joinlib.produce_raw(ns.topic("alerts.411024100"), [(b"k", enc[:len(enc) // 2])])  # truncated
+    enc = rhtest.encode("Alert", alert_record(7))
+    rhtest.produce_raw(ns.topic("alerts.411024100"), [(b"k", enc[:len(enc) // 2])])  # truncated
     publish(ns, good[1:])
     group = f"{ns.prefix}dash-bad"
     rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--format", "jsonl")
@@ -695,9 +644,9 @@ def test_undecodable_record_skipped_and_reported(ns):
     assert "not an Alert, skipped" in err and summary(err)["skipped"] == "1"
     # an unknown schema (a newer join): not skipped, nothing from there on; exit 78
     rec = alert_record(9)
-    enc = joinlib.encode("Alert", rec)
+    enc = rhtest.encode("Alert", rec)
     publish(ns, [alert_record(8)])
-    joinlib.produce_raw(ns.topic("alerts.411024100"), [(b"k", enc[:2] + bytes(8) + enc[10:])])
+    rhtest.produce_raw(ns.topic("alerts.411024100"), [(b"k", enc[:2] + bytes(8) + enc[10:])])
     rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--format", "jsonl")
     assert rc == 78 and "update schemas" in err, f"exit {rc}: {scrub(err)}"
     rc, out2, err = alerts(ns, "--township", "411024100", "--group", group, "--format", "jsonl")

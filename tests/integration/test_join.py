@@ -2,9 +2,9 @@
 records, check results, re-published batches, registry changes while running, and
 kill -9 in the middle of a batch.
 
-Each test runs in a namespace of its own (joinlib.Namespace: a fresh
+Each test runs in a namespace of its own (rhtest.Namespace: a fresh
 RH_TOPIC_PREFIX and a scratch database loaded with riskhub-registry import).
-Everything expected is computed here (joinlib: rule selection, situations, alert
+Everything expected is computed here (rhtest.join: rule selection, situations, alert
 and check ids) from the CSV files, the registry CSVs and config/riskhub.yaml;
 records are read back read_committed with confluent-kafka and decoded with
 fastavro, PostgreSQL with psql.
@@ -26,12 +26,11 @@ from datetime import date
 
 import pytest
 
-import joinlib
 import rhtest
-from joinlib import (IDLE_MS, PERIOD, assert_alerts, assert_summary, assert_warnings, expect,
+from rhtest import (IDLE_MS, PERIOD, assert_alerts, assert_summary, assert_warnings, expect,
                      alert_count, lineage, mask, now_ms, run_join, scrub)
 
-if not joinlib.join_binary().exists() and not (rhtest.SRC / "consumers" / "join" / "main.c").exists():
+if not rhtest.join_binary().exists() and not (rhtest.SRC / "consumers" / "join" / "main.c").exists():
     pytest.skip("riskhub-join is not part of this tree yet", allow_module_level=True)
 
 # 3,000 households, 40 rows a list: every rule of the config fires (checked below);
@@ -42,41 +41,18 @@ ROWS_PER_FEED = 40
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
 # the big list for kill -9 (persons repeat): long enough to be killed in the middle
 BIG_ROWS = int(os.environ.get("RH_JOIN_BIG_ROWS", "60000"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED, big_feed_rows=BIG_ROWS)
 
 
 # ---- fixtures ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
-
-
-@pytest.fixture(scope="module")
-def rules(cfg):
-    return joinlib.Rules(cfg)
-
-
-@pytest.fixture(scope="module")
-def month(tmp_path_factory):
-    out = tmp_path_factory.mktemp("month")
-    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-                   "--households", HOUSEHOLDS, "--rows-per-feed", ROWS_PER_FEED, "--seed", SEED,
-                   "--big-feed-rows", BIG_ROWS)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return joinlib.Registry(month / "registry")
 
 
 @pytest.fixture
-def ns(month):
-    assert joinlib.join_binary().exists(), f"{joinlib.join_binary()} not built"
-    n = joinlib.Namespace(month / "registry")
-    yield n
-    n.close()
+def ns(namespace, month):
+    assert rhtest.join_binary().exists(), f"{rhtest.join_binary()} not built"
+    return namespace(month / "registry")
 
 
 # ---- 0. the expectations themselves (no riskhub-join needed) ---------------------------
@@ -103,8 +79,8 @@ def assert_exercises_everything(cfg, rules, exp):
 def test_expectations_of_the_month(cfg, rules, reg, month):
     """Offline: the expected alerts of the generated month cover every rule, and the
     rule selection agrees with the boundaries the config documents."""
-    exp = joinlib.Expect(rules)
-    for dept, feed, path in joinlib.feed_files(month / PERIOD):
+    exp = rhtest.Expect(rules)
+    for dept, feed, path in rhtest.feed_files(month / PERIOD):
         for line, rec in sorted(rhtest.expected_records(cfg, dept, feed, path).items()):
             exp.add(reg, rec, {"topic": "-", "partition": 0, "offset": line, "batch_id": "-"})
     assert_exercises_everything(cfg, rules, exp)
@@ -129,12 +105,12 @@ def test_expectations_of_the_month(cfg, rules, reg, month):
     assert sel(*ta, 299999) == "low-income-temporary-assistance"
     assert sel(*ta, 300000) == "low-income-temporary-assistance-large"
     assert sel(*ta, None) is None
-    assert joinlib.situation({"household_type": "monitored", "monitoring_category": "unstable",
-                              "risk_eliminated": "true", "income_per_capita": "1.00"}) == \
+    assert rhtest.situation({"household_type": "monitored", "monitoring_category": "unstable",
+                             "risk_eliminated": "true", "income_per_capita": "1.00"}) == \
         "RISK_MAY_HAVE_RETURNED"
     # the id: SHA-256 over NUL-terminated parts
     import hashlib
-    assert joinlib.alert_id("11010519491231002X", "health", "major-disease", "2026-10", "r") == \
+    assert rhtest.alert_id("11010519491231002X", "health", "major-disease", "2026-10", "r") == \
         hashlib.sha256(b"riskhub-alert-v1\x0011010519491231002X\x00health\x00major-disease\x00"
                        b"2026-10\x00r\x00").hexdigest()
 
@@ -142,7 +118,7 @@ def test_expectations_of_the_month(cfg, rules, reg, month):
 # ---- 1. a generated month ------------------------------------------------------------
 
 def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
-    files = joinlib.feed_files(month / PERIOD)
+    files = rhtest.feed_files(month / PERIOD)
     assert {(d, f) for d, f, _ in files} == set(rules.feeds), "one list a configured feed"
     for dept, feed, path in files:
         ns.produce(dept, feed, path)
@@ -165,7 +141,7 @@ def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
     assert n_members > 0
     assert_checks_of_month(ns, cfg, rules, reg, checks, files)
 
-    adm = joinlib.admin()  # kept alive until the answer came
+    adm = rhtest.admin()  # kept alive until the answer came
     groups = {g.group_id for g in adm.list_consumer_groups().result(30).valid}
     assert ns.prefix + "riskhub-join" in groups, "the join's group is not <prefix>riskhub-join"
     kinds = collections.Counter(rec["kind"] for _, rec in items)
@@ -189,7 +165,7 @@ def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
         assert {row for _, row in published} == set(csv_recs), f"{dept}/{feed}: rows differ"
         batch = {csv_recs[row]["id_number"]: (csv_recs[row], src)
                  for (_, row), (_, src) in published.items()}
-        want.update(joinlib.expected_checks(rules, reg, dept, feed, PERIOD, batch, set(rules.check_feeds())))
+        want.update(rhtest.expected_checks(rules, reg, dept, feed, PERIOD, batch, set(rules.check_feeds())))
     got = {}
     for topic, key, rec, _ in checks:
         assert rec["check_id"] not in got, f"check {rec['check_id'][:12]} twice"
@@ -202,7 +178,7 @@ def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
         topic, key, rec = got[cid]
         if (topic, key) != (w["_topic"], w["_key"]):
             problems.append(f"{cid[:12]}: topic/key {topic} {key} != {w['_topic']} {w['_key']}")
-        d = [x for x in joinlib.diff_check(w, rec)
+        d = [x for x in rhtest.diff_check(w, rec)
              if not x.startswith(("complete", "missing_departments"))]
         if d:
             problems.append(f"check {cid[:12]} {w['department']}/{w['feed']} member "
@@ -238,7 +214,7 @@ def person(reg, pred, exclude=()):
 def outsider(reg, n):
     """A valid ID number not in the registry."""
     for seq in range(1, 999, 2):
-        idn = joinlib.make_id("411024", "19700101", seq + n * 2)
+        idn = rhtest.make_id("411024", "19700101", seq + n * 2)
         if idn not in reg.members:
             return idn
     raise AssertionError("no free ID")
@@ -246,7 +222,7 @@ def outsider(reg, n):
 
 def feedrecord(reg, rules, dept, feed, idn, batch_id, row, amount_fen=None, facts=None):
     """A FeedRecord of our own (for raw publishing): (avro dict, expectation dict)."""
-    v = joinlib.registry_row_values(reg, idn) if idn in reg.members else \
+    v = rhtest.registry_row_values(reg, idn) if idn in reg.members else \
         {"id_number": idn, "name": "测试", "township": None, "village": None}
     fc = rules.feeds[(dept, feed)]
     rec = {"id_number": idn, "name": v["name"], "department": dept, "feed": feed,
@@ -268,7 +244,7 @@ def boundary_rows(reg, rules):
                          (alleviated, "5999.99"), (monitored, "6000.01"), (ordinary, "6000.00")):
         idn = person(reg, pred, used)
         used.add(idn)
-        rows.append(dict(joinlib.registry_row_values(reg, idn), event_date="2026-10-03",
+        rows.append(dict(rhtest.registry_row_values(reg, idn), event_date="2026-10-03",
                          amount=amount, **{"facts.disease": "肺癌", "facts.total_cost": "80000.00"}))
     return rows, used
 
@@ -277,7 +253,7 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
     dept, feed = "medical-insurance", "high-self-pay"
     topic = ns.topic(f"feed.{dept}.{feed}")
     rows, used = boundary_rows(reg, rules)
-    before = joinlib.write_feed_csv(cfg, dept, feed, tmp_path / f"{dept}.{feed}.{PERIOD}.csv", rows)
+    before = rhtest.write_feed_csv(cfg, dept, feed, tmp_path / f"{dept}.{feed}.{PERIOD}.csv", rows)
     ns.produce(dept, feed, before)
 
     # raw messages in partition 0: good records of our own (fastavro) around bad ones
@@ -287,7 +263,7 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
             if i != 2 else outsider(reg, 1)
         good.append(feedrecord(reg, rules, dept, feed, idn, "pytest-raw-batch", 100 + i, amount,
                                {"disease": "白血病"}))
-    enc = [joinlib.encode("FeedRecord", g[0]) for g in good]
+    enc = [rhtest.encode("FeedRecord", g[0]) for g in good]
     body = enc[0][10:]
     bad = {
         "garbage": b"this is not an Avro record at all",
@@ -299,22 +275,22 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
     seq = [("good", enc[0]), ("garbage", bad["garbage"]), ("truncated", bad["truncated"]),
            ("good", enc[1]), ("unknown fingerprint", bad["unknown fingerprint"]),
            ("wrong magic", bad["wrong magic"]), ("good", enc[2]), ("empty", bad["empty"])]
-    offsets = joinlib.produce_raw(topic, [(f"k{i}".encode(), v) for i, (_, v) in enumerate(seq)])
+    offsets = rhtest.produce_raw(topic, [(f"k{i}".encode(), v) for i, (_, v) in enumerate(seq)])
 
-    rows2 = [dict(joinlib.registry_row_values(reg, person(reg, lambda h, m: True, used | {g[1]["id_number"] for g in good})),
+    rows2 = [dict(rhtest.registry_row_values(reg, person(reg, lambda h, m: True, used | {g[1]["id_number"] for g in good})),
                   event_date="2026-10-20", amount="30000.00")]
-    after = joinlib.write_feed_csv(cfg, dept, feed, tmp_path / f"after.{dept}.{feed}.{PERIOD}.csv", rows2)
+    after = rhtest.write_feed_csv(cfg, dept, feed, tmp_path / f"after.{dept}.{feed}.{PERIOD}.csv", rows2)
     ns.produce(dept, feed, after)
 
     j = run_join(ns, tmp_path)
 
     # the DLQ: each bad message once, bytes unchanged, with its origin
-    dlq = joinlib.read_topics([ns.topic("riskhub.dlq")])
+    dlq = rhtest.read_topics([ns.topic("riskhub.dlq")])
     want = {(p, o): (name, v) for (name, v), (p, o) in zip(seq, offsets) if name != "good"}
     got = {}
     for m in dlq:
-        src = (joinlib.header(m, "source.topic"), joinlib.header(m, "source.partition"),
-               joinlib.header(m, "source.offset"))
+        src = (rhtest.header(m, "source.topic"), rhtest.header(m, "source.partition"),
+               rhtest.header(m, "source.offset"))
         assert src[0] == topic, f"DLQ source.topic {src[0]!r} != {topic!r}"
         key = (int(src[1]), int(src[2]))
         assert key not in got, f"DLQ holds {key} twice"
@@ -325,12 +301,12 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
         m = got[key]
         same = (m.value() or b"") == value  # not compared in the assert: no bytes in messages
         assert same, f"{name}: DLQ bytes differ from the consumed ones"
-        err = joinlib.header(m, "error")
+        err = rhtest.header(m, "error")
         assert err and err.strip(), f"{name}: no error header"
-        joinlib.assert_no_full_id(err)
+        rhtest.assert_no_full_id(err)
 
     # the good records before, between and after: alerted (boundaries exact)
-    exp = joinlib.Expect(rules)
+    exp = rhtest.Expect(rules)
     items = lineage(ns, cfg, [(dept, feed, before)])
     raw = [({"topic": topic, "partition": p, "offset": o, "batch_id": "pytest-raw-batch"}, g[1])
            for g, (p, o) in zip(good, [x for (n, _), x in zip(seq, offsets) if n == "good"])]
@@ -352,17 +328,17 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
 # ---- 3. check results with a department missing ---------------------------------------
 
 def wait_checks(ns, n, j, timeout=60):
-    return joinlib.wait_for(lambda: (lambda c: c if len(c) >= n else None)(ns.read("checks.", 30)),
-                            timeout, f"{n} check results", join=j)
+    return rhtest.wait_for(lambda: (lambda c: c if len(c) >= n else None)(ns.read("checks.", 30)),
+                           timeout, f"{n} check results", join=j)
 
 
 def test_check_results_missing_department(ns, cfg, rules, reg, month, tmp_path):
     feeds = rules.check_feeds()
     held = ("tax", "real-estate")
     assert held in feeds and feeds[-1] != held  # a department in the middle is late
-    paths = {(d, f): p for d, f, p in joinlib.feed_files(month / PERIOD)}
-    joinlib.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
-                          [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
+    paths = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+    rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
+                         [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
     applicants = reg.applicants(PERIOD)
     members = [m for h in applicants for m in reg.members_of(h)]
     assert len(applicants) >= 3 and members, f"{len(applicants)} applicant households"
@@ -382,7 +358,7 @@ def test_check_results_missing_department(ns, cfg, rules, reg, month, tmp_path):
             assert same, f"{dept}/{feed}: the published persons differ from the file"
             batch = {rec["id_number"]: (csv_recs[rec["row_number"]], src)
                      for rec, src in published.values()}
-            want.update(joinlib.expected_checks(rules, reg, dept, feed, PERIOD, batch, done))
+            want.update(rhtest.expected_checks(rules, reg, dept, feed, PERIOD, batch, done))
             got = wait_checks(ns, len(want), j)
             compare_checks(want, got, f"after {dept}/{feed}")
         assert any(w["matched"] for w in want.values()) and \
@@ -413,7 +389,7 @@ def compare_checks(want, got, when):
     problems = []
     for cid, w in want.items():
         topic, key, rec = seen[cid]
-        d = joinlib.diff_check(w, rec)
+        d = rhtest.diff_check(w, rec)
         if (topic, key) != (w["_topic"], w["_key"]):
             d.append(f"topic/key {topic} {key}")
         if d:
@@ -428,7 +404,7 @@ def test_republished_batch_gives_no_new_alerts(ns, cfg, rules, reg, month, tmp_p
     sig = [("medical-insurance", "high-self-pay"), ("health", "major-disease"),
            ("emergency", "disaster-affected")]
     chk = ("finance", "public-servants")
-    paths = {(d, f): p for d, f, p in joinlib.feed_files(month / PERIOD)}
+    paths = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
     originals = [(d, f, paths[(d, f)]) for d, f in sig + [chk]]
 
     def variant(dept, feed, how):
@@ -468,7 +444,7 @@ def test_republished_batch_gives_no_new_alerts(ns, cfg, rules, reg, month, tmp_p
     batch = {rec["id_number"]: (rec, src) for src, rec in items
              if (rec["department"], rec["feed"]) == chk
              and src["batch_id"] == rhtest.batch_id(*chk, PERIOD, paths[chk])}
-    want = joinlib.expected_checks(rules, reg, *chk, PERIOD, batch, {chk})
+    want = rhtest.expected_checks(rules, reg, *chk, PERIOD, batch, {chk})
     members = len(want)
     assert members > 0 and any(w["matched"] for w in want.values()), "no applicant member matches"
     compare_checks(want, ns.read("checks."), "after a re-published check list")
@@ -513,25 +489,25 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
 
     feeds = [("medical-insurance", "high-self-pay"), ("health", "major-disease"),
              ("water", "drinking-water"), ("human-resources", "welfare-job-cancelled")]
-    joinlib.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
-                          [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
-    row = lambda r, idn, **kw: dict(joinlib.registry_row_values(r, idn), event_date="2026-10-05", **kw)
+    rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
+                         [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
+    row = lambda r, idn, **kw: dict(rhtest.registry_row_values(r, idn), event_date="2026-10-05", **kw)
 
     j = ns.join(log_dir=tmp_path / "logs")
     try:
         # before: P (ordinary) 7,000 yuan self-pay: no rule; R (poverty-alleviated) 7,000: alert
-        a = joinlib.write_feed_csv(cfg, *feeds[0], tmp_path / "a.csv",
-                                   [row(reg, P, amount="7000.00"), row(reg, R, amount="7000.00")])
-        b = joinlib.write_feed_csv(cfg, *feeds[1], tmp_path / "b.csv", [row(reg, P)])
+        a = rhtest.write_feed_csv(cfg, *feeds[0], tmp_path / "a.csv",
+                                  [row(reg, P, amount="7000.00"), row(reg, R, amount="7000.00")])
+        b = rhtest.write_feed_csv(cfg, *feeds[1], tmp_path / "b.csv", [row(reg, P)])
         ns.produce(*feeds[0], a)
         ns.produce(*feeds[1], b)
         exp = expect(rules, reg, lineage(ns, cfg, [(*feeds[0], a), (*feeds[1], b)]))
         assert len(exp.alerts) == 2 and exp.counts["no_rule"] == 1, f"expected {exp.counts}"
-        joinlib.wait_for(lambda: alert_count(ns) >= 2, 60, "the first two alerts", join=j)
+        rhtest.wait_for(lambda: alert_count(ns) >= 2, 60, "the first two alerts", join=j)
 
         # the registry changes under the running join
         N_sex = "male" if int(N[16]) % 2 else "female"
-        joinlib.psql(ns.conninfo, f"""
+        rhtest.psql(ns.conninfo, f"""
             UPDATE households SET household_type = 'monitored', monitoring_category = 'sudden_hardship',
                    identified_month = '2026-09-01' WHERE household_id = '{hP}';
             INSERT INTO members (id_number, household_id, name, sex, relation, birth_date, health,
@@ -553,12 +529,12 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
         reg2.households[hW2]["income_per_capita"] = "8299.99"
         time.sleep(5)  # "within a few seconds" (NOTIFY riskhub_registry)
 
-        c = joinlib.write_feed_csv(cfg, *feeds[0], tmp_path / "c.csv",
-                                   [row(reg2, P, amount="7000.00"), row(reg2, N, amount="7000.00"),
-                                    dict(row(reg, D, amount="12000.00"))])
-        d = joinlib.write_feed_csv(cfg, *feeds[2], tmp_path / "d.csv", [row(reg2, P), row(reg2, E)])
-        e = joinlib.write_feed_csv(cfg, *feeds[3], tmp_path / "e.csv",
-                                   [row(reg2, W1, amount="1500.00"), row(reg2, W2, amount="1500.00")])
+        c = rhtest.write_feed_csv(cfg, *feeds[0], tmp_path / "c.csv",
+                                  [row(reg2, P, amount="7000.00"), row(reg2, N, amount="7000.00"),
+                                   dict(row(reg, D, amount="12000.00"))])
+        d = rhtest.write_feed_csv(cfg, *feeds[2], tmp_path / "d.csv", [row(reg2, P), row(reg2, E)])
+        e = rhtest.write_feed_csv(cfg, *feeds[3], tmp_path / "e.csv",
+                                  [row(reg2, W1, amount="1500.00"), row(reg2, W2, amount="1500.00")])
         for f, p in ((feeds[0], c), (feeds[2], d), (feeds[3], e)):
             ns.produce(*f, p)
         expect(rules, reg2, lineage(ns, cfg, [(*feeds[0], c), (*feeds[2], d), (*feeds[3], e)]), exp)
@@ -579,7 +555,7 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
         assert by(W2, "welfare-job-cancelled")["rule_id"] == \
             "employment-welfare-job-cancelled-low-income"
         n = len(exp.alerts)
-        joinlib.wait_for(lambda: len(ns.read("alerts.", 30)) >= n, 60, f"{n} alerts", join=j)
+        rhtest.wait_for(lambda: len(ns.read("alerts.", 30)) >= n, 60, f"{n} alerts", join=j)
         time.sleep(1)
         assert_alerts(ns, exp)
         assert_warnings(ns, exp)
@@ -593,7 +569,7 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
 
 
 def fen_of(h):
-    return joinlib.fen(h["income_per_capita"])
+    return rhtest.fen(h["income_per_capita"])
 
 
 # ---- 6. kill -9 in the middle of a batch ------------------------------------------------------
@@ -601,8 +577,8 @@ def fen_of(h):
 def test_kill9_mid_batch_exactly_once(ns, cfg, rules, reg, month, tmp_path):
     big = month / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
     dept, feed = "health", "major-disease"
-    joinlib.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
-                           ns.topic("feed.rejects")])
+    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
+                          ns.topic("feed.rejects")])
 
     kills, saw = 0, []
     j = ns.join(log_dir=tmp_path / "logs")
@@ -610,14 +586,14 @@ def test_kill9_mid_batch_exactly_once(ns, cfg, rules, reg, month, tmp_path):
         ns.produce(dept, feed, big)
         # kill -9 as soon as alerts are being committed; then restart and kill -9 again
         # as soon as the restarted join has committed more (in the middle of the list)
-        joinlib.wait_for(lambda: alert_count(ns) > 0, 60, "the first alerts", join=j,
-                         interval=0.05)
+        rhtest.wait_for(lambda: alert_count(ns) > 0, 60, "the first alerts", join=j,
+                        interval=0.05)
         j.kill(); kills += 1
         saw.append(alert_count(ns))
         for _ in range(2):
             j = ns.join(log_dir=tmp_path / "logs")
-            joinlib.wait_for(lambda: alert_count(ns) > saw[-1], 60, "more alerts",
-                             join=j, interval=0.05)
+            rhtest.wait_for(lambda: alert_count(ns) > saw[-1], 60, "more alerts",
+                            join=j, interval=0.05)
             j.kill(); kills += 1
             saw.append(alert_count(ns))
     finally:
@@ -643,22 +619,22 @@ def test_kill9_mid_batch_exactly_once(ns, cfg, rules, reg, month, tmp_path):
 
 def test_bad_config_and_broker_away(ns, tmp_path):
     # a configuration that does not load: 78
-    r = subprocess.run([str(joinlib.join_binary()), "--config", str(tmp_path / "missing.yaml")],
+    r = subprocess.run([str(rhtest.join_binary()), "--config", str(tmp_path / "missing.yaml")],
                        capture_output=True, text=True, timeout=60, env=ns.env())
     assert r.returncode == 78, f"missing config: exit {r.returncode}: {scrub(r.stderr)}"
-    r = subprocess.run([str(joinlib.join_binary()), "--config", str(rhtest.CONFIG)],
+    r = subprocess.run([str(rhtest.join_binary()), "--config", str(rhtest.CONFIG)],
                        capture_output=True, text=True, timeout=60,
                        env=ns.env(RH_TOPIC_PREFIX="Not A Prefix"))
     assert r.returncode == 78, f"bad RH_TOPIC_PREFIX: exit {r.returncode}: {scrub(r.stderr)}"
     # the broker away longer than --wait-s: 69, within reason
     t0 = time.time()
-    r = subprocess.run([str(joinlib.join_binary()), "--config", str(rhtest.CONFIG), "--wait-s", "2"],
+    r = subprocess.run([str(rhtest.join_binary()), "--config", str(rhtest.CONFIG), "--wait-s", "2"],
                        capture_output=True, text=True, timeout=120,
                        env=ns.env(RH_KAFKA_BOOTSTRAP="127.0.0.1:1"))
     took = time.time() - t0
     assert r.returncode == 69, f"broker away: exit {r.returncode}: {scrub(r.stderr)}"
     assert took < 60, f"--wait-s 2 took {took:.0f} s"
-    joinlib.assert_no_full_id(r.stdout, r.stderr)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
 
 
 # ---- 8. --idle-exit-ms counts from the assignment -------------------------------------------
@@ -670,11 +646,11 @@ def test_idle_exit_waits_for_a_late_assignment(ns, cfg, rules, reg, month, tmp_p
     config = rhtest.config_with(tmp_path, session_timeout_ms=6000, heartbeat_interval_ms=1000)
     dept, feed = "health", "major-disease"
     path = month / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
-    joinlib.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
-                           ns.topic("feed.rejects")])
+    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
+                          ns.topic("feed.rejects")])
     a = ns.join("--instance", "a", config=config, log_dir=tmp_path / "logs")
     try:
-        joinlib.wait_for(lambda: "assigned" in a.stderr, 60, "instance a's assignment", join=a)
+        rhtest.wait_for(lambda: "assigned" in a.stderr, 60, "instance a's assignment", join=a)
     finally:
         a.kill()
     ns.produce(dept, feed, path)

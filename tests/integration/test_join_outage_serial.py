@@ -7,7 +7,7 @@
 - Away longer than --wait-s: exit 69; a restart then finishes the work exactly once.
 
 Stops and starts the shared PostgreSQL, so CTest runs this file alone (RUN_SERIAL).
-Expected values are computed in Python (joinlib) from the CSV files and the YAML.
+Expected values are computed in Python (rhtest) from the CSV files and the YAML.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
 numbers); pytest's introspection would print the compared values."""
@@ -18,11 +18,10 @@ import time
 
 import pytest
 
-import joinlib
 import rhtest
-from joinlib import IDLE_MS, PERIOD, assert_alerts, assert_warnings, expect, lineage
+from rhtest import IDLE_MS, PERIOD, assert_alerts, assert_warnings, expect, lineage
 
-if not joinlib.join_binary().exists() and not (rhtest.SRC / "consumers" / "join" / "main.c").exists():
+if not rhtest.join_binary().exists() and not (rhtest.SRC / "consumers" / "join" / "main.c").exists():
     pytest.skip("riskhub-join is not part of this tree yet", allow_module_level=True)
 
 HOUSEHOLDS = 3000
@@ -36,46 +35,31 @@ def pg(cmd):
 
 
 @pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
-
-
-@pytest.fixture(scope="module")
-def rules(cfg):
-    return joinlib.Rules(cfg)
-
-
-@pytest.fixture(scope="module")
-def county(tmp_path_factory):
+def county(generate):
     """A 3,000-household registry and a big list of health/major-disease (persons repeat)."""
-    out = tmp_path_factory.mktemp("county")
-    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-                   "--households", HOUSEHOLDS, "--seed", random.randrange(1, 2**31),
-                   "--rows-per-feed", 10, "--big-feed-rows", ROWS)
-    assert r.returncode == 0, r.stderr
+    out = generate(households=HOUSEHOLDS, seed=random.randrange(1, 2**31), rows_per_feed=10,
+                   big_feed_rows=ROWS)
     big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
     assert big.exists()
     return out / "registry", big
 
 
 @pytest.fixture
-def ns(county):
-    assert joinlib.join_binary().exists(), f"{joinlib.join_binary()} not built"
-    n = joinlib.Namespace(county[0])
-    yield n
+def ns(namespace, county):
+    assert rhtest.join_binary().exists(), f"{rhtest.join_binary()} not built"
+    yield namespace(county[0])
     pg("start")  # whatever happened, the database is back before it is dropped
-    n.close()
 
 
 def committed_township_alerts(ns):
-    return len(joinlib.read_topics([t for t in ns.topics("alerts.")
-                                    if not t.endswith("alerts.unmatched")], timeout=60,
+    return len(rhtest.read_topics([t for t in ns.topics("alerts.")
+                                   if not t.endswith("alerts.unmatched")], timeout=60,
                                    keep=lambda m: True))
 
 
 def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
     registry, big = county
-    reg = joinlib.Registry(registry)
+    reg = rhtest.Registry(registry)
     ns.produce("health", "major-disease", big)
     exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
     total = len(exp.township_alerts())
@@ -83,8 +67,8 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
     j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
     stopped = False
     try:
-        joinlib.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
-                         join=j, interval=0.1)
+        rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
+                        join=j, interval=0.1)
         pg("stop")
         stopped = True
         at_stop = committed_township_alerts(ns)
@@ -113,14 +97,14 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
 
 def test_postgres_away_longer_than_wait_s(ns, cfg, rules, county, tmp_path):
     registry, big = county
-    reg = joinlib.Registry(registry)
+    reg = rhtest.Registry(registry)
     ns.produce("health", "major-disease", big)
     exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
 
     j = ns.join("--wait-s", 3, log_dir=tmp_path / "logs")
     try:
-        joinlib.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
-                         join=j, interval=0.1)
+        rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
+                        join=j, interval=0.1)
         pg("stop")
         t0 = time.time()
         rc = j.wait(60)

@@ -1,5 +1,5 @@
 """riskhub-produce against the real broker: every feed of a generated month,
-the bad files, and the same file twice. Expected values are computed here, in
+the bad files, and the same file twice, each test in a namespace of its own. Expected values are computed here, in
 Python, from the files and the YAML, not taken from riskhub."""
 import csv
 import random
@@ -8,49 +8,43 @@ import shutil
 import pytest
 
 import rhtest
-from rhtest import decode, header, produce, run
-
-PERIOD = "2026-10"
+from rhtest import PERIOD, decode, header
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gen")
-    # a fresh seed every run: batch ids differ from earlier runs on the same broker
-    seed = random.randrange(1, 2**31)
-    r = run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-            "--households", 1500, "--seed", seed)
-    assert r.returncode == 0, r.stderr
-    return out
+
+@pytest.fixture
+def ns(namespace):
+    """A topic prefix of the test's own (riskhub-produce needs no database)."""
+    return namespace(database=False)
 
 
 @pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
+def data(generate):
+    return generate(households=1500, seed=random.randrange(1, 2**31))
 
 
-def feed_files(data):
-    files = sorted((data / PERIOD).glob(f"*.*.{PERIOD}.csv"))
-    return [(f.name.split(".")[0], f.name.split(".")[1], f) for f in files if not f.name.startswith("bench.")]
+def produce(ns, dept, feed, period, path, *extra, **kw):
+    """riskhub-produce in the namespace, its exit code not asserted."""
+    return ns.produce(dept, feed, path, *extra, period=period, check=False, **kw)
 
 
-def test_every_feed_published_and_read_back(data, cfg):
-    files = feed_files(data)
+def test_every_feed_published_and_read_back(ns, data, cfg):
+    files = rhtest.feed_files(data / PERIOD)
     all_feeds = {(d["code"], f["code"]) for d in cfg["departments"] for f in d["feeds"]}
     assert {(d, f) for d, f, _ in files} == all_feeds, "the generator wrote one file a feed"
     for dept, feed, path in files:
-        r = produce(dept, feed, PERIOD, path)
+        r = produce(ns, dept, feed, PERIOD, path)
         assert r.returncode == 0, f"{path.name}: exit {r.returncode}: {r.stderr}"
         assert "0 rejected" in r.stdout
         rhtest.assert_no_full_id(r.stdout, r.stderr)
 
-    manifests = rhtest.manifests_by_batch()
+    manifests = ns.manifests_by_batch()
     for dept, feed, path in files:
         bid = rhtest.batch_id(dept, feed, PERIOD, path)
         assert bid in manifests, f"{path.name}: no manifest for batch {bid[:12]}"
         man = manifests[bid][-1]
         expected = rhtest.expected_records(cfg, dept, feed, path)
-        assert man["topic"] == f"feed.{dept}.{feed}"
+        assert man["topic"] == ns.topic(f"feed.{dept}.{feed}")
         assert (man["department"], man["feed"], man["period"]) == (dept, feed, PERIOD)
         assert man["rows_total"] == man["rows_accepted"] == len(expected)
         assert man["rows_rejected"] == 0
@@ -90,12 +84,12 @@ BAD = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
-def test_bad_rows_are_rejected_with_reason_and_line(data, tmp_path, name):
+def test_bad_rows_are_rejected_with_reason_and_line(ns, data, tmp_path, name):
     src = data / "bad" / name
     path = tmp_path / name
     shutil.copy(src, path)
     code, want = BAD[name]
-    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, path)
     assert r.returncode == code, r.stderr
     rhtest.assert_no_full_id(r.stdout, r.stderr)
     rejects_csv = tmp_path / f"{name}.rejects.csv"
@@ -105,11 +99,11 @@ def test_bad_rows_are_rejected_with_reason_and_line(data, tmp_path, name):
     rhtest.assert_no_full_id(rejects_csv.read_text())
 
     bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
-    man = rhtest.manifests_by_batch()[bid][-1]
+    man = ns.manifests_by_batch()[bid][-1]
     assert man["rows_rejected"] == len(want)
     assert man["rows_accepted"] == man["rows_total"] - len(want) == 20 - len(want)
     published = [decode(m.value())[1] for m in
-                 rhtest.read_topic("feed.rejects", keep=lambda m: m.key().decode() == bid)]
+                 ns.read_topic("feed.rejects", keep=lambda m: m.key().decode() == bid)]
     assert sorted((p["row_number"], p["reason_code"]) for p in published) == sorted(want.items())
     for p in published:
         assert p["reason"] and p["source_name"] == name
@@ -125,28 +119,28 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_unreadable_files_are_refused_and_nothing_published(data, name):
+def test_unreadable_files_are_refused_and_nothing_published(ns, data, name):
     path = data / "bad" / name
-    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, path)
     assert r.returncode == 65, (r.returncode, r.stderr)
     assert REFUSED[name] in r.stderr
     assert name in r.stderr  # says which file
     rhtest.assert_no_full_id(r.stdout, r.stderr)
     bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
-    assert bid not in rhtest.manifests_by_batch()
-    visible = rhtest.read_topic("feed.medical-insurance.high-self-pay",
+    assert bid not in ns.manifests_by_batch()
+    visible = ns.read_topic("feed.medical-insurance.high-self-pay",
                                 keep=lambda m: header(m, "batch_id") == bid)
     assert visible == [], "records of a refused file are visible"
 
 
 @pytest.mark.parametrize("name,encoding", [("gbk.csv", "gb18030"), ("bom.csv", "utf-8-sig"),
                                            ("blank-trailing.csv", "utf-8-sig")])
-def test_encodings_and_blank_lines(data, cfg, name, encoding):
+def test_encodings_and_blank_lines(ns, data, cfg, name, encoding):
     path = data / "bad" / name
-    r = produce("medical-insurance", "high-self-pay", PERIOD, path)
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, path)
     assert r.returncode == 0, r.stderr
     bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, path)
-    man = rhtest.manifests_by_batch()[bid][-1]
+    man = ns.manifests_by_batch()[bid][-1]
     expected = rhtest.expected_records(cfg, "medical-insurance", "high-self-pay", path, encoding)
     assert man["rows_accepted"] == len(expected) == 20
     got = {decode(m.value())[1]["row_number"]: decode(m.value())[1]
@@ -154,34 +148,34 @@ def test_encodings_and_blank_lines(data, cfg, name, encoding):
     assert {k: v["name"] for k, v in got.items()} == {k: v["name"] for k, v in expected.items()}
 
 
-def test_refused_before_publishing(data, tmp_path):
+def test_refused_before_publishing(ns, data, tmp_path):
     path = data / "bad" / "bom.csv"
-    r = produce("no-such-dept", "x", PERIOD, path)
+    r = produce(ns, "no-such-dept", "x", PERIOD, path)
     assert r.returncode == 65 and "unknown department 'no-such-dept/x'" in r.stderr
-    r = produce("medical-insurance", "no-such-feed", PERIOD, path)
+    r = produce(ns, "medical-insurance", "no-such-feed", PERIOD, path)
     assert r.returncode == 65 and "unknown feed" in r.stderr
-    r = produce("medical-insurance", "high-self-pay", "2026-13", path)
+    r = produce(ns, "medical-insurance", "high-self-pay", "2026-13", path)
     assert r.returncode == 65 and "2026-13" in r.stderr
-    r = produce("medical-insurance", "high-self-pay", PERIOD, tmp_path / "missing.csv")
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, tmp_path / "missing.csv")
     assert r.returncode == 74 and "missing.csv" in r.stderr
     bad_cfg = tmp_path / "broken.yaml"
     bad_cfg.write_text("county: {code: \"411024\"\nkafka: [\n")
-    r = produce("medical-insurance", "high-self-pay", PERIOD, path, config=bad_cfg)
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, path, config=bad_cfg)
     assert r.returncode == 78 and "broken.yaml:" in r.stderr
 
 
-def test_same_file_twice_gives_same_batch_id(data, tmp_path):
+def test_same_file_twice_gives_same_batch_id(ns, data, tmp_path):
     src = data / PERIOD / f"health.major-disease.{PERIOD}.csv"
     bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
-    outs = [produce("health", "major-disease", PERIOD, src) for _ in range(2)]
+    outs = [produce(ns, "health", "major-disease", PERIOD, src) for _ in range(2)]
     for r in outs:
         assert r.returncode == 0, r.stderr
         assert f"batch {bid[:12]}" in r.stdout
     # stdin gives the same batch too (the id depends on the bytes, not the path)
     with open(src, "rb") as fp:
-        r = run("riskhub-produce", "--config", rhtest.CONFIG, "-d", "health", "-f", "major-disease",
+        r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "-d", "health", "-f", "major-disease",
                 "-p", PERIOD, "--no-progress", "--report-dir", tmp_path, "-", stdin=fp)
     assert r.returncode == 0, r.stderr
     assert f"batch {bid[:12]}" in r.stdout
-    mans = rhtest.manifests_by_batch()[bid]
+    mans = ns.manifests_by_batch()[bid]
     assert len(mans) >= 3 and len({m["source_sha256"] for m in mans}) == 1

@@ -11,26 +11,25 @@ import time
 import pytest
 
 import rhtest
-from rhtest import header, run
+from rhtest import PERIOD, header
 
-PERIOD = "2026-10"
+
+@pytest.fixture
+def ns(namespace):
+    """A topic prefix of the test's own (riskhub-produce needs no database)."""
+    return namespace(database=False)
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gen")
-    r = run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-            "--households", 1500, "--seed", random.randrange(1, 2**31), "--big-feed-rows", 600000)
-    assert r.returncode == 0, r.stderr
-    return out
+def data(generate):
+    return generate(households=1500, seed=random.randrange(1, 2**31), big_feed_rows=600000)
 
 
-def start_watch(drop):
+def start_watch(ns, drop):
     # the log goes to a file, not a pipe: a pipe nobody reads would block the watcher
     log = open(drop.parent / f"watch-{time.time_ns()}.log", "w+")
-    proc = subprocess.Popen([str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG),
-                             "--watch", str(drop), "--poll-ms", "200", "--settle-ms", "300"],
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = ns.popen("riskhub-produce", "--config", rhtest.CONFIG, "--watch", drop, "--poll-ms", 200,
+                    "--settle-ms", 300, stdout=log, stderr=subprocess.STDOUT, text=True)
     proc.logfile = log
     return proc
 
@@ -66,10 +65,10 @@ def stop(proc):
     return log_of(proc)
 
 
-def test_dropped_file_published_refused_file_failed(data, tmp_path):
+def test_dropped_file_published_refused_file_failed(ns, data, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
-    proc = start_watch(drop)
+    proc = start_watch(ns, drop)
     try:
         name = f"health.major-disease.{PERIOD}.csv"
         drop_file(data / PERIOD / name, drop, name)
@@ -92,17 +91,17 @@ def test_dropped_file_published_refused_file_failed(data, tmp_path):
     assert "身份证号" in (drop / "failed" / "medical-insurance.high-self-pay.2026-09.csv.reason.txt").read_text()
     assert "<department>.<feed>.<period>.csv" in (drop / "failed" / "not-a-batch-name.csv.reason.txt").read_text()
     bid = rhtest.batch_id("health", "major-disease", PERIOD, drop / "done" / name)
-    assert bid in rhtest.manifests_by_batch()
+    assert bid in ns.manifests_by_batch()
 
 
-def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
+def test_kill_mid_file_and_restart_publishes_once(ns, data, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
     name = f"health.major-disease.{PERIOD}.csv"
     src = data / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
     bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
-    before = rhtest.end_offsets("feed.health.major-disease")
-    proc = start_watch(drop)
+    before = ns.end_offsets("feed.health.major-disease")
+    proc = start_watch(ns, drop)
     drop_file(src, drop, name)
     # publishing has begun once the rejects file is opened (after the header)
     assert rhtest.wait_for_glob(drop / "done", f"{name}.rejects.csv.tmp*", 60), log_of(proc)
@@ -111,32 +110,31 @@ def test_kill_mid_file_and_restart_publishes_once(data, tmp_path):
     proc.kill()  # SIGKILL: no clean-up at all
     proc.wait()
     assert (drop / name).exists(), "the file must stay in the drop folder"
-    assert bid not in rhtest.manifests_by_batch()
+    assert bid not in ns.manifests_by_batch()
 
-    proc = start_watch(drop)
+    proc = start_watch(ns, drop)
     try:
         assert wait_for(drop / "done" / f"{name}.summary.txt", timeout=300), log_of(proc)
     finally:
         log = stop(proc)
     assert proc.returncode == 0, log
-    mans = rhtest.manifests_by_batch()[bid]
+    mans = ns.manifests_by_batch()[bid]
     assert len(mans) == 1 and mans[0]["rows_accepted"] == 600000
     rows = []  # only the row numbers are kept: 600,000 messages would not fit
-    rhtest.read_topic("feed.health.major-disease", timeout=300, since=before,
+    ns.read_topic("feed.health.major-disease", timeout=300, since=before,
                       keep=lambda m: header(m, "batch_id") == bid and rows.append(header(m, "row")))
     assert len(rows) == 600000 and len(set(rows)) == 600000
 
 
-def test_broker_away_leaves_file_for_retry(data, tmp_path):
+def test_broker_away_leaves_file_for_retry(ns, data, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
     name = f"health.major-disease.{PERIOD}.csv"
     drop_file(data / PERIOD / name, drop, name)
     config = rhtest.config_with(tmp_path, message_timeout_ms=3000, socket_timeout_ms=3000)
-    env = dict(os.environ, RH_KAFKA_BOOTSTRAP="127.0.0.1:1")  # nothing listens there
-    r = subprocess.run([str(rhtest.BIN / "riskhub-produce"), "--config", str(config), "--watch",
-                        str(drop), "--once", "--settle-ms", "0", "--timeout-ms", "3000"],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = ns.run("riskhub-produce", "--config", config, "--watch", drop, "--once", "--settle-ms", 0,
+               "--timeout-ms", 3000, timeout=120,
+               env={"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"})  # nothing listens there
     assert r.returncode == 69, r.stderr
     assert "tried again" in r.stderr
     assert (drop / name).exists(), "the file must stay for the retry"

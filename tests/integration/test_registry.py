@@ -13,33 +13,20 @@ import re
 import shutil
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 import rhtest
+from rhtest import PERIOD, psql
 
-BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO",
-                               "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
 MIGRATIONS = rhtest.SRC / "consumers" / "registry" / "migrations"
-PERIOD = "2026-10"
 
 
 # ---- psql and the program -----------------------------------------------------
 
-def psql(conninfo, sql, check=True):
-    r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
-                        "-c", sql], capture_output=True, text=True, timeout=120)
-    if check:
-        assert r.returncode == 0, f"psql: {r.stderr}"
-        return r.stdout.strip()
-    return r
-
-
 def rows(conninfo, sql):
-    out = psql(conninfo, sql)
-    return [line.split("|") for line in out.splitlines()] if out else []
+    return [list(r) for r in rhtest.pg_rows(conninfo, sql)]
 
 
 def registry(conninfo, *args, timeout=600, env_extra=None):
@@ -62,14 +49,9 @@ def ok(r):
 
 
 @pytest.fixture
-def db():
-    """A scratch database: its connection string."""
-    name = f"riskhub_test_{uuid.uuid4().hex[:12]}"
-    psql(BASE_CONNINFO, f"CREATE DATABASE {name}")
-    try:
-        yield f"{BASE_CONNINFO} dbname={name}"
-    finally:
-        psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def db(scratch_db):
+    """A scratch database of the test's own (conftest.py): its connection string."""
+    return scratch_db
 
 
 @pytest.fixture
@@ -79,14 +61,9 @@ def migrated(db):
 
 
 @pytest.fixture(scope="module")
-def gen(tmp_path_factory):
+def gen(generate):
     """A generated county of 2,000 households: its registry directory."""
-    out = tmp_path_factory.mktemp("gen")
-    r = subprocess.run([str(rhtest.BIN / "riskhub-gen"), "--config", str(rhtest.CONFIG), "--out",
-                        str(out), "--period", PERIOD, "--households", "2000", "--seed", "4242"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    return out / "registry"
+    return generate(households=2000, seed=4242) / "registry"
 
 
 def read_csv(path):
@@ -132,13 +109,8 @@ def max_change(conninfo):
     return int(psql(conninfo, "SELECT coalesce(max(change_id), 0) FROM registry_changes"))
 
 
-def id_check(first17):
-    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(c) * k for c, k in zip(first17, w)) % 11]
-
-
 def make_id(first17):
-    return first17 + id_check(first17)
+    return first17 + rhtest.id_check_char(first17)
 
 
 def summary_counts(stdout, table):

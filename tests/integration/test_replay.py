@@ -6,9 +6,9 @@ list published twice, an archive and the replay from it, filters, and exit
 codes. The replay must never disturb the live join: its group offsets and
 every topic stay as they were.
 
-Each test runs in a namespace of its own (joinlib.Namespace: a fresh
+Each test runs in a namespace of its own (rhtest.Namespace: a fresh
 RH_TOPIC_PREFIX and a scratch database). Everything expected is computed here
-(joinlib: rule selection, alert and check ids, from the CSV files, the
+(rhtest.join: rule selection, alert and check ids, from the CSV files, the
 registry CSVs and config/riskhub.yaml; topics read with confluent-kafka and
 decoded with fastavro; archives read with fastavro.reader), never by
 riskhub's C code.
@@ -21,15 +21,13 @@ import json
 import os
 import shutil
 import subprocess
-import uuid
 
 import fastavro
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
-import joinlib
 import rhtest
-from joinlib import PERIOD, expect, lineage, mask, run_join, scrub
+from rhtest import PERIOD, expect, lineage, mask, run_join, scrub
 
 REPLAY = rhtest.BIN / "riskhub-replay"
 if not REPLAY.exists() and not (rhtest.SRC / "consumers" / "replay" / "main.c").exists():
@@ -38,41 +36,19 @@ if not REPLAY.exists() and not (rhtest.SRC / "consumers" / "replay" / "main.c").
 HOUSEHOLDS = 3000
 ROWS_PER_FEED = 40
 SEED = int(os.environ.get("RH_JOIN_SEED", "20261"))
+# the month of the module (conftest.py: month, reg)
+MONTH = dict(households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
 EXIT_DIFFERENT = 70
 
 
 # ---- fixtures -------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
-
-
-@pytest.fixture(scope="module")
-def rules(cfg):
-    return joinlib.Rules(cfg)
-
-
-@pytest.fixture(scope="module")
-def month(tmp_path_factory):
-    out = tmp_path_factory.mktemp("month")
-    r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", out, "--period", PERIOD,
-                   "--households", HOUSEHOLDS, "--rows-per-feed", ROWS_PER_FEED, "--seed", SEED)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
-def reg(month):
-    return joinlib.Registry(month / "registry")
 
 
 @pytest.fixture
-def ns(month):
+def ns(namespace, month):
     assert REPLAY.exists(), f"{REPLAY} not built"
-    n = joinlib.Namespace(month / "registry")
-    yield n
-    n.close()
+    return namespace(month / "registry")
 
 
 # ---- running the replay -----------------------------------------------------------------
@@ -83,7 +59,7 @@ def replay(ns, *args, fmt="json", timeout=300):
     if fmt == "json":
         cmd += ["--format", "json"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ns.env())
-    joinlib.assert_no_full_id(r.stdout, r.stderr)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
     out = r.stdout
     if fmt == "json" and r.returncode in (0, EXIT_DIFFERENT):
         assert out.strip(), f"no report; exit {r.returncode}; stderr:\n{scrub(r.stderr[-2000:])}"
@@ -94,7 +70,7 @@ def replay(ns, *args, fmt="json", timeout=300):
 def month_joined(ns, month, tmp_path, twice=()):
     """Every list of the month published (those of `twice` once more, the same
     file), then joined by riskhub-join. The files."""
-    files = joinlib.feed_files(month / PERIOD)
+    files = rhtest.feed_files(month / PERIOD)
     for dept, feed, path in files:
         ns.produce(dept, feed, path)
     for dept, feed, path in files:
@@ -130,7 +106,7 @@ def snapshot(ns):
     """The end offsets of every topic of the namespace and the join's group
     offsets on them."""
     topics = ns.topics()
-    c = Consumer({"bootstrap.servers": joinlib.BOOTSTRAP, "group.id": ns.prefix + "riskhub-join",
+    c = Consumer({"bootstrap.servers": rhtest.BOOTSTRAP, "group.id": ns.prefix + "riskhub-join",
                   "enable.auto.commit": False})
     try:
         md = c.list_topics(timeout=15)
@@ -143,7 +119,7 @@ def snapshot(ns):
 
 
 def replay_groups(ns):
-    adm = joinlib.admin()
+    adm = rhtest.admin()
     groups = {g.group_id for g in adm.list_consumer_groups().result(30).valid}
     return sorted(g for g in groups if g.startswith(ns.prefix) and "replay" in g)
 
@@ -236,32 +212,6 @@ def test_filters(ns, cfg, rules, reg, month, tmp_path):
 
 # ---- 2. alerts and a check result that someone else published ------------------------------------
 
-def transactional_producer():
-    p = Producer({"bootstrap.servers": joinlib.BOOTSTRAP, "transactional.id": f"it-{uuid.uuid4().hex}",
-                  "enable.idempotence": True, "acks": "all", "linger.ms": 0})
-    p.init_transactions(30)
-    return p
-
-
-def produce_in_txn(items):
-    """[(topic, partition, key, value)] in one committed transaction; [(partition, offset)]."""
-    p = transactional_producer()
-    got = [None] * len(items)
-
-    def cb(i):
-        def done(err, msg):
-            assert err is None, err
-            got[i] = (msg.partition(), msg.offset())
-        return done
-    p.begin_transaction()
-    for i, (topic, part, key, value) in enumerate(items):
-        p.produce(topic, key=key, value=value, partition=part, on_delivery=cb(i))
-    p.commit_transaction(30)
-    p.flush(30)
-    assert None not in got
-    return got
-
-
 def test_changed_and_extra_outputs(ns, cfg, rules, reg, month, tmp_path):
     month_joined(ns, month, tmp_path)
     alerts = [x for x in published_alerts(ns) if x[3]["situation"] != "UNMATCHED"]
@@ -275,15 +225,15 @@ def test_changed_and_extra_outputs(ns, cfg, rules, reg, month, tmp_path):
     topicc, partc, _, c1 = checks[0]
     c_changed = dict(c1, matched=not c1["matched"], complete=not c1["complete"],
                      missing_departments=["x/y"], facts={}, source=None)
-    (pc, oc), (p1, o1) = produce_in_txn([
-        (topicc, partc, c1["household_id"].encode(), joinlib.encode("CheckResult", c_changed)),
-        (topic1, part1, a1["household_id"].encode(), joinlib.encode("Alert", changed))])
+    (pc, oc), (p1, o1) = rhtest.produce_in_txn([
+        (topicc, partc, c1["household_id"].encode(), rhtest.encode("CheckResult", c_changed)),
+        (topic1, part1, a1["household_id"].encode(), rhtest.encode("Alert", changed))])
     # an alert with an id nobody computed (plain produce)
     topic2, part2, _, a2 = alerts[1]
     new_id = hashlib.sha256(b"not an alert of the join").hexdigest()
     extra = dict(a2, alert_id=new_id)
-    [(p2, o2)] = joinlib.produce_raw(topic2, [(a2["household_id"].encode(),
-                                               joinlib.encode("Alert", extra))], partition=part2)
+    [(p2, o2)] = rhtest.produce_raw(topic2, [(a2["household_id"].encode(),
+                                              rhtest.encode("Alert", extra))], partition=part2)
     before = snapshot(ns)
 
     rc, rep, err = replay(ns, "--period", PERIOD)
@@ -338,7 +288,7 @@ def test_changed_and_extra_outputs(ns, cfg, rules, reg, month, tmp_path):
 def delete_before(topic, partition, offset):
     """Kafka DeleteRecords: the partition's messages below offset are gone (as after
     retention, or a deletion)."""
-    adm = joinlib.admin()  # kept alive until the answer came
+    adm = rhtest.admin()  # kept alive until the answer came
     futs = adm.delete_records([TopicPartition(topic, partition, offset)], operation_timeout=30)
     for f in futs.values():
         f.result(60)
@@ -404,11 +354,11 @@ def test_registry_changed_since(ns, cfg, rules, reg, month, tmp_path):
                 {reg.members[x]["household_id"] for x in (p1, p2)}, {p1, p2})
     h1, h2 = reg.members[p1]["household_id"], reg.members[p2]["household_id"]
     mi, md = ("medical-insurance", "high-self-pay"), ("health", "major-disease")
-    row = lambda idn, **kw: dict(joinlib.registry_row_values(reg, idn), event_date="2026-10-05", **kw)
+    row = lambda idn, **kw: dict(rhtest.registry_row_values(reg, idn), event_date="2026-10-05", **kw)
     # p1: 7,000 yuan self-pay: no rule for an ordinary household (10,000), one for a
     # monitored one (6,000); p2 and p3: a major disease (any household)
-    a = joinlib.write_feed_csv(cfg, *mi, tmp_path / "a.csv", [row(p1, amount="7000.00")])
-    b = joinlib.write_feed_csv(cfg, *md, tmp_path / "b.csv", [row(p2), row(p3)])
+    a = rhtest.write_feed_csv(cfg, *mi, tmp_path / "a.csv", [row(p1, amount="7000.00")])
+    b = rhtest.write_feed_csv(cfg, *md, tmp_path / "b.csv", [row(p2), row(p3)])
     ns.produce(*mi, a)
     ns.produce(*md, b)
     # and a check list: the applicants' results
@@ -426,7 +376,7 @@ def test_registry_changed_since(ns, cfg, rules, reg, month, tmp_path):
     applicant = reg.applicants(PERIOD)[0]
     assert applicant not in (h1, h2)
     members = {m["id_number"] for m in reg.members_of(applicant)}
-    joinlib.psql(ns.conninfo, f"""
+    rhtest.psql(ns.conninfo, f"""
         UPDATE households SET household_type = 'monitored', monitoring_category = 'sudden_hardship',
                identified_month = '2026-09-01' WHERE household_id IN ('{h1}', '{h2}');
         UPDATE households SET village = village || '新' WHERE household_id = '{applicant}';""")
@@ -442,7 +392,7 @@ def test_registry_changed_since(ns, cfg, rules, reg, month, tmp_path):
     rc, rep, err = replay(ns, "--period", PERIOD)
     assert rc == EXIT_DIFFERENT, f"exit {rc}: {scrub(err[-2000:])}"
     checks = [d for d in rep["differences"] if d["type"] == "check"]
-    assert {d["id"] for d in checks} == {joinlib.check_id(PERIOD, m, *chk) for m in members}, \
+    assert {d["id"] for d in checks} == {rhtest.check_id(PERIOD, m, *chk) for m in members}, \
         "the applicant's members' results, changed"
     for d in checks:
         assert d["kind"] == "changed" and [f["field"] for f in d["fields"]] == ["village"]
@@ -516,8 +466,8 @@ def test_archive_and_replay_from_it(ns, cfg, rules, reg, month, tmp_path):
     month_joined(ns, month, tmp_path)
     # one difference, so that the report has lineage to compare
     topic, part, _, a = [x for x in published_alerts(ns) if x[3]["situation"] != "UNMATCHED"][0]
-    joinlib.produce_raw(topic, [(b"k", joinlib.encode("Alert", dict(a, reason="changed")))],
-                        partition=part)
+    rhtest.produce_raw(topic, [(b"k", rhtest.encode("Alert", dict(a, reason="changed")))],
+                       partition=part)
     archive = tmp_path / "archive"
     rc, rep, err = replay(ns, "--period", PERIOD, "--archive", archive)
     assert rc == EXIT_DIFFERENT, f"exit {rc}: {scrub(err[-2000:])}"

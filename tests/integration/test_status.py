@@ -1,7 +1,7 @@
 """riskhub-status against the real broker and PostgreSQL: the figures of the monthly
 and quarterly meetings.
 
-A hub (joinlib.Namespace: a fresh RH_TOPIC_PREFIX and a scratch database) gets two
+A hub (rhtest.Namespace: a fresh RH_TOPIC_PREFIX and a scratch database) gets two
 generated months through riskhub-produce and the real riskhub-join:
 
   - LATE_PERIOD (two months before today): every list but one department's, published
@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import joinlib
 import rhtest
 
 STATUS = rhtest.BIN / "riskhub-status"
@@ -134,7 +133,7 @@ def expected_townships(ns, cfg, period, as_of):
 
 def read_manifests(ns):
     out = []
-    for m in joinlib.read_topics([ns.topic("feed.manifests")]):
+    for m in rhtest.read_topics([ns.topic("feed.manifests")]):
         name, rec = rhtest.decode(m.value())
         assert name == "BatchManifest"
         out.append(rec)
@@ -146,7 +145,7 @@ def read_manifests(ns):
 def status(ns, *args, env=None, timeout=120):
     r = subprocess.run([str(STATUS), *map(str, args)], capture_output=True, text=True,
                        timeout=timeout, env=env or ns.env())
-    joinlib.assert_no_full_id(r.stdout, r.stderr)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
     # an ASan/UBSan build exits 1 on an error, which is also "a list not on time"
     assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-3000:]
     return r
@@ -189,20 +188,9 @@ def compare_townships(got_rows, want, period):
 # ---- the hub ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def cfg():
-    return rhtest.load_config()
-
-
-@pytest.fixture(scope="module")
-def months(tmp_path_factory):
-    out = {}
-    for period in (LATE_PERIOD, ON_TIME_PERIOD):
-        d = tmp_path_factory.mktemp(f"month-{period}")
-        r = rhtest.run("riskhub-gen", "--config", rhtest.CONFIG, "--out", d, "--period", period,
-                       "--households", HOUSEHOLDS, "--rows-per-feed", ROWS_PER_FEED, "--seed", SEED)
-        assert r.returncode == 0, r.stderr
-        out[period] = d
-    return out
+def months(generate):
+    return {period: generate(period, households=HOUSEHOLDS, rows_per_feed=ROWS_PER_FEED, seed=SEED)
+            for period in (LATE_PERIOD, ON_TIME_PERIOD)}
 
 
 @pytest.fixture(scope="module")
@@ -210,11 +198,11 @@ def hub(cfg, months, tmp_path_factory):
     """One namespace for the module: both months published, the join run once."""
     assert STATUS.exists(), f"{STATUS} not built"
     tmp = tmp_path_factory.mktemp("hub")
-    ns = joinlib.Namespace(months[LATE_PERIOD] / "registry")
+    ns = rhtest.Namespace(months[LATE_PERIOD] / "registry")
     try:
         ns.first_half = set()
         for period in (LATE_PERIOD, ON_TIME_PERIOD):
-            files = joinlib.feed_files(months[period] / period, period)
+            files = rhtest.feed_files(months[period] / period, period)
             for i, (dept, feed, path) in enumerate(files):
                 if period == LATE_PERIOD and (dept, feed) == LEFT_OUT:
                     continue
@@ -227,7 +215,7 @@ def hub(cfg, months, tmp_path_factory):
                 r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
                            "--feed", feed, "--period", period, "--no-progress",
                            "--allow-rejects", path)
-                assert r.returncode == 0, f"produce {dept}/{feed} {period}: {joinlib.scrub(r.stderr)}"
+                assert r.returncode == 0, f"produce {dept}/{feed} {period}: {rhtest.scrub(r.stderr)}"
         # the same file again, then a corrected list (the last row removed)
         dept, feed = CORRECTED
         path = months[ON_TIME_PERIOD] / ON_TIME_PERIOD / f"{dept}.{feed}.{ON_TIME_PERIOD}.csv"
@@ -238,8 +226,8 @@ def hub(cfg, months, tmp_path_factory):
             r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
                        "--feed", feed, "--period", ON_TIME_PERIOD, "--no-progress",
                        "--allow-rejects", p)
-            assert r.returncode == 0, joinlib.scrub(r.stderr)
-        joinlib.run_join(ns, tmp)
+            assert r.returncode == 0, rhtest.scrub(r.stderr)
+        rhtest.run_join(ns, tmp)
         ns.original_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, path)
         ns.corrected_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, corrected)
         ns.manifests = read_manifests(ns)
@@ -525,62 +513,59 @@ def manifest(dept, feed, period, finished, batch=None, kind="SIGNAL", rows=(10, 
             "finished_at": finished, "producer": "test_status.py"}
 
 
-def test_deadline_boundaries(cfg, tmp_path):
+def test_deadline_boundaries(namespace, cfg, tmp_path):
     """December's lists, due the 10th of January: 23:59:59.999 on the 10th (Beijing) is
     on time, 00:00 on the 11th is late by a day; a list re-published after being on
     time stays on time; a feed not in the config and another month change nothing."""
-    ns = joinlib.Namespace()
-    try:
-        day = delivery_day(cfg)
-        period = "2026-12"
-        due = deadline(period, day)
-        assert due == datetime(2027, 1, day + 1, tzinfo=CST)
-        fs = feeds_of(cfg)
-        on, late, late5, resent = fs[0], fs[1], fs[2], fs[3]
-        recs = [manifest(*on, period, due - timedelta(milliseconds=1)),
-                manifest(*late, period, due),
-                manifest(*late5, period, due + timedelta(days=5, hours=3)),
-                manifest(*resent, period, datetime(2027, 1, 2, 9, tzinfo=CST), batch="a" * 64),
-                manifest(*resent, period, datetime(2027, 1, 12, 9, tzinfo=CST), batch="a" * 64),
-                manifest(*resent, period, datetime(2027, 1, 3, 9, tzinfo=CST), batch="b" * 64),
-                manifest("no-such-dept", "x", period, datetime(2027, 1, 2, tzinfo=CST)),
-                manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
-        joinlib.produce_raw(ns.topic("feed.manifests"),
-                            [(r["batch_id"].encode(), joinlib.encode("BatchManifest", r)) for r in recs])
-        as_of = datetime(2027, 1, 20, 12, tzinfo=CST)
-        r, lists, towns = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00")
-        assert r.returncode == 1
-        want = expected_lists(cfg, [m for m in recs], period, as_of)
-        compare_lists(lists, want, period)
-        by = {(x["department"], x["feed"]): x for x in lists}
-        assert by[on]["status"] == "on_time" and by[on]["finished_at"] == f"2027-01-{day:02d}T23:59:59+08:00"
-        assert (by[late]["status"], by[late]["days_late"]) == ("late", "1")
-        assert (by[late5]["status"], by[late5]["days_late"]) == ("late", "6")
-        assert (by[resent]["status"], by[resent]["manifests"], by[resent]["batches"],
-                by[resent]["republished"], by[resent]["batch_id"]) == ("on_time", "3", "2", "2", "a" * 64)
-        assert by[fs[4]]["status"] == "missing"
-        assert "not in the configuration" in r.stderr
-        assert all(int(t["warnings"]) == 0 for t in towns)
-        # another local time: in UTC the deadline is 8 hours later, and the list
-        # finished at 00:00 in Beijing (16:00 UTC on the 10th) is on time
-        r, lists, _ = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00",
-                                 "--utc-offset", "+00:00")
-        by = {(x["department"], x["feed"]): x for x in lists}
-        assert by[late]["status"] == "on_time" and by[late]["deadline"] == f"2027-01-{day:02d}"
-        # as of the delivery day (its end): the late ones do not exist yet
-        r, lists, _ = status_csv(ns, "--period", period, "--as-of", f"2027-01-{day:02d}")
-        by = {(x["department"], x["feed"]): x for x in lists}
-        assert by[on]["status"] == "on_time" and by[late]["status"] == "pending"
-        assert by[resent]["republished"] == "1"
-    finally:
-        ns.close()
+    ns = namespace(database=False)
+    day = delivery_day(cfg)
+    period = "2026-12"
+    due = deadline(period, day)
+    assert due == datetime(2027, 1, day + 1, tzinfo=CST)
+    fs = feeds_of(cfg)
+    on, late, late5, resent = fs[0], fs[1], fs[2], fs[3]
+    recs = [manifest(*on, period, due - timedelta(milliseconds=1)),
+            manifest(*late, period, due),
+            manifest(*late5, period, due + timedelta(days=5, hours=3)),
+            manifest(*resent, period, datetime(2027, 1, 2, 9, tzinfo=CST), batch="a" * 64),
+            manifest(*resent, period, datetime(2027, 1, 12, 9, tzinfo=CST), batch="a" * 64),
+            manifest(*resent, period, datetime(2027, 1, 3, 9, tzinfo=CST), batch="b" * 64),
+            manifest("no-such-dept", "x", period, datetime(2027, 1, 2, tzinfo=CST)),
+            manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
+    rhtest.produce_raw(ns.topic("feed.manifests"),
+                       [(r["batch_id"].encode(), rhtest.encode("BatchManifest", r)) for r in recs])
+    as_of = datetime(2027, 1, 20, 12, tzinfo=CST)
+    r, lists, towns = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00")
+    assert r.returncode == 1
+    want = expected_lists(cfg, [m for m in recs], period, as_of)
+    compare_lists(lists, want, period)
+    by = {(x["department"], x["feed"]): x for x in lists}
+    assert by[on]["status"] == "on_time" and by[on]["finished_at"] == f"2027-01-{day:02d}T23:59:59+08:00"
+    assert (by[late]["status"], by[late]["days_late"]) == ("late", "1")
+    assert (by[late5]["status"], by[late5]["days_late"]) == ("late", "6")
+    assert (by[resent]["status"], by[resent]["manifests"], by[resent]["batches"],
+            by[resent]["republished"], by[resent]["batch_id"]) == ("on_time", "3", "2", "2", "a" * 64)
+    assert by[fs[4]]["status"] == "missing"
+    assert "not in the configuration" in r.stderr
+    assert all(int(t["warnings"]) == 0 for t in towns)
+    # another local time: in UTC the deadline is 8 hours later, and the list
+    # finished at 00:00 in Beijing (16:00 UTC on the 10th) is on time
+    r, lists, _ = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00",
+                             "--utc-offset", "+00:00")
+    by = {(x["department"], x["feed"]): x for x in lists}
+    assert by[late]["status"] == "on_time" and by[late]["deadline"] == f"2027-01-{day:02d}"
+    # as of the delivery day (its end): the late ones do not exist yet
+    r, lists, _ = status_csv(ns, "--period", period, "--as-of", f"2027-01-{day:02d}")
+    by = {(x["department"], x["feed"]): x for x in lists}
+    assert by[on]["status"] == "on_time" and by[late]["status"] == "pending"
+    assert by[resent]["republished"] == "1"
 
 
 # ---- 7. an empty namespace, the broker away, usage -------------------------------------------
 
 def test_empty_namespace_broker_away_and_usage(cfg, tmp_path):
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    env = rhtest.env(prefix)
+    prefix = rhtest.new_prefix()  # no topics at all: riskhub-status creates none
+    env = dict(os.environ, RH_TOPIC_PREFIX=prefix)
     r = status(None, "--period", "2020-01", "--format", "csv", env=env)
     assert r.returncode == 1, r.stderr
     lists, towns = parse_csv(r.stdout)

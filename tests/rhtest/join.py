@@ -1,71 +1,29 @@
-"""Helpers for riskhub-join's integration tests (test_join*.py).
-
-Everything expected is computed here, in Python, from the generated CSV files
-(department lists and the registry) and config/riskhub.yaml: rule selection,
-situations, alert and check ids. Nothing calls riskhub's C code except the
-programs under test (riskhub-gen, -registry, -produce, -join).
-
-Isolation: every test gets a Namespace: a fresh topic prefix (RH_TOPIC_PREFIX,
-e.g. "t1a2b3c4d.") and a scratch PostgreSQL database (riskhub_test_<random>,
-migrated and loaded with `riskhub-registry import`), both removed afterwards.
-
-Personal data: assertion messages never hold a full ID number (mask(), scrub()).
-"""
+"""What riskhub-join must publish, computed here in Python from the generated CSV
+files (department lists and the registry) and config/riskhub.yaml: rule selection,
+situations, alert and check ids; the join process and the comparisons shared by
+the tests of the join, the alerts, the replay and the status."""
 import collections
 import copy
-import csv
 import decimal
 import hashlib
-import io
-import os
 import re
 import signal
 import subprocess
-import time
-import uuid
 from pathlib import Path
 
-import fastavro
-import fastavro.schema
-import yaml
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from .env import BIN, IDLE_MS, PERIOD
+from .feeds import batch_id, expected_records, read_dicts
+from .kafka import read_topics
+from .pg import warnings_rows
+from .privacy import assert_no_full_id, mask, scrub
 
-import rhtest
+__all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household", "situation",
+           "Rules", "expected_alert", "Expect", "expected_checks", "ALERT_FIELDS", "describe", "diff_alert",
+           "diff_check", "Join", "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
+           "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary"]
 
-PERIOD = "2026-10"
-IDLE_MS = 3000  # --idle-exit-ms of the runs that must end by themselves
-BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO",
-                               "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
-BOOTSTRAP = rhtest.BOOTSTRAP
-CONFIG = rhtest.CONFIG
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
 SUMMARY = re.compile(r"^riskhub-join: (records=\S+(?: [a-z_]+=\S+)*)\s*$", re.M)
-
-
-# ---- personal data in messages ------------------------------------------------
-
-def mask(id_number):
-    """411024********0016: first 6 and last 4 characters."""
-    s = str(id_number or "")
-    return s[:6] + "*" * (len(s) - 10) + s[-4:] if len(s) > 10 else s
-
-
-_LONG_DIGITS = re.compile(r"[0-9]{14,}[0-9Xx]*")
-
-
-def assert_no_full_id(*texts):
-    """No ID-shaped number (17 digits and a digit or X) in the texts; the message
-    shows where, masked (unlike rhtest.assert_no_full_id, which quotes it)."""
-    for t in texts:
-        m = rhtest.FULL_ID.search(t or "")
-        assert m is None, (f"a full ID number appears in output at character {m.start()}: "
-                           f"{scrub(t[max(0, m.start() - 40):m.end() + 40])!r}")
-
-
-def scrub(text):
-    """Masks every run of 15+ digits (ID numbers, also inside certificate numbers)."""
-    return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), str(text))
 
 
 # ---- ids --------------------------------------------------------------------------
@@ -91,11 +49,6 @@ def fen(text):
 
 
 # ---- the registry (from its CSV files) ------------------------------------------
-
-def read_dicts(path):
-    with open(path, newline="", encoding="utf-8-sig") as fp:
-        return list(csv.DictReader(fp))
-
 
 class Registry:
     """households / members / applications as riskhub-registry imports them."""
@@ -254,7 +207,7 @@ class Rules:
 # ---- expected output ----------------------------------------------------------------
 
 def expected_alert(rules, reg, rec, period, source):
-    """(outcome, alert or None) for one signal FeedRecord (dict as rhtest.expected_records
+    """(outcome, alert or None) for one signal FeedRecord (dict as expected_records
     gives it), outcome 'alert', 'unmatched' or 'no_rule'. created_at is not compared;
     reason only for UNMATCHED."""
     dept, feed, idn = rec["department"], rec["feed"], rec["id_number"]
@@ -405,299 +358,6 @@ def diff_check(exp, got):
     return out
 
 
-# ---- feed files ------------------------------------------------------------------
-
-CANONICAL = ("id_number", "name", "township", "village", "event_date", "amount", "subtype")
-
-
-def feed_files(folder, period=PERIOD):
-    """[(dept, feed, path)] of a generated month, bench files left out."""
-    files = sorted(Path(folder).glob(f"*.*.{period}.csv"))
-    return [(f.name.split(".")[0], f.name.split(".")[1], f) for f in files
-            if not f.name.startswith("bench.")]
-
-
-def write_feed_csv(cfg, dept, feed, path, rows):
-    """A department list of our own: rows are dicts of canonical names and facts
-    (facts as 'facts.<name>' keys); header as the config names the columns."""
-    fc = rhtest.feed_config(cfg, dept, feed)
-    cols = [(k, fc["columns"][k]) for k in CANONICAL if k in fc["columns"]]
-    cols += [(f"facts.{k}", v) for k, v in (fc.get("facts") or {}).items()]
-    with open(path, "w", newline="", encoding="utf-8") as fp:
-        w = csv.writer(fp, lineterminator="\n")
-        w.writerow([h for _, h in cols])
-        for r in rows:
-            w.writerow([r.get(k, "") for k, _ in cols])
-    return Path(path)
-
-
-def registry_row_values(reg, id_number):
-    """Canonical values for a registry person: name, township, village."""
-    m = reg.members[id_number]
-    h = reg.households[m["household_id"]]
-    return {"id_number": id_number, "name": m["name"], "township": h["township_code"],
-            "village": h["village"]}
-
-
-def id_check_char(first17):
-    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(c) * k for c, k in zip(first17, w)) % 11]
-
-
-def make_id(address, birth, seq):
-    """A valid ID number: 6-digit address, YYYYMMDD, 3-digit sequence (odd = male)."""
-    first = f"{address}{birth}{seq:03d}"
-    return first + id_check_char(first)
-
-
-# ---- PostgreSQL -------------------------------------------------------------------
-
-def psql(conninfo, sql, check=True, timeout=120):
-    r = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
-                        "-c", sql], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"psql: {scrub(r.stderr)}"
-        return r.stdout.strip()
-    return r
-
-
-def pg_rows(conninfo, sql):
-    out = psql(conninfo, sql)
-    return [tuple(line.split("|")) for line in out.splitlines()] if out else []
-
-
-def warnings_rows(conninfo):
-    return sorted(pg_rows(conninfo, "SELECT alert_id, household_id, township_code, period, risk, "
-                                    "rule_id, state FROM warnings"))
-
-
-# ---- Kafka --------------------------------------------------------------------------
-
-def consumer(**extra):
-    conf = {"bootstrap.servers": BOOTSTRAP, "group.id": f"it-{uuid.uuid4().hex}",
-            "isolation.level": "read_committed", "enable.auto.commit": False,
-            "enable.partition.eof": True, "auto.offset.reset": "earliest",
-            "fetch.wait.max.ms": 20}
-    conf.update(extra)
-    return Consumer(conf)
-
-
-def admin():
-    return AdminClient({"bootstrap.servers": BOOTSTRAP})
-
-
-def list_topics(prefix=""):
-    md = admin().list_topics(timeout=15)
-    return sorted(t for t in md.topics if t.startswith(prefix))
-
-
-def read_topics(topics, timeout=60, keep=None, isolation="read_committed"):
-    """Every committed message of the topics (from the beginning to the end)."""
-    c = consumer(**{"isolation.level": isolation})
-    try:
-        md = c.list_topics(timeout=15)
-        tps = []
-        for t in topics:
-            if t in md.topics and md.topics[t].error is None:
-                tps += [TopicPartition(t, p, 0) for p in md.topics[t].partitions]
-        if not tps:
-            return []
-        c.assign(tps)
-        pending = {(tp.topic, tp.partition) for tp in tps}
-        out, deadline = [], time.time() + timeout
-        while pending and time.time() < deadline:
-            for m in c.consume(5000, 0.05):
-                if m.error():
-                    if m.error().code() == KafkaError._PARTITION_EOF:
-                        pending.discard((m.topic(), m.partition()))
-                        continue
-                    raise RuntimeError(m.error())
-                if keep is None or keep(m):
-                    out.append(m)
-        assert not pending, f"no end of partitions {sorted(pending)} within {timeout} s"
-        return out
-    finally:
-        c.close()
-
-
-def header(msg, name):
-    for k, v in msg.headers() or []:
-        if k == name:
-            return v.decode() if v is not None else None
-    return None
-
-
-def create_topics(topics, partitions=3, timeout=30):
-    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions),
-    and wait until the broker's metadata shows every partition with a leader."""
-    a = admin()
-    have = set(a.list_topics(timeout=15).topics)
-    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
-    if new:
-        for t, f in a.create_topics(new, operation_timeout=30).items():
-            try:
-                f.result(60)
-            except KafkaException as e:
-                if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise
-    deadline = time.time() + timeout
-    while True:
-        md = a.list_topics(timeout=15)
-        ready = all(t in md.topics and md.topics[t].error is None and md.topics[t].partitions
-                    and all(p.leader >= 0 for p in md.topics[t].partitions.values())
-                    for t in topics)
-        if ready:
-            return
-        assert time.time() < deadline, f"topics not ready within {timeout} s"
-        time.sleep(0.1)
-
-
-def produce_raw(topic, items, partition=0):
-    """[(key, value bytes)] to one partition, idempotent; [(partition, offset)] back."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
-                  "linger.ms": 0})
-    got = [None] * len(items)
-
-    def cb(i):
-        def done(err, msg):
-            assert err is None, err
-            got[i] = (msg.partition(), msg.offset())
-        return done
-
-    for i, (k, v) in enumerate(items):
-        p.produce(topic, key=k, value=v, partition=partition, on_delivery=cb(i))
-        p.flush(30)  # one at a time: the offsets are in this order
-    assert None not in got
-    return got
-
-
-def encode(schema_name, rec):
-    """Single-object encoding with fastavro (C3 01, LE CRC-64-AVRO, body) with the
-    current schema schemas/<name>.avsc."""
-    obj = yaml.safe_load((rhtest.SRC / "schemas" / f"{schema_name}.avsc").read_text())
-    pcf = fastavro.schema.to_parsing_canonical_form(obj)
-    fp = bytes.fromhex(fastavro.schema.fingerprint(pcf, "CRC-64-AVRO"))
-    buf = io.BytesIO()
-    fastavro.schemaless_writer(buf, fastavro.parse_schema(obj), rec)
-    return b"\xc3\x01" + fp + buf.getvalue()
-
-
-# ---- a namespace: topic prefix + scratch database ---------------------------------
-
-class Namespace:
-    def __init__(self, registry_dir=None, keep=False, config=CONFIG):
-        self.prefix = f"t{uuid.uuid4().hex[:8]}."
-        self.dbname = f"riskhub_test_{uuid.uuid4().hex[:12]}"
-        self.conninfo = f"{BASE_CONNINFO} dbname={self.dbname}"
-        self.keep = keep or bool(os.environ.get("RH_KEEP_NAMESPACE"))
-        psql(BASE_CONNINFO, f"CREATE DATABASE {self.dbname}")
-        try:
-            r = self.run("riskhub-registry", "migrate")
-            assert r.returncode == 0, f"migrate: {scrub(r.stderr)}"
-            if registry_dir is not None:
-                r = self.run("riskhub-registry", "import", registry_dir)
-                assert r.returncode == 0, f"import: {scrub(r.stderr)}"
-            # The input topics exist before anything runs, as on a hub in service: the
-            # join's pattern subscription sees them at once, and riskhub-produce does not
-            # create topics (its create-then-warm can race the broker's metadata: exit 69,
-            # "metadata for topic ...: Unknown topic or partition"). The join's OUTPUT
-            # topics are left for the join to create.
-            cfg = rhtest.load_config(config)
-            topics = [self.topic(f"feed.{d['code']}.{f['code']}") for d in cfg["departments"]
-                      for f in d["feeds"]] + [self.topic("feed.manifests"), self.topic("feed.rejects")]
-            if os.environ.get("RH_JOIN_PRECREATE_OUTPUTS"):
-                # diagnosis only: takes the join's own topic creation out of the picture
-                topics += [self.topic(f"{k}.{t['code']}") for t in cfg["townships"]
-                           for k in ("alerts", "checks")]
-                topics += [self.topic("alerts.unmatched"), self.topic("riskhub.dlq")]
-            create_topics(topics)
-        except BaseException:
-            self.close()
-            raise
-
-    def topic(self, name):
-        return self.prefix + name
-
-    def env(self, **extra):
-        env = dict(os.environ)
-        env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo,
-                   RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
-
-    def run(self, program, *args, timeout=600):
-        return subprocess.run([str(rhtest.BIN / program), *map(str, args)], capture_output=True,
-                              text=True, timeout=timeout, env=self.env())
-
-    def produce(self, dept, feed, path, *extra, period=PERIOD, config=CONFIG):
-        r = self.run("riskhub-produce", "--config", config, "--department", dept, "--feed", feed,
-                     "--period", period, "--no-progress", *extra, path)
-        assert r.returncode == 0, f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr)}"
-        return r
-
-    def join(self, *args, log_dir, config=CONFIG):
-        return Join(self, [str(rhtest.BIN / "riskhub-join"), "--config", str(config), *map(str, args)],
-                    log_dir)
-
-    def topics(self, family=""):
-        return list_topics(self.prefix + family)
-
-    def feed_records(self, dept, feed, batch=None):
-        """{(batch_id, row_number): (record, source)} read back from the feed topic
-        (read_committed): the lineage the join must copy."""
-        return self.feed_records_of([(dept, feed)], batch)[(dept, feed)]
-
-    def feed_records_of(self, feeds, batch=None, timeout=120):
-        """feed_records of several feeds in one pass: {(dept, feed): {...}}."""
-        topics = {self.topic(f"feed.{d}.{f}"): (d, f) for d, f in feeds}
-        out = {k: {} for k in topics.values()}
-        for m in read_topics(list(topics), timeout=timeout):
-            try:
-                name, rec = rhtest.decode(m.value() or b"")
-            except Exception:
-                continue  # corrupt on purpose (test_corrupt_records_go_to_dlq)
-            if name != "FeedRecord":
-                continue
-            if batch is not None and rec["batch_id"] != batch:
-                continue
-            out[topics[m.topic()]][(rec["batch_id"], rec["row_number"])] = (rec, {
-                "topic": m.topic(), "partition": m.partition(), "offset": m.offset(),
-                "batch_id": rec["batch_id"]})
-        return out
-
-    def read(self, family, timeout=60):
-        """[(topic without prefix, key, decoded record, message)] of every topic of
-        a family ('alerts.', 'checks.', 'riskhub.dlq')."""
-        out = []
-        for m in read_topics(self.topics(family), timeout=timeout):
-            name, rec = rhtest.decode(m.value())
-            out.append((m.topic()[len(self.prefix):], m.key().decode() if m.key() else None, rec, m))
-        return out
-
-    def close(self):
-        if self.keep:
-            return
-        assert re.fullmatch(r"t[0-9a-f]{8}\.", self.prefix), "refusing to delete un-namespaced topics"
-        psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)", check=False)
-        try:
-            a = admin()
-            topics = [t for t in a.list_topics(timeout=15).topics if t.startswith(self.prefix)]
-            if topics:
-                for f in a.delete_topics(topics, operation_timeout=30).values():
-                    try:
-                        f.result(60)
-                    except Exception:
-                        pass
-            groups = [self.prefix + "riskhub-join"]
-            for f in a.delete_consumer_groups(groups, request_timeout=15).values():
-                try:
-                    f.result(30)
-                except Exception:
-                    pass
-        except Exception:
-            pass
-
-
 # ---- the join process ----------------------------------------------------------------
 
 class Join:
@@ -766,21 +426,6 @@ class Join:
         assert_no_full_id(self.stdout, self.stderr)
 
 
-def wait_for(predicate, timeout, what, interval=0.5, join=None):
-    """Polls predicate() until it returns a true value (returned)."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        if join is not None and not join.running():
-            raise AssertionError(f"riskhub-join exited ({join.proc.returncode}) while waiting for "
-                                 f"{what}; log tail:\n{join.tail()}")
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 # ---- running and comparing (shared by test_join*.py) ----------------------------------
 
 def run_join(ns, tmp_path, *args, timeout=120):
@@ -795,7 +440,7 @@ def run_join(ns, tmp_path, *args, timeout=120):
 def lineage(ns, cfg, files):
     """[(source, csv record)] of published files, in (topic, partition, offset) order:
     the order in which the join meets the records of one partition. The record is
-    what the CSV says (rhtest.expected_records), the source where the broker put it."""
+    what the CSV says (expected_records), the source where the broker put it."""
     items = []
     by_feed = collections.defaultdict(list)
     for dept, feed, path in files:
@@ -804,8 +449,8 @@ def lineage(ns, cfg, files):
     for (dept, feed), paths in by_feed.items():
         published = all_published[(dept, feed)]
         for path in paths:
-            bid = rhtest.batch_id(dept, feed, PERIOD, path)
-            want = rhtest.expected_records(cfg, dept, feed, path)
+            bid = batch_id(dept, feed, PERIOD, path)
+            want = expected_records(cfg, dept, feed, path)
             rows = {row for b, row in published if b == bid}
             assert rows == set(want), f"{path.name}: the published rows differ from the file"
             items += [(published[(bid, row)][1], rec) for row, rec in want.items()]
@@ -872,10 +517,6 @@ def assert_summary(j, **want):
     return s
 
 
-def now_ms():
-    return int(time.time() * 1000)
-
-
 def alert_count(ns):
     """Committed messages on every alerts topic of the namespace (not decoded)."""
     n = [0]
@@ -888,4 +529,4 @@ def alert_count(ns):
 
 
 def join_binary():
-    return rhtest.BIN / "riskhub-join"
+    return BIN / "riskhub-join"

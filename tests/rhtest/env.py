@@ -1,0 +1,55 @@
+"""Where the sources, programs and services are; running a program."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+__all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "PERIOD", "IDLE_MS",
+           "run", "wait_for", "wait_for_glob", "now_ms"]
+
+SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+BIN = Path(os.environ.get("RH_BIN_DIR", SRC / "build" / "bin"))
+CONFIG = SRC / "config" / "riskhub.yaml"
+STATE_DIR = Path(os.environ.get("RH_STATE_DIR", SRC / ".local"))
+# The services as scripts/services.sh env prints them, read once at import: the
+# default namespace's database is BASE_CONNINFO's; scratch databases are made through it.
+BOOTSTRAP = os.environ.get("RH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO", "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
+PERIOD = "2026-10"   # the month most tests generate
+IDLE_MS = 3000       # --idle-exit-ms of the joins that must end by themselves
+
+
+def run(program, *args, timeout=600, env=None, **kw):
+    """Run a program of BIN (text mode, output captured). Without env= it gets
+    os.environ, which the test session points at a stray namespace (conftest.py):
+    a program that should run in a namespace gets env=ns.env() (or ns.run())."""
+    return subprocess.run([str(BIN / program), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env, **kw)
+
+
+def wait_for(predicate, timeout, what, interval=0.5, join=None):
+    """Polls predicate() until it returns a true value (returned); with join= (a
+    rhtest.Join), fails at once when that process exits."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        if join is not None and not join.running():
+            raise AssertionError(f"riskhub-join exited ({join.proc.returncode}) while waiting for "
+                                 f"{what}; log tail:\n{join.tail()}")
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_for_glob(folder, pattern, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(Path(folder).glob(pattern)):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def now_ms():
+    return int(time.time() * 1000)

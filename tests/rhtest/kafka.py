@@ -1,0 +1,254 @@
+"""Kafka with confluent-kafka: reading (read_committed), topics, groups, raw records.
+
+The clients of this module use group ids and transactional ids that start with
+"rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from .avro import decode
+from .env import BOOTSTRAP
+
+__all__ = ["consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
+           "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
+           "produce_in_txn", "manifests_by_batch"]
+
+_ADMIN = []
+
+
+def consumer(**extra):
+    conf = {"bootstrap.servers": BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+            "enable.partition.eof": True, "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 20}
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def admin():
+    """One AdminClient a process (a client destroyed with requests pending logs noise)."""
+    if not _ADMIN:
+        _ADMIN.append(AdminClient({"bootstrap.servers": BOOTSTRAP}))
+    return _ADMIN[0]
+
+
+def list_topics(prefix=""):
+    md = admin().list_topics(timeout=15)
+    return sorted(t for t in md.topics if t.startswith(prefix))
+
+
+def list_groups(prefix=""):
+    return sorted(g.group_id for g in admin().list_consumer_groups().result(30).valid
+                  if g.group_id.startswith(prefix))
+
+
+def high_watermark(c, topic, partition, tries=40):
+    """A partition's high watermark (c: a Consumer). A topic just created can be in the
+    metadata with a leader that does not know it yet (NOT_LEADER_FOR_PARTITION): again."""
+    for i in range(tries):
+        try:
+            return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=15)[1]
+        except KafkaException:
+            if i == tries - 1:
+                raise
+            time.sleep(0.25)
+
+
+def end_offsets(topic):
+    """{partition: high watermark} now: read_topic(since=...) reads only what came after."""
+    c = consumer()
+    try:
+        md = c.list_topics(topic, timeout=10)
+        if topic not in md.topics or md.topics[topic].error is not None:
+            return {}
+        return {p: high_watermark(c, topic, p) for p in md.topics[topic].partitions}
+    finally:
+        c.close()
+
+
+def read_topics(topics, timeout=60, keep=None, since=None, isolation="read_committed"):
+    """Every committed message of the topics, from the beginning (or, for one topic,
+    from `since` {partition: offset}) to the end, those for which keep(msg) is true
+    (all if None). Streams: only kept messages are held in memory."""
+    c = consumer(**{"isolation.level": isolation})
+    since = since or {}
+    try:
+        md = c.list_topics(timeout=15)
+        tps = []
+        for t in topics:
+            if t in md.topics and md.topics[t].error is None:
+                tps += [TopicPartition(t, p, since.get(p, 0)) for p in md.topics[t].partitions]
+        if not tps:
+            return []
+        c.assign(tps)
+        pending = {(tp.topic, tp.partition) for tp in tps}
+        out, deadline = [], time.time() + timeout
+        while pending and time.time() < deadline:
+            for m in c.consume(5000, 0.05):
+                if m.error():
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        pending.discard((m.topic(), m.partition()))
+                        continue
+                    raise RuntimeError(m.error())
+                if keep is None or keep(m):
+                    out.append(m)
+        assert not pending, f"no end of partitions {sorted(pending)} within {timeout} s"
+        return out
+    finally:
+        c.close()
+
+
+def read_topic(topic, timeout=60, keep=None, since=None):
+    return read_topics([topic], timeout=timeout, keep=keep, since=since)
+
+
+def read_ranges(topic, ranges, timeout=60):
+    """The messages of each {partition, first_offset, last_offset} range."""
+    c = consumer()
+    try:
+        want = {r["partition"]: r for r in ranges}
+        c.assign([TopicPartition(topic, p, r["first_offset"]) for p, r in want.items()])
+        pending, out, deadline = set(want), [], time.time() + timeout
+        while pending and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is None or (m.error() and m.error().code() == KafkaError._PARTITION_EOF):
+                continue
+            if m.error():
+                raise RuntimeError(m.error())
+            r = want[m.partition()]
+            if m.offset() <= r["last_offset"]:
+                out.append(m)
+            if m.offset() >= r["last_offset"]:
+                pending.discard(m.partition())
+        assert not pending, f"{topic}: ranges {pending} not read within {timeout} s"
+        return out
+    finally:
+        c.close()
+
+
+def header(msg, name):
+    for k, v in msg.headers() or []:
+        if k == name:
+            return v.decode() if v is not None else None
+    return None
+
+
+def manifests_by_batch(topic):
+    """{batch_id: [BatchManifest]} of a manifests topic."""
+    out = {}
+    for m in read_topic(topic):
+        name, rec = decode(m.value())
+        assert name == "BatchManifest"
+        assert m.key().decode() == rec["batch_id"]
+        out.setdefault(rec["batch_id"], []).append(rec)
+    return out
+
+
+def create_topics(topics, partitions=3, timeout=30):
+    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions),
+    and wait until the broker's metadata shows every partition with a leader."""
+    a = admin()
+    have = set(a.list_topics(timeout=15).topics)
+    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
+    if new:
+        for t, f in a.create_topics(new, operation_timeout=30).items():
+            try:
+                f.result(60)
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+    deadline = time.time() + timeout
+    while True:
+        md = a.list_topics(timeout=15)
+        ready = all(t in md.topics and md.topics[t].error is None and md.topics[t].partitions
+                    and all(p.leader >= 0 for p in md.topics[t].partitions.values())
+                    for t in topics)
+        if ready:
+            return
+        assert time.time() < deadline, f"topics not ready within {timeout} s"
+        time.sleep(0.1)
+
+
+def delete_topics(prefix, timeout=20):
+    """Deletes every topic whose name starts with `prefix` (a test prefix: see
+    rhtest.namespace). A topic created just before may not be listed yet, or not be
+    deletable yet (its leader not ready), so it looks again until none is left or
+    `timeout` s have passed. The number deleted; errors are left out (best effort)."""
+    from .namespace import assert_test_prefix
+    assert_test_prefix(prefix)
+    a, deleted, deadline, quiet = admin(), set(), time.time() + timeout, 0
+    while time.time() < deadline:
+        topics = [t for t in list_topics(prefix) if t not in deleted]
+        if not topics:
+            quiet += 1
+            if quiet == 2:  # none left, twice in a row
+                break
+            time.sleep(0.5)
+            continue
+        quiet = 0
+        for t, f in a.delete_topics(topics, operation_timeout=30).items():
+            try:
+                f.result(60)
+                deleted.add(t)
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+        time.sleep(0.5)
+    return len(deleted)
+
+
+def delete_groups(prefix):
+    """Deletes every consumer group whose id starts with `prefix` (a test prefix)."""
+    from .namespace import assert_test_prefix
+    assert_test_prefix(prefix)
+    try:
+        mine = list_groups(prefix)
+        if mine:
+            for f in admin().delete_consumer_groups(mine, request_timeout=15).values():
+                try:
+                    f.result(30)
+                except Exception:  # noqa: BLE001 - a group still in use, or gone already
+                    pass
+        return len(mine)
+    except Exception:  # noqa: BLE001 - best effort
+        return 0
+
+
+def _produce(items, **conf):
+    """[(topic, partition, key, value)] with an idempotent producer; each is flushed
+    alone (the offsets come in this order), in one committed transaction when conf
+    has a transactional.id. [(partition, offset)] back."""
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+                  "linger.ms": 0, **conf})
+    txn = "transactional.id" in conf
+    got = [None] * len(items)
+
+    def cb(i):
+        def done(err, msg):
+            assert err is None, err
+            got[i] = (msg.partition(), msg.offset())
+        return done
+    if txn:
+        p.init_transactions(30)
+        p.begin_transaction()
+    for i, (topic, part, key, value) in enumerate(items):
+        p.produce(topic, key=key, value=value, partition=part, on_delivery=cb(i))
+        if not txn:
+            p.flush(30)
+    if txn:
+        p.commit_transaction(30)
+    p.flush(30)
+    assert None not in got
+    return got
+
+
+def produce_raw(topic, items, partition=0):
+    """[(key, value bytes)] to one partition, idempotent; [(partition, offset)] back."""
+    return _produce([(topic, partition, k, v) for k, v in items])
+
+
+def produce_in_txn(items):
+    """[(topic, partition, key, value)] in one committed transaction (as the join
+    writes); [(partition, offset)] back."""
+    return _produce(items, **{"transactional.id": f"rhtest-txn-{uuid.uuid4().hex}"})

@@ -1,0 +1,196 @@
+"""The test namespace: every test runs in a topic prefix and a scratch database of
+its own, never in the default (empty-prefix) namespace and database `riskhub`.
+
+Reserved names, so that rhtest.snapshot can tell tests' things from the hub's:
+
+  - topic prefixes of tests and benchmarks start with "rhtest-" and are valid
+    topic_prefix values (docs/configuration.md): "rhtest-<10 hex>." for a test,
+    "rhtest-<kind>-<10 hex>." for others ("rhtest-bench-...", "rhtest-stray-...");
+    riskhub's programs put the prefix in front of every topic, consumer group and
+    transactional id, and rhtest's own clients use "rhtest-" ids too;
+  - scratch databases are riskhub_test_<hex> (benchmarks: riskhub_bench_<...>).
+
+Nothing here creates, writes or deletes anything outside those names: Namespace()
+refuses any other prefix, and the delete helpers assert it.
+"""
+import os
+import re
+import subprocess
+import uuid
+
+from .avro import decode
+from .config import load_config
+from .env import BIN, BOOTSTRAP, CONFIG, PERIOD
+from .kafka import (create_topics, delete_groups, delete_topics, end_offsets, list_groups, list_topics,
+                    manifests_by_batch, read_topic, read_topics)
+from .pg import conninfo_of, create_database, drop_database
+from .privacy import scrub
+
+__all__ = ["TEST_FAMILY", "TEST_PREFIX", "new_prefix", "is_test_prefix", "assert_test_prefix",
+           "Namespace"]
+
+TEST_FAMILY = "rhtest-"
+TEST_PREFIX = re.compile(r"rhtest-[a-z0-9-]*[0-9a-f]{8,}\.")
+
+
+def new_prefix(kind=None):
+    """A fresh test prefix: "rhtest-1a2b3c4d5e." or "rhtest-<kind>-1a2b3c4d5e."."""
+    return f"{TEST_FAMILY}{kind + '-' if kind else ''}{uuid.uuid4().hex[:10]}."
+
+
+def is_test_prefix(prefix):
+    return bool(TEST_PREFIX.fullmatch(prefix or "")) and len(prefix) <= 64
+
+
+def assert_test_prefix(prefix):
+    assert is_test_prefix(prefix), (f"{prefix!r} is not a test prefix ({TEST_PREFIX.pattern}): "
+                                    f"tests never touch another namespace")
+
+
+class Namespace:
+    """A topic prefix of its own and (database=True) a scratch database migrated with
+    `riskhub-registry migrate` and, given registry_dir, loaded with `import`. The input
+    topics (every feed, feed.manifests, feed.rejects) exist before anything runs, as on
+    a hub in service: the join's pattern subscription sees them at once, and
+    riskhub-produce's create-then-warm cannot race the broker's metadata (exit 69,
+    "Unknown topic or partition"); the join's OUTPUT topics are left for it to create.
+
+    close() (or leaving a `with` block) deletes the namespace's consumer groups and
+    topics and drops the database, unless keep=True or RH_KEEP_NAMESPACE=1.
+    Without a database, RH_PG_CONNINFO names one that does not exist: a program
+    that should not need PostgreSQL fails instead of writing to `riskhub`."""
+
+    def __init__(self, registry_dir=None, database=True, keep=False, config=CONFIG, kind=None,
+                 prefix=None):
+        self.prefix = new_prefix(kind) if prefix is None else prefix
+        assert_test_prefix(self.prefix)
+        self.dbname = f"riskhub_test_{uuid.uuid4().hex[:12]}"
+        self.conninfo = conninfo_of(self.dbname)
+        self.database = database
+        self.keep = keep or bool(os.environ.get("RH_KEEP_NAMESPACE"))
+        try:
+            if database:
+                create_database(self.dbname)
+                r = self.run("riskhub-registry", "migrate")
+                assert r.returncode == 0, f"migrate: {scrub(r.stderr)}"
+                if registry_dir is not None:
+                    r = self.run("riskhub-registry", "import", registry_dir)
+                    assert r.returncode == 0, f"import: {scrub(r.stderr)}"
+            cfg = load_config(config)
+            topics = [self.topic(f"feed.{d['code']}.{f['code']}") for d in cfg["departments"]
+                      for f in d["feeds"]] + [self.topic("feed.manifests"), self.topic("feed.rejects")]
+            if os.environ.get("RH_JOIN_PRECREATE_OUTPUTS"):
+                # diagnosis only: takes the join's own topic creation out of the picture
+                topics += [self.topic(f"{k}.{t['code']}") for t in cfg["townships"]
+                           for k in ("alerts", "checks")]
+                topics += [self.topic("alerts.unmatched"), self.topic("riskhub.dlq")]
+            create_topics(topics)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- names and environment ----
+
+    def topic(self, name):
+        """The full name of topic `name` ("feed.manifests", "alerts.411024100")."""
+        return self.prefix + name
+
+    def env(self, **extra):
+        """os.environ with RH_TOPIC_PREFIX, RH_PG_CONNINFO and RH_KAFKA_BOOTSTRAP of the
+        namespace, then `extra` (values turned into strings)."""
+        env = dict(os.environ)
+        env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo, RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    # ---- running programs ----
+
+    def run(self, program, *args, timeout=600, env=None, **kw):
+        """A program of BIN in the namespace (env: more variables); CompletedProcess (text)."""
+        return subprocess.run([str(BIN / program), *map(str, args)], capture_output=True,
+                              text=True, timeout=timeout, env=self.env(**(env or {})), **kw)
+
+    def popen(self, program, *args, env=None, **kw):
+        return subprocess.Popen([str(BIN / program), *map(str, args)], env=self.env(**(env or {})), **kw)
+
+    def produce(self, dept, feed, path, *extra, period=PERIOD, config=CONFIG, check=True, **kw):
+        """riskhub-produce of one file; check: exit 0 asserted."""
+        r = self.run("riskhub-produce", "--config", config, "--department", dept, "--feed", feed,
+                     "--period", period, "--no-progress", *extra, path, **kw)
+        if check:
+            assert r.returncode == 0, f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr)}"
+        return r
+
+    def join(self, *args, log_dir, config=CONFIG):
+        from .join import Join
+        return Join(self, [str(BIN / "riskhub-join"), "--config", str(config), *map(str, args)], log_dir)
+
+    # ---- reading ----
+
+    def topics(self, family=""):
+        return list_topics(self.prefix + family)
+
+    def groups(self):
+        return list_groups(self.prefix)
+
+    def end_offsets(self, name):
+        return end_offsets(self.topic(name))
+
+    def read_topic(self, name, **kw):
+        return read_topic(self.topic(name), **kw)
+
+    def manifests_by_batch(self):
+        return manifests_by_batch(self.topic("feed.manifests"))
+
+    def feed_records(self, dept, feed, batch=None):
+        """{(batch_id, row_number): (record, source)} read back from the feed topic
+        (read_committed): the lineage the join must copy."""
+        return self.feed_records_of([(dept, feed)], batch)[(dept, feed)]
+
+    def feed_records_of(self, feeds, batch=None, timeout=120):
+        """feed_records of several feeds in one pass: {(dept, feed): {...}}."""
+        topics = {self.topic(f"feed.{d}.{f}"): (d, f) for d, f in feeds}
+        out = {k: {} for k in topics.values()}
+        for m in read_topics(list(topics), timeout=timeout):
+            try:
+                name, rec = decode(m.value() or b"")
+            except Exception:  # noqa: BLE001 - corrupt on purpose (test_corrupt_records_go_to_dlq)
+                continue
+            if name != "FeedRecord":
+                continue
+            if batch is not None and rec["batch_id"] != batch:
+                continue
+            out[topics[m.topic()]][(rec["batch_id"], rec["row_number"])] = (rec, {
+                "topic": m.topic(), "partition": m.partition(), "offset": m.offset(),
+                "batch_id": rec["batch_id"]})
+        return out
+
+    def read(self, family, timeout=60):
+        """[(topic without prefix, key, decoded record, message)] of every topic of
+        a family ('alerts.', 'checks.', 'riskhub.dlq')."""
+        out = []
+        for m in read_topics(self.topics(family), timeout=timeout):
+            name, rec = decode(m.value())
+            out.append((m.topic()[len(self.prefix):], m.key().decode() if m.key() else None, rec, m))
+        return out
+
+    # ---- the end ----
+
+    def close(self):
+        """Deletes the namespace's groups and topics and drops its database (best effort)."""
+        if self.keep:
+            return
+        assert_test_prefix(self.prefix)
+        if self.database:
+            drop_database(self.dbname)
+        try:
+            delete_groups(self.prefix)
+            delete_topics(self.prefix)
+        except Exception:  # noqa: BLE001 - the broker may be away (an outage test failed)
+            pass
