@@ -620,49 +620,41 @@ def publish_simulated(ns, tmp, program, dept, feed):
                        capture_output=True, text=True, timeout=300,
                        env=ns.env(RH_SIMULATED_NOW=SIM_NOW))
     t1 = datetime.now(timezone.utc)
-    assert r.returncode == 0, joinlib.scrub(r.stderr)
+    assert r.returncode == 0, rhtest.scrub(r.stderr)
     return r, t0 - timedelta(seconds=1), t1 + timedelta(seconds=1)
 
 
-def test_release_producer_ignores_simulated_now(cfg, tmp_path):
+def test_release_producer_ignores_simulated_now(cfg, tmp_path, ns):
     """The producer a department installs has no way to set its delivery time: with
     RH_SIMULATED_NOW in its environment the manifest still carries the real clock, and
     the report takes that (a list of SIM_PERIOD published today is late)."""
-    ns = joinlib.Namespace()
-    try:
-        dept, feed = "water", "drinking-water"
-        _, t0, t1 = publish_simulated(ns, tmp_path, rhtest.BIN / "riskhub-produce", dept, feed)
-        (m,) = read_manifests(ns)
-        assert t0 <= m["finished_at"] <= t1, f"finished_at {m['finished_at']} not now"
-        assert "simulated" not in m["producer"], m["producer"]
-        r, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
-        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
-        want = "late" if m["finished_at"] >= deadline(SIM_PERIOD, delivery_day(cfg)) else "on_time"
-        assert row["status"] == want
-        assert row["finished_at"] == m["finished_at"].astimezone(CST).isoformat(timespec="seconds")
-    finally:
-        ns.close()
+    dept, feed = "water", "drinking-water"
+    _, t0, t1 = publish_simulated(ns, tmp_path, rhtest.BIN / "riskhub-produce", dept, feed)
+    (m,) = read_manifests(ns)
+    assert t0 <= m["finished_at"] <= t1, f"finished_at {m['finished_at']} not now"
+    assert "simulated" not in m["producer"], m["producer"]
+    r, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
+    row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+    want = "late" if m["finished_at"] >= deadline(SIM_PERIOD, delivery_day(cfg)) else "on_time"
+    assert row["status"] == want
+    assert row["finished_at"] == m["finished_at"].astimezone(CST).isoformat(timespec="seconds")
 
 
 @pytest.mark.skipif(not SIM_PRODUCE.exists() and os.environ.get("CI") != "true", reason="no build-sim/ (scripts/build.sh sim riskhub-produce; scripts/test.sh builds it)")
-def test_demo_build_delivers_on_its_day(cfg, tmp_path):
+def test_demo_build_delivers_on_its_day(cfg, tmp_path, ns):
     """The demo's build (RH_SIMULATED_CLOCK) starts its wall clock at RH_SIMULATED_NOW: the
     manifest finished on the 5th and says it was simulated; the report shows the list on
     time, delivered at 10:12 on the 5th, and as of 10:00 that day not in yet."""
-    ns = joinlib.Namespace()
-    try:
-        dept, feed = "education", "dropouts"
-        r, _, _ = publish_simulated(ns, tmp_path, SIM_PRODUCE, dept, feed)
-        sim = datetime(2026, 11, 5, 2, 12, tzinfo=timezone.utc)
-        (m,) = read_manifests(ns)
-        assert sim <= m["started_at"] <= m["finished_at"] < sim + timedelta(seconds=60)
-        assert m["producer"].endswith(" (simulated clock)"), m["producer"]
-        _, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
-        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
-        assert row["status"] == "on_time" and row["days_late"] == ""
-        assert row["finished_at"].startswith("2026-11-05T10:12:"), row["finished_at"]
-        _, lists, _ = status_csv(ns, "--period", SIM_PERIOD, "--as-of", "2026-11-05 10:00")
-        row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
-        assert row["status"] == "pending" and row["finished_at"] == ""
-    finally:
-        ns.close()
+    dept, feed = "education", "dropouts"
+    r, _, _ = publish_simulated(ns, tmp_path, SIM_PRODUCE, dept, feed)
+    sim = datetime(2026, 11, 5, 2, 12, tzinfo=timezone.utc)
+    (m,) = read_manifests(ns)
+    assert sim <= m["started_at"] <= m["finished_at"] < sim + timedelta(seconds=60)
+    assert m["producer"].endswith(" (simulated clock)"), m["producer"]
+    _, lists, _ = status_csv(ns, "--period", SIM_PERIOD)
+    row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+    assert row["status"] == "on_time" and row["days_late"] == ""
+    assert row["finished_at"].startswith("2026-11-05T10:12:"), row["finished_at"]
+    _, lists, _ = status_csv(ns, "--period", SIM_PERIOD, "--as-of", "2026-11-05 10:00")
+    row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
+    assert row["status"] == "pending" and row["finished_at"] == ""
