@@ -1,6 +1,8 @@
 /* A Kafka round trip through the real broker that scripts/kafka.sh starts
  * (RH_KAFKA_BOOTSTRAP, default 127.0.0.1:19092): idempotent produce with keys
- * and headers, read back read_committed, same bytes, per-key order kept. */
+ * and headers, read back read_committed, same bytes, per-key order kept. The
+ * topic is a test's own ("rhtest-<hex>.roundtrip", the tests' namespace rule,
+ * tests/rhtest/namespace.py) and is deleted at the end. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,34 @@ static rd_kafka_conf_t *base_conf(void) {
   return conf;
 }
 
+/* DeleteTopics through the admin API; a failure is reported, not fatal (the
+ * test's assertions are about the round trip). */
+static void delete_topic(void) {
+  char err[512];
+  rd_kafka_conf_t *conf = base_conf();
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (!rk) {
+    fprintf(stderr, "delete %s: %s\n", topic, err);
+    return;
+  }
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteTopic_t *del = rd_kafka_DeleteTopic_new(topic);
+  rd_kafka_DeleteTopics(rk, &del, 1, NULL, q);
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
+  const rd_kafka_DeleteTopics_result_t *res = ev ? rd_kafka_event_DeleteTopics_result(ev) : NULL;
+  size_t n = 0;
+  const rd_kafka_topic_result_t **tr = res ? rd_kafka_DeleteTopics_result_topics(res, &n) : NULL;
+  if (!res || rd_kafka_event_error(ev) || (n == 1 && rd_kafka_topic_result_error(tr[0])))
+    fprintf(stderr, "delete %s: %s\n", topic,
+            !ev ? "timed out"
+                : rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
+                                          : rd_kafka_topic_result_error_string(tr[0]));
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_DeleteTopic_destroy(del);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+}
+
 static void make_value(int i, unsigned char *buf, size_t *len) {
   /* binary on purpose: NULs and high bytes must survive */
   *len = 16 + (size_t)(i % 200);
@@ -39,7 +69,8 @@ static void make_value(int i, unsigned char *buf, size_t *len) {
 static void test_produce_consume(void **state) {
   (void)state;
   char err[512];
-  snprintf(topic, sizeof(topic), "it.roundtrip.%ld.%d", (long)time(NULL), (int)getpid());
+  snprintf(topic, sizeof(topic), "rhtest-%010llx.roundtrip",
+           (unsigned long long)(((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid()) & 0xffffffffffULL);
 
   rh_producer_t *p = rh_producer_new(base_conf(), NULL, NULL, err, sizeof(err));
   if (!p) fail_msg("%s", err);
@@ -65,7 +96,7 @@ static void test_produce_consume(void **state) {
   assert_int_equal(rh_producer_stats(p)->delivered, N_MSG);
   rh_producer_destroy(p);
 
-  rd_kafka_t *c = rh_consumer_new(base_conf(), "it-roundtrip", err, sizeof(err));
+  rd_kafka_t *c = rh_consumer_new(base_conf(), topic, err, sizeof(err));
   if (!c) fail_msg("%s", err);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(N_PART);
   for (int i = 0; i < N_PART; i++)
@@ -114,6 +145,7 @@ static void test_produce_consume(void **state) {
   }
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
+  delete_topic();
   assert_int_equal(got, N_MSG);
   for (int i = 0; i < N_MSG; i++) assert_int_equal(seen[i], 1);
 }

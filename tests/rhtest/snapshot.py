@@ -35,20 +35,15 @@ from .kafka import admin, consumer, high_watermark
 from .namespace import TEST_FAMILY
 from .pg import SCRATCH_DB, conninfo_of
 
-# Test things that do not follow the "rhtest-" rule yet: tests/integration/
-# test_kafka_roundtrip.c (C, owned elsewhere) creates "it.roundtrip.<time>.<pid>" in
-# the default namespace, with a consumer "it-roundtrip" that commits nothing.
-LEGACY_TEST_TOPICS = ("it.roundtrip.",)
-LEGACY_TEST_GROUPS = ("it-roundtrip",)
 SEP = "\x1f"
 
 
 def is_test_topic(name):
-    return name.startswith(TEST_FAMILY) or name.startswith(LEGACY_TEST_TOPICS)
+    return name.startswith(TEST_FAMILY)
 
 
 def is_test_group(name):
-    return name.startswith(TEST_FAMILY) or name in LEGACY_TEST_GROUPS
+    return name.startswith(TEST_FAMILY)
 
 
 def _mine(name, prefix, is_test):
