@@ -12,12 +12,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-
-#include "rh_err.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rh_array.h"
+#include "rh_err.h"
 #include "rh_log.h"
 
 #define RH_AVRO_WALK_MAX_DEPTH 200
@@ -401,15 +401,9 @@ static rh_avro_status_t named_fullname(walk_t *w, json_t *j, const char *ns, cha
 }
 
 static rh_avro_status_t named_register(walk_t *w, char *full, json_t *j, avro_schema_t av) {
-  if (w->tab->n == w->tab->cap) {
-    size_t cap = w->tab->cap ? w->tab->cap * 2 : 8;
-    named_t *v = realloc(w->tab->v, cap * sizeof *v);
-    if (!v) {
-      free(full);
-      return RH_AVRO_ENOMEM;
-    }
-    w->tab->v = v;
-    w->tab->cap = cap;
+  if (RH_ARRAY_RESERVE(w->tab->v, w->tab->n + 1, w->tab->cap, 8)) {
+    free(full);
+    return RH_AVRO_ENOMEM;
   }
   named_t *n = &w->tab->v[w->tab->n++];
   n->fullname = full;

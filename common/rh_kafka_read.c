@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_kafka.h"
@@ -49,14 +50,9 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
         if (!u || u->offset <= 0) continue;
         end = u->offset;
       }
-      if (nparts == cap) {
-        cap = cap ? cap * 2 : 64;
-        part_t *np = realloc(parts, cap * sizeof *np);
-        if (!np) {
-          rh_errf(errstr, errstr_size, "out of memory");
-          goto out;
-        }
-        parts = np;
+      if (RH_ARRAY_RESERVE(parts, nparts + 1, cap, 64)) {
+        rh_errf(errstr, errstr_size, "out of memory");
+        goto out;
       }
       parts[nparts++] = (part_t){(char *)topics[k], mt->partitions[i].id, end, false};
       rd_kafka_topic_partition_list_add(tl, topics[k], mt->partitions[i].id)->offset =

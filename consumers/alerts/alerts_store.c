@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_err.h"
 
 #define BLOCK_MIN 65536
@@ -50,13 +51,7 @@ static const char *dup(alerts_store_t *s, const char *str, int *fail) {
 
 int alerts_store_add(alerts_store_t *s, const rh_alert_t *a, const char *topic, int32_t partition,
                      int64_t offset, char *errstr, size_t errstr_size) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 256;
-    alerts_item_t *ni = realloc(s->items, cap * sizeof *ni);
-    if (!ni) goto oom;
-    s->items = ni;
-    s->cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(s->items, s->n + 1, s->cap, 256)) goto oom;
   int fail = 0;
   alerts_item_t *it = &s->items[s->n];
   it->a = *a;

@@ -11,13 +11,14 @@
 
 #include "join_checks.h"
 #include "join_idset.h"
-#include "rh_kafka_read.h"
 #include "join_warnings.h"
+#include "rh_array.h"
 #include "rh_avro_schema.h"
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
+#include "rh_kafka_read.h"
 #include "rh_log.h"
 #include "rh_pg.h"
 #include "rh_regmap.h"
@@ -115,13 +116,7 @@ static int touch(join_t *j, const rd_kafka_message_t *m) {
       j->touched[i].last = m->offset;
       return 0;
     }
-  if (j->ntouched == j->touched_cap) {
-    size_t cap = j->touched_cap ? j->touched_cap * 2 : 64;
-    touched_t *t = realloc(j->touched, cap * sizeof *t);
-    if (!t) return -1;
-    j->touched = t;
-    j->touched_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(j->touched, j->ntouched + 1, j->touched_cap, 64)) return -1;
   touched_t *t = &j->touched[j->ntouched++];
   snprintf(t->topic, sizeof t->topic, "%s", topic);
   t->partition = m->partition;

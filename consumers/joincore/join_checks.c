@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_hash.h"
@@ -130,13 +131,7 @@ static bool has_arrived(const join_checks_t *c, const rh_config_feed_t *f, const
 static int note(join_checks_t *c, const rh_config_feed_t *f, const char *period) {
   if (strlen(period) != 7) return -1;
   if (has_arrived(c, f, period)) return 0;
-  if (c->arrived_len == c->arrived_cap) {
-    size_t cap = c->arrived_cap ? c->arrived_cap * 2 : 64;
-    arrival_t *a = realloc(c->arrived, cap * sizeof *a);
-    if (!a) return -1;
-    c->arrived = a;
-    c->arrived_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(c->arrived, c->arrived_len + 1, c->arrived_cap, 64)) return -1;
   c->arrived[c->arrived_len].feed = f;
   memcpy(c->arrived[c->arrived_len].period, period, 8);
   c->arrived_len++;
@@ -207,21 +202,8 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, int32_t partit
   uint64_t key = rh_regmap_pack_id(r->id_number, strlen(r->id_number));
   uint32_t v;
   if (!key || rh_map_get(&c->by_id, key, &v)) return 0; /* first record wins */
-  if (c->match_len == c->match_cap) {
-    size_t cap = c->match_cap ? c->match_cap * 2 : 256;
-    match_t *a = realloc(c->matches, cap * sizeof *a);
-    if (!a) return -1;
-    c->matches = a;
-    c->match_cap = cap;
-  }
-  if (c->fact_len + r->fact_count > c->fact_cap) {
-    size_t cap = c->fact_cap ? c->fact_cap * 2 : 512;
-    while (cap < c->fact_len + r->fact_count) cap *= 2;
-    fact_copy_t *a = realloc(c->facts, cap * sizeof *a);
-    if (!a) return -1;
-    c->facts = a;
-    c->fact_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(c->matches, c->match_len + 1, c->match_cap, 256)) return -1;
+  if (RH_ARRAY_RESERVE(c->facts, c->fact_len + r->fact_count, c->fact_cap, 512)) return -1;
   match_t *mt = &c->matches[c->match_len];
   mt->partition = partition;
   mt->offset = offset;

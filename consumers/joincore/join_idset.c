@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "rh_array.h"
 #include "rh_map.h"
 
 struct join_idset {
@@ -61,13 +62,7 @@ int join_idset_add_committed(join_idset_t *s, uint64_t key) {
 int join_idset_add(join_idset_t *s, uint64_t key) {
   if (!key) return -1;
   if (join_idset_contains(s, key)) return 0;
-  if (s->undo_len == s->undo_cap) {
-    size_t cap = s->undo_cap ? s->undo_cap * 2 : 4096;
-    uint64_t *u = realloc(s->undo, cap * sizeof *u);
-    if (!u) return -1;
-    s->undo = u;
-    s->undo_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(s->undo, s->undo_len + 1, s->undo_cap, 4096)) return -1;
   if (rh_map_put(&s->ix, key, 1)) return -1;
   s->undo[s->undo_len++] = key;
   return 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "registry_migrate.h"
+#include "rh_array.h"
 #include "rh_csv.h"
 #include "rh_exit.h"
 #include "rh_log.h"
@@ -217,15 +218,9 @@ static void on_household(imp_t *im, const registry_map_t *m, const rh_csv_row_t 
                "household %s appears twice (first at line %u)", h.household_id,
                im->hh[prev].line);
     } else {
-      if (im->hh_count == im->hh_cap) {
-        size_t cap = im->hh_cap ? im->hh_cap * 2 : 4096;
-        hh_t *n = realloc(im->hh, cap * sizeof(*n));
-        if (!n) {
-          fatal(im, RH_EXIT_SOFTWARE, "out of memory");
-          return;
-        }
-        im->hh = n;
-        im->hh_cap = cap;
+      if (RH_ARRAY_RESERVE(im->hh, im->hh_count + 1, im->hh_cap, 4096)) {
+        fatal(im, RH_EXIT_SOFTWARE, "out of memory");
+        return;
       }
       hh_t *e = &im->hh[im->hh_count++];
       memcpy(e->id, h.household_id, REGISTRY_HHID_LEN);

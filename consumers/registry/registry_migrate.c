@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_log.h"
@@ -54,14 +55,9 @@ static int read_file(const char *path, char **text, size_t *len, char *errstr, s
   size_t n = 0, cap = 0;
   if (!fp) goto fail;
   for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 16384;
-      char *b = realloc(buf, cap);
-      if (!b) {
-        errno = ENOMEM;
-        goto fail;
-      }
-      buf = b;
+    if (RH_ARRAY_RESERVE(buf, n + 4096 + 1, cap, 16384)) {
+      errno = ENOMEM;
+      goto fail;
     }
     size_t got = fread(buf + n, 1, cap - n - 1, fp);
     n += got;
@@ -101,14 +97,9 @@ int registry_migrations_load(const char *dir, registry_migrations_t *out, char *
                "name of a-z, 0-9 and _)", dir, fn);
       goto cleanup;
     }
-    if (out->count == cap) {
-      cap = cap ? cap * 2 : 16;
-      registry_migration_t *it = realloc(out->items, cap * sizeof(*it));
-      if (!it) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto cleanup;
-      }
-      out->items = it;
+    if (RH_ARRAY_RESERVE(out->items, out->count + 1, cap, 16)) {
+      snprintf(errstr, errstr_size, "out of memory");
+      goto cleanup;
     }
     registry_migration_t *mg = &out->items[out->count];
     memset(mg, 0, sizeof(*mg));

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "rh_array.h"
 #include "rh_avro_codec.h"
 #include "rh_err.h"
 #include "rh_hash.h"
@@ -84,15 +85,10 @@ static char *read_text(const char *path, size_t *len) {
   char *s = NULL;
   size_t n = 0, cap = 0;
   for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 16384;
-      char *t = realloc(s, cap);
-      if (!t) {
-        free(s);
-        fclose(fp);
-        return NULL;
-      }
-      s = t;
+    if (RH_ARRAY_RESERVE(s, n + 4096 + 1, cap, 16384)) {
+      free(s);
+      fclose(fp);
+      return NULL;
     }
     size_t got = fread(s + n, 1, cap - n - 1, fp);
     n += got;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
 #include "rh_err.h"
@@ -136,13 +137,7 @@ int replay_batches_add(replay_batches_t *b, const replay_msg_t *m, char *errstr,
                 m->topic, (int)m->partition, (long long)m->offset);
     return 0;
   }
-  if (b->n == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    replay_batch_t *a = realloc(b->items, cap * sizeof *a);
-    if (!a) goto oom;
-    b->items = a;
-    b->cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(b->items, b->n + 1, b->cap, 64)) goto oom;
   replay_batch_t *x = &b->items[b->n];
   memset(x, 0, sizeof *x);
   memcpy(x->batch_id, bid, RH_SHA256_HEXSZ);
@@ -223,13 +218,7 @@ static int candidates(const replay_batches_t *b, replay_claim_cache_t *c, const 
   c->valid = 0;
   for (size_t i = 0; i < b->n; i++) {
     if (strcmp(b->items[i].topic, topic) != 0) continue;
-    if (c->ncand == c->cap) {
-      size_t cap = c->cap ? c->cap * 2 : 16;
-      size_t *a = realloc(c->cand, cap * sizeof *a);
-      if (!a) return -1;
-      c->cand = a;
-      c->cap = cap;
-    }
+    if (RH_ARRAY_RESERVE(c->cand, c->ncand + 1, c->cap, 16)) return -1;
     c->cand[c->ncand++] = i;
   }
   snprintf(c->name, sizeof c->name, "%s", topic);
@@ -284,14 +273,9 @@ int replay_batches_plan(const replay_batches_t *b, replay_part_t **out, size_t *
         if (rg->last > p[k].last) p[k].last = rg->last;
         continue;
       }
-      if (len == cap) {
-        cap = cap ? cap * 2 : 64;
-        replay_part_t *np = realloc(p, cap * sizeof *np);
-        if (!np) {
-          free(p);
-          return -1;
-        }
-        p = np;
+      if (RH_ARRAY_RESERVE(p, len + 1, cap, 64)) {
+        free(p);
+        return -1;
       }
       p[len++] = (replay_part_t){x->topic, rg->partition, rg->first, rg->last};
     }

@@ -6,6 +6,7 @@
 
 #include "join_checks.h"
 #include "join_idset.h"
+#include "rh_array.h"
 #include "rh_err.h"
 #include "rh_log.h"
 
@@ -197,21 +198,8 @@ size_t replay_expect_feed_of(const replay_expect_t *e, size_t batch) {
 }
 
 static int hold(shard_t *s, const replay_msg_t *m, size_t batch) {
-  if (s->nheld == s->held_cap) {
-    size_t cap = s->held_cap ? s->held_cap * 2 : 1024;
-    held_t *h = realloc(s->held, cap * sizeof *h);
-    if (!h) return -1;
-    s->held = h;
-    s->held_cap = cap;
-  }
-  if (s->bytes_len + m->value_len > s->bytes_cap) {
-    size_t cap = s->bytes_cap ? s->bytes_cap * 2 : (1 << 20);
-    while (cap < s->bytes_len + m->value_len) cap *= 2;
-    unsigned char *b = realloc(s->bytes, cap);
-    if (!b) return -1;
-    s->bytes = b;
-    s->bytes_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(s->held, s->nheld + 1, s->held_cap, 1024)) return -1;
+  if (RH_ARRAY_RESERVE(s->bytes, s->bytes_len + m->value_len, s->bytes_cap, (1 << 20))) return -1;
   memcpy(s->bytes + s->bytes_len, m->value, m->value_len);
   s->held[s->nheld++] = (held_t){batch, m->partition, m->offset, s->bytes_len, m->value_len};
   s->bytes_len += m->value_len;

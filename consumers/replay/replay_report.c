@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_array.h"
 #include "rh_idnum.h"
 
 static char *xstrdup(const char *s) {
@@ -33,13 +34,7 @@ size_t replay_report_feed(replay_report_t *r, const char *department, const char
   for (size_t i = 0; i < r->nfeeds; i++)
     if (strcmp(r->feeds[i].department, department) == 0 && strcmp(r->feeds[i].feed, feed) == 0)
       return i;
-  if (r->nfeeds == r->feeds_cap) {
-    size_t cap = r->feeds_cap ? r->feeds_cap * 2 : 32;
-    replay_feed_t *f = realloc(r->feeds, cap * sizeof *f);
-    if (!f) return (size_t)-1;
-    r->feeds = f;
-    r->feeds_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(r->feeds, r->nfeeds + 1, r->feeds_cap, 32)) return (size_t)-1;
   replay_feed_t *f = &r->feeds[r->nfeeds];
   memset(f, 0, sizeof *f);
   f->department = xstrdup(department);
@@ -191,13 +186,7 @@ int replay_report_add_change(replay_diff_t *d, const char *field, const char *pu
 
 replay_diff_t *replay_report_add_diff(replay_report_t *r, replay_diff_kind_t kind,
                                       replay_out_t what, size_t feed, const char *id) {
-  if (r->ndiffs == r->diffs_cap) {
-    size_t cap = r->diffs_cap ? r->diffs_cap * 2 : 64;
-    replay_diff_t *d = realloc(r->diffs, cap * sizeof *d);
-    if (!d) return NULL;
-    r->diffs = d;
-    r->diffs_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(r->diffs, r->ndiffs + 1, r->diffs_cap, 64)) return NULL;
   replay_diff_t *d = &r->diffs[r->ndiffs];
   memset(d, 0, sizeof *d);
   d->kind = kind;

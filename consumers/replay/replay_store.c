@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "join_idset.h"
+#include "rh_array.h"
 #include "rh_avro_codec.h"
 #include "rh_map.h"
 
@@ -83,13 +84,7 @@ int replay_store_add(replay_store_t *s, replay_out_t what, const void *value, si
   uint32_t i;
   if (!key || len > UINT32_MAX / 2) return -1;
   if (rh_map_get(&s->ix, key, &i)) return 0;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 4096;
-    replay_entry_t *e = realloc(s->e, cap * sizeof *e);
-    if (!e) return -1;
-    s->e = e;
-    s->cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(s->e, s->n + 1, s->cap, 4096)) return -1;
   replay_entry_t *e = &s->e[s->n];
   memset(e, 0, sizeof *e);
   unsigned char *dst = room(s, len, &e->chunk, &e->pos);

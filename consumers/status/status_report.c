@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_err.h"
 #include "status_time.h"
 
@@ -161,13 +162,7 @@ int status_report_add_manifest(status_report_t *r, const char *department, const
     return 0;
   }
   status_list_t *l = status_report_list(r, (size_t)f, m);
-  if (l->len_ == l->cap_) {
-    size_t cap = l->cap_ ? l->cap_ * 2 : 4;
-    status_manifest_t *n = realloc(l->all_, cap * sizeof *n);
-    if (!n) return -1;
-    l->all_ = n;
-    l->cap_ = cap;
-  }
+  if (RH_ARRAY_RESERVE(l->all_, l->len_ + 1, l->cap_, 4)) return -1;
   status_manifest_t *x = &l->all_[l->len_];
   memset(x, 0, sizeof *x);
   snprintf(x->batch_id, sizeof x->batch_id, "%s", batch_id ? batch_id : "");
@@ -181,13 +176,7 @@ int status_report_add_manifest(status_report_t *r, const char *department, const
 }
 
 static int push(uint64_t **v, size_t *n, size_t *cap, uint64_t key) {
-  if (*n == *cap) {
-    size_t c = *cap ? *cap * 2 : 64;
-    uint64_t *nv = realloc(*v, c * sizeof *nv);
-    if (!nv) return -1;
-    *v = nv;
-    *cap = c;
-  }
+  if (RH_ARRAY_RESERVE(*v, *n + 1, *cap, 64)) return -1;
   (*v)[(*n)++] = key;
   return 0;
 }

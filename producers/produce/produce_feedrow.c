@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rh_array.h"
 #include "rh_parse.h"
 
 const char *produce_feedrow_kind(rh_feed_kind_t kind) {
@@ -83,14 +84,7 @@ void produce_feedrow_free(produce_feedrow_t *r) {
 /* Copy s[0..len) into the row's buffer, NUL-terminated. Offsets, not pointers,
  * are kept while filling (the buffer may move); see fix_pointers. */
 static long keep(produce_feedrow_t *r, const char *s, size_t len) {
-  if (r->buf_len + len + 1 > r->buf_cap) {
-    size_t cap = r->buf_cap ? r->buf_cap * 2 : 1024;
-    while (cap < r->buf_len + len + 1) cap *= 2;
-    char *b = realloc(r->buf, cap);
-    if (!b) return -1;
-    r->buf = b;
-    r->buf_cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(r->buf, r->buf_len + len + 1, r->buf_cap, 1024)) return -1;
   long off = (long)r->buf_len;
   memcpy(r->buf + r->buf_len, s, len);
   r->buf[r->buf_len + len] = '\0';

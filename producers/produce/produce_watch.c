@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rh_array.h"
 #include "rh_exit.h"
 #include "rh_log.h"
 #include "rh_parse.h"
@@ -168,12 +169,7 @@ int produce_watch_run(const produce_watch_opts_t *o) {
         waiting = 1; /* still being written, perhaps */
         continue;
       }
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        entry_t *l = realloc(list, cap * sizeof(*l));
-        if (!l) break;
-        list = l;
-      }
+      if (RH_ARRAY_RESERVE(list, n + 1, cap, 16)) break;
       snprintf(list[n].name, sizeof(list[n].name), "%s", de->d_name);
       list[n].mtime = st.st_mtime;
       n++;
