@@ -19,6 +19,13 @@ rh_avro_status_t rh_avro_wire_fail(rh_avro_wire_rd_t *r, rh_avro_status_t st, co
   return st;
 }
 
+void rh_avro_wire_varint_failed(rh_avro_wire_rd_t *r, rh_avro_status_t st, const char *too_long) {
+  if (st == RH_AVRO_ETRUNCATED)
+    rh_avro_wire_fail(r, st, "message ends inside a varint");
+  else
+    rh_avro_wire_fail(r, st, "%s", too_long);
+}
+
 rh_avro_status_t rh_avro_wire_peek_fingerprint(const void *data, size_t len, uint64_t *fp_out,
                                                char *errstr, size_t errstr_size) {
   const unsigned char *p = data;
