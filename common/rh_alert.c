@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rh_avro_value.h"
+#include "rh_avro_wire.h"
 
 static const char *const field_names[RH_AL_FIELD_COUNT] = {
     "alert_id", "situation", "township_code", "village", "household_id", "household_type",
@@ -200,23 +201,7 @@ int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, cha
   return 0;
 }
 
-/* ---- the direct writer: Avro binary encoding, spec section "Encodings" ---- */
-
-static unsigned char *put_long(unsigned char *p, int64_t v) {
-  uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); /* zig-zag */
-  while (z >= 0x80) {
-    *p++ = (unsigned char)(z | 0x80);
-    z >>= 7;
-  }
-  *p++ = (unsigned char)z;
-  return p;
-}
-
-static unsigned char *put_str(unsigned char *p, const char *s, size_t n) {
-  p = put_long(p, (int64_t)n);
-  memcpy(p, s, n);
-  return p + n;
-}
+/* ---- the direct writer: Avro binary encoding (rh_avro_wire) ---- */
 
 /* The string fields in schema order, lengths computed once. */
 enum { AS_ALERT_ID, AS_SITUATION, AS_TOWNSHIP, AS_VILLAGE, AS_HOUSEHOLD_ID, AS_HOUSEHOLD_TYPE,
@@ -296,12 +281,9 @@ int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scra
     return -1;
   }
 
-  unsigned char *p = buf->data + buf->len;
-  *p++ = RH_AVRO_MAGIC0;
-  *p++ = RH_AVRO_MAGIC1;
-  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(c->schema->fingerprint >> (8 * i));
-#define STR(i) (p = put_str(p, str[i], len[i]))
-#define OPT_STR(i) (p = str[i] ? put_str(put_long(p, 1), str[i], len[i]) : put_long(p, 0))
+  unsigned char *p = rh_avro_wire_put_header(buf->data + buf->len, c->schema->fingerprint);
+#define STR(i) (p = rh_avro_wire_put_bytes(p, str[i], len[i]))
+#define OPT_STR(i) (p = rh_avro_wire_put_opt_bytes(p, str[i], len[i]))
   STR(AS_ALERT_ID);
   STR(AS_SITUATION);
   OPT_STR(AS_TOWNSHIP);
@@ -321,22 +303,22 @@ int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scra
   STR(AS_DEPARTMENT);
   STR(AS_FEED);
   STR(AS_PERIOD);
-  p = a->has_amount ? put_long(put_long(p, 1), a->amount_fen) : put_long(p, 0);
-  p = a->has_event_date ? put_long(put_long(p, 1), a->event_date) : put_long(p, 0);
+  p = rh_avro_wire_put_opt_long(p, a->has_amount, a->amount_fen);
+  p = rh_avro_wire_put_opt_long(p, a->has_event_date, a->event_date);
   if (unique) { /* Avro C writes one block of all entries, then the end */
-    p = put_long(p, (int64_t)unique);
+    p = rh_avro_wire_put_long(p, (int64_t)unique);
     for (size_t i = 0; i < a->fact_count; i++) {
       if (fp[i].skip) continue;
-      p = put_str(p, a->facts[i].name, fp[i].name_len);
-      p = put_str(p, fp[i].value, fp[i].value_len);
+      p = rh_avro_wire_put_bytes(p, a->facts[i].name, fp[i].name_len);
+      p = rh_avro_wire_put_bytes(p, fp[i].value, fp[i].value_len);
     }
   }
-  p = put_long(p, 0);
+  p = rh_avro_wire_put_long(p, 0);
   STR(AS_TOPIC);
-  p = put_long(p, a->source.partition);
-  p = put_long(p, a->source.offset);
+  p = rh_avro_wire_put_long(p, a->source.partition);
+  p = rh_avro_wire_put_long(p, a->source.offset);
   STR(AS_BATCH_ID);
-  p = put_long(p, a->created_at);
+  p = rh_avro_wire_put_long(p, a->created_at);
 #undef STR
 #undef OPT_STR
   buf->len = (size_t)(p - buf->data);

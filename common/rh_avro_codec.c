@@ -8,11 +8,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
-
-#include "rh_err.h"
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_avro_wire.h"
+#include "rh_err.h"
 
 static avro_schema_t deref(avro_schema_t s) {
   while (s && is_avro_link(s)) s = avro_schema_link_target(s);
@@ -80,11 +80,7 @@ rh_avro_status_t rh_avro_encode(const rh_avro_schema_t *schema, avro_value_t *va
     rh_errf(errstr, errstr_size, "%s: out of memory for %zu bytes", schema->fullname, body);
     return RH_AVRO_ENOMEM;
   }
-  unsigned char *p = buf->data + buf->len;
-  p[0] = RH_AVRO_MAGIC0;
-  p[1] = RH_AVRO_MAGIC1;
-  for (int i = 0; i < 8; i++) p[2 + i] = (unsigned char)(schema->fingerprint >> (8 * i));
-  char *dst = (char *)p + RH_AVRO_HEADER_LEN;
+  char *dst = (char *)rh_avro_wire_put_header(buf->data + buf->len, schema->fingerprint);
   if (!buf->writer) {
     buf->writer = avro_writer_memory(dst, (int64_t)body);
     if (!buf->writer) {
@@ -105,34 +101,6 @@ rh_avro_status_t rh_avro_encode(const rh_avro_schema_t *schema, avro_value_t *va
     return RH_AVRO_EAVRO;
   }
   buf->len += RH_AVRO_HEADER_LEN + body;
-  return RH_AVRO_OK;
-}
-
-rh_avro_status_t rh_avro_peek_fingerprint(const void *data, size_t len, uint64_t *fp_out,
-                                          char *errstr, size_t errstr_size) {
-  const unsigned char *p = data;
-  if (!p && len) {
-    rh_errf(errstr, errstr_size, "rh_avro_peek_fingerprint: NULL data");
-    return RH_AVRO_EINVAL;
-  }
-  if (len < 2 || p[0] != RH_AVRO_MAGIC0 || p[1] != RH_AVRO_MAGIC1) {
-    if (len == 0)
-      rh_errf(errstr, errstr_size, "empty message, expected single-object encoding (C3 01)");
-    else if (len == 1)
-      rh_errf(errstr, errstr_size, "1-byte message %02X, expected single-object encoding (C3 01)",
-             p[0]);
-    else
-      rh_errf(errstr, errstr_size, "message starts %02X %02X, expected single-object encoding (C3 01)",
-             p[0], p[1]);
-    return RH_AVRO_EMAGIC;
-  }
-  if (len < RH_AVRO_HEADER_LEN) {
-    rh_errf(errstr, errstr_size, "message of %zu bytes ends inside the 10-byte header", len);
-    return RH_AVRO_ETRUNCATED;
-  }
-  uint64_t fp = 0;
-  for (int i = 0; i < 8; i++) fp |= (uint64_t)p[2 + i] << (8 * i);
-  if (fp_out) *fp_out = fp;
   return RH_AVRO_OK;
 }
 
@@ -622,124 +590,23 @@ void rh_avro_decoder_destroy(rh_avro_decoder_t *dec) {
   free(dec);
 }
 
+/* One decoding: the cursor (bytes, offsets and messages: rh_avro_wire) and
+ * the decoder's state. */
 typedef struct {
+  rh_avro_wire_rd_t r;
   rh_avro_decoder_t *dec;
   const rh_avro_schema_t *reader;
-  const unsigned char *base, *p, *end;
   int depth;
   size_t empty_items;
-  const char *field; /* path of the field being read, for messages */
-  char *err;
-  size_t errsz;
 } dctx_t;
 
-static rh_avro_status_t dfail(dctx_t *c, rh_avro_status_t st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static rh_avro_status_t dfail(dctx_t *c, rh_avro_status_t st, const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  rh_errf(c->err, c->errsz, "%s at byte %zu%s%s%s", msg, (size_t)(c->p - c->base),
-         c->field ? " (field '" : "", c->field ? c->field : "", c->field ? "')" : "");
-  return st;
-}
+/* A failure at the cursor: "<message> at byte N (field 'F')" (rh_avro_wire_fail). */
+#define DFAIL(c, ...) rh_avro_wire_fail(&(c)->r, __VA_ARGS__)
 
 static rh_avro_status_t davro(dctx_t *c, const char *what) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s", avro_strerror()); /* copy the global buffer at once */
-  return dfail(c, RH_AVRO_EAVRO, "Avro C failed to set %s: %s", what, msg);
-}
-
-static size_t left(const dctx_t *c) { return (size_t)(c->end - c->p); }
-
-static rh_avro_status_t read_long(dctx_t *c, int64_t *out) {
-  uint64_t v = 0;
-  for (int i = 0;; i++) {
-    if (c->p >= c->end) return dfail(c, RH_AVRO_ETRUNCATED, "message ends inside a varint");
-    unsigned b = *c->p;
-    if (i == 9 && (b & 0xFE)) return dfail(c, RH_AVRO_EVARINT, "varint longer than 64 bits");
-    c->p++;
-    v |= (uint64_t)(b & 0x7F) << (7 * i);
-    if (!(b & 0x80)) break;
-  }
-  *out = (int64_t)((v >> 1) ^ (0 - (v & 1)));
-  return RH_AVRO_OK;
-}
-
-static rh_avro_status_t read_int(dctx_t *c, int32_t *out) {
-  uint32_t v = 0;
-  for (int i = 0;; i++) {
-    if (c->p >= c->end) return dfail(c, RH_AVRO_ETRUNCATED, "message ends inside a varint");
-    unsigned b = *c->p;
-    if (i == 4 && (b & 0xF0)) return dfail(c, RH_AVRO_EVARINT, "int varint longer than 32 bits");
-    c->p++;
-    v |= (uint32_t)(b & 0x7F) << (7 * i);
-    if (!(b & 0x80)) break;
-  }
-  *out = (int32_t)((v >> 1) ^ (0 - (v & 1)));
-  return RH_AVRO_OK;
-}
-
-/* A length (of bytes, a string, a block in bytes) that must fit in what is left. */
-static rh_avro_status_t read_length(dctx_t *c, size_t *out, const char *what) {
-  const unsigned char *at = c->p;
-  int64_t n;
-  rh_avro_status_t st = read_long(c, &n);
-  if (st != RH_AVRO_OK) return st;
-  if (n < 0) {
-    c->p = at;
-    return dfail(c, RH_AVRO_ELENGTH, "negative %s length %" PRId64, what, n);
-  }
-  if ((size_t)n > left(c))
-    return dfail(c, RH_AVRO_ETRUNCATED, "%s of %" PRId64 " bytes but only %zu left", what, n,
-                 left(c));
-  *out = (size_t)n;
-  return RH_AVRO_OK;
-}
-
-static rh_avro_status_t need(dctx_t *c, size_t n, const char *what) {
-  if (left(c) < n)
-    return dfail(c, RH_AVRO_ETRUNCATED, "message ends inside a %s (%zu bytes needed, %zu left)",
-                 what, n, left(c));
-  return RH_AVRO_OK;
-}
-
-static int utf8_valid(const unsigned char *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t more;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      more = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      more = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      more = 3;
-      cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    if (n - i - 1 < more) return 0;
-    for (size_t k = 1; k <= more; k++) {
-      unsigned cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    i += more + 1;
-  }
-  return 1;
+  return DFAIL(c, RH_AVRO_EAVRO, "Avro C failed to set %s: %s", what, msg);
 }
 
 /* n bytes and a NUL in the decoder's scratch buffer (kept between calls). */
@@ -765,45 +632,25 @@ static rh_avro_status_t dec_blocks(dctx_t *c, const plan_t *p, avro_value_t *des
   int is_map = p->kind == PK_MAP;
   size_t item_min = p->sub->min_size + (is_map ? 1 : 0);
   for (;;) {
-    const unsigned char *at = c->p;
     int64_t count;
-    rh_avro_status_t st = read_long(c, &count);
-    if (st != RH_AVRO_OK) return st;
-    if (count == 0) return RH_AVRO_OK;
-    if (count < 0) {
-      if (count == INT64_MIN) {
-        c->p = at;
-        return dfail(c, RH_AVRO_ELENGTH, "impossible block count");
-      }
-      count = -count;
-      size_t bytes;
-      st = read_length(c, &bytes, "block");
-      if (st != RH_AVRO_OK) return st;
-    }
-    if (item_min > 0) {
-      if ((uint64_t)count > left(c) / item_min)
-        return dfail(c, RH_AVRO_ETRUNCATED, "block of %" PRId64 " items but only %zu bytes left",
-                     count, left(c));
-    } else {
+    rh_avro_status_t st = rh_avro_wire_read_block(&c->r, item_min, &count);
+    if (st != RH_AVRO_OK || count == 0) return st;
+    if (item_min == 0) {
       if ((uint64_t)count > RH_AVRO_MAX_EMPTY_ITEMS - c->empty_items)
-        return dfail(c, RH_AVRO_ELIMIT, "more than %d items of an empty type", RH_AVRO_MAX_EMPTY_ITEMS);
+        return DFAIL(c, RH_AVRO_ELIMIT, "more than %d items of an empty type",
+                                 RH_AVRO_MAX_EMPTY_ITEMS);
       c->empty_items += (size_t)count;
     }
     for (int64_t i = 0; i < count; i++) {
       avro_value_t child, *cp = NULL;
       if (is_map) {
         size_t klen;
-        st = read_length(c, &klen, "map key");
+        const unsigned char *key;
+        st = rh_avro_wire_read_map_key(&c->r, &key, &klen, dest != NULL);
         if (st != RH_AVRO_OK) return st;
-        const unsigned char *key = c->p;
-        c->p += klen;
         if (dest) {
-          if (!utf8_valid(key, klen) || memchr(key, 0, klen)) {
-            c->p = key;
-            return dfail(c, RH_AVRO_EDATA, "map key is not UTF-8 without NUL");
-          }
           char *k = scratch_copy(c, key, klen);
-          if (!k) return dfail(c, RH_AVRO_ENOMEM, "out of memory");
+          if (!k) return DFAIL(c, RH_AVRO_ENOMEM, "out of memory");
           if (avro_value_add(dest, k, &child, NULL, NULL) != 0) return davro(c, "a map entry");
           cp = &child;
         }
@@ -818,9 +665,9 @@ static rh_avro_status_t dec_blocks(dctx_t *c, const plan_t *p, avro_value_t *des
 }
 
 static rh_avro_status_t dec_record(dctx_t *c, const plan_t *p, avro_value_t *dest) {
-  const char *saved = c->field;
+  const char *saved = c->r.field;
   for (size_t i = 0; i < p->nw; i++) {
-    c->field = p->wpaths[i];
+    c->r.field = p->wpaths[i];
     avro_value_t child, *cp = NULL;
     if (dest && p->wridx[i] >= 0) {
       if (avro_value_get_by_index(dest, (size_t)p->wridx[i], &child, NULL) != 0)
@@ -830,7 +677,7 @@ static rh_avro_status_t dec_record(dctx_t *c, const plan_t *p, avro_value_t *des
     rh_avro_status_t st = dec_value(c, p->wplans[i], cp);
     if (st != RH_AVRO_OK) return st;
   }
-  c->field = saved;
+  c->r.field = saved;
   if (!dest) return RH_AVRO_OK;
   for (size_t k = 0; k < p->nd; k++) {
     avro_value_t child;
@@ -840,7 +687,7 @@ static rh_avro_status_t dec_record(dctx_t *c, const plan_t *p, avro_value_t *des
     rh_avro_status_t st =
         rh_avro_default_apply(c->reader, p->dschema[k], p->djson[k], &child, msg, sizeof msg);
     if (st != RH_AVRO_OK)
-      return dfail(c, st, "reader default of field '%s': %s",
+      return DFAIL(c, st, "reader default of field '%s': %s",
                    avro_schema_record_field_name(p->rsch, p->didx[k]), msg);
   }
   return RH_AVRO_OK;
@@ -855,21 +702,21 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
   rh_avro_status_t st;
   switch (p->kind) {
     case PK_ERROR:
-      return dfail(c, RH_AVRO_ERESOLVE, "cannot resolve: %s", p->errmsg ? p->errmsg : "?");
+      return DFAIL(c, RH_AVRO_ERESOLVE, "cannot resolve: %s", p->errmsg ? p->errmsg : "?");
     case PK_NULL:
       if (dest && avro_value_set_null(dest) != 0) return davro(c, "null");
       return RH_AVRO_OK;
     case PK_BOOLEAN: {
-      if ((st = need(c, 1, "boolean")) != RH_AVRO_OK) return st;
-      unsigned b = *c->p;
-      if (b > 1) return dfail(c, RH_AVRO_EDATA, "boolean byte %u is not 0 or 1", b);
-      c->p++;
+      if ((st = rh_avro_wire_need(&c->r, 1, "boolean")) != RH_AVRO_OK) return st;
+      unsigned b = *c->r.p;
+      if (b > 1) return DFAIL(c, RH_AVRO_EDATA, "boolean byte %u is not 0 or 1", b);
+      c->r.p++;
       if (dest && avro_value_set_boolean(dest, (int)b) != 0) return davro(c, "a boolean");
       return RH_AVRO_OK;
     }
     case PK_INT: {
       int32_t v;
-      if ((st = read_int(c, &v)) != RH_AVRO_OK) return st;
+      if ((st = rh_avro_wire_read_int(&c->r, &v)) != RH_AVRO_OK) return st;
       if (!dest) return RH_AVRO_OK;
       int rc;
       switch (p->rtype) {
@@ -882,7 +729,7 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
     }
     case PK_LONG: {
       int64_t v;
-      if ((st = read_long(c, &v)) != RH_AVRO_OK) return st;
+      if ((st = rh_avro_wire_read_long(&c->r, &v)) != RH_AVRO_OK) return st;
       if (!dest) return RH_AVRO_OK;
       int rc;
       switch (p->rtype) {
@@ -893,20 +740,20 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
       return rc ? davro(c, "a long") : RH_AVRO_OK;
     }
     case PK_FLOAT: {
-      if ((st = need(c, 4, "float")) != RH_AVRO_OK) return st;
-      uint32_t u = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8 | (uint32_t)c->p[2] << 16 |
-                   (uint32_t)c->p[3] << 24;
-      c->p += 4;
+      if ((st = rh_avro_wire_need(&c->r, 4, "float")) != RH_AVRO_OK) return st;
+      uint32_t u = (uint32_t)c->r.p[0] | (uint32_t)c->r.p[1] << 8 | (uint32_t)c->r.p[2] << 16 |
+                   (uint32_t)c->r.p[3] << 24;
+      c->r.p += 4;
       float f;
       memcpy(&f, &u, 4);
       if (!dest) return RH_AVRO_OK;
       return store_real(c, p->rtype, f, dest);
     }
     case PK_DOUBLE: {
-      if ((st = need(c, 8, "double")) != RH_AVRO_OK) return st;
+      if ((st = rh_avro_wire_need(&c->r, 8, "double")) != RH_AVRO_OK) return st;
       uint64_t u = 0;
-      for (int i = 0; i < 8; i++) u |= (uint64_t)c->p[i] << (8 * i);
-      c->p += 8;
+      for (int i = 0; i < 8; i++) u |= (uint64_t)c->r.p[i] << (8 * i);
+      c->r.p += 8;
       double d;
       memcpy(&d, &u, 8);
       if (!dest) return RH_AVRO_OK;
@@ -915,45 +762,40 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
     case PK_BYTES:
     case PK_STRING: {
       size_t n;
-      if ((st = read_length(c, &n, p->kind == PK_STRING ? "string" : "bytes")) != RH_AVRO_OK)
-        return st;
-      const unsigned char *s = c->p;
-      c->p += n;
-      if (!dest) return RH_AVRO_OK;
+      const unsigned char *s;
+      st = rh_avro_wire_read_bytes(&c->r, &s, &n, p->kind == PK_STRING ? "string" : "bytes");
+      if (st != RH_AVRO_OK || !dest) return st;
       if (p->rtype == AVRO_STRING) {
-        if (!utf8_valid(s, n)) {
-          c->p = s;
-          return dfail(c, RH_AVRO_EDATA, "string of %zu bytes is not valid UTF-8", n);
-        }
+        if ((st = rh_avro_wire_check_utf8(&c->r, s, n)) != RH_AVRO_OK) return st;
         char *z = scratch_copy(c, s, n);
-        if (!z) return dfail(c, RH_AVRO_ENOMEM, "out of memory");
+        if (!z) return DFAIL(c, RH_AVRO_ENOMEM, "out of memory");
         /* Avro C's string length includes the NUL. */
         return avro_value_set_string_len(dest, z, n + 1) ? davro(c, "a string") : RH_AVRO_OK;
       }
       return avro_value_set_bytes(dest, (void *)s, n) ? davro(c, "bytes") : RH_AVRO_OK;
     }
     case PK_FIXED: {
-      if ((st = need(c, p->fixed_size, "fixed")) != RH_AVRO_OK) return st;
-      const unsigned char *s = c->p;
-      c->p += p->fixed_size;
+      if ((st = rh_avro_wire_need(&c->r, p->fixed_size, "fixed")) != RH_AVRO_OK) return st;
+      const unsigned char *s = c->r.p;
+      c->r.p += p->fixed_size;
       if (dest && avro_value_set_fixed(dest, (void *)s, p->fixed_size) != 0)
         return davro(c, "a fixed");
       return RH_AVRO_OK;
     }
     case PK_ENUM: {
-      const unsigned char *at = c->p;
+      const unsigned char *at = c->r.p;
       int32_t idx;
-      if ((st = read_int(c, &idx)) != RH_AVRO_OK) return st;
+      if ((st = rh_avro_wire_read_int(&c->r, &idx)) != RH_AVRO_OK) return st;
       if (idx < 0 || (size_t)idx >= p->nsym) {
-        c->p = at;
-        return dfail(c, RH_AVRO_EDATA, "enum index %" PRId32 " out of range (%zu symbols)", idx,
+        c->r.p = at;
+        return DFAIL(c, RH_AVRO_EDATA, "enum index %" PRId32 " out of range (%zu symbols)", idx,
                      p->nsym);
       }
       if (!dest) return RH_AVRO_OK;
       int r = p->symmap ? p->symmap[idx] : idx;
       if (r < 0) r = p->rdefault;
       if (r < 0)
-        return dfail(c, RH_AVRO_ERESOLVE,
+        return DFAIL(c, RH_AVRO_ERESOLVE,
                      "writer symbol %s is not in reader enum %s, which has no default",
                      avro_schema_enum_get(p->wenum, idx), p->renum_name ? p->renum_name : "?");
       return avro_value_set_enum(dest, r) ? davro(c, "an enum") : RH_AVRO_OK;
@@ -963,21 +805,15 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
     case PK_RECORD: {
       if (++c->depth > RH_AVRO_MAX_DEPTH) {
         c->depth--;
-        return dfail(c, RH_AVRO_ELIMIT, "nested deeper than %d", RH_AVRO_MAX_DEPTH);
+        return DFAIL(c, RH_AVRO_ELIMIT, "nested deeper than %d", RH_AVRO_MAX_DEPTH);
       }
       st = p->kind == PK_RECORD ? dec_record(c, p, dest) : dec_blocks(c, p, dest);
       c->depth--;
       return st;
     }
     case PK_WUNION: {
-      const unsigned char *at = c->p;
       int64_t idx;
-      if ((st = read_long(c, &idx)) != RH_AVRO_OK) return st;
-      if (idx < 0 || (uint64_t)idx >= p->nb) {
-        c->p = at;
-        return dfail(c, RH_AVRO_EDATA, "union branch %" PRId64 " out of range (%zu branches)", idx,
-                     p->nb);
-      }
+      if ((st = rh_avro_wire_read_branch(&c->r, p->nb, &idx)) != RH_AVRO_OK) return st;
       if (dest && p->bridx[idx] >= 0) {
         avro_value_t branch;
         if (avro_value_set_branch(dest, p->bridx[idx], &branch) != 0) return davro(c, "a union");
@@ -992,7 +828,7 @@ static rh_avro_status_t dec_value(dctx_t *c, const plan_t *p, avro_value_t *dest
       return dec_value(c, p->sub, &branch);
     }
   }
-  return dfail(c, RH_AVRO_ERESOLVE, "internal: unknown plan");
+  return DFAIL(c, RH_AVRO_ERESOLVE, "internal: unknown plan");
 }
 
 rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t len,
@@ -1005,7 +841,7 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
     return RH_AVRO_EINVAL;
   }
   uint64_t fp;
-  rh_avro_status_t st = rh_avro_peek_fingerprint(data, len, &fp, errstr, errstr_size);
+  rh_avro_status_t st = rh_avro_wire_peek_fingerprint(data, len, &fp, errstr, errstr_size);
   if (st != RH_AVRO_OK) return st;
   const rh_avro_schema_t *writer = rh_avro_schemas_by_fingerprint(dec->set, fp);
   if (!writer) {
@@ -1038,17 +874,18 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
     return RH_AVRO_EAVRO;
   }
   char msg[512];
-  dctx_t c = {.dec = dec,
-              .reader = reader,
-              .base = data,
-              .p = (const unsigned char *)data + RH_AVRO_HEADER_LEN,
-              .end = (const unsigned char *)data + len,
-              .err = msg,
-              .errsz = sizeof msg};
+  dctx_t c = {.r = {.base = data,
+                    .p = (const unsigned char *)data + RH_AVRO_HEADER_LEN,
+                    .end = (const unsigned char *)data + len,
+                    .err = msg,
+                    .errsz = sizeof msg},
+              .dec = dec,
+              .reader = reader};
   st = dec_value(&c, pr->root, dest);
-  if (st == RH_AVRO_OK && c.p != c.end) {
-    c.field = NULL;
-    st = dfail(&c, RH_AVRO_ETRAILING, "%zu bytes after the end of the record", left(&c));
+  if (st == RH_AVRO_OK && c.r.p != c.r.end) {
+    c.r.field = NULL;
+    st = DFAIL(&c, RH_AVRO_ETRAILING, "%zu bytes after the end of the record",
+               rh_avro_wire_left(&c.r));
   }
   if (st != RH_AVRO_OK) {
     if (reader == writer)
@@ -1058,24 +895,4 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
              writer->fingerprint_hex, reader->fullname, reader->fingerprint_hex);
   }
   return st;
-}
-
-const char *rh_avro_first_string(const void *value, size_t len, size_t *out_len) {
-  const unsigned char *p = value;
-  if (!p || len < RH_AVRO_HEADER_LEN + 1 || p[0] != RH_AVRO_MAGIC0 || p[1] != RH_AVRO_MAGIC1)
-    return NULL;
-  size_t i = RH_AVRO_HEADER_LEN;
-  uint64_t raw = 0;
-  int shift = 0;
-  for (;;) {
-    if (i >= len || shift > 63) return NULL;
-    unsigned char b = p[i++];
-    raw |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-    shift += 7;
-  }
-  int64_t n = (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1);
-  if (n < 0 || (uint64_t)n > len - i) return NULL;
-  *out_len = (size_t)n;
-  return (const char *)p + i;
 }

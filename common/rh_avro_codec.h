@@ -5,6 +5,8 @@
  * Wire format (Avro specification, "Single-object encoding"):
  *   C3 01 | CRC-64-AVRO fingerprint of the writer schema's PCF, 8 bytes
  *   little-endian | the Avro binary encoding of the datum.
+ * The bytes themselves (varints, lengths, the header) are read and written by
+ * rh_avro_wire, shared with the direct codecs (rh_feedrecord, rh_alert).
  *
  * Encoding uses Avro C (avro_value_sizeof, then avro_value_write into the
  * caller's buffer). Decoding does NOT use Avro C's reader: it reads the bytes
@@ -38,10 +40,8 @@
 #include <stdint.h>
 
 #include "rh_avro_schema.h"
+#include "rh_avro_wire.h" /* RH_AVRO_MAGIC*, RH_AVRO_HEADER_LEN, rh_avro_wire_peek_fingerprint */
 
-#define RH_AVRO_MAGIC0 0xC3
-#define RH_AVRO_MAGIC1 0x01
-#define RH_AVRO_HEADER_LEN 10
 /* Nesting (records, arrays, maps, unions) deeper than this is RH_AVRO_ELIMIT. */
 #define RH_AVRO_MAX_DEPTH 64
 /* Items of zero-byte types (null, empty records) allowed per message: a count
@@ -83,11 +83,6 @@ rh_avro_status_t rh_avro_encode(const rh_avro_schema_t *schema, avro_value_t *va
 
 /* ---- Decoding ------------------------------------------------------------- */
 
-/* The writer fingerprint of a message, without decoding. RH_AVRO_EMAGIC,
- * RH_AVRO_ETRUNCATED (shorter than the 10-byte header) or RH_AVRO_OK. */
-rh_avro_status_t rh_avro_peek_fingerprint(const void *data, size_t len, uint64_t *fp_out,
-                                          char *errstr, size_t errstr_size);
-
 /* A decoder: the resolution plans compiled so far and a scratch buffer. It
  * borrows the set, which must outlive it. Not thread-safe: one per thread.
  * NULL only when out of memory. */
@@ -102,7 +97,7 @@ void rh_avro_decoder_destroy(rh_avro_decoder_t *dec);
  *   current version, rh_avro_schemas_get); dest must be a value of
  *   reader->schema (made from reader->iface). NULL reader = the writer's own
  *   schema: then dest must be a value of the writer's schema (find it first
- *   with rh_avro_peek_fingerprint and rh_avro_schemas_by_fingerprint).
+ *   with rh_avro_wire_peek_fingerprint and rh_avro_schemas_by_fingerprint).
  * dest is reset first; on error it holds a partial record (reset or reuse it).
  * *writer_out (if not NULL) is set to the writer's entry when it was found,
  *   NULL otherwise.
@@ -117,11 +112,5 @@ rh_avro_status_t rh_avro_decode(rh_avro_decoder_t *dec, const void *data, size_t
                                 const rh_avro_schema_t *reader, avro_value_t *dest,
                                 const rh_avro_schema_t **writer_out, char *errstr,
                                 size_t errstr_size);
-
-/* The first field of a record that starts with a string (an Alert's alert_id,
- * a CheckResult's check_id) in a single-object message, without decoding the
- * rest: a pointer into value and its length, or NULL if the message is not
- * shaped like that. */
-const char *rh_avro_first_string(const void *value, size_t len, size_t *out_len);
 
 #endif

@@ -45,67 +45,6 @@ const char *rh_encoding_name(rh_encoding_t enc) {
   return "auto";
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-size_t rh_utf8_check(const unsigned char *s, size_t n, rh_utf8_status_t *status) {
-  size_t i = 0;
-  while (i < n) {
-    /* Fast path: eight ASCII bytes, none of them NUL. */
-    if (n - i >= 8) {
-      uint64_t v;
-      memcpy(&v, s + i, 8);
-      if (!(v & HIGHS) && !((v - ONES) & ~v & HIGHS)) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      if (c == 0) {
-        *status = RH_UTF8_NUL;
-        return i;
-      }
-      i++;
-      continue;
-    }
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c == 0xE0) {
-      need = 2, lo = 0xA0; /* no overlong */
-    } else if (c == 0xED) {
-      need = 2, hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xE1 && c <= 0xEF) {
-      need = 2;
-    } else if (c == 0xF0) {
-      need = 3, lo = 0x90; /* no overlong */
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      need = 3;
-    } else if (c == 0xF4) {
-      need = 3, hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-      *status = RH_UTF8_INVALID;
-      return i;
-    }
-    for (size_t k = 1; k <= need; k++) {
-      if (i + k >= n) {
-        *status = RH_UTF8_TRUNCATED;
-        return i;
-      }
-      unsigned char d = s[i + k];
-      if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) {
-        *status = RH_UTF8_INVALID;
-        return i;
-      }
-    }
-    i += need + 1;
-  }
-  *status = RH_UTF8_OK;
-  return n;
-}
-
 /* 1 if buf is valid GB18030 (a character cut off at the end is fine unless
  * at_eof), 0 if not, -1 if iconv has no GB18030. */
 static int gb18030_valid(const unsigned char *buf, size_t len, int at_eof) {

@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "rh_utf8.h" /* rh_utf8_check, which the CSV reader uses with these */
+
 typedef enum {
   RH_ENC_AUTO = 0, /* detect: BOM, else UTF-8 if valid, else GB18030 if valid */
   RH_ENC_UTF8,
@@ -33,19 +35,6 @@ int rh_encoding_parse(const char *name, rh_encoding_t *out);
 
 /* "auto", "UTF-8" or "GB18030". Static; never NULL. */
 const char *rh_encoding_name(rh_encoding_t enc);
-
-typedef enum {
-  RH_UTF8_OK = 0,    /* all n bytes are complete, valid characters, no NUL */
-  RH_UTF8_TRUNCATED, /* valid, but the last bytes begin a character that is cut off */
-  RH_UTF8_INVALID,   /* a byte sequence that is not UTF-8 (overlong, surrogate, ...) */
-  RH_UTF8_NUL        /* a NUL byte */
-} rh_utf8_status_t;
-
-/* Strict UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing above
- * U+10FFFF) that also stops at a NUL byte. Returns the length of the longest
- * prefix of s made of complete valid characters without NUL; *status says what
- * stopped it (RH_UTF8_OK when the whole buffer is fine). Cannot fail. */
-size_t rh_utf8_check(const unsigned char *s, size_t n, rh_utf8_status_t *status);
 
 /* Look at the first bytes of a file (buf, len; at_eof when that is the whole
  * file) and decide how to read it:

@@ -1,12 +1,11 @@
 #include "rh_feedrecord.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rh_avro_value.h"
+#include "rh_avro_wire.h"
 #include "rh_err.h"
 
 static const char *const field_names[RH_FR_FIELD_COUNT] = {
@@ -43,23 +42,7 @@ static int layout_is_known(avro_schema_t rec) {
   return 1;
 }
 
-/* ---- the direct writer: Avro binary encoding, spec section "Encodings" ---- */
-
-static unsigned char *put_long(unsigned char *p, int64_t v) {
-  uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); /* zig-zag */
-  while (z >= 0x80) {
-    *p++ = (unsigned char)(z | 0x80);
-    z >>= 7;
-  }
-  *p++ = (unsigned char)z;
-  return p;
-}
-
-static unsigned char *put_str(unsigned char *p, const char *s, size_t n) {
-  p = put_long(p, (int64_t)n);
-  memcpy(p, s, n);
-  return p + n;
-}
+/* ---- the direct writer: Avro binary encoding (rh_avro_wire) ---- */
 
 /* Upper bound of the bytes r needs, with string lengths computed once. */
 static size_t bound(const rh_feedrecord_t *r, size_t *lens) {
@@ -95,36 +78,33 @@ int rh_feedrecord_encode(rh_feedrecord_codec_t *c, const rh_feedrecord_t *r, avr
     snprintf(errstr, errstr_size, "out of memory");
     return -1;
   }
-  unsigned char *p = buf->data + buf->len;
-  *p++ = RH_AVRO_MAGIC0;
-  *p++ = RH_AVRO_MAGIC1;
-  for (int i = 0; i < 8; i++) *p++ = (unsigned char)(c->schema->fingerprint >> (8 * i));
-#define OPT_STR(s, n) (s ? put_str(put_long(p, 1), s, n) : put_long(p, 0))
-  p = put_str(p, r->id_number, len[0]);
+  unsigned char *p = rh_avro_wire_put_header(buf->data + buf->len, c->schema->fingerprint);
+#define OPT_STR(s, n) rh_avro_wire_put_opt_bytes(p, s, n)
+  p = rh_avro_wire_put_bytes(p, r->id_number, len[0]);
   p = OPT_STR(r->name, len[1]);
-  p = put_str(p, r->department, len[2]);
-  p = put_str(p, r->feed, len[3]);
-  p = put_str(p, r->kind, len[4]);
-  p = put_str(p, r->period, len[5]);
-  p = put_str(p, r->batch_id, len[6]);
-  p = put_long(p, r->row_number);
+  p = rh_avro_wire_put_bytes(p, r->department, len[2]);
+  p = rh_avro_wire_put_bytes(p, r->feed, len[3]);
+  p = rh_avro_wire_put_bytes(p, r->kind, len[4]);
+  p = rh_avro_wire_put_bytes(p, r->period, len[5]);
+  p = rh_avro_wire_put_bytes(p, r->batch_id, len[6]);
+  p = rh_avro_wire_put_long(p, r->row_number);
   p = OPT_STR(r->township_code, len[7]);
   p = OPT_STR(r->village, len[8]);
-  p = r->has_event_date ? put_long(put_long(p, 1), r->event_date) : put_long(p, 0);
-  p = r->has_amount ? put_long(put_long(p, 1), r->amount_fen) : put_long(p, 0);
+  p = rh_avro_wire_put_opt_long(p, r->has_event_date, r->event_date);
+  p = rh_avro_wire_put_opt_long(p, r->has_amount, r->amount_fen);
   p = OPT_STR(r->risk, len[9]);
   p = OPT_STR(r->risk_subtype, len[10]);
 #undef OPT_STR
   if (r->fact_count) {
-    p = put_long(p, (int64_t)r->fact_count);
+    p = rh_avro_wire_put_long(p, (int64_t)r->fact_count);
     for (size_t i = 0; i < r->fact_count; i++) {
       const char *v = r->facts[i].value ? r->facts[i].value : "";
-      p = put_str(p, r->facts[i].name, strlen(r->facts[i].name));
-      p = put_str(p, v, strlen(v));
+      p = rh_avro_wire_put_bytes(p, r->facts[i].name, strlen(r->facts[i].name));
+      p = rh_avro_wire_put_bytes(p, v, strlen(v));
     }
   }
-  p = put_long(p, 0); /* end of map blocks */
-  p = put_long(p, r->produced_at);
+  p = rh_avro_wire_put_long(p, 0); /* end of map blocks */
+  p = rh_avro_wire_put_long(p, r->produced_at);
   buf->len = (size_t)(p - buf->data);
   return 0;
 }
@@ -251,132 +231,20 @@ int rh_feedrecord_from_value(rh_feedrecord_codec_t *c, avro_value_t *v, rh_feedr
 }
 
 /* ---- the direct reader ------------------------------------------------------
- * The checks and messages of rh_avro_codec.c's decoder (dec_value and its
- * helpers) for this one layout, in the same order, so that a message fails
- * here exactly where and how it fails there. Keep the two in step. */
+ * The checks and messages of rh_avro_codec.c's decoder (dec_value) for this
+ * one layout, in the same order and through the same primitives
+ * (rh_avro_wire), so that a message fails here exactly where and how it
+ * fails there. Keep the two in step. Here every failure is -1 (the message
+ * is in d->err); 1 is RH_FEEDRECORD_FALLBACK. */
 
 typedef struct {
-  const unsigned char *base, *p, *end;
-  const char *field; /* the field being read, for messages */
-  char *t;           /* next free byte of the codec's text buffer */
+  rh_avro_wire_rd_t r;
+  char *t; /* next free byte of the codec's text buffer */
   char err[512];
 } rd_t;
 
-static void rd_fail(rd_t *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), cold, noinline));
-static void rd_fail(rd_t *d, const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  rh_errf(d->err, sizeof d->err, "%s at byte %zu%s%s%s", msg, (size_t)(d->p - d->base),
-          d->field ? " (field '" : "", d->field ? d->field : "", d->field ? "')" : "");
-}
-/* -1 as a constant the compiler sees, after the message */
-#define RD_FAIL(...) (rd_fail(__VA_ARGS__), -1)
-
-static size_t rd_left(const rd_t *d) { return (size_t)(d->end - d->p); }
-
-static inline int rd_long(rd_t *d, int64_t *out) {
-  if (d->p < d->end && *d->p < 0x80) { /* one byte: most lengths, branches, counts */
-    uint64_t b = *d->p++;
-    *out = (int64_t)((b >> 1) ^ (0 - (b & 1)));
-    return 0;
-  }
-  uint64_t v = 0;
-  for (int i = 0;; i++) {
-    if (d->p >= d->end) return RD_FAIL(d, "message ends inside a varint");
-    unsigned b = *d->p;
-    if (i == 9 && (b & 0xFE)) return RD_FAIL(d, "varint longer than 64 bits");
-    d->p++;
-    v |= (uint64_t)(b & 0x7F) << (7 * i);
-    if (!(b & 0x80)) break;
-  }
-  *out = (int64_t)((v >> 1) ^ (0 - (v & 1)));
-  return 0;
-}
-
-static int rd_int(rd_t *d, int32_t *out) {
-  uint32_t v = 0;
-  for (int i = 0;; i++) {
-    if (d->p >= d->end) return RD_FAIL(d, "message ends inside a varint");
-    unsigned b = *d->p;
-    if (i == 4 && (b & 0xF0)) return RD_FAIL(d, "int varint longer than 32 bits");
-    d->p++;
-    v |= (uint32_t)(b & 0x7F) << (7 * i);
-    if (!(b & 0x80)) break;
-  }
-  *out = (int32_t)((v >> 1) ^ (0 - (v & 1)));
-  return 0;
-}
-
-static inline int rd_length(rd_t *d, size_t *out, const char *what) {
-  const unsigned char *at = d->p;
-  int64_t n;
-  if (rd_long(d, &n)) return -1;
-  if (n < 0) {
-    d->p = at;
-    return RD_FAIL(d, "negative %s length %" PRId64, what, n);
-  }
-  if ((uint64_t)n > rd_left(d))
-    return RD_FAIL(d, "%s of %" PRId64 " bytes but only %zu left", what, n, rd_left(d));
-  *out = (size_t)n;
-  return 0;
-}
-
-/* UTF-8 as rh_avro_codec's utf8_valid accepts it (no overlong forms, no
- * surrogates, at most U+10FFFF), written per sequence length: those limits are
- * the second byte's range after E0, ED, F0 and F4. Runs of ASCII go 8 bytes at
- * a time. */
-static int utf8_valid_seq(const unsigned char *s, size_t n) {
-  const unsigned char *p = s, *e = s + n;
-  while (p < e) {
-    if (e - p >= 8) {
-      uint64_t w;
-      memcpy(&w, p, 8);
-      if (!(w & UINT64_C(0x8080808080808080))) {
-        p += 8;
-        continue;
-      }
-    }
-    unsigned c = *p;
-    if (c < 0x80) {
-      p++;
-    } else if (c < 0xC2) {
-      return 0; /* a continuation byte, or an overlong 2-byte form */
-    } else if (c < 0xE0) {
-      if (e - p < 2 || (p[1] & 0xC0) != 0x80) return 0;
-      p += 2;
-    } else if (c < 0xF0) {
-      if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-          (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-        return 0;
-      p += 3;
-    } else if (c < 0xF5) {
-      if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-          (p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-        return 0;
-      p += 4;
-    } else {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-/* Most strings are ASCII: one pass without branches per byte first. */
-static inline int utf8_valid(const unsigned char *s, size_t n) {
-  uint64_t acc = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    acc |= w;
-  }
-  for (; i < n; i++) acc |= s[i];
-  return !(acc & UINT64_C(0x8080808080808080)) || utf8_valid_seq(s, n);
-}
+/* A wire status as this file's -1 */
+#define RD(call) ((call) != RH_AVRO_OK ? -1 : 0)
 
 /* n bytes and a NUL into the text buffer. Every string of the message takes
  * at least one byte more there than here (its length), so a buffer of len
@@ -389,29 +257,18 @@ static char *rd_keep(rd_t *d, const unsigned char *s, size_t n) {
   return z;
 }
 
-static int rd_string(rd_t *d, const char **out, size_t *len_out) {
+static int rd_string(rd_t *d, const char **out) {
+  const unsigned char *s;
   size_t n;
-  if (rd_length(d, &n, "string")) return -1;
-  const unsigned char *s = d->p;
-  d->p += n;
-  if (!utf8_valid(s, n)) {
-    d->p = s;
-    return RD_FAIL(d, "string of %zu bytes is not valid UTF-8", n);
-  }
+  if (rh_avro_wire_read_string(&d->r, &s, &n) != RH_AVRO_OK) return -1;
   *out = rd_keep(d, s, n);
-  if (len_out) *len_out = n;
   return 0;
 }
 
 /* The branch of a ["null", T] union: 0 null, 1 the value. */
 static int rd_branch(rd_t *d, int *branch) {
-  const unsigned char *at = d->p;
   int64_t idx;
-  if (rd_long(d, &idx)) return -1;
-  if (idx < 0 || idx >= 2) {
-    d->p = at;
-    return RD_FAIL(d, "union branch %" PRId64 " out of range (%zu branches)", idx, (size_t)2);
-  }
+  if (rh_avro_wire_read_branch(&d->r, 2, &idx) != RH_AVRO_OK) return -1;
   *branch = (int)idx;
   return 0;
 }
@@ -420,7 +277,7 @@ static int rd_opt_string(rd_t *d, const char **out) {
   int b = 0;
   if (rd_branch(d, &b)) return -1;
   *out = NULL;
-  return b ? rd_string(d, out, NULL) : 0;
+  return b ? rd_string(d, out) : 0;
 }
 
 /* The facts map: blocks of count (and a byte size when the count is
@@ -430,45 +287,28 @@ static int rd_facts(rd_t *d, rh_feedrecord_codec_t *c, rh_feedrecord_t *r) {
   r->facts = c->facts;
   r->fact_count = 0;
   for (;;) {
-    const unsigned char *at = d->p;
     int64_t count;
-    if (rd_long(d, &count)) return -1;
-    if (count == 0) break;
-    if (count < 0) {
-      if (count == INT64_MIN) {
-        d->p = at;
-        return RD_FAIL(d, "impossible block count");
-      }
-      count = -count;
-      size_t bytes;
-      if (rd_length(d, &bytes, "block")) return -1;
-    }
     /* an entry takes at least 2 bytes: two lengths */
-    if ((uint64_t)count > rd_left(d) / 2)
-      return RD_FAIL(d, "block of %" PRId64 " items but only %zu bytes left", count, rd_left(d));
+    if (rh_avro_wire_read_block(&d->r, 2, &count) != RH_AVRO_OK) return -1;
+    if (count == 0) break;
     if ((uint64_t)count > RH_FEEDRECORD_DIRECT_MAX_FACTS - n) return RH_FEEDRECORD_FALLBACK;
     if (c->facts_cap < RH_FEEDRECORD_DIRECT_MAX_FACTS) {
       rh_fact_t *f = realloc(c->facts, RH_FEEDRECORD_DIRECT_MAX_FACTS * sizeof *f);
-      if (!f) return RD_FAIL(d, "out of memory");
+      if (!f) return RD(RH_AVRO_WIRE_FAIL(&d->r, RH_AVRO_ENOMEM, "out of memory"));
       c->facts = f;
       c->facts_cap = RH_FEEDRECORD_DIRECT_MAX_FACTS;
     }
     for (int64_t i = 0; i < count; i++) {
+      const unsigned char *key;
       size_t kn;
-      if (rd_length(d, &kn, "map key")) return -1;
-      const unsigned char *key = d->p;
-      d->p += kn;
-      if (!utf8_valid(key, kn) || memchr(key, 0, kn)) {
-        d->p = key;
-        return RD_FAIL(d, "map key is not UTF-8 without NUL");
-      }
+      if (rh_avro_wire_read_map_key(&d->r, &key, &kn, true) != RH_AVRO_OK) return -1;
       size_t k = 0;
       while (k < n && !(klen[k] == kn && memcmp(c->facts[k].name, key, kn) == 0)) k++;
       if (k == n) {
         c->facts[n].name = rd_keep(d, key, kn);
         klen[n++] = kn;
       }
-      if (rd_string(d, &c->facts[k].value, NULL)) return -1;
+      if (rd_string(d, &c->facts[k].value)) return -1;
     }
   }
   r->facts = c->facts;
@@ -484,7 +324,7 @@ int rh_feedrecord_decode(rh_feedrecord_codec_t *c, const void *data, size_t len,
     return -1;
   }
   uint64_t fp;
-  if (rh_avro_peek_fingerprint(data, len, &fp, errstr, errstr_size) != RH_AVRO_OK) return -1;
+  if (rh_avro_wire_peek_fingerprint(data, len, &fp, errstr, errstr_size) != RH_AVRO_OK) return -1;
   if (!c->direct || fp != c->schema->fingerprint) return RH_FEEDRECORD_FALLBACK;
   if (len > c->text_cap) {
     size_t cap = c->text_cap ? c->text_cap : 256;
@@ -498,46 +338,50 @@ int rh_feedrecord_decode(rh_feedrecord_codec_t *c, const void *data, size_t len,
     c->text_cap = cap;
   }
   rd_t d;
-  d.base = data;
-  d.p = d.base + RH_AVRO_HEADER_LEN;
-  d.end = d.base + len;
+  d.r.base = data;
+  d.r.p = d.r.base + RH_AVRO_HEADER_LEN;
+  d.r.end = d.r.base + len;
+  d.r.field = NULL;
+  d.r.err = d.err;
+  d.r.errsz = sizeof d.err;
   d.t = c->text;
   d.err[0] = '\0';
   int rc = 0;
-#define F(i) (d.field = field_names[i])
+#define F(i) (d.r.field = field_names[i])
 #define DO(call) \
   if (rc == 0) rc = (call)
-  DO((F(RH_FR_ID_NUMBER), rd_string(&d, &r->id_number, NULL)));
+  DO((F(RH_FR_ID_NUMBER), rd_string(&d, &r->id_number)));
   DO((F(RH_FR_NAME), rd_opt_string(&d, &r->name)));
-  DO((F(RH_FR_DEPARTMENT), rd_string(&d, &r->department, NULL)));
-  DO((F(RH_FR_FEED), rd_string(&d, &r->feed, NULL)));
-  DO((F(RH_FR_KIND), rd_string(&d, &r->kind, NULL)));
-  DO((F(RH_FR_PERIOD), rd_string(&d, &r->period, NULL)));
-  DO((F(RH_FR_BATCH_ID), rd_string(&d, &r->batch_id, NULL)));
-  DO((F(RH_FR_ROW_NUMBER), rd_long(&d, &r->row_number)));
+  DO((F(RH_FR_DEPARTMENT), rd_string(&d, &r->department)));
+  DO((F(RH_FR_FEED), rd_string(&d, &r->feed)));
+  DO((F(RH_FR_KIND), rd_string(&d, &r->kind)));
+  DO((F(RH_FR_PERIOD), rd_string(&d, &r->period)));
+  DO((F(RH_FR_BATCH_ID), rd_string(&d, &r->batch_id)));
+  DO((F(RH_FR_ROW_NUMBER), RD(rh_avro_wire_read_long(&d.r, &r->row_number))));
   DO((F(RH_FR_TOWNSHIP_CODE), rd_opt_string(&d, &r->township_code)));
   DO((F(RH_FR_VILLAGE), rd_opt_string(&d, &r->village)));
   int b = 0;
   DO((F(RH_FR_EVENT_DATE), rd_branch(&d, &b)));
   if (rc == 0 && b) {
     r->has_event_date = true;
-    rc = rd_int(&d, &r->event_date);
+    rc = RD(rh_avro_wire_read_int(&d.r, &r->event_date));
   }
   b = 0;
   DO((F(RH_FR_AMOUNT_FEN), rd_branch(&d, &b)));
   if (rc == 0 && b) {
     r->has_amount = true;
-    rc = rd_long(&d, &r->amount_fen);
+    rc = RD(rh_avro_wire_read_long(&d.r, &r->amount_fen));
   }
   DO((F(RH_FR_RISK), rd_opt_string(&d, &r->risk)));
   DO((F(RH_FR_RISK_SUBTYPE), rd_opt_string(&d, &r->risk_subtype)));
   DO((F(RH_FR_FACTS), rd_facts(&d, c, r)));
-  DO((F(RH_FR_PRODUCED_AT), rd_long(&d, &r->produced_at)));
+  DO((F(RH_FR_PRODUCED_AT), RD(rh_avro_wire_read_long(&d.r, &r->produced_at))));
 #undef DO
 #undef F
-  if (rc == 0 && d.p != d.end) {
-    d.field = NULL;
-    rc = RD_FAIL(&d, "%zu bytes after the end of the record", rd_left(&d));
+  if (rc == 0 && d.r.p != d.r.end) {
+    d.r.field = NULL;
+    rc = RD(RH_AVRO_WIRE_FAIL(&d.r, RH_AVRO_ETRAILING, "%zu bytes after the end of the record",
+                              rh_avro_wire_left(&d.r)));
   }
   if (rc == RH_FEEDRECORD_FALLBACK) {
     memset(r, 0, sizeof *r);

@@ -404,7 +404,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
 
 static int add_id(void *arg, const rd_kafka_message_t *m) {
   size_t n;
-  const char *s = rh_avro_first_string(m->payload, m->len, &n);
+  const char *s = rh_avro_wire_first_string(m->payload, m->len, &n);
   uint64_t key = s ? join_idset_key(s, n) : 0;
   return key && join_idset_add_committed(arg, key) < 0 ? -1 : 0;
 }

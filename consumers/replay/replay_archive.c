@@ -16,6 +16,7 @@
 
 #include "rh_array.h"
 #include "rh_avro_codec.h"
+#include "rh_avro_wire.h"
 #include "rh_err.h"
 #include "rh_hash.h"
 
@@ -59,21 +60,16 @@ static int buf_room(buf_t *b, size_t more) {
   return 0;
 }
 
+/* An Avro long, and bytes or a string (rh_avro_wire), appended to b. */
 static int put_long(buf_t *b, int64_t v) {
-  if (buf_room(b, 10)) return -1;
-  uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-  while (z >= 0x80) {
-    b->p[b->len++] = (unsigned char)(z | 0x80);
-    z >>= 7;
-  }
-  b->p[b->len++] = (unsigned char)z;
+  if (buf_room(b, RH_AVRO_WIRE_LONG_MAX)) return -1;
+  b->len = (size_t)(rh_avro_wire_put_long(b->p + b->len, v) - b->p);
   return 0;
 }
 
 static int put_bytes(buf_t *b, const void *s, size_t n) {
-  if (put_long(b, (int64_t)n) || buf_room(b, n)) return -1;
-  if (n) memcpy(b->p + b->len, s, n);
-  b->len += n;
+  if (n > SIZE_MAX - RH_AVRO_WIRE_LONG_MAX || buf_room(b, RH_AVRO_WIRE_LONG_MAX + n)) return -1;
+  b->len = (size_t)(rh_avro_wire_put_bytes(b->p + b->len, s, n) - b->p);
   return 0;
 }
 
@@ -274,7 +270,7 @@ int replay_archive_add(replay_archive_writer_t *w, replay_stream_t s, const repl
       put_long(b, m->offset) || put_long(b, m->timestamp) ||
       (m->key ? put_long(b, 1) || put_bytes(b, m->key, m->key_len) : put_long(b, 0)))
     goto oom;
-  if (rh_avro_peek_fingerprint(m->value, m->value_len, &fp, why, sizeof why) == RH_AVRO_OK &&
+  if (rh_avro_wire_peek_fingerprint(m->value, m->value_len, &fp, why, sizeof why) == RH_AVRO_OK &&
       fp == type->fingerprint) {
     size_t body = m->value_len - RH_AVRO_HEADER_LEN;
     if (buf_room(b, body)) goto oom;
@@ -533,17 +529,10 @@ typedef struct {
 } cur_t;
 
 static int cur_long(cur_t *c, int64_t *out) {
-  uint64_t raw = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    if (c->i >= c->len) return -1;
-    unsigned char b = c->p[c->i++];
-    raw |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *out = (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1);
-      return 0;
-    }
-  }
-  return -1;
+  const unsigned char *p = c->p + c->i;
+  if (rh_avro_wire_get_long(&p, c->p + c->len, out) != RH_AVRO_OK) return -1;
+  c->i = (size_t)(p - c->p);
+  return 0;
 }
 
 static int cur_skip(cur_t *c, int64_t n) {
@@ -553,11 +542,9 @@ static int cur_skip(cur_t *c, int64_t n) {
 }
 
 static int cur_bytes(cur_t *c, const unsigned char **s, size_t *n) {
-  int64_t l;
-  if (cur_long(c, &l) || l < 0 || (uint64_t)l > c->len - c->i) return -1;
-  *s = c->p + c->i;
-  *n = (size_t)l;
-  c->i += (size_t)l;
+  const unsigned char *p = c->p + c->i;
+  if (rh_avro_wire_get_bytes(&p, c->p + c->len, s, n) != RH_AVRO_OK) return -1;
+  c->i = (size_t)(p - c->p);
   return 0;
 }
 
@@ -738,9 +725,7 @@ static int fast_read(const char *path, replay_stream_t s, const rh_avro_schemas_
         rc = -1;
         goto out;
       }
-      msg.p[0] = RH_AVRO_MAGIC0;
-      msg.p[1] = RH_AVRO_MAGIC1;
-      for (int q = 0; q < 8; q++) msg.p[2 + q] = (unsigned char)(inner->fingerprint >> (8 * q));
+      rh_avro_wire_put_header(msg.p, inner->fingerprint);
       memcpy(msg.p + RH_AVRO_HEADER_LEN, b.p + start, body);
       memcpy(topic, t, tl);
       topic[tl] = '\0';
@@ -846,9 +831,7 @@ int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schema
       rh_errf(errstr, errstr_size, "out of memory");
       goto out;
     }
-    msg.p[0] = RH_AVRO_MAGIC0;
-    msg.p[1] = RH_AVRO_MAGIC1;
-    for (int k = 0; k < 8; k++) msg.p[2 + k] = (unsigned char)(inner->fingerprint >> (8 * k));
+    rh_avro_wire_put_header(msg.p, inner->fingerprint);
     char *dst = (char *)msg.p + RH_AVRO_HEADER_LEN;
     if (!mem) mem = avro_writer_memory(dst, (int64_t)body);
     else avro_writer_memory_set_dest(mem, dst, (int64_t)body);

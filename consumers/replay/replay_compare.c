@@ -329,7 +329,7 @@ int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *r
   if (relevant) *relevant = false;
   c->rep->published_scanned++;
   size_t idlen;
-  const char *id = rh_avro_first_string(m->value, m->value_len, &idlen);
+  const char *id = rh_avro_wire_first_string(m->value, m->value_len, &idlen);
   if (!id) {
     c->rep->published_unreadable++;
     return 0;
@@ -348,7 +348,7 @@ int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *r
   uint64_t fp;
   char why[256];
   const rh_avro_schema_t *w;
-  if (rh_avro_peek_fingerprint(m->value, m->value_len, &fp, why, sizeof why) != RH_AVRO_OK ||
+  if (rh_avro_wire_peek_fingerprint(m->value, m->value_len, &fp, why, sizeof why) != RH_AVRO_OK ||
       !(w = rh_avro_schemas_by_fingerprint(c->schemas, fp))) {
     c->rep->published_unreadable++;
     return 0;

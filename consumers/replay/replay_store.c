@@ -65,7 +65,7 @@ static unsigned char *room(replay_store_t *s, size_t len, uint32_t *chunk, uint3
 static bool same_id(const replay_store_t *s, const replay_entry_t *e, const char *id,
                     size_t idlen) {
   size_t n;
-  const char *have = rh_avro_first_string(replay_store_bytes(s, e), e->len, &n);
+  const char *have = rh_avro_wire_first_string(replay_store_bytes(s, e), e->len, &n);
   return have && n == idlen && memcmp(have, id, n) == 0;
 }
 
@@ -79,7 +79,7 @@ replay_entry_t *replay_store_find(replay_store_t *s, const char *id, size_t idle
 int replay_store_add(replay_store_t *s, replay_out_t what, const void *value, size_t len,
                      uint32_t feed, uint32_t batch, int32_t partition, int64_t offset) {
   size_t idlen;
-  const char *id = rh_avro_first_string(value, len, &idlen);
+  const char *id = rh_avro_wire_first_string(value, len, &idlen);
   uint64_t key = id ? join_idset_key(id, idlen) : 0;
   uint32_t i;
   if (!key || len > UINT32_MAX / 2) return -1;

@@ -498,7 +498,7 @@ static int cmd_read(const char *dir) {
     /* The value to decode into: the reader's, or (reader NULL) the writer's. */
     const rh_avro_schema_t *target = reader;
     uint64_t fp;
-    if (!target && rh_avro_peek_fingerprint(msg, len, &fp, err, sizeof err) == RH_AVRO_OK)
+    if (!target && rh_avro_wire_peek_fingerprint(msg, len, &fp, err, sizeof err) == RH_AVRO_OK)
       target = rh_avro_schemas_by_fingerprint(set, fp);
     if (!target) target = rh_avro_schemas_at(set, 0); /* an error follows anyway */
     avro_value_t *dest = NULL;

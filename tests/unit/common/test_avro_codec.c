@@ -187,7 +187,8 @@ static void test_roundtrip_same_schema(void **state) {
   assert_int_equal(buf.data[1], 0x01);
   for (int i = 0; i < 8; i++) assert_int_equal(buf.data[2 + i], (v1->fingerprint >> (8 * i)) & 0xff);
   uint64_t fp = 0;
-  assert_int_equal(rh_avro_peek_fingerprint(buf.data, buf.len, &fp, err, sizeof err), RH_AVRO_OK);
+  assert_int_equal(rh_avro_wire_peek_fingerprint(buf.data, buf.len, &fp, err, sizeof err),
+                   RH_AVRO_OK);
   assert_true(fp == v1->fingerprint);
   size_t body;
   assert_int_equal(avro_value_sizeof(&in, &body), 0);

@@ -97,7 +97,7 @@ static int both(fx_t *f, const void *data, size_t len, rh_feedrecord_t *fast_out
   rh_avro_status_t st = rh_avro_decode(f->dec, data, len, f->fr, &f->v, NULL, e2, sizeof e2);
   if (rc == RH_FEEDRECORD_FALLBACK) {
     uint64_t fp;
-    assert_int_equal(rh_avro_peek_fingerprint(data, len, &fp, NULL, 0), RH_AVRO_OK);
+    assert_int_equal(rh_avro_wire_peek_fingerprint(data, len, &fp, NULL, 0), RH_AVRO_OK);
     assert_string_equal(e1, "untouched");
     /* for another writer; for this one only with more map entries than the
      * direct reader takes (then the generic path decides, whatever follows) */

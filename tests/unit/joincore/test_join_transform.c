@@ -1,4 +1,4 @@
-/* join_transform, join_idset and rh_avro_first_string: one feed record in,
+/* join_transform, join_idset and rh_avro_wire_first_string: one feed record in,
  * the join's outputs captured by a fake sink (no Kafka, no PostgreSQL), with
  * the shipped config and schemas and a registry built by hand. */
 #include <setjmp.h>
@@ -326,13 +326,13 @@ static void test_first_string(void **state) {
   rh_alert_t a;
   decode_alert(f, &f->cap.out[0], &a);
   size_t n = 0;
-  const char *s = rh_avro_first_string(f->cap.out[0].value, f->cap.out[0].value_len, &n);
+  const char *s = rh_avro_wire_first_string(f->cap.out[0].value, f->cap.out[0].value_len, &n);
   assert_non_null(s);
   assert_int_equal(n, 64);
   assert_memory_equal(s, a.alert_id, 64);
-  assert_null(rh_avro_first_string("xx", 2, &n));
+  assert_null(rh_avro_wire_first_string("xx", 2, &n));
   unsigned char bad[12] = {0xC3, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x7e, 'a'}; /* length 63 > 1 */
-  assert_null(rh_avro_first_string(bad, sizeof bad, &n));
+  assert_null(rh_avro_wire_first_string(bad, sizeof bad, &n));
 }
 
 static void test_idset_keys(void **state) {

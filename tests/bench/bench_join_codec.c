@@ -4,13 +4,15 @@
  *           vs rh_feedrecord_decode
  *   encode: rh_alert_to_value + rh_avro_encode vs rh_alert_encode
  * on a FeedRecord and an Alert shaped like the join's (health/major-disease,
- * a matched household, two facts). Not a test; prints ns/record, best of 5.
+ * a matched household, two facts). Not a test (no CTest entry): prints
+ * ns/record, best of 5. Built with the normal build (tests/bench/CMakeLists.txt,
+ * target bench_join_codec, with the project's flags: a release build for
+ * figures):
  *
- *   cc -O2 -g -D_GNU_SOURCE -Icommon scripts/bench_join_codec.c common/rh_feedrecord.c \
- *      common/rh_alert.c common/rh_avro_codec.c common/rh_avro_schema.c \
- *      common/rh_avro_value.c common/rh_err.c common/rh_log.c -lavro -ljansson \
- *      -o /tmp/bench_join_codec
- *   /tmp/bench_join_codec [schemas-dir] [iterations]
+ *   scripts/build.sh release
+ *   build/tests/bench/bench_join_codec [schemas-dir] [iterations]
+ *
+ * schemas-dir defaults to the source tree's schemas/, iterations to 500000.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,7 @@ static double now_ns(void) {
 #define DIE(...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), exit(1))
 
 int main(int argc, char **argv) {
-  const char *dir = argc > 1 ? argv[1] : "schemas";
+  const char *dir = argc > 1 ? argv[1] : RH_SOURCE_DIR "/schemas";
   long n = argc > 2 ? atol(argv[2]) : 500000;
   char err[512];
   rh_avro_schemas_t *set = rh_avro_schemas_new();
