@@ -34,14 +34,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gen_facts.h"
+#include "gen_out.h"
 #include "rh_config.h"
-
-#define GEN_DEFAULT_HOUSEHOLDS 200000
-#define GEN_DEFAULT_SEED 1
-/* Villages are numbered 001..024 in a township and households 0001..9999 in a
- * village, so a township holds at most 24 * 9999 households. */
-#define GEN_MAX_VILLAGES 24
-#define GEN_MAX_HOUSEHOLDS_PER_VILLAGE 9999
 
 typedef struct {
   const rh_config_t *cfg; /* required; borrowed */
@@ -57,15 +52,6 @@ typedef struct {
   size_t feed_count;
   size_t big_feed_rows; /* 0: no benchmark file */
 } gen_opts_t;
-
-/* One output group: registry, feeds, bench or bad. rows counts data rows
- * (headers and blank lines excluded); bytes are the file sizes. */
-typedef struct {
-  size_t files;
-  uint64_t rows;
-  uint64_t bytes;
-  double seconds;
-} gen_group_t;
 
 typedef struct {
   gen_group_t registry, feeds, bench, bad;
@@ -85,28 +71,5 @@ void gen_opts_init(gen_opts_t *o);
  * on failure, with what was written so far. */
 int gen_run(const gen_opts_t *o, gen_summary_t *sum, char *errstr,
                size_t errstr_size);
-
-/* ---- facts about the output, for tests and for the documentation ---- */
-
-/* Parse "YYYY-MM" (year 2000..2099, month 01..12). 0 ok, -1 otherwise. */
-int gen_parse_period(const char *s, int *year, int *month);
-
-/* Rows a feed gets by default: its usual monthly count for a county of
- * GEN_DEFAULT_HOUSEHOLDS households, scaled to `households`, at least 10. */
-size_t gen_feed_default_rows(const rh_config_feed_t *f, size_t households);
-
-/* How the department at index `department_index` of the configuration writes
- * its files: with a UTF-8 byte-order mark (Excel's "CSV UTF-8"; every third
- * department, index % 3 == 1) and/or CRLF line ends (odd indexes). */
-void gen_feed_style(size_t department_index, bool *bom, bool *crlf);
-
-/* The feed the bad files are made for: medical-insurance/high-self-pay if
- * configured, else the first feed with township, event_date and amount
- * columns, else the first feed. Never NULL for a loaded configuration. */
-const rh_config_feed_t *gen_bad_feed(const rh_config_t *cfg);
-
-/* The feed of the benchmark file: health/major-disease if configured, else
- * the first signal feed, else the first feed. */
-const rh_config_feed_t *gen_bench_feed(const rh_config_t *cfg);
 
 #endif

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "rh_exit.h"
-#include "gen_internal.h"
+#include "gen_bad.h"
+#include "gen_facts.h"
+#include "gen_feeds.h"
 
 #define BAD_ROWS 20 /* data rows: lines 2..21 */
 

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gen_internal.h"
+#include "gen_feeds.h"
+#include "gen_facts.h"
 
 /* ---- who a department lists, how many, what amounts ---- */
 

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gen_internal.h"
+#include "gen_registry.h"
+#include "gen_facts.h"
 
 const char *const gen_relation_codes[] = {"head",       "spouse",  "child", "parent",
                                              "grandchild", "sibling", "other"};

@@ -23,6 +23,7 @@
 #include "rh_csv.h"
 #include "rh_exit.h"
 #include "gen.h"
+#include "gen_feeds.h"
 #include "rh_idnum.h"
 #include "rh_parse.h"
 
