@@ -121,6 +121,17 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DATA_DIR
 
+# The broker's session with its (own) controller: 60 s instead of 9 s, far
+# above any pause we expect (SIGSTOP, a VM freeze or snapshot, a long GC).
+# A single node cannot fail over, so fencing itself buys nothing: at every
+# resume it would move all its partitions to "no leader" and back, and the
+# transaction coordinator would resign and reload __transaction_state, which
+# opens the race of KAFKA-18137 (not fixed in 3.9.2) that can leave a hanging
+# transaction (docs/operations.md). Clients simply wait out the pause. A pause
+# longer than this still fences. The heartbeat stays at its 2 s default.
+broker.session.timeout.ms=60000
+broker.heartbeat.interval.ms=2000
+
 # One broker: every replication factor is 1.
 default.replication.factor=1
 min.insync.replicas=1
