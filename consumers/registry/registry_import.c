@@ -548,11 +548,13 @@ static int run_guard(imp_t *im) {
   double share = o->cfg->registry.max_delete_share;
   registry_guard_t g;
   char err[512], desc[512];
+  double t0 = now_s();
   if (registry_guard_measure(im->conn, &g, err, sizeof(err))) {
     registry_guard_free(&g);
     db_fatal(im, "shrink guard", err);
     return -1;
   }
+  rh_log_debug("shrink guard: measured in %.2f s", now_s() - t0);
   int v = registry_guard_judge(&g, share);
   im->res->guard_ran = true;
   im->res->guard_verdict = v;
