@@ -706,6 +706,15 @@ def test_shrink_whole_village_refused(migrated, gen, tmp_path):
     assert summary_counts(r.stdout, "households")[3] == len(ids) - 1
 
 
+def with_share(share):
+    """The shipped configuration with registry.max_delete_share set to share."""
+    text = rhtest.CONFIG.read_text(encoding="utf-8")
+    text, n = re.subn(r"^  max_delete_share: [0-9.]+", f"  max_delete_share: {share}", text,
+                      flags=re.M)
+    assert n == 1
+    return text
+
+
 def test_shrink_whole_township_and_the_setting(migrated, gen, tmp_path):
     """A township gone: refused even when registry.max_delete_share allows its share."""
     db = migrated
@@ -719,8 +728,7 @@ def test_shrink_whole_township_and_the_setting(migrated, gen, tmp_path):
     d = tmp_path / "township"
     subset_registry(gen, d, lambda h: h["township_code"] != twp)
     cfg = tmp_path / "riskhub.yaml"
-    cfg.write_text(rhtest.CONFIG.read_text(encoding="utf-8") +
-                   "\nregistry:\n  max_delete_share: 0.10\n", encoding="utf-8")
+    cfg.write_text(with_share(0.10), encoding="utf-8")
     r = registry(db, "--config", cfg, "import", d)
     assert_refused_unchanged(r, db, before, set())
     assert "within the 10.0 % allowed by registry.max_delete_share" in r.stderr, r.stderr
@@ -732,8 +740,7 @@ def test_shrink_whole_township_and_the_setting(migrated, gen, tmp_path):
     assert_refused_unchanged(r, db, before, set())
     assert "more than the 5.0 % allowed" in r.stderr
     # a setting out of range stops the program before the database is touched
-    cfg.write_text(rhtest.CONFIG.read_text(encoding="utf-8") +
-                   "\nregistry:\n  max_delete_share: 5\n", encoding="utf-8")
+    cfg.write_text(with_share(5), encoding="utf-8")
     r = registry(db, "--config", cfg, "import", d)
     assert r.returncode == 78 and "registry.max_delete_share: must be a share from 0 to 1" in r.stderr
     assert snapshot(db) == before

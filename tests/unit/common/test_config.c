@@ -528,6 +528,7 @@ static void test_topic_prefix_default(void **state) {
   /* The shipped file has no prefix either. */
   cfg = load_ok(src_path("config/riskhub.yaml"));
   assert_string_equal(cfg->topic_prefix, "");
+  assert_true(cfg->registry.max_delete_share == 0.05); /* and says the default aloud */
   rh_config_destroy(cfg);
 }
 
