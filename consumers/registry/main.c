@@ -28,8 +28,9 @@ static void usage(FILE *fp) {
       "         households, or every household of a township or village, unless\n"
       "         --allow-shrink. --dry-run changes nothing (the verdict included);\n"
       "         --offline: validate only, without a database.\n"
-      "Exit: 0 done; 65 bad rows or refused by the shrink guard, nothing loaded; 69 database away; 74 a file cannot be\n"
-      "read; 78 configuration, or migrations and database disagree; 70 internal; 64 usage.\n");
+      "Exit: 0 done; 65 bad rows or refused by the shrink guard, nothing loaded;\n"
+      "69 database away; 74 a file cannot be read; 78 configuration, or migrations and\n"
+      "database disagree; 70 internal; 64 usage.\n");
 }
 
 /* migrate: apply what is not yet applied. */
