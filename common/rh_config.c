@@ -745,6 +745,21 @@ static int parse_thresholds(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
+/* registry: {max_delete_share: 0.05} — the import guard (docs/registry.md). */
+static int parse_registry(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {{"max_delete_share", false}, {NULL, false}};
+  if (check_map(cx, n, "registry", keys)) return -1;
+  const yaml_node_t *v = map_get(cx, n, "max_delete_share");
+  if (!v) return 0;
+  double share;
+  if (want_number(cx, v, "registry.max_delete_share", &share)) return -1;
+  if (share < 0 || share > 1)
+    return cx_fail(cx, v, "registry.max_delete_share",
+                   "must be a share from 0 to 1 (0.05 = 5 %%), found %.64s", scalar_text(v));
+  cx->cfg->registry.max_delete_share = share;
+  return 0;
+}
+
 /* ------------------------------------------------------------------ rules */
 
 /* The department whose code is the first n bytes of s ("tax" of "tax/vehicles"). */
@@ -1062,12 +1077,14 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
-      {"topic_prefix", false}, {NULL, false}};
+      {"topic_prefix", false}, {"registry", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
   const yaml_node_t *prefix = map_get(cx, root, "topic_prefix");
+  const yaml_node_t *registry = map_get(cx, root, "registry");
   cx->cfg->topic_prefix = "";
+  cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
   if (prefix && parse_topic_prefix(cx, prefix)) return -1;
   /* Order matters: townships need the county code, rules need departments,
    * feeds and thresholds. */
@@ -1077,7 +1094,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       parse_townships(cx, map_get(cx, root, "townships")) ||
       parse_departments(cx, map_get(cx, root, "departments")) ||
       parse_deadlines(cx, map_get(cx, root, "deadlines")) ||
-      (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)))
+      (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
+      (registry && parse_registry(cx, registry)))
     return -1;
   return link_rules(cx);
 }

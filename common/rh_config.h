@@ -6,6 +6,9 @@
  * exports), the deadlines, named thresholds and the alert rules. The format is
  * described in docs/configuration.md.
  *
+ * The optional section registry holds the import guard's setting
+ * (registry.max_delete_share, a number from 0 to 1, default 0.05).
+ *
  * Loading parses the whole file into a tree with line numbers (libyaml's
  * document API), then validates it. The first problem found is reported as
  *
@@ -181,6 +184,16 @@ typedef struct {
   double value;
 } rh_config_threshold_t;
 
+/* The registry import's guard (riskhub-registry import, docs/registry.md). */
+#define RH_CONFIG_MAX_DELETE_SHARE_DEFAULT 0.05
+
+typedef struct {
+  /* An import that would delete more than this share of the households in the
+   * database (0..1; 0.05 = 5 %) is refused unless --allow-shrink is given.
+   * registry.max_delete_share; RH_CONFIG_MAX_DELETE_SHARE_DEFAULT if absent. */
+  double max_delete_share;
+} rh_config_registry_t;
+
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
 
 typedef struct {
@@ -210,6 +223,7 @@ typedef struct {
   size_t threshold_count;
   const rh_config_rule_t *rules; /* file order */
   size_t rule_count;
+  rh_config_registry_t registry; /* optional section; defaults filled in */
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;

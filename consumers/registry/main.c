@@ -15,16 +15,22 @@
 static void usage(FILE *fp) {
   fprintf(fp,
       "usage: riskhub-registry [--config FILE] [--wait-s S] migrate [--migrations DIR]\n"
-      "       riskhub-registry [--config FILE] [--wait-s S] import [--dry-run]\n"
-      "                        [--encoding utf-8|gbk|gb18030] [--max-errors N] DIR\n"
+      "       riskhub-registry [--config FILE] [--wait-s S] import [--dry-run [--offline]]\n"
+      "                        [--allow-shrink] [--encoding utf-8|gbk|gb18030]\n"
+      "                        [--max-errors N] DIR\n"
       "common: [--log-level LEVEL]\n"
       "migrate  applies the SQL migrations not yet applied (default directory\n"
       "         $RH_MIGRATIONS_DIR or <prefix>/share/riskhub/migrations), each in its own\n"
       "         transaction; a second run applies nothing.\n"
       "import   loads DIR/households.csv, members.csv, applications.csv in one\n"
-      "         transaction, after validating every row; all or nothing.\n"
-      "Exit: 0 done; 65 bad rows, nothing loaded; 69 database away; 74 a file cannot be\n"
-      "read; 78 configuration, or migrations and database disagree; 70 internal; 64 usage.\n");
+      "         transaction, after validating every row; all or nothing. Refused when it\n"
+      "         would delete more than registry.max_delete_share (default 5 %%) of the\n"
+      "         households, or every household of a township or village, unless\n"
+      "         --allow-shrink. --dry-run changes nothing (the verdict included);\n"
+      "         --offline: validate only, without a database.\n"
+      "Exit: 0 done; 65 bad rows or refused by the shrink guard, nothing loaded;\n"
+      "69 database away; 74 a file cannot be read; 78 configuration, or migrations and\n"
+      "database disagree; 70 internal; 64 usage.\n");
 }
 
 /* migrate: apply what is not yet applied. */
@@ -53,17 +59,19 @@ static int run_import(registry_import_opts_t *io) {
 }
 
 int main(int argc, char **argv) {
-  enum { O_WAIT = 256, O_MIGR, O_DRY, O_ENC, O_MAXERR };
+  enum { O_WAIT = 256, O_MIGR, O_DRY, O_ENC, O_MAXERR, O_OFFLINE, O_SHRINK };
   static const struct option longopts[] = {
       {"wait-s", required_argument, NULL, O_WAIT},  {"migrations", required_argument, NULL, O_MIGR},
       {"dry-run", no_argument, NULL, O_DRY},        {"encoding", required_argument, NULL, O_ENC},
-      {"max-errors", required_argument, NULL, O_MAXERR}, RH_CLI_LONGOPTS,
+      {"max-errors", required_argument, NULL, O_MAXERR},
+      {"offline", no_argument, NULL, O_OFFLINE},    {"allow-shrink", no_argument, NULL, O_SHRINK},
+      RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-registry", usage);
   const char *migrations_dir = NULL;
   int wait_s = 30, max_errors = RH_IMPORT_DEFAULT_MAX_ERRORS;
-  bool dry_run = false, import_opts = false;
+  bool dry_run = false, offline = false, allow_shrink = false, import_opts = false;
   rh_encoding_t enc = RH_ENC_AUTO;
   int ch, rc;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -73,6 +81,8 @@ int main(int argc, char **argv) {
       break;
     case O_MIGR: migrations_dir = optarg; break;
     case O_DRY: dry_run = import_opts = true; break;
+    case O_OFFLINE: offline = import_opts = true; break;
+    case O_SHRINK: allow_shrink = import_opts = true; break;
     case O_ENC:
       if (rh_encoding_parse(optarg, &enc)) {
         fprintf(stderr, "riskhub-registry: --encoding: unknown encoding '%s' (utf-8, gbk, gb18030)\n",
@@ -94,6 +104,11 @@ int main(int argc, char **argv) {
   bool migrate = cmd && strcmp(cmd, "migrate") == 0, import = cmd && strcmp(cmd, "import") == 0;
   if (!(migrate && nargs == 0 && !import_opts) && !(import && nargs == 1 && !migrations_dir))
     return rh_cli_usage_error(&cli);
+  if (offline && !dry_run) {
+    fprintf(stderr, "riskhub-registry: --offline goes with --dry-run only (an import needs "
+            "the database)\n");
+    return RH_EXIT_USAGE;
+  }
 
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
@@ -102,6 +117,7 @@ int main(int argc, char **argv) {
   } else {
     registry_import_opts_t io = {.cfg = cfg, .dir = argv[optind + 1], .encoding = enc,
                            .wait_ms = wait_s * 1000, .dry_run = dry_run,
+                           .offline = offline, .allow_shrink = allow_shrink,
                            .max_errors = (size_t)max_errors, .report = stderr};
     rc = run_import(&io);
   }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry_guard.h"
 #include "registry_migrate.h"
 #include "rh_array.h"
 #include "rh_csv.h"
@@ -17,6 +18,8 @@
 #include "rh_pg.h"
 
 #define COPY_FLUSH (256u * 1024u)
+/* Townships and villages the shrink guard names on the report; then a count. */
+#define GUARD_PLACES_SHOWN 20
 
 /* What the cross-file checks keep of a household. */
 typedef struct {
@@ -48,6 +51,7 @@ typedef struct {
   rh_map_bytes_t *mb_ix;  /* id_number → line */
   rh_map_bytes_t *app_ix; /* period + household_id → line */
   bool complete[REGISTRY_FILE_COUNT]; /* the file was read to its end */
+  char guard_line[640]; /* the shrink guard's line of the summary */
 } imp_t;
 
 static double now_s(void) {
@@ -511,9 +515,77 @@ static int db_begin(imp_t *im) {
   return 0;
 }
 
-static int db_merge(imp_t *im) {
-  if (exec(im, "ANALYZE", "ANALYZE stage_households, stage_members, stage_applications"))
+/* ---- the shrink guard ---- */
+
+static void report_line(imp_t *im, const char *tag, const char *text) {
+  char buf[1024];
+  snprintf(buf, sizeof(buf), "%s: %s", tag, text);
+  rh_log_scrub(buf);
+  fprintf(im->report, "%s\n", buf);
+}
+
+/* The guard's lines on the report: what would be deleted, and where. */
+static void guard_report(imp_t *im, const registry_guard_t *g, const char *tag,
+                         const char *desc) {
+  char line[768];
+  snprintf(line, sizeof(line), "this import %s", desc);
+  report_line(im, tag, line);
+  for (size_t i = 0; i < g->place_count && i < GUARD_PLACES_SHOWN; i++) {
+    registry_guard_place_line(g, i, im->o->cfg, line, sizeof(line));
+    report_line(im, tag, line);
+  }
+  if (g->place_count > GUARD_PLACES_SHOWN) {
+    snprintf(line, sizeof(line), "... and %zu more townships and villages that lose every "
+             "household", g->place_count - GUARD_PLACES_SHOWN);
+    report_line(im, tag, line);
+  }
+}
+
+/* Before anything is changed: what the merge would delete. Refuses (fatal
+ * RH_EXIT_REFUSED) when the guard trips and --allow-shrink was not given. */
+static int run_guard(imp_t *im) {
+  const registry_import_opts_t *o = im->o;
+  double share = o->cfg->registry.max_delete_share;
+  registry_guard_t g;
+  char err[512], desc[512];
+  double t0 = now_s();
+  if (registry_guard_measure(im->conn, &g, err, sizeof(err))) {
+    registry_guard_free(&g);
+    db_fatal(im, "shrink guard", err);
     return -1;
+  }
+  rh_log_debug("shrink guard: measured in %.2f s", now_s() - t0);
+  int v = registry_guard_judge(&g, share);
+  im->res->guard_ran = true;
+  im->res->guard_verdict = v;
+  registry_guard_describe(&g, share, desc, sizeof(desc));
+  if (!g.households_now)
+    snprintf(im->guard_line, sizeof(im->guard_line),
+             "shrink guard: the database had no households; nothing to guard");
+  else if (!v)
+    snprintf(im->guard_line, sizeof(im->guard_line),
+             "shrink guard: passed: this import %s; no township or village loses every "
+             "household", desc);
+  else
+    snprintf(im->guard_line, sizeof(im->guard_line),
+             "shrink guard: let through by --allow-shrink: this import %s; townships and "
+             "villages that lose every household: %zu", desc, g.place_count);
+  if (v) guard_report(im, &g, o->allow_shrink ? "shrink guard (--allow-shrink)" : "shrink guard",
+                      desc);
+  if (v && !o->allow_shrink)
+    fatal(im, RH_EXIT_REFUSED,
+          "%s by the shrink guard: %s%s%s; nothing was changed. Is the export complete? If "
+          "the registry really shrank this much, import again with --allow-shrink",
+          o->dry_run ? "import --dry-run: the import would be refused" : "import refused",
+          v & REGISTRY_GUARD_SHARE ? "more than the allowed share of households would be deleted"
+                                   : "",
+          v == (REGISTRY_GUARD_SHARE | REGISTRY_GUARD_PLACES) ? ", and " : "",
+          v & REGISTRY_GUARD_PLACES ? "a township or village would lose every household" : "");
+  registry_guard_free(&g);
+  return im->fatal ? -1 : 0;
+}
+
+static int db_merge(imp_t *im) {
   /* households first (members reference them), members, applications; then
    * what vanished: applications, members, households */
   if (upsert(im, REGISTRY_HOUSEHOLDS) || upsert(im, REGISTRY_MEMBERS) ||
@@ -530,6 +602,7 @@ int registry_import(const registry_import_opts_t *o, registry_import_result_t *r
   memset(res, 0, sizeof(*res));
   double t0 = now_s();
   imp_t im = {0};
+  bool use_db = !o->dry_run || !o->offline;
   im.o = o;
   im.res = res;
   im.report = o->report ? o->report : stderr;
@@ -561,7 +634,7 @@ int registry_import(const registry_import_opts_t *o, registry_import_result_t *r
       goto done;
     }
   }
-  if (!o->dry_run && db_begin(&im)) goto done;
+  if (use_db && db_begin(&im)) goto done;
 
   read_file(&im, REGISTRY_HOUSEHOLDS);
   if (!im.fatal) read_file(&im, REGISTRY_MEMBERS);
@@ -570,9 +643,12 @@ int registry_import(const registry_import_opts_t *o, registry_import_result_t *r
   res->read_seconds = now_s() - t0;
   if (im.fatal || res->problems) goto done;
 
-  if (!o->dry_run) {
+  if (use_db) {
     double t1 = now_s();
-    if (db_merge(&im)) goto done;
+    if (exec(&im, "ANALYZE", "ANALYZE stage_households, stage_members, stage_applications") ||
+        run_guard(&im))
+      goto done;
+    if (!o->dry_run && db_merge(&im)) goto done;
     res->merge_seconds = now_s() - t1;
   }
   for (int f = 0; f < REGISTRY_FILE_COUNT; f++) {
@@ -614,10 +690,13 @@ done:
                                 (unsigned long long)c->updated, (unsigned long long)c->deleted,
                                 (unsigned long long)c->unchanged);
     }
+    if (im.guard_line[0])
+      off += (size_t)snprintf(res->summary + off, sizeof(res->summary) - off, "%s\n",
+                              im.guard_line);
     if (o->dry_run)
       snprintf(res->summary + off, sizeof(res->summary) - off,
-               "import --dry-run: %s is valid; nothing loaded (%.1f s)", o->dir,
-               res->total_seconds);
+               "import --dry-run: %s is valid; nothing loaded (%.1f s)%s", o->dir,
+               res->total_seconds, use_db ? "" : "; --offline: the shrink guard was not run");
     else
       snprintf(res->summary + off, sizeof(res->summary) - off,
                "import: committed in %.1f s (read, validate, COPY %.1f s; merge %.1f s); %llu "

@@ -25,13 +25,21 @@
  *      replaced per period: the periods present in applications.csv are made
  *      equal to the file, other periods are kept (history), except that the
  *      applications of a household that left the registry go with it.
+ *   3a. Before the merge, the shrink guard (registry_guard.h) measures what
+ *      it would delete; more than cfg->registry.max_delete_share of the
+ *      households, or every household of a township or village, refuses the
+ *      import (RH_EXIT_REFUSED, rolled back, the counts and places on the
+ *      report) unless allow_shrink. A database without households is never
+ *      refused.
  *   4. COMMIT. The triggers of migration 002 log one registry_changes row a
  *      household or member inserted, updated or deleted, and NOTIFY
  *      riskhub_registry.
  * An advisory transaction lock (RH_IMPORT_LOCK_KEY) lets one import run at a
  * time; a second waits.
  *
- * With dry_run no database is used: the files are only validated.
+ * With dry_run nothing is changed: the files are validated, staged and the
+ * shrink guard run in the database, then the transaction is rolled back (no
+ * merge). With dry_run and offline no database is used: validation only.
  *
  * Ownership: the caller owns opts and result; the import owns its connection.
  * Nothing here prints a full ID number or a name (the report passes through
@@ -60,7 +68,9 @@ typedef struct {
   const char *dir;        /* holds households.csv, members.csv, applications.csv */
   rh_encoding_t encoding; /* RH_ENC_AUTO to detect per file */
   int wait_ms;            /* how long to wait for the database to come up */
-  bool dry_run;           /* validate only */
+  bool dry_run;           /* change nothing: validate, stage, run the guard, roll back */
+  bool offline;           /* with dry_run: no database (validation only, no guard) */
+  bool allow_shrink;      /* the shrink guard reports but does not refuse */
   size_t max_errors;      /* problems printed (0: RH_IMPORT_DEFAULT_MAX_ERRORS) */
   FILE *report;           /* where problems go (NULL: stderr) */
   int max_year;           /* latest birth year accepted (0: this year); for tests */
@@ -76,13 +86,16 @@ typedef struct {
   uint64_t bad_rows[REGISTRY_FILE_COUNT];
   uint64_t changes;                   /* registry_changes rows this import wrote */
   double read_seconds, merge_seconds, total_seconds;
-  char summary[1024]; /* on success: lines for stdout */
+  bool guard_ran;                     /* the shrink guard measured the database */
+  int guard_verdict;                  /* registry_guard_judge(): 0 pass, else why it tripped */
+  char summary[2048]; /* on success: lines for stdout */
   char error[1024];   /* otherwise: one line for stderr */
 } registry_import_result_t;
 
-/* Returns an exit code (rh_exit.h): RH_EXIT_OK (loaded, or valid with
- * dry_run); RH_EXIT_REFUSED (bad rows or a file that cannot be parsed: the
- * report lists them; nothing loaded); RH_EXIT_IOERR (a file missing or
+/* Returns an exit code (rh_exit.h): RH_EXIT_OK (loaded, or valid and passed
+ * by the guard with dry_run); RH_EXIT_REFUSED (bad rows or a file that cannot
+ * be parsed: the report lists them; or refused by the shrink guard: the report
+ * has the counts and places; nothing loaded); RH_EXIT_IOERR (a file missing or
  * unreadable); RH_EXIT_UNAVAILABLE (database not reachable within wait_ms, or
  * lost on the way: nothing loaded); RH_EXIT_CONFIG (database not migrated);
  * RH_EXIT_SOFTWARE (the database refused what validation accepted). */

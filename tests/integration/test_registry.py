@@ -590,3 +590,176 @@ def test_table_constraints(migrated, gen):
               "RISK_ELIMINATED", "INCLUDED"):
         psql(db, f"UPDATE warnings SET state = '{s}' WHERE alert_id = 'a1'")
     assert psql(db, "SELECT updated_at > created_at FROM warnings WHERE alert_id = 'a1'") == "t"
+
+
+# ---- the shrink guard (issue #10) ------------------------------------------------
+
+def subset_registry(src, dst, keep):
+    """A copy of the registry src with only the households for which keep(row)
+    holds, their members and their applications: a self-consistent export that
+    validates row by row. Returns (households, members, applications) removed."""
+    dst.mkdir(parents=True, exist_ok=True)
+    hh = [row for _, row in read_csv(src / "households.csv")]
+    kept = {h["household_id"] for h in hh if keep(h)}
+    removed = []
+    for name in ("households.csv", "members.csv", "applications.csv"):
+        items = [row for _, row in read_csv(src / name)]
+        header = (src / name).read_text(encoding="utf-8").splitlines()[0].split(",")
+        write_csv(dst / name, header, [r for r in items if r["household_id"] in kept])
+        removed.append(sum(1 for r in items if r["household_id"] not in kept))
+    return tuple(removed)
+
+
+def villages(src):
+    """{(township_code, village): [household_id, ...]} of a registry's households."""
+    out = {}
+    for _, h in read_csv(src / "households.csv"):
+        out.setdefault((h["township_code"], h["village"]), []).append(h["household_id"])
+    return out
+
+
+def assert_refused_unchanged(r, db, before, names):
+    assert r.returncode == 65, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    assert "by the shrink guard" in r.stderr and "nothing was changed" in r.stderr, r.stderr
+    assert "import again with --allow-shrink" in r.stderr, r.stderr
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert not any(n in r.stderr for n in names)
+    assert snapshot(db) == before
+
+
+def test_shrink_half_refused_then_allowed(migrated, gen, tmp_path):
+    """Half the households (every other one) gone from a self-consistent export:
+    refused with the counts, the database untouched (also with --dry-run);
+    --allow-shrink applies it and says so."""
+    db = migrated
+    r = ok(registry(db, "import", gen))
+    assert "shrink guard: the database had no households; nothing to guard" in r.stdout
+    before = snapshot(db)
+    order = {h["household_id"]: i for i, (_, h) in enumerate(read_csv(gen / "households.csv"))}
+    d = tmp_path / "half"
+    hh_gone, mb_gone, ap_gone = subset_registry(gen, d, lambda h: order[h["household_id"]] % 2 == 0)
+    assert hh_gone == 1000 and mb_gone > 2000
+    names = {row["name"] for _, row in read_csv(gen / "members.csv")}
+    want = (f"this import would delete 1000 of 2000 households (50.0 %, more than the 5.0 % "
+            f"allowed by registry.max_delete_share), {mb_gone} members and {ap_gone} "
+            f"application{'' if ap_gone == 1 else 's'}")
+
+    r = registry(db, "import", d)
+    assert_refused_unchanged(r, db, before, names)
+    assert f"shrink guard: {want}\n" in r.stderr, r.stderr
+    assert "import refused by the shrink guard: more than the allowed share" in r.stderr
+    assert r.stdout == ""
+
+    r = registry(db, "import", "--dry-run", d)
+    assert_refused_unchanged(r, db, before, names)
+    assert "import --dry-run: the import would be refused by the shrink guard" in r.stderr
+    assert f"shrink guard: {want}\n" in r.stderr
+
+    r = ok(registry(db, "import", "--dry-run", "--allow-shrink", d))
+    assert "let through by --allow-shrink" in r.stdout and "nothing loaded" in r.stdout
+    assert snapshot(db) == before
+
+    r = ok(registry(db, "import", "--allow-shrink", d))
+    assert f"shrink guard: let through by --allow-shrink: {want};" in r.stdout, r.stdout
+    assert f"shrink guard (--allow-shrink): {want}" in r.stderr
+    assert summary_counts(r.stdout, "households") == (1000, 0, 0, 1000, 1000)
+    assert summary_counts(r.stdout, "members")[3] == mb_gone
+    assert psql(db, "SELECT count(*) FROM households") == "1000"
+    assert psql(db, "SELECT count(*) FROM members") == str(
+        sum(1 for _ in read_csv(d / "members.csv")))
+
+
+def test_shrink_whole_village_refused(migrated, gen, tmp_path):
+    """One village gone (a share far below 5 %): refused, the village named."""
+    db = migrated
+    ok(registry(db, "import", gen))
+    before = snapshot(db)
+    vs = villages(gen)
+    township_villages = {}
+    for (t, v) in vs:
+        township_villages[t] = township_villages.get(t, 0) + 1
+    # the smallest village of more than one household, in a township of several villages
+    (twp, village), ids = min(((k, v) for k, v in vs.items()
+                               if len(v) >= 2 and township_villages[k[0]] >= 2),
+                              key=lambda kv: (len(kv[1]), kv[0]))
+    d = tmp_path / "village"
+    gone = set(ids)
+    hh_gone, _, _ = subset_registry(gen, d, lambda h: h["household_id"] not in gone)
+    assert hh_gone == len(ids) < 100
+    names = {row["name"] for _, row in read_csv(gen / "members.csv")}
+    tname = re.search(rf'code: "{twp}", name: (\S+?)\}}',
+                      rhtest.CONFIG.read_text(encoding="utf-8")).group(1)
+
+    r = registry(db, "import", d)
+    assert_refused_unchanged(r, db, before, names)
+    assert (f"shrink guard: every household of village {village} of township {twp} {tname} "
+            f"would be deleted ({len(ids)} households)\n") in r.stderr, r.stderr
+    assert f"{len(ids)} of 2000 households" in r.stderr and "within the 5.0 %" in r.stderr
+    assert "a township or village would lose every household" in r.stderr
+    assert "more than the allowed share" not in r.stderr
+
+    # all but one of its households gone: the village stays, the import goes through
+    d2 = tmp_path / "village-but-one"
+    subset_registry(gen, d2, lambda h: h["household_id"] not in gone or h["household_id"] == ids[0])
+    r = ok(registry(db, "import", d2))
+    assert "shrink guard: passed" in r.stdout
+    assert summary_counts(r.stdout, "households")[3] == len(ids) - 1
+
+
+def with_share(share):
+    """The shipped configuration with registry.max_delete_share set to share."""
+    text = rhtest.CONFIG.read_text(encoding="utf-8")
+    text, n = re.subn(r"^  max_delete_share: [0-9.]+", f"  max_delete_share: {share}", text,
+                      flags=re.M)
+    assert n == 1
+    return text
+
+
+def test_shrink_whole_township_and_the_setting(migrated, gen, tmp_path):
+    """A township gone: refused even when registry.max_delete_share allows its share."""
+    db = migrated
+    ok(registry(db, "import", gen))
+    before = snapshot(db)
+    counts = {}
+    for _, h in read_csv(gen / "households.csv"):
+        counts[h["township_code"]] = counts.get(h["township_code"], 0) + 1
+    twp = min(counts, key=lambda t: (counts[t], t))
+    assert 100 < counts[twp] < 200  # more than 5 %, less than 10 % of 2,000
+    d = tmp_path / "township"
+    subset_registry(gen, d, lambda h: h["township_code"] != twp)
+    cfg = tmp_path / "riskhub.yaml"
+    cfg.write_text(with_share(0.10), encoding="utf-8")
+    r = registry(db, "--config", cfg, "import", d)
+    assert_refused_unchanged(r, db, before, set())
+    assert "within the 10.0 % allowed by registry.max_delete_share" in r.stderr, r.stderr
+    assert re.search(rf"shrink guard: every household of township {twp} \S+ would be deleted "
+                     rf"\({counts[twp]} households\)\n", r.stderr), r.stderr
+    assert "every household of village" not in r.stderr  # its villages are not listed
+    # with the default 5 % the share alone refuses it too
+    r = registry(db, "import", d)
+    assert_refused_unchanged(r, db, before, set())
+    assert "more than the 5.0 % allowed" in r.stderr
+    # a setting out of range stops the program before the database is touched
+    cfg.write_text(with_share(5), encoding="utf-8")
+    r = registry(db, "--config", cfg, "import", d)
+    assert r.returncode == 78 and "registry.max_delete_share: must be a share from 0 to 1" in r.stderr
+    assert snapshot(db) == before
+
+
+def test_small_shrink_accepted(migrated, gen, tmp_path):
+    """A few households gone from large villages: imported, the guard says it passed."""
+    db = migrated
+    ok(registry(db, "import", gen))
+    vs = villages(gen)
+    big = sorted((v for v in vs.values() if len(v) >= 5), key=len, reverse=True)
+    gone = {big[0][0], big[1][0], big[2][0]}
+    d = tmp_path / "small"
+    hh_gone, mb_gone, ap_gone = subset_registry(gen, d, lambda h: h["household_id"] not in gone)
+    assert hh_gone == 3
+    r = ok(registry(db, "import", d))
+    assert (f"shrink guard: passed: this import would delete 3 of 2000 households (0.1 %, within "
+            f"the 5.0 % allowed by registry.max_delete_share), {mb_gone} members") in r.stdout
+    assert "no township or village loses every household" in r.stdout
+    assert summary_counts(r.stdout, "households") == (1997, 0, 0, 3, 1997)
+    assert psql(db, "SELECT count(*) FROM households") == "1997"
+    assert r.stderr == ""

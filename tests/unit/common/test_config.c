@@ -353,7 +353,7 @@ static void test_error_unknown_top_level_key(void **state) {
   (void)state;
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
-               "townships, departments, deadlines, thresholds, rules or topic_prefix)");
+               "townships, departments, deadlines, thresholds, rules, topic_prefix or registry)");
 }
 
 static void test_error_missing_section(void **state) {
@@ -528,6 +528,7 @@ static void test_topic_prefix_default(void **state) {
   /* The shipped file has no prefix either. */
   cfg = load_ok(src_path("config/riskhub.yaml"));
   assert_string_equal(cfg->topic_prefix, "");
+  assert_true(cfg->registry.max_delete_share == 0.05); /* and says the default aloud */
   rh_config_destroy(cfg);
 }
 
@@ -643,6 +644,56 @@ static void test_error_topic_prefix(void **state) {
   assert_string_equal(err, "plus.yaml:51:1: topic_prefix: duplicate key (first at line 50)");
 }
 
+/* ---- registry: the import guard's share ---- */
+
+static void test_registry_max_delete_share(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_true(cfg->registry.max_delete_share == 0.05);
+  rh_config_destroy(cfg);
+  char err[1024];
+  static const struct {
+    const char *line;
+    double want;
+  } ok[] = {{"registry: {max_delete_share: 0.2}", 0.2},
+            {"registry: {max_delete_share: 0}", 0.0},
+            {"registry: {max_delete_share: 1}", 1.0},
+            {"registry: {}", 0.05}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    cfg = load_minimal_plus(ok[i].line, err, sizeof err);
+    if (!cfg) fail_msg("%s: %s", ok[i].line, err);
+    assert_true(cfg->registry.max_delete_share == ok[i].want);
+    rh_config_destroy(cfg);
+  }
+}
+
+static void test_error_max_delete_share(void **state) {
+  (void)state;
+  expect_error("bad_max_delete_share.yaml",
+               ":4:21: registry.max_delete_share: must be a share from 0 to 1 (0.05 = 5 %), "
+               "found 5");
+  static const struct {
+    const char *line, *want;
+  } bad[] = {
+      {"registry: {max_delete_share: -0.1}",
+       "plus.yaml:50:30: registry.max_delete_share: must be a share from 0 to 1 (0.05 = 5 %), "
+       "found -0.1"},
+      {"registry: {max_delete_share: 5%}",
+       "plus.yaml:50:30: registry.max_delete_share: '5%' is not a number"},
+      {"registry: {max_delete_share: [0.1]}",
+       "plus.yaml:50:30: registry.max_delete_share: expected a number, found a list"},
+      {"registry: {max_delete_shares: 0.1}",
+       "plus.yaml:50:12: registry.max_delete_shares: unknown key 'max_delete_shares' "
+       "(expected max_delete_share)"},
+      {"registry: 0.1", "plus.yaml:50:11: registry: expected a mapping, found a scalar"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[1024];
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    assert_string_equal(err, bad[i].want);
+  }
+}
+
 static void test_error_topic_prefix_env(void **state) {
   (void)state;
   static const char *const bad[] = {"test", "Test.", "-x.", "a b.", "x.y."};
@@ -709,6 +760,8 @@ int main(void) {
       cmocka_unit_test_setup(test_env_overrides, setup),
       cmocka_unit_test_setup(test_load_string, setup),
       cmocka_unit_test_setup(test_minimal_loads, setup),
+      cmocka_unit_test_setup(test_registry_max_delete_share, setup),
+      cmocka_unit_test_setup(test_error_max_delete_share, setup),
       cmocka_unit_test_setup(test_error_file_not_found, setup),
       cmocka_unit_test_setup(test_error_empty, setup),
       cmocka_unit_test_setup(test_error_yaml_syntax, setup),

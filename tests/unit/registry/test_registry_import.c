@@ -88,7 +88,8 @@ static run_t *run(size_t max_errors) {
   FILE *rep = fmemopen(r.report, sizeof(r.report) - 1, "w");
   assert_non_null(rep);
   registry_import_opts_t o = {.cfg = cfg, .dir = dir, .encoding = RH_ENC_AUTO, .dry_run = true,
-                        .max_errors = max_errors, .report = rep, .max_year = 2026};
+                              .offline = true, .max_errors = max_errors, .report = rep,
+                              .max_year = 2026};
   r.rc = registry_import(&o, &r.res);
   fclose(rep);
   return &r;
