@@ -28,7 +28,7 @@ void rh_synth_id(rh_rng_t *r, const char *address6, int year_lo, int year_hi, in
   int d = 1 + (int)rh_rng_below(r, (uint32_t)days_in(y, m));
   int seq = (int)rh_rng_below(r, 500) * 2; /* even */
   if (sex == 1 || (sex < 0 && rh_rng_below(r, 2))) seq += 1;
-  char buf[32];
+  char buf[64]; /* room for any int, so the compiler sees no truncation */
   snprintf(buf, sizeof(buf), "%.6s%04d%02d%02d%03d", address6, y, m, d, seq);
   memcpy(out, buf, 17);
   out[17] = rh_id_check_char(out);
