@@ -8,6 +8,8 @@
 enum {
   RH_EXIT_OK = 0,          /* everything done */
   RH_EXIT_ROWS_REJECTED = 1, /* done, but some input rows were rejected (see the rejects) */
+  RH_EXIT_ALREADY_DONE = 3, /* nothing done: it had been done before (riskhub-produce: the
+                               list was already published, nothing sent) */
   RH_EXIT_USAGE = 64,      /* wrong command line */
   RH_EXIT_REFUSED = 65,    /* input refused as a whole (bad file, header, period, ...) */
   RH_EXIT_UNAVAILABLE = 69,/* broker or database away, or not everything was delivered */

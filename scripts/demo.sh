@@ -39,9 +39,11 @@
 # day counts); one 3 days after it, or the Monday after that (late on purpose);
 # one never (missing): the identity list, which raises no warning and feeds no
 # applicant comparison (the join only counts it), so every township figure is
-# the same as with all lists in. Run on fresh services (a broker that already
-# holds the period's manifests shows the lists as republished, and the
-# identity list as delivered when it was).
+# the same as with all lists in. Run on fresh services (on a broker that
+# already holds the period's manifests, the same lists are not sent again:
+# riskhub-produce moves them to done/ as "already published", and the status
+# shows the first run's deliveries; the identity list shows as delivered if it
+# ever was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 period=${RH_DEMO_PERIOD:-2026-10}
@@ -123,8 +125,13 @@ echo
 echo "published (one line a department list; details in $demo/drop/done/):"
 cat "$demo/drop/done/"*.summary.txt | sed 's/^/  /'
 n=$(ls "$demo/drop/done/"*.summary.txt | wc -l)
+again=$(cat "$demo/drop/done/"*.summary.txt | grep -c 'already published, nothing sent' || true)
 failed=$(ls "$demo/drop/failed/" 2>/dev/null | grep -c 'reason.txt$' || true)
-echo "== $n lists published, $failed refused"
+if [ "$again" -gt 0 ]; then
+    echo "== $((n - again)) lists published, $again already published before (not sent again), $failed refused"
+else
+    echo "== $n lists published, $failed refused"
+fi
 [ "$failed" = 0 ]
 
 echo "== the household registry into PostgreSQL (riskhub-registry)"

@@ -19,10 +19,14 @@ static void usage(FILE *fp) {
       "                       [--allow-rejects] [--no-progress] INPUT.csv|-\n"
       "       riskhub-produce [--config FILE] --watch DIR [--once] [--poll-ms MS]\n"
       "                       [--settle-ms MS] [--allow-rejects]\n"
-      "common: [--schemas DIR] [--timeout-ms MS] [--partitions N] [--log-level LEVEL]\n"
+      "common: [--republish] [--schemas DIR] [--timeout-ms MS] [--partitions N]\n"
+      "        [--log-level LEVEL]\n"
+      "A list whose batch (department, feed, period, the file's SHA-256) has a committed\n"
+      "manifest is not sent again: it says when it was published; --republish sends it.\n"
       "Exit: 0 published; 1 published, but rows were rejected (0 with --allow-rejects);\n"
-      "65 input refused, nothing published; 69 broker away or not every record\n"
-      "acknowledged, nothing published; 64 usage; 74 I/O; 78 configuration.\n");
+      "3 already published, nothing sent; 65 input refused, nothing published; 69 broker\n"
+      "away or not every record acknowledged, nothing published; 64 usage; 74 I/O;\n"
+      "78 configuration.\n");
 }
 
 /* Load the schemas; RH_EXIT_OK, or RH_EXIT_CONFIG after saying why. */
@@ -43,7 +47,7 @@ static int publish_one(produce_batch_opts_t *b, const char *input) {
   b->input = input;
   produce_batch_result_t res;
   int rc = produce_batch_publish(b, &res);
-  if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED)
+  if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED || rc == RH_EXIT_ALREADY_DONE)
     printf("%s\n", res.summary);
   else
     fprintf(stderr, "riskhub-produce: %s\n", res.error);
@@ -52,7 +56,7 @@ static int publish_one(produce_batch_opts_t *b, const char *input) {
 
 int main(int argc, char **argv) {
   enum { O_ENC = 256, O_REPORT, O_ALLOW, O_NOPROG, O_SCHEMAS, O_TIMEOUT, O_PARTS, O_ONCE, O_POLL,
-         O_SETTLE };
+         O_SETTLE, O_REPUBLISH };
   static const struct option longopts[] = {
       {"department", required_argument, NULL, 'd'},      {"feed", required_argument, NULL, 'f'},
       {"period", required_argument, NULL, 'p'},          {"watch", required_argument, NULL, 'w'},
@@ -61,6 +65,7 @@ int main(int argc, char **argv) {
       {"schemas", required_argument, NULL, O_SCHEMAS},   {"timeout-ms", required_argument, NULL, O_TIMEOUT},
       {"partitions", required_argument, NULL, O_PARTS}, {"once", no_argument, NULL, O_ONCE},
       {"poll-ms", required_argument, NULL, O_POLL},      {"settle-ms", required_argument, NULL, O_SETTLE},
+      {"republish", no_argument, NULL, O_REPUBLISH},
       RH_CLI_LONGOPTS,                                   {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-produce", usage);
@@ -85,6 +90,7 @@ int main(int argc, char **argv) {
     case O_REPORT: b->report_dir = optarg; break;
     case O_ALLOW: b->allow_rejects = true; break;
     case O_NOPROG: b->progress = false; break;
+    case O_REPUBLISH: b->republish = true; break;
     case O_SCHEMAS: schemas_dir = optarg; break;
     case O_TIMEOUT: /* 0: the default (60 s), as before */
       if (rh_cli_int(&cli, "--timeout-ms", optarg, 0, 86400000, &b->timeout_ms)) return RH_EXIT_USAGE;

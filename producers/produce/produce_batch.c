@@ -323,6 +323,21 @@ static rh_producer_t *make_producer(batch_t *b, char *errstr, size_t errstr_size
   return rh_producer_new(conf, on_delivery, &b->delivery, errstr, errstr_size);
 }
 
+/* 1 if a committed manifest of res->batch_id exists (res->published filled),
+ * 0 if none, -1 with errstr. */
+static int already_published(const produce_batch_opts_t *o, produce_batch_result_t *res,
+                             char *errstr, size_t errstr_size) {
+  produce_published_t *p = produce_published_new(o->schemas, res->batch_id, errstr, errstr_size);
+  if (!p) return -1;
+  int rc = produce_published_find(p, o->cfg, errstr, errstr_size);
+  if (rc == 0) {
+    res->published = *produce_published_info(p);
+    rc = res->published.found > 0;
+  }
+  produce_published_destroy(p);
+  return rc;
+}
+
 int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t *res) {
   char err[1024];
   char spooled[4096] = "";
@@ -449,6 +464,20 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
     goto done;
   }
+  /* after init (an earlier producer of the feed fenced, its transaction settled),
+   * before begin: is this batch committed already? */
+  if (!o->republish) {
+    int seen = already_published(o, res, err, sizeof(err));
+    if (seen < 0) {
+      rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: looking up the published batches: %s",
+                o->cfg->kafka_bootstrap, err);
+      goto done;
+    }
+    if (seen) {
+      rc = RH_EXIT_ALREADY_DONE;
+      goto done;
+    }
+  }
   if (rh_producer_txn_begin(b.producer, err, sizeof(err))) {
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
     goto done;
@@ -560,6 +589,13 @@ done:
              secs > 0 ? res->bytes_in / 1e6 / secs : 0.0, (unsigned long long)res->payload_bytes,
              res->rejects_path[0] ? "; rejects in " : "",
              res->rejects_path[0] ? res->rejects_path : "");
+  } else if (rc == RH_EXIT_ALREADY_DONE) {
+    char what[4096];
+    produce_published_describe(&res->published, what, sizeof(what));
+    snprintf(res->summary, sizeof(res->summary),
+             "%s/%s %s: already published, nothing sent: batch %.12s (the same file for the same "
+             "feed and month) was %s; to send it again anyway, use --republish",
+             b.feed->department->code, b.feed->code, o->period, res->batch_id, what);
   } else if (b.feed) {
     snprintf(res->summary, sizeof(res->summary), "%s/%s %s: NOT published: %.900s",
              b.feed->department->code, b.feed->code, o->period, res->error);

@@ -22,7 +22,13 @@
  *      column, reason code, reason, masked ID), written only if the batch was
  *      committed.
  *
- * Exit codes (rh_exit.h): RH_EXIT_OK; RH_EXIT_ROWS_REJECTED (unless
+ * Before step 3, once the transactional id has been initialised (which fences
+ * an earlier producer of the feed and settles its open transaction), the
+ * committed manifests are looked up (produce_published.h): a batch id found
+ * there is not sent again (RH_EXIT_ALREADY_DONE, res->published says when and
+ * where), unless republish.
+ *
+ * Exit codes (rh_exit.h): RH_EXIT_OK; RH_EXIT_ALREADY_DONE (nothing sent); RH_EXIT_ROWS_REJECTED (unless
  * allow_rejects); RH_EXIT_REFUSED (unreadable encoding, wrong header, broken
  * CSV, empty file, an Excel workbook, bad period); RH_EXIT_UNAVAILABLE
  * (broker unreachable, not all acknowledged); RH_EXIT_IOERR; RH_EXIT_CONFIG.
@@ -33,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "produce_published.h"
 #include "rh_avro_schema.h"
 #include "rh_config.h"
 #include "rh_csv.h"
@@ -50,6 +57,7 @@ typedef struct {
   const char *report_dir;  /* where the rejects CSV goes; NULL: next to the input (cwd for stdin) */
   bool allow_rejects;      /* rejected rows do not make the exit code non-zero */
   bool progress;           /* draw a progress bar on stderr */
+  bool republish;          /* send the batch even if a manifest of it is committed already */
   int timeout_ms;          /* how long to wait for the broker; 0: 60 s */
   int partitions;          /* partitions of a topic created here; 0: 3 */
 } produce_batch_opts_t;
@@ -65,6 +73,7 @@ typedef struct {
   char rejects_path[4096]; /* "" if no rejects file was written */
   char summary[6144];      /* one line for people */
   char error[1024];        /* why it failed, "" if it did not */
+  produce_published_info_t published; /* RH_EXIT_ALREADY_DONE: the earlier publication(s) */
 } produce_batch_result_t;
 
 /* Publish one batch. Returns an RH_EXIT_* code; res is always filled. */

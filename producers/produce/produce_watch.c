@@ -106,8 +106,8 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   b.progress = false;
   produce_batch_result_t res;
   int rc = produce_batch_publish(&b, &res);
-  if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED) {
-    rh_log_info("%s", res.summary);
+  if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED || rc == RH_EXIT_ALREADY_DONE) {
+    rh_log_info("%s", res.summary); /* already published: done/ too, its summary says so */
     if (move_into(o->dir, "done", name) == 0) {
       snprintf(side, sizeof(side), "%s/done/%s.summary.txt", o->dir, name);
       write_text(side, res.summary);

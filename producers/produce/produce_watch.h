@@ -8,6 +8,9 @@
  *
  *   published (also with rejected rows)  → DIR/done/<name>, with <name>.summary.txt
  *                                          and <name>.rejects.csv beside it
+ *   already published (a committed        → DIR/done/<name>, nothing sent; its
+ *     manifest of the same batch id)         .summary.txt says "already published"
+ *                                          and when (unless batch.republish)
  *   refused (bad name, header, encoding) → DIR/failed/<name>, with <name>.reason.txt
  *   broker away / not all acknowledged   → left in place, retried with back-off
  *

@@ -1,5 +1,5 @@
 """riskhub-produce against the real broker: every feed of a generated month,
-the bad files, and the same file twice, each test in a namespace of its own. Expected values are computed here, in
+the bad files, and the same file twice (sent once, unless --republish), each test in a namespace of its own. Expected values are computed here, in
 Python, from the files and the YAML, not taken from riskhub."""
 import csv
 import random
@@ -164,18 +164,116 @@ def test_refused_before_publishing(ns, data, tmp_path):
     assert r.returncode == 78 and "broken.yaml:" in r.stderr
 
 
-def test_same_file_twice_gives_same_batch_id(ns, data, tmp_path):
-    src = data / PERIOD / f"health.major-disease.{PERIOD}.csv"
-    bid = rhtest.batch_id("health", "major-disease", PERIOD, src)
-    outs = [produce(ns, "health", "major-disease", PERIOD, src) for _ in range(2)]
-    for r in outs:
-        assert r.returncode == 0, r.stderr
-        assert f"batch {bid[:12]}" in r.stdout
-    # stdin gives the same batch too (the id depends on the bytes, not the path)
+ALREADY = 3  # common/rh_exit.h RH_EXIT_ALREADY_DONE: already published, nothing sent
+
+
+def highs(ns, *topics):
+    """{topic: {partition: high watermark}} of the namespace's topics, now."""
+    return {t: ns.end_offsets(t) for t in topics}
+
+
+def assert_told_when(out, man):
+    """The already-published line names the batch's first publication as the manifest has it."""
+    when = man["finished_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    assert "already published, nothing sent" in out, out
+    assert f"batch {man['batch_id'][:12]}" in out, out
+    assert f"published {when} from {man['source_name']}" in out, out
+    assert (f"{man['rows_total']} rows, {man['rows_accepted']} accepted, "
+            f"{man['rows_rejected']} rejected") in out, out
+    for p in man["partitions"]:
+        assert f"partition {p['partition']} offsets {p['first_offset']}-{p['last_offset']}" in out, out
+    assert "--republish" in out
+
+
+def test_same_file_twice_sent_once_unless_republish(ns, data, tmp_path):
+    dept, feed = "health", "major-disease"
+    src = data / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
+    bid = rhtest.batch_id(dept, feed, PERIOD, src)
+    topics = (f"feed.{dept}.{feed}", "feed.manifests", "feed.rejects")
+    r = produce(ns, dept, feed, PERIOD, src)
+    assert r.returncode == 0 and f"batch {bid[:12]}" in r.stdout, r.stderr
+    (first,) = ns.manifests_by_batch()[bid]
+    before = highs(ns, *topics)
+    assert sum(before[topics[0]].values()) >= first["rows_accepted"] > 0
+
+    # again: nothing sent, the clerk told when and where it went, a code of its own
+    r = produce(ns, dept, feed, PERIOD, src)
+    assert r.returncode == ALREADY, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert_told_when(r.stdout, first)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    # standard input: the same bytes, the same batch, also not sent
     with open(src, "rb") as fp:
-        r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "-d", "health", "-f", "major-disease",
-                "-p", PERIOD, "--no-progress", "--report-dir", tmp_path, "-", stdin=fp)
-    assert r.returncode == 0, r.stderr
-    assert f"batch {bid[:12]}" in r.stdout
+        r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "-d", dept, "-f", feed,
+                   "-p", PERIOD, "--no-progress", "--report-dir", tmp_path, "-", stdin=fp)
+    assert r.returncode == ALREADY, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert_told_when(r.stdout, first)
+    assert highs(ns, *topics) == before, "a batch already published was sent again"
+    assert len(ns.manifests_by_batch()[bid]) == 1
+
+    # --republish sends it again, as before: a second manifest, the records once more
+    r = produce(ns, dept, feed, PERIOD, src, "--republish")
+    assert r.returncode == 0 and f"batch {bid[:12]}" in r.stdout, r.stderr
+    assert "already published" not in r.stdout
     mans = ns.manifests_by_batch()[bid]
-    assert len(mans) >= 3 and len({m["source_sha256"] for m in mans}) == 1
+    assert len(mans) == 2 and len({m["source_sha256"] for m in mans}) == 1
+    after = highs(ns, *topics)
+    assert sum(after[topics[0]].values()) - sum(before[topics[0]].values()) >= first["rows_accepted"]
+    assert sum(after[topics[1]].values()) > sum(before[topics[1]].values())
+    # and a third time without: nothing sent, both publications counted, the first reported
+    r = produce(ns, dept, feed, PERIOD, src)
+    assert r.returncode == ALREADY, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert_told_when(r.stdout, first)
+    assert "published 2 times in all" in r.stdout, r.stdout
+    assert highs(ns, *topics) == after
+
+
+def test_already_published_with_rejects_says_so_and_writes_no_rejects(ns, data, tmp_path):
+    """A list published with rejected rows (exit 1): again, exit 3 (not 1), the counts of
+    the first publication, no rejects file written again; the same bytes for another
+    month are another batch."""
+    src = tmp_path / "in" / "list.csv"
+    src.parent.mkdir()
+    shutil.copy(data / "bad" / "wrong-checksum.csv", src)
+    out = tmp_path / "reports"
+    out.mkdir()
+    rejects = out / "list.csv.rejects.csv"
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, src, "--report-dir", out)
+    assert r.returncode == 1 and rejects.exists(), r.stderr
+    rejects.unlink()
+    r = produce(ns, "medical-insurance", "high-self-pay", "2026-09", src, "--report-dir", out)
+    assert r.returncode == 1 and "already published" not in r.stdout, r.stdout + r.stderr
+    rejects.unlink()
+    bid = rhtest.batch_id("medical-insurance", "high-self-pay", PERIOD, src)
+    (man,) = ns.manifests_by_batch()[bid]
+    assert man["rows_rejected"] == 3
+    r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, src, "--report-dir", out)
+    assert r.returncode == ALREADY, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert_told_when(r.stdout, man)
+    assert not list(out.iterdir()), "a report written for a list not sent"
+
+
+def test_watch_same_file_twice_goes_to_done_as_already_published(ns, data, tmp_path):
+    dept, feed = "health", "major-disease"
+    name = f"{dept}.{feed}.{PERIOD}.csv"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    topics = (f"feed.{dept}.{feed}", "feed.manifests", "feed.rejects")
+
+    def watch_once():
+        shutil.copy(data / PERIOD / name, drop / name)
+        r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--watch", drop, "--once",
+                   "--settle-ms", 0)
+        assert r.returncode == 0, r.stderr
+        assert not (drop / name).exists() and (drop / "done" / name).exists(), r.stderr
+        assert not any((drop / "failed").iterdir()), r.stderr
+        return (drop / "done" / f"{name}.summary.txt").read_text(), r
+
+    summary, _ = watch_once()
+    assert "0 rejected" in summary and "already published" not in summary, summary
+    bid = rhtest.batch_id(dept, feed, PERIOD, drop / "done" / name)
+    (man,) = ns.manifests_by_batch()[bid]
+    before = highs(ns, *topics)
+    summary, r = watch_once()
+    assert_told_when(summary, man)
+    assert "already published" in r.stderr, r.stderr  # the watcher's log says it too
+    assert highs(ns, *topics) == before, "the watcher sent a published file again"

@@ -69,13 +69,13 @@ def replay(ns, *args, fmt="json", timeout=300):
 
 def month_joined(ns, month, tmp_path, twice=()):
     """Every list of the month published (those of `twice` once more, the same
-    file), then joined by riskhub-join. The files."""
+    file, with --republish), then joined by riskhub-join. The files."""
     files = rhtest.feed_files(month / PERIOD)
     for dept, feed, path in files:
         ns.produce(dept, feed, path)
     for dept, feed, path in files:
         if (dept, feed) in twice:
-            ns.produce(dept, feed, path)
+            ns.produce(dept, feed, path, "--republish")
     run_join(ns, tmp_path)
     return files
 

@@ -222,10 +222,10 @@ def hub(cfg, months, tmp_path_factory):
         lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
         corrected = tmp / f"corrected.{dept}.{feed}.{ON_TIME_PERIOD}.csv"
         corrected.write_text("".join(lines[:-1]), encoding="utf-8")
-        for p in (path, corrected):
+        for p, again in ((path, ["--republish"]), (corrected, [])):
             r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
                        "--feed", feed, "--period", ON_TIME_PERIOD, "--no-progress",
-                       "--allow-rejects", p)
+                       "--allow-rejects", *again, p)
             assert r.returncode == 0, rhtest.scrub(r.stderr)
         rhtest.run_join(ns, tmp)
         ns.original_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, path)
