@@ -18,6 +18,7 @@
 #include "alerts_mask.h"
 #include "alerts_store.h"
 #include "rh_config.h"
+#include "rh_test.h"
 
 /* synthetic, valid ID numbers (check characters computed by hand and by
  * with the GB 11643 rule) */
@@ -30,8 +31,7 @@ static rh_config_t *cfg;
 static int setup(void **state) {
   (void)state;
   char path[4096], err[1024];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
   cfg = rh_config_load(path, err, sizeof err);
   if (!cfg) fprintf(stderr, "%s\n", err);
   return cfg ? 0 : -1;

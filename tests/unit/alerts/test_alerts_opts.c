@@ -13,14 +13,14 @@
 
 #include "alerts_opts.h"
 #include "rh_config.h"
+#include "rh_test.h"
 
 static rh_config_t *cfg;
 
 static int setup(void **state) {
   (void)state;
   char path[4096], err[1024];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
   setenv("RH_TOPIC_PREFIX", "t0123abcd.", 1);
   cfg = rh_config_load(path, err, sizeof err);
   unsetenv("RH_TOPIC_PREFIX");

@@ -10,6 +10,7 @@
 
 #include "rh_alert.h"
 #include "rh_avro_codec.h"
+#include "rh_test.h"
 
 #define SAME_STR(a, b) ((a) == NULL ? (b) == NULL : ((b) != NULL && strcmp((a), (b)) == 0))
 
@@ -52,8 +53,7 @@ static void check_same(const rh_alert_t *x, const rh_alert_t *y) {
 static void test_roundtrip(void **state) {
   (void)state;
   char err[512], dir[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof(dir), "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof(dir), "schemas");
   rh_avro_schemas_t *set = rh_avro_schemas_new();
   if (rh_avro_schemas_load_dir(set, dir, err, sizeof(err))) fail_msg("%s", err);
   const rh_avro_schema_t *schema = rh_avro_schemas_get(set, "riskhub.Alert");
@@ -145,8 +145,7 @@ static const int64_t extremes[] = {0, 1, -1, 63, 64, -64, -65, 8191, 8192, INT32
 static void test_direct_encoder_matches_avro_c(void **state) {
   (void)state;
   char err[512], dir[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof(dir), "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof(dir), "schemas");
   rh_avro_schemas_t *set = rh_avro_schemas_new();
   if (rh_avro_schemas_load_dir(set, dir, err, sizeof(err))) fail_msg("%s", err);
   const rh_avro_schema_t *schema = rh_avro_schemas_get(set, "riskhub.Alert");
@@ -272,8 +271,7 @@ static void test_direct_encoder_matches_avro_c(void **state) {
 static void test_unknown_layout_goes_through_avro_c(void **state) {
   (void)state;
   char err[512], dir[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof(dir), "%s/schemas/Alert.avsc", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof(dir), "schemas/Alert.avsc");
   FILE *fp = fopen(dir, "rb");
   assert_non_null(fp);
   static char json[20000];

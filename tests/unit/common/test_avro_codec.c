@@ -16,6 +16,7 @@
 
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
+#include "rh_test.h"
 
 /* ---- Avro C allocation counting ------------------------------------------ */
 
@@ -35,14 +36,9 @@ static void *counting_allocator(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static const char *source_dir(void) {
-  const char *s = getenv("RH_SOURCE_DIR");
-  return s && *s ? s : RH_SOURCE_DIR;
-}
-
 static rh_avro_schemas_t *load_fixture_set(void) {
   char dir[1024], err[512] = "";
-  snprintf(dir, sizeof dir, "%s/tests/data/avro/set", source_dir());
+  snprintf(dir, sizeof dir, "%s/tests/data/avro/set", rh_test_source_dir());
   rh_avro_schemas_t *set = rh_avro_schemas_new();
   assert_non_null(set);
   if (rh_avro_schemas_load_dir(set, dir, err, sizeof err) != RH_AVRO_OK) fail_msg("%s", err);

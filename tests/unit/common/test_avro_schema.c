@@ -22,17 +22,13 @@
 #include <unistd.h>
 
 #include "rh_avro_schema.h"
-
-static const char *source_dir(void) {
-  const char *s = getenv("RH_SOURCE_DIR");
-  return s && *s ? s : RH_SOURCE_DIR;
-}
+#include "rh_test.h"
 
 static char *fixture(const char *rel) {
   static char buf[4][1024];
   static int i;
   char *b = buf[i++ % 4];
-  snprintf(b, sizeof buf[0], "%s/tests/data/avro/%s", source_dir(), rel);
+  snprintf(b, sizeof buf[0], "%s/tests/data/avro/%s", rh_test_source_dir(), rel);
   return b;
 }
 

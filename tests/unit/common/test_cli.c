@@ -15,6 +15,7 @@
 #include "rh_cli.h"
 #include "rh_exit.h"
 #include "rh_log.h"
+#include "rh_test.h"
 
 #ifndef RH_SOURCE_DIR
 #define RH_SOURCE_DIR "."
@@ -173,8 +174,7 @@ static void test_config(void **state) {
   assert_null(cfg);
 
   char path[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/config/riskhub.yaml", src && *src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
   cli.config_path = path;
   assert_int_equal(rh_cli_config(&cli, &cfg), RH_EXIT_OK);
   assert_non_null(cfg);

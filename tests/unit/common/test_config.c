@@ -13,22 +13,18 @@
 #include <string.h>
 
 #include "rh_config.h"
+#include "rh_test.h"
 
 #ifndef RH_SOURCE_DIR
 #define RH_SOURCE_DIR "."
 #endif
-
-static const char *source_dir(void) {
-  const char *d = getenv("RH_SOURCE_DIR");
-  return d && *d ? d : RH_SOURCE_DIR;
-}
 
 /* <source>/<rel>, in one of two rotating buffers. */
 static const char *src_path(const char *rel) {
   static char buf[2][1024];
   static int n;
   char *p = buf[n++ % 2];
-  snprintf(p, sizeof buf[0], "%s/%s", source_dir(), rel);
+  snprintf(p, sizeof buf[0], "%s/%s", rh_test_source_dir(), rel);
   return p;
 }
 
@@ -322,9 +318,9 @@ static void test_error_file_not_found(void **state) {
   char err[512];
   assert_null(rh_config_load("/nonexistent/riskhub.yaml", err, sizeof err));
   assert_string_equal(err, "/nonexistent/riskhub.yaml: No such file or directory");
-  assert_null(rh_config_load(source_dir(), err, sizeof err));
+  assert_null(rh_config_load(rh_test_source_dir(), err, sizeof err));
   char want[1100];
-  snprintf(want, sizeof want, "%s: Is a directory", source_dir());
+  snprintf(want, sizeof want, "%s: Is a directory", rh_test_source_dir());
   assert_string_equal(err, want);
 }
 

@@ -12,14 +12,14 @@
 
 #include "rh_csv.h"
 #include "rh_encoding.h"
+#include "rh_test.h"
 
 #ifndef RH_SOURCE_DIR
 #define RH_SOURCE_DIR "."
 #endif
 
 static void fixture(const char *name, char *buf, size_t n) {
-  const char *d = getenv("RH_SOURCE_DIR");
-  snprintf(buf, n, "%s/tests/data/csv/%s", d && *d ? d : RH_SOURCE_DIR, name);
+  snprintf(buf, n, "%s/tests/data/csv/%s", rh_test_source_dir(), name);
 }
 
 /* ---- a reader's whole output as one string ----

@@ -12,10 +12,10 @@
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
 #include "rh_feedrecord.h"
+#include "rh_test.h"
 
 static void schemas_dir(char *buf, size_t n) {
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(buf, n, "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(buf, n, "schemas");
 }
 
 static void test_roundtrip_full_and_sparse(void **state) {

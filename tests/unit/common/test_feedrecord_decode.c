@@ -15,6 +15,7 @@
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
 #include "rh_feedrecord.h"
+#include "rh_test.h"
 
 #define SAME_STR(a, b) ((a) == NULL ? (b) == NULL : ((b) != NULL && strcmp((a), (b)) == 0))
 
@@ -30,8 +31,7 @@ typedef struct {
 static int setup(void **state) {
   fx_t *f = calloc(1, sizeof *f);
   char err[512], dir[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof dir, "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof dir, "schemas");
   f->set = rh_avro_schemas_new();
   if (rh_avro_schemas_load_dir(f->set, dir, err, sizeof err)) fail_msg("%s", err);
   f->fr = rh_avro_schemas_get(f->set, "riskhub.FeedRecord");

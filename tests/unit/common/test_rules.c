@@ -12,14 +12,14 @@
 
 #include "rh_config.h"
 #include "rh_rules.h"
+#include "rh_test.h"
 
 static rh_config_t *cfg;
 
 static int setup(void **state) {
   (void)state;
   char path[4096], err[512];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof(path), "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof(path), "config/riskhub.yaml");
   cfg = rh_config_load(path, err, sizeof(err));
   if (!cfg) fprintf(stderr, "%s\n", err);
   return cfg ? 0 : -1;

@@ -11,13 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_test.h"
+
 static const char *schema_names[] = {"FeedRecord", "BatchManifest", "RejectedRow", "Alert",
                                      "CheckResult"};
 
 static char *read_schema(const char *name, size_t *len) {
-  const char *src = getenv("RH_SOURCE_DIR");
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/schemas/%s.avsc", src ? src : RH_SOURCE_DIR, name);
+  char path[4096], rel[256];
+  snprintf(rel, sizeof rel, "schemas/%s.avsc", name);
+  rh_test_path(path, sizeof path, rel);
   FILE *fp = fopen(path, "rb");
   if (!fp) fail_msg("cannot open %s", path);
   static char buf[65536];

@@ -26,6 +26,7 @@
 #include "gen_feeds.h"
 #include "rh_idnum.h"
 #include "rh_parse.h"
+#include "rh_test.h"
 
 #ifndef RH_SOURCE_DIR
 #define RH_SOURCE_DIR "."
@@ -197,8 +198,7 @@ static size_t lines_after(const char *text, const char *key, int *out, size_t ma
 static int setup(void **state) {
   fixture_t *fx = calloc(1, sizeof(*fx));
   char cfg_path[1024], err[1024];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(cfg_path, sizeof(cfg_path), "%s/config/riskhub.yaml", src && *src ? src : RH_SOURCE_DIR);
+  rh_test_path(cfg_path, sizeof(cfg_path), "config/riskhub.yaml");
   unsetenv("RH_KAFKA_BOOTSTRAP");
   unsetenv("RH_PG_CONNINFO");
   fx->cfg = rh_config_load(cfg_path, err, sizeof(err));

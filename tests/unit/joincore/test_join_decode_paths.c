@@ -17,6 +17,7 @@
 #include "rh_feedrecord.h"
 #include "rh_idnum.h"
 #include "rh_log.h"
+#include "rh_test.h"
 
 typedef struct {
   char topic[128], key[64];
@@ -89,11 +90,10 @@ typedef struct {
 static int setup(void **state) {
   fx_t *f = calloc(1, sizeof *f);
   char err[1024], path[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
   unsetenv("RH_TOPIC_PREFIX");
   if (!(f->cfg = rh_config_load(path, err, sizeof err))) fail_msg("%s", err);
-  snprintf(path, sizeof path, "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "schemas");
   f->schemas = rh_avro_schemas_new();
   if (rh_avro_schemas_load_dir(f->schemas, path, err, sizeof err) ||
       rh_avro_schemas_add_json(f->schemas, old_fr, strlen(old_fr), "old FeedRecord", 0, &f->old,

@@ -10,17 +10,13 @@
 
 #include "produce_feedrow.h"
 #include "rh_config.h"
+#include "rh_test.h"
 
 static rh_config_t *cfg;
 
 static int setup(void **state) {
   (void)state;
-  char path[4096], err[512];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof(path), "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
-  unsetenv("RH_KAFKA_BOOTSTRAP");
-  unsetenv("RH_PG_CONNINFO");
-  cfg = rh_config_load(path, err, sizeof(err));
+  cfg = rh_test_config();
   return cfg ? 0 : -1;
 }
 

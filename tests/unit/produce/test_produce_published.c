@@ -14,6 +14,7 @@
 #include "produce_published.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
+#include "rh_test.h"
 
 #define BID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define BID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -24,8 +25,7 @@ static const rh_avro_schema_t *bm;
 static int setup(void **state) {
   (void)state;
   char err[512], dir[4096];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof(dir), "%s/schemas", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof(dir), "schemas");
   set = rh_avro_schemas_new();
   if (!set || rh_avro_schemas_load_dir(set, dir, err, sizeof(err))) return -1;
   bm = rh_avro_schemas_get(set, "riskhub.BatchManifest");

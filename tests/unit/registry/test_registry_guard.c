@@ -12,6 +12,7 @@
 
 #include "registry_guard.h"
 #include "rh_config.h"
+#include "rh_test.h"
 
 static registry_guard_t counts(uint64_t now, uint64_t hh, uint64_t mb, uint64_t ap) {
   registry_guard_t g = {0};
@@ -101,9 +102,7 @@ static void test_describe(void **state) {
 static void test_place_lines(void **state) {
   (void)state;
   char path[1024], err[512], buf[512];
-  snprintf(path, sizeof(path), "%s/tests/data/config/minimal.yaml",
-           getenv("RH_SOURCE_DIR") && *getenv("RH_SOURCE_DIR") ? getenv("RH_SOURCE_DIR")
-                                                               : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "tests/data/config/minimal.yaml");
   rh_config_t *cfg = rh_config_load(path, err, sizeof(err));
   if (!cfg) fail_msg("%s", err);
   registry_guard_t g = counts(2000, 200, 600, 0);

@@ -15,18 +15,14 @@
 #include "registry_import.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_test.h"
 
 static rh_config_t *cfg;
 static char dir[256];
 
 static int setup(void **state) {
   (void)state;
-  char path[4096], err[512];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof(path), "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
-  unsetenv("RH_KAFKA_BOOTSTRAP");
-  unsetenv("RH_PG_CONNINFO");
-  cfg = rh_config_load(path, err, sizeof(err));
+  cfg = rh_test_config();
   snprintf(dir, sizeof(dir), "/tmp/rh_test_regimport_XXXXXX");
   return cfg && mkdtemp(dir) ? 0 : -1;
 }

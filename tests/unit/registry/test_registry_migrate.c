@@ -16,6 +16,7 @@
 #include "registry_migrate.h"
 #include "rh_hash.h"
 #include "rh_paths.h"
+#include "rh_test.h"
 
 static void test_parse_name(void **state) {
   (void)state;
@@ -116,8 +117,7 @@ static void test_load_dir(void **state) {
 static void test_shipped(void **state) {
   (void)state;
   char dir[4096], err[1024];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(dir, sizeof(dir), "%s/consumers/registry/migrations", src ? src : RH_SOURCE_DIR);
+  rh_test_path(dir, sizeof(dir), "consumers/registry/migrations");
   registry_migrations_t m;
   assert_int_equal(registry_migrations_load(dir, &m, err, sizeof(err)), 0);
   assert_true(m.count >= RH_IMPORT_MIN_SCHEMA);

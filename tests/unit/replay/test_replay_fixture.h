@@ -26,6 +26,7 @@
 #include "rh_feedrecord.h"
 #include "rh_idnum.h"
 #include "rh_regmap.h"
+#include "rh_test.h"
 
 #define FX_PERIOD "2026-10"
 #define FX_BATCH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -51,10 +52,7 @@ static inline void fx_msg_set(fx_msg_t *x, const char *topic, int32_t partition,
                         key ? strlen(x->key) : 0, x->value, len};
 }
 
-static inline const char *fx_src(void) {
-  const char *s = getenv("RH_SOURCE_DIR");
-  return s ? s : RH_SOURCE_DIR;
-}
+static inline const char *fx_src(void) { return rh_test_source_dir(); }
 
 static inline rh_config_t *fx_config(void) {
   char path[4096], err[1024];

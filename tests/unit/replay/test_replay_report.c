@@ -15,11 +15,11 @@
 
 #include "replay_report.h"
 #include "rh_config.h"
+#include "rh_test.h"
 
 static rh_config_t *config(void) {
   char path[4096], err[1024];
-  const char *src = getenv("RH_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/config/riskhub.yaml", src ? src : RH_SOURCE_DIR);
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
   rh_config_t *cfg = rh_config_load(path, err, sizeof err);
   if (!cfg) fail_msg("%s", err);
   return cfg;
