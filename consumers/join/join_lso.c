@@ -1,6 +1,7 @@
 /* join_lso: see join_lso.h and docs/join.md, "The LSO check". */
 #include "join_lso.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,11 +90,14 @@ void join_lso_sweep(join_lso_t *l) {
 void join_lso_query(join_lso_t *l, rd_kafka_t *rk, int timeout_ms, int64_t now_ms,
                     int64_t window_ms, join_lso_summary_t *sum) {
   memset(sum, 0, sizeof *sum);
+  bool away = false; /* after one query without an answer, none is asked */
   for (size_t i = 0; i < l->n; i++) {
     int64_t lo = -1, hi = -1;
-    if (rd_kafka_query_watermark_offsets(rk, l->parts[i].topic, l->parts[i].partition, &lo, &hi,
-                                         timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (away || rd_kafka_query_watermark_offsets(rk, l->parts[i].topic, l->parts[i].partition,
+                                                 &lo, &hi, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       hi = -1;
+      away = true;
+    }
     join_lso_answer(l, i, hi, now_ms, window_ms);
   }
   join_lso_sweep(l);
