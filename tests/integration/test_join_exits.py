@@ -6,10 +6,17 @@ PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import re
 import time
 
+import pytest
+
 import rhtest
 from rhtest import IDLE_MS, PERIOD
 
 MONTH = dict(households=2000, rows_per_feed=10, seed=20268, big_feed_rows=60000)
+
+
+@pytest.fixture
+def ns(namespace, month):
+    return namespace(month / "registry")
 
 
 def test_sigterm_with_records_left_exits_69(ns, month, tmp_path):
