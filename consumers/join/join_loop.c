@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "join_checks.h"
+#include "join_end.h"
 #include "join_idset.h"
+#include "join_lso.h"
 #include "join_warnings.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
@@ -26,6 +28,11 @@
 #define TXN_TIMEOUT_MS 60000
 #define CATCHUP_EVERY_MS 5000
 #define NAME_MAX_LEN 256
+/* the LSO check (docs/join.md): how often while running, how long an LSO may
+ * stay below what the join wrote (answers of the broker only), one query's limit */
+#define LSO_CHECK_EVERY_MS 2000
+#define LSO_WINDOW_MS 10000
+#define QUERY_TIMEOUT_MS 2000
 
 typedef struct {
   char topic[NAME_MAX_LEN];
@@ -41,6 +48,10 @@ typedef struct {
   rh_regmap_t *map;
   rh_producer_t *producer;
   rd_kafka_t *consumer;
+  /* read_committed, no group, never fetches: the watermark queries of the idle
+   * clock and the LSO check (on the consumer's own connection a ListOffsets
+   * waits behind each fetch long-poll, ~0.5 s a query) */
+  rd_kafka_t *probe;
   join_idset_t *ids;
   join_transform_t tf;
   bool tf_ready;
@@ -55,12 +66,14 @@ typedef struct {
   int64_t txn_wall_ms; /* when it began: the created_at of its outputs */
   touched_t *touched;
   size_t ntouched, touched_cap;
-  /* assignment */
-  int assigned;           /* partitions assigned now */
-  bool ever_assigned;
-  int64_t assigned_at;    /* the idle time counts from here too */
+  /* assignment and where the input stands (the idle clock, what remains) */
+  join_end_t end;
   bool rebalanced;        /* the open transaction was aborted by a rebalance */
   int fatal;
+  /* what the join's transactions wrote, until the LSO passed it */
+  join_lso_t lso;
+  bool lso_failed;        /* out of memory noting it: the check cannot be trusted */
+  bool lso_now;           /* an incident: check at once */
 } join_t;
 
 
@@ -85,7 +98,23 @@ static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t err
   return 0;
 }
 
+/* Delivery reports (served in the join's thread by flush/poll/commit): where
+ * each output record landed, for the LSO check. */
+static void on_delivery(void *ctx, const rd_kafka_message_t *msg) {
+  join_t *j = ctx;
+  if (!msg->err && msg->offset >= 0 &&
+      join_lso_stage(&j->lso, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset))
+    j->lso_failed = true;
+}
+
 /* ---- transaction state ---- */
+
+/* The open transaction ended (committed or aborted): the LSO must pass what it
+ * wrote either way, after its marker. */
+static void end_txn_lso(join_t *j) {
+  rh_producer_poll(j->producer, 0);
+  if (join_lso_end_txn(&j->lso)) j->lso_failed = true;
+}
 
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
@@ -93,10 +122,13 @@ static void forget_txn(join_t *j) {
   join_warnings_clear(j->warnings, j->pg);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
+  if (j->producer) end_txn_lso(j);
 }
 
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
+  /* what it read is read again (or counted as remaining at a stop) */
+  if (j->txn_open && j->ntouched) join_end_forget(&j->end);
   if (j->txn_open) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
@@ -146,6 +178,7 @@ static void rewind_touched(join_t *j) {
   }
   rd_kafka_topic_partition_list_destroy(l);
   j->ntouched = 0;
+  join_end_forget(&j->end);
 }
 
 /* ---- rebalances: an open transaction is aborted before partitions go ---- */
@@ -156,9 +189,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rh_log_info("assigned %d partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
-    j->assigned = parts->cnt;
-    j->assigned_at = rh_mono_ms();
-    if (parts->cnt) j->ever_assigned = true;
+    if (join_end_assign(&j->end, parts)) {
+      rh_log_error("out of memory noting the assignment");
+      j->fatal = 1;
+    }
   } else {
     rh_log_info("%d partitions revoked", parts->cnt);
     if (j->txn_open) {
@@ -167,7 +201,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     j->ntouched = 0;
     rd_kafka_assign(rk, NULL);
-    j->assigned = 0;
+    join_end_revoke(&j->end);
   }
 }
 
@@ -231,6 +265,7 @@ static int pg_connect(join_t *j, bool reload) {
  * beginning when nothing was committed): used after a wait during which
  * fetched messages were dropped. */
 static void rewind_to_committed(join_t *j) {
+  join_end_forget(&j->end);
   rd_kafka_topic_partition_list_t *l = NULL;
   if (rd_kafka_assignment(j->consumer, &l) || !l) return;
   if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -294,13 +329,23 @@ static int send_offsets(join_t *j, char *err, size_t errsz) {
   rd_kafka_consumer_group_metadata_destroy(gm);
   rd_kafka_topic_partition_list_destroy(l);
   if (!e) return 0;
-  rh_errf(err, errsz, "sending the offsets to the transaction: %s", rd_kafka_error_string(e));
+  rh_errf(err, errsz, "sending the offsets to the transaction: %s: %s", rd_kafka_error_name(e),
+          rd_kafka_error_string(e));
   if (rd_kafka_error_is_fatal(e)) j->fatal = 1;
   rd_kafka_error_destroy(e);
   return -1;
 }
 
 typedef enum { TX_OK, TX_ABORTED, TX_PG, TX_FATAL } tx_result_t;
+
+/* INVALID_PRODUCER_ID_MAPPING / UNKNOWN_PRODUCER_ID: the coordinator lost this
+ * producer's id; the bump that follows may leave the old id's transaction
+ * open for good (../shared/docs/broker-freeze.md). */
+static bool producer_id_incident(const char *err) {
+  return strstr(err, "INVALID_PRODUCER_ID_MAPPING") || strstr(err, "UNKNOWN_PRODUCER_ID") ||
+         strstr(err, rd_kafka_err2str(RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING)) ||
+         strstr(err, rd_kafka_err2str(RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID));
+}
 
 /* Process first (already polled) and what follows, up to the batch limits. */
 static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
@@ -321,6 +366,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   int n = 0;
   rd_kafka_message_t *m = first;
   for (;;) {
+    join_end_note(&j->end, m);
     if (m && !m->err) {
       if (touch(j, m)) {
         rd_kafka_message_destroy(m);
@@ -379,6 +425,12 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
+    if (producer_id_incident(err)) {
+      rh_log_error("incident: the transaction coordinator did not know this producer's id "
+                   "(%s); a transaction it forgot can hang for good: checking the last stable "
+                   "offsets after the abort (docs/join.md, \"The LSO check\")", err);
+      j->lso_now = true;
+    }
     if (fatal || j->fatal) {
       rh_log_error("%s", err);
       forget_txn(j);
@@ -390,6 +442,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   }
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
+  end_txn_lso(j);
   j->stats.transactions++;
   j->stats.commit_s += (double)(rh_mono_ms() - t_commit) / 1000.0;
   j->last_commit_ms = rh_mono_ms();
@@ -398,6 +451,135 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   j->txn_open = false;
   j->ntouched = 0;
   return TX_OK;
+}
+
+/* ---- the LSO check: no hanging transaction goes unnoticed ---- */
+
+/* The broker that leads topic/partition (for find-hanging), -1 unknown. */
+static int32_t leader_of(rd_kafka_t *rk, const char *topic, int32_t partition) {
+  int32_t id = -1;
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+  if (t && rd_kafka_metadata(rk, 0, t, &md, QUERY_TIMEOUT_MS) == 0 && md->topic_cnt == 1)
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+      if (md->topics[0].partitions[i].id == partition) id = md->topics[0].partitions[i].leader;
+  if (md) rd_kafka_metadata_destroy(md);
+  if (t) rd_kafka_topic_destroy(t);
+  return id;
+}
+
+/* The partitions whose LSO stayed below what the join wrote, and what an
+ * operator runs (docs/join.md, "The LSO check"). */
+static void lso_log_hanging(join_t *j, rd_kafka_t *rk) {
+  int32_t broker = -1;
+  for (size_t i = 0; i < j->lso.n; i++) {
+    const join_lso_part_t *p = &j->lso.parts[i];
+    if (p->verdict != JOIN_LSO_HANGING) continue;
+    rh_log_error("hanging transaction: %s [%d]: last stable offset %" PRId64
+                 " stays below %" PRId64 ", the end of what this join wrote there, for %d s: "
+                 "read_committed readers see nothing after offset %" PRId64,
+                 p->topic, (int)p->partition, p->lso, p->end, LSO_WINDOW_MS / 1000, p->lso);
+    if (broker < 0) broker = leader_of(rk, p->topic, p->partition);
+  }
+  char id[16];
+  if (broker >= 0)
+    snprintf(id, sizeof id, "%d", (int)broker);
+  else
+    snprintf(id, sizeof id, "<broker id>");
+  rh_log_error("runbook: kafka-transactions --bootstrap-server <broker> find-hanging "
+               "--broker-id %s --max-transaction-timeout 0", id);
+  for (size_t i = 0; i < j->lso.n; i++) {
+    const join_lso_part_t *p = &j->lso.parts[i];
+    if (p->verdict == JOIN_LSO_HANGING)
+      rh_log_error("runbook: kafka-transactions --bootstrap-server <broker> abort --topic %s "
+                   "--partition %d --start-offset %" PRId64,
+                   p->topic, (int)p->partition, p->lso);
+  }
+}
+
+/* One pass over the targets; RH_EXIT_SOFTWARE when one hangs, else OK. */
+static int lso_pass(join_t *j, rd_kafka_t *rk, join_lso_summary_t *sum) {
+  join_lso_query(&j->lso, rk, QUERY_TIMEOUT_MS, rh_mono_ms(), LSO_WINDOW_MS, sum);
+  if (!sum->hanging) return RH_EXIT_OK;
+  lso_log_hanging(j, rk);
+  return RH_EXIT_SOFTWARE;
+}
+
+/* Wait until every target is reached (OK), one hangs (70) or wait_ms passed
+ * with the broker not answering or the LSO still below (69). */
+static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t wait_ms, const char *when) {
+  int64_t deadline = rh_mono_ms() + wait_ms;
+  if (j->lso_failed) {
+    rh_log_error("the LSO check %s: out of memory noting what the join wrote", when);
+    return RH_EXIT_SOFTWARE;
+  }
+  for (;;) {
+    join_lso_summary_t sum;
+    if (lso_pass(j, rk, &sum) != RH_EXIT_OK) return RH_EXIT_SOFTWARE;
+    if (!sum.pending) return RH_EXIT_OK;
+    if (rh_mono_ms() >= deadline) {
+      rh_log_error("the LSO check %s: %zu output partitions not verified (%zu without an "
+                   "answer from the broker)", when, sum.pending, sum.unknown);
+      return RH_EXIT_UNAVAILABLE;
+    }
+    struct timespec ts = {0, 200000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* At start, before the published ids are read back: every output partition's
+ * LSO must reach its high watermark of now (a transaction of another instance
+ * closes within seconds; a forgotten one never does). rc/ru: read_committed
+ * and read_uncommitted handles. */
+/* A consumer handle without a group that only queries offsets. NULL with err. */
+static rd_kafka_t *query_handle(const rh_config_t *cfg, const char *isolation, char *err,
+                                size_t errsz) {
+  rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, err, errsz);
+  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, err, errsz)) {
+    if (c) rd_kafka_conf_destroy(c);
+    return NULL;
+  }
+  return rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errsz);
+}
+
+static int lso_startup(join_t *j, char **out, size_t nout) {
+  char err[512];
+  int rc = RH_EXIT_UNAVAILABLE;
+  rd_kafka_t *rk[2] = {j->probe, query_handle(j->cfg, "read_uncommitted", err, sizeof err)};
+  if (!rk[1]) {
+    rh_log_error("the LSO check at start: %s", err);
+    goto out;
+  }
+  for (size_t t = 0; t < nout; t++) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *kt = rd_kafka_topic_new(rk[1], out[t], NULL);
+    rd_kafka_resp_err_t e = kt ? rd_kafka_metadata(rk[1], 0, kt, &md, 10000)
+                               : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    for (int i = 0; !e && md->topic_cnt == 1 && i < md->topics[0].partition_cnt; i++) {
+      int64_t lo, hi;
+      int32_t part = md->topics[0].partitions[i].id;
+      /* a topic created a moment ago may not have its leader in place yet */
+      int64_t until = rh_mono_ms() + 10000;
+      while ((e = rd_kafka_query_watermark_offsets(rk[1], out[t], part, &lo, &hi,
+                                                   QUERY_TIMEOUT_MS)) &&
+             rh_mono_ms() < until) {
+        struct timespec ts = {0, 100000000L};
+        nanosleep(&ts, NULL);
+      }
+      if (!e && hi > 0 && join_lso_target(&j->lso, out[t], part, hi)) j->lso_failed = true;
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    if (kt) rd_kafka_topic_destroy(kt);
+    if (e) {
+      rh_log_error("the LSO check at start: %s: %s", out[t], rd_kafka_err2str(e));
+      goto out;
+    }
+  }
+  rc = lso_settle(j, rk[0], LSO_WINDOW_MS + 5000, "at start");
+  if (rc == RH_EXIT_OK) rh_log_info("the LSO check at start: no open transaction on the outputs");
+out:
+  if (rk[1]) rd_kafka_destroy(rk[1]);
+  return rc;
 }
 
 /* ---- start ---- */
@@ -483,7 +665,7 @@ static int start_kafka(join_t *j) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  if (!(j->producer = rh_producer_new(pc, NULL, NULL, err, sizeof err))) {
+  if (!(j->producer = rh_producer_new(pc, on_delivery, j, err, sizeof err))) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
@@ -513,6 +695,12 @@ static int start_kafka(join_t *j) {
     rh_log_error("Kafka: %s", err);
     rc = RH_EXIT_UNAVAILABLE;
   }
+  /* no transaction hangs on the outputs (a hung one hides what follows it) */
+  if (rc == RH_EXIT_OK && !(j->probe = query_handle(cfg, "read_committed", err, sizeof err))) {
+    rh_log_error("%s", err);
+    rc = RH_EXIT_CONFIG;
+  }
+  if (rc == RH_EXIT_OK) rc = lso_startup(j, out, nout);
   /* the ids published before: after init_transactions, so that a previous
    * instance's open transaction is aborted and cannot hide its fate */
   size_t nids = 0;
@@ -615,6 +803,7 @@ static void cleanup(join_t *j) {
     rd_kafka_consumer_close(j->consumer);
     rd_kafka_destroy(j->consumer);
   }
+  if (j->probe) rd_kafka_destroy(j->probe);
   rh_producer_destroy(j->producer);
   join_checks_destroy(j->checks);
   join_warnings_destroy(j->warnings);
@@ -624,6 +813,36 @@ static void cleanup(join_t *j) {
   if (j->pg) PQfinish(j->pg);
   rh_avro_schemas_destroy(j->schemas);
   free(j->touched);
+  join_end_free(&j->end);
+  join_lso_free(&j->lso);
+}
+
+/* Every stop: the LSO check settles (before an exit 0), the records remaining
+ * are logged, and an exit 0 is left only when nothing remains for this
+ * instance and everything it wrote is visible (docs/join.md, "Exits"). */
+static int finish(join_t *j, int rc, bool idle) {
+  if (rc == RH_EXIT_OK) {
+    int lrc = lso_settle(j, j->probe, LSO_WINDOW_MS + 5000, "before the exit");
+    if (lrc != RH_EXIT_OK) rc = lrc;
+  }
+  uint64_t left = 0;
+  join_end_state_t st = join_end_report(&j->end, j->consumer, j->probe, 5000, &left);
+  if (rc != RH_EXIT_OK) return rc;
+  if (st == JOIN_END_BEHIND) {
+    rh_log_error("stopping with %" PRIu64 " records not processed (see above): exit %d", left,
+                 RH_EXIT_UNAVAILABLE);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  if (st == JOIN_END_UNKNOWN) {
+    rh_log_error("stopping without knowing whether records remain: exit %d", RH_EXIT_UNAVAILABLE);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  if (idle)
+    rh_log_info("idle for %d ms with every assigned partition at its end (%zu): the input is "
+                "through", j->o->idle_exit_ms, j->end.n);
+  else
+    rh_log_info("stopped with nothing left");
+  return RH_EXIT_OK;
 }
 
 int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
@@ -649,8 +868,9 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     return RH_EXIT_CONFIG;
   }
   if (pg_connect(&j, true)) {
+    if (stopping(&j)) rh_log_warn("stopped before Kafka was reached: records remaining not known");
     cleanup(&j);
-    return stopping(&j) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;
+    return RH_EXIT_UNAVAILABLE;
   }
   if ((rc = start_kafka(&j)) != RH_EXIT_OK) {
     cleanup(&j);
@@ -658,7 +878,13 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   }
   rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
 
-  int64_t last_msg = rh_mono_ms(), last_catchup = rh_mono_ms(), last_report = rh_mono_ms();
+  int64_t last_catchup = rh_mono_ms(), last_report = rh_mono_ms(), last_lso = rh_mono_ms();
+  int64_t last_probe = 0;
+  int64_t idle_since = -1; /* the idle clock: since the input is known to be at its end */
+  int64_t away_since = -1; /* the broker has not answered since */
+  int probe_ms = o->idle_exit_ms > 0 && o->idle_exit_ms / 4 < 1000 ? o->idle_exit_ms / 4 : 1000;
+  if (probe_ms < 50) probe_ms = 50;
+  bool idle = false;
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {
     /* registry changes, between transactions */
@@ -678,28 +904,65 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       }
       last_catchup = rh_mono_ms();
     }
+    /* what the transactions wrote must become visible (docs/join.md, "The LSO check") */
+    if (j.lso_now) {
+      j.lso_now = false;
+      if (lso_settle(&j, j.probe, LSO_WINDOW_MS + 5000, "after the incident") ==
+          RH_EXIT_SOFTWARE) {
+        rc = RH_EXIT_SOFTWARE;
+        break;
+      }
+      last_lso = rh_mono_ms();
+    } else if (j.lso.n && rh_mono_ms() - last_lso >= LSO_CHECK_EVERY_MS) {
+      join_lso_summary_t sum;
+      if (lso_pass(&j, j.probe, &sum) != RH_EXIT_OK) {
+        rc = RH_EXIT_SOFTWARE;
+        break;
+      }
+      last_lso = rh_mono_ms();
+    }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
+    join_end_note(&j.end, m);
     if (!m || m->err) {
       if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
       else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
         rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
       if (m) rd_kafka_message_destroy(m);
-      int64_t since = last_msg > j.assigned_at ? last_msg : j.assigned_at;
-      if (o->idle_exit_ms > 0 && j.ever_assigned && j.assigned > 0 &&
-          rh_mono_ms() - since >= o->idle_exit_ms)
-        break;
+      /* the idle clock runs only while a broker that answers says nothing is left */
+      if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
+        join_end_state_t st = join_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
+        int64_t now = last_probe = rh_mono_ms();
+        if (st != JOIN_END_AT_END && st != JOIN_END_UNKNOWN) rh_log_debug("not idle: %s", err);
+        if (st != JOIN_END_AT_END) idle_since = -1;
+        else if (idle_since < 0) idle_since = now;
+        if (st == JOIN_END_UNKNOWN && j.end.known) {
+          if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
+          if (away_since < 0) away_since = now;
+        } else if (st != JOIN_END_UNKNOWN) {
+          if (away_since >= 0) rh_log_info("the broker answers again");
+          away_since = -1;
+        }
+        if (o->wait_s >= 0 && away_since >= 0 && now - away_since >= (int64_t)o->wait_s * 1000) {
+          rh_log_error("Kafka away for more than %d s: %s", o->wait_s, err);
+          rc = RH_EXIT_UNAVAILABLE;
+          break;
+        }
+        if (o->idle_exit_ms > 0 && idle_since >= 0 && now - idle_since >= o->idle_exit_ms) {
+          idle = true;
+          break;
+        }
+      }
       continue;
     }
-    last_msg = rh_mono_ms();
-    if (!j.first_ms) j.first_ms = last_msg;
+    idle_since = -1;
+    if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);
     if (r == TX_FATAL || j.fatal) {
       rc = stopping(&j) ? RH_EXIT_OK : RH_EXIT_SOFTWARE;
       if (o->wait_s >= 0 && rh_pg_connection_lost(j.pg)) rc = RH_EXIT_UNAVAILABLE;
       break;
     }
-    last_msg = rh_mono_ms();
     if (rh_mono_ms() - last_report >= 10000) {
       rh_log_info("records %" PRIu64 " (+%" PRIu64 "), alerts %" PRIu64 ", unmatched %" PRIu64
                   ", dlq %" PRIu64,
@@ -710,6 +973,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
   }
   if (j.txn_open) abort_txn(&j, "stopping");
+  rc = finish(&j, rc, idle);
   *totals = j.totals;
   j.stats.busy_s = j.first_ms && j.last_commit_ms > j.first_ms
                        ? (double)(j.last_commit_ms - j.first_ms) / 1000.0

@@ -25,7 +25,8 @@ typedef struct {
   const char *schemas_dir;
   const char *group;    /* NULL: "<prefix>riskhub-join" */
   const char *instance; /* transactional.id "<prefix>riskhub-join.<instance>" */
-  int idle_exit_ms;     /* > 0: exit when nothing arrived for this long */
+  int idle_exit_ms;     /* > 0: exit when the broker said for this long that every
+                           assigned partition is at its end (join_end.h) */
   int wait_s;           /* < 0: wait for a service forever; else give up (69) */
   int batch_max;        /* messages a transaction at most */
   int batch_ms;         /* a transaction stays open at most this long */
@@ -43,8 +44,12 @@ typedef struct {
   double transform_s, warnings_s, commit_s;
 } join_stats_t;
 
-/* Run until *stop, the idle time, or a fatal error. Returns an RH_EXIT_ code;
- * totals (what was committed) and stats filled in any case. */
+/* Run until *stop, the idle time, or a fatal error. Returns an RH_EXIT_ code
+ * (docs/join.md, "Exits"): RH_EXIT_OK only when nothing remains for this
+ * instance and everything it wrote is visible (the LSO check, join_lso.h);
+ * RH_EXIT_UNAVAILABLE when records remain or could not be counted;
+ * RH_EXIT_SOFTWARE for a hanging transaction. Totals (what was committed) and
+ * stats filled in any case. */
 int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats);
 
 #endif

@@ -19,12 +19,15 @@ static void usage(FILE *fp) {
       "checks.<township>, undecodable records to riskhub.dlq (docs/join.md).\n"
       "  --group ID          consumer group (default <prefix>riskhub-join)\n"
       "  --instance NAME     transactional id suffix, one per running instance (default 0)\n"
-      "  --idle-exit-ms MS   exit 0 once nothing arrived for MS (tests, the demo, benchmarks)\n"
+      "  --idle-exit-ms MS   exit once the broker said for MS that every assigned partition\n"
+      "                      is at its end (tests, the demo, benchmarks)\n"
       "  --wait-s S          give up (69) when Kafka or PostgreSQL is away longer (default:\n"
       "                      wait for ever)\n"
       "  --batch-max N, --batch-ms MS   a transaction holds at most N records / MS (10000, 100)\n"
-      "Prints one summary line on exit. Exit: 0 stopped (SIGTERM, idle); 69 a service away\n"
-      "longer than --wait-s; 70 fatal Kafka or database error; 78 configuration; 64 usage.\n");
+      "Prints one summary line on exit, and at any stop the records remaining. Exit: 0 idle or\n"
+      "SIGTERM with nothing left and everything written visible; 69 records remain or could\n"
+      "not be counted, or a service away longer than --wait-s; 70 a hanging transaction on an\n"
+      "output, a fatal Kafka or database error; 78 configuration; 64 usage (docs/join.md).\n");
 }
 
 /* The one summary line on stdout. */

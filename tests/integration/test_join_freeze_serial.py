@@ -1,0 +1,143 @@
+"""The broker freezes (SIGSTOP) while riskhub-join --idle-exit-ms runs.
+
+A broker that does not answer is not "nothing left": the join must not exit 0
+('the month is through') during the freeze (docs/join.md, "Exits").
+
+- mid-month, records left: after SIGCONT it finishes the list with every record
+  processed exactly once (the join is then mostly waiting in a commit);
+- while the join is quiet (its idle clock running, the case where the join
+  before this change exited 0 after --idle-exit-ms of silence): it stays up
+  through the freeze and exits 0 only --idle-exit-ms after the broker answers
+  again.
+
+The freeze lasts 8 s: more than twice --idle-exit-ms (3 s; the join before this
+change exited 0 after 3 s of silence), and less than the broker's
+broker.session.timeout.ms (9 s by default), past which a single node fences
+itself at SIGCONT (../shared/docs/broker-freeze.md, which is not what this test
+is about).
+
+Stops this worktree's broker (the pid in $RH_STATE_DIR/kafka/kafka.pid, checked
+to be kafka.Kafka with our state folder), always SIGCONT in a finally; CTest
+runs this file alone (RUN_SERIAL), in the release pass only.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
+numbers)."""
+import os
+import random
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import rhtest
+from rhtest import IDLE_MS, PERIOD, assert_alerts, assert_warnings, expect, lineage
+
+HOUSEHOLDS = 3000
+ROWS = int(os.environ.get("RH_JOIN_BIG_ROWS", "60000"))
+FREEZE_S = 8
+
+
+def broker_pid():
+    pid_file = rhtest.STATE_DIR / "kafka" / "kafka.pid"
+    assert pid_file.exists(), f"{pid_file}: no broker of this worktree"
+    pid = int(pid_file.read_text().strip())
+    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    assert "kafka.Kafka" in cmd and str(rhtest.STATE_DIR) in cmd, \
+        f"pid {pid} is not this worktree's broker"
+    return pid
+
+
+@pytest.fixture(scope="module")
+def county(generate):
+    """A 3,000-household registry and a big list of health/major-disease (persons repeat)."""
+    out = generate(households=HOUSEHOLDS, seed=random.randrange(1, 2**31), rows_per_feed=10,
+                   big_feed_rows=ROWS)
+    big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+    assert big.exists()
+    return out / "registry", big
+
+
+@pytest.fixture
+def ns(namespace, county):
+    assert rhtest.join_binary().exists(), f"{rhtest.join_binary()} not built"
+    return namespace(county[0])
+
+
+def committed_township_alerts(ns):
+    return len(rhtest.read_topics([t for t in ns.topics("alerts.")
+                                   if not t.endswith("alerts.unmatched")], timeout=60,
+                                   keep=lambda m: True))
+
+
+def test_broker_frozen_mid_month(ns, cfg, rules, county, tmp_path):
+    registry, big = county
+    reg = rhtest.Registry(registry)
+    ns.produce("health", "major-disease", big)
+    exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
+    total = len(exp.township_alerts())
+    pid = broker_pid()
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    frozen = False
+    try:
+        rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
+                        join=j, interval=0.1)
+        at_freeze = committed_township_alerts(ns)
+        os.kill(pid, signal.SIGSTOP)
+        frozen = True
+        assert at_freeze < total, (f"the join finished ({at_freeze} of {total} alerts) before "
+                                   f"the broker froze: raise RH_JOIN_BIG_ROWS")
+        t0 = time.time()
+        while time.time() - t0 < FREEZE_S:
+            assert j.running(), (f"riskhub-join exited ({j.proc.returncode}) while the broker "
+                                 f"was frozen, {at_freeze} of {total} alerts committed:\n{j.tail()}")
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGCONT)
+        frozen = False
+        rc = j.wait(300)
+    finally:
+        if frozen:
+            os.kill(pid, signal.SIGCONT)
+        j.kill()
+    assert rc == 0, f"riskhub-join exit {rc} after the freeze:\n{j.tail()}"
+    j.check_output()
+    assert_alerts(ns, exp)
+    assert_warnings(ns, exp)
+    assert "the input is through" in j.stderr, f"no idle exit logged:\n{j.tail()}"
+    assert j.summary()["records"] == ROWS, f"records {j.summary()['records']} of {ROWS}"
+    print(f"alerts committed when the broker froze: {at_freeze} of {total}")
+
+
+def test_broker_frozen_while_quiet(ns, tmp_path):
+    idle_ms = 6000  # < FREEZE_S: the join before this change exited 0 during the freeze
+    pid = broker_pid()
+    j = ns.join("--idle-exit-ms", idle_ms, log_dir=tmp_path / "logs")
+    frozen = False
+    try:
+        rhtest.wait_for(lambda: re.search(r"assigned [1-9]\d* partitions", j.stderr), 90,
+                        "the assignment", join=j, interval=0.1)
+        os.kill(pid, signal.SIGSTOP)
+        frozen = True
+        t0 = time.time()
+        while time.time() - t0 < FREEZE_S:
+            assert j.running(), (f"riskhub-join exited ({j.proc.returncode}) while the broker "
+                                 f"was frozen:\n{j.tail()}")
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGCONT)
+        frozen = False
+        resumed = time.time()
+        rc = j.wait(120)
+        after = time.time() - resumed
+    finally:
+        if frozen:
+            os.kill(pid, signal.SIGCONT)
+        j.kill()
+    assert rc == 0, f"riskhub-join exit {rc} after the freeze:\n{j.tail()}"
+    j.check_output()
+    assert "the idle clock is paused" in j.stderr, \
+        f"the join did not notice the broker was away:\n{j.tail()}"
+    assert after >= idle_ms / 1000 - 0.5, \
+        f"exit {after:.1f} s after SIGCONT: the frozen time counted as idle"
+    assert "the input is through" in j.stderr, f"no idle exit logged:\n{j.tail()}"

@@ -1,0 +1,110 @@
+"""The LSO check of riskhub-join (docs/join.md, "The LSO check"): a transaction
+nobody will close on one of the join's output partitions is found, logged with
+the kafka-transactions commands an operator runs, and the join exits 70, never 0.
+
+The hanging transaction is made by a raw transactional producer (confluent-kafka)
+in a child process: it writes to output partitions of the test's namespace, flushes
+and is killed with SIGKILL before it commits (transaction.timeout.ms 10 min: the
+coordinator would abort it only then; the topics go with the namespace).
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import re
+import subprocess
+import sys
+
+import rhtest
+from rhtest import BOOTSTRAP, IDLE_MS, PERIOD
+
+MONTH = dict(households=300, rows_per_feed=10, seed=20267)
+
+HANG = r"""
+import sys, time
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
+              "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
+              "linger.ms": 0})
+p.init_transactions(30)
+p.begin_transaction()
+for spec in sys.argv[3:]:
+    topic, part = spec.rsplit(":", 1)
+    p.produce(topic, key=b"hang", value=b"never committed", partition=int(part))
+p.flush(30)
+print("open", flush=True)
+time.sleep(600)
+"""
+
+
+def open_and_kill(ns, partitions):
+    """A transaction on each (topic, partition), left open by a killed producer;
+    {(topic, partition): offset of its record (the high watermark before)}."""
+    c = rhtest.consumer(**{"isolation.level": "read_uncommitted"})
+    try:
+        before = {tp: rhtest.high_watermark(c, *tp) for tp in partitions}
+    finally:
+        c.close()
+    proc = subprocess.Popen([sys.executable, "-c", HANG, BOOTSTRAP, ns.prefix + "hang",
+                             *[f"{t}:{p}" for t, p in partitions]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # "open" once flushed, or EOF if it failed
+        assert line.strip() == "open", f"the hanging producer did not start: {proc.stderr.read()}"
+    finally:
+        proc.kill()  # SIGKILL: no abort, no commit
+        proc.wait(30)
+    return before
+
+
+def stuck_lso(topic, partition):
+    """The last stable offset (read_committed high watermark)."""
+    c = rhtest.consumer()
+    try:
+        return rhtest.high_watermark(c, topic, partition)
+    finally:
+        c.close()
+
+
+def test_hanging_transaction_at_start(ns, month, tmp_path):
+    dlq = ns.topic("riskhub.dlq")
+    rhtest.create_topics([dlq])
+    before = open_and_kill(ns, [(dlq, 1)])
+    c = rhtest.consumer(**{"isolation.level": "read_uncommitted"})
+    hw = rhtest.high_watermark(c, dlq, 1)
+    c.close()
+    assert stuck_lso(dlq, 1) == before[(dlq, 1)] < hw, "the test's transaction is not open"
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    rc = j.wait(120)
+    assert rc == 70, f"exit {rc}, expected 70 (a hanging transaction on {dlq} [1]):\n{j.tail()}"
+    assert f"hanging transaction: {dlq} [1]: last stable offset {before[(dlq, 1)]}" in j.stderr, j.tail()
+    assert re.search(r"find-hanging --broker-id \d+ --max-transaction-timeout 0", j.stderr), j.tail()
+    assert f"abort --topic {dlq} --partition 1 --start-offset {before[(dlq, 1)]}" in j.stderr, j.tail()
+    assert "the input is through" not in j.stderr
+    j.check_output()
+
+
+def test_hanging_transaction_below_what_the_join_committed(ns, month, tmp_path):
+    """The join is running (its start-up check passed); then a transaction hangs on
+    every output partition, and the join commits alerts after it: the LSO stays
+    below the end of what the join committed."""
+    j = ns.join("--idle-exit-ms", 60000, log_dir=tmp_path / "logs")
+    try:
+        rhtest.wait_for(lambda: "the LSO check at start: no open transaction" in j.stderr, 90,
+                        "the start-up LSO check", join=j, interval=0.1)
+        outputs = [t for t in ns.topics("alerts.") + ns.topics("checks.") + ns.topics("riskhub.dlq")]
+        assert outputs, "the join made no output topics"
+        open_and_kill(ns, [(t, p) for t in outputs for p in range(3)])
+        files = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+        ns.produce("health", "major-disease", files[("health", "major-disease")])
+        rc = j.wait(120)
+    finally:
+        j.kill()
+    assert rc == 70, f"exit {rc}, expected 70 (hanging transactions on the outputs):\n{j.tail()}"
+    m = re.search(r"hanging transaction: (\S+) \[(\d)\]: last stable offset (\d+) stays below (\d+)",
+                  j.stderr)
+    assert m, f"no hanging partition logged:\n{j.tail()}"
+    topic, part, lso, end = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
+    assert int(end) > int(lso) + 1, f"{topic} [{part}]: the join wrote nothing after the hang"
+    assert stuck_lso(topic, part) == lso
+    assert f"abort --topic {topic} --partition {part} --start-offset {lso}" in j.stderr, j.tail()
+    assert j.summary()["transactions"] >= 1
+    j.check_output()
