@@ -67,7 +67,8 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size) {
   rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
-  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size)) {
+  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size) ||
+      rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size)) {
     if (c) rd_kafka_conf_destroy(c);
     return NULL;
   }

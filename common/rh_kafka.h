@@ -125,7 +125,10 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
  * watermark (read_uncommitted) or, in librdkafka 2.0.2, the last stable
  * offset (read_committed: librdkafka sends the handle's isolation level with
  * its ListOffsets request). riskhub-join's LSO check and riskhub-health use
- * it. Destroy with rd_kafka_destroy. NULL with errstr. */
+ * it. A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
+ * no group needed) ends with a partition EOF event (enable.partition.eof):
+ * riskhub-health reads one record's offset and timestamp that way. Destroy
+ * with rd_kafka_destroy. NULL with errstr. */
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 

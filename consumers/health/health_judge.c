@@ -35,6 +35,14 @@ int64_t health_judge_lag(int64_t committed, int64_t low, int64_t lso) {
   return lso > from ? lso - from : 0;
 }
 
+int64_t health_judge_lag_read(int64_t start, int64_t lso, int64_t first) {
+  if (lso < 0) return -1;
+  if (start < 0) start = 0;
+  if (first >= lso) return 0;
+  if (first > start) start = first;
+  return lso > start ? lso - start : 0;
+}
+
 const char *health_judge_txn_name(health_txn_t t) {
   switch (t) {
   case HEALTH_TXN_OPEN: return "open";

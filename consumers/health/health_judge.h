@@ -53,6 +53,14 @@ health_txn_t health_judge_txn(int64_t lso0, int64_t hw0, int64_t lso1, int64_t h
  * LSO is unknown. Offsets, not records: transaction markers count. */
 int64_t health_judge_lag(int64_t committed, int64_t low, int64_t lso);
 
+/* The lag once the first record a read_committed reader gets from start is
+ * known: first = its offset, first >= lso (or the reader reached the end
+ * first: pass lso) when nothing is left but commit markers and aborted
+ * records; first < 0 when not known (the lag stays lso - start). So a group
+ * that read everything has lag 0 even though the commit marker after its
+ * last record lies between its committed offset and the LSO. */
+int64_t health_judge_lag_read(int64_t start, int64_t lso, int64_t first);
+
 const char *health_judge_txn_name(health_txn_t t); /* "ok", "open", "hanging" */
 
 #endif

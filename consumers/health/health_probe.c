@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rh_array.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 
 void health_state_free(health_state_t *s) {
@@ -78,37 +79,96 @@ int health_probe_sample(rd_kafka_t *ru, rd_kafka_t *rc, health_state_t *s, int f
   return 0;
 }
 
-/* The timestamp of the record at offset in topic/partition, -1 if none came
- * within timeout_ms. */
-static int64_t record_ts(rd_kafka_t *ru, const char *topic, int32_t partition, int64_t offset,
-                         int timeout_ms) {
-  int64_t ts = -1;
-  rd_kafka_topic_t *kt = rd_kafka_topic_new(ru, topic, NULL);
-  if (!kt) return -1;
-  if (rd_kafka_consume_start(kt, partition, offset) == 0) {
-    /* the first message consumed is the one at offset (a data record: a
-     * transaction begins with one); its payload is never looked at */
-    rd_kafka_message_t *m = rd_kafka_consume(kt, partition, timeout_ms);
-    if (m) {
-      if (!m->err && m->offset == offset) ts = rd_kafka_message_timestamp(m, NULL);
-      rd_kafka_message_destroy(m);
+/* ---- peeks: the first message from an offset on ---- */
+
+typedef struct {
+  const char *topic;
+  int32_t partition;
+  int64_t from;
+  int state;       /* -1 nothing yet, 0 the partition's end first, 1 a message */
+  int64_t at, ts;  /* its offset and timestamp (state 1) */
+  rd_kafka_topic_t *kt;
+  size_t cell;     /* the caller's */
+} peek_t;
+
+/* For every peek, the first message from its offset on (rk's isolation
+ * level), all partitions at once on one queue: the legacy consumer, no
+ * group; rk has enable.partition.eof. Only offsets and timestamps are kept:
+ * keys and values are never looked at. What does not come within
+ * timeout_ms stays -1. */
+static void peek_all(rd_kafka_t *rk, peek_t *pk, size_t n, int timeout_ms) {
+  if (!n) return;
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  size_t pending = 0;
+  for (size_t i = 0; i < n; i++) {
+    pk[i].state = -1;
+    pk[i].kt = rd_kafka_topic_new(rk, pk[i].topic, NULL);
+    if (pk[i].kt && rd_kafka_consume_start_queue(pk[i].kt, pk[i].partition, pk[i].from, q) == 0)
+      pending++;
+    else if (pk[i].kt) {
+      rd_kafka_topic_destroy(pk[i].kt);
+      pk[i].kt = NULL;
     }
-    rd_kafka_consume_stop(kt, partition);
   }
-  rd_kafka_topic_destroy(kt);
-  return ts;
+  int64_t until = rh_mono_ms() + timeout_ms;
+  while (pending && rh_mono_ms() < until) {
+    rd_kafka_message_t *m = rd_kafka_consume_queue(q, 100);
+    if (!m) continue;
+    if (m->rkt && (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
+      const char *t = rd_kafka_topic_name(m->rkt);
+      for (size_t i = 0; i < n; i++) {
+        if (pk[i].state != -1 || !pk[i].kt || pk[i].partition != m->partition ||
+            strcmp(pk[i].topic, t) != 0)
+          continue;
+        pk[i].state = m->err ? 0 : 1;
+        pk[i].at = m->offset;
+        pk[i].ts = m->err ? -1 : rd_kafka_message_timestamp(m, NULL);
+        pending--;
+        break;
+      }
+    }
+    rd_kafka_message_destroy(m);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!pk[i].kt) continue;
+    rd_kafka_consume_stop(pk[i].kt, pk[i].partition);
+    rd_kafka_topic_destroy(pk[i].kt);
+    pk[i].kt = NULL;
+  }
+  rd_kafka_queue_destroy(q);
 }
 
-void health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
-                          int timeout_ms) {
+int health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
+                         int timeout_ms) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++) n += s->parts[i].lso >= 0 && s->parts[i].lso < s->parts[i].hw;
+  if (!n) return 0;
+  peek_t *pk = calloc(n, sizeof *pk);
+  size_t *idx = calloc(n, sizeof *idx);
+  if (!pk || !idx) {
+    free(pk);
+    free(idx);
+    return -1;
+  }
+  n = 0;
   for (size_t i = 0; i < s->n; i++) {
     health_part_t *p = &s->parts[i];
     if (p->lso < 0 || p->lso >= p->hw) continue;
-    p->txn_ts_ms = record_ts(ru, p->topic, p->partition, p->lso, timeout_ms);
-    p->age_ms = p->txn_ts_ms >= 0 && now_wall_ms > p->txn_ts_ms ? now_wall_ms - p->txn_ts_ms
-                : p->txn_ts_ms >= 0                              ? 0
-                                                                 : -1;
+    /* the LSO is the first record of the oldest open transaction (a data
+     * record: a transaction begins with one) */
+    pk[n] = (peek_t){.topic = p->topic, .partition = p->partition, .from = p->lso};
+    idx[n++] = i;
   }
+  peek_all(ru, pk, n, timeout_ms);
+  for (size_t k = 0; k < n; k++) {
+    health_part_t *p = &s->parts[idx[k]];
+    if (pk[k].state != 1 || pk[k].at != p->lso || pk[k].ts < 0) continue;
+    p->txn_ts_ms = pk[k].ts;
+    p->age_ms = now_wall_ms > pk[k].ts ? now_wall_ms - pk[k].ts : 0;
+  }
+  free(pk);
+  free(idx);
+  return 0;
 }
 
 /* ---- groups ---- */
@@ -170,56 +230,11 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q, const char *prefix, 
   return rc;
 }
 
-/* Add the group's rows: one a hub topic it has an offset for, or one with an
- * empty topic when it has none. */
-static int add_group(health_state_t *s, const char *group,
-                     const rd_kafka_topic_partition_list_t *offs, char *errstr,
-                     size_t errstr_size) {
-  bool added = false;
-  /* topics in the order of s->parts (sorted) */
-  for (size_t i = 0; i < s->n;) {
-    size_t j = i;
-    while (j < s->n && strcmp(s->parts[j].topic, s->parts[i].topic) == 0) j++;
-    health_lag_t row = {.partitions = (int)(j - i)};
-    bool any = false;
-    for (size_t k = i; k < j; k++) {
-      const health_part_t *p = &s->parts[k];
-      const rd_kafka_topic_partition_t *c =
-          offs ? rd_kafka_topic_partition_list_find(offs, p->topic, p->partition) : NULL;
-      int64_t committed = c && !c->err && c->offset >= 0 ? c->offset : -1;
-      if (committed >= 0) {
-        any = true;
-        row.committed++;
-      }
-      int64_t lag = health_judge_lag(committed, p->low, p->lso);
-      if (lag > 0) row.lag += lag;
-    }
-    if (any) {
-      if (RH_ARRAY_RESERVE(s->lags, s->nlags + 1, s->lags_cap, 16)) {
-        rh_errf(errstr, errstr_size, "out of memory");
-        return -1;
-      }
-      snprintf(row.group, sizeof row.group, "%s", group);
-      snprintf(row.topic, sizeof row.topic, "%s", s->parts[i].topic);
-      s->lags[s->nlags++] = row;
-      added = true;
-    }
-    i = j;
-  }
-  if (!added) { /* a group with nothing committed on the hub's topics: still listed */
-    if (RH_ARRAY_RESERVE(s->lags, s->nlags + 1, s->lags_cap, 16)) {
-      rh_errf(errstr, errstr_size, "out of memory");
-      return -1;
-    }
-    health_lag_t *row = &s->lags[s->nlags++];
-    memset(row, 0, sizeof *row);
-    snprintf(row->group, sizeof row->group, "%s", group);
-  }
-  return 0;
-}
-
-static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, health_state_t *s,
-                         const char *group, int timeout_ms, char *errstr, size_t errstr_size) {
+/* The group's committed offset of every partition of s (-1 none) into
+ * committed[0..s->n). */
+static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state_t *s,
+                         const char *group, int64_t *committed, int timeout_ms, char *errstr,
+                         size_t errstr_size) {
   rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
   rd_kafka_AdminOptions_t *o =
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
@@ -234,32 +249,110 @@ static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, health_state_t *s,
                                     timeout_ms, what, errstr, errstr_size);
   if (!ev) return -1;
   size_t n = 0;
-  const rd_kafka_group_result_t **g =
-      rd_kafka_ListConsumerGroupOffsets_result_groups(
-          rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+  const rd_kafka_group_result_t **g = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
   int rc = 0;
   if (n != 1 || rd_kafka_group_result_error(g[0])) {
     rh_errf(errstr, errstr_size, "%s: %s", what,
             n == 1 ? rd_kafka_error_string(rd_kafka_group_result_error(g[0])) : "no answer");
     rc = -1;
   } else {
-    rc = add_group(s, group, rd_kafka_group_result_partitions(g[0]), errstr, errstr_size);
+    const rd_kafka_topic_partition_list_t *offs = rd_kafka_group_result_partitions(g[0]);
+    for (size_t i = 0; i < s->n; i++) {
+      const rd_kafka_topic_partition_t *c =
+          offs ? rd_kafka_topic_partition_list_find(offs, s->parts[i].topic,
+                                                    s->parts[i].partition)
+               : NULL;
+      committed[i] = c && !c->err && c->offset >= 0 ? c->offset : -1;
+    }
   }
   rd_kafka_event_destroy(ev);
   return rc;
 }
 
-int health_probe_lag(rd_kafka_t *rk, const char *prefix, health_state_t *s, int timeout_ms,
-                     char *errstr, size_t errstr_size) {
+/* The rows of group (its committed offsets and lags per partition of s):
+ * one a hub topic it committed an offset on, or one with an empty topic when
+ * none. */
+static int add_rows(health_state_t *s, const char *group, const int64_t *committed,
+                    const int64_t *lag, char *errstr, size_t errstr_size) {
+  bool added = false;
+  for (size_t i = 0; i < s->n;) { /* s->parts is sorted: a topic's partitions are together */
+    size_t j = i;
+    while (j < s->n && strcmp(s->parts[j].topic, s->parts[i].topic) == 0) j++;
+    health_lag_t row = {.partitions = (int)(j - i)};
+    for (size_t k = i; k < j; k++) {
+      if (committed[k] >= 0) row.committed++;
+      if (lag[k] > 0) row.lag += lag[k];
+    }
+    if (row.committed) {
+      if (RH_ARRAY_RESERVE(s->lags, s->nlags + 1, s->lags_cap, 16)) goto oom;
+      snprintf(row.group, sizeof row.group, "%s", group);
+      snprintf(row.topic, sizeof row.topic, "%s", s->parts[i].topic);
+      s->lags[s->nlags++] = row;
+      added = true;
+    }
+    i = j;
+  }
+  if (!added) {
+    if (RH_ARRAY_RESERVE(s->lags, s->nlags + 1, s->lags_cap, 16)) goto oom;
+    health_lag_t *row = &s->lags[s->nlags++];
+    memset(row, 0, sizeof *row);
+    snprintf(row->group, sizeof row->group, "%s", group);
+  }
+  return 0;
+oom:
+  rh_errf(errstr, errstr_size, "out of memory");
+  return -1;
+}
+
+int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, health_state_t *s,
+                     int timeout_ms, char *errstr, size_t errstr_size) {
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   char **groups = NULL;
-  size_t n = 0;
+  size_t n = 0, npk = 0;
+  int64_t *committed = NULL, *lag = NULL;
+  peek_t *pk = NULL;
   int rc = list_groups(rk, q, prefix, timeout_ms, &groups, &n, errstr, errstr_size);
-  for (size_t i = 0; i < n && !rc; i++)
-    rc = group_offsets(rk, q, s, groups[i], timeout_ms, errstr, errstr_size);
+  if (rc || !n) goto out;
+  size_t cells = n * (s->n ? s->n : 1);
+  committed = calloc(cells, sizeof *committed);
+  lag = calloc(cells, sizeof *lag);
+  pk = calloc(cells, sizeof *pk);
+  if (!committed || !lag || !pk) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    rc = -1;
+    goto out;
+  }
+  for (size_t g = 0; g < n && !rc; g++)
+    rc = group_offsets(rk, q, s, groups[g], committed + g * s->n, timeout_ms, errstr, errstr_size);
+  if (rc) goto out;
+  /* offsets left: records, or only commit markers and aborted records? The
+   * first record a read_committed reader gets from there tells. */
+  for (size_t g = 0; g < n; g++)
+    for (size_t i = 0; i < s->n; i++) {
+      const health_part_t *p = &s->parts[i];
+      int64_t *l = &lag[g * s->n + i];
+      *l = health_judge_lag(committed[g * s->n + i], p->low, p->lso);
+      if (*l > 0)
+        pk[npk++] = (peek_t){.topic = p->topic, .partition = p->partition, .from = p->lso - *l,
+                             .cell = g * s->n + i};
+    }
+  peek_all(reader, pk, npk, timeout_ms);
+  for (size_t k = 0; k < npk; k++) {
+    size_t cell = pk[k].cell;
+    int64_t lso = s->parts[cell % s->n].lso;
+    lag[cell] = health_judge_lag_read(pk[k].from, lso,
+                                      pk[k].state == 0 ? lso : pk[k].state == 1 ? pk[k].at : -1);
+  }
+  for (size_t g = 0; g < n && !rc; g++)
+    rc = add_rows(s, groups[g], committed + g * s->n, lag + g * s->n, errstr, errstr_size);
   if (!rc) s->groups = n;
+out:
   for (size_t i = 0; i < n; i++) free(groups[i]);
   free(groups);
+  free(committed);
+  free(lag);
+  free(pk);
   rd_kafka_queue_destroy(q);
   return rc;
 }

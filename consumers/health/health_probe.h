@@ -14,7 +14,11 @@
  *   transaction there);
  * - health_probe_lag(): the namespace's riskhub groups (ListConsumerGroups,
  *   health_judge_hub_group), their committed offsets (ListConsumerGroupOffsets)
- *   against the LSOs of the last sample, summed per group and topic.
+ *   against the LSOs of the last sample, summed per group and topic. Where
+ *   offsets lie between the committed one and the LSO, reader (read_committed,
+ *   enable.partition.eof, the legacy consumer: no group) fetches from the
+ *   committed offset to find the first record left (health_judge_lag_read):
+ *   commit markers alone are no lag.
  *
  * Ownership: health_state_t is the caller's (health_state_free). Threads: one
  * at a time. Failure: -1 with errstr when the broker does not answer (or for
@@ -65,11 +69,12 @@ int health_probe_topics(rd_kafka_t *rk, const char *prefix, health_state_t *s, i
  * read_committed handles. */
 int health_probe_sample(rd_kafka_t *ru, rd_kafka_t *rc, health_state_t *s, int first,
                         int timeout_ms, char *errstr, size_t errstr_size);
-/* ru: a read_uncommitted handle (the legacy consumer: no group). A record
- * not read within timeout_ms leaves the age unknown; never fails. */
-void health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
+/* ru: a read_uncommitted handle with enable.partition.eof (the legacy
+ * consumer: no group; every open partition at once). A record not read
+ * within timeout_ms leaves the age unknown. -1 only for memory. */
+int health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
                           int timeout_ms);
-int health_probe_lag(rd_kafka_t *rk, const char *prefix, health_state_t *s, int timeout_ms,
+int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, health_state_t *s, int timeout_ms,
                      char *errstr, size_t errstr_size);
 
 #endif

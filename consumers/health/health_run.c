@@ -59,7 +59,10 @@ int health_run(const health_opts_t *o) {
   health_summary_t sum = {.prefix = prefix, .window_ms = window,
                           .limit_ms = txn_timeout(o) + HEALTH_ABORT_GRACE_MS,
                           .max_lag = o->max_lag, .now_wall_ms = rh_wall_ms()};
-  health_probe_txn_age(ru, &s, sum.now_wall_ms, o->timeout_ms);
+  if (health_probe_txn_age(ru, &s, sum.now_wall_ms, o->timeout_ms)) {
+    snprintf(err, sizeof err, "out of memory");
+    goto failed;
+  }
   for (size_t i = 0; i < s.n; i++) {
     health_part_t *p = &s.parts[i];
     /* a window without anything open at the start says nothing of age:
@@ -69,7 +72,7 @@ int health_run(const health_opts_t *o) {
     if (p->txn == HEALTH_TXN_OPEN) sum.open++;
     if (p->txn == HEALTH_TXN_HANGING) sum.hanging++;
   }
-  if (health_probe_lag(ru, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
+  if (health_probe_lag(ru, rc_, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
   for (size_t i = 0; i < s.nlags; i++)
     if (o->max_lag >= 0 && s.lags[i].lag > o->max_lag) sum.lag_over++;
   if ((o->json ? health_report_json : health_report_table)(stdout, &s, &sum) ||

@@ -61,6 +61,21 @@ static void test_lag(void **state) {
   assert_int_equal(health_judge_lag(4, 0, -1), -1);
 }
 
+/* what a read_committed fetch from the start found */
+static void test_lag_read(void **state) {
+  (void)state;
+  /* the commit marker after the last record: nothing to read */
+  assert_int_equal(health_judge_lag_read(9, 10, 10), 0);
+  assert_int_equal(health_judge_lag_read(9, 10, 12), 0);
+  /* aborted records and markers first, then records */
+  assert_int_equal(health_judge_lag_read(9, 30, 20), 10);
+  /* the first record at the start */
+  assert_int_equal(health_judge_lag_read(9, 30, 9), 21);
+  /* not known: offsets */
+  assert_int_equal(health_judge_lag_read(9, 30, -1), 21);
+  assert_int_equal(health_judge_lag_read(9, -1, 20), -1);
+}
+
 static void test_names(void **state) {
   (void)state;
   assert_true(health_judge_hub_topic("", "feed.civil.dibao"));
@@ -97,7 +112,7 @@ static void test_txn_names(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_txn_none),    cmocka_unit_test(test_txn_open),
-      cmocka_unit_test(test_txn_hanging), cmocka_unit_test(test_lag),
+      cmocka_unit_test(test_txn_hanging), cmocka_unit_test(test_lag), cmocka_unit_test(test_lag_read),
       cmocka_unit_test(test_names),       cmocka_unit_test(test_txn_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
