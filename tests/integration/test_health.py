@@ -150,3 +150,105 @@ def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
     assert rc == HEALTHY, f"exit {rc}: {rep and rep['groups']}"
     assert all(g["lag"] == 0 for g in rep["groups"]), rep["groups"]
+
+
+def start_open(ns, partitions):
+    """A transaction on each (topic, partition) written and flushed but not committed,
+    by a child process that aborts it when a line comes on its stdin."""
+    proc = subprocess.Popen([sys.executable, "-c", OPEN, BOOTSTRAP, ns.prefix + "open",
+                             *[f"{t}:{p}" for t, p in partitions]],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "open":
+        proc.kill()
+        raise AssertionError(f"the transactional producer did not start: {proc.stderr.read()}")
+    return proc
+
+
+def test_open_then_hanging_transaction(namespace, tmp_path):
+    ns = namespace(database=False)
+    dlq = ns.topic("riskhub.dlq")
+    rhtest.create_topics([dlq])
+    rhtest.produce_in_txn([(dlq, p, b"k", b"committed before") for p in range(3)])
+    t0 = time.time()
+    proc = start_open(ns, [(dlq, 1)])
+    try:
+        # young: open, not hanging, even with a short transaction timeout
+        rc, rep, err = health(ns, "--window-s", "2", "--txn-timeout-s", "5")
+        assert rc == HEALTHY, f"exit {rc}: {err}"
+        x = parts_of(rep)[(dlq, 1)]
+        assert x["state"] == "open" and x["lso"] == 2 and x["hw"] == 3, x
+        assert x["lso_first"] == x["lso"] and x["hw_first"] == x["hw"], x
+        assert 0 <= x["open_for_ms"] < 15000, x
+        assert rep["open"] == 1 and rep["hanging"] == 0 and rep["commands"] == [], rep
+        assert all(p["state"] == "ok" for (t, n), p in parts_of(rep).items() if n != 1), rep
+        assert rep["hanging_after_ms"] == 15000, rep
+
+        # healthy producers commit after it: the HW moves on, the LSO stays
+        rhtest.produce_in_txn([(dlq, 1, b"k", b"committed after")])
+        time.sleep(max(0.0, t0 + 16 - time.time()))
+        rc, rep, err = health(ns, "--window-s", "2", "--txn-timeout-s", "5")
+        assert rc == UNHEALTHY, f"exit {rc}, expected {UNHEALTHY}: {err}"
+        x = parts_of(rep)[(dlq, 1)]
+        assert x["state"] == "hanging" and x["lso"] == 2 and x["hw"] == 5, x
+        assert x["open_for_ms"] > 15000, x
+        assert rep["hanging"] == 1 and not rep["healthy"], rep
+        leader = x["leader"]
+        assert rep["commands"] == [
+            f"scripts/kafka.sh transactions find-hanging --broker-id {leader} --max-transaction-timeout 0",
+            f"scripts/kafka.sh transactions abort --topic {dlq} --partition 1 --start-offset 2"], rep
+        r = ns.run("riskhub-health", "--window-s", "1", "--txn-timeout-s", "5")
+        assert r.returncode == UNHEALTHY, r.stderr
+        assert "HANGING" in r.stdout and "A hanging transaction" in r.stdout, r.stdout
+        assert f"abort --topic {dlq} --partition 1 --start-offset 2\n" in r.stdout, r.stdout
+
+        # riskhub's producers' 60 s (the config's default): not yet hanging
+        rc, rep, err = health(ns, "--window-s", "1")
+        assert rc == HEALTHY and parts_of(rep)[(dlq, 1)]["state"] == "open", rep
+        assert rep["hanging_after_ms"] == 70000, rep
+        # a configured transaction.timeout.ms is the default
+        cfg = rhtest.config_with(tmp_path, transaction_timeout_ms=2000)
+        rc, rep, err = health(ns, "--config", cfg, "--window-s", "1")
+        assert rep and rep["hanging_after_ms"] == 12000 and rc == UNHEALTHY, (rc, err)
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        out = proc.stdout.readline()
+        proc.kill()
+        proc.wait(30)
+    assert out.strip() == "aborted"
+    # aborted: LSO = HW again, nothing open
+    rc, rep, err = health(ns, "--window-s", "1", "--txn-timeout-s", "5")
+    assert rc == HEALTHY, f"exit {rc}: {err}"
+    x = parts_of(rep)[(dlq, 1)]
+    assert x["state"] == "ok" and x["lso"] == x["hw"] == 6, x
+
+
+def test_exits(namespace, tmp_path):
+    ns = namespace(database=False)
+    away = {"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    t = time.time()
+    r = ns.run("riskhub-health", "--timeout-s", "2", env=away)
+    assert r.returncode == UNAVAILABLE, f"broker away: exit {r.returncode}: {r.stderr}"
+    assert "the broker did not answer" in r.stderr and time.time() - t < 30, r.stderr
+    for args in (["--window-s", "x"], ["--max-lag", "-1"], ["--timeout-s", "0"], ["extra"],
+                 ["--no-such-option"]):
+        r = ns.run("riskhub-health", *args)
+        assert r.returncode == USAGE, f"{args}: exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--window-s", "x")
+    assert "--window-s: expected a whole number" in r.stderr, r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kafka:\n  bootstrap.servers: [\n")
+    r = ns.run("riskhub-health", "--config", bad)
+    assert r.returncode == CONFIG and str(bad) in r.stderr, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--config", tmp_path / "missing.yaml")
+    assert r.returncode == CONFIG, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--config", rhtest.config_with(tmp_path, no_such_property="1"))
+    assert r.returncode == CONFIG and "no.such.property" in r.stderr, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--help")
+    assert r.returncode == 0 and "usage: riskhub-health" in r.stdout
+    # a namespace of empty input topics, no group yet: healthy
+    rc, rep, err = health(ns, "--window-s", "0")
+    assert rc == HEALTHY and rep["groups"] == [], (rc, err)
+    assert rep["partitions"] and all(p["hw"] == p["lso"] == 0 for p in rep["partitions"]), rep
