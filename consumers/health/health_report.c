@@ -46,10 +46,19 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
           " s (transaction timeout + %d s)\n",
           s->n, topics_of(s), sum->window_ms / 1000, sum->limit_ms / 1000,
           HEALTH_ABORT_GRACE_MS / 1000);
+  int tw = 5, gw = 5; /* column widths: the longest name shown */
+  for (size_t i = 0; i < s->n; i++)
+    if (s->parts[i].txn != HEALTH_TXN_NONE && (int)strlen(s->parts[i].topic) > tw)
+      tw = (int)strlen(s->parts[i].topic);
+  for (size_t i = 0; i < s->nlags; i++) {
+    int t = *s->lags[i].topic ? (int)strlen(s->lags[i].topic) : 21, g = (int)strlen(s->lags[i].group);
+    if (t > tw) tw = t;
+    if (g > gw) gw = g;
+  }
   if (!sum->open && !sum->hanging) {
     fprintf(fp, "  every partition: LSO = HW, no transaction open\n");
   } else {
-    fprintf(fp, "  %-44s %5s %12s %12s %8s %-20s %9s %s\n", "TOPIC", "PART", "LSO", "HW",
+    fprintf(fp, "  %-*s %5s %12s %12s %8s %-20s %9s %s\n", tw, "TOPIC", "PART", "LSO", "HW",
             "BEHIND", "OPEN SINCE", "OPEN FOR", "STATE");
     for (size_t i = 0; i < s->n; i++) {
       const health_part_t *p = &s->parts[i];
@@ -57,7 +66,7 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
       char since[32];
       utc(p->txn_ts_ms, since, sizeof since);
       age_text(p->age_ms, age, sizeof age);
-      fprintf(fp, "  %-44s %5d %12" PRId64 " %12" PRId64 " %8" PRId64 " %-20s %9s %s\n", p->topic,
+      fprintf(fp, "  %-*s %5d %12" PRId64 " %12" PRId64 " %8" PRId64 " %-20s %9s %s\n", tw, p->topic,
               (int)p->partition, p->lso, p->hw, p->hw - p->lso, since, age,
               p->txn == HEALTH_TXN_HANGING ? "HANGING" : "open");
     }
@@ -66,16 +75,16 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
   fprintf(fp, "\nConsumer lag: %zu riskhub groups; lag = LSO - committed offset, summed per topic\n",
           s->groups);
   if (s->nlags) {
-    fprintf(fp, "  %-36s %-44s %5s %9s %12s\n", "GROUP", "TOPIC", "PARTS", "COMMITTED", "LAG");
+    fprintf(fp, "  %-*s %-*s %5s %9s %12s\n", gw, "GROUP", tw, "TOPIC", "PARTS", "COMMITTED", "LAG");
     for (size_t i = 0; i < s->nlags; i++) {
       const health_lag_t *l = &s->lags[i];
       if (!*l->topic) {
-        fprintf(fp, "  %-36s %-44s %5s %9s %12s\n", l->group, "(no offset committed)", "-", "-",
+        fprintf(fp, "  %-*s %-*s %5s %9s %12s\n", gw, l->group, tw, "(no offset committed)", "-", "-",
                 "-");
         continue;
       }
       bool over = sum->max_lag >= 0 && l->lag > sum->max_lag;
-      fprintf(fp, "  %-36s %-44s %5d %9d %12" PRId64 "%s\n", l->group, l->topic, l->partitions,
+      fprintf(fp, "  %-*s %-*s %5d %9d %12" PRId64 "%s\n", gw, l->group, tw, l->topic, l->partitions,
               l->committed, l->lag, over ? "  > --max-lag" : "");
     }
   }

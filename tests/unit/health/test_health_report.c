@@ -74,7 +74,14 @@ static void test_table(void **state) {
   assert_non_null(strstr(out, "(no offset committed)"));
   assert_non_null(strstr(out, "UNHEALTHY: 1 hanging"));
   /* the partition without a transaction is not listed */
-  assert_null(strstr(out, "t.feed.manifests                                 0"));
+  assert_null(strstr(out, "t.feed.manifests     0"));
+  /* columns as wide as the longest name: the rows line up */
+  const char *hl = strstr(out, "  TOPIC "), *rl = strstr(out, "  t.alerts.411024100 ");
+  assert_non_null(hl);
+  assert_non_null(rl);
+  size_t end = (size_t)(strstr(hl, "PART") + 4 - hl); /* the partition column's right edge */
+  assert_int_equal(rl[end - 1], '0');
+  assert_int_equal(rl[end], ' ');
   free(out);
 
   /* healthy */
