@@ -23,12 +23,32 @@ static void age_text(int64_t ms, char *buf, size_t size) {
   else snprintf(buf, size, "%" PRId64 " h", ms / 3600000);
 }
 
-/* The leader of the first hanging partition (the broker id find-hanging needs). */
-static int32_t hanging_broker(const health_state_t *s) {
-  for (size_t i = 0; i < s->n; i++)
-    if (s->parts[i].txn == HEALTH_TXN_HANGING) return s->parts[i].leader;
-  return -1;
+/* The find-hanging command for each broker leading a hanging partition
+ * (once a broker: it looks only at the partitions its --broker-id leads),
+ * one a call of fn. */
+static void find_hanging_cmds(const health_state_t *s, void (*fn)(void *, const char *),
+                              void *arg) {
+  char line[256];
+  for (size_t i = 0; i < s->n; i++) {
+    const health_part_t *p = &s->parts[i];
+    if (p->txn != HEALTH_TXN_HANGING) continue;
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = s->parts[j].txn == HEALTH_TXN_HANGING && s->parts[j].leader == p->leader;
+    if (seen) continue;
+    if (p->leader >= 0)
+      snprintf(line, sizeof line, "scripts/kafka.sh transactions find-hanging --broker-id %d "
+               "--max-transaction-timeout 0", (int)p->leader);
+    else
+      snprintf(line, sizeof line, "scripts/kafka.sh transactions find-hanging --broker-id "
+               "<leader> --max-transaction-timeout 0");
+    fn(arg, line);
+  }
 }
+
+static void print_cmd(void *fp, const char *line) { fprintf(fp, "  %s\n", line); }
+
+static void json_cmd(void *arr, const char *line) { json_array_append_new(arr, json_string(line)); }
 
 static size_t topics_of(const health_state_t *s) {
   size_t n = 0;
@@ -89,14 +109,8 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     }
   }
   if (sum->hanging) {
-    int32_t b = hanging_broker(s);
     fprintf(fp, "\nHanging transactions: what to do (%s):\n", RUNBOOK);
-    if (b >= 0)
-      fprintf(fp, "  scripts/kafka.sh transactions find-hanging --broker-id %d "
-                  "--max-transaction-timeout 0\n", (int)b);
-    else
-      fprintf(fp, "  scripts/kafka.sh transactions find-hanging --broker-id <leader> "
-                  "--max-transaction-timeout 0\n");
+    find_hanging_cmds(s, print_cmd, fp);
     for (size_t i = 0; i < s->n; i++) {
       const health_part_t *p = &s->parts[i];
       if (p->txn == HEALTH_TXN_HANGING)
@@ -156,16 +170,7 @@ int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t
     json_object_set_new(o, "lag", json_integer(l->lag));
   }
   char line[700];
-  int32_t b = hanging_broker(s);
-  if (sum->hanging) {
-    if (b >= 0)
-      snprintf(line, sizeof line, "scripts/kafka.sh transactions find-hanging --broker-id %d "
-               "--max-transaction-timeout 0", (int)b);
-    else
-      snprintf(line, sizeof line, "scripts/kafka.sh transactions find-hanging --broker-id "
-               "<leader> --max-transaction-timeout 0");
-    json_array_append_new(cmds, json_string(line));
-  }
+  find_hanging_cmds(s, json_cmd, cmds);
   for (size_t i = 0; i < s->n; i++) {
     const health_part_t *p = &s->parts[i];
     if (p->txn != HEALTH_TXN_HANGING) continue;

@@ -123,10 +123,32 @@ static void test_json(void **state) {
   free(out);
 }
 
+/* on a cluster: one find-hanging a broker leading a hanging partition */
+static void test_find_hanging_per_leader(void **state) {
+  (void)state;
+  fixture_t f;
+  make(&f);
+  f.parts[1].txn = HEALTH_TXN_HANGING;
+  f.sum.open = 0;
+  f.sum.hanging = 2;
+  char *out = render(health_report_table, &f);
+  const char *first = strstr(out, "find-hanging --broker-id 1 ");
+  assert_non_null(first);
+  assert_null(strstr(first + 1, "find-hanging"));
+  free(out);
+  f.parts[1].leader = 2;
+  out = render(health_report_table, &f);
+  assert_non_null(strstr(out, "find-hanging --broker-id 1 "));
+  assert_non_null(strstr(out, "find-hanging --broker-id 2 "));
+  assert_non_null(strstr(out, "--partition 1 --start-offset 7\n"));
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_table),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_find_hanging_per_leader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
