@@ -16,6 +16,22 @@ bool health_judge_hub_group(const char *prefix, const char *group) {
   return starts(group, prefix) && starts(group + strlen(prefix), "riskhub");
 }
 
+/* A segment of [a-z0-9-]+ from s up to stop ('.' or '\0'); its end or NULL. */
+static const char *segment(const char *s, char stop) {
+  const char *p = s;
+  while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-') p++;
+  return p > s && *p == stop ? p : NULL;
+}
+
+bool health_judge_join_input(const char *prefix, const char *topic) {
+  if (!starts(topic, prefix)) return false;
+  const char *rest = topic + strlen(prefix);
+  if (strcmp(rest, "feed.manifests") == 0) return true;
+  if (!starts(rest, "feed.")) return false;
+  const char *dot = segment(rest + 5, '.');
+  return dot && segment(dot + 1, '\0');
+}
+
 health_txn_t health_judge_txn(int64_t lso0, int64_t hw0, int64_t lso1, int64_t hw1,
                               int64_t age_ms, int64_t window_ms, int64_t limit_ms) {
   if (lso0 < 0 || hw0 < 0 || lso1 < 0 || hw1 < 0 || lso1 >= hw1) return HEALTH_TXN_NONE;

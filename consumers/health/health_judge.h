@@ -36,6 +36,12 @@ bool health_judge_hub_topic(const char *prefix, const char *topic);
  * (riskhub-join, riskhub-join.reader, riskhub-alerts...). */
 bool health_judge_hub_group(const char *prefix, const char *group);
 
+/* An input topic of riskhub-join (its subscription): prefix followed by
+ * feed.manifests or feed.<department>.<feed> ([a-z0-9-]+ each). The join's
+ * group, <prefix>riskhub-join, is listed with all of them, committed on or
+ * not: a list the join never read is lag too. */
+bool health_judge_join_input(const char *prefix, const char *topic);
+
 /* One partition's transactions from two samples window_ms apart: (lso0, hw0)
  * first, (lso1, hw1) second. age_ms: how long the transaction at lso1 has
  * been open (now - the timestamp of the record at lso1), < 0 unknown: then

@@ -271,10 +271,14 @@ static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state
 }
 
 /* The rows of group (its committed offsets and lags per partition of s):
- * one a hub topic it committed an offset on, or one with an empty topic when
- * none. */
-static int add_rows(health_state_t *s, const char *group, const int64_t *committed,
-                    const int64_t *lag, char *errstr, size_t errstr_size) {
+ * one a hub topic it committed an offset on (the join's group: and every
+ * input topic of the join), or one with an empty topic when none. */
+static int add_rows(health_state_t *s, const char *prefix, const char *group,
+                    const int64_t *committed, const int64_t *lag, char *errstr,
+                    size_t errstr_size) {
+  char join[512];
+  snprintf(join, sizeof join, "%sriskhub-join", prefix);
+  bool is_join = strcmp(group, join) == 0;
   bool added = false;
   for (size_t i = 0; i < s->n;) { /* s->parts is sorted: a topic's partitions are together */
     size_t j = i;
@@ -284,7 +288,7 @@ static int add_rows(health_state_t *s, const char *group, const int64_t *committ
       if (committed[k] >= 0) row.committed++;
       if (lag[k] > 0) row.lag += lag[k];
     }
-    if (row.committed) {
+    if (row.committed || (is_join && health_judge_join_input(prefix, s->parts[i].topic))) {
       if (RH_ARRAY_RESERVE(s->lags, s->nlags + 1, s->lags_cap, 16)) goto oom;
       snprintf(row.group, sizeof row.group, "%s", group);
       snprintf(row.topic, sizeof row.topic, "%s", s->parts[i].topic);
@@ -305,6 +309,30 @@ oom:
   return -1;
 }
 
+/* The join's group is looked at even before it exists (a join that never
+ * ran: every list is lag), when the namespace has an input topic of it. */
+static int add_join_group(const char *prefix, char ***groups, size_t *n, const health_state_t *s,
+                          char *errstr, size_t errstr_size) {
+  char join[512];
+  snprintf(join, sizeof join, "%sriskhub-join", prefix);
+  bool inputs = false;
+  for (size_t i = 0; i < s->n && !inputs; i++)
+    inputs = health_judge_join_input(prefix, s->parts[i].topic);
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*groups)[i], join) == 0) return 0;
+  if (!inputs) return 0;
+  char **g = realloc(*groups, (*n + 1) * sizeof *g);
+  if (!g || !(g[*n] = strdup(join))) {
+    if (g) *groups = g;
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  *groups = g;
+  (*n)++;
+  qsort(*groups, *n, sizeof **groups, names_cmp);
+  return 0;
+}
+
 int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, health_state_t *s,
                      int timeout_ms, char *errstr, size_t errstr_size) {
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -313,6 +341,7 @@ int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, hea
   int64_t *committed = NULL, *lag = NULL;
   peek_t *pk = NULL;
   int rc = list_groups(rk, q, prefix, timeout_ms, &groups, &n, errstr, errstr_size);
+  if (!rc) rc = add_join_group(prefix, &groups, &n, s, errstr, errstr_size);
   if (rc || !n) goto out;
   size_t cells = n * (s->n ? s->n : 1);
   committed = calloc(cells, sizeof *committed);
@@ -345,7 +374,7 @@ int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, hea
                                       pk[k].state == 0 ? lso : pk[k].state == 1 ? pk[k].at : -1);
   }
   for (size_t g = 0; g < n && !rc; g++)
-    rc = add_rows(s, groups[g], committed + g * s->n, lag + g * s->n, errstr, errstr_size);
+    rc = add_rows(s, prefix, groups[g], committed + g * s->n, lag + g * s->n, errstr, errstr_size);
   if (!rc) s->groups = n;
 out:
   for (size_t i = 0; i < n; i++) free(groups[i]);

@@ -14,7 +14,9 @@
  *   transaction there);
  * - health_probe_lag(): the namespace's riskhub groups (ListConsumerGroups,
  *   health_judge_hub_group), their committed offsets (ListConsumerGroupOffsets)
- *   against the LSOs of the last sample, summed per group and topic. Where
+ *   against the LSOs of the last sample, summed per group and topic: the
+ *   topics a group committed offsets on, and for <prefix>riskhub-join (also
+ *   before it exists) every input topic of the join. Where
  *   offsets lie between the committed one and the LSO, reader (read_committed,
  *   enable.partition.eof, the legacy consumer: no group) fetches from the
  *   committed offset to find the first record left (health_judge_lag_read):

@@ -39,15 +39,15 @@ int health_run(const health_opts_t *o) {
   int rc = RH_EXIT_UNAVAILABLE;
   health_state_t s = {0};
   const char *prefix = o->cfg->topic_prefix;
-  rd_kafka_t *ru = rh_kafka_query_handle(o->cfg, "read_uncommitted", err, sizeof err);
-  rd_kafka_t *rc_ = ru ? rh_kafka_query_handle(o->cfg, "read_committed", err, sizeof err) : NULL;
-  if (!ru || !rc_) {
+  rd_kafka_t *unc = rh_kafka_query_handle(o->cfg, "read_uncommitted", err, sizeof err);
+  rd_kafka_t *com = unc ? rh_kafka_query_handle(o->cfg, "read_committed", err, sizeof err) : NULL;
+  if (!unc || !com) {
     rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG; /* a kafka: property librdkafka refused */
     goto out;
   }
-  if (health_probe_topics(ru, prefix, &s, o->timeout_ms, err, sizeof err) ||
-      health_probe_sample(ru, rc_, &s, 1, o->timeout_ms, err, sizeof err))
+  if (health_probe_topics(unc, prefix, &s, o->timeout_ms, err, sizeof err) ||
+      health_probe_sample(unc, com, &s, 1, o->timeout_ms, err, sizeof err))
     goto failed;
   int64_t t0 = rh_mono_ms();
   /* a window without anything open needs no wait */
@@ -55,11 +55,11 @@ int health_run(const health_opts_t *o) {
   for (size_t i = 0; i < s.n; i++) any |= s.parts[i].lso0 < s.parts[i].hw0;
   if (any) sleep_ms(o->window_ms);
   int64_t window = rh_mono_ms() - t0;
-  if (health_probe_sample(ru, rc_, &s, 0, o->timeout_ms, err, sizeof err)) goto failed;
+  if (health_probe_sample(unc, com, &s, 0, o->timeout_ms, err, sizeof err)) goto failed;
   health_summary_t sum = {.prefix = prefix, .window_ms = window,
                           .limit_ms = txn_timeout(o) + HEALTH_ABORT_GRACE_MS,
                           .max_lag = o->max_lag, .now_wall_ms = rh_wall_ms()};
-  if (health_probe_txn_age(ru, &s, sum.now_wall_ms, o->timeout_ms)) {
+  if (health_probe_txn_age(unc, &s, sum.now_wall_ms, o->timeout_ms)) {
     snprintf(err, sizeof err, "out of memory");
     goto failed;
   }
@@ -72,7 +72,7 @@ int health_run(const health_opts_t *o) {
     if (p->txn == HEALTH_TXN_OPEN) sum.open++;
     if (p->txn == HEALTH_TXN_HANGING) sum.hanging++;
   }
-  if (health_probe_lag(ru, rc_, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
+  if (health_probe_lag(unc, com, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
   for (size_t i = 0; i < s.nlags; i++)
     if (o->max_lag >= 0 && s.lags[i].lag > o->max_lag) sum.lag_over++;
   if ((o->json ? health_report_json : health_report_table)(stdout, &s, &sum) ||
@@ -92,7 +92,7 @@ failed:
   }
 out:
   health_state_free(&s);
-  if (rc_) rd_kafka_destroy(rc_);
-  if (ru) rd_kafka_destroy(ru);
+  if (com) rd_kafka_destroy(com);
+  if (unc) rd_kafka_destroy(unc);
   return rc;
 }

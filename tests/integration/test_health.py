@@ -111,9 +111,17 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
 def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     files = rhtest.feed_files(month / PERIOD)
     (da, fa, pa), (db, fb, pb) = files[0], files[1]
-    month_in(ns, month, tmp_path, only={(da, fa)})
-    rc, rep, err = health(ns, "--window-s", "0")
-    assert rc == HEALTHY, err
+    ns.produce(da, fa, pa)
+    # the join never ran (its group does not exist yet): the whole list is its lag
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == UNHEALTHY, f"exit {rc}: {err}"
+    ta = ns.topic(f"feed.{da}.{fa}")
+    first = lag_of(rep, ns.prefix + "riskhub-join")
+    assert first[ta]["lag"] == sum(x["lso"] for (t, p), x in parts_of(rep).items() if t == ta) > 0, first
+    assert first[ta]["committed_partitions"] == 0
+    run_join(ns, tmp_path)
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == HEALTHY, f"exit {rc}: {rep and rep['groups']}"
     before = parts_of(rep)
     # the joined list again, and another one, the join not running
     ns.produce(da, fa, pa, "--republish")
@@ -122,7 +130,6 @@ def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     assert rc == HEALTHY, f"exit {rc} without --max-lag: {err}"
     after = parts_of(rep)
     join = lag_of(rep, ns.prefix + "riskhub-join")
-    ta = ns.topic(f"feed.{da}.{fa}")
     # what was written after the join went through (the records, then one commit
     # marker a partition: the offsets from the first record left up to the LSO)
     written = sum(x["lso"] - before[(t, p)]["lso"] for (t, p), x in after.items() if t == ta)
@@ -133,8 +140,11 @@ def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     man = ns.topic("feed.manifests")
     written_man = sum(x["lso"] - before[(t, p)]["lso"] for (t, p), x in after.items() if t == man)
     assert 2 <= join[man]["lag"] <= written_man, f"manifests: lag {join[man]['lag']}, written {written_man}"
-    # a list on a topic the join never committed on is not the group's
-    assert ns.topic(f"feed.{db}.{fb}") not in join
+    # a list on a topic the join never committed on is its lag too (from the low
+    # watermark: the whole list, its markers included)
+    tb = ns.topic(f"feed.{db}.{fb}")
+    assert join[tb]["committed_partitions"] == 0
+    assert join[tb]["lag"] == sum(x["lso"] for (t, p), x in after.items() if t == tb) > 0, join[tb]
 
     lag = join[ta]["lag"] + join[man]["lag"]
     rc, rep, err = health(ns, "--window-s", "0", "--max-lag", str(max(join[ta]["lag"], join[man]["lag"])))
@@ -248,7 +258,12 @@ def test_exits(namespace, tmp_path):
     assert r.returncode == CONFIG and "no.such.property" in r.stderr, f"exit {r.returncode}: {r.stderr}"
     r = ns.run("riskhub-health", "--help")
     assert r.returncode == 0 and "usage: riskhub-health" in r.stdout
-    # a namespace of empty input topics, no group yet: healthy
-    rc, rep, err = health(ns, "--window-s", "0")
-    assert rc == HEALTHY and rep["groups"] == [], (rc, err)
+    # a namespace of empty input topics, no group yet: healthy; the join's group
+    # (not there yet) with every input topic at lag 0
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == HEALTHY, (rc, err)
+    assert {g["group"] for g in rep["groups"]} == {ns.prefix + "riskhub-join"}, rep["groups"]
+    assert all(g["lag"] == 0 and g["committed_partitions"] == 0 for g in rep["groups"]), rep
+    assert ns.topic("feed.manifests") in {g["topic"] for g in rep["groups"]}
+    assert ns.topic("feed.rejects") not in {g["topic"] for g in rep["groups"]}
     assert rep["partitions"] and all(p["hw"] == p["lso"] == 0 for p in rep["partitions"]), rep

@@ -102,6 +102,21 @@ static void test_names(void **state) {
   assert_false(health_judge_hub_group("rhtest-1a2b.", "riskhub-join"));
 }
 
+static void test_join_input(void **state) {
+  (void)state;
+  assert_true(health_judge_join_input("", "feed.manifests"));
+  assert_true(health_judge_join_input("", "feed.civil-affairs.new-dibao"));
+  assert_true(health_judge_join_input("t.", "t.feed.tax.vehicles"));
+  assert_false(health_judge_join_input("t.", "feed.tax.vehicles"));
+  assert_false(health_judge_join_input("", "feed.rejects")); /* not the join's */
+  assert_false(health_judge_join_input("", "feed.tax"));
+  assert_false(health_judge_join_input("", "feed.tax.vehicles.x"));
+  assert_false(health_judge_join_input("", "feed..vehicles"));
+  assert_false(health_judge_join_input("", "feed.tax."));
+  assert_false(health_judge_join_input("", "feed.Tax.vehicles"));
+  assert_false(health_judge_join_input("", "alerts.411024100"));
+}
+
 static void test_txn_names(void **state) {
   (void)state;
   assert_string_equal(health_judge_txn_name(HEALTH_TXN_NONE), "ok");
@@ -113,7 +128,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_txn_none),    cmocka_unit_test(test_txn_open),
       cmocka_unit_test(test_txn_hanging), cmocka_unit_test(test_lag), cmocka_unit_test(test_lag_read),
-      cmocka_unit_test(test_names),       cmocka_unit_test(test_txn_names),
+      cmocka_unit_test(test_names),       cmocka_unit_test(test_join_input),       cmocka_unit_test(test_txn_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
