@@ -64,6 +64,19 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
   return conf;
 }
 
+rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                  size_t errstr_size) {
+  rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
+  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size) ||
+      rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size)) {
+    if (c) rd_kafka_conf_destroy(c);
+    return NULL;
+  }
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size);
+  if (!rk) rd_kafka_conf_destroy(c);
+  return rk;
+}
+
 const char *rh_kafka_env_bootstrap(void) {
   const char *v = getenv("RH_KAFKA_BOOTSTRAP");
   return v && *v ? v : RH_KAFKA_DEFAULT_BOOTSTRAP;

@@ -531,21 +531,10 @@ static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t wait_ms, const char *wh
  * LSO must reach its high watermark of now (a transaction of another instance
  * closes within seconds; a forgotten one never does). rc/ru: read_committed
  * and read_uncommitted handles. */
-/* A consumer handle without a group that only queries offsets. NULL with err. */
-static rd_kafka_t *query_handle(const rh_config_t *cfg, const char *isolation, char *err,
-                                size_t errsz) {
-  rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, err, errsz);
-  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, err, errsz)) {
-    if (c) rd_kafka_conf_destroy(c);
-    return NULL;
-  }
-  return rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errsz);
-}
-
 static int lso_startup(join_t *j, char **out, size_t nout) {
   char err[512];
   int rc = RH_EXIT_UNAVAILABLE;
-  rd_kafka_t *rk[2] = {j->probe, query_handle(j->cfg, "read_uncommitted", err, sizeof err)};
+  rd_kafka_t *rk[2] = {j->probe, rh_kafka_query_handle(j->cfg, "read_uncommitted", err, sizeof err)};
   if (!rk[1]) {
     rh_log_error("the LSO check at start: %s", err);
     goto out;
@@ -696,7 +685,7 @@ static int start_kafka(join_t *j) {
     rc = RH_EXIT_UNAVAILABLE;
   }
   /* no transaction hangs on the outputs (a hung one hides what follows it) */
-  if (rc == RH_EXIT_OK && !(j->probe = query_handle(cfg, "read_committed", err, sizeof err))) {
+  if (rc == RH_EXIT_OK && !(j->probe = rh_kafka_query_handle(cfg, "read_committed", err, sizeof err))) {
     rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG;
   }
