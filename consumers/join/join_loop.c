@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "join_checks.h"
-#include "join_end.h"
+#include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
 #include "join_warnings.h"
@@ -67,7 +67,7 @@ typedef struct {
   touched_t *touched;
   size_t ntouched, touched_cap;
   /* assignment and where the input stands (the idle clock, what remains) */
-  join_end_t end;
+  rh_end_t end;
   bool rebalanced;        /* the open transaction was aborted by a rebalance */
   int fatal;
   /* what the join's transactions wrote, until the LSO passed it */
@@ -128,7 +128,7 @@ static void forget_txn(join_t *j) {
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
   /* what it read is read again (or counted as remaining at a stop) */
-  if (j->txn_open && j->ntouched) join_end_forget(&j->end);
+  if (j->txn_open && j->ntouched) rh_end_forget(&j->end);
   if (j->txn_open) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
@@ -178,7 +178,7 @@ static void rewind_touched(join_t *j) {
   }
   rd_kafka_topic_partition_list_destroy(l);
   j->ntouched = 0;
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
 }
 
 /* ---- rebalances: an open transaction is aborted before partitions go ---- */
@@ -189,7 +189,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rh_log_info("assigned %d partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
-    if (join_end_assign(&j->end, parts)) {
+    if (rh_end_assign(&j->end, parts)) {
       rh_log_error("out of memory noting the assignment");
       j->fatal = 1;
     }
@@ -201,7 +201,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     j->ntouched = 0;
     rd_kafka_assign(rk, NULL);
-    join_end_revoke(&j->end);
+    rh_end_revoke(&j->end);
   }
 }
 
@@ -265,7 +265,7 @@ static int pg_connect(join_t *j, bool reload) {
  * beginning when nothing was committed): used after a wait during which
  * fetched messages were dropped. */
 static void rewind_to_committed(join_t *j) {
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
   rd_kafka_topic_partition_list_t *l = NULL;
   if (rd_kafka_assignment(j->consumer, &l) || !l) return;
   if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -366,7 +366,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   int n = 0;
   rd_kafka_message_t *m = first;
   for (;;) {
-    join_end_note(&j->end, m);
+    rh_end_note(&j->end, m);
     if (m && !m->err) {
       if (touch(j, m)) {
         rd_kafka_message_destroy(m);
@@ -813,7 +813,7 @@ static void cleanup(join_t *j) {
   if (j->pg) PQfinish(j->pg);
   rh_avro_schemas_destroy(j->schemas);
   free(j->touched);
-  join_end_free(&j->end);
+  rh_end_free(&j->end);
   join_lso_free(&j->lso);
 }
 
@@ -826,14 +826,14 @@ static int finish(join_t *j, int rc, bool idle) {
     if (lrc != RH_EXIT_OK) rc = lrc;
   }
   uint64_t left = 0;
-  join_end_state_t st = join_end_report(&j->end, j->consumer, j->probe, 5000, &left);
+  rh_end_state_t st = rh_end_report(&j->end, j->consumer, j->probe, 5000, &left);
   if (rc != RH_EXIT_OK) return rc;
-  if (st == JOIN_END_BEHIND) {
+  if (st == RH_END_BEHIND) {
     rh_log_error("stopping with %" PRIu64 " records not processed (see above): exit %d", left,
                  RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
-  if (st == JOIN_END_UNKNOWN) {
+  if (st == RH_END_UNKNOWN) {
     rh_log_error("stopping without knowing whether records remain: exit %d", RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
@@ -922,7 +922,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       last_lso = rh_mono_ms();
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
-    join_end_note(&j.end, m);
+    rh_end_note(&j.end, m);
     if (!m || m->err) {
       if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
@@ -931,15 +931,15 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (m) rd_kafka_message_destroy(m);
       /* the idle clock runs only while a broker that answers says nothing is left */
       if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        join_end_state_t st = join_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
+        rh_end_state_t st = rh_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
         int64_t now = last_probe = rh_mono_ms();
-        if (st != JOIN_END_AT_END && st != JOIN_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != JOIN_END_AT_END) idle_since = -1;
+        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
+        if (st != RH_END_AT_END) idle_since = -1;
         else if (idle_since < 0) idle_since = now;
-        if (st == JOIN_END_UNKNOWN && j.end.known) {
+        if (st == RH_END_UNKNOWN && j.end.known) {
           if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
           if (away_since < 0) away_since = now;
-        } else if (st != JOIN_END_UNKNOWN) {
+        } else if (st != RH_END_UNKNOWN) {
           if (away_since >= 0) rh_log_info("the broker answers again");
           away_since = -1;
         }
