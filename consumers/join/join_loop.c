@@ -13,7 +13,6 @@
 #include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
-#include "join_warnings.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
 #include "rh_clock.h"
@@ -56,7 +55,6 @@ typedef struct {
   join_transform_t tf;
   bool tf_ready;
   join_checks_t *checks;
-  join_warnings_t *warnings;
   join_counts_t totals;
   join_stats_t stats;
   int64_t first_ms, last_commit_ms;
@@ -89,15 +87,6 @@ static int sink_send(void *arg, const char *topic, const void *key, size_t key_l
                           value_len, headers, NULL, errstr, errstr_size);
 }
 
-static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size) {
-  join_t *j = arg;
-  if (join_warnings_add(j->warnings, a)) {
-    rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
-  }
-  return 0;
-}
-
 /* Delivery reports (served in the join's thread by flush/poll/commit): where
  * each output record landed, for the LSO check. */
 static void on_delivery(void *ctx, const rd_kafka_message_t *msg) {
@@ -119,7 +108,6 @@ static void end_txn_lso(join_t *j) {
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
   join_checks_rollback(j->checks);
-  join_warnings_clear(j->warnings, j->pg);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
   if (j->producer) end_txn_lso(j);
@@ -311,8 +299,6 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
                      .value = m->payload, .value_len = m->len};
   j->tf.map = j->map;
   if (strcmp(in.topic, j->manifests_topic) == 0) {
-    /* the applicants query needs the connection: no warnings chunk in flight */
-    if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
     return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
   }
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
@@ -350,7 +336,7 @@ static bool producer_id_incident(const char *err) {
 /* Process first (already polled) and what follows, up to the batch limits. */
 static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   char err[1024];
-  join_sink_t sink = {sink_send, sink_warning, j};
+  join_sink_t sink = {sink_send, j};
   rh_producer_stats_reset(j->producer);
   if (rh_producer_txn_begin(j->producer, err, sizeof err)) {
     rd_kafka_message_destroy(first);
@@ -387,13 +373,6 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
         return j->fatal ? TX_FATAL : TX_ABORTED;
       }
       n++;
-      if (join_warnings_pump(j->warnings, j->pg, err, sizeof err)) {
-        rd_kafka_message_destroy(m);
-        if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-        abort_txn(j, err);
-        rh_log_error("%s", err);
-        return TX_FATAL;
-      }
     } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
     }
@@ -412,17 +391,9 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     abort_txn(j, "empty");
     return TX_OK;
   }
-  int64_t t_flush = rh_mono_ms();
-  j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
-  if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
-    if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-    abort_txn(j, err);
-    rh_log_error("%s", err);
-    return TX_FATAL;
-  }
   int fatal = 0;
   int64_t t_commit = rh_mono_ms();
-  j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
+  j->stats.transform_s += (double)(t_commit - t_begin) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
     if (producer_id_incident(err)) {
@@ -806,7 +777,6 @@ static void cleanup(join_t *j) {
   if (j->probe) rd_kafka_destroy(j->probe);
   rh_producer_destroy(j->producer);
   join_checks_destroy(j->checks);
-  join_warnings_destroy(j->warnings);
   if (j->tf_ready) join_transform_free(&j->tf);
   join_idset_destroy(j->ids);
   rh_regmap_destroy(j->map);
@@ -859,7 +829,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     return RH_EXIT_CONFIG;
   }
   rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
-  if (!(j.ids = join_idset_new(1 << 20)) || !(j.warnings = join_warnings_new(o->cfg)) || !reader ||
+  if (!(j.ids = join_idset_new(1 << 20)) || !reader ||
       join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||
       !(j.tf_ready = true) ||
       !(j.checks = join_checks_new(o->cfg, j.schemas, j.ids, reader, err, sizeof err))) {
