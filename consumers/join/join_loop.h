@@ -27,7 +27,7 @@ typedef struct {
   const char *group;    /* NULL: "<prefix>riskhub-join" */
   const char *instance; /* transactional.id "<prefix>riskhub-join.<instance>" */
   int idle_exit_ms;     /* > 0: exit when the broker said for this long that every
-                           assigned partition is at its end (join_end.h) */
+                           assigned partition is at its end (rh_end.h) */
   int wait_s;           /* < 0: wait for a service forever; else give up (69) */
   int batch_max;        /* messages a transaction at most */
   int batch_ms;         /* a transaction stays open at most this long */
