@@ -10,10 +10,9 @@
 #include <time.h>
 
 #include "join_checks.h"
-#include "join_end.h"
+#include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
-#include "join_warnings.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
 #include "rh_clock.h"
@@ -56,7 +55,6 @@ typedef struct {
   join_transform_t tf;
   bool tf_ready;
   join_checks_t *checks;
-  join_warnings_t *warnings;
   join_counts_t totals;
   join_stats_t stats;
   int64_t first_ms, last_commit_ms;
@@ -67,7 +65,7 @@ typedef struct {
   touched_t *touched;
   size_t ntouched, touched_cap;
   /* assignment and where the input stands (the idle clock, what remains) */
-  join_end_t end;
+  rh_end_t end;
   bool rebalanced;        /* the open transaction was aborted by a rebalance */
   int fatal;
   /* what the join's transactions wrote, until the LSO passed it */
@@ -87,15 +85,6 @@ static int sink_send(void *arg, const char *topic, const void *key, size_t key_l
   join_t *j = arg;
   return rh_producer_send(j->producer, topic, RD_KAFKA_PARTITION_UA, key, key_len, value,
                           value_len, headers, NULL, errstr, errstr_size);
-}
-
-static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size) {
-  join_t *j = arg;
-  if (join_warnings_add(j->warnings, a)) {
-    rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
-  }
-  return 0;
 }
 
 /* Delivery reports (served in the join's thread by flush/poll/commit): where
@@ -119,7 +108,6 @@ static void end_txn_lso(join_t *j) {
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
   join_checks_rollback(j->checks);
-  join_warnings_clear(j->warnings, j->pg);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
   if (j->producer) end_txn_lso(j);
@@ -128,7 +116,7 @@ static void forget_txn(join_t *j) {
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
   /* what it read is read again (or counted as remaining at a stop) */
-  if (j->txn_open && j->ntouched) join_end_forget(&j->end);
+  if (j->txn_open && j->ntouched) rh_end_forget(&j->end);
   if (j->txn_open) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
@@ -178,7 +166,7 @@ static void rewind_touched(join_t *j) {
   }
   rd_kafka_topic_partition_list_destroy(l);
   j->ntouched = 0;
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
 }
 
 /* ---- rebalances: an open transaction is aborted before partitions go ---- */
@@ -189,7 +177,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rh_log_info("assigned %d partitions", parts->cnt);
     rd_kafka_assign(rk, parts);
-    if (join_end_assign(&j->end, parts)) {
+    if (rh_end_assign(&j->end, parts)) {
       rh_log_error("out of memory noting the assignment");
       j->fatal = 1;
     }
@@ -201,7 +189,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     j->ntouched = 0;
     rd_kafka_assign(rk, NULL);
-    join_end_revoke(&j->end);
+    rh_end_revoke(&j->end);
   }
 }
 
@@ -265,7 +253,7 @@ static int pg_connect(join_t *j, bool reload) {
  * beginning when nothing was committed): used after a wait during which
  * fetched messages were dropped. */
 static void rewind_to_committed(join_t *j) {
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
   rd_kafka_topic_partition_list_t *l = NULL;
   if (rd_kafka_assignment(j->consumer, &l) || !l) return;
   if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -311,8 +299,6 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
                      .value = m->payload, .value_len = m->len};
   j->tf.map = j->map;
   if (strcmp(in.topic, j->manifests_topic) == 0) {
-    /* the applicants query needs the connection: no warnings chunk in flight */
-    if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
     return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
   }
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
@@ -350,7 +336,7 @@ static bool producer_id_incident(const char *err) {
 /* Process first (already polled) and what follows, up to the batch limits. */
 static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   char err[1024];
-  join_sink_t sink = {sink_send, sink_warning, j};
+  join_sink_t sink = {sink_send, j};
   rh_producer_stats_reset(j->producer);
   if (rh_producer_txn_begin(j->producer, err, sizeof err)) {
     rd_kafka_message_destroy(first);
@@ -366,7 +352,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   int n = 0;
   rd_kafka_message_t *m = first;
   for (;;) {
-    join_end_note(&j->end, m);
+    rh_end_note(&j->end, m);
     if (m && !m->err) {
       if (touch(j, m)) {
         rd_kafka_message_destroy(m);
@@ -387,13 +373,6 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
         return j->fatal ? TX_FATAL : TX_ABORTED;
       }
       n++;
-      if (join_warnings_pump(j->warnings, j->pg, err, sizeof err)) {
-        rd_kafka_message_destroy(m);
-        if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-        abort_txn(j, err);
-        rh_log_error("%s", err);
-        return TX_FATAL;
-      }
     } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
     }
@@ -412,17 +391,9 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     abort_txn(j, "empty");
     return TX_OK;
   }
-  int64_t t_flush = rh_mono_ms();
-  j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
-  if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
-    if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-    abort_txn(j, err);
-    rh_log_error("%s", err);
-    return TX_FATAL;
-  }
   int fatal = 0;
   int64_t t_commit = rh_mono_ms();
-  j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
+  j->stats.transform_s += (double)(t_commit - t_begin) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
     if (producer_id_incident(err)) {
@@ -795,14 +766,13 @@ static void cleanup(join_t *j) {
   if (j->probe) rd_kafka_destroy(j->probe);
   rh_producer_destroy(j->producer);
   join_checks_destroy(j->checks);
-  join_warnings_destroy(j->warnings);
   if (j->tf_ready) join_transform_free(&j->tf);
   join_idset_destroy(j->ids);
   rh_regmap_destroy(j->map);
   if (j->pg) PQfinish(j->pg);
   rh_avro_schemas_destroy(j->schemas);
   free(j->touched);
-  join_end_free(&j->end);
+  rh_end_free(&j->end);
   join_lso_free(&j->lso);
 }
 
@@ -815,14 +785,14 @@ static int finish(join_t *j, int rc, bool idle) {
     if (lrc != RH_EXIT_OK) rc = lrc;
   }
   uint64_t left = 0;
-  join_end_state_t st = join_end_report(&j->end, j->consumer, j->probe, 5000, &left);
+  rh_end_state_t st = rh_end_report(&j->end, j->consumer, j->probe, 5000, &left);
   if (rc != RH_EXIT_OK) return rc;
-  if (st == JOIN_END_BEHIND) {
+  if (st == RH_END_BEHIND) {
     rh_log_error("stopping with %" PRIu64 " records not processed (see above): exit %d", left,
                  RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
-  if (st == JOIN_END_UNKNOWN) {
+  if (st == RH_END_UNKNOWN) {
     rh_log_error("stopping without knowing whether records remain: exit %d", RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
@@ -848,7 +818,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     return RH_EXIT_CONFIG;
   }
   rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
-  if (!(j.ids = join_idset_new(1 << 20)) || !(j.warnings = join_warnings_new(o->cfg)) || !reader ||
+  if (!(j.ids = join_idset_new(1 << 20)) || !reader ||
       join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||
       !(j.tf_ready = true) ||
       !(j.checks = join_checks_new(o->cfg, j.schemas, j.ids, reader, err, sizeof err))) {
@@ -911,7 +881,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       last_lso = rh_mono_ms();
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
-    join_end_note(&j.end, m);
+    rh_end_note(&j.end, m);
     if (!m || m->err) {
       if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
@@ -920,15 +890,15 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (m) rd_kafka_message_destroy(m);
       /* the idle clock runs only while a broker that answers says nothing is left */
       if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        join_end_state_t st = join_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
+        rh_end_state_t st = rh_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
         int64_t now = last_probe = rh_mono_ms();
-        if (st != JOIN_END_AT_END && st != JOIN_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != JOIN_END_AT_END) idle_since = -1;
+        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
+        if (st != RH_END_AT_END) idle_since = -1;
         else if (idle_since < 0) idle_since = now;
-        if (st == JOIN_END_UNKNOWN && j.end.known) {
+        if (st == RH_END_UNKNOWN && j.end.known) {
           if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
           if (away_since < 0) away_since = now;
-        } else if (st != JOIN_END_UNKNOWN) {
+        } else if (st != RH_END_UNKNOWN) {
           if (away_since >= 0) rh_log_info("the broker answers again");
           away_since = -1;
         }

@@ -36,11 +36,11 @@ static void print_summary(const join_counts_t *c, const join_stats_t *st) {
          " no_rule=%" PRIu64 " duplicates=%" PRIu64 " dlq=%" PRIu64 " checks=%" PRIu64
          " check_records=%" PRIu64 " identity=%" PRIu64 " manifests=%" PRIu64
          " transactions=%" PRIu64 " aborts=%" PRIu64 " busy_s=%.3f registry_load_s=%.3f"
-         " registry_mib=%.1f transform_s=%.3f warnings_s=%.3f commit_s=%.3f\n",
+         " registry_mib=%.1f transform_s=%.3f commit_s=%.3f\n",
          c->records, c->alerts, c->unmatched, c->no_rule, c->duplicates, c->dlq, c->checks,
          c->check_records, c->identity, c->manifests, st->transactions, st->aborts, st->busy_s,
          st->registry_load_s, (double)st->registry_bytes / (1024.0 * 1024.0), st->transform_s,
-         st->warnings_s, st->commit_s);
+         st->commit_s);
   fflush(stdout);
 }
 

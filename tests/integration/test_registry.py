@@ -136,7 +136,7 @@ def test_migrate_twice_applies_once(db):
     tables = set(psql(db, "SELECT string_agg(tablename, ',') FROM pg_tables "
                           "WHERE schemaname = 'public'").split(","))
     assert {"households", "members", "applications", "warnings", "registry_changes",
-            "schema_migrations"} <= tables
+            "schema_migrations", "check_results", "ledger_offsets"} <= tables
 
     r = ok(registry(db, "migrate"))
     assert "migrate: nothing to apply" in r.stdout
