@@ -144,7 +144,9 @@ void join_owned_free(join_owned_t *o) {
 
 struct join_changelog {
   char topic[NAME_MAX_LEN];
+  char manifests[NAME_MAX_LEN]; /* <prefix>feed.manifests: check ids */
   int nparts;
+  bool wrote_checks; /* the open transaction wrote check ids */
   rd_kafka_t *rk;       /* borrowed: metadata, admin */
   rd_kafka_t *probe_rc; /* borrowed: LSO */
   rd_kafka_t *probe_ru; /* own: high watermarks */
@@ -152,6 +154,11 @@ struct join_changelog {
 };
 
 const char *join_changelog_topic(const join_changelog_t *cl) { return cl->topic; }
+
+/* The feed partitions' changelog partitions are 0..feed_parts-1; the last
+ * partition holds the check ids (all manifests partitions). */
+static int feed_parts(const join_changelog_t *cl) { return cl->nparts > 1 ? cl->nparts - 1 : 1; }
+static int32_t checks_part(const join_changelog_t *cl) { return cl->nparts - 1; }
 int join_changelog_partitions(const join_changelog_t *cl) { return cl->nparts; }
 
 static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
@@ -167,8 +174,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
 }
 
 join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_kafka_t *probe_ru,
-                                      const char *prefix, const char *feed_prefix, char *errstr,
-                                      size_t errstr_size) {
+                                      const char *prefix, const char *feed_prefix,
+                                      const char *manifests, char *errstr, size_t errstr_size) {
   join_changelog_t *cl = calloc(1, sizeof *cl);
   if (!cl) {
     rh_errf(errstr, errstr_size, "out of memory");
@@ -179,6 +186,7 @@ join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_k
   cl->probe_rc = probe_rc;
   cl->probe_ru = probe_ru;
   snprintf(cl->topic, sizeof cl->topic, "%s%s", prefix, JOIN_CHANGELOG_NAME);
+  snprintf(cl->manifests, sizeof cl->manifests, "%s", manifests);
   cl->nparts = topic_partitions(rk, cl->topic, 5000);
   if (cl->nparts <= 0) {
     /* as many partitions as the most partitioned feed topic: then the changelog
@@ -196,7 +204,7 @@ join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_k
     }
     const char *topics[1] = {cl->topic};
     const char *configs[] = {"cleanup.policy", "compact", NULL};
-    if (rh_kafka_create_topics_with(rk, topics, 1, want, 1, configs, 30000, errstr,
+    if (rh_kafka_create_topics_with(rk, topics, 1, want + 1, 1, configs, 30000, errstr,
                                     errstr_size)) {
       join_changelog_destroy(cl);
       return NULL;
@@ -284,11 +292,13 @@ static int load_one(void *arg, const rd_kafka_message_t *m) {
   if (!key) return 0; /* not ours: skipped */
   int r = join_changelog_parse(m->payload, m->len, topic, sizeof topic, &part);
   if (r < 0) return 0;
-  if (r == 0) { /* seeded: every instance keeps it */
+  if (r == 0 || strcmp(topic, x->cl->manifests) == 0) {
+    /* seeded, or a check id: every instance keeps it */
     if (join_idset_add_committed(x->ids, key) < 0) return -1;
     x->loaded++;
     return 0;
   }
+  if (!x->want) return 0;
   if (!rd_kafka_topic_partition_list_find(x->want, topic, part)) return 0;
   join_owned_part_t *p = join_owned_find(&x->cl->owned, topic, part);
   int a = join_idset_add_committed(x->ids, key);
@@ -297,32 +307,44 @@ static int load_one(void *arg, const rd_kafka_message_t *m) {
   return 0;
 }
 
-/* Wait until each changelog partition in parts has LSO == high watermark;
- * until[] gets the high watermarks. */
+/* For each changelog partition in cparts: its high watermark now (hw[p]),
+ * then wait until its last stable offset reaches it: every transaction that
+ * wrote there before now has ended (a snapshot: transactions that begin later
+ * do not hold the wait). */
 static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wait_ms,
                   char *errstr, size_t errstr_size) {
   int64_t deadline = rh_mono_ms() + wait_ms;
+  for (int p = 0; p < cl->nparts; p++) {
+    int64_t lo;
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    hw[p] = -1;
+    while (cparts[p] &&
+           (e = rd_kafka_query_watermark_offsets(cl->probe_ru, cl->topic, p, &lo, &hw[p],
+                                                 QUERY_TIMEOUT_MS)) &&
+           rh_mono_ms() < deadline) {
+      struct timespec ts = {0, 200000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (e) {
+      rh_errf(errstr, errstr_size, "%s [%d]: %s", cl->topic, p, rd_kafka_err2str(e));
+      return -1;
+    }
+  }
   bool logged = false;
   for (;;) {
     bool all = true;
     for (int p = 0; p < cl->nparts; p++) {
-      if (!cparts[p]) continue;
-      int64_t lo, hi, lso;
+      if (!cparts[p] || hw[p] <= 0) continue;
+      int64_t lo, lso;
       rd_kafka_resp_err_t e =
-          rd_kafka_query_watermark_offsets(cl->probe_ru, cl->topic, p, &lo, &hi, QUERY_TIMEOUT_MS);
-      if (!e)
-        e = rd_kafka_query_watermark_offsets(cl->probe_rc, cl->topic, p, &lo, &lso,
-                                             QUERY_TIMEOUT_MS);
+          rd_kafka_query_watermark_offsets(cl->probe_rc, cl->topic, p, &lo, &lso, QUERY_TIMEOUT_MS);
       if (e) {
         rh_errf(errstr, errstr_size, "%s [%d]: %s", cl->topic, p, rd_kafka_err2str(e));
         all = false;
-        continue;
-      }
-      hw[p] = hi;
-      if (lso < hi) {
+      } else if (lso < hw[p]) {
         rh_errf(errstr, errstr_size, "%s [%d]: last stable offset %" PRId64
-                " below the high watermark %" PRId64 " (a transaction of another instance is "
-                "open)", cl->topic, p, lso, hi);
+                " below %" PRId64 " (a transaction of another instance is open)", cl->topic, p,
+                lso, hw[p]);
         all = false;
       }
     }
@@ -330,7 +352,7 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
     if (rh_mono_ms() >= deadline) return -1;
     if (!logged) rh_log_info("changelog: waiting: %s", errstr);
     logged = true;
-    struct timespec ts = {0, 200000000L};
+    struct timespec ts = {0, 100000000L};
     nanosleep(&ts, NULL);
   }
 }
@@ -339,6 +361,7 @@ int join_changelog_assign(join_changelog_t *cl, const rd_kafka_topic_partition_l
                           join_idset_t *ids, rd_kafka_conf_t *conf, int wait_ms, size_t *loaded,
                           char *errstr, size_t errstr_size) {
   *loaded = 0;
+  if (!conf) return -1; /* errstr says why */
   int rc = -1;
   bool *need = calloc((size_t)committed->cnt + 1, sizeof *need);
   bool *cparts = calloc((size_t)cl->nparts, sizeof *cparts);
@@ -360,7 +383,7 @@ int join_changelog_assign(join_changelog_t *cl, const rd_kafka_topic_partition_l
     p->committed = e->offset;
     if (!need[i]) continue;
     rd_kafka_topic_partition_list_add(want, e->topic, e->partition);
-    cparts[join_changelog_partition(e->partition, cl->nparts)] = true;
+    cparts[join_changelog_partition(e->partition, feed_parts(cl))] = true;
   }
   if (!nneed) {
     rc = 0;
@@ -400,11 +423,13 @@ int join_changelog_write(join_changelog_t *cl, rh_producer_t *producer, const jo
     rh_errf(errstr, errstr_size, "the changelog: %s", vlen < 0 ? "topic name too long" : "out of memory");
     return -1;
   }
-  int32_t cp = join_changelog_partition(partition, cl->nparts);
+  bool check = strcmp(topic, cl->manifests) == 0;
+  int32_t cp = check ? checks_part(cl) : join_changelog_partition(partition, feed_parts(cl));
+  cl->wrote_checks |= check;
   for (size_t i = from; i < to; i++) {
     uint64_t key = join_idset_pending_key(ids, i);
     join_changelog_key(key, k);
-    if (join_owned_note(p, key)) {
+    if (!check && join_owned_note(p, key)) {
       rh_errf(errstr, errstr_size, "the changelog: out of memory");
       return -1;
     }
@@ -425,4 +450,46 @@ size_t join_changelog_held(const join_changelog_t *cl) {
   size_t n = 0;
   for (size_t i = 0; i < cl->owned.n; i++) n += cl->owned.parts[i].nkeys;
   return n;
+}
+
+int join_changelog_checks_catch_up(join_changelog_t *cl, join_idset_t *ids, rd_kafka_conf_t *conf,
+                                   int wait_ms, size_t *loaded, char *errstr,
+                                   size_t errstr_size) {
+  *loaded = 0;
+  if (!conf) return -1; /* errstr says why */
+  if (cl->wrote_checks) { /* caught up at this transaction's first manifest */
+    rd_kafka_conf_destroy(conf);
+    return 0;
+  }
+  bool *cparts = calloc((size_t)cl->nparts, sizeof *cparts);
+  int64_t *hw = calloc((size_t)cl->nparts, sizeof *hw);
+  rd_kafka_topic_partition_list_t *until = rd_kafka_topic_partition_list_new(1);
+  int rc = -1;
+  if (!cparts || !hw) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  cparts[checks_part(cl)] = true;
+  if (settle(cl, cparts, hw, wait_ms, errstr, errstr_size)) goto out;
+  if (hw[checks_part(cl)] > 0) {
+    rd_kafka_topic_partition_list_add(until, cl->topic, checks_part(cl))->offset =
+        hw[checks_part(cl)];
+    load_ctx_t x = {cl, NULL, ids, 0, 0};
+    const char *topics[1] = {cl->topic};
+    int r = rh_kafka_read_topics(conf, topics, 1, until, load_one, &x, NULL, errstr, errstr_size);
+    conf = NULL;
+    if (r) goto out;
+    *loaded = x.loaded;
+  }
+  rc = 0;
+out:
+  if (conf) rd_kafka_conf_destroy(conf);
+  free(cparts);
+  free(hw);
+  rd_kafka_topic_partition_list_destroy(until);
+  return rc;
+}
+
+void join_changelog_txn_end(join_changelog_t *cl) {
+  if (cl) cl->wrote_checks = false;
 }

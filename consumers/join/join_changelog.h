@@ -10,7 +10,9 @@
  * join writes one record to the compacted changelog topic
  * <prefix>riskhub-join.published:
  *
- *   partition  the input partition modulo the changelog's partition count
+ *   partition  a feed partition: its number modulo (the changelog's partition
+ *              count - 1); a check id (any feed.manifests partition): the
+ *              last partition
  *   key        the id's set key, 16 lowercase hex digits (join_idset_key)
  *   value      "<input topic>/<input partition>", or "*" (seeded: any partition)
  *
@@ -18,7 +20,9 @@
  * partitions they map to, read_committed up to the last stable offset once
  * that equals the high watermark (no transaction of another instance open on
  * it), and loads the ids of exactly those input partitions (and every "*")
- * into the join's id set. When partitions are revoked their ids are kept
+ * into the join's id set. Check ids are few (applicant members x check feeds x
+ * months): every instance reads them all (join_changelog_checks_catch_up)
+ * before it handles a manifest, and keeps them. When partitions are revoked their ids are kept
  * aside with the group's committed offset of that partition: if the next
  * assignment gives the partition back and its committed offset has not moved
  * (no other instance committed anything there) they are taken back as they
@@ -104,10 +108,10 @@ typedef struct join_changelog join_changelog_t;
  * learn its partition count. rk: an admin-capable handle (the producer's).
  * probe_rc, probe_ru: read_committed (borrowed) and read_uncommitted (taken,
  * also on failure) handles that only query offsets. feed_prefix:
- * "<prefix>feed.". NULL with errstr. */
+ * "<prefix>feed."; manifests: "<prefix>feed.manifests". NULL with errstr. */
 join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_kafka_t *probe_ru,
-                                      const char *prefix, const char *feed_prefix, char *errstr,
-                                      size_t errstr_size);
+                                      const char *prefix, const char *feed_prefix,
+                                      const char *manifests, char *errstr, size_t errstr_size);
 void join_changelog_destroy(join_changelog_t *cl);
 const char *join_changelog_topic(const join_changelog_t *cl);
 int join_changelog_partitions(const join_changelog_t *cl);
@@ -146,6 +150,19 @@ int join_changelog_write(join_changelog_t *cl, rh_producer_t *producer, const jo
 /* After a commit: the group's committed offset of topic/partition is now offset. */
 void join_changelog_committed(join_changelog_t *cl, const char *topic, int32_t partition,
                               int64_t offset);
+
+/* Before a manifest is handled: the check ids of every manifests partition
+ * (the changelog's last partition), read up to its high watermark of now once
+ * every transaction that wrote there before has ended, so that a list
+ * published again whose manifest is on another manifests partition (another
+ * instance's) gives no result twice. Skipped when the open transaction wrote
+ * check ids already (it caught up at its first manifest). conf is taken.
+ * 0, or -1 with errstr. */
+int join_changelog_checks_catch_up(join_changelog_t *cl, join_idset_t *ids, rd_kafka_conf_t *conf,
+                                   int wait_ms, size_t *loaded, char *errstr,
+                                   size_t errstr_size);
+/* The open transaction ended (committed or aborted). */
+void join_changelog_txn_end(join_changelog_t *cl);
 
 /* Ids held for owned and stale partitions (for the log). */
 size_t join_changelog_held(const join_changelog_t *cl);

@@ -126,6 +126,7 @@ static void end_txn_lso(join_t *j) {
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
   join_checks_rollback(j->checks);
+  join_changelog_txn_end(j->cl);
   join_warnings_clear(j->warnings, j->pg);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
@@ -364,6 +365,11 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
   if (strcmp(in.topic, j->manifests_topic) == 0) {
     /* the applicants query needs the connection: no warnings chunk in flight */
     if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
+    /* the check ids other instances published (docs/join.md, "State") */
+    size_t n = 0;
+    if (join_changelog_checks_catch_up(j->cl, j->ids, reader_conf(j->cfg, err, errsz),
+                                       DEAD_TXN_MS, &n, err, errsz))
+      return -1;
     return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
   }
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
@@ -496,6 +502,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   }
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
+  join_changelog_txn_end(j->cl);
   for (size_t i = 0; i < j->ntouched; i++)
     join_changelog_committed(j->cl, j->touched[i].topic, j->touched[i].partition,
                              j->touched[i].last + 1);
@@ -816,7 +823,8 @@ static int start_kafka(join_t *j) {
     snprintf(feedp, sizeof feedp, "%sfeed.", cfg->topic_prefix);
     rd_kafka_t *ru = query_handle(cfg, "read_uncommitted", err, sizeof err);
     if (!ru || !(j->cl = join_changelog_open(rh_producer_handle(j->producer), j->probe, ru,
-                                             cfg->topic_prefix, feedp, err, sizeof err))) {
+                                             cfg->topic_prefix, feedp, j->manifests_topic, err,
+                                             sizeof err))) {
       rh_log_error("the changelog: %s", err);
       rc = RH_EXIT_UNAVAILABLE;
     }
@@ -946,7 +954,7 @@ static void cleanup(join_t *j) {
  * instance and everything it wrote is visible (docs/join.md, "Exits"). */
 static int finish(join_t *j, int rc, bool idle) {
   if (rc == RH_EXIT_OK) {
-    int lrc = lso_settle(j, j->probe, LSO_WINDOW_MS, LSO_WINDOW_MS + 5000, "before the exit");
+    int lrc = lso_settle(j, j->probe, DEAD_TXN_MS, DEAD_TXN_MS + 5000, "before the exit");
     if (lrc != RH_EXIT_OK) rc = lrc;
   }
   uint64_t left = 0;
@@ -1039,7 +1047,9 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       last_lso = rh_mono_ms();
     } else if (j.lso.n && rh_mono_ms() - last_lso >= LSO_CHECK_EVERY_MS) {
       join_lso_summary_t sum;
-      if (lso_pass(&j, j.probe, LSO_WINDOW_MS, &sum) != RH_EXIT_OK) {
+      /* a transaction of an instance killed holds the LSO until the coordinator
+       * aborts it; after an incident (above) the window is short */
+      if (lso_pass(&j, j.probe, DEAD_TXN_MS, &sum) != RH_EXIT_OK) {
         rc = RH_EXIT_SOFTWARE;
         break;
       }
