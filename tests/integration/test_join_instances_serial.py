@@ -9,6 +9,8 @@
 - A rebalance without faults: two instances, a third joins mid-month; then the
   big list and a check list are published again as corrected lists (another batch
   id: their manifests may go to another feed.manifests partition).
+- The migration: the changelog deleted after a run is seeded again from the
+  output topics at the next start; lists published again give nothing twice.
 
 Each: the alerts and check results read back read_committed are the expected ones
 (computed here from the CSV files, the registry and the YAML: the fault-free
@@ -247,3 +249,27 @@ def test_third_instance_joins_mid_month(ns, cfg, rules, reg, month, config, tmp_
     assert at_join < total, f"the month was through before c came ({at_join} of {total})"
     assert s["c"]["records"] > 0, f"c did nothing: {s}"
     assert_through(ns, config, tmp_path)
+
+
+def test_migration_seeds_an_empty_changelog(ns, cfg, rules, reg, month, config, tmp_path):
+    """An existing deployment has alerts but no changelog (here: deleted after a run):
+    the next start seeds it from the output topics, and a list published again gives
+    no alert and no check result twice."""
+    files = rhtest.feed_files(month / PERIOD)
+    publish(ns, files)
+    rhtest.run_join(ns, tmp_path)
+    changelog = ns.topic("riskhub-join.published")
+    adm = rhtest.admin()
+    adm.delete_topics([changelog], operation_timeout=30)[changelog].result(60)
+    rhtest.wait_for(lambda: changelog not in ns.topics("riskhub-join."), 60, "the deletion")
+    again = [(d, f, blank_variant(p, tmp_path)) for d, f, p in files
+             if (d, f) in (CHECK, ("medical-insurance", "high-self-pay"))]
+    for d, f, p in again:
+        ns.produce(d, f, p)
+    j = rhtest.run_join(ns, tmp_path)
+    assert "(migration)" in j.stderr, j.tail()
+    s = j.summary()
+    assert s["alerts"] == 0 and s["unmatched"] == 0 and s["checks"] == 0 and s["duplicates"] > 0, s
+    exp = expect(rules, reg, lineage(ns, cfg, files + again))
+    assert_alerts(ns, exp)
+    assert_checks(ns, expected_checks(ns, cfg, rules, reg, files))
