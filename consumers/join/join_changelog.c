@@ -161,15 +161,19 @@ static int feed_parts(const join_changelog_t *cl) { return cl->nparts > 1 ? cl->
 static int32_t checks_part(const join_changelog_t *cl) { return cl->nparts - 1; }
 int join_changelog_partitions(const join_changelog_t *cl) { return cl->nparts; }
 
+/* The partition count of topic, -1 if it does not exist. From the metadata of
+ * all topics: a request for the one topic would let the broker create it
+ * (auto.create.topics.enable, librdkafka's allow.auto.create.topics for a
+ * producer) with its default partitions and cleanup policy. */
 static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
   const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
   int n = -1;
-  if (t && rd_kafka_metadata(rk, 0, t, &md, timeout_ms) == 0 && md->topic_cnt == 1 &&
-      !md->topics[0].err)
-    n = md->topics[0].partition_cnt;
+  if (rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms) == 0)
+    for (int i = 0; i < md->topic_cnt; i++)
+      if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err &&
+          md->topics[i].partition_cnt > 0)
+        n = md->topics[i].partition_cnt;
   if (md) rd_kafka_metadata_destroy(md);
-  if (t) rd_kafka_topic_destroy(t);
   return n;
 }
 

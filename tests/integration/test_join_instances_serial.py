@@ -31,6 +31,7 @@ import threading
 import time
 
 import pytest
+from confluent_kafka.admin import ConfigResource
 
 import rhtest
 from rhtest import IDLE_MS, PERIOD, alert_count, assert_alerts, expect, lineage
@@ -268,6 +269,12 @@ def test_migration_seeds_an_empty_changelog(ns, cfg, rules, reg, month, config, 
         ns.produce(d, f, p)
     j = rhtest.run_join(ns, tmp_path)
     assert "(migration)" in j.stderr, j.tail()
+    # created by the join as it should be: compacted, one partition more than the
+    # feed topics (not auto-created by a metadata request)
+    r = ConfigResource("topic", changelog)
+    policy = adm.describe_configs([r])[r].result(30)["cleanup.policy"].value
+    parts = len(adm.list_topics(changelog, timeout=10).topics[changelog].partitions)
+    assert (policy, parts) == ("compact", 4), f"{changelog}: {policy}, {parts} partitions"
     s = j.summary()
     assert s["alerts"] == 0 and s["unmatched"] == 0 and s["checks"] == 0 and s["duplicates"] > 0, s
     exp = expect(rules, reg, lineage(ns, cfg, files + again))
