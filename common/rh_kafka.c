@@ -304,6 +304,13 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
+  return rh_kafka_create_topics_with(rk, topics, n, partitions, replication, NULL, timeout_ms,
+                                     errstr, errstr_size);
+}
+
+int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_t n,
+                                int partitions, int replication, const char *const *configs,
+                                int timeout_ms, char *errstr, size_t errstr_size) {
   int rc = -1;
   char why[512];
   rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof(*nt));
@@ -323,6 +330,11 @@ int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, 
       snprintf(errstr, errstr_size, "topic %s: %s", topics[i], why);
       goto cleanup;
     }
+    for (size_t c = 0; configs && configs[c] && configs[c + 1]; c += 2)
+      if (rd_kafka_NewTopic_set_config(nt[i], configs[c], configs[c + 1])) {
+        snprintf(errstr, errstr_size, "topic %s: config %s refused", topics[i], configs[c]);
+        goto cleanup;
+      }
   }
   rd_kafka_CreateTopics(rk, nt, n, opts, q);
   ev = rd_kafka_queue_poll(q, timeout_ms + 2000);

@@ -139,6 +139,12 @@ rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation,
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n,
                            int partitions, int replication, int timeout_ms, char *errstr,
                            size_t errstr_size);
+/* The same with topic configs for new topics: configs is NULL or name, value,
+ * name, value, ..., NULL (e.g. "cleanup.policy", "compact", NULL). An existing
+ * topic keeps its configs. */
+int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_t n,
+                                int partitions, int replication, const char *const *configs,
+                                int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Fetch metadata for the topics now, so that the first message to each is
  * partitioned at once. Without it librdkafka holds messages for a topic it has

@@ -236,32 +236,57 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     say(f"kcat -C: {args.rows} records read (read_committed) in {kcat_s:.2f} s "
         f"= {args.rows / kcat_s:,.0f} records/s")
 
-    time_out = logs / "throughput.time"
-    err_path = logs / "throughput.join.err"
-    cmd = ["/usr/bin/time", "-v", "-o", str(time_out), str(BIN / "riskhub-join"), "--config", str(CONFIG),
-           "--idle-exit-ms", str(IDLE_MS), "--log-level", "info", *shlex.split(args.join_args)]
+    # --instances N: N joins of one group (--instance i1..iN) at once; their summaries
+    # are added up, busy_s is the longest one's (they run side by side), RSS the largest
+    n_inst = max(1, args.instances)
+    procs = []
     ledger = None
     if args.ledger == "alongside":
         ledger = start_ledger(logs, env)
     t0 = time.perf_counter()
-    with open(err_path, "w") as err_fp, open(logs / "throughput.join.out", "w+") as out_fp:
-        proc = subprocess.Popen(cmd, stdout=out_fp, stderr=err_fp, env=env)
-        threads = {}
-        while proc.poll() is None:
-            threads.update(thread_cpu(proc.pid))
-            time.sleep(0.25)
-        out_fp.seek(0)
-        stdout = out_fp.read()
+    for k in range(n_inst):
+        sfx = "" if n_inst == 1 else f".i{k + 1}"
+        time_out = logs / f"throughput{sfx}.time"
+        err_path = logs / f"throughput{sfx}.join.err"
+        cmd = ["/usr/bin/time", "-v", "-o", str(time_out), str(BIN / "riskhub-join"), "--config", str(CONFIG),
+               "--idle-exit-ms", str(IDLE_MS), "--log-level", "info", *shlex.split(args.join_args)]
+        if n_inst > 1:
+            cmd += ["--instance", f"i{k + 1}"]
+        err_fp, out_fp = open(err_path, "w"), open(logs / f"throughput{sfx}.join.out", "w+")
+        procs.append((subprocess.Popen(cmd, stdout=out_fp, stderr=err_fp, env=env), err_fp, out_fp,
+                      err_path, time_out))
+    threads = {}
+    while any(p[0].poll() is None for p in procs):
+        for p in procs:
+            if p[0].poll() is None:
+                threads.update(thread_cpu(p[0].pid))
+        time.sleep(0.25)
     wall = time.perf_counter() - t0
     join_exit = time.monotonic()
-    errtext = err_path.read_text()
-    if proc.returncode != 0:
-        if ledger:
-            ledger.kill()
-        die(f"riskhub-join exited {proc.returncode}; log {err_path}:\n{mask(errtext[-3000:])}")
-    s = parse_summary(stdout)
-    if s is None:
-        die(f"no summary line from riskhub-join; stdout:\n{mask(stdout)}")
+    s, rss_kib, user_s, sys_s, stdout = None, 0, 0.0, 0.0, ""
+    for proc, err_fp, out_fp, err_path, time_out in procs:
+        err_fp.close()
+        out_fp.seek(0)
+        one_out = out_fp.read()
+        out_fp.close()
+        errtext = err_path.read_text()
+        if proc.returncode != 0:
+            if ledger:
+                ledger.kill()
+            die(f"riskhub-join exited {proc.returncode}; log {err_path}:\n{mask(errtext[-3000:])}")
+        one = parse_summary(one_out)
+        if one is None:
+            die(f"no summary line from riskhub-join; stdout:\n{mask(one_out)}")
+        stdout += one_out
+        if s is None:
+            s = one
+        else:
+            for k, v in one.items():
+                s[k] = max(s[k], v) if k.endswith("_s") or k == "registry_mib" else s[k] + v
+        tv = time_out.read_text()
+        rss_kib = max(rss_kib, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)))
+        user_s += float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
+        sys_s += float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
     led = None
     if args.ledger != "none":
         if args.ledger == "after":
@@ -270,11 +295,10 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     by_name = collections.Counter()
     for name, cpu_s in threads.values():
         by_name[re.sub(r"[0-9]+$", "N", name)] += cpu_s
-    tv = time_out.read_text()
-    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1))
     say(f"riskhub-join: exit 0 in {wall:.1f} s wall (registry load, the read-back of published ids, "
         f"{IDLE_MS} ms idle exit included)")
-    say("  " + stdout.strip().splitlines()[-1])
+    for line in stdout.strip().splitlines():
+        say("  " + line)
     say("  CPU by thread (sampled every 0.25 s): "
         + ", ".join(f"{n} {v:.1f} s" for n, v in by_name.most_common() if v >= 0.05))
 
@@ -304,9 +328,7 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     return {"prefix": prefix, "summary": s, "rss_mib": rss_kib / 1024, "wall": wall, "rps": rps,
             "kcat_s": kcat_s, "kcat_rps": args.rows / kcat_s, "kcat_cmd": kcat_cmd,
             "produce_s": produce_s, "alert_msgs": len(msgs), "exactly_once": ok, "threads": by_name,
-            "ledger": led,
-            "user_s": float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1)),
-            "sys_s": float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))}
+            "ledger": led, "user_s": user_s, "sys_s": sys_s}
 
 
 def start_ledger(logs, env):
@@ -548,6 +570,9 @@ def main():
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--keep", action="store_true", help="leave the database, topics and groups")
+    ap.add_argument("--instances", type=int, default=1,
+                    help="riskhub-join instances of the throughput run (one group, --instance i1..iN; "
+                         "records/s = all records / the longest busy_s)")
     ap.add_argument("--join-args", default="", metavar="ARGS",
                     help="more riskhub-join options for both runs, written --join-args='--batch-ms 50'")
     ap.add_argument("--ledger", choices=("alongside", "after", "none"), default="alongside",
