@@ -12,6 +12,10 @@ struct rh_producer_s {
   rh_delivery_fn *cb;
   void *ctx;
   rh_producer_stats_t stats;
+  /* a transaction begun and not yet committed or aborted: a second abort
+   * (the caller's, after rh_producer_txn_commit aborted it already) is then a
+   * no-op instead of librdkafka's "Operation not valid in state Ready" */
+  bool txn_open;
 };
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -214,7 +218,10 @@ int rh_producer_txn_init(rh_producer_t *p, int timeout_ms, char *errstr, size_t 
 
 int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size) {
   rd_kafka_error_t *error = rd_kafka_begin_transaction(p->rk);
-  if (!error) return 0;
+  if (!error) {
+    p->txn_open = true;
+    return 0;
+  }
   take_error(error, "beginning a transaction", errstr, errstr_size);
   return -1;
 }
@@ -224,10 +231,14 @@ int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t
    * AddPartitionsToTxn of messages still in flight can fail FATALLY with
    * INVALID_TXN_STATE. Let what was produced reach the broker first (an
    * abort that follows discards it all the same). */
+  if (!p->txn_open) return 0; /* aborted already (or never begun) */
   rd_kafka_flush(p->rk, timeout_ms < 10000 ? timeout_ms : 10000);
   for (int attempt = 0;; attempt++) {
     rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, timeout_ms);
-    if (!error) return 0;
+    if (!error) {
+      p->txn_open = false;
+      return 0;
+    }
     if (rd_kafka_error_is_retriable(error) && attempt < 5) {
       rh_log_warn("aborting the transaction: %s; retrying", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
@@ -243,7 +254,10 @@ int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *e
   if (fatal) *fatal = 0;
   for (int attempt = 0; attempt < 5; attempt++) {
     rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, timeout_ms);
-    if (!error) return 0;
+    if (!error) {
+      p->txn_open = false;
+      return 0;
+    }
     if (rd_kafka_error_is_retriable(error)) {
       rh_log_warn("committing the transaction: %s; retrying", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);

@@ -99,7 +99,10 @@ void rh_producer_destroy(rh_producer_t *p);
  * Each returns 0, or -1 with errstr. rh_producer_txn_commit retries what is
  * retriable; if the transaction must be aborted it aborts it and returns -1
  * (nothing of it becomes visible to read_committed readers); *fatal (if not
- * NULL) is set when the producer can no longer be used. */
+ * NULL) is set when the producer can no longer be used. rh_producer_txn_abort
+ * does nothing (0) when no transaction is open: one that rh_producer_txn_commit
+ * aborted already is not aborted twice (librdkafka refuses that, "Operation not
+ * valid in state Ready", which a broker freeze made the join take for fatal). */
 int rh_producer_txn_init(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
 int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size);
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
