@@ -599,6 +599,7 @@ start_nodes() {
     cmd_fetch
     local n p pid t0 started=() pids=()
     t0=$(now_ms)
+    local todo=() formats=()
     for n in "$@"; do
         use_node "$n"
         pid=$(broker_pid)
@@ -611,8 +612,21 @@ start_nodes() {
                 die "port 127.0.0.1:$p (node $n) is taken by another process; set RH_KAFKA_CLUSTER_PORT"
             fi
         done
+        todo+=("$n")
+    done
+    # the cluster id first, then every node's storage at once (a JVM each)
+    [[ -s $CLUSTER_DIR/cluster.id ]] || new_cluster_id >"$CLUSTER_DIR/cluster.id"
+    for n in "${todo[@]}"; do
+        use_node "$n"
         write_config
-        format_storage
+        format_storage &
+        formats+=($!)
+    done
+    for pid in "${formats[@]}"; do
+        wait "$pid" || die "formatting a cluster node's storage failed"
+    done
+    for n in "${todo[@]}"; do
+        use_node "$n"
         spawn_broker
         pids[n]=$SPAWNED
         started+=("$n")

@@ -19,6 +19,8 @@ Modules (everything public is also importable from the package itself,
   namespace  the test namespace: reserved topic prefixes (rhtest-...), Namespace (prefix + scratch database)
   join       what riskhub-join must publish: Registry, Rules, Expect, lineage(), assert_alerts(), Join
   snapshot   the default namespace's state and the check that a test run left it alone
+  cluster    Cluster: the three-broker cluster of scripts/kafka.sh cluster, node by node
+  faults     a month through produce -> join while something breaks: month_steps(), run_month(), Outcome
 
 Used by tests/integration/conftest.py (pytest fixtures) and tests/integration/test_*.py,
 and by scripts/bench_*.py, which put tests/ on sys.path:
@@ -35,3 +37,5 @@ from .kafka import *        # noqa: F401,F403
 from .pg import *           # noqa: F401,F403
 from .namespace import *    # noqa: F401,F403
 from .join import *         # noqa: F401,F403
+from .cluster import *      # noqa: F401,F403
+from .faults import *       # noqa: F401,F403

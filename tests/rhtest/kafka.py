@@ -2,6 +2,7 @@
 
 The clients of this module use group ids and transactional ids that start with
 "rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
+import os
 import time
 import uuid
 
@@ -9,7 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from .avro import decode
-from .env import BOOTSTRAP
+from . import env as _env
 
 __all__ = ["consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
@@ -19,7 +20,7 @@ _ADMIN = []
 
 
 def consumer(**extra):
-    conf = {"bootstrap.servers": BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
+    conf = {"bootstrap.servers": _env.BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": True, "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 20}
@@ -27,10 +28,15 @@ def consumer(**extra):
     return Consumer(conf)
 
 
+def forget_admin():
+    """The next admin() connects anew (to rhtest.BOOTSTRAP as it is then)."""
+    _ADMIN.clear()
+
+
 def admin():
     """One AdminClient a process (a client destroyed with requests pending logs noise)."""
     if not _ADMIN:
-        _ADMIN.append(AdminClient({"bootstrap.servers": BOOTSTRAP}))
+        _ADMIN.append(AdminClient({"bootstrap.servers": _env.BOOTSTRAP}))
     return _ADMIN[0]
 
 
@@ -147,11 +153,16 @@ def manifests_by_batch(topic):
 
 
 def create_topics(topics, partitions=3, timeout=30):
-    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions),
-    and wait until the broker's metadata shows every partition with a leader."""
+    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions, the
+    replication of RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS, default
+    1, as the programs read them), and wait until the broker's metadata shows every
+    partition with a leader."""
     a = admin()
     have = set(a.list_topics(timeout=15).topics)
-    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
+    rf = int(os.environ.get("RH_TOPIC_REPLICATION_FACTOR") or 1)
+    isr = os.environ.get("RH_TOPIC_MIN_INSYNC_REPLICAS")
+    conf = {"min.insync.replicas": isr} if isr else {}
+    new = [NewTopic(t, partitions, rf, config=conf) for t in topics if t not in have]
     if new:
         for t, f in a.create_topics(new, operation_timeout=30).items():
             try:
@@ -219,7 +230,7 @@ def _produce(items, **conf):
     """[(topic, partition, key, value)] with an idempotent producer; each is flushed
     alone (the offsets come in this order), in one committed transaction when conf
     has a transactional.id. [(partition, offset)] back."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+    p = Producer({"bootstrap.servers": _env.BOOTSTRAP, "enable.idempotence": True, "acks": "all",
                   "linger.ms": 0, **conf})
     txn = "transactional.id" in conf
     got = [None] * len(items)
