@@ -22,7 +22,8 @@ Fixtures:
   ns                    a Namespace with a migrated, empty scratch database
   scratch_db            a bare scratch database (not migrated): its connection string
   cluster               the three-broker cluster (rhtest.Cluster), started once a session by
-                        scripts/kafka.sh cluster in a state folder of its own and stopped at
+                        scripts/kafka.sh cluster in a fresh state folder of its own
+                        ($RH_STATE_DIR/test-cluster, beside the single broker) and stopped at
                         the end; while it runs, rhtest talks to it (rhtest.use_kafka) and the
                         programs create topics with replication 3, min.insync.replicas 2
                         (RH_KEEP_CLUSTER=1: left running, with its data, for a look)
@@ -137,9 +138,12 @@ def scratch_db():
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    state = tmp_path_factory.mktemp("kafka-cluster")
+def cluster():
+    # Not under pytest's basetemp: a session of another worktree may rotate it away.
+    state = rhtest.STATE_DIR / "test-cluster"
     c = rhtest.Cluster(state)
+    c.stop()  # one left running by RH_KEEP_CLUSTER
+    shutil.rmtree(state, ignore_errors=True)
     t0 = time.monotonic()
     try:
         c.start()
