@@ -75,9 +75,11 @@ def cns(cluster, namespace, month):
 
 
 def judge(ns, out, exp, base, what):
-    assert out.rc == 0, f"{what}: riskhub-join exit {out.rc}:\n{out.join.tail()}"
-    out.join.check_output()
     diff = out.compare(base)
+    assert out.rc == 0, (f"{what}: riskhub-join exit {out.rc} "
+                         f"({diff or 'alerts and check results as in the fault-free run'}):\n"
+                         f"{out.join.tail()}")
+    out.join.check_output()
     assert not diff, f"{what}: {diff}"
     assert_alerts(ns, exp)
     assert_warnings(ns, exp)

@@ -192,9 +192,11 @@ def test_broker_frozen_30s_three_times(namespace, cfg, rules, reg, month, baseli
     finally:
         os.kill(pid, signal.SIGCONT)
     assert len(frozen) == 3, f"froze {len(frozen)} times"
-    assert out.rc == 0, f"riskhub-join exit {out.rc}:\n{out.join.tail()}"
-    out.join.check_output()
     diff = out.compare(baseline)
+    assert out.rc == 0, (f"run {run}: riskhub-join exit {out.rc} "
+                         f"({diff or 'alerts and check results as in the fault-free run'}):\n"
+                         f"{out.join.tail()}")
+    out.join.check_output()
     assert not diff, f"run {run}: {diff}"
     assert_alerts(ns, exp)
     assert_warnings(ns, exp)
