@@ -8,6 +8,8 @@
 enum {
   RH_EXIT_OK = 0,          /* everything done */
   RH_EXIT_ROWS_REJECTED = 1, /* done, but some input rows were rejected (see the rejects) */
+  RH_EXIT_UNHEALTHY = 2,   /* riskhub-health: the hub needs attention (a hanging
+                              transaction, or a lag above --max-lag) */
   RH_EXIT_ALREADY_DONE = 3, /* nothing done: it had been done before (riskhub-produce: the
                                list was already published, nothing sent) */
   RH_EXIT_USAGE = 64,      /* wrong command line */

@@ -70,6 +70,19 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
   return conf;
 }
 
+rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                  size_t errstr_size) {
+  rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
+  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size) ||
+      rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size)) {
+    if (c) rd_kafka_conf_destroy(c);
+    return NULL;
+  }
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size);
+  if (!rk) rd_kafka_conf_destroy(c);
+  return rk;
+}
+
 const char *rh_kafka_env_bootstrap(void) {
   const char *v = getenv("RH_KAFKA_BOOTSTRAP");
   return v && *v ? v : RH_KAFKA_DEFAULT_BOOTSTRAP;
@@ -297,6 +310,13 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
+  return rh_kafka_create_topics_with(rk, topics, n, partitions, replication, NULL, timeout_ms,
+                                     errstr, errstr_size);
+}
+
+int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_t n,
+                                int partitions, int replication, const char *const *configs,
+                                int timeout_ms, char *errstr, size_t errstr_size) {
   int rc = -1;
   char why[512];
   rd_kafka_NewTopic_t **nt = calloc(n ? n : 1, sizeof(*nt));
@@ -323,6 +343,11 @@ int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, 
       snprintf(errstr, errstr_size, "topic %s: cannot set min.insync.replicas", topics[i]);
       goto cleanup;
     }
+    for (size_t c = 0; configs && configs[c] && configs[c + 1]; c += 2)
+      if (rd_kafka_NewTopic_set_config(nt[i], configs[c], configs[c + 1])) {
+        snprintf(errstr, errstr_size, "topic %s: config %s refused", topics[i], configs[c]);
+        goto cleanup;
+      }
   }
   rd_kafka_CreateTopics(rk, nt, n, opts, q);
   ev = rd_kafka_queue_poll(q, timeout_ms + 2000);

@@ -116,6 +116,22 @@ void rh_producer_stats_reset(rh_producer_t *p);
 rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *errstr,
                             size_t errstr_size);
 
+/* ---- offset queries ---- */
+
+/* A consumer handle without a group that only queries offsets (it never
+ * subscribes, fetches or commits): the config's kafka: properties plus
+ * isolation.level = isolation ("read_committed" or "read_uncommitted"). On
+ * such a handle rd_kafka_query_watermark_offsets() gives as "high" the high
+ * watermark (read_uncommitted) or, in librdkafka 2.0.2, the last stable
+ * offset (read_committed: librdkafka sends the handle's isolation level with
+ * its ListOffsets request). riskhub-join's LSO check and riskhub-health use
+ * it. A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
+ * no group needed) ends with a partition EOF event (enable.partition.eof):
+ * riskhub-health reads one record's offset and timestamp that way. Destroy
+ * with rd_kafka_destroy. NULL with errstr. */
+rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                  size_t errstr_size);
+
 /* ---- admin ---- */
 
 /* Create topics (partitions each) and wait up to timeout_ms. Existing topics are
@@ -127,6 +143,12 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n,
                            int partitions, int replication, int timeout_ms, char *errstr,
                            size_t errstr_size);
+/* The same with topic configs for new topics: configs is NULL or name, value,
+ * name, value, ..., NULL (e.g. "cleanup.policy", "compact", NULL). An existing
+ * topic keeps its configs. */
+int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_t n,
+                                int partitions, int replication, const char *const *configs,
+                                int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Fetch metadata for the topics now, so that the first message to each is
  * partitioned at once. Without it librdkafka holds messages for a topic it has

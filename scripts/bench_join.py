@@ -31,7 +31,16 @@ figures meaningful (the join exits 0, its alerts are on the topics once each).
    number (and the alert's source partition/offset checked against the
    delivery report). p50/p90/p99/max; the join is stopped with SIGTERM.
 
-Also printed: the summary's split of busy_s (transform/warnings/commit, when the
+   The warnings ledger (--ledger, default alongside): riskhub-ledger started
+   with the join (alongside) or after its exit (after), or not at all (none);
+   figure: the ledger's lag back to 0, the seconds from the join's exit until
+   PostgreSQL holds a warnings row for every township alert and a check_results
+   row for every check result of the join's summary (polled every 0.25 s; 0
+   when it was through before the join exited); then SIGTERM, exit 0 expected
+   (nothing left). With alongside the two share the machine's cores, as they do
+   in service.
+
+Also printed: the summary's split of busy_s (transform/commit, when the
 build reports it), CPU per record and by thread (/proc, sampled), load average.
 A phase that fails (a program's exit, counts that disagree) prints FAILED with
 the log's path, the other phase still runs, and the exit status is 1.
@@ -44,6 +53,7 @@ $RH_STATE_DIR/bench-join/logs/<time>/.
     scripts/bench_join.py [--households 200000] [--rows 650000] [--rate 1000]
                           [--seconds 20] [--warmup 3] [--skip-throughput]
                           [--skip-latency] [--keep] [--join-args='--batch-ms 50']
+                          [--ledger alongside|after|none]
 
 Needs the services (scripts/services.sh start), kcat and GNU time
 (scripts/deps.sh), and a release build: the programs are taken from
@@ -77,7 +87,7 @@ STATE_DIR = rhtest.STATE_DIR
 SUMMARY = re.compile(r"^riskhub-join: (records=\d+(?: [a-z_]+=[0-9.]+)*)\s*$", re.M)
 LAT_DEPT, LAT_FEED, LAT_AMOUNT_FEN = "medical-insurance", "high-self-pay", 1_500_000
 
-GOALS = {"load": 3.0, "rss": 200.0, "throughput": 100_000, "p99": 250.0}
+GOALS = {"load": 3.0, "rss": 200.0, "throughput": 100_000, "p99": 250.0, "ledger_lag": 30.0}
 
 
 def say(msg=""):
@@ -226,34 +236,69 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     say(f"kcat -C: {args.rows} records read (read_committed) in {kcat_s:.2f} s "
         f"= {args.rows / kcat_s:,.0f} records/s")
 
-    time_out = logs / "throughput.time"
-    err_path = logs / "throughput.join.err"
-    cmd = ["/usr/bin/time", "-v", "-o", str(time_out), str(BIN / "riskhub-join"), "--config", str(CONFIG),
-           "--idle-exit-ms", str(IDLE_MS), "--log-level", "info", *shlex.split(args.join_args)]
+    # --instances N: N joins of one group (--instance i1..iN) at once; their summaries
+    # are added up, busy_s is the longest one's (they run side by side), RSS the largest
+    n_inst = max(1, args.instances)
+    procs = []
+    ledger = None
+    if args.ledger == "alongside":
+        ledger = start_ledger(logs, env)
     t0 = time.perf_counter()
-    with open(err_path, "w") as err_fp, open(logs / "throughput.join.out", "w+") as out_fp:
-        proc = subprocess.Popen(cmd, stdout=out_fp, stderr=err_fp, env=env)
-        threads = {}
-        while proc.poll() is None:
-            threads.update(thread_cpu(proc.pid))
-            time.sleep(0.25)
-        out_fp.seek(0)
-        stdout = out_fp.read()
+    for k in range(n_inst):
+        sfx = "" if n_inst == 1 else f".i{k + 1}"
+        time_out = logs / f"throughput{sfx}.time"
+        err_path = logs / f"throughput{sfx}.join.err"
+        cmd = ["/usr/bin/time", "-v", "-o", str(time_out), str(BIN / "riskhub-join"), "--config", str(CONFIG),
+               "--idle-exit-ms", str(IDLE_MS), "--log-level", "info", *shlex.split(args.join_args)]
+        if n_inst > 1:
+            cmd += ["--instance", f"i{k + 1}"]
+        err_fp, out_fp = open(err_path, "w"), open(logs / f"throughput{sfx}.join.out", "w+")
+        procs.append((subprocess.Popen(cmd, stdout=out_fp, stderr=err_fp, env=env), err_fp, out_fp,
+                      err_path, time_out))
+    threads = {}
+    while any(p[0].poll() is None for p in procs):
+        for p in procs:
+            if p[0].poll() is None:
+                threads.update(thread_cpu(p[0].pid))
+        time.sleep(0.25)
     wall = time.perf_counter() - t0
-    errtext = err_path.read_text()
-    if proc.returncode != 0:
-        die(f"riskhub-join exited {proc.returncode}; log {err_path}:\n{mask(errtext[-3000:])}")
-    s = parse_summary(stdout)
-    if s is None:
-        die(f"no summary line from riskhub-join; stdout:\n{mask(stdout)}")
+    join_exit = time.monotonic()
+    s, rss_kib, user_s, sys_s, stdout = None, 0, 0.0, 0.0, ""
+    for proc, err_fp, out_fp, err_path, time_out in procs:
+        err_fp.close()
+        out_fp.seek(0)
+        one_out = out_fp.read()
+        out_fp.close()
+        errtext = err_path.read_text()
+        if proc.returncode != 0:
+            if ledger:
+                ledger.kill()
+            die(f"riskhub-join exited {proc.returncode}; log {err_path}:\n{mask(errtext[-3000:])}")
+        one = parse_summary(one_out)
+        if one is None:
+            die(f"no summary line from riskhub-join; stdout:\n{mask(one_out)}")
+        stdout += one_out
+        if s is None:
+            s = one
+        else:
+            for k, v in one.items():
+                s[k] = max(s[k], v) if k.endswith("_s") or k == "registry_mib" else s[k] + v
+        tv = time_out.read_text()
+        rss_kib = max(rss_kib, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)))
+        user_s += float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
+        sys_s += float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
+    led = None
+    if args.ledger != "none":
+        if args.ledger == "after":
+            ledger = start_ledger(logs, env)
+        led = ledger_drain(ledger, conninfo, s, join_exit, logs)
     by_name = collections.Counter()
     for name, cpu_s in threads.values():
         by_name[re.sub(r"[0-9]+$", "N", name)] += cpu_s
-    tv = time_out.read_text()
-    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1))
     say(f"riskhub-join: exit 0 in {wall:.1f} s wall (registry load, the read-back of published ids, "
         f"{IDLE_MS} ms idle exit included)")
-    say("  " + stdout.strip().splitlines()[-1])
+    for line in stdout.strip().splitlines():
+        say("  " + line)
     say("  CPU by thread (sampled every 0.25 s): "
         + ", ".join(f"{n} {v:.1f} s" for n, v in by_name.most_common() if v >= 0.05))
 
@@ -283,8 +328,42 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     return {"prefix": prefix, "summary": s, "rss_mib": rss_kib / 1024, "wall": wall, "rps": rps,
             "kcat_s": kcat_s, "kcat_rps": args.rows / kcat_s, "kcat_cmd": kcat_cmd,
             "produce_s": produce_s, "alert_msgs": len(msgs), "exactly_once": ok, "threads": by_name,
-            "user_s": float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1)),
-            "sys_s": float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))}
+            "ledger": led, "user_s": user_s, "sys_s": sys_s}
+
+
+def start_ledger(logs, env):
+    return subprocess.Popen([str(BIN / "riskhub-ledger"), "--config", str(CONFIG), "--log-level", "info"],
+                            stdout=open(logs / "throughput.ledger.out", "w"),
+                            stderr=open(logs / "throughput.ledger.err", "w"), env=env)
+
+
+def ledger_drain(ledger, conninfo, s, join_exit, logs, limit=600):
+    """Seconds from the join's exit until every row of its summary is in PostgreSQL
+    (0 if it was there before), then SIGTERM and the ledger's summary."""
+    want = (s["alerts"], s.get("checks", 0))
+
+    def rows():
+        out = rhtest.psql(conninfo, "SELECT (SELECT count(*) FROM warnings), (SELECT count(*) FROM check_results)")
+        return tuple(int(x) for x in out.split("|"))
+    got = rows()
+    already = got == want
+    while got != want and time.monotonic() - join_exit < limit and ledger.poll() is None:
+        time.sleep(0.25)
+        got = rows()
+    lag = time.monotonic() - join_exit
+    if got != want:
+        ledger.kill()
+        die(f"riskhub-ledger: {got} rows (warnings, check_results) after {lag:.0f} s, expected {want}; "
+            f"log {logs / 'throughput.ledger.err'}")
+    ledger.send_signal(signal.SIGTERM)
+    rc = ledger.wait(60)
+    out = (logs / "throughput.ledger.out").read_text()
+    if rc != 0:
+        die(f"riskhub-ledger exited {rc} after SIGTERM; log {logs / 'throughput.ledger.err'}")
+    m = re.search(r"^riskhub-ledger: (.*)$", out, re.M)
+    say(f"riskhub-ledger: every row in PostgreSQL {lag:.2f} s after the join's exit; SIGTERM: exit 0")
+    say("  " + (m.group(0) if m else "(no summary)"))
+    return {"lag_s": 0.0 if already else lag, "rows": want, "summary": m.group(1) if m else ""}
 
 
 # ---- 3. latency ------------------------------------------------------------------------
@@ -491,11 +570,17 @@ def main():
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--keep", action="store_true", help="leave the database, topics and groups")
+    ap.add_argument("--instances", type=int, default=1,
+                    help="riskhub-join instances of the throughput run (one group, --instance i1..iN; "
+                         "records/s = all records / the longest busy_s)")
     ap.add_argument("--join-args", default="", metavar="ARGS",
                     help="more riskhub-join options for both runs, written --join-args='--batch-ms 50'")
+    ap.add_argument("--ledger", choices=("alongside", "after", "none"), default="alongside",
+                    help="riskhub-ledger with the join, after its exit, or not at all (throughput phase)")
     args = ap.parse_args()
 
-    for prog in ("riskhub-gen", "riskhub-registry", "riskhub-produce", "riskhub-join"):
+    for prog in ("riskhub-gen", "riskhub-registry", "riskhub-produce", "riskhub-join",
+                 *(("riskhub-ledger",) if args.ledger != "none" else ())):
         if not os.access(BIN / prog, os.X_OK):
             die(f"{BIN / prog} not built (scripts/build.sh release, or set RH_BIN_DIR)")
     for tool, hint in (("kcat", "scripts/deps.sh"), ("psql", "scripts/deps.sh")):
@@ -586,6 +671,12 @@ def main():
             f"ratio join/kcat {tp['rps'] / tp['kcat_rps']:.2f}")
         say(f"  (riskhub-produce published the {args.rows} records in {tp['produce_s']:.1f} s; {tp['load']} "
             f"after the phase)")
+        if tp["ledger"]:
+            lg = tp["ledger"]
+            say(f"warnings ledger ({args.ledger}): lag back to 0 {lg['lag_s']:.2f} s after the join's exit "
+                f"(goal <= {GOALS['ledger_lag']:g} s) {mark(lg['lag_s'] <= GOALS['ledger_lag'])}; "
+                f"{lg['rows'][0]} warnings + {lg['rows'][1]} check_results rows")
+            say(f"  riskhub-ledger: {lg['summary']}")
     if lt:
         say(f"latency at {args.rate:g} records/s (achieved {lt['achieved_rate']:,.0f}), {args.seconds:g} s "
             f"measured: p50 {lt['p50']:.1f} ms, p90 {lt['p90']:.1f} ms, p99 {lt['p99']:.1f} ms "

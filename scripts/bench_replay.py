@@ -21,6 +21,9 @@ broker's).
    broker reads, the report: everything), records/s = records of the month /
    wall, peak RSS. Then once with --archive DIR (what writing the archive costs),
    then --from-archive DIR --runs times.
+   After the replays from the broker, kcat -C reads the same topics (the feed's records and
+   the published outputs, read_committed, one topic a run) under GNU time -v: its peak RSS
+   next to the replay's (issue 10: <= 256 MB).
 4. The replay disturbs nothing: the join's group offsets and the end offsets of
    the output topics are the same before and after the replays.
 
@@ -59,6 +62,7 @@ BOOTSTRAP = rhtest.BOOTSTRAP
 CONFIG = rhtest.CONFIG
 STATE_DIR = rhtest.STATE_DIR
 GOAL = 200_000  # records/s from the broker to the report
+RSS_GOAL_MB = 256  # peak RSS of a replay from the broker (issue 10)
 
 
 def say(msg=""):
@@ -125,6 +129,26 @@ def data(households, rows):
                        "--households", households], what="riskhub-gen (the registry)")
         say(f"generated {work / 'registry'} in {secs:.1f} s")
     return work, bench
+
+
+# ---- kcat, for comparison ----------------------------------------------------------------
+
+def kcat_read(topics):
+    """(peak RSS MiB, messages, wall s) of `kcat -C` reading each topic from its beginning to its
+    end, read_committed, one topic a run under GNU time -v (the peak is the largest run's): the
+    same records the replay reads, by the plainest client of the same librdkafka."""
+    peak, count, wall = 0.0, 0, 0.0
+    for t in topics:
+        cmd = ["/usr/bin/time", "-v", "kcat", "-C", "-b", BOOTSTRAP, "-t", t, "-o", "beginning", "-e", "-q",
+               "-X", "isolation.level=read_committed", "-f", "%o\n"]
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        wall += time.perf_counter() - t0
+        if r.returncode != 0:
+            die(f"kcat -C -t {t} exited {r.returncode}: {r.stderr[-500:]}")
+        peak = max(peak, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1)) / 1024)
+        count += len(r.stdout.splitlines())
+    return peak, count, wall
 
 
 # ---- 3. one replay ----------------------------------------------------------------------
@@ -249,6 +273,15 @@ def main():
                 f"peak RSS {rss:.0f} MiB; alerts {rep['totals']['alerts_expected']} expected = published; "
                 f"{phases(logs, f'broker-{i}')}")
         broker_cmd = cmd
+        if shutil.which("kcat"):
+            k_rss, k_n, k_wall = kcat_read(inputs + outputs)
+            say(f"kcat -C of the same topics (feed records and published outputs, one topic a run): "
+                f"{k_n} messages in {k_wall:.2f} s, peak RSS {k_rss:.0f} MiB; the replay's peak RSS "
+                f"{max(r for _, r, _ in broker):.0f} MiB")
+            kcat_res = (k_rss, k_n)
+        else:
+            say("kcat not found: no comparison with kcat -C (scripts/deps.sh)")
+            kcat_res = None
         wall_ar, _, rep_ar, _ = replay(env, logs, "archive", "--archive", archive)
         check_report(rep_ar, args.rows, "replay with --archive")
         size = sum(f.stat().st_size for f in archive.iterdir())
@@ -274,6 +307,7 @@ def main():
             die("the replays changed the topics' end offsets or the join's group offsets")
         say("the join's group offsets and every topic's end offsets are as before the replays")
         res = {"broker": broker, "archive": arch, "broker_cmd": broker_cmd, "arch_cmd": arch_cmd,
+               "kcat": kcat_res,
                "archive_size": size, "archive_write": wall_ar,
                "env": f"RH_TOPIC_PREFIX={prefix} RH_PG_CONNINFO={shlex.quote(conninfo)}"}
     finally:
@@ -301,6 +335,10 @@ def main():
         f"{max(r for _, r, _ in res['broker']):.0f} MiB) - goal >= {GOAL:,}: "
         f"{'ok' if args.rows / b >= GOAL else 'MISSED'}")
     say(f"  {res['env']} {' '.join(shlex.quote(c) for c in res['broker_cmd'])}")
+    peak = max(r for _, r, _ in res["broker"])
+    say(f"peak RSS from the broker: {peak:.0f} MiB - goal <= {RSS_GOAL_MB} MB ({RSS_GOAL_MB * 1e6 / 2**20:.0f} MiB): "
+        f"{'ok' if peak * 2**20 <= RSS_GOAL_MB * 1e6 else 'MISSED'}"
+        + (f"; kcat -C reading the same {res['kcat'][1]} messages: {res['kcat'][0]:.0f} MiB" if res["kcat"] else ""))
     say(f"from the archive to the report: {args.rows / a:,.0f} records/s (median of {args.runs}: {a:.2f} s wall; "
         f"runs {', '.join(f'{w:.2f}' for w, _, _ in res['archive'])} s; peak RSS "
         f"{max(r for _, r, _ in res['archive']):.0f} MiB)")

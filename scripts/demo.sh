@@ -10,7 +10,9 @@
 #      "delivery days" below);
 #   4. loads the generated household registry into PostgreSQL
 #      (riskhub-registry migrate + import) and runs the join service
-#      (riskhub-join) until the month is through, then prints how many
+#      (riskhub-join) until the month is through, then the warnings ledger
+#      (riskhub-ledger: the township alerts and check results as PostgreSQL
+#      rows, exactly once) until it has written them all, and prints how many
 #      warnings each township received;
 #   5. shows one township's warnings as its dashboard would (riskhub-alerts)
 #      and the month's status table for the bureau's meeting (riskhub-status),
@@ -143,7 +145,12 @@ echo "== the join: every list against the registry, exactly once (riskhub-join)"
 build/bin/riskhub-join --config config/riskhub.yaml --idle-exit-ms 3000 --log-level warn \
     | sed 's/^/  /'
 
-echo "== warnings of $period per township (PostgreSQL table warnings, as pushed to alerts.<township>)"
+echo "== the warnings ledger: township alerts and check results into PostgreSQL, exactly once (riskhub-ledger)"
+# a service too; here it stops once every row of the month is written
+build/bin/riskhub-ledger --config config/riskhub.yaml --idle-exit-ms 3000 --log-level warn \
+    | sed 's/^/  /'
+
+echo "== warnings of $period per township (PostgreSQL table warnings, written by riskhub-ledger from alerts.<township>)"
 python3 - "$period" <<'PY'
 import os, subprocess, sys, unicodedata, yaml
 period = sys.argv[1]

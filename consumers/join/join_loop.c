@@ -9,11 +9,11 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "join_changelog.h"
 #include "join_checks.h"
-#include "join_end.h"
+#include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
-#include "join_warnings.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
 #include "rh_clock.h"
@@ -33,6 +33,9 @@
 #define LSO_CHECK_EVERY_MS 2000
 #define LSO_WINDOW_MS 10000
 #define QUERY_TIMEOUT_MS 2000
+/* a killed instance's transaction stays open until the coordinator aborts it:
+ * transaction.timeout.ms and the coordinator's 10 s scan (docs/join.md, "State") */
+#define DEAD_TXN_MS (TXN_TIMEOUT_MS + 15000)
 
 typedef struct {
   char topic[NAME_MAX_LEN];
@@ -53,10 +56,12 @@ typedef struct {
    * waits behind each fetch long-poll, ~0.5 s a query) */
   rd_kafka_t *probe;
   join_idset_t *ids;
+  /* the published ids of each assigned input partition (docs/join.md, "State") */
+  join_changelog_t *cl;
+  bool cl_failed;         /* an assignment's ids could not be read: exit 69 */
   join_transform_t tf;
   bool tf_ready;
   join_checks_t *checks;
-  join_warnings_t *warnings;
   join_counts_t totals;
   join_stats_t stats;
   int64_t first_ms, last_commit_ms;
@@ -67,7 +72,7 @@ typedef struct {
   touched_t *touched;
   size_t ntouched, touched_cap;
   /* assignment and where the input stands (the idle clock, what remains) */
-  join_end_t end;
+  rh_end_t end;
   bool rebalanced;        /* the open transaction was aborted by a rebalance */
   int fatal;
   /* what the join's transactions wrote, until the LSO passed it */
@@ -87,15 +92,6 @@ static int sink_send(void *arg, const char *topic, const void *key, size_t key_l
   join_t *j = arg;
   return rh_producer_send(j->producer, topic, RD_KAFKA_PARTITION_UA, key, key_len, value,
                           value_len, headers, NULL, errstr, errstr_size);
-}
-
-static int sink_warning(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size) {
-  join_t *j = arg;
-  if (join_warnings_add(j->warnings, a)) {
-    rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
-  }
-  return 0;
 }
 
 /* Delivery reports (served in the join's thread by flush/poll/commit): where
@@ -119,7 +115,7 @@ static void end_txn_lso(join_t *j) {
 static void forget_txn(join_t *j) {
   join_idset_rollback(j->ids);
   join_checks_rollback(j->checks);
-  join_warnings_clear(j->warnings, j->pg);
+  join_changelog_txn_end(j->cl);
   memset(&j->tf.counts, 0, sizeof j->tf.counts);
   j->txn_open = false;
   if (j->producer) end_txn_lso(j);
@@ -128,7 +124,7 @@ static void forget_txn(join_t *j) {
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
   /* what it read is read again (or counted as remaining at a stop) */
-  if (j->txn_open && j->ntouched) join_end_forget(&j->end);
+  if (j->txn_open && j->ntouched) rh_end_forget(&j->end);
   if (j->txn_open) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
@@ -178,18 +174,61 @@ static void rewind_touched(join_t *j) {
   }
   rd_kafka_topic_partition_list_destroy(l);
   j->ntouched = 0;
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
 }
 
 /* ---- rebalances: an open transaction is aborted before partitions go ---- */
+
+static rd_kafka_conf_t *reader_conf(const rh_config_t *cfg, char *err, size_t errsz);
+static int read_arrivals(join_t *j);
+
+/* The published ids of the newly assigned partitions, from the changelog
+ * (join_changelog.h): after the group's committed offsets are fetched
+ * read_committed, so a previous owner's transaction on them is settled and
+ * its changelog records are below the LSO that the read waits for. Then
+ * which check lists arrived, if a manifests partition came. 0 or -1. */
+static int assign_state(join_t *j, rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts) {
+  char err[1024];
+  int64_t t0 = rh_mono_ms();
+  rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+  rd_kafka_resp_err_t e;
+  while ((e = rd_kafka_committed(rk, c, QUERY_TIMEOUT_MS * 5)) && !stopping(j) &&
+         rh_mono_ms() - t0 < DEAD_TXN_MS)
+    rh_log_info("assignment: the group's offsets: %s; again", rd_kafka_err2str(e));
+  size_t loaded = 0;
+  int rc = -1;
+  if (e) {
+    rh_log_error("assignment: the group's offsets: %s", rd_kafka_err2str(e));
+  } else if (join_changelog_assign(j->cl, c, j->ids, reader_conf(j->cfg, err, sizeof err),
+                                   DEAD_TXN_MS, &loaded, err, sizeof err)) {
+    rh_log_error("assignment: reading the published ids from the changelog: %s", err);
+  } else {
+    rc = 0;
+    rh_log_info("assignment: %zu published ids read from the changelog in %.2f s; %zu held "
+                "for %d partitions", loaded, (double)(rh_mono_ms() - t0) / 1000.0,
+                join_changelog_held(j->cl), parts->cnt);
+  }
+  bool manifests = false;
+  for (int i = 0; i < parts->cnt; i++)
+    manifests |= strcmp(parts->elems[i].topic, j->manifests_topic) == 0;
+  if (rc == 0 && manifests && read_arrivals(j)) rc = -1;
+  rd_kafka_topic_partition_list_destroy(c);
+  return rc;
+}
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
   join_t *j = opaque;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rh_log_info("assigned %d partitions", parts->cnt);
+    if (assign_state(j, rk, parts)) {
+      /* never consume a partition whose published ids are not known */
+      j->cl_failed = true;
+      j->fatal = 1;
+      return;
+    }
     rd_kafka_assign(rk, parts);
-    if (join_end_assign(&j->end, parts)) {
+    if (rh_end_assign(&j->end, parts)) {
       rh_log_error("out of memory noting the assignment");
       j->fatal = 1;
     }
@@ -201,7 +240,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     j->ntouched = 0;
     rd_kafka_assign(rk, NULL);
-    join_end_revoke(&j->end);
+    rh_end_revoke(&j->end);
+    join_changelog_revoke(j->cl);
   }
 }
 
@@ -265,7 +305,7 @@ static int pg_connect(join_t *j, bool reload) {
  * beginning when nothing was committed): used after a wait during which
  * fetched messages were dropped. */
 static void rewind_to_committed(join_t *j) {
-  join_end_forget(&j->end);
+  rh_end_forget(&j->end);
   rd_kafka_topic_partition_list_t *l = NULL;
   if (rd_kafka_assignment(j->consumer, &l) || !l) return;
   if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -311,8 +351,11 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
                      .value = m->payload, .value_len = m->len};
   j->tf.map = j->map;
   if (strcmp(in.topic, j->manifests_topic) == 0) {
-    /* the applicants query needs the connection: no warnings chunk in flight */
-    if (join_warnings_flush(j->warnings, j->pg, err, errsz)) return -1;
+    /* the check ids other instances published (docs/join.md, "State") */
+    size_t n = 0;
+    if (join_changelog_checks_catch_up(j->cl, j->ids, reader_conf(j->cfg, err, errsz),
+                                       DEAD_TXN_MS, &n, err, errsz))
+      return -1;
     return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
   }
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
@@ -350,7 +393,7 @@ static bool producer_id_incident(const char *err) {
 /* Process first (already polled) and what follows, up to the batch limits. */
 static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   char err[1024];
-  join_sink_t sink = {sink_send, sink_warning, j};
+  join_sink_t sink = {sink_send, j};
   rh_producer_stats_reset(j->producer);
   if (rh_producer_txn_begin(j->producer, err, sizeof err)) {
     rd_kafka_message_destroy(first);
@@ -366,14 +409,17 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   int n = 0;
   rd_kafka_message_t *m = first;
   for (;;) {
-    join_end_note(&j->end, m);
+    rh_end_note(&j->end, m);
     if (m && !m->err) {
       if (touch(j, m)) {
         rd_kafka_message_destroy(m);
         abort_txn(j, "out of memory");
         return TX_FATAL;
       }
-      if (handle(j, m, &sink, err, sizeof err)) {
+      size_t mark = join_idset_pending(j->ids);
+      if (handle(j, m, &sink, err, sizeof err) ||
+          join_changelog_write(j->cl, j->producer, j->ids, mark, rd_kafka_topic_name(m->rkt),
+                               m->partition, err, sizeof err)) {
         rd_kafka_message_destroy(m);
         bool pg_lost = rh_pg_connection_lost(j->pg);
         if (pg_lost) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
@@ -387,13 +433,6 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
         return j->fatal ? TX_FATAL : TX_ABORTED;
       }
       n++;
-      if (join_warnings_pump(j->warnings, j->pg, err, sizeof err)) {
-        rd_kafka_message_destroy(m);
-        if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-        abort_txn(j, err);
-        rh_log_error("%s", err);
-        return TX_FATAL;
-      }
     } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
     }
@@ -412,17 +451,9 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     abort_txn(j, "empty");
     return TX_OK;
   }
-  int64_t t_flush = rh_mono_ms();
-  j->stats.transform_s += (double)(t_flush - t_begin) / 1000.0;
-  if (join_warnings_flush(j->warnings, j->pg, err, sizeof err)) {
-    if (rh_pg_connection_lost(j->pg)) return pg_outage(j, err) == 0 ? TX_PG : TX_FATAL;
-    abort_txn(j, err);
-    rh_log_error("%s", err);
-    return TX_FATAL;
-  }
   int fatal = 0;
   int64_t t_commit = rh_mono_ms();
-  j->stats.warnings_s += (double)(t_commit - t_flush) / 1000.0;
+  j->stats.transform_s += (double)(t_commit - t_begin) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
       rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
     if (producer_id_incident(err)) {
@@ -442,6 +473,10 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   }
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
+  join_changelog_txn_end(j->cl);
+  for (size_t i = 0; i < j->ntouched; i++)
+    join_changelog_committed(j->cl, j->touched[i].topic, j->touched[i].partition,
+                             j->touched[i].last + 1);
   end_txn_lso(j);
   j->stats.transactions++;
   j->stats.commit_s += (double)(rh_mono_ms() - t_commit) / 1000.0;
@@ -470,7 +505,7 @@ static int32_t leader_of(rd_kafka_t *rk, const char *topic, int32_t partition) {
 
 /* The partitions whose LSO stayed below what the join wrote, and what an
  * operator runs (docs/join.md, "The LSO check"). */
-static void lso_log_hanging(join_t *j, rd_kafka_t *rk) {
+static void lso_log_hanging(join_t *j, rd_kafka_t *rk, int64_t window_ms) {
   int32_t broker = -1;
   for (size_t i = 0; i < j->lso.n; i++) {
     const join_lso_part_t *p = &j->lso.parts[i];
@@ -478,7 +513,7 @@ static void lso_log_hanging(join_t *j, rd_kafka_t *rk) {
     rh_log_error("hanging transaction: %s [%d]: last stable offset %" PRId64
                  " stays below %" PRId64 ", the end of what this join wrote there, for %d s: "
                  "read_committed readers see nothing after offset %" PRId64,
-                 p->topic, (int)p->partition, p->lso, p->end, LSO_WINDOW_MS / 1000, p->lso);
+                 p->topic, (int)p->partition, p->lso, p->end, (int)(window_ms / 1000), p->lso);
     if (broker < 0) broker = leader_of(rk, p->topic, p->partition);
   }
   char id[16];
@@ -498,16 +533,18 @@ static void lso_log_hanging(join_t *j, rd_kafka_t *rk) {
 }
 
 /* One pass over the targets; RH_EXIT_SOFTWARE when one hangs, else OK. */
-static int lso_pass(join_t *j, rd_kafka_t *rk, join_lso_summary_t *sum) {
-  join_lso_query(&j->lso, rk, QUERY_TIMEOUT_MS, rh_mono_ms(), LSO_WINDOW_MS, sum);
+static int lso_pass(join_t *j, rd_kafka_t *rk, int64_t window_ms, join_lso_summary_t *sum) {
+  join_lso_query(&j->lso, rk, QUERY_TIMEOUT_MS, rh_mono_ms(), window_ms, sum);
   if (!sum->hanging) return RH_EXIT_OK;
-  lso_log_hanging(j, rk);
+  lso_log_hanging(j, rk, window_ms);
   return RH_EXIT_SOFTWARE;
 }
 
-/* Wait until every target is reached (OK), one hangs (70) or wait_ms passed
- * with the broker not answering or the LSO still below (69). */
-static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t wait_ms, const char *when) {
+/* Wait until every target is reached (OK), one hangs (70: the LSO below it
+ * for window_ms) or wait_ms passed with the broker not answering or the LSO
+ * still below (69). */
+static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t window_ms, int64_t wait_ms,
+                      const char *when) {
   int64_t deadline = rh_mono_ms() + wait_ms;
   if (j->lso_failed) {
     rh_log_error("the LSO check %s: out of memory noting what the join wrote", when);
@@ -515,7 +552,7 @@ static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t wait_ms, const char *wh
   }
   for (;;) {
     join_lso_summary_t sum;
-    if (lso_pass(j, rk, &sum) != RH_EXIT_OK) return RH_EXIT_SOFTWARE;
+    if (lso_pass(j, rk, window_ms, &sum) != RH_EXIT_OK) return RH_EXIT_SOFTWARE;
     if (!sum.pending) return RH_EXIT_OK;
     if (rh_mono_ms() >= deadline) {
       rh_log_error("the LSO check %s: %zu output partitions not verified (%zu without an "
@@ -531,21 +568,10 @@ static int lso_settle(join_t *j, rd_kafka_t *rk, int64_t wait_ms, const char *wh
  * LSO must reach its high watermark of now (a transaction of another instance
  * closes within seconds; a forgotten one never does). rc/ru: read_committed
  * and read_uncommitted handles. */
-/* A consumer handle without a group that only queries offsets. NULL with err. */
-static rd_kafka_t *query_handle(const rh_config_t *cfg, const char *isolation, char *err,
-                                size_t errsz) {
-  rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, err, errsz);
-  if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, err, errsz)) {
-    if (c) rd_kafka_conf_destroy(c);
-    return NULL;
-  }
-  return rd_kafka_new(RD_KAFKA_CONSUMER, c, err, errsz);
-}
-
 static int lso_startup(join_t *j, char **out, size_t nout) {
   char err[512];
   int rc = RH_EXIT_UNAVAILABLE;
-  rd_kafka_t *rk[2] = {j->probe, query_handle(j->cfg, "read_uncommitted", err, sizeof err)};
+  rd_kafka_t *rk[2] = {j->probe, rh_kafka_query_handle(j->cfg, "read_uncommitted", err, sizeof err)};
   if (!rk[1]) {
     rh_log_error("the LSO check at start: %s", err);
     goto out;
@@ -575,7 +601,9 @@ static int lso_startup(join_t *j, char **out, size_t nout) {
       goto out;
     }
   }
-  rc = lso_settle(j, rk[0], LSO_WINDOW_MS + 5000, "at start");
+  /* at start the window is a transaction's life: another instance killed
+   * with a transaction open holds the LSO until the coordinator aborts it */
+  rc = lso_settle(j, rk[0], DEAD_TXN_MS, DEAD_TXN_MS + 5000, "at start");
   if (rc == RH_EXIT_OK) rh_log_info("the LSO check at start: no open transaction on the outputs");
 out:
   if (rk[1]) rd_kafka_destroy(rk[1]);
@@ -583,13 +611,6 @@ out:
 }
 
 /* ---- start ---- */
-
-static int add_id(void *arg, const rd_kafka_message_t *m) {
-  size_t n;
-  const char *s = rh_avro_wire_first_string(m->payload, m->len, &n);
-  uint64_t key = s ? join_idset_key(s, n) : 0;
-  return key && join_idset_add_committed(arg, key) < 0 ? -1 : 0;
-}
 
 static int note_manifest(void *arg, const rd_kafka_message_t *m) {
   join_checks_t *c = arg;
@@ -645,6 +666,59 @@ static rd_kafka_conf_t *reader_conf(const rh_config_t *cfg, char *err, size_t er
   return c;
 }
 
+/* Migration: an existing deployment has alerts and check results but no
+ * changelog. On a start that finds the changelog empty, the ids are read from
+ * the output topics (as before the changelog) and written to every changelog
+ * partition as "*" (every instance loads them), in one transaction. */
+typedef struct {
+  join_idset_t *ids;
+  uint64_t *keys;
+  size_t n, cap;
+} seed_t;
+
+static int seed_id(void *arg, const rd_kafka_message_t *m) {
+  seed_t *sd = arg;
+  size_t n;
+  const char *s = rh_avro_wire_first_string(m->payload, m->len, &n);
+  uint64_t key = s ? join_idset_key(s, n) : 0;
+  if (!key) return 0;
+  int r = join_idset_add_committed(sd->ids, key);
+  if (r < 0 || (r == 1 && RH_ARRAY_RESERVE(sd->keys, sd->n + 1, sd->cap, 4096))) return -1;
+  if (r == 1) sd->keys[sd->n++] = key;
+  return 0;
+}
+
+static int seed_changelog(join_t *j, char **out, size_t nout) {
+  char err[1024];
+  int empty = join_changelog_is_empty(j->cl, err, sizeof err);
+  if (empty < 0) {
+    rh_log_error("the changelog: %s", err);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  if (!empty) return RH_EXIT_OK;
+  seed_t sd = {j->ids, NULL, 0, 0};
+  int64_t t0 = rh_mono_ms();
+  rd_kafka_conf_t *c = reader_conf(j->cfg, err, sizeof err);
+  int rc = RH_EXIT_OK;
+  if (!c || rh_kafka_read_topics(c, (const char *const *)out, nout, NULL, seed_id, &sd, NULL, err,
+                                 sizeof err)) {
+    rh_log_error("the changelog is empty; reading back the published alerts: %s", err);
+    rc = RH_EXIT_UNAVAILABLE;
+  } else if (sd.n) {
+    if (join_changelog_seed(j->cl, j->producer, sd.keys, sd.n, TXN_TIMEOUT_MS, err, sizeof err)) {
+      rh_log_error("seeding the changelog: %s", err);
+      rc = RH_EXIT_UNAVAILABLE;
+    } else {
+      rh_log_info("the changelog %s was empty: %zu published ids read from the output topics and "
+                  "written to it for every partition in %.2f s (migration)",
+                  join_changelog_topic(j->cl), sd.n, (double)(rh_mono_ms() - t0) / 1000.0);
+    }
+    end_txn_lso(j);
+  }
+  free(sd.keys);
+  return rc;
+}
+
 static int start_kafka(join_t *j) {
   char err[1024], txid[NAME_MAX_LEN], group[NAME_MAX_LEN];
   const rh_config_t *cfg = j->cfg;
@@ -696,26 +770,32 @@ static int start_kafka(join_t *j) {
     rc = RH_EXIT_UNAVAILABLE;
   }
   /* no transaction hangs on the outputs (a hung one hides what follows it) */
-  if (rc == RH_EXIT_OK && !(j->probe = query_handle(cfg, "read_committed", err, sizeof err))) {
+  if (rc == RH_EXIT_OK && !(j->probe = rh_kafka_query_handle(cfg, "read_committed", err, sizeof err))) {
     rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG;
   }
   if (rc == RH_EXIT_OK) rc = lso_startup(j, out, nout);
-  /* the ids published before: after init_transactions, so that a previous
-   * instance's open transaction is aborted and cannot hide its fate */
-  size_t nids = 0;
-  int64_t t0 = rh_mono_ms();
-  rd_kafka_conf_t *rc_conf = rc == RH_EXIT_OK ? reader_conf(cfg, err, sizeof err) : NULL;
-  if (rc == RH_EXIT_OK &&
-      (!rc_conf || rh_kafka_read_topics(rc_conf, (const char *const *)out, nout, NULL, add_id, j->ids,
-                                    &nids, err, sizeof err))) {
-    rh_log_error("reading back the published alerts: %s", err);
-    rc = RH_EXIT_UNAVAILABLE;
+  /* the published ids follow the partitions: read from the changelog when
+   * partitions are assigned (assign_state); after init_transactions, so that
+   * this instance's previous open transaction is aborted */
+  if (rc == RH_EXIT_OK) {
+    char feedp[NAME_MAX_LEN];
+    snprintf(feedp, sizeof feedp, "%sfeed.", cfg->topic_prefix);
+    rd_kafka_t *ru = rh_kafka_query_handle(cfg, "read_uncommitted", err, sizeof err);
+    if (!ru || !(j->cl = join_changelog_open(rh_producer_handle(j->producer), j->probe, ru,
+                                             cfg->topic_prefix, feedp, j->manifests_topic, err,
+                                             sizeof err))) {
+      rh_log_error("the changelog: %s", err);
+      rc = RH_EXIT_UNAVAILABLE;
+    }
   }
+  if (rc == RH_EXIT_OK) {
+    char *cln[1] = {(char *)join_changelog_topic(j->cl)};
+    rc = lso_startup(j, cln, 1);
+  }
+  if (rc == RH_EXIT_OK) rc = seed_changelog(j, out, nout);
   free_topics(out, nout);
   if (rc != RH_EXIT_OK) return rc;
-  rh_log_info("%zu published alerts and check results read back in %.2f s", nids,
-              (double)(rh_mono_ms() - t0) / 1000.0);
 
   rd_kafka_conf_t *cc = kconf(cfg, err, sizeof err);
   if (!cc) {
@@ -770,6 +850,16 @@ static int start_kafka(join_t *j) {
     return RH_EXIT_UNAVAILABLE;
   }
 
+  return RH_EXIT_OK;
+}
+
+/* Which check lists arrived: every manifest of feed.manifests up to the
+ * group's committed offsets (all partitions: another instance's too), read
+ * again at each assignment that gives this instance a manifests partition
+ * (docs/join.md, "State"). 0 or -1. */
+static int read_arrivals(join_t *j) {
+  char err[1024];
+  const rh_config_t *cfg = j->cfg;
   /* the check lists that arrived before: manifests up to the group's offsets */
   rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(8);
   const struct rd_kafka_metadata *md = NULL;
@@ -780,10 +870,11 @@ static int start_kafka(join_t *j) {
                                         md->topics[0].partitions[i].id);
   if (md) rd_kafka_metadata_destroy(md);
   if (mt) rd_kafka_topic_destroy(mt);
-  rc = RH_EXIT_OK;
+  int rc = RH_EXIT_OK;
+  rd_kafka_resp_err_t e;
   if (committed->cnt && (e = rd_kafka_committed(j->consumer, committed, 10000))) {
     rh_log_error("reading the group's offsets: %s", rd_kafka_err2str(e));
-    rc = RH_EXIT_UNAVAILABLE;
+    rc = -1;
   } else if (committed->cnt) {
     const char *mtopics[1] = {j->manifests_topic};
     rd_kafka_conf_t *mc = reader_conf(cfg, err, sizeof err);
@@ -791,7 +882,7 @@ static int start_kafka(join_t *j) {
         rh_kafka_read_topics(mc, mtopics, 1, committed, note_manifest, j->checks, NULL, err,
                          sizeof err)) {
       rh_log_error("reading back the manifests: %s", err);
-      rc = RH_EXIT_UNAVAILABLE;
+      rc = -1;
     }
   }
   rd_kafka_topic_partition_list_destroy(committed);
@@ -806,14 +897,14 @@ static void cleanup(join_t *j) {
   if (j->probe) rd_kafka_destroy(j->probe);
   rh_producer_destroy(j->producer);
   join_checks_destroy(j->checks);
-  join_warnings_destroy(j->warnings);
   if (j->tf_ready) join_transform_free(&j->tf);
+  join_changelog_destroy(j->cl);
   join_idset_destroy(j->ids);
   rh_regmap_destroy(j->map);
   if (j->pg) PQfinish(j->pg);
   rh_avro_schemas_destroy(j->schemas);
   free(j->touched);
-  join_end_free(&j->end);
+  rh_end_free(&j->end);
   join_lso_free(&j->lso);
 }
 
@@ -822,18 +913,18 @@ static void cleanup(join_t *j) {
  * instance and everything it wrote is visible (docs/join.md, "Exits"). */
 static int finish(join_t *j, int rc, bool idle) {
   if (rc == RH_EXIT_OK) {
-    int lrc = lso_settle(j, j->probe, LSO_WINDOW_MS + 5000, "before the exit");
+    int lrc = lso_settle(j, j->probe, DEAD_TXN_MS, DEAD_TXN_MS + 5000, "before the exit");
     if (lrc != RH_EXIT_OK) rc = lrc;
   }
   uint64_t left = 0;
-  join_end_state_t st = join_end_report(&j->end, j->consumer, j->probe, 5000, &left);
+  rh_end_state_t st = rh_end_report(&j->end, j->consumer, j->probe, 5000, &left);
   if (rc != RH_EXIT_OK) return rc;
-  if (st == JOIN_END_BEHIND) {
+  if (st == RH_END_BEHIND) {
     rh_log_error("stopping with %" PRIu64 " records not processed (see above): exit %d", left,
                  RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
-  if (st == JOIN_END_UNKNOWN) {
+  if (st == RH_END_UNKNOWN) {
     rh_log_error("stopping without knowing whether records remain: exit %d", RH_EXIT_UNAVAILABLE);
     return RH_EXIT_UNAVAILABLE;
   }
@@ -859,7 +950,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     return RH_EXIT_CONFIG;
   }
   rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
-  if (!(j.ids = join_idset_new(1 << 20)) || !(j.warnings = join_warnings_new(o->cfg)) || !reader ||
+  if (!(j.ids = join_idset_new(1 << 20)) || !reader ||
       join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||
       !(j.tf_ready = true) ||
       !(j.checks = join_checks_new(o->cfg, j.schemas, j.ids, reader, err, sizeof err))) {
@@ -907,7 +998,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     /* what the transactions wrote must become visible (docs/join.md, "The LSO check") */
     if (j.lso_now) {
       j.lso_now = false;
-      if (lso_settle(&j, j.probe, LSO_WINDOW_MS + 5000, "after the incident") ==
+      if (lso_settle(&j, j.probe, LSO_WINDOW_MS, LSO_WINDOW_MS + 5000, "after the incident") ==
           RH_EXIT_SOFTWARE) {
         rc = RH_EXIT_SOFTWARE;
         break;
@@ -915,14 +1006,20 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       last_lso = rh_mono_ms();
     } else if (j.lso.n && rh_mono_ms() - last_lso >= LSO_CHECK_EVERY_MS) {
       join_lso_summary_t sum;
-      if (lso_pass(&j, j.probe, &sum) != RH_EXIT_OK) {
+      /* a transaction of an instance killed holds the LSO until the coordinator
+       * aborts it; after an incident (above) the window is short */
+      if (lso_pass(&j, j.probe, DEAD_TXN_MS, &sum) != RH_EXIT_OK) {
         rc = RH_EXIT_SOFTWARE;
         break;
       }
       last_lso = rh_mono_ms();
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
-    join_end_note(&j.end, m);
+    if (j.fatal) { /* e.g. an assignment whose published ids could not be read */
+      if (m) rd_kafka_message_destroy(m);
+      break;
+    }
+    rh_end_note(&j.end, m);
     if (!m || m->err) {
       if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
         rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
@@ -931,15 +1028,15 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (m) rd_kafka_message_destroy(m);
       /* the idle clock runs only while a broker that answers says nothing is left */
       if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        join_end_state_t st = join_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
+        rh_end_state_t st = rh_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
         int64_t now = last_probe = rh_mono_ms();
-        if (st != JOIN_END_AT_END && st != JOIN_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != JOIN_END_AT_END) idle_since = -1;
+        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
+        if (st != RH_END_AT_END) idle_since = -1;
         else if (idle_since < 0) idle_since = now;
-        if (st == JOIN_END_UNKNOWN && j.end.known) {
+        if (st == RH_END_UNKNOWN && j.end.known) {
           if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
           if (away_since < 0) away_since = now;
-        } else if (st != JOIN_END_UNKNOWN) {
+        } else if (st != RH_END_UNKNOWN) {
           if (away_since >= 0) rh_log_info("the broker answers again");
           away_since = -1;
         }
@@ -973,6 +1070,8 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
   }
   if (j.txn_open) abort_txn(&j, "stopping");
+  if (j.fatal && rc == RH_EXIT_OK && !stopping(&j))
+    rc = j.cl_failed ? RH_EXIT_UNAVAILABLE : RH_EXIT_SOFTWARE;
   rc = finish(&j, rc, idle);
   *totals = j.totals;
   j.stats.busy_s = j.first_ms && j.last_commit_ms > j.first_ms

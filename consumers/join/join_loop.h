@@ -4,7 +4,8 @@
  * producer, and per poll batch one Kafka transaction holding the outputs and
  * the consumed offsets (send_offsets_to_transaction). The registry lives in
  * memory (rh_regmap) and follows PostgreSQL's change log between
- * transactions; warnings rows are written before each commit.
+ * transactions. The join writes no rows: riskhub-ledger writes the warnings
+ * rows from the alert topics (docs/ledger.md).
  *
  * Failure handling: an abortable Kafka error aborts the transaction, forgets
  * its ids and counts and rewinds the consumer to what was committed; a fatal
@@ -26,7 +27,7 @@ typedef struct {
   const char *group;    /* NULL: "<prefix>riskhub-join" */
   const char *instance; /* transactional.id "<prefix>riskhub-join.<instance>" */
   int idle_exit_ms;     /* > 0: exit when the broker said for this long that every
-                           assigned partition is at its end (join_end.h) */
+                           assigned partition is at its end (rh_end.h) */
   int wait_s;           /* < 0: wait for a service forever; else give up (69) */
   int batch_max;        /* messages a transaction at most */
   int batch_ms;         /* a transaction stays open at most this long */
@@ -40,8 +41,8 @@ typedef struct {
   double busy_s;            /* first record consumed .. last transaction committed */
   uint64_t transactions, aborts;
   /* where the busy time went (seconds): consuming and transforming records,
-   * writing warnings rows, sending offsets and committing */
-  double transform_s, warnings_s, commit_s;
+   * sending offsets and committing */
+  double transform_s, commit_s;
 } join_stats_t;
 
 /* Run until *stop, the idle time, or a fatal error. Returns an RH_EXIT_ code

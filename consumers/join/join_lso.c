@@ -75,6 +75,12 @@ join_lso_verdict_t join_lso_judge(int64_t end, int64_t lso, int64_t *below_since
 join_lso_verdict_t join_lso_answer(join_lso_t *l, size_t i, int64_t lso, int64_t now_ms,
                                    int64_t window_ms) {
   join_lso_part_t *p = &l->parts[i];
+  /* An LSO that moved since the last answer is not pinned by one transaction:
+   * the window starts again. Only an LSO that stays put below the target for
+   * the whole window is a hanging transaction; without this, a target raised
+   * by a later commit inherited the clock of the earlier one, and a slow commit
+   * (a loaded cluster, ~2 s) was judged hanging at once. */
+  if (lso >= 0 && p->lso >= 0 && lso > p->lso) p->below_since = -1;
   if (lso >= 0) p->lso = lso;
   p->verdict = join_lso_judge(p->end, lso, &p->below_since, now_ms, window_ms);
   return p->verdict;

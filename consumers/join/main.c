@@ -18,7 +18,12 @@ static void usage(FILE *fp) {
       "alerts.<township>, unknown persons to alerts.unmatched, applicant comparisons to\n"
       "checks.<township>, undecodable records to riskhub.dlq (docs/join.md).\n"
       "  --group ID          consumer group (default <prefix>riskhub-join)\n"
-      "  --instance NAME     transactional id suffix, one per running instance (default 0)\n"
+      "  --instance NAME     this instance's name (default 0): its transactional id and\n"
+      "                      static group member. Run any number of instances with\n"
+      "                      different names: the group shares the feed partitions and\n"
+      "                      each alert is published once (the published ids follow the\n"
+      "                      partitions: topic <prefix>riskhub-join.published). Never two\n"
+      "                      running with one name (the second fences the first: 70)\n"
       "  --idle-exit-ms MS   exit once the broker said for MS that every assigned partition\n"
       "                      is at its end (tests, the demo, benchmarks)\n"
       "  --wait-s S          give up (69) when Kafka or PostgreSQL is away longer (default:\n"
@@ -36,11 +41,11 @@ static void print_summary(const join_counts_t *c, const join_stats_t *st) {
          " no_rule=%" PRIu64 " duplicates=%" PRIu64 " dlq=%" PRIu64 " checks=%" PRIu64
          " check_records=%" PRIu64 " identity=%" PRIu64 " manifests=%" PRIu64
          " transactions=%" PRIu64 " aborts=%" PRIu64 " busy_s=%.3f registry_load_s=%.3f"
-         " registry_mib=%.1f transform_s=%.3f warnings_s=%.3f commit_s=%.3f\n",
+         " registry_mib=%.1f transform_s=%.3f commit_s=%.3f\n",
          c->records, c->alerts, c->unmatched, c->no_rule, c->duplicates, c->dlq, c->checks,
          c->check_records, c->identity, c->manifests, st->transactions, st->aborts, st->busy_s,
          st->registry_load_s, (double)st->registry_bytes / (1024.0 * 1024.0), st->transform_s,
-         st->warnings_s, st->commit_s);
+         st->commit_s);
   fflush(stdout);
 }
 

@@ -76,3 +76,11 @@ void join_idset_rollback(join_idset_t *s) {
 
 size_t join_idset_size(const join_idset_t *s) { return s->ix.count; }
 size_t join_idset_pending(const join_idset_t *s) { return s->undo_len; }
+
+uint64_t join_idset_pending_key(const join_idset_t *s, size_t i) {
+  return i < s->undo_len ? s->undo[i] : 0;
+}
+
+void join_idset_remove(join_idset_t *s, uint64_t key) {
+  if (key) rh_map_del(&s->ix, key);
+}

@@ -38,5 +38,11 @@ void join_idset_commit(join_idset_t *s);
 void join_idset_rollback(join_idset_t *s);
 size_t join_idset_size(const join_idset_t *s);
 size_t join_idset_pending(const join_idset_t *s);
+/* The i-th pending key (i < join_idset_pending), in the order added: what
+ * the open transaction published, for the join's changelog. */
+uint64_t join_idset_pending_key(const join_idset_t *s, size_t i);
+/* Forget a committed key (its partition was revoked: docs/join.md, "State").
+ * Not for pending keys. */
+void join_idset_remove(join_idset_t *s, uint64_t key);
 
 #endif

@@ -177,9 +177,7 @@ static int signal_record(join_transform_t *t, const join_input_t *in, const rh_f
   a.rule_id = rule->id;
   a.reason = rule->description;
   join_alerts_topic(t->cfg, h->township_code, topic, sizeof topic);
-  if (emit_alert(t, &a, topic, h->household_id, sink, errstr, errstr_size) ||
-      (sink->warning && sink->warning(sink->arg, &a, errstr, errstr_size)))
-    return -1;
+  if (emit_alert(t, &a, topic, h->household_id, sink, errstr, errstr_size)) return -1;
   t->counts.alerts++;
   return 0;
 }

@@ -6,7 +6,8 @@
  *   undecodable, or not a record of the topic's feed  → riskhub.dlq (bytes as
  *        consumed; headers error, source.topic, source.partition, source.offset)
  *   signal, person in the registry, a rule selects    → Alert to
- *        alerts.<township> keyed by household id, and a warning (sink->warning)
+ *        alerts.<township> keyed by household id (riskhub-ledger makes the
+ *        warnings row from that topic: docs/ledger.md)
  *   signal, person in the registry, no rule           → counted (no_rule)
  *   signal, person not in the registry                → Alert UNMATCHED to
  *        alerts.unmatched keyed by ID number
@@ -37,11 +38,10 @@
 
 /* Where the outputs go. send: produce one message (key, value copied;
  * headers taken, may be NULL); 0, or -1 with errstr (the transaction must
- * abort). warning: a township alert for PostgreSQL's warnings table. */
+ * abort). */
 typedef struct {
   int (*send)(void *arg, const char *topic, const void *key, size_t key_len, const void *value,
               size_t value_len, rd_kafka_headers_t *headers, char *errstr, size_t errstr_size);
-  int (*warning)(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size);
   void *arg;
 } join_sink_t;
 

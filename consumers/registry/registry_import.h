@@ -37,6 +37,12 @@
  * An advisory transaction lock (RH_IMPORT_LOCK_KEY) lets one import run at a
  * time; a second waits.
  *
+ * A first import (the three tables empty under the lock, not dry_run) skips
+ * staging, guard and merge: it drops the tables' keys and indexes (as the
+ * catalog has them), COPYs the rows straight into the tables and, when all
+ * was valid, builds the indexes and adds the keys again before COMMIT — in
+ * the same transaction (docs/registry.md, "A first import").
+ *
  * With dry_run nothing is changed: the files are validated, staged and the
  * shrink guard run in the database, then the transaction is rolled back (no
  * merge). With dry_run and offline no database is used: validation only.

@@ -103,7 +103,7 @@ replay_expect_t *replay_expect_new(const rh_config_t *cfg, const rh_avro_schemas
   for (size_t i = 0; i < e->nshards; i++) {
     shard_t *s = &e->shards[i];
     s->e = e;
-    s->sink = (join_sink_t){capture, NULL, s};
+    s->sink = (join_sink_t){capture, s};
     if (!(s->ids = join_idset_new(1 << 16)) || !(s->store = replay_store_new(1 << 16))) {
       rh_errf(errstr, errstr_size, "out of memory");
       goto fail;

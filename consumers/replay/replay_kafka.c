@@ -45,6 +45,7 @@ static int conf_default(const rh_config_t *cfg, rd_kafka_conf_t *c, const char *
 }
 
 replay_reader_t *replay_reader_new(const rh_config_t *cfg, const char *what, size_t nqueues,
+                                   replay_ahead_t ahead,
                                    char *errstr, size_t errstr_size) {
   char why[512], group[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
   replay_reader_t *r = calloc(1, sizeof *r);
@@ -54,6 +55,7 @@ replay_reader_t *replay_reader_new(const rh_config_t *cfg, const char *what, siz
     return NULL;
   }
   r->nqueues = nqueues ? nqueues : 1;
+  bool few = ahead == REPLAY_AHEAD_FEW;
   snprintf(r->what, sizeof r->what, "%s", what);
   /* never used for a group: librdkafka's simple consumer wants one set */
   snprintf(group, sizeof group, "%sriskhub-replay", cfg->topic_prefix);
@@ -67,7 +69,10 @@ replay_reader_t *replay_reader_new(const rh_config_t *cfg, const char *what, siz
       rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size) ||
       conf_default(cfg, c, "fetch.wait.max.ms", "10", errstr, errstr_size) ||
       conf_default(cfg, c, "fetch.error.backoff.ms", "10", errstr, errstr_size) ||
-      conf_default(cfg, c, "max.partition.fetch.bytes", "4194304", errstr, errstr_size) ||
+      conf_default(cfg, c, "max.partition.fetch.bytes", few ? "1048576" : "1048576", errstr,
+                   errstr_size) ||
+      conf_default(cfg, c, "queued.max.messages.kbytes", few ? "4096" : "1024", errstr,
+                   errstr_size) ||
       conf_default(cfg, c, "auto.offset.reset", "earliest", errstr, errstr_size)) {
     if (c) rd_kafka_conf_destroy(c);
     replay_reader_destroy(r);

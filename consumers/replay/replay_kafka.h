@@ -33,8 +33,17 @@
 
 typedef struct replay_reader replay_reader_t;
 
+/* How much librdkafka fetches ahead of the reads, a partition (its own
+ * defaults, 100,000 messages or 64 MiB a partition, would hold the whole
+ * month in memory). A property the config's kafka section sets wins. */
+typedef enum {
+  REPLAY_AHEAD_FEW,  /* a few partitions read fast (the records): 4 MiB fetches, 16 MiB queued */
+  REPLAY_AHEAD_MANY, /* many partitions (the outputs, 3 a township): 1 MiB, 1 MiB */
+} replay_ahead_t;
+
 /* "what" names the stream in messages ("manifests"). NULL with errstr. */
 replay_reader_t *replay_reader_new(const rh_config_t *cfg, const char *what, size_t nqueues,
+                                   replay_ahead_t ahead,
                                    char *errstr, size_t errstr_size);
 void replay_reader_destroy(replay_reader_t *r);
 

@@ -154,6 +154,9 @@ struct run {
   comparer_t *comparers;
   size_t ncomparers;
   pthread_t pub_thread; /* sets the published reader up (broker_published) */
+  replay_part_t *pub_parts; /* its parts, started by compare_published */
+  size_t pub_nparts;
+  replay_reader_t *pub_lister; /* the reader that found them (owns their names) */
   bool pub_running;
   int pub_rc;
   char pub_err[1024];
@@ -353,6 +356,10 @@ static void cleanup(run_t *x) {
     pthread_join(x->pub_thread, NULL);
     x->pub_running = false;
   }
+  free(x->pub_parts);
+  x->pub_parts = NULL;
+  replay_reader_destroy(x->pub_lister);
+  x->pub_lister = NULL;
   for (size_t i = 0; x->workers && i < x->nworkers; i++) worker_free(&x->workers[i]);
   free(x->workers);
   x->workers = NULL;
@@ -404,7 +411,7 @@ static int broker_manifests(run_t *x, char *e, size_t es) {
   size_t n = 0;
   rh_config_topic(x->o->cfg, "feed.manifests", topic, sizeof topic);
   const char *names[1] = {topic};
-  if (!(x->manifests_reader = replay_reader_new(x->o->cfg, "manifests", 1, e, es)) ||
+  if (!(x->manifests_reader = replay_reader_new(x->o->cfg, "manifests", 1, REPLAY_AHEAD_FEW, e, es)) ||
       replay_reader_parts(x->manifests_reader, names, 1, 1, -1, &parts, &n, e, es) ||
       replay_reader_start(x->manifests_reader, parts, n, e, es)) {
     free(parts);
@@ -430,17 +437,18 @@ static int broker_records(run_t *x, char *e, size_t es) {
   }
   x->nworkers = threads_for(x, np);
   int rc = 0;
-  if (!(x->records_reader = replay_reader_new(x->o->cfg, "feed records", x->nworkers, e, es)) ||
+  if (!(x->records_reader = replay_reader_new(x->o->cfg, "feed records", x->nworkers,
+                                                REPLAY_AHEAD_FEW, e, es)) ||
       replay_reader_start(x->records_reader, plan, np, e, es))
     rc = RH_EXIT_UNAVAILABLE;
   replay_batches_free_plan(plan);
   return rc;
 }
 
-/* Start fetching the published outputs, from the month's first list less a
- * day (offsets by time: ~0.5 s of round trips, so in a thread of its own
- * while the registry loads and the records are joined); the comparers'
- * number follows from the parts. */
+/* Set the reader of the published outputs up, from the month's first list
+ * less a day (offsets by time: ~0.5 s of round trips, so in a thread of its
+ * own while the registry loads and the records are joined); the comparers'
+ * number follows from the parts. Fetching starts in compare_published. */
 static void *broker_published(void *arg) {
   run_t *x = arg;
   pthread_setname_np(pthread_self(), "replay-pub-setup");
@@ -454,17 +462,24 @@ static void *broker_published(void *arg) {
   int64_t since = earliest >= 0 ? (earliest > SINCE_MARGIN_MS ? earliest - SINCE_MARGIN_MS : 0)
                                 : -1;
   /* the parts first, through a reader of one queue: their number is the comparers' */
-  replay_reader_t *lister = replay_reader_new(x->o->cfg, "published outputs", 1, x->pub_err,
-                                              sizeof x->pub_err);
+  replay_reader_t *lister = replay_reader_new(x->o->cfg, "published outputs", 1,
+                                              REPLAY_AHEAD_MANY, x->pub_err, sizeof x->pub_err);
   if (!lister || replay_reader_parts(lister, pre, 2, 0, since, &parts, &n, x->pub_err,
                                      sizeof x->pub_err)) {
     x->pub_rc = RH_EXIT_UNAVAILABLE;
   } else {
     x->ncomparers = threads_for(x, n);
+    /* started when the records are through (compare_published): fetched
+     * meanwhile, the month's outputs would wait in memory */
     if (!(x->published_reader = replay_reader_new(x->o->cfg, "published outputs", x->ncomparers,
-                                                  x->pub_err, sizeof x->pub_err)) ||
-        replay_reader_start(x->published_reader, parts, n, x->pub_err, sizeof x->pub_err))
+                                                  REPLAY_AHEAD_MANY, x->pub_err,
+                                                  sizeof x->pub_err)))
       x->pub_rc = RH_EXIT_UNAVAILABLE;
+    x->pub_parts = parts; /* their topic names are the lister's: kept with them */
+    x->pub_nparts = n;
+    x->pub_lister = lister;
+    parts = NULL;
+    lister = NULL;
   }
   free(parts);
   replay_reader_destroy(lister);
@@ -554,6 +569,13 @@ static int compare_published(run_t *x, const replay_archive_info_t *ai, char *e,
   if (x->pub_running) {
     pthread_join(x->pub_thread, NULL);
     x->pub_running = false;
+    if (!x->pub_rc && replay_reader_start(x->published_reader, x->pub_parts, x->pub_nparts,
+                                          x->pub_err, sizeof x->pub_err))
+      x->pub_rc = RH_EXIT_UNAVAILABLE;
+    free(x->pub_parts);
+    x->pub_parts = NULL;
+    replay_reader_destroy(x->pub_lister);
+    x->pub_lister = NULL;
     if (x->pub_rc) {
       rh_errf(e, es, "%s", x->pub_err);
       return x->pub_rc;

@@ -8,8 +8,16 @@
  * their first 64 bits (join_idset_key) and then compared whole.
  *
  * Memory: the messages are copied into chunks of 4 MiB (no allocation a
- * message); entries in one array. Pointers returned stay valid until the
- * next replay_store_add (entries) or replay_store_destroy (bytes).
+ * message); a full chunk is written to an unlinked temporary file in
+ * $TMPDIR (else /tmp) and its buffer reused, so that a month's expected
+ * outputs (~155 MB for 344,557 alerts) are not resident (issue 10); a
+ * message over 64 KiB keeps a chunk of its own in memory; without a
+ * temporary file everything stays in memory. Entries in one array.
+ * Entry pointers stay valid until the next replay_store_add;
+ * replay_store_bytes' pointer, for a spilled message, points to a buffer of
+ * the calling thread, valid until its next replay_store_bytes or
+ * replay_store_find (which reads the id back) — else until
+ * replay_store_destroy.
  * Not thread-safe while adding; once filled, any number of threads may
  * find entries and mark them (seen, reported: with atomic operations).
  */
@@ -50,6 +58,8 @@ int replay_store_add(replay_store_t *s, replay_out_t what, const void *value, si
 /* The entry of an id (hex, idlen characters), or NULL. */
 replay_entry_t *replay_store_find(replay_store_t *s, const char *id, size_t idlen);
 
+/* The message's bytes (read back from the file if spilled; a failing read
+ * of the store's own file aborts the process with a logged error). */
 const unsigned char *replay_store_bytes(const replay_store_t *s, const replay_entry_t *e);
 size_t replay_store_count(const replay_store_t *s);
 replay_entry_t *replay_store_at(replay_store_t *s, size_t i);

@@ -17,7 +17,6 @@ whatever happens. Works in a namespace of its own (database=False).
 import os
 import re
 import signal
-import subprocess
 import time
 from collections import Counter
 
@@ -29,7 +28,6 @@ PAUSE_S = float(os.environ.get("RH_FREEZE_PAUSE_S", "15"))
 KAFKA_DIR = rhtest.STATE_DIR / "kafka"
 SERVER_PROPS = KAFKA_DIR / "config" / "server.properties"
 SERVER_LOG = KAFKA_DIR / "logs" / "server.log"
-KAFKA_SH = rhtest.SRC / "scripts" / "kafka.sh"
 SELF_FENCE = re.compile(r"Fencing broker|handleBrokerFenced|"
                         r"Resigned as the (txn|group) coordinator")
 
@@ -78,15 +76,6 @@ def log_since(mark):
     return text + SERVER_LOG.read_text(errors="replace")
 
 
-def transactions(*args):
-    """scripts/kafka.sh transactions ARGS against the tests' broker: its stdout."""
-    env = dict(os.environ, RH_KAFKA_PORT=rhtest.BOOTSTRAP.rsplit(":", 1)[1])
-    r = subprocess.run(["bash", str(KAFKA_SH), "transactions", *args], capture_output=True,
-                       text=True, timeout=120, env=env)
-    assert r.returncode == 0, f"kafka.sh transactions {' '.join(args)}: exit {r.returncode}\n{r.stderr}"
-    return r.stdout
-
-
 def committed_values(topic):
     return Counter(m.value().decode() for m in rhtest.read_topic(topic, timeout=60))
 
@@ -114,7 +103,7 @@ def test_pause_does_not_fence_the_broker(namespace):
     rhtest.produce_in_txn([(topic, p, b"k", b"after") for p in range(3)])
     assert committed_values(topic) == Counter(before=3, after=3)
     # Kafka's own check (docs/operations.md): nothing of ours is left hanging.
-    hanging = transactions("find-hanging", "--broker-id", "1", "--max-transaction-timeout", "0")
+    hanging = rhtest.kafka_transactions("find-hanging", "--broker-id", "1", "--max-transaction-timeout", "0")
     assert hanging.startswith("Topic"), hanging
     assert ns.prefix not in hanging, f"hanging transactions after the pause:\n{hanging}"
     time.sleep(2)  # what the controller logs at the resume comes within a heartbeat or two

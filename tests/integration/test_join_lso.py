@@ -11,6 +11,7 @@ PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import rhtest
 from rhtest import BOOTSTRAP, IDLE_MS, PERIOD
@@ -107,4 +108,40 @@ def test_hanging_transaction_below_what_the_join_committed(ns, month, tmp_path):
     assert stuck_lso(topic, part) == lso
     assert f"abort --topic {topic} --partition {part} --start-offset {lso}" in j.stderr, j.tail()
     assert j.summary()["transactions"] >= 1
+    j.check_output()
+
+
+def test_hanging_transaction_aborted_with_kafka_tools(ns, month, tmp_path):
+    """The operator's way out (docs/operations.md, "A hanging transaction"): the
+    commands the join printed, run with Kafka's kafka-transactions tool, close the
+    transaction; the join run again goes through the month and exits 0, every alert
+    visible read_committed, none twice."""
+    files = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+    ns.produce("health", "major-disease", files[("health", "major-disease")])
+    dlq = ns.topic("riskhub.dlq")
+    rhtest.create_topics([dlq])
+    before = open_and_kill(ns, [(dlq, 1)])
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "first")
+    rc = j.wait(120)
+    assert rc == 70, f"exit {rc}, expected 70 (a hanging transaction on {dlq} [1]):\n{j.tail()}"
+    aborts = re.findall(r"abort --topic (\S+) --partition (\d+) --start-offset (\d+)", j.stderr)
+    assert aborts == [(dlq, "1", str(before[(dlq, 1)]))], f"abort commands: {aborts}\n{j.tail()}"
+    for topic, part, offset in aborts:
+        rhtest.kafka_transactions("abort", "--topic", topic, "--partition", part,
+                                  "--start-offset", offset)
+    rhtest.wait_for(lambda: stuck_lso(dlq, 1) > before[(dlq, 1)], 30,
+                    "the LSO to pass the aborted transaction")
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "second")
+    rc = j.wait(180)
+    assert rc == 0, f"exit {rc} after the abort, expected 0:\n{j.tail()}"
+    s = j.summary()
+    assert s["records"] > 0 and s["alerts"] + s["unmatched"] > 0, f"the join did nothing: {s}"
+    seen = Counter()
+    rhtest.read_topics(ns.topics("alerts."), timeout=30,
+                       keep=lambda m: seen.update([rhtest.decode(m.value())[1]["alert_id"]]))
+    assert sum(seen.values()) == s["alerts"] + s["unmatched"], \
+        f"{sum(seen.values())} alerts visible, the join committed {s['alerts']} + {s['unmatched']}"
+    assert max(seen.values()) == 1, "an alert is visible twice"
     j.check_output()

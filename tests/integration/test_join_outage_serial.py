@@ -1,9 +1,9 @@
 """PostgreSQL goes away while riskhub-join is consuming a big list.
 
 - Stopped and started again (scripts/postgres.sh): the join waits and retries
-  (no alert reaches Kafka without its warnings row, so nothing is committed while
-  the database is away), then catches up: exactly the expected alerts and
-  warnings rows, none twice.
+  (it follows the registry's change log, so nothing is committed while the
+  database is away), then catches up: exactly the expected alerts, none twice,
+  and the warnings rows riskhub-ledger then writes from them.
 - Away longer than --wait-s: exit 69; a restart then finishes the work exactly once.
 
 Stops and starts the shared PostgreSQL, so CTest runs this file alone (RUN_SERIAL).
@@ -80,7 +80,7 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
         assert j.running(), f"riskhub-join exited ({j.proc.returncode}) while PostgreSQL was away:\n{j.tail()}"
         during = committed_township_alerts(ns)
         assert during == settled, (f"{during - settled} township alerts were committed while "
-                                   f"PostgreSQL was away (their warnings rows cannot exist)")
+                                   f"PostgreSQL was away (the registry could not be followed)")
         pg("start")
         stopped = False
         rc = j.wait(240)

@@ -136,7 +136,7 @@ def test_migrate_twice_applies_once(db):
     tables = set(psql(db, "SELECT string_agg(tablename, ',') FROM pg_tables "
                           "WHERE schemaname = 'public'").split(","))
     assert {"households", "members", "applications", "warnings", "registry_changes",
-            "schema_migrations"} <= tables
+            "schema_migrations", "check_results", "ledger_offsets"} <= tables
 
     r = ok(registry(db, "migrate"))
     assert "migrate: nothing to apply" in r.stdout
@@ -392,6 +392,58 @@ def test_reimport_logs_exactly_the_changes(migrated, gen, tmp_path):
     mark = max_change(db)
     ok(registry(db, "import", d))
     assert changes_since(db, mark) == []
+
+
+SCHEMA_SQL = (
+    "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+    " SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS x"
+    "   FROM pg_constraint WHERE conrelid IN ('households'::regclass, 'members'::regclass,"
+    "        'applications'::regclass, 'registry_changes'::regclass)"
+    " UNION ALL SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN"
+    "   ('households'::regclass, 'members'::regclass, 'applications'::regclass,"
+    "    'registry_changes'::regclass)"
+    " UNION ALL SELECT tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text FROM pg_trigger"
+    "   WHERE NOT tgisinternal AND tgrelid IN ('households'::regclass, 'members'::regclass,"
+    "         'applications'::regclass)) t")
+
+
+def test_first_import_rebuilds_keys_and_indexes(migrated, gen, tmp_path):
+    """A first import drops the tables' keys and indexes and makes them again
+    (docs/registry.md, "A first import"): afterwards the schema is exactly
+    the migrated one, the keys hold (a second head, a member of a missing
+    household are refused by the database), and a first import refused half
+    way (a bad row in members.csv) leaves the schema as it was, tables empty."""
+    db = migrated
+    schema = psql(db, SCHEMA_SQL)
+    assert "PRIMARY KEY (id_number)" in schema and "FOREIGN KEY" in schema
+    d = copy_registry(gen, tmp_path / "bad")
+    mb_rows = read_csv(d / "members.csv")
+    mb_rows[-1][1]["sex"] = "x"
+    write_csv(d / "members.csv", list(mb_rows[0][1].keys()), [row for _, row in mb_rows])
+    r = registry(db, "import", d)
+    assert r.returncode == 65, r.stderr
+    assert psql(db, SCHEMA_SQL) == schema
+    assert psql(db, "SELECT count(*) FROM households") == "0"
+    assert psql(db, "SELECT count(*) FROM registry_changes") == "0"
+
+    r = ok(registry(db, "import", gen))
+    assert "first import into empty tables" in r.stderr
+    assert psql(db, SCHEMA_SQL) == schema
+    hh = psql(db, "SELECT household_id FROM households ORDER BY 1 LIMIT 1")
+    a_member = psql(db, "SELECT id_number FROM members ORDER BY 1 LIMIT 1")
+    bad = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c",
+                          f"INSERT INTO members SELECT * FROM members WHERE id_number = '{a_member}'"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "members_pkey" in bad.stderr
+    bad = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c",
+                          "UPDATE members SET household_id = '411024100-023-9998' WHERE "
+                          f"id_number = '{a_member}'"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "foreign key" in bad.stderr
+    # a second import is not a first one: merged, nothing changes
+    r = ok(registry(db, "import", gen))
+    assert "first import" not in r.stderr
+    assert "0 registry changes logged" in r.stdout
+    assert hh
 
 
 def test_bad_file_refused_nothing_loaded(migrated, gen, tmp_path):

@@ -18,6 +18,7 @@ Modules (everything public is also importable from the package itself,
   pg         psql(), pg_rows(), create_database(), drop_database()
   namespace  the test namespace: reserved topic prefixes (rhtest-...), Namespace (prefix + scratch database)
   join       what riskhub-join must publish: Registry, Rules, Expect, lineage(), assert_alerts(), Join
+  ledger     what riskhub-ledger must have written: assert_ledger_rows(), the audit trigger
   snapshot   the default namespace's state and the check that a test run left it alone
   cluster    Cluster: the three-broker cluster of scripts/kafka.sh cluster, node by node
   faults     a month through produce -> join while something breaks: month_steps(), run_month(), Outcome
@@ -37,5 +38,6 @@ from .kafka import *        # noqa: F401,F403
 from .pg import *           # noqa: F401,F403
 from .namespace import *    # noqa: F401,F403
 from .join import *         # noqa: F401,F403
+from .ledger import *       # noqa: F401,F403
 from .cluster import *      # noqa: F401,F403
 from .faults import *       # noqa: F401,F403

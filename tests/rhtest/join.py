@@ -20,10 +20,12 @@ from .privacy import assert_no_full_id, mask, scrub
 __all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household", "situation",
            "Rules", "expected_alert", "Expect", "expected_checks", "ALERT_FIELDS", "describe", "diff_alert",
            "diff_check", "Join", "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
-           "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary"]
+           "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary", "run_ledger", "ledger_binary"]
 
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
 SUMMARY = re.compile(r"^riskhub-join: (records=\S+(?: [a-z_]+=\S+)*)\s*$", re.M)
+SUMMARIES = {p: re.compile(rf"^riskhub-{p}: (records=\S+(?: [a-z_]+=\S+)*)\s*$", re.M)
+             for p in ("join", "ledger")}
 
 
 # ---- ids --------------------------------------------------------------------------
@@ -361,12 +363,16 @@ def diff_check(exp, got):
 # ---- the join process ----------------------------------------------------------------
 
 class Join:
-    def __init__(self, ns, cmd, log_dir):
+    """A running riskhub-join (or, program="ledger", riskhub-ledger: the same
+    service shape, options, exits and summary line)."""
+
+    def __init__(self, ns, cmd, log_dir, program="join"):
+        self.program = program
         log_dir = Path(log_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
-        n = len(list(log_dir.glob("join-*.out")))
-        self.out_path = log_dir / f"join-{n}.out"
-        self.err_path = log_dir / f"join-{n}.err"
+        n = len(list(log_dir.glob(f"{program}-*.out")))
+        self.out_path = log_dir / f"{program}-{n}.out"
+        self.err_path = log_dir / f"{program}-{n}.err"
         self.out_fp = open(self.out_path, "w")
         self.err_fp = open(self.err_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.out_fp, stderr=self.err_fp, env=ns.env())
@@ -387,7 +393,7 @@ class Join:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"riskhub-join still running after {timeout} s; "
+            raise AssertionError(f"riskhub-{self.program} still running after {timeout} s; "
                                  f"log tail:\n{self.tail()}")
         finally:
             self._close_files()
@@ -414,7 +420,7 @@ class Join:
 
     def summary(self):
         """{key: number} of the one summary line on stdout (key=value, ints and floats)."""
-        found = SUMMARY.findall(self.stdout)
+        found = SUMMARIES[self.program].findall(self.stdout)
         assert len(found) == 1, f"expected one summary line on stdout, got:\n{scrub(self.stdout)}"
         out = {}
         for kv in found[0].split():
@@ -494,7 +500,23 @@ def assert_alerts(ns, exp, t0_ms=None, t1_ms=None):
     return got
 
 
-def assert_warnings(ns, exp):
+def run_ledger(ns, *args, log_dir=None, timeout=180):
+    """riskhub-ledger with --idle-exit-ms until it exits; exit 0 asserted."""
+    import tempfile
+    log_dir = log_dir or tempfile.mkdtemp(prefix="rhtest-ledger-")
+    led = ns.ledger("--idle-exit-ms", IDLE_MS, *args, log_dir=log_dir)
+    rc = led.wait(timeout)
+    assert rc == 0, f"riskhub-ledger exit {rc}:\n{led.tail()}"
+    led.check_output()
+    return led
+
+
+def assert_warnings(ns, exp, ledger=True):
+    """PostgreSQL's warnings rows are exactly the expected ones, once each. The rows
+    are riskhub-ledger's (docs/ledger.md): ledger=True runs it first until it is idle
+    with nothing left."""
+    if ledger:
+        run_ledger(ns)
     got, want = warnings_rows(ns.conninfo), exp.warnings()
     g, w = set(got), set(want)
     assert len(got) == len(g)
@@ -530,3 +552,7 @@ def alert_count(ns):
 
 def join_binary():
     return BIN / "riskhub-join"
+
+
+def ledger_binary():
+    return BIN / "riskhub-ledger"

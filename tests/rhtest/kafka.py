@@ -3,6 +3,7 @@
 The clients of this module use group ids and transactional ids that start with
 "rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
 import os
+import subprocess
 import time
 import uuid
 
@@ -12,7 +13,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from .avro import decode
 from . import env as _env
 
-__all__ = ["consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
+__all__ = ["kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
            "produce_in_txn", "manifests_by_batch"]
 
@@ -263,3 +264,15 @@ def produce_in_txn(items):
     """[(topic, partition, key, value)] in one committed transaction (as the join
     writes); [(partition, offset)] back."""
     return _produce(items, **{"transactional.id": f"rhtest-txn-{uuid.uuid4().hex}"})
+
+
+def kafka_transactions(*args, check=True):
+    """scripts/kafka.sh transactions ARGS (Kafka's kafka-transactions tool) against
+    the tests' broker: its stdout (exit 0 asserted unless check=False)."""
+    env = dict(os.environ, RH_KAFKA_PORT=_env.BOOTSTRAP.rsplit(":", 1)[1])
+    r = subprocess.run(["bash", str(_env.SRC / "scripts" / "kafka.sh"), "transactions", *args],
+                       capture_output=True, text=True, timeout=120, env=env)
+    if check:
+        assert r.returncode == 0, \
+            f"kafka.sh transactions {' '.join(args)}: exit {r.returncode}\n{r.stderr}"
+    return r.stdout

@@ -89,12 +89,34 @@ static void test_targets(void **state) {
   join_lso_free(&l); /* safe twice */
 }
 
+/* commits keep raising the target while the LSO follows them, late (a slow
+ * commit on a loaded cluster): never hanging; an LSO that stops moving is */
+static void test_moving_lso_is_not_hanging(void **state) {
+  (void)state;
+  join_lso_t l;
+  join_lso_init(&l);
+  assert_int_equal(join_lso_target(&l, "alerts.x", 0, 10), 0);
+  assert_int_equal(join_lso_answer(&l, 0, 4, 1000, WINDOW), JOIN_LSO_WAITING);
+  int64_t now = 1000, lso = 4;
+  for (int k = 0; k < 10; k++) { /* 10 windows long, the LSO always a step behind */
+    now += WINDOW / 2;
+    lso = l.parts[0].end;
+    assert_int_equal(join_lso_target(&l, "alerts.x", 0, lso + 10), 0);
+    assert_int_equal(join_lso_answer(&l, 0, lso, now, WINDOW), JOIN_LSO_WAITING);
+  }
+  /* the LSO stops at lso while the target stays above it: hanging after a window */
+  assert_int_equal(join_lso_answer(&l, 0, lso, now + WINDOW - 1, WINDOW), JOIN_LSO_WAITING);
+  assert_int_equal(join_lso_answer(&l, 0, lso, now + WINDOW, WINDOW), JOIN_LSO_HANGING);
+  join_lso_free(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_judge_reached),
       cmocka_unit_test(test_judge_below_then_hanging),
       cmocka_unit_test(test_judge_no_answer_restarts_window),
       cmocka_unit_test(test_targets),
+      cmocka_unit_test(test_moving_lso_is_not_hanging),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,11 +54,6 @@ static int cap_send(void *arg, const char *topic, const void *key, size_t key_le
   return 0;
 }
 
-static int cap_warning(void *arg, const rh_alert_t *a, char *errstr, size_t errstr_size) {
-  (void)arg, (void)a, (void)errstr, (void)errstr_size;
-  return 0;
-}
-
 /* An older FeedRecord: no risk_subtype, no facts (history; the reader's
  * defaults fill them in). */
 static const char old_fr[] =
@@ -179,7 +174,7 @@ static void run(fx_t *f, const void *value, size_t len, capture_t *cap, join_cou
   join_transform_t t;
   if (join_transform_init(&t, f->cfg, f->schemas, ids, err, sizeof err)) fail_msg("%s", err);
   t.map = f->map;
-  join_sink_t sink = {cap_send, cap_warning, cap};
+  join_sink_t sink = {cap_send, cap};
   join_input_t in = {.topic = "feed.medical-insurance.high-self-pay", .partition = 1,
                      .offset = 41, .key = f->person, .key_len = 18, .value = value,
                      .value_len = len};

@@ -100,10 +100,64 @@ static void test_many(void **state) {
   replay_store_destroy(s);
 }
 
+/* Full 4 MiB chunks go to the store's temporary file and are read back
+ * from it; a message larger than 64 KiB stays in memory. */
+static void test_spilled(void **state) {
+  (void)state;
+  replay_store_t *s = replay_store_new(16);
+  static unsigned char b[100000];
+  char id[65];
+  char tail[1100];
+  memset(tail, 'x', sizeof tail - 1);
+  tail[sizeof tail - 1] = '\0';
+  for (unsigned long long i = 0; i < 20000; i++) { /* ~22 MB of messages */
+    hexid(i + 1, i, id);
+    tail[0] = (char)('a' + i % 26);
+    size_t n = msg(b, id, tail);
+    assert_int_equal(replay_store_add(s, REPLAY_OUT_ALERT, b, n, 0, 0, 0, (int64_t)i), 1);
+  }
+  /* a big one, between spilled chunks */
+  char *big = malloc(90000);
+  assert_non_null(big);
+  memset(big, 'b', 89999);
+  big[89999] = '\0';
+  hexid(999999, 1, id);
+  size_t nbig = msg(b, id, big);
+  assert_int_equal(replay_store_add(s, REPLAY_OUT_ALERT, b, nbig, 0, 0, 0, -5), 1);
+  for (unsigned long long i = 20000; i < 21000; i++) {
+    hexid(i + 1, i, id);
+    tail[0] = (char)('a' + i % 26);
+    size_t n = msg(b, id, tail);
+    assert_int_equal(replay_store_add(s, REPLAY_OUT_ALERT, b, n, 0, 0, 0, (int64_t)i), 1);
+  }
+  /* in memory: the chunk being filled, a spare and the big one (not 22 MB) */
+  assert_true(replay_store_bytes_held(s) < (size_t)(10u << 20) + 21000 * 2 * sizeof(replay_entry_t) +
+                                               (size_t)(1u << 20));
+  for (unsigned long long i = 0; i < 21000; i += 7) {
+    hexid(i + 1, i, id);
+    replay_entry_t *e = replay_store_find(s, id, 64);
+    assert_non_null(e);
+    assert_int_equal(e->offset, (int64_t)i);
+    tail[0] = (char)('a' + i % 26);
+    size_t n = msg(b, id, tail);
+    assert_int_equal(e->len, n);
+    assert_memory_equal(replay_store_bytes(s, e), b, n);
+  }
+  hexid(999999, 1, id);
+  replay_entry_t *e = replay_store_find(s, id, 64);
+  assert_non_null(e);
+  assert_int_equal(e->len, nbig);
+  msg(b, id, big);
+  assert_memory_equal(replay_store_bytes(s, e), b, nbig);
+  free(big);
+  replay_store_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_add_find),
       cmocka_unit_test(test_many),
+      cmocka_unit_test(test_spilled),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

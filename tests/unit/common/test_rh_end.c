@@ -1,4 +1,4 @@
-/* join_end: records remaining in a partition, and the states the idle clock
+/* rh_end: records remaining in a partition, and the states the idle clock
  * gets without asking a broker (docs/join.md, "Exits"). No broker. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,23 +7,23 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "join_end.h"
+#include "rh_end.h"
 
 static void test_remaining(void **state) {
   (void)state;
   /* at its end: the EOF offset counts (past the transaction marker) */
-  assert_int_equal(join_end_remaining_of(101, 100, 0, 101), 0);
+  assert_int_equal(rh_end_remaining_of(101, 100, 0, 101), 0);
   /* not at its end: from the group's committed offset; the marker counts as one */
-  assert_int_equal(join_end_remaining_of(-1, 100, 0, 101), 1);
-  assert_int_equal(join_end_remaining_of(-1, 40, 0, 3400040), 3400000);
+  assert_int_equal(rh_end_remaining_of(-1, 100, 0, 101), 1);
+  assert_int_equal(rh_end_remaining_of(-1, 40, 0, 3400040), 3400000);
   /* nothing ever committed: from the low watermark */
-  assert_int_equal(join_end_remaining_of(-1, -1, 7, 57), 50);
-  assert_int_equal(join_end_remaining_of(-1, -1, 0, 0), 0);
+  assert_int_equal(rh_end_remaining_of(-1, -1, 7, 57), 50);
+  assert_int_equal(rh_end_remaining_of(-1, -1, 0, 0), 0);
   /* never negative (the LSO may be behind what was read of a later answer) */
-  assert_int_equal(join_end_remaining_of(60, 60, 0, 50), 0);
+  assert_int_equal(rh_end_remaining_of(60, 60, 0, 50), 0);
   /* no answer: unknown */
-  assert_int_equal(join_end_remaining_of(101, 100, 0, -1), -1);
-  assert_int_equal(join_end_remaining_of(-1, -1, -1, 10), -1);
+  assert_int_equal(rh_end_remaining_of(101, 100, 0, -1), -1);
+  assert_int_equal(rh_end_remaining_of(-1, -1, -1, 10), -1);
 }
 
 /* what is known without a broker: no assignment -> UNKNOWN, an empty one -> NONE
@@ -32,33 +32,33 @@ static void test_states_without_broker(void **state) {
   (void)state;
   char err[256];
   uint64_t total = 99;
-  join_end_t e;
-  join_end_init(&e);
-  assert_int_equal(join_end_check(&e, NULL, 100, err, sizeof err), JOIN_END_UNKNOWN);
-  assert_int_equal(join_end_report(&e, NULL, NULL, 100, &total), JOIN_END_UNKNOWN);
+  rh_end_t e;
+  rh_end_init(&e);
+  assert_int_equal(rh_end_check(&e, NULL, 100, err, sizeof err), RH_END_UNKNOWN);
+  assert_int_equal(rh_end_report(&e, NULL, NULL, 100, &total), RH_END_UNKNOWN);
   assert_int_equal(total, 0);
   rd_kafka_topic_partition_list_t *none = rd_kafka_topic_partition_list_new(0);
-  assert_int_equal(join_end_assign(&e, none), 0);
-  assert_int_equal(join_end_check(&e, NULL, 100, err, sizeof err), JOIN_END_NONE);
-  assert_int_equal(join_end_report(&e, NULL, NULL, 100, &total), JOIN_END_AT_END);
+  assert_int_equal(rh_end_assign(&e, none), 0);
+  assert_int_equal(rh_end_check(&e, NULL, 100, err, sizeof err), RH_END_NONE);
+  assert_int_equal(rh_end_report(&e, NULL, NULL, 100, &total), RH_END_AT_END);
   rd_kafka_topic_partition_list_t *two = rd_kafka_topic_partition_list_new(2);
   rd_kafka_topic_partition_list_add(two, "feed.a.b", 0);
   rd_kafka_topic_partition_list_add(two, "feed.a.b", 1);
-  assert_int_equal(join_end_assign(&e, two), 0);
+  assert_int_equal(rh_end_assign(&e, two), 0);
   assert_int_equal(e.n, 2);
   assert_true(e.known);
   assert_int_equal(e.parts[1].partition, 1);
   assert_int_equal(e.parts[1].eof, -1);
   e.parts[0].eof = 5;
-  join_end_forget(&e);
+  rh_end_forget(&e);
   assert_int_equal(e.parts[0].eof, -1);
-  join_end_revoke(&e);
+  rh_end_revoke(&e);
   assert_false(e.known);
-  assert_int_equal(join_end_check(&e, NULL, 100, err, sizeof err), JOIN_END_UNKNOWN);
+  assert_int_equal(rh_end_check(&e, NULL, 100, err, sizeof err), RH_END_UNKNOWN);
   rd_kafka_topic_partition_list_destroy(none);
   rd_kafka_topic_partition_list_destroy(two);
-  join_end_free(&e);
-  join_end_free(&e);
+  rh_end_free(&e);
+  rh_end_free(&e);
 }
 
 int main(void) {

@@ -1,0 +1,301 @@
+/* ledger_batch: see ledger_batch.h and docs/ledger.md. */
+#include "ledger_batch.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_arrays.h"
+#include "rh_alert.h"
+#include "rh_avro_codec.h"
+#include "rh_avro_value.h"
+#include "rh_err.h"
+#include "rh_pg.h"
+
+enum { W_ALERT, W_HOUSEHOLD, W_TOWNSHIP, W_PERIOD, W_RISK, W_RULE, W_NCOL };
+enum {
+  C_ID, C_PERIOD, C_TOWNSHIP, C_HOUSEHOLD, C_MEMBER, C_DEPT, C_FEED, C_MATCHED, C_FACTS,
+  C_COMPLETE, C_MISSING, C_STOPIC, C_SPART, C_SOFFSET, C_CREATED, C_NCOL
+};
+static const char *const CHECK_FIELDS[] = {"check_id", "period", "township_code", "household_id",
+                                           "member_id_number", "department", "feed", "matched",
+                                           "facts", "complete", "missing_departments", "source",
+                                           "created_at"};
+enum { F_ID, F_PERIOD, F_TOWNSHIP, F_HOUSEHOLD, F_MEMBER, F_DEPT, F_FEED, F_MATCHED, F_FACTS,
+       F_COMPLETE, F_MISSING, F_SOURCE, F_CREATED, F_COUNT };
+
+struct ledger_batch {
+  const rh_config_t *cfg;
+  rh_avro_decoder_t *dec;
+  const rh_avro_schema_t *alert_schema, *check_schema;
+  rh_alert_codec_t alc;
+  bool alc_ready;
+  avro_value_t alv, chv;
+  bool alv_ready, chv_ready;
+  int cidx[F_COUNT];
+  char alerts_prefix[256], checks_prefix[256];
+  ledger_arrays_t warnings, checks;
+  ledger_offsets_t spans;
+  size_t records;
+  ledger_sbuf_t scratch; /* a check's missing_departments literal */
+};
+
+void ledger_batch_destroy(ledger_batch_t *b) {
+  if (!b) return;
+  if (b->alv_ready) avro_value_decref(&b->alv);
+  if (b->chv_ready) avro_value_decref(&b->chv);
+  if (b->alc_ready) rh_alert_codec_free(&b->alc);
+  rh_avro_decoder_destroy(b->dec);
+  ledger_arrays_free(&b->warnings);
+  ledger_arrays_free(&b->checks);
+  ledger_offsets_free(&b->spans);
+  free(b->scratch.data);
+  free(b);
+}
+
+ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
+                                 char *errstr, size_t errstr_size) {
+  ledger_batch_t *b = calloc(1, sizeof *b);
+  if (!b) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  b->cfg = cfg;
+  ledger_arrays_init(&b->warnings, W_NCOL);
+  ledger_arrays_init(&b->checks, C_NCOL);
+  ledger_offsets_init(&b->spans);
+  rh_config_topic(cfg, "alerts.", b->alerts_prefix, sizeof b->alerts_prefix);
+  rh_config_topic(cfg, "checks.", b->checks_prefix, sizeof b->checks_prefix);
+  b->alert_schema = rh_avro_schemas_get(schemas, "riskhub.Alert");
+  b->check_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
+  if (!b->alert_schema || !b->check_schema) {
+    rh_errf(errstr, errstr_size, "the schemas hold no riskhub.%s",
+            b->alert_schema ? "CheckResult" : "Alert");
+    goto fail;
+  }
+  if (!(b->dec = rh_avro_decoder_new(schemas))) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto fail;
+  }
+  if (rh_alert_codec_init(&b->alc, b->alert_schema, errstr, errstr_size)) goto fail;
+  b->alc_ready = true;
+  if (rh_avro_schema_value_new(b->alert_schema, &b->alv, errstr, errstr_size)) goto fail;
+  b->alv_ready = true;
+  if (rh_avro_schema_value_new(b->check_schema, &b->chv, errstr, errstr_size)) goto fail;
+  b->chv_ready = true;
+  if (rh_avro_field_indexes(b->check_schema->schema, CHECK_FIELDS, b->cidx, F_COUNT, errstr,
+                            errstr_size))
+    goto fail;
+  return b;
+fail:
+  ledger_batch_destroy(b);
+  return NULL;
+}
+
+static bool starts(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int add_alert(ledger_batch_t *b, const void *value, size_t len, char *why, size_t why_size) {
+  char err[512];
+  rh_alert_t a;
+  rh_avro_status_t st =
+      rh_avro_decode(b->dec, value, len, b->alert_schema, &b->alv, NULL, err, sizeof err);
+  if (st != RH_AVRO_OK || rh_alert_from_value(&b->alc, &b->alv, &a, err, sizeof err)) {
+    rh_errf(why, why_size, "not an Alert: %s", err);
+    return LEDGER_ROW_SKIPPED;
+  }
+  if (!a.household_id || !a.township_code || !a.alert_id || !*a.alert_id) {
+    rh_errf(why, why_size, "an alert without a household (situation %s)",
+            a.situation ? a.situation : "?");
+    return LEDGER_ROW_SKIPPED;
+  }
+  const char *v[W_NCOL] = {a.alert_id, a.household_id, a.township_code,
+                           a.period,   a.risk,         a.rule_id};
+  if (ledger_arrays_add(&b->warnings, v)) return -1;
+  return LEDGER_ROW_WARNING;
+}
+
+/* The CheckResult's facts as a JSON object (malloc'd), NULL with why. */
+static char *facts_json(avro_value_t *map, char *why, size_t why_size) {
+  size_t n = 0;
+  avro_value_get_size(map, &n);
+  json_t *o = json_object();
+  for (size_t i = 0; o && i < n; i++) {
+    avro_value_t child;
+    const char *key, *s = NULL;
+    size_t sl = 0;
+    if (avro_value_get_by_index(map, i, &child, &key) || avro_value_get_string(&child, &s, &sl) ||
+        json_object_set_new(o, key, json_string(s ? s : ""))) {
+      json_decref(o);
+      rh_errf(why, why_size, "a fact that is not valid UTF-8 text");
+      return NULL;
+    }
+  }
+  char *out = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(o);
+  if (!out) rh_errf(why, why_size, "out of memory");
+  return out;
+}
+
+static int add_check(ledger_batch_t *b, const void *value, size_t len, char *why, size_t why_size) {
+  char err[512];
+  const int *ix = b->cidx;
+  avro_value_t *v = &b->chv;
+  if (rh_avro_decode(b->dec, value, len, b->check_schema, v, NULL, err, sizeof err) != RH_AVRO_OK) {
+    rh_errf(why, why_size, "not a CheckResult: %s", err);
+    return LEDGER_ROW_SKIPPED;
+  }
+  const char *s[F_COUNT] = {0};
+  size_t sl;
+  bool matched = false, complete = false;
+  int64_t created = 0;
+  for (int f = F_ID; f <= F_FEED; f++)
+    if (rh_avro_get_str(v, ix[f], &s[f], &sl) || !s[f] || !*s[f]) {
+      rh_errf(why, why_size, "a CheckResult without %s", CHECK_FIELDS[f]);
+      return LEDGER_ROW_SKIPPED;
+    }
+  if (rh_avro_get_bool(v, ix[F_MATCHED], &matched) || rh_avro_get_bool(v, ix[F_COMPLETE], &complete) ||
+      rh_avro_get_long(v, ix[F_CREATED], NULL, &created)) {
+    rh_errf(why, why_size, "a CheckResult without matched, complete or created_at");
+    return LEDGER_ROW_SKIPPED;
+  }
+  /* source: ["null", Lineage] */
+  char spart[16] = "", soff[24] = "";
+  const char *stopic = NULL;
+  avro_value_t src, branch;
+  int disc = 0;
+  if (avro_value_get_by_index(v, (size_t)ix[F_SOURCE], &src, NULL) == 0 &&
+      avro_value_get_discriminant(&src, &disc) == 0 && disc == 1 &&
+      avro_value_get_current_branch(&src, &branch) == 0) {
+    avro_value_t f;
+    int32_t p = 0;
+    int64_t o = 0;
+    size_t tl;
+    if (avro_value_get_by_name(&branch, "topic", &f, NULL) == 0) avro_value_get_string(&f, &stopic, &tl);
+    if (avro_value_get_by_name(&branch, "partition", &f, NULL) == 0) avro_value_get_int(&f, &p);
+    if (avro_value_get_by_name(&branch, "offset", &f, NULL) == 0) avro_value_get_long(&f, &o);
+    snprintf(spart, sizeof spart, "%d", (int)p);
+    snprintf(soff, sizeof soff, "%" PRId64, o);
+  }
+  /* missing_departments: a text[] literal inside one element */
+  avro_value_t arr;
+  size_t n = 0;
+  b->scratch.len = 0;
+  if (ledger_sbuf_put(&b->scratch, "{", 1)) return -1;
+  if (avro_value_get_by_index(v, (size_t)ix[F_MISSING], &arr, NULL) == 0 &&
+      avro_value_get_size(&arr, &n) == 0)
+    for (size_t i = 0; i < n; i++) {
+      avro_value_t e;
+      const char *es = NULL;
+      if (avro_value_get_by_index(&arr, i, &e, NULL) == 0 &&
+          avro_value_get_string(&e, &es, &sl) == 0 && ledger_sbuf_element(&b->scratch, es, i == 0))
+        return -1;
+    }
+  if (ledger_sbuf_put(&b->scratch, "}", 1)) return -1;
+  avro_value_t map;
+  char *facts = NULL;
+  if (avro_value_get_by_index(v, (size_t)ix[F_FACTS], &map, NULL) ||
+      !(facts = facts_json(&map, why, why_size)))
+    return LEDGER_ROW_SKIPPED;
+  char created_s[24];
+  snprintf(created_s, sizeof created_s, "%" PRId64, created);
+  const char *row[C_NCOL] = {s[F_ID],  s[F_PERIOD], s[F_TOWNSHIP], s[F_HOUSEHOLD], s[F_MEMBER],
+                             s[F_DEPT], s[F_FEED],  matched ? "t" : "f", facts,
+                             complete ? "t" : "f", b->scratch.data, stopic,
+                             stopic ? spart : NULL, stopic ? soff : NULL, created_s};
+  int rc = ledger_arrays_add(&b->checks, row);
+  free(facts);
+  return rc ? -1 : LEDGER_ROW_CHECK;
+}
+
+int ledger_batch_add(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
+                     const void *value, size_t len, char *why, size_t why_size) {
+  int kind;
+  if (starts(topic, b->alerts_prefix))
+    kind = add_alert(b, value, len, why, why_size);
+  else if (starts(topic, b->checks_prefix))
+    kind = add_check(b, value, len, why, why_size);
+  else {
+    rh_errf(why, why_size, "not a topic of the ledger");
+    kind = LEDGER_ROW_SKIPPED;
+  }
+  if (kind < 0 || ledger_offsets_span(&b->spans, topic, partition, offset)) return -1;
+  b->records++;
+  return kind;
+}
+
+size_t ledger_batch_records(const ledger_batch_t *b) { return b->records; }
+
+const ledger_offsets_t *ledger_batch_spans(const ledger_batch_t *b) { return &b->spans; }
+
+void ledger_batch_clear(ledger_batch_t *b) {
+  ledger_arrays_clear(&b->warnings);
+  ledger_arrays_clear(&b->checks);
+  ledger_offsets_clear(&b->spans);
+  b->records = 0;
+}
+
+#define WARNINGS_SQL                                                                      \
+  "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, rule_id, "  \
+  "visit_due, comparison_due) "                                                           \
+  "SELECT a, h, t, p, r, ru, current_date + $7::int, current_date + $8::int "             \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "  \
+  "AS u(a, h, t, p, r, ru) ON CONFLICT (alert_id) DO NOTHING"
+
+#define CHECKS_SQL                                                                            \
+  "INSERT INTO check_results (check_id, period, township_code, household_id, "                \
+  "member_id_number, department, feed, matched, facts, complete, missing_departments, "       \
+  "source_topic, source_partition, source_offset, created_at) "                               \
+  "SELECT c, p, t, h, m, d, f, ma::boolean, fa::jsonb, co::boolean, mi::text[], st, "          \
+  "sp::int, so::bigint, to_timestamp(ca::bigint / 1000.0) "                                   \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "       \
+  "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "   \
+  "$14::text[], $15::text[]) AS u(c, p, t, h, m, d, f, ma, fa, co, mi, st, sp, so, ca) "       \
+  "ON CONFLICT (check_id) DO NOTHING"
+
+/* One INSERT of every row of a; *inserted += rows it inserted. */
+static int insert(PGconn *pg, ledger_arrays_t *a, const char *sql, const char *const *extra,
+                  int nextra, uint64_t *inserted, char *errstr, size_t errstr_size) {
+  if (a->rows == 0) return 0;
+  const char *params[LEDGER_ARRAYS_MAX_COLS + 2];
+  for (int i = 0; i < a->ncol; i++)
+    if (!(params[i] = ledger_arrays_literal(a, i))) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+  for (int i = 0; i < nextra; i++) params[a->ncol + i] = extra[i];
+  PGresult *r = rh_pg_exec_params(pg, sql, a->ncol + nextra, params, errstr, errstr_size);
+  if (!r) return -1;
+  *inserted += strtoull(PQcmdTuples(r), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
+ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *consumer,
+                                  ledger_written_t *w, char *errstr, size_t errstr_size) {
+  memset(w, 0, sizeof *w);
+  char visit[16], comparison[16];
+  snprintf(visit, sizeof visit, "%d", b->cfg->deadlines.home_visit_days);
+  snprintf(comparison, sizeof comparison, "%d", b->cfg->deadlines.comparison_days);
+  const char *deadlines[2] = {visit, comparison};
+  if (rh_pg_exec(pg, "BEGIN", errstr, errstr_size)) return LEDGER_WRITE_ERROR;
+  int stored = -1;
+  if (insert(pg, &b->warnings, WARNINGS_SQL, deadlines, 2, &w->warnings, errstr, errstr_size) ||
+      insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
+      (stored = ledger_offsets_store(&b->spans, pg, consumer, errstr, errstr_size)) != 0) {
+    char ignored[256];
+    if (!rh_pg_connection_lost(pg)) rh_pg_exec(pg, "ROLLBACK", ignored, sizeof ignored);
+    memset(w, 0, sizeof *w);
+    return stored == 1 ? LEDGER_WRITE_REFUSED : LEDGER_WRITE_ERROR;
+  }
+  if (rh_pg_exec(pg, "COMMIT", errstr, errstr_size)) {
+    memset(w, 0, sizeof *w);
+    return LEDGER_WRITE_ERROR;
+  }
+  w->existing = b->warnings.rows + b->checks.rows - w->warnings - w->checks;
+  return LEDGER_WRITE_OK;
+}

@@ -1,0 +1,474 @@
+/* ledger_loop: see ledger_loop.h and docs/ledger.md. */
+#include "ledger_loop.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger_batch.h"
+#include "ledger_offsets.h"
+#include "rh_avro_schema.h"
+#include "rh_clock.h"
+#include "rh_end.h"
+#include "rh_err.h"
+#include "rh_exit.h"
+#include "rh_kafka.h"
+#include "rh_log.h"
+#include "rh_pg.h"
+
+#define NAME_LEN 256
+#define QUERY_TIMEOUT_MS 2000
+
+typedef struct {
+  const ledger_opts_t *o;
+  const rh_config_t *cfg;
+  rh_avro_schemas_t *schemas;
+  PGconn *pg;
+  rd_kafka_t *consumer;
+  rd_kafka_t *probe; /* read_committed, no group: the watermark queries */
+  ledger_batch_t *batch;
+  ledger_offsets_t pos; /* where PostgreSQL says the ledger stands */
+  rh_end_t end;
+  char group[NAME_LEN];
+  ledger_stats_t st;
+  int64_t first_ms, last_commit_ms;
+  bool revoked; /* partitions went while a batch was collected: it is dropped */
+  int fatal;
+} ledger_t;
+
+static bool stopping(const ledger_t *l) { return l->o->stop && *l->o->stop; }
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- positions ---- */
+
+/* The list's offsets set from what PostgreSQL holds (beginning where nothing). */
+static void set_offsets(ledger_t *l, rd_kafka_topic_partition_list_t *parts) {
+  for (int i = 0; i < parts->cnt; i++) {
+    int64_t next = ledger_offsets_get(&l->pos, parts->elems[i].topic, parts->elems[i].partition);
+    parts->elems[i].offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+  }
+}
+
+static int64_t at_pos(void *arg, const char *topic, int32_t partition) {
+  return ledger_offsets_get(&((ledger_t *)arg)->pos, topic, partition);
+}
+
+/* Read the positions again and seek every assigned partition there. 0, or -1
+ * (PostgreSQL failed: the next write fails too and waits for it). */
+static int reposition(ledger_t *l) {
+  char err[512];
+  rh_end_forget(&l->end);
+  if (ledger_offsets_load(&l->pos, l->pg, l->group, err, sizeof err)) {
+    rh_log_warn("reading the positions: %s", err);
+    return -1;
+  }
+  rd_kafka_topic_partition_list_t *parts = NULL;
+  if (rd_kafka_assignment(l->consumer, &parts) || !parts) return -1;
+  int rc = 0;
+  if (parts->cnt) {
+    set_offsets(l, parts);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(l->consumer, parts, 10000);
+    if (e) {
+      rh_log_error("seeking to the positions in PostgreSQL: %s", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+      l->fatal = 1;
+      rc = -1;
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  return rc;
+}
+
+/* ---- rebalances: every assignment starts where PostgreSQL says ---- */
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  ledger_t *l = opaque;
+  char e[512];
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    /* PostgreSQL away: the positions known (the next write then fails, waits
+     * and seeks again; another instance's progress is caught by the offsets
+     * check of the write) */
+    if (l->pg && !rh_pg_connection_lost(l->pg) &&
+        ledger_offsets_load(&l->pos, l->pg, l->group, e, sizeof e))
+      rh_log_warn("reading the positions at the assignment: %s", e);
+    set_offsets(l, parts);
+    rh_log_info("assigned %d partitions; positions from PostgreSQL", parts->cnt);
+    rd_kafka_assign(rk, parts);
+    if (rh_end_assign(&l->end, parts)) {
+      rh_log_error("out of memory noting the assignment");
+      l->fatal = 1;
+    }
+  } else {
+    rh_log_info("%d partitions revoked", parts->cnt);
+    l->revoked = true;
+    rd_kafka_assign(rk, NULL);
+    rh_end_revoke(&l->end);
+  }
+}
+
+/* ---- PostgreSQL ---- */
+
+/* Connect (waiting up to --wait-s, for ever by default). 0, -1 gave up or
+ * stopped. */
+static int pg_connect(ledger_t *l) {
+  char err[512];
+  int64_t deadline = l->o->wait_s < 0 ? INT64_MAX : rh_mono_ms() + (int64_t)l->o->wait_s * 1000;
+  bool logged = false;
+  while (!stopping(l)) {
+    if (l->pg) PQfinish(l->pg);
+    if ((l->pg = rh_pg_connect(l->cfg->pg_conninfo, 0, err, sizeof err)) != NULL) {
+      if (logged) rh_log_info("PostgreSQL is back");
+      return 0;
+    }
+    if (!logged) {
+      rh_log_warn("%s; waiting for PostgreSQL (nothing written, no position moves)", err);
+      logged = true;
+    }
+    if (rh_mono_ms() >= deadline) {
+      rh_log_error("PostgreSQL away for more than %d s: %s", l->o->wait_s, err);
+      return -1;
+    }
+    /* keep the group membership while waiting (partitions paused) */
+    int64_t until = rh_mono_ms() + 1000;
+    while (rh_mono_ms() < until && !stopping(l)) {
+      rd_kafka_message_t *m = l->consumer ? rd_kafka_consumer_poll(l->consumer, 200) : NULL;
+      if (m)
+        rd_kafka_message_destroy(m); /* fetched before the pause: read again after the seek */
+      else if (!l->consumer)
+        sleep_ms(200);
+    }
+  }
+  return -1;
+}
+
+static void pause_all(ledger_t *l, bool pause) {
+  rd_kafka_topic_partition_list_t *parts = NULL;
+  if (rd_kafka_assignment(l->consumer, &parts) || !parts) return;
+  if (pause)
+    rd_kafka_pause_partitions(l->consumer, parts);
+  else
+    rd_kafka_resume_partitions(l->consumer, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* PostgreSQL went away under a batch: nothing of it was committed. Wait,
+ * then go on from what PostgreSQL holds. 0 or -1 (gave up, stopped). */
+static int pg_outage(ledger_t *l, const char *why) {
+  l->st.outages++;
+  rh_log_warn("PostgreSQL: %s; the batch is dropped and read again later", why);
+  ledger_batch_clear(l->batch);
+  rh_end_forget(&l->end);
+  pause_all(l, true);
+  int rc = pg_connect(l);
+  pause_all(l, false);
+  if (rc == 0 && reposition(l) == 0) rh_log_info("going on from the positions in PostgreSQL");
+  return rc;
+}
+
+/* ---- one batch ---- */
+
+/* Kafka's committed offsets follow PostgreSQL's, for the group's lag in
+ * Kafka's tools only: the ledger never reads them. */
+static void commit_to_kafka(ledger_t *l, const ledger_offsets_t *spans) {
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)spans->n);
+  for (size_t i = 0; i < spans->n; i++)
+    rd_kafka_topic_partition_list_add(parts, spans->p[i].topic, spans->p[i].partition)->offset =
+        spans->p[i].next;
+  rd_kafka_commit(l->consumer, parts, 1);
+  rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* Collect a batch from first (already polled) on, then write it. 0, or -1 to
+ * stop (l->fatal, or PostgreSQL gave up). */
+static int batch(ledger_t *l, rd_kafka_message_t *first) {
+  char why[600], err[1024];
+  uint64_t skipped = 0;
+  ledger_batch_clear(l->batch);
+  l->revoked = false;
+  int64_t deadline = rh_mono_ms() + l->o->batch_ms;
+  int n = 0;
+  rd_kafka_message_t *m = first;
+  for (;;) {
+    if (m && !m->err) {
+      const char *topic = rd_kafka_topic_name(m->rkt);
+      int kind = ledger_batch_add(l->batch, topic, m->partition, m->offset, m->payload, m->len,
+                                  why, sizeof why);
+      if (kind < 0) {
+        rd_kafka_message_destroy(m);
+        rh_log_error("out of memory");
+        l->fatal = 1;
+        return -1;
+      }
+      if (kind == LEDGER_ROW_SKIPPED) {
+        skipped++;
+        rh_log_warn("%s [%d] offset %" PRId64 ": no row: %s", topic, (int)m->partition,
+                    m->offset, why);
+      }
+      n++;
+    } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
+    }
+    if (m) rd_kafka_message_destroy(m);
+    if (l->revoked) {
+      rh_log_info("partitions revoked: the batch is dropped (their next owner reads it)");
+      ledger_batch_clear(l->batch);
+      return 0;
+    }
+    if (n >= l->o->batch_max || stopping(l)) break;
+    int left = (int)(deadline - rh_mono_ms());
+    if (left <= 0) break;
+    m = rd_kafka_consumer_poll(l->consumer, left < 10 ? left : 10);
+    rh_end_note(&l->end, m);
+    if (l->fatal) {
+      if (m) rd_kafka_message_destroy(m);
+      return -1;
+    }
+  }
+  if (ledger_batch_records(l->batch) == 0) return 0;
+  ledger_written_t w;
+  int64_t t0 = rh_mono_ms();
+  ledger_write_t r = ledger_batch_write(l->batch, l->pg, l->group, &w, err, sizeof err);
+  l->st.write_s += (double)(rh_mono_ms() - t0) / 1000.0;
+  if (r == LEDGER_WRITE_OK) {
+    const ledger_offsets_t *spans = ledger_batch_spans(l->batch);
+    for (size_t i = 0; i < spans->n; i++)
+      if (ledger_offsets_set(&l->pos, spans->p[i].topic, spans->p[i].partition,
+                             spans->p[i].next)) {
+        rh_log_error("out of memory");
+        l->fatal = 1;
+        return -1;
+      }
+    commit_to_kafka(l, spans);
+    l->st.records += ledger_batch_records(l->batch);
+    l->st.warnings += w.warnings;
+    l->st.checks += w.checks;
+    l->st.existing += w.existing;
+    l->st.skipped += skipped;
+    l->st.transactions++;
+    l->last_commit_ms = rh_mono_ms();
+    ledger_batch_clear(l->batch);
+    return 0;
+  }
+  ledger_batch_clear(l->batch);
+  if (r == LEDGER_WRITE_REFUSED) {
+    l->st.refused++;
+    rh_log_warn("the batch was refused: another instance wrote further in a partition of it; "
+                "going on from the positions in PostgreSQL");
+    reposition(l);
+    return l->fatal ? -1 : 0;
+  }
+  if (rh_pg_connection_lost(l->pg)) return pg_outage(l, err);
+  rh_log_error("%s", err);
+  l->fatal = 1;
+  return -1;
+}
+
+/* ---- start ---- */
+
+static int start_kafka(ledger_t *l) {
+  char err[512];
+  const rh_config_t *cfg = l->cfg;
+  rd_kafka_conf_t *pc = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  if (!pc || rh_kafka_conf_set(pc, "isolation.level", "read_committed", err, sizeof err) ||
+      !(l->probe = rd_kafka_new(RD_KAFKA_CONSUMER, pc, err, sizeof err))) {
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  /* the broker answers (else the group never forms and nothing else would say so) */
+  int64_t deadline = l->o->wait_s < 0 ? INT64_MAX : rh_mono_ms() + (int64_t)l->o->wait_s * 1000;
+  bool logged = false;
+  for (;;) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t me = rd_kafka_metadata(l->probe, 0, NULL, &md, 5000);
+    if (md) rd_kafka_metadata_destroy(md);
+    if (!me) break;
+    if (stopping(l) || rh_mono_ms() >= deadline) {
+      rh_log_error("Kafka: %s", rd_kafka_err2str(me));
+      return RH_EXIT_UNAVAILABLE;
+    }
+    if (!logged) rh_log_warn("Kafka: %s; waiting for the broker", rd_kafka_err2str(me));
+    logged = true;
+  }
+  rd_kafka_conf_t *cc = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  char member[NAME_LEN * 2 + 2];
+  snprintf(member, sizeof member, "%s.%s", l->group, l->o->instance);
+  if (!cc ||
+      (!rh_config_kafka_get(cfg, "topic.metadata.refresh.interval.ms") &&
+       rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err)) ||
+      (!rh_config_kafka_get(cfg, "group.instance.id") &&
+       rh_kafka_conf_set(cc, "group.instance.id", member, err, sizeof err))) {
+    if (cc) rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+  rd_kafka_conf_set_opaque(cc, l);
+  if (!(l->consumer = rh_consumer_new(cc, l->group, err, sizeof err))) {
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
+  /* alerts.<township> and checks.<township> (not alerts.unmatched: no row) */
+  rd_kafka_topic_partition_list_t *sub =
+      rd_kafka_topic_partition_list_new((int)(2 * cfg->township_count));
+  char name[NAME_LEN], topic[NAME_LEN];
+  for (size_t i = 0; i < cfg->township_count; i++)
+    for (int k = 0; k < 2; k++) {
+      snprintf(name, sizeof name, "%s.%s", k ? "checks" : "alerts", cfg->townships[i].code);
+      if (rh_config_topic(cfg, name, topic, sizeof topic) == 0)
+        rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    }
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(l->consumer, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+  if (e) {
+    rh_log_error("subscribing: %s", rd_kafka_err2str(e));
+    return RH_EXIT_UNAVAILABLE;
+  }
+  return RH_EXIT_OK;
+}
+
+static void cleanup(ledger_t *l) {
+  if (l->consumer) {
+    rd_kafka_consumer_close(l->consumer);
+    rd_kafka_destroy(l->consumer);
+  }
+  if (l->probe) rd_kafka_destroy(l->probe);
+  ledger_batch_destroy(l->batch);
+  ledger_offsets_free(&l->pos);
+  rh_end_free(&l->end);
+  if (l->pg) PQfinish(l->pg);
+  rh_avro_schemas_destroy(l->schemas);
+}
+
+/* Every stop after start-up: what remains, and the exit code. */
+static int finish(ledger_t *l, int rc, bool idle) {
+  uint64_t left = 0;
+  rh_end_state_t st = rh_end_report_at(&l->end, at_pos, l, l->probe, 5000, &left);
+  if (rc != RH_EXIT_OK) return rc;
+  if (st == RH_END_BEHIND) {
+    rh_log_error("stopping with %" PRIu64 " records not written (see above): exit %d", left,
+                 RH_EXIT_UNAVAILABLE);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  if (st == RH_END_UNKNOWN) {
+    rh_log_error("stopping without knowing whether records remain: exit %d", RH_EXIT_UNAVAILABLE);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  if (idle)
+    rh_log_info("idle for %d ms with every assigned partition at its end (%zu): all written",
+                l->o->idle_exit_ms, l->end.n);
+  else
+    rh_log_info("stopped with nothing left");
+  return RH_EXIT_OK;
+}
+
+int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
+  char err[1024];
+  ledger_t l = {.o = o, .cfg = o->cfg};
+  memset(stats, 0, sizeof *stats);
+  rh_end_init(&l.end);
+  ledger_offsets_init(&l.pos);
+  if (o->group)
+    snprintf(l.group, sizeof l.group, "%s", o->group);
+  else
+    snprintf(l.group, sizeof l.group, "%sriskhub-ledger", o->cfg->topic_prefix);
+
+  if (!(l.schemas = rh_avro_schemas_new()) ||
+      rh_avro_schemas_load_dir(l.schemas, o->schemas_dir, err, sizeof err) ||
+      !(l.batch = ledger_batch_new(o->cfg, l.schemas, err, sizeof err))) {
+    rh_log_error("schemas: %s", l.schemas ? err : "out of memory");
+    cleanup(&l);
+    return RH_EXIT_CONFIG;
+  }
+  /* the positions, before Kafka: PostgreSQL says where to start */
+  for (;;) {
+    if (pg_connect(&l)) {
+      if (stopping(&l)) rh_log_warn("stopped before Kafka was reached: records remaining not known");
+      cleanup(&l);
+      return RH_EXIT_UNAVAILABLE;
+    }
+    if (ledger_offsets_load(&l.pos, l.pg, l.group, err, sizeof err) == 0) break;
+    if (!rh_pg_connection_lost(l.pg)) {
+      rh_log_error("%s (has `riskhub-registry migrate` been run on this database?)", err);
+      cleanup(&l);
+      return RH_EXIT_CONFIG;
+    }
+  }
+  int rc = start_kafka(&l);
+  if (rc != RH_EXIT_OK) {
+    cleanup(&l);
+    return rc;
+  }
+  rh_log_info("ledger: %zu positions in PostgreSQL for %s; consuming", l.pos.n, l.group);
+
+  int64_t last_probe = 0, last_report = rh_mono_ms();
+  int64_t idle_since = -1, away_since = -1;
+  int probe_ms = o->idle_exit_ms > 0 && o->idle_exit_ms / 4 < 1000 ? o->idle_exit_ms / 4 : 1000;
+  if (probe_ms < 50) probe_ms = 50;
+  bool idle = false;
+  uint64_t reported = 0;
+  while (!stopping(&l) && !l.fatal) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(l.consumer, 100);
+    rh_end_note(&l.end, m);
+    if (!m || m->err) {
+      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* not created yet */
+      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
+      if (m) rd_kafka_message_destroy(m);
+      /* the idle clock runs only while a broker that answers says nothing is left */
+      if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
+        rh_end_state_t st = rh_end_check(&l.end, l.probe, QUERY_TIMEOUT_MS, err, sizeof err);
+        int64_t now = last_probe = rh_mono_ms();
+        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
+        if (st != RH_END_AT_END)
+          idle_since = -1;
+        else if (idle_since < 0)
+          idle_since = now;
+        if (st == RH_END_UNKNOWN && l.end.known) {
+          if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
+          if (away_since < 0) away_since = now;
+        } else if (st != RH_END_UNKNOWN) {
+          if (away_since >= 0) rh_log_info("the broker answers again");
+          away_since = -1;
+        }
+        if (o->wait_s >= 0 && away_since >= 0 && now - away_since >= (int64_t)o->wait_s * 1000) {
+          rh_log_error("Kafka away for more than %d s: %s", o->wait_s, err);
+          rc = RH_EXIT_UNAVAILABLE;
+          break;
+        }
+        if (o->idle_exit_ms > 0 && idle_since >= 0 && now - idle_since >= o->idle_exit_ms) {
+          idle = true;
+          break;
+        }
+      }
+      continue;
+    }
+    idle_since = -1;
+    if (!l.first_ms) l.first_ms = rh_mono_ms();
+    if (batch(&l, m)) {
+      rc = l.fatal ? RH_EXIT_SOFTWARE : stopping(&l) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;
+      break;
+    }
+    if (rh_mono_ms() - last_report >= 10000) {
+      rh_log_info("records %" PRIu64 " (+%" PRIu64 "), warnings %" PRIu64 ", checks %" PRIu64,
+                  l.st.records, l.st.records - reported, l.st.warnings, l.st.checks);
+      reported = l.st.records;
+      last_report = rh_mono_ms();
+    }
+  }
+  rc = finish(&l, rc, idle);
+  l.st.busy_s = l.first_ms && l.last_commit_ms > l.first_ms
+                    ? (double)(l.last_commit_ms - l.first_ms) / 1000.0
+                    : 0.0;
+  *stats = l.st;
+  cleanup(&l);
+  return rc;
+}

@@ -1,0 +1,269 @@
+"""riskhub-health on the real broker (docs/operations.md, "The hub's health"): a
+namespace after a produced and joined month is healthy (every LSO at its HW, the
+join's group with lag 0); records the join has not read show as its lag (and
+--max-lag makes that unhealthy); a transaction left open is "open" while young and
+"hanging" once older than the transaction timeout allows, with the
+kafka-transactions commands; a broker away is exit 69, bad options 64, a bad
+configuration 78.
+
+The open transaction is a raw transactional producer (confluent-kafka) in a child
+process, in the test's namespace, that writes and waits without committing
+(transaction.timeout.ms 10 min: the coordinator leaves it open for the test).
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import json
+import subprocess
+import sys
+import time
+
+import rhtest
+from rhtest import BOOTSTRAP, PERIOD, assert_no_full_id, run_join
+
+MONTH = dict(households=300, rows_per_feed=10, seed=20267)
+
+HEALTHY, UNHEALTHY, UNAVAILABLE, USAGE, CONFIG = 0, 2, 69, 64, 78
+
+OPEN = r"""
+import sys, time
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
+              "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
+              "linger.ms": 0})
+p.init_transactions(30)
+p.begin_transaction()
+for spec in sys.argv[3:]:
+    topic, part = spec.rsplit(":", 1)
+    p.produce(topic, key=b"open", value=b"not committed yet", partition=int(part))
+p.flush(30)
+print("open", flush=True)
+sys.stdin.readline()
+p.abort_transaction(30)
+print("aborted", flush=True)
+"""
+
+
+def health(ns, *args, env=None):
+    """riskhub-health --json in the namespace: (exit code, the report or None, stderr)."""
+    r = ns.run("riskhub-health", "--json", *args, timeout=int(__import__("os").environ.get("RH_HEALTH_TIMEOUT", "180")), env=env)
+    assert_no_full_id(r.stdout, r.stderr)
+    try:
+        report = json.loads(r.stdout) if r.stdout.strip() else None
+    except ValueError:
+        report = None
+    return r.returncode, report, r.stderr
+
+
+def parts_of(report):
+    return {(p["topic"], p["partition"]): p for p in report["partitions"]}
+
+
+def lag_of(report, group):
+    return {g["topic"]: g for g in report["groups"] if g["group"] == group}
+
+
+def month_in(ns, month, tmp_path, only=None):
+    files = rhtest.feed_files(month / PERIOD)
+    for dept, feed, path in files:
+        if only is None or (dept, feed) in only:
+            ns.produce(dept, feed, path)
+    run_join(ns, tmp_path)
+    return files
+
+
+def test_healthy_after_a_month(namespace, month, tmp_path):
+    ns = namespace(month / "registry")
+    month_in(ns, month, tmp_path)
+    other = namespace(database=False)  # another namespace's topics are not this one's
+    rc, rep, err = health(ns, "--window-s", "1")
+    assert rc == HEALTHY, f"exit {rc}: {err}"
+    assert rep["healthy"] and rep["hanging"] == 0 and rep["open"] == 0, rep
+    parts = parts_of(rep)
+    topics = {t for t, _ in parts}
+    assert all(t.startswith(ns.prefix) for t in topics), sorted(topics)
+    assert not any(t.startswith(other.prefix) for t in topics)
+    for name in ("feed.manifests", "feed.rejects", "alerts.unmatched"):
+        assert ns.topic(name) in topics, f"{name} not reported: {sorted(topics)}"
+    assert any(t.startswith(ns.topic("alerts.4")) for t in topics)
+    assert any(t.startswith(ns.topic("checks.")) for t in topics)
+    # every partition: LSO = HW, as confluent-kafka's own reader sees them
+    c = rhtest.consumer(**{"isolation.level": "read_uncommitted"})
+    try:
+        for (t, p), x in parts.items():
+            assert x["state"] == "ok" and x["lso"] == x["hw"], x
+            assert x["hw"] == rhtest.high_watermark(c, t, p), x
+    finally:
+        c.close()
+    assert sum(x["hw"] for x in parts.values()) > 0
+    join = lag_of(rep, ns.prefix + "riskhub-join")
+    assert join, f"the join's group is not reported: {rep['groups']}"
+    feeds = {t for t in topics if t.startswith(ns.topic("feed."))}
+    assert set(join) <= feeds and ns.topic("feed.manifests") in join, sorted(join)
+    for t, g in join.items():
+        assert g["lag"] == 0, f"{t}: lag {g['lag']} after the join went through the month"
+
+    # the table says the same
+    r = ns.run("riskhub-health", "--window-s", "0")
+    assert r.returncode == HEALTHY, r.stderr
+    assert "every partition: LSO = HW" in r.stdout and r.stdout.rstrip().endswith("healthy"), r.stdout
+    assert ns.prefix + "riskhub-join" in r.stdout
+
+
+def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
+    files = rhtest.feed_files(month / PERIOD)
+    (da, fa, pa), (db, fb, pb) = files[0], files[1]
+    ns.produce(da, fa, pa)
+    # the join never ran (its group does not exist yet): the whole list is its lag
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == UNHEALTHY, f"exit {rc}: {err}"
+    ta = ns.topic(f"feed.{da}.{fa}")
+    first = lag_of(rep, ns.prefix + "riskhub-join")
+    assert first[ta]["lag"] == sum(x["lso"] for (t, p), x in parts_of(rep).items() if t == ta) > 0, first
+    assert first[ta]["committed_partitions"] == 0
+    run_join(ns, tmp_path)
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == HEALTHY, f"exit {rc}: {rep and rep['groups']}"
+    before = parts_of(rep)
+    # the joined list again, and another one, the join not running
+    ns.produce(da, fa, pa, "--republish")
+    ns.produce(db, fb, pb)
+    rc, rep, err = health(ns, "--window-s", "0")
+    assert rc == HEALTHY, f"exit {rc} without --max-lag: {err}"
+    after = parts_of(rep)
+    join = lag_of(rep, ns.prefix + "riskhub-join")
+    # what was written after the join went through (the records, then one commit
+    # marker a partition: the offsets from the first record left up to the LSO)
+    written = sum(x["lso"] - before[(t, p)]["lso"] for (t, p), x in after.items() if t == ta)
+    records = sum(1 for _ in rhtest.read_topic(ta, since={p: before[(ta, p)]["lso"] for p in range(3)}))
+    assert records > 0 and written > records
+    assert join[ta]["lag"] == written, f"lag {join[ta]['lag']}, written {written}"
+    # two manifests (each in its own transaction: the markers between them count)
+    man = ns.topic("feed.manifests")
+    written_man = sum(x["lso"] - before[(t, p)]["lso"] for (t, p), x in after.items() if t == man)
+    assert 2 <= join[man]["lag"] <= written_man, f"manifests: lag {join[man]['lag']}, written {written_man}"
+    # a list on a topic the join never committed on is its lag too (from the low
+    # watermark: the whole list, its markers included)
+    tb = ns.topic(f"feed.{db}.{fb}")
+    assert join[tb]["committed_partitions"] == 0
+    assert join[tb]["lag"] == sum(x["lso"] for (t, p), x in after.items() if t == tb) > 0, join[tb]
+
+    lag = join[ta]["lag"] + join[man]["lag"]
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", str(max(join[ta]["lag"], join[man]["lag"])))
+    assert rc == HEALTHY, err
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", str(join[ta]["lag"] - 1))
+    assert rc == UNHEALTHY and not rep["healthy"] and rep["lag_over"] >= 1, rep
+    r = ns.run("riskhub-health", "--window-s", "0", "--max-lag", str(join[ta]["lag"] - 1))
+    assert r.returncode == UNHEALTHY and "UNHEALTHY" in r.stdout and "> --max-lag" in r.stdout, r.stdout
+    assert lag > 0
+
+    # the join reads them: lag 0 again
+    run_join(ns, tmp_path)
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == HEALTHY, f"exit {rc}: {rep and rep['groups']}"
+    assert all(g["lag"] == 0 for g in rep["groups"]), rep["groups"]
+
+
+def start_open(ns, partitions):
+    """A transaction on each (topic, partition) written and flushed but not committed,
+    by a child process that aborts it when a line comes on its stdin."""
+    proc = subprocess.Popen([sys.executable, "-c", OPEN, BOOTSTRAP, ns.prefix + "open",
+                             *[f"{t}:{p}" for t, p in partitions]],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "open":
+        proc.kill()
+        raise AssertionError(f"the transactional producer did not start: {proc.stderr.read()}")
+    return proc
+
+
+def test_open_then_hanging_transaction(namespace, tmp_path):
+    ns = namespace(database=False)
+    dlq = ns.topic("riskhub.dlq")
+    rhtest.create_topics([dlq])
+    rhtest.produce_in_txn([(dlq, p, b"k", b"committed before") for p in range(3)])
+    t0 = time.time()
+    proc = start_open(ns, [(dlq, 1)])
+    try:
+        # young: open, not hanging, even with a short transaction timeout
+        rc, rep, err = health(ns, "--window-s", "2", "--txn-timeout-s", "5")
+        assert rc == HEALTHY, f"exit {rc}: {err}"
+        x = parts_of(rep)[(dlq, 1)]
+        assert x["state"] == "open" and x["lso"] == 2 and x["hw"] == 3, x
+        assert x["lso_first"] == x["lso"] and x["hw_first"] == x["hw"], x
+        assert 0 <= x["open_for_ms"] < 15000, x
+        assert rep["open"] == 1 and rep["hanging"] == 0 and rep["commands"] == [], rep
+        assert all(p["state"] == "ok" for (t, n), p in parts_of(rep).items() if n != 1), rep
+        assert rep["hanging_after_ms"] == 15000, rep
+
+        # healthy producers commit after it: the HW moves on, the LSO stays
+        rhtest.produce_in_txn([(dlq, 1, b"k", b"committed after")])
+        time.sleep(max(0.0, t0 + 16 - time.time()))
+        rc, rep, err = health(ns, "--window-s", "2", "--txn-timeout-s", "5")
+        assert rc == UNHEALTHY, f"exit {rc}, expected {UNHEALTHY}: {err}"
+        x = parts_of(rep)[(dlq, 1)]
+        assert x["state"] == "hanging" and x["lso"] == 2 and x["hw"] == 5, x
+        assert x["open_for_ms"] > 15000, x
+        assert rep["hanging"] == 1 and not rep["healthy"], rep
+        leader = x["leader"]
+        assert rep["commands"] == [
+            f"scripts/kafka.sh transactions find-hanging --broker-id {leader} --max-transaction-timeout 0",
+            f"scripts/kafka.sh transactions abort --topic {dlq} --partition 1 --start-offset 2"], rep
+        r = ns.run("riskhub-health", "--window-s", "1", "--txn-timeout-s", "5")
+        assert r.returncode == UNHEALTHY, r.stderr
+        assert "HANGING" in r.stdout and "A hanging transaction" in r.stdout, r.stdout
+        assert f"abort --topic {dlq} --partition 1 --start-offset 2\n" in r.stdout, r.stdout
+
+        # riskhub's producers' 60 s (the config's default): not yet hanging
+        rc, rep, err = health(ns, "--window-s", "1")
+        assert rc == HEALTHY and parts_of(rep)[(dlq, 1)]["state"] == "open", rep
+        assert rep["hanging_after_ms"] == 70000, rep
+        # a configured transaction.timeout.ms is the default
+        cfg = rhtest.config_with(tmp_path, transaction_timeout_ms=2000)
+        rc, rep, err = health(ns, "--config", cfg, "--window-s", "1")
+        assert rep and rep["hanging_after_ms"] == 12000 and rc == UNHEALTHY, (rc, err)
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        out = proc.stdout.readline()
+        proc.kill()
+        proc.wait(30)
+    assert out.strip() == "aborted"
+    # aborted: LSO = HW again, nothing open
+    rc, rep, err = health(ns, "--window-s", "1", "--txn-timeout-s", "5")
+    assert rc == HEALTHY, f"exit {rc}: {err}"
+    x = parts_of(rep)[(dlq, 1)]
+    assert x["state"] == "ok" and x["lso"] == x["hw"] == 6, x
+
+
+def test_exits(namespace, tmp_path):
+    ns = namespace(database=False)
+    away = {"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    t = time.time()
+    r = ns.run("riskhub-health", "--timeout-s", "2", env=away)
+    assert r.returncode == UNAVAILABLE, f"broker away: exit {r.returncode}: {r.stderr}"
+    assert "the broker did not answer" in r.stderr and time.time() - t < 30, r.stderr
+    for args in (["--window-s", "x"], ["--max-lag", "-1"], ["--timeout-s", "0"], ["extra"],
+                 ["--no-such-option"]):
+        r = ns.run("riskhub-health", *args)
+        assert r.returncode == USAGE, f"{args}: exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--window-s", "x")
+    assert "--window-s: expected a whole number" in r.stderr, r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kafka:\n  bootstrap.servers: [\n")
+    r = ns.run("riskhub-health", "--config", bad)
+    assert r.returncode == CONFIG and str(bad) in r.stderr, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--config", tmp_path / "missing.yaml")
+    assert r.returncode == CONFIG, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--config", rhtest.config_with(tmp_path, no_such_property="1"))
+    assert r.returncode == CONFIG and "no.such.property" in r.stderr, f"exit {r.returncode}: {r.stderr}"
+    r = ns.run("riskhub-health", "--help")
+    assert r.returncode == 0 and "usage: riskhub-health" in r.stdout
+    # a namespace of empty input topics, no group yet: healthy; the join's group
+    # (not there yet) with every input topic at lag 0
+    rc, rep, err = health(ns, "--window-s", "0", "--max-lag", "0")
+    assert rc == HEALTHY, (rc, err)
+    assert {g["group"] for g in rep["groups"]} == {ns.prefix + "riskhub-join"}, rep["groups"]
+    assert all(g["lag"] == 0 and g["committed_partitions"] == 0 for g in rep["groups"]), rep
+    assert ns.topic("feed.manifests") in {g["topic"] for g in rep["groups"]}
+    assert ns.topic("feed.rejects") not in {g["topic"] for g in rep["groups"]}
+    assert rep["partitions"] and all(p["hw"] == p["lso"] == 0 for p in rep["partitions"]), rep
