@@ -760,6 +760,28 @@ static int parse_registry(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
+/* topics: {replication_factor: 3, min_insync_replicas: 2} — the topics riskhub
+ * creates (docs/configuration.md). min_insync_replicas is checked against the
+ * replication factor after the environment overrides (check_topics). */
+static int parse_topics(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {
+      {"replication_factor", false}, {"min_insync_replicas", false}, {NULL, false}};
+  if (check_map(cx, n, "topics", keys)) return -1;
+  const yaml_node_t *rf = map_get(cx, n, "replication_factor");
+  const yaml_node_t *isr = map_get(cx, n, "min_insync_replicas");
+  if (rf && want_int(cx, rf, "topics.replication_factor", 1, RH_CONFIG_REPLICATION_MAX,
+                     &cx->cfg->topics.replication_factor))
+    return -1;
+  if (isr && want_int(cx, isr, "topics.min_insync_replicas", 1, RH_CONFIG_REPLICATION_MAX,
+                      &cx->cfg->topics.min_insync_replicas))
+    return -1;
+  if (isr && cx->cfg->topics.min_insync_replicas > cx->cfg->topics.replication_factor)
+    return cx_fail(cx, isr, "topics.min_insync_replicas",
+                   "must not exceed topics.replication_factor (%d), found %d",
+                   cx->cfg->topics.replication_factor, cx->cfg->topics.min_insync_replicas);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ rules */
 
 /* The department whose code is the first n bytes of s ("tax" of "tax/vehicles"). */
@@ -1077,14 +1099,17 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
-      {"topic_prefix", false}, {"registry", false}, {NULL, false}};
+      {"topic_prefix", false}, {"registry", false}, {"topics", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
   const yaml_node_t *prefix = map_get(cx, root, "topic_prefix");
   const yaml_node_t *registry = map_get(cx, root, "registry");
+  const yaml_node_t *topics = map_get(cx, root, "topics");
   cx->cfg->topic_prefix = "";
   cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
+  cx->cfg->topics.replication_factor = 1;
+  cx->cfg->topics.min_insync_replicas = 0;
   if (prefix && parse_topic_prefix(cx, prefix)) return -1;
   /* Order matters: townships need the county code, rules need departments,
    * feeds and thresholds. */
@@ -1095,7 +1120,7 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       parse_departments(cx, map_get(cx, root, "departments")) ||
       parse_deadlines(cx, map_get(cx, root, "deadlines")) ||
       (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
-      (registry && parse_registry(cx, registry)))
+      (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)))
     return -1;
   return link_rules(cx);
 }
@@ -1131,6 +1156,21 @@ static void yaml_error(cx_t *cx, const yaml_parser_t *parser, const char *text, 
   }
 }
 
+/* A replication count from the environment variable name: a whole number
+ * 1..RH_CONFIG_REPLICATION_MAX into *out; unset or empty: *out untouched. */
+static int env_replication(cx_t *cx, const char *name, int *out) {
+  const char *v = getenv(name);
+  if (!v || !*v) return 0;
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || *end || end == v || n < 1 || n > RH_CONFIG_REPLICATION_MAX)
+    return cx_fail(cx, NULL, name, "'%.32s' is not a whole number from 1 to %d", v,
+                   RH_CONFIG_REPLICATION_MAX);
+  *out = (int)n;
+  return 0;
+}
+
 /* Environment overrides (see the header). */
 static int apply_env(cx_t *cx) {
   rh_config_t *cfg = cx->cfg;
@@ -1156,6 +1196,14 @@ static int apply_env(cx_t *cx) {
     if (!(cfg->topic_prefix = cx_strdup(cx, v))) return -1;
     cfg->topic_prefix_from_env = true;
   }
+  if (env_replication(cx, "RH_TOPIC_REPLICATION_FACTOR", &cfg->topics.replication_factor) ||
+      env_replication(cx, "RH_TOPIC_MIN_INSYNC_REPLICAS", &cfg->topics.min_insync_replicas))
+    return -1;
+  if (cfg->topics.min_insync_replicas > cfg->topics.replication_factor)
+    return cx_fail(cx, NULL, "topics",
+                   "min_insync_replicas %d exceeds replication_factor %d (after "
+                   "RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS)",
+                   cfg->topics.min_insync_replicas, cfg->topics.replication_factor);
   return 0;
 }
 

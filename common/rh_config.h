@@ -7,7 +7,10 @@
  * described in docs/configuration.md.
  *
  * The optional section registry holds the import guard's setting
- * (registry.max_delete_share, a number from 0 to 1, default 0.05).
+ * (registry.max_delete_share, a number from 0 to 1, default 0.05); the optional
+ * section topics the replication of the topics riskhub creates
+ * (topics.replication_factor, default 1; topics.min_insync_replicas, default
+ * the broker's).
  *
  * Loading parses the whole file into a tree with line numbers (libyaml's
  * document API), then validates it. The first problem found is reported as
@@ -29,6 +32,9 @@
  *   RH_PG_CONNINFO      replaces postgres.conninfo
  *   RH_TOPIC_PREFIX     replaces topic_prefix (validated like it; an invalid
  *                       value fails the load with "<file>: RH_TOPIC_PREFIX: ...")
+ *   RH_TOPIC_REPLICATION_FACTOR, RH_TOPIC_MIN_INSYNC_REPLICAS
+ *                       replace topics.replication_factor / min_insync_replicas
+ *                       (validated like them, "<file>: RH_TOPIC_...: ...")
  * An unset or empty variable changes nothing. The *_from_env flags say which
  * were applied (so a program can log where its broker list came from).
  *
@@ -194,6 +200,19 @@ typedef struct {
   double max_delete_share;
 } rh_config_registry_t;
 
+/* The replication of the topics riskhub creates (docs/configuration.md, "topics"). */
+#define RH_CONFIG_REPLICATION_MAX 16
+
+typedef struct {
+  /* topics.replication_factor (1..RH_CONFIG_REPLICATION_MAX, default 1), or
+   * RH_TOPIC_REPLICATION_FACTOR. */
+  int replication_factor;
+  /* topics.min_insync_replicas (1..replication_factor), or
+   * RH_TOPIC_MIN_INSYNC_REPLICAS; 0 (the default): not set on the topic, the
+   * broker's min.insync.replicas applies. */
+  int min_insync_replicas;
+} rh_config_topics_t;
+
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
 
 typedef struct {
@@ -224,6 +243,7 @@ typedef struct {
   const rh_config_rule_t *rules; /* file order */
   size_t rule_count;
   rh_config_registry_t registry; /* optional section; defaults filled in */
+  rh_config_topics_t topics;     /* optional section; defaults filled in */
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;

@@ -56,8 +56,14 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
   return 0;
 }
 
+/* The configuration's topics section, as rh_kafka_conf_from_config last saw it
+ * (a program has one configuration): rh_kafka_create_topics applies it. */
+static int topics_replication = 1, topics_min_insync = 0;
+
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size) {
+  topics_replication = cfg->topics.replication_factor > 0 ? cfg->topics.replication_factor : 1;
+  topics_min_insync = cfg->topics.min_insync_replicas;
   rd_kafka_conf_t *conf = rh_kafka_conf_new();
   for (size_t i = 0; i < cfg->kafka_count; i++) {
     if (rh_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size)) {
@@ -337,11 +343,18 @@ int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_
   }
   rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, why, sizeof(why));
   rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why, sizeof(why));
+  if (replication < topics_replication) replication = topics_replication;
+  char min_isr[16];
+  snprintf(min_isr, sizeof min_isr, "%d", topics_min_insync);
   for (size_t i = 0; i < n; i++) {
-    nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, replication > 0 ? replication : 1,
-                                  why, sizeof(why));
+    nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, replication, why, sizeof(why));
     if (!nt[i]) {
       snprintf(errstr, errstr_size, "topic %s: %s", topics[i], why);
+      goto cleanup;
+    }
+    if (topics_min_insync > 0 &&
+        rd_kafka_NewTopic_set_config(nt[i], "min.insync.replicas", min_isr)) {
+      snprintf(errstr, errstr_size, "topic %s: cannot set min.insync.replicas", topics[i]);
       goto cleanup;
     }
     for (size_t c = 0; configs && configs[c] && configs[c + 1]; c += 2)

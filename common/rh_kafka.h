@@ -137,8 +137,12 @@ rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation,
 
 /* ---- admin ---- */
 
-/* Create topics (partitions each, replication 1 if replication <= 0) and wait up
- * to timeout_ms. Existing topics are fine. 0 or -1 with errstr. */
+/* Create topics (partitions each) and wait up to timeout_ms. Existing topics are
+ * fine (their replication is left as it is). The replication factor is the
+ * configuration's topics.replication_factor (of the configuration last given to
+ * rh_kafka_conf_from_config; 1 before any), or replication if that is larger;
+ * topics.min_insync_replicas, when set, becomes the topic's min.insync.replicas.
+ * 0 or -1 with errstr. */
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n,
                            int partitions, int replication, int timeout_ms, char *errstr,
                            size_t errstr_size);

@@ -4,6 +4,8 @@
 # (Debian has no broker package; see docs/design.md, "Parts and dependencies").
 #
 # usage: scripts/kafka.sh {fetch|start|stop|status|env [--export]|transactions ARGS...}
+#        scripts/kafka.sh cluster {start|stop|status|env [--export]|transactions ARGS...}
+#        scripts/kafka.sh cluster node N {pid|kill|freeze|thaw|term|start}
 #
 #   fetch   download the broker jars once (scripts/kafka/pom.xml) into
 #           $RH_STATE_DIR/kafka/libs; instant when they are already there
@@ -17,16 +19,36 @@
 #           broker: list, describe, find-hanging, abort ... (fetches first;
 #           docs/operations.md, "A hanging transaction"); its exit status
 #
+#   cluster ...
+#           the same for a three-node cluster (docs/operations.md, "A
+#           three-broker cluster"): three combined broker+controller nodes, all
+#           three KRaft voters, replication factor 3 and min.insync.replicas 2
+#           everywhere (internal topics included). Beside the single broker: its
+#           own state directory and ports. env prints all three brokers.
+#   cluster node N ACTION    one node (N = 1..3), for fault tests:
+#           pid     its java pid (exit 3 if it is not running)
+#           kill    SIGKILL          freeze  SIGSTOP          thaw  SIGCONT
+#           term    a clean stop (SIGTERM, SIGKILL after 30 s)
+#           start   start it again and wait until it answers (idempotent)
+#
 # Environment (all optional):
 #   RH_STATE_DIR              state directory (default <repo>/.local)
 #   RH_KAFKA_PORT             broker port (default 19092)
 #   RH_KAFKA_CONTROLLER_PORT  KRaft controller port (default 19093)
 #   RH_KAFKA_HEAP             JVM heap options (default "-Xms512m -Xmx1g")
 #   RH_KAFKA_READY_TIMEOUT    seconds to wait for the broker (default 90)
+#   RH_KAFKA_CLUSTER_DIR      the cluster's state (default $RH_STATE_DIR/kafka-cluster);
+#                             the jars stay in $RH_STATE_DIR/kafka/libs
+#   RH_KAFKA_CLUSTER_PORT     node 1's broker port (default RH_KAFKA_PORT + 2); node N
+#                             listens on +2(N-1), its controller on +2(N-1)+1, so the
+#                             single broker and the cluster can run side by side
+#   RH_KAFKA_CLUSTER_HEAP     JVM heap options of each node (default "-Xms256m -Xmx512m")
 #
 # Needs java (17), mvn (fetch only) and kcat: scripts/deps.sh installs them.
 # Layout under $RH_STATE_DIR/kafka: libs/ (jars), config/ (generated each start),
 # data/ (log.dirs), logs/ (server.log, kafka.out), cluster.id, kafka.pid.
+# The cluster's: $RH_KAFKA_CLUSTER_DIR/cluster.id and node<N>/ with the same
+# config/, data/, logs/ and kafka.pid each.
 set -euo pipefail
 
 RH_PROG=kafka.sh
@@ -50,14 +72,51 @@ LOG_DIR=$KAFKA_HOME/logs
 PID_FILE=$KAFKA_HOME/kafka.pid
 CLUSTER_ID_FILE=$KAFKA_HOME/cluster.id
 BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+NODE= # set by use_node: which cluster node the variables above are about
+
+# The three-node cluster (cluster ...): its own state and ports.
+CLUSTER_NODES=3
+CLUSTER_DIR=${RH_KAFKA_CLUSTER_DIR:-$RH_STATE_DIR/kafka-cluster}
+case $CLUSTER_DIR in
+    /*) ;;
+    *) CLUSTER_DIR=$PWD/$CLUSTER_DIR ;;
+esac
+CLUSTER_PORT=${RH_KAFKA_CLUSTER_PORT:-$((KAFKA_PORT + 2))}
+CLUSTER_HEAP=${RH_KAFKA_CLUSTER_HEAP:--Xms256m -Xmx512m}
+CLUSTER_BOOTSTRAP=
+VOTERS=
+for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    CLUSTER_BOOTSTRAP+=${CLUSTER_BOOTSTRAP:+,}127.0.0.1:$((CLUSTER_PORT + 2 * (n - 1)))
+    VOTERS+=${VOTERS:+,}$n@127.0.0.1:$((CLUSTER_PORT + 2 * (n - 1) + 1))
+done
+
+# use_node N: the variables of the single broker now describe cluster node N.
+use_node() {
+    NODE=$1
+    KAFKA_PORT=$((CLUSTER_PORT + 2 * (NODE - 1)))
+    CONTROLLER_PORT=$((KAFKA_PORT + 1))
+    KAFKA_HEAP=$CLUSTER_HEAP
+    local home=$CLUSTER_DIR/node$NODE
+    CONF_DIR=$home/config
+    SERVER_PROPS=$CONF_DIR/server.properties
+    DATA_DIR=$home/data
+    LOG_DIR=$home/logs
+    PID_FILE=$home/kafka.pid
+    CLUSTER_ID_FILE=$CLUSTER_DIR/cluster.id
+    BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+}
 
 need_port RH_KAFKA_PORT "$KAFKA_PORT"
 need_port RH_KAFKA_CONTROLLER_PORT "$CONTROLLER_PORT"
 [[ $KAFKA_PORT != "$CONTROLLER_PORT" ]] || die "broker and controller ports must differ"
 [[ $READY_TIMEOUT =~ ^[0-9]+$ ]] || die "RH_KAFKA_READY_TIMEOUT=$READY_TIMEOUT is not a number of seconds"
+need_port RH_KAFKA_CLUSTER_PORT "$CLUSTER_PORT"
+need_port RH_KAFKA_CLUSTER_PORT+5 "$((CLUSTER_PORT + 2 * CLUSTER_NODES - 1))"
 
 usage() {
     echo "usage: $0 {fetch|start|stop|status|env [--export]|transactions ARGS...}" >&2
+    echo "       $0 cluster {start|stop|status|env [--export]|transactions ARGS...}" >&2
+    echo "       $0 cluster node N {pid|kill|freeze|thaw|term|start}" >&2
     exit 2
 }
 
@@ -107,12 +166,8 @@ cmd_fetch() {
 
 # --- configuration ----------------------------------------------------------
 
-write_config() {
-    mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR"
-    # Regenerated on every start so that the ports follow the environment.
-    # The data directory is not tied to the ports: with a static
-    # controller.quorum.voters the voters are not stored in the metadata log.
-    cat >"$SERVER_PROPS.tmp" <<EOF
+single_properties() {
+    cat <<EOF
 # Generated by scripts/kafka.sh on each start; edits are overwritten.
 # Single-node KRaft (combined broker+controller) for riskhub tests and the demo.
 process.roles=broker,controller
@@ -158,6 +213,71 @@ log.retention.check.interval.ms=300000
 num.network.threads=3
 num.io.threads=8
 EOF
+}
+
+# One node of the three-node cluster (NODE = 1..3): combined broker+controller,
+# all three are voters.
+cluster_properties() {
+    cat <<EOF
+# Generated by scripts/kafka.sh cluster on each start; edits are overwritten.
+# Node $NODE of a three-node KRaft cluster (each node broker+controller, 3 voters).
+process.roles=broker,controller
+node.id=$NODE
+controller.quorum.voters=$VOTERS
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA_DIR
+
+# Kafka's default session (9 s, heartbeat 2 s), not the single broker's 60 s:
+# here two other brokers can take over, and that is what a cluster is for. A
+# node that stops answering (SIGKILL, SIGSTOP, a frozen VM) is fenced after 9 s:
+# it leaves every ISR, its partitions get new leaders among the other two, its
+# transaction and group coordinators move. Until it is fenced, acks=all writes
+# to partitions it follows wait (it is still in their ISR), so a longer session
+# would stall producers for as long. docs/operations.md, "A three-broker cluster".
+broker.session.timeout.ms=9000
+broker.heartbeat.interval.ms=2000
+
+# Three replicas of everything; a write is acknowledged by at least two.
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=10
+# A node restarted after a kill takes its leaderships back once in sync.
+auto.leader.rebalance.enable=true
+leader.imbalance.check.interval.seconds=30
+unclean.leader.election.enable=false
+
+num.partitions=3
+auto.create.topics.enable=true
+delete.topic.enable=true
+group.initial.rebalance.delay.ms=0
+
+log.retention.hours=168
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+num.network.threads=2
+num.io.threads=4
+num.replica.fetchers=1
+EOF
+}
+
+write_config() {
+    mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR"
+    # Regenerated on every start so that the ports follow the environment.
+    # The data directory is not tied to the ports: with a static
+    # controller.quorum.voters the voters are not stored in the metadata log.
+    if [[ -n $NODE ]]; then
+        cluster_properties >"$SERVER_PROPS.tmp"
+    else
+        single_properties >"$SERVER_PROPS.tmp"
+    fi
     mv "$SERVER_PROPS.tmp" "$SERVER_PROPS"
 
     # The broker's log4j: everything into files under logs/, nothing on stdout.
@@ -325,6 +445,33 @@ wait_ready() {
     done
 }
 
+# Start java for the broker of the current variables; its pid in SPAWNED.
+spawn_broker() {
+    mark_logs
+    rm -f "$PID_FILE"
+    # A new session, detached from the caller's terminal and file descriptors;
+    # the inner shell writes its own pid and execs java, so the pid is java's.
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+    # shellcheck disable=SC2086 # KAFKA_HEAP is a list of JVM options
+    setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
+        java $KAFKA_HEAP -server \
+        -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+        -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
+        -Djava.awt.headless=true \
+        -Dkafka.logs.dir="$LOG_DIR" \
+        -Dlog4j.configuration="file:$CONF_DIR/log4j.properties" \
+        -cp "$LIBS/*" \
+        kafka.Kafka "$SERVER_PROPS" \
+        </dev/null >>"$LOG_DIR/kafka.out" 2>&1 9>&- &
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -s $PID_FILE ]] && break
+        sleep 0.05
+    done
+    [[ -s $PID_FILE ]] || die "the broker did not start (no pid file $PID_FILE)"
+    SPAWNED=$(<"$PID_FILE")
+}
+
 cmd_start() {
     need_cmd java "run scripts/deps.sh"
     need_cmd kcat "run scripts/deps.sh (kcat is the readiness probe)"
@@ -348,29 +495,8 @@ cmd_start() {
     format_storage
 
     t0=$(now_ms)
-    mark_logs
-    rm -f "$PID_FILE"
-    # A new session, detached from the caller's terminal and file descriptors;
-    # the inner shell writes its own pid and execs java, so the pid is java's.
-    # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
-    # shellcheck disable=SC2086 # KAFKA_HEAP is a list of JVM options
-    setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
-        java $KAFKA_HEAP -server \
-        -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-        -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
-        -Djava.awt.headless=true \
-        -Dkafka.logs.dir="$LOG_DIR" \
-        -Dlog4j.configuration="file:$CONF_DIR/log4j.properties" \
-        -cp "$LIBS/*" \
-        kafka.Kafka "$SERVER_PROPS" \
-        </dev/null >>"$LOG_DIR/kafka.out" 2>&1 9>&- &
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [[ -s $PID_FILE ]] && break
-        sleep 0.05
-    done
-    [[ -s $PID_FILE ]] || die "the broker did not start (no pid file $PID_FILE)"
-    pid=$(<"$PID_FILE")
+    spawn_broker
+    pid=$SPAWNED
 
     wait_ready "$pid" stop-on-timeout
     say "kafka: Kafka $(kafka_version) ready on $BOOTSTRAP (pid $pid) in $(since "$t0"); logs in $LOG_DIR"
@@ -449,6 +575,214 @@ cmd_transactions() {
         --bootstrap-server "$BOOTSTRAP" "$@"
 }
 
+# --- the three-node cluster ----------------------------------------------------
+
+cluster_lock() {
+    mkdir -p "$CLUSTER_DIR"
+    exec 9>"$CLUSTER_DIR/.lock"
+    flock -w 180 9 || die "another kafka.sh cluster start/stop holds $CLUSTER_DIR/.lock"
+}
+
+# The metadata of the cluster lists all its brokers.
+cluster_complete() {
+    local out
+    out=$(kcat -b "$CLUSTER_BOOTSTRAP" -L -m "${1:-5}" -X reconnect.backoff.ms=50 -X reconnect.backoff.max.ms=250 2>/dev/null) || return 1
+    (($(grep -Ec '^ +broker [0-9]+ at ' <<<"$out") == CLUSTER_NODES))
+}
+
+# start_nodes N...: start those nodes that are not running (all at once: a
+# node alone has no quorum), then wait until each answers and the metadata
+# lists every broker.
+start_nodes() {
+    need_cmd java "run scripts/deps.sh"
+    need_cmd kcat "run scripts/deps.sh (kcat is the readiness probe)"
+    cmd_fetch
+    local n p pid t0 started=() pids=()
+    t0=$(now_ms)
+    local todo=() formats=()
+    for n in "$@"; do
+        use_node "$n"
+        pid=$(broker_pid)
+        if [[ -n $pid ]]; then
+            pids[n]=$pid
+            continue
+        fi
+        for p in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
+            if port_open "$p"; then
+                die "port 127.0.0.1:$p (node $n) is taken by another process; set RH_KAFKA_CLUSTER_PORT"
+            fi
+        done
+        todo+=("$n")
+    done
+    # the cluster id first, then every node's storage at once (a JVM each)
+    [[ -s $CLUSTER_DIR/cluster.id ]] || new_cluster_id >"$CLUSTER_DIR/cluster.id"
+    for n in "${todo[@]}"; do
+        use_node "$n"
+        write_config
+        format_storage &
+        formats+=($!)
+    done
+    for pid in "${formats[@]}"; do
+        wait "$pid" || die "formatting a cluster node's storage failed"
+    done
+    for n in "${todo[@]}"; do
+        use_node "$n"
+        spawn_broker
+        pids[n]=$SPAWNED
+        started+=("$n")
+    done
+    for n in "$@"; do
+        use_node "$n"
+        wait_ready "${pids[n]}"
+    done
+    local deadline=$((SECONDS + READY_TIMEOUT))
+    until cluster_complete 5; do
+        ((SECONDS < deadline)) || die "the cluster's metadata ($CLUSTER_BOOTSTRAP) did not list $CLUSTER_NODES brokers within ${READY_TIMEOUT}s; see $CLUSTER_DIR/node*/logs/server.log"
+        sleep 0.25
+    done
+    if ((${#started[@]})); then
+        say "kafka: cluster node(s) ${started[*]} started, Kafka $(kafka_version), in $(since "$t0"); bootstrap $CLUSTER_BOOTSTRAP"
+    else
+        say "kafka: cluster already running (bootstrap $CLUSTER_BOOTSTRAP)"
+    fi
+}
+
+cluster_start() {
+    local all=()
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do all+=("$n"); done
+    start_nodes "${all[@]}"
+}
+
+# All nodes at once: SIGTERM to every node (a thawed one first gets SIGCONT),
+# then wait; SIGKILL after STOP_TIMEOUT s.
+cluster_stop() {
+    local n pid t0 pids=() deadline
+    t0=$(now_ms)
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        use_node "$n"
+        pid=$(broker_pid)
+        [[ -n $pid ]] || continue
+        pids+=("$pid")
+        kill -CONT "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    if ((${#pids[@]} == 0)); then
+        say "kafka: cluster not running"
+        return 0
+    fi
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    for pid in "${pids[@]}"; do
+        while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+        if pid_alive "$pid"; then
+            warn "cluster node pid $pid did not stop within ${STOP_TIMEOUT}s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+            while pid_alive "$pid"; do sleep 0.1; done
+        fi
+    done
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        use_node "$n"
+        rm -f "$PID_FILE"
+    done
+    say "kafka: cluster stopped (${#pids[@]} nodes) in $(since "$t0")"
+}
+
+cluster_status() {
+    local n pid up=0 state
+    for ((n = 1; n <= CLUSTER_NODES; n++)); do
+        use_node "$n"
+        pid=$(broker_pid)
+        if [[ -z $pid ]]; then
+            say "kafka: cluster node $n: stopped ($BOOTSTRAP)"
+            continue
+        fi
+        state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        if [[ $state == T ]]; then
+            say "kafka: cluster node $n: frozen (pid $pid, $BOOTSTRAP)"
+        elif broker_answers 3; then
+            say "kafka: cluster node $n: running (pid $pid, $BOOTSTRAP)"
+            up=$((up + 1))
+        else
+            say "kafka: cluster node $n: process $pid up but not answering on $BOOTSTRAP"
+        fi
+    done
+    ((up == CLUSTER_NODES)) || return 3
+}
+
+# cluster node N ACTION
+cluster_node() {
+    local n=${1:-} action=${2:-} pid
+    [[ $n =~ ^[1-9]$ ]] && ((n <= CLUSTER_NODES)) || die "cluster node: N must be 1..$CLUSTER_NODES, not '$n'"
+    use_node "$n"
+    case $action in
+        start)
+            cluster_lock
+            start_nodes "$n"
+            return 0
+            ;;
+        pid | kill | freeze | thaw | term) ;;
+        *) usage ;;
+    esac
+    pid=$(broker_pid)
+    if [[ -z $pid ]]; then
+        say "kafka: cluster node $n is not running"
+        return 3
+    fi
+    case $action in
+        pid) say "$pid" ;;
+        kill)
+            kill -KILL "$pid"
+            while pid_alive "$pid"; do sleep 0.05; done
+            rm -f "$PID_FILE"
+            say "kafka: cluster node $n (pid $pid) killed"
+            ;;
+        freeze)
+            kill -STOP "$pid"
+            say "kafka: cluster node $n (pid $pid) frozen (SIGSTOP)"
+            ;;
+        thaw)
+            kill -CONT "$pid"
+            say "kafka: cluster node $n (pid $pid) thawed (SIGCONT)"
+            ;;
+        term)
+            kill -CONT "$pid" 2>/dev/null || true
+            stop_pid "$pid"
+            say "kafka: cluster node $n (pid $pid) stopped"
+            ;;
+    esac
+}
+
+cmd_cluster() {
+    case ${1:-} in
+        start)
+            cluster_lock
+            cluster_start
+            ;;
+        stop)
+            cluster_lock
+            cluster_stop
+            ;;
+        status) cluster_status ;;
+        env)
+            if [[ ${2:-} == --export ]]; then
+                say "export RH_KAFKA_BOOTSTRAP=$CLUSTER_BOOTSTRAP"
+            else
+                say "RH_KAFKA_BOOTSTRAP=$CLUSTER_BOOTSTRAP"
+            fi
+            ;;
+        transactions)
+            shift
+            BOOTSTRAP=$CLUSTER_BOOTSTRAP
+            CONF_DIR=$CLUSTER_DIR/tools
+            cmd_transactions "$@"
+            ;;
+        node)
+            shift
+            cluster_node "$@"
+            ;;
+        *) usage ;;
+    esac
+}
+
 case ${1:-} in
     fetch)
         lock
@@ -467,6 +801,10 @@ case ${1:-} in
     transactions)
         shift
         cmd_transactions "$@"
+        ;;
+    cluster)
+        shift
+        cmd_cluster "$@"
         ;;
     *) usage ;;
 esac

@@ -21,9 +21,17 @@ Fixtures:
                         removed after the test
   ns                    a Namespace with a migrated, empty scratch database
   scratch_db            a bare scratch database (not migrated): its connection string
+  cluster               the three-broker cluster (rhtest.Cluster), started once a session by
+                        scripts/kafka.sh cluster in a fresh state folder of its own
+                        ($RH_STATE_DIR/test-cluster, beside the single broker) and stopped at
+                        the end; while it runs, rhtest talks to it (rhtest.use_kafka) and the
+                        programs create topics with replication 3, min.insync.replicas 2
+                        (RH_KEEP_CLUSTER=1: left running, with its data, for a look)
 """
 import os
+import shutil
 import sys
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -127,3 +135,38 @@ def scratch_db():
         yield conninfo
     finally:
         rhtest.drop_database(name, check=True)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    # Not under pytest's basetemp: a session of another worktree may rotate it away.
+    state = rhtest.STATE_DIR / "test-cluster"
+    c = rhtest.Cluster(state)
+    c.stop()  # one left running by RH_KEEP_CLUSTER
+    shutil.rmtree(state, ignore_errors=True)
+    t0 = time.monotonic()
+    try:
+        c.start()
+    except BaseException:
+        c.stop()
+        raise
+    print(f"\ncluster {c.bootstrap} up in {time.monotonic() - t0:.1f} s ({state})")
+    before = rhtest.use_kafka(c.bootstrap)
+    saved = {k: os.environ.get(k) for k in ("RH_TOPIC_REPLICATION_FACTOR", "RH_TOPIC_MIN_INSYNC_REPLICAS")}
+    os.environ.update(RH_TOPIC_REPLICATION_FACTOR="3", RH_TOPIC_MIN_INSYNC_REPLICAS="2")
+    try:
+        yield c
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        rhtest.use_kafka(before)
+        if os.environ.get("RH_KEEP_CLUSTER"):
+            print(f"\nRH_KEEP_CLUSTER: the cluster runs on; stop it with "
+                  f"RH_KAFKA_CLUSTER_DIR={state} scripts/kafka.sh cluster stop")
+            return
+        c.stop()
+        for n in c.NODES:  # the logs stay for a look, the data goes
+            shutil.rmtree(state / f"node{n}" / "data", ignore_errors=True)

@@ -20,6 +20,8 @@ Modules (everything public is also importable from the package itself,
   join       what riskhub-join must publish: Registry, Rules, Expect, lineage(), assert_alerts(), Join
   ledger     what riskhub-ledger must have written: assert_ledger_rows(), the audit trigger
   snapshot   the default namespace's state and the check that a test run left it alone
+  cluster    Cluster: the three-broker cluster of scripts/kafka.sh cluster, node by node
+  faults     a month through produce -> join while something breaks: month_steps(), run_month(), Outcome
 
 Used by tests/integration/conftest.py (pytest fixtures) and tests/integration/test_*.py,
 and by scripts/bench_*.py, which put tests/ on sys.path:
@@ -37,3 +39,5 @@ from .pg import *           # noqa: F401,F403
 from .namespace import *    # noqa: F401,F403
 from .join import *         # noqa: F401,F403
 from .ledger import *       # noqa: F401,F403
+from .cluster import *      # noqa: F401,F403
+from .faults import *       # noqa: F401,F403

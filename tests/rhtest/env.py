@@ -1,11 +1,12 @@
 """Where the sources, programs and services are; running a program."""
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 __all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "PERIOD", "IDLE_MS",
-           "run", "wait_for", "wait_for_glob", "now_ms"]
+           "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka"]
 
 SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = Path(os.environ.get("RH_BIN_DIR", SRC / "build" / "bin"))
@@ -53,3 +54,18 @@ def wait_for_glob(folder, pattern, timeout):
 
 def now_ms():
     return int(time.time() * 1000)
+
+
+def use_kafka(bootstrap):
+    """From now on this process's helpers (rhtest.BOOTSTRAP, admin(), consumer(),
+    Namespace.env()) talk to the brokers of bootstrap (the three-broker cluster of
+    the fixture cluster, conftest.py); returns the bootstrap used before."""
+    global BOOTSTRAP
+    before = BOOTSTRAP
+    BOOTSTRAP = bootstrap
+    pkg = sys.modules.get(__package__)
+    if pkg is not None:
+        pkg.BOOTSTRAP = bootstrap
+    from . import kafka  # noqa: PLC0415 - kafka imports env
+    kafka.forget_admin()
+    return before

@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from .avro import decode
-from .env import BOOTSTRAP, SRC
+from . import env as _env
 
 __all__ = ["kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
@@ -21,7 +21,7 @@ _ADMIN = []
 
 
 def consumer(**extra):
-    conf = {"bootstrap.servers": BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
+    conf = {"bootstrap.servers": _env.BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": True, "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 20}
@@ -29,10 +29,15 @@ def consumer(**extra):
     return Consumer(conf)
 
 
+def forget_admin():
+    """The next admin() connects anew (to rhtest.BOOTSTRAP as it is then)."""
+    _ADMIN.clear()
+
+
 def admin():
     """One AdminClient a process (a client destroyed with requests pending logs noise)."""
     if not _ADMIN:
-        _ADMIN.append(AdminClient({"bootstrap.servers": BOOTSTRAP}))
+        _ADMIN.append(AdminClient({"bootstrap.servers": _env.BOOTSTRAP}))
     return _ADMIN[0]
 
 
@@ -149,11 +154,16 @@ def manifests_by_batch(topic):
 
 
 def create_topics(topics, partitions=3, timeout=30):
-    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions),
-    and wait until the broker's metadata shows every partition with a leader."""
+    """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions, the
+    replication of RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS, default
+    1, as the programs read them), and wait until the broker's metadata shows every
+    partition with a leader."""
     a = admin()
     have = set(a.list_topics(timeout=15).topics)
-    new = [NewTopic(t, partitions, 1) for t in topics if t not in have]
+    rf = int(os.environ.get("RH_TOPIC_REPLICATION_FACTOR") or 1)
+    isr = os.environ.get("RH_TOPIC_MIN_INSYNC_REPLICAS")
+    conf = {"min.insync.replicas": isr} if isr else {}
+    new = [NewTopic(t, partitions, rf, config=conf) for t in topics if t not in have]
     if new:
         for t, f in a.create_topics(new, operation_timeout=30).items():
             try:
@@ -221,7 +231,7 @@ def _produce(items, **conf):
     """[(topic, partition, key, value)] with an idempotent producer; each is flushed
     alone (the offsets come in this order), in one committed transaction when conf
     has a transactional.id. [(partition, offset)] back."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+    p = Producer({"bootstrap.servers": _env.BOOTSTRAP, "enable.idempotence": True, "acks": "all",
                   "linger.ms": 0, **conf})
     txn = "transactional.id" in conf
     got = [None] * len(items)
@@ -259,8 +269,8 @@ def produce_in_txn(items):
 def kafka_transactions(*args, check=True):
     """scripts/kafka.sh transactions ARGS (Kafka's kafka-transactions tool) against
     the tests' broker: its stdout (exit 0 asserted unless check=False)."""
-    env = dict(os.environ, RH_KAFKA_PORT=BOOTSTRAP.rsplit(":", 1)[1])
-    r = subprocess.run(["bash", str(SRC / "scripts" / "kafka.sh"), "transactions", *args],
+    env = dict(os.environ, RH_KAFKA_PORT=_env.BOOTSTRAP.rsplit(":", 1)[1])
+    r = subprocess.run(["bash", str(_env.SRC / "scripts" / "kafka.sh"), "transactions", *args],
                        capture_output=True, text=True, timeout=120, env=env)
     if check:
         assert r.returncode == 0, \

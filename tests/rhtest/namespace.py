@@ -20,7 +20,8 @@ import uuid
 
 from .avro import decode
 from .config import load_config
-from .env import BIN, BOOTSTRAP, CONFIG, PERIOD
+from . import env as _env
+from .env import BIN, CONFIG, PERIOD
 from .kafka import (create_topics, delete_groups, delete_topics, end_offsets, list_groups, list_topics,
                     manifests_by_batch, read_topic, read_topics)
 from .pg import conninfo_of, create_database, drop_database
@@ -105,7 +106,7 @@ class Namespace:
         """os.environ with RH_TOPIC_PREFIX, RH_PG_CONNINFO and RH_KAFKA_BOOTSTRAP of the
         namespace, then `extra` (values turned into strings)."""
         env = dict(os.environ)
-        env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo, RH_KAFKA_BOOTSTRAP=BOOTSTRAP)
+        env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo, RH_KAFKA_BOOTSTRAP=_env.BOOTSTRAP)
         env.update({k: str(v) for k, v in extra.items()})
         return env
 

@@ -57,6 +57,8 @@ static int setup(void **state) {
   unsetenv("RH_KAFKA_BOOTSTRAP");
   unsetenv("RH_PG_CONNINFO");
   unsetenv("RH_TOPIC_PREFIX");
+  unsetenv("RH_TOPIC_REPLICATION_FACTOR");
+  unsetenv("RH_TOPIC_MIN_INSYNC_REPLICAS");
   return 0;
 }
 
@@ -349,7 +351,8 @@ static void test_error_unknown_top_level_key(void **state) {
   (void)state;
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
-               "townships, departments, deadlines, thresholds, rules, topic_prefix or registry)");
+               "townships, departments, deadlines, thresholds, rules, topic_prefix, registry or "
+               "topics)");
 }
 
 static void test_error_missing_section(void **state) {
@@ -640,6 +643,80 @@ static void test_error_topic_prefix(void **state) {
   assert_string_equal(err, "plus.yaml:51:1: topic_prefix: duplicate key (first at line 50)");
 }
 
+/* ---- topics: the replication of the topics riskhub creates ---- */
+
+static void test_topics_replication(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_int_equal(cfg->topics.replication_factor, 1);
+  assert_int_equal(cfg->topics.min_insync_replicas, 0);
+  rh_config_destroy(cfg);
+  char err[1024];
+  cfg = load_minimal_plus("topics: {replication_factor: 3, min_insync_replicas: 2}", err,
+                          sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_int_equal(cfg->topics.replication_factor, 3);
+  assert_int_equal(cfg->topics.min_insync_replicas, 2);
+  rh_config_destroy(cfg);
+  /* the environment replaces both (the tests on the three-broker cluster) */
+  setenv("RH_TOPIC_REPLICATION_FACTOR", "3", 1);
+  setenv("RH_TOPIC_MIN_INSYNC_REPLICAS", "2", 1);
+  cfg = load_ok(fixture("minimal.yaml"));
+  assert_int_equal(cfg->topics.replication_factor, 3);
+  assert_int_equal(cfg->topics.min_insync_replicas, 2);
+  rh_config_destroy(cfg);
+  setenv("RH_TOPIC_REPLICATION_FACTOR", "", 1); /* empty: ignored */
+  unsetenv("RH_TOPIC_MIN_INSYNC_REPLICAS");
+  cfg = load_minimal_plus("topics: {replication_factor: 2}", err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_int_equal(cfg->topics.replication_factor, 2);
+  rh_config_destroy(cfg);
+  unsetenv("RH_TOPIC_REPLICATION_FACTOR");
+}
+
+static void test_error_topics_replication(void **state) {
+  (void)state;
+  expect_error("bad_replication_factor.yaml",
+               ":4:23: topics.replication_factor: must be a whole number from 1 to 16, found 0");
+  static const struct {
+    const char *line, *want;
+  } bad[] = {
+      {"topics: {replication_factor: 2.5}",
+       "plus.yaml:50:30: topics.replication_factor: must be a whole number from 1 to 16, "
+       "found 2.5"},
+      {"topics: {replication_factor: three}",
+       "plus.yaml:50:30: topics.replication_factor: 'three' is not a number"},
+      {"topics: {replication_factor: 1, min_insync_replicas: 2}",
+       "plus.yaml:50:54: topics.min_insync_replicas: must not exceed "
+       "topics.replication_factor (1), found 2"},
+      {"topics: {replicas: 3}",
+       "plus.yaml:50:10: topics.replicas: unknown key 'replicas' (expected replication_factor "
+       "or min_insync_replicas)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[1024];
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    assert_string_equal(err, bad[i].want);
+  }
+  char err[1024], want[1024];
+  const char *path = fixture("minimal.yaml");
+  setenv("RH_TOPIC_REPLICATION_FACTOR", "0", 1);
+  assert_null(rh_config_load(path, err, sizeof err));
+  snprintf(want, sizeof want,
+           "%s: RH_TOPIC_REPLICATION_FACTOR: '0' is not a whole number from 1 to 16", path);
+  assert_string_equal(err, want);
+  setenv("RH_TOPIC_REPLICATION_FACTOR", "1", 1);
+  setenv("RH_TOPIC_MIN_INSYNC_REPLICAS", "2", 1);
+  assert_null(rh_config_load(path, err, sizeof err));
+  snprintf(want, sizeof want,
+           "%s: topics: min_insync_replicas 2 exceeds replication_factor 1 (after "
+           "RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS)",
+           path);
+  assert_string_equal(err, want);
+  unsetenv("RH_TOPIC_REPLICATION_FACTOR");
+  unsetenv("RH_TOPIC_MIN_INSYNC_REPLICAS");
+}
+
 /* ---- registry: the import guard's share ---- */
 
 static void test_registry_max_delete_share(void **state) {
@@ -787,6 +864,8 @@ int main(void) {
       cmocka_unit_test_setup(test_error_topic_prefix, setup),
       cmocka_unit_test_setup(test_error_topic_prefix_env, setup),
       cmocka_unit_test_setup(test_config_topic, setup),
+      cmocka_unit_test_setup(test_topics_replication, setup),
+      cmocka_unit_test_setup(test_error_topics_replication, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

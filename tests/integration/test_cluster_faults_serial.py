@@ -1,0 +1,175 @@
+"""A month through produce -> join on a three-broker cluster while brokers fail.
+
+The cluster (fixture cluster, conftest.py): scripts/kafka.sh cluster in a state
+folder of its own, three combined broker+controller nodes, every topic with
+replication 3 and min.insync.replicas 2 (riskhub's topics.replication_factor /
+min_insync_replicas through RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS).
+Kafka's default broker session of 9 s: a node that stops answering is fenced and the
+other two take over its partitions and coordinators (docs/operations.md).
+
+The month: every department's list and a big list of health/major-disease, published
+by riskhub-produce, joined by one riskhub-join (rhtest.run_month: the join ends with
+SIGTERM once its group has consumed everything; exit 0 means nothing left and
+everything it wrote visible, LSO = HW, docs/join.md). A fault-free run of the same
+month on the cluster is the reference: each faulty run has the same alert ids and check
+result ids, read read_committed, each once (0 missing, 0 doubled), the alerts and
+warnings rows are those computed in Python from the files, and the join exits 0.
+
+  - one broker SIGKILLed mid-join and restarted;
+  - the broker leading most of the join's input and output partitions killed mid-join
+    (restarted after the run), and the transaction coordinator of the join's
+    transactional id killed mid-join;
+  - the join's transaction coordinator frozen (SIGSTOP) 30 s, three times, one freeze
+    for each third of the big list, published while the join runs; RH_FREEZE_RUNS
+    (default 1) repeats the whole run.
+
+Stops and kills the cluster's nodes only (never the single broker of the other tests);
+CTest runs the file alone (RUN_SERIAL), in the release pass. RH_CLUSTER_ROWS: the big
+list's rows (default 40000). Durations are printed (pytest -s).
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
+numbers)."""
+import os
+import random
+import time
+
+import pytest
+
+import rhtest
+from rhtest import assert_alerts, assert_warnings
+
+ROWS = int(os.environ.get("RH_CLUSTER_ROWS", "40000"))
+FREEZE_S = float(os.environ.get("RH_FREEZE_S", "30"))
+FREEZE_RUNS = int(os.environ.get("RH_FREEZE_RUNS", "1"))
+MONTH = dict(households=3000, rows_per_feed=40, seed=20310, big_feed_rows=ROWS)
+PARTS = 3
+JOIN_ARGS = ("--batch-max", "2000")  # a few dozen transactions: a fault meets some open
+
+# Cases that fail with the join as it is (issue #10's closing note): skipped in the
+# test command, run with RH_KNOWN_DEFECTS=1. Not "expected to fail": a pass is the goal.
+KNOWN_DEFECTS = bool(os.environ.get("RH_KNOWN_DEFECTS"))
+COORDINATOR_KILLED = pytest.mark.skipif(
+    not KNOWN_DEFECTS, reason="known defect: with the transaction coordinator killed, riskhub-join "
+    "(librdkafka 2.0.2) keeps reconnecting to the dead node and makes no progress for 5 minutes; "
+    "RH_KNOWN_DEFECTS=1 runs it")
+FROZEN_THREE_TIMES = pytest.mark.skipif(
+    not KNOWN_DEFECTS, reason="known defect: under 3 x 30 s freezes riskhub-join exits 69/70 in "
+    "most runs (INVALID_TXN_STATE after an abort racing AddPartitionsToTxn, librdkafka#4849); "
+    "never 0 with anything missing; RH_KNOWN_DEFECTS=1 runs it")
+
+
+if not rhtest.join_binary().exists():
+    pytest.skip(f"{rhtest.join_binary()} not built", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def steps(month):
+    return rhtest.month_steps(month, PARTS)
+
+
+@pytest.fixture(scope="module")
+def baseline(cluster, cfg, rules, reg, month, steps, tmp_path_factory):
+    """The fault-free run of the month on the cluster (its own namespace)."""
+    with rhtest.Namespace(month / "registry") as ns:
+        out, exp, _ = rhtest.run_month(ns, cfg, rules, reg, steps,
+                                       tmp_path_factory.mktemp("baseline"), join_args=JOIN_ARGS)
+        assert out.rc == 0, f"fault-free run: riskhub-join exit {out.rc}:\n{out.join.tail()}"
+        assert_alerts(ns, exp)
+        assert_warnings(ns, exp)
+        assert out.checks and all(n == 1 for n in out.checks.values()), "fault-free run: check results"
+    print(f"\nfault-free run: {sum(out.alerts.values())} alerts, {len(out.checks)} check results, "
+          f"{out.seconds:.1f} s")
+    return out
+
+
+@pytest.fixture
+def cns(cluster, namespace, month):
+    return namespace(month / "registry")
+
+
+def judge(ns, out, exp, base, what):
+    diff = out.compare(base)
+    assert out.rc == 0, (f"{what}: riskhub-join exit {out.rc} "
+                         f"({diff or 'alerts and check results as in the fault-free run'}):\n"
+                         f"{out.join.tail()}")
+    out.join.check_output()
+    assert not diff, f"{what}: {diff}"
+    assert_alerts(ns, exp)
+    assert_warnings(ns, exp)
+    print(f"\n{what}: {sum(out.alerts.values())} alerts, {len(out.checks)} check results as in the "
+          f"fault-free run; {out.seconds:.1f} s (fault-free {base.seconds:.1f} s)")
+
+
+def all_at_once(steps):
+    return [[f for step in steps for f in step]]
+
+
+def join_topics(ns):
+    return ns.topics("feed.") + ns.topics("alerts.") + ns.topics("checks.")
+
+
+def test_broker_killed_and_restarted(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path):
+    node = random.choice(cluster.NODES)
+    done = {}
+
+    def fault(step, j):
+        t0 = time.monotonic()
+        cluster.kill(node)
+        time.sleep(3)
+        cluster.start_node(node)
+        done["down_s"] = time.monotonic() - t0
+        done["join_running"] = j.running()
+
+    out, exp, _ = rhtest.run_month(cns, cfg, rules, reg, all_at_once(steps), tmp_path / "logs",
+                                   fault=fault, join_args=JOIN_ARGS)
+    assert done, "the broker was never killed"
+    judge(cns, out, exp, baseline, f"node {node} killed and restarted ({done['down_s']:.1f} s down)")
+
+
+@pytest.mark.parametrize("whom", ["leader", pytest.param("coordinator", marks=COORDINATOR_KILLED)])
+def test_leader_killed(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path, whom):
+    killed = []
+
+    def fault(step, j):
+        if whom == "leader":
+            lead = cluster.leaders(join_topics(cns))
+            node = lead.most_common(1)[0][0]
+            print(f"\nleaderships of the join's topics: {dict(lead)}")
+        else:
+            node = rhtest.wait_for(lambda: cluster.coordinator(cns.prefix + "riskhub-join.0"), 30,
+                                   "the join's transaction coordinator")
+        cluster.kill(node)
+        killed.append(node)
+
+    try:
+        out, exp, _ = rhtest.run_month(cns, cfg, rules, reg, all_at_once(steps), tmp_path / "logs",
+                                       fault=fault, join_args=JOIN_ARGS)
+    finally:
+        for n in killed:
+            cluster.start_node(n)
+    assert killed, "no broker was killed"
+    judge(cns, out, exp, baseline, f"the {whom} (node {killed[0]}) killed")
+
+
+@FROZEN_THREE_TIMES
+@pytest.mark.parametrize("run", range(1, FREEZE_RUNS + 1))
+def test_coordinator_frozen_three_times(cluster, cns, cfg, rules, reg, steps, baseline, tmp_path, run):
+    frozen = []
+
+    def fault(step, j):
+        node = cluster.coordinator(cns.prefix + "riskhub-join.0") or random.choice(cluster.NODES)
+        cluster.freeze(node)
+        frozen.append(node)
+        try:
+            time.sleep(FREEZE_S)
+        finally:
+            cluster.thaw_all()
+
+    try:
+        out, exp, _ = rhtest.run_month(cns, cfg, rules, reg, steps, tmp_path / "logs", fault=fault,
+                                       join_args=JOIN_ARGS, produce_args=("--timeout-ms", "180000"))
+    finally:
+        cluster.thaw_all()
+    assert len(frozen) == PARTS, f"froze {len(frozen)} times"
+    judge(cns, out, exp, baseline,
+          f"run {run}: nodes {frozen} frozen {FREEZE_S:.0f} s each while the join ran")

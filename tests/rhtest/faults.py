@@ -1,0 +1,154 @@
+"""A month through produce -> join while something breaks, compared with a fault-free run.
+
+Used by the outage tests of the three-broker cluster (test_cluster_*_serial.py) and of
+the single broker (test_join_freeze_serial.py):
+
+  month_steps(folder, parts)   the generated month as publishing steps: step 0 every
+                               department's list and the first part of the big list,
+                               then one more part of the big list a step
+  Outcome                      what a run left: alert and check ids (read_committed),
+                               the join's exit, its duration; compare() with another
+  run_month(...)               publishes the steps one after the other while one join
+                               runs, calls fault(step, join) once the join is working
+                               on each step, ends the join with SIGTERM once its group
+                               has consumed everything
+"""
+import collections
+import csv
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .env import CONFIG, PERIOD
+from .feeds import feed_files
+from .join import expect, lineage
+from .kafka import admin, end_offsets, read_topics
+from .privacy import scrub
+
+__all__ = ["month_steps", "Outcome", "run_month", "committed_township_alerts", "group_lag"]
+
+
+def month_steps(folder, parts=1):
+    """[[(dept, feed, path)]] : the month of riskhub-gen's folder (with big_feed_rows) as
+    publishing steps. The big list (bench.health.major-disease) is cut into `parts`
+    files of whole rows (each a batch of its own)."""
+    folder = Path(folder)
+    big = folder / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+    assert big.exists(), f"{big}: generate the month with big_feed_rows"
+    with open(big, encoding="utf-8", newline="") as fp:
+        rows = list(csv.reader(fp))
+    head, body = rows[0], rows[1:]
+    out = folder / "parts"
+    out.mkdir(exist_ok=True)
+    pieces = []
+    for i in range(parts):
+        p = out / f"big-{i + 1}-of-{parts}.csv"
+        if not p.exists():
+            with open(p, "w", encoding="utf-8", newline="") as fp:
+                w = csv.writer(fp, lineterminator="\n")
+                w.writerow(head)
+                w.writerows(body[i::parts])
+        pieces.append(("health", "major-disease", p))
+    return [feed_files(folder / PERIOD) + pieces[:1]] + [[p] for p in pieces[1:]]
+
+
+def committed_township_alerts(ns):
+    return len(read_topics([t for t in ns.topics("alerts.") if not t.endswith("alerts.unmatched")],
+                           timeout=60, keep=lambda m: True))
+
+
+def group_lag(ns, topics):
+    """Records of the topics not yet consumed by the join's group (committed offsets),
+    once every producer of them has finished; None if the broker does not answer."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition  # noqa: PLC0415
+    ends = {(t, p): o for t in topics for p, o in end_offsets(t).items()}
+    group = ns.prefix + "riskhub-join"
+    try:
+        fut = admin().list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in ends])],
+            request_timeout=10)
+        got = fut[group].result(15)
+    except Exception:  # noqa: BLE001 - away or a coordinator moving: ask again
+        return None
+    done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in got.topic_partitions}
+    # riskhub-produce writes in transactions: a partition's last offset is a commit
+    # marker, which a consumer never reads past
+    return sum(max(0, end - done.get(tp, 0) - 1) for tp, end in ends.items())
+
+
+class Outcome:
+    """What a run published: Counters of (alert_id, key, topic) and check ids, read
+    read_committed; the join's exit and the run's seconds."""
+
+    def __init__(self, ns, rc, seconds, join=None):
+        self.rc, self.seconds, self.join = rc, seconds, join
+        self.alerts = collections.Counter((rec["alert_id"], key, topic)
+                                          for topic, key, rec, _ in ns.read("alerts."))
+        self.checks = collections.Counter(rec["check_id"] for _, _, rec, _ in ns.read("checks."))
+
+    def compare(self, base):
+        """'' if the alerts and check results are those of base, each once; else what differs."""
+        out = []
+        for what, mine, theirs in (("alerts", self.alerts, base.alerts),
+                                   ("check results", self.checks, base.checks)):
+            missing, extra = theirs.keys() - mine.keys(), mine.keys() - theirs.keys()
+            doubled = sum(n - 1 for n in mine.values() if n > 1)
+            if missing or extra or doubled:
+                out.append(f"{what}: {len(missing)} missing, {doubled} doubled, {len(extra)} "
+                           f"unexpected (of {len(theirs)})")
+        return "; ".join(out)
+
+
+def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), produce_args=(),
+              end_timeout=300):
+    """Publishes steps[0], starts riskhub-join (no idle exit: a broker away on a cluster
+    leaves other brokers answering, and the steps come one after the other), then for
+    each step: publishes it (from the second on) in the background, waits for the join
+    to commit new township alerts, calls fault(step, join). Once the join's group has
+    consumed every input record it gets SIGTERM (exit 0 only with nothing left and
+    everything it wrote visible, docs/join.md). Returns (Outcome, Expect, timings)."""
+    files = [f for step in steps for f in step]
+    t0 = time.monotonic()
+    for dept, feed, path in steps[0]:
+        ns.produce(dept, feed, path, *produce_args)
+    j = ns.join(*join_args, log_dir=log_dir)
+    timings = {}
+    try:
+        for i, step in enumerate(steps):
+            before = committed_township_alerts(ns)
+            procs = [ns.popen("riskhub-produce", "--config", CONFIG, "--department", d, "--feed", f,
+                              "--period", PERIOD, "--no-progress", *produce_args, p,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for d, f, p in step] if i else []
+            deadline = time.monotonic() + 120
+            while committed_township_alerts(ns) <= before:
+                assert j.running(), f"riskhub-join exited ({j.proc.returncode}) at step {i}:\n{j.tail()}"
+                assert time.monotonic() < deadline, f"step {i}: no new alerts in 120 s"
+                time.sleep(0.1)
+            if fault:
+                fault(i, j)
+            for p in procs:
+                out, err = p.communicate(timeout=300)
+                assert p.returncode == 0, f"riskhub-produce exit {p.returncode} at step {i}: {scrub(err[-2000:])}"
+        inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files})
+        deadline = time.monotonic() + end_timeout
+        while True:
+            lag = group_lag(ns, inputs)
+            if lag == 0:
+                break
+            assert j.running(), f"riskhub-join exited ({j.proc.returncode}), lag {lag}:\n{j.tail()}"
+            assert time.monotonic() < deadline, f"the join's lag is still {lag} after {end_timeout} s"
+            time.sleep(0.5)
+        timings["consumed_s"] = time.monotonic() - t0
+        j.proc.send_signal(signal.SIGTERM)
+        rc = j.wait(120)
+    finally:
+        j.kill()
+    seconds = time.monotonic() - t0
+    exp = expect(rules, reg, lineage(ns, cfg, files))
+    return Outcome(ns, rc, seconds, j), exp, timings
+
+
+def cfg_topic(ns, dept, feed):
+    return ns.topic(f"feed.{dept}.{feed}")
