@@ -9,6 +9,7 @@
 #include "rh_array.h"
 #include "rh_err.h"
 #include "rh_log.h"
+#include "rh_kafka.h"
 
 void rh_end_init(rh_end_t *e) { memset(e, 0, sizeof *e); }
 
@@ -70,7 +71,7 @@ rh_end_state_t rh_end_check(const rh_end_t *e, rd_kafka_t *rk, int timeout_ms,
   rh_end_state_t st = RH_END_AT_END;
   for (size_t i = 0; i < e->n; i++) {
     int64_t lo, hi;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+    rd_kafka_resp_err_t err = rh_kafka_watermarks(
         rk, e->parts[i].topic, e->parts[i].partition, &lo, &hi, timeout_ms);
     if (err) {
       rh_errf(errstr, errstr_size, "the broker did not answer for %s [%d]: %s",
@@ -98,7 +99,7 @@ static rh_end_state_t report(const rh_end_t *e, const int64_t *pos, const char *
   }
   for (size_t i = 0; st != RH_END_UNKNOWN && i < e->n; i++) {
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+    rd_kafka_resp_err_t err = rh_kafka_watermarks(
         probe, e->parts[i].topic, e->parts[i].partition, &lo, &hi, timeout_ms);
     left[i] = err ? -1 : rh_end_remaining_of(e->parts[i].eof, pos[i], lo, hi);
     if (left[i] < 0) {

@@ -457,3 +457,25 @@ int rh_kafka_header_get(const rd_kafka_message_t *msg, const char *name, char *b
   buf[len] = '\0';
   return 0;
 }
+
+static bool leader_moved(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+         err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
+         err == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH ||
+         err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+}
+
+rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                        int64_t *low, int64_t *high, int timeout_ms) {
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+  if (!leader_moved(err)) return err;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  if (!rkt) return err;
+  const struct rd_kafka_metadata *md = NULL;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
+    rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+}

@@ -94,7 +94,7 @@ static alerts_c_status_t window_assign(alerts_consumer_t *c, const struct rd_kaf
       if (mt->err || strcmp(mt->topic, o->topics[k]) != 0) continue;
       for (int p = 0; p < mt->partition_cnt; p++) {
         int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        rd_kafka_resp_err_t e = rh_kafka_watermarks(
             c->rk, mt->topic, mt->partitions[p].id, &lo, &hi, o->wait_ms);
         if (e) {
           rh_errf(errstr, errstr_size, "end offsets of %s [%d]: %s", mt->topic,

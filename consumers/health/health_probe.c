@@ -9,6 +9,7 @@
 #include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_err.h"
+#include "rh_kafka.h"
 
 void health_state_free(health_state_t *s) {
   free(s->parts);
@@ -59,9 +60,9 @@ int health_probe_sample(rd_kafka_t *ru, rd_kafka_t *rc, health_state_t *s, int f
     health_part_t *p = &s->parts[i];
     int64_t lo = -1, hw = -1, lo2 = -1, lso = -1;
     rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(ru, p->topic, p->partition, &lo, &hw, timeout_ms);
+        rh_kafka_watermarks(ru, p->topic, p->partition, &lo, &hw, timeout_ms);
     if (!err)
-      err = rd_kafka_query_watermark_offsets(rc, p->topic, p->partition, &lo2, &lso, timeout_ms);
+      err = rh_kafka_watermarks(rc, p->topic, p->partition, &lo2, &lso, timeout_ms);
     if (err) {
       rh_errf(errstr, errstr_size, "the offsets of %s [%d]: %s", p->topic, (int)p->partition,
               rd_kafka_err2str(err));

@@ -12,6 +12,7 @@
 #include "rh_err.h"
 #include "rh_kafka_read.h"
 #include "rh_log.h"
+#include "rh_kafka.h"
 
 #define NAME_MAX_LEN 256
 #define QUERY_TIMEOUT_MS 2000
@@ -239,7 +240,7 @@ int join_changelog_is_empty(join_changelog_t *cl, char *errstr, size_t errstr_si
     int64_t lo, hi;
     rd_kafka_resp_err_t e;
     int64_t until = rh_mono_ms() + 10000;
-    while ((e = rd_kafka_query_watermark_offsets(cl->probe_ru, cl->topic, p, &lo, &hi,
+    while ((e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, &lo, &hi,
                                                  QUERY_TIMEOUT_MS)) &&
            rh_mono_ms() < until) {
       struct timespec ts = {0, 100000000L};
@@ -323,7 +324,7 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
     hw[p] = -1;
     while (cparts[p] &&
-           (e = rd_kafka_query_watermark_offsets(cl->probe_ru, cl->topic, p, &lo, &hw[p],
+           (e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, &lo, &hw[p],
                                                  QUERY_TIMEOUT_MS)) &&
            rh_mono_ms() < deadline) {
       struct timespec ts = {0, 200000000L};
@@ -341,7 +342,7 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
       if (!cparts[p] || hw[p] <= 0) continue;
       int64_t lo, lso;
       rd_kafka_resp_err_t e =
-          rd_kafka_query_watermark_offsets(cl->probe_rc, cl->topic, p, &lo, &lso, QUERY_TIMEOUT_MS);
+          rh_kafka_watermarks(cl->probe_rc, cl->topic, p, &lo, &lso, QUERY_TIMEOUT_MS);
       if (e) {
         rh_errf(errstr, errstr_size, "%s [%d]: %s", cl->topic, p, rd_kafka_err2str(e));
         all = false;

@@ -586,7 +586,7 @@ static int lso_startup(join_t *j, char **out, size_t nout) {
       int32_t part = md->topics[0].partitions[i].id;
       /* a topic created a moment ago may not have its leader in place yet */
       int64_t until = rh_mono_ms() + 10000;
-      while ((e = rd_kafka_query_watermark_offsets(rk[1], out[t], part, &lo, &hi,
+      while ((e = rh_kafka_watermarks(rk[1], out[t], part, &lo, &hi,
                                                    QUERY_TIMEOUT_MS)) &&
              rh_mono_ms() < until) {
         struct timespec ts = {0, 100000000L};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rh_array.h"
+#include "rh_kafka.h"
 
 void join_lso_init(join_lso_t *l) { memset(l, 0, sizeof *l); }
 
@@ -99,7 +100,7 @@ void join_lso_query(join_lso_t *l, rd_kafka_t *rk, int timeout_ms, int64_t now_m
   bool away = false; /* after one query without an answer, none is asked */
   for (size_t i = 0; i < l->n; i++) {
     int64_t lo = -1, hi = -1;
-    if (away || rd_kafka_query_watermark_offsets(rk, l->parts[i].topic, l->parts[i].partition,
+    if (away || rh_kafka_watermarks(rk, l->parts[i].topic, l->parts[i].partition,
                                                  &lo, &hi, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       hi = -1;
       away = true;
