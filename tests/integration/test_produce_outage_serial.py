@@ -36,6 +36,19 @@ def big_file(tmp_path):
     return tmp_path / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
 
 
+def sent_since(topic, before):
+    """Records (committed or not) on topic past before {partition: offset}."""
+    c = rhtest.consumer(**{"isolation.level": "read_uncommitted"})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        if topic not in md.topics or md.topics[topic].error is not None:
+            return False
+        return any(rhtest.high_watermark(c, topic, p) > before.get(p, 0)
+                   for p in md.topics[topic].partitions)
+    finally:
+        c.close()
+
+
 def test_broker_stopped_mid_batch_then_rerun(ns, tmp_path, big_file):
     config = rhtest.config_with(tmp_path, message_timeout_ms=8000)
     bid = rhtest.batch_id("health", "major-disease", PERIOD, big_file)
@@ -45,8 +58,12 @@ def test_broker_stopped_mid_batch_then_rerun(ns, tmp_path, big_file):
            str(big_file)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ns.env())
     try:
-        # publishing has begun once the rejects file is opened (after the header)
+        # publishing has begun once the rejects file is opened (after the header) and
+        # records of the open transaction are on the topic (the look-up of published
+        # batches comes first: a stop during it is another case, "no progress")
         assert rhtest.wait_for_glob(big_file.parent, f"{big_file.name}.rejects.csv.tmp*", 60)
+        rhtest.wait_for(lambda: sent_since(ns.topic("feed.health.major-disease"), before), 120,
+                        "the batch's first records on the topic")
         time.sleep(0.3)
         assert proc.poll() is None, "the batch finished before the broker could be stopped"
         kafka("stop")
