@@ -484,14 +484,22 @@ static void test_error_rule_bad_value(void **state) {
   "(lower-case letters, digits and '-', starting with a letter or digit, ending with '.', " \
   "at most 64 characters, e.g. test-1a2b.)"
 
+/* minimal.yaml's text into buf (NUL-terminated, at most cap - 512 bytes: room
+ * to add to it); its length. */
+static size_t read_minimal(char *buf, size_t cap) {
+  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
+  assert_non_null(fp);
+  size_t n = fread(buf, 1, cap - 512, fp);
+  fclose(fp);
+  assert_true(n > 0 && buf[n - 1] == '\n');
+  buf[n] = '\0';
+  return n;
+}
+
 /* minimal.yaml with one more line at its end (line 50). */
 static rh_config_t *load_minimal_plus(const char *line, char *err, size_t errsz) {
   static char text[8192];
-  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
-  assert_non_null(fp);
-  size_t n = fread(text, 1, sizeof text - 512, fp);
-  fclose(fp);
-  assert_true(n > 0 && text[n - 1] == '\n');
+  size_t n = read_minimal(text, sizeof text);
   n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", line);
   return rh_config_load_string(text, n, "plus.yaml", err, errsz);
 }
@@ -500,11 +508,7 @@ static rh_config_t *load_minimal_plus(const char *line, char *err, size_t errsz)
  * NULL with err when the loader refuses it. */
 static rh_config_t *load_with_txn_timeout(const char *value, char *err, size_t errsz) {
   static char text[8192];
-  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
-  assert_non_null(fp);
-  size_t n = fread(text, 1, sizeof text - 1, fp);
-  fclose(fp);
-  text[n] = '\0';
+  read_minimal(text, sizeof text);
   char out[8192 + 128];
   const char *k = strstr(text, "kafka:\n");
   assert_non_null(k);
