@@ -9,30 +9,12 @@ coordinator would abort it only then; the topics go with the namespace).
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import re
-import subprocess
-import sys
 from collections import Counter
 
 import rhtest
-from rhtest import BOOTSTRAP, IDLE_MS, PERIOD
+from rhtest import IDLE_MS, PERIOD
 
 MONTH = dict(households=300, rows_per_feed=10, seed=20267)
-
-HANG = r"""
-import sys, time
-from confluent_kafka import Producer
-p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
-              "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
-              "linger.ms": 0})
-p.init_transactions(30)
-p.begin_transaction()
-for spec in sys.argv[3:]:
-    topic, part = spec.rsplit(":", 1)
-    p.produce(topic, key=b"hang", value=b"never committed", partition=int(part))
-p.flush(30)
-print("open", flush=True)
-time.sleep(600)
-"""
 
 
 def open_and_kill(ns, partitions):
@@ -43,15 +25,7 @@ def open_and_kill(ns, partitions):
         before = {tp: rhtest.high_watermark(c, *tp) for tp in partitions}
     finally:
         c.close()
-    proc = subprocess.Popen([sys.executable, "-c", HANG, BOOTSTRAP, ns.prefix + "hang",
-                             *[f"{t}:{p}" for t, p in partitions]],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()  # "open" once flushed, or EOF if it failed
-        assert line.strip() == "open", f"the hanging producer did not start: {proc.stderr.read()}"
-    finally:
-        proc.kill()  # SIGKILL: no abort, no commit
-        proc.wait(30)
+    rhtest.OpenTransaction(ns.prefix + "hang", partitions).kill()  # no abort, no commit
     return before
 
 
