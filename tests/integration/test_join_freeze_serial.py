@@ -119,6 +119,11 @@ def test_broker_frozen_while_quiet(ns, tmp_path):
     try:
         rhtest.wait_for(lambda: re.search(r"assigned [1-9]\d* partitions", j.stderr), 90,
                         "the assignment", join=j, interval=0.1)
+        # half the idle time: the consumer has reached the end of every partition (its
+        # EOF events came) and the idle clock runs; a freeze right at the assignment
+        # would find partitions without EOF yet: "behind", the broker never asked
+        time.sleep(idle_ms / 2000)
+        assert j.running(), f"riskhub-join exited before the freeze:\n{j.tail()}"
         os.kill(pid, signal.SIGSTOP)
         frozen = True
         t0 = time.time()
