@@ -19,6 +19,7 @@
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_exit.h"
+#include "rh_idle.h"
 #include "rh_kafka.h"
 #include "rh_kafka_read.h"
 #include "rh_log.h"
@@ -983,11 +984,8 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
 
   int64_t last_catchup = rh_mono_ms(), last_report = rh_mono_ms(), last_lso = rh_mono_ms();
-  int64_t last_probe = 0;
-  int64_t idle_since = -1; /* the idle clock: since the input is known to be at its end */
-  int64_t away_since = -1; /* the broker has not answered since */
-  int probe_ms = o->idle_exit_ms > 0 && o->idle_exit_ms / 4 < 1000 ? o->idle_exit_ms / 4 : 1000;
-  if (probe_ms < 50) probe_ms = 50;
+  rh_idle_t clock; /* --idle-exit-ms and --wait-s */
+  rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
   bool idle = false;
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {
@@ -1034,38 +1032,18 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
     rh_end_note(&j.end, m);
     if (!m || m->err) {
-      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
-      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
-      if (m) rd_kafka_message_destroy(m);
-      /* the idle clock runs only while a broker that answers says nothing is left */
-      if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        rh_end_state_t st = rh_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
-        int64_t now = last_probe = rh_mono_ms();
-        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != RH_END_AT_END) idle_since = -1;
-        else if (idle_since < 0) idle_since = now;
-        if (st == RH_END_UNKNOWN && j.end.known) {
-          if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
-          if (away_since < 0) away_since = now;
-        } else if (st != RH_END_UNKNOWN) {
-          if (away_since >= 0) rh_log_info("the broker answers again");
-          away_since = -1;
-        }
-        if (o->wait_s >= 0 && away_since >= 0 && now - away_since >= (int64_t)o->wait_s * 1000) {
-          rh_log_error("Kafka away for more than %d s: %s", o->wait_s, err);
-          rc = RH_EXIT_UNAVAILABLE;
-          break;
-        }
-        if (o->idle_exit_ms > 0 && idle_since >= 0 && now - idle_since >= o->idle_exit_ms) {
-          idle = true;
-          break;
-        }
+      rh_idle_verdict_t v = rh_idle_quiet(&clock, &j.end, j.probe, QUERY_TIMEOUT_MS, m);
+      if (v == RH_IDLE_AWAY) {
+        rc = RH_EXIT_UNAVAILABLE;
+        break;
+      }
+      if (v == RH_IDLE_EXIT) {
+        idle = true;
+        break;
       }
       continue;
     }
-    idle_since = -1;
+    rh_idle_busy(&clock);
     if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);
     if (r == TX_FATAL || j.fatal) {
