@@ -277,9 +277,7 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
 static int start_kafka(ledger_t *l) {
   char err[512];
   const rh_config_t *cfg = l->cfg;
-  rd_kafka_conf_t *pc = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!pc || rh_kafka_conf_set(pc, "isolation.level", "read_committed", err, sizeof err) ||
-      !(l->probe = rd_kafka_new(RD_KAFKA_CONSUMER, pc, err, sizeof err))) {
+  if (!(l->probe = rh_kafka_query_handle(cfg, "read_committed", err, sizeof err))) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
