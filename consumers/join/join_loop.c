@@ -824,14 +824,14 @@ static int start_kafka(join_t *j) {
        rh_kafka_conf_set(cc, "auto.offset.reset", "earliest", err, sizeof err)) ||
       (!rh_config_kafka_get(cfg, "topic.metadata.refresh.interval.ms") &&
        rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err)) ||
-      /* prefetch at most 32 MiB (the consumer's one queue; librdkafka: 64
-       * MiB). Not less: once the queue is full, librdkafka 2.0 looks at it
-       * again only at its fetcher's next wake-up (up to ~1 s), so the cap must
-       * hold about a second of records (100,000 a second: ~26 MB). With 8 MiB
-       * the join waited 2.5 s of its 8.8 s busy time for records
-       * (docs/join.md, "Benchmark", 2026-12-04) */
+      /* prefetch at most 16 MiB (the consumer's one queue; librdkafka: 64
+       * MiB). Once the queue is full, librdkafka 2.0 looks at it again only
+       * at its fetcher's next wake-up (up to ~1 s): with 8 MiB the join
+       * waited 2.5 s of its 8.8 s busy time for records, with 16 MiB 0.2 s,
+       * with 32 MiB none but ~70 MiB more resident (docs/join.md,
+       * "Benchmark", 2026-12-04) */
       (!rh_config_kafka_get(cfg, "queued.max.messages.kbytes") &&
-       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "32768", err, sizeof err))) {
+       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "16384", err, sizeof err))) {
     rd_kafka_conf_destroy(cc);
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
