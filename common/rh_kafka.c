@@ -16,6 +16,7 @@ struct rh_producer_s {
    * (the caller's, after rh_producer_txn_commit aborted it already) is then a
    * no-op instead of librdkafka's "Operation not valid in state Ready" */
   bool txn_open;
+  int txn_attempts; /* tries of a commit / an abort that fail retriably (5) */
 };
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -130,6 +131,7 @@ rh_producer_t *rh_producer_new(rd_kafka_conf_t *conf, rh_delivery_fn *cb, void *
   }
   p->cb = cb;
   p->ctx = ctx;
+  p->txn_attempts = 5;
   rd_kafka_conf_set_opaque(conf, p);
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
   char why[512];
@@ -250,7 +252,7 @@ int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t
       p->txn_open = false;
       return 0;
     }
-    if (rd_kafka_error_is_retriable(error) && attempt < 5) {
+    if (rd_kafka_error_is_retriable(error) && attempt + 1 < p->txn_attempts) {
       rh_log_warn("aborting the transaction: %s; retrying", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
       continue;
@@ -263,7 +265,7 @@ int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
                            size_t errstr_size) {
   if (fatal) *fatal = 0;
-  for (int attempt = 0; attempt < 5; attempt++) {
+  for (int attempt = 0; attempt < p->txn_attempts; attempt++) {
     rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, timeout_ms);
     if (!error) {
       p->txn_open = false;
@@ -284,9 +286,16 @@ int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *e
     }
     return -1;
   }
-  snprintf(errstr, errstr_size, "committing the transaction: still failing after 5 attempts");
+  snprintf(errstr, errstr_size, "committing the transaction: still failing after %d attempt%s",
+           p->txn_attempts, p->txn_attempts == 1 ? "" : "s");
   return -1;
 }
+
+void rh_producer_set_txn_attempts(rh_producer_t *p, int attempts) {
+  p->txn_attempts = attempts > 0 ? attempts : 1;
+}
+
+bool rh_producer_txn_is_open(const rh_producer_t *p) { return p->txn_open; }
 
 void rh_producer_stats_reset(rh_producer_t *p) { memset(&p->stats, 0, sizeof(p->stats)); }
 

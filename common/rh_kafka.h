@@ -22,6 +22,7 @@
 #define RH_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,12 @@ int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size);
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
                            size_t errstr_size);
 int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/* How many times rh_producer_txn_commit / _abort try when librdkafka says
+ * "retriable" (a timeout, mostly): 5 unless set (at least 1). After the last
+ * try the transaction is still open (rh_producer_txn_is_open). */
+void rh_producer_set_txn_attempts(rh_producer_t *p, int attempts);
+/* A transaction begun and neither committed nor aborted yet. */
+bool rh_producer_txn_is_open(const rh_producer_t *p);
 /* Reset the delivery counters (e.g. at the start of a transaction). */
 void rh_producer_stats_reset(rh_producer_t *p);
 
