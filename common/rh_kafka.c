@@ -477,7 +477,9 @@ static bool leader_moved(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
          err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
          err == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH ||
-         err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+         err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         /* a leader killed: no answer until the request times out */
+         err == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,

@@ -149,7 +149,8 @@ rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation,
 
 /* rd_kafka_query_watermark_offsets that follows a leader change: librdkafka
  * 2.0.2 sends ListOffsets to the leader it has cached and, when that broker
- * answers "not leader" (a node of the cluster killed, the leadership moved),
+ * answers "not leader" or does not answer in time (a node of the cluster
+ * killed, the leadership moved),
  * does not refresh its metadata until topic.metadata.refresh.interval.ms (5
  * min). Then this refreshes the topic's metadata and asks once more. */
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
