@@ -1,9 +1,14 @@
 #include "rh_kafka.h"
 
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rh_log.h"
 
@@ -482,10 +487,76 @@ static bool leader_moved(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
+/* Does host:port accept a TCP connection within timeout_ms? A killed broker
+ * refuses at once; a frozen one is still accepted by the kernel. Unknown
+ * (the name does not resolve here): true, librdkafka decides. */
+static bool broker_accepts(const char *host, int port, int timeout_ms) {
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  char ps[16];
+  snprintf(ps, sizeof ps, "%d", port);
+  if (getaddrinfo(host, ps, &hints, &ai) || !ai) return true;
+  bool ok = false;
+  for (struct addrinfo *a = ai; a && !ok; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      int e = 0;
+      socklen_t l = sizeof e;
+      ok = poll(&pfd, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) == 0 &&
+           e == 0;
+    }
+    close(fd);
+  }
+  freeaddrinfo(ai);
+  return ok;
+}
+
+/* The leader of topic/partition from metadata asked now (which also updates
+ * librdkafka's leader cache): NO_ERROR and whether it accepts connections,
+ * or why not known. */
+static rd_kafka_resp_err_t leader_check(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                        int timeout_ms, bool *accepts) {
+  *accepts = true;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  if (!rkt) return RD_KAFKA_RESP_ERR__INVALID_ARG;
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+  if (!err && md) {
+    int32_t leader = -1;
+    err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    for (int t = 0; t < md->topic_cnt; t++)
+      for (int i = 0; i < md->topics[t].partition_cnt; i++)
+        if (strcmp(md->topics[t].topic, topic) == 0 && md->topics[t].partitions[i].id == partition) {
+          err = md->topics[t].partitions[i].err;
+          leader = md->topics[t].partitions[i].leader;
+        }
+    if (!err && leader < 0) err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+    for (int b = 0; !err && b < md->broker_cnt; b++)
+      if (md->brokers[b].id == leader)
+        *accepts = broker_accepts(md->brokers[b].host, md->brokers[b].port,
+                                  timeout_ms < 1000 ? timeout_ms : 1000);
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return err;
+}
+
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms) {
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+  /* librdkafka 2.0.2 keeps a ListOffsets request that was never sent (its
+   * broker refuses connections: killed) in that broker's queue until the
+   * broker is back, whatever the timeout: the call does not return. So the
+   * leader is asked only when it accepts a connection. */
+  bool accepts = true;
+  rd_kafka_resp_err_t err = leader_check(rk, topic, partition, timeout_ms, &accepts);
+  if (err) return err;
+  if (!accepts) return RD_KAFKA_RESP_ERR__TRANSPORT;
+  err = rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
   if (!leader_moved(err)) return err;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   if (!rkt) return err;
