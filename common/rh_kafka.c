@@ -490,7 +490,7 @@ static bool leader_moved(rd_kafka_resp_err_t err) {
 /* Does host:port accept a TCP connection within timeout_ms? A killed broker
  * refuses at once; a frozen one is still accepted by the kernel. Unknown
  * (the name does not resolve here): true, librdkafka decides. */
-static bool broker_accepts(const char *host, int port, int timeout_ms) {
+static bool broker_accepts_now(const char *host, int port, int timeout_ms) {
   struct addrinfo hints, *ai = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_socktype = SOCK_STREAM;
@@ -513,6 +513,37 @@ static bool broker_accepts(const char *host, int port, int timeout_ms) {
     close(fd);
   }
   freeaddrinfo(ai);
+  return ok;
+}
+
+/* broker_accepts_now, remembered for a second per broker (a check asks
+ * many partitions of the same few brokers). Called from one thread. */
+#define ACCEPTS_CACHE 8
+#define ACCEPTS_TTL_MS 1000
+static bool broker_accepts(const char *host, int port, int timeout_ms) {
+  static struct {
+    char host[128];
+    int port;
+    bool ok;
+    long long at;
+  } cache[ACCEPTS_CACHE];
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  int slot = 0;
+  for (int i = 0; i < ACCEPTS_CACHE; i++) {
+    if (cache[i].port == port && strcmp(cache[i].host, host) == 0) {
+      if (now - cache[i].at < ACCEPTS_TTL_MS) return cache[i].ok;
+      slot = i;
+      break;
+    }
+    if (cache[i].at < cache[slot].at) slot = i; /* the oldest (or unused) */
+  }
+  bool ok = broker_accepts_now(host, port, timeout_ms);
+  snprintf(cache[slot].host, sizeof cache[slot].host, "%s", host);
+  cache[slot].port = port;
+  cache[slot].ok = ok;
+  cache[slot].at = now;
   return ok;
 }
 
@@ -546,17 +577,44 @@ static rd_kafka_resp_err_t leader_check(rd_kafka_t *rk, const char *topic, int32
   return err;
 }
 
+/* One ListOffsets answer (which: RD_KAFKA_OFFSET_END or _BEGINNING) through
+ * rd_kafka_offsets_for_times, which, unlike rd_kafka_query_watermark_offsets
+ * in librdkafka 2.0.2, returns when timeout_ms is over: a request to a
+ * killed leader stays queued for that broker, but the call returns. The
+ * request carries the handle's isolation.level as the watermark query's does
+ * (read_committed: the end is the last stable offset). */
+static rd_kafka_resp_err_t list_offset(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                       int64_t which, int64_t *out, int timeout_ms) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, partition)->offset = which;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, timeout_ms);
+  if (!err) err = l->elems[0].err;
+  /* no answer in time leaves the request's timestamp in place */
+  if (!err && l->elems[0].offset < 0) err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  if (!err) *out = l->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  return err;
+}
+
+static rd_kafka_resp_err_t query_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                            int64_t *low, int64_t *high, int timeout_ms) {
+  rd_kafka_resp_err_t err = list_offset(rk, topic, partition, RD_KAFKA_OFFSET_END, high, timeout_ms);
+  if (!err) err = list_offset(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
+  return err;
+}
+
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms) {
-  /* librdkafka 2.0.2 keeps a ListOffsets request that was never sent (its
-   * broker refuses connections: killed) in that broker's queue until the
-   * broker is back, whatever the timeout: the call does not return. So the
-   * leader is asked only when it accepts a connection. */
+  /* librdkafka 2.0.2's rd_kafka_query_watermark_offsets keeps a ListOffsets
+   * request whose broker died (killed) queued until the broker is back,
+   * whatever the timeout: the call did not return. A leader that refuses
+   * connections is not asked at all (no answer); offsets_for_times bounds
+   * the rest (a leader killed while the request is on its way). */
   bool accepts = true;
   rd_kafka_resp_err_t err = leader_check(rk, topic, partition, timeout_ms, &accepts);
   if (err) return err;
   if (!accepts) return RD_KAFKA_RESP_ERR__TRANSPORT;
-  err = rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+  err = query_watermarks(rk, topic, partition, low, high, timeout_ms);
   if (!leader_moved(err)) return err;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   if (!rkt) return err;
@@ -564,5 +622,5 @@ rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32
   if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
     rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(rkt);
-  return rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+  return query_watermarks(rk, topic, partition, low, high, timeout_ms);
 }
