@@ -147,12 +147,19 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 
-/* rd_kafka_query_watermark_offsets that follows a leader change: librdkafka
- * 2.0.2 sends ListOffsets to the leader it has cached and, when that broker
- * answers "not leader" or does not answer in time (a node of the cluster
- * killed, the leadership moved),
- * does not refresh its metadata until topic.metadata.refresh.interval.ms (5
- * min). Then this refreshes the topic's metadata and asks once more. */
+/* The low and high watermarks of topic/partition ("high" is the LSO on a
+ * read_committed handle), bounded by timeout_ms (twice, at most, plus the
+ * metadata look-up) even when the leader is killed:
+ * - the partition's leader is looked up first (metadata, which updates
+ *   librdkafka's leader cache); a leader that refuses a TCP connection is not
+ *   asked (__TRANSPORT): librdkafka 2.0.2 keeps a request for a dead broker
+ *   queued until it is back;
+ * - the offsets are asked with rd_kafka_offsets_for_times (END / BEGINNING),
+ *   which returns at its timeout; rd_kafka_query_watermark_offsets does not
+ *   when the leader dies while the request is on its way;
+ * - on "not leader", a timeout or a transport error the topic's metadata is
+ *   refreshed and the leader asked once more (librdkafka 2.0.2 does not
+ *   refresh it by itself until topic.metadata.refresh.interval.ms, 5 min). */
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms);
 
