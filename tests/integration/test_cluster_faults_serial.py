@@ -53,7 +53,7 @@ KNOWN_DEFECTS = bool(os.environ.get("RH_KNOWN_DEFECTS"))
 COORDINATOR_KILLED = pytest.mark.skipif(
     not KNOWN_DEFECTS, reason="known defect: the join's stall (a watermark query to the killed "
     "node that never returned, fixed in rh_kafka_watermarks) is gone, but riskhub-produce's first "
-    "publish on the cluster exits 69 in 2 of 5 runs, before the join starts (looking up the "
+    "publish on the cluster exited 69 in 2 of 6 runs, before the join started (looking up the "
     "published batches: feed.manifests: Unknown topic or partition); RH_KNOWN_DEFECTS=1 runs it")
 LEADER_KILLED = pytest.mark.skipif(
     not KNOWN_DEFECTS, reason="known defect: with the leader of most of the join's partitions "
