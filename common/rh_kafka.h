@@ -22,6 +22,7 @@
 #define RH_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,12 @@ int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size);
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
                            size_t errstr_size);
 int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/* How many times rh_producer_txn_commit / _abort try when librdkafka says
+ * "retriable" (a timeout, mostly): 5 unless set (at least 1). After the last
+ * try the transaction is still open (rh_producer_txn_is_open). */
+void rh_producer_set_txn_attempts(rh_producer_t *p, int attempts);
+/* A transaction begun and neither committed nor aborted yet. */
+bool rh_producer_txn_is_open(const rh_producer_t *p);
 /* Reset the delivery counters (e.g. at the start of a transaction). */
 void rh_producer_stats_reset(rh_producer_t *p);
 
@@ -140,11 +147,19 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 
-/* rd_kafka_query_watermark_offsets that follows a leader change: librdkafka
- * 2.0.2 sends ListOffsets to the leader it has cached and, when that broker
- * answers "not leader" (a node of the cluster killed, the leadership moved),
- * does not refresh its metadata until topic.metadata.refresh.interval.ms (5
- * min). Then this refreshes the topic's metadata and asks once more. */
+/* The low and high watermarks of topic/partition ("high" is the LSO on a
+ * read_committed handle), bounded by timeout_ms (twice, at most, plus the
+ * metadata look-up) even when the leader is killed:
+ * - the partition's leader is looked up first (metadata, which updates
+ *   librdkafka's leader cache); a leader that refuses a TCP connection is not
+ *   asked (__TRANSPORT): librdkafka 2.0.2 keeps a request for a dead broker
+ *   queued until it is back;
+ * - the offsets are asked with rd_kafka_offsets_for_times (END / BEGINNING),
+ *   which returns at its timeout; rd_kafka_query_watermark_offsets does not
+ *   when the leader dies while the request is on its way;
+ * - on "not leader", a timeout or a transport error the topic's metadata is
+ *   refreshed and the leader asked once more (librdkafka 2.0.2 does not
+ *   refresh it by itself until topic.metadata.refresh.interval.ms, 5 min). */
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms);
 

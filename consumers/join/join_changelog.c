@@ -156,6 +156,8 @@ struct join_changelog {
 
 const char *join_changelog_topic(const join_changelog_t *cl) { return cl->topic; }
 
+void join_changelog_set_handle(join_changelog_t *cl, rd_kafka_t *rk) { cl->rk = rk; }
+
 /* The feed partitions' changelog partitions are 0..feed_parts-1; the last
  * partition holds the check ids (all manifests partitions). */
 static int feed_parts(const join_changelog_t *cl) { return cl->nparts > 1 ? cl->nparts - 1 : 1; }

@@ -113,6 +113,8 @@ join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_k
                                       const char *prefix, const char *feed_prefix,
                                       const char *manifests, char *errstr, size_t errstr_size);
 void join_changelog_destroy(join_changelog_t *cl);
+/* The producer was replaced (join_producer.h): its handle is the one borrowed now. */
+void join_changelog_set_handle(join_changelog_t *cl, rd_kafka_t *rk);
 const char *join_changelog_topic(const join_changelog_t *cl);
 int join_changelog_partitions(const join_changelog_t *cl);
 

@@ -14,6 +14,7 @@
 #include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
+#include "join_producer.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
 #include "rh_clock.h"
@@ -54,6 +55,9 @@ typedef struct {
   PGconn *pg;
   rh_regmap_t *map;
   rh_producer_t *producer;
+  char txid[NAME_MAX_LEN];   /* its transactional.id */
+  bool renew;                /* it failed, not fenced: replace it (join_producer.h) */
+  join_renewals_t renewals;
   rd_kafka_t *consumer;
   /* read_committed, no group, never fetches: the watermark queries of the idle
    * clock and the LSO check (on the consumer's own connection a ListOffsets
@@ -125,6 +129,21 @@ static void forget_txn(join_t *j) {
   if (j->producer) end_txn_lso(j);
 }
 
+/* The producer failed (a fatal error, or a commit / abort that did not end):
+ * replaced by a new one at the top of the loop (join_producer.h), unless it
+ * was fenced by another instance with the same transactional id or the
+ * broker refuses it: then the join stops (70). */
+static void producer_failed(join_t *j, const char *err) {
+  rd_kafka_resp_err_t f = join_producer_fatal(j->producer);
+  if (f && !join_producer_renewable(f)) {
+    rh_log_error("%s", err);
+    j->fatal = 1;
+  } else {
+    rh_log_warn("%s; the transactional producer will be replaced", err);
+    j->renew = true;
+  }
+}
+
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
   /* what it read is read again (or counted as remaining at a stop) */
@@ -133,10 +152,8 @@ static void abort_txn(join_t *j, const char *why) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
                 j->ntouched, why);
-    if (rh_producer_txn_abort(j->producer, j->txn_ms, err, sizeof err)) {
-      rh_log_error("%s", err);
-      j->fatal = 1;
-    }
+    if (rh_producer_txn_abort(j->producer, j->txn_ms, err, sizeof err))
+      producer_failed(j, err);
   }
   forget_txn(j);
 }
@@ -346,6 +363,65 @@ static int pg_outage(join_t *j, const char *why) {
   return rc;
 }
 
+/* ---- a new producer (join_producer.h) ---- */
+
+/* The producer failed without being fenced: destroy it, make a new one with
+ * the same transactional id (its init_transactions fences the old one and
+ * ends the transaction it had open, docs/join.md "A new producer"), then go
+ * on as after a rebalance: the published ids of partitions whose committed
+ * offset moved are read again from the changelog, and the consumer is rewound
+ * to the group's committed offsets. RH_EXIT_OK, or the exit code. */
+static int renew_producer(join_t *j) {
+  char err[1024];
+  j->renew = false;
+  if (j->txn_open) forget_txn(j);
+  rd_kafka_resp_err_t f = join_producer_fatal(j->producer);
+  if (join_renewals_take(&j->renewals, rh_mono_ms())) {
+    rh_log_error("the transactional producer failed again (%s): %d new producers within %d min "
+                 "already; stopping (exit %d)",
+                 f ? rd_kafka_err2name(f) : "a transaction that did not end",
+                 JOIN_PRODUCER_RENEW_MAX, JOIN_PRODUCER_RENEW_WINDOW_MS / 60000,
+                 RH_EXIT_SOFTWARE);
+    return RH_EXIT_SOFTWARE;
+  }
+  int64_t t0 = rh_mono_ms();
+  rh_log_warn("replacing the transactional producer (%s): a new one with the same "
+              "transactional id ends the open transaction (nothing of it is visible); the "
+              "input is read again from the group's committed offsets",
+              f ? rd_kafka_err2name(f) : "a transaction that did not end");
+  rh_producer_destroy(j->producer);
+  j->producer = join_producer_new(j->cfg, j->txid, j->txn_ms, on_delivery, j, err, sizeof err);
+  if (!j->producer) {
+    rh_log_error("a new transactional producer: %s", err);
+    return RH_EXIT_SOFTWARE;
+  }
+  join_changelog_set_handle(j->cl, rh_producer_handle(j->producer));
+  if (join_producer_init(j->producer, j->o->wait_s, j->o->stop, err, sizeof err)) {
+    if (stopping(j)) return RH_EXIT_OK;
+    rh_log_error("a new transactional producer: Kafka: %s", err);
+    return join_producer_fatal(j->producer) ? RH_EXIT_SOFTWARE : RH_EXIT_UNAVAILABLE;
+  }
+  /* the old transaction is settled now (committed if its commit reached the
+   * coordinator, else aborted): as after a rebalance */
+  rd_kafka_topic_partition_list_t *l = NULL;
+  if (rd_kafka_assignment(j->consumer, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) {
+    join_changelog_revoke(j->cl);
+    if (l->cnt && assign_state(j, j->consumer, l)) {
+      rd_kafka_topic_partition_list_destroy(l);
+      return RH_EXIT_UNAVAILABLE;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+  j->ntouched = 0;
+  rewind_to_committed(j);
+  if (j->fatal) return RH_EXIT_SOFTWARE;
+  /* what the old producer wrote must become visible or be aborted */
+  j->lso_now = true;
+  rh_log_warn("a new transactional producer in %.1f s (%d so far); going on from the committed "
+              "offsets", (double)(rh_mono_ms() - t0) / 1000.0, j->renewals.n);
+  return RH_EXIT_OK;
+}
+
 /* ---- one transaction ---- */
 
 static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sink, char *err,
@@ -365,7 +441,11 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
 }
 
-static int send_offsets(join_t *j, char *err, size_t errsz) {
+/* How a transaction's end failed: abortable (abort and go on), did not end
+ * (a timeout: the coordinator did not answer) or fatal. */
+typedef enum { TXF_ABORT, TXF_STUCK, TXF_FATAL } txn_fail_t;
+
+static int send_offsets(join_t *j, txn_fail_t *kind, char *err, size_t errsz) {
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)j->ntouched);
   for (size_t i = 0; i < j->ntouched; i++)
     rd_kafka_topic_partition_list_add(l, j->touched[i].topic, j->touched[i].partition)->offset =
@@ -378,7 +458,9 @@ static int send_offsets(join_t *j, char *err, size_t errsz) {
   if (!e) return 0;
   rh_errf(err, errsz, "sending the offsets to the transaction: %s: %s", rd_kafka_error_name(e),
           rd_kafka_error_string(e));
-  if (rd_kafka_error_is_fatal(e)) j->fatal = 1;
+  *kind = rd_kafka_error_is_fatal(e)       ? TXF_FATAL
+          : rd_kafka_error_is_retriable(e) ? TXF_STUCK
+                                           : TXF_ABORT;
   rd_kafka_error_destroy(e);
   return -1;
 }
@@ -400,9 +482,10 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   join_sink_t sink = {sink_send, j};
   rh_producer_stats_reset(j->producer);
   if (rh_producer_txn_begin(j->producer, err, sizeof err)) {
+    /* first is read again from the committed offsets by a new producer */
     rd_kafka_message_destroy(first);
-    rh_log_error("%s", err);
-    return TX_FATAL;
+    producer_failed(j, err);
+    return j->fatal ? TX_FATAL : TX_ABORTED;
   }
   j->txn_open = true;
   j->txn_wall_ms = rh_wall_ms();
@@ -456,20 +539,31 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     return TX_OK;
   }
   int fatal = 0;
+  txn_fail_t kind = TXF_ABORT;
   int64_t t_commit = rh_mono_ms();
   j->stats.transform_s += (double)(t_commit - t_begin) / 1000.0;
-  if (send_offsets(j, err, sizeof err) ||
-      rh_producer_txn_commit(j->producer, j->txn_ms, &fatal, err, sizeof err)) {
+  bool failed = send_offsets(j, &kind, err, sizeof err) != 0;
+  if (!failed && rh_producer_txn_commit(j->producer, j->txn_ms, &fatal, err, sizeof err)) {
+    failed = true;
+    /* still open: the commit timed out, or its abort failed */
+    kind = fatal ? TXF_FATAL : rh_producer_txn_is_open(j->producer) ? TXF_STUCK : TXF_ABORT;
+  }
+  if (failed) {
     if (producer_id_incident(err)) {
       rh_log_error("incident: the transaction coordinator did not know this producer's id "
                    "(%s); a transaction it forgot can hang for good: checking the last stable "
                    "offsets after the abort (docs/join.md, \"The LSO check\")", err);
       j->lso_now = true;
     }
-    if (fatal || j->fatal) {
-      rh_log_error("%s", err);
+    if (kind != TXF_ABORT) {
+      /* no abort through this producer (librdkafka refuses it after a fatal
+       * error; a coordinator that did not answer the commit does not answer
+       * it either): the new producer's init_transactions ends the transaction */
+      j->stats.aborts++;
+      if (j->ntouched) rh_end_forget(&j->end);
       forget_txn(j);
-      return TX_FATAL;
+      producer_failed(j, err);
+      return j->fatal ? TX_FATAL : TX_ABORTED;
     }
     abort_txn(j, err);
     rewind_touched(j);
@@ -732,44 +826,14 @@ static int start_kafka(join_t *j) {
   else
     snprintf(group, sizeof group, "%sriskhub-join", cfg->topic_prefix);
 
-  rd_kafka_conf_t *pc = kconf(cfg, err, sizeof err);
-  char txn_s[24], msg_s[24], cur[24], codec[16];
-  size_t cur_sz = sizeof cur, codec_sz = sizeof codec;
-  long long msg_max_ms = j->txn_ms > 10000 ? j->txn_ms - 5000 : j->txn_ms / 2, msg_ms = 300000;
-  if (pc && rd_kafka_conf_get(pc, "message.timeout.ms", cur, &cur_sz) == RD_KAFKA_CONF_OK)
-    msg_ms = atoll(cur);
-  snprintf(txn_s, sizeof txn_s, "%d", j->txn_ms);
-  snprintf(msg_s, sizeof msg_s, "%lld", msg_max_ms);
-  if (!pc || rh_kafka_conf_set(pc, "transactional.id", txid, err, sizeof err) ||
-      /* a transaction lives at most j->txn_ms: messages must time out before */
-      rh_kafka_conf_set(pc, "transaction.timeout.ms", txn_s, err, sizeof err) ||
-      (msg_ms > msg_max_ms &&
-       rh_kafka_conf_set(pc, "message.timeout.ms", msg_s, err, sizeof err)) ||
-      rh_kafka_conf_set(pc, "linger.ms", "5", err, sizeof err) ||
-      /* zstd at level 1 unless the config sets a level: librdkafka 2.0 gives
-       * zstd no content size, so each batch of the default level 3 clears
-       * ~0.8 MB of tables (the join's batches are a few KB: half its CPU
-       * under callgrind); level 1 clears ~50 KB */
-      (!rh_config_kafka_get(cfg, "compression.level") &&
-       rd_kafka_conf_get(pc, "compression.codec", codec, &codec_sz) == RD_KAFKA_CONF_OK &&
-       strcmp(codec, "zstd") == 0 &&
-       rh_kafka_conf_set(pc, "compression.level", "1", err, sizeof err))) {
-    if (pc) rd_kafka_conf_destroy(pc);
+  snprintf(j->txid, sizeof j->txid, "%s", txid);
+  if (!(j->producer = join_producer_new(cfg, txid, j->txn_ms, on_delivery, j, err, sizeof err))) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  if (!(j->producer = rh_producer_new(pc, on_delivery, j, err, sizeof err))) {
-    rh_log_error("%s", err);
-    return RH_EXIT_CONFIG;
-  }
-  int init_ms = j->o->wait_s < 0 ? 600000 : (j->o->wait_s > 0 ? j->o->wait_s * 1000 : 10000);
-  for (;;) {
-    if (rh_producer_txn_init(j->producer, init_ms, err, sizeof err) == 0) break;
-    if (j->o->wait_s >= 0 || stopping(j)) {
-      rh_log_error("Kafka: %s", err);
-      return RH_EXIT_UNAVAILABLE;
-    }
-    rh_log_warn("Kafka: %s; still waiting for the broker", err);
+  if (join_producer_init(j->producer, j->o->wait_s, j->o->stop, err, sizeof err)) {
+    rh_log_error("Kafka: %s", err);
+    return RH_EXIT_UNAVAILABLE;
   }
 
   size_t nout = 0;
@@ -1001,6 +1065,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   bool idle = false;
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {
+    if (j.renew && (rc = renew_producer(&j)) != RH_EXIT_OK) break;
     /* registry changes, between transactions */
     int notified = rh_regmap_poll_notify(j.pg);
     if (notified != 0 || rh_mono_ms() - last_catchup >= CATCHUP_EVERY_MS) {
@@ -1058,6 +1123,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     rh_idle_busy(&clock);
     if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);
+    if (j.renew && !j.fatal) continue; /* a new producer at the top of the loop */
     if (r == TX_FATAL || j.fatal) {
       rc = stopping(&j) ? RH_EXIT_OK : RH_EXIT_SOFTWARE;
       if (o->wait_s >= 0 && rh_pg_connection_lost(j.pg)) rc = RH_EXIT_UNAVAILABLE;

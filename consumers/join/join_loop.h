@@ -9,7 +9,9 @@
  *
  * Failure handling: an abortable Kafka error aborts the transaction, forgets
  * its ids and counts and rewinds the consumer to what was committed; a fatal
- * one stops with RH_EXIT_SOFTWARE. PostgreSQL away: the transaction is
+ * one that is not a fence, or a commit that does not end, replaces the
+ * producer (join_producer.h, a few times at most); a fence stops with
+ * RH_EXIT_SOFTWARE. PostgreSQL away: the transaction is
  * aborted, the partitions are paused (kept: the consumer keeps polling),
  * the join reconnects with back-off and goes on where it was committed.
  */

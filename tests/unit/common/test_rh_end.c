@@ -91,7 +91,10 @@ static void test_late_answer_is_no_answer(void **state) {
   assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
   rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
   assert_int_equal(rh_end_check(&e, probe, 500, err, sizeof err), RH_END_UNKNOWN);
-  assert_non_null(strstr(err, "to answer for feed.a.b [0] (limit 500 ms)"));
+  /* rh_kafka_watermarks returns at its limit (no answer), or a late answer is
+   * refused: either way not at its end */
+  assert_true(strstr(err, "did not answer for feed.a.b [0]") != NULL ||
+              strstr(err, "to answer for feed.a.b [0] (limit 500 ms)") != NULL);
   rd_kafka_mock_broker_set_rtt(mc, 1, 0);
   assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
 
