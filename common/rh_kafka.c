@@ -463,13 +463,36 @@ static bool leader_moved(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
          err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
          err == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH ||
-         err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+         err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         err == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
-rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                        int64_t *low, int64_t *high, int timeout_ms) {
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+/* One ListOffsets of topic/partition: at (RD_KAFKA_OFFSET_END: the high
+ * watermark or the last stable offset, as the handle's isolation level says;
+ * RD_KAFKA_OFFSET_BEGINNING: the log start). rd_kafka_offsets_for_times, not
+ * rd_kafka_query_watermark_offsets: in librdkafka 2.0.2 the latter waits for
+ * its answer past timeout_ms, and a request to a leader that was killed is
+ * retried without end (never sent, so never counted as a retry) until that
+ * node is back (fixed in librdkafka 2.3.0, #4460): the join stalled there for
+ * good when the leader of a partition it queried was SIGKILLed. */
+static rd_kafka_resp_err_t list_offset(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                       int64_t at, int64_t *out, int timeout_ms) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, partition)->offset = at;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, timeout_ms);
+  if (!err) err = l->elems[0].err;
+  if (!err && l->elems[0].offset < 0) err = RD_KAFKA_RESP_ERR__BAD_MSG; /* no offset in the answer */
+  if (!err) *out = l->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  return err;
+}
+
+/* list_offset, and once more after a refresh of the topic's metadata when the
+ * leader did not answer or is another now. */
+static rd_kafka_resp_err_t list_offset_following(rd_kafka_t *rk, const char *topic,
+                                                 int32_t partition, int64_t at, int64_t *out,
+                                                 int timeout_ms) {
+  rd_kafka_resp_err_t err = list_offset(rk, topic, partition, at, out, timeout_ms);
   if (!leader_moved(err)) return err;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   if (!rkt) return err;
@@ -477,5 +500,13 @@ rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32
   if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
     rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(rkt);
-  return rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+  return list_offset(rk, topic, partition, at, out, timeout_ms);
+}
+
+rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                        int64_t *low, int64_t *high, int timeout_ms) {
+  rd_kafka_resp_err_t err =
+      list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_END, high, timeout_ms);
+  if (err || !low) return err;
+  return list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
 }
