@@ -1388,3 +1388,14 @@ const char *rh_config_kafka_get(const rh_config_t *cfg, const char *key) {
     if (strcmp(cfg->kafka[i].key, key) == 0) return cfg->kafka[i].value;
   return NULL;
 }
+
+int64_t rh_config_txn_timeout_ms(const rh_config_t *cfg) {
+  const char *v = rh_config_kafka_get(cfg, "transaction.timeout.ms");
+  if (v) {
+    char *end;
+    errno = 0;
+    long long ms = strtoll(v, &end, 10);
+    if (!errno && *v && !*end && ms > 0) return ms;
+  }
+  return RH_TXN_TIMEOUT_DEFAULT_MS;
+}

@@ -61,6 +61,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- enumerations ---- */
 
@@ -289,5 +290,14 @@ int rh_config_topic(const rh_config_t *cfg, const char *name, char *buf, size_t 
 
 /* The value of a Kafka property as configured (after overrides), or NULL. */
 const char *rh_config_kafka_get(const rh_config_t *cfg, const char *key);
+
+/* riskhub's transaction timeout when the config sets none: a transaction lives
+ * at most a minute. */
+#define RH_TXN_TIMEOUT_DEFAULT_MS 60000
+/* The transactional producers' transaction.timeout.ms: the config's
+ * kafka."transaction.timeout.ms" when it is a positive integer, else
+ * RH_TXN_TIMEOUT_DEFAULT_MS. Who waits for a dead producer's transaction to be
+ * aborted by the coordinator waits this plus the coordinator's scan. */
+int64_t rh_config_txn_timeout_ms(const rh_config_t *cfg);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rh_array.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_log.h"
 #include "rh_kafka.h"
@@ -70,12 +71,21 @@ rh_end_state_t rh_end_check(const rh_end_t *e, rd_kafka_t *rk, int timeout_ms,
   }
   rh_end_state_t st = RH_END_AT_END;
   for (size_t i = 0; i < e->n; i++) {
-    int64_t hi;
+    int64_t hi, t0 = rh_mono_ms();
     rd_kafka_resp_err_t err = rh_kafka_watermarks(
         rk, e->parts[i].topic, e->parts[i].partition, NULL, &hi, timeout_ms);
     if (err) {
       rh_errf(errstr, errstr_size, "the broker did not answer for %s [%d]: %s",
               e->parts[i].topic, (int)e->parts[i].partition, rd_kafka_err2str(err));
+      return RH_END_UNKNOWN;
+    }
+    /* a late answer says where the input stands now, not that the broker
+     * said so all along: the time it was away is no idle time */
+    int64_t took = rh_mono_ms() - t0;
+    if (took > timeout_ms) {
+      rh_errf(errstr, errstr_size,
+              "the broker took %" PRId64 " ms to answer for %s [%d] (limit %d ms)", took,
+              e->parts[i].topic, (int)e->parts[i].partition, timeout_ms);
       return RH_END_UNKNOWN;
     }
     if (st == RH_END_AT_END && (e->parts[i].eof < 0 || e->parts[i].eof < hi)) {

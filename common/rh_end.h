@@ -69,7 +69,9 @@ int64_t rh_end_remaining_of(int64_t eof, int64_t committed, int64_t low, int64_t
 
 /* Is every assigned partition at its end now? rk: a read_committed handle
  * (best one that does not fetch). One watermark query a partition
- * (timeout_ms each; the first without an answer ends it). With none assigned:
+ * (timeout_ms each; the first without an answer, or with an answer later than
+ * timeout_ms, ends it: RH_END_UNKNOWN, so that a broker frozen meanwhile
+ * never lends the idle clock its frozen time). With none assigned:
  * RH_END_NONE, never AT_END (the partitions another instance holds may come
  * to this one at the next rebalance: it cannot know that nothing is left for
  * it). errstr says why when not AT_END. */

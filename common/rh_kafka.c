@@ -78,7 +78,12 @@ rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation,
                                   size_t errstr_size) {
   rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
   if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size) ||
-      rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size)) {
+      rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size) ||
+      /* librdkafka 2.0.2 gives a ListOffsets request no timeout of the call's:
+       * against a frozen broker a watermark query waits socket.timeout.ms */
+      (!rh_config_kafka_get(cfg, "socket.timeout.ms") &&
+       rh_kafka_conf_set(c, "socket.timeout.ms", RH_KAFKA_QUERY_SOCKET_TIMEOUT_MS, errstr,
+                         errstr_size))) {
     if (c) rd_kafka_conf_destroy(c);
     return NULL;
   }

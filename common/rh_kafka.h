@@ -126,11 +126,16 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
  * isolation.level = isolation ("read_committed" or "read_uncommitted"). On
  * such a handle rh_kafka_watermarks() gives as "high" the high watermark
  * (read_uncommitted) or the last stable offset (read_committed: librdkafka
- * sends the handle's isolation level with its ListOffsets request). riskhub-join's LSO check and riskhub-health use
- * it. A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
+ * sends the handle's isolation level with its ListOffsets request).
+ * riskhub-join's LSO check and riskhub-health use it. Its socket.timeout.ms is
+ * RH_KAFKA_QUERY_SOCKET_TIMEOUT_MS unless the config sets one: in librdkafka
+ * 2.0.2 a ListOffsets request waits for the socket timeout (measured: a query
+ * sent to a SIGSTOPped broker returned only at SIGCONT, 8 s later, with the
+ * default 60 s). A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
  * no group needed) ends with a partition EOF event (enable.partition.eof):
  * riskhub-health reads one record's offset and timestamp that way. Destroy
  * with rd_kafka_destroy. NULL with errstr. */
+#define RH_KAFKA_QUERY_SOCKET_TIMEOUT_MS "10000"
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 

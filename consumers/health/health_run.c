@@ -17,15 +17,7 @@
 /* The producers' transaction timeout: the option, else the config's
  * kafka.transaction.timeout.ms, else riskhub's 60 s. */
 static int64_t txn_timeout(const health_opts_t *o) {
-  if (o->txn_timeout_ms >= 0) return o->txn_timeout_ms;
-  const char *v = rh_config_kafka_get(o->cfg, "transaction.timeout.ms");
-  if (v) {
-    char *end;
-    errno = 0;
-    long long ms = strtoll(v, &end, 10);
-    if (!errno && *v && !*end && ms > 0) return ms;
-  }
-  return 60000;
+  return o->txn_timeout_ms >= 0 ? o->txn_timeout_ms : rh_config_txn_timeout_ms(o->cfg);
 }
 
 static void sleep_ms(int64_t ms) {

@@ -19,13 +19,13 @@
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_exit.h"
+#include "rh_idle.h"
 #include "rh_kafka.h"
 #include "rh_kafka_read.h"
 #include "rh_log.h"
 #include "rh_pg.h"
 #include "rh_regmap.h"
 
-#define TXN_TIMEOUT_MS 60000
 #define CATCHUP_EVERY_MS 5000
 #define NAME_MAX_LEN 256
 /* the LSO check (docs/join.md): how often while running, how long an LSO may
@@ -34,8 +34,9 @@
 #define LSO_WINDOW_MS 10000
 #define QUERY_TIMEOUT_MS 2000
 /* a killed instance's transaction stays open until the coordinator aborts it:
- * transaction.timeout.ms and the coordinator's 10 s scan (docs/join.md, "State") */
-#define DEAD_TXN_MS (TXN_TIMEOUT_MS + 15000)
+ * transaction.timeout.ms and the coordinator's 10 s scan (docs/join.md, "State");
+ * join_t.dead_ms */
+#define DEAD_TXN_SLACK_MS 15000
 
 typedef struct {
   char topic[NAME_MAX_LEN];
@@ -46,6 +47,9 @@ typedef struct {
 typedef struct {
   const join_opts_t *o;
   const rh_config_t *cfg;
+  /* the producer's transaction.timeout.ms (rh_config_txn_timeout_ms) and how long
+   * a dead instance's transaction may keep an LSO down: that + DEAD_TXN_SLACK_MS */
+  int txn_ms, dead_ms;
   rh_avro_schemas_t *schemas;
   PGconn *pg;
   rh_regmap_t *map;
@@ -130,7 +134,7 @@ static void abort_txn(join_t *j, const char *why) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
                 j->ntouched, why);
-    if (rh_producer_txn_abort(j->producer, TXN_TIMEOUT_MS, err, sizeof err)) {
+    if (rh_producer_txn_abort(j->producer, j->txn_ms, err, sizeof err)) {
       rh_log_error("%s", err);
       j->fatal = 1;
     }
@@ -194,14 +198,14 @@ static int assign_state(join_t *j, rd_kafka_t *rk, const rd_kafka_topic_partitio
   rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
   rd_kafka_resp_err_t e;
   while ((e = rd_kafka_committed(rk, c, QUERY_TIMEOUT_MS * 5)) && !stopping(j) &&
-         rh_mono_ms() - t0 < DEAD_TXN_MS)
+         rh_mono_ms() - t0 < j->dead_ms)
     rh_log_info("assignment: the group's offsets: %s; again", rd_kafka_err2str(e));
   size_t loaded = 0;
   int rc = -1;
   if (e) {
     rh_log_error("assignment: the group's offsets: %s", rd_kafka_err2str(e));
   } else if (join_changelog_assign(j->cl, c, j->ids, reader_conf(j->cfg, err, sizeof err),
-                                   DEAD_TXN_MS, &loaded, err, sizeof err)) {
+                                   j->dead_ms, &loaded, err, sizeof err)) {
     rh_log_error("assignment: reading the published ids from the changelog: %s", err);
   } else {
     rc = 0;
@@ -355,7 +359,7 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
     /* the check ids other instances published (docs/join.md, "State") */
     size_t n = 0;
     if (join_changelog_checks_catch_up(j->cl, j->ids, reader_conf(j->cfg, err, errsz),
-                                       DEAD_TXN_MS, &n, err, errsz)) {
+                                       j->dead_ms, &n, err, errsz)) {
       /* every step waits a bounded time; past that, a manifest handled
        * without the other instances' check ids could publish a result twice */
       rh_log_error("the changelog's check ids before the manifest at %s [%d] offset %" PRId64
@@ -377,7 +381,7 @@ static int send_offsets(join_t *j, char *err, size_t errsz) {
         j->touched[i].last + 1;
   rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(j->consumer);
   rd_kafka_error_t *e =
-      rd_kafka_send_offsets_to_transaction(rh_producer_handle(j->producer), l, gm, TXN_TIMEOUT_MS);
+      rd_kafka_send_offsets_to_transaction(rh_producer_handle(j->producer), l, gm, j->txn_ms);
   rd_kafka_consumer_group_metadata_destroy(gm);
   rd_kafka_topic_partition_list_destroy(l);
   if (!e) return 0;
@@ -464,7 +468,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   int64_t t_commit = rh_mono_ms();
   j->stats.transform_s += (double)(t_commit - t_begin) / 1000.0;
   if (send_offsets(j, err, sizeof err) ||
-      rh_producer_txn_commit(j->producer, TXN_TIMEOUT_MS, &fatal, err, sizeof err)) {
+      rh_producer_txn_commit(j->producer, j->txn_ms, &fatal, err, sizeof err)) {
     if (producer_id_incident(err)) {
       rh_log_error("incident: the transaction coordinator did not know this producer's id "
                    "(%s); a transaction it forgot can hang for good: checking the last stable "
@@ -611,7 +615,7 @@ static int lso_startup(join_t *j, char **out, size_t nout) {
   }
   /* at start the window is a transaction's life: another instance killed
    * with a transaction open holds the LSO until the coordinator aborts it */
-  rc = lso_settle(j, rk[0], DEAD_TXN_MS, DEAD_TXN_MS + 5000, "at start");
+  rc = lso_settle(j, rk[0], j->dead_ms, j->dead_ms + 5000, "at start");
   if (rc == RH_EXIT_OK) rh_log_info("the LSO check at start: no open transaction on the outputs");
 out:
   if (rk[1]) rd_kafka_destroy(rk[1]);
@@ -713,7 +717,7 @@ static int seed_changelog(join_t *j, char **out, size_t nout) {
     rh_log_error("the changelog is empty; reading back the published alerts: %s", err);
     rc = RH_EXIT_UNAVAILABLE;
   } else if (sd.n) {
-    if (join_changelog_seed(j->cl, j->producer, sd.keys, sd.n, TXN_TIMEOUT_MS, err, sizeof err)) {
+    if (join_changelog_seed(j->cl, j->producer, sd.keys, sd.n, j->txn_ms, err, sizeof err)) {
       rh_log_error("seeding the changelog: %s", err);
       rc = RH_EXIT_UNAVAILABLE;
     } else {
@@ -737,11 +741,18 @@ static int start_kafka(join_t *j) {
     snprintf(group, sizeof group, "%sriskhub-join", cfg->topic_prefix);
 
   rd_kafka_conf_t *pc = kconf(cfg, err, sizeof err);
+  char txn_s[24], msg_s[24], cur[24];
+  size_t cur_sz = sizeof cur;
+  long long msg_max_ms = j->txn_ms > 10000 ? j->txn_ms - 5000 : j->txn_ms / 2, msg_ms = 300000;
+  if (pc && rd_kafka_conf_get(pc, "message.timeout.ms", cur, &cur_sz) == RD_KAFKA_CONF_OK)
+    msg_ms = atoll(cur);
+  snprintf(txn_s, sizeof txn_s, "%d", j->txn_ms);
+  snprintf(msg_s, sizeof msg_s, "%lld", msg_max_ms);
   if (!pc || rh_kafka_conf_set(pc, "transactional.id", txid, err, sizeof err) ||
-      /* a transaction lives at most a minute: messages must time out before */
-      (!rh_config_kafka_get(cfg, "transaction.timeout.ms") &&
-       (rh_kafka_conf_set(pc, "transaction.timeout.ms", "60000", err, sizeof err) ||
-        rh_kafka_conf_set(pc, "message.timeout.ms", "55000", err, sizeof err))) ||
+      /* a transaction lives at most j->txn_ms: messages must time out before */
+      rh_kafka_conf_set(pc, "transaction.timeout.ms", txn_s, err, sizeof err) ||
+      (msg_ms > msg_max_ms &&
+       rh_kafka_conf_set(pc, "message.timeout.ms", msg_s, err, sizeof err)) ||
       rh_kafka_conf_set(pc, "linger.ms", "5", err, sizeof err)) {
     if (pc) rd_kafka_conf_destroy(pc);
     rh_log_error("%s", err);
@@ -921,7 +932,7 @@ static void cleanup(join_t *j) {
  * instance and everything it wrote is visible (docs/join.md, "Exits"). */
 static int finish(join_t *j, int rc, bool idle) {
   if (rc == RH_EXIT_OK) {
-    int lrc = lso_settle(j, j->probe, DEAD_TXN_MS, DEAD_TXN_MS + 5000, "before the exit");
+    int lrc = lso_settle(j, j->probe, j->dead_ms, j->dead_ms + 5000, "before the exit");
     if (lrc != RH_EXIT_OK) rc = lrc;
   }
   uint64_t left = 0;
@@ -946,7 +957,10 @@ static int finish(join_t *j, int rc, bool idle) {
 
 int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   char err[1024];
-  join_t j = {.o = o, .cfg = o->cfg};
+  int64_t txn_ms = rh_config_txn_timeout_ms(o->cfg);
+  if (txn_ms > INT_MAX - DEAD_TXN_SLACK_MS - 5000) txn_ms = INT_MAX - DEAD_TXN_SLACK_MS - 5000;
+  join_t j = {.o = o, .cfg = o->cfg, .txn_ms = (int)txn_ms,
+              .dead_ms = (int)txn_ms + DEAD_TXN_SLACK_MS};
   int rc = RH_EXIT_OK;
   memset(totals, 0, sizeof *totals);
   memset(stats, 0, sizeof *stats);
@@ -978,11 +992,8 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
 
   int64_t last_catchup = rh_mono_ms(), last_report = rh_mono_ms(), last_lso = rh_mono_ms();
-  int64_t last_probe = 0;
-  int64_t idle_since = -1; /* the idle clock: since the input is known to be at its end */
-  int64_t away_since = -1; /* the broker has not answered since */
-  int probe_ms = o->idle_exit_ms > 0 && o->idle_exit_ms / 4 < 1000 ? o->idle_exit_ms / 4 : 1000;
-  if (probe_ms < 50) probe_ms = 50;
+  rh_idle_t clock; /* --idle-exit-ms and --wait-s */
+  rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
   bool idle = false;
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {
@@ -1016,7 +1027,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       join_lso_summary_t sum;
       /* a transaction of an instance killed holds the LSO until the coordinator
        * aborts it; after an incident (above) the window is short */
-      if (lso_pass(&j, j.probe, DEAD_TXN_MS, &sum) != RH_EXIT_OK) {
+      if (lso_pass(&j, j.probe, j.dead_ms, &sum) != RH_EXIT_OK) {
         rc = RH_EXIT_SOFTWARE;
         break;
       }
@@ -1029,38 +1040,18 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
     rh_end_note(&j.end, m);
     if (!m || m->err) {
-      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* no feed topic yet */
-      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
-      if (m) rd_kafka_message_destroy(m);
-      /* the idle clock runs only while a broker that answers says nothing is left */
-      if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        rh_end_state_t st = rh_end_check(&j.end, j.probe, QUERY_TIMEOUT_MS, err, sizeof err);
-        int64_t now = last_probe = rh_mono_ms();
-        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != RH_END_AT_END) idle_since = -1;
-        else if (idle_since < 0) idle_since = now;
-        if (st == RH_END_UNKNOWN && j.end.known) {
-          if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
-          if (away_since < 0) away_since = now;
-        } else if (st != RH_END_UNKNOWN) {
-          if (away_since >= 0) rh_log_info("the broker answers again");
-          away_since = -1;
-        }
-        if (o->wait_s >= 0 && away_since >= 0 && now - away_since >= (int64_t)o->wait_s * 1000) {
-          rh_log_error("Kafka away for more than %d s: %s", o->wait_s, err);
-          rc = RH_EXIT_UNAVAILABLE;
-          break;
-        }
-        if (o->idle_exit_ms > 0 && idle_since >= 0 && now - idle_since >= o->idle_exit_ms) {
-          idle = true;
-          break;
-        }
+      rh_idle_verdict_t v = rh_idle_quiet(&clock, &j.end, j.probe, QUERY_TIMEOUT_MS, m);
+      if (v == RH_IDLE_AWAY) {
+        rc = RH_EXIT_UNAVAILABLE;
+        break;
+      }
+      if (v == RH_IDLE_EXIT) {
+        idle = true;
+        break;
       }
       continue;
     }
-    idle_since = -1;
+    rh_idle_busy(&clock);
     if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);
     if (r == TX_FATAL || j.fatal) {

@@ -15,6 +15,7 @@
 #include "rh_end.h"
 #include "rh_err.h"
 #include "rh_exit.h"
+#include "rh_idle.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
 #include "rh_pg.h"
@@ -276,9 +277,7 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
 static int start_kafka(ledger_t *l) {
   char err[512];
   const rh_config_t *cfg = l->cfg;
-  rd_kafka_conf_t *pc = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!pc || rh_kafka_conf_set(pc, "isolation.level", "read_committed", err, sizeof err) ||
-      !(l->probe = rd_kafka_new(RD_KAFKA_CONSUMER, pc, err, sizeof err))) {
+  if (!(l->probe = rh_kafka_query_handle(cfg, "read_committed", err, sizeof err))) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
@@ -408,50 +407,27 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   }
   rh_log_info("ledger: %zu positions in PostgreSQL for %s; consuming", l.pos.n, l.group);
 
-  int64_t last_probe = 0, last_report = rh_mono_ms();
-  int64_t idle_since = -1, away_since = -1;
-  int probe_ms = o->idle_exit_ms > 0 && o->idle_exit_ms / 4 < 1000 ? o->idle_exit_ms / 4 : 1000;
-  if (probe_ms < 50) probe_ms = 50;
+  int64_t last_report = rh_mono_ms();
+  rh_idle_t clock; /* --idle-exit-ms and --wait-s */
+  rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
   bool idle = false;
   uint64_t reported = 0;
   while (!stopping(&l) && !l.fatal) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(l.consumer, 100);
     rh_end_note(&l.end, m);
     if (!m || m->err) {
-      if (m && m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-        rh_log_debug("consumer: %s", rd_kafka_message_errstr(m)); /* not created yet */
-      else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        rh_log_warn("consumer: %s", rd_kafka_message_errstr(m));
-      if (m) rd_kafka_message_destroy(m);
-      /* the idle clock runs only while a broker that answers says nothing is left */
-      if ((o->idle_exit_ms > 0 || o->wait_s >= 0) && rh_mono_ms() - last_probe >= probe_ms) {
-        rh_end_state_t st = rh_end_check(&l.end, l.probe, QUERY_TIMEOUT_MS, err, sizeof err);
-        int64_t now = last_probe = rh_mono_ms();
-        if (st != RH_END_AT_END && st != RH_END_UNKNOWN) rh_log_debug("not idle: %s", err);
-        if (st != RH_END_AT_END)
-          idle_since = -1;
-        else if (idle_since < 0)
-          idle_since = now;
-        if (st == RH_END_UNKNOWN && l.end.known) {
-          if (away_since < 0) rh_log_warn("%s; the idle clock is paused", err);
-          if (away_since < 0) away_since = now;
-        } else if (st != RH_END_UNKNOWN) {
-          if (away_since >= 0) rh_log_info("the broker answers again");
-          away_since = -1;
-        }
-        if (o->wait_s >= 0 && away_since >= 0 && now - away_since >= (int64_t)o->wait_s * 1000) {
-          rh_log_error("Kafka away for more than %d s: %s", o->wait_s, err);
-          rc = RH_EXIT_UNAVAILABLE;
-          break;
-        }
-        if (o->idle_exit_ms > 0 && idle_since >= 0 && now - idle_since >= o->idle_exit_ms) {
-          idle = true;
-          break;
-        }
+      rh_idle_verdict_t v = rh_idle_quiet(&clock, &l.end, l.probe, QUERY_TIMEOUT_MS, m);
+      if (v == RH_IDLE_AWAY) {
+        rc = RH_EXIT_UNAVAILABLE;
+        break;
+      }
+      if (v == RH_IDLE_EXIT) {
+        idle = true;
+        break;
       }
       continue;
     }
-    idle_since = -1;
+    rh_idle_busy(&clock);
     if (!l.first_ms) l.first_ms = rh_mono_ms();
     if (batch(&l, m)) {
       rc = l.fatal ? RH_EXIT_SOFTWARE : stopping(&l) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;

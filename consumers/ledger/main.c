@@ -1,13 +1,14 @@
 /* riskhub-ledger: the warnings ledger (docs/ledger.md). The work is in ledger_loop.c. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "ledger_loop.h"
 #include "rh_cli.h"
 #include "rh_config.h"
-#include "rh_exit.h"
-#include "rh_paths.h"
+#include "rh_service_cli.h"
+
+/* a batch is collected at most this long by default (--batch-ms) */
+#define LEDGER_BATCH_MS 200
 
 static void usage(FILE *fp) {
   fprintf(fp,
@@ -20,12 +21,10 @@ static void usage(FILE *fp) {
       "partition go in one PostgreSQL transaction (table ledger_offsets), and the ledger\n"
       "starts from those positions, never from Kafka's (docs/ledger.md).\n"
       "  --group ID          consumer group and ledger_offsets key (default <prefix>riskhub-ledger)\n"
-      "  --instance NAME     static group member <group>.<NAME> (default 0)\n"
-      "  --idle-exit-ms MS   exit once the broker said for MS that every assigned partition\n"
-      "                      is at its end (tests, the demo, benchmarks)\n"
-      "  --wait-s S          give up (69) when Kafka or PostgreSQL is away longer (default:\n"
-      "                      wait for ever)\n"
-      "  --batch-max N, --batch-ms MS   a transaction holds at most N records / MS (10000, 200)\n"
+      "  --instance NAME     static group member <group>.<NAME> (default 0)\n");
+  rh_service_opts_t d = rh_service_opts_default(LEDGER_BATCH_MS);
+  rh_service_usage_options(fp, &d);
+  fprintf(fp,
       "Prints one summary line on exit, and at any stop the records remaining. Exit: 0 idle or\n"
       "SIGTERM with nothing left; 69 records remain or could not be counted, or a service away\n"
       "longer than --wait-s; 70 a database statement error; 78 configuration, schemas or a\n"
@@ -42,44 +41,17 @@ static void print_summary(const ledger_stats_t *s) {
 }
 
 int main(int argc, char **argv) {
-  enum { O_SCHEMAS = 256, O_GROUP, O_INSTANCE, O_IDLE, O_WAIT, O_BMAX, O_BMS };
-  static const struct option longopts[] = {
-      {"schemas", required_argument, NULL, O_SCHEMAS},   {"group", required_argument, NULL, O_GROUP},
-      {"instance", required_argument, NULL, O_INSTANCE}, {"idle-exit-ms", required_argument, NULL, O_IDLE},
-      {"wait-s", required_argument, NULL, O_WAIT},       {"batch-max", required_argument, NULL, O_BMAX},
-      {"batch-ms", required_argument, NULL, O_BMS},      RH_CLI_LONGOPTS,
-      {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-ledger", usage);
-  ledger_opts_t o = {.schemas_dir = rh_path_schemas(), .instance = "0", .wait_s = -1,
-                     .batch_max = 10000, .batch_ms = 200};
-  int ch, rc;
-  while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-    switch (ch) {
-    case O_SCHEMAS: o.schemas_dir = optarg; break;
-    case O_GROUP: o.group = optarg; break;
-    case O_INSTANCE: o.instance = optarg; break;
-    case O_IDLE:
-      if (rh_cli_int(&cli, "--idle-exit-ms", optarg, 1, 86400000, &o.idle_exit_ms)) return RH_EXIT_USAGE;
-      break;
-    case O_WAIT:
-      if (rh_cli_int(&cli, "--wait-s", optarg, 0, 86400, &o.wait_s)) return RH_EXIT_USAGE;
-      break;
-    case O_BMAX:
-      if (rh_cli_int(&cli, "--batch-max", optarg, 1, 1000000, &o.batch_max)) return RH_EXIT_USAGE;
-      break;
-    case O_BMS:
-      if (rh_cli_int(&cli, "--batch-ms", optarg, 1, 60000, &o.batch_ms)) return RH_EXIT_USAGE;
-      break;
-    default:
-      if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
-    }
-  }
-  if (optind != argc) return rh_cli_usage_error(&cli);
+  rh_service_opts_t so = rh_service_opts_default(LEDGER_BATCH_MS);
+  int rc;
+  if ((rc = rh_service_parse(&cli, argc, argv, &so)) != RH_CLI_CONTINUE) return rc;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
-  o.cfg = cfg;
-  o.stop = rh_cli_catch_stop();
+  ledger_opts_t o = {.cfg = cfg, .schemas_dir = so.schemas_dir, .group = so.group,
+                     .instance = so.instance, .idle_exit_ms = so.idle_exit_ms,
+                     .wait_s = so.wait_s, .batch_max = so.batch_max, .batch_ms = so.batch_ms,
+                     .stop = rh_cli_catch_stop()};
   ledger_stats_t st;
   rc = ledger_run(&o, &st);
   print_summary(&st);

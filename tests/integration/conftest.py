@@ -15,6 +15,8 @@ stray namespace: a program started without a namespace's env publishes to
 Fixtures:
   cfg, rules            config/riskhub.yaml, parsed and as rules (session)
   generate              riskhub-gen into a cached folder: generate(households=..., seed=...) (session)
+  county                (registry folder, big list): a module's big list of health/major-disease
+                        (its ROWS rows, persons repeat) over its HOUSEHOLDS, a fresh seed a run (module)
   month, reg            the generated month of a module, riskhub-gen with the module's MONTH
                         options (dict), and its registry (rhtest.Registry) (module)
   namespace             factory: namespace(registry_dir=None, database=True) -> rhtest.Namespace,
@@ -29,6 +31,7 @@ Fixtures:
                         (RH_KEEP_CLUSTER=1: left running, with its data, for a look)
 """
 import os
+import random
 import shutil
 import sys
 import time
@@ -90,6 +93,18 @@ def generate(tmp_path_factory):
             made[key] = rhtest.generate(tmp_path_factory.mktemp("gen"), period, **options)
         return made[key]
     return gen
+
+
+@pytest.fixture(scope="module")
+def county(generate, request):
+    """(registry folder, the big list): riskhub-gen with the module's HOUSEHOLDS and a
+    big list of health/major-disease of its ROWS rows (persons repeat), a fresh seed
+    each run."""
+    out = generate(households=request.module.HOUSEHOLDS, seed=random.randrange(1, 2**31),
+                   rows_per_feed=10, big_feed_rows=request.module.ROWS)
+    big = out / rhtest.PERIOD / f"bench.health.major-disease.{rhtest.PERIOD}.csv"
+    assert big.exists(), big
+    return out / "registry", big
 
 
 @pytest.fixture(scope="module")

@@ -12,35 +12,14 @@ process, in the test's namespace, that writes and waits without committing
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import json
-import subprocess
-import sys
 import time
 
 import rhtest
-from rhtest import BOOTSTRAP, PERIOD, assert_no_full_id, run_join
+from rhtest import PERIOD, assert_no_full_id, run_join
 
 MONTH = dict(households=300, rows_per_feed=10, seed=20267)
 
 HEALTHY, UNHEALTHY, UNAVAILABLE, USAGE, CONFIG = 0, 2, 69, 64, 78
-
-OPEN = r"""
-import sys, time
-from confluent_kafka import Producer
-p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
-              "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
-              "linger.ms": 0})
-p.init_transactions(30)
-p.begin_transaction()
-for spec in sys.argv[3:]:
-    topic, part = spec.rsplit(":", 1)
-    p.produce(topic, key=b"open", value=b"not committed yet", partition=int(part))
-p.flush(30)
-print("open", flush=True)
-sys.stdin.readline()
-p.abort_transaction(30)
-print("aborted", flush=True)
-"""
-
 
 def health(ns, *args, env=None):
     """riskhub-health --json in the namespace: (exit code, the report or None, stderr)."""
@@ -162,27 +141,13 @@ def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     assert all(g["lag"] == 0 for g in rep["groups"]), rep["groups"]
 
 
-def start_open(ns, partitions):
-    """A transaction on each (topic, partition) written and flushed but not committed,
-    by a child process that aborts it when a line comes on its stdin."""
-    proc = subprocess.Popen([sys.executable, "-c", OPEN, BOOTSTRAP, ns.prefix + "open",
-                             *[f"{t}:{p}" for t, p in partitions]],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    line = proc.stdout.readline()
-    if line.strip() != "open":
-        proc.kill()
-        raise AssertionError(f"the transactional producer did not start: {proc.stderr.read()}")
-    return proc
-
-
 def test_open_then_hanging_transaction(namespace, tmp_path):
     ns = namespace(database=False)
     dlq = ns.topic("riskhub.dlq")
     rhtest.create_topics([dlq])
     rhtest.produce_in_txn([(dlq, p, b"k", b"committed before") for p in range(3)])
     t0 = time.time()
-    proc = start_open(ns, [(dlq, 1)])
+    txn = rhtest.OpenTransaction(ns.prefix + "open", [(dlq, 1)])
     try:
         # young: open, not hanging, even with a short transaction timeout
         rc, rep, err = health(ns, "--window-s", "2", "--txn-timeout-s", "5")
@@ -222,12 +187,8 @@ def test_open_then_hanging_transaction(namespace, tmp_path):
         rc, rep, err = health(ns, "--config", cfg, "--window-s", "1")
         assert rep and rep["hanging_after_ms"] == 12000 and rc == UNHEALTHY, (rc, err)
     finally:
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        out = proc.stdout.readline()
-        proc.kill()
-        proc.wait(30)
-    assert out.strip() == "aborted"
+        aborted = txn.abort()
+    assert aborted
     # aborted: LSO = HW again, nothing open
     rc, rep, err = health(ns, "--window-s", "1", "--txn-timeout-s", "5")
     assert rc == HEALTHY, f"exit {rc}: {err}"

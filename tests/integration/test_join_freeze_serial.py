@@ -31,7 +31,6 @@ runs this file alone (RUN_SERIAL), in the release pass only.
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
 numbers)."""
 import os
-import random
 import re
 import signal
 import time
@@ -59,16 +58,6 @@ def broker_pid():
     assert "kafka.Kafka" in cmd and str(rhtest.STATE_DIR) in cmd, \
         f"pid {pid} is not this worktree's broker"
     return pid
-
-
-@pytest.fixture(scope="module")
-def county(generate):
-    """A 3,000-household registry and a big list of health/major-disease (persons repeat)."""
-    out = generate(households=HOUSEHOLDS, seed=random.randrange(1, 2**31), rows_per_feed=10,
-                   big_feed_rows=ROWS)
-    big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
-    assert big.exists()
-    return out / "registry", big
 
 
 @pytest.fixture
@@ -130,6 +119,11 @@ def test_broker_frozen_while_quiet(ns, tmp_path):
     try:
         rhtest.wait_for(lambda: re.search(r"assigned [1-9]\d* partitions", j.stderr), 90,
                         "the assignment", join=j, interval=0.1)
+        # half the idle time: the consumer has reached the end of every partition (its
+        # EOF events came) and the idle clock runs; a freeze right at the assignment
+        # would find partitions without EOF yet: "behind", the broker never asked
+        time.sleep(idle_ms / 2000)
+        assert j.running(), f"riskhub-join exited before the freeze:\n{j.tail()}"
         os.kill(pid, signal.SIGSTOP)
         frozen = True
         t0 = time.time()

@@ -12,8 +12,6 @@ Expected values are computed in Python (rhtest) from the CSV files and the YAML.
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
 numbers); pytest's introspection would print the compared values."""
 import os
-import random
-import subprocess
 import time
 
 import pytest
@@ -26,29 +24,13 @@ if not rhtest.join_binary().exists() and not (rhtest.SRC / "consumers" / "join" 
 
 HOUSEHOLDS = 3000
 ROWS = int(os.environ.get("RH_JOIN_BIG_ROWS", "60000"))
-PG_SH = rhtest.SRC / "scripts" / "postgres.sh"
-
-
-def pg(cmd):
-    r = subprocess.run(["bash", str(PG_SH), cmd], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, f"postgres.sh {cmd}: {r.stdout}{r.stderr}"
-
-
-@pytest.fixture(scope="module")
-def county(generate):
-    """A 3,000-household registry and a big list of health/major-disease (persons repeat)."""
-    out = generate(households=HOUSEHOLDS, seed=random.randrange(1, 2**31), rows_per_feed=10,
-                   big_feed_rows=ROWS)
-    big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
-    assert big.exists()
-    return out / "registry", big
 
 
 @pytest.fixture
 def ns(namespace, county):
     assert rhtest.join_binary().exists(), f"{rhtest.join_binary()} not built"
     yield namespace(county[0])
-    pg("start")  # whatever happened, the database is back before it is dropped
+    rhtest.postgres_sh("start")  # whatever happened, the database is back before it is dropped
 
 
 def committed_township_alerts(ns):
@@ -69,7 +51,7 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
     try:
         rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
                         join=j, interval=0.1)
-        pg("stop")
+        rhtest.postgres_sh("stop")
         stopped = True
         at_stop = committed_township_alerts(ns)
         assert at_stop < total, (f"the join finished ({at_stop} of {total} alerts) before "
@@ -81,12 +63,12 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
         during = committed_township_alerts(ns)
         assert during == settled, (f"{during - settled} township alerts were committed while "
                                    f"PostgreSQL was away (the registry could not be followed)")
-        pg("start")
+        rhtest.postgres_sh("start")
         stopped = False
         rc = j.wait(240)
     finally:
         if stopped:
-            pg("start")
+            rhtest.postgres_sh("start")
         j.kill()
     assert rc == 0, f"riskhub-join exit {rc}:\n{j.tail()}"
     j.check_output()
@@ -105,12 +87,12 @@ def test_postgres_away_longer_than_wait_s(ns, cfg, rules, county, tmp_path):
     try:
         rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
                         join=j, interval=0.1)
-        pg("stop")
+        rhtest.postgres_sh("stop")
         t0 = time.time()
         rc = j.wait(60)
         waited = time.time() - t0
     finally:
-        pg("start")
+        rhtest.postgres_sh("start")
         j.kill()
     assert rc == 69, f"exit {rc} (expected 69: PostgreSQL away longer than --wait-s 3):\n{j.tail()}"
     assert waited >= 2, f"gave up after {waited:.1f} s, before --wait-s 3"

@@ -12,8 +12,6 @@ label outage).
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import os
-import random
-import subprocess
 import time
 
 import pytest
@@ -26,22 +24,7 @@ if not rhtest.ledger_binary().exists() and not (rhtest.SRC / "consumers" / "ledg
 
 HOUSEHOLDS = 3000
 ROWS = int(os.environ.get("RH_LEDGER_BIG_ROWS", "60000"))
-PG_SH = rhtest.SRC / "scripts" / "postgres.sh"
 SLOW = ("--batch-max", "300", "--batch-ms", "20")  # many transactions: stopped in the middle
-
-
-def pg(cmd):
-    r = subprocess.run(["bash", str(PG_SH), cmd], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, f"postgres.sh {cmd}: {r.stdout}{r.stderr}"
-
-
-@pytest.fixture(scope="module")
-def county(generate):
-    out = generate(households=HOUSEHOLDS, seed=random.randrange(1, 2**31), rows_per_feed=10,
-                   big_feed_rows=ROWS)
-    big = out / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
-    assert big.exists()
-    return out / "registry", big
 
 
 @pytest.fixture
@@ -53,7 +36,7 @@ def ns(namespace, county, tmp_path):
     run_join(n, tmp_path, timeout=240)
     psql(n.conninfo, AUDIT_SQL)
     yield n
-    pg("start")  # whatever happened, the database is back before it is dropped
+    rhtest.postgres_sh("start")  # whatever happened, the database is back before it is dropped
 
 
 def warnings_count(ns):
@@ -71,11 +54,11 @@ def test_postgres_stopped_and_started_mid_run(ns, tmp_path):
     stopped = False
     try:
         rhtest.wait_for(lambda: warnings_count(ns) > 0, 90, "the first rows", join=led, interval=0.05)
-        pg("stop")
+        rhtest.postgres_sh("stop")
         stopped = True
         time.sleep(IDLE_MS / 1000 + 3)  # longer than --idle-exit-ms: it must not give up
         assert led.running(), f"riskhub-ledger exited ({led.proc.returncode}) while PostgreSQL was away:\n{led.tail()}"
-        pg("start")
+        rhtest.postgres_sh("start")
         stopped = False
         at_stop = warnings_count(ns)
         assert at_stop < total, (f"the ledger was through ({at_stop} of {total}) before PostgreSQL "
@@ -83,7 +66,7 @@ def test_postgres_stopped_and_started_mid_run(ns, tmp_path):
         rc = led.wait(240)
     finally:
         if stopped:
-            pg("start")
+            rhtest.postgres_sh("start")
         led.kill()
     assert rc == 0, f"riskhub-ledger exit {rc}:\n{led.tail()}"
     led.check_output()
@@ -100,12 +83,12 @@ def test_postgres_away_longer_than_wait_s(ns, tmp_path):
     led = ns.ledger("--wait-s", 3, *SLOW, log_dir=tmp_path / "logs")
     try:
         rhtest.wait_for(lambda: warnings_count(ns) > 0, 90, "the first rows", join=led, interval=0.05)
-        pg("stop")
+        rhtest.postgres_sh("stop")
         t0 = time.time()
         rc = led.wait(60)
         waited = time.time() - t0
     finally:
-        pg("start")
+        rhtest.postgres_sh("start")
         led.kill()
     assert rc == 69, f"exit {rc} (expected 69: PostgreSQL away longer than --wait-s 3):\n{led.tail()}"
     assert waited >= 2, f"gave up after {waited:.1f} s, before --wait-s 3"

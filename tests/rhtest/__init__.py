@@ -14,7 +14,8 @@ Modules (everything public is also importable from the package itself,
   avro       decode() / encode() single-object Avro with fastavro
   config     load_config(), feed_config(), township_code(), config_with()
   feeds      department files: expected_records(), batch_id(), feed_files(), write_feed_csv(), make_id()
-  kafka      consumer(), admin(), read_topics(), read_ranges(), create_topics(), produce_raw(), ...
+  kafka      consumer(), admin(), read_topics(), read_ranges(), create_topics(), produce_raw(),
+             OpenTransaction (a transaction left open or hanging), ...
   pg         psql(), pg_rows(), create_database(), drop_database()
   namespace  the test namespace: reserved topic prefixes (rhtest-...), Namespace (prefix + scratch database)
   join       what riskhub-join must publish: Registry, Rules, Expect, lineage(), assert_alerts(), Join

@@ -4,6 +4,7 @@ The clients of this module use group ids and transactional ids that start with
 "rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
 import os
 import subprocess
+import sys
 import time
 import uuid
 
@@ -15,7 +16,7 @@ from . import env as _env
 
 __all__ = ["kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
-           "produce_in_txn", "manifests_by_batch"]
+           "produce_in_txn", "manifests_by_batch", "OpenTransaction"]
 
 _ADMIN = []
 
@@ -276,3 +277,53 @@ def kafka_transactions(*args, check=True):
         assert r.returncode == 0, \
             f"kafka.sh transactions {' '.join(args)}: exit {r.returncode}\n{r.stderr}"
     return r.stdout
+
+
+_OPEN_TXN = r"""
+import sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
+              "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
+              "linger.ms": 0})
+p.init_transactions(30)
+p.begin_transaction()
+for spec in sys.argv[3:]:
+    topic, part = spec.rsplit(":", 1)
+    p.produce(topic, key=b"open", value=b"not committed yet", partition=int(part))
+p.flush(30)
+print("open", flush=True)
+sys.stdin.readline()
+p.abort_transaction(30)
+print("aborted", flush=True)
+"""
+
+
+class OpenTransaction:
+    """A transaction on each (topic, partition), written and flushed but not
+    committed, held by a child process (transaction.timeout.ms 10 min: the
+    coordinator leaves it open for the test). abort(): the child aborts it and
+    exits; kill(): SIGKILL, no abort, no commit: the transaction stays open, as
+    a crashed producer's does. AssertionError when the child could not open it."""
+
+    def __init__(self, txid, partitions):
+        self.proc = subprocess.Popen([sys.executable, "-c", _OPEN_TXN, _env.BOOTSTRAP, txid,
+                                      *[f"{t}:{p}" for t, p in partitions]],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # "open" once flushed, or EOF if it failed
+        if line.strip() != "open":
+            self.kill()
+            raise AssertionError(f"the transactional producer did not start: {self.proc.stderr.read()}")
+
+    def abort(self):
+        """True when the child said it aborted."""
+        try:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.flush()
+            return self.proc.stdout.readline().strip() == "aborted"
+        finally:
+            self.kill()
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait(30)

@@ -3,11 +3,11 @@ import re
 import subprocess
 import time
 
-from .env import BASE_CONNINFO
+from .env import BASE_CONNINFO, SRC
 from .privacy import scrub
 
 __all__ = ["psql", "pg_rows", "conninfo_of", "create_database", "drop_database", "warnings_rows",
-           "SCRATCH_DB"]
+           "SCRATCH_DB", "postgres_sh"]
 
 # Scratch databases: riskhub_test_<hex> (tests), riskhub_bench_<...> (benchmarks).
 # rhtest.snapshot leaves every database of these families out.
@@ -58,3 +58,10 @@ def drop_database(dbname, check=False, tries=20):
 def warnings_rows(conninfo):
     return sorted(pg_rows(conninfo, "SELECT alert_id, household_id, township_code, period, risk, "
                                     "rule_id, state FROM warnings"))
+
+
+def postgres_sh(cmd):
+    """scripts/postgres.sh CMD (stop, start, ...) on the tests' cluster; exit 0 asserted."""
+    r = subprocess.run(["bash", str(SRC / "scripts" / "postgres.sh"), cmd], capture_output=True,
+                       text=True, timeout=180)
+    assert r.returncode == 0, f"postgres.sh {cmd}: {r.stdout}{r.stderr}"

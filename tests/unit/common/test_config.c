@@ -484,16 +484,61 @@ static void test_error_rule_bad_value(void **state) {
   "(lower-case letters, digits and '-', starting with a letter or digit, ending with '.', " \
   "at most 64 characters, e.g. test-1a2b.)"
 
+/* minimal.yaml's text into buf (NUL-terminated, at most cap - 512 bytes: room
+ * to add to it); its length. */
+static size_t read_minimal(char *buf, size_t cap) {
+  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
+  assert_non_null(fp);
+  size_t n = fread(buf, 1, cap - 512, fp);
+  fclose(fp);
+  assert_true(n > 0 && buf[n - 1] == '\n');
+  buf[n] = '\0';
+  return n;
+}
+
 /* minimal.yaml with one more line at its end (line 50). */
 static rh_config_t *load_minimal_plus(const char *line, char *err, size_t errsz) {
   static char text[8192];
-  FILE *fp = fopen(fixture("minimal.yaml"), "rb");
-  assert_non_null(fp);
-  size_t n = fread(text, 1, sizeof text - 512, fp);
-  fclose(fp);
-  assert_true(n > 0 && text[n - 1] == '\n');
+  size_t n = read_minimal(text, sizeof text);
   n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", line);
   return rh_config_load_string(text, n, "plus.yaml", err, errsz);
+}
+
+/* minimal.yaml with a kafka."transaction.timeout.ms" of value (NULL: none);
+ * NULL with err when the loader refuses it. */
+static rh_config_t *load_with_txn_timeout(const char *value, char *err, size_t errsz) {
+  static char text[8192];
+  read_minimal(text, sizeof text);
+  char out[8192 + 128];
+  const char *k = strstr(text, "kafka:\n");
+  assert_non_null(k);
+  int len = snprintf(out, sizeof out, "%.*s%s%s%s%s", (int)(k - text + 7), text,
+                     value ? "  transaction.timeout.ms: " : "", value ? value : "",
+                     value ? "\n" : "", k + 7);
+  return rh_config_load_string(out, (size_t)len, "txn.yaml", err, errsz);
+}
+
+/* The join's and riskhub-health's transaction timeout: the config's, else 60 s.
+ * A value librdkafka would not take is refused at load, with its place. */
+static void test_txn_timeout(void **state) {
+  (void)state;
+  struct {
+    const char *value;
+    int64_t want;
+  } cases[] = {{NULL, 60000}, {"15000", 15000}, {"\"900000\"", 900000}};
+  char err[512];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    rh_config_t *cfg = load_with_txn_timeout(cases[i].value, err, sizeof err);
+    if (!cfg) fail_msg("%s", err);
+    assert_int_equal(rh_config_txn_timeout_ms(cfg), cases[i].want);
+    rh_config_destroy(cfg);
+  }
+  const char *bad[] = {"0", "15s"};
+  for (size_t i = 0; i < 2; i++) {
+    assert_null(load_with_txn_timeout(bad[i], err, sizeof err));
+    assert_non_null(strstr(err, "txn.yaml:4:"));
+    assert_non_null(strstr(err, "transaction.timeout.ms"));
+  }
 }
 
 /* Every feed topic is "<prefix>feed.<dept>.<feed>" and is found by that name only. */
@@ -858,6 +903,7 @@ int main(void) {
       cmocka_unit_test_setup(test_error_rule_check_feed, setup),
       cmocka_unit_test_setup(test_error_rule_unknown_threshold, setup),
       cmocka_unit_test_setup(test_error_rule_bad_value, setup),
+      cmocka_unit_test_setup(test_txn_timeout, setup),
       cmocka_unit_test_setup(test_topic_prefix_default, setup),
       cmocka_unit_test_setup(test_topic_prefix_yaml, setup),
       cmocka_unit_test_setup(test_topic_prefix_env, setup),

@@ -1,13 +1,17 @@
-/* rh_end: records remaining in a partition, and the states the idle clock
- * gets without asking a broker (docs/join.md, "Exits"). No broker. */
+/* rh_end: records remaining in a partition, the states the idle clock gets
+ * without asking a broker (docs/join.md, "Exits"), and a slow broker's late
+ * answer (librdkafka's mock cluster). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 
+#include <cmocka.h>
+
 #include "rh_end.h"
+
+#include <librdkafka/rdkafka_mock.h>
 
 static void test_remaining(void **state) {
   (void)state;
@@ -61,10 +65,48 @@ static void test_states_without_broker(void **state) {
   rh_end_free(&e);
 }
 
+/* A slow broker (the mock cluster's round-trip time): an answer later than the
+ * query's limit is no answer, never "at its end" (a frozen broker's late answer
+ * must not lend the idle clock its frozen time). */
+static void test_late_answer_is_no_answer(void **state) {
+  (void)state;
+  char err[256];
+  rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+  assert_non_null(host);
+  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
+  assert_non_null(mc);
+  rd_kafka_mock_topic_create(mc, "feed.a.b", 1, 1);
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc),
+                                     err, sizeof err), RD_KAFKA_CONF_OK);
+  rd_kafka_t *probe = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+  assert_non_null(probe);
+
+  rh_end_t e;
+  rh_end_init(&e);
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, "feed.a.b", 0);
+  assert_int_equal(rh_end_assign(&e, one), 0);
+  e.parts[0].eof = 0; /* reached the end of the empty partition */
+  assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
+  rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
+  assert_int_equal(rh_end_check(&e, probe, 500, err, sizeof err), RH_END_UNKNOWN);
+  assert_non_null(strstr(err, "to answer for feed.a.b [0] (limit 500 ms)"));
+  rd_kafka_mock_broker_set_rtt(mc, 1, 0);
+  assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
+
+  rd_kafka_topic_partition_list_destroy(one);
+  rh_end_free(&e);
+  rd_kafka_destroy(probe);
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(host);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_remaining),
       cmocka_unit_test(test_states_without_broker),
+      cmocka_unit_test(test_late_answer_is_no_answer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
