@@ -90,8 +90,11 @@ static void test_late_answer_is_no_answer(void **state) {
   e.parts[0].eof = 0; /* reached the end of the empty partition */
   assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
   rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
+  /* rh_kafka_watermarks gives up at its limit ("did not answer"); an answer
+   * that still came late would say "took N ms to answer" */
   assert_int_equal(rh_end_check(&e, probe, 500, err, sizeof err), RH_END_UNKNOWN);
-  assert_non_null(strstr(err, "to answer for feed.a.b [0] (limit 500 ms)"));
+  assert_true(strstr(err, "did not answer for feed.a.b [0]") ||
+              strstr(err, "to answer for feed.a.b [0] (limit 500 ms)"));
   rd_kafka_mock_broker_set_rtt(mc, 1, 0);
   assert_int_equal(rh_end_check(&e, probe, 5000, err, sizeof err), RH_END_AT_END);
 
