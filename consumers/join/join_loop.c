@@ -741,8 +741,8 @@ static int start_kafka(join_t *j) {
     snprintf(group, sizeof group, "%sriskhub-join", cfg->topic_prefix);
 
   rd_kafka_conf_t *pc = kconf(cfg, err, sizeof err);
-  char txn_s[24], msg_s[24], cur[24];
-  size_t cur_sz = sizeof cur;
+  char txn_s[24], msg_s[24], cur[24], codec[16];
+  size_t cur_sz = sizeof cur, codec_sz = sizeof codec;
   long long msg_max_ms = j->txn_ms > 10000 ? j->txn_ms - 5000 : j->txn_ms / 2, msg_ms = 300000;
   if (pc && rd_kafka_conf_get(pc, "message.timeout.ms", cur, &cur_sz) == RD_KAFKA_CONF_OK)
     msg_ms = atoll(cur);
@@ -753,7 +753,15 @@ static int start_kafka(join_t *j) {
       rh_kafka_conf_set(pc, "transaction.timeout.ms", txn_s, err, sizeof err) ||
       (msg_ms > msg_max_ms &&
        rh_kafka_conf_set(pc, "message.timeout.ms", msg_s, err, sizeof err)) ||
-      rh_kafka_conf_set(pc, "linger.ms", "5", err, sizeof err)) {
+      rh_kafka_conf_set(pc, "linger.ms", "5", err, sizeof err) ||
+      /* zstd at level 1 unless the config sets a level: librdkafka 2.0 gives
+       * zstd no content size, so each batch of the default level 3 clears
+       * ~0.8 MB of tables (the join's batches are a few KB: half its CPU
+       * under callgrind); level 1 clears ~50 KB */
+      (!rh_config_kafka_get(cfg, "compression.level") &&
+       rd_kafka_conf_get(pc, "compression.codec", codec, &codec_sz) == RD_KAFKA_CONF_OK &&
+       strcmp(codec, "zstd") == 0 &&
+       rh_kafka_conf_set(pc, "compression.level", "1", err, sizeof err))) {
     if (pc) rd_kafka_conf_destroy(pc);
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
@@ -825,10 +833,14 @@ static int start_kafka(join_t *j) {
        rh_kafka_conf_set(cc, "auto.offset.reset", "earliest", err, sizeof err)) ||
       (!rh_config_kafka_get(cfg, "topic.metadata.refresh.interval.ms") &&
        rh_kafka_conf_set(cc, "topic.metadata.refresh.interval.ms", "5000", err, sizeof err)) ||
-      /* prefetch at most 8 MiB a partition (librdkafka: 64 MiB): a transaction
-       * takes 10,000 records (~2.5 MB) at a time; more only costs memory */
+      /* prefetch at most 16 MiB (the consumer's one queue; librdkafka: 64
+       * MiB). Once the queue is full, librdkafka 2.0 looks at it again only
+       * at its fetcher's next wake-up (up to ~1 s): with 8 MiB the join
+       * waited 2.5 s of its 8.8 s busy time for records, with 16 MiB 0.2 s,
+       * with 32 MiB none but ~70 MiB more resident (docs/join.md,
+       * "Benchmark", 2026-12-04) */
       (!rh_config_kafka_get(cfg, "queued.max.messages.kbytes") &&
-       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "8192", err, sizeof err))) {
+       rh_kafka_conf_set(cc, "queued.max.messages.kbytes", "16384", err, sizeof err))) {
     rd_kafka_conf_destroy(cc);
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;

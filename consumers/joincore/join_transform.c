@@ -59,6 +59,8 @@ int join_transform_init(join_transform_t *t, const rh_config_t *cfg,
   snprintf(t->dlq_topic, sizeof t->dlq_topic, "%sriskhub.dlq", cfg->topic_prefix);
   snprintf(t->unmatched_topic, sizeof t->unmatched_topic, "%salerts.unmatched",
            cfg->topic_prefix);
+  join_alerts_topic(cfg, "", t->alerts_topic, sizeof t->alerts_topic);
+  t->alerts_prefix_len = strlen(t->alerts_topic);
   return 0;
 }
 
@@ -103,6 +105,18 @@ void join_transform_rule_household(const rh_regmap_household_t *h, rh_rule_house
   out->risk_eliminated = h->risk_eliminated;
   out->has_income = true;
   out->income_per_capita_fen = h->income_per_capita_fen;
+}
+
+/* The alerts topic of a township, as join_alerts_topic() writes it. */
+static const char *alerts_topic(join_transform_t *t, const char *township, char *spare,
+                                size_t spare_size) {
+  size_t n = strlen(township);
+  if (t->alerts_prefix_len + n >= sizeof t->alerts_topic) {
+    join_alerts_topic(t->cfg, township, spare, spare_size);
+    return spare;
+  }
+  memcpy(t->alerts_topic + t->alerts_prefix_len, township, n + 1);
+  return t->alerts_topic;
 }
 
 static int emit_alert(join_transform_t *t, const rh_alert_t *a, const char *topic,
@@ -176,8 +190,9 @@ static int signal_record(join_transform_t *t, const join_input_t *in, const rh_f
   a.severity = rh_severity_name(rule->severity);
   a.rule_id = rule->id;
   a.reason = rule->description;
-  join_alerts_topic(t->cfg, h->township_code, topic, sizeof topic);
-  if (emit_alert(t, &a, topic, h->household_id, sink, errstr, errstr_size)) return -1;
+  if (emit_alert(t, &a, alerts_topic(t, h->township_code, topic, sizeof topic), h->household_id,
+                 sink, errstr, errstr_size))
+    return -1;
   t->counts.alerts++;
   return 0;
 }

@@ -75,6 +75,10 @@ typedef struct {
   const rh_regmap_t *map; /* borrowed; set before each use (catch-up replaces pointers) */
   join_counts_t counts;   /* of the open transaction */
   char dlq_topic[JOIN_TOPIC_MAX], unmatched_topic[JOIN_TOPIC_MAX];
+  /* "<prefix>alerts." kept in place; each alert writes its township after it
+   * (an snprintf an alert was ~900 instructions, a tenth of the transform) */
+  char alerts_topic[JOIN_TOPIC_MAX];
+  size_t alerts_prefix_len;
   /* the feed of the last topic seen: records come in runs of one partition,
    * so most look-ups are one comparison instead of a scan of the config */
   char last_topic[JOIN_TOPIC_MAX];

@@ -226,6 +226,42 @@ static void test_threshold_depends_on_household(void **state) {
   assert_string_equal(a.monitoring_category, "marginal");
 }
 
+/* Alerts of two townships in a row, under a topic prefix: each goes to its
+ * own "<prefix>alerts.<township>" (the topic is written in place an alert). */
+static void test_alerts_topic_per_township(void **state) {
+  fx_t *f = *state;
+  char err[1024], path[4096];
+  rh_test_path(path, sizeof path, "config/riskhub.yaml");
+  setenv("RH_TOPIC_PREFIX", "rhtest-unit-1a2b.", 1);
+  rh_config_t *cfg = rh_config_load(path, err, sizeof err);
+  unsetenv("RH_TOPIC_PREFIX");
+  if (!cfg) fail_msg("%s", err);
+  join_transform_t t;
+  if (join_transform_init(&t, cfg, f->schemas, f->ids, err, sizeof err)) fail_msg("%s", err);
+  t.map = f->map;
+  const char *ids[] = {f->monitored_id, f->ordinary_id, f->monitored_id};
+  const char *want[] = {"rhtest-unit-1a2b.alerts.411024105", "rhtest-unit-1a2b.alerts.411024100",
+                        "rhtest-unit-1a2b.alerts.411024105"};
+  for (int i = 0; i < 3; i++) {
+    join_input_t in = record(f, "medical-insurance", "high-self-pay", ids[i], 12000 + i, i);
+    in.topic = "rhtest-unit-1a2b.feed.medical-insurance.high-self-pay";
+    /* the third is the first's alert again (same id): a duplicate, not sent */
+    assert_int_equal(join_transform_message(&t, &in, &f->sink, 1700000000000, err, sizeof err), 0);
+  }
+  assert_int_equal(f->cap.n, 2);
+  for (int i = 0; i < 2; i++) assert_string_equal(f->cap.out[i].topic, want[i]);
+  assert_int_equal(t.counts.duplicates, 1);
+  /* the next township again, after the other */
+  join_idset_rollback(f->ids);
+  join_input_t in = record(f, "medical-insurance", "high-self-pay", f->monitored_id, 12000, 9);
+  in.topic = "rhtest-unit-1a2b.feed.medical-insurance.high-self-pay";
+  assert_int_equal(join_transform_message(&t, &in, &f->sink, 1700000000000, err, sizeof err), 0);
+  assert_int_equal(f->cap.n, 3);
+  assert_string_equal(f->cap.out[2].topic, want[2]);
+  join_transform_free(&t);
+  rh_config_destroy(cfg);
+}
+
 static void test_unmatched(void **state) {
   fx_t *f = *state;
   join_input_t in = record(f, "medical-insurance", "high-self-pay", f->outsider_id, 50000, 7);
@@ -384,6 +420,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_matched_alert, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threshold_depends_on_household, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unmatched, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alerts_topic_per_township, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_and_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_send_failure_is_reported, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
