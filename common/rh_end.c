@@ -71,9 +71,9 @@ rh_end_state_t rh_end_check(const rh_end_t *e, rd_kafka_t *rk, int timeout_ms,
   }
   rh_end_state_t st = RH_END_AT_END;
   for (size_t i = 0; i < e->n; i++) {
-    int64_t lo, hi, t0 = rh_mono_ms();
+    int64_t hi, t0 = rh_mono_ms();
     rd_kafka_resp_err_t err = rh_kafka_watermarks(
-        rk, e->parts[i].topic, e->parts[i].partition, &lo, &hi, timeout_ms);
+        rk, e->parts[i].topic, e->parts[i].partition, NULL, &hi, timeout_ms);
     if (err) {
       rh_errf(errstr, errstr_size, "the broker did not answer for %s [%d]: %s",
               e->parts[i].topic, (int)e->parts[i].partition, rd_kafka_err2str(err));

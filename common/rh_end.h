@@ -9,7 +9,7 @@
  *
  * A partition is at its end when the consumer reached it (its last partition
  * EOF event came after its last record) at an offset no lower than the last
- * stable offset the broker gives now (rd_kafka_query_watermark_offsets on the
+ * stable offset the broker gives now (rh_kafka_watermarks on the
  * read_committed consumer: "high" is the LSO). Records remaining in a
  * partition = LSO - where the consumer stands there (the EOF offset when at
  * the end, else its committed offset: the group's in Kafka for the join, the

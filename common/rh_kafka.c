@@ -1,14 +1,9 @@
 #include "rh_kafka.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "rh_log.h"
 
@@ -483,138 +478,36 @@ static bool leader_moved(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
          err == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH ||
          err == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
-         /* a leader killed: no answer until the request times out */
          err == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
-/* Does host:port accept a TCP connection within timeout_ms? A killed broker
- * refuses at once; a frozen one is still accepted by the kernel. Unknown
- * (the name does not resolve here): true, librdkafka decides. */
-static bool broker_accepts_now(const char *host, int port, int timeout_ms) {
-  struct addrinfo hints, *ai = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_socktype = SOCK_STREAM;
-  char ps[16];
-  snprintf(ps, sizeof ps, "%d", port);
-  if (getaddrinfo(host, ps, &hints, &ai) || !ai) return true;
-  bool ok = false;
-  for (struct addrinfo *a = ai; a && !ok; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      ok = true;
-    } else if (errno == EINPROGRESS) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      int e = 0;
-      socklen_t l = sizeof e;
-      ok = poll(&pfd, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) == 0 &&
-           e == 0;
-    }
-    close(fd);
-  }
-  freeaddrinfo(ai);
-  return ok;
-}
-
-/* broker_accepts_now, remembered for a second per broker (a check asks
- * many partitions of the same few brokers). Called from one thread. */
-#define ACCEPTS_CACHE 8
-#define ACCEPTS_TTL_MS 1000
-static bool broker_accepts(const char *host, int port, int timeout_ms) {
-  static struct {
-    char host[128];
-    int port;
-    bool ok;
-    long long at;
-  } cache[ACCEPTS_CACHE];
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-  int slot = 0;
-  for (int i = 0; i < ACCEPTS_CACHE; i++) {
-    if (cache[i].port == port && strcmp(cache[i].host, host) == 0) {
-      if (now - cache[i].at < ACCEPTS_TTL_MS) return cache[i].ok;
-      slot = i;
-      break;
-    }
-    if (cache[i].at < cache[slot].at) slot = i; /* the oldest (or unused) */
-  }
-  bool ok = broker_accepts_now(host, port, timeout_ms);
-  snprintf(cache[slot].host, sizeof cache[slot].host, "%s", host);
-  cache[slot].port = port;
-  cache[slot].ok = ok;
-  cache[slot].at = now;
-  return ok;
-}
-
-/* The leader of topic/partition from metadata asked now (which also updates
- * librdkafka's leader cache): NO_ERROR and whether it accepts connections,
- * or why not known. */
-static rd_kafka_resp_err_t leader_check(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                        int timeout_ms, bool *accepts) {
-  *accepts = true;
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  if (!rkt) return RD_KAFKA_RESP_ERR__INVALID_ARG;
-  const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-  if (!err && md) {
-    int32_t leader = -1;
-    err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
-    for (int t = 0; t < md->topic_cnt; t++)
-      for (int i = 0; i < md->topics[t].partition_cnt; i++)
-        if (strcmp(md->topics[t].topic, topic) == 0 && md->topics[t].partitions[i].id == partition) {
-          err = md->topics[t].partitions[i].err;
-          leader = md->topics[t].partitions[i].leader;
-        }
-    if (!err && leader < 0) err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
-    for (int b = 0; !err && b < md->broker_cnt; b++)
-      if (md->brokers[b].id == leader)
-        *accepts = broker_accepts(md->brokers[b].host, md->brokers[b].port,
-                                  timeout_ms < 1000 ? timeout_ms : 1000);
-  }
-  if (md) rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
-  return err;
-}
-
-/* One ListOffsets answer (which: RD_KAFKA_OFFSET_END or _BEGINNING) through
- * rd_kafka_offsets_for_times, which, unlike rd_kafka_query_watermark_offsets
- * in librdkafka 2.0.2, returns when timeout_ms is over: a request to a
- * killed leader stays queued for that broker, but the call returns. The
- * request carries the handle's isolation.level as the watermark query's does
- * (read_committed: the end is the last stable offset). */
+/* One ListOffsets of topic/partition: at (RD_KAFKA_OFFSET_END: the high
+ * watermark or the last stable offset, as the handle's isolation level says;
+ * RD_KAFKA_OFFSET_BEGINNING: the log start). rd_kafka_offsets_for_times, not
+ * rd_kafka_query_watermark_offsets: in librdkafka 2.0.2 the latter waits for
+ * its answer past timeout_ms, and a request to a leader that was killed is
+ * retried without end (never sent, so never counted as a retry) until that
+ * node is back (fixed in librdkafka 2.3.0, #4460): the join stalled there for
+ * good when the leader of a partition it queried was SIGKILLed. */
 static rd_kafka_resp_err_t list_offset(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                       int64_t which, int64_t *out, int timeout_ms) {
+                                       int64_t at, int64_t *out, int timeout_ms) {
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(l, topic, partition)->offset = which;
+  rd_kafka_topic_partition_list_add(l, topic, partition)->offset = at;
   rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, timeout_ms);
   if (!err) err = l->elems[0].err;
-  /* no answer in time leaves the request's timestamp in place */
+  /* no answer in time leaves the asked-for position (< 0) in place */
   if (!err && l->elems[0].offset < 0) err = RD_KAFKA_RESP_ERR__TIMED_OUT;
   if (!err) *out = l->elems[0].offset;
   rd_kafka_topic_partition_list_destroy(l);
   return err;
 }
 
-static rd_kafka_resp_err_t query_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                            int64_t *low, int64_t *high, int timeout_ms) {
-  rd_kafka_resp_err_t err = list_offset(rk, topic, partition, RD_KAFKA_OFFSET_END, high, timeout_ms);
-  if (!err) err = list_offset(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
-  return err;
-}
-
-rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                        int64_t *low, int64_t *high, int timeout_ms) {
-  /* librdkafka 2.0.2's rd_kafka_query_watermark_offsets keeps a ListOffsets
-   * request whose broker died (killed) queued until the broker is back,
-   * whatever the timeout: the call did not return. A leader that refuses
-   * connections is not asked at all (no answer); offsets_for_times bounds
-   * the rest (a leader killed while the request is on its way). */
-  bool accepts = true;
-  rd_kafka_resp_err_t err = leader_check(rk, topic, partition, timeout_ms, &accepts);
-  if (err) return err;
-  if (!accepts) return RD_KAFKA_RESP_ERR__TRANSPORT;
-  err = query_watermarks(rk, topic, partition, low, high, timeout_ms);
+/* list_offset, and once more after a refresh of the topic's metadata when the
+ * leader did not answer or is another now. */
+static rd_kafka_resp_err_t list_offset_following(rd_kafka_t *rk, const char *topic,
+                                                 int32_t partition, int64_t at, int64_t *out,
+                                                 int timeout_ms) {
+  rd_kafka_resp_err_t err = list_offset(rk, topic, partition, at, out, timeout_ms);
   if (!leader_moved(err)) return err;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   if (!rkt) return err;
@@ -622,5 +515,13 @@ rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32
   if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
     rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(rkt);
-  return query_watermarks(rk, topic, partition, low, high, timeout_ms);
+  return list_offset(rk, topic, partition, at, out, timeout_ms);
+}
+
+rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                        int64_t *low, int64_t *high, int timeout_ms) {
+  rd_kafka_resp_err_t err =
+      list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_END, high, timeout_ms);
+  if (err || !low) return err;
+  return list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
 }

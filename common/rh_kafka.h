@@ -131,15 +131,14 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 /* A consumer handle without a group that only queries offsets (it never
  * subscribes, fetches or commits): the config's kafka: properties plus
  * isolation.level = isolation ("read_committed" or "read_uncommitted"). On
- * such a handle rd_kafka_query_watermark_offsets() gives as "high" the high
- * watermark (read_uncommitted) or, in librdkafka 2.0.2, the last stable
- * offset (read_committed: librdkafka sends the handle's isolation level with
- * its ListOffsets request). riskhub-join's LSO check and riskhub-health use
- * it. Its socket.timeout.ms is RH_KAFKA_QUERY_SOCKET_TIMEOUT_MS unless the
- * config sets one: in librdkafka 2.0.2 a watermark query's own timeout bounds
- * only the leader look-up, its ListOffsets request waits for the socket
- * timeout (measured: a query sent to a SIGSTOPped broker returned only at
- * SIGCONT, 8 s later, with the default 60 s). A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
+ * such a handle rh_kafka_watermarks() gives as "high" the high watermark
+ * (read_uncommitted) or the last stable offset (read_committed: librdkafka
+ * sends the handle's isolation level with its ListOffsets request).
+ * riskhub-join's LSO check and riskhub-health use it. Its socket.timeout.ms is
+ * RH_KAFKA_QUERY_SOCKET_TIMEOUT_MS unless the config sets one: in librdkafka
+ * 2.0.2 a ListOffsets request waits for the socket timeout (measured: a query
+ * sent to a SIGSTOPped broker returned only at SIGCONT, 8 s later, with the
+ * default 60 s). A peek with the legacy consumer (rd_kafka_consume_start / rd_kafka_consume,
  * no group needed) ends with a partition EOF event (enable.partition.eof):
  * riskhub-health reads one record's offset and timestamp that way. Destroy
  * with rd_kafka_destroy. NULL with errstr. */
@@ -147,19 +146,18 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 
-/* The low and high watermarks of topic/partition ("high" is the LSO on a
- * read_committed handle), bounded by timeout_ms (twice, at most, plus the
- * metadata look-up) even when the leader is killed:
- * - the partition's leader is looked up first (metadata, which updates
- *   librdkafka's leader cache); a leader that refuses a TCP connection is not
- *   asked (__TRANSPORT): librdkafka 2.0.2 keeps a request for a dead broker
- *   queued until it is back;
- * - the offsets are asked with rd_kafka_offsets_for_times (END / BEGINNING),
- *   which returns at its timeout; rd_kafka_query_watermark_offsets does not
- *   when the leader dies while the request is on its way;
- * - on "not leader", a timeout or a transport error the topic's metadata is
- *   refreshed and the leader asked once more (librdkafka 2.0.2 does not
- *   refresh it by itself until topic.metadata.refresh.interval.ms, 5 min). */
+/* The watermarks of topic/partition: *high the high watermark (a
+ * read_uncommitted handle) or the last stable offset (read_committed), *low
+ * the log start offset (low may be NULL: not asked, one request fewer).
+ * Bounded: each of the (at most three) steps below waits at most timeout_ms,
+ * also when the leader was killed (librdkafka 2.0.2's
+ * rd_kafka_query_watermark_offsets waits for such a leader until it is back:
+ * this uses rd_kafka_offsets_for_times). It follows a leader change: librdkafka
+ * 2.0.2 sends ListOffsets to the leader it has cached and, when that broker
+ * answers "not leader" or does not answer (a node of the cluster killed, the
+ * leadership moved), does not refresh its metadata until
+ * topic.metadata.refresh.interval.ms (5 min). Then this refreshes the topic's
+ * metadata and asks once more. */
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms);
 

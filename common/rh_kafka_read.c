@@ -71,17 +71,22 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
   int64_t last_progress = rh_mono_ms();
   while (pending) {
     if (rh_mono_ms() - last_progress > STALL_MS) {
-      rh_errf(errstr, errstr_size, "reading back published records: no progress for %d s",
-              STALL_MS / 1000);
+      const part_t *w = parts;
+      while (w->done) w++; /* pending > 0 */
+      rh_errf(errstr, errstr_size, "reading back published records: no progress for %d s "
+              "(%s [%d] not read to its end, %zu partitions in all)", STALL_MS / 1000, w->topic,
+              (int)w->partition, pending);
       goto out;
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
     if (!m) continue;
-    last_progress = rh_mono_ms();
     part_t *p = NULL;
     const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
     for (size_t i = 0; tn && i < nparts; i++)
       if (parts[i].partition == m->partition && strcmp(parts[i].topic, tn) == 0) p = &parts[i];
+    /* only what concerns a partition read is progress: a client error (a
+     * broker away, every few seconds) is not */
+    if (p) last_progress = rh_mono_ms();
     if (!p || p->done) {
       /* not ours or finished: ignore */
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -239,11 +239,10 @@ void join_changelog_destroy(join_changelog_t *cl) {
 
 int join_changelog_is_empty(join_changelog_t *cl, char *errstr, size_t errstr_size) {
   for (int p = 0; p < cl->nparts; p++) {
-    int64_t lo, hi;
+    int64_t hi;
     rd_kafka_resp_err_t e;
     int64_t until = rh_mono_ms() + 10000;
-    while ((e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, &lo, &hi,
-                                                 QUERY_TIMEOUT_MS)) &&
+    while ((e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, NULL, &hi, QUERY_TIMEOUT_MS)) &&
            rh_mono_ms() < until) {
       struct timespec ts = {0, 100000000L};
       nanosleep(&ts, NULL);
@@ -322,12 +321,10 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
                   char *errstr, size_t errstr_size) {
   int64_t deadline = rh_mono_ms() + wait_ms;
   for (int p = 0; p < cl->nparts; p++) {
-    int64_t lo;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
     hw[p] = -1;
     while (cparts[p] &&
-           (e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, &lo, &hw[p],
-                                                 QUERY_TIMEOUT_MS)) &&
+           (e = rh_kafka_watermarks(cl->probe_ru, cl->topic, p, NULL, &hw[p], QUERY_TIMEOUT_MS)) &&
            rh_mono_ms() < deadline) {
       struct timespec ts = {0, 200000000L};
       nanosleep(&ts, NULL);
@@ -342,9 +339,9 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
     bool all = true;
     for (int p = 0; p < cl->nparts; p++) {
       if (!cparts[p] || hw[p] <= 0) continue;
-      int64_t lo, lso;
+      int64_t lso;
       rd_kafka_resp_err_t e =
-          rh_kafka_watermarks(cl->probe_rc, cl->topic, p, &lo, &lso, QUERY_TIMEOUT_MS);
+          rh_kafka_watermarks(cl->probe_rc, cl->topic, p, NULL, &lso, QUERY_TIMEOUT_MS);
       if (e) {
         rh_errf(errstr, errstr_size, "%s [%d]: %s", cl->topic, p, rd_kafka_err2str(e));
         all = false;

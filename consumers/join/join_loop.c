@@ -66,7 +66,8 @@ typedef struct {
   join_idset_t *ids;
   /* the published ids of each assigned input partition (docs/join.md, "State") */
   join_changelog_t *cl;
-  bool cl_failed;         /* an assignment's ids could not be read: exit 69 */
+  bool cl_failed;         /* published ids could not be read (an assignment's, the check
+                           * ids before a manifest): exit 69 */
   join_transform_t tf;
   bool tf_ready;
   join_checks_t *checks;
@@ -434,8 +435,16 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
     /* the check ids other instances published (docs/join.md, "State") */
     size_t n = 0;
     if (join_changelog_checks_catch_up(j->cl, j->ids, reader_conf(j->cfg, err, errsz),
-                                       j->dead_ms, &n, err, errsz))
+                                       j->dead_ms, &n, err, errsz)) {
+      /* every step waits a bounded time; past that, a manifest handled
+       * without the other instances' check ids could publish a result twice */
+      rh_log_error("the changelog's check ids before the manifest at %s [%d] offset %" PRId64
+                   ": %s: stopping (exit %d)", in.topic, (int)in.partition, in.offset, err,
+                   RH_EXIT_UNAVAILABLE);
+      j->cl_failed = true;
+      j->fatal = 1;
       return -1;
+    }
     return join_checks_manifest(j->checks, &j->tf, &in, j->pg, sink, j->txn_wall_ms, err, errsz);
   }
   return join_transform_message(&j->tf, &in, sink, j->txn_wall_ms, err, errsz);
@@ -680,12 +689,11 @@ static int lso_startup(join_t *j, char **out, size_t nout) {
     rd_kafka_resp_err_t e = kt ? rd_kafka_metadata(rk[1], 0, kt, &md, 10000)
                                : RD_KAFKA_RESP_ERR__INVALID_ARG;
     for (int i = 0; !e && md->topic_cnt == 1 && i < md->topics[0].partition_cnt; i++) {
-      int64_t lo, hi;
+      int64_t hi;
       int32_t part = md->topics[0].partitions[i].id;
       /* a topic created a moment ago may not have its leader in place yet */
       int64_t until = rh_mono_ms() + 10000;
-      while ((e = rh_kafka_watermarks(rk[1], out[t], part, &lo, &hi,
-                                                   QUERY_TIMEOUT_MS)) &&
+      while ((e = rh_kafka_watermarks(rk[1], out[t], part, NULL, &hi, QUERY_TIMEOUT_MS)) &&
              rh_mono_ms() < until) {
         struct timespec ts = {0, 100000000L};
         nanosleep(&ts, NULL);
@@ -1127,6 +1135,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     if (r == TX_FATAL || j.fatal) {
       rc = stopping(&j) ? RH_EXIT_OK : RH_EXIT_SOFTWARE;
       if (o->wait_s >= 0 && rh_pg_connection_lost(j.pg)) rc = RH_EXIT_UNAVAILABLE;
+      if (j.cl_failed) rc = RH_EXIT_UNAVAILABLE;
       break;
     }
     if (rh_mono_ms() - last_report >= 10000) {

@@ -99,9 +99,9 @@ void join_lso_query(join_lso_t *l, rd_kafka_t *rk, int timeout_ms, int64_t now_m
   memset(sum, 0, sizeof *sum);
   bool away = false; /* after one query without an answer, none is asked */
   for (size_t i = 0; i < l->n; i++) {
-    int64_t lo = -1, hi = -1;
-    if (away || rh_kafka_watermarks(rk, l->parts[i].topic, l->parts[i].partition,
-                                                 &lo, &hi, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    int64_t hi = -1;
+    if (away || rh_kafka_watermarks(rk, l->parts[i].topic, l->parts[i].partition, NULL,
+                                                 &hi, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       hi = -1;
       away = true;
     }

@@ -15,8 +15,8 @@
  * - join_lso_judge() is the decision (pure): a target against the broker's
  *   answer. join_lso_answer() applies it to target i; join_lso_sweep() drops
  *   the targets that were reached.
- * - join_lso_query() asks the broker (rd_kafka_query_watermark_offsets on a
- *   read_committed handle: librdkafka 2.0.2 gives the LSO as "high").
+ * - join_lso_query() asks the broker (rh_kafka_watermarks on a read_committed
+ *   handle: the LSO as "high"; bounded also when a leader was killed).
  *
  * Ownership: join_lso_t is the caller's (join_lso_init / join_lso_free);
  * topic names are copied. Threads: one thread at a time (the join's main
