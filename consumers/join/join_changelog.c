@@ -361,6 +361,39 @@ static int settle(join_changelog_t *cl, const bool *cparts, int64_t *hw, int wai
   }
 }
 
+/* Wait until the changelog partitions in cparts have settled (settle), then
+ * read them read_committed up to that point, loading the ids of want's input
+ * partitions (NULL: every id read, the check ids). conf is consumed. 0 or -1. */
+static int read_settled(join_changelog_t *cl, const bool *cparts,
+                        rd_kafka_topic_partition_list_t *want, join_idset_t *ids,
+                        rd_kafka_conf_t *conf, int wait_ms, size_t *loaded, char *errstr,
+                        size_t errstr_size) {
+  int rc = -1;
+  int64_t *hw = calloc((size_t)cl->nparts, sizeof *hw);
+  rd_kafka_topic_partition_list_t *until = rd_kafka_topic_partition_list_new(cl->nparts);
+  if (!hw) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  if (settle(cl, cparts, hw, wait_ms, errstr, errstr_size)) goto out;
+  for (int p = 0; p < cl->nparts; p++)
+    if (cparts[p] && hw[p] > 0) rd_kafka_topic_partition_list_add(until, cl->topic, p)->offset = hw[p];
+  if (until->cnt > 0) {
+    load_ctx_t x = {cl, want, ids, 0, 0};
+    const char *topics[1] = {cl->topic};
+    int r = rh_kafka_read_topics(conf, topics, 1, until, load_one, &x, NULL, errstr, errstr_size);
+    conf = NULL;
+    if (r) goto out;
+    *loaded = x.loaded;
+  }
+  rc = 0;
+out:
+  if (conf) rd_kafka_conf_destroy(conf);
+  free(hw);
+  rd_kafka_topic_partition_list_destroy(until);
+  return rc;
+}
+
 int join_changelog_assign(join_changelog_t *cl, const rd_kafka_topic_partition_list_t *committed,
                           join_idset_t *ids, rd_kafka_conf_t *conf, int wait_ms, size_t *loaded,
                           char *errstr, size_t errstr_size) {
@@ -369,10 +402,8 @@ int join_changelog_assign(join_changelog_t *cl, const rd_kafka_topic_partition_l
   int rc = -1;
   bool *need = calloc((size_t)committed->cnt + 1, sizeof *need);
   bool *cparts = calloc((size_t)cl->nparts, sizeof *cparts);
-  int64_t *hw = calloc((size_t)cl->nparts, sizeof *hw);
   rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(committed->cnt + 1);
-  rd_kafka_topic_partition_list_t *until = rd_kafka_topic_partition_list_new(cl->nparts);
-  if (!need || !cparts || !hw) {
+  if (!need || !cparts) {
     rh_errf(errstr, errstr_size, "out of memory");
     goto out;
   }
@@ -393,23 +424,13 @@ int join_changelog_assign(join_changelog_t *cl, const rd_kafka_topic_partition_l
     rc = 0;
     goto out;
   }
-  if (settle(cl, cparts, hw, wait_ms, errstr, errstr_size)) goto out;
-  for (int p = 0; p < cl->nparts; p++)
-    if (cparts[p] && hw[p] > 0) rd_kafka_topic_partition_list_add(until, cl->topic, p)->offset = hw[p];
-  load_ctx_t x = {cl, want, ids, 0, 0};
-  const char *topics[1] = {cl->topic};
-  int r = rh_kafka_read_topics(conf, topics, 1, until, load_one, &x, NULL, errstr, errstr_size);
+  rc = read_settled(cl, cparts, want, ids, conf, wait_ms, loaded, errstr, errstr_size);
   conf = NULL;
-  if (r) goto out;
-  *loaded = x.loaded;
-  rc = 0;
 out:
   if (conf) rd_kafka_conf_destroy(conf);
   free(need);
   free(cparts);
-  free(hw);
   rd_kafka_topic_partition_list_destroy(want);
-  rd_kafka_topic_partition_list_destroy(until);
   return rc;
 }
 
@@ -466,31 +487,14 @@ int join_changelog_checks_catch_up(join_changelog_t *cl, join_idset_t *ids, rd_k
     return 0;
   }
   bool *cparts = calloc((size_t)cl->nparts, sizeof *cparts);
-  int64_t *hw = calloc((size_t)cl->nparts, sizeof *hw);
-  rd_kafka_topic_partition_list_t *until = rd_kafka_topic_partition_list_new(1);
-  int rc = -1;
-  if (!cparts || !hw) {
+  if (!cparts) {
     rh_errf(errstr, errstr_size, "out of memory");
-    goto out;
+    rd_kafka_conf_destroy(conf);
+    return -1;
   }
   cparts[checks_part(cl)] = true;
-  if (settle(cl, cparts, hw, wait_ms, errstr, errstr_size)) goto out;
-  if (hw[checks_part(cl)] > 0) {
-    rd_kafka_topic_partition_list_add(until, cl->topic, checks_part(cl))->offset =
-        hw[checks_part(cl)];
-    load_ctx_t x = {cl, NULL, ids, 0, 0};
-    const char *topics[1] = {cl->topic};
-    int r = rh_kafka_read_topics(conf, topics, 1, until, load_one, &x, NULL, errstr, errstr_size);
-    conf = NULL;
-    if (r) goto out;
-    *loaded = x.loaded;
-  }
-  rc = 0;
-out:
-  if (conf) rd_kafka_conf_destroy(conf);
+  int rc = read_settled(cl, cparts, NULL, ids, conf, wait_ms, loaded, errstr, errstr_size);
   free(cparts);
-  free(hw);
-  rd_kafka_topic_partition_list_destroy(until);
   return rc;
 }
 
