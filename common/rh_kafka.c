@@ -336,6 +336,25 @@ rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *e
   return rk;
 }
 
+void rh_consumer_wait(rd_kafka_t *consumer, int ms, volatile sig_atomic_t *stop) {
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long left = ms - ((long long)(now.tv_sec - t0.tv_sec) * 1000 +
+                           (now.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0 || (stop && *stop)) return;
+    int step = left < 200 ? (int)left : 200;
+    if (consumer) {
+      rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, step);
+      if (m) rd_kafka_message_destroy(m);
+    } else {
+      struct timespec ts = {0, (long)step * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
   return rh_kafka_create_topics_with(rk, topics, n, partitions, replication, NULL, timeout_ms,

@@ -22,6 +22,7 @@
 #define RH_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,12 @@ void rh_producer_stats_reset(rh_producer_t *p);
  * auto.offset.reset as the conf says (librdkafka default: latest). conf is taken. */
 rd_kafka_t *rh_consumer_new(rd_kafka_conf_t *conf, const char *group_id, char *errstr,
                             size_t errstr_size);
+
+/* Wait ms while keeping the group membership of consumer, whose partitions
+ * the caller paused (a service waiting for PostgreSQL): polls it and drops
+ * what it gives (fetched before the pause: the caller seeks back). consumer
+ * NULL: sleeps. Returns early once *stop (stop may be NULL). */
+void rh_consumer_wait(rd_kafka_t *consumer, int ms, volatile sig_atomic_t *stop);
 
 /* ---- offset queries ---- */
 

@@ -307,18 +307,9 @@ static int pg_connect(join_t *j, bool reload) {
       rh_log_error("PostgreSQL away for more than %d s: %s", j->o->wait_s, err);
       return -1;
     }
-    /* keep the group membership while waiting: partitions are paused */
-    int64_t until = rh_mono_ms() + 1000;
-    while (rh_mono_ms() < until && !stopping(j)) {
-      rd_kafka_message_t *m = j->consumer ? rd_kafka_consumer_poll(j->consumer, 200) : NULL;
-      if (m) {
-        /* fetched before the pause: rewound below, never processed here */
-        rd_kafka_message_destroy(m);
-      } else if (!j->consumer) {
-        struct timespec ts = {0, 200000000L};
-        nanosleep(&ts, NULL);
-      }
-    }
+    /* keep the group membership while waiting: partitions are paused, what
+     * was fetched before is rewound below, never processed here */
+    rh_consumer_wait(j->consumer, 1000, j->o->stop);
   }
   return -1;
 }

@@ -42,11 +42,6 @@ typedef struct {
 
 static bool stopping(const ledger_t *l) { return l->o->stop && *l->o->stop; }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* ---- positions ---- */
 
 /* The list's offsets set from what PostgreSQL holds (beginning where nothing). */
@@ -137,15 +132,9 @@ static int pg_connect(ledger_t *l) {
       rh_log_error("PostgreSQL away for more than %d s: %s", l->o->wait_s, err);
       return -1;
     }
-    /* keep the group membership while waiting (partitions paused) */
-    int64_t until = rh_mono_ms() + 1000;
-    while (rh_mono_ms() < until && !stopping(l)) {
-      rd_kafka_message_t *m = l->consumer ? rd_kafka_consumer_poll(l->consumer, 200) : NULL;
-      if (m)
-        rd_kafka_message_destroy(m); /* fetched before the pause: read again after the seek */
-      else if (!l->consumer)
-        sleep_ms(200);
-    }
+    /* keep the group membership while waiting (partitions paused; what was
+     * fetched before is read again after the seek) */
+    rh_consumer_wait(l->consumer, 1000, l->o->stop);
   }
   return -1;
 }
