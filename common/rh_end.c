@@ -52,6 +52,12 @@ void rh_end_forget(rh_end_t *e) {
   for (size_t i = 0; i < e->n; i++) e->parts[i].eof = -1;
 }
 
+void rh_end_forget_partition(rh_end_t *e, const char *topic, int32_t partition) {
+  for (size_t i = 0; i < e->n; i++)
+    if (e->parts[i].partition == partition && strcmp(e->parts[i].topic, topic) == 0)
+      e->parts[i].eof = -1;
+}
+
 int64_t rh_end_remaining_of(int64_t eof, int64_t committed, int64_t low, int64_t lso) {
   if (lso < 0) return -1;
   int64_t at = eof >= 0 ? eof : committed >= 0 ? committed : low;

@@ -60,8 +60,14 @@ void rh_end_revoke(rh_end_t *e);
 /* A consumed message or event: a record clears its partition's EOF, a
  * partition EOF event sets it. */
 void rh_end_note(rh_end_t *e, const rd_kafka_message_t *m);
-/* After a rewind (seek): no partition is known to be at its end. */
+/* After a rewind (seek) of every assigned partition: none is known to be at
+ * its end. */
 void rh_end_forget(rh_end_t *e);
+/* After a rewind of one partition: that one is not known to be at its end.
+ * Only the partitions sought again: librdkafka gives a partition's EOF event
+ * once an offset, again only after a seek, so a partition forgotten without
+ * one would never be at its end again (nor counted so at a stop). */
+void rh_end_forget_partition(rh_end_t *e, const char *topic, int32_t partition);
 
 /* Records remaining in one partition (pure): see above. Offsets < 0 mean
  * unknown; lso < 0 gives -1. */

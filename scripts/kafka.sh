@@ -58,7 +58,9 @@ RH_PROG=kafka.sh
 KAFKA_PORT=${RH_KAFKA_PORT:-19092}
 CONTROLLER_PORT=${RH_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_HEAP=${RH_KAFKA_HEAP:--Xms512m -Xmx1g}
-READY_TIMEOUT=${RH_KAFKA_READY_TIMEOUT:-90}
+# above initial.broker.registration.timeout.ms: after a kill the node may wait a
+# whole broker session (60 s) before its registration is taken
+READY_TIMEOUT=${RH_KAFKA_READY_TIMEOUT:-150}
 STOP_TIMEOUT=30
 
 POM=$RH_REPO_ROOT/scripts/kafka/pom.xml
@@ -190,6 +192,12 @@ log.dirs=$DATA_DIR
 # longer than this still fences. The heartbeat stays at its 2 s default.
 broker.session.timeout.ms=60000
 broker.heartbeat.interval.ms=2000
+# After the node was killed (SIGKILL, power loss) the restarted controller
+# keeps the dead broker's registration for a whole session and refuses the new
+# one (DUPLICATE_BROKER_REGISTRATION) until then; the broker's own wait for a
+# registration must outlast that session (Kafka's 60 s default equals it: the
+# broker gave up first and the node never came back).
+initial.broker.registration.timeout.ms=120000
 
 # One broker: every replication factor is 1.
 default.replication.factor=1

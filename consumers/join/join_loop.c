@@ -145,10 +145,17 @@ static void producer_failed(join_t *j, const char *err) {
   }
 }
 
+/* The partitions the open transaction read are no longer known to be at
+ * their end: what it read is read again (or counted as remaining at a stop).
+ * The others keep what is known of them (rh_end.h: their EOF comes once). */
+static void forget_touched(join_t *j) {
+  for (size_t i = 0; i < j->ntouched; i++)
+    rh_end_forget_partition(&j->end, j->touched[i].topic, j->touched[i].partition);
+}
+
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
-  /* what it read is read again (or counted as remaining at a stop) */
-  if (j->txn_open && j->ntouched) rh_end_forget(&j->end);
+  if (j->txn_open) forget_touched(j);
   if (j->txn_open) {
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
@@ -195,8 +202,8 @@ static void rewind_touched(join_t *j) {
       }
   }
   rd_kafka_topic_partition_list_destroy(l);
+  forget_touched(j);
   j->ntouched = 0;
-  rh_end_forget(&j->end);
 }
 
 /* ---- rebalances: an open transaction is aborted before partitions go ---- */
@@ -560,7 +567,7 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
        * error; a coordinator that did not answer the commit does not answer
        * it either): the new producer's init_transactions ends the transaction */
       j->stats.aborts++;
-      if (j->ntouched) rh_end_forget(&j->end);
+      forget_touched(j);
       forget_txn(j);
       producer_failed(j, err);
       return j->fatal ? TX_FATAL : TX_ABORTED;

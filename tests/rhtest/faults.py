@@ -106,7 +106,7 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
     leaves other brokers answering, and the steps come one after the other), then for
     each step: publishes it (from the second on) in the background, waits for the join
     to commit new township alerts, calls fault(step, join). Once the join's group has
-    consumed every input record it gets SIGTERM (exit 0 only with nothing left and
+    consumed every input record (the lists' and their manifests') it gets SIGTERM (exit 0 only with nothing left and
     everything it wrote visible, docs/join.md). Returns (Outcome, Expect, timings)."""
     files = [f for step in steps for f in step]
     t0 = time.monotonic()
@@ -131,7 +131,9 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
             for p in procs:
                 out, err = p.communicate(timeout=300)
                 assert p.returncode == 0, f"riskhub-produce exit {p.returncode} at step {i}: {scrub(err[-2000:])}"
-        inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files})
+        # the lists and their manifests: a check list is answered once its
+        # manifest is read (a SIGTERM before that leaves records remaining: exit 69)
+        inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files} | {ns.topic("feed.manifests")})
         deadline = time.monotonic() + end_timeout
         while True:
             lag = group_lag(ns, inputs)

@@ -56,6 +56,14 @@ static void test_states_without_broker(void **state) {
   e.parts[0].eof = 5;
   rh_end_forget(&e);
   assert_int_equal(e.parts[0].eof, -1);
+  /* a rewind of one partition: the other keeps its end */
+  e.parts[0].eof = 5;
+  e.parts[1].eof = 7;
+  rh_end_forget_partition(&e, "feed.a.b", 1);
+  assert_int_equal(e.parts[0].eof, 5);
+  assert_int_equal(e.parts[1].eof, -1);
+  rh_end_forget_partition(&e, "feed.x.y", 0);
+  assert_int_equal(e.parts[0].eof, 5);
   rh_end_revoke(&e);
   assert_false(e.known);
   assert_int_equal(rh_end_check(&e, NULL, 100, err, sizeof err), RH_END_UNKNOWN);
