@@ -11,8 +11,32 @@
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_kafka.h"
+#include "rh_log.h"
 
 #define STALL_MS 60000
+/* A topic in the reader's first metadata answer that a later answer (from a
+ * broker whose metadata lags, just after the topic was created) calls unknown:
+ * librdkafka 2.0.2 lets a topic's metadata propagate only while it has never
+ * seen the topic (topic.metadata.propagation.max.ms), and this topic it has
+ * seen, so it reports UNKNOWN_TOPIC_OR_PART on the partitions at once. The
+ * reader waits for the topic to come back this long from the first report. */
+#define UNKNOWN_WAIT_MS 15000
+#define UNKNOWN_QUERY_MS 2000
+
+static bool unknown_topic(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+         err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+}
+
+/* Ask for the topic's metadata (librdkafka updates its view of it with the
+ * answer, so that the fetch of its partitions resumes). */
+static void requery_topic(rd_kafka_t *rk, const char *topic) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  const struct rd_kafka_metadata *md = NULL;
+  if (!rkt) return;
+  if (!rd_kafka_metadata(rk, 0, rkt, &md, UNKNOWN_QUERY_MS) && md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+}
 
 typedef struct {
   char *topic;
@@ -69,6 +93,7 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
     goto out;
   }
   int64_t last_progress = rh_mono_ms();
+  int64_t unknown_since = -1; /* first UNKNOWN_TOPIC_OR_PART report, -1: none */
   while (pending) {
     if (rh_mono_ms() - last_progress > STALL_MS) {
       const part_t *w = parts;
@@ -92,6 +117,19 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       p->done = true;
       pending--;
+    } else if (m->err && unknown_topic(m->err) &&
+               (unknown_since < 0 || rh_mono_ms() - unknown_since < UNKNOWN_WAIT_MS)) {
+      /* the topic was in our metadata: a lagging broker's answer; wait for it */
+      if (unknown_since < 0) unknown_since = rh_mono_ms();
+      rh_log_debug("reading %s [%d]: %s; waiting for the topic's metadata", tn,
+                   (int)m->partition, rd_kafka_message_errstr(m));
+      requery_topic(rk, tn);
+    } else if (m->err && unknown_topic(m->err)) {
+      rh_errf(errstr, errstr_size, "reading %s [%d]: %s (the topic was in the metadata at "
+              "start, and is still unknown after %d s)", tn, (int)m->partition,
+              rd_kafka_message_errstr(m), UNKNOWN_WAIT_MS / 1000);
+      rd_kafka_message_destroy(m);
+      goto out;
     } else if (m->err) {
       rh_errf(errstr, errstr_size, "reading %s [%d]: %s", tn, (int)m->partition,
               rd_kafka_message_errstr(m));
