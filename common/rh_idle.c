@@ -52,3 +52,16 @@ rh_idle_verdict_t rh_idle_quiet(rh_idle_t *c, const rh_end_t *e, rd_kafka_t *pro
   c->last_probe = rh_mono_ms();
   return rh_idle_step(c, st, e->known, c->last_probe, err);
 }
+
+rh_idle_verdict_t rh_idle_poll(rh_idle_t *c, rh_end_t *e, rd_kafka_t *consumer, int poll_ms,
+                               rd_kafka_t *probe, int timeout_ms, rd_kafka_message_t **rec) {
+  rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, poll_ms);
+  rh_end_note(e, m);
+  *rec = NULL;
+  if (m && !m->err) {
+    rh_idle_busy(c);
+    *rec = m;
+    return RH_IDLE_GO_ON;
+  }
+  return rh_idle_quiet(c, e, probe, timeout_ms, m);
+}

@@ -52,6 +52,12 @@ void rh_idle_busy(rh_idle_t *c);
 rh_idle_verdict_t rh_idle_quiet(rh_idle_t *c, const rh_end_t *e, rd_kafka_t *probe,
                                 int timeout_ms, rd_kafka_message_t *m);
 
+/* One poll of the consumer (poll_ms), noted in e: a record is returned in
+ * *rec (the caller's to destroy; the idle clock stops), anything else (no
+ * message, an event) goes through rh_idle_quiet and *rec is NULL. */
+rh_idle_verdict_t rh_idle_poll(rh_idle_t *c, rh_end_t *e, rd_kafka_t *consumer, int poll_ms,
+                               rd_kafka_t *probe, int timeout_ms, rd_kafka_message_t **rec);
+
 /* The clocks' step (pure but for its logs): a check said st at now (ms);
  * known: an assignment was received; why: the check's message. */
 rh_idle_verdict_t rh_idle_step(rh_idle_t *c, rh_end_state_t st, bool known, int64_t now,

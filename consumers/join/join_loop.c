@@ -1108,25 +1108,21 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       }
       last_lso = rh_mono_ms();
     }
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(j.consumer, 100);
+    rd_kafka_message_t *m;
+    rh_idle_verdict_t v = rh_idle_poll(&clock, &j.end, j.consumer, 100, j.probe, QUERY_TIMEOUT_MS, &m);
     if (j.fatal) { /* e.g. an assignment whose published ids could not be read */
       if (m) rd_kafka_message_destroy(m);
       break;
     }
-    rh_end_note(&j.end, m);
-    if (!m || m->err) {
-      rh_idle_verdict_t v = rh_idle_quiet(&clock, &j.end, j.probe, QUERY_TIMEOUT_MS, m);
-      if (v == RH_IDLE_AWAY) {
-        rc = RH_EXIT_UNAVAILABLE;
-        break;
-      }
-      if (v == RH_IDLE_EXIT) {
-        idle = true;
-        break;
-      }
-      continue;
+    if (v == RH_IDLE_AWAY) {
+      rc = RH_EXIT_UNAVAILABLE;
+      break;
     }
-    rh_idle_busy(&clock);
+    if (v == RH_IDLE_EXIT) {
+      idle = true;
+      break;
+    }
+    if (!m) continue;
     if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);
     if (j.renew && !j.fatal) continue; /* a new producer at the top of the loop */

@@ -402,21 +402,17 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   bool idle = false;
   uint64_t reported = 0;
   while (!stopping(&l) && !l.fatal) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(l.consumer, 100);
-    rh_end_note(&l.end, m);
-    if (!m || m->err) {
-      rh_idle_verdict_t v = rh_idle_quiet(&clock, &l.end, l.probe, QUERY_TIMEOUT_MS, m);
-      if (v == RH_IDLE_AWAY) {
-        rc = RH_EXIT_UNAVAILABLE;
-        break;
-      }
-      if (v == RH_IDLE_EXIT) {
-        idle = true;
-        break;
-      }
-      continue;
+    rd_kafka_message_t *m;
+    rh_idle_verdict_t v = rh_idle_poll(&clock, &l.end, l.consumer, 100, l.probe, QUERY_TIMEOUT_MS, &m);
+    if (v == RH_IDLE_AWAY) {
+      rc = RH_EXIT_UNAVAILABLE;
+      break;
     }
-    rh_idle_busy(&clock);
+    if (v == RH_IDLE_EXIT) {
+      idle = true;
+      break;
+    }
+    if (!m) continue;
     if (!l.first_ms) l.first_ms = rh_mono_ms();
     if (batch(&l, m)) {
       rc = l.fatal ? RH_EXIT_SOFTWARE : stopping(&l) ? RH_EXIT_OK : RH_EXIT_UNAVAILABLE;

@@ -93,8 +93,9 @@ def test_sigkill_mid_run_then_restart(ns, month, tmp_path):
                 break
             rhtest.wait_for(lambda: warnings_count(ns) > before, 60, "more warnings rows",
                             join=led, interval=0.02)
-            # somewhere in the next stretch of batches (or the end, on a fast machine)
-            target = min(total, before + random.randrange(1, 600))
+            # somewhere in the first half of what is left (a fixed stretch reached the
+            # end before the second kill when the ledger ran fast)
+            target = min(total, before + random.randrange(1, max(2, (total - before) // 2)))
             rhtest.wait_for(lambda: warnings_count(ns) >= target, 60,
                             "more warnings rows", join=led, interval=0.01)
             led.kill()

@@ -6,7 +6,11 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <string.h>
 
+#include "rh_clock.h"
 #include "rh_idle.h"
 #include "rh_log.h"
 
@@ -73,10 +77,77 @@ static void test_away_clock(void **state) {
   assert_int_equal(rh_idle_step(&c, RH_END_AT_END, true, 1000000, ""), RH_IDLE_GO_ON);
 }
 
+/* rh_idle_poll on the mock cluster: the record comes back to the caller (the
+ * idle clock stopped), the partition's EOF event after it is noted as its end
+ * and never returned as a record. */
+static void test_poll_record_then_end(void **state) {
+  (void)state;
+  char err[256];
+  rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+  assert_non_null(host);
+  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
+  assert_non_null(mc);
+  const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+  rd_kafka_mock_topic_create(mc, "feed.a.b", 1, 1);
+  rd_kafka_conf_t *pc = rd_kafka_conf_new();
+  assert_int_equal(rd_kafka_conf_set(pc, "bootstrap.servers", boot, err, sizeof err),
+                   RD_KAFKA_CONF_OK);
+  rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  assert_non_null(prod);
+  assert_int_equal(rd_kafka_producev(prod, RD_KAFKA_V_TOPIC("feed.a.b"), RD_KAFKA_V_PARTITION(0),
+                                     RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END),
+                   RD_KAFKA_RESP_ERR_NO_ERROR);
+  assert_int_equal(rd_kafka_flush(prod, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_destroy(prod);
+
+  rd_kafka_conf_t *cc = rd_kafka_conf_new();
+  assert_int_equal(rd_kafka_conf_set(cc, "bootstrap.servers", boot, err, sizeof err),
+                   RD_KAFKA_CONF_OK);
+  assert_int_equal(rd_kafka_conf_set(cc, "group.id", "idle-poll", err, sizeof err),
+                   RD_KAFKA_CONF_OK);
+  assert_int_equal(rd_kafka_conf_set(cc, "enable.partition.eof", "true", err, sizeof err),
+                   RD_KAFKA_CONF_OK);
+  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
+  assert_non_null(consumer);
+  rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(one, "feed.a.b", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  assert_int_equal(rd_kafka_assign(consumer, one), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rh_end_t e;
+  rh_end_init(&e);
+  assert_int_equal(rh_end_assign(&e, one), 0);
+
+  rh_idle_t c;
+  rh_idle_init(&c, 60000, -1); /* an idle clock that never ends the test */
+  int records = 0;
+  int64_t deadline = rh_mono_ms() + 20000;
+  while ((records == 0 || e.parts[0].eof < 0) && rh_mono_ms() < deadline) {
+    rd_kafka_message_t *m = NULL;
+    assert_int_equal(rh_idle_poll(&c, &e, consumer, 100, consumer, 1000, &m), RH_IDLE_GO_ON);
+    if (m) {
+      assert_int_equal(m->err, RD_KAFKA_RESP_ERR_NO_ERROR);
+      assert_int_equal(m->offset, 0);
+      assert_int_equal(c.idle_since, -1);
+      assert_int_equal(e.parts[0].eof, -1);
+      records++;
+      rd_kafka_message_destroy(m);
+    }
+  }
+  assert_int_equal(records, 1);
+  assert_int_equal(e.parts[0].eof, 1); /* the end after the record */
+
+  rh_end_free(&e);
+  rd_kafka_topic_partition_list_destroy(one);
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(host);
+}
+
 int main(void) {
   rh_log_set_level(RH_LOG_ERROR); /* the steps' warnings are not the test's */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_probe_interval), cmocka_unit_test(test_idle_runs_only_at_the_end),
-      cmocka_unit_test(test_unanswered_pauses_idle), cmocka_unit_test(test_away_clock)};
+      cmocka_unit_test(test_unanswered_pauses_idle), cmocka_unit_test(test_away_clock),
+      cmocka_unit_test(test_poll_record_then_end)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
