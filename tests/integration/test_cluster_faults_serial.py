@@ -19,6 +19,10 @@ warnings rows are those computed in Python from the files, and the join exits 0.
   - the broker leading most of the join's input and output partitions killed mid-join
     (restarted after the run), and the transaction coordinator of the join's
     transactional id killed mid-join;
+  - three join instances (one group) started and SIGKILLed at random through a month,
+    some back at once, some after the group's session (test_join_instances_serial.py's
+    case, here on the cluster: alerts and check results as computed from the files,
+    each once, and a last instance finds nothing to do);
   - the join's transaction coordinator frozen (SIGSTOP) 30 s, three times, one freeze
     for each third of the big list, published while the join runs; RH_FREEZE_RUNS
     (default 1) repeats the whole run. A producer that librdkafka leaves in a fatal
@@ -39,6 +43,7 @@ import pytest
 
 import rhtest
 from rhtest import assert_alerts, assert_warnings
+from test_join_instances_serial import three_instances_killed_at_random
 
 ROWS = int(os.environ.get("RH_CLUSTER_ROWS", "40000"))
 FREEZE_S = float(os.environ.get("RH_FREEZE_S", "30"))
@@ -175,3 +180,11 @@ def test_coordinator_frozen_three_times(cluster, cns, cfg, rules, reg, steps, ba
     assert len(frozen) == PARTS, f"froze {len(frozen)} times"
     judge(cns, out, exp, baseline,
           f"run {run}: nodes {frozen} frozen {FREEZE_S:.0f} s each while the join ran")
+
+
+def test_three_instances_killed_at_random(cluster, cns, cfg, rules, reg, month, tmp_path):
+    # as test_join_instances_serial.py's config: a dead member noticed in 10 s, a killed
+    # instance's transaction aborted by the coordinator after 15 s
+    config = rhtest.config_with(tmp_path, session_timeout_ms=10000, heartbeat_interval_ms=1000,
+                                transaction_timeout_ms=15000)
+    three_instances_killed_at_random(cns, cfg, rules, reg, month, config, tmp_path)

@@ -140,6 +140,12 @@ def test_three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tm
     """The small lists first; the three instances; then, while they run, the big list
     and the same list corrected (every record again under another batch id) are
     published, and instances are killed."""
+    three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_path)
+
+
+def three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_path):
+    """The case above on whatever broker ns is on (test_cluster_faults_serial.py runs it
+    on the three-broker cluster)."""
     seed = int(os.environ.get("RH_JOIN_INSTANCES_SEED", str(random.randrange(1, 2**31))))
     rnd = random.Random(seed)
     files = month_files(month)

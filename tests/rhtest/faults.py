@@ -15,6 +15,7 @@ the single broker (test_join_freeze_serial.py):
 """
 import collections
 import csv
+import shutil
 import signal
 import subprocess
 import time
@@ -58,9 +59,10 @@ def committed_township_alerts(ns):
                            timeout=60, keep=lambda m: True))
 
 
-def group_lag(ns, topics):
+def group_lag(ns, topics, detail=None):
     """Records of the topics not yet consumed by the join's group (committed offsets),
-    once every producer of them has finished; None if the broker does not answer."""
+    once every producer of them has finished; None if the broker does not answer.
+    detail: a list, filled with a line a partition behind."""
     from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition  # noqa: PLC0415
     ends = {(t, p): o for t in topics for p, o in end_offsets(t).items()}
     group = ns.prefix + "riskhub-join"
@@ -74,7 +76,38 @@ def group_lag(ns, topics):
     done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in got.topic_partitions}
     # riskhub-produce writes in transactions: a partition's last offset is a commit
     # marker, which a consumer never reads past
-    return sum(max(0, end - done.get(tp, 0) - 1) for tp, end in ends.items())
+    lag = {tp: end - done.get(tp, 0) - 1 for tp, end in ends.items()}
+    if detail is not None:
+        detail[:] = [f"{t.removeprefix(ns.prefix)} [{p}]: last stable offset {ends[(t, p)]}, "
+                     f"the group's offset {done.get((t, p), 0)}"
+                     for (t, p), n in sorted(lag.items()) if n > 0]
+    return sum(max(0, n) for n in lag.values())
+
+
+def stall_report(j):
+    """What a join that stopped moving was doing: its threads' stacks (gdb, when the
+    machine has it; no arguments printed: no personal data), then what its SIGTERM
+    says remains. For the assertion message of a run that never got through."""
+    out = []
+    gdb = shutil.which("gdb")
+    if gdb and j.running():
+        try:
+            r = subprocess.run([gdb, "-p", str(j.proc.pid), "-batch", "-nx",
+                                "-ex", "set print frame-arguments none",
+                                "-ex", "thread apply all bt 12"],
+                               capture_output=True, text=True, timeout=60)
+            out.append(scrub("\n".join(line for line in r.stdout.splitlines()
+                                        if line.startswith(("#", "Thread")))))
+        except (OSError, subprocess.SubprocessError) as e:
+            out.append(f"gdb: {e}")
+    if j.running():
+        j.proc.send_signal(signal.SIGTERM)
+        try:
+            j.wait(60)
+        except Exception:  # noqa: BLE001 - what it said so far is enough
+            pass
+    out.append(j.tail())
+    return "\n".join(out)
 
 
 class Outcome:
@@ -136,11 +169,14 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
         inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files} | {ns.topic("feed.manifests")})
         deadline = time.monotonic() + end_timeout
         while True:
-            lag = group_lag(ns, inputs)
+            behind = []
+            lag = group_lag(ns, inputs, behind)
             if lag == 0:
                 break
             assert j.running(), f"riskhub-join exited ({j.proc.returncode}), lag {lag}:\n{j.tail()}"
-            assert time.monotonic() < deadline, f"the join's lag is still {lag} after {end_timeout} s"
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the join's lag is still {lag} after {end_timeout} s:\n"
+                                     + "\n".join(behind) + "\n" + stall_report(j))
             time.sleep(0.5)
         timings["consumed_s"] = time.monotonic() - t0
         j.proc.send_signal(signal.SIGTERM)
