@@ -1,7 +1,7 @@
 """Several riskhub-join instances (different --instance, one group), exactly once
 (issue 10, "Many instances"; docs/join.md, "State").
 
-- Three instances started on a month (the big list and two corrected copies
+- Three instances started on a month (the big list in three parts and two corrected copies
   published while they run); instances killed with SIGKILL at random moments
   and started again (same --instance) until the month is through: some at
   once, some after the group's session timeout, so that their partitions (and
@@ -138,8 +138,8 @@ def assert_through(ns, config, tmp_path):
 
 def test_three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_path):
     """The small lists first; the three instances; then, while they run, the big list
-    and the same list corrected (every record again under another batch id) are
-    published, and instances are killed."""
+    (in three parts) and the same list corrected twice (every record again under
+    another batch id) are published, and instances are killed."""
     three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_path)
 
 
@@ -151,7 +151,12 @@ def three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_pat
     files = month_files(month)
     small, big = files[:-1], files[-1]
     publish(ns, small)
-    late = [big] + [(big[0], big[1], blank_variant(big[2], tmp_path, n)) for n in (1, 2)]
+    # the big list in three parts, 3 s apart, then corrected copies of it: new alerts
+    # come for several seconds, so that the first kills land before the month is
+    # through (published whole, the faster join was through before the first kill)
+    steps = rhtest.month_steps(month, 3)
+    parts = [steps[0][-1]] + [step[0] for step in steps[1:]]
+    late = parts + [(big[0], big[1], blank_variant(big[2], tmp_path, n)) for n in (1, 2)]
 
     logs = tmp_path / "logs"
     names = ["a", "b", "c"]
@@ -206,7 +211,7 @@ def three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_pat
         for j in run.values():
             j.kill()
     took = time.time() - t0
-    exp = expect(rules, reg, lineage(ns, cfg, files + late[1:]))
+    exp = expect(rules, reg, lineage(ns, cfg, small + late))
     inside = sum(1 for n in at_kill if n < len(exp.alerts))
     total = len(exp.alerts)
     print(f"seed {seed}: killed {kills} with {at_kill} of {total} alerts committed "
