@@ -93,12 +93,13 @@ def test_broker_frozen_mid_month(ns, cfg, rules, county, tmp_path):
     total = len(exp.township_alerts())
     pid = broker_pid()
 
-    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    # small transactions (120 and more), and the freeze right after the first alerts
+    # are seen: the faster join was through the list before a second read of them
+    j = ns.join("--idle-exit-ms", IDLE_MS, "--batch-max", 500, log_dir=tmp_path / "logs")
     frozen = False
     try:
-        rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
-                        join=j, interval=0.1)
-        at_freeze = committed_township_alerts(ns)
+        at_freeze = rhtest.wait_for(lambda: committed_township_alerts(ns), 90,
+                                    "the first alerts", join=j, interval=0.1)
         os.kill(pid, signal.SIGSTOP)
         frozen = True
         assert at_freeze < total, (f"the join finished ({at_freeze} of {total} alerts) before "
