@@ -46,7 +46,9 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
     exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
     total = len(exp.township_alerts())
 
-    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    # small transactions (120 and more): the faster join was through the list before
+    # PostgreSQL stopped
+    j = ns.join("--idle-exit-ms", IDLE_MS, "--batch-max", 500, log_dir=tmp_path / "logs")
     stopped = False
     try:
         rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
