@@ -155,8 +155,8 @@ static void forget_touched(join_t *j) {
 
 static void abort_txn(join_t *j, const char *why) {
   char err[512];
-  if (j->txn_open) forget_touched(j);
   if (j->txn_open) {
+    forget_touched(j);
     j->stats.aborts++;
     rh_log_warn("aborting the transaction (%zu partitions, nothing of it is visible): %s",
                 j->ntouched, why);
