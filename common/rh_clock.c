@@ -28,6 +28,12 @@ int rh_clock_parse_utc(const char *s, int64_t *ms) {
 
 int64_t rh_mono_ms(void) { return ms_of(CLOCK_MONOTONIC); }
 
+void rh_sleep_ms(int64_t ms) {
+  if (ms <= 0) return;
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 #ifdef RH_SIMULATED_CLOCK
 /* demo builds only: see rh_clock.h */
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;

@@ -25,6 +25,9 @@
 
 int64_t rh_mono_ms(void);
 int64_t rh_wall_ms(void);
+/* Sleeps ms milliseconds of the monotonic clock; a signal ends it early (the
+ * caller's loop looks at its stop flag and its deadline). */
+void rh_sleep_ms(int64_t ms);
 
 /* 1: rh_wall_ms() is simulated (a demo build with a valid RH_SIMULATED_NOW);
  * 0: it is the real clock; -1: a demo build whose RH_SIMULATED_NOW is set but

@@ -75,8 +75,8 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
   return conf;
 }
 
-rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
-                                  size_t errstr_size) {
+static rd_kafka_conf_t *query_conf(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                   size_t errstr_size) {
   rd_kafka_conf_t *c = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
   if (!c || rh_kafka_conf_set(c, "isolation.level", isolation, errstr, errstr_size) ||
       rh_kafka_conf_set(c, "enable.partition.eof", "true", errstr, errstr_size) ||
@@ -88,8 +88,26 @@ rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation,
     if (c) rd_kafka_conf_destroy(c);
     return NULL;
   }
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size);
-  if (!rk) rd_kafka_conf_destroy(c);
+  return c;
+}
+
+rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                  size_t errstr_size) {
+  rd_kafka_conf_t *c = query_conf(cfg, isolation, errstr, errstr_size);
+  rd_kafka_t *rk = c ? rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size) : NULL;
+  if (c && !rk) rd_kafka_conf_destroy(c);
+  return rk;
+}
+
+rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *c = query_conf(cfg, "read_committed", errstr, errstr_size);
+  if (c && (rh_kafka_conf_set(c, "group.id", RH_KAFKA_ADMIN_GROUP, errstr, errstr_size) ||
+            rh_kafka_conf_set(c, "enable.auto.commit", "false", errstr, errstr_size))) {
+    rd_kafka_conf_destroy(c);
+    return NULL;
+  }
+  rd_kafka_t *rk = c ? rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size) : NULL;
+  if (c && !rk) rd_kafka_conf_destroy(c);
   return rk;
 }
 

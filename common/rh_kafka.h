@@ -153,6 +153,18 @@ void rh_consumer_wait(rd_kafka_t *consumer, int ms, volatile sig_atomic_t *stop)
 rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
                                   size_t errstr_size);
 
+/* A handle for the group admin requests (ListConsumerGroupOffsets): a query
+ * handle (read_committed) with group.id RH_KAFKA_ADMIN_GROUP. It never
+ * subscribes nor commits, so that group never exists on the broker; it is
+ * there because librdkafka (2.0.2 to at least 2.16) answers an OffsetFetch
+ * error of NOT_COORDINATOR, a coordinator that moved, by asking the handle's
+ * own group to look for its coordinator again: on a handle without a group it
+ * dereferences NULL (SIGSEGV; tests/unit/health/test_health_probe.c does it
+ * on the mock cluster). The request itself fails with NOT_COORDINATOR: ask
+ * again. Destroy with rd_kafka_destroy. NULL with errstr. */
+#define RH_KAFKA_ADMIN_GROUP "riskhub.admin"
+rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t errstr_size);
+
 /* The watermarks of topic/partition: *high the high watermark (a
  * read_uncommitted handle) or the last stable offset (read_committed), *low
  * the log start offset (low may be NULL: not asked, one request fewer).

@@ -231,12 +231,19 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q, const char *prefix, 
   return rc;
 }
 
-/* The group's committed offset of every partition of s (-1 none) into
- * committed[0..s->n). */
-static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state_t *s,
-                         const char *group, int64_t *committed, int timeout_ms, char *errstr,
-                         size_t errstr_size) {
-  rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
+/* One ListConsumerGroupOffsets of group; 0, RH_COORDINATOR_MOVED (the
+ * coordinator moved: ask again) or -1, with errstr. */
+#define RH_COORDINATOR_MOVED 1
+static int group_offsets_once(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state_t *s,
+                              const char *group, int64_t *committed, int timeout_ms,
+                              char *errstr, size_t errstr_size) {
+  /* the partitions asked for by name (the mock cluster answers no "all") */
+  rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new((int)s->n + 1);
+  for (size_t i = 0; i < s->n; i++)
+    rd_kafka_topic_partition_list_add(want, s->parts[i].topic, s->parts[i].partition);
+  rd_kafka_ListConsumerGroupOffsets_t *req =
+      rd_kafka_ListConsumerGroupOffsets_new(group, s->n ? want : NULL);
+  rd_kafka_topic_partition_list_destroy(want);
   rd_kafka_AdminOptions_t *o =
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
   char e[256];
@@ -246,9 +253,22 @@ static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state
   rd_kafka_ListConsumerGroupOffsets_destroy(req);
   char what[320];
   snprintf(what, sizeof what, "the offsets of group %s", group);
-  rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
-                                    timeout_ms, what, errstr, errstr_size);
-  if (!ev) return -1;
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
+  rd_kafka_resp_err_t err = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+  if (err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+      err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+      err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
+    rh_errf(errstr, errstr_size, "%s: %s", what, rd_kafka_err2str(err));
+    rd_kafka_event_destroy(ev);
+    return RH_COORDINATOR_MOVED;
+  }
+  if (!ev || err || rd_kafka_event_type(ev) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT) {
+    rh_errf(errstr, errstr_size, "%s: %s", what,
+            !ev ? "no answer in time" : err ? rd_kafka_event_error_string(ev)
+                                            : "unexpected answer");
+    if (ev) rd_kafka_event_destroy(ev);
+    return -1;
+  }
   size_t n = 0;
   const rd_kafka_group_result_t **g = rd_kafka_ListConsumerGroupOffsets_result_groups(
       rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
@@ -269,6 +289,20 @@ static int group_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q, const health_state
   }
   rd_kafka_event_destroy(ev);
   return rc;
+}
+
+int health_probe_group_offsets(rd_kafka_t *rk, const health_state_t *s, const char *group,
+                               int64_t *committed, int timeout_ms, char *errstr,
+                               size_t errstr_size) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  int64_t deadline = rh_mono_ms() + timeout_ms;
+  int rc;
+  while ((rc = group_offsets_once(rk, q, s, group, committed, timeout_ms, errstr,
+                                  errstr_size)) == RH_COORDINATOR_MOVED &&
+         rh_mono_ms() + 250 < deadline)
+    rh_sleep_ms(250); /* the handle's group looks for the coordinator meanwhile */
+  rd_kafka_queue_destroy(q);
+  return rc ? -1 : 0;
 }
 
 /* The rows of group (its committed offsets and lags per partition of s):
@@ -354,7 +388,8 @@ int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, hea
     goto out;
   }
   for (size_t g = 0; g < n && !rc; g++)
-    rc = group_offsets(rk, q, s, groups[g], committed + g * s->n, timeout_ms, errstr, errstr_size);
+    rc = health_probe_group_offsets(rk, s, groups[g], committed + g * s->n, timeout_ms, errstr,
+                                    errstr_size);
   if (rc) goto out;
   /* offsets left: records, or only commit markers and aborted records? The
    * first record a read_committed reader gets from there tells. */

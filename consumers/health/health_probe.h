@@ -13,7 +13,8 @@
  *   timestamp of the record at the LSO (the first record of the oldest open
  *   transaction there);
  * - health_probe_lag(): the namespace's riskhub groups (ListConsumerGroups,
- *   health_judge_hub_group), their committed offsets (ListConsumerGroupOffsets)
+ *   health_judge_hub_group), their committed offsets (ListConsumerGroupOffsets,
+ *   health_probe_group_offsets: again while a coordinator moves)
  *   against the LSOs of the last sample, summed per group and topic: the
  *   topics a group committed offsets on, and for <prefix>riskhub-join (also
  *   before it exists) every input topic of the join. Where
@@ -76,6 +77,15 @@ int health_probe_sample(rd_kafka_t *ru, rd_kafka_t *rc, health_state_t *s, int f
  * within timeout_ms leaves the age unknown. -1 only for memory. */
 int health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
                           int timeout_ms);
+/* The committed offset of group on every partition of s (-1 none) into
+ * committed[0..s->n): ListConsumerGroupOffsets, asked again while the group's
+ * coordinator moves (NOT_COORDINATOR and the like) for up to timeout_ms. rk:
+ * rh_kafka_admin_handle() (a handle without a group crashes librdkafka when
+ * the coordinator moved, rh_kafka.h). */
+int health_probe_group_offsets(rd_kafka_t *rk, const health_state_t *s, const char *group,
+                               int64_t *committed, int timeout_ms, char *errstr,
+                               size_t errstr_size);
+/* rk: rh_kafka_admin_handle(); reader: a read_committed query handle. */
 int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, health_state_t *s, int timeout_ms,
                      char *errstr, size_t errstr_size);
 

@@ -33,7 +33,8 @@ int health_run(const health_opts_t *o) {
   const char *prefix = o->cfg->topic_prefix;
   rd_kafka_t *unc = rh_kafka_query_handle(o->cfg, "read_uncommitted", err, sizeof err);
   rd_kafka_t *com = unc ? rh_kafka_query_handle(o->cfg, "read_committed", err, sizeof err) : NULL;
-  if (!unc || !com) {
+  rd_kafka_t *adm = com ? rh_kafka_admin_handle(o->cfg, err, sizeof err) : NULL;
+  if (!unc || !com || !adm) {
     rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG; /* a kafka: property librdkafka refused */
     goto out;
@@ -64,7 +65,7 @@ int health_run(const health_opts_t *o) {
     if (p->txn == HEALTH_TXN_OPEN) sum.open++;
     if (p->txn == HEALTH_TXN_HANGING) sum.hanging++;
   }
-  if (health_probe_lag(unc, com, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
+  if (health_probe_lag(adm, com, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
   for (size_t i = 0; i < s.nlags; i++)
     if (o->max_lag >= 0 && s.lags[i].lag > o->max_lag) sum.lag_over++;
   if ((o->json ? health_report_json : health_report_table)(stdout, &s, &sum) ||
@@ -84,6 +85,7 @@ failed:
   }
 out:
   health_state_free(&s);
+  if (adm) rd_kafka_destroy(adm);
   if (com) rd_kafka_destroy(com);
   if (unc) rd_kafka_destroy(unc);
   return rc;

@@ -63,17 +63,22 @@ def group_lag(ns, topics, detail=None):
     """Records of the topics not yet consumed by the join's group (committed offsets),
     once every producer of them has finished; None if the broker does not answer.
     detail: a list, filled with a line a partition behind."""
-    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition  # noqa: PLC0415
+    from confluent_kafka import TopicPartition  # noqa: PLC0415
     ends = {(t, p): o for t in topics for p, o in end_offsets(t).items()}
-    group = ns.prefix + "riskhub-join"
+    # the group's offsets from a consumer of that group (it never subscribes, so
+    # it never joins): AdminClient.list_consumer_group_offsets crashes the
+    # process (SIGSEGV in librdkafka) when the coordinator moved, as in the
+    # cluster's faults (common/rh_kafka.h, rh_kafka_admin_handle)
+    c = consumer(**{"group.id": ns.prefix + "riskhub-join"})
     try:
-        fut = admin().list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in ends])],
-            request_timeout=10)
-        got = fut[group].result(15)
+        got = c.committed([TopicPartition(t, p) for t, p in ends], timeout=15)
     except Exception:  # noqa: BLE001 - away or a coordinator moving: ask again
         return None
-    done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in got.topic_partitions}
+    finally:
+        c.close()
+    if any(tp.error is not None for tp in got):
+        return None
+    done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in got}
     # riskhub-produce writes in transactions: a partition's last offset is a commit
     # marker, which a consumer never reads past
     lag = {tp: end - done.get(tp, 0) - 1 for tp, end in ends.items()}
