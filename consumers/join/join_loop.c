@@ -211,6 +211,20 @@ static void rewind_touched(join_t *j) {
 static rd_kafka_conf_t *reader_conf(const rh_config_t *cfg, char *err, size_t errsz);
 static int read_arrivals(join_t *j);
 
+/* The group's committed offsets of the partitions of l into l (offsets < 0:
+ * none committed), asked again while the coordinator does not answer or
+ * moves, up to dead_ms or a stop: NO_ERROR, or the last error. */
+static rd_kafka_resp_err_t group_offsets(join_t *j, rd_kafka_t *rk,
+                                         rd_kafka_topic_partition_list_t *l, const char *what) {
+  int64_t t0 = rh_mono_ms();
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, QUERY_TIMEOUT_MS * 5);
+    for (int i = 0; !e && i < l->cnt; i++) e = l->elems[i].err;
+    if (!e || stopping(j) || rh_mono_ms() - t0 >= j->dead_ms) return e;
+    rh_log_info("%s: the group's offsets: %s; again", what, rd_kafka_err2str(e));
+  }
+}
+
 /* The published ids of the newly assigned partitions, from the changelog
  * (join_changelog.h): after the group's committed offsets are fetched
  * read_committed, so a previous owner's transaction on them is settled and
@@ -220,10 +234,7 @@ static int assign_state(join_t *j, rd_kafka_t *rk, const rd_kafka_topic_partitio
   char err[1024];
   int64_t t0 = rh_mono_ms();
   rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-  rd_kafka_resp_err_t e;
-  while ((e = rd_kafka_committed(rk, c, QUERY_TIMEOUT_MS * 5)) && !stopping(j) &&
-         rh_mono_ms() - t0 < j->dead_ms)
-    rh_log_info("assignment: the group's offsets: %s; again", rd_kafka_err2str(e));
+  rd_kafka_resp_err_t e = group_offsets(j, rk, c, "assignment");
   size_t loaded = 0;
   int rc = -1;
   if (e) {
@@ -327,18 +338,38 @@ static int pg_connect(join_t *j, bool reload) {
 static void rewind_to_committed(join_t *j) {
   rh_end_forget(&j->end);
   rd_kafka_topic_partition_list_t *l = NULL;
-  if (rd_kafka_assignment(j->consumer, &l) || !l) return;
-  if (l->cnt && rd_kafka_committed(j->consumer, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < l->cnt; i++)
-      if (l->elems[i].offset < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(j->consumer, l, 10000);
-    if (e) {
-      rh_log_error("rewinding to the committed offsets: %s", rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
+  rd_kafka_resp_err_t a = rd_kafka_assignment(j->consumer, &l);
+  if (a || !l) {
+    rh_log_error("rewinding to the committed offsets: the assignment: %s", rd_kafka_err2str(a));
+    j->fatal = 1;
+  } else if (l->cnt) {
+    /* without the rewind the consumer would go on after what the failed
+     * transaction read: those records would be skipped, never processed */
+    rd_kafka_resp_err_t c = group_offsets(j, j->consumer, l, "rewinding");
+    if (c && stopping(j)) {
+      /* stopping: nothing is read any more; the next run starts from them */
+    } else if (c) {
+      rh_log_error("rewinding to the committed offsets: the group's offsets did not come "
+                   "within %d s: %s; stopping", j->dead_ms / 1000, rd_kafka_err2str(c));
       j->fatal = 1;
+    } else {
+      for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].offset < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+      rd_kafka_error_t *e = rd_kafka_seek_partitions(j->consumer, l, 10000);
+      if (e) {
+        rh_log_error("rewinding to the committed offsets: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        j->fatal = 1;
+      }
+      for (int i = 0; !e && i < l->cnt; i++)
+        if (l->elems[i].err) {
+          rh_log_error("rewinding %s [%d]: %s", l->elems[i].topic, (int)l->elems[i].partition,
+                       rd_kafka_err2str(l->elems[i].err));
+          j->fatal = 1;
+        }
     }
   }
-  rd_kafka_topic_partition_list_destroy(l);
+  if (l) rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* PostgreSQL failed inside a transaction: abort, pause, wait, resume. */
