@@ -52,14 +52,13 @@ MONTH = dict(households=3000, rows_per_feed=40, seed=20310, big_feed_rows=ROWS)
 PARTS = 3
 JOIN_ARGS = ("--batch-max", "2000")  # a few dozen transactions: a fault meets some open
 
-# Cases that fail with the join as it is (issue #10's closing note): skipped in the
-# test command, run with RH_KNOWN_DEFECTS=1. Not "expected to fail": a pass is the goal.
-KNOWN_DEFECTS = bool(os.environ.get("RH_KNOWN_DEFECTS"))
+# A case out of the test command for its time (about 2 minutes; CI's run is kept under
+# 30): passed 3 of 3 on 2026-12-04 (before, riskhub-produce's first publish on the
+# cluster exited 69 in 2 of 6 runs: "feed.manifests: Unknown topic or partition" from a
+# broker behind on metadata, which rh_kafka_read now waits out). RH_SLOW_FAULTS=1 runs it.
 COORDINATOR_KILLED = pytest.mark.skipif(
-    not KNOWN_DEFECTS, reason="known defect: the join's stall (a watermark query to the killed "
-    "node that never returned, fixed in rh_kafka_watermarks) is gone, but riskhub-produce's first "
-    "publish on the cluster exited 69 in 2 of 6 runs, before the join started (looking up the "
-    "published batches: feed.manifests: Unknown topic or partition); RH_KNOWN_DEFECTS=1 runs it")
+    not os.environ.get("RH_SLOW_FAULTS"),
+    reason="out of the test command for its time; RH_SLOW_FAULTS=1 runs it")
 
 
 if not rhtest.join_binary().exists():
