@@ -29,10 +29,13 @@ runs this file alone (RUN_SERIAL), in the release pass only.
   the join then replaces its producer (docs/join.md, "A new producer") and still
   exits 0 with nothing missing or doubled.
   RH_FREEZE_RUNS (default 1) repeats it; test_cluster_faults_serial.py does the same
-  on the three-broker cluster. It stalled in 1 of 12 runs before 2026-12-04 (the join
-  alive and silent after the third thaw, 4 visible records unread): most likely the
-  rewind to the committed offsets after a new producer, skipped when the group's
-  offsets did not come (docs/join.md, "A new producer"); 12 of 12 since.
+  on the three-broker cluster. It "stalled" in 1 of 20 runs on 2026-12-04 (the join
+  alive and silent after the third thaw, the group 4 offsets behind for 300 s; the
+  join logged no abort and no new producer). Cause not proven; that run predates
+  rhtest.group_lag counting records rather than offsets: aborted records of a publish
+  that failed in a freeze and was sent again, after a partition's last committed
+  record, kept the group "behind" for good in the leader-killed case the same way.
+  12 of 12 since; run_month prints the join's stacks if it comes back.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
 numbers)."""
