@@ -34,6 +34,9 @@
 #define LSO_CHECK_EVERY_MS 2000
 #define LSO_WINDOW_MS 10000
 #define QUERY_TIMEOUT_MS 2000
+/* a transaction ends before --batch-ms once open this long with nothing more
+ * waiting in the consumer's queue (docs/join.md, "Transactions") */
+#define JOIN_CAUGHT_UP_MS 20
 /* a killed instance's transaction stays open until the coordinator aborts it:
  * transaction.timeout.ms and the coordinator's 10 s scan (docs/join.md, "State");
  * join_t.dead_ms */
@@ -564,13 +567,21 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
     if (m) rd_kafka_message_destroy(m);
     if (j->rebalanced || !j->txn_open) return TX_ABORTED;
     if (n >= j->o->batch_max || stopping(j)) break;
-    int left = (int)(deadline - rh_mono_ms());
+    int64_t now = rh_mono_ms();
+    int left = (int)(deadline - now);
     if (left <= 0) break;
-    m = rd_kafka_consumer_poll(j->consumer, left < 10 ? left : 10);
-    if (j->rebalanced || !j->txn_open) {
+    /* caught up: nothing is waiting in the consumer's queue, and the
+     * transaction has been open JOIN_CAUGHT_UP_MS: commit now instead of
+     * waiting out --batch-ms (at a trickle the records' latency is then about
+     * one commit; under load the queue is never empty and batches stay large) */
+    m = rd_kafka_consumer_poll(j->consumer, 0);
+    bool caught_up = !m && n > 0 && now - t_begin >= JOIN_CAUGHT_UP_MS;
+    if (!m && !caught_up) m = rd_kafka_consumer_poll(j->consumer, left < 10 ? left : 10);
+    if (j->rebalanced || !j->txn_open) { /* a revoke in the poll aborted it */
       if (m) rd_kafka_message_destroy(m);
       return TX_ABORTED;
     }
+    if (caught_up) break;
   }
   if (j->ntouched == 0) { /* nothing but events: nothing to commit */
     abort_txn(j, "empty");
