@@ -91,12 +91,16 @@ static rd_kafka_conf_t *query_conf(const rh_config_t *cfg, const char *isolation
   return c;
 }
 
-rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
-                                  size_t errstr_size) {
-  rd_kafka_conf_t *c = query_conf(cfg, isolation, errstr, errstr_size);
+/* A consumer handle of c (NULL: errstr already says why); c is taken. */
+static rd_kafka_t *query_new(rd_kafka_conf_t *c, char *errstr, size_t errstr_size) {
   rd_kafka_t *rk = c ? rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size) : NULL;
   if (c && !rk) rd_kafka_conf_destroy(c);
   return rk;
+}
+
+rd_kafka_t *rh_kafka_query_handle(const rh_config_t *cfg, const char *isolation, char *errstr,
+                                  size_t errstr_size) {
+  return query_new(query_conf(cfg, isolation, errstr, errstr_size), errstr, errstr_size);
 }
 
 rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t errstr_size) {
@@ -106,9 +110,7 @@ rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t e
     rd_kafka_conf_destroy(c);
     return NULL;
   }
-  rd_kafka_t *rk = c ? rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, errstr_size) : NULL;
-  if (c && !rk) rd_kafka_conf_destroy(c);
-  return rk;
+  return query_new(c, errstr, errstr_size);
 }
 
 const char *rh_kafka_env_bootstrap(void) {

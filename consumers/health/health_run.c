@@ -1,11 +1,9 @@
 /* health_run: see health_run.h. */
 #include "health_run.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "health_probe.h"
 #include "health_report.h"
@@ -18,12 +16,6 @@
  * kafka.transaction.timeout.ms, else riskhub's 60 s. */
 static int64_t txn_timeout(const health_opts_t *o) {
   return o->txn_timeout_ms >= 0 ? o->txn_timeout_ms : rh_config_txn_timeout_ms(o->cfg);
-}
-
-static void sleep_ms(int64_t ms) {
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-  }
 }
 
 int health_run(const health_opts_t *o) {
@@ -46,7 +38,7 @@ int health_run(const health_opts_t *o) {
   /* a window without anything open needs no wait */
   bool any = false;
   for (size_t i = 0; i < s.n; i++) any |= s.parts[i].lso0 < s.parts[i].hw0;
-  if (any) sleep_ms(o->window_ms);
+  if (any) rh_sleep_ms(o->window_ms); /* no signal handler here: whole */
   int64_t window = rh_mono_ms() - t0;
   if (health_probe_sample(unc, com, &s, 0, o->timeout_ms, err, sizeof err)) goto failed;
   health_summary_t sum = {.prefix = prefix, .window_ms = window,

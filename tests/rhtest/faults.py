@@ -24,7 +24,7 @@ from pathlib import Path
 from .env import CONFIG, PERIOD
 from .feeds import feed_files
 from .join import expect, lineage
-from .kafka import admin, consumer, end_offsets, read_topics
+from .kafka import consumer, end_offsets, read_topics
 from .privacy import scrub
 
 __all__ = ["month_steps", "Outcome", "run_month", "committed_township_alerts", "group_lag"]
