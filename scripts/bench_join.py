@@ -21,6 +21,20 @@ figures meaningful (the join exits 0, its alerts are on the topics once each).
    fastavro with schemas/Alert.avsc) counts the alert messages on
    <prefix>alerts.* and their distinct alert ids: exactly once means
    messages == distinct ids == alerts + unmatched of the summary.
+   The Kafka Streams peer (--streams, default both; issue #10): StreamsJoin
+   (tests/bench/streams: Kafka Streams 3.9.2, exactly_once_v2, one stream
+   thread unless --streams-threads; its jars fetched by Maven and the class
+   compiled once into $RH_STATE_DIR/bench-streams) on the same input topic, in a
+   namespace of its own (output topics made first), under GNU time: the
+   registry from the same database into a HashMap, the same lookup, the same
+   Alert (riskhub's alert ids, single-object Avro) to <prefix>alerts.*; "lookup"
+   writes an alert for every record, "dedup" keeps the published ids in a
+   RocksDB store with its changelog as riskhub-join keeps its set (the list
+   names ~300,000 persons twice: only dedup gives riskhub's 344,557 alerts).
+   records/s = records / its busy_s (first record processed to the group's
+   committed offsets covering the last one, polled every 10 ms); peak RSS;
+   read back read_committed: each source record once, the same set of alert
+   ids as riskhub-join's, and with dedup each id once.
 3. Latency: another fresh prefix, the same database; riskhub-join running (no
    idle exit); FeedRecords for medical-insurance/high-self-pay produced from
    Python at --rate records/s for --seconds (after --warmup s not counted;
@@ -54,9 +68,11 @@ $RH_STATE_DIR/bench-join/logs/<time>/.
                           [--seconds 20] [--warmup 3] [--skip-throughput]
                           [--skip-latency] [--keep] [--join-args='--batch-ms 50']
                           [--ledger alongside|after|none]
+                          [--streams both|lookup|dedup|none] [--streams-threads 1]
+                          [--streams-java-opts='-Xmx512m']
 
 Needs the services (scripts/services.sh start), kcat and GNU time
-(scripts/deps.sh), and a release build: the programs are taken from
+(scripts/deps.sh), Java 17 and Maven for the Streams peer, and a release build: the programs are taken from
 $RH_BIN_DIR (default build/bin).
 """
 import argparse
@@ -220,6 +236,114 @@ def kcat_consume(topic, expect):
     return secs, cmd
 
 
+# ---- the Kafka Streams peer (tests/bench/streams) ----------------------------------------
+
+STREAMS_SRC = rhtest.SRC / "tests" / "bench" / "streams"
+STREAMS_HOME = STATE_DIR / "bench-streams"
+STREAMS_SUMMARY = re.compile(r"^streams: (records=\d+(?: [a-z_]+=[0-9.]+)*)\s*$", re.M)
+
+
+def streams_build():
+    """The peer's classpath: its jars fetched by Maven and StreamsJoin.java compiled, once
+    for each version of tests/bench/streams (a marker holds the hash of its two files)."""
+    import hashlib
+    want = hashlib.sha256(b"".join((STREAMS_SRC / f).read_bytes()
+                                   for f in ("pom.xml", "StreamsJoin.java"))).hexdigest()
+    built, marker = STREAMS_HOME / "built", STREAMS_HOME / "built" / ".fetched"
+    if not (marker.exists() and marker.read_text().strip() == want):
+        for tool in ("mvn", "javac", "java"):
+            if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
+                die(f"{tool} not found (scripts/deps.sh installs Java and Maven)")
+        STREAMS_HOME.mkdir(parents=True, exist_ok=True)
+        tmp = Path(subprocess.run(["mktemp", "-d", str(STREAMS_HOME / "built.tmp.XXXXXX")],
+                                  capture_output=True, text=True, check=True).stdout.strip())
+        t0 = time.perf_counter()
+        run(["mvn", "-B", "-q", "-Dstyle.color=never", "-f", STREAMS_SRC / "pom.xml",
+             "dependency:copy-dependencies", f"-DoutputDirectory={tmp / 'libs'}", "-DincludeScope=runtime"],
+            what="mvn dependency:copy-dependencies (tests/bench/streams/pom.xml)")
+        run(["javac", "-Xlint:all", "-Werror", "-d", tmp / "classes", "-cp", f"{tmp / 'libs'}/*",
+             STREAMS_SRC / "StreamsJoin.java"], what="javac StreamsJoin.java")
+        (tmp / ".fetched").write_text(want + "\n")
+        subprocess.run(["rm", "-rf", str(built)], check=True)
+        tmp.rename(built)
+        say(f"streams peer: {len(list((built / 'libs').glob('*.jar')))} jars fetched and StreamsJoin "
+            f"compiled in {time.perf_counter() - t0:.1f} s ({built})")
+    return f"{built / 'classes'}:{built / 'libs'}/*"
+
+
+def jdbc_url(conninfo):
+    kv = dict(x.split("=", 1) for x in conninfo.split())
+    url = f"jdbc:postgresql://{kv.get('host', '127.0.0.1')}:{kv.get('port', '5432')}/{kv['dbname']}"
+    opts = [f"{k}={kv[k]}" for k in ("user", "password") if k in kv]
+    return url + ("?" + "&".join(opts) if opts else "")
+
+
+def streams_peer(args, topic, conninfo, logs, namespaces, dedup, join_ids):
+    """StreamsJoin on the throughput phase's input topic, in a namespace of its own:
+    records/s (its busy_s), peak RSS, and the exactly-once check of its alerts."""
+    classpath = streams_build()
+    ns = rhtest.Namespace(database=False, kind="bench")
+    namespaces.append(ns)
+    townships = [t["code"] for t in rhtest.load_config(CONFIG)["townships"]]
+    rhtest.create_topics([ns.topic(f"alerts.{t}") for t in townships] + [ns.topic("alerts.unmatched")])
+    what = "lookup + dedup store" if dedup else "lookup"
+    tag = "dedup" if dedup else "lookup"
+    state = logs / f"streams-{tag}.state"
+    time_out, err_path, out_path = (logs / f"streams-{tag}.{x}" for x in ("time", "err", "out"))
+    cmd = ["/usr/bin/time", "-v", "-o", str(time_out), "java", *shlex.split(args.streams_java_opts),
+           "-cp", classpath, "StreamsJoin", "--bootstrap", BOOTSTRAP, "--input", topic,
+           "--out-prefix", ns.prefix, "--application-id", ns.topic("streams-join"),
+           "--jdbc", jdbc_url(conninfo), "--schemas", str(rhtest.SRC / "schemas"),
+           "--state-dir", str(state), "--expect", str(args.rows), "--threads", str(args.streams_threads)]
+    if dedup:
+        cmd.append("--dedup")
+    say(f"--- Kafka Streams peer ({what}, {args.streams_threads} stream thread(s)): prefix {ns.prefix}")
+    t0 = time.perf_counter()
+    with open(err_path, "w") as err_fp, open(out_path, "w") as out_fp:
+        proc = subprocess.Popen(cmd, stdout=out_fp, stderr=err_fp)
+        threads = {}
+        while proc.poll() is None:
+            threads.update(thread_cpu(proc.pid))
+            time.sleep(0.25)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        die(f"StreamsJoin ({what}) exited {proc.returncode}; log {err_path}:\n"
+            f"{mask(err_path.read_text()[-3000:])}")
+    found = STREAMS_SUMMARY.findall(out_path.read_text())
+    if not found:
+        die(f"no summary line from StreamsJoin; log {err_path}")
+    s = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=") for kv in found[-1].split())}
+    tv = time_out.read_text()
+    rss_mib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)) / 1024
+    cpu_s = sum(float(re.search(rf"{w} time \(seconds\): ([0-9.]+)", tv).group(1)) for w in ("User", "System"))
+    msgs = read_all(ns.topics("alerts."))
+    ids, sources = collections.Counter(), set()
+    for m in msgs:
+        a = decode_alert(m.value())
+        ids[a["alert_id"]] += 1
+        sources.add((a["source"]["topic"], a["source"]["partition"], a["source"]["offset"]))
+    dups = sum(n - 1 for n in ids.values() if n > 1)
+    want = s["alerts"] + s["unmatched"]
+    same = set(ids) == join_ids
+    say(f"StreamsJoin: exit 0 in {wall:.1f} s wall (JVM start, registry load, close included); {found[-1]}")
+    say(f"  read back {len(msgs)} alert messages (read_committed): {len(sources)} distinct source records, "
+        f"{len(ids)} distinct alert ids, {dups} repeated; the same ids as riskhub-join's: {'yes' if same else 'NO'}")
+    by_name = collections.Counter()
+    for name, c in threads.values():
+        by_name[re.sub(r"[0-9]+$", "N", name)] += c
+    say("  CPU by thread (sampled every 0.25 s): "
+        + ", ".join(f"{n} {v:.1f} s" for n, v in by_name.most_common(5) if v >= 0.05))
+    # exactly once: each record's alert once (the lookup alone repeats an id when the list
+    # names a person twice: one alert a record), and with the store each id once
+    ok = len(msgs) == want == len(sources) == s["records"] - s["duplicates"] and same \
+        and (dups == 0 if dedup else True)
+    if not ok:
+        die(f"Kafka Streams peer ({what}): exactly once NOT verified: {len(msgs)} messages, "
+            f"{len(sources)} distinct sources, {len(ids)} distinct ids ({dups} repeated), the same ids "
+            f"as riskhub-join's: {same}; summary {s}")
+    return {"what": what, "summary": s, "rps": s["records"] / s["busy_s"], "rss_mib": rss_mib,
+            "cpu_s": cpu_s, "wall": wall, "same_ids": same, "dups": dups}
+
 def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
     ns = rhtest.Namespace(database=False, kind="bench")
     namespaces.append(ns)
@@ -325,7 +449,10 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
         die(f"exactly once NOT verified: {len(msgs)} messages, {len(ids)} distinct ids, {dups} duplicates, "
             f"{len(sources)} distinct sources, summary {s}; join log {err_path}")
     rps = s["records"] / s["busy_s"] if s["busy_s"] > 0 else float("nan")
-    return {"prefix": prefix, "summary": s, "rss_mib": rss_kib / 1024, "wall": wall, "rps": rps,
+    peers = []
+    for dedup in {"lookup": (False,), "dedup": (True,), "both": (False, True), "none": ()}[args.streams]:
+        peers.append(streams_peer(args, topic, conninfo, logs, namespaces, dedup, set(ids)))
+    return {"peers": peers, "prefix": prefix, "summary": s, "rss_mib": rss_kib / 1024, "wall": wall, "rps": rps,
             "kcat_s": kcat_s, "kcat_rps": args.rows / kcat_s, "kcat_cmd": kcat_cmd,
             "produce_s": produce_s, "alert_msgs": len(msgs), "exactly_once": ok, "threads": by_name,
             "ledger": led, "user_s": user_s, "sys_s": sys_s}
@@ -577,6 +704,12 @@ def main():
                     help="more riskhub-join options for both runs, written --join-args='--batch-ms 50'")
     ap.add_argument("--ledger", choices=("alongside", "after", "none"), default="alongside",
                     help="riskhub-ledger with the join, after its exit, or not at all (throughput phase)")
+    ap.add_argument("--streams", choices=("both", "lookup", "dedup", "none"), default="both",
+                    help="the Kafka Streams peer of the throughput phase (tests/bench/streams): its lookup "
+                         "alone, with a store of published ids as riskhub-join keeps, both, or none")
+    ap.add_argument("--streams-threads", type=int, default=1, help="num.stream.threads of the peer")
+    ap.add_argument("--streams-java-opts", default="", metavar="OPTS",
+                    help="JVM options of the peer, written --streams-java-opts='-Xmx512m' (default: none)")
     args = ap.parse_args()
 
     for prog in ("riskhub-gen", "riskhub-registry", "riskhub-produce", "riskhub-join",
@@ -669,6 +802,12 @@ def main():
             + ", ".join(f"{n} {v:.1f} s" for n, v in tp["threads"].most_common(4)))
         say(f"  peer: kcat -C read_committed, same records: {tp['kcat_rps']:,.0f} records/s ({tp['kcat_s']:.2f} s); "
             f"ratio join/kcat {tp['rps'] / tp['kcat_rps']:.2f}")
+        for pr in tp["peers"]:
+            ps = pr["summary"]
+            say(f"  peer: Kafka Streams 3.9 exactly_once_v2 ({pr['what']}), same records: {pr['rps']:,.0f} records/s "
+                f"(busy_s {ps['busy_s']:.2f} s), peak RSS {pr['rss_mib']:.0f} MiB, CPU "
+                f"{1e6 * pr['cpu_s'] / ps['records']:.1f} us a record; ratio join/streams "
+                f"{tp['rps'] / pr['rps']:.2f} (aim 3), RSS streams/join {pr['rss_mib'] / tp['rss_mib']:.1f}")
         say(f"  (riskhub-produce published the {args.rows} records in {tp['produce_s']:.1f} s; {tp['load']} "
             f"after the phase)")
         if tp["ledger"]:
