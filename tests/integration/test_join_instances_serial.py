@@ -136,6 +136,11 @@ def assert_through(ns, config, tmp_path):
     assert len(ns.read("riskhub.dlq")) == 0, "messages in the DLQ"
 
 
+# The same case runs on the three-broker cluster (test_cluster_faults_serial.py, the
+# scale-out the issue asks for) in the test command; this single-broker run of it (about
+# 70 s) is left to RH_SLOW_FAULTS=1, which keeps the whole run under 30 minutes.
+@pytest.mark.skipif(not os.environ.get("RH_SLOW_FAULTS"),
+                    reason="runs on the cluster in the test command; RH_SLOW_FAULTS=1 runs it here too")
 def test_three_instances_killed_at_random(ns, cfg, rules, reg, month, config, tmp_path):
     """The small lists first; the three instances; then, while they run, the big list
     (in three parts) and the same list corrected twice (every record again under
