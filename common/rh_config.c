@@ -760,13 +760,86 @@ static int parse_registry(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
-/* topics: {replication_factor: 3, min_insync_replicas: 2} — the topics riskhub
- * creates (docs/configuration.md). min_insync_replicas is checked against the
- * replication factor after the environment overrides (check_topics). */
+static const char *const topic_class_names[RH_TOPIC_CLASS_COUNT] = {
+    "feeds", "manifests", "rejects", "alerts", "checks", "dlq"};
+
+const char *rh_topic_class_name(rh_topic_class_t c) {
+  return c >= 0 && c < RH_TOPIC_CLASS_COUNT ? topic_class_names[c] : NULL;
+}
+
+rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
+  size_t pl = prefix ? strlen(prefix) : 0;
+  if (!topic || strncmp(topic, prefix ? prefix : "", pl) != 0) return RH_TOPIC_OTHER;
+  const char *t = topic + pl;
+  if (strcmp(t, "feed.manifests") == 0) return RH_TOPIC_MANIFESTS;
+  if (strcmp(t, "feed.rejects") == 0) return RH_TOPIC_REJECTS;
+  if (strncmp(t, "feed.", 5) == 0 && t[5]) return RH_TOPIC_FEEDS;
+  if (strncmp(t, "alerts.", 7) == 0 && t[7]) return RH_TOPIC_ALERTS;
+  if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
+  if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
+  return RH_TOPIC_OTHER;
+}
+
+/* A duration: a whole number and a unit (ms, s, min, h, d: "400d", "90s"), from
+ * 1 s to 100 years; "forever" (-1) where allowed. */
+static int want_duration_ms(cx_t *cx, const yaml_node_t *n, const char *path, bool forever_ok,
+                            int64_t *out) {
+  static const struct {
+    const char *unit;
+    int64_t ms;
+  } units[] = {{"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+  const char *s;
+  if (want_string(cx, n, path, &s)) return -1;
+  if (forever_ok && strcmp(s, "forever") == 0) {
+    *out = -1;
+    return 0;
+  }
+  int64_t v = 0;
+  const char *p = s;
+  while (*p >= '0' && *p <= '9' && v < 1000000000) v = v * 10 + (*p++ - '0');
+  for (size_t i = 0; p != s && i < sizeof units / sizeof units[0]; i++) {
+    if (strcmp(p, units[i].unit) != 0) continue;
+    int64_t ms = v * units[i].ms;
+    if (ms < 1000 || ms > 36500LL * 86400000LL)
+      return cx_fail(cx, n, path, "must be from 1s to 36500d, found %.64s", s);
+    *out = ms;
+    return 0;
+  }
+  return cx_fail(cx, n, path,
+                 "expected a duration: a whole number and ms, s, min, h or d (\"400d\")%s, "
+                 "found '%.64s'",
+                 forever_ok ? ", or forever" : "", s);
+}
+
+/* topics: {replication_factor: 3, min_insync_replicas: 2, retention: {alerts: 400d,
+ * ...}, segment: 30d} — the topics riskhub creates (docs/configuration.md).
+ * min_insync_replicas is checked against the replication factor after the
+ * environment overrides (check_topics). */
 static int parse_topics(cx_t *cx, const yaml_node_t *n) {
-  static const keyspec_t keys[] = {
-      {"replication_factor", false}, {"min_insync_replicas", false}, {NULL, false}};
+  static const keyspec_t keys[] = {{"replication_factor", false},
+                                   {"min_insync_replicas", false},
+                                   {"retention", false},
+                                   {"segment", false},
+                                   {NULL, false}};
+  static const keyspec_t class_keys[] = {{"feeds", false},  {"manifests", false},
+                                         {"rejects", false}, {"alerts", false},
+                                         {"checks", false}, {"dlq", false},
+                                         {NULL, false}};
+  char p[PATH_LEN];
   if (check_map(cx, n, "topics", keys)) return -1;
+  const yaml_node_t *ret = map_get(cx, n, "retention");
+  if (ret) {
+    if (check_map(cx, ret, "topics.retention", class_keys)) return -1;
+    for (int c = 0; c < RH_TOPIC_CLASS_COUNT; c++) {
+      const yaml_node_t *v = map_get(cx, ret, topic_class_names[c]);
+      if (v && want_duration_ms(cx, v, path_key(p, "topics.retention", topic_class_names[c]),
+                                true, &cx->cfg->topics.retention_ms[c]))
+        return -1;
+    }
+  }
+  const yaml_node_t *seg = map_get(cx, n, "segment");
+  if (seg && want_duration_ms(cx, seg, "topics.segment", false, &cx->cfg->topics.segment_ms))
+    return -1;
   const yaml_node_t *rf = map_get(cx, n, "replication_factor");
   const yaml_node_t *isr = map_get(cx, n, "min_insync_replicas");
   if (rf && want_int(cx, rf, "topics.replication_factor", 1, RH_CONFIG_REPLICATION_MAX,
@@ -1110,6 +1183,9 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
   cx->cfg->topics.replication_factor = 1;
   cx->cfg->topics.min_insync_replicas = 0;
+  for (int c = 0; c < RH_TOPIC_CLASS_COUNT; c++)
+    cx->cfg->topics.retention_ms[c] = RH_CONFIG_RETENTION_MS_DEFAULT;
+  cx->cfg->topics.segment_ms = RH_CONFIG_SEGMENT_MS_DEFAULT;
   if (prefix && parse_topic_prefix(cx, prefix)) return -1;
   /* Order matters: townships need the county code, rules need departments,
    * feeds and thresholds. */

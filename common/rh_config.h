@@ -204,6 +204,25 @@ typedef struct {
 /* The replication of the topics riskhub creates (docs/configuration.md, "topics"). */
 #define RH_CONFIG_REPLICATION_MAX 16
 
+/* The classes of topics with a retention of their own (topics.retention.<class>;
+ * rh_config_topic_class). The join's changelog of published ids is compacted,
+ * never deleted by time, and is no class. */
+typedef enum {
+  RH_TOPIC_OTHER = -1, /* not riskhub's (another prefix), the changelog, selftest */
+  RH_TOPIC_FEEDS = 0,  /* feed.<department>.<feed> */
+  RH_TOPIC_MANIFESTS,  /* feed.manifests */
+  RH_TOPIC_REJECTS,    /* feed.rejects */
+  RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched */
+  RH_TOPIC_CHECKS,     /* checks.<township> */
+  RH_TOPIC_DLQ,        /* riskhub.dlq */
+  RH_TOPIC_CLASS_COUNT
+} rh_topic_class_t;
+
+/* A year's audit and the month before it: 400 days. */
+#define RH_CONFIG_RETENTION_MS_DEFAULT (400LL * 86400000LL)
+/* A segment a month: with lists written once a month, retention deletes a month at a time. */
+#define RH_CONFIG_SEGMENT_MS_DEFAULT (30LL * 86400000LL)
+
 typedef struct {
   /* topics.replication_factor (1..RH_CONFIG_REPLICATION_MAX, default 1), or
    * RH_TOPIC_REPLICATION_FACTOR. */
@@ -212,6 +231,13 @@ typedef struct {
    * RH_TOPIC_MIN_INSYNC_REPLICAS; 0 (the default): not set on the topic, the
    * broker's min.insync.replicas applies. */
   int min_insync_replicas;
+  /* topics.retention.<class>: how long the broker keeps a record of the class
+   * (retention.ms of the topics riskhub creates), in ms; -1 "forever";
+   * RH_CONFIG_RETENTION_MS_DEFAULT where the file says nothing. */
+  int64_t retention_ms[RH_TOPIC_CLASS_COUNT];
+  /* topics.segment: segment.ms of the topics of a class; default
+   * RH_CONFIG_SEGMENT_MS_DEFAULT (never longer than the class's retention). */
+  int64_t segment_ms;
 } rh_config_topics_t;
 
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
@@ -275,6 +301,13 @@ const rh_config_feed_t *rh_config_feed_find_ref(const rh_config_t *cfg, const ch
 /* By topic name, "<topic prefix>feed.<department>.<feed>" (the prefix is part
  * of the name: without it, or with another, nothing is found). */
 const rh_config_feed_t *rh_config_feed_find_topic(const rh_config_t *cfg, const char *topic);
+
+/* The class of a topic named with prefix (the configuration's topic_prefix):
+ * RH_TOPIC_OTHER for a name without it or of no class. */
+rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic);
+
+/* "feeds", "manifests", ... (the YAML keys of topics.retention); NULL for OTHER. */
+const char *rh_topic_class_name(rh_topic_class_t c);
 /* By 9-digit code (411024100), full name (安陵镇), or the name without its
  * trailing 镇/乡 (安陵), as department lists often write it. */
 const rh_config_township_t *rh_config_township_find(const rh_config_t *cfg,

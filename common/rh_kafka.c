@@ -1,5 +1,7 @@
 #include "rh_kafka.h"
 
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +59,22 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
   return 0;
 }
 
-/* The configuration's topics section, as rh_kafka_conf_from_config last saw it
- * (a program has one configuration): rh_kafka_create_topics applies it. */
+/* The configuration's topics section and topic prefix, as
+ * rh_kafka_conf_from_config last saw them (a program has one configuration):
+ * rh_kafka_create_topics applies them. Without a configuration: replication 1,
+ * no retention of riskhub's own. */
 static int topics_replication = 1, topics_min_insync = 0;
+static bool topics_known;
+static rh_config_topics_t topics_conf;
+static char topics_prefix[256];
 
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size) {
   topics_replication = cfg->topics.replication_factor > 0 ? cfg->topics.replication_factor : 1;
   topics_min_insync = cfg->topics.min_insync_replicas;
+  topics_conf = cfg->topics;
+  topics_known = strlen(cfg->topic_prefix) < sizeof topics_prefix;
+  if (topics_known) memcpy(topics_prefix, cfg->topic_prefix, strlen(cfg->topic_prefix) + 1);
   rd_kafka_conf_t *conf = rh_kafka_conf_new();
   for (size_t i = 0; i < cfg->kafka_count; i++) {
     if (rh_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, errstr, errstr_size)) {
@@ -375,6 +385,25 @@ void rh_consumer_wait(rd_kafka_t *consumer, int ms, volatile sig_atomic_t *stop)
   }
 }
 
+/* retention.ms and segment.ms of the topic's class (topics.retention,
+ * topics.segment), if it has one and a configuration was seen. */
+static int set_retention(rd_kafka_NewTopic_t *nt, const char *topic, char *errstr,
+                         size_t errstr_size) {
+  rh_topic_class_t c = topics_known ? rh_config_topic_class(topics_prefix, topic) : RH_TOPIC_OTHER;
+  if (c == RH_TOPIC_OTHER) return 0;
+  int64_t ret = topics_conf.retention_ms[c], seg = topics_conf.segment_ms;
+  if (ret > 0 && seg > ret) seg = ret;
+  char rbuf[24], sbuf[24];
+  snprintf(rbuf, sizeof rbuf, "%" PRId64, ret);
+  snprintf(sbuf, sizeof sbuf, "%" PRId64, seg);
+  if (rd_kafka_NewTopic_set_config(nt, "retention.ms", rbuf) ||
+      rd_kafka_NewTopic_set_config(nt, "segment.ms", sbuf)) {
+    snprintf(errstr, errstr_size, "topic %s: cannot set retention.ms/segment.ms", topic);
+    return -1;
+  }
+  return 0;
+}
+
 int rh_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t n, int partitions,
                            int replication, int timeout_ms, char *errstr, size_t errstr_size) {
   return rh_kafka_create_topics_with(rk, topics, n, partitions, replication, NULL, timeout_ms,
@@ -415,6 +444,7 @@ int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_
         snprintf(errstr, errstr_size, "topic %s: config %s refused", topics[i], configs[c]);
         goto cleanup;
       }
+    if (set_retention(nt[i], topics[i], errstr, errstr_size)) goto cleanup;
   }
   rd_kafka_CreateTopics(rk, nt, n, opts, q);
   ev = rd_kafka_queue_poll(q, timeout_ms + 2000);

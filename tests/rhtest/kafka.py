@@ -3,6 +3,7 @@
 The clients of this module use group ids and transactional ids that start with
 "rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from . import env as _env
 
 __all__ = ["kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
-           "produce_in_txn", "manifests_by_batch", "OpenTransaction"]
+           "produce_in_txn", "manifests_by_batch", "OpenTransaction", "topic_class", "RETENTION_MS_DEFAULT", "SEGMENT_MS_DEFAULT"]
 
 _ADMIN = []
 
@@ -154,17 +155,41 @@ def manifests_by_batch(topic):
     return out
 
 
+# The defaults of topics.retention / topics.segment (common/rh_config.h): what riskhub's
+# programs set on the topics they create, with the shipped configuration.
+RETENTION_MS_DEFAULT = 400 * 86400000
+SEGMENT_MS_DEFAULT = 30 * 86400000
+_CLASS_OF = re.compile(r"^rhtest-[a-z0-9-]*[0-9a-f]{8,}\.(?:(feed\.manifests|feed\.rejects|riskhub\.dlq)"
+                       r"|(feed|alerts|checks)\.[^.].*)$")
+
+
+def topic_class(topic):
+    """riskhub's class of a test namespace's topic (rh_config_topic_class): "feeds",
+    "manifests", "rejects", "alerts", "checks", "dlq", or None."""
+    m = _CLASS_OF.match(topic)
+    if not m:
+        return None
+    return {"feed.manifests": "manifests", "feed.rejects": "rejects", "riskhub.dlq": "dlq",
+            "feed": "feeds", "alerts": "alerts", "checks": "checks"}[m.group(1) or m.group(2)]
+
+
 def create_topics(topics, partitions=3, timeout=30):
     """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions, the
     replication of RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS, default
-    1, as the programs read them), and wait until the broker's metadata shows every
-    partition with a leader."""
+    1, as the programs read them; a topic of a class with the default retention.ms and
+    segment.ms), and wait until the broker's metadata shows every partition with a
+    leader."""
     a = admin()
     have = set(a.list_topics(timeout=15).topics)
     rf = int(os.environ.get("RH_TOPIC_REPLICATION_FACTOR") or 1)
     isr = os.environ.get("RH_TOPIC_MIN_INSYNC_REPLICAS")
     conf = {"min.insync.replicas": isr} if isr else {}
-    new = [NewTopic(t, partitions, rf, config=conf) for t in topics if t not in have]
+
+    def conf_of(t):
+        if topic_class(t) is None:
+            return conf
+        return dict(conf, **{"retention.ms": str(RETENTION_MS_DEFAULT), "segment.ms": str(SEGMENT_MS_DEFAULT)})
+    new = [NewTopic(t, partitions, rf, config=conf_of(t)) for t in topics if t not in have]
     if new:
         for t, f in a.create_topics(new, operation_timeout=30).items():
             try:

@@ -735,8 +735,8 @@ static void test_error_topics_replication(void **state) {
        "plus.yaml:50:54: topics.min_insync_replicas: must not exceed "
        "topics.replication_factor (1), found 2"},
       {"topics: {replicas: 3}",
-       "plus.yaml:50:10: topics.replicas: unknown key 'replicas' (expected replication_factor "
-       "or min_insync_replicas)"},
+       "plus.yaml:50:10: topics.replicas: unknown key 'replicas' (expected replication_factor, "
+       "min_insync_replicas, retention or segment)"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char err[1024];
@@ -760,6 +760,96 @@ static void test_error_topics_replication(void **state) {
   assert_string_equal(err, want);
   unsetenv("RH_TOPIC_REPLICATION_FACTOR");
   unsetenv("RH_TOPIC_MIN_INSYNC_REPLICAS");
+}
+
+/* ---- topics: retention by topic class ---- */
+
+static void test_topics_retention(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  for (int c = 0; c < RH_TOPIC_CLASS_COUNT; c++)
+    assert_true(cfg->topics.retention_ms[c] == 400LL * 86400000LL);
+  assert_true(cfg->topics.segment_ms == 30LL * 86400000LL);
+  rh_config_destroy(cfg);
+  char err[1024];
+  cfg = load_minimal_plus("topics: {retention: {alerts: 2d, manifests: forever, feeds: 90s, "
+                          "checks: 36h, dlq: 45min, rejects: 1500ms}, segment: 12h}",
+                          err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_ALERTS] == 2 * 86400000LL);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_MANIFESTS] == -1);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_FEEDS] == 90000);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_CHECKS] == 36 * 3600000LL);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_DLQ] == 45 * 60000LL);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_REJECTS] == 1500);
+  assert_true(cfg->topics.segment_ms == 12 * 3600000LL);
+  rh_config_destroy(cfg);
+  /* a class not named keeps the default */
+  cfg = load_minimal_plus("topics: {retention: {alerts: 7d}}", err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_ALERTS] == 7 * 86400000LL);
+  assert_true(cfg->topics.retention_ms[RH_TOPIC_FEEDS] == 400LL * 86400000LL);
+  rh_config_destroy(cfg);
+}
+
+static void test_topic_class(void **state) {
+  (void)state;
+  static const struct {
+    const char *prefix, *topic;
+    rh_topic_class_t want;
+  } cases[] = {
+      {"", "feed.health.major-disease", RH_TOPIC_FEEDS},
+      {"", "feed.manifests", RH_TOPIC_MANIFESTS},
+      {"", "feed.rejects", RH_TOPIC_REJECTS},
+      {"", "alerts.411024100", RH_TOPIC_ALERTS},
+      {"", "alerts.unmatched", RH_TOPIC_ALERTS},
+      {"", "checks.411024100", RH_TOPIC_CHECKS},
+      {"", "riskhub.dlq", RH_TOPIC_DLQ},
+      {"", "riskhub-join.published", RH_TOPIC_OTHER}, /* compacted, no class */
+      {"", "riskhub.selftest", RH_TOPIC_OTHER},
+      {"", "feed.", RH_TOPIC_OTHER},
+      {"", "alerts.", RH_TOPIC_OTHER},
+      {"t-1.", "t-1.alerts.411024100", RH_TOPIC_ALERTS},
+      {"t-1.", "t-1.feed.manifests", RH_TOPIC_MANIFESTS},
+      {"t-1.", "alerts.411024100", RH_TOPIC_OTHER}, /* another namespace's */
+      {"t-1.", "t-2.alerts.411024100", RH_TOPIC_OTHER},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (rh_config_topic_class(cases[i].prefix, cases[i].topic) != cases[i].want)
+      fail_msg("%s%s: class %d, expected %d", cases[i].prefix, cases[i].topic,
+               rh_config_topic_class(cases[i].prefix, cases[i].topic), cases[i].want);
+  }
+  assert_string_equal(rh_topic_class_name(RH_TOPIC_ALERTS), "alerts");
+  assert_string_equal(rh_topic_class_name(RH_TOPIC_DLQ), "dlq");
+  assert_null(rh_topic_class_name(RH_TOPIC_OTHER));
+}
+
+static void test_error_topics_retention(void **state) {
+  (void)state;
+  static const struct {
+    const char *line, *want;
+  } bad[] = {
+      {"topics: {retention: {alerts: 400}}",
+       "plus.yaml:50:30: topics.retention.alerts: expected a duration: a whole number and ms, s, min, h or d (\"400d\"), or forever, found '400'"},
+      {"topics: {retention: {alerts: 4 days}}",
+       "plus.yaml:50:30: topics.retention.alerts: expected a duration: a whole number and ms, s, min, h or d (\"400d\"), or forever, found '4 days'"},
+      {"topics: {retention: {alerts: 0s}}",
+       "plus.yaml:50:30: topics.retention.alerts: must be from 1s to 36500d, found 0s"},
+      {"topics: {retention: {alerts: 40000d}}",
+       "plus.yaml:50:30: topics.retention.alerts: must be from 1s to 36500d, found 40000d"},
+      {"topics: {retention: {verifications: 400d}}",
+       "plus.yaml:50:22: topics.retention.verifications: unknown key 'verifications' (expected "
+       "feeds, manifests, rejects, alerts, checks or dlq)"},
+      {"topics: {retention: 400d}",
+       "plus.yaml:50:21: topics.retention: expected a mapping, found a scalar"},
+      {"topics: {segment: forever}",
+       "plus.yaml:50:19: topics.segment: expected a duration: a whole number and ms, s, min, h or d (\"400d\"), found 'forever'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[1024];
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    assert_string_equal(err, bad[i].want);
+  }
 }
 
 /* ---- registry: the import guard's share ---- */
@@ -911,6 +1001,9 @@ int main(void) {
       cmocka_unit_test_setup(test_error_topic_prefix_env, setup),
       cmocka_unit_test_setup(test_config_topic, setup),
       cmocka_unit_test_setup(test_topics_replication, setup),
+      cmocka_unit_test_setup(test_topics_retention, setup),
+      cmocka_unit_test(test_topic_class),
+      cmocka_unit_test_setup(test_error_topics_retention, setup),
       cmocka_unit_test_setup(test_error_topics_replication, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
