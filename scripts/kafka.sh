@@ -3,8 +3,8 @@
 # KRaft mode on 127.0.0.1, run from Apache's own jars fetched from Maven Central
 # (Debian has no broker package; see docs/design.md, "Parts and dependencies").
 #
-# usage: scripts/kafka.sh {fetch|start|stop|status|env [--export]|transactions ARGS...}
-#        scripts/kafka.sh cluster {start|stop|status|env [--export]|transactions ARGS...}
+# usage: scripts/kafka.sh {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}
+#        scripts/kafka.sh cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}
 #        scripts/kafka.sh cluster node N {pid|kill|freeze|thaw|term|start}
 #
 #   fetch   download the broker jars once (scripts/kafka/pom.xml) into
@@ -18,6 +18,10 @@
 #           Kafka's kafka-transactions tool (TransactionsCommand) against this
 #           broker: list, describe, find-hanging, abort ... (fetches first;
 #           docs/operations.md, "A hanging transaction"); its exit status
+#   configs ARGS...
+#           Kafka's kafka-configs tool (ConfigCommand) against this broker:
+#           --describe / --alter a topic's retention.ms (docs/operations.md,
+#           "Retention"); its exit status
 #
 #   cluster ...
 #           the same for a three-node cluster (docs/operations.md, "A
@@ -116,8 +120,8 @@ need_port RH_KAFKA_CLUSTER_PORT "$CLUSTER_PORT"
 need_port RH_KAFKA_CLUSTER_PORT+5 "$((CLUSTER_PORT + 2 * CLUSTER_NODES - 1))"
 
 usage() {
-    echo "usage: $0 {fetch|start|stop|status|env [--export]|transactions ARGS...}" >&2
-    echo "       $0 cluster {start|stop|status|env [--export]|transactions ARGS...}" >&2
+    echo "usage: $0 {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}" >&2
+    echo "       $0 cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}" >&2
     echo "       $0 cluster node N {pid|kill|freeze|thaw|term|start}" >&2
     exit 2
 }
@@ -215,9 +219,15 @@ auto.create.topics.enable=true
 delete.topic.enable=true
 group.initial.rebalance.delay.ms=0
 
+# The broker's defaults, for topics made by others: riskhub sets retention.ms
+# and segment.ms on the topics it creates, by class (config: topics.retention,
+# topics.segment; riskhub-health reports a topic with less).
 log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
+# A group's committed offsets outlive a month without a member (Kafka's default
+# is 7 days): riskhub's consumers that run once a month find their place again.
+offsets.retention.minutes=129600
 num.network.threads=3
 num.io.threads=8
 EOF
@@ -267,9 +277,15 @@ auto.create.topics.enable=true
 delete.topic.enable=true
 group.initial.rebalance.delay.ms=0
 
+# The broker's defaults, for topics made by others: riskhub sets retention.ms
+# and segment.ms on the topics it creates, by class (config: topics.retention,
+# topics.segment; riskhub-health reports a topic with less).
 log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
+# A group's committed offsets outlive a month without a member (Kafka's default
+# is 7 days): riskhub's consumers that run once a month find their place again.
+offsets.retention.minutes=129600
 num.network.threads=2
 num.io.threads=4
 num.replica.fetchers=1
@@ -583,6 +599,18 @@ cmd_transactions() {
         --bootstrap-server "$BOOTSTRAP" "$@"
 }
 
+# kafka-configs against our broker (kafka.admin.ConfigCommand, in the broker's
+# jar): describe or alter a topic's retention (docs/operations.md, "Retention").
+cmd_configs() {
+    need_cmd java "run scripts/deps.sh"
+    lock
+    cmd_fetch
+    write_tools_log4j
+    exec 9>&- # the tool does not hold the start/stop lock
+    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
+        -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" "$@"
+}
+
 # --- the three-node cluster ----------------------------------------------------
 
 cluster_lock() {
@@ -783,6 +811,12 @@ cmd_cluster() {
             CONF_DIR=$CLUSTER_DIR/tools
             cmd_transactions "$@"
             ;;
+        configs)
+            shift
+            BOOTSTRAP=$CLUSTER_BOOTSTRAP
+            CONF_DIR=$CLUSTER_DIR/tools
+            cmd_configs "$@"
+            ;;
         node)
             shift
             cluster_node "$@"
@@ -809,6 +843,10 @@ case ${1:-} in
     transactions)
         shift
         cmd_transactions "$@"
+        ;;
+    configs)
+        shift
+        cmd_configs "$@"
         ;;
     cluster)
         shift

@@ -2,7 +2,8 @@
  * health_judge: riskhub-health's decisions, pure (docs/operations.md, "The
  * hub's health"): which topics and groups are the hub's, what a partition's
  * two samples of last stable offset (LSO) and high watermark (HW) say about
- * its transactions, how far a group is behind.
+ * its transactions, how far a group is behind, whether a topic keeps its
+ * records as long as the configuration asks.
  *
  * No allocation, no I/O; thread-safe; nothing fails.
  */
@@ -66,6 +67,11 @@ int64_t health_judge_lag(int64_t committed, int64_t low, int64_t lso);
  * that read everything has lag 0 even though the commit marker after its
  * last record lies between its committed offset and the LSO. */
 int64_t health_judge_lag_read(int64_t start, int64_t lso, int64_t first);
+
+/* Does a topic keep its records shorter than the configuration asks?
+ * want_ms/have_ms: retention.ms, -1 forever; have_ms < -1: not known (never
+ * short: the report says unknown). */
+bool health_judge_retention_short(int64_t want_ms, int64_t have_ms);
 
 const char *health_judge_txn_name(health_txn_t t); /* "ok", "open", "hanging" */
 

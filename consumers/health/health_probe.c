@@ -1,6 +1,7 @@
 /* health_probe: see health_probe.h. */
 #include "health_probe.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 void health_state_free(health_state_t *s) {
   free(s->parts);
   free(s->lags);
+  free(s->rets);
   memset(s, 0, sizeof *s);
 }
 
@@ -418,6 +420,78 @@ out:
   free(committed);
   free(lag);
   free(pk);
+  rd_kafka_queue_destroy(q);
+  return rc;
+}
+
+/* ---- retention ---- */
+
+int health_probe_retention(rd_kafka_t *rk, const char *prefix, const rh_config_topics_t *want,
+                           health_state_t *s, int timeout_ms, char *errstr, size_t errstr_size) {
+  s->nrets = 0;
+  for (size_t i = 0; i < s->n; i++) { /* parts are sorted by topic */
+    if (i && strcmp(s->parts[i].topic, s->parts[i - 1].topic) == 0) continue;
+    rh_topic_class_t c = rh_config_topic_class(prefix, s->parts[i].topic);
+    if (c == RH_TOPIC_OTHER) continue;
+    if (RH_ARRAY_RESERVE(s->rets, s->nrets + 1, s->rets_cap, 32)) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+    health_retention_t *r = &s->rets[s->nrets++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->topic, sizeof r->topic, "%s", s->parts[i].topic);
+    r->cls = c;
+    r->want_ms = want->retention_ms[c];
+    r->have_ms = -2;
+  }
+  if (!s->nrets) return 0;
+  int rc = -1;
+  rd_kafka_ConfigResource_t **res = calloc(s->nrets, sizeof *res);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_event_t *ev = NULL;
+  char why[256];
+  if (!res) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, why, sizeof why);
+  for (size_t i = 0; i < s->nrets; i++)
+    res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, s->rets[i].topic);
+  rd_kafka_DescribeConfigs(rk, res, s->nrets, o, q);
+  ev = admin_wait(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, timeout_ms, "describing the topics' configs",
+                  errstr, errstr_size);
+  if (!ev) goto out;
+  size_t cnt = 0;
+  const rd_kafka_ConfigResource_t **got =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &cnt);
+  for (size_t k = 0; k < cnt; k++) {
+    if (rd_kafka_ConfigResource_error(got[k])) continue; /* deleted meanwhile: unknown */
+    health_retention_t *r = NULL;
+    for (size_t i = 0; i < s->nrets && !r; i++)
+      if (strcmp(s->rets[i].topic, rd_kafka_ConfigResource_name(got[k])) == 0) r = &s->rets[i];
+    if (!r) continue;
+    size_t ne = 0;
+    const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(got[k], &ne);
+    for (size_t j = 0; j < ne; j++) {
+      const char *v = rd_kafka_ConfigEntry_value(e[j]);
+      if (strcmp(rd_kafka_ConfigEntry_name(e[j]), "retention.ms") != 0 || !v) continue;
+      char *end;
+      long long ms = strtoll(v, &end, 10);
+      if (end != v && !*end && ms >= -1) r->have_ms = ms < 0 ? -1 : ms;
+    }
+  }
+  for (size_t i = 0; i < s->nrets; i++)
+    s->rets[i].short_ = health_judge_retention_short(s->rets[i].want_ms, s->rets[i].have_ms);
+  rc = 0;
+out:
+  if (ev) rd_kafka_event_destroy(ev);
+  if (res) {
+    for (size_t i = 0; i < s->nrets; i++)
+      if (res[i]) rd_kafka_ConfigResource_destroy(res[i]);
+    free(res);
+  }
+  rd_kafka_AdminOptions_destroy(o);
   rd_kafka_queue_destroy(q);
   return rc;
 }

@@ -21,7 +21,9 @@
  *   offsets lie between the committed one and the LSO, reader (read_committed,
  *   enable.partition.eof, the legacy consumer: no group) fetches from the
  *   committed offset to find the first record left (health_judge_lag_read):
- *   commit markers alone are no lag.
+ *   commit markers alone are no lag;
+ * - health_probe_retention(): the retention.ms of each topic of a class
+ *   (DescribeConfigs) against the configuration's topics.retention.
  *
  * Ownership: health_state_t is the caller's (health_state_free). Threads: one
  * at a time. Failure: -1 with errstr when the broker does not answer (or for
@@ -35,6 +37,7 @@
 #include <stdint.h>
 
 #include "health_judge.h"
+#include "rh_config.h"
 
 typedef struct {
   char topic[256];
@@ -57,11 +60,21 @@ typedef struct {
 } health_lag_t;
 
 typedef struct {
+  char topic[256];
+  rh_topic_class_t cls;
+  int64_t want_ms; /* the configuration's topics.retention.<class>, -1 forever */
+  int64_t have_ms; /* the topic's retention.ms, -1 forever, -2 not known */
+  bool short_;     /* health_judge_retention_short */
+} health_retention_t;
+
+typedef struct {
   health_part_t *parts;
   size_t n, cap;
   health_lag_t *lags; /* sorted by group, topic */
   size_t nlags, lags_cap;
   size_t groups; /* riskhub groups of the namespace found */
+  health_retention_t *rets; /* the topics of a class (rh_config_topic_class), sorted */
+  size_t nrets, rets_cap;
 } health_state_t;
 
 void health_state_free(health_state_t *s);
@@ -85,6 +98,11 @@ int health_probe_txn_age(rd_kafka_t *ru, health_state_t *s, int64_t now_wall_ms,
 int health_probe_group_offsets(rd_kafka_t *rk, const health_state_t *s, const char *group,
                                int64_t *committed, int timeout_ms, char *errstr,
                                size_t errstr_size);
+/* The retention.ms of every topic of s that has a class (DescribeConfigs)
+ * against want (the configuration's topics section), into s->rets. rk:
+ * rh_kafka_admin_handle(). */
+int health_probe_retention(rd_kafka_t *rk, const char *prefix, const rh_config_topics_t *want,
+                           health_state_t *s, int timeout_ms, char *errstr, size_t errstr_size);
 /* rk: rh_kafka_admin_handle(); reader: a read_committed query handle. */
 int health_probe_lag(rd_kafka_t *rk, rd_kafka_t *reader, const char *prefix, health_state_t *s, int timeout_ms,
                      char *errstr, size_t errstr_size);

@@ -46,6 +46,30 @@ static void find_hanging_cmds(const health_state_t *s, void (*fn)(void *, const 
   }
 }
 
+/* A retention for people: "400d", "36h", "forever", "?" (unknown). */
+static void dur_text(int64_t ms, char *buf, size_t size) {
+  if (ms == -1) snprintf(buf, size, "forever");
+  else if (ms < -1) snprintf(buf, size, "?");
+  else if (ms && ms % 86400000 == 0) snprintf(buf, size, "%" PRId64 "d", ms / 86400000);
+  else if (ms && ms % 3600000 == 0) snprintf(buf, size, "%" PRId64 "h", ms / 3600000);
+  else if (ms && ms % 60000 == 0) snprintf(buf, size, "%" PRId64 "min", ms / 60000);
+  else if (ms && ms % 1000 == 0) snprintf(buf, size, "%" PRId64 "s", ms / 1000);
+  else snprintf(buf, size, "%" PRId64 "ms", ms);
+}
+
+/* The kafka-configs command that gives a short topic what the configuration asks. */
+static void retention_cmds(const health_state_t *s, void (*fn)(void *, const char *), void *arg) {
+  char line[512];
+  for (size_t i = 0; i < s->nrets; i++) {
+    const health_retention_t *r = &s->rets[i];
+    if (!r->short_) continue;
+    snprintf(line, sizeof line,
+             "scripts/kafka.sh configs --alter --entity-type topics --entity-name %s "
+             "--add-config retention.ms=%" PRId64, r->topic, r->want_ms);
+    fn(arg, line);
+  }
+}
+
 static void print_cmd(void *fp, const char *line) { fprintf(fp, "  %s\n", line); }
 
 static void json_cmd(void *arr, const char *line) { json_array_append_new(arr, json_string(line)); }
@@ -108,6 +132,34 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
               l->committed, l->lag, over ? "  > --max-lag" : "");
     }
   }
+  size_t unknown = 0;
+  int rw = 5;
+  for (size_t i = 0; i < s->nrets; i++) {
+    unknown += s->rets[i].have_ms < -1;
+    if ((s->rets[i].short_ || s->rets[i].have_ms < -1) && (int)strlen(s->rets[i].topic) > rw)
+      rw = (int)strlen(s->rets[i].topic);
+  }
+  fprintf(fp, "\nRetention: %zu topics of riskhub's classes; retention.ms against the "
+              "configuration's topics.retention\n", s->nrets);
+  if (!sum->retention_short && !unknown) {
+    fprintf(fp, "  every topic keeps its records as long as the configuration asks, or longer\n");
+  } else {
+    fprintf(fp, "  %-*s %-9s %9s %9s\n", rw, "TOPIC", "CLASS", "KEEPS", "ASKED");
+    for (size_t i = 0; i < s->nrets; i++) {
+      const health_retention_t *r = &s->rets[i];
+      if (!r->short_ && r->have_ms >= -1) continue;
+      char have[32], want[32];
+      dur_text(r->have_ms, have, sizeof have);
+      dur_text(r->want_ms, want, sizeof want);
+      fprintf(fp, "  %-*s %-9s %9s %9s  %s\n", rw, r->topic, rh_topic_class_name(r->cls), have,
+              want, r->short_ ? "SHORTER" : "not known");
+    }
+    fprintf(fp, "  %zu shorter than asked, %zu not known\n", sum->retention_short, unknown);
+  }
+  if (sum->retention_short) {
+    fprintf(fp, "\nRetention: what to do (docs/operations.md, \"Retention\"):\n");
+    retention_cmds(s, print_cmd, fp);
+  }
   if (sum->hanging) {
     fprintf(fp, "\nHanging transactions: what to do (%s):\n", RUNBOOK);
     find_hanging_cmds(s, print_cmd, fp);
@@ -119,7 +171,7 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     }
   }
   fprintf(fp, "\n");
-  if (!sum->hanging && !sum->lag_over) {
+  if (!sum->hanging && !sum->lag_over && !sum->retention_short) {
     fprintf(fp, "healthy\n");
   } else {
     fprintf(fp, "UNHEALTHY:");
@@ -127,6 +179,9 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     if (sum->lag_over)
       fprintf(fp, " %zu group/topic lag(s) above --max-lag %" PRId64 ";", sum->lag_over,
               sum->max_lag);
+    if (sum->retention_short)
+      fprintf(fp, " %zu topic(s) keeping records shorter than the configuration asks;",
+              sum->retention_short);
     fprintf(fp, "\n");
   }
   return ferror(fp) ? -1 : 0;
@@ -136,8 +191,8 @@ static json_t *offset_or_null(int64_t v) { return v >= 0 ? json_integer(v) : jso
 
 int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t *sum) {
   json_t *root = json_object(), *parts = json_array(), *groups = json_array(),
-         *cmds = json_array();
-  if (!root || !parts || !groups || !cmds) goto oom;
+         *cmds = json_array(), *rets = json_array();
+  if (!root || !parts || !groups || !cmds || !rets) goto oom;
   json_object_set_new(root, "prefix", json_string(sum->prefix));
   json_object_set_new(root, "at_ms", json_integer(sum->now_wall_ms));
   json_object_set_new(root, "window_ms", json_integer(sum->window_ms));
@@ -169,6 +224,16 @@ int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t
     json_object_set_new(o, "committed_partitions", json_integer(l->committed));
     json_object_set_new(o, "lag", json_integer(l->lag));
   }
+  for (size_t i = 0; i < s->nrets; i++) {
+    const health_retention_t *r = &s->rets[i];
+    json_t *o = json_object();
+    if (!o || json_array_append_new(rets, o)) goto oom;
+    json_object_set_new(o, "topic", json_string(r->topic));
+    json_object_set_new(o, "class", json_string(rh_topic_class_name(r->cls)));
+    json_object_set_new(o, "retention_ms", r->have_ms >= -1 ? json_integer(r->have_ms) : json_null());
+    json_object_set_new(o, "asked_ms", json_integer(r->want_ms));
+    json_object_set_new(o, "shorter", json_boolean(r->short_));
+  }
   char line[700];
   find_hanging_cmds(s, json_cmd, cmds);
   for (size_t i = 0; i < s->n; i++) {
@@ -179,14 +244,18 @@ int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t
              p->topic, (int)p->partition, p->lso);
     json_array_append_new(cmds, json_string(line));
   }
+  retention_cmds(s, json_cmd, cmds);
   json_object_set_new(root, "partitions", parts);
   json_object_set_new(root, "groups", groups);
+  json_object_set_new(root, "retention", rets);
   json_object_set_new(root, "commands", cmds);
-  parts = groups = cmds = NULL;
+  parts = groups = cmds = rets = NULL;
   json_object_set_new(root, "open", json_integer((json_int_t)sum->open));
   json_object_set_new(root, "hanging", json_integer((json_int_t)sum->hanging));
   json_object_set_new(root, "lag_over", json_integer((json_int_t)sum->lag_over));
-  json_object_set_new(root, "healthy", json_boolean(!sum->hanging && !sum->lag_over));
+  json_object_set_new(root, "retention_short", json_integer((json_int_t)sum->retention_short));
+  json_object_set_new(root, "healthy",
+                      json_boolean(!sum->hanging && !sum->lag_over && !sum->retention_short));
   int rc = json_dumpf(root, fp, JSON_INDENT(2)) || fputc('\n', fp) == EOF ? -1 : 0;
   json_decref(root);
   return rc;
@@ -195,5 +264,6 @@ oom:
   json_decref(parts);
   json_decref(groups);
   json_decref(cmds);
+  json_decref(rets);
   return -1;
 }

@@ -21,6 +21,7 @@ typedef struct {
   int64_t now_wall_ms;
   size_t open, hanging;        /* partitions */
   size_t lag_over;             /* group-topic rows with lag > max_lag */
+  size_t retention_short;      /* topics keeping records shorter than the configuration asks */
 } health_summary_t;
 
 int health_report_table(FILE *fp, const health_state_t *s, const health_summary_t *sum);

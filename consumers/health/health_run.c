@@ -60,13 +60,16 @@ int health_run(const health_opts_t *o) {
   if (health_probe_lag(adm, com, prefix, &s, o->timeout_ms, err, sizeof err)) goto failed;
   for (size_t i = 0; i < s.nlags; i++)
     if (o->max_lag >= 0 && s.lags[i].lag > o->max_lag) sum.lag_over++;
+  if (health_probe_retention(adm, prefix, &o->cfg->topics, &s, o->timeout_ms, err, sizeof err))
+    goto failed;
+  for (size_t i = 0; i < s.nrets; i++) sum.retention_short += s.rets[i].short_;
   if ((o->json ? health_report_json : health_report_table)(stdout, &s, &sum) ||
       fflush(stdout)) {
     rh_log_error("the report could not be written");
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  rc = sum.hanging || sum.lag_over ? RH_EXIT_UNHEALTHY : RH_EXIT_OK;
+  rc = sum.hanging || sum.lag_over || sum.retention_short ? RH_EXIT_UNHEALTHY : RH_EXIT_OK;
   goto out;
 failed:
   if (strstr(err, "out of memory")) {

@@ -3,8 +3,9 @@ namespace after a produced and joined month is healthy (every LSO at its HW, the
 join's group with lag 0); records the join has not read show as its lag (and
 --max-lag makes that unhealthy); a transaction left open is "open" while young and
 "hanging" once older than the transaction timeout allows, with the
-kafka-transactions commands; a broker away is exit 69, bad options 64, a bad
-configuration 78.
+kafka-transactions commands; a topic keeping its records shorter than the
+configuration's topics.retention asks is unhealthy, with the kafka-configs command
+that mends it; a broker away is exit 69, bad options 64, a bad configuration 78.
 
 The open transaction is a raw transactional producer (confluent-kafka) in a child
 process, in the test's namespace, that writes and waits without committing
@@ -12,6 +13,7 @@ process, in the test's namespace, that writes and waits without committing
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import json
+import subprocess
 import time
 
 import rhtest
@@ -20,6 +22,7 @@ from rhtest import PERIOD, assert_no_full_id, run_join
 MONTH = dict(households=300, rows_per_feed=10, seed=20267)
 
 HEALTHY, UNHEALTHY, UNAVAILABLE, USAGE, CONFIG = 0, 2, 69, 64, 78
+DAY_MS = 86400000
 
 def health(ns, *args, env=None):
     """riskhub-health --json in the namespace: (exit code, the report or None, stderr)."""
@@ -80,11 +83,76 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
     for t, g in join.items():
         assert g["lag"] == 0, f"{t}: lag {g['lag']} after the join went through the month"
 
+    # retention: every topic of a class, the join's own and those the namespace made,
+    # as the shipped configuration asks (topics.retention: 400 days by default)
+    rets = {r["topic"]: r for r in rep["retention"]}
+    assert rep["retention_short"] == 0 and rets, rep["retention"]
+    assert rets[ns.topic("feed.manifests")]["class"] == "manifests"
+    assert rets[ns.topic("alerts.unmatched")]["class"] == "alerts"
+    assert all(r["retention_ms"] == r["asked_ms"] == 400 * DAY_MS for r in rets.values()), rets
+    assert set(rets) == {t for t in topics if rhtest.topic_class(t)}, sorted(set(topics) - set(rets))
+
     # the table says the same
     r = ns.run("riskhub-health", "--window-s", "0")
     assert r.returncode == HEALTHY, r.stderr
     assert "every partition: LSO = HW" in r.stdout and r.stdout.rstrip().endswith("healthy"), r.stdout
     assert ns.prefix + "riskhub-join" in r.stdout
+    assert "every topic keeps its records as long as the configuration asks" in r.stdout, r.stdout
+
+
+def topic_configs(topic):
+    """{name: value} of a topic's configuration, as the broker describes it."""
+    from confluent_kafka.admin import ConfigResource
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    got = rhtest.admin().describe_configs([res])[res].result(30)
+    return {k: e.value for k, e in got.items()}
+
+
+def test_retention_by_topic_class(namespace, tmp_path):
+    """topics.retention / topics.segment of the configuration are set on the topics the
+    join creates; riskhub-health reports a topic that keeps its records shorter than
+    the configuration asks (exit 2, with the command that mends it), and is healthy
+    again once scripts/kafka.sh configs has mended it."""
+    ns = namespace()
+    cfg = rhtest.CONFIG.read_text() + ("\ntopics:\n  retention:\n    alerts: 2d\n    manifests: forever\n"
+                                      "    dlq: 90s\n  segment: 1d\n")
+    config = tmp_path / "retention.yaml"
+    config.write_text(cfg)
+    j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, config=config, log_dir=tmp_path / "logs")
+    assert j.wait(120) == 0, j.tail()  # nothing to read: creates its outputs, exits idle
+    code = rhtest.load_config()["townships"][0]["code"]
+    town = ns.topic(f"alerts.{code}")
+    got = topic_configs(town)
+    assert got["retention.ms"] == str(2 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
+    got = topic_configs(ns.topic("riskhub.dlq"))
+    assert got["retention.ms"] == "90000" and got["segment.ms"] == "90000", got  # segment <= retention
+    got = topic_configs(ns.topic(f"checks.{code}"))
+    assert got["retention.ms"] == str(400 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
+    got = topic_configs(ns.prefix + "riskhub-join.published")  # compacted, no class
+    assert got["cleanup.policy"] == "compact", got
+
+    # feed.manifests was made with 400 days (rhtest, as produce would with the shipped
+    # configuration); this configuration asks forever
+    rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
+    assert rc == UNHEALTHY, f"exit {rc}: {err}"
+    short = [r for r in rep["retention"] if r["shorter"]]
+    assert [(r["topic"], r["class"], r["retention_ms"], r["asked_ms"]) for r in short] == \
+        [(ns.topic("feed.manifests"), "manifests", 400 * DAY_MS, -1)], short
+    fix = (f"scripts/kafka.sh configs --alter --entity-type topics --entity-name {ns.topic('feed.manifests')} "
+           f"--add-config retention.ms=-1")
+    assert rep["commands"] == [fix] and rep["retention_short"] == 1 and not rep["healthy"], rep
+    r = ns.run("riskhub-health", "--window-s", "0", "--config", config)
+    assert r.returncode == UNHEALTHY, r.stderr
+    assert "SHORTER" in r.stdout and fix in r.stdout and \
+        "1 topic(s) keeping records shorter than the configuration asks" in r.stdout, r.stdout
+
+    # mended with the command it printed: healthy
+    k = subprocess.run(["bash", str(rhtest.SRC / fix.split()[0]), *fix.split()[1:]], capture_output=True,
+                       text=True, timeout=120, cwd=rhtest.SRC)
+    assert k.returncode == 0, k.stderr[-2000:]
+    assert topic_configs(ns.topic("feed.manifests"))["retention.ms"] == "-1"
+    rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
+    assert rc == HEALTHY and rep["retention_short"] == 0, (rc, err, [r for r in rep["retention"] if r["shorter"]])
 
 
 def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):

@@ -117,6 +117,18 @@ static void test_join_input(void **state) {
   assert_false(health_judge_join_input("", "alerts.411024100"));
 }
 
+static void test_retention_short(void **state) {
+  (void)state;
+  const int64_t day = 86400000;
+  assert_false(health_judge_retention_short(400 * day, 400 * day));
+  assert_false(health_judge_retention_short(400 * day, 500 * day));
+  assert_true(health_judge_retention_short(400 * day, 7 * day));
+  assert_false(health_judge_retention_short(400 * day, -1)); /* kept forever */
+  assert_true(health_judge_retention_short(-1, 36500 * day)); /* forever asked */
+  assert_false(health_judge_retention_short(-1, -1));
+  assert_false(health_judge_retention_short(400 * day, -2)); /* not known: not judged */
+}
+
 static void test_txn_names(void **state) {
   (void)state;
   assert_string_equal(health_judge_txn_name(HEALTH_TXN_NONE), "ok");
@@ -129,6 +141,7 @@ int main(void) {
       cmocka_unit_test(test_txn_none),    cmocka_unit_test(test_txn_open),
       cmocka_unit_test(test_txn_hanging), cmocka_unit_test(test_lag), cmocka_unit_test(test_lag_read),
       cmocka_unit_test(test_names),       cmocka_unit_test(test_join_input),       cmocka_unit_test(test_txn_names),
+      cmocka_unit_test(test_retention_short),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,17 @@ static char *render(int (*fn)(FILE *, const health_state_t *, const health_summa
   return buf;
 }
 
+/* The JSON report of f, parsed; healthy is false in every use here. */
+static json_t *unhealthy_json(const fixture_t *f) {
+  char *out = render(health_report_json, f);
+  json_error_t e;
+  json_t *j = json_loads(out, 0, &e);
+  free(out);
+  assert_non_null(j);
+  assert_false(json_is_true(json_object_get(j, "healthy")));
+  return j;
+}
+
 static void test_table(void **state) {
   (void)state;
   fixture_t f;
@@ -99,11 +110,7 @@ static void test_json(void **state) {
   (void)state;
   fixture_t f;
   make(&f);
-  char *out = render(health_report_json, &f);
-  json_error_t e;
-  json_t *j = json_loads(out, 0, &e);
-  assert_non_null(j);
-  assert_false(json_is_true(json_object_get(j, "healthy")));
+  json_t *j = unhealthy_json(&f);
   assert_int_equal(json_integer_value(json_object_get(j, "hanging")), 1);
   json_t *parts = json_object_get(j, "partitions");
   assert_int_equal(json_array_size(parts), 3);
@@ -120,6 +127,58 @@ static void test_json(void **state) {
   assert_int_equal(json_integer_value(json_object_get(json_array_get(g, 0), "lag")), 150);
   assert_true(json_is_null(json_object_get(json_array_get(g, 1), "topic")));
   json_decref(j);
+}
+
+/* retention: a topic shorter than asked is listed with its kafka-configs command
+ * and makes the hub unhealthy; one not known is listed, not judged; the
+ * rest is one line */
+static void test_retention(void **state) {
+  (void)state;
+  fixture_t f;
+  make(&f);
+  f.parts[0].txn = HEALTH_TXN_NONE;
+  f.sum.hanging = f.sum.lag_over = f.sum.open = 0;
+  f.sum.max_lag = -1;
+  health_retention_t rets[3] = {
+      {.topic = "t.alerts.411024100", .cls = RH_TOPIC_ALERTS, .want_ms = 400LL * 86400000,
+       .have_ms = 7LL * 86400000, .short_ = true},
+      {.topic = "t.feed.manifests", .cls = RH_TOPIC_MANIFESTS, .want_ms = -1, .have_ms = -1},
+      {.topic = "t.feed.rejects", .cls = RH_TOPIC_REJECTS, .want_ms = 90000, .have_ms = -2},
+  };
+  f.s.rets = rets;
+  f.s.nrets = 3;
+  f.sum.retention_short = 1;
+  char *out = render(health_report_table, &f);
+  assert_non_null(strstr(out, "Retention: 3 topics"));
+  assert_non_null(strstr(out, "t.alerts.411024100 alerts           7d      400d  SHORTER\n"));
+  assert_non_null(strstr(out, "t.feed.rejects     rejects           ?       90s  not known\n"));
+  assert_null(strstr(out, "t.feed.manifests   manifests")); /* as asked: not listed */
+  assert_non_null(strstr(out, "1 shorter than asked, 1 not known"));
+  assert_non_null(strstr(out, "scripts/kafka.sh configs --alter --entity-type topics --entity-name "
+                              "t.alerts.411024100 --add-config retention.ms=34560000000\n"));
+  assert_non_null(strstr(out, "UNHEALTHY: 1 topic(s) keeping records shorter"));
+  free(out);
+
+  json_t *j = unhealthy_json(&f);
+  assert_int_equal(json_integer_value(json_object_get(j, "retention_short")), 1);
+  json_t *r = json_object_get(j, "retention");
+  assert_int_equal(json_array_size(r), 3);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "class")), "alerts");
+  assert_true(json_is_true(json_object_get(json_array_get(r, 0), "shorter")));
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 1), "retention_ms")), -1);
+  assert_true(json_is_null(json_object_get(json_array_get(r, 2), "retention_ms")));
+  assert_int_equal(json_array_size(json_object_get(j, "commands")), 1);
+  json_decref(j);
+
+  /* all as asked: one line, healthy */
+  rets[0].have_ms = 400LL * 86400000;
+  rets[0].short_ = false;
+  rets[2].have_ms = 90000;
+  f.sum.retention_short = 0;
+  out = render(health_report_table, &f);
+  assert_non_null(strstr(out, "every topic keeps its records as long as the configuration asks"));
+  assert_null(strstr(out, "configs --alter"));
+  assert_non_null(strstr(out, "\nhealthy\n"));
   free(out);
 }
 
@@ -149,6 +208,7 @@ int main(void) {
       cmocka_unit_test(test_table),
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_find_hanging_per_leader),
+      cmocka_unit_test(test_retention),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
