@@ -108,16 +108,24 @@ def topic_configs(topic):
     return {k: e.value for k, e in got.items()}
 
 
-def test_retention_by_topic_class(namespace, tmp_path):
-    """topics.retention / topics.segment of the configuration are set on the topics the
-    join creates; riskhub-health reports a topic that keeps its records shorter than
+def test_retention_by_topic_class(namespace, month, tmp_path):
+    """topics.retention / topics.segment of the configuration are set on the topics
+    riskhub-produce and the join create; riskhub-health reports a topic that keeps its records shorter than
     the configuration asks (exit 2, with the command that mends it), and is healthy
     again once scripts/kafka.sh configs has mended it."""
     ns = namespace()
     cfg = rhtest.CONFIG.read_text() + ("\ntopics:\n  retention:\n    alerts: 2d\n    manifests: forever\n"
-                                      "    dlq: 90s\n  segment: 1d\n")
+                                      "    dlq: 90s\n    feeds: 90d\n  segment: 1d\n")
     config = tmp_path / "retention.yaml"
     config.write_text(cfg)
+    # a feed topic the namespace had made: gone, then made again by riskhub-produce
+    dept, feed, path = next(f for f in rhtest.feed_files(month / PERIOD) if f[:2] == ("health", "major-disease"))
+    topic = ns.topic(f"feed.{dept}.{feed}")
+    rhtest.admin().delete_topics([topic], operation_timeout=30)[topic].result(60)
+    rhtest.wait_for(lambda: topic not in ns.topics("feed."), 60, "the deletion")
+    ns.produce(dept, feed, path, config=config)
+    got = topic_configs(topic)
+    assert got["retention.ms"] == str(90 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
     j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, config=config, log_dir=tmp_path / "logs")
     assert j.wait(120) == 0, j.tail()  # nothing to read: creates its outputs, exits idle
     code = rhtest.load_config()["townships"][0]["code"]
