@@ -16,7 +16,8 @@ static void usage(FILE *fp) {
       "partition of its topics (feed.*, alerts.*, checks.*, riskhub.dlq, riskhub-*) the last\n"
       "stable offset (LSO) against the high watermark (HW), sampled twice; open and hanging\n"
       "transactions with the kafka-transactions commands to clear them; the consumer lag of\n"
-      "its riskhub* groups (committed offset to LSO) per group and topic.\n"
+      "its riskhub* groups (committed offset to LSO) per group and topic; the retention.ms of\n"
+      "its topics against the configuration's topics.retention.\n"
       "  --window-s N        seconds between the two samples (default 10; 0: one look)\n"
       "  --txn-timeout-s N   the producers' transaction timeout (default: the config's\n"
       "                      kafka.transaction.timeout.ms, else 60): a transaction open longer\n"
@@ -24,7 +25,8 @@ static void usage(FILE *fp) {
       "  --max-lag N         unhealthy when a group's lag on a topic is above N\n"
       "  --json              one JSON object for scripts instead of the table\n"
       "  --timeout-s N       each request to the broker (default 10)\n"
-      "Exit: 0 healthy; 2 unhealthy (a hanging transaction, or lag above --max-lag);\n"
+      "Exit: 0 healthy; 2 unhealthy (a hanging transaction, lag above --max-lag, or a topic\n"
+      "keeping its records shorter than the configuration asks);\n"
       "69 broker away; 78 configuration; 64 usage.\n");
 }
 
