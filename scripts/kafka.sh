@@ -224,7 +224,9 @@ group.initial.rebalance.delay.ms=0
 # topics.segment; riskhub-health reports a topic with less).
 log.retention.hours=168
 log.segment.bytes=1073741824
-log.retention.check.interval.ms=300000
+# Expired segments looked for every 5 s (Kafka: 5 min): the retention tests use
+# topics that keep their records seconds (tests/integration/test_retention.py).
+log.retention.check.interval.ms=5000
 # A group's committed offsets outlive a month without a member (Kafka's default
 # is 7 days): riskhub's consumers that run once a month find their place again.
 offsets.retention.minutes=129600
@@ -282,7 +284,9 @@ group.initial.rebalance.delay.ms=0
 # topics.segment; riskhub-health reports a topic with less).
 log.retention.hours=168
 log.segment.bytes=1073741824
-log.retention.check.interval.ms=300000
+# Expired segments looked for every 5 s (Kafka: 5 min): the retention tests use
+# topics that keep their records seconds (tests/integration/test_retention.py).
+log.retention.check.interval.ms=5000
 # A group's committed offsets outlive a month without a member (Kafka's default
 # is 7 days): riskhub's consumers that run once a month find their place again.
 offsets.retention.minutes=129600
