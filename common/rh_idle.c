@@ -2,6 +2,7 @@
 #include "rh_idle.h"
 
 #include "rh_clock.h"
+#include "rh_exit.h"
 #include "rh_log.h"
 
 void rh_idle_init(rh_idle_t *c, int idle_exit_ms, int wait_s) {
@@ -64,4 +65,10 @@ rh_idle_verdict_t rh_idle_poll(rh_idle_t *c, rh_end_t *e, rd_kafka_t *consumer, 
     return RH_IDLE_GO_ON;
   }
   return rh_idle_quiet(c, e, probe, timeout_ms, m);
+}
+
+bool rh_idle_stops(rh_idle_verdict_t v, int *rc, bool *idle) {
+  if (v == RH_IDLE_AWAY) *rc = RH_EXIT_UNAVAILABLE;
+  else if (v == RH_IDLE_EXIT) *idle = true;
+  return v != RH_IDLE_GO_ON;
 }

@@ -58,6 +58,11 @@ rh_idle_verdict_t rh_idle_quiet(rh_idle_t *c, const rh_end_t *e, rd_kafka_t *pro
 rh_idle_verdict_t rh_idle_poll(rh_idle_t *c, rh_end_t *e, rd_kafka_t *consumer, int poll_ms,
                                rd_kafka_t *probe, int timeout_ms, rd_kafka_message_t **rec);
 
+/* What a service's poll loop does with a verdict: false go on; true stop,
+ * with *idle = true (RH_IDLE_EXIT: the service exits 0 if all else is well)
+ * or *rc = RH_EXIT_UNAVAILABLE (RH_IDLE_AWAY). */
+bool rh_idle_stops(rh_idle_verdict_t v, int *rc, bool *idle);
+
 /* The clocks' step (pure but for its logs): a check said st at now (ms);
  * known: an assignment was received; why: the check's message. */
 rh_idle_verdict_t rh_idle_step(rh_idle_t *c, rh_end_state_t st, bool known, int64_t now,

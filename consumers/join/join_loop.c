@@ -1156,14 +1156,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       if (m) rd_kafka_message_destroy(m);
       break;
     }
-    if (v == RH_IDLE_AWAY) {
-      rc = RH_EXIT_UNAVAILABLE;
-      break;
-    }
-    if (v == RH_IDLE_EXIT) {
-      idle = true;
-      break;
-    }
+    if (rh_idle_stops(v, &rc, &idle)) break;
     if (!m) continue;
     if (!j.first_ms) j.first_ms = rh_mono_ms();
     tx_result_t r = transaction(&j, m);

@@ -404,14 +404,7 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   while (!stopping(&l) && !l.fatal) {
     rd_kafka_message_t *m;
     rh_idle_verdict_t v = rh_idle_poll(&clock, &l.end, l.consumer, 100, l.probe, QUERY_TIMEOUT_MS, &m);
-    if (v == RH_IDLE_AWAY) {
-      rc = RH_EXIT_UNAVAILABLE;
-      break;
-    }
-    if (v == RH_IDLE_EXIT) {
-      idle = true;
-      break;
-    }
+    if (rh_idle_stops(v, &rc, &idle)) break;
     if (!m) continue;
     if (!l.first_ms) l.first_ms = rh_mono_ms();
     if (batch(&l, m)) {

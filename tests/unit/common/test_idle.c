@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rh_clock.h"
+#include "rh_exit.h"
 #include "rh_idle.h"
 #include "rh_log.h"
 
@@ -143,11 +144,28 @@ static void test_poll_record_then_end(void **state) {
   rd_kafka_destroy(host);
 }
 
+/* the loops' reading of a verdict: go on, stop idle (exit 0), stop away (69) */
+static void test_stops(void **state) {
+  (void)state;
+  int rc = 0;
+  bool idle = false;
+  assert_false(rh_idle_stops(RH_IDLE_GO_ON, &rc, &idle));
+  assert_int_equal(rc, 0);
+  assert_false(idle);
+  assert_true(rh_idle_stops(RH_IDLE_EXIT, &rc, &idle));
+  assert_int_equal(rc, 0);
+  assert_true(idle);
+  idle = false;
+  assert_true(rh_idle_stops(RH_IDLE_AWAY, &rc, &idle));
+  assert_int_equal(rc, RH_EXIT_UNAVAILABLE);
+  assert_false(idle);
+}
+
 int main(void) {
   rh_log_set_level(RH_LOG_ERROR); /* the steps' warnings are not the test's */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_probe_interval), cmocka_unit_test(test_idle_runs_only_at_the_end),
       cmocka_unit_test(test_unanswered_pauses_idle), cmocka_unit_test(test_away_clock),
-      cmocka_unit_test(test_poll_record_then_end)};
+      cmocka_unit_test(test_poll_record_then_end), cmocka_unit_test(test_stops)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
