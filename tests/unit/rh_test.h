@@ -1,6 +1,7 @@
 /*
  * rh_test: what the unit tests share (one fixture header, libyang style):
- * where the source tree's fixtures are, and the shipped configuration.
+ * where the source tree's fixtures are, the shipped configuration, a mock
+ * cluster with a topic.
  *
  * The source tree is $RH_SOURCE_DIR (CTest sets it), else the path compiled
  * into the tests (never into a program, see docs/conventions.md). Header
@@ -9,6 +10,8 @@
 #ifndef RH_TEST_H
 #define RH_TEST_H
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,6 +41,32 @@ static inline rh_config_t *rh_test_config(void) {
                                     sizeof err);
   if (!cfg) fprintf(stderr, "config/riskhub.yaml: %s\n", err);
   return cfg;
+}
+
+/* librdkafka's mock cluster of one broker, hosted by *host (a producer handle:
+ * destroy the cluster first, then the host), with topic (partitions,
+ * replication 1), and a client conf pointing at it in *conf (the caller's, or
+ * NULL not wanted). Aborts if librdkafka refuses. */
+static inline rd_kafka_mock_cluster_t *rh_test_mock_cluster(rd_kafka_t **host, const char *topic,
+                                                            int partitions,
+                                                            rd_kafka_conf_t **conf) {
+  char err[256];
+  rd_kafka_mock_cluster_t *mc = NULL;
+  *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+  if (*host) mc = rd_kafka_mock_cluster_new(*host, 1);
+  if (!mc || rd_kafka_mock_topic_create(mc, topic, partitions, 1)) {
+    fprintf(stderr, "mock cluster: %s\n", *host ? "not created" : err);
+    abort();
+  }
+  if (conf) {
+    *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(*conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc), err,
+                          sizeof err) != RD_KAFKA_CONF_OK) {
+      fprintf(stderr, "mock cluster: %s\n", err);
+      abort();
+    }
+  }
+  return mc;
 }
 
 #endif

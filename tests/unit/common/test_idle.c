@@ -14,6 +14,7 @@
 #include "rh_exit.h"
 #include "rh_idle.h"
 #include "rh_log.h"
+#include "rh_test.h"
 
 static void test_probe_interval(void **state) {
   (void)state;
@@ -84,15 +85,10 @@ static void test_away_clock(void **state) {
 static void test_poll_record_then_end(void **state) {
   (void)state;
   char err[256];
-  rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
-  assert_non_null(host);
-  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
-  assert_non_null(mc);
+  rd_kafka_t *host;
+  rd_kafka_conf_t *pc;
+  rd_kafka_mock_cluster_t *mc = rh_test_mock_cluster(&host, "feed.a.b", 1, &pc);
   const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-  rd_kafka_mock_topic_create(mc, "feed.a.b", 1, 1);
-  rd_kafka_conf_t *pc = rd_kafka_conf_new();
-  assert_int_equal(rd_kafka_conf_set(pc, "bootstrap.servers", boot, err, sizeof err),
-                   RD_KAFKA_CONF_OK);
   rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
   assert_non_null(prod);
   assert_int_equal(rd_kafka_producev(prod, RD_KAFKA_V_TOPIC("feed.a.b"), RD_KAFKA_V_PARTITION(0),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "rh_end.h"
+#include "rh_test.h"
 
 #include <librdkafka/rdkafka_mock.h>
 
@@ -79,14 +80,9 @@ static void test_states_without_broker(void **state) {
 static void test_late_answer_is_no_answer(void **state) {
   (void)state;
   char err[256];
-  rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
-  assert_non_null(host);
-  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
-  assert_non_null(mc);
-  rd_kafka_mock_topic_create(mc, "feed.a.b", 1, 1);
-  rd_kafka_conf_t *c = rd_kafka_conf_new();
-  assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc),
-                                     err, sizeof err), RD_KAFKA_CONF_OK);
+  rd_kafka_t *host;
+  rd_kafka_conf_t *c;
+  rd_kafka_mock_cluster_t *mc = rh_test_mock_cluster(&host, "feed.a.b", 1, &c);
   rd_kafka_t *probe = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
   assert_non_null(probe);
 
