@@ -63,15 +63,12 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
  * rh_kafka_conf_from_config last saw them (a program has one configuration):
  * rh_kafka_create_topics applies them. Without a configuration: replication 1,
  * no retention of riskhub's own. */
-static int topics_replication = 1, topics_min_insync = 0;
 static bool topics_known;
-static rh_config_topics_t topics_conf;
+static rh_config_topics_t topics_conf; /* zero until seen: the caller's replication */
 static char topics_prefix[256];
 
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size) {
-  topics_replication = cfg->topics.replication_factor > 0 ? cfg->topics.replication_factor : 1;
-  topics_min_insync = cfg->topics.min_insync_replicas;
   topics_conf = cfg->topics;
   topics_known = strlen(cfg->topic_prefix) < sizeof topics_prefix;
   if (topics_known) memcpy(topics_prefix, cfg->topic_prefix, strlen(cfg->topic_prefix) + 1);
@@ -425,16 +422,16 @@ int rh_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_
   }
   rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, why, sizeof(why));
   rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why, sizeof(why));
-  if (replication < topics_replication) replication = topics_replication;
+  if (replication < topics_conf.replication_factor) replication = topics_conf.replication_factor;
   char min_isr[16];
-  snprintf(min_isr, sizeof min_isr, "%d", topics_min_insync);
+  snprintf(min_isr, sizeof min_isr, "%d", topics_conf.min_insync_replicas);
   for (size_t i = 0; i < n; i++) {
     nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, replication, why, sizeof(why));
     if (!nt[i]) {
       snprintf(errstr, errstr_size, "topic %s: %s", topics[i], why);
       goto cleanup;
     }
-    if (topics_min_insync > 0 &&
+    if (topics_conf.min_insync_replicas > 0 &&
         rd_kafka_NewTopic_set_config(nt[i], "min.insync.replicas", min_isr)) {
       snprintf(errstr, errstr_size, "topic %s: cannot set min.insync.replicas", topics[i]);
       goto cleanup;

@@ -68,6 +68,6 @@ const char *health_judge_txn_name(health_txn_t t) {
 }
 
 bool health_judge_retention_short(int64_t want_ms, int64_t have_ms) {
-  if (have_ms < -1 || have_ms == -1) return false; /* unknown, or forever */
+  if (have_ms <= -1) return false; /* forever (-1), or not known */
   return want_ms == -1 || have_ms < want_ms;
 }

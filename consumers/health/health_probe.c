@@ -1,7 +1,6 @@
 /* health_probe: see health_probe.h. */
 #include "health_probe.h"
 
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
