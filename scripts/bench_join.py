@@ -78,12 +78,15 @@ $RH_BIN_DIR (default build/bin).
 import argparse
 import collections
 import csv
+import hashlib
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -147,8 +150,10 @@ def busy_parts(s):
     return ", ".join(parts)
 
 
-def parse_summary(text):
-    found = SUMMARY.findall(text)
+def parse_summary(text, pattern=SUMMARY):
+    """{key: number} of the one summary line pattern finds in text (riskhub-join's,
+    or STREAMS_SUMMARY), None unless exactly one."""
+    found = pattern.findall(text)
     if len(found) != 1:
         return None
     out = {}
@@ -203,6 +208,22 @@ def registry_ids(work):
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def gnu_time(path):
+    """(peak RSS KiB, user s, system s) of a GNU time -v report."""
+    tv = Path(path).read_text()
+    return (int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)),
+            float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1)),
+            float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1)))
+
+
+def by_thread_name(threads):
+    """CPU seconds by thread name, numbered threads counted together ("rdk:brokerN")."""
+    out = collections.Counter()
+    for name, cpu_s in threads.values():
+        out[re.sub(r"[0-9]+$", "N", name)] += cpu_s
+    return out
+
+
 def thread_cpu(time_pid):
     """{tid: (thread name, CPU seconds so far)} of the child of GNU time (the join)."""
     out = {}
@@ -246,7 +267,6 @@ STREAMS_SUMMARY = re.compile(r"^streams: (records=\d+(?: [a-z_]+=[0-9.]+)*)\s*$"
 def streams_build():
     """The peer's classpath: its jars fetched by Maven and StreamsJoin.java compiled, once
     for each version of tests/bench/streams (a marker holds the hash of its two files)."""
-    import hashlib
     want = hashlib.sha256(b"".join((STREAMS_SRC / f).read_bytes()
                                    for f in ("pom.xml", "StreamsJoin.java"))).hexdigest()
     built, marker = STREAMS_HOME / "built", STREAMS_HOME / "built" / ".fetched"
@@ -255,8 +275,7 @@ def streams_build():
             if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
                 die(f"{tool} not found (scripts/deps.sh installs Java and Maven)")
         STREAMS_HOME.mkdir(parents=True, exist_ok=True)
-        tmp = Path(subprocess.run(["mktemp", "-d", str(STREAMS_HOME / "built.tmp.XXXXXX")],
-                                  capture_output=True, text=True, check=True).stdout.strip())
+        tmp = Path(tempfile.mkdtemp(prefix="built.tmp.", dir=STREAMS_HOME))
         t0 = time.perf_counter()
         run(["mvn", "-B", "-q", "-Dstyle.color=never", "-f", STREAMS_SRC / "pom.xml",
              "dependency:copy-dependencies", f"-DoutputDirectory={tmp / 'libs'}", "-DincludeScope=runtime"],
@@ -264,7 +283,7 @@ def streams_build():
         run(["javac", "-Xlint:all", "-Werror", "-d", tmp / "classes", "-cp", f"{tmp / 'libs'}/*",
              STREAMS_SRC / "StreamsJoin.java"], what="javac StreamsJoin.java")
         (tmp / ".fetched").write_text(want + "\n")
-        subprocess.run(["rm", "-rf", str(built)], check=True)
+        shutil.rmtree(built, ignore_errors=True)
         tmp.rename(built)
         say(f"streams peer: {len(list((built / 'libs').glob('*.jar')))} jars fetched and StreamsJoin "
             f"compiled in {time.perf_counter() - t0:.1f} s ({built})")
@@ -309,13 +328,11 @@ def streams_peer(args, topic, conninfo, logs, namespaces, dedup, join_ids):
     if proc.returncode != 0:
         die(f"StreamsJoin ({what}) exited {proc.returncode}; log {err_path}:\n"
             f"{mask(err_path.read_text()[-3000:])}")
-    found = STREAMS_SUMMARY.findall(out_path.read_text())
-    if not found:
+    s = parse_summary(out_path.read_text(), STREAMS_SUMMARY)
+    if s is None:
         die(f"no summary line from StreamsJoin; log {err_path}")
-    s = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=") for kv in found[-1].split())}
-    tv = time_out.read_text()
-    rss_mib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)) / 1024
-    cpu_s = sum(float(re.search(rf"{w} time \(seconds\): ([0-9.]+)", tv).group(1)) for w in ("User", "System"))
+    rss_kib, user_s, sys_s = gnu_time(time_out)
+    rss_mib, cpu_s = rss_kib / 1024, user_s + sys_s
     msgs = read_all(ns.topics("alerts."))
     ids, sources = collections.Counter(), set()
     for m in msgs:
@@ -325,14 +342,12 @@ def streams_peer(args, topic, conninfo, logs, namespaces, dedup, join_ids):
     dups = sum(n - 1 for n in ids.values() if n > 1)
     want = s["alerts"] + s["unmatched"]
     same = set(ids) == join_ids
-    say(f"StreamsJoin: exit 0 in {wall:.1f} s wall (JVM start, registry load, close included); {found[-1]}")
+    say(f"StreamsJoin: exit 0 in {wall:.1f} s wall (JVM start, registry load, close included); "
+        + " ".join(f"{k}={v}" for k, v in s.items()))
     say(f"  read back {len(msgs)} alert messages (read_committed): {len(sources)} distinct source records, "
         f"{len(ids)} distinct alert ids, {dups} repeated; the same ids as riskhub-join's: {'yes' if same else 'NO'}")
-    by_name = collections.Counter()
-    for name, c in threads.values():
-        by_name[re.sub(r"[0-9]+$", "N", name)] += c
     say("  CPU by thread (sampled every 0.25 s): "
-        + ", ".join(f"{n} {v:.1f} s" for n, v in by_name.most_common(5) if v >= 0.05))
+        + ", ".join(f"{n} {v:.1f} s" for n, v in by_thread_name(threads).most_common(5) if v >= 0.05))
     # exactly once: each record's alert once (the lookup alone repeats an id when the list
     # names a person twice: one alert a record), and with the store each id once
     ok = len(msgs) == want == len(sources) == s["records"] - s["duplicates"] and same \
@@ -407,18 +422,14 @@ def throughput(args, work, bench, dept, feed, conninfo, logs, namespaces):
         else:
             for k, v in one.items():
                 s[k] = max(s[k], v) if k.endswith("_s") or k == "registry_mib" else s[k] + v
-        tv = time_out.read_text()
-        rss_kib = max(rss_kib, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1)))
-        user_s += float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
-        sys_s += float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
+        rss1, user1, sys1 = gnu_time(time_out)
+        rss_kib, user_s, sys_s = max(rss_kib, rss1), user_s + user1, sys_s + sys1
     led = None
     if args.ledger != "none":
         if args.ledger == "after":
             ledger = start_ledger(logs, env)
         led = ledger_drain(ledger, conninfo, s, join_exit, logs)
-    by_name = collections.Counter()
-    for name, cpu_s in threads.values():
-        by_name[re.sub(r"[0-9]+$", "N", name)] += cpu_s
+    by_name = by_thread_name(threads)
     say(f"riskhub-join: exit 0 in {wall:.1f} s wall (registry load, the read-back of published ids, "
         f"{IDLE_MS} ms idle exit included)")
     for line in stdout.strip().splitlines():
