@@ -378,13 +378,21 @@ static int read_settled(join_changelog_t *cl, const bool *cparts,
   if (settle(cl, cparts, hw, wait_ms, errstr, errstr_size)) goto out;
   for (int p = 0; p < cl->nparts; p++)
     if (cparts[p] && hw[p] > 0) rd_kafka_topic_partition_list_add(until, cl->topic, p)->offset = hw[p];
-  if (until->cnt > 0) {
+  /* a broker that stops answering (a freeze) fails the read's requests: read
+   * again (the ids are a set, owned ones noted once) for up to wait_ms after
+   * the first failure, as settle() waits */
+  const char *topics[1] = {cl->topic};
+  for (int64_t deadline = -1; until->cnt > 0;) {
     load_ctx_t x = {cl, want, ids, 0, 0};
-    const char *topics[1] = {cl->topic};
-    int r = rh_kafka_read_topics(conf, topics, 1, until, load_one, &x, NULL, errstr, errstr_size);
-    conf = NULL;
-    if (r) goto out;
-    *loaded = x.loaded;
+    rd_kafka_conf_t *c = rd_kafka_conf_dup(conf);
+    if (!rh_kafka_read_topics(c, topics, 1, until, load_one, &x, NULL, errstr, errstr_size)) {
+      *loaded = x.loaded;
+      break;
+    }
+    if (deadline < 0) deadline = rh_mono_ms() + wait_ms;
+    if (strstr(errstr, "out of memory") || rh_mono_ms() >= deadline) goto out;
+    rh_log_warn("changelog: %s; reading %s again", errstr, cl->topic);
+    rh_sleep_ms(500);
   }
   rc = 0;
 out:
