@@ -15,7 +15,16 @@
 #include "rh_err.h"
 #include "rh_pg.h"
 
-enum { W_ALERT, W_HOUSEHOLD, W_TOWNSHIP, W_PERIOD, W_RISK, W_RULE, W_NCOL };
+enum { W_ALERT, W_HOUSEHOLD, W_TOWNSHIP, W_PERIOD, W_RISK, W_RULE, W_RAISED, W_NCOL };
+enum { U_ALERT, U_PERIOD, U_RISK, U_RAISED, U_NCOL };
+/* list_manifests: where the message was, then the BatchManifest's fields */
+enum { M_TOPIC, M_PART, M_OFFSET, M_BATCH, M_DEPT, M_FEED, M_KIND, M_PERIOD, M_SNAME, M_SSHA,
+       M_TOTAL, M_ACCEPTED, M_REJECTED, M_STARTED, M_FINISHED, M_PRODUCER, M_NCOL };
+static const char *const MANIFEST_FIELDS[] = {
+    "batch_id",      "department",    "feed",          "kind",       "period",
+    "source_name",   "source_sha256", "rows_total",    "rows_accepted",
+    "rows_rejected", "started_at",    "finished_at",   "producer"};
+#define MANIFEST_NFIELDS (M_NCOL - M_BATCH)
 enum {
   C_ID, C_PERIOD, C_TOWNSHIP, C_HOUSEHOLD, C_MEMBER, C_DEPT, C_FEED, C_MATCHED, C_FACTS,
   C_COMPLETE, C_MISSING, C_STOPIC, C_SPART, C_SOFFSET, C_CREATED, C_NCOL
@@ -30,14 +39,14 @@ enum { F_ID, F_PERIOD, F_TOWNSHIP, F_HOUSEHOLD, F_MEMBER, F_DEPT, F_FEED, F_MATC
 struct ledger_batch {
   const rh_config_t *cfg;
   rh_avro_decoder_t *dec;
-  const rh_avro_schema_t *alert_schema, *check_schema;
+  const rh_avro_schema_t *alert_schema, *check_schema, *manifest_schema;
   rh_alert_codec_t alc;
   bool alc_ready;
-  avro_value_t alv, chv;
-  bool alv_ready, chv_ready;
-  int cidx[F_COUNT];
-  char alerts_prefix[256], checks_prefix[256];
-  ledger_arrays_t warnings, checks;
+  avro_value_t alv, chv, mav;
+  bool alv_ready, chv_ready, mav_ready;
+  int cidx[F_COUNT], midx[MANIFEST_NFIELDS];
+  char alerts_prefix[256], checks_prefix[256], unmatched_topic[256], manifests_topic[256];
+  ledger_arrays_t warnings, checks, unmatched, manifests;
   ledger_offsets_t spans;
   size_t records;
   ledger_sbuf_t scratch; /* a check's missing_departments literal */
@@ -47,10 +56,13 @@ void ledger_batch_destroy(ledger_batch_t *b) {
   if (!b) return;
   if (b->alv_ready) avro_value_decref(&b->alv);
   if (b->chv_ready) avro_value_decref(&b->chv);
+  if (b->mav_ready) avro_value_decref(&b->mav);
   if (b->alc_ready) rh_alert_codec_free(&b->alc);
   rh_avro_decoder_destroy(b->dec);
   ledger_arrays_free(&b->warnings);
   ledger_arrays_free(&b->checks);
+  ledger_arrays_free(&b->unmatched);
+  ledger_arrays_free(&b->manifests);
   ledger_offsets_free(&b->spans);
   free(b->scratch.data);
   free(b);
@@ -66,14 +78,19 @@ ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t
   b->cfg = cfg;
   ledger_arrays_init(&b->warnings, W_NCOL);
   ledger_arrays_init(&b->checks, C_NCOL);
+  ledger_arrays_init(&b->unmatched, U_NCOL);
+  ledger_arrays_init(&b->manifests, M_NCOL);
   ledger_offsets_init(&b->spans);
   rh_config_topic(cfg, "alerts.", b->alerts_prefix, sizeof b->alerts_prefix);
   rh_config_topic(cfg, "checks.", b->checks_prefix, sizeof b->checks_prefix);
+  rh_config_topic(cfg, "alerts.unmatched", b->unmatched_topic, sizeof b->unmatched_topic);
+  rh_config_topic(cfg, "feed.manifests", b->manifests_topic, sizeof b->manifests_topic);
   b->alert_schema = rh_avro_schemas_get(schemas, "riskhub.Alert");
   b->check_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
-  if (!b->alert_schema || !b->check_schema) {
+  b->manifest_schema = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
+  if (!b->alert_schema || !b->check_schema || !b->manifest_schema) {
     rh_errf(errstr, errstr_size, "the schemas hold no riskhub.%s",
-            b->alert_schema ? "CheckResult" : "Alert");
+            !b->alert_schema ? "Alert" : !b->check_schema ? "CheckResult" : "BatchManifest");
     goto fail;
   }
   if (!(b->dec = rh_avro_decoder_new(schemas))) {
@@ -86,8 +103,12 @@ ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t
   b->alv_ready = true;
   if (rh_avro_schema_value_new(b->check_schema, &b->chv, errstr, errstr_size)) goto fail;
   b->chv_ready = true;
+  if (rh_avro_schema_value_new(b->manifest_schema, &b->mav, errstr, errstr_size)) goto fail;
+  b->mav_ready = true;
   if (rh_avro_field_indexes(b->check_schema->schema, CHECK_FIELDS, b->cidx, F_COUNT, errstr,
-                            errstr_size))
+                            errstr_size) ||
+      rh_avro_field_indexes(b->manifest_schema->schema, MANIFEST_FIELDS, b->midx,
+                            MANIFEST_NFIELDS, errstr, errstr_size))
     goto fail;
   return b;
 fail:
@@ -99,7 +120,8 @@ static bool starts(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int add_alert(ledger_batch_t *b, const void *value, size_t len, char *why, size_t why_size) {
+static int add_alert(ledger_batch_t *b, const void *value, size_t len, bool unmatched, char *why,
+                     size_t why_size) {
   char err[512];
   rh_alert_t a;
   rh_avro_status_t st =
@@ -108,13 +130,23 @@ static int add_alert(ledger_batch_t *b, const void *value, size_t len, char *why
     rh_errf(why, why_size, "not an Alert: %s", err);
     return LEDGER_ROW_SKIPPED;
   }
+  char raised[24];
+  snprintf(raised, sizeof raised, "%" PRId64, a.created_at);
+  if (unmatched) {
+    if (!a.alert_id || !*a.alert_id || !a.period || !a.risk) {
+      rh_errf(why, why_size, "an unmatched alert without an id, period or risk");
+      return LEDGER_ROW_SKIPPED;
+    }
+    const char *u[U_NCOL] = {a.alert_id, a.period, a.risk, raised};
+    return ledger_arrays_add(&b->unmatched, u) ? -1 : LEDGER_ROW_UNMATCHED;
+  }
   if (!a.household_id || !a.township_code || !a.alert_id || !*a.alert_id) {
     rh_errf(why, why_size, "an alert without a household (situation %s)",
             a.situation ? a.situation : "?");
     return LEDGER_ROW_SKIPPED;
   }
   const char *v[W_NCOL] = {a.alert_id, a.household_id, a.township_code,
-                           a.period,   a.risk,         a.rule_id};
+                           a.period,   a.risk,         a.rule_id, raised};
   if (ledger_arrays_add(&b->warnings, v)) return -1;
   return LEDGER_ROW_WARNING;
 }
@@ -212,11 +244,49 @@ static int add_check(ledger_batch_t *b, const void *value, size_t len, char *why
   return rc ? -1 : LEDGER_ROW_CHECK;
 }
 
+/* A BatchManifest of feed.manifests: a list_manifests row keyed by where it was. */
+static int add_manifest(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
+                        const void *value, size_t len, char *why, size_t why_size) {
+  char err[512];
+  avro_value_t *v = &b->mav;
+  if (rh_avro_decode(b->dec, value, len, b->manifest_schema, v, NULL, err, sizeof err) !=
+      RH_AVRO_OK) {
+    rh_errf(why, why_size, "not a BatchManifest: %s", err);
+    return LEDGER_ROW_SKIPPED;
+  }
+  char nums[6][24], part[16], off[24];
+  const char *row[M_NCOL] = {topic, part, off};
+  snprintf(part, sizeof part, "%d", (int)partition);
+  snprintf(off, sizeof off, "%" PRId64, offset);
+  for (int f = M_BATCH; f < M_NCOL; f++) {
+    int ix = b->midx[f - M_BATCH];
+    size_t sl;
+    if (f >= M_TOTAL && f <= M_FINISHED) {
+      int64_t x = 0;
+      if (rh_avro_get_long(v, ix, NULL, &x)) goto missing;
+      snprintf(nums[f - M_TOTAL], sizeof nums[0], "%" PRId64, x);
+      row[f] = nums[f - M_TOTAL];
+    } else if (rh_avro_get_str(v, ix, &row[f], &sl) || !row[f] ||
+               (f <= M_PERIOD && !*row[f])) {
+      goto missing;
+    }
+    continue;
+  missing:
+    rh_errf(why, why_size, "a BatchManifest without %s", MANIFEST_FIELDS[f - M_BATCH]);
+    return LEDGER_ROW_SKIPPED;
+  }
+  return ledger_arrays_add(&b->manifests, row) ? -1 : LEDGER_ROW_MANIFEST;
+}
+
 int ledger_batch_add(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
                      const void *value, size_t len, char *why, size_t why_size) {
   int kind;
-  if (starts(topic, b->alerts_prefix))
-    kind = add_alert(b, value, len, why, why_size);
+  if (strcmp(topic, b->manifests_topic) == 0)
+    kind = add_manifest(b, topic, partition, offset, value, len, why, why_size);
+  else if (strcmp(topic, b->unmatched_topic) == 0)
+    kind = add_alert(b, value, len, true, why, why_size);
+  else if (starts(topic, b->alerts_prefix))
+    kind = add_alert(b, value, len, false, why, why_size);
   else if (starts(topic, b->checks_prefix))
     kind = add_check(b, value, len, why, why_size);
   else {
@@ -235,16 +305,37 @@ const ledger_offsets_t *ledger_batch_spans(const ledger_batch_t *b) { return &b-
 void ledger_batch_clear(ledger_batch_t *b) {
   ledger_arrays_clear(&b->warnings);
   ledger_arrays_clear(&b->checks);
+  ledger_arrays_clear(&b->unmatched);
+  ledger_arrays_clear(&b->manifests);
   ledger_offsets_clear(&b->spans);
   b->records = 0;
 }
 
-#define WARNINGS_SQL                                                                      \
-  "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, rule_id, "  \
-  "visit_due, comparison_due) "                                                           \
-  "SELECT a, h, t, p, r, ru, current_date + $7::int, current_date + $8::int "             \
-  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "  \
-  "AS u(a, h, t, p, r, ru) ON CONFLICT (alert_id) DO NOTHING"
+#define WARNINGS_SQL                                                                        \
+  "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, rule_id, "    \
+  "raised_at, visit_due, comparison_due) "                                                  \
+  "SELECT a, h, t, p, r, ru, to_timestamp(ra::bigint / 1000.0), current_date + $8::int, "   \
+  "current_date + $9::int "                                                                 \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "    \
+  "$7::text[]) AS u(a, h, t, p, r, ru, ra) ON CONFLICT (alert_id) DO NOTHING"
+
+#define UNMATCHED_SQL                                                                       \
+  "INSERT INTO unmatched_alerts (alert_id, period, risk, raised_at) "                        \
+  "SELECT a, p, r, to_timestamp(ra::bigint / 1000.0) "                                       \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(a, p, r, ra) "           \
+  "ON CONFLICT (alert_id) DO NOTHING"
+
+#define MANIFESTS_SQL                                                                       \
+  "INSERT INTO list_manifests (topic, partition, \"offset\", batch_id, department, feed, "   \
+  "kind, period, source_name, source_sha256, rows_total, rows_accepted, rows_rejected, "     \
+  "started_at, finished_at, producer) "                                                      \
+  "SELECT t, pa::int, o::bigint, b, d, f, k, pe, sn, ss, rt::bigint, ra::bigint, rr::bigint, " \
+  "to_timestamp(sa::bigint / 1000.0), to_timestamp(fi::bigint / 1000.0), pr "                 \
+  "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "      \
+  "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "  \
+  "$14::text[], $15::text[], $16::text[]) "                                                   \
+  "AS u(t, pa, o, b, d, f, k, pe, sn, ss, rt, ra, rr, sa, fi, pr) "                           \
+  "ON CONFLICT (topic, partition, \"offset\") DO NOTHING"
 
 #define CHECKS_SQL                                                                            \
   "INSERT INTO check_results (check_id, period, township_code, household_id, "                \
@@ -286,6 +377,8 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
   int stored = -1;
   if (insert(pg, &b->warnings, WARNINGS_SQL, deadlines, 2, &w->warnings, errstr, errstr_size) ||
       insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
+      insert(pg, &b->unmatched, UNMATCHED_SQL, NULL, 0, &w->unmatched, errstr, errstr_size) ||
+      insert(pg, &b->manifests, MANIFESTS_SQL, NULL, 0, &w->manifests, errstr, errstr_size) ||
       (stored = ledger_offsets_store(&b->spans, pg, consumer, errstr, errstr_size)) != 0) {
     char ignored[256];
     if (!rh_pg_connection_lost(pg)) rh_pg_exec(pg, "ROLLBACK", ignored, sizeof ignored);
@@ -296,6 +389,7 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
     memset(w, 0, sizeof *w);
     return LEDGER_WRITE_ERROR;
   }
-  w->existing = b->warnings.rows + b->checks.rows - w->warnings - w->checks;
+  w->existing = b->warnings.rows + b->checks.rows + b->unmatched.rows + b->manifests.rows -
+                w->warnings - w->checks - w->unmatched - w->manifests;
   return LEDGER_WRITE_OK;
 }

@@ -5,6 +5,10 @@
  *   alerts.<township>  Alert        -> a warnings row (migration 003), state
  *                                      PUSHED, deadlines from the config
  *   checks.<township>  CheckResult  -> a check_results row (migration 005)
+ *   alerts.unmatched   Alert        -> an unmatched_alerts row (migration 006:
+ *                                      id, period, risk, when; no person)
+ *   feed.manifests     BatchManifest-> a list_manifests row (migration 006),
+ *                                      keyed by topic, partition, offset
  *
  *   BEGIN; INSERT warnings ...; INSERT check_results ... (both ON CONFLICT DO
  *   NOTHING); store the batch's span in every partition (ledger_offsets);
@@ -29,7 +33,13 @@
 #include "rh_avro_schema.h"
 #include "rh_config.h"
 
-typedef enum { LEDGER_ROW_WARNING, LEDGER_ROW_CHECK, LEDGER_ROW_SKIPPED } ledger_row_t;
+typedef enum {
+  LEDGER_ROW_WARNING,
+  LEDGER_ROW_CHECK,
+  LEDGER_ROW_UNMATCHED,
+  LEDGER_ROW_MANIFEST,
+  LEDGER_ROW_SKIPPED
+} ledger_row_t;
 
 typedef struct ledger_batch ledger_batch_t;
 
@@ -50,6 +60,8 @@ const ledger_offsets_t *ledger_batch_spans(const ledger_batch_t *b);
 
 typedef struct {
   uint64_t warnings, checks; /* rows inserted */
+  uint64_t unmatched;        /* unmatched_alerts rows inserted */
+  uint64_t manifests;        /* list_manifests rows inserted */
   uint64_t existing;         /* rows that were there already (ON CONFLICT) */
 } ledger_written_t;
 

@@ -240,6 +240,8 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
     l->st.records += ledger_batch_records(l->batch);
     l->st.warnings += w.warnings;
     l->st.checks += w.checks;
+    l->st.unmatched += w.unmatched;
+    l->st.manifests += w.manifests;
     l->st.existing += w.existing;
     l->st.skipped += skipped;
     l->st.transactions++;
@@ -303,9 +305,10 @@ static int start_kafka(ledger_t *l) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  /* alerts.<township> and checks.<township> (not alerts.unmatched: no row) */
+  /* alerts.<township> and checks.<township>; alerts.unmatched and
+   * feed.manifests for the reports (migration 006) */
   rd_kafka_topic_partition_list_t *sub =
-      rd_kafka_topic_partition_list_new((int)(2 * cfg->township_count));
+      rd_kafka_topic_partition_list_new((int)(2 * cfg->township_count + 2));
   char name[NAME_LEN], topic[NAME_LEN];
   for (size_t i = 0; i < cfg->township_count; i++)
     for (int k = 0; k < 2; k++) {
@@ -313,6 +316,10 @@ static int start_kafka(ledger_t *l) {
       if (rh_config_topic(cfg, name, topic, sizeof topic) == 0)
         rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
     }
+  static const char *const REPORTS[] = {"alerts.unmatched", "feed.manifests"};
+  for (size_t i = 0; i < 2; i++)
+    if (rh_config_topic(cfg, REPORTS[i], topic, sizeof topic) == 0)
+      rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(l->consumer, sub);
   rd_kafka_topic_partition_list_destroy(sub);
   if (e) {
@@ -382,7 +389,13 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
       cleanup(&l);
       return RH_EXIT_UNAVAILABLE;
     }
-    if (ledger_offsets_load(&l.pos, l.pg, l.group, err, sizeof err) == 0) break;
+    /* the tables of migrations 003, 005 and 006, before anything is read */
+    if (ledger_offsets_load(&l.pos, l.pg, l.group, err, sizeof err) == 0 &&
+        rh_pg_exec(l.pg,
+                   "SELECT raised_at FROM warnings LIMIT 0; "
+                   "SELECT 1 FROM check_results, unmatched_alerts, list_manifests LIMIT 0",
+                   err, sizeof err) == 0)
+      break;
     if (!rh_pg_connection_lost(l.pg)) {
       rh_log_error("%s (has `riskhub-registry migrate` been run on this database?)", err);
       cleanup(&l);

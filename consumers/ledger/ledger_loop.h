@@ -37,6 +37,8 @@ typedef struct {
   uint64_t records;      /* records committed (rows and skipped) */
   uint64_t warnings;     /* warnings rows inserted */
   uint64_t checks;       /* check_results rows inserted */
+  uint64_t unmatched;    /* unmatched_alerts rows inserted */
+  uint64_t manifests;    /* list_manifests rows inserted */
   uint64_t existing;     /* rows that were there already */
   uint64_t skipped;      /* records that give no row */
   uint64_t transactions, refused, outages;

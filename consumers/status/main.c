@@ -16,10 +16,11 @@ static void usage(FILE *fp) {
       "usage: riskhub-status [--config FILE] [--schemas DIR] [--period YYYY-MM | --quarter YYYY-Qn]\n"
       "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
       "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
-      "                      [--table lists|townships|all] [--log-level LEVEL]\n"
+      "                      [--table lists|townships|all] [--source ledger|topics]\n"
+      "                      [--log-level LEVEL]\n"
       "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
       "following month, local time), late or not at all, and the warnings and check results\n"
-      "per township; read from Kafka (feed.manifests, alerts.*, checks.*), read_committed.\n"
+      "per township; read from the warnings ledger in PostgreSQL (riskhub-ledger's tables).\n"
       "  --period YYYY-MM    the month the lists cover (default: the month before --as-of)\n"
       "  --quarter YYYY-Qn   the quarter's three months side by side (quarterly joint meeting)\n"
       "  --as-of DATETIME    report as things stood then: now (default), YYYY-MM-DD (the end of\n"
@@ -28,8 +29,12 @@ static void usage(FILE *fp) {
       "  --format F          table (default), csv, markdown, xlsx (needs --out)\n"
       "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
       "  --table T           lists, townships or all (default)\n"
-      "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 Kafka away;\n"
-      "74 output not written; 78 configuration or schemas; 64 usage.\n");
+      "  --source S          ledger (default: PostgreSQL, whatever the broker has deleted) or\n"
+      "                      topics (feed.manifests, alerts.*, checks.* read from their start,\n"
+      "                      read_committed: only what the broker still keeps)\n"
+      "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 PostgreSQL\n"
+      "(or, with --source topics, Kafka) away; 70 internal error; 74 output not written;\n"
+      "78 configuration, schemas or a database without the ledger's tables; 64 usage.\n");
 }
 
 /* --as-of, --period, --quarter into o's time window; RH_EXIT_OK or
@@ -71,12 +76,14 @@ static int resolve_window(status_opts_t *o, const char *as_of, const char *perio
 }
 
 int main(int argc, char **argv) {
-  enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE };
+  enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE,
+         O_SOURCE };
   static const struct option longopts[] = {
       {"schemas", required_argument, NULL, O_SCHEMAS},  {"period", required_argument, NULL, O_PERIOD},
       {"quarter", required_argument, NULL, O_QUARTER},  {"as-of", required_argument, NULL, O_AS_OF},
       {"utc-offset", required_argument, NULL, O_OFFSET}, {"format", required_argument, NULL, O_FORMAT},
       {"out", required_argument, NULL, O_OUT},          {"table", required_argument, NULL, O_TABLE},
+      {"source", required_argument, NULL, O_SOURCE},
       RH_CLI_LONGOPTS,                                  {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-status", usage);
@@ -112,6 +119,14 @@ int main(int argc, char **argv) {
       else {
         fprintf(stderr, "riskhub-status: --table: '%s' (expected lists, townships or all)\n",
                 optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
+    case O_SOURCE:
+      if (strcmp(optarg, "ledger") == 0) o.source = STATUS_SOURCE_LEDGER;
+      else if (strcmp(optarg, "topics") == 0) o.source = STATUS_SOURCE_TOPICS;
+      else {
+        fprintf(stderr, "riskhub-status: --source: '%s' (expected ledger or topics)\n", optarg);
         return RH_EXIT_USAGE;
       }
       break;

@@ -193,16 +193,17 @@ void status_report_title(const status_report_t *r, char *buf, size_t size) {
     snprintf(what, sizeof what, "%s", r->period[0]);
     snprintf(buf, size,
              "%s (%s) %s 名单报送与预警 lists and warnings — lists due by %s (end of day, UTC%s)"
-             " — as of %s UTC%s",
-             r->cfg->county_name, r->cfg->county_code, what, due, off, asof, off);
+             " — as of %s UTC%s%s%s",
+             r->cfg->county_name, r->cfg->county_code, what, due, off, asof, off,
+             *r->source ? " — " : "", r->source);
   } else {
     snprintf(what, sizeof what, "%04d-Q%d (%s..%s)", r->year[0], r->quarter ? r->quarter : 0,
              r->period[0], r->period[r->nmonths - 1]);
     snprintf(buf, size,
              "%s (%s) %s 季度联席会议 quarterly joint meeting — lists due by day %d of the "
-             "following month (end of day, UTC%s) — as of %s UTC%s",
+             "following month (end of day, UTC%s) — as of %s UTC%s%s%s",
              r->cfg->county_name, r->cfg->county_code, what, r->cfg->deadlines.delivery_day, off,
-             asof, off);
+             asof, off, *r->source ? " — " : "", r->source);
   }
 }
 

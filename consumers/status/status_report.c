@@ -212,6 +212,18 @@ int status_report_add_check(status_report_t *r, size_t row, const char *period,
   return 0;
 }
 
+int status_report_set_tally(status_report_t *r, size_t row, int m, uint64_t warnings,
+                            uint64_t households, uint64_t checks, uint64_t checks_matched) {
+  if (row >= r->nrows || m < 0 || m > r->nmonths) return -1;
+  status_tally_t *t = status_report_tally(r, row, m);
+  t->warnings = warnings;
+  t->households = row == STATUS_UNMATCHED(r) ? 0 : households;
+  t->checks = checks;
+  t->checks_matched = checks_matched;
+  r->tallies_set_ = true;
+  return 0;
+}
+
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return (x > y) - (x < y);
@@ -271,7 +283,7 @@ int status_report_finish(status_report_t *r) {
       r->state_counts[r->nmonths][l->state]++;
       r->feed_state_counts[f * STATUS_STATE_COUNT + l->state]++;
     }
-  for (size_t row = 0; row < r->nrows; row++) {
+  for (size_t row = 0; row < r->nrows && !r->tallies_set_; row++) {
     status_tally_t *all = status_report_tally(r, row, r->nmonths);
     for (int m = 0; m < r->nmonths; m++) {
       status_tally_t *t = status_report_tally(r, row, m);

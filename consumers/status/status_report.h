@@ -111,7 +111,9 @@ typedef struct {
   /* what was read but does not count, for the log */
   uint64_t manifests_other_feeds;       /* a department/feed not in the config */
   uint64_t manifests_after_as_of, alerts_after_as_of, checks_after_as_of;
+  char source[160];  /* where the figures come from, for the title (status_run) */
   bool finished;
+  bool tallies_set_;  /* private: status_report_set_tally was used */
   uint64_t seq_; /* private: arrival counter */
 } status_report_t;
 
@@ -148,6 +150,13 @@ int status_report_add_alert(status_report_t *r, size_t row, const char *period,
 /* A CheckResult of checks.<township> (row = the township's index). */
 int status_report_add_check(status_report_t *r, size_t row, const char *period,
                             const char *check_id, bool matched, int64_t created_at);
+
+/* Counts already made elsewhere (the ledger's SQL: distinct by construction)
+ * for row in month m (m == nmonths: the whole range), instead of adding the
+ * alerts and checks one by one: a report takes either, never both. Replaces
+ * what an earlier call set. 0, or -1 (row or month out of range). */
+int status_report_set_tally(status_report_t *r, size_t row, int m, uint64_t warnings,
+                            uint64_t households, uint64_t checks, uint64_t checks_matched);
 
 /* Decide every list's state and count everything. Call once, after the last
  * add. 0, or -1 out of memory. */

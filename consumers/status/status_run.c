@@ -11,6 +11,7 @@
 #include "rh_exit.h"
 #include "rh_log.h"
 #include "status_grid.h"
+#include "status_ledger.h"
 #include "status_read.h"
 #include "status_render.h"
 #include "status_report.h"
@@ -66,7 +67,8 @@ static int write_text_file(const status_opts_t *o, const char *title, status_gri
   return rc;
 }
 
-static void summary(FILE *fp, const status_report_t *r, const char *title_what) {
+static void summary(FILE *fp, const status_report_t *r, const char *title_what,
+                    status_source_t source) {
   const uint32_t *c = r->state_counts[r->nmonths];
   uint64_t w = 0, h = 0;
   for (size_t t = 0; t + 1 < r->nrows; t++) {
@@ -75,10 +77,67 @@ static void summary(FILE *fp, const status_report_t *r, const char *title_what) 
   }
   fprintf(fp,
           "riskhub-status: %s: on_time=%u late=%u missing=%u pending=%u warnings=%" PRIu64
-          " households=%" PRIu64 " unmatched=%" PRIu64 "\n",
+          " households=%" PRIu64 " unmatched=%" PRIu64 " source=%s\n",
           title_what, c[STATUS_ON_TIME], c[STATUS_LATE], c[STATUS_MISSING], c[STATUS_PENDING],
-          w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings);
+          w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings,
+          source == STATUS_SOURCE_TOPICS ? "topics" : "ledger");
   fflush(fp);
+}
+
+static int read_topics(const status_opts_t *o, const rh_avro_schemas_t *schemas,
+                       status_report_t *r) {
+  char err[1024];
+  status_read_stats_t st;
+  if (status_read(o->cfg, schemas, r, &st, err, sizeof err)) {
+    rh_log_error("Kafka: %s", err);
+    return strstr(err, "out of memory") ? RH_EXIT_SOFTWARE : RH_EXIT_UNAVAILABLE;
+  }
+  rh_log_debug("read %" PRIu64 " manifests, %" PRIu64 " alerts, %" PRIu64
+               " check results in %.2f s",
+               st.manifests, st.alerts, st.checks, st.seconds);
+  if (st.undecodable)
+    rh_log_warn("%" PRIu64 " messages could not be decoded and were skipped", st.undecodable);
+  snprintf(r->source, sizeof r->source,
+           "from the broker's topics (only what retention has kept) 据消息队列");
+  return RH_EXIT_OK;
+}
+
+static int read_ledger(const status_opts_t *o, status_report_t *r) {
+  char err[1024], consumer[512], when[STATUS_LOCAL_SZ], off[8];
+  snprintf(consumer, sizeof consumer, "%sriskhub-ledger", o->cfg->topic_prefix);
+  status_ledger_stats_t st;
+  switch (status_ledger_read(o->cfg, consumer, r, &st, err, sizeof err)) {
+  case STATUS_LEDGER_OK: break;
+  case STATUS_LEDGER_UNAVAILABLE:
+    rh_log_error("PostgreSQL: %s", err);
+    return RH_EXIT_UNAVAILABLE;
+  case STATUS_LEDGER_SCHEMA:
+    rh_log_error("PostgreSQL: %s (has `riskhub-registry migrate` been run on this database?)",
+                 err);
+    return RH_EXIT_CONFIG;
+  default:
+    rh_log_error("PostgreSQL: %s", err);
+    return RH_EXIT_SOFTWARE;
+  }
+  rh_log_debug("read %" PRIu64 " manifests and the counts from the ledger in %.2f s",
+               st.manifests, st.seconds);
+  status_offset_format(r->utc_offset_min, off);
+  if (!st.last_write_ms) {
+    rh_log_warn("the ledger (%s) has written nothing in this database: is riskhub-ledger "
+                "running? Every figure is 0.",
+                consumer);
+    snprintf(r->source, sizeof r->source, "from the ledger, which has written nothing 据台账");
+  } else {
+    status_format_local(st.last_write_ms, r->utc_offset_min, when);
+    snprintf(r->source, sizeof r->source, "from the ledger, last written %s UTC%s 据台账", when,
+             off);
+  }
+  return RH_EXIT_OK;
+}
+
+static int read_source(const status_opts_t *o, const rh_avro_schemas_t *schemas,
+                       status_report_t *r) {
+  return o->source == STATUS_SOURCE_TOPICS ? read_topics(o, schemas, r) : read_ledger(o, r);
 }
 
 int status_run(const status_opts_t *o) {
@@ -100,17 +159,8 @@ int status_run(const status_opts_t *o) {
     rh_log_error("%s", err);
     goto out;
   }
-  status_read_stats_t st;
-  if (status_read(o->cfg, schemas, r, &st, err, sizeof err)) {
-    rh_log_error("Kafka: %s", err);
-    rc = strstr(err, "out of memory") ? RH_EXIT_SOFTWARE : RH_EXIT_UNAVAILABLE;
-    goto out;
-  }
-  rh_log_debug("read %" PRIu64 " manifests, %" PRIu64 " alerts, %" PRIu64
-               " check results in %.2f s",
-               st.manifests, st.alerts, st.checks, st.seconds);
-  if (st.undecodable)
-    rh_log_warn("%" PRIu64 " messages could not be decoded and were skipped", st.undecodable);
+  if ((rc = read_source(o, schemas, r)) != RH_EXIT_OK) goto out;
+  rc = RH_EXIT_SOFTWARE;
   if (status_report_finish(r)) {
     rh_log_error("out of memory");
     goto out;
@@ -151,7 +201,7 @@ int status_run(const status_opts_t *o) {
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  if (o->out) summary(stdout, r, what);
+  if (o->out) summary(stdout, r, what, o->source);
   rc = status_report_all_on_time(r) ? RH_EXIT_OK : RH_EXIT_ROWS_REJECTED;
 out:
   for (size_t i = 0; i < ngrids; i++) status_grid_destroy(grids[i]);

@@ -1,6 +1,7 @@
 /*
  * status_run: riskhub-status from its options to its exit code (the command
- * line is status_main.c's): read Kafka (status_read), compute the figures
+ * line is main.c's): read the ledger in PostgreSQL (status_ledger, the
+ * default) or Kafka's topics (status_read), compute the figures
  * (status_report), build the grids and write them in the chosen format.
  *
  * Exit codes (common/rh_exit.h, docs/status.md):
@@ -8,10 +9,11 @@
  *      arrived on time
  *   1  (RH_EXIT_ROWS_REJECTED, "done, with problems") the report was made, and
  *      some list is late, missing, or not in yet (pending)
- *   69 the broker is away (nothing written)
- *   70 internal error (out of memory)
+ *   69 PostgreSQL (--source topics: the broker) is away (nothing written)
+ *   70 internal error (out of memory, a query failing)
  *   74 the output could not be written
- *   78 the schemas could not be loaded
+ *   78 the schemas could not be loaded, or the database lacks the ledger's
+ *      tables (riskhub-registry migrate)
  */
 #ifndef STATUS_RUN_H
 #define STATUS_RUN_H
@@ -22,6 +24,8 @@
 #include "rh_config.h"
 
 typedef enum { STATUS_FMT_TABLE = 0, STATUS_FMT_CSV, STATUS_FMT_MARKDOWN, STATUS_FMT_XLSX } status_format_t;
+
+typedef enum { STATUS_SOURCE_LEDGER = 0, STATUS_SOURCE_TOPICS } status_source_t;
 
 enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_ALL = 3 };
 
@@ -36,6 +40,7 @@ typedef struct {
   status_format_t format;
   unsigned tables;             /* STATUS_TABLE_* */
   const char *out;             /* file to write; NULL: standard output (not for xlsx) */
+  status_source_t source;      /* the ledger (default) or the topics */
 } status_opts_t;
 
 /* Runs the report; messages go to the log (stderr). Returns the exit code. */

@@ -46,11 +46,13 @@ def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path
 
     led = run_ledger(ns, log_dir=tmp_path / "logs")
     s = led.summary()
-    n_w, n_c = assert_rows_equal(ns)
-    assert n_w > 0 and n_c > 0, f"the month gave {n_w} warnings and {n_c} check results"
-    assert (s["warnings"], s["checks"], s["existing"], s["skipped"]) == (n_w, n_c, 0, 0), \
-        f"summary {s}; topics: {n_w} warnings, {n_c} check results"
-    assert s["records"] == n_w + n_c
+    n_w, n_c, n_u, n_m = assert_rows_equal(ns)
+    assert n_w > 0 and n_c > 0 and n_u > 0 and n_m > 0, \
+        f"the month gave {n_w} warnings, {n_c} check results, {n_u} unmatched, {n_m} manifests"
+    assert (s["warnings"], s["checks"], s["unmatched"], s["manifests"], s["existing"],
+            s["skipped"]) == (n_w, n_c, n_u, n_m, 0, 0), \
+        f"summary {s}; topics: {n_w} warnings, {n_c} check results, {n_u} unmatched, {n_m} manifests"
+    assert s["records"] == n_w + n_c + n_u + n_m
     assert not offsets_at_end(ns), f"positions short of the ends: {offsets_at_end(ns)}"
     # deadlines from the config, state PUSHED
     assert psql(ns.conninfo, "SELECT count(*) FROM warnings WHERE visit_due IS NULL OR "
@@ -66,7 +68,8 @@ def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path
     # everything again; ON CONFLICT keeps the rows single, the audit sees each twice
     other = run_ledger(ns, "--group", ns.topic("ledger-audit-probe"), log_dir=tmp_path / "logs")
     s3 = other.summary()
-    assert (s3["warnings"], s3["checks"], s3["existing"]) == (0, 0, n_w + n_c), f"summary {s3}"
+    assert (s3["warnings"], s3["checks"], s3["existing"]) == (0, 0, n_w + n_c + n_u + n_m), \
+        f"summary {s3}"
     with pytest.raises(AssertionError, match="written more than once"):
         assert_rows_equal(ns)
 
@@ -109,7 +112,7 @@ def test_sigkill_mid_run_then_restart(ns, month, tmp_path):
                            f"raise RH_LEDGER_BIG_ROWS")
     final = run_ledger(ns, *args, log_dir=tmp_path / "logs", timeout=300)
     s = final.summary()
-    n_w, _ = assert_rows_equal(ns)
+    n_w, *_ = assert_rows_equal(ns)
     assert n_w == total
     assert s["existing"] == 0, f"the restart wrote rows again: {s}"
     assert s["warnings"] == total - seen[-1], f"summary {s}; rows before the restart {seen[-1]}"

@@ -72,7 +72,7 @@ def test_postgres_stopped_and_started_mid_run(ns, tmp_path):
     led.check_output()
     s = led.summary()
     assert s["outages"] >= 1, f"no outage noticed: {s}"
-    n_w, _ = assert_ledger_rows(ns)
+    n_w, *_ = assert_ledger_rows(ns)
     assert n_w == total
     assert s["existing"] == 0, f"rows written again after the outage: {s}"
     print(f"rows when PostgreSQL stopped: {at_stop} of {total}; summary {s}")
@@ -96,5 +96,5 @@ def test_postgres_away_longer_than_wait_s(ns, tmp_path):
         rhtest.scrub(led.tail())
     led.check_output()
     again = run_ledger(ns, log_dir=tmp_path / "logs", timeout=240)
-    n_w, _ = assert_ledger_rows(ns)
+    n_w, *_ = assert_ledger_rows(ns)
     assert n_w == total and again.summary()["existing"] == 0, again.summary()

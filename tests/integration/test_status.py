@@ -159,10 +159,21 @@ def parse_csv(text):
 
 
 def status_csv(ns, *args):
+    """The report from the ledger (the default source), which must say exactly what the
+    same report read from the topics says (--source topics)."""
     r = status(ns, "--format", "csv", *args)
     assert r.returncode in (0, 1), f"riskhub-status exit {r.returncode}: {r.stderr}"
+    t = status(ns, "--format", "csv", "--source", "topics", *args)
+    assert (t.returncode, t.stdout) == (r.returncode, r.stdout), (
+        f"the ledger and the topics differ ({args}):\n--- ledger\n{r.stdout[:3000]}\n"
+        f"--- topics\n{t.stdout[:3000]}")
     lists, towns = parse_csv(r.stdout)
     return r, lists, towns
+
+
+def ledger(ns):
+    """riskhub-ledger until it is idle: the report's default source is its tables."""
+    rhtest.run_ledger(ns)
 
 
 def compare_lists(got_rows, want, period):
@@ -228,6 +239,7 @@ def hub(cfg, months, tmp_path_factory):
                        "--allow-rejects", *again, p)
             assert r.returncode == 0, rhtest.scrub(r.stderr)
         rhtest.run_join(ns, tmp)
+        ledger(ns)
         ns.original_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, path)
         ns.corrected_batch = rhtest.batch_id(dept, feed, ON_TIME_PERIOD, corrected)
         ns.manifests = read_manifests(ns)
@@ -517,7 +529,7 @@ def test_deadline_boundaries(namespace, cfg, tmp_path):
     """December's lists, due the 10th of January: 23:59:59.999 on the 10th (Beijing) is
     on time, 00:00 on the 11th is late by a day; a list re-published after being on
     time stays on time; a feed not in the config and another month change nothing."""
-    ns = namespace(database=False)
+    ns = namespace()
     day = delivery_day(cfg)
     period = "2026-12"
     due = deadline(period, day)
@@ -534,6 +546,7 @@ def test_deadline_boundaries(namespace, cfg, tmp_path):
             manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
     rhtest.produce_raw(ns.topic("feed.manifests"),
                        [(r["batch_id"].encode(), rhtest.encode("BatchManifest", r)) for r in recs])
+    ledger(ns)
     as_of = datetime(2027, 1, 20, 12, tzinfo=CST)
     r, lists, towns = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00")
     assert r.returncode == 1
@@ -563,20 +576,35 @@ def test_deadline_boundaries(namespace, cfg, tmp_path):
 
 # ---- 7. an empty namespace, the broker away, usage -------------------------------------------
 
-def test_empty_namespace_broker_away_and_usage(cfg, tmp_path):
-    prefix = rhtest.new_prefix()  # no topics at all: riskhub-status creates none
-    env = dict(os.environ, RH_TOPIC_PREFIX=prefix)
-    r = status(None, "--period", "2020-01", "--format", "csv", env=env)
-    assert r.returncode == 1, r.stderr
-    lists, towns = parse_csv(r.stdout)
-    assert {x["status"] for x in lists} == {"missing"}
-    assert all(t["warnings"] == "0" for t in towns)
-    assert len(towns) == len(cfg["townships"]) + 1
+def test_empty_namespace_broker_away_and_usage(cfg, tmp_path, namespace, scratch_db):
+    ns = namespace()  # topics, no manifest; a database the ledger never wrote
+    env = ns.env()
+    for source in ("ledger", "topics"):
+        r = status(None, "--period", "2020-01", "--format", "csv", "--source", source, env=env)
+        assert r.returncode == 1, r.stderr
+        lists, towns = parse_csv(r.stdout)
+        assert {x["status"] for x in lists} == {"missing"}
+        assert all(t["warnings"] == "0" for t in towns)
+        assert len(towns) == len(cfg["townships"]) + 1
+    assert "has written nothing" in r.stderr or "has written nothing" in status(
+        None, "--period", "2020-01", env=env).stderr
 
+    # the ledger's report needs no broker; the topics' does
     away = dict(env, RH_KAFKA_BOOTSTRAP="127.0.0.1:1")
-    r = status(None, "--period", "2026-10", env=away)
+    r = status(None, "--period", "2026-10", "--source", "topics", env=away)
     assert r.returncode == 69, f"broker away: exit {r.returncode}: {r.stderr}"
     assert "Kafka" in r.stderr and r.stdout == ""
+    r = status(None, "--period", "2026-10", env=away)
+    assert r.returncode == 1 and "2026-10" in r.stdout and "据台账" in r.stdout, r.stderr
+    # PostgreSQL away: 69; a database without the ledger's tables: 78
+    r = status(None, "--period", "2026-10", env=dict(env, RH_PG_CONNINFO="host=127.0.0.1 port=1 "
+                                                       "dbname=x connect_timeout=2"), timeout=60)
+    assert r.returncode == 69 and "PostgreSQL" in r.stderr and r.stdout == "", r.stderr
+    r = status(None, "--period", "2026-10", env=dict(env, RH_PG_CONNINFO=scratch_db))
+    assert r.returncode == 78 and "riskhub-registry migrate" in r.stderr and r.stdout == "", \
+        r.stderr
+    r = status(None, "--period", "2026-10", "--source", "x", env=env)
+    assert r.returncode == 64 and "--source" in r.stderr
 
     def run(*args):
         return status(None, *args, env=env)
@@ -630,6 +658,7 @@ def test_release_producer_ignores_simulated_now(cfg, tmp_path, ns):
     the report takes that (a list of SIM_PERIOD published today is late)."""
     dept, feed = "water", "drinking-water"
     _, t0, t1 = publish_simulated(ns, tmp_path, rhtest.BIN / "riskhub-produce", dept, feed)
+    ledger(ns)
     (m,) = read_manifests(ns)
     assert t0 <= m["finished_at"] <= t1, f"finished_at {m['finished_at']} not now"
     assert "simulated" not in m["producer"], m["producer"]
@@ -648,6 +677,7 @@ def test_demo_build_delivers_on_its_day(cfg, tmp_path, ns):
     dept, feed = "education", "dropouts"
     r, _, _ = publish_simulated(ns, tmp_path, SIM_PRODUCE, dept, feed)
     sim = datetime(2026, 11, 5, 2, 12, tzinfo=timezone.utc)
+    ledger(ns)
     (m,) = read_manifests(ns)
     assert sim <= m["started_at"] <= m["finished_at"] < sim + timedelta(seconds=60)
     assert m["producer"].endswith(" (simulated clock)"), m["producer"]

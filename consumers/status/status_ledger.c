@@ -1,0 +1,146 @@
+/* status_ledger: see status_ledger.h and docs/status.md. */
+#include "status_ledger.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_clock.h"
+#include "rh_err.h"
+#include "rh_pg.h"
+
+#define PG_WAIT_MS 10000
+
+/* The months as a text[] literal: {"2026-10","2026-11"} */
+static void months_literal(const status_report_t *r, char *out, size_t size) {
+  size_t n = (size_t)snprintf(out, size, "{");
+  for (int m = 0; m < r->nmonths && n < size; m++)
+    n += (size_t)snprintf(out + n, size - n, "%s\"%s\"", m ? "," : "", r->period[m]);
+  if (n < size) snprintf(out + n, size - n, "}");
+}
+
+static int64_t num(const PGresult *res, int row, int col) {
+  return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* The township's row in the report, or -1 (a code not in the config). */
+static long township_row(const status_report_t *r, const char *code) {
+  for (size_t i = 0; i < r->cfg->township_count; i++)
+    if (strcmp(r->cfg->townships[i].code, code) == 0) return (long)i;
+  return -1;
+}
+
+#define MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+#define AS_OF(col) col " <= to_timestamp($2::bigint / 1000.0)"
+
+static const char MANIFESTS_SQL[] =
+    "SELECT department, feed, period, batch_id, " MS("finished_at") ", rows_total, "
+    "rows_accepted, rows_rejected FROM list_manifests WHERE period = ANY($1::text[]) "
+    "ORDER BY topic, partition, \"offset\"";
+
+/* per township and month, and per township over the whole range (period NULL) */
+static const char WARNINGS_SQL[] =
+    "SELECT township_code, period, count(*), count(DISTINCT household_id) FROM warnings "
+    "WHERE period = ANY($1::text[]) AND " AS_OF("coalesce(raised_at, created_at)")
+    " GROUP BY GROUPING SETS ((township_code, period), (township_code))";
+
+static const char CHECKS_SQL[] =
+    "SELECT township_code, period, count(*), count(*) FILTER (WHERE matched) FROM check_results "
+    "WHERE period = ANY($1::text[]) AND " AS_OF("created_at")
+    " GROUP BY GROUPING SETS ((township_code, period), (township_code))";
+
+static const char UNMATCHED_SQL[] =
+    "SELECT '', period, count(*), 0 FROM unmatched_alerts "
+    "WHERE period = ANY($1::text[]) AND " AS_OF("raised_at")
+    " GROUP BY GROUPING SETS ((period), ())";
+
+static const char LAST_WRITE_SQL[] =
+    "SELECT " MS("max(updated_at)") " FROM ledger_offsets WHERE consumer = $1";
+
+typedef struct {
+  uint64_t warnings, households, checks, matched;
+} counts_t;
+
+/* sql uses $1..$n of params */
+static PGresult *query(PGconn *pg, const char *sql, int n, const char *const *params,
+                       char *errstr, size_t errstr_size) {
+  return rh_pg_exec_params(pg, sql, n, params, errstr, errstr_size);
+}
+
+status_ledger_rc_t status_ledger_read(const rh_config_t *cfg, const char *consumer,
+                                      status_report_t *r, status_ledger_stats_t *st,
+                                      char *errstr, size_t errstr_size) {
+  int64_t t0 = rh_mono_ms();
+  memset(st, 0, sizeof *st);
+  PGconn *pg = rh_pg_connect(cfg->pg_conninfo, PG_WAIT_MS, errstr, errstr_size);
+  if (!pg) return STATUS_LEDGER_UNAVAILABLE;
+  status_ledger_rc_t rc = STATUS_LEDGER_FAILED;
+  PGresult *res = NULL;
+  counts_t *c = NULL;
+  char months[64], as_of[24];
+  months_literal(r, months, sizeof months);
+  snprintf(as_of, sizeof as_of, "%" PRId64, r->as_of_ms);
+  const char *const params[2] = {months, as_of};
+  size_t slots = r->nrows * (size_t)(r->nmonths + 1);
+
+  if (rh_pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", errstr, errstr_size))
+    goto out;
+  if (!(res = query(pg, MANIFESTS_SQL, 1, params, errstr, errstr_size))) goto out;
+  for (int i = 0; i < PQntuples(res); i++) {
+    if (status_report_add_manifest(r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), num(res, i, 4),
+                                   num(res, i, 5), num(res, i, 6), num(res, i, 7))) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      goto out;
+    }
+    st->manifests++;
+  }
+  PQclear(res);
+
+  if (!(c = calloc(slots, sizeof *c))) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    res = NULL;
+    goto out;
+  }
+  const char *const sqls[3] = {WARNINGS_SQL, CHECKS_SQL, UNMATCHED_SQL};
+  for (int q = 0; q < 3; q++) {
+    if (!(res = query(pg, sqls[q], 2, params, errstr, errstr_size))) goto out;
+    for (int i = 0; i < PQntuples(res); i++) {
+      long row = q == 2 ? (long)STATUS_UNMATCHED(r) : township_row(r, PQgetvalue(res, i, 0));
+      int m = PQgetisnull(res, i, 1) ? r->nmonths : status_report_month(r, PQgetvalue(res, i, 1));
+      if (row < 0 || m < 0) continue; /* a township not in the config */
+      counts_t *x = &c[(size_t)row * (size_t)(r->nmonths + 1) + (size_t)m];
+      if (q == 1) {
+        x->checks = (uint64_t)num(res, i, 2);
+        x->matched = (uint64_t)num(res, i, 3);
+      } else {
+        x->warnings = (uint64_t)num(res, i, 2);
+        x->households = (uint64_t)num(res, i, 3);
+      }
+    }
+    PQclear(res);
+  }
+  for (size_t row = 0; row < r->nrows; row++)
+    for (int m = 0; m <= r->nmonths; m++) {
+      const counts_t *x = &c[row * (size_t)(r->nmonths + 1) + (size_t)m];
+      status_report_set_tally(r, row, m, x->warnings, x->households, x->checks, x->matched);
+    }
+
+  if (!(res = query(pg, LAST_WRITE_SQL, 1, &consumer, errstr, errstr_size))) goto out;
+  st->last_write_ms = PQntuples(res) ? num(res, 0, 0) : 0;
+  PQclear(res);
+  res = NULL;
+  rc = STATUS_LEDGER_OK;
+out:
+  if (rc != STATUS_LEDGER_OK) {
+    if (rh_pg_connection_lost(pg)) rc = STATUS_LEDGER_UNAVAILABLE;
+    else if (strstr(errstr, "does not exist")) rc = STATUS_LEDGER_SCHEMA;
+  }
+  free(c);
+  PQfinish(pg);
+  st->seconds = (double)(rh_mono_ms() - t0) / 1000.0;
+  return rc;
+}
