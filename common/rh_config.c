@@ -1168,18 +1168,30 @@ static int build_topics(cx_t *cx) {
 
 /* ------------------------------------------------------------------ document */
 
+/* archive: {dir: /var/lib/riskhub/archive, grace: 5d} (docs/configuration.md). */
+static int parse_archive(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {{"dir", false}, {"grace", false}, {NULL, false}};
+  if (check_map(cx, n, "archive", keys)) return -1;
+  if (get_string(cx, n, "archive", "dir", &cx->cfg->archive.dir)) return -1;
+  const yaml_node_t *g = map_get(cx, n, "grace");
+  return g ? want_duration_ms(cx, g, "archive.grace", false, &cx->cfg->archive.grace_ms) : 0;
+}
+
 static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
-      {"topic_prefix", false}, {"registry", false}, {"topics", false}, {NULL, false}};
+      {"topic_prefix", false}, {"registry", false}, {"topics", false}, {"archive", false},
+      {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
   const yaml_node_t *prefix = map_get(cx, root, "topic_prefix");
   const yaml_node_t *registry = map_get(cx, root, "registry");
   const yaml_node_t *topics = map_get(cx, root, "topics");
+  const yaml_node_t *archive = map_get(cx, root, "archive");
   cx->cfg->topic_prefix = "";
+  cx->cfg->archive.grace_ms = RH_CONFIG_ARCHIVE_GRACE_MS_DEFAULT;
   cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
   cx->cfg->topics.replication_factor = 1;
   cx->cfg->topics.min_insync_replicas = 0;
@@ -1196,7 +1208,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       parse_departments(cx, map_get(cx, root, "departments")) ||
       parse_deadlines(cx, map_get(cx, root, "deadlines")) ||
       (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
-      (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)))
+      (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)) ||
+      (archive && parse_archive(cx, archive)))
     return -1;
   return link_rules(cx);
 }
@@ -1272,6 +1285,8 @@ static int apply_env(cx_t *cx) {
     if (!(cfg->topic_prefix = cx_strdup(cx, v))) return -1;
     cfg->topic_prefix_from_env = true;
   }
+  v = getenv("RH_ARCHIVE_DIR");
+  if (v && *v && !(cfg->archive.dir = cx_strdup(cx, v))) return -1;
   if (env_replication(cx, "RH_TOPIC_REPLICATION_FACTOR", &cfg->topics.replication_factor) ||
       env_replication(cx, "RH_TOPIC_MIN_INSYNC_REPLICAS", &cfg->topics.min_insync_replicas))
     return -1;

@@ -32,6 +32,7 @@
  *   RH_PG_CONNINFO      replaces postgres.conninfo
  *   RH_TOPIC_PREFIX     replaces topic_prefix (validated like it; an invalid
  *                       value fails the load with "<file>: RH_TOPIC_PREFIX: ...")
+ *   RH_ARCHIVE_DIR      replaces archive.dir
  *   RH_TOPIC_REPLICATION_FACTOR, RH_TOPIC_MIN_INSYNC_REPLICAS
  *                       replace topics.replication_factor / min_insync_replicas
  *                       (validated like them, "<file>: RH_TOPIC_...: ...")
@@ -240,6 +241,20 @@ typedef struct {
   int64_t segment_ms;
 } rh_config_topics_t;
 
+/* The monthly archive (riskhub-replay --archive-due, docs/operations.md
+ * "The monthly archive"). */
+#define RH_CONFIG_ARCHIVE_GRACE_MS_DEFAULT (5LL * 86400000LL)
+
+typedef struct {
+  /* archive.dir: the folder that holds one folder a month (YYYY-MM); NULL
+   * when the file says nothing (no archive is made or read). RH_ARCHIVE_DIR
+   * replaces it. */
+  const char *dir;
+  /* archive.grace: how long after a month's delivery deadline it is
+   * archived (a duration, as topics.retention; default 5d). */
+  int64_t grace_ms;
+} rh_config_archive_t;
+
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
 
 typedef struct {
@@ -271,6 +286,7 @@ typedef struct {
   size_t rule_count;
   rh_config_registry_t registry; /* optional section; defaults filled in */
   rh_config_topics_t topics;     /* optional section; defaults filled in */
+  rh_config_archive_t archive;   /* optional section; defaults filled in */
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;

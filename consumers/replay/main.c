@@ -1,10 +1,14 @@
 /* riskhub-replay: audit a month (docs/replay.md). The work is in replay_run.c. */
 #include <getopt.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "replay_due.h"
+#include "replay_month.h"
 #include "replay_run.h"
+#include "rh_clock.h"
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
@@ -15,6 +19,7 @@ static void usage(FILE *fp) {
       "usage: riskhub-replay --period YYYY-MM [--department D] [--feed F] [--format table|json]\n"
       "                      [--archive DIR | --from-archive DIR] [--config FILE]\n"
       "                      [--schemas DIR] [--threads N] [--log-level LEVEL]\n"
+      "       riskhub-replay --archive-due [--as-of YYYY-MM-DDTHH:MM:SSZ] [--config FILE] ...\n"
       "Replays a month: reads the period's batches (by their manifests' offsets), runs them\n"
       "through the join's own code with the registry as it is now, and compares the result\n"
       "with the alerts and check results that were published. Prints a report: per department\n"
@@ -27,12 +32,18 @@ static void usage(FILE *fp) {
       "                            files, archive.json, SHA256SUMS)\n"
       "  --from-archive DIR        replay from an archive instead of the broker (its\n"
       "                            checksums are checked first; --period may be left out)\n"
+      "                            Without either, a month the broker no longer has is read\n"
+      "                            from the monthly archive (archive.dir/YYYY-MM), if made.\n"
+      "  --archive-due             the monthly archive: every month of the ledger whose\n"
+      "                            deadline and archive.grace have passed (as of now, or\n"
+      "                            --as-of) and that archive.dir lacks is replayed into\n"
+      "                            archive.dir/YYYY-MM, verified, and kept (a timer runs it)\n"
       "  --threads N               join the records, and compare the published outputs, in\n"
       "                            N threads each (default: one a partition, at most the\n"
       "                            CPUs or 4, whichever is more)\n"
       "Exit: 0 no difference; 70 a difference (or an internal error); 69 Kafka or PostgreSQL\n"
-      "away; 65 an archive refused; 74 an archive not readable/writable; 78 configuration or\n"
-      "schemas; 64 usage.\n");
+      "away; 65 an archive refused (--archive-due: a month that cannot be archived or\n"
+      "verified); 74 an archive not readable/writable; 78 configuration or schemas; 64 usage.\n");
 }
 
 /* --department and --feed name what the configuration has; RH_EXIT_OK or
@@ -55,7 +66,15 @@ static int check_selection(const rh_config_t *cfg, const char *config_path,
 }
 
 /* What the options say together; RH_EXIT_OK or RH_EXIT_USAGE after saying why. */
-static int check_options(const rh_cli_t *cli, const replay_opts_t *o) {
+static int check_options(const rh_cli_t *cli, const replay_opts_t *o, bool due) {
+  if (due) {
+    if (o->period || o->from_archive_dir || o->archive_dir || o->department || o->feed) {
+      fprintf(stderr, "riskhub-replay: --archive-due takes whole months from the ledger: no "
+                      "--period, --department, --feed, --archive or --from-archive\n");
+      return RH_EXIT_USAGE;
+    }
+    return RH_EXIT_OK;
+  }
   if (!o->period && !o->from_archive_dir) {
     fprintf(stderr, "riskhub-replay: --period YYYY-MM is required\n");
     return rh_cli_usage_error(cli);
@@ -72,7 +91,8 @@ static int check_options(const rh_cli_t *cli, const replay_opts_t *o) {
 }
 
 int main(int argc, char **argv) {
-  enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_THREADS };
+  enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_THREADS,
+         O_DUE, O_AS_OF };
   static const struct option longopts[] = {
       {"period", required_argument, NULL, O_PERIOD},
       {"department", required_argument, NULL, O_DEPT},
@@ -82,6 +102,8 @@ int main(int argc, char **argv) {
       {"from-archive", required_argument, NULL, O_FROM},
       {"schemas", required_argument, NULL, O_SCHEMAS},
       {"threads", required_argument, NULL, O_THREADS},
+      {"archive-due", no_argument, NULL, O_DUE},
+      {"as-of", required_argument, NULL, O_AS_OF},
       RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
   /* The replay allocates and frees a lot in many threads (librdkafka's
@@ -97,6 +119,8 @@ int main(int argc, char **argv) {
   rh_cli_init(&cli, "riskhub-replay", usage);
   replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout};
   int ch, rc;
+  bool due = false;
+  int64_t as_of_ms = rh_wall_ms();
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
     switch (ch) {
     case O_PERIOD: o.period = optarg; break;
@@ -116,6 +140,14 @@ int main(int argc, char **argv) {
       if (rh_cli_int(&cli, "--threads", optarg, 1, 64, &o.threads)) return RH_EXIT_USAGE;
       break;
     case O_SCHEMAS: o.schemas_dir = optarg; break;
+    case O_DUE: due = true; break;
+    case O_AS_OF:
+      if (rh_clock_parse_utc(optarg, &as_of_ms)) {
+        fprintf(stderr, "riskhub-replay: --as-of: '%s' is not YYYY-MM-DDTHH:MM:SSZ (UTC)\n",
+                optarg);
+        return RH_EXIT_USAGE;
+      }
+      break;
     default:
       if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
@@ -124,12 +156,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "riskhub-replay: unexpected argument '%s'\n", argv[optind]);
     return rh_cli_usage_error(&cli);
   }
-  if ((rc = check_options(&cli, &o))) return rc;
+  if ((rc = check_options(&cli, &o, due))) return rc;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
-  if ((rc = check_selection(cfg, cli.config_path, &o)) == RH_EXIT_OK) {
+  if (due) {
+    replay_due_opts_t d = {.cfg = cfg, .schemas_dir = o.schemas_dir, .as_of_ms = as_of_ms,
+                           .threads = o.threads, .out = stdout};
+    rc = replay_due_run(&d);
+  } else if ((rc = check_selection(cfg, cli.config_path, &o)) == RH_EXIT_OK) {
     o.cfg = cfg;
-    rc = replay_run(&o);
+    rc = replay_month(&o);
   }
   rh_config_destroy(cfg);
   return rc;

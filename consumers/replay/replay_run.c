@@ -653,6 +653,21 @@ static int make_threads(run_t *x, char *e, size_t es) {
   return 0;
 }
 
+static void fill_result(const replay_report_t *r, replay_result_t *res) {
+  memset(res, 0, sizeof *res);
+  for (size_t i = 0; i < r->nfeeds; i++) {
+    const replay_feed_t *f = &r->feeds[i];
+    res->batches += f->batches;
+    res->records += f->records;
+    res->records_expected += f->records_expected;
+    res->alerts_published += f->alerts_published;
+    res->checks_published += f->checks_published;
+  }
+  res->records_not_found = replay_report_records_not_found(r);
+  res->differences = replay_report_differences(r);
+  res->reported = true;
+}
+
 int replay_run(const replay_opts_t *o) {
   run_t x = {.o = o};
   char e[1024] = "", source[4200];
@@ -677,7 +692,8 @@ int replay_run(const replay_opts_t *o) {
       return rc;
     }
     x.period = ai.period;
-    snprintf(source, sizeof source, "archive %s", o->from_archive_dir);
+    snprintf(source, sizeof source, "archive %s%s%s", o->from_archive_dir,
+             o->source_note ? " " : "", o->source_note ? o->source_note : "");
   } else {
     snprintf(source, sizeof source, "broker");
   }
@@ -814,6 +830,7 @@ int replay_run(const replay_opts_t *o) {
   }
   replay_report_sort(&x.rep);
   x.rep.seconds = mono_s() - t0;
+  if (o->result) fill_result(&x.rep, o->result);
   int wr = o->format == REPLAY_FORMAT_JSON ? replay_report_print_json(&x.rep, o->out)
                                            : replay_report_print_table(&x.rep, o->out);
   if (wr) {

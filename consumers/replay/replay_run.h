@@ -19,11 +19,22 @@
 #ifndef REPLAY_RUN_H
 #define REPLAY_RUN_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "rh_config.h"
 
 typedef enum { REPLAY_FORMAT_TABLE = 0, REPLAY_FORMAT_JSON } replay_format_t;
+
+/* What a replay found, for callers that run it (the monthly archive,
+ * replay_month): set when the report was made. */
+typedef struct {
+  bool reported;               /* the report was printed (the other fields are set) */
+  uint64_t batches, records, records_expected, records_not_found;
+  uint64_t alerts_published, checks_published;
+  size_t differences;          /* replay_report_differences */
+} replay_result_t;
 
 typedef struct {
   const rh_config_t *cfg;
@@ -38,6 +49,8 @@ typedef struct {
                                      or 4, whichever is more; the broker only: an archive
                                      is read in one) */
   FILE *out;                      /* the report */
+  const char *source_note;        /* said after the report's source (why it is read), or NULL */
+  replay_result_t *result;        /* filled in when not NULL */
 } replay_opts_t;
 
 /* An exit code of rh_exit.h: 0 no difference; 70 a difference (or an

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rh_parse.h"
+#include "rh_period.h"
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -89,10 +90,7 @@ void status_offset_format(int minutes, char out[8]) {
 }
 
 int64_t status_deadline_ms(int year, int month, int delivery_day, int utc_offset_min) {
-  int y = year, m = month;
-  status_period_add(&y, &m, 1);
-  int64_t day_after = (int64_t)rh_days_from_date(y, m, delivery_day) + 1;
-  return day_after * STATUS_DAY_MS - (int64_t)utc_offset_min * 60000;
+  return rh_period_deadline_ms(year, month, delivery_day, utc_offset_min);
 }
 
 int32_t status_local_days(int64_t utc_ms, int utc_offset_min) {

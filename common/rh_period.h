@@ -1,0 +1,24 @@
+/*
+ * rh_period: the county's month, "YYYY-MM", and when its lists are due
+ * (docs/status.md, "Deadlines and time zone"): by the end of the day
+ * deadlines.delivery_day (1..28) of the following month, local time (a fixed
+ * offset from UTC in minutes; UTC+08:00 for China). Shared by riskhub-status
+ * (on time or late) and riskhub-replay's monthly archive (due after the
+ * deadline and a grace period).
+ *
+ * Pure functions: no allocation, thread-safe.
+ */
+#ifndef RH_PERIOD_H
+#define RH_PERIOD_H
+
+#include <stdint.h>
+
+#define RH_PERIOD_UTC_OFFSET_CN (8 * 60) /* minutes: China Standard Time */
+
+/* The instant from which a list of year-month is late: 00:00 local time of
+ * day delivery_day + 1 of the following month (UTC ms). */
+int64_t rh_period_deadline_ms(int year, int month, int delivery_day, int utc_offset_min);
+
+/* (Parsing "YYYY-MM": rh_parse_period, rh_parse.h.) */
+
+#endif

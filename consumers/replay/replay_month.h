@@ -1,0 +1,28 @@
+/*
+ * replay_month: where `riskhub-replay --period P` reads the month from
+ * (issue 14, docs/replay.md "The monthly archive").
+ *
+ * From the broker, as before — unless the broker no longer holds the month
+ * (its retention deleted records the manifests promise, or every manifest)
+ * and the monthly archive has it (archive.dir/P with its SHA256SUMS, made by
+ * --archive-due): then from the archive, and the report's source says so
+ * ("archive DIR (the broker no longer has the month: ...)"). The broker's
+ * report is kept back until that is decided, so one report is printed.
+ *
+ * Without archive.dir, with --archive or --from-archive, it is replay_run.
+ */
+#ifndef REPLAY_MONTH_H
+#define REPLAY_MONTH_H
+
+#include "replay_run.h"
+
+/* An exit code, as replay_run's. */
+int replay_month(const replay_opts_t *o);
+
+/* archive.dir/period into out: 0, or -1 (no archive.dir, or too long). */
+int replay_month_archive_dir(const rh_config_t *cfg, const char *period, char *out, size_t size);
+
+/* Does dir hold a finished archive (its SHA256SUMS)? */
+int replay_month_archived(const char *dir);
+
+#endif
