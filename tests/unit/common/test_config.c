@@ -351,8 +351,8 @@ static void test_error_unknown_top_level_key(void **state) {
   (void)state;
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
-               "townships, departments, deadlines, thresholds, rules, topic_prefix, registry or "
-               "topics)");
+               "townships, departments, deadlines, thresholds, rules, topic_prefix, registry, "
+               "topics or archive)");
 }
 
 static void test_error_missing_section(void **state) {
@@ -792,6 +792,41 @@ static void test_topics_retention(void **state) {
   rh_config_destroy(cfg);
 }
 
+static void test_archive(void **state) {
+  (void)state;
+  rh_config_t *cfg = load_ok(fixture("minimal.yaml"));
+  assert_null(cfg->archive.dir);
+  assert_true(cfg->archive.grace_ms == 5 * 86400000LL);
+  rh_config_destroy(cfg);
+  char err[1024];
+  cfg = load_minimal_plus("archive: {dir: /var/lib/riskhub/archive, grace: 36h}", err,
+                          sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_string_equal(cfg->archive.dir, "/var/lib/riskhub/archive");
+  assert_true(cfg->archive.grace_ms == 36 * 3600000LL);
+  rh_config_destroy(cfg);
+  setenv("RH_ARCHIVE_DIR", "/tmp/elsewhere", 1);
+  cfg = load_minimal_plus("archive: {dir: /var/lib/riskhub/archive}", err, sizeof err);
+  unsetenv("RH_ARCHIVE_DIR");
+  if (!cfg) fail_msg("%s", err);
+  assert_string_equal(cfg->archive.dir, "/tmp/elsewhere");
+  rh_config_destroy(cfg);
+  static const struct {
+    const char *line, *want;
+  } bad[] = {
+      {"archive: {grace: forever}",
+       "plus.yaml:50:18: archive.grace: expected a duration: a whole number and ms, s, min, h or "
+       "d (\"400d\"), found 'forever'"},
+      {"archive: {dir: ''}", "plus.yaml:50:16: archive.dir: must not be empty"},
+      {"archive: {folder: /x}",
+       "plus.yaml:50:11: archive.folder: unknown key 'folder' (expected dir or grace)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    assert_string_equal(err, bad[i].want);
+  }
+}
+
 static void test_topic_class(void **state) {
   (void)state;
   static const struct {
@@ -1004,6 +1039,7 @@ int main(void) {
       cmocka_unit_test_setup(test_topics_retention, setup),
       cmocka_unit_test(test_topic_class),
       cmocka_unit_test_setup(test_error_topics_retention, setup),
+      cmocka_unit_test_setup(test_archive, setup),
       cmocka_unit_test_setup(test_error_topics_replication, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
