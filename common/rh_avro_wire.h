@@ -12,7 +12,7 @@
  * the measured hot paths (rh_feedrecord_decode for the join, rh_alert_encode,
  * rh_feedrecord_encode), the readers of a field or two without decoding
  * (rh_avro_wire_first_string; replay_wire) and the replay's archive files
- * (replay_archive: Avro object container files use the same encoding).
+ * (rh_archive: Avro object container files use the same encoding).
  *
  * Three layers:
  *   - rh_avro_wire_put_*: write at p, return the byte after; the caller has

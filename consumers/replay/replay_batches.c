@@ -100,7 +100,7 @@ static int get_str(replay_batches_t *b, int f, const char **s) {
   return rh_avro_get_str(&b->v, b->idx[f], s, &n) || !*s ? -1 : 0;
 }
 
-int replay_batches_add(replay_batches_t *b, const replay_msg_t *m, char *errstr,
+int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
                        size_t errstr_size) {
   char why[256];
   if (rh_avro_decode(b->dec, m->value, m->value_len, b->schema, &b->v, NULL, why, sizeof why) !=

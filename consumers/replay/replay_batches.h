@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "rh_avro_schema.h"
 #include "rh_config.h"
 #include "rh_hash.h"
@@ -62,7 +62,7 @@ void replay_batches_destroy(replay_batches_t *b);
 
 /* One message of feed.manifests. 1 kept, 0 not (another period, filtered
  * out, not a BatchManifest: counted in *unreadable), -1 out of memory. */
-int replay_batches_add(replay_batches_t *b, const replay_msg_t *m, char *errstr,
+int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
                        size_t errstr_size);
 
 /* Sort into manifest order (above). Call once all are added. */

@@ -249,7 +249,7 @@ static int set_where(replay_where_t *w, const char *topic, int32_t partition, in
   return replay_report_set(&w->topic, topic) || replay_report_set(&w->batch_id, batch);
 }
 
-static int from_published(replay_diff_t *d, const view_t *pv, const replay_msg_t *m) {
+static int from_published(replay_diff_t *d, const view_t *pv, const rh_msg_t *m) {
   d->created_at = pv->created_at;
   d->reference_ms = pv->created_at;
   return replay_report_set(&d->household_published, pv->household) ||
@@ -324,7 +324,7 @@ static int oom(char *errstr, size_t errstr_size) {
   return -1;
 }
 
-int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *relevant,
+int replay_compare_published(replay_compare_t *c, const rh_msg_t *m, bool *relevant,
                              char *errstr, size_t errstr_size) {
   if (relevant) *relevant = false;
   c->rep->published_scanned++;

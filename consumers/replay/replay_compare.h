@@ -25,7 +25,7 @@
 
 #include "replay_batches.h"
 #include "replay_expect.h"
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "replay_report.h"
 #include "replay_store.h"
 
@@ -42,7 +42,7 @@ void replay_compare_destroy(replay_compare_t *c);
 /* One message of an output topic. *relevant (may be NULL): it is an output
  * of the month that passes the filters (an archive keeps it). 0, or -1 with
  * errstr (out of memory). */
-int replay_compare_published(replay_compare_t *c, const replay_msg_t *m, bool *relevant,
+int replay_compare_published(replay_compare_t *c, const rh_msg_t *m, bool *relevant,
                              char *errstr, size_t errstr_size);
 
 /* The expected outputs never seen: missing. Call once, after the last

@@ -197,7 +197,7 @@ size_t replay_expect_feed_of(const replay_expect_t *e, size_t batch) {
   return batch < e->nbatches ? e->feed_of[batch] : (size_t)-1;
 }
 
-static int hold(shard_t *s, const replay_msg_t *m, size_t batch) {
+static int hold(shard_t *s, const rh_msg_t *m, size_t batch) {
   if (RH_ARRAY_RESERVE(s->held, s->nheld + 1, s->held_cap, 1024)) return -1;
   if (RH_ARRAY_RESERVE(s->bytes, s->bytes_len + m->value_len, s->bytes_cap, (1 << 20))) return -1;
   memcpy(s->bytes + s->bytes_len, m->value, m->value_len);
@@ -206,7 +206,7 @@ static int hold(shard_t *s, const replay_msg_t *m, size_t batch) {
   return 0;
 }
 
-int replay_expect_record(replay_expect_t *e, size_t shard, const replay_msg_t *m, size_t batch,
+int replay_expect_record(replay_expect_t *e, size_t shard, const rh_msg_t *m, size_t batch,
                          char *errstr, size_t errstr_size) {
   shard_t *s = &e->shards[shard];
   const replay_batch_t *b = replay_batches_at(e->batches, batch);

@@ -32,7 +32,7 @@
 
 #include "join_transform.h"
 #include "replay_batches.h"
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "replay_report.h"
 #include "replay_store.h"
 #include "rh_regmap.h"
@@ -57,7 +57,7 @@ size_t replay_expect_feed_of(const replay_expect_t *e, size_t batch);
 
 /* One record of batch `batch`, in shard `shard`. 0, or -1 with errstr (out
  * of memory). */
-int replay_expect_record(replay_expect_t *e, size_t shard, const replay_msg_t *m, size_t batch,
+int replay_expect_record(replay_expect_t *e, size_t shard, const rh_msg_t *m, size_t batch,
                          char *errstr, size_t errstr_size);
 
 /* Are there check lists among the batches? */

@@ -310,7 +310,7 @@ static void finish(part_t *p, size_t *pending) {
   rd_kafka_consume_stop(p->rkt, p->partition);
 }
 
-int replay_reader_drain(replay_reader_t *r, size_t q, replay_msg_fn *fn, void *arg,
+int replay_reader_drain(replay_reader_t *r, size_t q, rh_msg_fn *fn, void *arg,
                         uint64_t *count, const volatile int *stop, const char *fn_err,
                         char *errstr, size_t errstr_size) {
   size_t pending = 0;
@@ -360,7 +360,7 @@ int replay_reader_drain(replay_reader_t *r, size_t q, replay_msg_fn *fn, void *a
         finish(p, &pending);
       } else {
         rd_kafka_timestamp_type_t tst;
-        replay_msg_t msg = {p->topic, m->partition, m->offset, rd_kafka_message_timestamp(m, &tst),
+        rh_msg_t msg = {p->topic, m->partition, m->offset, rd_kafka_message_timestamp(m, &tst),
                             m->key, m->key_len, m->payload, m->len};
         n++;
         if (fn(arg, &msg)) {

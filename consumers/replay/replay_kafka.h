@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "replay_batches.h"
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "rh_config.h"
 
 typedef struct replay_reader replay_reader_t;
@@ -68,7 +68,7 @@ int replay_reader_start(replay_reader_t *r, const replay_part_t *parts, size_t n
  * non-zero (another thread failed) the drain returns -1 with errstr
  * "stopped". 0, or -1 with errstr (a broker error, no progress for 60 s,
  * or fn returned non-zero: then errstr is fn_err, if given). */
-int replay_reader_drain(replay_reader_t *r, size_t q, replay_msg_fn *fn, void *arg,
+int replay_reader_drain(replay_reader_t *r, size_t q, rh_msg_fn *fn, void *arg,
                         uint64_t *count, const volatile int *stop, const char *fn_err,
                         char *errstr, size_t errstr_size);
 

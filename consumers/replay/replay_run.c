@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "replay_archive.h"
+#include "rh_archive.h"
 #include "replay_batches.h"
 #include "replay_cause.h"
 #include "replay_compare.h"
@@ -141,7 +141,7 @@ struct run {
   bool rep_ready;
   replay_batches_t *batches;
   replay_expect_t *expect;
-  replay_archive_writer_t *archive;
+  rh_archive_writer_t *archive;
   PGconn *pg;
   loader_t loader;
   pthread_t thread;
@@ -178,29 +178,29 @@ static int thread_fail(int *rc_out, char *err, size_t size, int rc, const char *
   return -1;
 }
 
-static int archive_add(run_t *x, replay_stream_t s, const replay_msg_t *m, char *e, size_t es) {
+static int archive_add(run_t *x, rh_archive_stream_t s, const rh_msg_t *m, char *e, size_t es) {
   pthread_mutex_lock(&x->lock);
-  int r = replay_archive_add(x->archive, s, m, e, es);
+  int r = rh_archive_add(x->archive, s, m, e, es);
   pthread_mutex_unlock(&x->lock);
   return r;
 }
 
 /* ---- manifests ---- */
 
-static int on_manifest(void *arg, const replay_msg_t *m) {
+static int on_manifest(void *arg, const rh_msg_t *m) {
   run_t *x = arg;
   char e[512];
   x->manifests_read++;
   int r = replay_batches_add(x->batches, m, e, sizeof e);
   if (r < 0) return fail(x, RH_EXIT_SOFTWARE, "", e);
-  if (r == 1 && x->archive && archive_add(x, REPLAY_AR_MANIFESTS, m, e, sizeof e))
+  if (r == 1 && x->archive && archive_add(x, RH_ARCHIVE_MANIFESTS, m, e, sizeof e))
     return fail(x, RH_EXIT_IOERR, "archive: ", e);
   return 0;
 }
 
 /* ---- records ---- */
 
-static int on_record(void *arg, const replay_msg_t *m) {
+static int on_record(void *arg, const rh_msg_t *m) {
   worker_t *w = arg;
   run_t *x = w->x;
   char e[512];
@@ -225,7 +225,7 @@ static int on_record(void *arg, const replay_msg_t *m) {
                                 blen, &range);
   if (b < 0) return 0; /* a record of another batch inside the range */
   w->seen[range]++;
-  if (x->archive && archive_add(x, REPLAY_AR_RECORDS, m, e, sizeof e))
+  if (x->archive && archive_add(x, RH_ARCHIVE_RECORDS, m, e, sizeof e))
     return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_IOERR, "archive: ", e);
   if (replay_expect_record(x->expect, w->q, m, (size_t)b, e, sizeof e))
     return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_SOFTWARE, "", e);
@@ -284,7 +284,7 @@ static void *worker_main(void *arg) {
 
 /* ---- published outputs ---- */
 
-static int on_published(void *arg, const replay_msg_t *m) {
+static int on_published(void *arg, const rh_msg_t *m) {
   comparer_t *c = arg;
   run_t *x = c->x;
   char e[512];
@@ -294,8 +294,8 @@ static int on_published(void *arg, const replay_msg_t *m) {
     return thread_fail(&c->rc, c->err, sizeof c->err, RH_EXIT_SOFTWARE, "", e);
   if (relevant && x->archive) {
     size_t plen = strlen(x->o->cfg->topic_prefix);
-    replay_stream_t s = strncmp(m->topic + plen, "checks.", 7) == 0 ? REPLAY_AR_CHECKS
-                                                                       : REPLAY_AR_ALERTS;
+    rh_archive_stream_t s = strncmp(m->topic + plen, "checks.", 7) == 0 ? RH_ARCHIVE_CHECKS
+                                                                       : RH_ARCHIVE_ALERTS;
     if (archive_add(x, s, m, e, sizeof e))
       return thread_fail(&c->rc, c->err, sizeof c->err, RH_EXIT_IOERR, "archive: ", e);
   }
@@ -372,7 +372,7 @@ static void cleanup(run_t *x) {
   x->manifests_reader = x->records_reader = x->published_reader = NULL;
   pthread_mutex_destroy(&x->lock);
   rh_regmap_destroy(x->loader.map);
-  replay_archive_abandon(x->archive);
+  rh_archive_abandon(x->archive);
   replay_expect_destroy(x->expect);
   replay_batches_destroy(x->batches);
   if (x->rep_ready) replay_report_free(&x->rep);
@@ -486,15 +486,15 @@ static void *broker_published(void *arg) {
   return NULL;
 }
 
-static int archive_stream(run_t *x, replay_stream_t s, replay_msg_fn *fn, void *arg,
+static int archive_stream(run_t *x, rh_archive_stream_t s, rh_msg_fn *fn, void *arg,
                           const char *fn_err, const int *fn_rc, uint64_t expect, char *e,
                           size_t es) {
   uint64_t n = 0;
-  if (replay_archive_read(x->o->from_archive_dir, s, x->schemas, fn, arg, &n, fn_err, e, es))
+  if (rh_archive_read(x->o->from_archive_dir, s, x->schemas, fn, arg, &n, fn_err, e, es))
     return *fn_rc ? *fn_rc : RH_EXIT_IOERR;
   if (n != expect) {
     rh_errf(e, es, "%s/%s: %" PRIu64 " records, archive.json says %" PRIu64,
-            x->o->from_archive_dir, replay_archive_file(s), n, expect);
+            x->o->from_archive_dir, rh_archive_file(s), n, expect);
     return RH_EXIT_REFUSED;
   }
   return 0;
@@ -549,7 +549,7 @@ static int join_records(run_t *x, uint64_t expect, char *e, size_t es) {
   int rc;
   if (x->o->from_archive_dir) {
     worker_t *w = &x->workers[0];
-    rc = archive_stream(x, REPLAY_AR_RECORDS, on_record, w, w->err, &w->rc, expect, e, es);
+    rc = archive_stream(x, RH_ARCHIVE_RECORDS, on_record, w, w->err, &w->rc, expect, e, es);
   } else {
     rc = run_threads(x->workers, sizeof *x->workers, x->nworkers, worker_main, w_th, w_running,
                      w_rc, w_err, &x->stop, e, es);
@@ -564,7 +564,7 @@ static int join_records(run_t *x, uint64_t expect, char *e, size_t es) {
 
 /* The published outputs compared: from the archive in this thread, from the
  * broker in the comparers; their reports merged. 0 or an exit code. */
-static int compare_published(run_t *x, const replay_archive_info_t *ai, char *e, size_t es) {
+static int compare_published(run_t *x, const rh_archive_info_t *ai, char *e, size_t es) {
   int rc;
   if (x->pub_running) {
     pthread_join(x->pub_thread, NULL);
@@ -589,11 +589,11 @@ static int compare_published(run_t *x, const replay_archive_info_t *ai, char *e,
     if (comparer_init(x, &x->comparers[i], i, e, es)) return RH_EXIT_SOFTWARE;
   if (x->o->from_archive_dir) {
     comparer_t *c = &x->comparers[0];
-    rc = archive_stream(x, REPLAY_AR_ALERTS, on_published, c, c->err, &c->rc,
-                        ai->counts[REPLAY_AR_ALERTS], e, es);
+    rc = archive_stream(x, RH_ARCHIVE_ALERTS, on_published, c, c->err, &c->rc,
+                        ai->counts[RH_ARCHIVE_ALERTS], e, es);
     if (!rc)
-      rc = archive_stream(x, REPLAY_AR_CHECKS, on_published, c, c->err, &c->rc,
-                          ai->counts[REPLAY_AR_CHECKS], e, es);
+      rc = archive_stream(x, RH_ARCHIVE_CHECKS, on_published, c, c->err, &c->rc,
+                          ai->counts[RH_ARCHIVE_CHECKS], e, es);
   } else {
     rc = run_threads(x->comparers, sizeof *x->comparers, x->ncomparers, comparer_main, c_th,
                      c_running, c_rc, c_err, &x->stop, e, es);
@@ -611,7 +611,7 @@ static int compare_published(run_t *x, const replay_archive_info_t *ai, char *e,
 }
 
 /* The archive's description against the command line. 0 or an exit code. */
-static int archive_fits(run_t *x, const replay_archive_info_t *ai, char *e, size_t es) {
+static int archive_fits(run_t *x, const rh_archive_info_t *ai, char *e, size_t es) {
   const replay_opts_t *o = x->o;
   if (o->period && strcmp(o->period, ai->period) != 0) {
     rh_errf(e, es, "--period %s: the archive %s holds %s", o->period, o->from_archive_dir,
@@ -673,7 +673,7 @@ int replay_run(const replay_opts_t *o) {
   char e[1024] = "", source[4200];
   int rc = RH_EXIT_SOFTWARE;
   double t0 = mono_s();
-  replay_archive_info_t ai;
+  rh_archive_info_t ai;
   const rh_config_t *cfg = o->cfg;
 
   pthread_mutex_init(&x.lock, NULL);
@@ -681,7 +681,7 @@ int replay_run(const replay_opts_t *o) {
   x.period = o->period;
   if (o->from_archive_dir) {
     int refused = 0;
-    if (replay_archive_open(o->from_archive_dir, &ai, &refused, e, sizeof e)) {
+    if (rh_archive_open(o->from_archive_dir, &ai, &refused, e, sizeof e)) {
       rh_log_error("%s", e);
       pthread_mutex_destroy(&x.lock);
       return refused ? RH_EXIT_REFUSED : RH_EXIT_IOERR;
@@ -718,7 +718,7 @@ int replay_run(const replay_opts_t *o) {
     cleanup(&x);
     return RH_EXIT_CONFIG;
   }
-  if (o->archive_dir && !(x.archive = replay_archive_create(o->archive_dir, x.schemas, e,
+  if (o->archive_dir && !(x.archive = rh_archive_create(o->archive_dir, x.schemas, e,
                                                              sizeof e))) {
     rh_log_error("archive: %s", e);
     cleanup(&x);
@@ -742,8 +742,8 @@ int replay_run(const replay_opts_t *o) {
 
   double t_manifests = mono_s();
   if (o->from_archive_dir)
-    rc = archive_stream(&x, REPLAY_AR_MANIFESTS, on_manifest, &x, x.err, &x.err_rc,
-                        ai.counts[REPLAY_AR_MANIFESTS], e, sizeof e);
+    rc = archive_stream(&x, RH_ARCHIVE_MANIFESTS, on_manifest, &x, x.err, &x.err_rc,
+                        ai.counts[RH_ARCHIVE_MANIFESTS], e, sizeof e);
   else
     rc = broker_manifests(&x, e, sizeof e);
   if (rc) goto fail;
@@ -777,7 +777,7 @@ int replay_run(const replay_opts_t *o) {
   rh_log_debug("RSS %ld MiB with the registry", rss_mib());
   cpu_note("start to registry");
   double t_records = mono_s();
-  if ((rc = join_records(&x, o->from_archive_dir ? ai.counts[REPLAY_AR_RECORDS] : 0, e,
+  if ((rc = join_records(&x, o->from_archive_dir ? ai.counts[RH_ARCHIVE_RECORDS] : 0, e,
                          sizeof e)))
     goto fail;
   replay_reader_destroy(x.records_reader);
@@ -814,15 +814,15 @@ int replay_run(const replay_opts_t *o) {
     goto fail;
   }
   if (x.archive) {
-    replay_archive_info_t info = {0};
+    rh_archive_info_t info = {0};
     snprintf(info.period, sizeof info.period, "%s", x.period);
     snprintf(info.department, sizeof info.department, "%s", x.dept ? x.dept : "");
     snprintf(info.feed, sizeof info.feed, "%s", x.feed ? x.feed : "");
     snprintf(info.topic_prefix, sizeof info.topic_prefix, "%s", cfg->topic_prefix);
     info.created_at = rh_wall_ms();
-    replay_archive_writer_t *w = x.archive;
+    rh_archive_writer_t *w = x.archive;
     x.archive = NULL;
-    if (replay_archive_close(w, &info, e, sizeof e)) {
+    if (rh_archive_close(w, &info, e, sizeof e)) {
       rc = RH_EXIT_IOERR;
       goto fail;
     }

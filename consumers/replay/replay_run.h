@@ -12,7 +12,7 @@
  *   4. the differences are explained (replay_cause) and the report printed.
  *
  * With archive_dir the manifests, records and published outputs read are
- * also written there (replay_archive). With from_archive_dir they are read
+ * also written there (rh_archive). With from_archive_dir they are read
  * from there instead of the broker (PostgreSQL is still needed: registry,
  * applicants, change log).
  */

@@ -6,13 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "replay_archive.h"
+#include "rh_archive.h"
 
 typedef struct {
   rh_avro_schemas_t *s;
   char dir[256];
-  fx_msg_t msgs[REPLAY_AR_STREAMS][3];
-  size_t n[REPLAY_AR_STREAMS];
+  fx_msg_t msgs[RH_ARCHIVE_STREAMS][3];
+  size_t n[RH_ARCHIVE_STREAMS];
 } fx_t;
 
 static int setup(void **state) {
@@ -20,7 +20,7 @@ static int setup(void **state) {
   f->s = fx_schemas();
   snprintf(f->dir, sizeof f->dir, "/tmp/test_replay_archive.XXXXXX");
   assert_non_null(mkdtemp(f->dir));
-  rmdir(f->dir); /* replay_archive_create makes it */
+  rmdir(f->dir); /* rh_archive_create makes it */
   *state = f;
   return 0;
 }
@@ -41,14 +41,14 @@ static void messages(fx_t *f) {
   char id[RH_ID_BUFSZ];
   fx_range_t r[] = {{0, 0, 1, 2}};
   fx_id("41102419800101001", id);
-  fx_manifest(f->s, &f->msgs[REPLAY_AR_MANIFESTS][0], FX_BATCH_A, "health", "major-disease",
+  fx_manifest(f->s, &f->msgs[RH_ARCHIVE_MANIFESTS][0], FX_BATCH_A, "health", "major-disease",
               "SIGNAL", FX_PERIOD, r, 1, 1790000000000, 2, 41, 1790000001000);
-  f->n[REPLAY_AR_MANIFESTS] = 1;
-  fx_record(f->s, &f->msgs[REPLAY_AR_RECORDS][0], "health", "major-disease", "SIGNAL",
+  f->n[RH_ARCHIVE_MANIFESTS] = 1;
+  fx_record(f->s, &f->msgs[RH_ARCHIVE_RECORDS][0], "health", "major-disease", "SIGNAL",
             FX_BATCH_A, id, -1, 0, 0);
-  fx_record(f->s, &f->msgs[REPLAY_AR_RECORDS][1], "medical-insurance", "high-self-pay", "SIGNAL",
+  fx_record(f->s, &f->msgs[RH_ARCHIVE_RECORDS][1], "medical-insurance", "high-self-pay", "SIGNAL",
             FX_BATCH_A, id, 12345, 1, 7);
-  f->n[REPLAY_AR_RECORDS] = 2;
+  f->n[RH_ARCHIVE_RECORDS] = 2;
 
   const rh_avro_schema_t *al = rh_avro_schemas_get(f->s, "riskhub.Alert");
   rh_alert_codec_t c;
@@ -63,11 +63,11 @@ static void messages(fx_t *f) {
   assert_int_equal(rh_alert_codec_init(&c, al, err, sizeof err), 0);
   assert_int_equal(rh_avro_schema_value_new(al, &v, NULL, 0), RH_AVRO_OK);
   assert_int_equal(rh_alert_to_value(&c, &a, &v, err, sizeof err), 0);
-  fx_encode(f->s, "riskhub.Alert", &v, &f->msgs[REPLAY_AR_ALERTS][0], "alerts.unmatched", 1, 3,
+  fx_encode(f->s, "riskhub.Alert", &v, &f->msgs[RH_ARCHIVE_ALERTS][0], "alerts.unmatched", 1, 3,
             1790000002000, id);
   avro_value_decref(&v);
   rh_alert_codec_free(&c);
-  f->n[REPLAY_AR_ALERTS] = 1;
+  f->n[RH_ARCHIVE_ALERTS] = 1;
 
   const rh_avro_schema_t *cr = rh_avro_schemas_get(f->s, "riskhub.CheckResult");
   avro_value_t x, fl, b;
@@ -89,25 +89,25 @@ static void messages(fx_t *f) {
   assert_int_equal(avro_value_get_by_name(&x, "complete", &fl, NULL), 0);
   assert_int_equal(avro_value_set_boolean(&fl, 1), 0);
   fx_set_long(&x, "created_at", 1790000003000);
-  fx_encode(f->s, "riskhub.CheckResult", &x, &f->msgs[REPLAY_AR_CHECKS][0], "checks.411024100", 0,
+  fx_encode(f->s, "riskhub.CheckResult", &x, &f->msgs[RH_ARCHIVE_CHECKS][0], "checks.411024100", 0,
             0, 1790000003000, "411024100-001-0001");
   avro_value_decref(&x);
-  f->n[REPLAY_AR_CHECKS] = 1;
+  f->n[RH_ARCHIVE_CHECKS] = 1;
 }
 
 static int write_archive(fx_t *f) {
   char err[1024];
-  replay_archive_writer_t *w = replay_archive_create(f->dir, f->s, err, sizeof err);
+  rh_archive_writer_t *w = rh_archive_create(f->dir, f->s, err, sizeof err);
   if (!w) fail_msg("%s", err);
-  for (int s = 0; s < REPLAY_AR_STREAMS; s++)
+  for (int s = 0; s < RH_ARCHIVE_STREAMS; s++)
     for (size_t i = 0; i < f->n[s]; i++)
-      if (replay_archive_add(w, (replay_stream_t)s, &f->msgs[s][i].m, err, sizeof err))
+      if (rh_archive_add(w, (rh_archive_stream_t)s, &f->msgs[s][i].m, err, sizeof err))
         fail_msg("%s", err);
-  replay_archive_info_t info = {.created_at = 1790000009000};
+  rh_archive_info_t info = {.created_at = 1790000009000};
   snprintf(info.period, sizeof info.period, FX_PERIOD);
   snprintf(info.department, sizeof info.department, "health");
   snprintf(info.topic_prefix, sizeof info.topic_prefix, "t1.");
-  return replay_archive_close(w, &info, err, sizeof err);
+  return rh_archive_close(w, &info, err, sizeof err);
 }
 
 typedef struct {
@@ -116,10 +116,10 @@ typedef struct {
   size_t n;
 } reader_t;
 
-static int check_msg(void *arg, const replay_msg_t *m) {
+static int check_msg(void *arg, const rh_msg_t *m) {
   reader_t *r = arg;
   assert_true(r->n < r->f->n[r->stream]);
-  const replay_msg_t *want = &r->f->msgs[r->stream][r->n++].m;
+  const rh_msg_t *want = &r->f->msgs[r->stream][r->n++].m;
   assert_string_equal(m->topic, want->topic);
   assert_int_equal(m->partition, want->partition);
   assert_int_equal(m->offset, want->offset);
@@ -152,19 +152,19 @@ static void test_round_trip(void **state) {
   snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum --quiet -c SHA256SUMS", f->dir);
   assert_int_equal(system(cmd), 0);
 
-  replay_archive_info_t info;
+  rh_archive_info_t info;
   int refused = -1;
-  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
   assert_string_equal(info.period, FX_PERIOD);
   assert_string_equal(info.department, "health");
   assert_string_equal(info.feed, "");
   assert_string_equal(info.topic_prefix, "t1.");
   assert_int_equal(info.created_at, 1790000009000);
-  for (int s = 0; s < REPLAY_AR_STREAMS; s++) {
+  for (int s = 0; s < RH_ARCHIVE_STREAMS; s++) {
     assert_int_equal(info.counts[s], f->n[s]);
     reader_t r = {f, s, 0};
     uint64_t n = 0;
-    if (replay_archive_read(f->dir, (replay_stream_t)s, f->s, check_msg, &r, &n, NULL, err,
+    if (rh_archive_read(f->dir, (rh_archive_stream_t)s, f->s, check_msg, &r, &n, NULL, err,
                             sizeof err))
       fail_msg("%s", err);
     assert_int_equal(n, f->n[s]);
@@ -175,12 +175,12 @@ static void test_round_trip(void **state) {
 static void test_refused(void **state) {
   fx_t *f = *state;
   char err[1024], path[512], cmd[700];
-  replay_archive_info_t info;
+  rh_archive_info_t info;
   int refused = 0;
   messages(f);
   assert_int_equal(write_archive(f), 0);
   /* not empty: never written over */
-  assert_null(replay_archive_create(f->dir, f->s, err, sizeof err));
+  assert_null(rh_archive_create(f->dir, f->s, err, sizeof err));
   assert_non_null(strstr(err, "not empty"));
   /* one byte changed */
   snprintf(path, sizeof path, "%s/alerts.avro", f->dir);
@@ -190,7 +190,7 @@ static void test_refused(void **state) {
   fseek(fp, -20, SEEK_END);
   fputc(c ^ 0x20, fp);
   fclose(fp);
-  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
   assert_int_equal(refused, 1);
   assert_non_null(strstr(err, "alerts.avro"));
   /* put it back; then a file not listed */
@@ -198,17 +198,17 @@ static void test_refused(void **state) {
   fseek(fp, -20, SEEK_END);
   fputc(c, fp);
   fclose(fp);
-  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), 0);
   snprintf(cmd, sizeof cmd, "cd '%s' && grep -v check-results SHA256SUMS > s && mv s SHA256SUMS",
            f->dir);
   assert_int_equal(system(cmd), 0);
-  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
   assert_int_equal(refused, 1);
   assert_non_null(strstr(err, "check-results.avro is not listed"));
   /* no SHA256SUMS at all: not an archive (74, not 65) */
   snprintf(cmd, sizeof cmd, "rm '%s/SHA256SUMS'", f->dir);
   assert_int_equal(system(cmd), 0);
-  assert_int_equal(replay_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
   assert_int_equal(refused, 0);
 }
 
@@ -237,9 +237,9 @@ static void test_other_codec(void **state) {
   avro_value_iface_decref(iface);
   avro_schema_decref(ws);
   assert_int_equal(rename(tmp, path), 0);
-  reader_t rd = {f, REPLAY_AR_ALERTS, 0};
+  reader_t rd = {f, RH_ARCHIVE_ALERTS, 0};
   uint64_t n = 0;
-  if (replay_archive_read(f->dir, REPLAY_AR_ALERTS, f->s, check_msg, &rd, &n, NULL, err,
+  if (rh_archive_read(f->dir, RH_ARCHIVE_ALERTS, f->s, check_msg, &rd, &n, NULL, err,
                           sizeof err))
     fail_msg("%s", err);
   assert_int_equal(n, 1);
@@ -248,7 +248,7 @@ static void test_other_codec(void **state) {
   assert_int_not_equal(system(cmd), 0);
 }
 
-static int count_msg(void *arg, const replay_msg_t *m) {
+static int count_msg(void *arg, const rh_msg_t *m) {
   (void)m;
   (*(uint64_t *)arg)++;
   return 0;
@@ -275,7 +275,7 @@ static void test_damaged_file(void **state) {
     fflush(fp);
     uint64_t n = 0;
     err[0] = '\0';
-    if (replay_archive_read(f->dir, REPLAY_AR_RECORDS, f->s, count_msg, &n, NULL, NULL, err,
+    if (rh_archive_read(f->dir, RH_ARCHIVE_RECORDS, f->s, count_msg, &n, NULL, NULL, err,
                             sizeof err)) {
       assert_true(err[0] != '\0');
       refused++;
@@ -293,15 +293,15 @@ static void test_wrong_type(void **state) {
   fx_t *f = *state;
   char err[1024];
   messages(f);
-  replay_archive_writer_t *w = replay_archive_create(f->dir, f->s, err, sizeof err);
+  rh_archive_writer_t *w = rh_archive_create(f->dir, f->s, err, sizeof err);
   assert_non_null(w);
   /* a FeedRecord into the alerts: refused, with where it came from */
-  assert_int_equal(replay_archive_add(w, REPLAY_AR_ALERTS, &f->msgs[REPLAY_AR_RECORDS][0].m, err,
+  assert_int_equal(rh_archive_add(w, RH_ARCHIVE_ALERTS, &f->msgs[RH_ARCHIVE_RECORDS][0].m, err,
                                       sizeof err),
                    -1);
   assert_non_null(strstr(err, "not a riskhub.Alert"));
   assert_non_null(strstr(err, "feed.health.major-disease [0] offset 0"));
-  replay_archive_abandon(w);
+  rh_archive_abandon(w);
 }
 
 int main(void) {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "rh_alert.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
@@ -38,7 +38,7 @@ typedef struct {
   unsigned char value[4096];
   size_t len;
   char key[80];
-  replay_msg_t m;
+  rh_msg_t m;
 } fx_msg_t;
 
 static inline void fx_msg_set(fx_msg_t *x, const char *topic, int32_t partition, int64_t offset,
@@ -48,7 +48,7 @@ static inline void fx_msg_set(fx_msg_t *x, const char *topic, int32_t partition,
   snprintf(x->key, sizeof x->key, "%s", key ? key : "");
   memcpy(x->value, value, len);
   x->len = len;
-  x->m = (replay_msg_t){x->topic, partition, offset, ts, key ? x->key : NULL,
+  x->m = (rh_msg_t){x->topic, partition, offset, ts, key ? x->key : NULL,
                         key ? strlen(x->key) : 0, x->value, len};
 }
 

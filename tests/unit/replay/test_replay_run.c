@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include "replay_archive.h"
+#include "rh_archive.h"
 #include "replay_run.h"
 #include "rh_exit.h"
 #include "rh_log.h"
@@ -28,13 +28,13 @@ static void test_period(void **state) {
 static void empty_archive(const rh_avro_schemas_t *s, const char *dir, const char *dept,
                           const char *prefix) {
   char err[1024];
-  replay_archive_writer_t *w = replay_archive_create(dir, s, err, sizeof err);
+  rh_archive_writer_t *w = rh_archive_create(dir, s, err, sizeof err);
   if (!w) fail_msg("%s", err);
-  replay_archive_info_t info = {0};
+  rh_archive_info_t info = {0};
   snprintf(info.period, sizeof info.period, FX_PERIOD);
   snprintf(info.department, sizeof info.department, "%s", dept ? dept : "");
   snprintf(info.topic_prefix, sizeof info.topic_prefix, "%s", prefix);
-  if (replay_archive_close(w, &info, err, sizeof err)) fail_msg("%s", err);
+  if (rh_archive_close(w, &info, err, sizeof err)) fail_msg("%s", err);
 }
 
 static int run(rh_config_t *cfg, const char *dir, const char *period, const char *dept) {

@@ -1,13 +1,13 @@
 /*
- * replay_msg: one message as riskhub-replay sees it, whether it came from the
- * broker (replay_kafka.h) or from an archive (replay_archive.h), so that the
+ * rh_msg: one message as riskhub-replay (and riskhub-alerts) sees it, whether it came from the
+ * broker (replay_kafka.h) or from an archive (rh_archive.h), so that the
  * replay itself (replay_run.c) does not know where its input came from.
  *
  * Every pointer is borrowed: valid only during the callback that receives the
  * message (the broker's message, or the archive reader's buffer).
  */
-#ifndef REPLAY_MSG_H
-#define REPLAY_MSG_H
+#ifndef RH_MSG_H
+#define RH_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,10 +21,10 @@ typedef struct {
   size_t key_len;
   const void *value;   /* single-object encoded Avro, as published */
   size_t value_len;
-} replay_msg_t;
+} rh_msg_t;
 
 /* Called once a message; non-zero stops the reading (the reader returns -1
  * and keeps the errstr the callback filled through its own means). */
-typedef int(replay_msg_fn)(void *arg, const replay_msg_t *m);
+typedef int(rh_msg_fn)(void *arg, const rh_msg_t *m);
 
 #endif

@@ -1,5 +1,5 @@
-/* replay_archive: see replay_archive.h. */
-#include "replay_archive.h"
+/* rh_archive: see rh_archive.h. */
+#include "rh_archive.h"
 
 #include <avro.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 
 static const struct {
   const char *file, *type, *wrapper, *doc;
-} STREAMS[REPLAY_AR_STREAMS] = {
+} STREAMS[RH_ARCHIVE_STREAMS] = {
     {"manifests.avro", "riskhub.BatchManifest", "ArchivedManifest",
      "A BatchManifest of feed.manifests, as published"},
     {"feed-records.avro", "riskhub.FeedRecord", "ArchivedFeedRecord",
@@ -38,8 +38,8 @@ static const struct {
      "A CheckResult of a checks topic, as published"},
 };
 
-const char *replay_archive_file(replay_stream_t s) {
-  return s < REPLAY_AR_STREAMS ? STREAMS[s].file : "?";
+const char *rh_archive_file(rh_archive_stream_t s) {
+  return s < RH_ARCHIVE_STREAMS ? STREAMS[s].file : "?";
 }
 
 /* ---- bytes ---- */
@@ -114,7 +114,7 @@ static char *read_text(const char *path, size_t *len) {
   "  {\"name\": \"record\", \"type\": %s}\n"                                                   \
   " ]}"
 
-static avro_schema_t wrapper_schema(const rh_avro_schema_t *type, replay_stream_t s,
+static avro_schema_t wrapper_schema(const rh_avro_schema_t *type, rh_archive_stream_t s,
                                     char *errstr, size_t errstr_size) {
   size_t n;
   char *avsc = read_text(type->path, &n);
@@ -157,7 +157,7 @@ static FILE *create_private(const char *path, char *errstr, size_t errstr_size) 
 
 /* ---- writing ---- */
 
-struct replay_archive_writer {
+struct rh_archive_writer {
   char *dir;
   const rh_avro_schemas_t *schemas;
   rh_avro_decoder_t *dec;
@@ -167,13 +167,13 @@ struct replay_archive_writer {
     avro_file_writer_t fw;
     avro_value_t scratch; /* for re-encoding an older writer's record */
     uint64_t count;
-  } s[REPLAY_AR_STREAMS];
+  } s[RH_ARCHIVE_STREAMS];
   buf_t datum;
   avro_writer_t mem;
 };
 
-static void writer_free(replay_archive_writer_t *w) {
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++) {
+static void writer_free(rh_archive_writer_t *w) {
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++) {
     if (w->s[i].fw) avro_file_writer_close(w->s[i].fw);
     if (w->s[i].wrapper) avro_schema_decref(w->s[i].wrapper);
     if (w->s[i].scratch.iface) avro_value_decref(&w->s[i].scratch);
@@ -185,7 +185,7 @@ static void writer_free(replay_archive_writer_t *w) {
   free(w);
 }
 
-void replay_archive_abandon(replay_archive_writer_t *w) {
+void rh_archive_abandon(rh_archive_writer_t *w) {
   if (w) writer_free(w);
 }
 
@@ -213,9 +213,9 @@ static int dir_usable(const char *dir, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-replay_archive_writer_t *replay_archive_create(const char *dir, const rh_avro_schemas_t *schemas,
+rh_archive_writer_t *rh_archive_create(const char *dir, const rh_avro_schemas_t *schemas,
                                                char *errstr, size_t errstr_size) {
-  replay_archive_writer_t *w = calloc(1, sizeof *w);
+  rh_archive_writer_t *w = calloc(1, sizeof *w);
   size_t dl = strlen(dir) + 1;
   if (!w || !(w->dir = malloc(dl)) || !(w->dec = rh_avro_decoder_new(schemas))) {
     rh_errf(errstr, errstr_size, "out of memory");
@@ -228,14 +228,14 @@ replay_archive_writer_t *replay_archive_create(const char *dir, const rh_avro_sc
     writer_free(w);
     return NULL;
   }
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++) {
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++) {
     char path[4096];
     w->s[i].type = rh_avro_schemas_get(schemas, STREAMS[i].type);
     if (!w->s[i].type) {
       rh_errf(errstr, errstr_size, "the schemas lack %s", STREAMS[i].type);
       goto fail;
     }
-    if (!(w->s[i].wrapper = wrapper_schema(w->s[i].type, (replay_stream_t)i, errstr,
+    if (!(w->s[i].wrapper = wrapper_schema(w->s[i].type, (rh_archive_stream_t)i, errstr,
                                            errstr_size)))
       goto fail;
     if (rh_avro_schema_value_new(w->s[i].type, &w->s[i].scratch, errstr, errstr_size)) goto fail;
@@ -259,7 +259,7 @@ fail:
   return NULL;
 }
 
-int replay_archive_add(replay_archive_writer_t *w, replay_stream_t s, const replay_msg_t *m,
+int rh_archive_add(rh_archive_writer_t *w, rh_archive_stream_t s, const rh_msg_t *m,
                        char *errstr, size_t errstr_size) {
   const rh_avro_schema_t *type = w->s[s].type;
   uint64_t fp;
@@ -307,7 +307,7 @@ oom:
   return -1;
 }
 
-static int write_info(const char *path, const replay_archive_info_t *info, char *errstr,
+static int write_info(const char *path, const rh_archive_info_t *info, char *errstr,
                       size_t errstr_size) {
   json_t *o = json_object(), *c = json_object();
   json_object_set_new(o, "format", json_string(FORMAT));
@@ -317,7 +317,7 @@ static int write_info(const char *path, const replay_archive_info_t *info, char 
   json_object_set_new(o, "feed", info->feed[0] ? json_string(info->feed) : json_null());
   json_object_set_new(o, "topic_prefix", json_string(info->topic_prefix));
   json_object_set_new(o, "created_at", json_integer(info->created_at));
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++)
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++)
     json_object_set_new(c, STREAMS[i].file, json_integer((json_int_t)info->counts[i]));
   json_object_set_new(o, "counts", c);
   FILE *fp = create_private(path, errstr, errstr_size);
@@ -333,12 +333,12 @@ static int write_info(const char *path, const replay_archive_info_t *info, char 
   return rc;
 }
 
-int replay_archive_close(replay_archive_writer_t *w, const replay_archive_info_t *info_in,
+int rh_archive_close(rh_archive_writer_t *w, const rh_archive_info_t *info_in,
                          char *errstr, size_t errstr_size) {
-  replay_archive_info_t info = *info_in;
+  rh_archive_info_t info = *info_in;
   char path[4096], hex[RH_SHA256_HEXSZ];
   int rc = -1;
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++) {
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++) {
     info.counts[i] = w->s[i].count;
     int e = avro_file_writer_close(w->s[i].fw);
     w->s[i].fw = NULL;
@@ -353,9 +353,9 @@ int replay_archive_close(replay_archive_writer_t *w, const replay_archive_info_t
   if (join_path(path, sizeof path, w->dir, SUMS_FILE)) goto out;
   FILE *sums = create_private(path, errstr, errstr_size);
   if (!sums) goto out;
-  const char *names[REPLAY_AR_STREAMS + 1] = {INFO_FILE};
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++) names[i + 1] = STREAMS[i].file;
-  for (int i = 0; i <= REPLAY_AR_STREAMS; i++) {
+  const char *names[RH_ARCHIVE_STREAMS + 1] = {INFO_FILE};
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++) names[i + 1] = STREAMS[i].file;
+  for (int i = 0; i <= RH_ARCHIVE_STREAMS; i++) {
     char fpath[4096];
     join_path(fpath, sizeof fpath, w->dir, names[i]);
     if (rh_sha256_file(fpath, hex, errstr, errstr_size)) {
@@ -376,12 +376,12 @@ out:
 
 /* ---- reading ---- */
 
-int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refused, char *errstr,
+int rh_archive_open(const char *dir, rh_archive_info_t *info, int *refused, char *errstr,
                         size_t errstr_size) {
   char path[4096], line[4096 + 80], hex[RH_SHA256_HEXSZ];
-  bool listed[REPLAY_AR_STREAMS + 1] = {false};
-  const char *names[REPLAY_AR_STREAMS + 1] = {INFO_FILE};
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++) names[i + 1] = STREAMS[i].file;
+  bool listed[RH_ARCHIVE_STREAMS + 1] = {false};
+  const char *names[RH_ARCHIVE_STREAMS + 1] = {INFO_FILE};
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++) names[i + 1] = STREAMS[i].file;
   memset(info, 0, sizeof *info);
   *refused = 0;
   if (join_path(path, sizeof path, dir, SUMS_FILE)) {
@@ -408,7 +408,7 @@ int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refus
     }
     const char *name = line + 66;
     int k = -1;
-    for (int i = 0; i <= REPLAY_AR_STREAMS; i++)
+    for (int i = 0; i <= RH_ARCHIVE_STREAMS; i++)
       if (strcmp(name, names[i]) == 0) k = i;
     if (k < 0) continue; /* another file: not ours to check */
     char fpath[4096];
@@ -423,7 +423,7 @@ int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refus
     }
     listed[k] = true;
   }
-  for (int i = 0; i <= REPLAY_AR_STREAMS; i++)
+  for (int i = 0; i <= RH_ARCHIVE_STREAMS; i++)
     if (!listed[i]) {
       rh_errf(errstr, errstr_size, "%s: %s is not listed", path, names[i]);
       *refused = 1;
@@ -455,7 +455,7 @@ int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refus
   snprintf(info->topic_prefix, sizeof info->topic_prefix, "%s", prefix);
   info->created_at = json_integer_value(json_object_get(o, "created_at"));
   json_t *c = json_object_get(o, "counts");
-  for (int i = 0; i < REPLAY_AR_STREAMS; i++)
+  for (int i = 0; i < RH_ARCHIVE_STREAMS; i++)
     info->counts[i] = (uint64_t)json_integer_value(json_object_get(c, STREAMS[i].file));
   json_decref(o);
   rc = 0;
@@ -516,7 +516,7 @@ static const rh_avro_schema_t *inner_schema(avro_schema_t wrapper,
 
 /* ---- reading fast: the archive's own files, without Avro C's values ----
  *
- * A container file written by replay_archive_add (codec null) is read
+ * A container file written by rh_archive_add (codec null) is read
  * straight from its bytes: the header (magic, metadata, sync marker), then
  * each block (count, size, datums, sync); each datum's wrapper fields are
  * read and its record skipped by its schema to find where it ends. The
@@ -597,8 +597,8 @@ static int skip_value(avro_schema_t sc, cur_t *c, int depth) {
 }
 
 /* 1 read, 0 not a file of this layout (read it with Avro C), -1 error. */
-static int fast_read(const char *path, replay_stream_t s, const rh_avro_schemas_t *schemas,
-                     replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
+static int fast_read(const char *path, rh_archive_stream_t s, const rh_avro_schemas_t *schemas,
+                     rh_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
                      char *errstr, size_t errstr_size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -729,7 +729,7 @@ static int fast_read(const char *path, replay_stream_t s, const rh_avro_schemas_
       memcpy(msg.p + RH_AVRO_HEADER_LEN, b.p + start, body);
       memcpy(topic, t, tl);
       topic[tl] = '\0';
-      replay_msg_t m = {topic, (int32_t)partition, offset, ts, branch == 1 ? key : NULL, kl,
+      rh_msg_t m = {topic, (int32_t)partition, offset, ts, branch == 1 ? key : NULL, kl,
                         msg.p, RH_AVRO_HEADER_LEN + body};
       done++;
       if (fn(arg, &m)) {
@@ -759,8 +759,8 @@ out:
   return rc;
 }
 
-int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schemas_t *schemas,
-                        replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
+int rh_archive_read(const char *dir, rh_archive_stream_t s, const rh_avro_schemas_t *schemas,
+                        rh_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
                         char *errstr, size_t errstr_size) {
   char path[4096], why[512];
   avro_file_reader_t r = NULL;
@@ -840,7 +840,7 @@ int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schema
               avro_strerror());
       goto out;
     }
-    replay_msg_t m = {topic, partition, offset, ts, disc == 1 ? key : NULL, key_len, msg.p,
+    rh_msg_t m = {topic, partition, offset, ts, disc == 1 ? key : NULL, key_len, msg.p,
                       RH_AVRO_HEADER_LEN + body};
     n++;
     if (fn(arg, &m)) {

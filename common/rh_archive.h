@@ -1,5 +1,7 @@
 /*
- * replay_archive: a month on disk (docs/replay.md, "Archives").
+ * rh_archive: a month on disk (docs/replay.md, "Archives"), written and read by
+ * riskhub-replay (--archive, --from-archive, --archive-due) and read by
+ * riskhub-alerts (a window of a month the broker no longer has).
  *
  * `riskhub-replay --archive DIR` writes what the replay read:
  *
@@ -26,70 +28,70 @@
  * Ownership: writer and reader own their files; _close/_destroy release
  * them (NULL does nothing). Not thread-safe.
  */
-#ifndef REPLAY_ARCHIVE_H
-#define REPLAY_ARCHIVE_H
+#ifndef RH_ARCHIVE_H
+#define RH_ARCHIVE_H
 
 #include <stdint.h>
 
-#include "replay_msg.h"
+#include "rh_msg.h"
 #include "rh_avro_schema.h"
 
 typedef enum {
-  REPLAY_AR_MANIFESTS = 0,
-  REPLAY_AR_RECORDS,
-  REPLAY_AR_ALERTS,
-  REPLAY_AR_CHECKS,
-  REPLAY_AR_STREAMS
-} replay_stream_t;
+  RH_ARCHIVE_MANIFESTS = 0,
+  RH_ARCHIVE_RECORDS,
+  RH_ARCHIVE_ALERTS,
+  RH_ARCHIVE_CHECKS,
+  RH_ARCHIVE_STREAMS
+} rh_archive_stream_t;
 
 /* File name of a stream ("feed-records.avro"). Static. */
-const char *replay_archive_file(replay_stream_t s);
+const char *rh_archive_file(rh_archive_stream_t s);
 
 typedef struct {
   char period[8];
   char department[64], feed[64]; /* "" = all */
   char topic_prefix[80];
   int64_t created_at;
-  uint64_t counts[REPLAY_AR_STREAMS];
-} replay_archive_info_t;
+  uint64_t counts[RH_ARCHIVE_STREAMS];
+} rh_archive_info_t;
 
 /* ---- writing ---- */
 
-typedef struct replay_archive_writer replay_archive_writer_t;
+typedef struct rh_archive_writer rh_archive_writer_t;
 
 /* Create dir (it must not exist, or be empty) and the four files. schemas
  * must hold the current BatchManifest, FeedRecord, Alert and CheckResult
  * (read from their .avsc files) and outlive the writer. NULL with errstr. */
-replay_archive_writer_t *replay_archive_create(const char *dir, const rh_avro_schemas_t *schemas,
+rh_archive_writer_t *rh_archive_create(const char *dir, const rh_avro_schemas_t *schemas,
                                                char *errstr, size_t errstr_size);
 
 /* Append one message of a stream. 0, or -1 with errstr (a message that is
  * not of the stream's type, a write error). */
-int replay_archive_add(replay_archive_writer_t *w, replay_stream_t s, const replay_msg_t *m,
+int rh_archive_add(rh_archive_writer_t *w, rh_archive_stream_t s, const rh_msg_t *m,
                        char *errstr, size_t errstr_size);
 
 /* Close the files, write archive.json (info, with the counts of what was
  * added) and SHA256SUMS, and free w. 0, or -1 with errstr. */
-int replay_archive_close(replay_archive_writer_t *w, const replay_archive_info_t *info,
+int rh_archive_close(rh_archive_writer_t *w, const rh_archive_info_t *info,
                          char *errstr, size_t errstr_size);
 
 /* Free w without finishing (after an error; the directory stays incomplete,
  * without SHA256SUMS). */
-void replay_archive_abandon(replay_archive_writer_t *w);
+void rh_archive_abandon(rh_archive_writer_t *w);
 
 /* ---- reading ---- */
 
 /* Check dir/SHA256SUMS (every file of the archive listed and matching) and
  * read archive.json into *info. 0; -1 with errstr: 65 (*refused = 1) for a
  * checksum or format problem, 74 (*refused = 0) for a file not readable. */
-int replay_archive_open(const char *dir, replay_archive_info_t *info, int *refused, char *errstr,
+int rh_archive_open(const char *dir, rh_archive_info_t *info, int *refused, char *errstr,
                         size_t errstr_size);
 
 /* fn for each message of a stream, in the order written. The record's
  * writer schema must be in schemas (current or history). *count = messages.
  * 0, or -1 with errstr (fn's failure: fn_err). */
-int replay_archive_read(const char *dir, replay_stream_t s, const rh_avro_schemas_t *schemas,
-                        replay_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
+int rh_archive_read(const char *dir, rh_archive_stream_t s, const rh_avro_schemas_t *schemas,
+                        rh_msg_fn *fn, void *arg, uint64_t *count, const char *fn_err,
                         char *errstr, size_t errstr_size);
 
 #endif
