@@ -119,3 +119,19 @@ void rh_batch_id(const char *department, const char *feed, const char *period,
   const char *parts[5] = {"riskhub-batch-v1", department, feed, period, source_sha256_hex};
   rh_sha256_parts(parts, 5, out);
 }
+
+int rh_hex_key64(const char *hex, uint64_t *key) {
+  uint64_t k = 0;
+  *key = 0;
+  for (int i = 0; i < 16; i++) {
+    char c = hex ? hex[i] : '\0';
+    int v = c >= '0' && c <= '9' ? c - '0'
+          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                 : -1;
+    if (v < 0) return -1;
+    k = (k << 4) | (uint64_t)v;
+  }
+  *key = k;
+  return 0;
+}

@@ -10,6 +10,7 @@
 #define RH_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define RH_SHA256_HEXSZ 65 /* 64 hex digits and a NUL */
@@ -28,6 +29,11 @@ void rh_sha256_parts(const char *const *parts, size_t n, char out[RH_SHA256_HEXS
 /* Hex SHA-256 of a whole file. 0, or -1 with errstr naming the file. */
 int rh_sha256_file(const char *path, char out[RH_SHA256_HEXSZ], char *errstr,
                    size_t errstr_size);
+
+/* The 64-bit key of a hex id (an alert or check id: SHA-256 hex): its first
+ * 16 hex digits, as the join's published-id set and the reports count ids.
+ * 0 into *key and -1 if hex does not start with 16 hex digits. */
+int rh_hex_key64(const char *hex, uint64_t *key);
 
 void rh_batch_id(const char *department, const char *feed, const char *period,
                  const char *source_sha256_hex, char out[RH_SHA256_HEXSZ]);

@@ -18,9 +18,11 @@
 #include "alerts_heads.h"
 #include "alerts_store.h"
 #include "rh_alert.h"
+#include "rh_archive.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
 #include "rh_err.h"
+#include "rh_hash.h"
 #include "rh_exit.h"
 #include "rh_log.h"
 #include "rh_paths.h"
@@ -60,6 +62,11 @@ typedef struct {
   alerts_audit_info_t audit;
   const char *codes[ALERTS_MAX_TOWNSHIPS];
   char run_id[33];
+  /* a --period window: the keys of the month's alerts the broker gave (the
+   * archive then adds only the others) */
+  uint64_t *seen;
+  size_t nseen, cseen;
+  uint64_t archived; /* alerts added from the monthly archive */
   /* counts */
   uint64_t households, unmatched, skipped, batches, exports;
   /* a failure that ends the run: its exit code */
@@ -242,42 +249,124 @@ static void on_revoke(void *arg) { flush(arg, false); }
 
 /* ---- a message -------------------------------------------------------------------- */
 
-static void handle(run_t *r, rd_kafka_message_t *m) {
+/* An alert id's key (rh_hex_key64; 0 for an id that is not hex). */
+static uint64_t id_key(const char *id) {
+  uint64_t k;
+  rh_hex_key64(id, &k);
+  return k;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* One message's alert into the batch, when it passes the window; an
+ * archived one only if the broker did not give it. 1 kept, 0 not, -1 the run
+ * failed (fail() called). */
+static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
+                const void *payload, size_t len, bool archived) {
   char err[512];
-  const char *topic = rd_kafka_topic_name(m->rkt);
   rh_avro_status_t st =
-      rh_avro_decode(r->dec, m->payload, m->len, r->reader, &r->val, NULL, err, sizeof err);
+      rh_avro_decode(r->dec, payload, len, r->reader, &r->val, NULL, err, sizeof err);
   if (st == RH_AVRO_EUNKNOWN) {
     /* a newer writer (schema): do not skip it, the next riskhub shows it */
     rh_log_error("%s [%d] offset %" PRId64 ": %s: written with a schema this program does not "
                  "know; update schemas/ and run again (nothing from there on was read)",
-                 topic, (int)m->partition, m->offset, err);
+                 topic, (int)partition, offset, err);
     fail(r, RH_EXIT_CONFIG);
-    return;
+    return -1;
   }
   rh_alert_t a;
   if (st != RH_AVRO_OK || rh_alert_from_value(&r->codec, &r->val, &a, err, sizeof err)) {
-    rh_log_warn("%s [%d] offset %" PRId64 ": not an Alert, skipped: %s", topic, (int)m->partition,
-                m->offset, err);
+    rh_log_warn("%s [%d] offset %" PRId64 ": not an Alert, skipped: %s", topic, (int)partition,
+                offset, err);
     r->skipped++;
-    alerts_consumer_mark(r->c, m);
-    return;
+    return 0;
   }
-  bool keep = true;
-  if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) keep = false;
-  if (r->p->from_ms >= 0 && a.created_at < r->p->from_ms) keep = false;
-  if (keep) {
-    if (alerts_store_add(&r->store, &a, topic, m->partition, m->offset, err, sizeof err)) {
-      rh_log_error("%s", err);
-      fail(r, RH_EXIT_SOFTWARE);
-      return;
+  if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) return 0;
+  if (r->p->from_ms >= 0 && a.created_at < r->p->from_ms) return 0;
+  uint64_t k = id_key(a.alert_id);
+  if (archived && bsearch(&k, r->seen, r->nseen, sizeof k, cmp_key)) return 0;
+  if (!archived && r->p->period[0] && r->p->window) {
+    if (r->nseen == r->cseen) {
+      size_t cap = r->cseen ? 2 * r->cseen : 1024;
+      uint64_t *p = realloc(r->seen, cap * sizeof *p);
+      if (!p) {
+        rh_log_error("out of memory");
+        fail(r, RH_EXIT_SOFTWARE);
+        return -1;
+      }
+      r->seen = p;
+      r->cseen = cap;
     }
-    if (r->store.n == 1) r->batch_started_ms = mono_ms();
+    r->seen[r->nseen++] = k;
   }
+  if (alerts_store_add(&r->store, &a, topic, partition, offset, err, sizeof err)) {
+    rh_log_error("%s", err);
+    fail(r, RH_EXIT_SOFTWARE);
+    return -1;
+  }
+  if (r->store.n == 1) r->batch_started_ms = mono_ms();
+  return 1;
+}
+
+static void handle(run_t *r, rd_kafka_message_t *m) {
+  if (take(r, rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->payload, m->len, false) <
+      0)
+    return;
   if (alerts_consumer_mark(r->c, m)) {
     rh_log_error("out of memory");
     fail(r, RH_EXIT_SOFTWARE);
   }
+}
+
+static int on_archived(void *arg, const rh_msg_t *m) {
+  run_t *r = arg;
+  bool ours = false;
+  for (size_t i = 0; i < r->p->topic_count && !ours; i++)
+    ours = strcmp(r->p->topics[i], m->topic) == 0;
+  if (!ours) return 0;
+  int k = take(r, m->topic, m->partition, m->offset, m->value, m->value_len, true);
+  if (k > 0) r->archived++;
+  return k < 0;
+}
+
+/* A --period window (one-shot): the month's alerts the broker no longer has,
+ * from the monthly archive (archive.dir/YYYY-MM, riskhub-replay
+ * --archive-due), if it was made. An archive that fails its checksums ends
+ * the run (65): nothing is written. */
+static void add_archived(run_t *r) {
+  const rh_config_t *cfg = r->o->cfg;
+  char dir[4096], err[1024];
+  if (!r->p->window || !r->p->period[0] || r->a->follow || !cfg->archive.dir ||
+      snprintf(dir, sizeof dir, "%s/%s", cfg->archive.dir, r->p->period) >= (int)sizeof dir)
+    return;
+  char sums[4200];
+  snprintf(sums, sizeof sums, "%s/SHA256SUMS", dir);
+  if (access(sums, F_OK) != 0) return;
+  rh_archive_info_t info;
+  int refused = 0;
+  if (rh_archive_open(dir, &info, &refused, err, sizeof err)) {
+    rh_log_error("the monthly archive: %s; nothing is written", err);
+    fail(r, refused ? RH_EXIT_REFUSED : RH_EXIT_IOERR);
+    return;
+  }
+  if (strcmp(info.topic_prefix, cfg->topic_prefix) != 0) return; /* another namespace's */
+  qsort(r->seen, r->nseen, sizeof *r->seen, cmp_key);
+  uint64_t n = 0;
+  if (rh_archive_read(dir, RH_ARCHIVE_ALERTS, r->set, on_archived, r, &n, "an alert", err,
+                      sizeof err)) {
+    if (!r->failed) {
+      rh_log_error("the monthly archive %s: %s; nothing is written", dir, err);
+      fail(r, RH_EXIT_IOERR);
+    }
+    return;
+  }
+  if (r->archived)
+    rh_log_warn("%" PRIu64 " alerts of %s are no longer on the broker: shown from the monthly "
+                "archive %s",
+                r->archived, r->p->period, dir);
 }
 
 /* ---- setup ----------------------------------------------------------------------- */
@@ -403,6 +492,7 @@ int alerts_run(const alerts_run_opts_t *o) {
          mono_ms() - r->batch_started_ms >= FOLLOW_BATCH_MS))
       flush(r, false);
   }
+  if (!poll_failed && !r->failed && !*o->stop) add_archived(r);
   if (!poll_failed) {
     if (!r->failed && !r->p->window && !alerts_consumer_assigned(r->c) &&
         !alerts_consumer_nothing(r->c) && !r->a->follow && !*o->stop)
@@ -428,6 +518,7 @@ out:
   if (r->pg) PQfinish(r->pg);
   alerts_heads_free(&r->heads);
   alerts_store_free(&r->store);
+  free(r->seen);
   free(r->abs_output);
   if (r->val_ok) avro_value_decref(&r->val);
   rh_alert_codec_free(&r->codec);

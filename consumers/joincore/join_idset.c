@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "rh_array.h"
+#include "rh_hash.h"
 #include "rh_map.h"
 
 struct join_idset {
@@ -30,21 +31,9 @@ void join_idset_destroy(join_idset_t *s) {
   free(s);
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 uint64_t join_idset_key(const char *hex, size_t len) {
-  if (!hex || len < 16) return 0;
-  uint64_t k = 0;
-  for (int i = 0; i < 16; i++) {
-    int v = hexval(hex[i]);
-    if (v < 0) return 0;
-    k = (k << 4) | (uint64_t)v;
-  }
+  uint64_t k;
+  if (!hex || len < 16 || rh_hex_key64(hex, &k)) return 0;
   return k ? k : 1;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rh_array.h"
+#include "rh_hash.h"
 #include "rh_err.h"
 #include "status_time.h"
 
@@ -30,17 +31,8 @@ const char *status_state_label(status_state_t s) {
 }
 
 uint64_t status_key_hex(const char *hex) {
-  uint64_t k = 0;
-  if (!hex) return 0;
-  for (int i = 0; i < 16; i++) {
-    char c = hex[i];
-    int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else return 0;
-    k = k << 4 | (uint64_t)v;
-  }
+  uint64_t k;
+  rh_hex_key64(hex, &k);
   return k;
 }
 
