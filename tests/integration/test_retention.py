@@ -1,22 +1,46 @@
 """A month that outlives the broker's retention (issue #14; docs/operations.md,
-"Retention"): in a namespace whose output topics keep their records seconds
-(topics.retention 3s, segment 1s, as riskhub-join creates them; the test brokers
-look for expired segments every 5 s), the broker deletes a month's alerts and check
-results; the departments then publish the month's lists again (--republish): the
-join raises no alert and no check result twice, because the ids it published live
-in its compacted changelog (riskhub-join.published), which retention does not touch,
-not in the alert topics.
+"Retention" and "The monthly archive"), in namespaces whose topics keep their records
+seconds (retention 3 s, segment 1 s; the test brokers look for expired segments every
+5 s):
+
+  - the broker deletes a month's alerts and check results; the departments then
+    publish the month's lists again (--republish): the join raises no alert and no
+    check result twice, because the ids it published live in its compacted changelog
+    (riskhub-join.published), which retention does not touch, not in the alert topics;
+  - the month is archived by the mechanism a deployment's timer runs
+    (riskhub-replay --archive-due), then the broker deletes all of it — lists,
+    manifests, rejects, alerts, check results: the month's status and the quarter's
+    (from the ledger), the replay (from the archive, saying so) and a township
+    dashboard's window of the month (riskhub-alerts --period, from the archive) say
+    what they said before the deletion; a re-published list raises nothing twice.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import json
+import os
+import stat
+import subprocess
 import time
 
 from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
 
 import rhtest
 from rhtest import IDLE_MS, PERIOD
 
 MONTH = dict(households=300, rows_per_feed=10, seed=20314)
 SECONDS = ("\ntopics:\n  retention:\n    alerts: 3s\n    checks: 3s\n    dlq: 3s\n  segment: 1s\n")
+
+
+def wait_deleted(topics, seconds=120):
+    """Until the broker has deleted every record of the topics (low == high everywhere)."""
+    marks = watermarks(topics)
+    assert sum(h for _, h in marks.values()) > 0, marks
+    deadline = time.monotonic() + seconds
+    while any(low < high for low, high in marks.values()):
+        assert time.monotonic() < deadline, (f"the broker did not delete in {seconds} s: "
+                                             f"{[k for k, (l, h) in marks.items() if l < h]}")
+        time.sleep(1)
+        marks = watermarks(topics)
 
 
 def join(ns, config, tmp_path):
@@ -68,3 +92,119 @@ def test_republished_month_after_the_broker_deleted_its_alerts(namespace, month,
         f"published twice after the broker deleted the month's alerts: {again}"
     assert again["duplicates"] >= first["alerts"] + first["unmatched"], (first, again)
     assert not rhtest.read_topics(outputs), "alerts or check results published again"
+
+
+# ---- the month after the broker deleted all of it ---------------------------------------
+
+def seconds_retention(topics):
+    """retention.ms 3 s and segment.ms 1 s on existing topics: a month the broker keeps
+    until it is archived, then forgets in seconds (as a deployment's 400 days)."""
+    res = []
+    for t in topics:
+        r = ConfigResource(ConfigResource.Type.TOPIC, t)
+        r.add_incremental_config(ConfigEntry("retention.ms", "3000",
+                                             incremental_operation=AlterConfigOpType.SET))
+        r.add_incremental_config(ConfigEntry("segment.ms", "1000",
+                                             incremental_operation=AlterConfigOpType.SET))
+        res.append(r)
+    for f in rhtest.admin().incremental_alter_configs(res).values():
+        f.result(timeout=30)
+
+
+def quarter_of(period):
+    y, m = period.split("-")
+    return f"{y}-Q{(int(m) - 1) // 3 + 1}"
+
+
+def looks(ns, env, cfg_path):
+    """What the month looks like to its readers: the status of the month and of the
+    quarter (CSV), the replay's report (JSON) and exit code, and the county office's
+    window of the month's warnings (riskhub-alerts --all --unmatched --period, JSON
+    lines): (status, quarter, (replay rc, report), (alert ids, stderr))."""
+    def run(program, *args):
+        r = ns.run(program, "--config", cfg_path, *args, env=env, timeout=300)
+        rhtest.assert_no_full_id(r.stdout, r.stderr)
+        return r
+    st = run("riskhub-status", "--period", PERIOD, "--format", "csv")
+    assert st.returncode in (0, 1), st.stderr
+    qu = run("riskhub-status", "--quarter", quarter_of(PERIOD), "--format", "csv")
+    assert qu.returncode in (0, 1), qu.stderr
+    rp = run("riskhub-replay", "--period", PERIOD, "--format", "json")
+    assert rp.returncode in (0, 70) and rp.stdout, rp.stderr[-3000:]
+    rep = json.loads(rp.stdout)
+    al = run("riskhub-alerts", "--all", "--unmatched", "--period", PERIOD, "--format", "jsonl",
+             "--no-registry")
+    assert al.returncode == 0, al.stderr[-3000:]
+    alerts = sorted(json.dumps(a, sort_keys=True) for a in map(json.loads, al.stdout.splitlines()))
+    return st.stdout, qu.stdout, (rp.returncode, rep), (alerts, al.stderr)
+
+
+def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
+    ns = namespace(month / "registry")
+    archive = tmp_path / "archive"
+    env = {"RH_ARCHIVE_DIR": archive}
+    config = rhtest.CONFIG
+    files = rhtest.feed_files(month / PERIOD)
+    for dept, feed, path in files:
+        ns.produce(dept, feed, path, config=config)
+    first = join(ns, config, tmp_path)
+    assert first["alerts"] > 0 and first["checks"] > 0, first
+    rhtest.run_ledger(ns)
+
+    before = looks(ns, env, config)
+    status, quarter, (rc, rep), (alerts, _) = before
+    assert rep["source"] == "broker" and rep["totals"]["records"] > 0, rep["source"]
+    assert len(alerts) == first["alerts"] + first["unmatched"], (len(alerts), first)
+
+    # the deployment's timer: not due yet as of the delivery day; due far later
+    r = ns.run("riskhub-replay", "--config", config, "--archive-due", "--as-of",
+               "2000-01-01T00:00:00Z", env=env)
+    assert r.returncode == 0 and "archived=0 already=0 not_due=1 failed=0" in r.stdout, \
+        r.stdout + r.stderr[-2000:]
+    r = ns.run("riskhub-replay", "--config", config, "--archive-due", "--as-of",
+               "2099-01-01T00:00:00Z", env=env, timeout=300)
+    assert r.returncode == 0 and "archived=1 already=0 not_due=0 failed=0" in r.stdout, \
+        r.stdout + r.stderr[-2000:]
+    assert f"{PERIOD}: archived in {archive}/{PERIOD} (verified)" in r.stdout, r.stdout
+    month_dir = archive / PERIOD
+    assert stat.S_IMODE(month_dir.stat().st_mode) == 0o700
+    files_in = sorted(p.name for p in month_dir.iterdir())
+    assert files_in == ["SHA256SUMS", "alerts.avro", "archive.json", "check-results.avro",
+                        "feed-records.avro", "manifests.avro"], files_in
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in month_dir.iterdir())
+    sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=month_dir, capture_output=True,
+                          text=True)
+    assert sums.returncode == 0, sums.stdout + sums.stderr
+    report = json.loads((archive / f"{PERIOD}.replay.json").read_text())
+    assert report["totals"] == rep["totals"], "the archive's report is not the month's"
+    assert not list(archive.glob(".*.partial")), "a partial archive was left"
+    r = ns.run("riskhub-replay", "--config", config, "--archive-due", "--as-of",
+               "2099-01-01T00:00:00Z", env=env)
+    assert r.returncode == 0 and "archived=0 already=1" in r.stdout, r.stdout
+
+    # the broker deletes the whole month
+    month_topics = ns.topics("feed.") + ns.topics("alerts.") + ns.topics("checks.")
+    seconds_retention(month_topics)
+    wait_deleted(month_topics)
+    r = ns.run("riskhub-status", "--config", config, "--period", PERIOD, "--format", "csv",
+               "--source", "topics", env=env)
+    assert r.stdout != status and ",missing," in r.stdout, "the topics still had the month"
+
+    after = looks(ns, env, config)
+    assert after[0] == status, f"the month's status changed:\n{status}\n---\n{after[0]}"
+    assert after[1] == quarter, f"the quarter changed:\n{quarter}\n---\n{after[1]}"
+    rc2, rep2 = after[2]
+    assert rep2["source"].startswith(f"archive {archive}/{PERIOD} (the broker no longer has"), \
+        rep2["source"]
+    assert (rc2, rep2["totals"], rep2["feeds"], rep2["differences"]) == \
+        (rc, rep["totals"], rep["feeds"], rep["differences"]), "the replay changed"
+    alerts2, err2 = after[3]
+    assert alerts2 == alerts, f"the dashboard's window changed: {len(alerts2)} of {len(alerts)}"
+    assert "from the monthly archive" in err2, err2[-2000:]
+
+    # a list re-published after the deletion raises nothing twice
+    dept, feed, path = files[0]
+    ns.produce(dept, feed, path, "--republish", config=config)
+    again = join(ns, config, tmp_path)
+    assert again["records"] > 0 and again["alerts"] == again["unmatched"] == again["checks"] == 0, \
+        again
