@@ -3,13 +3,16 @@
  * (issue 14, docs/replay.md "The monthly archive").
  *
  * From the broker, as before — unless the broker no longer holds the month
- * (its retention deleted records the manifests promise, or every manifest)
- * and the monthly archive has it (archive.dir/P with its SHA256SUMS, made by
- * --archive-due): then from the archive, and the report's source says so
- * ("archive DIR (the broker no longer has the month: ...)"). The broker's
- * report is kept back until that is decided, so one report is printed.
+ * (its retention deleted records the manifests promise, or manifests the
+ * ledger's list_manifests knows) and the monthly archive has it
+ * (archive.dir/P: this namespace's, the whole month, its SHA256SUMS
+ * holding; made by --archive-due): then from the archive, and the report's
+ * source says so ("archive DIR (the broker no longer has the month: ...)").
+ * The broker's report is kept back until that is decided, so one report is
+ * printed. Without a usable archive, a month whose manifests the broker lost
+ * is a difference (70), never a clean report of fewer lists.
  *
- * Without archive.dir, with --archive or --from-archive, it is replay_run.
+ * With --archive or --from-archive it is replay_run.
  */
 #ifndef REPLAY_MONTH_H
 #define REPLAY_MONTH_H

@@ -202,6 +202,23 @@ def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
     assert alerts2 == alerts, f"the dashboard's window changed: {len(alerts2)} of {len(alerts)}"
     assert "from the monthly archive" in err2, err2[-2000:]
 
+    # a changed archive is never read: the dashboard refuses (65, nothing written), the
+    # replay reads the broker alone and finds the month's records gone (70)
+    victim = month_dir / "alerts.avro"
+    good = victim.read_bytes()
+    victim.write_bytes(good[:-20] + bytes([good[-20] ^ 1]) + good[-19:])
+    try:
+        r = ns.run("riskhub-alerts", "--config", config, "--all", "--period", PERIOD, "--format",
+                   "jsonl", "--no-registry", env=env)
+        assert r.returncode == 65 and r.stdout == "" and "alerts.avro" in r.stderr, \
+            (r.returncode, r.stderr[-2000:])
+        r = ns.run("riskhub-replay", "--config", config, "--period", PERIOD, "--format", "json",
+                   env=env, timeout=300)
+        assert r.returncode == 70 and "monthly archive is not read" in r.stderr, r.stderr[-2000:]
+        assert json.loads(r.stdout)["source"] == "broker"
+    finally:
+        victim.write_bytes(good)
+
     # a list re-published after the deletion raises nothing twice
     dept, feed, path = files[0]
     ns.produce(dept, feed, path, "--republish", config=config)
