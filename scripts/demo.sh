@@ -17,7 +17,11 @@
 #   5. shows one township's warnings as its dashboard would (riskhub-alerts)
 #      and the month's status table for the bureau's meeting (riskhub-status),
 #      now and as the monthly meeting saw it the morning after the deadline
-#      (riskhub-status --as-of).
+#      (riskhub-status --as-of);
+#   6. archives the month as a deployment's nightly timer does (riskhub-replay
+#      --archive-due into $demo/archive/<period>: Avro container files, checked
+#      by a replay from them), so that status, replay and dashboards outlive the
+#      broker's retention.
 #   RH_DEMO_PERIOD (default 2026-10; its delivery month must be over, so that
 #   the report as of now sees every delivery), RH_DEMO_HOUSEHOLDS (default 200000)
 #
@@ -191,4 +195,11 @@ echo "== the lists as the monthly meeting saw them on $meeting (riskhub-status -
 # what had arrived by then; the late list came after the meeting
 { build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --as-of "$meeting" \
     --table lists --log-level warn || [ $? -le 1 ]; } | sed -n '/^[0-9]* lists: /,$p'
+echo "== the monthly archive: $period kept for the audit after the broker forgets it (riskhub-replay --archive-due)"
+# what a deployment's timer runs every night (docker/riskhub-archive.timer): every month of
+# the ledger past its deadline and archive.grace, replayed into archive.dir/YYYY-MM,
+# verified by a second replay from the files, then kept; here archive.dir is $demo/archive
+RH_ARCHIVE_DIR="$demo/archive" build/bin/riskhub-replay --config config/riskhub.yaml \
+    --archive-due --log-level warn | sed 's/^/  /'
+echo "  $(cd "$demo/archive/$period" && sha256sum -c --quiet SHA256SUMS && echo "sums hold:") $(ls "$demo/archive/$period" | tr '\n' ' ')"
 echo "== done; stop the services with: scripts/services.sh stop"

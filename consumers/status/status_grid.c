@@ -411,7 +411,7 @@ static status_grid_t *townships_month(const status_report_t *r) {
       tot[3] += x->checks_matched;
     }
   }
-  note(&b, strdup("warnings: distinct alerts of the period on alerts.<township>; households: "
+  note(&b, strdup("warnings: distinct alerts of the period raised for the township; households: "
                   "distinct households warned; checks: applicant comparisons (matched: the "
                   "member is on a department's check list)"));
   return done(&b);
