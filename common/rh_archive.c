@@ -42,6 +42,17 @@ const char *rh_archive_file(rh_archive_stream_t s) {
   return s < RH_ARCHIVE_STREAMS ? STREAMS[s].file : "?";
 }
 
+int rh_archive_month_dir(const rh_config_t *cfg, const char *period, char *out, size_t size) {
+  if (!cfg->archive.dir || !period) return -1;
+  return snprintf(out, size, "%s/%s", cfg->archive.dir, period) >= (int)size ? -1 : 0;
+}
+
+bool rh_archive_complete(const char *dir) {
+  char sums[4200];
+  if (snprintf(sums, sizeof sums, "%s/%s", dir, SUMS_FILE) >= (int)sizeof sums) return false;
+  return access(sums, F_OK) == 0;
+}
+
 /* ---- bytes ---- */
 
 typedef struct {

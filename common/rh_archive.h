@@ -31,10 +31,13 @@
 #ifndef RH_ARCHIVE_H
 #define RH_ARCHIVE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rh_msg.h"
 #include "rh_avro_schema.h"
+#include "rh_config.h"
 
 typedef enum {
   RH_ARCHIVE_MANIFESTS = 0,
@@ -54,6 +57,15 @@ typedef struct {
   int64_t created_at;
   uint64_t counts[RH_ARCHIVE_STREAMS];
 } rh_archive_info_t;
+
+/* ---- the monthly archive's folders (archive.dir/YYYY-MM) ---- */
+
+/* cfg's archive.dir/period into out: 0, or -1 (no archive.dir, no period, or
+ * too long). */
+int rh_archive_month_dir(const rh_config_t *cfg, const char *period, char *out, size_t size);
+
+/* Does dir hold a finished archive (its SHA256SUMS, written last)? */
+bool rh_archive_complete(const char *dir);
 
 /* ---- writing ---- */
 

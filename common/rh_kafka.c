@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_log.h"
 
 struct rh_producer_s {
@@ -568,20 +569,29 @@ static rd_kafka_resp_err_t list_offset(rd_kafka_t *rk, const char *topic, int32_
   return err;
 }
 
-/* list_offset, and once more after a refresh of the topic's metadata when the
- * leader did not answer or is another now. */
+/* list_offset, and again after a refresh of the topic's metadata while the
+ * leader did not answer or is another now (a leader moving, or a topic just
+ * made whose leader the broker has not taken up yet): once in any case, then
+ * 100 ms apart and more while timeout_ms from the start has not passed. */
 static rd_kafka_resp_err_t list_offset_following(rd_kafka_t *rk, const char *topic,
                                                  int32_t partition, int64_t at, int64_t *out,
                                                  int timeout_ms) {
+  int64_t until = rh_mono_ms() + timeout_ms, pause = 100;
   rd_kafka_resp_err_t err = list_offset(rk, topic, partition, at, out, timeout_ms);
-  if (!leader_moved(err)) return err;
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  if (!rkt) return err;
-  const struct rd_kafka_metadata *md = NULL;
-  if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
-    rd_kafka_metadata_destroy(md);
-  rd_kafka_topic_destroy(rkt);
-  return list_offset(rk, topic, partition, at, out, timeout_ms);
+  for (int tries = 0; leader_moved(err) && (tries == 0 || rh_mono_ms() < until); tries++) {
+    if (tries) {
+      rh_sleep_ms(pause);
+      pause = pause < 1000 ? pause * 2 : 1000;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!rkt) return err;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
+      rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    err = list_offset(rk, topic, partition, at, out, timeout_ms);
+  }
+  return err;
 }
 
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,

@@ -176,7 +176,9 @@ rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t e
  * answers "not leader" or does not answer (a node of the cluster killed, the
  * leadership moved), does not refresh its metadata until
  * topic.metadata.refresh.interval.ms (5 min). Then this refreshes the topic's
- * metadata and asks once more. */
+ * metadata and asks once more, and again (100 ms apart and more) until
+ * timeout_ms from the start (a topic just made whose leader the broker has
+ * not taken up yet answers "not leader" for a moment). */
 rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *low, int64_t *high, int timeout_ms);
 

@@ -339,12 +339,9 @@ static int on_archived(void *arg, const rh_msg_t *m) {
 static void add_archived(run_t *r) {
   const rh_config_t *cfg = r->o->cfg;
   char dir[4096], err[1024];
-  if (!r->p->window || !r->p->period[0] || r->a->follow || !cfg->archive.dir ||
-      snprintf(dir, sizeof dir, "%s/%s", cfg->archive.dir, r->p->period) >= (int)sizeof dir)
+  if (!r->p->window || !r->p->period[0] || r->a->follow ||
+      rh_archive_month_dir(cfg, r->p->period, dir, sizeof dir) || !rh_archive_complete(dir))
     return;
-  char sums[4200];
-  snprintf(sums, sizeof sums, "%s/SHA256SUMS", dir);
-  if (access(sums, F_OK) != 0) return;
   rh_archive_info_t info;
   int refused = 0;
   if (rh_archive_open(dir, &info, &refused, err, sizeof err)) {

@@ -3,7 +3,8 @@
  * hub's health"): which topics and groups are the hub's, what a partition's
  * two samples of last stable offset (LSO) and high watermark (HW) say about
  * its transactions, how far a group is behind, whether a topic keeps its
- * records as long as the configuration asks.
+ * records as long as the configuration asks, whether a month's archive is
+ * overdue.
  *
  * No allocation, no I/O; thread-safe; nothing fails.
  */
@@ -72,6 +73,14 @@ int64_t health_judge_lag_read(int64_t start, int64_t lso, int64_t first);
  * want_ms/have_ms: retention.ms, -1 forever; have_ms < -1: not known (never
  * short: the report says unknown). */
 bool health_judge_retention_short(int64_t want_ms, int64_t have_ms);
+
+/* The nightly archive timer's day: a month is overdue this long after it
+ * became due (docker/riskhub-archive.timer runs once a night). */
+#define HEALTH_ARCHIVE_SLACK_MS (24LL * 3600 * 1000)
+
+/* Is a month without its archive overdue? deadline_ms: its lists' delivery
+ * deadline (rh_period_deadline_ms); grace_ms: archive.grace; now_ms: UTC. */
+bool health_judge_archive_overdue(int64_t deadline_ms, int64_t grace_ms, int64_t now_ms);
 
 const char *health_judge_txn_name(health_txn_t t); /* "ok", "open", "hanging" */
 

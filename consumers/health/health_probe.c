@@ -15,6 +15,7 @@ void health_state_free(health_state_t *s) {
   free(s->parts);
   free(s->lags);
   free(s->rets);
+  free(s->archive_overdue);
   memset(s, 0, sizeof *s);
 }
 

@@ -75,6 +75,13 @@ typedef struct {
   size_t groups; /* riskhub groups of the namespace found */
   health_retention_t *rets; /* the topics of a class (rh_config_topic_class), sorted */
   size_t nrets, rets_cap;
+  /* the monthly archive (health_archive.h), when archive.dir is set */
+  const char *archive_dir;      /* NULL: not set, not checked */
+  char archive_error[600];      /* "" or why the ledger's months are not known */
+  size_t archive_months;        /* months of the ledger */
+  size_t archive_done;          /* of which archived */
+  char (*archive_overdue)[8];   /* months past due without their archive */
+  size_t archive_noverdue;
 } health_state_t;
 
 void health_state_free(health_state_t *s);

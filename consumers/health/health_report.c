@@ -80,6 +80,37 @@ static size_t topics_of(const health_state_t *s) {
   return n;
 }
 
+bool health_summary_unhealthy(const health_summary_t *sum) {
+  return sum->hanging || sum->lag_over || sum->retention_short || sum->archive_overdue;
+}
+
+/* The command that archives the overdue months. */
+static void archive_cmds(const health_state_t *s, const health_summary_t *sum,
+                         void (*fn)(void *, const char *), void *arg) {
+  if (!s->archive_noverdue) return;
+  char line[4400];
+  snprintf(line, sizeof line, "riskhub-replay%s%s --archive-due", sum->config_path ? " --config " : "",
+           sum->config_path ? sum->config_path : "");
+  fn(arg, line);
+}
+
+static void archive_table(FILE *fp, const health_state_t *s) {
+  if (!s->archive_dir) return;
+  fprintf(fp, "\nMonthly archive: %s\n", s->archive_dir);
+  if (*s->archive_error) {
+    fprintf(fp, "  not known: %s\n", s->archive_error);
+    return;
+  }
+  fprintf(fp, "  %zu months in the ledger, %zu archived\n", s->archive_months, s->archive_done);
+  if (!s->archive_noverdue) {
+    fprintf(fp, "  every month past its deadline, archive.grace and a night is archived\n");
+    return;
+  }
+  fprintf(fp, "  OVERDUE (past the deadline, archive.grace and a night, no archive):");
+  for (size_t i = 0; i < s->archive_noverdue; i++) fprintf(fp, " %s", s->archive_overdue[i]);
+  fprintf(fp, "\n");
+}
+
 int health_report_table(FILE *fp, const health_state_t *s, const health_summary_t *sum) {
   char now[32], age[32];
   utc(sum->now_wall_ms, now, sizeof now);
@@ -160,6 +191,12 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     fprintf(fp, "\nRetention: what to do (docs/operations.md, \"Retention\"):\n");
     retention_cmds(s, print_cmd, fp);
   }
+  archive_table(fp, s);
+  if (sum->archive_overdue) {
+    fprintf(fp, "\nMonthly archive: what to do (docs/operations.md, \"The monthly archive\"; the "
+                "journal of riskhub-archive.service says why the night's run failed):\n");
+    archive_cmds(s, sum, print_cmd, fp);
+  }
   if (sum->hanging) {
     fprintf(fp, "\nHanging transactions: what to do (%s):\n", RUNBOOK);
     find_hanging_cmds(s, print_cmd, fp);
@@ -171,7 +208,7 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     }
   }
   fprintf(fp, "\n");
-  if (!sum->hanging && !sum->lag_over && !sum->retention_short) {
+  if (!health_summary_unhealthy(sum)) {
     fprintf(fp, "healthy\n");
   } else {
     fprintf(fp, "UNHEALTHY:");
@@ -182,6 +219,8 @@ int health_report_table(FILE *fp, const health_state_t *s, const health_summary_
     if (sum->retention_short)
       fprintf(fp, " %zu topic(s) keeping records shorter than the configuration asks;",
               sum->retention_short);
+    if (sum->archive_overdue)
+      fprintf(fp, " %zu month(s) past due without their archive;", sum->archive_overdue);
     fprintf(fp, "\n");
   }
   return ferror(fp) ? -1 : 0;
@@ -245,6 +284,23 @@ int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t
     json_array_append_new(cmds, json_string(line));
   }
   retention_cmds(s, json_cmd, cmds);
+  archive_cmds(s, sum, json_cmd, cmds);
+  if (s->archive_dir) {
+    json_t *a = json_object(), *over = json_array();
+    if (!a || !over) {
+      json_decref(a);
+      json_decref(over);
+      goto oom;
+    }
+    for (size_t i = 0; i < s->archive_noverdue; i++)
+      json_array_append_new(over, json_string(s->archive_overdue[i]));
+    json_object_set_new(a, "dir", json_string(s->archive_dir));
+    json_object_set_new(a, "months", json_integer((json_int_t)s->archive_months));
+    json_object_set_new(a, "archived", json_integer((json_int_t)s->archive_done));
+    json_object_set_new(a, "overdue", over);
+    json_object_set_new(a, "error", *s->archive_error ? json_string(s->archive_error) : json_null());
+    json_object_set_new(root, "archive", a);
+  }
   json_object_set_new(root, "partitions", parts);
   json_object_set_new(root, "groups", groups);
   json_object_set_new(root, "retention", rets);
@@ -254,8 +310,8 @@ int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t
   json_object_set_new(root, "hanging", json_integer((json_int_t)sum->hanging));
   json_object_set_new(root, "lag_over", json_integer((json_int_t)sum->lag_over));
   json_object_set_new(root, "retention_short", json_integer((json_int_t)sum->retention_short));
-  json_object_set_new(root, "healthy",
-                      json_boolean(!sum->hanging && !sum->lag_over && !sum->retention_short));
+  json_object_set_new(root, "archive_overdue", json_integer((json_int_t)sum->archive_overdue));
+  json_object_set_new(root, "healthy", json_boolean(!health_summary_unhealthy(sum)));
   int rc = json_dumpf(root, fp, JSON_INDENT(2)) || fputc('\n', fp) == EOF ? -1 : 0;
   json_decref(root);
   return rc;

@@ -9,6 +9,7 @@
 #ifndef HEALTH_REPORT_H
 #define HEALTH_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -22,7 +23,12 @@ typedef struct {
   size_t open, hanging;        /* partitions */
   size_t lag_over;             /* group-topic rows with lag > max_lag */
   size_t retention_short;      /* topics keeping records shorter than the configuration asks */
+  size_t archive_overdue;      /* months past due without their monthly archive */
+  const char *config_path;     /* for the commands printed (NULL: the default) */
 } health_summary_t;
+
+/* Anything that makes the hub unhealthy (exit 2)? */
+bool health_summary_unhealthy(const health_summary_t *sum);
 
 int health_report_table(FILE *fp, const health_state_t *s, const health_summary_t *sum);
 int health_report_json(FILE *fp, const health_state_t *s, const health_summary_t *sum);

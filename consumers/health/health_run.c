@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health_archive.h"
 #include "health_probe.h"
 #include "health_report.h"
 #include "rh_clock.h"
@@ -63,13 +64,22 @@ int health_run(const health_opts_t *o) {
   if (health_probe_retention(adm, prefix, &o->cfg->topics, &s, o->timeout_ms, err, sizeof err))
     goto failed;
   for (size_t i = 0; i < s.nrets; i++) sum.retention_short += s.rets[i].short_;
+  if (health_probe_archive(o->cfg, sum.now_wall_ms, o->timeout_ms, &s)) {
+    snprintf(err, sizeof err, "out of memory");
+    goto failed;
+  }
+  sum.archive_overdue = s.archive_noverdue;
+  sum.config_path = o->config_path;
   if ((o->json ? health_report_json : health_report_table)(stdout, &s, &sum) ||
       fflush(stdout)) {
     rh_log_error("the report could not be written");
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  rc = sum.hanging || sum.lag_over || sum.retention_short ? RH_EXIT_UNHEALTHY : RH_EXIT_OK;
+  rc = health_summary_unhealthy(&sum) ? RH_EXIT_UNHEALTHY
+     : *s.archive_error              ? RH_EXIT_UNAVAILABLE
+                                     : RH_EXIT_OK;
+  if (*s.archive_error) rh_log_error("the monthly archive is not known: %s", s.archive_error);
   goto out;
 failed:
   if (strstr(err, "out of memory")) {

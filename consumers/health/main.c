@@ -17,7 +17,8 @@ static void usage(FILE *fp) {
       "stable offset (LSO) against the high watermark (HW), sampled twice; open and hanging\n"
       "transactions with the kafka-transactions commands to clear them; the consumer lag of\n"
       "its riskhub* groups (committed offset to LSO) per group and topic; the retention.ms of\n"
-      "its topics against the configuration's topics.retention.\n"
+      "its topics against the configuration's topics.retention; with archive.dir, the months\n"
+      "of the ledger past their deadline, archive.grace and a night without their archive.\n"
       "  --window-s N        seconds between the two samples (default 10; 0: one look)\n"
       "  --txn-timeout-s N   the producers' transaction timeout (default: the config's\n"
       "                      kafka.transaction.timeout.ms, else 60): a transaction open longer\n"
@@ -25,9 +26,9 @@ static void usage(FILE *fp) {
       "  --max-lag N         unhealthy when a group's lag on a topic is above N\n"
       "  --json              one JSON object for scripts instead of the table\n"
       "  --timeout-s N       each request to the broker (default 10)\n"
-      "Exit: 0 healthy; 2 unhealthy (a hanging transaction, lag above --max-lag, or a topic\n"
-      "keeping its records shorter than the configuration asks);\n"
-      "69 broker away; 78 configuration; 64 usage.\n");
+      "Exit: 0 healthy; 2 unhealthy (a hanging transaction, lag above --max-lag, a topic\n"
+      "keeping its records shorter than the configuration asks, or a month's archive overdue);\n"
+      "69 broker (or, with archive.dir, PostgreSQL) away; 78 configuration; 64 usage.\n");
 }
 
 int main(int argc, char **argv) {
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   o.cfg = cfg;
+  o.config_path = cli.config_path;
   rc = health_run(&o);
   rh_config_destroy(cfg);
   return rc;

@@ -12,9 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "replay_month.h"
 #include "replay_run.h"
+#include "rh_archive.h"
 #include "rh_exit.h"
+#include "rh_ledger.h"
 #include "rh_log.h"
 #include "rh_parse.h"
 #include "rh_pg.h"
@@ -72,40 +73,23 @@ static int fsync_flat(const char *dir) {
   return rc ? rc : fsync_path(dir, O_RDONLY | O_DIRECTORY);
 }
 
-/* The months of the ledger's list_manifests, oldest first ("YYYY-MM\0" each,
- * *n of them; malloc'd). An exit code. */
+/* The months of the ledger's list_manifests, oldest first. An exit code. */
 static int ledger_months(const rh_config_t *cfg, char (**out)[8], size_t *n) {
   char e[1024];
-  *out = NULL;
-  *n = 0;
   PGconn *pg = rh_pg_connect(cfg->pg_conninfo, PG_WAIT_MS, e, sizeof e);
   if (!pg) {
     rh_log_error("PostgreSQL: %s", e);
     return RH_EXIT_UNAVAILABLE;
   }
-  PGresult *r = rh_pg_exec_params(
-      pg, "SELECT DISTINCT period FROM list_manifests WHERE period ~ '^[0-9]{4}-[0-9]{2}$' "
-          "ORDER BY 1",
-      0, NULL, e, sizeof e);
-  if (!r) {
+  int rc = RH_EXIT_OK;
+  if (rh_ledger_months(pg, out, n, e, sizeof e)) {
     int lost = rh_pg_connection_lost(pg);
     rh_log_error("PostgreSQL: %s%s", e,
                  lost ? "" : " (has `riskhub-registry migrate` been run on this database?)");
-    PQfinish(pg);
-    return lost ? RH_EXIT_UNAVAILABLE : RH_EXIT_CONFIG;
+    rc = lost ? RH_EXIT_UNAVAILABLE : strstr(e, "out of memory") ? RH_EXIT_SOFTWARE : RH_EXIT_CONFIG;
   }
-  size_t rows = (size_t)PQntuples(r);
-  if (rows && !(*out = calloc(rows, sizeof **out))) {
-    PQclear(r);
-    PQfinish(pg);
-    rh_log_error("out of memory");
-    return RH_EXIT_SOFTWARE;
-  }
-  for (size_t i = 0; i < rows; i++) snprintf((*out)[i], 8, "%s", PQgetvalue(r, (int)i, 0));
-  *n = rows;
-  PQclear(r);
   PQfinish(pg);
-  return RH_EXIT_OK;
+  return rc;
 }
 
 /* The same month, read from the broker and from its archive? */
@@ -119,7 +103,7 @@ static void archive_month(due_t *d, const char *period) {
   const replay_due_opts_t *o = d->o;
   const char *root = o->cfg->archive.dir;
   char final[4096], partial[4200], report[4200], report_tmp[4300];
-  replay_month_archive_dir(o->cfg, period, final, sizeof final);
+  rh_archive_month_dir(o->cfg, period, final, sizeof final);
   snprintf(partial, sizeof partial, "%s/.%s.partial", root, period);
   snprintf(report, sizeof report, "%s/%s.replay.json", root, period);
   snprintf(report_tmp, sizeof report_tmp, "%s.tmp", report);
@@ -217,12 +201,12 @@ int replay_due_run(const replay_due_opts_t *o) {
     int y, m;
     char dir[4096];
     if (rh_parse_period(months[i], &y, &m) ||
-        replay_month_archive_dir(cfg, months[i], dir, sizeof dir))
+        rh_archive_month_dir(cfg, months[i], dir, sizeof dir))
       continue;
     int64_t due = rh_period_deadline_ms(y, m, cfg->deadlines.delivery_day,
                                         RH_PERIOD_UTC_OFFSET_CN) +
                   cfg->archive.grace_ms;
-    if (replay_month_archived(dir)) {
+    if (rh_archive_complete(dir)) {
       d.already++;
     } else if (o->as_of_ms < due) {
       d.not_due++;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rh_archive.h"
 #include "rh_exit.h"
@@ -14,17 +13,6 @@
 #include "rh_pg.h"
 
 #define PG_WAIT_MS 10000
-
-int replay_month_archive_dir(const rh_config_t *cfg, const char *period, char *out, size_t size) {
-  if (!cfg->archive.dir || !period) return -1;
-  return snprintf(out, size, "%s/%s", cfg->archive.dir, period) >= (int)size ? -1 : 0;
-}
-
-int replay_month_archived(const char *dir) {
-  char sums[4200];
-  snprintf(sums, sizeof sums, "%s/SHA256SUMS", dir);
-  return access(sums, F_OK) == 0;
-}
 
 /* The manifests of the month (and filters) the ledger holds, or -1 when it
  * cannot say (PostgreSQL away, a database before migration 006). */
@@ -46,7 +34,7 @@ static int64_t ledger_manifests(const replay_opts_t *o) {
 
 /* The month's archive, when it is this namespace's, whole, and its sums hold. */
 static int usable_archive(const replay_opts_t *o, char *dir, size_t size) {
-  if (replay_month_archive_dir(o->cfg, o->period, dir, size) || !replay_month_archived(dir))
+  if (rh_archive_month_dir(o->cfg, o->period, dir, size) || !rh_archive_complete(dir))
     return 0;
   rh_archive_info_t info;
   int refused = 0;

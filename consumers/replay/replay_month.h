@@ -22,10 +22,4 @@
 /* An exit code, as replay_run's. */
 int replay_month(const replay_opts_t *o);
 
-/* archive.dir/period into out: 0, or -1 (no archive.dir, or too long). */
-int replay_month_archive_dir(const rh_config_t *cfg, const char *period, char *out, size_t size);
-
-/* Does dir hold a finished archive (its SHA256SUMS)? */
-int replay_month_archived(const char *dir);
-
 #endif

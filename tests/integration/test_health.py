@@ -15,6 +15,7 @@ PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import json
 import subprocess
 import time
+from datetime import datetime, timedelta, timezone
 
 import rhtest
 from rhtest import PERIOD, assert_no_full_id, run_join
@@ -304,3 +305,40 @@ def test_exits(namespace, tmp_path):
     assert ns.topic("feed.manifests") in {g["topic"] for g in rep["groups"]}
     assert ns.topic("feed.rejects") not in {g["topic"] for g in rep["groups"]}
     assert rep["partitions"] and all(p["hw"] == p["lso"] == 0 for p in rep["partitions"]), rep
+
+
+def test_monthly_archive_overdue(namespace, tmp_path):
+    """With archive.dir: a month of the ledger a night past its deadline and grace
+    without its archive is unhealthy, with the command that archives it; a month not
+    due yet is not; an archived one (its SHA256SUMS) is healthy; PostgreSQL away: 69."""
+    ns = namespace()
+    archive = tmp_path / "archive"
+    env = {"RH_ARCHIVE_DIR": archive}
+    row = ("INSERT INTO list_manifests (topic, partition, \"offset\", batch_id, department, feed, "
+           "kind, period, source_name, source_sha256, rows_total, rows_accepted, rows_rejected, "
+           "started_at, finished_at, producer) VALUES ('{t}', 0, {o}, 'b{o}', 'tax', 'businesses', "
+           "'SIGNAL', '{p}', 'x.csv', '0', 1, 1, 0, now(), now(), 'test_health.py')")
+    future = (datetime.now(timezone.utc) + timedelta(days=62)).strftime("%Y-%m")
+    for o, p in enumerate(("2026-09", "2026-10", future)):
+        rhtest.psql(ns.conninfo, row.format(t=ns.topic("feed.manifests"), o=o, p=p))
+    rc, rep, err = health(ns, "--window-s", "0", env=env)
+    assert rc == UNHEALTHY and not rep["healthy"], (rc, err)
+    assert rep["archive"] == {"dir": str(archive), "months": 3, "archived": 0,
+                              "overdue": ["2026-09", "2026-10"], "error": None}, rep["archive"]
+    assert rep["archive_overdue"] == 2
+    assert any(c.endswith(" --archive-due") for c in rep["commands"]), rep["commands"]
+    r = ns.run("riskhub-health", "--window-s", "0", env=env)
+    assert r.returncode == UNHEALTHY and "OVERDUE" in r.stdout and "2026-09 2026-10" in r.stdout
+    for p in ("2026-09", "2026-10"):  # as --archive-due leaves them (SHA256SUMS written last)
+        (archive / p).mkdir(parents=True)
+        (archive / p / "SHA256SUMS").write_text("")
+    rc, rep, err = health(ns, "--window-s", "0", env=env)
+    assert rc == HEALTHY and rep["archive"]["archived"] == 2 and rep["archive"]["overdue"] == [], \
+        (rc, rep.get("archive"), err)
+    rc, rep, err = health(ns, "--window-s", "0",
+                          env=dict(env, RH_PG_CONNINFO="host=127.0.0.1 port=1 dbname=x "
+                                                       "connect_timeout=1"))
+    assert rc == UNAVAILABLE and rep and rep["archive"]["error"].startswith("PostgreSQL"), (rc, err)
+    assert "the monthly archive is not known" in err
+    rc, rep, err = health(ns, "--window-s", "0")  # no archive.dir: not checked
+    assert rc == HEALTHY and "archive" not in rep, (rc, err)

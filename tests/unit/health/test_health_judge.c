@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "health_judge.h"
+#include "rh_period.h"
 
 #define WINDOW 10000
 #define LIMIT 70000 /* 60 s timeout + the grace */
@@ -117,6 +118,18 @@ static void test_join_input(void **state) {
   assert_false(health_judge_join_input("", "alerts.411024100"));
 }
 
+/* a month is overdue a night after its deadline and grace: 2026-10's lists
+ * are due by 2026-11-10 24:00 Beijing = 2026-11-10T16:00Z; grace 5 days */
+static void test_archive_overdue(void **state) {
+  (void)state;
+  const int64_t day = 86400000, due = 1794326400000; /* 2026-11-10T16:00:00Z */
+  assert_false(health_judge_archive_overdue(due, 5 * day, due + 5 * day));       /* due now */
+  assert_false(health_judge_archive_overdue(due, 5 * day, due + 6 * day - 1));   /* the night */
+  assert_true(health_judge_archive_overdue(due, 5 * day, due + 6 * day));        /* a day on */
+  assert_false(health_judge_archive_overdue(due, 30 * day, due + 6 * day));      /* longer grace */
+  assert_int_equal(rh_period_deadline_ms(2026, 10, 10, RH_PERIOD_UTC_OFFSET_CN), due);
+}
+
 static void test_retention_short(void **state) {
   (void)state;
   const int64_t day = 86400000;
@@ -142,6 +155,7 @@ int main(void) {
       cmocka_unit_test(test_txn_hanging), cmocka_unit_test(test_lag), cmocka_unit_test(test_lag_read),
       cmocka_unit_test(test_names),       cmocka_unit_test(test_join_input),       cmocka_unit_test(test_txn_names),
       cmocka_unit_test(test_retention_short),
+      cmocka_unit_test(test_archive_overdue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,54 @@ static void test_retention(void **state) {
   free(out);
 }
 
+/* the monthly archive: overdue months listed with the command that makes
+ * them, unhealthy; not known (PostgreSQL away) said; not set: no section */
+static void test_archive(void **state) {
+  (void)state;
+  fixture_t f;
+  make(&f);
+  f.parts[0].txn = HEALTH_TXN_NONE;
+  f.sum.hanging = f.sum.lag_over = f.sum.open = 0;
+  f.sum.max_lag = -1;
+  char over[2][8] = {"2026-09", "2026-10"};
+  f.s.archive_dir = "/var/lib/riskhub/archive";
+  f.s.archive_months = 14;
+  f.s.archive_done = 11;
+  f.s.archive_overdue = over;
+  f.s.archive_noverdue = 2;
+  f.sum.archive_overdue = 2;
+  f.sum.config_path = "/etc/riskhub/riskhub.yaml";
+  char *out = render(health_report_table, &f);
+  assert_non_null(strstr(out, "Monthly archive: /var/lib/riskhub/archive\n  14 months in the "
+                              "ledger, 11 archived\n"));
+  assert_non_null(strstr(out, "OVERDUE (past the deadline, archive.grace and a night, no "
+                              "archive): 2026-09 2026-10\n"));
+  assert_non_null(strstr(out, "  riskhub-replay --config /etc/riskhub/riskhub.yaml --archive-due\n"));
+  assert_non_null(strstr(out, "UNHEALTHY: 2 month(s) past due without their archive;"));
+  free(out);
+  json_t *j = unhealthy_json(&f);
+  json_t *a = json_object_get(j, "archive");
+  assert_int_equal(json_integer_value(json_object_get(a, "archived")), 11);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(a, "overdue"), 1)),
+                      "2026-10");
+  assert_true(json_is_null(json_object_get(a, "error")));
+  assert_int_equal(json_integer_value(json_object_get(j, "archive_overdue")), 2);
+  json_decref(j);
+
+  f.s.archive_noverdue = 0;
+  f.sum.archive_overdue = 0;
+  snprintf(f.s.archive_error, sizeof f.s.archive_error, "PostgreSQL: connection refused");
+  out = render(health_report_table, &f);
+  assert_non_null(strstr(out, "  not known: PostgreSQL: connection refused\n"));
+  assert_non_null(strstr(out, "\nhealthy\n")); /* the exit code (69) says the rest */
+  free(out);
+
+  f.s.archive_dir = NULL;
+  out = render(health_report_table, &f);
+  assert_null(strstr(out, "Monthly archive"));
+  free(out);
+}
+
 /* on a cluster: one find-hanging a broker leading a hanging partition */
 static void test_find_hanging_per_leader(void **state) {
   (void)state;
@@ -209,6 +257,7 @@ int main(void) {
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_find_hanging_per_leader),
       cmocka_unit_test(test_retention),
+      cmocka_unit_test(test_archive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
