@@ -20,7 +20,8 @@
 #include "rh_err.h"
 #include "rh_hash.h"
 
-#define FORMAT "riskhub-replay-archive/1"
+#define FORMAT "riskhub-replay-archive/2"
+#define FORMAT_1 "riskhub-replay-archive/1" /* before rejects.avro: still read */
 #define BLOCK_SIZE (1u << 20)
 #define INFO_FILE "archive.json"
 #define SUMS_FILE "SHA256SUMS"
@@ -36,6 +37,8 @@ static const struct {
      "An Alert of an alerts topic, as published"},
     {"check-results.avro", "riskhub.CheckResult", "ArchivedCheckResult",
      "A CheckResult of a checks topic, as published"},
+    {"rejects.avro", "riskhub.RejectedRow", "ArchivedRejectedRow",
+     "A RejectedRow of feed.rejects (a row of a batch that failed validation), as published"},
 };
 
 const char *rh_archive_file(rh_archive_stream_t s) {
@@ -434,8 +437,9 @@ int rh_archive_open(const char *dir, rh_archive_info_t *info, int *refused, char
     }
     listed[k] = true;
   }
+  /* rejects.avro: required from format 2 on (checked with archive.json) */
   for (int i = 0; i <= RH_ARCHIVE_STREAMS; i++)
-    if (!listed[i]) {
+    if (!listed[i] && i != RH_ARCHIVE_REJECTS + 1) {
       rh_errf(errstr, errstr_size, "%s: %s is not listed", path, names[i]);
       *refused = 1;
       goto out;
@@ -454,8 +458,16 @@ int rh_archive_open(const char *dir, rh_archive_info_t *info, int *refused, char
   const char *dept = json_string_value(json_object_get(o, "department"));
   const char *feed = json_string_value(json_object_get(o, "feed"));
   const char *prefix = json_string_value(json_object_get(o, "topic_prefix"));
-  if (!fmt || strcmp(fmt, FORMAT) != 0 || !period || strlen(period) != 7 || !prefix) {
+  info->format = !fmt ? 0 : strcmp(fmt, FORMAT) == 0 ? 2 : strcmp(fmt, FORMAT_1) == 0 ? 1 : 0;
+  if (!info->format || !period || strlen(period) != 7 || !prefix) {
     rh_errf(errstr, errstr_size, "%s: not a %s description", path, FORMAT);
+    *refused = 1;
+    json_decref(o);
+    goto out;
+  }
+  if (info->format >= 2 && !listed[RH_ARCHIVE_REJECTS + 1]) {
+    rh_errf(errstr, errstr_size, "%s/%s: %s is not listed", dir, SUMS_FILE,
+            STREAMS[RH_ARCHIVE_REJECTS].file);
     *refused = 1;
     json_decref(o);
     goto out;

@@ -9,6 +9,8 @@
  *   feed-records.avro    every FeedRecord of their batches
  *   alerts.avro          the month's published Alerts
  *   check-results.avro   the month's published CheckResults
+ *   rejects.avro         the RejectedRows of the month's batches (feed.rejects;
+ *                        from format 2 on)
  *   archive.json         period, filters, topic prefix, counts, when
  *   SHA256SUMS           `sha256sum -c` checks all of the above
  *
@@ -44,6 +46,7 @@ typedef enum {
   RH_ARCHIVE_RECORDS,
   RH_ARCHIVE_ALERTS,
   RH_ARCHIVE_CHECKS,
+  RH_ARCHIVE_REJECTS, /* format 2 on; an archive of format 1 has none */
   RH_ARCHIVE_STREAMS
 } rh_archive_stream_t;
 
@@ -55,6 +58,7 @@ typedef struct {
   char department[64], feed[64]; /* "" = all */
   char topic_prefix[80];
   int64_t created_at;
+  int format; /* 1 (no rejects.avro) or 2 (read); written: always 2 */
   uint64_t counts[RH_ARCHIVE_STREAMS];
 } rh_archive_info_t;
 

@@ -96,7 +96,8 @@ static int ledger_months(const rh_config_t *cfg, char (**out)[8], size_t *n) {
 static bool same(const replay_result_t *a, const replay_result_t *b) {
   return a->reported && b->reported && a->batches == b->batches && a->records == b->records &&
          a->alerts_published == b->alerts_published &&
-         a->checks_published == b->checks_published && a->differences == b->differences;
+         a->checks_published == b->checks_published && a->rejects == b->rejects &&
+         a->differences == b->differences;
 }
 
 static void archive_month(due_t *d, const char *period) {
@@ -175,9 +176,10 @@ static void archive_month(due_t *d, const char *period) {
   d->archived++;
   fprintf(o->out,
           "%s: archived in %s (verified): batches=%" PRIu64 " records=%" PRIu64
-          " alerts=%" PRIu64 " checks=%" PRIu64 " differences=%zu (report %s)\n",
-          period, final, from_broker.batches, from_broker.records, from_broker.alerts_published,
-          from_broker.checks_published, from_broker.differences, report);
+          " rejects=%" PRIu64 " alerts=%" PRIu64 " checks=%" PRIu64 " differences=%zu (report %s)\n",
+          period, final, from_broker.batches, from_broker.records, from_broker.rejects,
+          from_broker.alerts_published, from_broker.checks_published, from_broker.differences,
+          report);
   fflush(o->out);
 }
 

@@ -149,6 +149,7 @@ struct run {
   char err[1024]; /* the failing callback's (main thread) */
   int err_rc;     /* and its exit code */
   uint64_t manifests_read, records_read, published_read;
+  uint64_t rejects_kept; /* RejectedRows of the month's batches (archived with them) */
   worker_t *workers;
   size_t nworkers;
   comparer_t *comparers;
@@ -194,6 +195,26 @@ static int on_manifest(void *arg, const rh_msg_t *m) {
   int r = replay_batches_add(x->batches, m, e, sizeof e);
   if (r < 0) return fail(x, RH_EXIT_SOFTWARE, "", e);
   if (r == 1 && x->archive && archive_add(x, RH_ARCHIVE_MANIFESTS, m, e, sizeof e))
+    return fail(x, RH_EXIT_IOERR, "archive: ", e);
+  return 0;
+}
+
+/* ---- rejects ---- */
+
+/* A RejectedRow (feed.rejects, key = batch id): kept when its batch is one
+ * of the month's (and, with --archive, archived). */
+static int on_reject(void *arg, const rh_msg_t *m) {
+  run_t *x = arg;
+  char e[512];
+  bool ours = false;
+  size_t n = replay_batches_count(x->batches);
+  for (size_t i = 0; i < n && !ours && m->key; i++) {
+    const char *bid = replay_batches_at(x->batches, i)->batch_id;
+    ours = m->key_len == strlen(bid) && memcmp(m->key, bid, m->key_len) == 0;
+  }
+  if (!ours) return 0;
+  x->rejects_kept++;
+  if (x->archive && archive_add(x, RH_ARCHIVE_REJECTS, m, e, sizeof e))
     return fail(x, RH_EXIT_IOERR, "archive: ", e);
   return 0;
 }
@@ -424,6 +445,28 @@ static int broker_manifests(run_t *x, char *e, size_t es) {
   replay_reader_destroy(x->manifests_reader);
   x->manifests_reader = NULL;
   return 0;
+}
+
+/* feed.rejects, whole (a few rows a list), through on_reject. */
+static int broker_rejects(run_t *x, char *e, size_t es) {
+  char topic[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
+  replay_part_t *parts = NULL;
+  size_t n = 0;
+  rh_config_topic(x->o->cfg, "feed.rejects", topic, sizeof topic);
+  const char *names[1] = {topic};
+  replay_reader_t *r = replay_reader_new(x->o->cfg, "rejects", 1, REPLAY_AHEAD_FEW, e, es);
+  if (!r || replay_reader_parts(r, names, 1, 1, -1, &parts, &n, e, es) ||
+      replay_reader_start(r, parts, n, e, es)) {
+    free(parts);
+    replay_reader_destroy(r);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  free(parts);
+  int rc = replay_reader_drain(r, 0, on_reject, x, NULL, NULL, x->err, e, es)
+               ? (x->err_rc ? x->err_rc : RH_EXIT_UNAVAILABLE)
+               : 0;
+  replay_reader_destroy(r);
+  return rc;
 }
 
 /* Start fetching the records; the workers' number follows from their
@@ -749,6 +792,13 @@ int replay_run(const replay_opts_t *o) {
   if (rc) goto fail;
   replay_batches_sort(x.batches);
   x.rep.manifests_unreadable = replay_batches_unreadable(x.batches);
+  if (o->from_archive_dir ? ai.format >= 2 && (rc = archive_stream(&x, RH_ARCHIVE_REJECTS,
+                                                                   on_reject, &x, x.err,
+                                                                   &x.err_rc,
+                                                                   ai.counts[RH_ARCHIVE_REJECTS],
+                                                                   e, sizeof e))
+                          : (rc = broker_rejects(&x, e, sizeof e)))
+    goto fail;
   rh_log_info("%zu batches of %s (%" PRIu64 " manifests read) in %.2f s",
               replay_batches_count(x.batches), x.period, x.manifests_read,
               mono_s() - t_manifests);
@@ -830,7 +880,10 @@ int replay_run(const replay_opts_t *o) {
   }
   replay_report_sort(&x.rep);
   x.rep.seconds = mono_s() - t0;
-  if (o->result) fill_result(&x.rep, o->result);
+  if (o->result) {
+    fill_result(&x.rep, o->result);
+    o->result->rejects = x.rejects_kept;
+  }
   int wr = o->format == REPLAY_FORMAT_JSON ? replay_report_print_json(&x.rep, o->out)
                                            : replay_report_print_table(&x.rep, o->out);
   if (wr) {

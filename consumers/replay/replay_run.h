@@ -33,6 +33,7 @@ typedef struct {
   bool reported;               /* the report was printed (the other fields are set) */
   uint64_t batches, records, records_expected, records_not_found;
   uint64_t alerts_published, checks_published;
+  uint64_t rejects;            /* RejectedRows of the month's batches found (and archived) */
   size_t differences;          /* replay_report_differences */
 } replay_result_t;
 

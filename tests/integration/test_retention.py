@@ -17,6 +17,7 @@ seconds (retention 3 s, segment 1 s; the test brokers look for expired segments 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import json
 import os
+import re
 import stat
 import subprocess
 import time
@@ -147,6 +148,14 @@ def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
     files = rhtest.feed_files(month / PERIOD)
     for dept, feed, path in files:
         ns.produce(dept, feed, path, config=config)
+    # a corrected list whose last two rows are refused (ID numbers cut short)
+    dept, feed, path = files[0]
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    cut = [",".join("12345" if re.fullmatch(r"[0-9]{17}[0-9X]", c) else c for c in line.split(","))
+           for line in lines[-2:]]
+    corrected = tmp_path / f"corrected.{dept}.{feed}.{PERIOD}.csv"
+    corrected.write_text("\n".join(lines[:-2] + cut) + "\n", encoding="utf-8")
+    ns.produce(dept, feed, corrected, "--allow-rejects", config=config)
     first = join(ns, config, tmp_path)
     assert first["alerts"] > 0 and first["checks"] > 0, first
     rhtest.run_ledger(ns)
@@ -170,7 +179,12 @@ def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
     assert stat.S_IMODE(month_dir.stat().st_mode) == 0o700
     files_in = sorted(p.name for p in month_dir.iterdir())
     assert files_in == ["SHA256SUMS", "alerts.avro", "archive.json", "check-results.avro",
-                        "feed-records.avro", "manifests.avro"], files_in
+                        "feed-records.avro", "manifests.avro", "rejects.avro"], files_in
+    # every rejected row of the month's lists is in the archive
+    rejected = sum(r["rows_rejected"] for _, _, r, _ in ns.read("feed.manifests"))
+    assert f" rejects={rejected} " in r.stdout and rejected == 2, (rejected, r.stdout)
+    info = json.loads((month_dir / "archive.json").read_text())
+    assert info["counts"]["rejects.avro"] == rejected, info
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in month_dir.iterdir())
     sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=month_dir, capture_output=True,
                           text=True)

@@ -141,8 +141,8 @@ static void test_round_trip(void **state) {
   assert_int_equal(stat(f->dir, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0700);
   const char *files[] = {"manifests.avro", "feed-records.avro", "alerts.avro",
-                         "check-results.avro", "archive.json", "SHA256SUMS"};
-  for (size_t i = 0; i < 6; i++) {
+                         "check-results.avro", "rejects.avro", "archive.json", "SHA256SUMS"};
+  for (size_t i = 0; i < 7; i++) {
     snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -248,6 +248,33 @@ static void test_other_codec(void **state) {
   assert_int_not_equal(system(cmd), 0);
 }
 
+/* rejects.avro came with format 2: an archive of format 1 (none) is still
+ * read; one of format 2 without it listed is refused */
+static void test_format_1(void **state) {
+  fx_t *f = *state;
+  char err[1024], cmd[1200];
+  rh_archive_info_t info;
+  int refused = 0;
+  messages(f);
+  assert_int_equal(write_archive(f), 0);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && grep -v rejects.avro SHA256SUMS > s && mv s SHA256SUMS && rm rejects.avro",
+           f->dir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(rh_archive_open(f->dir, &info, &refused, err, sizeof err), -1);
+  assert_int_equal(refused, 1);
+  assert_non_null(strstr(err, "rejects.avro is not listed"));
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && sed -i 's#riskhub-replay-archive/2#riskhub-replay-archive/1#' archive.json "
+           "&& grep -v archive.json SHA256SUMS > s && sha256sum archive.json >> s && "
+           "mv s SHA256SUMS",
+           f->dir);
+  assert_int_equal(system(cmd), 0);
+  if (rh_archive_open(f->dir, &info, &refused, err, sizeof err)) fail_msg("%s", err);
+  assert_int_equal(info.format, 1);
+  assert_int_equal(info.counts[RH_ARCHIVE_REJECTS], 0);
+}
+
 static int count_msg(void *arg, const rh_msg_t *m) {
   (void)m;
   (*(uint64_t *)arg)++;
@@ -308,6 +335,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_format_1, setup, teardown),
       cmocka_unit_test_setup_teardown(test_other_codec, setup, teardown),
       cmocka_unit_test_setup_teardown(test_damaged_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
