@@ -19,6 +19,8 @@
 #include "rh_avro_wire.h"
 #include "rh_err.h"
 #include "rh_hash.h"
+#include "rh_parse.h"
+#include "rh_period.h"
 
 #define FORMAT "riskhub-replay-archive/2"
 #define FORMAT_1 "riskhub-replay-archive/1" /* before rejects.avro: still read */
@@ -48,6 +50,15 @@ const char *rh_archive_file(rh_archive_stream_t s) {
 int rh_archive_month_dir(const rh_config_t *cfg, const char *period, char *out, size_t size) {
   if (!cfg->archive.dir || !period) return -1;
   return snprintf(out, size, "%s/%s", cfg->archive.dir, period) >= (int)size ? -1 : 0;
+}
+
+int rh_archive_month_due(const rh_config_t *cfg, const char *period, char *dir, size_t size,
+                         int64_t *due_ms) {
+  int y, m;
+  if (rh_parse_period(period, &y, &m) || rh_archive_month_dir(cfg, period, dir, size)) return -1;
+  *due_ms = rh_period_deadline_ms(y, m, cfg->deadlines.delivery_day, RH_PERIOD_UTC_OFFSET_CN) +
+            cfg->archive.grace_ms;
+  return 0;
 }
 
 bool rh_archive_complete(const char *dir) {

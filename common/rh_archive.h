@@ -68,6 +68,13 @@ typedef struct {
  * too long). */
 int rh_archive_month_dir(const rh_config_t *cfg, const char *period, char *out, size_t size);
 
+/* When month period is due for its archive: its lists' delivery deadline
+ * (deadlines.delivery_day of the following month, UTC+08:00) plus
+ * archive.grace, UTC ms; and its folder (rh_archive_month_dir) into dir.
+ * 0, or -1 (not a period, no archive.dir, too long). */
+int rh_archive_month_due(const rh_config_t *cfg, const char *period, char *dir, size_t size,
+                         int64_t *due_ms);
+
 /* Does dir hold a finished archive (its SHA256SUMS, written last)? */
 bool rh_archive_complete(const char *dir);
 

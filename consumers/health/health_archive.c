@@ -9,8 +9,6 @@
 #include "health_judge.h"
 #include "rh_archive.h"
 #include "rh_ledger.h"
-#include "rh_parse.h"
-#include "rh_period.h"
 #include "rh_pg.h"
 
 int health_probe_archive(const rh_config_t *cfg, int64_t now_ms, int wait_ms, health_state_t *s) {
@@ -35,18 +33,13 @@ int health_probe_archive(const rh_config_t *cfg, int64_t now_ms, int wait_ms, he
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
-    int y, m;
     char dir[4096];
-    if (rh_parse_period(months[i], &y, &m) ||
-        rh_archive_month_dir(cfg, months[i], dir, sizeof dir))
-      continue;
+    int64_t due;
+    if (rh_archive_month_due(cfg, months[i], dir, sizeof dir, &due)) continue;
     s->archive_months++;
     if (rh_archive_complete(dir)) {
       s->archive_done++;
-    } else if (health_judge_archive_overdue(
-                   rh_period_deadline_ms(y, m, cfg->deadlines.delivery_day,
-                                         RH_PERIOD_UTC_OFFSET_CN),
-                   cfg->archive.grace_ms, now_ms)) {
+    } else if (health_judge_archive_overdue(due, now_ms)) {
       memcpy(s->archive_overdue[s->archive_noverdue++], months[i], 8);
     }
   }

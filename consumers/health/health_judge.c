@@ -72,6 +72,6 @@ bool health_judge_retention_short(int64_t want_ms, int64_t have_ms) {
   return want_ms == -1 || have_ms < want_ms;
 }
 
-bool health_judge_archive_overdue(int64_t deadline_ms, int64_t grace_ms, int64_t now_ms) {
-  return now_ms >= deadline_ms + grace_ms + HEALTH_ARCHIVE_SLACK_MS;
+bool health_judge_archive_overdue(int64_t due_ms, int64_t now_ms) {
+  return now_ms >= due_ms + HEALTH_ARCHIVE_SLACK_MS;
 }

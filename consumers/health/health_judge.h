@@ -78,9 +78,9 @@ bool health_judge_retention_short(int64_t want_ms, int64_t have_ms);
  * became due (docker/riskhub-archive.timer runs once a night). */
 #define HEALTH_ARCHIVE_SLACK_MS (24LL * 3600 * 1000)
 
-/* Is a month without its archive overdue? deadline_ms: its lists' delivery
- * deadline (rh_period_deadline_ms); grace_ms: archive.grace; now_ms: UTC. */
-bool health_judge_archive_overdue(int64_t deadline_ms, int64_t grace_ms, int64_t now_ms);
+/* Is a month without its archive overdue? due_ms: when it became due (its
+ * lists' deadline plus archive.grace, rh_archive_month_due); now_ms: UTC. */
+bool health_judge_archive_overdue(int64_t due_ms, int64_t now_ms);
 
 const char *health_judge_txn_name(health_txn_t t); /* "ok", "open", "hanging" */
 

@@ -17,9 +17,7 @@
 #include "rh_exit.h"
 #include "rh_ledger.h"
 #include "rh_log.h"
-#include "rh_parse.h"
 #include "rh_pg.h"
-#include "rh_period.h"
 
 #define PG_WAIT_MS 10000
 
@@ -200,14 +198,9 @@ int replay_due_run(const replay_due_opts_t *o) {
   if (rc) return rc;
   due_t d = {.o = o};
   for (size_t i = 0; i < n; i++) {
-    int y, m;
     char dir[4096];
-    if (rh_parse_period(months[i], &y, &m) ||
-        rh_archive_month_dir(cfg, months[i], dir, sizeof dir))
-      continue;
-    int64_t due = rh_period_deadline_ms(y, m, cfg->deadlines.delivery_day,
-                                        RH_PERIOD_UTC_OFFSET_CN) +
-                  cfg->archive.grace_ms;
+    int64_t due;
+    if (rh_archive_month_due(cfg, months[i], dir, sizeof dir, &due)) continue;
     if (rh_archive_complete(dir)) {
       d.already++;
     } else if (o->as_of_ms < due) {

@@ -268,7 +268,7 @@ static void masked(const char *id, char out[RH_ID_BUFSZ]) {
 
 /* ---- table ---- */
 
-static void totals(const replay_report_t *r, replay_feed_t *t) {
+void replay_report_totals(const replay_report_t *r, replay_feed_t *t) {
   memset(t, 0, sizeof *t);
   for (size_t i = 0; i < r->nfeeds; i++) {
     const replay_feed_t *f = &r->feeds[i];
@@ -323,7 +323,7 @@ static void where_line(FILE *fp, const char *label, const replay_where_t *w, int
 
 int replay_report_print_table(const replay_report_t *r, FILE *fp) {
   replay_feed_t t;
-  totals(r, &t);
+  replay_report_totals(r, &t);
   fprintf(fp, "riskhub-replay: period %s, ", r->period);
   if (r->department) fprintf(fp, "department %s, ", r->department);
   if (r->feed) fprintf(fp, "feed %s, ", r->feed);
@@ -440,7 +440,7 @@ static json_t *jfeed(const replay_feed_t *f) {
 
 int replay_report_print_json(const replay_report_t *r, FILE *fp) {
   replay_feed_t t;
-  totals(r, &t);
+  replay_report_totals(r, &t);
   t.department = "total";
   t.feed = "";
   t.kind = "";

@@ -118,6 +118,8 @@ int replay_report_add_change(replay_diff_t *d, const char *field, const char *pu
 
 /* Differences found (and incomplete batches count as one each). */
 size_t replay_report_differences(const replay_report_t *r);
+/* Every feed's counts summed into *t (its strings NULL). */
+void replay_report_totals(const replay_report_t *r, replay_feed_t *t);
 /* Records the manifests promise that were not found. */
 uint64_t replay_report_records_not_found(const replay_report_t *r);
 

@@ -163,7 +163,7 @@ struct run {
   char pub_err[1024];
   pthread_mutex_t lock; /* the archive writer, between threads */
   volatile int stop;    /* a thread failed: the others stop */
-  replay_reader_t *manifests_reader, *records_reader, *published_reader;
+  replay_reader_t *records_reader, *published_reader;
 };
 
 static int fail(run_t *x, int rc, const char *prefix, const char *what) {
@@ -387,10 +387,9 @@ static void cleanup(run_t *x) {
   for (size_t i = 0; x->comparers && i < x->ncomparers; i++) comparer_free(&x->comparers[i]);
   free(x->comparers);
   x->comparers = NULL;
-  replay_reader_destroy(x->manifests_reader);
   replay_reader_destroy(x->records_reader);
   replay_reader_destroy(x->published_reader);
-  x->manifests_reader = x->records_reader = x->published_reader = NULL;
+  x->records_reader = x->published_reader = NULL;
   pthread_mutex_destroy(&x->lock);
   rh_regmap_destroy(x->loader.map);
   rh_archive_abandon(x->archive);
@@ -426,35 +425,16 @@ static size_t threads_for(const run_t *x, size_t nparts) {
   return nparts == 0 ? 1 : nparts < most ? nparts : most;
 }
 
-static int broker_manifests(run_t *x, char *e, size_t es) {
+/* A whole topic (name: "feed.manifests", "feed.rejects"), read to its end
+ * through fn. what names the reader in the log. */
+static int broker_topic(run_t *x, const char *name, const char *what, rh_msg_fn *fn, char *e,
+                        size_t es) {
   char topic[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
   replay_part_t *parts = NULL;
   size_t n = 0;
-  rh_config_topic(x->o->cfg, "feed.manifests", topic, sizeof topic);
+  rh_config_topic(x->o->cfg, name, topic, sizeof topic);
   const char *names[1] = {topic};
-  if (!(x->manifests_reader = replay_reader_new(x->o->cfg, "manifests", 1, REPLAY_AHEAD_FEW, e, es)) ||
-      replay_reader_parts(x->manifests_reader, names, 1, 1, -1, &parts, &n, e, es) ||
-      replay_reader_start(x->manifests_reader, parts, n, e, es)) {
-    free(parts);
-    return RH_EXIT_UNAVAILABLE;
-  }
-  free(parts);
-  if (n == 0) rh_log_warn("%s does not exist: no batches", topic);
-  if (replay_reader_drain(x->manifests_reader, 0, on_manifest, x, NULL, NULL, x->err, e, es))
-    return x->err_rc ? x->err_rc : RH_EXIT_UNAVAILABLE;
-  replay_reader_destroy(x->manifests_reader);
-  x->manifests_reader = NULL;
-  return 0;
-}
-
-/* feed.rejects, whole (a few rows a list), through on_reject. */
-static int broker_rejects(run_t *x, char *e, size_t es) {
-  char topic[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
-  replay_part_t *parts = NULL;
-  size_t n = 0;
-  rh_config_topic(x->o->cfg, "feed.rejects", topic, sizeof topic);
-  const char *names[1] = {topic};
-  replay_reader_t *r = replay_reader_new(x->o->cfg, "rejects", 1, REPLAY_AHEAD_FEW, e, es);
+  replay_reader_t *r = replay_reader_new(x->o->cfg, what, 1, REPLAY_AHEAD_FEW, e, es);
   if (!r || replay_reader_parts(r, names, 1, 1, -1, &parts, &n, e, es) ||
       replay_reader_start(r, parts, n, e, es)) {
     free(parts);
@@ -462,7 +442,8 @@ static int broker_rejects(run_t *x, char *e, size_t es) {
     return RH_EXIT_UNAVAILABLE;
   }
   free(parts);
-  int rc = replay_reader_drain(r, 0, on_reject, x, NULL, NULL, x->err, e, es)
+  if (n == 0) rh_log_info("%s does not exist: nothing in it", topic);
+  int rc = replay_reader_drain(r, 0, fn, x, NULL, NULL, x->err, e, es)
                ? (x->err_rc ? x->err_rc : RH_EXIT_UNAVAILABLE)
                : 0;
   replay_reader_destroy(r);
@@ -697,18 +678,14 @@ static int make_threads(run_t *x, char *e, size_t es) {
 }
 
 static void fill_result(const replay_report_t *r, replay_result_t *res) {
-  memset(res, 0, sizeof *res);
-  for (size_t i = 0; i < r->nfeeds; i++) {
-    const replay_feed_t *f = &r->feeds[i];
-    res->batches += f->batches;
-    res->records += f->records;
-    res->records_expected += f->records_expected;
-    res->alerts_published += f->alerts_published;
-    res->checks_published += f->checks_published;
-  }
-  res->records_not_found = replay_report_records_not_found(r);
-  res->differences = replay_report_differences(r);
-  res->reported = true;
+  replay_feed_t t;
+  replay_report_totals(r, &t);
+  *res = (replay_result_t){.reported = true, .batches = t.batches, .records = t.records,
+                           .records_expected = t.records_expected,
+                           .records_not_found = replay_report_records_not_found(r),
+                           .alerts_published = t.alerts_published,
+                           .checks_published = t.checks_published,
+                           .differences = replay_report_differences(r)};
 }
 
 int replay_run(const replay_opts_t *o) {
@@ -788,7 +765,7 @@ int replay_run(const replay_opts_t *o) {
     rc = archive_stream(&x, RH_ARCHIVE_MANIFESTS, on_manifest, &x, x.err, &x.err_rc,
                         ai.counts[RH_ARCHIVE_MANIFESTS], e, sizeof e);
   else
-    rc = broker_manifests(&x, e, sizeof e);
+    rc = broker_topic(&x, "feed.manifests", "manifests", on_manifest, e, sizeof e);
   if (rc) goto fail;
   replay_batches_sort(x.batches);
   x.rep.manifests_unreadable = replay_batches_unreadable(x.batches);
@@ -797,7 +774,8 @@ int replay_run(const replay_opts_t *o) {
                                                                    &x.err_rc,
                                                                    ai.counts[RH_ARCHIVE_REJECTS],
                                                                    e, sizeof e))
-                          : (rc = broker_rejects(&x, e, sizeof e)))
+                          : (rc = broker_topic(&x, "feed.rejects", "rejects", on_reject, e,
+                                               sizeof e)))
     goto fail;
   rh_log_info("%zu batches of %s (%" PRIu64 " manifests read) in %.2f s",
               replay_batches_count(x.batches), x.period, x.manifests_read,

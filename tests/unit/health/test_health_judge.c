@@ -122,12 +122,12 @@ static void test_join_input(void **state) {
  * are due by 2026-11-10 24:00 Beijing = 2026-11-10T16:00Z; grace 5 days */
 static void test_archive_overdue(void **state) {
   (void)state;
-  const int64_t day = 86400000, due = 1794326400000; /* 2026-11-10T16:00:00Z */
-  assert_false(health_judge_archive_overdue(due, 5 * day, due + 5 * day));       /* due now */
-  assert_false(health_judge_archive_overdue(due, 5 * day, due + 6 * day - 1));   /* the night */
-  assert_true(health_judge_archive_overdue(due, 5 * day, due + 6 * day));        /* a day on */
-  assert_false(health_judge_archive_overdue(due, 30 * day, due + 6 * day));      /* longer grace */
-  assert_int_equal(rh_period_deadline_ms(2026, 10, 10, RH_PERIOD_UTC_OFFSET_CN), due);
+  const int64_t day = 86400000, deadline = 1794326400000; /* 2026-11-10T16:00:00Z */
+  const int64_t due = deadline + 5 * day;                   /* grace 5 days */
+  assert_false(health_judge_archive_overdue(due, due));           /* due now */
+  assert_false(health_judge_archive_overdue(due, due + day - 1)); /* the night */
+  assert_true(health_judge_archive_overdue(due, due + day));      /* a day on */
+  assert_int_equal(rh_period_deadline_ms(2026, 10, 10, RH_PERIOD_UTC_OFFSET_CN), deadline);
 }
 
 static void test_retention_short(void **state) {
