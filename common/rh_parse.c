@@ -1,6 +1,7 @@
 #include "rh_parse.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char IDEO_SPACE[] = "\xe3\x80\x80"; /* U+3000 */
@@ -104,11 +105,41 @@ static int read_num(const char **p, const char *end, int mind, int maxd) {
   return n >= mind ? v : -1;
 }
 
+/* A time of day after a date: H:MM, HH:MM[:SS[.fff...]], then an optional
+ * Z or +HH:MM / -HH:MM; hours 0-23 (24:00 not), minutes and seconds 0-59.
+ * Exactly that, from p to end. */
+static bool time_part_ok(const char *p, const char *end) {
+  int h = read_num(&p, end, 1, 2);
+  if (h < 0 || h > 23 || p >= end || *p++ != ':') return false;
+  int mi = read_num(&p, end, 2, 2);
+  if (mi < 0 || mi > 59) return false;
+  if (p < end && *p == ':') {
+    p++;
+    int sec = read_num(&p, end, 2, 2);
+    if (sec < 0 || sec > 59) return false;
+    if (p < end && *p == '.') {
+      p++;
+      if (read_num(&p, end, 1, 9) < 0) return false;
+    }
+  }
+  if (p < end && *p == 'Z') p++;
+  else if (p < end && (*p == '+' || *p == '-')) {
+    p++;
+    int oh = read_num(&p, end, 2, 2);
+    if (oh < 0 || oh > 14 || p >= end || *p++ != ':' || read_num(&p, end, 2, 2) < 0) return false;
+  }
+  return p == end;
+}
+
 int rh_parse_date(const char *s, size_t len, int32_t *days) {
   rh_trim(s, len, &s, &len);
-  /* drop a time part: everything from the first blank or 'T' after the date */
-  for (size_t i = 8; i < len; i++)
+  /* a time part after the date (from the first blank or 'T' past the year):
+   * checked, then dropped; anything else after a date is not a date */
+  for (size_t i = 5; i < len; i++)
     if (s[i] == ' ' || s[i] == 'T') {
+      size_t t = i;
+      while (t < len && (s[t] == ' ' || s[t] == 'T')) t++;
+      if (t == len || !time_part_ok(s + t, s + len)) return -1;
       len = i;
       break;
     }
@@ -118,6 +149,7 @@ int rh_parse_date(const char *s, size_t len, int32_t *days) {
     p = s;
     y = read_num(&p, end, 4, 4), m = read_num(&p, end, 2, 2), d = read_num(&p, end, 2, 2);
   } else {
+    p = s; /* "2026/9/5" has 8 characters too: read again from the start */
     y = read_num(&p, end, 4, 4);
     if (y < 0 || p >= end) return -1;
     if (starts(p, (size_t)(end - p), "年")) {

@@ -16,9 +16,13 @@
 int rh_parse_amount_fen(const char *s, size_t len, int64_t *fen);
 
 /* A calendar date → days since 1970-01-01. Accepts YYYY-MM-DD, YYYY/MM/DD,
- * YYYY.MM.DD (1- or 2-digit month and day), YYYYMMDD, YYYY年M月D日, each with
- * an optional time part after a blank that is ignored ("2026-10-05 00:00:00").
- * The date must exist (no 2026-02-30) and lie in 1900..2199. */
+ * YYYY.MM.DD (1- or 2-digit month and day: Excel's "2026/9/5"), YYYYMMDD,
+ * YYYY年M月D日, each with an optional time of day after a blank or 'T'
+ * ("2026-10-05 00:00:00", "2026/9/5 0:00", "2026-10-05T08:30:00Z") that must
+ * be a valid time (H:MM[:SS[.f]], optional Z or ±HH:MM) and is then ignored;
+ * any other text after the date is refused ("2026-10-05 garbage",
+ * "2026-10-05 99:99:99"). The date must exist (no 2026-02-30) and lie in
+ * 1900..2199. */
 int rh_parse_date(const char *s, size_t len, int32_t *days);
 
 /* Days since 1970-01-01 → year, month, day. Cannot fail. */

@@ -43,9 +43,27 @@ static void test_dates(void **state) {
     if (date(same[i], &e)) fail_msg("rejected '%s'", same[i]);
     assert_int_equal(e, d);
   }
+  /* Excel's default Chinese date: one-digit month and day, 8 characters like
+   * YYYYMMDD (issue 12, intake defect a: 81 days a year were refused) */
+  const struct {
+    const char *s;
+    int y, m, dd;
+  } excel[] = {{"2026/9/5", 2026, 9, 5},      {"2026-9-5", 2026, 9, 5},
+               {"2026.9.1", 2026, 9, 1},      {"2026/9/5 0:00", 2026, 9, 5},
+               {"2026/1/1 23:59", 2026, 1, 1}, {"2026年9月5日", 2026, 9, 5},
+               {"2026/9/5 0:00:00", 2026, 9, 5}, {"2026-10-05T08:30:00.123Z", 2026, 10, 5},
+               {"2026-10-05 08:30:00+08:00", 2026, 10, 5}};
+  for (size_t i = 0; i < sizeof(excel) / sizeof(excel[0]); i++) {
+    if (date(excel[i].s, &e)) fail_msg("rejected '%s'", excel[i].s);
+    assert_int_equal(e, rh_days_from_date(excel[i].y, excel[i].m, excel[i].dd));
+  }
   assert_int_equal(date("2024-02-29", &d), 0);
   const char *bad[] = {"", "2026-02-29", "2026-13-01", "2026-00-10", "2026-10-32", "1899-12-31",
-                       "26-10-05", "2026-10", "2026-10-05x", "2026/10-05", "45567", "yesterday"};
+                       "26-10-05", "2026-10", "2026-10-05x", "2026/10-05", "45567", "yesterday",
+                       /* trailing text that is no time of day (intake defect e) */
+                       "2026-10-05 garbage", "2026-10-05 99:99:99", "2026-10-05 24:00",
+                       "2026-10-05 08:60", "2026-10-05 8:5", "2026-10-05 08:30:61",
+                       "2026-10-05T", "2026/9/5 0:00 x", "2026/9/32", "2026/13/5"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     if (date(bad[i], &d) == 0) fail_msg("accepted '%s'", bad[i]);
 }
