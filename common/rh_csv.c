@@ -517,11 +517,15 @@ static void trim_name(const char **s, size_t *n) {
 }
 
 int rh_csv_find_column(const rh_csv_row_t *header, const char *name) {
+  return rh_csv_find_column_from(header, name, 0);
+}
+
+int rh_csv_find_column_from(const rh_csv_row_t *header, const char *name, size_t from) {
   if (!header || !name) return -1;
   const char *want = name;
   size_t want_len = strlen(name);
   trim_name(&want, &want_len);
-  for (size_t i = 0; i < header->nfields && i < (size_t)RH_CSV_MAX_FIELDS; i++) {
+  for (size_t i = from; i < header->nfields && i < (size_t)RH_CSV_MAX_FIELDS; i++) {
     const char *have = header->fields[i].str;
     size_t have_len = header->fields[i].len;
     trim_name(&have, &have_len);

@@ -106,5 +106,7 @@ void rh_csv_close(rh_csv_reader_t *r);
  * ideographic (full-width) space U+3000, the no-break space U+00A0 and a
  * byte-order mark U+FEFF. The first match wins. Cannot fail otherwise. */
 int rh_csv_find_column(const rh_csv_row_t *header, const char *name);
+/* The same, from field index from on (a second column of the same name). */
+int rh_csv_find_column_from(const rh_csv_row_t *header, const char *name, size_t from);
 
 #endif

@@ -24,6 +24,21 @@ static void append(char *dst, size_t size, const char *s) {
   if (n + 1 < size) snprintf(dst + n, size - n, "%s%s", n ? ", " : "", s);
 }
 
+/* A column riskhub reads that the header names twice: which one holds the
+ * value is not clear (issue 12, intake defect c: the first was used
+ * silently). -1 with errstr (columns counted from 1), else 0. */
+static int twice(const rh_csv_row_t *header, const char *name, int first, const char *what,
+                 char *errstr, size_t errstr_size) {
+  int again = rh_csv_find_column_from(header, name, (size_t)first + 1);
+  if (again < 0) return 0;
+  snprintf(errstr, errstr_size,
+           "column %d: the header names '%s' (%s) twice, in columns %d and %d: which one holds "
+           "the values is not clear; remove or rename one and send the file again "
+           "(表头列重复)",
+           again + 1, name, what, first + 1, again + 1);
+  return -1;
+}
+
 int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
                           const rh_config_feed_t *feed, const rh_csv_row_t *header,
                           char *errstr, size_t errstr_size) {
@@ -40,7 +55,12 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
     m->col[c] = -1;
     if (!feed->columns[c]) continue;
     m->col[c] = rh_csv_find_column(header, feed->columns[c]);
-    if (m->col[c] >= 0) continue;
+    if (m->col[c] >= 0) {
+      if (twice(header, feed->columns[c], m->col[c], rh_feed_column_name((rh_feed_column_t)c),
+                errstr, errstr_size))
+        return -1;
+      continue;
+    }
     if (feed->required[c]) {
       char have[512] = "";
       for (size_t i = 0; i < nfields; i++) append(have, sizeof(have), header->fields[i].str);
@@ -62,6 +82,9 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
   for (size_t f = 0; f < feed->fact_count; f++) {
     m->fact_col[f] = rh_csv_find_column(header, feed->facts[f].header);
     if (m->fact_col[f] < 0) append(m->missing, sizeof(m->missing), feed->facts[f].header);
+    else if (twice(header, feed->facts[f].header, m->fact_col[f], feed->facts[f].name, errstr,
+                   errstr_size))
+      return -1;
   }
   return 0;
 }

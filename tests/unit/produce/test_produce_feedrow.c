@@ -61,6 +61,25 @@ static void test_header_mapping(void **state) {
   assert_non_null(strstr(err, "the header has: 户主姓名, 身份证, 灾害类型"));
   produce_feedrow_map_free(&m);
 
+  /* a column riskhub reads named twice: refused, naming both (intake defect c);
+   * a column it does not read named twice is no matter */
+  const char *dup[] = {"户主姓名", "户主身份证号", "灾害类型", "户主身份证号"};
+  h = make_row(dup, 4, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "column 4: the header names '户主身份证号' (id_number) twice, in "
+                              "columns 2 and 4"));
+  produce_feedrow_map_free(&m);
+  const char *dup_fact[] = {"户主姓名", "户主身份证号", "受灾情况", "灾害类型", "受灾情况"};
+  h = make_row(dup_fact, 5, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "'受灾情况'"));
+  assert_non_null(strstr(err, "in columns 3 and 5"));
+  produce_feedrow_map_free(&m);
+  const char *dup_other[] = {"备注", "户主姓名", "户主身份证号", "灾害类型", "备注"};
+  h = make_row(dup_other, 5, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  produce_feedrow_map_free(&m);
+
   /* an optional column missing is noted, not refused */
   const char *partial[] = {"户主姓名", "户主身份证号", "灾害类型"};
   h = make_row(partial, 3, 1, st);
