@@ -228,6 +228,12 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
     if (rh_parse_amount_fen(value[RH_COL_AMOUNT], vlen[RH_COL_AMOUNT], &rec->amount_fen))
       return reject(rej, "BAD_AMOUNT", feed->columns[RH_COL_AMOUNT],
                     "'%s' is not an amount in yuan (e.g. 12345.67)", feed->columns[RH_COL_AMOUNT]);
+    /* every amount a list carries (benefits, aid, costs, losses, prices,
+     * capital, deposits) is zero or more: a sign is a mistake (defect e) */
+    if (rec->amount_fen < 0)
+      return reject(rej, "NEGATIVE_AMOUNT", feed->columns[RH_COL_AMOUNT],
+                    "'%s' is negative; an amount in a list is zero or more (金额不能为负数)",
+                    feed->columns[RH_COL_AMOUNT]);
     rec->has_amount = true;
   }
   if (vlen[RH_COL_SUBTYPE]) {
