@@ -20,6 +20,7 @@
 #include "rh_kafka.h"
 #include "rh_log.h"
 #include "rh_parse.h"
+#include "rh_period.h"
 
 #define PRODUCER_NAME "riskhub-produce 0.1.0"
 /* Topic names without the configuration's topic prefix (rh_config_topic adds it). */
@@ -373,6 +374,17 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   int year, month;
   if (rh_parse_period(o->period, &year, &month))
     return fail(res, RH_EXIT_REFUSED, "period '%s' is not a month YYYY-MM", o->period);
+  /* a list covers a month that has begun (defect d: a future period was
+   * published and then counted as that month's list); the county's month,
+   * UTC+08:00 */
+  time_t now_local = (time_t)(rh_wall_ms() / 1000) + RH_PERIOD_UTC_OFFSET_CN * 60;
+  struct tm lt;
+  gmtime_r(&now_local, &lt);
+  if (year * 12 + month > (lt.tm_year + 1900) * 12 + lt.tm_mon + 1)
+    return fail(res, RH_EXIT_REFUSED,
+                "period %s has not begun (it is %04d-%02d in the county): a list covers this "
+                "month or an earlier one (所报月份尚未开始)",
+                o->period, lt.tm_year + 1900, lt.tm_mon + 1);
   b.delivery.feed_topic = b.feed->topic;
   if (rh_config_topic(o->cfg, TOPIC_REJECTS, b.topic_rejects, sizeof(b.topic_rejects)) ||
       rh_config_topic(o->cfg, TOPIC_MANIFESTS, b.topic_manifests, sizeof(b.topic_manifests)))

@@ -5,6 +5,8 @@ import csv
 import random
 import shutil
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 import rhtest
@@ -156,6 +158,14 @@ def test_refused_before_publishing(ns, data, tmp_path):
     assert r.returncode == 65 and "unknown feed" in r.stderr
     r = produce(ns, "medical-insurance", "high-self-pay", "2026-13", path)
     assert r.returncode == 65 and "2026-13" in r.stderr
+    # a month that has not begun in the county (UTC+08:00): refused, nothing sent
+    now = datetime.now(timezone(timedelta(hours=8)))
+    future = f"{now.year + (now.month == 12)}-{now.month % 12 + 1:02d}"
+    good = data / f"medical-insurance.high-self-pay.{PERIOD}.csv"
+    before = ns.end_offsets("feed.manifests")
+    r = produce(ns, "medical-insurance", "high-self-pay", future, good if good.exists() else path)
+    assert r.returncode == 65 and f"period {future} has not begun" in r.stderr, r.stderr
+    assert ns.end_offsets("feed.manifests") == before
     r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, tmp_path / "missing.csv")
     assert r.returncode == 74 and "missing.csv" in r.stderr
     bad_cfg = tmp_path / "broken.yaml"
