@@ -149,6 +149,12 @@ __attribute__((format(printf, 4, 5))) static int reject(produce_feedrow_reject_t
   return 1;
 }
 
+static int cell_too_long(produce_feedrow_reject_t *rej, const char *column, size_t len) {
+  return reject(rej, "CELL_TOO_LONG", column,
+                "'%s' holds %zu bytes; a value of a list is at most %d (单元格内容过长)", column,
+                len, PRODUCE_CELL_MAX);
+}
+
 int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *row, produce_feedrow_t *out,
                      produce_feedrow_reject_t *rej) {
   const rh_csv_field_t *fields = row->fields;
@@ -177,6 +183,17 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
     char n[64];
     snprintf(n, sizeof(n), "%zu fields where the header has %zu", nfields, m->nfields);
     return reject(rej, "RAGGED_ROW", NULL, "row has %s (a missing or extra comma, or an unquoted comma in a value)", n);
+  }
+  /* a cell far beyond any value of a list (a pasted document, a 1 MB cell)
+   * would make a record the broker refuses, failing the whole file (defect
+   * b): the row is refused instead */
+  for (int c = 0; c < RH_COL_COUNT; c++)
+    if (vlen[c] > PRODUCE_CELL_MAX)
+      return cell_too_long(rej, feed->columns[c], vlen[c]);
+  for (size_t f = 0; f < feed->fact_count; f++) {
+    int fc = m->fact_col ? m->fact_col[f] : -1;
+    if (fc >= 0 && (size_t)fc < nfields && fields[fc].len > PRODUCE_CELL_MAX)
+      return cell_too_long(rej, feed->facts[f].header, fields[fc].len);
   }
   for (int c = 0; c < RH_COL_COUNT; c++) {
     if (feed->required[c] && vlen[c] == 0)

@@ -48,6 +48,11 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
                           char *errstr, size_t errstr_size);
 void produce_feedrow_map_free(produce_feedrow_map_t *m);
 
+/* The longest value a cell riskhub reads may hold, in bytes (CELL_TOO_LONG
+ * beyond it): far above any name, village or fact, far below the broker's
+ * message.max.bytes (1 MB). */
+#define PRODUCE_CELL_MAX 4096
+
 typedef struct {
   const char *reason_code; /* static, e.g. "ID_BAD_CHECKSUM" */
   const char *column;      /* the CSV header concerned (from the config), or NULL */

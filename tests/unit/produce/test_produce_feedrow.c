@@ -123,8 +123,24 @@ static void test_rows(void **state) {
       {{"16", "赵六", "11010519491231002X", "安陵镇", "", "2026-10-05 garbage", "", "洪涝", ""}, NH, "BAD_DATE", "受灾日期"},
       {{"17", "赵六", "11010519491231002X", "安陵镇", "", "2026/9/5 0:00", "", "洪涝", ""}, NH, NULL, NULL},
   };
+  /* a 1 MB name and a 5000-byte fact: the row is refused, the file goes on */
+  static char big[1 << 20], fact[5001];
+  memset(big, 'a', sizeof big - 1);
+  memset(fact, 'b', sizeof fact - 1);
+  row_case_t longs[] = {
+      {{"18", big, "11010519491231002X", "安陵镇", "", "", "", "洪涝", ""}, NH, "CELL_TOO_LONG", "户主姓名"},
+      {{"19", "赵六", "11010519491231002X", "安陵镇", "", "", "", "洪涝", fact}, NH, "CELL_TOO_LONG", "受灾情况"},
+  };
   produce_feedrow_t row;
   produce_feedrow_init(&row);
+  for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+    produce_feedrow_reject_t rej;
+    rh_csv_row_t cr = make_row(longs[i].fields, longs[i].n, i + 2, st);
+    assert_int_equal(produce_feedrow_parse(&m, &cr, &row, &rej), 1);
+    assert_string_equal(rej.reason_code, longs[i].code);
+    assert_string_equal(rej.column, longs[i].column);
+    assert_non_null(strstr(rej.reason, "bytes; a value of a list is at most 4096"));
+  }
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     produce_feedrow_reject_t rej;
     rh_csv_row_t cr = make_row(cases[i].fields, cases[i].n, i + 2, st);
