@@ -71,7 +71,9 @@ def test_every_feed_published_and_read_back(ns, data, cfg):
 
 
 def rejects_of(path):
-    with open(path, newline="", encoding="utf-8") as fp:
+    """The rejects CSV's rows; it starts with a UTF-8 BOM (Excel on Chinese Windows)."""
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfrow,column,reason_code,"), path
+    with open(path, newline="", encoding="utf-8-sig") as fp:
         return [(int(r["row"]), r["reason_code"], r["column"], r["id_masked"]) for r in csv.DictReader(fp)]
 
 
