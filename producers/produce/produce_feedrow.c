@@ -1,6 +1,7 @@
 #include "produce_feedrow.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,20 @@ const char *produce_feedrow_kind(rh_feed_kind_t kind) {
 static void append(char *dst, size_t size, const char *s) {
   size_t n = strlen(dst);
   if (n + 1 < size) snprintf(dst + n, size - n, "%s%s", n ? ", " : "", s);
+}
+
+/* A header row has names; a row with a run of 15 or more digits (an ID
+ * number) is data: a file whose header row is missing. */
+static bool looks_like_data(const rh_csv_row_t *row) {
+  for (size_t i = 0; i < row->nfields; i++) {
+    size_t run = 0;
+    for (size_t k = 0; k < row->fields[i].len; k++) {
+      char ch = row->fields[i].str[k];
+      run = ch >= '0' && ch <= '9' ? run + 1 : 0;
+      if (run >= 15) return true;
+    }
+  }
+  return false;
 }
 
 /* A column riskhub reads that the header names twice: which one holds the
@@ -62,6 +77,15 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
       continue;
     }
     if (feed->required[c]) {
+      if (looks_like_data(header)) {
+        /* never echo it: it holds a person (issue 12: name and village were
+         * printed in the error) */
+        snprintf(errstr, errstr_size,
+                 "the first line holds an ID number: it is a row of data, not the header; the "
+                 "header row (%s, ...) is missing (缺少表头行)",
+                 feed->columns[c]);
+        return -1;
+      }
       char have[512] = "";
       for (size_t i = 0; i < nfields; i++) append(have, sizeof(have), header->fields[i].str);
       snprintf(errstr, errstr_size,

@@ -61,6 +61,16 @@ static void test_header_mapping(void **state) {
   assert_non_null(strstr(err, "the header has: 户主姓名, 身份证, 灾害类型"));
   produce_feedrow_map_free(&m);
 
+  /* no header row: the first data row is never echoed (it holds a person) */
+  const char *data[] = {"1", "张三", "11010519491231002X", "安陵镇", "东村"};
+  h = make_row(data, 5, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "it is a row of data, not the header"));
+  assert_null(strstr(err, "张三"));
+  assert_null(strstr(err, "东村"));
+  assert_null(strstr(err, "1101051949"));
+  produce_feedrow_map_free(&m);
+
   /* a column riskhub reads named twice: refused, naming both (intake defect c);
    * a column it does not read named twice is no matter */
   const char *dup[] = {"户主姓名", "户主身份证号", "灾害类型", "户主身份证号"};
