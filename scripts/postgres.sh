@@ -176,7 +176,14 @@ maintenance_work_mem = 128MB
 max_wal_size = 2GB
 checkpoint_timeout = 15min
 log_line_prefix = '%m [%p] %q%u@%d '
-log_min_duration_statement = 1000
+# No personal data in the server's log (issue 12): no DETAIL ("Failing row
+# contains (...)", "Key (id_number)=(...)"), no statement text (a query can
+# carry ID numbers as literals), no bind parameters; errors keep their message.
+log_error_verbosity = terse
+log_min_error_statement = panic
+log_min_duration_statement = -1
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = 0
 EOF
 }
 
