@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,16 @@ static int delivery_failed(produce_batch_result_t *res, rh_producer_t *p, const 
               (unsigned long long)res->not_delivered, (unsigned long long)total);
 }
 
+/* Did the file at path change since first (size, modification time), or was
+ * more or less of it read than its size then? */
+static bool changed_since(const char *path, const struct stat *first, uint64_t bytes_read) {
+  struct stat now;
+  if (stat(path, &now) != 0) return true;
+  return now.st_size != first->st_size || now.st_mtim.tv_sec != first->st_mtim.tv_sec ||
+         now.st_mtim.tv_nsec != first->st_mtim.tv_nsec ||
+         bytes_read != (uint64_t)first->st_size;
+}
+
 /* ---- progress ---- */
 
 static void draw_progress(uint64_t done, uint64_t total, long rows, int64_t t0, int final) {
@@ -343,6 +354,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   char err[1024];
   char spooled[4096] = "";
   const char *path = o->input;
+  struct stat first_stat = {0}; /* the input as it was hashed */
   int rc = RH_EXIT_SOFTWARE;
   int in_txn = 0;
   rh_csv_reader_t *csv = NULL;
@@ -404,6 +416,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     if (!S_ISREG(st.st_mode))
       return fail(res, RH_EXIT_IOERR, "%s: not a regular file", path);
     res->bytes_in = (uint64_t)st.st_size;
+    first_stat = st;
     if (rh_sha256_file(path, res->sha256, err, sizeof(err)))
       return fail(res, RH_EXIT_IOERR, "%s", err);
     const char *slash = strrchr(o->input, '/');
@@ -558,6 +571,17 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     goto done;
   }
   rh_log_debug("all %ld records acknowledged", res->rows_total);
+  /* the file must be what was hashed: one still being written (two bursts,
+   * no rename) would be published half and named by a sum of another
+   * content (issue 12) */
+  if (!spooled[0] && changed_since(path, &first_stat, rh_csv_bytes_read(csv))) {
+    rc = fail(res, RH_EXIT_UNAVAILABLE,
+              "%s: the file changed while it was read (is it still being written?); the batch "
+              "was aborted, nothing of it is visible; publish it again once it is complete "
+              "(write it under another name, then rename it)",
+              b.source_name);
+    goto done;
+  }
   if (publish_manifest(&b, err, sizeof(err))) {
     rc = delivery_failed(res, b.producer, "of the manifest", err);
     goto done;

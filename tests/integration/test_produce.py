@@ -4,6 +4,7 @@ Python, from the files and the YAML, not taken from riskhub."""
 import csv
 import random
 import shutil
+import subprocess
 
 from datetime import datetime, timedelta, timezone
 
@@ -289,3 +290,35 @@ def test_watch_same_file_twice_goes_to_done_as_already_published(ns, data, tmp_p
     assert_told_when(summary, man)
     assert "already published" in r.stderr, r.stderr  # the watcher's log says it too
     assert highs(ns, *topics) == before, "the watcher sent a published file again"
+
+
+def test_file_changed_while_published_is_not(ns, generate, tmp_path):
+    """A list still being written when riskhub-produce reads it (two bursts, no rename:
+    issue 12) is not published half: the file grew after it was hashed, the batch is
+    aborted (69, "changed while it was read"), nothing is visible, no manifest; the
+    whole file published again afterwards is one batch."""
+    big = generate(households=500, rows_per_feed=5, seed=20399, big_feed_rows=100000)
+    src = big / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+    path = tmp_path / src.name
+    lines = src.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    path.write_text("".join(lines[:-100]), encoding="utf-8")
+    before = ns.end_offsets("feed.manifests")
+    proc = subprocess.Popen([str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG),
+                             "-d", "health", "-f", "major-disease", "-p", PERIOD, "--no-progress",
+                             str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ns.env())
+    try:
+        assert rhtest.wait_for_glob(tmp_path, f"{path.name}.rejects.csv.tmp*", 60)
+        with open(path, "a", encoding="utf-8") as fp:  # the second burst
+            fp.write("".join(lines[-100:]))
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 69 and "changed while it was read" in err, (proc.returncode, err)
+    assert ns.end_offsets("feed.manifests") == before, "a manifest of the half file"
+    r = produce(ns, "health", "major-disease", PERIOD, path)
+    assert r.returncode == 0, r.stderr
+    (man,) = [m for _, _, m, _ in ns.read("feed.manifests")]
+    assert man["rows_total"] == len(lines) - 1 and man["batch_id"] == rhtest.batch_id(
+        "health", "major-disease", PERIOD, path)
