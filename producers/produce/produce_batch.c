@@ -1,6 +1,7 @@
 #include "produce_batch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -460,7 +461,10 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   snprintf(res->rejects_path, sizeof(res->rejects_path), "%.2000s/%.1000s.rejects.csv", dir,
            strcmp(b.source_name, "-") ? b.source_name : "stdin");
   snprintf(b.rejects_tmp, sizeof(b.rejects_tmp), "%s.tmp%d", res->rejects_path, (int)getpid());
-  b.rejects = fopen(b.rejects_tmp, "w");
+  /* 0600: masked IDs and the clerk's rows (issue 12: world-readable before) */
+  int rfd = open(b.rejects_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  b.rejects = rfd >= 0 ? fdopen(rfd, "w") : NULL;
+  if (!b.rejects && rfd >= 0) close(rfd);
   if (!b.rejects) {
     rc = fail(res, RH_EXIT_IOERR, "%s: %s", b.rejects_tmp, strerror(errno));
     res->rejects_path[0] = '\0';

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,20 +46,52 @@ int produce_watch_parse_name(const char *name, char *dept, size_t dept_size, cha
   return 0;
 }
 
+/* done/ and failed/ hold the departments' lists and their reports: the
+ * watcher's account only (0700; an older folder is tightened). */
 static int ensure_dir(const char *path) {
-  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  if ((mkdir(path, 0700) == 0 || errno == EEXIST) && chmod(path, 0700) == 0) return 0;
   rh_log_error("cannot create %s: %s", path, strerror(errno));
   return -1;
 }
 
+/* A summary or reason beside a file: 0600, never through a link. */
 static void write_text(const char *path, const char *text) {
-  FILE *fp = fopen(path, "w");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!fp) {
     rh_log_error("cannot write %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
     return;
   }
   fprintf(fp, "%s\n", text);
   fclose(fp);
+}
+
+/* A file name for the log: control characters (a newline would forge a log
+ * line) shown as '?'. */
+static const char *shown(const char *name, char *out, size_t size) {
+  size_t i = 0;
+  for (; name[i] && i + 1 < size; i++)
+    out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+  out[i] = '\0';
+  return out;
+}
+
+static bool has_control(const char *name) {
+  for (; *name; name++)
+    if ((unsigned char)*name < 0x20 || *name == 0x7f) return true;
+  return false;
+}
+
+/* Moved to failed/ with the reason beside it (the name as shown). */
+static int move_into(const char *dir, const char *folder, const char *name);
+static void refuse(const char *dir, const char *name, const char *why) {
+  char sh[256], side[4352];
+  rh_log_error("%s: refused: %s", shown(name, sh, sizeof sh), why);
+  if (move_into(dir, "failed", name) == 0) {
+    snprintf(side, sizeof(side), "%s/failed/%s.reason.txt", dir, name);
+    write_text(side, why);
+  }
 }
 
 typedef struct {
@@ -77,7 +111,8 @@ static int move_into(const char *dir, const char *folder, const char *name) {
   snprintf(from, sizeof(from), "%s/%s", dir, name);
   snprintf(to, sizeof(to), "%s/%s/%s", dir, folder, name);
   if (rename(from, to) == 0) return 0;
-  rh_log_error("cannot move %s to %s/: %s", name, folder, strerror(errno));
+  char sh[256];
+  rh_log_error("cannot move %s to %s/: %s", shown(name, sh, sizeof sh), folder, strerror(errno));
   return -1;
 }
 
@@ -87,11 +122,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   snprintf(path, sizeof(path), "%s/%s", o->dir, name);
   if (produce_watch_parse_name(name, dept, sizeof(dept), feed, sizeof(feed), period, sizeof(period),
                           err, sizeof(err))) {
-    rh_log_error("%s: refused: %s", name, err);
-    if (move_into(o->dir, "failed", name) == 0) {
-      snprintf(side, sizeof(side), "%s/failed/%s.reason.txt", o->dir, name);
-      write_text(side, err);
-    }
+    refuse(o->dir, name, err);
     return 0;
   }
   char done_dir[4096];
@@ -118,11 +149,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
     rh_log_warn("%s: %s; the file stays and is tried again", name, res.error);
     return 1;
   }
-  rh_log_error("%s: refused: %s", name, res.error);
-  if (move_into(o->dir, "failed", name) == 0) {
-    snprintf(side, sizeof(side), "%s/failed/%s.reason.txt", o->dir, name);
-    write_text(side, res.error);
-  }
+  refuse(o->dir, name, res.error);
   return 0;
 }
 
@@ -164,7 +191,21 @@ int produce_watch_run(const produce_watch_opts_t *o) {
       char p[4096];
       struct stat st;
       snprintf(p, sizeof(p), "%s/%s", o->dir, de->d_name);
-      if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      /* never followed: a link (to a list outside the folder, to /etc/shadow)
+       * or anything but a regular file is refused by its name alone */
+      if (lstat(p, &st) != 0) continue;
+      if (!S_ISREG(st.st_mode)) {
+        refuse(o->dir, de->d_name,
+               S_ISLNK(st.st_mode) ? "a symbolic link: not followed; put the file itself here"
+                                   : "not a regular file");
+        continue;
+      }
+      if (has_control(de->d_name)) {
+        refuse(o->dir, de->d_name,
+               "the file name holds a control character (a line break?): rename it as "
+               "<department>.<feed>.<period>.csv");
+        continue;
+      }
       if ((now - st.st_mtime) * 1000 < settle) {
         waiting = 1; /* still being written, perhaps */
         continue;

@@ -92,6 +92,45 @@ def test_dropped_file_published_refused_file_failed(ns, data, tmp_path):
     assert "<department>.<feed>.<period>.csv" in (drop / "failed" / "not-a-batch-name.csv.reason.txt").read_text()
     bid = rhtest.batch_id("health", "major-disease", PERIOD, drop / "done" / name)
     assert bid in ns.manifests_by_batch()
+    # what the watcher writes is its account's alone
+    for sub in ("done", "failed"):
+        assert (drop / sub).stat().st_mode & 0o777 == 0o700, sub
+        for f in (drop / sub).iterdir():
+            if f.name.endswith((".txt", ".rejects.csv")):
+                assert f.stat().st_mode & 0o077 == 0, f"{f.name} readable by others"
+
+
+def test_links_and_control_characters_are_refused(ns, data, tmp_path):
+    """A symbolic link in the drop folder is never followed (one to a list outside the
+    folder, one to a file that is no list): refused by name, nothing of the target
+    read, published or written to the log; a file name with a line break cannot forge
+    a log line (issue 12)."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    name = f"health.major-disease.{PERIOD}.csv"
+    shutil.copy(data / PERIOD / name, outside / name)
+    secret = outside / "secret.txt"
+    secret.write_text("root:$6$NOT-A-LIST:19000:0:99999:7:::\n")
+    os.symlink(outside / name, drop / name)
+    os.symlink(secret, drop / f"water.drinking-water.{PERIOD}.csv")
+    forged = f"tax.businesses.{PERIOD}\n2026-12-04T00:00:00Z riskhub-produce INFO: forged.csv"
+    shutil.copy(data / PERIOD / name, drop / forged)
+    proc = start_watch(ns, drop)
+    try:
+        for f in (f"{name}.reason.txt", f"water.drinking-water.{PERIOD}.csv.reason.txt",
+                  f"{forged}.reason.txt"):
+            assert wait_for(drop / "failed" / f, 60), f"{f!r} not refused: {log_of(proc)}"
+    finally:
+        log = stop(proc)
+    assert "symbolic link" in (drop / "failed" / f"{name}.reason.txt").read_text()
+    assert (drop / "failed" / name).is_symlink() and (outside / name).exists()
+    assert "NOT-A-LIST" not in log and "root:" not in log
+    assert not any("NOT-A-LIST" in f.read_text() for f in (drop / "failed").glob("*.txt"))
+    assert "\n2026-12-04T00:00:00Z riskhub-produce INFO: forged" not in log, log
+    assert "control character" in log
+    assert ns.manifests_by_batch() == {}, "a link or a refused name was published"
 
 
 def test_kill_mid_file_and_restart_publishes_once(ns, data, tmp_path):
