@@ -17,8 +17,9 @@ static void usage(FILE *fp) {
       "usage: riskhub-produce [--config FILE] --department D --feed F --period YYYY-MM\n"
       "                       [--encoding utf-8|gbk|gb18030] [--report-dir DIR]\n"
       "                       [--allow-rejects] [--no-progress] INPUT.csv|-\n"
-      "       riskhub-produce [--config FILE] --watch DIR [--once] [--poll-ms MS]\n"
-      "                       [--settle-ms MS] [--allow-rejects]\n"
+      "       riskhub-produce [--config FILE] --watch DIR [--department D] [--once]\n"
+      "                       [--poll-ms MS] [--settle-ms MS] [--allow-rejects]\n"
+      "                       (--department: the folder is D's; another's list is refused)\n"
       "common: [--republish] [--schemas DIR] [--timeout-ms MS] [--partitions N]\n"
       "        [--log-level LEVEL]\n"
       "A list whose batch (department, feed, period, the file's SHA-256) has a committed\n"
@@ -109,7 +110,8 @@ int main(int argc, char **argv) {
       if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
   }
-  int single = b->department || b->feed || b->period || optind < argc;
+  /* with --watch, --department names the folder's department (its only one) */
+  int single = (!w.dir && b->department) || b->feed || b->period || optind < argc;
   if ((w.dir && single) ||
       (!w.dir && (!b->department || !b->feed || !b->period || optind != argc - 1)))
     return rh_cli_usage_error(&cli);

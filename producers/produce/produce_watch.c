@@ -125,6 +125,14 @@ static int process(const produce_watch_opts_t *o, const char *name) {
     refuse(o->dir, name, err);
     return 0;
   }
+  if (o->batch.department && strcmp(dept, o->batch.department) != 0) {
+    snprintf(err, sizeof err,
+             "this folder is department %s's: a list of %s is not published from it "
+             "(非本部门名单)",
+             o->batch.department, dept);
+    refuse(o->dir, name, err);
+    return 0;
+  }
   char done_dir[4096];
   snprintf(done_dir, sizeof(done_dir), "%s/done", o->dir);
   produce_batch_opts_t b = o->batch;

@@ -28,7 +28,9 @@
 #include "produce_batch.h"
 
 typedef struct {
-  produce_batch_opts_t batch; /* template: department, feed, period, input are set per file */
+  produce_batch_opts_t batch; /* template: feed, period, input are set per file; department
+                                 too, unless set: then the folder is that department's and
+                                 a file of another goes to failed/ */
   const char *dir;
   int poll_ms;   /* default 2000 */
   int settle_ms; /* default 2000 */

@@ -100,6 +100,23 @@ def test_dropped_file_published_refused_file_failed(ns, data, tmp_path):
                 assert f.stat().st_mode & 0o077 == 0, f"{f.name} readable by others"
 
 
+def test_a_departments_folder_refuses_another_departments_list(ns, data, tmp_path):
+    """--watch DIR --department health: the folder is health's; a list of another
+    department dropped there goes to failed/ with the reason, nothing published."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    other = f"medical-insurance.high-self-pay.{PERIOD}.csv"
+    drop_file(data / PERIOD / other, drop, other)
+    r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--watch", drop, "--department",
+               "health", "--once", "--settle-ms", 0, timeout=120)
+    assert r.returncode == 0, r.stderr
+    reason = (drop / "failed" / f"{other}.reason.txt").read_text()
+    assert "department health's" in reason and "medical-insurance" in reason, reason
+    assert ns.manifests_by_batch() == {}
+    r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--watch", drop, "--feed", "x")
+    assert r.returncode == 64
+
+
 def test_links_and_control_characters_are_refused(ns, data, tmp_path):
     """A symbolic link in the drop folder is never followed (one to a list outside the
     folder, one to a file that is no list): refused by name, nothing of the target
