@@ -46,8 +46,9 @@ const char *rh_encoding_name(rh_encoding_t enc) {
 }
 
 /* 1 if buf is valid GB18030 (a character cut off at the end is fine unless
- * at_eof), 0 if not, -1 if iconv has no GB18030. */
-static int gb18030_valid(const unsigned char *buf, size_t len, int at_eof) {
+ * at_eof), 0 if not (*bad_at: the offset of the first bad byte), -1 if iconv
+ * has no GB18030. */
+static int gb18030_valid(const unsigned char *buf, size_t len, int at_eof, size_t *bad_at) {
   iconv_t cd = iconv_open("UTF-8", "GB18030");
   if (cd == (iconv_t)-1) return -1;
   char *in = (char *)(uintptr_t)buf; /* iconv's prototype is not const-correct */
@@ -59,6 +60,7 @@ static int gb18030_valid(const unsigned char *buf, size_t len, int at_eof) {
     if (iconv(cd, &in, &inleft, &o, &oleft) == (size_t)-1) {
       if (errno == E2BIG) continue;
       ok = errno == EINVAL ? !at_eof : 0; /* EINVAL: cut off at the end */
+      *bad_at = len - inleft;
       break;
     }
   }
@@ -133,7 +135,8 @@ int rh_encoding_sniff(const unsigned char *buf, size_t len, int at_eof, rh_encod
     *out = RH_ENC_UTF8;
     return 0;
   }
-  int gb = gb18030_valid(buf, sample, sample_eof);
+  size_t gb_bad = 0;
+  int gb = gb18030_valid(buf, sample, sample_eof, &gb_bad);
   if (gb < 0) {
     set_err(errstr, errstr_size, "this system's iconv cannot decode GB18030 (glibc gconv modules missing?)");
     return -1;
@@ -142,7 +145,18 @@ int rh_encoding_sniff(const unsigned char *buf, size_t len, int at_eof, rh_encod
     *out = RH_ENC_GB18030;
     return 0;
   }
-  set_err(errstr, errstr_size,
-          "the file is neither UTF-8 nor GBK/GB18030 text (is it really a CSV file?): " SAVE_AS_CSV_UTF8);
+  /* Say where: the encoding the file reads as the longest, and the line of
+   * its first bad byte (issue 12, defect g: refused without its line). */
+  size_t at = gb_bad > valid ? gb_bad : valid;
+  unsigned long line = 1;
+  for (size_t i = 0; i < at; i++) line += buf[i] == '\n';
+  if (at > 0 && errstr && errstr_size)
+    snprintf(errstr, errstr_size,
+             "line %lu: bytes that are neither UTF-8 nor GBK/GB18030 (the file reads as %s up "
+             "to there): fix that line, or " SAVE_AS_CSV_UTF8,
+             line, gb_bad > valid ? "GBK" : "UTF-8");
+  else
+    set_err(errstr, errstr_size,
+            "the file is neither UTF-8 nor GBK/GB18030 text (is it really a CSV file?): " SAVE_AS_CSV_UTF8);
   return -1;
 }

@@ -419,6 +419,12 @@ static void test_sniff(void **state) {
   /* ... cut off at the end of the file: neither. */
   assert_int_equal(sniff("\xCF\xE7\xD5", 3, 1, RH_ENC_AUTO, &e, &bom, err, sizeof err), -1);
   assert_contains(err, "neither UTF-8 nor GBK");
+  assert_contains(err, "line 1: ");
+  /* GBK text with a bad pair on its third line: refused with that line */
+  static const char gbk[] = "\xD0\xD5\xC3\xFB,a\n\xCF\xE7,b\n\xCF\xE7\x80\x20,c\n\xCF\xE7,d\n";
+  assert_int_equal(sniff(gbk, sizeof gbk - 1, 1, RH_ENC_AUTO, &e, &bom, err, sizeof err), -1);
+  assert_contains(err, "line 3: bytes that are neither UTF-8 nor GBK/GB18030 (the file reads as "
+                       "GBK up to there)");
   /* UTF-16 big-endian mark, even when an encoding is forced. */
   assert_int_equal(sniff("\xFE\xFF\0a", 4, 1, RH_ENC_UTF8, &e, &bom, err, sizeof err), -1);
   assert_contains(err, "UTF-16");
@@ -526,6 +532,7 @@ static void test_not_text(void **state) {
   run_mem("a,b\n\x80\x80\x80,c\n", 10, RH_ENC_AUTO, &res); /* 0x80 is neither */
   assert_int_equal(res.status, -2);
   assert_contains(res.err, "neither UTF-8 nor GBK/GB18030");
+  assert_contains(res.err, "line 2: ");
   done(&res);
 }
 
