@@ -287,7 +287,7 @@ static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
   if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) return 0;
   if (r->p->from_ms >= 0 && a.created_at < r->p->from_ms) return 0;
   uint64_t k = id_key(a.alert_id);
-  if (archived && bsearch(&k, r->seen, r->nseen, sizeof k, cmp_key)) return 0;
+  if (archived && r->nseen && bsearch(&k, r->seen, r->nseen, sizeof k, cmp_key)) return 0;
   if (!archived && r->p->period[0] && r->p->window) {
     if (r->nseen == r->cseen) {
       size_t cap = r->cseen ? 2 * r->cseen : 1024;
@@ -350,7 +350,7 @@ static void add_archived(run_t *r) {
     return;
   }
   if (strcmp(info.topic_prefix, cfg->topic_prefix) != 0) return; /* another namespace's */
-  qsort(r->seen, r->nseen, sizeof *r->seen, cmp_key);
+  if (r->nseen) qsort(r->seen, r->nseen, sizeof *r->seen, cmp_key);
   uint64_t n = 0;
   if (rh_archive_read(dir, RH_ARCHIVE_ALERTS, r->set, on_archived, r, &n, "an alert", err,
                       sizeof err)) {
