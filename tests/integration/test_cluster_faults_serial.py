@@ -23,7 +23,8 @@ warnings rows are those computed in Python from the files, and the join exits 0.
     some back at once, some after the group's session (test_join_instances_serial.py's
     case, here on the cluster: alerts and check results as computed from the files,
     each once, and a last instance finds nothing to do);
-  - the join's transaction coordinator frozen (SIGSTOP) 30 s, three times, one freeze
+  - the join's transaction coordinator frozen (SIGSTOP) 15 s (RH_FREEZE_S; past the
+    cluster brokers' session, so it is fenced), three times, one freeze
     for each third of the big list, published while the join runs; RH_FREEZE_RUNS
     (default 1) repeats the whole run. A producer that librdkafka leaves in a fatal
     state after a freeze (INVALID_TXN_STATE, not fenced) is replaced by a new one
@@ -46,7 +47,7 @@ from rhtest import assert_alerts, assert_warnings
 from test_join_instances_serial import three_instances_killed_at_random
 
 ROWS = int(os.environ.get("RH_CLUSTER_ROWS", "40000"))
-FREEZE_S = float(os.environ.get("RH_FREEZE_S", "30"))
+FREEZE_S = float(os.environ.get("RH_FREEZE_S", "15"))
 FREEZE_RUNS = int(os.environ.get("RH_FREEZE_RUNS", "1"))
 MONTH = dict(households=3000, rows_per_feed=40, seed=20310, big_feed_rows=ROWS)
 PARTS = 3

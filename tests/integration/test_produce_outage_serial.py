@@ -13,7 +13,7 @@ import pytest
 import rhtest
 from rhtest import PERIOD, header
 
-ROWS = 600000
+ROWS = 300000  # a few seconds of publishing: time to stop the broker in the middle
 KAFKA = rhtest.SRC / "scripts" / "kafka.sh"
 
 
