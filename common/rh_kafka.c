@@ -267,7 +267,8 @@ int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size) {
   return -1;
 }
 
-int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
+static int txn_abort(rh_producer_t *p, int timeout_ms, int attempts, char *errstr,
+                     size_t errstr_size) {
   /* librdkafka 2.0 (confluentinc/librdkafka#4849): an abort racing with the
    * AddPartitionsToTxn of messages still in flight can fail FATALLY with
    * INVALID_TXN_STATE. Let what was produced reach the broker first (an
@@ -280,7 +281,7 @@ int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t
       p->txn_open = false;
       return 0;
     }
-    if (rd_kafka_error_is_retriable(error) && attempt + 1 < p->txn_attempts) {
+    if (rd_kafka_error_is_retriable(error) && attempt + 1 < attempts) {
       rh_log_warn("aborting the transaction: %s; retrying", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
       continue;
@@ -288,6 +289,15 @@ int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t
     take_error(error, "aborting the transaction", errstr, errstr_size);
     return -1;
   }
+}
+
+int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size) {
+  return txn_abort(p, timeout_ms, p->txn_attempts, errstr, errstr_size);
+}
+
+int rh_producer_txn_abort_once(rh_producer_t *p, int timeout_ms, char *errstr,
+                               size_t errstr_size) {
+  return txn_abort(p, timeout_ms, 1, errstr, errstr_size);
 }
 
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,

@@ -110,6 +110,12 @@ int rh_producer_txn_begin(rh_producer_t *p, char *errstr, size_t errstr_size);
 int rh_producer_txn_commit(rh_producer_t *p, int timeout_ms, int *fatal, char *errstr,
                            size_t errstr_size);
 int rh_producer_txn_abort(rh_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/* One attempt only, for a program that exits after it (riskhub-produce after a
+ * failed batch): with the broker away each attempt waits timeout_ms, and the
+ * next run's producer (same transactional.id) fences and aborts the
+ * transaction anyway, as does the coordinator at the transaction timeout. */
+int rh_producer_txn_abort_once(rh_producer_t *p, int timeout_ms, char *errstr,
+                               size_t errstr_size);
 /* How many times rh_producer_txn_commit / _abort try when librdkafka says
  * "retriable" (a timeout, mostly): 5 unless set (at least 1). After the last
  * try the transaction is still open (rh_producer_txn_is_open). */

@@ -612,7 +612,10 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
 
 done:
   if (in_txn && b.producer) {
-    if (rh_producer_txn_abort(b.producer, timeout, err, sizeof(err))) rh_log_warn("%s", err);
+    if (rh_producer_txn_abort_once(b.producer, timeout, err, sizeof(err)))
+      rh_log_warn("%s (the next run of this list, or the broker at the transaction timeout, "
+                  "aborts it; nothing of it is visible)",
+                  err);
   }
   if (b.rejects) {
     fclose(b.rejects);
