@@ -318,11 +318,14 @@ static int setup_schemas(batch_t *b, char *errstr, size_t errstr_size) {
 static rh_producer_t *make_producer(batch_t *b, char *errstr, size_t errstr_size) {
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(b->o->cfg, errstr, errstr_size);
   if (!conf) return NULL;
-  /* One transactional id a feed and topic namespace: "<prefix>riskhub-produce.<dept>.<feed>",
-   * so that producers of different namespaces never fence each other. */
+  /* One transactional id a batch and topic namespace:
+   * "<prefix>riskhub-produce.<dept>.<feed>.<first 16 hex digits of the batch id>".
+   * Two publications of one batch fence each other (the race, docs/producer.md);
+   * two different files of one feed no longer do (issue 12: a second clerk's
+   * publish fenced the first one's mid-file), nor do namespaces. */
   char txid[512];
-  snprintf(txid, sizeof(txid), "%sriskhub-produce.%s.%s", b->o->cfg->topic_prefix,
-           b->feed->department->code, b->feed->code);
+  snprintf(txid, sizeof(txid), "%sriskhub-produce.%s.%s.%.16s", b->o->cfg->topic_prefix,
+           b->feed->department->code, b->feed->code, b->res->batch_id);
   char buf[64];
   size_t sz = sizeof(buf);
   if (rh_kafka_conf_set(conf, "transactional.id", txid, errstr, errstr_size) ||

@@ -322,3 +322,25 @@ def test_file_changed_while_published_is_not(ns, generate, tmp_path):
     (man,) = [m for _, _, m, _ in ns.read("feed.manifests")]
     assert man["rows_total"] == len(lines) - 1 and man["batch_id"] == rhtest.batch_id(
         "health", "major-disease", PERIOD, path)
+
+
+def test_two_files_of_one_feed_at_once(ns, generate, tmp_path):
+    """Two clerks publish two different lists of one feed at the same time: both are
+    published whole (issue 12: one transactional id a feed made the second fence the
+    first mid-file; now it is one a batch)."""
+    big = generate(households=500, rows_per_feed=5, seed=20399, big_feed_rows=100000)
+    src = big / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
+    lines = src.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("".join(lines[:60000]), encoding="utf-8")
+    b.write_text("".join(lines[:1] + lines[40000:]), encoding="utf-8")
+    procs = [subprocess.Popen([str(rhtest.BIN / "riskhub-produce"), "--config", str(rhtest.CONFIG),
+                               "-d", "health", "-f", "major-disease", "-p", PERIOD, "--no-progress",
+                               str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=ns.env()) for p in (a, b)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [rhtest.scrub(e) for _, e in outs]
+    mans = ns.manifests_by_batch()
+    for p, rows in ((a, 59999), (b, len(lines) - 40000)):
+        bid = rhtest.batch_id("health", "major-disease", PERIOD, p)
+        assert len(mans[bid]) == 1 and mans[bid][0]["rows_total"] == rows, (p.name, mans.get(bid))
