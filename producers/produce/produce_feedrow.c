@@ -161,6 +161,32 @@ static const char *subtype_code(const char *s, size_t len) {
   return NULL;
 }
 
+/* The reason in Chinese for the clerk who reads the rejects (issue 12, defect
+ * g: English only), by reason code; NULL when the reason has its own. */
+static const char *reason_zh(const char *code) {
+  static const struct {
+    const char *code, *zh;
+  } ZH[] = {
+      {"MISSING_FIELD", "必填项为空"},
+      {"RAGGED_ROW", "本行列数与表头不符"},
+      {"ID_EMPTY", "身份证号为空"},
+      {"ID_EXCEL_SCIENTIFIC", "身份证号被Excel转成了科学计数法，请将该列设为文本后重新导出"},
+      {"ID_EXCEL_ZEROED", "身份证号末三位被Excel改成了000，请将该列设为文本后重新导出"},
+      {"ID_BAD_LENGTH", "身份证号应为18位"},
+      {"ID_BAD_CHAR", "身份证号只能是数字，末位可为X"},
+      {"ID_BAD_ADDRESS", "身份证号的地址码有误"},
+      {"ID_BAD_DATE", "身份证号的出生日期有误"},
+      {"ID_BAD_CHECKSUM", "身份证号校验位有误"},
+      {"UNKNOWN_TOWNSHIP", "乡镇不在本县"},
+      {"BAD_DATE", "日期格式有误，请写成2026-10-05"},
+      {"BAD_AMOUNT", "金额格式有误，单位为元，最多两位小数"},
+      {"BAD_SUBTYPE", "灾害类型不在列表中"},
+  };
+  for (size_t i = 0; i < sizeof ZH / sizeof ZH[0]; i++)
+    if (strcmp(ZH[i].code, code) == 0) return ZH[i].zh;
+  return NULL;
+}
+
 __attribute__((format(printf, 4, 5))) static int reject(produce_feedrow_reject_t *rej,
                                                          const char *code, const char *column,
                                                          const char *fmt, ...) {
@@ -168,8 +194,12 @@ __attribute__((format(printf, 4, 5))) static int reject(produce_feedrow_reject_t
   rej->reason_code = code;
   rej->column = column;
   va_start(ap, fmt);
-  vsnprintf(rej->reason, sizeof(rej->reason), fmt, ap);
+  int n = vsnprintf(rej->reason, sizeof(rej->reason), fmt, ap);
   va_end(ap);
+  const char *zh = reason_zh(code);
+  /* whole or not at all: a cut would leave half a character */
+  if (zh && n >= 0 && (size_t)n + strlen(zh) + 4 <= sizeof(rej->reason))
+    snprintf(rej->reason + n, sizeof(rej->reason) - (size_t)n, " (%s)", zh);
   return 1;
 }
 

@@ -56,7 +56,7 @@ void produce_feedrow_map_free(produce_feedrow_map_t *m);
 typedef struct {
   const char *reason_code; /* static, e.g. "ID_BAD_CHECKSUM" */
   const char *column;      /* the CSV header concerned (from the config), or NULL */
-  char reason[256];        /* words a clerk can act on; no ID, no name */
+  char reason[512];        /* words a clerk can act on (English, then Chinese); no ID, no name */
   char id_masked[RH_ID_BUFSZ]; /* "" if the row has no ID */
 } produce_feedrow_reject_t;
 

@@ -133,6 +133,22 @@ static void test_rows(void **state) {
       {{"16", "赵六", "11010519491231002X", "安陵镇", "", "2026-10-05 garbage", "", "洪涝", ""}, NH, "BAD_DATE", "受灾日期"},
       {{"17", "赵六", "11010519491231002X", "安陵镇", "", "2026/9/5 0:00", "", "洪涝", ""}, NH, NULL, NULL},
   };
+  /* the reason a clerk reads is in English and in Chinese (defect g) */
+  {
+    produce_feedrow_reject_t rej;
+    const char *bad_id[] = {"20", "赵六", "4.11024E+17", "安陵镇", "", "", "", "洪涝", ""};
+    rh_csv_row_t cr = make_row(bad_id, NH, 2, st);
+    produce_feedrow_t tmp;
+    produce_feedrow_init(&tmp);
+    assert_int_equal(produce_feedrow_parse(&m, &cr, &tmp, &rej), 1);
+    assert_non_null(strstr(rej.reason, "scientific notation"));
+    assert_non_null(strstr(rej.reason, "(身份证号被Excel转成了科学计数法，请将该列设为文本后重新导出)"));
+    const char *empty_name[] = {"21", "", "11010519491231002X", "安陵镇", "", "", "", "洪涝", ""};
+    cr = make_row(empty_name, NH, 3, st);
+    assert_int_equal(produce_feedrow_parse(&m, &cr, &tmp, &rej), 1);
+    assert_non_null(strstr(rej.reason, "is empty (必填项为空)"));
+    produce_feedrow_free(&tmp);
+  }
   /* a 1 MB name and a 5000-byte fact: the row is refused, the file goes on */
   static char big[1 << 20], fact[5001];
   memset(big, 'a', sizeof big - 1);
