@@ -159,7 +159,9 @@ def test_retention_by_topic_class(namespace, month, tmp_path):
     k = subprocess.run(["bash", str(rhtest.SRC / fix.split()[0]), *fix.split()[1:]], capture_output=True,
                        text=True, timeout=120, cwd=rhtest.SRC)
     assert k.returncode == 0, k.stderr[-2000:]
-    assert topic_configs(ns.topic("feed.manifests"))["retention.ms"] == "-1"
+    # the controller has committed the change; a broker applies it from the metadata log a moment later
+    rhtest.wait_for(lambda: topic_configs(ns.topic("feed.manifests"))["retention.ms"] == "-1", 30,
+                    "the broker to apply retention.ms=-1")
     rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
     assert rc == HEALTHY and rep["retention_short"] == 0, (rc, err, [r for r in rep["retention"] if r["shorter"]])
 
