@@ -1177,12 +1177,25 @@ static int parse_archive(cx_t *cx, const yaml_node_t *n) {
   return g ? want_duration_ms(cx, g, "archive.grace", false, &cx->cfg->archive.grace_ms) : 0;
 }
 
+/* signing: {keys_dir: /etc/riskhub/keys, required: true} (docs/security.md). */
+static int parse_signing(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {{"keys_dir", false}, {"required", false}, {NULL, false}};
+  static const char *const bools[] = {"false", "true"};
+  if (check_map(cx, n, "signing", keys)) return -1;
+  if (get_string(cx, n, "signing", "keys_dir", &cx->cfg->signing.keys_dir)) return -1;
+  const yaml_node_t *r = map_get(cx, n, "required");
+  int req = 1;
+  if (r && want_enum(cx, r, "signing.required", "value", bools, 2, &req)) return -1;
+  cx->cfg->signing.required = req == 1;
+  return 0;
+}
+
 static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
       {"topic_prefix", false}, {"registry", false}, {"topics", false}, {"archive", false},
-      {NULL, false}};
+      {"signing", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
@@ -1190,7 +1203,9 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   const yaml_node_t *registry = map_get(cx, root, "registry");
   const yaml_node_t *topics = map_get(cx, root, "topics");
   const yaml_node_t *archive = map_get(cx, root, "archive");
+  const yaml_node_t *signing = map_get(cx, root, "signing");
   cx->cfg->topic_prefix = "";
+  cx->cfg->signing.required = true;
   cx->cfg->archive.grace_ms = RH_CONFIG_ARCHIVE_GRACE_MS_DEFAULT;
   cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
   cx->cfg->topics.replication_factor = 1;
@@ -1209,7 +1224,7 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       parse_deadlines(cx, map_get(cx, root, "deadlines")) ||
       (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
       (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)) ||
-      (archive && parse_archive(cx, archive)))
+      (archive && parse_archive(cx, archive)) || (signing && parse_signing(cx, signing)))
     return -1;
   return link_rules(cx);
 }
@@ -1287,6 +1302,8 @@ static int apply_env(cx_t *cx) {
   }
   v = getenv("RH_ARCHIVE_DIR");
   if (v && *v && !(cfg->archive.dir = cx_strdup(cx, v))) return -1;
+  v = getenv("RH_KEYS_DIR");
+  if (v && *v && !(cfg->signing.keys_dir = cx_strdup(cx, v))) return -1;
   if (env_replication(cx, "RH_TOPIC_REPLICATION_FACTOR", &cfg->topics.replication_factor) ||
       env_replication(cx, "RH_TOPIC_MIN_INSYNC_REPLICAS", &cfg->topics.min_insync_replicas))
     return -1;

@@ -33,6 +33,7 @@
  *   RH_TOPIC_PREFIX     replaces topic_prefix (validated like it; an invalid
  *                       value fails the load with "<file>: RH_TOPIC_PREFIX: ...")
  *   RH_ARCHIVE_DIR      replaces archive.dir
+ *   RH_KEYS_DIR         replaces signing.keys_dir
  *   RH_TOPIC_REPLICATION_FACTOR, RH_TOPIC_MIN_INSYNC_REPLICAS
  *                       replace topics.replication_factor / min_insync_replicas
  *                       (validated like them, "<file>: RH_TOPIC_...: ...")
@@ -255,6 +256,20 @@ typedef struct {
   int64_t grace_ms;
 } rh_config_archive_t;
 
+/* The departments' signed lists (docs/security.md, "Signed lists"). */
+typedef struct {
+  /* signing.keys_dir: the folder of the departments' keys: <code>.pub, their
+   * public keys (one a line; two while a key is rotated), read by every program
+   * that reads manifests; <code>.key, a department's private key (0600), read by
+   * riskhub-produce on that department's machine. NULL when the file says
+   * nothing. RH_KEYS_DIR replaces it. */
+  const char *keys_dir;
+  /* signing.required (default true): a manifest without a signature is
+   * refused. false only while departments move to signed lists; a signature
+   * that does not verify is refused either way. */
+  bool required;
+} rh_config_signing_t;
+
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
 
 typedef struct {
@@ -287,6 +302,7 @@ typedef struct {
   rh_config_registry_t registry; /* optional section; defaults filled in */
   rh_config_topics_t topics;     /* optional section; defaults filled in */
   rh_config_archive_t archive;   /* optional section; defaults filled in */
+  rh_config_signing_t signing;   /* optional section; defaults filled in */
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;

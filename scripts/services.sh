@@ -5,10 +5,11 @@
 #
 # usage: scripts/services.sh {start|stop|status|env [--export]}
 #
-#   start   fetch the Kafka jars if needed, start Kafka and PostgreSQL
+#   start   fetch the Kafka jars if needed, start Kafka and PostgreSQL, make
+#           the departments' signing keys if they have none (scripts/keys.sh)
 #   stop    stop both (each is idempotent)
 #   status  both; exit 0 if both run, 3 if not
-#   env     RH_KAFKA_BOOTSTRAP=... and RH_PG_CONNINFO='...', for
+#   env     RH_KAFKA_BOOTSTRAP=..., RH_PG_CONNINFO='...' and RH_KEYS_DIR=..., for
 #             eval "$(scripts/services.sh env --export)"
 #           (without --export the lines are plain shell assignments)
 #
@@ -22,6 +23,7 @@ RH_PROG=services.sh
 
 KAFKA_SH=$RH_REPO_ROOT/scripts/kafka.sh
 PG_SH=$RH_REPO_ROOT/scripts/postgres.sh
+KEYS_SH=$RH_REPO_ROOT/scripts/keys.sh
 export RH_STATE_DIR
 
 usage() {
@@ -35,6 +37,7 @@ case ${1:-} in
         "$KAFKA_SH" fetch
         "$KAFKA_SH" start
         "$PG_SH" start
+        "$KEYS_SH" make
         say "services: up in $(since "$t0")"
         ;;
     stop)
@@ -52,6 +55,7 @@ case ${1:-} in
     env)
         "$KAFKA_SH" env "${2:-}"
         "$PG_SH" env "${2:-}"
+        "$KEYS_SH" env "${2:-}"
         ;;
     *) usage ;;
 esac

@@ -13,6 +13,7 @@
 #include "rh_hash.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
+#include "rh_manifest.h"
 #include "rh_map.h"
 #include "rh_pg.h"
 
@@ -51,6 +52,7 @@ struct join_checks {
   fact_copy_t *facts;
   size_t fact_len, fact_cap;
   rh_map_t by_id;
+  rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
 };
 
 join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
@@ -65,6 +67,11 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
   c->cfg = cfg;
   c->ids = ids;
   rh_avro_buf_init(&c->buf);
+  if (!(c->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) {
+    if (reader_conf) rd_kafka_conf_destroy(reader_conf);
+    free(c);
+    return NULL;
+  }
   c->bm_schema = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
   c->cr_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
   c->fr_schema = rh_avro_schemas_get(schemas, "riskhub.FeedRecord");
@@ -106,6 +113,7 @@ void join_checks_destroy(join_checks_t *c) {
   if (!c) return;
   clear_matches(c);
   rh_map_free(&c->by_id);
+  rh_manifest_keys_free(c->keys);
   free(c->matches);
   free(c->facts);
   free(c->arrived);
@@ -181,6 +189,7 @@ int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, ch
   const char *d = get_str(&c->bmv, "department"), *f = get_str(&c->bmv, "feed"),
              *k = get_str(&c->bmv, "kind"), *p = get_str(&c->bmv, "period");
   if (!d || !f || !k || !p) return -1;
+  if (rh_manifest_check(c->keys, &c->bmv, why, sizeof why) != 0) return -1; /* not believed */
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
   snprintf(kind, each_size, "%s", k);
@@ -468,6 +477,20 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   if (!feed) {
     rh_log_warn("manifest of %s/%s: not a feed of the configuration; ignored", d, f);
     return 0;
+  }
+  /* a list is believed only signed by its department (signed lists, issue 12):
+   * a forged empty check list gave an applicant a clean comparison */
+  char refused[400];
+  int v = rh_manifest_check(c->keys, &c->bmv, why, sizeof why);
+  if (v < 0) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  if (v) {
+    rh_log_warn("manifest of %s/%s at %s [%d] offset %" PRId64 " refused: %s", feed->department->code,
+                feed->code, in->topic, (int)in->partition, in->offset, why);
+    snprintf(refused, sizeof refused, "manifest refused: %s", why);
+    return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
   }
   if (feed->kind != RH_FEED_CHECK) return 0;
   if (!c->reader) {

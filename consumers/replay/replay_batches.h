@@ -53,6 +53,16 @@ typedef struct {
 
 typedef struct replay_batches replay_batches_t;
 
+/* A manifest of the month that is not believed (rh_manifest_check: not
+ * signed by its department, forged or altered): not a batch, reported. */
+#define REPLAY_FORGED_KEPT 64 /* described one by one; more are only counted */
+typedef struct {
+  char department[65], feed[65]; /* as the manifest says ('?' for odd characters) */
+  int32_t partition;
+  int64_t offset;
+  char reason[400];
+} replay_forged_t;
+
 /* dept / feed: filters, NULL for all. schemas must hold riskhub.BatchManifest
  * and outlive the set. NULL with errstr. */
 replay_batches_t *replay_batches_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
@@ -61,7 +71,8 @@ replay_batches_t *replay_batches_new(const rh_config_t *cfg, const rh_avro_schem
 void replay_batches_destroy(replay_batches_t *b);
 
 /* One message of feed.manifests. 1 kept, 0 not (another period, filtered
- * out, not a BatchManifest: counted in *unreadable), -1 out of memory. */
+ * out, not a BatchManifest: counted in *unreadable; refused: counted and
+ * described, replay_batches_forged), -1 out of memory. */
 int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
                        size_t errstr_size);
 
@@ -70,6 +81,11 @@ void replay_batches_sort(replay_batches_t *b);
 
 size_t replay_batches_count(const replay_batches_t *b);
 replay_batch_t *replay_batches_at(replay_batches_t *b, size_t i);
+
+/* The month's manifests that were refused (*n: how many are described in the
+ * returned array, at most REPLAY_FORGED_KEPT); the return's count is all. */
+uint64_t replay_batches_forged(const replay_batches_t *b, const replay_forged_t **list,
+                               size_t *n);
 
 /* Manifests of feed.manifests that could not be decoded. */
 uint64_t replay_batches_unreadable(const replay_batches_t *b);

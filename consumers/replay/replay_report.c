@@ -137,6 +137,7 @@ static void free_where(replay_where_t *w) {
 }
 
 void replay_report_free(replay_report_t *r) {
+  free(r->forged);
   for (size_t i = 0; i < r->nfeeds; i++) {
     free(r->feeds[i].department);
     free(r->feeds[i].feed);
@@ -341,6 +342,18 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
             "%" PRIu64
             " messages on the output topics; %" PRIu64 " records the join would dead-letter\n",
             r->manifests_unreadable, r->records_unreadable, r->published_unreadable, r->dlq);
+  if (r->manifests_forged) {
+    fprintf(fp, "FORGED: %" PRIu64 " manifest(s) of the month not signed by their department, "
+                "not believed, no part of the replay (清单签名无效):\n",
+            r->manifests_forged);
+    for (size_t i = 0; i < r->nforged; i++)
+      fprintf(fp, "  %s/%s, feed.manifests [%d] offset %" PRId64 ": %s\n", r->forged[i].department,
+              r->forged[i].feed, (int)r->forged[i].partition, r->forged[i].offset,
+              r->forged[i].reason);
+    if (r->nforged < r->manifests_forged)
+      fprintf(fp, "  ... and %" PRIu64 " more (the log names each)\n",
+              r->manifests_forged - r->nforged);
+  }
   uint64_t nf = replay_report_records_not_found(r);
   if (nf)
     fprintf(fp, "NOT FOUND: %" PRIu64 " records the manifests name are not on the broker "
@@ -462,6 +475,18 @@ int replay_report_print_json(const replay_report_t *r, FILE *fp) {
   json_object_set_new(un, "published", json_integer((json_int_t)r->published_unreadable));
   json_object_set_new(un, "dead_letter", json_integer((json_int_t)r->dlq));
   json_object_set_new(root, "unreadable", un);
+  json_t *fg = json_array();
+  for (size_t i = 0; i < r->nforged; i++) {
+    json_t *o = json_object();
+    json_object_set_new(o, "department", json_string(r->forged[i].department));
+    json_object_set_new(o, "feed", json_string(r->forged[i].feed));
+    json_object_set_new(o, "partition", json_integer(r->forged[i].partition));
+    json_object_set_new(o, "offset", json_integer((json_int_t)r->forged[i].offset));
+    json_object_set_new(o, "reason", json_string(r->forged[i].reason));
+    json_array_append_new(fg, o);
+  }
+  json_object_set_new(root, "forged_manifests", fg);
+  json_object_set_new(root, "forged_manifests_count", json_integer((json_int_t)r->manifests_forged));
   json_object_set_new(root, "records_not_found",
                       json_integer((json_int_t)replay_report_records_not_found(r)));
   for (size_t i = 0; i < r->ndiffs; i++) {

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "replay_batches.h"
 #include "replay_store.h"
 #include "rh_config.h"
 
@@ -84,6 +85,9 @@ typedef struct {
   uint64_t published_unreadable;    /* messages on the output topics that could not be read */
   uint64_t published_scanned;       /* messages read from the output topics */
   uint64_t dlq;                     /* records the join's code sent to the dead-letter topic */
+  uint64_t manifests_forged;        /* the month's manifests refused: not signed by their department */
+  replay_forged_t *forged;          /* the first of them, described (malloc'd) */
+  size_t nforged;
   double seconds;                   /* the replay's run time (set by the caller) */
 } replay_report_t;
 

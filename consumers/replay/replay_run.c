@@ -769,6 +769,15 @@ int replay_run(const replay_opts_t *o) {
   if (rc) goto fail;
   replay_batches_sort(x.batches);
   x.rep.manifests_unreadable = replay_batches_unreadable(x.batches);
+  {
+    const replay_forged_t *fl;
+    size_t nf;
+    x.rep.manifests_forged = replay_batches_forged(x.batches, &fl, &nf);
+    if (nf && (x.rep.forged = malloc(nf * sizeof *fl))) {
+      memcpy(x.rep.forged, fl, nf * sizeof *fl);
+      x.rep.nforged = nf;
+    }
+  }
   if (o->from_archive_dir ? ai.format >= 2 && (rc = archive_stream(&x, RH_ARCHIVE_REJECTS,
                                                                    on_reject, &x, x.err,
                                                                    &x.err_rc,

@@ -14,6 +14,7 @@
 #include "rh_err.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
+#include "rh_manifest.h"
 
 #define TOPIC_MAX 256
 #define LOG_BAD_MAX 5 /* undecodable messages logged one by one, then only counted */
@@ -40,6 +41,8 @@ typedef struct {
   avro_value_t bmv, alv, crv;
   int mi[M_N], ai[A_N], ci[C_N];
   bool oom;
+  const rh_config_t *cfg;
+  rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
 } reader_t;
 
 static const char *const M_NAMES[M_N] = {"batch_id",      "department",    "feed",
@@ -98,6 +101,22 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
       bad(x, m, "a BatchManifest field is missing");
       return 0;
     }
+    /* a list counts only signed by its department (a forged manifest turned a
+     * late list on time, issue 12); one of no feed of the configuration is
+     * left to the report, which counts none */
+    if (rh_config_feed_find(x->cfg, d, f)) {
+      int verdict = rh_manifest_check(x->keys, &x->bmv, why, sizeof why);
+      if (verdict < 0) {
+        x->oom = true;
+        return -1;
+      }
+      if (verdict) {
+        if (++x->st->refused <= LOG_BAD_MAX)
+          rh_log_warn("%s [%d] offset %" PRId64 ": a manifest of %s/%s not counted: %s", tn,
+                      (int)m->partition, m->offset, d, f, why);
+        return 0;
+      }
+    }
     rc = status_report_add_manifest(x->r, d, f, p, b, fin, tot, acc, rej);
     break;
   }
@@ -154,7 +173,7 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
                 status_read_stats_t *stats, char *errstr, size_t errstr_size) {
   int rc = -1;
   int64_t t0 = rh_mono_ms();
-  reader_t x = {.r = r, .st = stats};
+  reader_t x = {.r = r, .st = stats, .cfg = cfg};
   const char **names = NULL;
   memset(stats, 0, sizeof *stats);
   x.bm = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
@@ -164,10 +183,13 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     rh_errf(errstr, errstr_size, "the schemas lack BatchManifest, Alert or CheckResult");
     return -1;
   }
+  if (!(x.keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) return -1;
   if (rh_avro_field_indexes(x.bm->schema, M_NAMES, x.mi, M_N, errstr, errstr_size) ||
       rh_avro_field_indexes(x.al->schema, A_NAMES, x.ai, A_N, errstr, errstr_size) ||
-      rh_avro_field_indexes(x.cr->schema, C_NAMES, x.ci, C_N, errstr, errstr_size))
+      rh_avro_field_indexes(x.cr->schema, C_NAMES, x.ci, C_N, errstr, errstr_size)) {
+    rh_manifest_keys_free(x.keys);
     return -1;
+  }
   size_t cap = 2 + 2 * cfg->township_count;
   x.topics = calloc(cap, sizeof *x.topics);
   names = calloc(cap, sizeof *names);
@@ -212,6 +234,7 @@ out:
   if (x.alv.iface) avro_value_decref(&x.alv);
   if (x.crv.iface) avro_value_decref(&x.crv);
   rh_avro_decoder_destroy(x.dec);
+  rh_manifest_keys_free(x.keys);
   free(x.topics);
   free(names);
   return rc;

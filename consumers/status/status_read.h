@@ -25,6 +25,7 @@
 typedef struct {
   uint64_t manifests, alerts, checks; /* messages read */
   uint64_t undecodable;               /* skipped: not a record of the topic's type */
+  uint64_t refused;                   /* manifests not counted: not signed by their department */
   double seconds;
 } status_read_stats_t;
 

@@ -97,6 +97,10 @@ static int read_topics(const status_opts_t *o, const rh_avro_schemas_t *schemas,
                st.manifests, st.alerts, st.checks, st.seconds);
   if (st.undecodable)
     rh_log_warn("%" PRIu64 " messages could not be decoded and were skipped", st.undecodable);
+  if (st.refused)
+    rh_log_warn("%" PRIu64 " manifests were not counted: not signed by their department, forged "
+                "or altered (清单签名无效，未计入)",
+                st.refused);
   snprintf(r->source, sizeof r->source,
            "from the broker's topics (only what retention has kept) 据消息队列");
   return RH_EXIT_OK;

@@ -21,13 +21,14 @@ static void usage(FILE *fp) {
       "                       [--poll-ms MS] [--settle-ms MS] [--allow-rejects]\n"
       "                       (--department: the folder is D's; another's list is refused)\n"
       "common: [--republish] [--schemas DIR] [--timeout-ms MS] [--partitions N]\n"
+      "        [--signing-key FILE] (default: signing.keys_dir/<department>.key)\n"
       "        [--log-level LEVEL]\n"
       "A list whose batch (department, feed, period, the file's SHA-256) has a committed\n"
       "manifest is not sent again: it says when it was published; --republish sends it.\n"
       "Exit: 0 published; 1 published, but rows were rejected (0 with --allow-rejects);\n"
       "3 already published, nothing sent; 65 input refused, nothing published; 69 broker\n"
       "away or not every record acknowledged, nothing published; 64 usage; 74 I/O;\n"
-      "78 configuration.\n");
+      "78 configuration (the signing key included).\n");
 }
 
 /* Load the schemas; RH_EXIT_OK, or RH_EXIT_CONFIG after saying why. */
@@ -57,7 +58,7 @@ static int publish_one(produce_batch_opts_t *b, const char *input) {
 
 int main(int argc, char **argv) {
   enum { O_ENC = 256, O_REPORT, O_ALLOW, O_NOPROG, O_SCHEMAS, O_TIMEOUT, O_PARTS, O_ONCE, O_POLL,
-         O_SETTLE, O_REPUBLISH };
+         O_SETTLE, O_REPUBLISH, O_KEY };
   static const struct option longopts[] = {
       {"department", required_argument, NULL, 'd'},      {"feed", required_argument, NULL, 'f'},
       {"period", required_argument, NULL, 'p'},          {"watch", required_argument, NULL, 'w'},
@@ -66,7 +67,7 @@ int main(int argc, char **argv) {
       {"schemas", required_argument, NULL, O_SCHEMAS},   {"timeout-ms", required_argument, NULL, O_TIMEOUT},
       {"partitions", required_argument, NULL, O_PARTS}, {"once", no_argument, NULL, O_ONCE},
       {"poll-ms", required_argument, NULL, O_POLL},      {"settle-ms", required_argument, NULL, O_SETTLE},
-      {"republish", no_argument, NULL, O_REPUBLISH},
+      {"republish", no_argument, NULL, O_REPUBLISH},    {"signing-key", required_argument, NULL, O_KEY},
       RH_CLI_LONGOPTS,                                   {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-produce", usage);
@@ -92,6 +93,7 @@ int main(int argc, char **argv) {
     case O_ALLOW: b->allow_rejects = true; break;
     case O_NOPROG: b->progress = false; break;
     case O_REPUBLISH: b->republish = true; break;
+    case O_KEY: b->signing_key = optarg; break;
     case O_SCHEMAS: schemas_dir = optarg; break;
     case O_TIMEOUT: /* 0: the default (60 s), as before */
       if (rh_cli_int(&cli, "--timeout-ms", optarg, 0, 86400000, &b->timeout_ms)) return RH_EXIT_USAGE;

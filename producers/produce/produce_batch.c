@@ -21,6 +21,7 @@
 #include "rh_feedrecord.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
+#include "rh_manifest.h"
 #include "rh_parse.h"
 #include "rh_period.h"
 
@@ -140,11 +141,13 @@ static const char *const rj_names[RJ_N] = {"batch_id", "department", "feed", "pe
                                            "source_name", "row_number", "column", "reason_code",
                                            "reason", "id_masked", "rejected_at"};
 enum { BM_BATCH, BM_DEPT, BM_FEED, BM_KIND, BM_PERIOD, BM_TOPIC, BM_SOURCE, BM_SHA, BM_FP,
-       BM_TOTAL, BM_ACC, BM_REJ, BM_PARTS, BM_START, BM_END, BM_PRODUCER, BM_N };
+       BM_TOTAL, BM_ACC, BM_REJ, BM_PARTS, BM_START, BM_END, BM_PRODUCER, BM_RECORDS, BM_PREV,
+       BM_N };
 static const char *const bm_names[BM_N] = {
     "batch_id", "department", "feed", "kind", "period", "topic", "source_name",
     "source_sha256", "schema_fingerprint", "rows_total", "rows_accepted", "rows_rejected",
-    "partitions", "started_at", "finished_at", "producer"};
+    "partitions", "started_at", "finished_at", "producer", "records_sha256",
+    "prev_manifest_sha256"};
 
 typedef struct {
   const produce_batch_opts_t *o;
@@ -163,6 +166,11 @@ typedef struct {
   char rejects_tmp[4200];
   int64_t started_at;
   char topic_rejects[TOPIC_MAX], topic_manifests[TOPIC_MAX]; /* with the topic prefix */
+  rh_sign_key_t *key;          /* the department's signing key; NULL: unsigned */
+  rh_manifest_keys_t *keys;    /* the public keys of signing.keys_dir */
+  rh_manifest_records_t records; /* records_sha256 */
+  char records_sha256[RH_SHA256_HEXSZ];
+  char prev_link[RH_SHA256_HEXSZ]; /* the feed's chain so far; "" for its first */
 } batch_t;
 
 static int send_record(batch_t *b, const char *topic, const char *key, size_t key_len,
@@ -230,7 +238,9 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
             rh_avro_set_long(v, b->bm[BM_END], rh_wall_ms()) |
             rh_avro_set_str(v, b->bm[BM_PRODUCER], rh_clock_simulated() == 1
                                                        ? PRODUCER_NAME " (simulated clock)"
-                                                       : PRODUCER_NAME);
+                                                       : PRODUCER_NAME) |
+            rh_avro_set_str(v, b->bm[BM_RECORDS], b->records_sha256) |
+            rh_avro_set_str(v, b->bm[BM_PREV], b->prev_link);
   bad |= rh_avro_field(v, b->bm[BM_PARTS], &arr);
   for (int p = 0; !bad && p < b->delivery.nranges; p++) {
     const prange_t *r = &b->delivery.ranges[p];
@@ -241,11 +251,13 @@ static int publish_manifest(batch_t *b, char *errstr, size_t errstr_size) {
     bad |= avro_value_get_by_name(&elem, "last_offset", &f, NULL) || avro_value_set_long(&f, r->last);
     bad |= avro_value_get_by_name(&elem, "count", &f, NULL) || avro_value_set_long(&f, r->count);
   }
-  rh_avro_buf_clear(&b->buf);
-  if (bad || rh_avro_encode(b->bm_schema, v, &b->buf, errstr, errstr_size)) {
-    if (bad) snprintf(errstr, errstr_size, "cannot build the BatchManifest");
+  if (bad) {
+    snprintf(errstr, errstr_size, "cannot build the BatchManifest");
     return -1;
   }
+  if (b->key && rh_manifest_sign(b->key, v, errstr, errstr_size)) return -1;
+  rh_avro_buf_clear(&b->buf);
+  if (rh_avro_encode(b->bm_schema, v, &b->buf, errstr, errstr_size)) return -1;
   return send_record(b, b->topic_manifests, b->res->batch_id, strlen(b->res->batch_id), NULL,
                      errstr, errstr_size);
 }
@@ -339,19 +351,57 @@ static rh_producer_t *make_producer(batch_t *b, char *errstr, size_t errstr_size
   return rh_producer_new(conf, on_delivery, &b->delivery, errstr, errstr_size);
 }
 
-/* 1 if a committed manifest of res->batch_id exists (res->published filled),
- * 0 if none, -1 with errstr. */
-static int already_published(const produce_batch_opts_t *o, produce_batch_result_t *res,
-                             char *errstr, size_t errstr_size) {
+/* 1 if a committed, believed manifest of res->batch_id exists (res->published
+ * filled), 0 if none, -1 with errstr. Keeps the feed's last link in b->prev_link. */
+static int already_published(batch_t *b, produce_batch_result_t *res, char *errstr,
+                             size_t errstr_size) {
+  const produce_batch_opts_t *o = b->o;
   produce_published_t *p = produce_published_new(o->schemas, res->batch_id, errstr, errstr_size);
   if (!p) return -1;
+  produce_published_trust(p, b->feed->department->code, b->feed->code, b->keys,
+                          b->key ? rh_sign_key_pub(b->key) : NULL);
   int rc = produce_published_find(p, o->cfg, errstr, errstr_size);
   if (rc == 0) {
     res->published = *produce_published_info(p);
     rc = res->published.found > 0;
+    if (res->published.prev_found)
+      memcpy(b->prev_link, res->published.prev_link, sizeof b->prev_link);
   }
   produce_published_destroy(p);
   return rc;
+}
+
+/* The department's signing key (--signing-key, else signing.keys_dir/<code>.key)
+ * and the public keys of signing.keys_dir. RH_EXIT_OK, or an exit code after
+ * fail(). Without a key while signing.required is off: unsigned, with a warning. */
+static int load_signing(batch_t *b, produce_batch_result_t *res) {
+  const produce_batch_opts_t *o = b->o;
+  const rh_config_t *cfg = o->cfg;
+  const char *code = b->feed->department->code;
+  char path[4096], err[1024];
+  if (o->signing_key)
+    snprintf(path, sizeof path, "%s", o->signing_key);
+  else if (cfg->signing.keys_dir)
+    snprintf(path, sizeof path, "%s/%s.key", cfg->signing.keys_dir, code);
+  else
+    path[0] = '\0';
+  if (!(b->keys = rh_manifest_keys_load(cfg, err, sizeof err)))
+    return fail(res, RH_EXIT_CONFIG, "%s: signing.keys_dir: %s", cfg->source, err);
+  if (!o->signing_key && !cfg->signing.required && (!path[0] || access(path, F_OK) != 0)) {
+    rh_log_warn("%s: no signing key for %s (signing.required is off): the list is published "
+                "unsigned",
+                cfg->source, code);
+    return RH_EXIT_OK;
+  }
+  if (!path[0])
+    return fail(res, RH_EXIT_CONFIG,
+                "%s: no signing key for %s: lists are signed (signing.required); give "
+                "--signing-key FILE or set signing.keys_dir (RH_KEYS_DIR) to the folder of %s.key "
+                "(scripts/keys.sh make %s) (未配置签名密钥)",
+                cfg->source, code, code, code);
+  if (!(b->key = rh_sign_key_load(path, err, sizeof err)))
+    return fail(res, RH_EXIT_CONFIG, "signing key of %s: %s (签名密钥不可用)", code, err);
+  return RH_EXIT_OK;
 }
 
 int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t *res) {
@@ -427,6 +477,9 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     b.source_name = o->source_name ? o->source_name : slash ? slash + 1 : o->input;
   }
   rh_batch_id(b.feed->department->code, b.feed->code, o->period, res->sha256, res->batch_id);
+  /* the key after the input (a clerk's wrong file name is said first) */
+  if ((rc = load_signing(&b, res)) != RH_EXIT_OK) goto done;
+  rc = RH_EXIT_SOFTWARE;
 
   /* 3. header */
   const rh_csv_row_t *r = NULL;
@@ -498,19 +551,24 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
     goto done;
   }
-  /* after init (an earlier producer of the feed fenced, its transaction settled),
-   * before begin: is this batch committed already? */
-  if (!o->republish) {
-    int seen = already_published(o, res, err, sizeof(err));
+  /* after init (an earlier producer of the batch fenced, its transaction
+   * settled), before begin: is this batch committed already? and the feed's
+   * chain so far */
+  {
+    int seen = already_published(&b, res, err, sizeof(err));
     if (seen < 0) {
       rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: looking up the published batches: %s",
                 o->cfg->kafka_bootstrap, err);
       goto done;
     }
-    if (seen) {
+    if (seen && !o->republish) {
       rc = RH_EXIT_ALREADY_DONE;
       goto done;
     }
+  }
+  if (rh_manifest_records_begin(&b.records)) {
+    rc = fail(res, RH_EXIT_SOFTWARE, "out of memory");
+    goto done;
   }
   if (rh_producer_txn_begin(b.producer, err, sizeof(err))) {
     rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
@@ -554,6 +612,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
         rc = delivery_failed(res, b.producer, where, err);
         goto done;
       }
+      rh_manifest_records_add(&b.records, b.buf.data, b.buf.len);
       res->rows_accepted++;
       res->payload_bytes += b.buf.len;
     }
@@ -589,6 +648,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
               b.source_name);
     goto done;
   }
+  rh_manifest_records_end(&b.records, b.records_sha256);
   if (publish_manifest(&b, err, sizeof(err))) {
     rc = delivery_failed(res, b.producer, "of the manifest", err);
     goto done;
@@ -649,6 +709,9 @@ done:
              b.feed->department->code, b.feed->code, o->period, res->error);
   }
   rh_producer_destroy(b.producer);
+  rh_sign_key_free(b.key);
+  rh_manifest_keys_free(b.keys);
+  if (b.records.h) rh_manifest_records_end(&b.records, b.records_sha256);
   free(b.delivery.ranges);
   rh_csv_close(csv);
   produce_feedrow_map_free(&map);

@@ -60,6 +60,7 @@ typedef struct {
   bool republish;          /* send the batch even if a manifest of it is committed already */
   int timeout_ms;          /* how long to wait for the broker; 0: 60 s */
   int partitions;          /* partitions of a topic created here; 0: 3 */
+  const char *signing_key; /* the department's private key; NULL: signing.keys_dir/<code>.key */
 } produce_batch_opts_t;
 
 typedef struct {

@@ -31,7 +31,63 @@ struct produce_published {
   int have_v;
   int idx[BM_N];
   produce_published_info_t info;
+  const char *department, *feed; /* produce_published_trust */
+  const rh_manifest_keys_t *keys;
+  const rh_sign_pub_t *own;
+  bool trust;
 };
+
+void produce_published_trust(produce_published_t *p, const char *department, const char *feed,
+                             const rh_manifest_keys_t *keys, const rh_sign_pub_t *own) {
+  p->department = department;
+  p->feed = feed;
+  p->keys = keys;
+  p->own = own;
+  p->trust = true;
+}
+
+/* Is the decoded manifest believed (see produce_published_trust)? */
+static bool believed(produce_published_t *p, int32_t partition, int64_t offset) {
+  char why[512] = "";
+  bool ok = true;
+  if (!p->trust) return true;
+  if (p->keys && rh_manifest_keys_count(p->keys, p->department) > 0)
+    ok = rh_manifest_check(p->keys, &p->v, why, sizeof why) == 0;
+  else if (p->own)
+    ok = rh_manifest_signed_by(&p->v, p->own);
+  if (!ok) {
+    avro_value_t f;
+    const char *d = NULL, *fd = NULL;
+    size_t n;
+    if (avro_value_get_by_name(&p->v, "department", &f, NULL) == 0) avro_value_get_string(&f, &d, &n);
+    if (avro_value_get_by_name(&p->v, "feed", &f, NULL) == 0) avro_value_get_string(&f, &fd, &n);
+    if (d && fd && strcmp(d, p->department) == 0 && strcmp(fd, p->feed) == 0 &&
+        ++p->info.refused <= LOG_BAD_MAX)
+      rh_log_warn("feed.manifests [%d] offset %" PRId64 ": a manifest of %s/%s that is not "
+                  "believed: %s",
+                  (int)partition, offset, p->department, p->feed,
+                  why[0] ? why : "not signed with this department's key (签名无效)");
+  }
+  return ok;
+}
+
+/* The chain's last link of the feed: the believed manifest finished last. */
+static void note_link(produce_published_t *p, int64_t finished_at) {
+  avro_value_t f;
+  const char *d = NULL, *fd = NULL;
+  size_t n;
+  if (!p->trust || avro_value_get_by_name(&p->v, "department", &f, NULL) ||
+      avro_value_get_string(&f, &d, &n) || avro_value_get_by_name(&p->v, "feed", &f, NULL) ||
+      avro_value_get_string(&f, &fd, &n) || strcmp(d, p->department) != 0 ||
+      strcmp(fd, p->feed) != 0)
+    return;
+  if (p->info.prev_found && finished_at <= p->info.prev_finished_at) return;
+  char link[RH_SHA256_HEXSZ];
+  if (rh_manifest_link(&p->v, link)) return;
+  p->info.prev_found = true;
+  p->info.prev_finished_at = finished_at;
+  memcpy(p->info.prev_link, link, sizeof link);
+}
 
 produce_published_t *produce_published_new(const rh_avro_schemas_t *schemas, const char *batch_id,
                                            char *errstr, size_t errstr_size) {
@@ -127,6 +183,8 @@ int produce_published_add(produce_published_t *p, const void *value, size_t len,
     unreadable(p, partition, offset, "a field is missing");
     return 0;
   }
+  if (!believed(p, partition, offset)) return 0;
+  note_link(p, end);
   if (strcmp(bid, p->batch_id) != 0) return 0;
   produce_published_info_t *in = &p->info;
   in->found++;

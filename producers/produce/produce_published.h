@@ -32,6 +32,7 @@
 #include "rh_avro_schema.h"
 #include "rh_config.h"
 #include "rh_hash.h"
+#include "rh_manifest.h"
 
 #define PRODUCE_PUBLISHED_RANGES 64 /* partition ranges kept of the first manifest */
 
@@ -55,6 +56,11 @@ typedef struct {
   size_t nranges;         /* ranges kept */
   size_t nranges_all;     /* ranges in the manifest (more than kept: "..." ) */
   int64_t last_finished_at; /* the latest, when found > 1 */
+  /* with produce_published_trust: */
+  size_t refused;         /* manifests of the feed that do not verify (forged, altered) */
+  bool prev_found;        /* a manifest of the feed is believed: the chain's last link */
+  int64_t prev_finished_at;
+  char prev_link[RH_SHA256_HEXSZ]; /* its link hash (rh_manifest_link) */
 } produce_published_info_t;
 
 typedef struct produce_published produce_published_t;
@@ -64,6 +70,15 @@ typedef struct produce_published produce_published_t;
 produce_published_t *produce_published_new(const rh_avro_schemas_t *schemas, const char *batch_id,
                                            char *errstr, size_t errstr_size);
 void produce_published_destroy(produce_published_t *p);
+
+/* Believe only manifests that verify (rh_manifest_check against keys when they
+ * hold a key of department; else signed by own, the department's own key; with
+ * neither, every manifest, as before signed lists), and keep the chain's last
+ * link of department/feed: the believed manifest of that feed finished last.
+ * A forged manifest with this batch id no longer makes the batch "published
+ * already". keys and own are borrowed (either may be NULL). */
+void produce_published_trust(produce_published_t *p, const char *department, const char *feed,
+                             const rh_manifest_keys_t *keys, const rh_sign_pub_t *own);
 
 /* One message of feed.manifests (its value bytes, where it was). A manifest of
  * this batch is noted; anything else is ignored (undecodable: counted). 0, or

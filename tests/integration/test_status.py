@@ -525,6 +525,12 @@ def manifest(dept, feed, period, finished, batch=None, kind="SIGNAL", rows=(10, 
             "finished_at": finished, "producer": "test_status.py"}
 
 
+def signed(m):
+    """m signed by its department's key, as riskhub-produce would (a department the
+    configuration lacks has none: unsigned)."""
+    return rhtest.sign_manifest(m) if (rhtest.KEYS_DIR / f"{m['department']}.key").exists() else m
+
+
 def test_deadline_boundaries(namespace, cfg, tmp_path):
     """December's lists, due the 10th of January: 23:59:59.999 on the 10th (Beijing) is
     on time, 00:00 on the 11th is late by a day; a list re-published after being on
@@ -544,6 +550,7 @@ def test_deadline_boundaries(namespace, cfg, tmp_path):
             manifest(*resent, period, datetime(2027, 1, 3, 9, tzinfo=CST), batch="b" * 64),
             manifest("no-such-dept", "x", period, datetime(2027, 1, 2, tzinfo=CST)),
             manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
+    recs = [signed(dict(r, topic=ns.topic(r["topic"]))) for r in recs]
     rhtest.produce_raw(ns.topic("feed.manifests"),
                        [(r["batch_id"].encode(), rhtest.encode("BatchManifest", r)) for r in recs])
     ledger(ns)

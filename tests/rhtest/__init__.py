@@ -23,6 +23,7 @@ Modules (everything public is also importable from the package itself,
   snapshot   the default namespace's state and the check that a test run left it alone
   cluster    Cluster: the three-broker cluster of scripts/kafka.sh cluster, node by node
   faults     a month through produce -> join while something breaks: month_steps(), run_month(), Outcome
+  signing    signed lists: manifest_text(), sign_manifest() (openssl), manifest_link()
 
 Used by tests/integration/conftest.py (pytest fixtures) and tests/integration/test_*.py,
 and by scripts/bench_*.py, which put tests/ on sys.path:
@@ -42,3 +43,4 @@ from .join import *         # noqa: F401,F403
 from .ledger import *       # noqa: F401,F403
 from .cluster import *      # noqa: F401,F403
 from .faults import *       # noqa: F401,F403
+from .signing import *      # noqa: F401,F403

@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "PERIOD", "IDLE_MS",
+__all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "KEYS_DIR", "PERIOD", "IDLE_MS",
            "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka"]
 
 SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
@@ -16,6 +16,10 @@ STATE_DIR = Path(os.environ.get("RH_STATE_DIR", SRC / ".local"))
 # default namespace's database is BASE_CONNINFO's; scratch databases are made through it.
 BOOTSTRAP = os.environ.get("RH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO", "host=127.0.0.1 port=15432 dbname=riskhub user=riskhub")
+# The departments' signing keys (scripts/keys.sh, made by scripts/services.sh start):
+# every program the tests run finds them through RH_KEYS_DIR, set here when the
+# session's environment lacks it (pytest run by hand).
+KEYS_DIR = Path(os.environ.setdefault("RH_KEYS_DIR", str(STATE_DIR / "keys")))
 PERIOD = "2026-10"   # the month most tests generate
 IDLE_MS = 3000       # --idle-exit-ms of the joins that must end by themselves
 

@@ -27,6 +27,7 @@
 #include "rh_idnum.h"
 #include "rh_regmap.h"
 #include "rh_test.h"
+#include "rh_test_keys.h"
 
 #define FX_PERIOD "2026-10"
 #define FX_BATCH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -58,6 +59,8 @@ static inline rh_config_t *fx_config(void) {
   char path[4096], err[1024];
   snprintf(path, sizeof path, "%s/config/riskhub.yaml", fx_src());
   unsetenv("RH_TOPIC_PREFIX");
+  /* the departments whose manifests the tests write sign them (signed lists) */
+  rh_test_keys_make((const char *const[]){"health", "tax", "medical-insurance", NULL});
   rh_config_t *cfg = rh_config_load(path, err, sizeof err);
   if (!cfg) fail_msg("%s", err);
   return cfg;
@@ -190,6 +193,7 @@ static inline void fx_manifest(const rh_avro_schemas_t *s, fx_msg_t *x, const ch
   fx_set_long(&v, "started_at", started_at);
   fx_set_long(&v, "finished_at", started_at + 1000);
   fx_set_str(&v, "producer", "test");
+  rh_test_keys_sign(&v, dept);
   fx_encode(s, "riskhub.BatchManifest", &v, x, "feed.manifests", mpart, moff, ts, bid);
   avro_value_decref(&v);
 }
