@@ -487,8 +487,6 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
     return -1;
   }
   if (v) {
-    rh_log_warn("manifest of %s/%s at %s [%d] offset %" PRId64 " refused: %s", feed->department->code,
-                feed->code, in->topic, (int)in->partition, in->offset, why);
     snprintf(refused, sizeof refused, "manifest refused: %s", why);
     return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
   }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "replay_chain.h"
 #include "replay_due.h"
 #include "replay_month.h"
 #include "replay_run.h"
@@ -20,6 +21,7 @@ static void usage(FILE *fp) {
       "                      [--archive DIR | --from-archive DIR] [--config FILE]\n"
       "                      [--schemas DIR] [--threads N] [--log-level LEVEL]\n"
       "       riskhub-replay --archive-due [--as-of YYYY-MM-DDTHH:MM:SSZ] [--config FILE] ...\n"
+      "       riskhub-replay --verify-chain [--department D] [--feed F] [--format table|json]\n"
       "Replays a month: reads the period's batches (by their manifests' offsets), runs them\n"
       "through the join's own code with the registry as it is now, and compares the result\n"
       "with the alerts and check results that were published. Prints a report: per department\n"
@@ -38,6 +40,9 @@ static void usage(FILE *fp) {
       "                            deadline and archive.grace have passed (as of now, or\n"
       "                            --as-of) and that archive.dir lacks is replayed into\n"
       "                            archive.dir/YYYY-MM, verified, and kept (a timer runs it)\n"
+      "  --verify-chain            every signed list of the feeds names the one before it:\n"
+      "                            walk each feed's chain on feed.manifests, name the first\n"
+      "                            broken link and every forged manifest (exit 70 if any)\n"
       "  --threads N               join the records, and compare the published outputs, in\n"
       "                            N threads each (default: one a partition, at most the\n"
       "                            CPUs or 4, whichever is more)\n"
@@ -92,7 +97,7 @@ static int check_options(const rh_cli_t *cli, const replay_opts_t *o, bool due) 
 
 int main(int argc, char **argv) {
   enum { O_PERIOD = 256, O_DEPT, O_FEED, O_FORMAT, O_ARCHIVE, O_FROM, O_SCHEMAS, O_THREADS,
-         O_DUE, O_AS_OF };
+         O_DUE, O_AS_OF, O_CHAIN };
   static const struct option longopts[] = {
       {"period", required_argument, NULL, O_PERIOD},
       {"department", required_argument, NULL, O_DEPT},
@@ -104,6 +109,7 @@ int main(int argc, char **argv) {
       {"threads", required_argument, NULL, O_THREADS},
       {"archive-due", no_argument, NULL, O_DUE},
       {"as-of", required_argument, NULL, O_AS_OF},
+      {"verify-chain", no_argument, NULL, O_CHAIN},
       RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
   /* The replay allocates and frees a lot in many threads (librdkafka's
@@ -119,7 +125,7 @@ int main(int argc, char **argv) {
   rh_cli_init(&cli, "riskhub-replay", usage);
   replay_opts_t o = {.schemas_dir = rh_path_schemas(), .out = stdout};
   int ch, rc;
-  bool due = false;
+  bool due = false, chain = false;
   int64_t as_of_ms = rh_wall_ms();
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
     switch (ch) {
@@ -141,6 +147,7 @@ int main(int argc, char **argv) {
       break;
     case O_SCHEMAS: o.schemas_dir = optarg; break;
     case O_DUE: due = true; break;
+    case O_CHAIN: chain = true; break;
     case O_AS_OF:
       if (rh_clock_parse_utc(optarg, &as_of_ms)) {
         fprintf(stderr, "riskhub-replay: --as-of: '%s' is not YYYY-MM-DDTHH:MM:SSZ (UTC)\n",
@@ -156,10 +163,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "riskhub-replay: unexpected argument '%s'\n", argv[optind]);
     return rh_cli_usage_error(&cli);
   }
-  if ((rc = check_options(&cli, &o, due))) return rc;
+  if (chain && (due || o.period || o.archive_dir || o.from_archive_dir)) {
+    fprintf(stderr, "riskhub-replay: --verify-chain reads every month of feed.manifests: no "
+                    "--period, --archive-due, --archive or --from-archive\n");
+    return RH_EXIT_USAGE;
+  }
+  if (!chain && (rc = check_options(&cli, &o, due))) return rc;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
-  if (due) {
+  if (chain) {
+    o.cfg = cfg;
+    rc = check_selection(cfg, cli.config_path, &o);
+    if (rc == RH_EXIT_OK)
+      rc = replay_chain_run(cfg, o.schemas_dir, o.department, o.feed,
+                            o.format == REPLAY_FORMAT_JSON, stdout);
+  } else if (due) {
     replay_due_opts_t d = {.cfg = cfg, .schemas_dir = o.schemas_dir, .as_of_ms = as_of_ms,
                            .threads = o.threads, .out = stdout};
     rc = replay_due_run(&d);

@@ -1,0 +1,313 @@
+/* replay_chain: see replay_chain.h. */
+#include "replay_chain.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rh_array.h"
+#include "rh_avro_codec.h"
+#include "rh_err.h"
+#include "rh_exit.h"
+#include "rh_kafka.h"
+#include "rh_kafka_read.h"
+#include "rh_log.h"
+#include "rh_manifest.h"
+
+typedef struct {
+  const rh_config_feed_t *feed;
+  char batch_id[RH_SHA256_HEXSZ];
+  int32_t partition;
+  int64_t offset, finished_at;
+  bool believed;
+  char why[400];                  /* not believed: why */
+  char link[RH_SHA256_HEXSZ];     /* believed: its link hash */
+  char prev[RH_SHA256_HEXSZ];     /* prev_manifest_sha256 ("" none) */
+} entry_t;
+
+struct replay_chain {
+  const rh_config_t *cfg;
+  const rh_avro_schema_t *schema;
+  rh_avro_decoder_t *dec;
+  avro_value_t v;
+  bool have_v;
+  rh_manifest_keys_t *keys;
+  const char *dept, *feed;
+  entry_t *e;
+  size_t n, cap;
+  uint64_t unreadable;
+};
+
+replay_chain_t *replay_chain_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
+                                 const char *dept, const char *feed, char *errstr,
+                                 size_t errstr_size) {
+  replay_chain_t *c = calloc(1, sizeof *c);
+  if (!c) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return NULL;
+  }
+  c->cfg = cfg;
+  c->dept = dept;
+  c->feed = feed;
+  c->schema = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
+  if (!c->schema) {
+    rh_errf(errstr, errstr_size, "the schemas lack riskhub.BatchManifest");
+    goto fail;
+  }
+  if (rh_avro_schema_value_new(c->schema, &c->v, errstr, errstr_size)) goto fail;
+  c->have_v = true;
+  if (!(c->dec = rh_avro_decoder_new(schemas))) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto fail;
+  }
+  if (!(c->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) goto fail;
+  return c;
+fail:
+  replay_chain_free(c);
+  return NULL;
+}
+
+void replay_chain_free(replay_chain_t *c) {
+  if (!c) return;
+  if (c->have_v) avro_value_decref(&c->v);
+  rh_avro_decoder_destroy(c->dec);
+  rh_manifest_keys_free(c->keys);
+  free(c->e);
+  free(c);
+}
+
+static const char *field(avro_value_t *v, const char *name) {
+  avro_value_t f;
+  const char *s = NULL;
+  size_t n;
+  if (avro_value_get_by_name(v, name, &f, NULL) || avro_value_get_string(&f, &s, &n)) return NULL;
+  return s;
+}
+
+int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t partition,
+                     int64_t offset) {
+  char why[400];
+  if (!value || rh_avro_decode(c->dec, value, len, c->schema, &c->v, NULL, why, sizeof why) !=
+                    RH_AVRO_OK) {
+    c->unreadable++;
+    return 0;
+  }
+  const char *d = field(&c->v, "department"), *f = field(&c->v, "feed"),
+             *bid = field(&c->v, "batch_id"), *prev = field(&c->v, "prev_manifest_sha256");
+  avro_value_t fv;
+  int64_t fin = 0;
+  if (!d || !f || !bid || !prev || avro_value_get_by_name(&c->v, "finished_at", &fv, NULL) ||
+      avro_value_get_long(&fv, &fin)) {
+    c->unreadable++;
+    return 0;
+  }
+  const rh_config_feed_t *cf = rh_config_feed_find(c->cfg, d, f);
+  if (!cf || (c->dept && strcmp(d, c->dept) != 0) || (c->feed && strcmp(f, c->feed) != 0))
+    return 0;
+  if (RH_ARRAY_RESERVE(c->e, c->n + 1, c->cap, 64)) return -1;
+  entry_t *e = &c->e[c->n];
+  memset(e, 0, sizeof *e);
+  e->feed = cf;
+  snprintf(e->batch_id, sizeof e->batch_id, "%.64s", bid);
+  e->partition = partition;
+  e->offset = offset;
+  e->finished_at = fin;
+  snprintf(e->prev, sizeof e->prev, "%.64s", prev);
+  int verdict = rh_manifest_check(c->keys, &c->v, e->why, sizeof e->why);
+  if (verdict < 0) return -1;
+  e->believed = verdict == 0;
+  if (e->believed && rh_manifest_link(&c->v, e->link)) return -1;
+  c->n++;
+  return 0;
+}
+
+/* By feed (config order), then as the lists finished, then where they are. */
+static int by_feed_then_time(const void *pa, const void *pb) {
+  const entry_t *a = pa, *b = pb;
+  if (a->feed != b->feed) return a->feed < b->feed ? -1 : 1;
+  if (a->finished_at != b->finished_at) return a->finished_at < b->finished_at ? -1 : 1;
+  if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
+  return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+static void when(int64_t ms, char *out, size_t size) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (!gmtime_r(&t, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    snprintf(out, size, "%" PRId64 " ms", ms);
+}
+
+typedef struct {
+  const rh_config_feed_t *feed;
+  size_t manifests, signed_links, forged, forks, broken;
+  const entry_t *first_broken;
+  char broken_why[200];
+  const entry_t *forged_list[8];
+} feed_result_t;
+
+/* Walks one feed's entries [lo, hi). */
+static void walk(const entry_t *e, size_t lo, size_t hi, feed_result_t *r) {
+  memset(r, 0, sizeof *r);
+  r->feed = e[lo].feed;
+  size_t believed_before = 0;
+  for (size_t i = lo; i < hi; i++) {
+    const entry_t *x = &e[i];
+    r->manifests++;
+    if (!x->believed) {
+      if (r->forged < sizeof r->forged_list / sizeof *r->forged_list) r->forged_list[r->forged] = x;
+      r->forged++;
+      continue;
+    }
+    const char *bad = NULL;
+    size_t named = 0;
+    if (!x->prev[0]) {
+      if (believed_before)
+        bad = "names no previous manifest, but signed lists of the feed came before it: the chain "
+              "starts again here (链断裂)";
+    } else {
+      for (size_t k = lo; k < i; k++)
+        if (e[k].believed && strcmp(e[k].link, x->prev) == 0) named++;
+      if (!named)
+        bad = believed_before ? "names a previous manifest that is not among the feed's signed "
+                                "lists before it: taken out, or this one is out of the chain (链断裂)"
+                              : "names a previous manifest that is not on the broker (deleted by "
+                                "retention, or removed) (链断裂)";
+      for (size_t k = lo; named && k < i; k++)
+        if (e[k].believed && strcmp(e[k].prev, x->prev) == 0) {
+          r->forks++; /* two lists named the same one: published at once */
+          break;
+        }
+    }
+    if (bad) {
+      if (!r->broken++) {
+        r->first_broken = x;
+        snprintf(r->broken_why, sizeof r->broken_why, "%s", bad);
+      }
+    }
+    r->signed_links++;
+    believed_before++;
+  }
+}
+
+static json_t *entry_json(const entry_t *x, const char *why) {
+  char t[40];
+  when(x->finished_at, t, sizeof t);
+  json_t *o = json_object();
+  json_object_set_new(o, "batch_id", json_string(x->batch_id));
+  json_object_set_new(o, "partition", json_integer(x->partition));
+  json_object_set_new(o, "offset", json_integer((json_int_t)x->offset));
+  json_object_set_new(o, "finished_at", json_string(t));
+  json_object_set_new(o, "reason", json_string(why));
+  return o;
+}
+
+size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
+  if (c->n > 1) qsort(c->e, c->n, sizeof *c->e, by_feed_then_time);
+  size_t findings = 0, feeds = 0;
+  json_t *root = json ? json_object() : NULL, *arr = json ? json_array() : NULL;
+  for (size_t lo = 0; lo < c->n;) {
+    size_t hi = lo + 1;
+    while (hi < c->n && c->e[hi].feed == c->e[lo].feed) hi++;
+    feed_result_t r;
+    walk(c->e, lo, hi, &r);
+    feeds++;
+    findings += (r.broken > 0) + r.forged;
+    const char *d = r.feed->department->code, *f = r.feed->code;
+    if (json) {
+      json_t *o = json_object();
+      json_object_set_new(o, "department", json_string(d));
+      json_object_set_new(o, "feed", json_string(f));
+      json_object_set_new(o, "manifests", json_integer((json_int_t)r.manifests));
+      json_object_set_new(o, "signed", json_integer((json_int_t)r.signed_links));
+      json_object_set_new(o, "intact", json_boolean(!r.broken));
+      json_object_set_new(o, "broken_links", json_integer((json_int_t)r.broken));
+      json_object_set_new(o, "forks", json_integer((json_int_t)r.forks));
+      json_object_set_new(o, "first_broken",
+                          r.first_broken ? entry_json(r.first_broken, r.broken_why) : json_null());
+      json_t *fg = json_array();
+      for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++)
+        json_array_append_new(fg, entry_json(r.forged_list[i], r.forged_list[i]->why));
+      json_object_set_new(o, "forged", fg);
+      json_object_set_new(o, "forged_count", json_integer((json_int_t)r.forged));
+      json_array_append_new(arr, o);
+    } else {
+      fprintf(out, "%s/%s: %zu manifest(s), %zu signed: chain %s", d, f, r.manifests,
+              r.signed_links, r.broken ? "BROKEN" : "intact (链完整)");
+      if (r.forks) fprintf(out, ", %zu fork(s) (lists published at once)", r.forks);
+      fputc('\n', out);
+      if (r.first_broken) {
+        char t[40];
+        when(r.first_broken->finished_at, t, sizeof t);
+        fprintf(out,
+                "  first broken link: batch %.12s, feed.manifests [%d] offset %" PRId64
+                ", finished %s: %s\n",
+                r.first_broken->batch_id, (int)r.first_broken->partition, r.first_broken->offset,
+                t, r.broken_why);
+        if (r.broken > 1) fprintf(out, "  and %zu more broken link(s) after it\n", r.broken - 1);
+      }
+      for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++)
+        fprintf(out, "  FORGED: batch %.12s, feed.manifests [%d] offset %" PRId64 ": %s\n",
+                r.forged_list[i]->batch_id, (int)r.forged_list[i]->partition,
+                r.forged_list[i]->offset, r.forged_list[i]->why);
+      if (r.forged > sizeof r.forged_list / sizeof *r.forged_list)
+        fprintf(out, "  ... %zu forged in all\n", r.forged);
+    }
+    lo = hi;
+  }
+  if (json) {
+    json_object_set_new(root, "feeds", arr);
+    json_object_set_new(root, "findings", json_integer((json_int_t)findings));
+    json_object_set_new(root, "unreadable", json_integer((json_int_t)c->unreadable));
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    if (s) fprintf(out, "%s\n", s);
+    free(s);
+    json_decref(root);
+  } else {
+    fprintf(out, "%zu feed(s) with manifests; %zu finding(s)%s\n", feeds, findings,
+            findings ? "" : " (无异常)");
+    if (c->unreadable)
+      fprintf(out, "%" PRIu64 " message(s) of feed.manifests could not be read\n", c->unreadable);
+  }
+  return findings;
+}
+
+static int on_message(void *arg, const rd_kafka_message_t *m) {
+  return replay_chain_add(arg, m->payload, m->len, m->partition, m->offset);
+}
+
+int replay_chain_run(const rh_config_t *cfg, const char *schemas_dir, const char *dept,
+                     const char *feed, bool json, FILE *out) {
+  char err[1024], topic[256];
+  rh_avro_schemas_t *schemas = rh_avro_schemas_new();
+  if (!schemas || rh_avro_schemas_load_dir(schemas, schemas_dir, err, sizeof err)) {
+    rh_log_error("schemas: %s", schemas ? err : "out of memory");
+    rh_avro_schemas_destroy(schemas);
+    return RH_EXIT_CONFIG;
+  }
+  int rc = RH_EXIT_CONFIG;
+  replay_chain_t *c = replay_chain_new(cfg, schemas, dept, feed, err, sizeof err);
+  if (!c) {
+    rh_log_error("%s", err);
+    goto out;
+  }
+  rc = RH_EXIT_UNAVAILABLE;
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  if (!conf || rh_config_topic(cfg, "feed.manifests", topic, sizeof topic)) {
+    if (conf) rd_kafka_conf_destroy(conf);
+    rh_log_error("%s", conf ? "topic prefix too long" : err);
+    rc = RH_EXIT_CONFIG;
+    goto out;
+  }
+  const char *topics[1] = {topic};
+  if (rh_kafka_read_topics(conf, topics, 1, NULL, on_message, c, NULL, err, sizeof err)) {
+    rh_log_error("reading %s: %s", topic, err);
+    goto out;
+  }
+  rc = replay_chain_report(c, out, json) ? RH_EXIT_SOFTWARE : RH_EXIT_OK;
+out:
+  replay_chain_free(c);
+  rh_avro_schemas_destroy(schemas);
+  return rc;
+}
