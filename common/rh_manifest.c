@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,10 +347,9 @@ int rh_manifest_records_begin(rh_manifest_records_t *r) {
 }
 
 void rh_manifest_records_add(rh_manifest_records_t *r, const void *msg, size_t len) {
-  unsigned char be[8];
-  for (int i = 0; i < 8; i++) be[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-  rh_sha256_update(r->h, be, sizeof be);
-  rh_sha256_update(r->h, msg, len);
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(msg, len, d);
+  rh_sha256_update(r->h, d, sizeof d);
 }
 
 void rh_manifest_records_end(rh_manifest_records_t *r, char out[RH_SHA256_HEXSZ]) {

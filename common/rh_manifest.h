@@ -77,8 +77,9 @@ int rh_manifest_sign(const rh_sign_key_t *key, avro_value_t *m, char *errstr, si
 /* m's link hash (see above). 0, or -1 (a field missing, out of memory). */
 int rh_manifest_link(avro_value_t *m, char out[RH_SHA256_HEXSZ]);
 
-/* SHA-256 of a batch's records, as records_sha256 says: feed records in
- * row order, each as an 8-byte big-endian length and its bytes. */
+/* SHA-256 of a batch's records, as records_sha256 says: over the SHA-256
+ * (32 bytes) of each FeedRecord message as published, in row order (a
+ * verifier keeps 32 bytes a record, not the records). */
 typedef struct {
   rh_sha256_t *h;
 } rh_manifest_records_t;

@@ -13,10 +13,11 @@
 #include "rh_manifest.h"
 
 enum { BM_BATCH, BM_DEPT, BM_FEED, BM_KIND, BM_PERIOD, BM_TOPIC, BM_SOURCE, BM_TOTAL, BM_ACC,
-       BM_REJ, BM_PARTS, BM_START, BM_END, BM_N };
+       BM_REJ, BM_PARTS, BM_START, BM_END, BM_RECORDS, BM_N };
 static const char *const BM_NAMES[BM_N] = {
     "batch_id", "department", "feed", "kind", "period", "topic", "source_name",
-    "rows_total", "rows_accepted", "rows_rejected", "partitions", "started_at", "finished_at"};
+    "rows_total", "rows_accepted", "rows_rejected", "partitions", "started_at", "finished_at",
+    "records_sha256"};
 
 struct replay_batches {
   const rh_config_t *cfg;
@@ -199,6 +200,9 @@ int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
     free_batch(x);
     goto oom;
   }
+  const char *rsha = NULL;
+  if (get_str(b, BM_RECORDS, &rsha) == 0 && strlen(rsha) == RH_SHA256_HEXSZ - 1)
+    memcpy(x->records_sha256, rsha, RH_SHA256_HEXSZ);
   x->rows_total = total;
   x->rows_accepted = acc;
   x->rows_rejected = rej;

@@ -48,6 +48,7 @@ typedef struct {
   int32_t m_partition;
   int64_t m_offset, m_timestamp;
   uint64_t records; /* records of the batch read (replay_batches_add_seen) */
+  char records_sha256[RH_SHA256_HEXSZ]; /* as the manifest signs it; "" unsigned (v1) */
   size_t range_base; /* its first range's index among all batches' ranges */
 } replay_batch_t;
 

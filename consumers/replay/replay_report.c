@@ -138,6 +138,7 @@ static void free_where(replay_where_t *w) {
 
 void replay_report_free(replay_report_t *r) {
   free(r->forged);
+  free(r->altered);
   for (size_t i = 0; i < r->nfeeds; i++) {
     free(r->feeds[i].department);
     free(r->feeds[i].feed);
@@ -216,7 +217,7 @@ uint64_t replay_report_records_not_found(const replay_report_t *r) {
 }
 
 size_t replay_report_differences(const replay_report_t *r) {
-  return r->ndiffs + (replay_report_records_not_found(r) ? 1 : 0);
+  return r->ndiffs + (replay_report_records_not_found(r) ? 1 : 0) + r->batches_altered;
 }
 
 static int by_feed_kind_id(const void *pa, const void *pb) {
@@ -354,6 +355,15 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
       fprintf(fp, "  ... and %" PRIu64 " more (the log names each)\n",
               r->manifests_forged - r->nforged);
   }
+  if (r->batches_altered) {
+    fprintf(fp, "ALTERED: %" PRIu64 " batch(es) whose records are not those their department "
+                "signed (记录与签名不符):\n",
+            r->batches_altered);
+    for (size_t i = 0; i < r->naltered; i++)
+      fprintf(fp, "  %s/%s, manifest at feed.manifests [%d] offset %" PRId64 ": %s\n",
+              r->altered[i].department, r->altered[i].feed, (int)r->altered[i].partition,
+              r->altered[i].offset, r->altered[i].reason);
+  }
   uint64_t nf = replay_report_records_not_found(r);
   if (nf)
     fprintf(fp, "NOT FOUND: %" PRIu64 " records the manifests name are not on the broker "
@@ -486,6 +496,18 @@ int replay_report_print_json(const replay_report_t *r, FILE *fp) {
     json_array_append_new(fg, o);
   }
   json_object_set_new(root, "forged_manifests", fg);
+  json_t *al = json_array();
+  for (size_t i = 0; i < r->naltered; i++) {
+    json_t *o = json_object();
+    json_object_set_new(o, "department", json_string(r->altered[i].department));
+    json_object_set_new(o, "feed", json_string(r->altered[i].feed));
+    json_object_set_new(o, "partition", json_integer(r->altered[i].partition));
+    json_object_set_new(o, "offset", json_integer((json_int_t)r->altered[i].offset));
+    json_object_set_new(o, "reason", json_string(r->altered[i].reason));
+    json_array_append_new(al, o);
+  }
+  json_object_set_new(root, "altered_batches", al);
+  json_object_set_new(root, "altered_batches_count", json_integer((json_int_t)r->batches_altered));
   json_object_set_new(root, "forged_manifests_count", json_integer((json_int_t)r->manifests_forged));
   json_object_set_new(root, "records_not_found",
                       json_integer((json_int_t)replay_report_records_not_found(r)));

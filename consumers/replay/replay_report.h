@@ -88,6 +88,11 @@ typedef struct {
   uint64_t manifests_forged;        /* the month's manifests refused: not signed by their department */
   replay_forged_t *forged;          /* the first of them, described (malloc'd) */
   size_t nforged;
+  /* batches whose records, all found, do not hash to the records_sha256 their
+   * department signed (a difference): described, the first REPLAY_FORGED_KEPT */
+  uint64_t batches_altered;
+  replay_forged_t *altered;
+  size_t naltered;
   double seconds;                   /* the replay's run time (set by the caller) */
 } replay_report_t;
 

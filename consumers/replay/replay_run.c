@@ -15,6 +15,7 @@
 #include "replay_compare.h"
 #include "replay_expect.h"
 #include "replay_kafka.h"
+#include "replay_records.h"
 #include "replay_report.h"
 #include "replay_store.h"
 #include "replay_wire.h"
@@ -109,6 +110,7 @@ typedef struct {
   rh_feedrecord_codec_t frc;
   avro_value_t frv;
   uint64_t read, unreadable;
+  replay_digests_t digests; /* its records' SHA-256s (replay_records) */
   pthread_t th;
   bool running;
   int rc;
@@ -227,8 +229,10 @@ static int on_record(void *arg, const rh_msg_t *m) {
   char e[512];
   size_t blen = 0;
   w->read++;
+  int64_t row = -1;
   const char *bid = replay_wire_feed_batch_id(m->value, m->value_len, x->fr_schema->fingerprint,
                                               &blen);
+  if (bid && replay_wire_feed_row(m->value, m->value_len, bid, blen, &row)) bid = NULL;
   if (!bid) { /* an older writer schema, or not a FeedRecord */
     rh_feedrecord_t r;
     char why[256];
@@ -240,12 +244,15 @@ static int on_record(void *arg, const rh_msg_t *m) {
     }
     bid = r.batch_id;
     blen = strlen(bid);
+    row = r.row_number;
   }
   size_t range = 0;
   long b = replay_batches_claim(x->batches, &w->cache, m->topic, m->partition, m->offset, bid,
                                 blen, &range);
   if (b < 0) return 0; /* a record of another batch inside the range */
   w->seen[range]++;
+  if (replay_digests_add(&w->digests, (size_t)b, row, m->value, m->value_len))
+    return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_SOFTWARE, "", "out of memory");
   if (x->archive && archive_add(x, RH_ARCHIVE_RECORDS, m, e, sizeof e))
     return thread_fail(&w->rc, w->err, sizeof w->err, RH_EXIT_IOERR, "archive: ", e);
   if (replay_expect_record(x->expect, w->q, m, (size_t)b, e, sizeof e))
@@ -273,6 +280,7 @@ static void worker_free(worker_t *w) {
   if (w->running) pthread_join(w->th, NULL);
   w->running = false;
   replay_claim_cache_free(&w->cache);
+  replay_digests_free(&w->digests);
   free(w->seen);
   w->seen = NULL;
   rh_feedrecord_codec_free(&w->frc);
@@ -583,6 +591,14 @@ static int join_records(run_t *x, uint64_t expect, char *e, size_t es) {
     x->rep.records_unreadable += x->workers[i].unreadable;
     replay_batches_add_seen(x->batches, x->workers[i].seen);
   }
+  if (rc) return rc;
+  /* the records each signed batch promised, and no other (replay_records) */
+  replay_digests_t *parts = calloc(x->nworkers ? x->nworkers : 1, sizeof *parts);
+  if (!parts) return RH_EXIT_SOFTWARE;
+  for (size_t i = 0; i < x->nworkers; i++) parts[i] = x->workers[i].digests;
+  if (replay_digests_verify(parts, x->nworkers, x->batches, &x->rep)) rc = RH_EXIT_SOFTWARE;
+  free(parts);
+  for (size_t i = 0; i < x->nworkers; i++) replay_digests_free(&x->workers[i].digests);
   return rc;
 }
 

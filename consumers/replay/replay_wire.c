@@ -23,6 +23,14 @@ const char *replay_wire_feed_batch_id(const void *value, size_t len, uint64_t fp
   return (const char *)s;
 }
 
+int replay_wire_feed_row(const void *value, size_t len, const char *bid, size_t blen,
+                         int64_t *row) {
+  const unsigned char *p = (const unsigned char *)bid + blen;
+  const unsigned char *end = (const unsigned char *)value + len;
+  if (!value || p < (const unsigned char *)value || p > end) return -1;
+  return rh_avro_wire_get_long(&p, end, row) ? -1 : 0;
+}
+
 bool replay_wire_is_one_long(const void *value, size_t from, size_t len) {
   const unsigned char *p = value;
   if (!p || from >= len || len - from > RH_AVRO_WIRE_LONG_MAX) return false;

@@ -26,6 +26,12 @@
 const char *replay_wire_feed_batch_id(const void *value, size_t len, uint64_t fp,
                                       size_t *out_len);
 
+/* The row_number of the same message (its 8th field, the long right after
+ * the batch_id that replay_wire_feed_batch_id found at bid, blen bytes):
+ * 0 and *row, or -1 if the bytes end first. */
+int replay_wire_feed_row(const void *value, size_t len, const char *bid, size_t blen,
+                         int64_t *row);
+
 /* Is value[from..len) exactly one Avro long (a zigzag varint of 1 to 10
  * bytes, the last without its high bit)? */
 bool replay_wire_is_one_long(const void *value, size_t from, size_t len);

@@ -20,6 +20,7 @@ riskhub-produce wrote; each list names the one before it (the chain).
 
 PYTEST_DONT_REWRITE"""
 import csv
+import hashlib
 import io
 import json
 import os
@@ -135,6 +136,14 @@ def test_produce_believes_only_signed_manifests_and_chains(namespace, month, tmp
     ns.produce(dept, feed, again)
     first, second = [m for m in only_manifest(ns, dept, feed) if m["producer"] != "forger"]
     assert first["prev_manifest_sha256"] == ""
+    # records_sha256, computed here from the records on the broker
+    mine = []
+    for m in rhtest.read_topics([ns.topic(f"feed.{dept}.{feed}")]):
+        name, rec = rhtest.decode(m.value())
+        if rec["batch_id"] == first["batch_id"]:
+            mine.append((rec["row_number"], hashlib.sha256(m.value()).digest()))
+    assert len(mine) == first["rows_accepted"] > 0
+    assert first["records_sha256"] == hashlib.sha256(b"".join(d for _, d in sorted(mine))).hexdigest()
     assert second["prev_manifest_sha256"] == rhtest.manifest_link(first)
     assert rhtest.sign_manifest(second)["signature"] == second["signature"]
 

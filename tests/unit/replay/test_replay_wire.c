@@ -17,6 +17,11 @@ static void test_feed_batch_id(void **state) {
   assert_non_null(b);
   assert_int_equal(n, 64);
   assert_memory_equal(b, FX_BATCH_A, 64);
+  int64_t row = 0;
+  assert_int_equal(replay_wire_feed_row(x.value, x.len, b, n, &row), 0);
+  assert_int_equal(row, 7 + 2); /* fx_record: row_number = offset + 2 */
+  assert_int_equal(replay_wire_feed_row(x.value, (size_t)(b - (const char *)x.value) + n, b, n,
+                                        &row), -1); /* the bytes end at the batch id */
   /* another writer's fingerprint: not read (decode instead) */
   assert_null(replay_wire_feed_batch_id(x.value, x.len, fr->fingerprint ^ 1, &n));
   /* every truncation: never a read past the end (ASan), and no batch id
