@@ -2,6 +2,8 @@
 # Configure and build riskhub.
 #   scripts/build.sh            -> build/        (RelWithDebInfo)
 #   scripts/build.sh asan       -> build-asan/   (ASan + UBSan)
+#   scripts/build.sh fuzz       -> build-fuzz/   (clang: the libFuzzer harnesses of
+#                                   tests/fuzz only; scripts/fuzz.sh runs them)
 #   scripts/build.sh sim        -> build-sim/    (the demo's simulated clock,
 #                                   RH_SIMULATED_NOW: common/rh_clock.h; never
 #                                   for a department's machine)
@@ -14,7 +16,11 @@ case "$kind" in
   release) dir=build; flags=() ;;
   asan) dir=build-asan; flags=(-DRH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
   sim) dir=build-sim; flags=(-DRH_SIMULATED_CLOCK=ON) ;;
-  *) echo "usage: $0 [release|asan|sim] [TARGET...]" >&2; exit 2 ;;
+  fuzz)
+    cc=$(command -v clang || command -v clang-14 || true)
+    [ -n "$cc" ] || { echo "$0: fuzz needs clang (scripts/deps.sh installs clang-14)" >&2; exit 1; }
+    dir=build-fuzz; flags=(-DRH_FUZZ=ON -DCMAKE_C_COMPILER="$cc") ;;
+  *) echo "usage: $0 [release|asan|sim|fuzz] [TARGET...]" >&2; exit 2 ;;
 esac
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

@@ -19,7 +19,8 @@ APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
     libjansson-dev libssl-dev libxlsxwriter-dev
-    kcat time strace
+    kcat time strace openssl
+    clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
 )
 # pip package names, and the modules they provide (same order)

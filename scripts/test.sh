@@ -10,6 +10,9 @@
 # (topics without a test prefix, their consumer groups, the database riskhub)
 # must be as namespace_snapshot recorded it before the pass (tests/rhtest/snapshot.py).
 #   RH_TEST_SKIP_ASAN=1  skip the sanitizer pass (quicker local runs)
+# Last, a short run of each libFuzzer harness (scripts/fuzz.sh, clang): the CSV
+# reader, the field parsers, both Avro decoders, the config loader, the manifest
+# check; RH_TEST_FUZZ_S seconds each (default 8, 0 skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -31,5 +34,12 @@ if [ "${RH_TEST_SKIP_ASAN:-0}" != 1 ]; then
   exclude=(-LE outage)
   [ "${RH_TEST_ASAN_OUTAGE:-0}" = 1 ] && exclude=()
   (cd build-asan && ctest --output-on-failure --timeout 900 -j 2 "${exclude[@]}") || status=1
+fi
+
+# the libFuzzer harnesses of tests/fuzz, a short run of each (scripts/fuzz.sh for
+# long runs); RH_TEST_FUZZ_S seconds a target, 0 to skip
+if [ "${RH_TEST_FUZZ_S:-8}" != 0 ]; then
+  echo "== fuzz (${RH_TEST_FUZZ_S:-8} s a target)"
+  scripts/fuzz.sh --time "${RH_TEST_FUZZ_S:-8}" || status=1
 fi
 exit $status
