@@ -19,6 +19,7 @@
 #include "rh_array.h"
 #include "rh_err.h"
 #include "rh_log.h"
+#include "rh_sbuf.h"
 
 #define RH_AVRO_WALK_MAX_DEPTH 200
 #define RH_AVRO_MAX_SCHEMA_FILE (16u * 1024u * 1024u)
@@ -75,30 +76,10 @@ void rh_avro_fingerprint_hex(uint64_t fp, char out[RH_AVRO_FP_HEXSZ]) {
 /* ------------------------------------------------------------------------- */
 /* Small growable string                                                      */
 
-typedef struct {
-  char *p;
-  size_t len, cap;
-  int oom;
-} sbuf_t;
+typedef rh_sbuf_t sbuf_t;
 
-static void sb_putn(sbuf_t *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-static void sb_puts(sbuf_t *b, const char *s) { sb_putn(b, s, strlen(s)); }
+static void sb_putn(sbuf_t *b, const char *s, size_t n) { rh_sbuf_put(b, s, n); }
+static void sb_puts(sbuf_t *b, const char *s) { rh_sbuf_puts(b, s); }
 /* A JSON string literal. Names and symbols are validated ([A-Za-z0-9_.]), so
  * nothing needs escaping in a valid schema; escape '"', '\\' and control
  * characters anyway so that the output is always valid JSON. Non-ASCII UTF-8 is

@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/sha.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rh_err.h"
+#include "rh_sbuf.h"
 
 #define TEXT_HEAD "riskhub BatchManifest 1\n"
 #define KEYS_PER_DEPT 16 /* a key and the ones rotated out, whose lists must still verify */
@@ -101,44 +101,6 @@ size_t rh_manifest_keys_count(const rh_manifest_keys_t *keys, const char *depart
 
 /* ---- the signed text --------------------------------------------------------- */
 
-typedef struct {
-  char *p;
-  size_t len, cap;
-  int oom;
-} sbuf_t;
-
-static void put(sbuf_t *b, const void *data, size_t len) {
-  if (b->oom) return;
-  if (b->len + len + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 512;
-    while (cap < b->len + len + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, data, len);
-  b->len += len;
-  b->p[b->len] = '\0';
-}
-
-static void putf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(sbuf_t *b, const char *fmt, ...) {
-  char tmp[128];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof tmp) {
-    b->oom = 1;
-    return;
-  }
-  put(b, tmp, (size_t)n);
-}
-
 static int get_str(avro_value_t *m, const char *name, const char **s, size_t *len) {
   avro_value_t f;
   size_t size = 0;
@@ -153,29 +115,29 @@ static int get_long(avro_value_t *m, const char *name, int64_t *v) {
   return avro_value_get_by_name(m, name, &f, NULL) || avro_value_get_long(&f, v) ? -1 : 0;
 }
 
-static int text_str(sbuf_t *b, avro_value_t *m, const char *name) {
+static int text_str(rh_sbuf_t *b, avro_value_t *m, const char *name) {
   const char *s;
   size_t len;
   if (get_str(m, name, &s, &len)) return -1;
-  putf(b, "%s:%zu:", name, len);
-  put(b, s, len);
-  put(b, "\n", 1);
+  rh_sbuf_printf(b, "%s:%zu:", name, len);
+  rh_sbuf_put(b, s, len);
+  rh_sbuf_put(b, "\n", 1);
   return 0;
 }
 
-static int text_long(sbuf_t *b, avro_value_t *m, const char *name) {
+static int text_long(rh_sbuf_t *b, avro_value_t *m, const char *name) {
   int64_t v;
   if (get_long(m, name, &v)) return -1;
-  putf(b, "%s=%" PRId64 "\n", name, v);
+  rh_sbuf_printf(b, "%s=%" PRId64 "\n", name, v);
   return 0;
 }
 
-static int text_partitions(sbuf_t *b, avro_value_t *m) {
+static int text_partitions(rh_sbuf_t *b, avro_value_t *m) {
   avro_value_t parts;
   size_t np = 0;
   if (avro_value_get_by_name(m, "partitions", &parts, NULL) || avro_value_get_size(&parts, &np))
     return -1;
-  putf(b, "partitions=%zu\n", np);
+  rh_sbuf_printf(b, "partitions=%zu\n", np);
   for (size_t i = 0; i < np; i++) {
     avro_value_t pr, f;
     int32_t p;
@@ -185,7 +147,7 @@ static int text_partitions(sbuf_t *b, avro_value_t *m) {
         get_long(&pr, "first_offset", &first) || get_long(&pr, "last_offset", &last) ||
         get_long(&pr, "count", &count))
       return -1;
-    putf(b, "%" PRId32 "/%" PRId64 "/%" PRId64 "/%" PRId64 "\n", p, first, last, count);
+    rh_sbuf_printf(b, "%" PRId32 "/%" PRId64 "/%" PRId64 "/%" PRId64 "\n", p, first, last, count);
   }
   return 0;
 }
@@ -198,9 +160,9 @@ int rh_manifest_text(avro_value_t *m, char **out, size_t *len) {
   static const char *const longs2[] = {"started_at", "finished_at"};
   static const char *const strs2[] = {"producer", "records_sha256", "prev_manifest_sha256",
                                       "key_id"};
-  sbuf_t b = {0};
+  rh_sbuf_t b = RH_SBUF_INIT;
   int rc = 0;
-  put(&b, TEXT_HEAD, strlen(TEXT_HEAD));
+  rh_sbuf_put(&b, TEXT_HEAD, strlen(TEXT_HEAD));
   for (size_t i = 0; rc == 0 && i < sizeof strs1 / sizeof *strs1; i++) rc = text_str(&b, m, strs1[i]);
   for (size_t i = 0; rc == 0 && i < sizeof longs1 / sizeof *longs1; i++)
     rc = text_long(&b, m, longs1[i]);
@@ -219,18 +181,18 @@ int rh_manifest_text(avro_value_t *m, char **out, size_t *len) {
 
 /* ---- checking, signing, linking ---------------------------------------------- */
 
-/* An untrusted code for a message: at most 64 characters, anything but
- * [a-z0-9.-] as '?' (no control character reaches a log line). */
-static const char *safe_code(const char *s, char out[65]) {
+const char *rh_manifest_safe_code(const char *s, char *out, size_t size) {
   size_t i = 0;
-  for (; s[i] && i < 64; i++)
+  for (; s[i] && i + 1 < size; i++)
     out[i] = ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
               s[i] == '.')
                  ? s[i]
                  : '?';
-  out[i] = '\0';
+  if (size) out[i] = '\0';
   return out;
 }
+
+#define safe_code(s, out) rh_manifest_safe_code((s), (out), sizeof(out))
 
 int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, char *why, size_t why_size) {
   const char *dept, *feed, *topic, *key_id, *sig;

@@ -77,6 +77,10 @@ int rh_manifest_sign(const rh_sign_key_t *key, avro_value_t *m, char *errstr, si
 /* m's link hash (see above). 0, or -1 (a field missing, out of memory). */
 int rh_manifest_link(avro_value_t *m, char out[RH_SHA256_HEXSZ]);
 
+/* A code from a manifest (untrusted) fit for a log line or report: at most
+ * size-1 characters, anything but [a-z0-9.-] as '?'. Returns out. */
+const char *rh_manifest_safe_code(const char *s, char *out, size_t size);
+
 /* SHA-256 of a batch's records, as records_sha256 says: over the SHA-256
  * (32 bytes) of each FeedRecord message as published, in row order (a
  * verifier keeps 32 bytes a record, not the records). */

@@ -44,13 +44,6 @@ uint64_t replay_batches_forged(const replay_batches_t *b, const replay_forged_t 
   return b->forged_all;
 }
 
-static void safe_copy(char *out, size_t size, const char *s) {
-  size_t i = 0;
-  for (; s[i] && i + 1 < size; i++)
-    out[i] = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ? s[i]
-                                                                                         : '?';
-  out[i] = '\0';
-}
 
 static char *xstrdup(const char *s) {
   if (!s) s = "";
@@ -169,8 +162,8 @@ int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
                   (int)m->partition, (long long)m->offset, dept, feed, why);
       if (b->nforged < REPLAY_FORGED_KEPT) {
         replay_forged_t *fg = &b->forged[b->nforged++];
-        safe_copy(fg->department, sizeof fg->department, dept);
-        safe_copy(fg->feed, sizeof fg->feed, feed);
+        rh_manifest_safe_code(dept, fg->department, sizeof fg->department);
+        rh_manifest_safe_code(feed, fg->feed, sizeof fg->feed);
         fg->partition = m->partition;
         fg->offset = m->offset;
         snprintf(fg->reason, sizeof fg->reason, "%s", why);

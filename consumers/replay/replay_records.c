@@ -8,6 +8,7 @@
 
 #include "rh_array.h"
 #include "rh_hash.h"
+#include "rh_manifest.h"
 
 int replay_digests_add(replay_digests_t *s, size_t batch, int64_t row, const void *msg,
                        size_t len) {
@@ -30,13 +31,6 @@ static int by_batch_row(const void *pa, const void *pb) {
   return a->row < b->row ? -1 : a->row > b->row;
 }
 
-static void safe(char *out, size_t size, const char *s) {
-  size_t i = 0;
-  for (; s[i] && i + 1 < size; i++)
-    out[i] = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ? s[i]
-                                                                                         : '?';
-  out[i] = '\0';
-}
 
 static int note_altered(replay_report_t *rep, const replay_batch_t *bt, const char *got) {
   rep->batches_altered++;
@@ -46,8 +40,8 @@ static int note_altered(replay_report_t *rep, const replay_batch_t *bt, const ch
   rep->altered = a;
   replay_forged_t *x = &a[rep->naltered++];
   memset(x, 0, sizeof *x);
-  safe(x->department, sizeof x->department, bt->department);
-  safe(x->feed, sizeof x->feed, bt->feed);
+  rh_manifest_safe_code(bt->department, x->department, sizeof x->department);
+  rh_manifest_safe_code(bt->feed, x->feed, sizeof x->feed);
   x->partition = bt->m_partition;
   x->offset = bt->m_offset;
   snprintf(x->reason, sizeof x->reason,

@@ -429,6 +429,22 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
 
 /* ---- JSON ---- */
 
+/* forged manifests / altered batches: where and why */
+static json_t *described(const replay_forged_t *list, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *o = json_object();
+    json_object_set_new(o, "department", json_string(list[i].department));
+    json_object_set_new(o, "feed", json_string(list[i].feed));
+    json_object_set_new(o, "partition", json_integer(list[i].partition));
+    json_object_set_new(o, "offset", json_integer((json_int_t)list[i].offset));
+    json_object_set_new(o, "reason", json_string(list[i].reason));
+    json_array_append_new(a, o);
+  }
+  return a;
+}
+
+
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
 static json_t *jwhere(const replay_where_t *w, int64_t created) {
@@ -485,27 +501,9 @@ int replay_report_print_json(const replay_report_t *r, FILE *fp) {
   json_object_set_new(un, "published", json_integer((json_int_t)r->published_unreadable));
   json_object_set_new(un, "dead_letter", json_integer((json_int_t)r->dlq));
   json_object_set_new(root, "unreadable", un);
-  json_t *fg = json_array();
-  for (size_t i = 0; i < r->nforged; i++) {
-    json_t *o = json_object();
-    json_object_set_new(o, "department", json_string(r->forged[i].department));
-    json_object_set_new(o, "feed", json_string(r->forged[i].feed));
-    json_object_set_new(o, "partition", json_integer(r->forged[i].partition));
-    json_object_set_new(o, "offset", json_integer((json_int_t)r->forged[i].offset));
-    json_object_set_new(o, "reason", json_string(r->forged[i].reason));
-    json_array_append_new(fg, o);
-  }
+  json_t *fg = described(r->forged, r->nforged);
   json_object_set_new(root, "forged_manifests", fg);
-  json_t *al = json_array();
-  for (size_t i = 0; i < r->naltered; i++) {
-    json_t *o = json_object();
-    json_object_set_new(o, "department", json_string(r->altered[i].department));
-    json_object_set_new(o, "feed", json_string(r->altered[i].feed));
-    json_object_set_new(o, "partition", json_integer(r->altered[i].partition));
-    json_object_set_new(o, "offset", json_integer((json_int_t)r->altered[i].offset));
-    json_object_set_new(o, "reason", json_string(r->altered[i].reason));
-    json_array_append_new(al, o);
-  }
+  json_t *al = described(r->altered, r->naltered);
   json_object_set_new(root, "altered_batches", al);
   json_object_set_new(root, "altered_batches_count", json_integer((json_int_t)r->batches_altered));
   json_object_set_new(root, "forged_manifests_count", json_integer((json_int_t)r->manifests_forged));
