@@ -497,6 +497,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     rc = fail(res, RH_EXIT_REFUSED, "%s: line %lu: %s", b.source_name, r->line, err);
     goto done;
   }
+  produce_feedrow_map_period(&map, year, month);
   if (map.missing[0])
     rh_log_warn("%s: the file has no column %s; those values stay empty", b.source_name,
                 map.missing);
@@ -614,6 +615,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
       }
       rh_manifest_records_add(&b.records, b.buf.data, b.buf.len);
       res->rows_accepted++;
+      res->rows_dated_before += row.before_period;
       res->payload_bytes += b.buf.len;
     }
     if (o->progress && (res->rows_total & 4095) == 0 && rh_wall_ms() >= next_draw) {
@@ -688,15 +690,21 @@ done:
   res->elapsed_ms = rh_wall_ms() - b.started_at;
   if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED) {
     double secs = res->elapsed_ms / 1000.0;
+    /* kept, but said: a date before the month may be a late entry, or a wrong one */
+    char dated_before[160] = "";
+    if (res->rows_dated_before)
+      snprintf(dated_before, sizeof dated_before,
+               "; %ld row(s) dated before %s, kept: check them (%ld 行日期早于所报月份)",
+               res->rows_dated_before, o->period, res->rows_dated_before);
     snprintf(res->summary, sizeof(res->summary),
              "%s/%s %s: %ld rows, %ld accepted, %ld rejected, %ld published, batch %.12s, "
-             "%.1f s (%.0f rows/s, %.1f MB/s of input, %llu bytes of Avro)%s%s",
+             "%.1f s (%.0f rows/s, %.1f MB/s of input, %llu bytes of Avro)%s%s%s",
              b.feed->department->code, b.feed->code, o->period, res->rows_total,
              res->rows_accepted, res->rows_rejected, res->rows_total, res->batch_id, secs,
              secs > 0 ? res->rows_total / secs : 0.0,
              secs > 0 ? res->bytes_in / 1e6 / secs : 0.0, (unsigned long long)res->payload_bytes,
              res->rejects_path[0] ? "; rejects in " : "",
-             res->rejects_path[0] ? res->rejects_path : "");
+             res->rejects_path[0] ? res->rejects_path : "", dated_before);
   } else if (rc == RH_EXIT_ALREADY_DONE) {
     char what[4096];
     produce_published_describe(&res->published, what, sizeof(what));

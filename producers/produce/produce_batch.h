@@ -67,6 +67,7 @@ typedef struct {
   char batch_id[RH_SHA256_HEXSZ];
   char sha256[RH_SHA256_HEXSZ];
   long rows_total, rows_accepted, rows_rejected;
+  long rows_dated_before;  /* accepted rows whose event date is before the list's month */
   uint64_t not_delivered; /* when delivery failed */
   int64_t elapsed_ms;
   uint64_t bytes_in;       /* size of the input file */

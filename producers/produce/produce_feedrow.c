@@ -179,6 +179,7 @@ static const char *reason_zh(const char *code) {
       {"ID_BAD_CHECKSUM", "身份证号校验位有误"},
       {"UNKNOWN_TOWNSHIP", "乡镇不在本县"},
       {"BAD_DATE", "日期格式有误，请写成2026-10-05"},
+      {"DATE_AFTER_PERIOD", "日期晚于所报月份"},
       {"BAD_AMOUNT", "金额格式有误，单位为元，最多两位小数"},
       {"BAD_SUBTYPE", "灾害类型不在列表中"},
   };
@@ -209,6 +210,13 @@ static int cell_too_long(produce_feedrow_reject_t *rej, const char *column, size
                 len, PRODUCE_CELL_MAX);
 }
 
+void produce_feedrow_map_period(produce_feedrow_map_t *m, int year, int month) {
+  m->period_first = rh_days_from_date(year, month, 1);
+  m->period_last = (month == 12 ? rh_days_from_date(year + 1, 1, 1)
+                                : rh_days_from_date(year, month + 1, 1)) - 1;
+  m->period_set = true;
+}
+
 int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *row, produce_feedrow_t *out,
                      produce_feedrow_reject_t *rej) {
   const rh_csv_field_t *fields = row->fields;
@@ -219,6 +227,7 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
   size_t vlen[RH_COL_COUNT] = {0};
   memset(rej, 0, sizeof(*rej));
   out->buf_len = 0;
+  out->before_period = false;
   out->id[0] = '\0';
 
   for (int c = 0; c < RH_COL_COUNT; c++) {
@@ -294,6 +303,15 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
       return reject(rej, "BAD_DATE", feed->columns[RH_COL_EVENT_DATE],
                     "'%s' is not a date (write YYYY-MM-DD)", feed->columns[RH_COL_EVENT_DATE]);
     rec->has_event_date = true;
+    if (m->period_set && rec->event_date > m->period_last) {
+      int y, mo, d, py, pm, pd;
+      rh_date_from_days(rec->event_date, &y, &mo, &d);
+      rh_date_from_days(m->period_last, &py, &pm, &pd);
+      return reject(rej, "DATE_AFTER_PERIOD", feed->columns[RH_COL_EVENT_DATE],
+                    "'%s' %04d-%02d-%02d is after %04d-%02d, the month the list covers",
+                    feed->columns[RH_COL_EVENT_DATE], y, mo, d, py, pm);
+    }
+    out->before_period = m->period_set && rec->event_date < m->period_first;
   }
   if (vlen[RH_COL_AMOUNT]) {
     if (rh_parse_amount_fen(value[RH_COL_AMOUNT], vlen[RH_COL_AMOUNT], &rec->amount_fen))

@@ -38,6 +38,10 @@ typedef struct {
   int *fact_col;         /* for each of feed->facts, the CSV column, or -1 */
   size_t nfields;        /* the header's field count */
   int max_year;          /* upper bound for birth years (the current year) */
+  /* the month the list covers (produce_feedrow_map_period), as days since
+   * 1970-01-01 (rh_parse_date): its first and last day; period_set false: none */
+  bool period_set;
+  int32_t period_first, period_last;
   char missing[512];     /* optional configured headers the file lacks ("" if none) */
 } produce_feedrow_map_t;
 
@@ -47,6 +51,11 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
                           const rh_config_feed_t *feed, const rh_csv_row_t *header,
                           char *errstr, size_t errstr_size);
 void produce_feedrow_map_free(produce_feedrow_map_t *m);
+
+/* The month the list covers: an event date after its last day is refused
+ * (DATE_AFTER_PERIOD); one before its first day is kept and said
+ * (produce_feedrow_t.before_period) (defect d). */
+void produce_feedrow_map_period(produce_feedrow_map_t *m, int year, int month);
 
 /* The longest value a cell riskhub reads may hold, in bytes (CELL_TOO_LONG
  * beyond it): far above any name, village or fact, far below the broker's
@@ -67,6 +76,7 @@ typedef struct {
   size_t facts_cap;
   char *buf; /* normalised strings */
   size_t buf_cap, buf_len;
+  bool before_period; /* accepted, but its event date is before the list's month */
 } produce_feedrow_t;
 
 void produce_feedrow_init(produce_feedrow_t *r);

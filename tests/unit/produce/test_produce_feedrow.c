@@ -106,6 +106,55 @@ typedef struct {
   const char *column;
 } row_case_t;
 
+/* defect d: a date after the month the list covers is refused; one before it
+ * is kept and said (a late entry, or a wrong one: the clerk checks) */
+static void test_dates_and_the_period(void **state) {
+  (void)state;
+  char err[1024];
+  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
+  produce_feedrow_map_t m;
+  rh_csv_field_t st[16];
+  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
+  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  produce_feedrow_t row;
+  produce_feedrow_init(&row);
+  struct {
+    int year, month;
+    const char *date;
+    int rc;
+    bool before;
+  } cases[] = {
+      {2026, 10, "2026-10-01", 0, false}, {2026, 10, "2026-10-31", 0, false},
+      {2026, 10, "2026-11-01", 1, false}, {2026, 10, "2027/1/5", 1, false},
+      {2026, 10, "2026/9/30", 0, true},   {2026, 10, "2025-10-31", 0, true},
+      {2026, 12, "2026-12-31 23:59", 0, false}, {2026, 12, "2027-01-01", 1, false},
+      {2026, 2, "2026-02-28", 0, false},  {2026, 2, "2026-03-01", 1, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    produce_feedrow_map_period(&m, cases[i].year, cases[i].month);
+    const char *f[] = {"1", "赵六", "11010519491231002X", "安陵镇", "", cases[i].date, "", "洪涝", ""};
+    rh_csv_row_t cr = make_row(f, NH, 2, st);
+    produce_feedrow_reject_t rej;
+    int rc = produce_feedrow_parse(&m, &cr, &row, &rej);
+    if (rc != cases[i].rc) fail_msg("case %zu (%s): %d %s", i, cases[i].date, rc, rej.reason);
+    if (rc == 1) {
+      assert_string_equal(rej.reason_code, "DATE_AFTER_PERIOD");
+      assert_string_equal(rej.column, "受灾日期");
+      assert_non_null(strstr(rej.reason, "the month the list covers (日期晚于所报月份)"));
+    } else if (row.before_period != cases[i].before) {
+      fail_msg("case %zu (%s): before_period %d", i, cases[i].date, row.before_period);
+    }
+  }
+  /* an empty date: nothing to judge */
+  const char *f[] = {"1", "赵六", "11010519491231002X", "安陵镇", "", "", "", "洪涝", ""};
+  rh_csv_row_t cr = make_row(f, NH, 2, st);
+  produce_feedrow_reject_t rej;
+  assert_int_equal(produce_feedrow_parse(&m, &cr, &row, &rej), 0);
+  assert_false(row.before_period);
+  produce_feedrow_free(&row);
+  produce_feedrow_map_free(&m);
+}
+
 static void test_rows(void **state) {
   (void)state;
   char err[1024];
@@ -220,6 +269,7 @@ static void test_rows(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_header_mapping),
-                                     cmocka_unit_test(test_rows)};
+                                     cmocka_unit_test(test_rows),
+                                     cmocka_unit_test(test_dates_and_the_period)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
