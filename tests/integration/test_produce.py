@@ -115,6 +115,29 @@ def test_bad_rows_are_rejected_with_reason_and_line(ns, data, tmp_path, name):
         rhtest.assert_no_full_id(p["reason"], p["id_masked"] or "")
 
 
+def test_dates_after_the_month_refused_before_it_kept(ns, data, cfg, tmp_path):
+    """Defect d: a date after the month the list covers is refused (DATE_AFTER_PERIOD, with
+    its line); one before it is published, and the summary says how many to check."""
+    dept, feed = "medical-insurance", "high-self-pay"
+    src = data / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
+    raw = src.read_bytes()
+    enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "gb18030"
+    rows = list(csv.reader(raw.decode(enc).splitlines()))
+    col = rows[0].index(rhtest.feed_config(cfg, dept, feed)["columns"]["event_date"])
+    rows[1][col] = "2026-11-02"      # line 2: after October
+    rows[3][col] = "2026/9/15"       # line 4: before it, kept
+    path = tmp_path / src.name
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    r = produce(ns, dept, feed, PERIOD, path)
+    assert r.returncode == 1, r.stderr
+    assert "1 row(s) dated before 2026-10, kept: check them" in r.stdout, r.stdout
+    got = {line: reason for line, reason, _, _ in rejects_of(tmp_path / f"{src.name}.rejects.csv")}
+    assert got == {2: "DATE_AFTER_PERIOD"}, got
+    man = ns.manifests_by_batch()[rhtest.batch_id(dept, feed, PERIOD, path)][-1]
+    assert (man["rows_rejected"], man["rows_accepted"]) == (1, len(rows) - 2)
+
+
 REFUSED = {
     "broken-quotes.csv": "line 6",
     "wrong-header.csv": "身份证号",
