@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "rh_file.h"
 #include "rh_array.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_wire.h"
@@ -171,13 +172,7 @@ static int join_path(char *out, size_t size, const char *dir, const char *name) 
 
 /* A new file (must not exist), mode 0600. */
 static FILE *create_private(const char *path, char *errstr, size_t errstr_size) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (!fp) {
-    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-  }
-  return fp;
+  return rh_file_create_private(path, O_EXCL, errstr, errstr_size);
 }
 
 /* ---- writing ---- */

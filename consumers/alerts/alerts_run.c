@@ -17,6 +17,7 @@
 #include "alerts_format.h"
 #include "alerts_heads.h"
 #include "alerts_store.h"
+#include "rh_file.h"
 #include "rh_alert.h"
 #include "rh_archive.h"
 #include "rh_avro_codec.h"
@@ -125,6 +126,11 @@ static int out_open_early(run_t *r) {
   }
   /* 0600: the output holds names (and with --unmasked, ID numbers) */
   r->out_fd = open(r->a->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  /* an existing file keeps its mode under O_CREAT: made 0600 too */
+  if (r->out_fd >= 0 && rh_file_private_fd(r->out_fd) != 0) {
+    close(r->out_fd);
+    r->out_fd = -1;
+  }
   if (r->out_fd < 0) {
     rh_log_error("--output %s: %s", r->a->output, strerror(errno));
     return -1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "replay_run.h"
+#include "rh_file.h"
 #include "rh_archive.h"
 #include "rh_exit.h"
 #include "rh_ledger.h"
@@ -114,11 +115,10 @@ static void archive_month(due_t *d, const char *period) {
   }
 
   /* 1. from the broker, written to the partial archive */
-  int fd = open(report_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  FILE *rep = fd >= 0 ? fdopen(fd, "w") : NULL;
+  char err[512];
+  FILE *rep = rh_file_create_private(report_tmp, O_TRUNC, err, sizeof err);
   if (!rep) {
-    rh_log_error("%s: %s", report_tmp, strerror(errno));
-    if (fd >= 0) close(fd);
+    rh_log_error("%s", err);
     fail(d, RH_EXIT_IOERR);
     return;
   }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "produce_feedrow.h"
+#include "rh_file.h"
 #include "rh_clock.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
@@ -519,11 +520,9 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
            strcmp(b.source_name, "-") ? b.source_name : "stdin");
   snprintf(b.rejects_tmp, sizeof(b.rejects_tmp), "%s.tmp%d", res->rejects_path, (int)getpid());
   /* 0600: masked IDs and the clerk's rows (issue 12: world-readable before) */
-  int rfd = open(b.rejects_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  b.rejects = rfd >= 0 ? fdopen(rfd, "w") : NULL;
-  if (!b.rejects && rfd >= 0) close(rfd);
+  b.rejects = rh_file_create_private(b.rejects_tmp, O_TRUNC, err, sizeof(err));
   if (!b.rejects) {
-    rc = fail(res, RH_EXIT_IOERR, "%s: %s", b.rejects_tmp, strerror(errno));
+    rc = fail(res, RH_EXIT_IOERR, "%s", err);
     res->rejects_path[0] = '\0';
     goto done;
   }

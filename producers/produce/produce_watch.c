@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rh_file.h"
 #include "rh_array.h"
 #include "rh_exit.h"
 #include "rh_log.h"
@@ -56,11 +57,10 @@ static int ensure_dir(const char *path) {
 
 /* A summary or reason beside a file: 0600, never through a link. */
 static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+  char err[512];
+  FILE *fp = rh_file_create_private(path, O_TRUNC, err, sizeof err);
   if (!fp) {
-    rh_log_error("cannot write %s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
+    rh_log_error("cannot write %s", err);
     return;
   }
   fprintf(fp, "%s\n", text);
