@@ -68,6 +68,18 @@ bool rh_archive_complete(const char *dir) {
   return access(sums, F_OK) == 0;
 }
 
+int rh_archive_open_month(const rh_config_t *cfg, const char *period, char *dir, size_t size,
+                          rh_archive_info_t *info, int *refused, char *errstr,
+                          size_t errstr_size) {
+  *refused = 0;
+  if (rh_archive_month_dir(cfg, period, dir, size) || !rh_archive_complete(dir)) return 0;
+  if (rh_archive_open(dir, info, refused, errstr, errstr_size)) return -1;
+  return strcmp(info->topic_prefix, cfg->topic_prefix) == 0 && !info->department[0] &&
+                 !info->feed[0]
+             ? 1
+             : 0;
+}
+
 /* ---- bytes ---- */
 
 typedef struct {

@@ -110,6 +110,16 @@ void rh_archive_abandon(rh_archive_writer_t *w);
 int rh_archive_open(const char *dir, rh_archive_info_t *info, int *refused, char *errstr,
                         size_t errstr_size);
 
+/* The monthly archive of period (archive.dir/YYYY-MM, riskhub-replay
+ * --archive-due) for a reader that falls back to it: 1 and dir, *info when
+ * it is complete, its sums hold, and it is the whole month of cfg's
+ * namespace; 0 when there is none to read (no archive.dir, not made or not
+ * finished, another namespace's, a part of a month); -1 with errstr and
+ * *refused (as rh_archive_open) when it is there but broken. */
+int rh_archive_open_month(const rh_config_t *cfg, const char *period, char *dir, size_t size,
+                          rh_archive_info_t *info, int *refused, char *errstr,
+                          size_t errstr_size);
+
 /* fn for each message of a stream, in the order written. The record's
  * writer schema must be in schemas (current or history). *count = messages.
  * 0, or -1 with errstr (fn's failure: fn_err). */

@@ -345,17 +345,17 @@ static int on_archived(void *arg, const rh_msg_t *m) {
 static void add_archived(run_t *r) {
   const rh_config_t *cfg = r->o->cfg;
   char dir[4096], err[1024];
-  if (!r->p->window || !r->p->period[0] || r->a->follow ||
-      rh_archive_month_dir(cfg, r->p->period, dir, sizeof dir) || !rh_archive_complete(dir))
-    return;
+  if (!r->p->window || !r->p->period[0] || r->a->follow) return;
   rh_archive_info_t info;
   int refused = 0;
-  if (rh_archive_open(dir, &info, &refused, err, sizeof err)) {
+  int got = rh_archive_open_month(cfg, r->p->period, dir, sizeof dir, &info, &refused, err,
+                                  sizeof err);
+  if (got < 0) {
     rh_log_error("the monthly archive: %s; nothing is written", err);
     fail(r, refused ? RH_EXIT_REFUSED : RH_EXIT_IOERR);
     return;
   }
-  if (strcmp(info.topic_prefix, cfg->topic_prefix) != 0) return; /* another namespace's */
+  if (got == 0) return; /* none, or another namespace's */
   if (r->nseen) qsort(r->seen, r->nseen, sizeof *r->seen, cmp_key);
   uint64_t n = 0;
   if (rh_archive_read(dir, RH_ARCHIVE_ALERTS, r->set, on_archived, r, &n, "an alert", err,

@@ -34,22 +34,12 @@ static int64_t ledger_manifests(const replay_opts_t *o) {
 
 /* The month's archive, when it is this namespace's, whole, and its sums hold. */
 static int usable_archive(const replay_opts_t *o, char *dir, size_t size) {
-  if (rh_archive_month_dir(o->cfg, o->period, dir, size) || !rh_archive_complete(dir))
-    return 0;
   rh_archive_info_t info;
   int refused = 0;
   char e[1024];
-  if (rh_archive_open(dir, &info, &refused, e, sizeof e)) {
-    rh_log_warn("the monthly archive is not read: %s", e);
-    return 0;
-  }
-  if (strcmp(info.topic_prefix, o->cfg->topic_prefix) != 0 || info.department[0] ||
-      info.feed[0]) {
-    rh_log_info("the monthly archive %s is of another namespace or a part of the month: not read",
-                dir);
-    return 0;
-  }
-  return 1;
+  int got = rh_archive_open_month(o->cfg, o->period, dir, size, &info, &refused, e, sizeof e);
+  if (got < 0) rh_log_warn("the monthly archive is not read: %s", e);
+  return got > 0;
 }
 
 int replay_month(const replay_opts_t *o) {
