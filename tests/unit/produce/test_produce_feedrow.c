@@ -106,16 +106,22 @@ typedef struct {
   const char *column;
 } row_case_t;
 
+/* The map of emergency/disaster-affected for disaster_header (st: the
+ * header's fields, reused by the caller for its rows). */
+static void disaster_map(produce_feedrow_map_t *m, rh_csv_field_t st[16]) {
+  char err[1024];
+  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
+  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
+  assert_int_equal(produce_feedrow_map_header(m, cfg, feed, &h, err, sizeof(err)), 0);
+}
+
 /* defect d: a date after the month the list covers is refused; one before it
  * is kept and said (a late entry, or a wrong one: the clerk checks) */
 static void test_dates_and_the_period(void **state) {
   (void)state;
-  char err[1024];
-  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
   produce_feedrow_map_t m;
   rh_csv_field_t st[16];
-  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
-  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  disaster_map(&m, st);
   produce_feedrow_t row;
   produce_feedrow_init(&row);
   struct {
@@ -157,12 +163,9 @@ static void test_dates_and_the_period(void **state) {
 
 static void test_rows(void **state) {
   (void)state;
-  char err[1024];
-  const rh_config_feed_t *feed = rh_config_feed_find(cfg, "emergency", "disaster-affected");
   produce_feedrow_map_t m;
   rh_csv_field_t st[16];
-  rh_csv_row_t h = make_row(disaster_header, NH, 1, st);
-  assert_int_equal(produce_feedrow_map_header(&m, cfg, feed, &h, err, sizeof(err)), 0);
+  disaster_map(&m, st);
   row_case_t cases[] = {
       {{"1", "张三", "11010519491231002x", "安陵镇", "东村", "2026-10-05", "12,345.60", "洪涝", "房屋倒塌"}, NH, NULL, NULL},
       {{"2", "李四", "11010519491231002X", "411024101", "", "", "", "FIRE", ""}, NH, NULL, NULL},
