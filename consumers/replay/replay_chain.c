@@ -9,6 +9,7 @@
 
 #include "rh_array.h"
 #include "rh_avro_codec.h"
+#include "rh_avro_value.h"
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
@@ -27,12 +28,17 @@ typedef struct {
   char prev[RH_SHA256_HEXSZ];     /* prev_manifest_sha256 ("" none) */
 } entry_t;
 
+enum { F_DEPT, F_FEED, F_BATCH, F_PREV, F_END, F_N };
+static const char *const F_NAMES[F_N] = {"department", "feed", "batch_id", "prev_manifest_sha256",
+                                         "finished_at"};
+
 struct replay_chain {
   const rh_config_t *cfg;
   const rh_avro_schema_t *schema;
   rh_avro_decoder_t *dec;
   avro_value_t v;
   bool have_v;
+  int idx[F_N];
   rh_manifest_keys_t *keys;
   const char *dept, *feed;
   entry_t *e;
@@ -56,7 +62,9 @@ replay_chain_t *replay_chain_new(const rh_config_t *cfg, const rh_avro_schemas_t
     rh_errf(errstr, errstr_size, "the schemas lack riskhub.BatchManifest");
     goto fail;
   }
-  if (rh_avro_schema_value_new(c->schema, &c->v, errstr, errstr_size)) goto fail;
+  if (rh_avro_field_indexes(c->schema->schema, F_NAMES, c->idx, F_N, errstr, errstr_size) ||
+      rh_avro_schema_value_new(c->schema, &c->v, errstr, errstr_size))
+    goto fail;
   c->have_v = true;
   if (!(c->dec = rh_avro_decoder_new(schemas))) {
     rh_errf(errstr, errstr_size, "out of memory");
@@ -78,14 +86,6 @@ void replay_chain_free(replay_chain_t *c) {
   free(c);
 }
 
-static const char *field(avro_value_t *v, const char *name) {
-  avro_value_t f;
-  const char *s = NULL;
-  size_t n;
-  if (avro_value_get_by_name(v, name, &f, NULL) || avro_value_get_string(&f, &s, &n)) return NULL;
-  return s;
-}
-
 int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t partition,
                      int64_t offset) {
   char why[400];
@@ -94,12 +94,14 @@ int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t p
     c->unreadable++;
     return 0;
   }
-  const char *d = field(&c->v, "department"), *f = field(&c->v, "feed"),
-             *bid = field(&c->v, "batch_id"), *prev = field(&c->v, "prev_manifest_sha256");
-  avro_value_t fv;
+  const char *d = NULL, *f = NULL, *bid = NULL, *prev = NULL;
+  size_t n;
   int64_t fin = 0;
-  if (!d || !f || !bid || !prev || avro_value_get_by_name(&c->v, "finished_at", &fv, NULL) ||
-      avro_value_get_long(&fv, &fin)) {
+  if (rh_avro_get_str(&c->v, c->idx[F_DEPT], &d, &n) || !d ||
+      rh_avro_get_str(&c->v, c->idx[F_FEED], &f, &n) || !f ||
+      rh_avro_get_str(&c->v, c->idx[F_BATCH], &bid, &n) || !bid ||
+      rh_avro_get_str(&c->v, c->idx[F_PREV], &prev, &n) || !prev ||
+      rh_avro_get_long(&c->v, c->idx[F_END], NULL, &fin)) {
     c->unreadable++;
     return 0;
   }

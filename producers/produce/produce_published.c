@@ -18,10 +18,12 @@
 #define TOPIC_MANIFESTS "feed.manifests"
 #define LOG_BAD_MAX 5 /* undecodable manifests logged one by one, then only counted */
 
-enum { BM_BATCH, BM_TOPIC, BM_SOURCE, BM_TOTAL, BM_ACC, BM_REJ, BM_PARTS, BM_END, BM_N };
+enum { BM_BATCH, BM_TOPIC, BM_SOURCE, BM_TOTAL, BM_ACC, BM_REJ, BM_PARTS, BM_END, BM_DEPT,
+       BM_FEED, BM_N };
 static const char *const BM_NAMES[BM_N] = {"batch_id",      "topic",         "source_name",
                                            "rows_total",    "rows_accepted", "rows_rejected",
-                                           "partitions",    "finished_at"};
+                                           "partitions",    "finished_at",   "department",
+                                           "feed"};
 
 struct produce_published {
   char batch_id[RH_SHA256_HEXSZ];
@@ -46,41 +48,25 @@ void produce_published_trust(produce_published_t *p, const char *department, con
   p->trust = true;
 }
 
-/* Is the decoded manifest believed (see produce_published_trust)? */
-static bool believed(produce_published_t *p, int32_t partition, int64_t offset) {
+/* Is the decoded manifest believed (see produce_published_trust)? ours: it
+ * is of the department/feed asked for (a refusal is then said). */
+static bool believed(produce_published_t *p, bool ours, int32_t partition, int64_t offset) {
   char why[512] = "";
   bool ok = true;
-  if (!p->trust) return true;
   if (p->keys && rh_manifest_keys_count(p->keys, p->department) > 0)
     ok = rh_manifest_check(p->keys, &p->v, why, sizeof why) == 0;
   else if (p->own)
     ok = rh_manifest_signed_by(&p->v, p->own);
-  if (!ok) {
-    avro_value_t f;
-    const char *d = NULL, *fd = NULL;
-    size_t n;
-    if (avro_value_get_by_name(&p->v, "department", &f, NULL) == 0) avro_value_get_string(&f, &d, &n);
-    if (avro_value_get_by_name(&p->v, "feed", &f, NULL) == 0) avro_value_get_string(&f, &fd, &n);
-    if (d && fd && strcmp(d, p->department) == 0 && strcmp(fd, p->feed) == 0 &&
-        ++p->info.refused <= LOG_BAD_MAX)
-      rh_log_warn("feed.manifests [%d] offset %" PRId64 ": a manifest of %s/%s that is not "
-                  "believed: %s",
-                  (int)partition, offset, p->department, p->feed,
-                  why[0] ? why : "not signed with this department's key (签名无效)");
-  }
+  if (!ok && ours && ++p->info.refused <= LOG_BAD_MAX)
+    rh_log_warn("feed.manifests [%d] offset %" PRId64 ": a manifest of %s/%s that is not "
+                "believed: %s",
+                (int)partition, offset, p->department, p->feed,
+                why[0] ? why : "not signed with this department's key (签名无效)");
   return ok;
 }
 
 /* The chain's last link of the feed: the believed manifest finished last. */
 static void note_link(produce_published_t *p, int64_t finished_at) {
-  avro_value_t f;
-  const char *d = NULL, *fd = NULL;
-  size_t n;
-  if (!p->trust || avro_value_get_by_name(&p->v, "department", &f, NULL) ||
-      avro_value_get_string(&f, &d, &n) || avro_value_get_by_name(&p->v, "feed", &f, NULL) ||
-      avro_value_get_string(&f, &fd, &n) || strcmp(d, p->department) != 0 ||
-      strcmp(fd, p->feed) != 0)
-    return;
   if (p->info.prev_found && finished_at <= p->info.prev_finished_at) return;
   char link[RH_SHA256_HEXSZ];
   if (rh_manifest_link(&p->v, link)) return;
@@ -168,7 +154,7 @@ int produce_published_add(produce_published_t *p, const void *value, size_t len,
     unreadable(p, partition, offset, why);
     return 0;
   }
-  const char *bid = NULL, *topic = NULL, *source = NULL;
+  const char *bid = NULL, *topic = NULL, *source = NULL, *dept = NULL, *feed = NULL;
   size_t n;
   int64_t total = 0, acc = 0, rej = 0, end = 0;
   avro_value_t parts;
@@ -179,13 +165,22 @@ int produce_published_add(produce_published_t *p, const void *value, size_t len,
       rh_avro_get_long(&p->v, p->idx[BM_ACC], NULL, &acc) ||
       rh_avro_get_long(&p->v, p->idx[BM_REJ], NULL, &rej) ||
       rh_avro_get_long(&p->v, p->idx[BM_END], NULL, &end) ||
+      rh_avro_get_str(&p->v, p->idx[BM_DEPT], &dept, &n) || !dept ||
+      rh_avro_get_str(&p->v, p->idx[BM_FEED], &feed, &n) || !feed ||
       rh_avro_field(&p->v, p->idx[BM_PARTS], &parts)) {
     unreadable(p, partition, offset, "a field is missing");
     return 0;
   }
-  if (!believed(p, partition, offset)) return 0;
-  note_link(p, end);
-  if (strcmp(bid, p->batch_id) != 0) return 0;
+  bool mine = strcmp(bid, p->batch_id) == 0;
+  if (p->trust) {
+    /* only this batch's manifests and the feed's chain matter: the others are
+     * not verified (an Ed25519 check a manifest of the whole topic) */
+    bool ours = strcmp(dept, p->department) == 0 && strcmp(feed, p->feed) == 0;
+    if (!mine && !ours) return 0;
+    if (!believed(p, ours, partition, offset)) return 0;
+    if (ours) note_link(p, end);
+  }
+  if (!mine) return 0;
   produce_published_info_t *in = &p->info;
   in->found++;
   if (in->found == 1 || end > in->last_finished_at) in->last_finished_at = end;
