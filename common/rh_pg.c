@@ -37,10 +37,31 @@ static void notice_to_log(void *arg, const char *message) {
 }
 
 PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t errstr_size) {
+  return rh_pg_connect_as(conninfo, NULL, wait_ms, errstr, errstr_size);
+}
+
+/* A refusal of the password (SQLSTATE 28P01 is not in a PGconn's error): say
+ * where libpq looked for it. */
+static int add_password_hint(PGconn *conn, char *errstr, size_t errstr_size) {
+  if (!strstr(errstr, "password") && !strstr(errstr, "authentication")) return 0;
+  const char *user = PQuser(conn);
+  const char *file = getenv("PGPASSFILE");
+  size_t n = strlen(errstr);
+  snprintf(errstr + n, errstr_size - n,
+           " (role %s: its password is looked for in %s; docs/security.md, \"PostgreSQL\")",
+           user && *user ? user : "(default)", file && *file ? file : "~/.pgpass");
+  return 1;
+}
+
+PGconn *rh_pg_connect_as(const char *conninfo, const char *role, int wait_ms, char *errstr,
+                         size_t errstr_size) {
   long long deadline = rh_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
   int backoff = 100;
+  /* dbname first, expanded as a connection string; the role after it wins */
+  const char *const keys[] = {"dbname", role ? "user" : NULL, NULL};
+  const char *const values[] = {conninfo, role, NULL};
   for (;;) {
-    PGconn *conn = PQconnectdb(conninfo);
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (conn && PQstatus(conn) == CONNECTION_OK) {
       PQsetNoticeProcessor(conn, notice_to_log, NULL);
       return conn;
@@ -51,7 +72,10 @@ PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t er
       snprintf(prefix, sizeof(prefix), "cannot connect to PostgreSQL at %s:%s: ",
                host && *host ? host : "(default)", port && *port ? port : "(default)");
       set_error(errstr, errstr_size, prefix, PQerrorMessage(conn));
+      /* a password refused is not a server away: no retrying */
+      int refused = add_password_hint(conn, errstr, errstr_size);
       PQfinish(conn);
+      if (refused) return NULL;
     } else {
       snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: out of memory");
     }

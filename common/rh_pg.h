@@ -23,10 +23,26 @@
 /* RH_PG_CONNINFO from the environment, else the default. Static string. */
 const char *rh_pg_env_conninfo(void);
 
+/* The role of each program (migration 007_roles.sql grants each only its part;
+ * docs/security.md, "PostgreSQL"). The schema's owner (`riskhub`) is used by
+ * `riskhub-registry migrate` alone; no service connects as it. */
+#define RH_PG_ROLE_IMPORT "riskhub_import"     /* riskhub-registry import */
+#define RH_PG_ROLE_JOIN "riskhub_join"         /* riskhub-join: reads the registry */
+#define RH_PG_ROLE_LEDGER "riskhub_ledger"     /* riskhub-ledger: writes the ledger */
+#define RH_PG_ROLE_STATUS "riskhub_status"     /* riskhub-status, -health, -selftest */
+#define RH_PG_ROLE_TOWNSHIP "riskhub_township" /* riskhub-alerts: a township's tool */
+#define RH_PG_ROLE_AUDIT "riskhub_audit"       /* riskhub-replay: reads, writes nothing */
+
 /* Connect; on failure retry with back-off (100 ms doubling to 2 s) until wait_ms
  * has passed (0 = one try). NULL on failure with errstr filled, e.g.
  * "cannot connect to PostgreSQL at 127.0.0.1:15432: Connection refused". */
 PGconn *rh_pg_connect(const char *conninfo, int wait_ms, char *errstr, size_t errstr_size);
+
+/* rh_pg_connect as role: the conninfo's user (if any) is replaced by role (NULL:
+ * kept). The password comes from ~/.pgpass or PGPASSFILE, as libpq finds it. An
+ * authentication failure names the role and where its password is looked for. */
+PGconn *rh_pg_connect_as(const char *conninfo, const char *role, int wait_ms, char *errstr,
+                         size_t errstr_size);
 
 /* Run one or more statements that return no rows. 0 ok, -1 with errstr. */
 int rh_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);

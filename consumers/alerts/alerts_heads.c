@@ -83,9 +83,8 @@ int alerts_heads_load(PGconn *conn, const alerts_item_t *items, size_t n, alerts
   char why[512];
   PGresult *res = rh_pg_exec_params(
       conn,
-      "SELECT h.household_id, m.name FROM households h "
-      "JOIN members m ON m.id_number = h.head_id_number "
-      "WHERE h.household_id = ANY($1::text[]) ORDER BY h.household_id",
+      "SELECT household_id, head_name FROM household_heads "
+      "WHERE household_id = ANY($1::text[]) ORDER BY household_id",
       1, params, why, sizeof why);
   free(arr);
   if (!res) {

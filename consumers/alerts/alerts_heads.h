@@ -2,8 +2,9 @@
  * alerts_heads: the name of each household's head, for the table a township
  * official reads (docs/alerts.md, "Names"). An Alert names the person a
  * department listed, who may be any member; the head's name comes from the
- * registry in PostgreSQL (households.head_id_number -> members.name), read for
- * the households of one output batch in one query. The query returns names
+ * registry in PostgreSQL (the view household_heads of migration 007:
+ * households.head_id_number -> members.name; the township's role reads the view,
+ * not the registry), read for the households of one output batch in one query. The query returns names
  * only: no ID number leaves the database.
  *
  * Ownership: the set owns its strings; alerts_heads_get returns a pointer

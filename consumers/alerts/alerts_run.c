@@ -111,7 +111,7 @@ static PGconn *pg_connect(run_t *r, int wait_ms, char *err, size_t errsz) {
     rh_errf(err, errsz, "out of memory");
     return NULL;
   }
-  PGconn *conn = rh_pg_connect(ci, wait_ms, err, errsz);
+  PGconn *conn = rh_pg_connect_as(ci, RH_PG_ROLE_TOWNSHIP, wait_ms, err, errsz);
   free(ci);
   return conn;
 }

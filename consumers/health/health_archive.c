@@ -14,7 +14,7 @@
 int health_probe_archive(const rh_config_t *cfg, int64_t now_ms, int wait_ms, health_state_t *s) {
   if (!(s->archive_dir = cfg->archive.dir)) return 0;
   char e[512];
-  PGconn *pg = rh_pg_connect(cfg->pg_conninfo, wait_ms, e, sizeof e);
+  PGconn *pg = rh_pg_connect_as(cfg->pg_conninfo, RH_PG_ROLE_STATUS, wait_ms, e, sizeof e);
   if (!pg) {
     snprintf(s->archive_error, sizeof s->archive_error, "PostgreSQL: %s", e);
     return 0;

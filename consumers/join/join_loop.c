@@ -296,7 +296,7 @@ static int pg_connect(join_t *j, bool reload) {
   bool logged = false;
   while (!stopping(j)) {
     if (j->pg) PQfinish(j->pg);
-    j->pg = rh_pg_connect(j->cfg->pg_conninfo, 0, err, sizeof err);
+    j->pg = rh_pg_connect_as(j->cfg->pg_conninfo, RH_PG_ROLE_JOIN, 0, err, sizeof err);
     if (j->pg && rh_regmap_listen(j->pg, err, sizeof err) == 0) {
       rh_regmap_t *m = NULL;
       int64_t t0 = rh_mono_ms();

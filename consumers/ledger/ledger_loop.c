@@ -120,7 +120,7 @@ static int pg_connect(ledger_t *l) {
   bool logged = false;
   while (!stopping(l)) {
     if (l->pg) PQfinish(l->pg);
-    if ((l->pg = rh_pg_connect(l->cfg->pg_conninfo, 0, err, sizeof err)) != NULL) {
+    if ((l->pg = rh_pg_connect_as(l->cfg->pg_conninfo, RH_PG_ROLE_LEDGER, 0, err, sizeof err)) != NULL) {
       if (logged) rh_log_info("PostgreSQL is back");
       return 0;
     }

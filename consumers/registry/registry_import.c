@@ -53,7 +53,6 @@ typedef struct {
   bool complete[REGISTRY_FILE_COUNT]; /* the file was read to its end */
   char guard_line[640]; /* the shrink guard's line of the summary */
   bool bulk;            /* a first import: rows go straight into the tables (bulk_begin) */
-  PGresult *ddl;        /* with bulk: what bulk_end makes again */
 } imp_t;
 
 static double now_s(void) {
@@ -474,42 +473,6 @@ static int delete_vanished(imp_t *im, registry_file_t f) {
 
 /* ---- a first import: indexes and keys built after the rows ---- */
 
-#define REGISTRY_TABLES "'households'::regclass, 'members'::regclass, 'applications'::regclass"
-/* registry_changes' keys and indexes too when it holds fewer rows than this
- * (rebuilding them costs what the log holds: a long history is left alone) */
-#define BULK_LOG_MAX_ROWS 1000000
-
-/* The statements that drop the registry tables' keys (foreign, primary,
- * unique) and other indexes, and those that make them again, exactly as the
- * catalog has them (pg_get_constraintdef, pg_get_indexdef: whatever later
- * migrations made of them). Drops: foreign keys first; re-creation: indexes
- * and unique keys first, foreign keys last. */
-static PGresult *bulk_ddl(imp_t *im) {
-  char sql[2048];
-  snprintf(sql, sizeof(sql),
-           "WITH tables AS (SELECT unnest(ARRAY[" REGISTRY_TABLES "]) AS t UNION ALL"
-           " SELECT 'registry_changes'::regclass WHERE (SELECT count(*) FROM"
-           "  (SELECT 1 FROM registry_changes LIMIT %d) l) < %d)"
-           " SELECT drop_sql, create_sql FROM (", BULK_LOG_MAX_ROWS, BULK_LOG_MAX_ROWS);
-  size_t n = strlen(sql);
-  snprintf(sql + n, sizeof(sql) - n, "%s",
-           " SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname)"
-           "          AS drop_sql,"
-           "        format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname,"
-           "               pg_get_constraintdef(oid)) AS create_sql,"
-           "        CASE contype WHEN 'f' THEN 0 ELSE 1 END AS drop_order, conname AS name"
-           "   FROM pg_constraint WHERE conrelid IN (SELECT t FROM tables)"
-           "    AND contype IN ('f', 'p', 'u')"
-           " UNION ALL"
-           " SELECT format('DROP INDEX %s', i.indexrelid::regclass),"
-           "        pg_get_indexdef(i.indexrelid), 2, i.indexrelid::regclass::text"
-           "   FROM pg_index i WHERE i.indrelid IN (SELECT t FROM tables)"
-           "    AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
-           "                     WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)"
-           ") d ORDER BY drop_order, name");
-  return q(im, "first import", sql);
-}
-
 /* A first import (the three tables empty) inserts every row: then the keys
  * and indexes are dropped, the rows are COPYed straight into the tables
  * (no staging, no merge), and when every file was read the indexes are
@@ -519,51 +482,37 @@ static PGresult *bulk_ddl(imp_t *im) {
  * for any insert. One transaction, so nothing is ever visible without its
  * constraints, and a refused import rolls the drops back too: ALTER TABLE
  * locks the tables (ACCESS EXCLUSIVE) to the commit; readers wait for the
- * import instead of reading empty tables. Returns 1 if so (im->bulk,
- * im->ddl), 0 if not a first import, -1 on error. */
+ * import instead of reading empty tables.
+ * The DDL is the tables' owner's: the import's role (riskhub_import) owns
+ * nothing, so two functions of migration 007 do it as the owner, and only
+ * that (registry_first_import_begin: lock, look again, drop and keep what to
+ * make again; registry_first_import_end: make it again). Returns 1 if so
+ * (im->bulk), 0 if not a first import, -1 on error. */
 static int bulk_begin(imp_t *im) {
   static const char empty_sql[] =
       "SELECT NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM members)"
       " AND NOT EXISTS (SELECT 1 FROM applications)";
-  for (int pass = 0; pass < 2; pass++) {
-    PGresult *r = q(im, "first import", empty_sql);
-    if (!r) return -1;
-    bool empty = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (!empty) return 0;
-    /* another writer (not an import: they queue on the import lock) may add
-     * rows between the look and the lock: look again under the lock. The
-     * order is the readers' (rh_regmap_load: the change log, households,
-     * members), so that one of them in the middle of its transaction is
-     * waited for, not deadlocked with. */
-    if (pass == 0 && exec(im, "first import",
-                          "LOCK TABLE registry_changes, households, members, applications"
-                          " IN ACCESS EXCLUSIVE MODE"))
-      return -1;
-  }
-  PGresult *r = bulk_ddl(im);
+  PGresult *r = q(im, "first import", empty_sql);
   if (!r) return -1;
-  for (int i = 0; i < PQntuples(r); i++)
-    if (exec(im, "first import", PQgetvalue(r, i, 0))) {
-      PQclear(r);
-      return -1;
-    }
-  im->ddl = r;
-  im->bulk = true;
-  return 1;
+  bool empty = PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  if (!empty) return 0;
+  /* another writer may add rows between the look and the lock: the function
+   * looks again under the lock (taken in the readers' order, rh_regmap_load:
+   * the change log, households, members) and drops nothing if so */
+  if (!(r = q(im, "first import", "SELECT registry_first_import_begin()"))) return -1;
+  im->bulk = PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  return im->bulk ? 1 : 0;
 }
 
 /* Make again what bulk_begin dropped: the indexes, then the keys (each
  * foreign key checks every row as it is added: a violation is an error). */
 static int bulk_end(imp_t *im) {
-  const PGresult *ddl = im->ddl;
   if (exec(im, "settings", "SET LOCAL maintenance_work_mem = '256MB'")) return -1;
-  for (int pass = 0; pass < 2; pass++)
-    for (int i = PQntuples(ddl) - 1; i >= 0; i--) {
-      bool fk = strstr(PQgetvalue(ddl, i, 1), " FOREIGN KEY ") != NULL;
-      if (fk != (pass == 1)) continue;
-      if (exec(im, "first import", PQgetvalue(ddl, i, 1))) return -1;
-    }
+  PGresult *r = q(im, "first import", "SELECT registry_first_import_end()");
+  if (!r) return -1;
+  PQclear(r);
   return 0;
 }
 
@@ -571,7 +520,7 @@ static int db_begin(imp_t *im) {
   const registry_import_opts_t *o = im->o;
   char err[768];
   const char *conninfo = o->conninfo ? o->conninfo : o->cfg->pg_conninfo;
-  im->conn = rh_pg_connect(conninfo, o->wait_ms, err, sizeof(err));
+  im->conn = rh_pg_connect_as(conninfo, RH_PG_ROLE_IMPORT, o->wait_ms, err, sizeof(err));
   if (!im->conn) {
     fatal(im, RH_EXIT_UNAVAILABLE, "%s; nothing was loaded", err);
     return -1;
@@ -812,7 +761,6 @@ done:
                res->merge_seconds, (unsigned long long)res->changes, res->changes == 1 ? "" : "s");
   }
   /* without COMMIT, closing the connection rolls everything back */
-  PQclear(im.ddl);
   PQfinish(im.conn);
   free(im.cbuf);
   free(im.hh);

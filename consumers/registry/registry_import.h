@@ -64,8 +64,9 @@
 
 /* 'rhim' */
 #define RH_IMPORT_LOCK_KEY 0x7268696dLL
-/* The import needs migrations up to this version (tables and change log). */
-#define RH_IMPORT_MIN_SCHEMA 2
+/* The import needs migrations up to this version (tables, change log, roles and
+ * the first import's functions of 007). */
+#define RH_IMPORT_MIN_SCHEMA 7
 #define RH_IMPORT_DEFAULT_MAX_ERRORS 50
 
 typedef struct {

@@ -75,7 +75,7 @@ static int fsync_flat(const char *dir) {
 /* The months of the ledger's list_manifests, oldest first. An exit code. */
 static int ledger_months(const rh_config_t *cfg, char (**out)[8], size_t *n) {
   char e[1024];
-  PGconn *pg = rh_pg_connect(cfg->pg_conninfo, PG_WAIT_MS, e, sizeof e);
+  PGconn *pg = rh_pg_connect_as(cfg->pg_conninfo, RH_PG_ROLE_AUDIT, PG_WAIT_MS, e, sizeof e);
   if (!pg) {
     rh_log_error("PostgreSQL: %s", e);
     return RH_EXIT_UNAVAILABLE;

@@ -18,7 +18,7 @@
  * cannot say (PostgreSQL away, a database before migration 006). */
 static int64_t ledger_manifests(const replay_opts_t *o) {
   char e[1024];
-  PGconn *pg = rh_pg_connect(o->cfg->pg_conninfo, PG_WAIT_MS, e, sizeof e);
+  PGconn *pg = rh_pg_connect_as(o->cfg->pg_conninfo, RH_PG_ROLE_AUDIT, PG_WAIT_MS, e, sizeof e);
   if (!pg) return -1;
   const char *params[3] = {o->period, o->department ? o->department : "",
                            o->feed ? o->feed : ""};

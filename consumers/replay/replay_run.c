@@ -763,7 +763,7 @@ int replay_run(const replay_opts_t *o) {
 
   /* 1. the registry in a thread; meanwhile the manifests, and the fetching
    * of the records and of the published outputs begins */
-  if (!(x.pg = rh_pg_connect(cfg->pg_conninfo, PG_WAIT_MS, e, sizeof e))) {
+  if (!(x.pg = rh_pg_connect_as(cfg->pg_conninfo, RH_PG_ROLE_AUDIT, PG_WAIT_MS, e, sizeof e))) {
     rh_log_error("%s", e);
     cleanup(&x);
     return RH_EXIT_UNAVAILABLE;

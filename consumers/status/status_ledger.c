@@ -75,7 +75,7 @@ status_ledger_rc_t status_ledger_read(const rh_config_t *cfg, const char *consum
                                       char *errstr, size_t errstr_size) {
   int64_t t0 = rh_mono_ms();
   memset(st, 0, sizeof *st);
-  PGconn *pg = rh_pg_connect(cfg->pg_conninfo, PG_WAIT_MS, errstr, errstr_size);
+  PGconn *pg = rh_pg_connect_as(cfg->pg_conninfo, RH_PG_ROLE_STATUS, PG_WAIT_MS, errstr, errstr_size);
   if (!pg) return STATUS_LEDGER_UNAVAILABLE;
   status_ledger_rc_t rc = STATUS_LEDGER_FAILED;
   PGresult *res = NULL;

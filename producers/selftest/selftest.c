@@ -78,7 +78,7 @@ static void on_delivery(void *ctx, const rd_kafka_message_t *m) {
 
 static int check_postgres(const selftest_opts_t *o) {
   char err[512];
-  PGconn *c = rh_pg_connect(o->cfg->pg_conninfo, o->timeout_ms, err, sizeof(err));
+  PGconn *c = rh_pg_connect_as(o->cfg->pg_conninfo, RH_PG_ROLE_STATUS, o->timeout_ms, err, sizeof(err));
   if (!c) {
     fprintf(stderr, "riskhub-selftest: PostgreSQL unavailable: %s\n", err);
     return RH_EXIT_UNAVAILABLE;

@@ -571,12 +571,13 @@ def test_connection_lost_mid_import_loads_nothing(migrated, gen):
         pid = ""
         deadline = time.monotonic() + 30
         while not pid and time.monotonic() < deadline:
-            pid = psql(db, "SELECT pid FROM pg_stat_activity WHERE application_name = "
+            # (the import's role is not the test's: only the superuser sees its wait)
+            pid = psql(rhtest.as_superuser(db), "SELECT pid FROM pg_stat_activity WHERE application_name = "
                            "'riskhub-registry import' AND wait_event = 'advisory' "
                            "AND datname = current_database()")
             time.sleep(0.1)
         assert pid, "the import never waited for the lock"
-        psql(db, f"SELECT pg_terminate_backend({pid})")
+        psql(rhtest.as_superuser(db), f"SELECT pg_terminate_backend({pid})")
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 69, err
         assert "lost the connection to PostgreSQL" in err and "nothing was loaded" in err

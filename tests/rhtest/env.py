@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "KEYS_DIR", "PERIOD", "IDLE_MS",
+__all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "KEYS_DIR", "PGPASSFILE", "PERIOD", "IDLE_MS",
            "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka"]
 
 SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
@@ -20,6 +20,9 @@ BASE_CONNINFO = os.environ.get("RH_PG_CONNINFO", "host=127.0.0.1 port=15432 dbna
 # every program the tests run finds them through RH_KEYS_DIR, set here when the
 # session's environment lacks it (pytest run by hand).
 KEYS_DIR = Path(os.environ.setdefault("RH_KEYS_DIR", str(STATE_DIR / "keys")))
+# The PostgreSQL roles' passwords (scripts/postgres.sh): libpq reads PGPASSFILE,
+# for psql here and for every program run (each connects as its own role).
+PGPASSFILE = Path(os.environ.setdefault("PGPASSFILE", str(STATE_DIR / "pgpass")))
 PERIOD = "2026-10"   # the month most tests generate
 IDLE_MS = 3000       # --idle-exit-ms of the joins that must end by themselves
 

@@ -6,8 +6,8 @@ import time
 from .env import BASE_CONNINFO, SRC
 from .privacy import scrub
 
-__all__ = ["psql", "pg_rows", "conninfo_of", "create_database", "drop_database", "warnings_rows",
-           "SCRATCH_DB", "postgres_sh"]
+__all__ = ["psql", "pg_rows", "conninfo_of", "as_superuser", "create_database", "drop_database",
+           "warnings_rows", "SCRATCH_DB", "postgres_sh"]
 
 # Scratch databases: riskhub_test_<hex> (tests), riskhub_bench_<...> (benchmarks).
 # rhtest.snapshot leaves every database of these families out.
@@ -33,6 +33,13 @@ def conninfo_of(dbname, base=BASE_CONNINFO):
     return f"{base} dbname={dbname}"
 
 
+def as_superuser(conninfo):
+    """conninfo as the cluster's superuser (its password is in PGPASSFILE too): what
+    only it may do (see other roles' sessions in pg_stat_activity, end them), since
+    the programs connect as roles of their own (docs/security.md)."""
+    return re.sub(r"\buser=\S+", "", conninfo).strip() + " user=postgres"
+
+
 def create_database(dbname):
     """A scratch database (name of the SCRATCH_DB family); its connection string."""
     assert SCRATCH_DB.fullmatch(dbname), f"{dbname}: not a scratch database name"
@@ -41,12 +48,13 @@ def create_database(dbname):
 
 
 def drop_database(dbname, check=False, tries=20):
-    """Drops a scratch database. WITH (FORCE) ends the test's own connections, but not
-    an autovacuum worker's (another role: "must be a member of the role whose process is
-    being terminated"), so it tries again for a while; check: the last failure asserted."""
+    """Drops a scratch database, as the superuser: WITH (FORCE) ends the connections
+    of the programs' roles too; an autovacuum worker's may still hold it a moment,
+    so it tries again for a while; check: the last failure asserted."""
     assert SCRATCH_DB.fullmatch(dbname), f"refusing to drop {dbname}: not a scratch database"
     for i in range(tries):
-        r = psql(BASE_CONNINFO, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)", check=False)
+        r = psql(as_superuser(BASE_CONNINFO), f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)",
+                 check=False)
         if r.returncode == 0:
             return r
         time.sleep(0.5)

@@ -1,0 +1,174 @@
+"""PostgreSQL secured as a county runs it (issue 12, docs/security.md "PostgreSQL"):
+scram-sha-256 only, the superuser included; one role a program, each able to do its
+part and nothing more (consumers/registry/migrations/007_roles.sql). The policy below
+is written out here, apart from the migration, and every role is tried against every
+table for each kind of access: what the policy allows must work, the rest must be
+refused by the server."""
+import os
+import stat
+import subprocess
+
+import pytest
+
+import rhtest
+from rhtest import pg_rows, psql
+
+ROLES = ["riskhub_import", "riskhub_join", "riskhub_ledger", "riskhub_status",
+         "riskhub_township", "riskhub_audit"]
+RELATIONS = ["households", "members", "applications", "registry_changes", "warnings",
+             "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets",
+             "unmasked_exports", "schema_migrations", "household_heads",
+             "registry_first_import_ddl"]
+REGISTRY = {"households", "members", "applications"}
+LEDGER = {"warnings", "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets"}
+
+# role -> access -> the relations it may use so; anything else is refused.
+POLICY = {
+    "riskhub_import": {"select": REGISTRY | {"schema_migrations"}, "insert": REGISTRY,
+                       "update": REGISTRY, "delete": REGISTRY},
+    "riskhub_join": {"select": REGISTRY | {"registry_changes"}},
+    "riskhub_ledger": {"select": LEDGER, "insert": LEDGER, "update": LEDGER},
+    "riskhub_status": {"select": LEDGER},
+    "riskhub_township": {"select": {"household_heads"}, "insert": {"unmasked_exports"}},
+    "riskhub_audit": {"select": set(RELATIONS) - {"household_heads", "registry_first_import_ddl"}},
+}
+
+# Statements that touch no row: the privilege is checked all the same. An insert
+# names one column with its default (an insert needs no SELECT privilege that way).
+INSERT_COLUMN = {"households": "household_id", "members": "id_number", "applications": "period",
+                 "registry_changes": "key", "warnings": "alert_id", "check_results": "check_id",
+                 "unmatched_alerts": "alert_id", "list_manifests": "topic",
+                 "ledger_offsets": "consumer", "unmasked_exports": "run_id",
+                 "schema_migrations": "name", "household_heads": "household_id",
+                 "registry_first_import_ddl": "create_sql"}
+
+
+def statement(access, rel):
+    if access == "select":
+        return f"SELECT * FROM {rel} LIMIT 0"
+    if access == "insert":
+        # a row that breaks NOT NULL/CHECK if it ever got past the privilege check:
+        # "permission denied" and a constraint error tell the two apart
+        return f"INSERT INTO {rel} ({INSERT_COLUMN[rel]}) VALUES (NULL)"
+    if access == "update":
+        return f"UPDATE {rel} SET {INSERT_COLUMN[rel]} = NULL WHERE false"
+    return f"DELETE FROM {rel} WHERE false"
+
+
+def as_role(ns, role, sql, password_file=None, password=None):
+    """psql as role on the namespace's database (the conninfo's later user wins)."""
+    env = dict(os.environ)
+    if password_file is not None:
+        env["PGPASSFILE"] = str(password_file)
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                           "-d", f"{ns.conninfo} user={role}", "-c", sql],
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def denied(r):
+    """Refused by the server for want of the privilege (a view that cannot be
+    written is refused so for everybody)."""
+    return r.returncode != 0 and ("permission denied" in r.stderr
+                                  or "cannot insert into view" in r.stderr
+                                  or "cannot update view" in r.stderr
+                                  or "cannot delete from view" in r.stderr)
+
+
+def test_each_role_does_its_part_and_nothing_more(ns):
+    wrong = []
+    for role in ROLES:
+        for rel in RELATIONS:
+            for access in ("select", "insert", "update", "delete"):
+                r = as_role(ns, role, statement(access, rel))
+                allowed = rel in POLICY[role].get(access, set())
+                if allowed and denied(r):
+                    wrong.append(f"{role} {access} {rel}: refused ({r.stderr.strip()})")
+                elif not allowed and not denied(r):
+                    wrong.append(f"{role} {access} {rel}: not refused (rc {r.returncode}, "
+                                 f"{r.stderr.strip()[:120]})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_role_alters_the_audit_tables_or_the_schema(ns):
+    """The attack of the issue: ALTER TABLE unmasked_exports DISABLE TRIGGER, then DELETE.
+    No program's role owns a table, so none can; nor TRUNCATE, nor write the changelog
+    the registry's triggers keep, nor create objects."""
+    for role in ROLES:
+        for sql in ("ALTER TABLE unmasked_exports DISABLE TRIGGER USER",
+                    "ALTER TABLE registry_changes DISABLE TRIGGER ALL",
+                    "ALTER TABLE households DISABLE TRIGGER USER",
+                    "TRUNCATE unmasked_exports", "TRUNCATE warnings",
+                    "DELETE FROM unmasked_exports",
+                    "INSERT INTO registry_changes (table_name, key, op) VALUES ('households', 'x', 'I')",
+                    "CREATE TABLE public.mine (x int)",
+                    "CREATE FUNCTION public.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                    "SET ROLE riskhub"):
+            r = as_role(ns, role, sql)
+            assert r.returncode != 0, f"{role}: {sql} was not refused"
+            assert ("permission denied" in r.stderr or "must be owner" in r.stderr), \
+                f"{role}: {sql}: {r.stderr}"
+
+
+def test_the_import_writes_the_registry_and_the_changelog_follows(ns):
+    """registry_changes is written by the registry's trigger running as the schema's
+    owner: the import's role changes a household, the changelog has the change,
+    though that role cannot write the changelog itself (above)."""
+    before = int(psql(ns.conninfo, "SELECT count(*) FROM registry_changes"))
+    # one synthetic household and its head, in one transaction (the head's key is deferred)
+    r = as_role(ns, "riskhub_import",
+                "INSERT INTO households (household_id, township_code, village, household_type, "
+                "income_per_capita, head_id_number) VALUES ('411024100-001-0001', '411024100', "
+                "'v', 'ordinary', 0, '110105194912310021'); "
+                "INSERT INTO members (id_number, household_id, name, sex, relation, birth_date, "
+                "health, labour_ability, schooling, migrant_months, medical_insurance) VALUES "
+                "('110105194912310021', '411024100-001-0001', '测试', 'male', 'head', '1949-12-31', "
+                "'healthy', 'strong', 'none', 0, true)")
+    assert r.returncode == 0, r.stderr
+    after = pg_rows(ns.conninfo, "SELECT table_name, op FROM registry_changes ORDER BY change_id")
+    assert len(after) == before + 2 and after[-2:] == [("households", "I"), ("members", "I")]
+
+
+def test_passwords_only(ns, tmp_path):
+    """scram-sha-256 for everybody, the superuser too: no trust line, every role's
+    verifier is SCRAM, and a wrong or missing password is refused."""
+    admin = rhtest.as_superuser(ns.conninfo)
+    methods = psql(admin, "SELECT DISTINCT auth_method FROM pg_hba_file_rules "
+                          "WHERE error IS NULL ORDER BY 1")
+    assert methods.split() == ["scram-sha-256"], methods
+    assert psql(admin, "SHOW password_encryption") == "scram-sha-256"
+    plain = psql(admin, "SELECT rolname FROM pg_authid WHERE rolcanlogin AND "
+                        "(rolpassword IS NULL OR rolpassword NOT LIKE 'SCRAM-SHA-256$%') "
+                        "AND rolname IN ('postgres', 'riskhub', "
+                        + ", ".join(f"'{r}'" for r in ROLES) + ")")
+    assert plain == "", f"roles without a SCRAM password: {plain}"
+    empty = tmp_path / "pgpass"
+    empty.write_text("")
+    empty.chmod(0o600)
+    for role in ["postgres", "riskhub", *ROLES]:
+        r = as_role(ns, role, "SELECT 1", password_file=empty, password="not-the-password")
+        assert r.returncode != 0 and "password authentication failed" in r.stderr, (role, r.stderr)
+        r = as_role(ns, role, "SELECT 1", password_file=empty)
+        assert r.returncode != 0 and "no password supplied" in r.stderr, (role, r.stderr)
+
+
+def test_the_passwords_file_is_private():
+    st = os.stat(rhtest.PGPASSFILE)
+    assert stat.S_IMODE(st.st_mode) == 0o600
+    roles = {line.split(":")[3] for line in rhtest.PGPASSFILE.read_text().splitlines() if line}
+    assert {"postgres", "riskhub", *ROLES} <= roles
+
+
+def test_a_program_with_a_wrong_password_says_which_role_and_where(ns, tmp_path):
+    """riskhub-status reads the ledger as riskhub_status: with a passwords file that
+    has the wrong one it stops at once (69) naming the role and the file, and prints
+    no password."""
+    bad = tmp_path / "pgpass"
+    bad.write_text("127.0.0.1:*:*:riskhub_status:wrong-password-123\n")
+    bad.chmod(0o600)
+    r = ns.run("riskhub-status", "--period", rhtest.PERIOD, env=ns.env(PGPASSFILE=str(bad)),
+               timeout=60)
+    assert r.returncode == 69, r.stderr
+    assert "riskhub_status" in r.stderr and str(bad) in r.stderr, r.stderr
+    assert "wrong-password-123" not in r.stderr + r.stdout
