@@ -1,5 +1,7 @@
 #include "rh_idnum.h"
 
+#include "rh_i18n.h"
+
 #include <ctype.h>
 #include <string.h>
 #include <time.h>
@@ -91,21 +93,21 @@ rh_id_status_t rh_id_validate(const char *in, size_t len, int max_year, char out
 
 const char *rh_id_status_str(rh_id_status_t st) {
   switch (st) {
-  case RH_ID_OK: return "valid";
-  case RH_ID_EMPTY: return "ID number is empty";
+  case RH_ID_OK: return N_("valid");
+  case RH_ID_EMPTY: return N_("ID number is empty");
   case RH_ID_EXCEL_SCIENTIFIC:
-    return "ID number was turned into a number by Excel (scientific notation such as 4.11024E+17); "
-           "format the column as text and export again";
+    return N_("ID number was turned into a number by Excel (scientific notation such as 4.11024E+17); "
+           "format the column as text and export again");
   case RH_ID_EXCEL_ZEROED:
-    return "ID number ends in 000 and fails its check: Excel kept only 15 digits; "
-           "format the column as text and export again";
-  case RH_ID_BAD_LENGTH: return "ID number must have 18 characters";
-  case RH_ID_BAD_CHAR: return "ID number has a character other than digits and a final X";
-  case RH_ID_BAD_ADDRESS: return "ID number's address code is not a province code (11-91)";
-  case RH_ID_BAD_DATE: return "ID number's birth date is not a real date";
-  case RH_ID_BAD_CHECKSUM: return "ID number's check character is wrong";
+    return N_("ID number ends in 000 and fails its check: Excel kept only 15 digits; "
+           "format the column as text and export again");
+  case RH_ID_BAD_LENGTH: return N_("ID number must have 18 characters");
+  case RH_ID_BAD_CHAR: return N_("ID number has a character other than digits and a final X");
+  case RH_ID_BAD_ADDRESS: return N_("ID number's address code is not a province code (11-91)");
+  case RH_ID_BAD_DATE: return N_("ID number's birth date is not a real date");
+  case RH_ID_BAD_CHECKSUM: return N_("ID number's check character is wrong");
   }
-  return "unknown ID number status";
+  return N_("unknown ID number status");
 }
 
 void rh_id_mask(const char *id, char out[RH_ID_BUFSZ]) {

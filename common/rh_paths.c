@@ -24,6 +24,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char prefix[PATH_MAX];
 static char schemas[PATH_MAX + 64];
 static char migrations[PATH_MAX + 64];
+static char localedir[PATH_MAX + 64];
 static char config[PATH_MAX + 64];
 
 static const char *env_or(const char *name, const char *fallback) {
@@ -54,6 +55,7 @@ static void compute(void) {
   find_prefix();
   snprintf(schemas, sizeof schemas, "%s/" RH_INSTALL_DATADIR "/riskhub/schemas", prefix);
   snprintf(migrations, sizeof migrations, "%s/" RH_INSTALL_DATADIR "/riskhub/migrations", prefix);
+  snprintf(localedir, sizeof localedir, "%s/" RH_INSTALL_LOCALEDIR, prefix);
   if (rh_path_config_for_prefix(prefix[0] ? prefix : "/", config, sizeof config))
     snprintf(config, sizeof config, "/etc/riskhub/riskhub.yaml");
 }
@@ -67,6 +69,11 @@ int rh_path_config_for_prefix(const char *pfx, char *buf, size_t size) {
   else
     n = snprintf(buf, size, "%s/" RH_INSTALL_SYSCONFDIR "/riskhub/riskhub.yaml", pfx);
   return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+const char *rh_path_locale(void) {
+  pthread_once(&once, compute);
+  return env_or("RH_LOCALE_DIR", localedir);
 }
 
 const char *rh_path_prefix(void) {

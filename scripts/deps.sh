@@ -19,7 +19,7 @@ APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
     libjansson-dev libssl-dev libxlsxwriter-dev
-    kcat time strace openssl
+    kcat time strace openssl gettext
     clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
 )

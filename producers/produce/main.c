@@ -6,6 +6,7 @@
 
 #include "produce_batch.h"
 #include "produce_watch.h"
+#include "rh_i18n.h"
 #include "rh_avro_schema.h"
 #include "rh_cli.h"
 #include "rh_config.h"
@@ -69,6 +70,8 @@ int main(int argc, char **argv) {
       {"poll-ms", required_argument, NULL, O_POLL},      {"settle-ms", required_argument, NULL, O_SETTLE},
       {"republish", no_argument, NULL, O_REPUBLISH},    {"signing-key", required_argument, NULL, O_KEY},
       RH_CLI_LONGOPTS,                                   {NULL, 0, NULL, 0}};
+  /* a clerk's tool: its messages in the clerk's language (LANG=zh_CN.UTF-8) */
+  rh_i18n_init();
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-produce", usage);
   const char *schemas_dir = rh_path_schemas();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "produce_feedrow.h"
+#include "rh_i18n.h"
 #include "rh_file.h"
 #include "rh_clock.h"
 #include "rh_avro_codec.h"
@@ -271,9 +272,9 @@ static int delivery_failed(produce_batch_result_t *res, rh_producer_t *p, const 
   uint64_t total = (uint64_t)res->rows_total + 1; /* + the manifest */
   res->not_delivered = total > st->delivered ? total - st->delivered : 0;
   return fail(res, RH_EXIT_UNAVAILABLE,
-              "delivery failed%s%s: %s%s%s; %llu of %llu records not acknowledged by the broker; "
+              _("delivery failed%s%s: %s%s%s; %llu of %llu records not acknowledged by the broker; "
               "the batch was aborted, nothing of it is visible and no manifest was written; "
-              "publish the file again when the broker is back",
+              "publish the file again when the broker is back"),
               where ? " " : "", where ? where : "", why,
               st->failed ? "; first error: " : "", st->failed ? st->first_error_str : "",
               (unsigned long long)res->not_delivered, (unsigned long long)total);
@@ -387,7 +388,7 @@ static int load_signing(batch_t *b, produce_batch_result_t *res) {
   else
     path[0] = '\0';
   if (!(b->keys = rh_manifest_keys_load(cfg, err, sizeof err)))
-    return fail(res, RH_EXIT_CONFIG, "%s: signing.keys_dir: %s", cfg->source, err);
+    return fail(res, RH_EXIT_CONFIG, _("%s: signing.keys_dir: %s"), cfg->source, err);
   if (!o->signing_key && !cfg->signing.required && (!path[0] || access(path, F_OK) != 0)) {
     rh_log_warn("%s: no signing key for %s (signing.required is off): the list is published "
                 "unsigned",
@@ -396,12 +397,12 @@ static int load_signing(batch_t *b, produce_batch_result_t *res) {
   }
   if (!path[0])
     return fail(res, RH_EXIT_CONFIG,
-                "%s: no signing key for %s: lists are signed (signing.required); give "
+                _("%s: no signing key for %s: lists are signed (signing.required); give "
                 "--signing-key FILE or set signing.keys_dir (RH_KEYS_DIR) to the folder of %s.key "
-                "(scripts/keys.sh make %s) (未配置签名密钥)",
+                "(scripts/keys.sh make %s)"),
                 cfg->source, code, code, code);
   if (!(b->key = rh_sign_key_load(path, err, sizeof err)))
-    return fail(res, RH_EXIT_CONFIG, "signing key of %s: %s (签名密钥不可用)", code, err);
+    return fail(res, RH_EXIT_CONFIG, _("signing key of %s: %s"), code, err);
   return RH_EXIT_OK;
 }
 
@@ -435,12 +436,12 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   b.feed = rh_config_feed_find(o->cfg, o->department, o->feed);
   if (!b.feed) {
     const rh_config_department_t *d = rh_config_department_find(o->cfg, o->department);
-    return fail(res, RH_EXIT_REFUSED, "%s: unknown %s '%s/%s'", o->cfg->source,
-                d ? "feed" : "department", o->department, o->feed);
+    return fail(res, RH_EXIT_REFUSED, _("%s: unknown %s '%s/%s'"), o->cfg->source,
+                d ? _("feed") : _("department"), o->department, o->feed);
   }
   int year, month;
   if (rh_parse_period(o->period, &year, &month))
-    return fail(res, RH_EXIT_REFUSED, "period '%s' is not a month YYYY-MM", o->period);
+    return fail(res, RH_EXIT_REFUSED, _("period '%s' is not a month YYYY-MM"), o->period);
   /* a list covers a month that has begun (defect d: a future period was
    * published and then counted as that month's list); the county's month,
    * UTC+08:00 */
@@ -449,13 +450,13 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   gmtime_r(&now_local, &lt);
   if (year * 12 + month > (lt.tm_year + 1900) * 12 + lt.tm_mon + 1)
     return fail(res, RH_EXIT_REFUSED,
-                "period %s has not begun (it is %04d-%02d in the county): a list covers this "
-                "month or an earlier one (所报月份尚未开始)",
+                _("period %s has not begun (it is %04d-%02d in the county): a list covers this "
+                "month or an earlier one"),
                 o->period, lt.tm_year + 1900, lt.tm_mon + 1);
   b.delivery.feed_topic = b.feed->topic;
   if (rh_config_topic(o->cfg, TOPIC_REJECTS, b.topic_rejects, sizeof(b.topic_rejects)) ||
       rh_config_topic(o->cfg, TOPIC_MANIFESTS, b.topic_manifests, sizeof(b.topic_manifests)))
-    return fail(res, RH_EXIT_CONFIG, "%s: topic prefix '%s' too long", o->cfg->source,
+    return fail(res, RH_EXIT_CONFIG, _("%s: topic prefix '%s' too long"), o->cfg->source,
                 o->cfg->topic_prefix);
 
   /* 2. hash the input (spool standard input) */
@@ -469,7 +470,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     if (stat(path, &st) != 0)
       return fail(res, RH_EXIT_IOERR, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-      return fail(res, RH_EXIT_IOERR, "%s: not a regular file", path);
+      return fail(res, RH_EXIT_IOERR, _("%s: not a regular file"), path);
     res->bytes_in = (uint64_t)st.st_size;
     first_stat = st;
     if (rh_sha256_file(path, res->sha256, err, sizeof(err)))
@@ -491,11 +492,11 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   }
   int got = rh_csv_next(csv, &r, err, sizeof(err));
   if (got <= 0) {
-    rc = fail(res, RH_EXIT_REFUSED, "%s: %s", b.source_name, got == 0 ? "the file is empty" : err);
+    rc = fail(res, RH_EXIT_REFUSED, "%s: %s", b.source_name, got == 0 ? _("the file is empty") : err);
     goto done;
   }
   if (produce_feedrow_map_header(&map, o->cfg, b.feed, r, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_REFUSED, "%s: line %lu: %s", b.source_name, r->line, err);
+    rc = fail(res, RH_EXIT_REFUSED, _("%s: line %lu: %s"), b.source_name, r->line, err);
     goto done;
   }
   produce_feedrow_map_period(&map, year, month);
@@ -503,7 +504,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     rh_log_warn("%s: the file has no column %s; those values stay empty", b.source_name,
                 map.missing);
   if (setup_schemas(&b, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_CONFIG, "schemas: %s", err);
+    rc = fail(res, RH_EXIT_CONFIG, _("schemas: %s"), err);
     goto done;
   }
 
@@ -528,7 +529,8 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   }
   /* UTF-8 with a BOM: Excel on Chinese Windows reads the headers and reasons
    * right (defect g: without it they showed garbled) */
-  fputs("\xEF\xBB\xBFrow,column,reason_code,reason,id_masked\n", b.rejects);
+  fputs("\xEF\xBB\xBF", b.rejects);
+  fputs(_("row,column,reason_code,reason,id_masked\n"), b.rejects);
 
   /* 4. Kafka: one transaction for the whole batch */
   b.producer = make_producer(&b, err, sizeof(err));
@@ -539,16 +541,16 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   const char *topics[3] = {b.feed->topic, b.topic_rejects, b.topic_manifests};
   if (rh_kafka_create_topics(rh_producer_handle(b.producer), topics, 3,
                              o->partitions > 0 ? o->partitions : 3, 1, timeout, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s unavailable: %s", o->cfg->kafka_bootstrap, err);
+    rc = fail(res, RH_EXIT_UNAVAILABLE, _("broker %s unavailable: %s"), o->cfg->kafka_bootstrap, err);
     goto done;
   }
   if (rh_kafka_warm_topics(rh_producer_handle(b.producer), topics, 3, timeout, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
+    rc = fail(res, RH_EXIT_UNAVAILABLE, _("broker %s: %s"), o->cfg->kafka_bootstrap, err);
     goto done;
   }
   rh_log_debug("topics ready");
   if (rh_producer_txn_init(b.producer, timeout, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
+    rc = fail(res, RH_EXIT_UNAVAILABLE, _("broker %s: %s"), o->cfg->kafka_bootstrap, err);
     goto done;
   }
   /* after init (an earlier producer of the batch fenced, its transaction
@@ -557,7 +559,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   {
     int seen = already_published(&b, res, err, sizeof(err));
     if (seen < 0) {
-      rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: looking up the published batches: %s",
+      rc = fail(res, RH_EXIT_UNAVAILABLE, _("broker %s: looking up the published batches: %s"),
                 o->cfg->kafka_bootstrap, err);
       goto done;
     }
@@ -567,11 +569,11 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     }
   }
   if (rh_manifest_records_begin(&b.records)) {
-    rc = fail(res, RH_EXIT_SOFTWARE, "out of memory");
+    rc = fail(res, RH_EXIT_SOFTWARE, _("out of memory"));
     goto done;
   }
   if (rh_producer_txn_begin(b.producer, err, sizeof(err))) {
-    rc = fail(res, RH_EXIT_UNAVAILABLE, "broker %s: %s", o->cfg->kafka_bootstrap, err);
+    rc = fail(res, RH_EXIT_UNAVAILABLE, _("broker %s: %s"), o->cfg->kafka_bootstrap, err);
     goto done;
   }
   in_txn = 1;
@@ -584,7 +586,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     int v = produce_feedrow_parse(&map, r, &row, &rej);
     long lineno = (long)r->line;
     if (v < 0) {
-      rc = fail(res, RH_EXIT_SOFTWARE, "out of memory at line %ld", lineno);
+      rc = fail(res, RH_EXIT_SOFTWARE, _("out of memory at line %ld"), lineno);
       goto done;
     }
     if (v == 1) {
@@ -601,7 +603,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
       row.rec.produced_at = rh_wall_ms();
       rh_avro_buf_clear(&b.buf);
       if (rh_feedrecord_encode(&b.fr, &row.rec, &b.fr_val, &b.buf, err, sizeof(err))) {
-        rc = fail(res, RH_EXIT_SOFTWARE, "line %ld: encoding: %s", lineno, err);
+        rc = fail(res, RH_EXIT_SOFTWARE, _("line %ld: encoding: %s"), lineno, err);
         goto done;
       }
       char line[24];
@@ -623,7 +625,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     }
   }
   if (got < 0) {
-    rc = fail(res, RH_EXIT_REFUSED, "%s: %s; nothing of this file was published", b.source_name, err);
+    rc = fail(res, RH_EXIT_REFUSED, _("%s: %s; nothing of this file was published"), b.source_name, err);
     goto done;
   }
   if (o->progress) draw_progress(res->bytes_in, res->bytes_in, res->rows_total, b.started_at, 1);
@@ -634,7 +636,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     goto done;
   }
   if (b.delivery.oom) {
-    rc = fail(res, RH_EXIT_SOFTWARE, "out of memory tracking offsets");
+    rc = fail(res, RH_EXIT_SOFTWARE, _("out of memory tracking offsets"));
     goto done;
   }
   rh_log_debug("all %ld records acknowledged", res->rows_total);
@@ -643,9 +645,9 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
    * content (issue 12) */
   if (!spooled[0] && changed_since(path, &first_stat, rh_csv_bytes_read(csv))) {
     rc = fail(res, RH_EXIT_UNAVAILABLE,
-              "%s: the file changed while it was read (is it still being written?); the batch "
+              _("%s: the file changed while it was read (is it still being written?); the batch "
               "was aborted, nothing of it is visible; publish it again once it is complete "
-              "(write it under another name, then rename it)",
+              "(write it under another name, then rename it)"),
               b.source_name);
     goto done;
   }
@@ -663,7 +665,7 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
   rh_log_debug("transaction committed");
   if (fclose(b.rejects) != 0 || rename(b.rejects_tmp, res->rejects_path) != 0) {
     b.rejects = NULL;
-    rc = fail(res, RH_EXIT_IOERR, "%s: %s (the batch itself was published)", res->rejects_path,
+    rc = fail(res, RH_EXIT_IOERR, _("%s: %s (the batch itself was published)"), res->rejects_path,
               strerror(errno));
     goto done;
   }
@@ -693,26 +695,26 @@ done:
     char dated_before[160] = "";
     if (res->rows_dated_before)
       snprintf(dated_before, sizeof dated_before,
-               "; %ld row(s) dated before %s, kept: check them (%ld 行日期早于所报月份)",
-               res->rows_dated_before, o->period, res->rows_dated_before);
+               _("; %ld row(s) dated before %s, kept: check them"), res->rows_dated_before,
+               o->period);
     snprintf(res->summary, sizeof(res->summary),
-             "%s/%s %s: %ld rows, %ld accepted, %ld rejected, %ld published, batch %.12s, "
-             "%.1f s (%.0f rows/s, %.1f MB/s of input, %llu bytes of Avro)%s%s%s",
+             _("%s/%s %s: %ld rows, %ld accepted, %ld rejected, %ld published, batch %.12s, "
+             "%.1f s (%.0f rows/s, %.1f MB/s of input, %llu bytes of Avro)%s%s%s"),
              b.feed->department->code, b.feed->code, o->period, res->rows_total,
              res->rows_accepted, res->rows_rejected, res->rows_total, res->batch_id, secs,
              secs > 0 ? res->rows_total / secs : 0.0,
              secs > 0 ? res->bytes_in / 1e6 / secs : 0.0, (unsigned long long)res->payload_bytes,
-             res->rejects_path[0] ? "; rejects in " : "",
+             res->rejects_path[0] ? _("; rejects in ") : "",
              res->rejects_path[0] ? res->rejects_path : "", dated_before);
   } else if (rc == RH_EXIT_ALREADY_DONE) {
     char what[4096];
     produce_published_describe(&res->published, what, sizeof(what));
     snprintf(res->summary, sizeof(res->summary),
-             "%s/%s %s: already published, nothing sent: batch %.12s (the same file for the same "
-             "feed and month) was %s; to send it again anyway, use --republish",
+             _("%s/%s %s: already published, nothing sent: batch %.12s (the same file for the same "
+             "feed and month) was %s; to send it again anyway, use --republish"),
              b.feed->department->code, b.feed->code, o->period, res->batch_id, what);
   } else if (b.feed) {
-    snprintf(res->summary, sizeof(res->summary), "%s/%s %s: NOT published: %.900s",
+    snprintf(res->summary, sizeof(res->summary), _("%s/%s %s: NOT published: %.900s"),
              b.feed->department->code, b.feed->code, o->period, res->error);
   }
   rh_producer_destroy(b.producer);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rh_i18n.h"
 #include "rh_array.h"
 #include "rh_parse.h"
 
@@ -47,9 +48,8 @@ static int twice(const rh_csv_row_t *header, const char *name, int first, const 
   int again = rh_csv_find_column_from(header, name, (size_t)first + 1);
   if (again < 0) return 0;
   snprintf(errstr, errstr_size,
-           "column %d: the header names '%s' (%s) twice, in columns %d and %d: which one holds "
-           "the values is not clear; remove or rename one and send the file again "
-           "(表头列重复)",
+           _("column %d: the header names '%s' (%s) twice, in columns %d and %d: which one holds "
+           "the values is not clear; remove or rename one and send the file again"),
            again + 1, name, what, first + 1, again + 1);
   return -1;
 }
@@ -81,15 +81,15 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
         /* never echo it: it holds a person (issue 12: name and village were
          * printed in the error) */
         snprintf(errstr, errstr_size,
-                 "the first line holds an ID number: it is a row of data, not the header; the "
-                 "header row (%s, ...) is missing (缺少表头行)",
+                 _("the first line holds an ID number: it is a row of data, not the header; the "
+                 "header row (%s, ...) is missing"),
                  feed->columns[c]);
         return -1;
       }
       char have[512] = "";
       for (size_t i = 0; i < nfields; i++) append(have, sizeof(have), header->fields[i].str);
       snprintf(errstr, errstr_size,
-               "header has no column '%s' (%s), which feed %s/%s requires; the header has: %s",
+               _("header has no column '%s' (%s), which feed %s/%s requires; the header has: %s"),
                feed->columns[c], rh_feed_column_name((rh_feed_column_t)c),
                feed->department->code, feed->code, have);
       return -1;
@@ -99,7 +99,7 @@ int produce_feedrow_map_header(produce_feedrow_map_t *m, const rh_config_t *cfg,
   if (feed->fact_count) {
     m->fact_col = calloc(feed->fact_count, sizeof(int));
     if (!m->fact_col) {
-      snprintf(errstr, errstr_size, "out of memory");
+      snprintf(errstr, errstr_size, _("out of memory"));
       return -1;
     }
   }
@@ -161,33 +161,6 @@ static const char *subtype_code(const char *s, size_t len) {
   return NULL;
 }
 
-/* The reason in Chinese for the clerk who reads the rejects (issue 12, defect
- * g: English only), by reason code; NULL when the reason has its own. */
-static const char *reason_zh(const char *code) {
-  static const struct {
-    const char *code, *zh;
-  } ZH[] = {
-      {"MISSING_FIELD", "必填项为空"},
-      {"RAGGED_ROW", "本行列数与表头不符"},
-      {"ID_EMPTY", "身份证号为空"},
-      {"ID_EXCEL_SCIENTIFIC", "身份证号被Excel转成了科学计数法，请将该列设为文本后重新导出"},
-      {"ID_EXCEL_ZEROED", "身份证号末三位被Excel改成了000，请将该列设为文本后重新导出"},
-      {"ID_BAD_LENGTH", "身份证号应为18位"},
-      {"ID_BAD_CHAR", "身份证号只能是数字，末位可为X"},
-      {"ID_BAD_ADDRESS", "身份证号的地址码有误"},
-      {"ID_BAD_DATE", "身份证号的出生日期有误"},
-      {"ID_BAD_CHECKSUM", "身份证号校验位有误"},
-      {"UNKNOWN_TOWNSHIP", "乡镇不在本县"},
-      {"BAD_DATE", "日期格式有误，请写成2026-10-05"},
-      {"DATE_AFTER_PERIOD", "日期晚于所报月份"},
-      {"BAD_AMOUNT", "金额格式有误，单位为元，最多两位小数"},
-      {"BAD_SUBTYPE", "灾害类型不在列表中"},
-  };
-  for (size_t i = 0; i < sizeof ZH / sizeof ZH[0]; i++)
-    if (strcmp(ZH[i].code, code) == 0) return ZH[i].zh;
-  return NULL;
-}
-
 __attribute__((format(printf, 4, 5))) static int reject(produce_feedrow_reject_t *rej,
                                                          const char *code, const char *column,
                                                          const char *fmt, ...) {
@@ -195,18 +168,14 @@ __attribute__((format(printf, 4, 5))) static int reject(produce_feedrow_reject_t
   rej->reason_code = code;
   rej->column = column;
   va_start(ap, fmt);
-  int n = vsnprintf(rej->reason, sizeof(rej->reason), fmt, ap);
+  vsnprintf(rej->reason, sizeof(rej->reason), fmt, ap);
   va_end(ap);
-  const char *zh = reason_zh(code);
-  /* whole or not at all: a cut would leave half a character */
-  if (zh && n >= 0 && (size_t)n + strlen(zh) + 4 <= sizeof(rej->reason))
-    snprintf(rej->reason + n, sizeof(rej->reason) - (size_t)n, " (%s)", zh);
   return 1;
 }
 
 static int cell_too_long(produce_feedrow_reject_t *rej, const char *column, size_t len) {
   return reject(rej, "CELL_TOO_LONG", column,
-                "'%s' holds %zu bytes; a value of a list is at most %d (单元格内容过长)", column,
+                _("'%s' holds %zu bytes; a value of a list is at most %d"), column,
                 len, PRODUCE_CELL_MAX);
 }
 
@@ -243,9 +212,10 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
     rh_id_mask(raw, rej->id_masked);
   }
   if (nfields != m->nfields) {
-    char n[64];
-    snprintf(n, sizeof(n), "%zu fields where the header has %zu", nfields, m->nfields);
-    return reject(rej, "RAGGED_ROW", NULL, "row has %s (a missing or extra comma, or an unquoted comma in a value)", n);
+    return reject(rej, "RAGGED_ROW", NULL,
+                  _("row has %zu fields where the header has %zu (a missing or extra comma, or "
+                    "an unquoted comma in a value)"),
+                  nfields, m->nfields);
   }
   /* a cell far beyond any value of a list (a pasted document, a 1 MB cell)
    * would make a record the broker refuses, failing the whole file (defect
@@ -260,7 +230,7 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
   }
   for (int c = 0; c < RH_COL_COUNT; c++) {
     if (feed->required[c] && vlen[c] == 0)
-      return reject(rej, "MISSING_FIELD", feed->columns[c], "required value '%s' is empty",
+      return reject(rej, "MISSING_FIELD", feed->columns[c], _("required value '%s' is empty"),
                     feed->columns[c]);
   }
   rh_id_status_t st = rh_id_validate(value[RH_COL_ID_NUMBER], vlen[RH_COL_ID_NUMBER],
@@ -271,7 +241,7 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
         [RH_ID_EXCEL_ZEROED] = "ID_EXCEL_ZEROED", [RH_ID_BAD_LENGTH] = "ID_BAD_LENGTH",
         [RH_ID_BAD_CHAR] = "ID_BAD_CHAR",     [RH_ID_BAD_ADDRESS] = "ID_BAD_ADDRESS",
         [RH_ID_BAD_DATE] = "ID_BAD_DATE",     [RH_ID_BAD_CHECKSUM] = "ID_BAD_CHECKSUM"};
-    return reject(rej, codes[st], idcol, "%s", rh_id_status_str(st));
+    return reject(rej, codes[st], idcol, "%s", _(rh_id_status_str(st)));
   }
   rh_id_mask(out->id, rej->id_masked);
 
@@ -294,21 +264,21 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
     const rh_config_township_t *tw = rh_config_township_find(m->cfg, t);
     if (!tw)
       return reject(rej, "UNKNOWN_TOWNSHIP", feed->columns[RH_COL_TOWNSHIP],
-                    "township '%s' is not one of the county's townships (code or name)", t);
+                    _("township '%s' is not one of the county's townships (code or name)"), t);
     township = tw->code;
   }
   rec->township_code = township;
   if (vlen[RH_COL_EVENT_DATE]) {
     if (rh_parse_date(value[RH_COL_EVENT_DATE], vlen[RH_COL_EVENT_DATE], &rec->event_date))
       return reject(rej, "BAD_DATE", feed->columns[RH_COL_EVENT_DATE],
-                    "'%s' is not a date (write YYYY-MM-DD)", feed->columns[RH_COL_EVENT_DATE]);
+                    _("'%s' is not a date (write YYYY-MM-DD)"), feed->columns[RH_COL_EVENT_DATE]);
     rec->has_event_date = true;
     if (m->period_set && rec->event_date > m->period_last) {
       int y, mo, d, py, pm, pd;
       rh_date_from_days(rec->event_date, &y, &mo, &d);
       rh_date_from_days(m->period_last, &py, &pm, &pd);
       return reject(rej, "DATE_AFTER_PERIOD", feed->columns[RH_COL_EVENT_DATE],
-                    "'%s' %04d-%02d-%02d is after %04d-%02d, the month the list covers",
+                    _("'%s' %04d-%02d-%02d is after %04d-%02d, the month the list covers"),
                     feed->columns[RH_COL_EVENT_DATE], y, mo, d, py, pm);
     }
     out->before_period = m->period_set && rec->event_date < m->period_first;
@@ -316,12 +286,12 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
   if (vlen[RH_COL_AMOUNT]) {
     if (rh_parse_amount_fen(value[RH_COL_AMOUNT], vlen[RH_COL_AMOUNT], &rec->amount_fen))
       return reject(rej, "BAD_AMOUNT", feed->columns[RH_COL_AMOUNT],
-                    "'%s' is not an amount in yuan (e.g. 12345.67)", feed->columns[RH_COL_AMOUNT]);
+                    _("'%s' is not an amount in yuan (e.g. 12345.67)"), feed->columns[RH_COL_AMOUNT]);
     /* every amount a list carries (benefits, aid, costs, losses, prices,
      * capital, deposits) is zero or more: a sign is a mistake (defect e) */
     if (rec->amount_fen < 0)
       return reject(rej, "NEGATIVE_AMOUNT", feed->columns[RH_COL_AMOUNT],
-                    "'%s' is negative; an amount in a list is zero or more (金额不能为负数)",
+                    _("'%s' is negative; an amount in a list is zero or more"),
                     feed->columns[RH_COL_AMOUNT]);
     rec->has_amount = true;
   }
@@ -329,8 +299,8 @@ int produce_feedrow_parse(const produce_feedrow_map_t *m, const rh_csv_row_t *ro
     const char *code = subtype_code(value[RH_COL_SUBTYPE], vlen[RH_COL_SUBTYPE]);
     if (!code)
       return reject(rej, "BAD_SUBTYPE", feed->columns[RH_COL_SUBTYPE],
-                    "'%s' is not a known disaster type (洪涝, 干旱, 地震, 地质灾害, 生物灾害, "
-                    "气象灾害, 火灾, 其他)", feed->columns[RH_COL_SUBTYPE]);
+                    _("'%s' is not a known disaster type (洪涝, 干旱, 地震, 地质灾害, 生物灾害, "
+                    "气象灾害, 火灾, 其他)"), feed->columns[RH_COL_SUBTYPE]);
     rec->risk_subtype = code;
   }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rh_i18n.h"
 #include "rh_file.h"
 #include "rh_array.h"
 #include "rh_exit.h"
@@ -22,7 +23,7 @@ int produce_watch_parse_name(const char *name, char *dept, size_t dept_size, cha
                         size_t errstr_size) {
   size_t len = strlen(name);
   if (len < 5 || strcmp(name + len - 4, ".csv") != 0) {
-    snprintf(errstr, errstr_size, "not a .csv file");
+    snprintf(errstr, errstr_size, _("not a .csv file"));
     return -1;
   }
   const char *d1 = strchr(name, '.');
@@ -32,8 +33,8 @@ int produce_watch_parse_name(const char *name, char *dept, size_t dept_size, cha
       (size_t)(d1 - name) >= dept_size || (size_t)(d2 - d1 - 1) >= feed_size ||
       (size_t)(d3 - d2 - 1) >= period_size) {
     snprintf(errstr, errstr_size,
-             "file name must be <department>.<feed>.<period>.csv, e.g. "
-             "health.major-disease.2026-10.csv");
+             _("file name must be <department>.<feed>.<period>.csv, e.g. "
+             "health.major-disease.2026-10.csv"));
     return -1;
   }
   snprintf(dept, dept_size, "%.*s", (int)(d1 - name), name);
@@ -41,7 +42,7 @@ int produce_watch_parse_name(const char *name, char *dept, size_t dept_size, cha
   snprintf(period, period_size, "%.*s", (int)(d3 - d2 - 1), d2 + 1);
   int y, m;
   if (rh_parse_period(period, &y, &m)) {
-    snprintf(errstr, errstr_size, "period '%s' in the file name is not YYYY-MM", period);
+    snprintf(errstr, errstr_size, _("period '%s' in the file name is not YYYY-MM"), period);
     return -1;
   }
   return 0;
@@ -127,8 +128,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   }
   if (o->batch.department && strcmp(dept, o->batch.department) != 0) {
     snprintf(err, sizeof err,
-             "this folder is department %s's: a list of %s is not published from it "
-             "(非本部门名单)",
+             _("this folder is department %s's: a list of %s is not published from it"),
              o->batch.department, dept);
     refuse(o->dir, name, err);
     return 0;

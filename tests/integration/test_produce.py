@@ -3,6 +3,7 @@ the bad files, and the same file twice (sent once, unless --republish), each tes
 Python, from the files and the YAML, not taken from riskhub."""
 import csv
 import random
+import re
 import shutil
 import subprocess
 
@@ -113,6 +114,52 @@ def test_bad_rows_are_rejected_with_reason_and_line(ns, data, tmp_path, name):
     for p in published:
         assert p["reason"] and p["source_name"] == name
         rhtest.assert_no_full_id(p["reason"], p["id_masked"] or "")
+
+
+CJK = re.compile("[\u4e00-\u9fff]")
+# Chinese a clerk reads for each reason code (po/zh_CN.po), written out here
+ZH_REASON = {"ID_BAD_CHECKSUM": "身份证号校验位有误", "ID_EXCEL_SCIENTIFIC": "科学计数法",
+             "ID_EXCEL_ZEROED": "末三位被 Excel 改成了 000", "RAGGED_ROW": "列数不符",
+             "BAD_AMOUNT": "金额格式有误", "BAD_DATE": "日期格式有误", "UNKNOWN_TOWNSHIP": "不在本县"}
+
+
+def test_a_clerk_reads_chinese_by_locale(ns, data, tmp_path):
+    """Issue 12, defect g: what a clerk reads — the summary, each reject reason, the
+    rejects CSV's header, a refusal — in Chinese when the locale is Chinese
+    (LC_ALL=zh_CN.UTF-8, gettext: po/zh_CN.po), in English otherwise; reason codes,
+    exit codes and what is published do not change with the language."""
+    for name in ("wrong-checksum.csv", "excel-mangled.csv", "ragged.csv", "bad-values.csv"):
+        code, want = BAD[name]
+        for lang, out in (("zh_CN.UTF-8", tmp_path / "zh"), ("C.UTF-8", tmp_path / "en")):
+            out.mkdir(exist_ok=True)
+            path = out / name
+            shutil.copy(data / "bad" / name, path)
+            r = produce(ns, "medical-insurance", "high-self-pay", PERIOD, path, "--republish",
+                        env={"LC_ALL": lang})
+            assert r.returncode == code, r.stderr
+            raw = (out / f"{name}.rejects.csv").read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf"), "no BOM: Excel on Chinese Windows garbles it"
+            with open(out / f"{name}.rejects.csv", newline="", encoding="utf-8-sig") as fp:
+                rows = list(csv.reader(fp))
+            if lang.startswith("zh"):
+                assert rows[0] == ["行号", "列", "原因代码", "原因", "身份证号(已遮蔽)"]
+                assert "共 20 行" in r.stdout and f"退回 {len(want)} 行" in r.stdout, r.stdout
+            else:
+                assert rows[0] == ["row", "column", "reason_code", "reason", "id_masked"]
+                assert f"{len(want)} rejected" in r.stdout, r.stdout
+            assert {int(x[0]): x[2] for x in rows[1:]} == want
+            for x in rows[1:]:
+                if lang.startswith("zh"):
+                    assert ZH_REASON[x[2]] in x[3], x
+                else:
+                    # English words; Chinese only inside the quoted column names
+                    assert not CJK.search(re.sub(r"'[^']*'", "", x[3])), x
+            rhtest.assert_no_full_id(raw.decode("utf-8"), r.stdout, r.stderr)
+    # a refusal before anything is read
+    r = produce(ns, "medical-insurance", "no-such-feed", PERIOD, path, env={"LC_ALL": "zh_CN.UTF-8"})
+    assert r.returncode == 65 and "未知的名单 'medical-insurance/no-such-feed'" in r.stderr, r.stderr
+    r = produce(ns, "medical-insurance", "no-such-feed", PERIOD, path)
+    assert r.returncode == 65 and "unknown feed 'medical-insurance/no-such-feed'" in r.stderr, r.stderr
 
 
 def test_dates_after_the_month_refused_before_it_kept(ns, data, cfg, tmp_path):

@@ -23,6 +23,10 @@ KEYS_DIR = Path(os.environ.setdefault("RH_KEYS_DIR", str(STATE_DIR / "keys")))
 # The PostgreSQL roles' passwords (scripts/postgres.sh): libpq reads PGPASSFILE,
 # for psql here and for every program run (each connects as its own role).
 PGPASSFILE = Path(os.environ.setdefault("PGPASSFILE", str(STATE_DIR / "pgpass")))
+# Messages in English unless a test asks for the clerk's Chinese (LC_ALL=zh_CN.UTF-8,
+# common/rh_i18n.h): whatever locale the machine running the tests has.
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ.pop("LANGUAGE", None)
 PERIOD = "2026-10"   # the month most tests generate
 IDLE_MS = 3000       # --idle-exit-ms of the joins that must end by themselves
 

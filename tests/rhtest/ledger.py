@@ -9,18 +9,20 @@ __all__ = ["AUDIT_SQL", "ledger_topic_rows", "ledger_db_rows", "assert_ledger_ro
 
 # Every row the ledger proposes in a transaction that commits, noted by a BEFORE
 # INSERT trigger: PostgreSQL fires those also for rows that ON CONFLICT then skips,
-# and a transaction that does not commit takes its notes with it.
+# and a transaction that does not commit takes its notes with it. The functions run
+# as the schema's owner (SECURITY DEFINER): the ledger's role may not write
+# ledger_audit itself.
 AUDIT_SQL = """
 CREATE TABLE ledger_audit (kind text, id text);
-CREATE FUNCTION ledger_audit_w() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_audit_w() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN INSERT INTO ledger_audit VALUES ('warning', NEW.alert_id); RETURN NEW; END $$;
-CREATE FUNCTION ledger_audit_c() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_audit_c() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN INSERT INTO ledger_audit VALUES ('check', NEW.check_id); RETURN NEW; END $$;
 CREATE TRIGGER ledger_audit_w BEFORE INSERT ON warnings FOR EACH ROW EXECUTE FUNCTION ledger_audit_w();
 CREATE TRIGGER ledger_audit_c BEFORE INSERT ON check_results FOR EACH ROW EXECUTE FUNCTION ledger_audit_c();
-CREATE FUNCTION ledger_audit_u() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_audit_u() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN INSERT INTO ledger_audit VALUES ('unmatched', NEW.alert_id); RETURN NEW; END $$;
-CREATE FUNCTION ledger_audit_m() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_audit_m() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN INSERT INTO ledger_audit VALUES ('manifest', NEW.topic || ':' || NEW.partition || ':' || NEW."offset");
 RETURN NEW; END $$;
 CREATE TRIGGER ledger_audit_u BEFORE INSERT ON unmatched_alerts FOR EACH ROW EXECUTE FUNCTION ledger_audit_u();
