@@ -761,9 +761,27 @@ out:
 static int note_manifest(void *arg, const rd_kafka_message_t *m) {
   join_checks_t *c = arg;
   char d[64], f[64], k[64], p[64];
-  if (join_checks_peek_manifest(c, m->payload, m->len, d, f, k, p, 64) == 0 &&
+  int64_t at;
+  if (join_checks_peek_manifest(c, m->payload, m->len, d, f, k, p, 64, &at) == 0 &&
       strcmp(k, "CHECK") == 0)
-    return join_checks_note_arrived(c, d, f, p);
+    return join_checks_note_arrived(c, d, f, p, at);
+  return 0;
+}
+
+/* Before a check list's results: every manifest of feed.manifests to its end
+ * (read_committed, every partition), so that the lists that arrived before it
+ * count as arrived whichever partition this join meets them on, and when. */
+static int refresh_arrivals(void *arg, join_checks_t *c, char *errstr, size_t errstr_size) {
+  join_t *j = arg;
+  const char *mtopics[1] = {j->manifests_topic};
+  rd_kafka_conf_t *mc = reader_conf(j->cfg, errstr, errstr_size);
+  if (!mc) return -1;
+  int64_t t0 = rh_mono_ms();
+  size_t n = 0;
+  if (rh_kafka_read_topics(mc, mtopics, 1, NULL, note_manifest, c, &n, errstr, errstr_size))
+    return -1;
+  rh_log_debug("check lists' arrivals: %zu manifests read in %lld ms", n,
+               (long long)(rh_mono_ms() - t0));
   return 0;
 }
 
@@ -1096,6 +1114,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     cleanup(&j);
     return RH_EXIT_CONFIG;
   }
+  join_checks_on_arrivals(j.checks, refresh_arrivals, &j);
   if (pg_connect(&j, true)) {
     if (stopping(&j)) rh_log_warn("stopped before Kafka was reached: records remaining not known");
     cleanup(&j);

@@ -20,9 +20,12 @@
 #define READ_TIMEOUT_MS 30000
 #define SMALL 64
 
+/* A check list of a period that has arrived, and when: its manifest's
+ * finished_at (the earliest, if published more than once). */
 typedef struct {
   const rh_config_feed_t *feed;
   char period[8];
+  int64_t at;
 } arrival_t;
 
 typedef struct {
@@ -42,10 +45,13 @@ struct join_checks {
   const rh_avro_schema_t *bm_schema, *cr_schema, *fr_schema;
   rh_feedrecord_codec_t frc;
   avro_value_t bmv, crv, frv;
+  avro_value_t peekv; /* the manifests read by the arrivals' refresh */
   rh_avro_buf_t buf;
   rd_kafka_t *reader;
   arrival_t *arrived;
   size_t arrived_len, arrived_cap, arrived_committed;
+  join_checks_arrivals_fn *refresh; /* reads every arrival before a list's results */
+  void *refresh_arg;
   /* per manifest */
   match_t *matches;
   size_t match_len, match_cap;
@@ -83,6 +89,7 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
   }
   if (rh_feedrecord_codec_init(&c->frc, c->fr_schema, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->bm_schema, &c->bmv, errstr, errstr_size) ||
+      rh_avro_schema_value_new(c->bm_schema, &c->peekv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
       rh_map_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
@@ -119,6 +126,7 @@ void join_checks_destroy(join_checks_t *c) {
   free(c->arrived);
   rh_feedrecord_codec_free(&c->frc);
   if (c->bmv.iface) avro_value_decref(&c->bmv);
+  if (c->peekv.iface) avro_value_decref(&c->peekv);
   if (c->crv.iface) avro_value_decref(&c->crv);
   if (c->frv.iface) avro_value_decref(&c->frv);
   rh_avro_decoder_destroy(c->dec);
@@ -130,29 +138,50 @@ void join_checks_destroy(join_checks_t *c) {
   free(c);
 }
 
-static bool has_arrived(const join_checks_t *c, const rh_config_feed_t *f, const char *period) {
+static arrival_t *arrival(const join_checks_t *c, const rh_config_feed_t *f, const char *period) {
   for (size_t i = 0; i < c->arrived_len; i++)
-    if (c->arrived[i].feed == f && strcmp(c->arrived[i].period, period) == 0) return true;
-  return false;
+    if (c->arrived[i].feed == f && strcmp(c->arrived[i].period, period) == 0) return &c->arrived[i];
+  return NULL;
 }
 
-static int note(join_checks_t *c, const rh_config_feed_t *f, const char *period) {
+/* Had f's list of period arrived when a list finished at `when`? By the
+ * lists' own times, not by the order the join meets their manifests (which
+ * follows the partitions it reads: a list that arrived before was named
+ * missing, issue 11). Two lists of one millisecond have each arrived for the
+ * other. */
+static bool has_arrived(const join_checks_t *c, const rh_config_feed_t *f, const char *period,
+                        int64_t when) {
+  const arrival_t *a = arrival(c, f, period);
+  return a && a->at <= when;
+}
+
+static int note(join_checks_t *c, const rh_config_feed_t *f, const char *period, int64_t at) {
   if (strlen(period) != 7) return -1;
-  if (has_arrived(c, f, period)) return 0;
+  arrival_t *a = arrival(c, f, period);
+  if (a) {
+    if (at < a->at) a->at = at;
+    return 0;
+  }
   if (RH_ARRAY_RESERVE(c->arrived, c->arrived_len + 1, c->arrived_cap, 64)) return -1;
   c->arrived[c->arrived_len].feed = f;
   memcpy(c->arrived[c->arrived_len].period, period, 8);
+  c->arrived[c->arrived_len].at = at;
   c->arrived_len++;
   return 0;
 }
 
 int join_checks_note_arrived(join_checks_t *c, const char *department, const char *feed,
-                             const char *period) {
+                             const char *period, int64_t at) {
   const rh_config_feed_t *f = rh_config_feed_find(c->cfg, department, feed);
   if (!f || f->kind != RH_FEED_CHECK) return 0;
-  int r = note(c, f, period);
+  int r = note(c, f, period, at);
   c->arrived_committed = c->arrived_len;
   return r;
+}
+
+void join_checks_on_arrivals(join_checks_t *c, join_checks_arrivals_fn *fn, void *arg) {
+  c->refresh = fn;
+  c->refresh_arg = arg;
 }
 
 void join_checks_commit(join_checks_t *c) { c->arrived_committed = c->arrived_len; }
@@ -180,16 +209,26 @@ static int set_opt_str(avro_value_t *rec, const char *name, const char *s) {
   return avro_value_set_branch(&f, 1, &b) || avro_value_set_string(&b, s);
 }
 
+static int64_t get_long(avro_value_t *rec, const char *name) {
+  avro_value_t f;
+  int64_t v = 0;
+  if (avro_value_get_by_name(rec, name, &f, NULL) || avro_value_get_long(&f, &v)) return -1;
+  return v;
+}
+
 int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
-                              char *feed, char *kind, char *period, size_t each_size) {
+                              char *feed, char *kind, char *period, size_t each_size,
+                              int64_t *finished_at) {
   char why[256];
-  if (rh_avro_decode(c->dec, data, len, c->bm_schema, &c->bmv, NULL, why, sizeof why) !=
+  /* its own value: a refresh in the middle of a list must not touch c->bmv */
+  if (rh_avro_decode(c->dec, data, len, c->bm_schema, &c->peekv, NULL, why, sizeof why) !=
       RH_AVRO_OK)
     return -1;
-  const char *d = get_str(&c->bmv, "department"), *f = get_str(&c->bmv, "feed"),
-             *k = get_str(&c->bmv, "kind"), *p = get_str(&c->bmv, "period");
+  const char *d = get_str(&c->peekv, "department"), *f = get_str(&c->peekv, "feed"),
+             *k = get_str(&c->peekv, "kind"), *p = get_str(&c->peekv, "period");
   if (!d || !f || !k || !p) return -1;
-  if (rh_manifest_check(c->keys, &c->bmv, why, sizeof why) != 0) return -1; /* not believed */
+  if (rh_manifest_check(c->keys, &c->peekv, why, sizeof why) != 0) return -1; /* not believed */
+  *finished_at = get_long(&c->peekv, "finished_at");
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
   snprintf(kind, each_size, "%s", k);
@@ -391,22 +430,23 @@ int join_checks_list_record(join_checks_t *c, const rh_feedrecord_t *r, int32_t 
 }
 
 int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_config_feed_t *feed,
-                             const char *period, const char *batch_id, PGresult *res,
-                             const join_sink_t *sink, int64_t now_ms, char *errstr,
+                             const char *period, const char *batch_id, int64_t arrived_at,
+                             PGresult *res, const join_sink_t *sink, int64_t now_ms, char *errstr,
                              size_t errstr_size) {
   const char *dept = feed->department->code, *feedc = feed->code, *topic = feed->topic;
-  if (note(c, feed, period)) {
+  if (note(c, feed, period, arrived_at)) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
   }
-  /* the check lists of the period not arrived yet, "department/feed", config order */
+  /* the check lists of the period not arrived yet when this one arrived,
+   * "department/feed", config order */
   char missing_buf[64][SMALL * 2];
   const char *missing[64];
   size_t nmissing = 0;
   for (size_t i = 0; i < c->cfg->department_count; i++)
     for (size_t j = 0; j < c->cfg->departments[i].feed_count; j++) {
       const rh_config_feed_t *cf = &c->cfg->departments[i].feeds[j];
-      if (cf->kind == RH_FEED_CHECK && !has_arrived(c, cf, period) && nmissing < 64) {
+      if (cf->kind == RH_FEED_CHECK && !has_arrived(c, cf, period, arrived_at) && nmissing < 64) {
         snprintf(missing_buf[nmissing], sizeof missing_buf[nmissing], "%s/%s",
                  c->cfg->departments[i].code, cf->code);
         missing[nmissing] = missing_buf[nmissing];
@@ -497,6 +537,10 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   }
   snprintf(period, sizeof period, "%s", p);
   snprintf(batch_id, sizeof batch_id, "%s", b);
+  int64_t finished_at = get_long(&c->bmv, "finished_at");
+  /* every list that arrived before this one, whichever partition it is on
+   * and whether this join has met it yet */
+  if (c->refresh && c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
 
   PGresult *res = join_checks_applicants(pg, period, errstr, errstr_size);
   if (!res) return -1;
@@ -506,8 +550,8 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   if (rows > 0 && read_batch(c, feed->topic, batch_id, errstr, errstr_size)) goto out;
   rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", feed->department->code,
                feed->code, period, rh_mono_ms() - t0);
-  rc = join_checks_list_results(c, t, feed, period, batch_id, res, sink, now_ms, errstr,
-                                errstr_size);
+  rc = join_checks_list_results(c, t, feed, period, batch_id, finished_at, res, sink, now_ms,
+                                errstr, errstr_size);
 out:
   PQclear(res);
   return rc;

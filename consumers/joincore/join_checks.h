@@ -35,10 +35,21 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
                                size_t errstr_size);
 void join_checks_destroy(join_checks_t *c);
 
-/* Record that the list of department/feed for period arrived (the rebuild at
- * start: manifests consumed before). Committed at once. */
+/* Record that the list of department/feed for period arrived at `at` (its
+ * manifest's finished_at; the rebuild at start, and the refresh below).
+ * Committed at once. */
 int join_checks_note_arrived(join_checks_t *c, const char *department, const char *feed,
-                             const char *period);
+                             const char *period, int64_t at);
+
+/* A list's complete/missing_departments name the check lists that had not
+ * arrived when it arrived, by the lists' times (issue 11: by the order the
+ * join met their manifests, a list that arrived earlier on another partition
+ * was named missing). fn is called before each check list's results, to note
+ * (join_checks_note_arrived) every believed manifest there is; 0, or -1 with
+ * errstr (the transaction is aborted). Without it, the arrivals noted so far. */
+typedef int(join_checks_arrivals_fn)(void *arg, join_checks_t *c, char *errstr,
+                                     size_t errstr_size);
+void join_checks_on_arrivals(join_checks_t *c, join_checks_arrivals_fn *fn, void *arg);
 
 /* Handle one message of feed.manifests. An undecodable one goes to the DLQ
  * (through t). 0 handled, or -1 with errstr: abort the transaction (a send
@@ -73,24 +84,27 @@ void join_checks_list_begin(join_checks_t *c);
 int join_checks_list_record(join_checks_t *c, const rh_feedrecord_t *r, int32_t partition,
                             int64_t offset);
 
-/* The list of feed for period (batch batch_id, records on feed->topic) is
- * complete: note its arrival, then one CheckResult a row of applicants whose
- * check_id was not published before (t->counts.duplicates otherwise), with
- * complete/missing_departments as the arrivals noted so far say. Results and
+/* The list of feed for period (batch batch_id, records on feed->topic,
+ * finished at arrived_at) is complete: note its arrival, then one CheckResult
+ * a row of applicants whose check_id was not published before
+ * (t->counts.duplicates otherwise), with complete/missing_departments: the
+ * check lists noted with a time after arrived_at, or not at all. Results and
  * counts as join_checks_manifest. 0, or -1 with errstr (a send failed, out of
  * memory). */
 int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_config_feed_t *feed,
-                             const char *period, const char *batch_id, PGresult *applicants,
-                             const join_sink_t *sink, int64_t now_ms, char *errstr,
-                             size_t errstr_size);
+                             const char *period, const char *batch_id, int64_t arrived_at,
+                             PGresult *applicants, const join_sink_t *sink, int64_t now_ms,
+                             char *errstr, size_t errstr_size);
 
 /* The arrivals noted since the last commit are kept / forgotten. */
 void join_checks_commit(join_checks_t *c);
 void join_checks_rollback(join_checks_t *c);
 
-/* Decode a BatchManifest's department, feed, kind and period (for the
- * rebuild). 0, or -1 if it is not one. Strings copied into the buffers. */
+/* Decode a BatchManifest's department, feed, kind, period and finished_at (for
+ * the rebuild and the refresh). 0, or -1 if it is not one or is not believed
+ * (signed lists). Strings copied into the buffers. */
 int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
-                              char *feed, char *kind, char *period, size_t each_size);
+                              char *feed, char *kind, char *period, size_t each_size,
+                              int64_t *finished_at);
 
 #endif

@@ -155,6 +155,11 @@ static int signal_record(join_transform_t *t, const join_input_t *in, const rh_f
     if (c <= 0) return c;
     a.alert_id = alert_id;
     a.situation = "UNMATCHED";
+    /* the registry does not know the person: the township and village the
+     * department named (if any), so that the county office knows whom to ask
+     * (Alert.avsc; found by an independent check: it was always null) */
+    a.township_code = r->township_code;
+    a.village = r->village;
     a.person_name = r->name;
     a.risk = r->risk ? r->risk : (feed->risk ? feed->risk : "OTHER");
     a.severity = rh_severity_name(RH_SEVERITY_LOW);

@@ -268,8 +268,8 @@ int replay_expect_checks(replay_expect_t *e, PGconn *pg, const char *period, cha
     s0->cur_feed = replay_expect_feed_of(e, i);
     s0->cur_partition = -1;
     s0->cur_offset = -1;
-    if (join_checks_list_results(e->checks, &s0->tf, b->cfg_feed, period, b->batch_id, res,
-                                 &s0->sink, 0, errstr, errstr_size))
+    if (join_checks_list_results(e->checks, &s0->tf, b->cfg_feed, period, b->batch_id,
+                                 b->finished_at, res, &s0->sink, 0, errstr, errstr_size))
       goto out;
     join_idset_commit(s0->ids);
     join_checks_commit(e->checks);

@@ -152,9 +152,10 @@ def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
 
 
 def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
-    """All check feeds published at once: results exact except for complete and
-    missing_departments, which depend on the order the join met the manifests; those
-    must form a chain (each feed's missing list = the check feeds not met before it)."""
+    """All check feeds published one after another: results exact, complete and
+    missing_departments too — by the lists' own times (each manifest's
+    finished_at), not by the order the join met the manifests on their partitions
+    (issue 11: a list that had arrived was named missing)."""
     by_feed = {}
     paths = {(d, f): p for d, f, p in files}
     want = {}
@@ -186,18 +187,21 @@ def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
         by_feed.setdefault(f"{w['department']}/{w['feed']}", set()).add(
             (rec["complete"], tuple(rec["missing_departments"])))
     assert not problems, "\n".join(problems[:15])
-    # one (complete, missing) a feed; the missing lists form a chain in config order
+    # one (complete, missing) a feed: the check feeds (config order) whose list
+    # finished after this one's, from the manifests as published
     order = [f"{d}/{f}" for d, f in rules.check_feeds()]
-    states = {}
+    manifests = ns.manifests_by_batch()
+    finished = {}
+    for dept, feed in rules.check_feeds():
+        bid = rhtest.batch_id(dept, feed, PERIOD, paths[(dept, feed)])
+        finished[f"{dept}/{feed}"] = min(m["finished_at"] for m in manifests[bid])
+    assert len(set(finished.values())) == len(finished), f"two lists in one millisecond: {finished}"
     for feed, s in by_feed.items():
         assert len(s) == 1, f"{feed}: results disagree on complete/missing_departments: {s}"
-        states[feed] = next(iter(s))
-    seen = []
-    for feed in sorted(states, key=lambda f: -len(states[f][1])):
-        complete, missing = states[feed]
-        seen.append(feed)
-        assert list(missing) == [f for f in order if f not in seen], \
-            f"{feed}: missing_departments {missing} after {seen[:-1]}"
+        complete, missing = next(iter(s))
+        want_missing = [f for f in order if finished[f] > finished[feed]]
+        assert list(missing) == want_missing, \
+            f"{feed}: missing_departments {list(missing)}, the lists after it {want_missing}"
         assert complete == (not missing), f"{feed}: complete={complete}, missing {missing}"
 
 

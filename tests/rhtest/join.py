@@ -225,10 +225,9 @@ def expected_alert(rules, reg, rec, period, source):
                  relation_to_head=None, risk=rules.feeds[(dept, feed)].get("risk"),
                  severity="low", rule_id="unmatched", reason="not in the household registry")
         a["_topic"], a["_key"] = "alerts.unmatched", idn
-        # township_code / village: the brief says null, Alert.avsc says "null unless the
-        # department named one": both are accepted (compare_alert)
-        a["_township_any"] = (None, rec.get("township_code"))
-        a["_village_any"] = (None, rec.get("village"))
+        # Alert.avsc: "Null for UNMATCHED unless the department named one": the
+        # department's township and village, exactly (issue 11)
+        a["township_code"], a["village"] = rec.get("township_code"), rec.get("village")
         return "unmatched", a
     h = reg.households[m["household_id"]]
     rule = rules.select(dept, feed, rec, h)
@@ -333,17 +332,11 @@ def diff_alert(exp, got):
                 out.append(f"{k} differs")
             else:
                 out.append(f"{k}: {scrub(got.get(k))!r} != expected {scrub(exp[k])!r}")
-    if "_township_any" in exp:
-        if got.get("township_code") not in exp["_township_any"]:
-            out.append(f"township_code: {got.get('township_code')!r} not in {exp['_township_any']}")
-        if got.get("village") not in exp["_village_any"]:
-            out.append("village differs (neither null nor the department's)")
-        if got.get("reason") != exp["reason"]:
-            out.append(f"reason: {scrub(got.get('reason'))!r} != {exp['reason']!r}")
-    else:
-        for k in ("township_code", "village"):
-            if got.get(k) != exp[k]:
-                out.append(f"{k}: {got.get(k)!r} != expected {exp[k]!r}")
+    for k in ("township_code", "village"):
+        if got.get(k) != exp[k]:
+            out.append(f"{k}: {got.get(k)!r} != expected {exp[k]!r}")
+    if exp["situation"] == "UNMATCHED" and got.get("reason") != exp["reason"]:
+        out.append(f"reason: {scrub(got.get('reason'))!r} != {exp['reason']!r}")
     return out
 
 
