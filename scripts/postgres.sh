@@ -244,6 +244,11 @@ set_password() {
 }
 
 ensure_db() {
+    local out
+    if ! out=$(psql_admin -c "SELECT 1" 2>&1); then
+        printf '%s\n' "$out" >&2
+        die "cannot sign in as postgres with the password kept in $PGPASS; if that file was lost, this test cluster's passwords are gone with it: scripts/services.sh stop, then delete $PG_DIR and start again"
+    fi
     # The schema's owner: CREATEDB so that tests may make scratch databases.
     if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'") ]]; then
         psql_admin -c "CREATE ROLE $DB_USER LOGIN CREATEDB"
