@@ -52,6 +52,7 @@ struct join_checks {
   size_t arrived_len, arrived_cap, arrived_committed;
   join_checks_arrivals_fn *refresh; /* reads every arrival before a list's results */
   void *refresh_arg;
+  bool refreshed; /* in this transaction already */
   /* per manifest */
   match_t *matches;
   size_t match_len, match_cap;
@@ -184,8 +185,14 @@ void join_checks_on_arrivals(join_checks_t *c, join_checks_arrivals_fn *fn, void
   c->refresh_arg = arg;
 }
 
-void join_checks_commit(join_checks_t *c) { c->arrived_committed = c->arrived_len; }
-void join_checks_rollback(join_checks_t *c) { c->arrived_len = c->arrived_committed; }
+void join_checks_commit(join_checks_t *c) {
+  c->arrived_committed = c->arrived_len;
+  c->refreshed = false;
+}
+void join_checks_rollback(join_checks_t *c) {
+  c->arrived_len = c->arrived_committed;
+  c->refreshed = false;
+}
 
 /* ---- Avro field helpers ---- */
 
@@ -539,8 +546,14 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   snprintf(batch_id, sizeof batch_id, "%s", b);
   int64_t finished_at = get_long(&c->bmv, "finished_at");
   /* every list that arrived before this one, whichever partition it is on
-   * and whether this join has met it yet */
-  if (c->refresh && c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
+   * and whether this join has met it yet: read once a transaction (a backlog
+   * of lists is one read, not one a list; each list notes its own arrival; a
+   * list published on another partition during this transaction's second or
+   * so is counted by the next one) */
+  if (c->refresh && !c->refreshed) {
+    if (c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
+    c->refreshed = true;
+  }
 
   PGresult *res = join_checks_applicants(pg, period, errstr, errstr_size);
   if (!res) return -1;
