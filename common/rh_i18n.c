@@ -29,12 +29,3 @@ void rh_i18n_init(void) {
   bindtextdomain(RH_TEXTDOMAIN, rh_path_locale());
   bind_textdomain_codeset(RH_TEXTDOMAIN, "UTF-8");
 }
-
-const char *rh_i18n_language(void) {
-  /* the catalogue's own header names its language */
-  const char *hdr = dgettext(RH_TEXTDOMAIN, "");
-  if (!hdr || !*hdr) return NULL;
-  const char *lang = strstr(hdr, "Language: ");
-  if (!lang) return NULL;
-  return strncmp(lang + 10, "zh", 2) == 0 ? "zh" : NULL;
-}

@@ -29,8 +29,4 @@
 /* setlocale(LC_MESSAGES, "") and the catalogue bound as UTF-8. Idempotent. */
 void rh_i18n_init(void);
 
-/* The language messages are given in: "zh" when the Chinese catalogue is in
- * use, NULL for English (no catalogue for the locale, or none found). */
-const char *rh_i18n_language(void);
-
 #endif
