@@ -24,6 +24,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "rh_kafka_auth.h"
 #include "rh_log.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -484,6 +485,11 @@ static int parse_kafka(cx_t *cx, const yaml_node_t *n) {
                    node_kind(v));
     } else if (want_string(cx, v, p, &kv[i].value) || !(kv[i].key = cx_strdup(cx, key))) {
       rc = -1;
+    } else if (rh_kafka_auth_forbidden_key(key)) {
+      /* "kafka: <key> refused": a path ending in "password:" would have the
+       * log's scrubber mask the message's first word */
+      rc = cx_fail(cx, map_key(cx, n, i), "kafka", "%.64s refused: %s", key,
+                   rh_kafka_auth_forbidden_key(key));
     } else if (strcmp(key, "plugin.library.paths") != 0 && /* would load the plugin */
                rd_kafka_conf_set(scratch, key, kv[i].value, rderr, sizeof rderr) !=
                    RD_KAFKA_CONF_OK) {
@@ -1195,7 +1201,7 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
       {"topic_prefix", false}, {"registry", false}, {"topics", false}, {"archive", false},
-      {"signing", false}, {NULL, false}};
+      {"signing", false}, {"kafka_credentials", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
@@ -1214,6 +1220,7 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
     cx->cfg->topics.retention_ms[c] = RH_CONFIG_RETENTION_MS_DEFAULT;
   cx->cfg->topics.segment_ms = RH_CONFIG_SEGMENT_MS_DEFAULT;
   if (prefix && parse_topic_prefix(cx, prefix)) return -1;
+  if (get_string(cx, root, "", "kafka_credentials", &cx->cfg->kafka_credentials)) return -1;
   /* Order matters: townships need the county code, rules need departments,
    * feeds and thresholds. */
   if (parse_county(cx, map_get(cx, root, "county")) ||
@@ -1304,6 +1311,10 @@ static int apply_env(cx_t *cx) {
   if (v && *v && !(cfg->archive.dir = cx_strdup(cx, v))) return -1;
   v = getenv("RH_KEYS_DIR");
   if (v && *v && !(cfg->signing.keys_dir = cx_strdup(cx, v))) return -1;
+  v = getenv("RH_KAFKA_CA");
+  if (v && *v && !(cfg->kafka_ca = cx_strdup(cx, v))) return -1;
+  v = getenv("RH_KAFKA_CREDENTIALS");
+  if (v && *v && !(cfg->kafka_credentials = cx_strdup(cx, v))) return -1;
   if (env_replication(cx, "RH_TOPIC_REPLICATION_FACTOR", &cfg->topics.replication_factor) ||
       env_replication(cx, "RH_TOPIC_MIN_INSYNC_REPLICAS", &cfg->topics.min_insync_replicas))
     return -1;

@@ -34,6 +34,8 @@
  *                       value fails the load with "<file>: RH_TOPIC_PREFIX: ...")
  *   RH_ARCHIVE_DIR      replaces archive.dir
  *   RH_KEYS_DIR         replaces signing.keys_dir
+ *   RH_KAFKA_CA         replaces kafka."ssl.ca.location"
+ *   RH_KAFKA_CREDENTIALS replaces kafka_credentials
  *   RH_TOPIC_REPLICATION_FACTOR, RH_TOPIC_MIN_INSYNC_REPLICAS
  *                       replace topics.replication_factor / min_insync_replicas
  *                       (validated like them, "<file>: RH_TOPIC_...: ...")
@@ -281,6 +283,13 @@ typedef struct {
   size_t kafka_count;
   const char *kafka_bootstrap;    /* == the value of bootstrap.servers (never NULL) */
   bool kafka_bootstrap_from_env;  /* RH_KAFKA_BOOTSTRAP was applied */
+  /* RH_KAFKA_CA: the certificate authority the brokers' TLS certificates are
+   * checked against; replaces kafka."ssl.ca.location" (NULL: the file's). */
+  const char *kafka_ca;
+  /* kafka_credentials (or RH_KAFKA_CREDENTIALS): the file with this program's
+   * Kafka principal and password (common/rh_kafka_auth.h); NULL: none (a
+   * broker without SASL). */
+  const char *kafka_credentials;
 
   const char *pg_conninfo;        /* libpq connection string; sensitive */
   bool pg_conninfo_from_env;      /* RH_PG_CONNINFO was applied */

@@ -5,10 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "rh_clock.h"
+#include "rh_kafka_auth.h"
 #include "rh_log.h"
+
+/* The credentials file of the configuration rh_kafka_conf_from_config last
+ * saw (a program has one), for error_cb's words on a refused password. */
+static char credentials_path[512];
 
 struct rh_producer_s {
   rd_kafka_t *rk;
@@ -28,6 +34,11 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     char fatal[512];
     rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
     rh_log_error("kafka fatal error %s: %s", rd_kafka_err2name(ferr), fatal);
+  } else if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    /* librdkafka keeps trying; the operator needs to know which file to fix */
+    rh_log_error("kafka: the brokers refused this program's credentials (%s): %s; check the "
+                 "password in that file (docs/security.md, \"Kafka\")",
+                 credentials_path[0] ? credentials_path : "no kafka_credentials", reason);
   } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
              err == RD_KAFKA_RESP_ERR__RESOLVE) {
     /* the client retries by itself; the program decides when it has waited enough */
@@ -80,6 +91,33 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
       return NULL;
     }
   }
+  if (cfg->kafka_ca &&
+      rh_kafka_conf_set(conf, "ssl.ca.location", cfg->kafka_ca, errstr, errstr_size)) {
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+  }
+  if (cfg->kafka_credentials) {
+    snprintf(credentials_path, sizeof credentials_path, "%s", cfg->kafka_credentials);
+    if (rh_kafka_credentials_apply(conf, cfg->kafka_credentials, errstr, errstr_size)) {
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  } else {
+    /* SASL without a principal would fail at the first connection, as a
+     * broker's refusal among the client's retries: say it now */
+    char proto[32] = "";
+    size_t n = sizeof proto;
+    if (rd_kafka_conf_get(conf, "security.protocol", proto, &n) == RD_KAFKA_CONF_OK &&
+        strncasecmp(proto, "sasl", 4) == 0) {
+      snprintf(errstr, errstr_size,
+               "kafka: security.protocol is %s but this program has no credentials: set "
+               "kafka_credentials in the configuration, or RH_KAFKA_CREDENTIALS "
+               "(docs/security.md, \"Kafka\")",
+               rh_config_kafka_get(cfg, "security.protocol") ? rh_config_kafka_get(cfg, "security.protocol") : proto);
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  }
   return conf;
 }
 
@@ -119,11 +157,6 @@ rd_kafka_t *rh_kafka_admin_handle(const rh_config_t *cfg, char *errstr, size_t e
     return NULL;
   }
   return query_new(c, errstr, errstr_size);
-}
-
-const char *rh_kafka_env_bootstrap(void) {
-  const char *v = getenv("RH_KAFKA_BOOTSTRAP");
-  return v && *v ? v : RH_KAFKA_DEFAULT_BOOTSTRAP;
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {

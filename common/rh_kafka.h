@@ -29,8 +29,6 @@
 
 #include "rh_config.h"
 
-/* Defaults for the local broker that scripts/kafka.sh starts. */
-#define RH_KAFKA_DEFAULT_BOOTSTRAP "127.0.0.1:19092"
 
 /* A new configuration with log_cb (to rh_log) and error_cb set. Never NULL. */
 rd_kafka_conf_t *rh_kafka_conf_new(void);
@@ -44,9 +42,6 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
  * applied when the config was loaded). NULL with errstr naming the key. */
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size);
-
-/* RH_KAFKA_BOOTSTRAP from the environment, else the default. Static string. */
-const char *rh_kafka_env_bootstrap(void);
 
 /* ---- producer ---- */
 

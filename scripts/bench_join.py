@@ -244,7 +244,7 @@ def thread_cpu(time_pid):
 
 def kcat_consume(topic, expect):
     """Seconds for kcat to read the whole topic read_committed (wall, start to exit)."""
-    cmd = ["kcat", "-C", "-b", BOOTSTRAP, "-t", topic, "-o", "beginning", "-e", "-q",
+    cmd = ["kcat", "-C", *rhtest.kcat_config(rhtest.STATE_DIR, rhtest.KAFKA_CREDENTIALS), "-b", BOOTSTRAP, "-t", topic, "-o", "beginning", "-e", "-q",
            "-X", "isolation.level=read_committed", "-f", "\n"]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -512,7 +512,7 @@ class AlertReader(threading.Thread):
 
     def __init__(self, prefix):
         super().__init__(daemon=True)
-        self.c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{prefix}latency-reader",
+        self.c = Consumer({**rhtest.client_conf(BOOTSTRAP), "group.id": f"{prefix}latency-reader",
                            "isolation.level": "read_committed", "enable.auto.commit": False,
                            "auto.offset.reset": "earliest", "fetch.wait.max.ms": 10,
                            "topic.metadata.refresh.interval.ms": 1000})
@@ -590,7 +590,7 @@ def latency(args, work, conninfo, logs, namespaces):
         if not reader.assigned.wait(60):
             die("the alert reader got no assignment within 60 s")
 
-        p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+        p = Producer({**rhtest.client_conf(BOOTSTRAP), "enable.idempotence": True, "acks": "all",
                       "linger.ms": 0, "compression.type": "none"})
         batch = f"bench-latency-{prefix}"
         sent = {}       # id_number -> (send monotonic, measured?)

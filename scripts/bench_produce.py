@@ -100,7 +100,7 @@ def main():
                         payload += len(m.key()) + len(m.value())
                 riskhub_rss = rss_of(produce, env=ns.env())
             topic = ns.topic(f"bench.kcat.{run}")
-            kcat = ["kcat", "-P", "-b", rhtest.BOOTSTRAP, "-t", topic, "-K", KEY_DELIM.decode(),
+            kcat = ["kcat", "-P", *rhtest.kcat_config(rhtest.STATE_DIR, rhtest.KAFKA_CREDENTIALS), "-b", rhtest.BOOTSTRAP, "-t", topic, "-K", KEY_DELIM.decode(),
                     "-D", MSG_DELIM.decode(), "-X", "enable.idempotence=true", "-X", "acks=all"]
             for k in ("compression.type", "linger.ms", "batch.size"):
                 if k in kprops:

@@ -102,7 +102,7 @@ def end_offsets(topics):
 
 def group_offsets(group, topics):
     """{(topic, partition): committed offset} of a consumer group."""
-    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
+    c = Consumer({**rhtest.client_conf(BOOTSTRAP), "group.id": group, "enable.auto.commit": False})
     try:
         md = c.list_topics(timeout=15)
         tps = [TopicPartition(t, p) for t in topics if t in md.topics for p in md.topics[t].partitions]
@@ -139,7 +139,7 @@ def kcat_read(topics):
     same records the replay reads, by the plainest client of the same librdkafka."""
     peak, count, wall = 0.0, 0, 0.0
     for t in topics:
-        cmd = ["/usr/bin/time", "-v", "kcat", "-C", "-b", BOOTSTRAP, "-t", t, "-o", "beginning", "-e", "-q",
+        cmd = ["/usr/bin/time", "-v", "kcat", "-C", *rhtest.kcat_config(rhtest.STATE_DIR, rhtest.KAFKA_CREDENTIALS), "-b", BOOTSTRAP, "-t", t, "-o", "beginning", "-e", "-q",
                "-X", "isolation.level=read_committed", "-f", "%o\n"]
         t0 = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True)

@@ -13,7 +13,9 @@
 #           and wait until it answers a metadata request (idempotent)
 #   stop    SIGTERM, up to 30 s for a clean shutdown, then SIGKILL (idempotent)
 #   status  "running"/"stopped"; exit 0 if running, 3 if not
-#   env     print RH_KAFKA_BOOTSTRAP=127.0.0.1:<port>
+#   env     print RH_KAFKA_BOOTSTRAP=127.0.0.1:<port>, RH_KAFKA_CA (the CA's
+#           certificate), RH_KAFKA_CREDENTIALS (riskhub's programs) and
+#           RH_KAFKA_ADMIN_CREDENTIALS (the operator)
 #   transactions ARGS...
 #           Kafka's kafka-transactions tool (TransactionsCommand) against this
 #           broker: list, describe, find-hanging, abort ... (fetches first;
@@ -48,7 +50,16 @@
 #                             single broker and the cluster can run side by side
 #   RH_KAFKA_CLUSTER_HEAP     JVM heap options of each node (default "-Xms256m -Xmx512m")
 #
-# Needs java (17), mvn (fetch only) and kcat: scripts/deps.sh installs them.
+# Secured as a county runs it (scripts/lib/kafka_security.sh, docs/security.md
+# "Kafka"): clients over SASL_SSL (SCRAM-SHA-512; the credentials bootstrapped in
+# KRaft when the storage is formatted), the controllers over mutual TLS, an
+# authorizer that refuses what no ACL allows. The CA and the certificates are
+# made once under $RH_STATE_DIR/tls, the credentials under
+# $RH_STATE_DIR/kafka-credentials (both 0700, shared by the single broker and
+# the cluster). A storage formatted by an older version (PLAINTEXT) is moved
+# aside and formatted anew.
+#
+# Needs java (17), mvn (fetch only), kcat and openssl: scripts/deps.sh installs them.
 # Layout under $RH_STATE_DIR/kafka: libs/ (jars), config/ (generated each start),
 # data/ (log.dirs), logs/ (server.log, kafka.out), cluster.id, kafka.pid.
 # The cluster's: $RH_KAFKA_CLUSTER_DIR/cluster.id and node<N>/ with the same
@@ -58,6 +69,8 @@ set -euo pipefail
 RH_PROG=kafka.sh
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/kafka_security.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/kafka_security.sh"
 
 KAFKA_PORT=${RH_KAFKA_PORT:-19092}
 CONTROLLER_PORT=${RH_KAFKA_CONTROLLER_PORT:-19093}
@@ -179,11 +192,6 @@ single_properties() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DATA_DIR
 
 # The broker's session with its (own) controller: 60 s instead of 9 s, far
@@ -244,11 +252,6 @@ cluster_properties() {
 process.roles=broker,controller
 node.id=$NODE
 controller.quorum.voters=$VOTERS
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DATA_DIR
 
 # Kafka's default session (9 s, heartbeat 2 s), not the single broker's 60 s:
@@ -301,12 +304,18 @@ write_config() {
     # Regenerated on every start so that the ports follow the environment.
     # The data directory is not tied to the ports: with a static
     # controller.quorum.voters the voters are not stored in the metadata log.
-    if [[ -n $NODE ]]; then
-        cluster_properties >"$SERVER_PROPS.tmp"
-    else
-        single_properties >"$SERVER_PROPS.tmp"
-    fi
+    # 0600: it holds the broker principal's password.
+    (
+        umask 077
+        if [[ -n $NODE ]]; then
+            cluster_properties >"$SERVER_PROPS.tmp"
+        else
+            single_properties >"$SERVER_PROPS.tmp"
+        fi
+        security_properties >>"$SERVER_PROPS.tmp"
+    )
     mv "$SERVER_PROPS.tmp" "$SERVER_PROPS"
+    write_admin_kcat
 
     # The broker's log4j: everything into files under logs/, nothing on stdout.
     cat >"$CONF_DIR/log4j.properties" <<'EOF'
@@ -372,11 +381,32 @@ new_cluster_id() {
     echo "$id"
 }
 
+# The storage holds the SCRAM credentials of KAFKA_PRINCIPALS (a marker says
+# so: SECURED). A storage formatted by an older scripts/kafka.sh (PLAINTEXT,
+# no credentials) is moved aside, not reused: its metadata knows no principal.
+SECURED=.riskhub-scram
+prepare_security() {
+    tls_make
+    if [[ -f $DATA_DIR/meta.properties && -f $DATA_DIR/$SECURED ]]; then
+        creds_check
+        return 0
+    fi
+    if [[ -f $DATA_DIR/meta.properties ]]; then
+        local aside
+        aside=$DATA_DIR.plaintext.$(date +%Y%m%d%H%M%S)
+        mv "$DATA_DIR" "$aside"
+        mkdir -p "$DATA_DIR"
+        warn "the storage in $DATA_DIR was made without credentials (PLAINTEXT, before SASL_SSL): moved to $aside; a new one is formatted"
+    fi
+    creds_make
+}
+
 format_storage() {
     if [[ -f $DATA_DIR/meta.properties ]]; then
         return 0
     fi
-    local cid t0
+    local cid t0 scram=()
+    mapfile -t scram < <(scram_format_args)
     if [[ -s $CLUSTER_ID_FILE ]]; then
         cid=$(<"$CLUSTER_ID_FILE")
     else
@@ -386,10 +416,11 @@ format_storage() {
     t0=$(now_ms)
     java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
         -cp "$LIBS/*" kafka.tools.StorageTool format \
-        -t "$cid" -c "$SERVER_PROPS" --ignore-formatted >"$LOG_DIR/storage-format.out" 2>&1 || {
+        -t "$cid" -c "$SERVER_PROPS" --ignore-formatted "${scram[@]}" >"$LOG_DIR/storage-format.out" 2>&1 || {
         cat "$LOG_DIR/storage-format.out" >&2
         die "formatting the KRaft storage in $DATA_DIR failed"
     }
+    printf '%s\n' "${KAFKA_PRINCIPALS[@]}" >"$DATA_DIR/$SECURED"
     say "kafka: storage formatted (cluster id $cid) in $(since "$t0")"
 }
 
@@ -419,7 +450,7 @@ broker_pid() {
 # The broker answers a metadata request and lists at least one broker.
 broker_answers() {
     local out
-    out=$(kcat -b "$BOOTSTRAP" -L -m "${1:-5}" -X reconnect.backoff.ms=50 -X reconnect.backoff.max.ms=250 2>/dev/null) || return 1
+    out=$(kcat -F "$CONF_DIR/admin-kcat.properties" -b "$BOOTSTRAP" -L -m "${1:-5}" -X reconnect.backoff.ms=50 -X reconnect.backoff.max.ms=250 2>/dev/null) || return 1
     grep -Eq '^ +broker [0-9]+ at ' <<<"$out"
 }
 
@@ -519,6 +550,7 @@ cmd_start() {
         fi
     done
 
+    prepare_security
     write_config
     format_storage
 
@@ -581,10 +613,15 @@ cmd_status() {
     return 3
 }
 
+# env [--export] [BOOTSTRAP]: the bootstrap, the CA every client trusts, the
+# credentials of riskhub's programs and of the operator.
 cmd_env() {
     local prefix=
     [[ ${1:-} == --export ]] && prefix='export '
-    say "${prefix}RH_KAFKA_BOOTSTRAP=$BOOTSTRAP"
+    say "${prefix}RH_KAFKA_BOOTSTRAP=${2:-$BOOTSTRAP}"
+    say "${prefix}RH_KAFKA_CA=$CA_PEM"
+    say "${prefix}RH_KAFKA_CREDENTIALS=$CRED_DIR/riskhub"
+    say "${prefix}RH_KAFKA_ADMIN_CREDENTIALS=$CRED_DIR/admin"
 }
 
 # kafka-transactions against our broker, from the fetched jars (kafka-tools is
@@ -598,9 +635,10 @@ cmd_transactions() {
         die "no kafka-tools jar in $LIBS: is it in $POM?"
     write_tools_log4j
     exec 9>&- # the tool does not hold the start/stop lock
+    write_admin_java
     exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
         -cp "$LIBS/*" org.apache.kafka.tools.TransactionsCommand \
-        --bootstrap-server "$BOOTSTRAP" "$@"
+        --bootstrap-server "$BOOTSTRAP" --command-config "$CONF_DIR/admin-client.properties" "$@"
 }
 
 # kafka-configs against our broker (kafka.admin.ConfigCommand, in the broker's
@@ -611,8 +649,10 @@ cmd_configs() {
     cmd_fetch
     write_tools_log4j
     exec 9>&- # the tool does not hold the start/stop lock
+    write_admin_java
     exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
-        -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" "$@"
+        -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" \
+        --command-config "$CONF_DIR/admin-client.properties" "$@"
 }
 
 # --- the three-node cluster ----------------------------------------------------
@@ -626,7 +666,7 @@ cluster_lock() {
 # The metadata of the cluster lists all its brokers.
 cluster_complete() {
     local out
-    out=$(kcat -b "$CLUSTER_BOOTSTRAP" -L -m "${1:-5}" -X reconnect.backoff.ms=50 -X reconnect.backoff.max.ms=250 2>/dev/null) || return 1
+    out=$(kcat -F "$CONF_DIR/admin-kcat.properties" -b "$CLUSTER_BOOTSTRAP" -L -m "${1:-5}" -X reconnect.backoff.ms=50 -X reconnect.backoff.max.ms=250 2>/dev/null) || return 1
     (($(grep -Ec '^ +broker [0-9]+ at ' <<<"$out") == CLUSTER_NODES))
 }
 
@@ -658,6 +698,7 @@ start_nodes() {
     [[ -s $CLUSTER_DIR/cluster.id ]] || new_cluster_id >"$CLUSTER_DIR/cluster.id"
     for n in "${todo[@]}"; do
         use_node "$n"
+        prepare_security
         write_config
         format_storage &
         formats+=($!)
@@ -802,13 +843,7 @@ cmd_cluster() {
             cluster_stop
             ;;
         status) cluster_status ;;
-        env)
-            if [[ ${2:-} == --export ]]; then
-                say "export RH_KAFKA_BOOTSTRAP=$CLUSTER_BOOTSTRAP"
-            else
-                say "RH_KAFKA_BOOTSTRAP=$CLUSTER_BOOTSTRAP"
-            fi
-            ;;
+        env) cmd_env "${2:-}" "$CLUSTER_BOOTSTRAP" ;;
         transactions)
             shift
             BOOTSTRAP=$CLUSTER_BOOTSTRAP

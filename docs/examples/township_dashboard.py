@@ -24,6 +24,7 @@ it got there). Needs confluent-kafka and fastavro.
 import argparse
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -118,6 +119,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--township", required=True, help="9-digit township code")
     ap.add_argument("--bootstrap", default="127.0.0.1:19092")
+    ap.add_argument("--ca", default=os.environ.get("RH_KAFKA_CA", "/etc/riskhub/tls/ca.pem"),
+                    help="the county's CA certificate (default $RH_KAFKA_CA)")
+    ap.add_argument("--credentials", default=os.environ.get("RH_KAFKA_CREDENTIALS"),
+                    help="the township's Kafka credentials file: sasl.username=, sasl.password= "
+                         "(default $RH_KAFKA_CREDENTIALS)")
     ap.add_argument("--prefix", default="", help="topic namespace (riskhub's topic_prefix)")
     ap.add_argument("--group", help="consumer group (default <prefix>township-dashboard.<code>)")
     ap.add_argument("--schemas", default=str(Path(__file__).resolve().parents[2] / "schemas"))
@@ -126,8 +132,16 @@ def main():
 
     writers, reader = load_schemas(args.schemas)
     topic = f"{args.prefix}alerts.{args.township}"
+    if not args.credentials:
+        print("no Kafka credentials: --credentials FILE or RH_KAFKA_CREDENTIALS", file=sys.stderr)
+        return 2
+    secret = dict(line.split("=", 1) for line in Path(args.credentials).read_text().splitlines()
+                  if line.startswith(("sasl.username=", "sasl.password=")))
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap,
+        # the brokers take TLS and a password only (riskhub's docs/security.md, "Kafka")
+        "security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-512",
+        "ssl.ca.location": args.ca, **secret,
         "group.id": args.group or f"{args.prefix}township-dashboard.{args.township}",
         "isolation.level": "read_committed",   # never an alert of an aborted transaction
         "enable.auto.commit": False,           # commit after printing, not before

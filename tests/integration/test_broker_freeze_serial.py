@@ -48,7 +48,7 @@ def broker_pid():
     assert b"kafka.Kafka" in args and str(SERVER_PROPS).encode() in args, \
         f"pid {pid} of {pid_file} is not kafka.Kafka {SERVER_PROPS}"
     props = SERVER_PROPS.read_text()
-    assert f"PLAINTEXT://{rhtest.BOOTSTRAP}" in props, \
+    assert f"SASL_SSL://{rhtest.BOOTSTRAP}" in props, \
         f"the broker of {KAFKA_DIR} does not listen on {rhtest.BOOTSTRAP} (RH_KAFKA_BOOTSTRAP)"
     return pid
 

@@ -1,5 +1,6 @@
-/* A Kafka round trip through the real broker that scripts/kafka.sh starts
- * (RH_KAFKA_BOOTSTRAP, default 127.0.0.1:19092): idempotent produce with keys
+/* A Kafka round trip through the real broker that scripts/kafka.sh starts,
+ * reached as the configuration says (config/riskhub.yaml with the environment's
+ * RH_KAFKA_BOOTSTRAP, RH_KAFKA_CA and RH_KAFKA_CREDENTIALS: SASL_SSL): idempotent produce with keys
  * and headers, read back read_committed, same bytes, per-key order kept. The
  * topic is a test's own ("rhtest-<hex>.roundtrip", the tests' namespace rule,
  * tests/rhtest/namespace.py) and is deleted at the end. */
@@ -25,9 +26,11 @@ static char topic[128];
 
 static rd_kafka_conf_t *base_conf(void) {
   char err[512];
-  rd_kafka_conf_t *conf = rh_kafka_conf_new();
-  if (rh_kafka_conf_set(conf, "bootstrap.servers", rh_kafka_env_bootstrap(), err, sizeof(err)))
-    fail_msg("%s", err);
+  rh_config_t *cfg = rh_config_load(RH_SOURCE_DIR "/config/riskhub.yaml", err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  rh_config_destroy(cfg);
+  if (!conf) fail_msg("%s", err);
   return conf;
 }
 

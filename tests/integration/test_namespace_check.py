@@ -21,7 +21,7 @@ def take(ns):
 
 def commit(ns, group, topic, offset):
     """Commits `offset` of partition 0 of a topic for a consumer group of the namespace."""
-    c = Consumer({"bootstrap.servers": rhtest.BOOTSTRAP, "group.id": ns.prefix + group,
+    c = Consumer({**rhtest.client_conf(), "group.id": ns.prefix + group,
                   "enable.auto.commit": False})
     try:
         c.commit(offsets=[TopicPartition(ns.topic(topic), 0, offset)], asynchronous=False)

@@ -106,7 +106,7 @@ def snapshot(ns):
     """The end offsets of every topic of the namespace and the join's group
     offsets on them."""
     topics = ns.topics()
-    c = Consumer({"bootstrap.servers": rhtest.BOOTSTRAP, "group.id": ns.prefix + "riskhub-join",
+    c = Consumer({**rhtest.client_conf(), "group.id": ns.prefix + "riskhub-join",
                   "enable.auto.commit": False})
     try:
         md = c.list_topics(timeout=15)

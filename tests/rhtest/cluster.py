@@ -24,7 +24,8 @@ class Cluster:
     def __init__(self, state_dir):
         self.dir = state_dir
         self.env = dict(os.environ, RH_KAFKA_CLUSTER_DIR=str(state_dir))
-        self.bootstrap = self.sh("env").stdout.strip().split("=", 1)[1]
+        self.bootstrap = next(line.split("=", 1)[1] for line in self.sh("env").stdout.splitlines()
+                              if line.startswith("RH_KAFKA_BOOTSTRAP="))
 
     def sh(self, *args, timeout=420, check=True):
         r = subprocess.run(["bash", str(KAFKA_SH), "cluster", *map(str, args)], capture_output=True,

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 __all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "KEYS_DIR", "PGPASSFILE", "PERIOD", "IDLE_MS",
+           "KAFKA_CA", "KAFKA_CREDENTIALS", "KAFKA_ADMIN_CREDENTIALS", "kafka_security",
            "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka"]
 
 SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
@@ -23,6 +24,28 @@ KEYS_DIR = Path(os.environ.setdefault("RH_KEYS_DIR", str(STATE_DIR / "keys")))
 # The PostgreSQL roles' passwords (scripts/postgres.sh): libpq reads PGPASSFILE,
 # for psql here and for every program run (each connects as its own role).
 PGPASSFILE = Path(os.environ.setdefault("PGPASSFILE", str(STATE_DIR / "pgpass")))
+# Kafka's TLS and SASL (scripts/lib/kafka_security.sh): the CA every client trusts,
+# the credentials of riskhub's programs (every program run finds them through
+# RH_KAFKA_CREDENTIALS) and the operator's, which the harness's own clients use.
+KAFKA_CA = Path(os.environ.setdefault("RH_KAFKA_CA", str(STATE_DIR / "tls" / "ca.pem")))
+KAFKA_CREDENTIALS = Path(os.environ.setdefault(
+    "RH_KAFKA_CREDENTIALS", str(STATE_DIR / "kafka-credentials" / "riskhub")))
+KAFKA_ADMIN_CREDENTIALS = Path(os.environ.setdefault(
+    "RH_KAFKA_ADMIN_CREDENTIALS", str(STATE_DIR / "kafka-credentials" / "admin")))
+
+
+def kafka_security(credentials=None):
+    """librdkafka's properties of a client of the secured brokers: SASL_SSL, the
+    CA, and the principal of the credentials file (default: the operator's)."""
+    conf = {"security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-512",
+            "ssl.ca.location": str(KAFKA_CA)}
+    for line in Path(credentials or KAFKA_ADMIN_CREDENTIALS).read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in ("sasl.username", "sasl.password"):
+            conf[key] = value
+    return conf
+
+
 # Messages in English unless a test asks for the clerk's Chinese (LC_ALL=zh_CN.UTF-8,
 # common/rh_i18n.h): whatever locale the machine running the tests has.
 os.environ["LC_ALL"] = "C.UTF-8"

@@ -2,12 +2,14 @@
 
 The clients of this module use group ids and transactional ids that start with
 "rhtest-" (a test family: rhtest.snapshot leaves them out) and never commit."""
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -15,15 +17,38 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from .avro import decode
 from . import env as _env
 
-__all__ = ["kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
+__all__ = ["client_conf", "kcat_config", "kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
            "produce_in_txn", "manifests_by_batch", "OpenTransaction", "topic_class", "RETENTION_MS_DEFAULT", "SEGMENT_MS_DEFAULT"]
 
 _ADMIN = []
 
 
+def client_conf(bootstrap=None, credentials=None, **extra):
+    """A client's properties: the brokers (default rhtest.BOOTSTRAP), TLS and the
+    principal of credentials (default the operator's), then extra (keys with
+    dots given as a dict: client_conf(**{"group.id": ...}))."""
+    return {"bootstrap.servers": bootstrap or _env.BOOTSTRAP, **_env.kafka_security(credentials), **extra}
+
+
+def kcat_config(folder, credentials=None):
+    """kcat's -F arguments: a properties file (0600, in folder, one a credentials
+    file) with client_conf() but the brokers (give them with -b), so that no
+    password is on a command line."""
+    cred = Path(credentials or _env.KAFKA_ADMIN_CREDENTIALS)
+    path = Path(folder) / f"kcat-{cred.name}.properties"
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fp:
+        for k, v in client_conf(credentials=cred).items():
+            if k != "bootstrap.servers":
+                fp.write(f"{k}={v}\n")
+    os.replace(tmp, path)
+    return ["-F", str(path)]
+
+
 def consumer(**extra):
-    conf = {"bootstrap.servers": _env.BOOTSTRAP, "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
+    conf = {**client_conf(), "group.id": f"rhtest-reader-{uuid.uuid4().hex}",
             "isolation.level": "read_committed", "enable.auto.commit": False,
             "enable.partition.eof": True, "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 20}
@@ -39,7 +64,7 @@ def forget_admin():
 def admin():
     """One AdminClient a process (a client destroyed with requests pending logs noise)."""
     if not _ADMIN:
-        _ADMIN.append(AdminClient({"bootstrap.servers": _env.BOOTSTRAP}))
+        _ADMIN.append(AdminClient(client_conf()))
     return _ADMIN[0]
 
 
@@ -203,7 +228,7 @@ def create_topics(topics, partitions=3, timeout=30):
     # topic", riskhub-produce exit 69 in a fault-free publish on the cluster)
     for addr in _env.BOOTSTRAP.split(","):
         while True:
-            one = a if "," not in _env.BOOTSTRAP else AdminClient({"bootstrap.servers": addr})
+            one = a if "," not in _env.BOOTSTRAP else AdminClient(client_conf(addr))
             md = one.list_topics(timeout=15)
             ready = all(t in md.topics and md.topics[t].error is None and md.topics[t].partitions
                         and all(p.leader >= 0 for p in md.topics[t].partitions.values())
@@ -262,7 +287,7 @@ def _produce(items, **conf):
     """[(topic, partition, key, value)] with an idempotent producer; each is flushed
     alone (the offsets come in this order), in one committed transaction when conf
     has a transactional.id. [(partition, offset)] back."""
-    p = Producer({"bootstrap.servers": _env.BOOTSTRAP, "enable.idempotence": True, "acks": "all",
+    p = Producer({**client_conf(), "enable.idempotence": True, "acks": "all",
                   "linger.ms": 0, **conf})
     txn = "transactional.id" in conf
     got = [None] * len(items)
@@ -310,9 +335,11 @@ def kafka_transactions(*args, check=True):
 
 
 _OPEN_TXN = r"""
+import json
+import os
 import sys
 from confluent_kafka import Producer
-p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2],
+p = Producer({**json.loads(os.environ.pop("RHTEST_KAFKA_CONF")), "transactional.id": sys.argv[2],
               "transaction.timeout.ms": 600000, "enable.idempotence": True, "acks": "all",
               "linger.ms": 0})
 p.init_transactions(30)
@@ -338,6 +365,7 @@ class OpenTransaction:
     def __init__(self, txid, partitions):
         self.proc = subprocess.Popen([sys.executable, "-c", _OPEN_TXN, _env.BOOTSTRAP, txid,
                                       *[f"{t}:{p}" for t, p in partitions]],
+                                     env=dict(os.environ, RHTEST_KAFKA_CONF=json.dumps(client_conf())),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # "open" once flushed, or EOF if it failed

@@ -60,6 +60,8 @@ static int setup(void **state) {
   unsetenv("RH_TOPIC_PREFIX");
   unsetenv("RH_TOPIC_REPLICATION_FACTOR");
   unsetenv("RH_TOPIC_MIN_INSYNC_REPLICAS");
+  unsetenv("RH_KAFKA_CA");
+  unsetenv("RH_KAFKA_CREDENTIALS");
   return 0;
 }
 
@@ -353,7 +355,7 @@ static void test_error_unknown_top_level_key(void **state) {
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
                "townships, departments, deadlines, thresholds, rules, topic_prefix, registry, "
-               "topics, archive or signing)");
+               "topics, archive, signing or kafka_credentials)");
 }
 
 static void test_error_missing_section(void **state) {

@@ -1,0 +1,135 @@
+#include "rh_kafka_auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+const char *rh_kafka_auth_forbidden_key(const char *key) {
+  if (strcmp(key, "sasl.username") == 0)
+    return "a principal's name does not belong in the shared configuration: every program "
+           "has its own, in the credentials file named by kafka_credentials "
+           "(or RH_KAFKA_CREDENTIALS)";
+  if (strstr(key, "password") || strstr(key, "secret"))
+    return "a password does not belong in the shared configuration: put it in the "
+           "credentials file named by kafka_credentials (or RH_KAFKA_CREDENTIALS), mode 0600";
+  return NULL;
+}
+
+/* The whole file into buf (NUL-terminated). 0, or -1 with errstr. */
+static int read_private(const char *path, char *buf, size_t bufsz, char *errstr,
+                        size_t errstr_size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    snprintf(errstr, errstr_size, "kafka credentials %s: not a regular file", path);
+    close(fd);
+    return -1;
+  }
+  if (st.st_mode & 077) {
+    snprintf(errstr, errstr_size,
+             "kafka credentials %s: others may read it (mode %04o): refused; "
+             "make it the owner's only (chmod 600) and change the password "
+             "(docs/security.md, \"Rotating Kafka's credentials\")",
+             path, (unsigned)(st.st_mode & 07777));
+    close(fd);
+    return -1;
+  }
+  size_t len = 0;
+  for (;;) {
+    if (len + 1 >= bufsz) {
+      snprintf(errstr, errstr_size, "kafka credentials %s: longer than %zu bytes", path,
+               bufsz - 1);
+      close(fd);
+      return -1;
+    }
+    ssize_t n = read(fd, buf + len, bufsz - 1 - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  buf[len] = '\0';
+  if (memchr(buf, '\0', len)) {
+    snprintf(errstr, errstr_size, "kafka credentials %s: not a text file", path);
+    return -1;
+  }
+  return 0;
+}
+
+int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *errstr,
+                               size_t errstr_size) {
+  char buf[RH_KAFKA_CREDENTIALS_MAX];
+  if (read_private(path, buf, sizeof buf, errstr, errstr_size)) return -1;
+  bool have_user = false, have_password = false;
+  int rc = 0;
+  unsigned line = 0;
+  for (char *p = buf, *next; p && *p && rc == 0; p = next) {
+    line++;
+    char *nl = strchr(p, '\n');
+    next = nl ? nl + 1 : NULL;
+    if (nl) *nl = '\0';
+    size_t n = strlen(p);
+    if (n && p[n - 1] == '\r') p[--n] = '\0';
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '\0' || *p == '#') continue;
+    char *eq = strchr(p, '=');
+    if (!eq) {
+      snprintf(errstr, errstr_size, "kafka credentials %s:%u: expected key=value", path, line);
+      rc = -1;
+      break;
+    }
+    *eq = '\0';
+    const char *key = p, *value = eq + 1;
+    bool *seen = strcmp(key, "sasl.username") == 0   ? &have_user
+                 : strcmp(key, "sasl.password") == 0 ? &have_password
+                                                     : NULL;
+    if (!seen) {
+      snprintf(errstr, errstr_size,
+               "kafka credentials %s:%u: '%.40s' does not belong here (only sasl.username "
+               "and sasl.password)",
+               path, line, key);
+      rc = -1;
+    } else if (*seen) {
+      snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s given twice", path, line, key);
+      rc = -1;
+    } else if (!*value) {
+      snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s is empty", path, line, key);
+      rc = -1;
+    } else {
+      char why[256];
+      *seen = true;
+      if (rd_kafka_conf_set(conf, key, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s refused by librdkafka",
+                 path, line, key);
+        rc = -1;
+      }
+    }
+  }
+  if (rc == 0 && (!have_user || !have_password)) {
+    snprintf(errstr, errstr_size, "kafka credentials %s: %s missing", path,
+             have_user ? "sasl.password" : "sasl.username");
+    rc = -1;
+  }
+  /* the password's bytes leave the stack */
+  explicit_bzero(buf, sizeof buf);
+  return rc;
+}
