@@ -3,8 +3,8 @@
 # KRaft mode on 127.0.0.1, run from Apache's own jars fetched from Maven Central
 # (Debian has no broker package; see docs/design.md, "Parts and dependencies").
 #
-# usage: scripts/kafka.sh {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}
-#        scripts/kafka.sh cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}
+# usage: scripts/kafka.sh {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...|acls ARGS...}
+#        scripts/kafka.sh cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...|acls ARGS...}
 #        scripts/kafka.sh cluster node N {pid|kill|freeze|thaw|term|start}
 #
 #   fetch   download the broker jars once (scripts/kafka/pom.xml) into
@@ -24,6 +24,10 @@
 #           Kafka's kafka-configs tool (ConfigCommand) against this broker:
 #           --describe / --alter a topic's retention.ms (docs/operations.md,
 #           "Retention"); its exit status
+#   acls ARGS...
+#           Kafka's kafka-acls tool (AclCommand) against this broker as the admin
+#           principal: the transactional-id bindings riskhub-acl apply lists
+#           (docs/security.md, "Kafka"); its exit status
 #
 #   cluster ...
 #           the same for a three-node cluster (docs/operations.md, "A
@@ -133,8 +137,8 @@ need_port RH_KAFKA_CLUSTER_PORT "$CLUSTER_PORT"
 need_port RH_KAFKA_CLUSTER_PORT+5 "$((CLUSTER_PORT + 2 * CLUSTER_NODES - 1))"
 
 usage() {
-    echo "usage: $0 {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}" >&2
-    echo "       $0 cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...}" >&2
+    echo "usage: $0 {fetch|start|stop|status|env [--export]|transactions ARGS...|configs ARGS...|acls ARGS...}" >&2
+    echo "       $0 cluster {start|stop|status|env [--export]|transactions ARGS...|configs ARGS...|acls ARGS...}" >&2
     echo "       $0 cluster node N {pid|kill|freeze|thaw|term|start}" >&2
     exit 2
 }
@@ -655,6 +659,21 @@ cmd_configs() {
         --command-config "$CONF_DIR/admin-client.properties" "$@"
 }
 
+# kafka-acls against our broker (kafka.admin.AclCommand, in the broker's jar),
+# as the admin principal: the transactional-id bindings that riskhub-acl apply
+# lists but cannot make with Debian's librdkafka (docs/security.md, "Kafka").
+cmd_acls() {
+    need_cmd java "run scripts/deps.sh"
+    lock
+    cmd_fetch
+    write_tools_log4j
+    exec 9>&- # the tool does not hold the start/stop lock
+    write_admin_java
+    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
+        -cp "$LIBS/*" kafka.admin.AclCommand --bootstrap-server "$BOOTSTRAP" \
+        --command-config "$CONF_DIR/admin-client.properties" "$@"
+}
+
 # --- the three-node cluster ----------------------------------------------------
 
 cluster_lock() {
@@ -856,6 +875,12 @@ cmd_cluster() {
             CONF_DIR=$CLUSTER_DIR/tools
             cmd_configs "$@"
             ;;
+        acls)
+            shift
+            BOOTSTRAP=$CLUSTER_BOOTSTRAP
+            CONF_DIR=$CLUSTER_DIR/tools
+            cmd_acls "$@"
+            ;;
         node)
             shift
             cluster_node "$@"
@@ -886,6 +911,10 @@ case ${1:-} in
     configs)
         shift
         cmd_configs "$@"
+        ;;
+    acls)
+        shift
+        cmd_acls "$@"
         ;;
     cluster)
         shift

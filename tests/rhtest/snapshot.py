@@ -29,6 +29,8 @@ from collections import Counter
 from pathlib import Path
 
 from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType,
+                                   ResourceType)
 
 from .env import BASE_CONNINFO, BOOTSTRAP
 from .kafka import admin, consumer, high_watermark
@@ -78,6 +80,23 @@ def kafka_state(prefix=""):
         groups[short] = {f"{tp.topic[len(prefix):]}[{tp.partition}]": tp.offset
                          for tp in sorted(res.topic_partitions or [], key=lambda x: (x.topic, x.partition))}
     return topics, groups
+
+
+def security_state(prefix=""):
+    """The namespace's ACLs (a line each) and SCRAM principals (riskhub-acl: a
+    test's principals and bindings carry its prefix)."""
+    f = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                         AclPermissionType.ANY)
+    acls = []
+    for b in admin().describe_acls(f).result(30):
+        who = b.principal.split(":", 1)[-1]
+        if _mine(b.name, prefix, is_test_topic) is None and _mine(who, prefix, is_test_topic) is None:
+            continue
+        acls.append(f"{b.permission_type.name} {b.principal} {b.operation.name} {b.restype.name} "
+                    f"{b.resource_pattern_type.name} {b.name} host {b.host}")
+    users = sorted(u for u in admin().describe_user_scram_credentials().result(30)
+                   if _mine(u, prefix, is_test_topic) is not None)
+    return sorted(acls), users
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------
@@ -158,8 +177,9 @@ def take(prefix="", dbname=None):
     """The state of a namespace: the default one (prefix "", database of BASE_CONNINFO),
     or the topics and groups of `prefix` and the database `dbname`."""
     topics, groups = kafka_state(prefix)
+    acls, users = security_state(prefix)
     snap = {"namespace": prefix or "(default)", "bootstrap": BOOTSTRAP, "topics": topics, "groups": groups,
-            "database": database_state(dbname)}
+            "acls": acls, "principals": users, "database": database_state(dbname)}
     if not prefix:
         snap["databases"] = databases()
     return snap
@@ -205,6 +225,11 @@ def compare(before, after):
             if b.get(tp) != a.get(tp):
                 out.append(f"consumer group {name}: {tp}: committed offset {b.get(tp, 'none')} -> "
                            f"{a.get(tp, 'none')}")
+
+    for what in ("acls", "principals"):
+        b, a = set(before.get(what, [])), set(after.get(what, []))
+        out += [f"{what[:-1]} {x}: gone" for x in sorted(b - a)]
+        out += [f"{what[:-1]} {x}: appeared" for x in sorted(a - b)]
 
     for name in sorted(set(before.get("databases", [])) ^ set(after.get("databases", []))):
         out.append(f"database {name}: {'gone' if name in before.get('databases', []) else 'appeared'}")

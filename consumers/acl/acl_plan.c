@@ -1,0 +1,216 @@
+#include "acl_plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_err.h"
+
+int acl_list_add(acl_list_t *l, const acl_entry_t *e) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    acl_entry_t *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return -1;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *e;
+  return 0;
+}
+
+int acl_entry_cmp(const void *pa, const void *pb) {
+  const acl_entry_t *a = pa, *b = pb;
+  int c;
+  if ((c = strcmp(a->principal, b->principal))) return c;
+  if (a->type != b->type) return a->type < b->type ? -1 : 1;
+  if ((c = strcmp(a->name, b->name))) return c;
+  if (a->pattern != b->pattern) return a->pattern < b->pattern ? -1 : 1;
+  if (a->op != b->op) return a->op < b->op ? -1 : 1;
+  if (a->permission != b->permission) return a->permission < b->permission ? -1 : 1;
+  return strcmp(a->host, b->host);
+}
+
+void acl_list_sort(acl_list_t *l) {
+  if (!l->n) return;
+  qsort(l->v, l->n, sizeof *l->v, acl_entry_cmp);
+  size_t w = 1;
+  for (size_t r = 1; r < l->n; r++)
+    if (acl_entry_cmp(&l->v[w - 1], &l->v[r])) l->v[w++] = l->v[r];
+  l->n = w;
+}
+
+bool acl_list_has(const acl_list_t *l, const acl_entry_t *e) {
+  return l->n && bsearch(e, l->v, l->n, sizeof *l->v, acl_entry_cmp) != NULL;
+}
+
+void acl_list_free(acl_list_t *l) {
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+/* ---- building the plan ---- */
+
+typedef struct {
+  const rh_config_t *cfg;
+  acl_list_t *out;
+  char principal[ACL_PRINCIPAL_MAX];
+  int rc;
+  char *errstr;
+  size_t errstr_size;
+} builder_t;
+
+static void who(builder_t *b, const char *kind, const char *code) {
+  if ((size_t)snprintf(b->principal, sizeof b->principal, "User:%s%s%s", b->cfg->topic_prefix,
+                       kind, code) >= sizeof b->principal && b->rc == 0) {
+    rh_errf(b->errstr, b->errstr_size, "principal User:%s%s%s: longer than %d bytes",
+            b->cfg->topic_prefix, kind, code, ACL_PRINCIPAL_MAX - 1);
+    b->rc = -1;
+  }
+}
+
+/* Allow the current principal ops (a list ending in 0) on <prefix>name. */
+static void allow(builder_t *b, rd_kafka_ResourceType_t type, rd_kafka_ResourcePatternType_t pat,
+                  const char *name, const rd_kafka_AclOperation_t *ops) {
+  if (b->rc) return;
+  acl_entry_t e = {.type = type, .pattern = pat, .op = 0,
+                   .permission = RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW};
+  if ((size_t)snprintf(e.name, sizeof e.name, "%s%s", b->cfg->topic_prefix, name) >=
+      sizeof e.name) {
+    rh_errf(b->errstr, b->errstr_size, "resource name %s%s: longer than %d bytes",
+            b->cfg->topic_prefix, name, ACL_NAME_MAX - 1);
+    b->rc = -1;
+    return;
+  }
+  memcpy(e.principal, b->principal, sizeof e.principal);
+  strcpy(e.host, "*");
+  for (; *ops; ops++) {
+    e.op = *ops;
+    if (acl_list_add(b->out, &e)) {
+      rh_errf(b->errstr, b->errstr_size, "out of memory for the plan");
+      b->rc = -1;
+      return;
+    }
+  }
+}
+
+#define TOPIC RD_KAFKA_RESOURCE_TOPIC
+#define GROUP RD_KAFKA_RESOURCE_GROUP
+#define TXN ACL_RESOURCE_TRANSACTIONAL_ID
+#define LIT RD_KAFKA_RESOURCE_PATTERN_LITERAL
+#define PRE RD_KAFKA_RESOURCE_PATTERN_PREFIXED
+#define OPS(...) ((const rd_kafka_AclOperation_t[]){__VA_ARGS__, 0})
+#define READ RD_KAFKA_ACL_OPERATION_READ
+#define WRITE RD_KAFKA_ACL_OPERATION_WRITE
+#define CREATE RD_KAFKA_ACL_OPERATION_CREATE
+#define DESCRIBE RD_KAFKA_ACL_OPERATION_DESCRIBE
+#define DESCRIBE_CONFIGS RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS
+
+static void department(builder_t *b, const char *code) {
+  char name[ACL_NAME_MAX];
+  who(b, "dept.", code);
+  snprintf(name, sizeof name, "feed.%s.", code);
+  allow(b, TOPIC, PRE, name, OPS(WRITE, DESCRIBE, CREATE));
+  allow(b, TOPIC, LIT, "feed.manifests", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TOPIC, LIT, "feed.rejects", OPS(WRITE, DESCRIBE, CREATE));
+  snprintf(name, sizeof name, "riskhub-produce.%s.", code);
+  allow(b, TXN, PRE, name, OPS(WRITE, DESCRIBE));
+}
+
+static void township(builder_t *b, const char *code) {
+  char name[ACL_NAME_MAX];
+  who(b, "town.", code);
+  snprintf(name, sizeof name, "alerts.%s", code);
+  allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+  snprintf(name, sizeof name, "checks.%s", code);
+  allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+  snprintf(name, sizeof name, "riskhub-alerts.%s.", code);
+  allow(b, GROUP, PRE, name, OPS(READ, DESCRIBE));
+}
+
+static void services(builder_t *b) {
+  who(b, "svc.", "join");
+  allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "alerts.", OPS(WRITE, DESCRIBE, CREATE));
+  allow(b, TOPIC, PRE, "checks.", OPS(WRITE, DESCRIBE, CREATE));
+  allow(b, TOPIC, LIT, "riskhub.dlq", OPS(WRITE, DESCRIBE, CREATE));
+  allow(b, TOPIC, LIT, "riskhub-join.published", OPS(READ, WRITE, DESCRIBE, CREATE));
+  allow(b, GROUP, LIT, "riskhub-join", OPS(READ, DESCRIBE));
+  allow(b, TXN, PRE, "riskhub-join.", OPS(WRITE, DESCRIBE));
+
+  who(b, "svc.", "ledger");
+  allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, LIT, "feed.manifests", OPS(READ, DESCRIBE));
+  allow(b, GROUP, LIT, "riskhub-ledger", OPS(READ, DESCRIBE));
+
+  who(b, "svc.", "audit");
+  allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, LIT, "riskhub.dlq", OPS(READ, DESCRIBE));
+  allow(b, GROUP, LIT, "riskhub-replay", OPS(READ, DESCRIBE));
+
+  who(b, "svc.", "status");
+  allow(b, TOPIC, PRE, "feed.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
+  allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
+  allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
+  allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS));
+  allow(b, TOPIC, LIT, "feed.manifests", OPS(READ));
+  allow(b, GROUP, PRE, "riskhub", OPS(DESCRIBE));
+  allow(b, TXN, PRE, "riskhub", OPS(DESCRIBE));
+}
+
+int acl_plan_build(const rh_config_t *cfg, acl_list_t *out, char *errstr, size_t errstr_size) {
+  out->n = 0;
+  builder_t b = {.cfg = cfg, .out = out, .errstr = errstr, .errstr_size = errstr_size};
+  for (size_t i = 0; i < cfg->department_count; i++) department(&b, cfg->departments[i].code);
+  for (size_t i = 0; i < cfg->township_count; i++) township(&b, cfg->townships[i].code);
+  services(&b);
+  if (b.rc == 0) acl_list_sort(out);
+  return b.rc;
+}
+
+/* ---- whose binding ---- */
+
+static bool starts(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool acl_entry_ours(const rh_config_t *cfg, const acl_entry_t *e) {
+  static const char *const roots[] = {"feed.", "alerts.", "checks.", "riskhub.", "riskhub-"};
+  static const char *const kinds[] = {"dept.", "town.", "svc."};
+  const char *p = cfg->topic_prefix;
+  if (starts(e->name, p))
+    for (size_t i = 0; i < sizeof roots / sizeof *roots; i++)
+      if (starts(e->name + strlen(p), roots[i])) return true;
+  /* the whole root "riskhub" (svc.status's prefixed bindings) */
+  if (starts(e->name, p) && strcmp(e->name + strlen(p), "riskhub") == 0) return true;
+  if (starts(e->principal, "User:") && starts(e->principal + 5, p))
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+      if (starts(e->principal + 5 + strlen(p), kinds[i])) return true;
+  return false;
+}
+
+bool acl_entry_makeable(const acl_entry_t *e) {
+  return e->type == RD_KAFKA_RESOURCE_TOPIC || e->type == RD_KAFKA_RESOURCE_GROUP ||
+         e->type == RD_KAFKA_RESOURCE_BROKER;
+}
+
+static const char *type_name(rd_kafka_ResourceType_t t) {
+  switch ((int)t) {
+  case RD_KAFKA_RESOURCE_TOPIC: return "TOPIC";
+  case RD_KAFKA_RESOURCE_GROUP: return "GROUP";
+  case RD_KAFKA_RESOURCE_BROKER: return "CLUSTER";
+  case 5: return "TRANSACTIONAL_ID";
+  default: return "UNKNOWN";
+  }
+}
+
+void acl_entry_format(const acl_entry_t *e, char *buf, size_t size) {
+  int n = snprintf(buf, size, "%s %s %s %s %s %s",
+                   rd_kafka_AclPermissionType_name(e->permission), e->principal,
+                   rd_kafka_AclOperation_name(e->op), type_name(e->type),
+                   rd_kafka_ResourcePatternType_name(e->pattern), e->name);
+  if (strcmp(e->host, "*") != 0 && n >= 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, " host %s", e->host);
+}

@@ -1,0 +1,145 @@
+#include "acl_run.h"
+
+#include <string.h>
+
+#include "acl_broker.h"
+#include "acl_plan.h"
+#include "rh_exit.h"
+#include "rh_kafka.h"
+#include "rh_log.h"
+
+/* Kafka's own tool's words for a binding librdkafka cannot make. */
+static void kafka_acls_line(FILE *fp, const acl_entry_t *e) {
+  const char *op = e->op == RD_KAFKA_ACL_OPERATION_WRITE      ? "Write"
+                   : e->op == RD_KAFKA_ACL_OPERATION_DESCRIBE ? "Describe"
+                                                              : rd_kafka_AclOperation_name(e->op);
+  fprintf(fp,
+          "  kafka-acls --add --allow-principal %s --operation %s --transactional-id %s "
+          "--resource-pattern-type %s\n",
+          e->principal, op, e->name,
+          e->pattern == RD_KAFKA_RESOURCE_PATTERN_PREFIXED ? "prefixed" : "literal");
+}
+
+static int exit_for(const char *err) {
+  return strstr(err, "authorization failed")
+             ? RH_EXIT_NOPERM
+             : RH_EXIT_UNAVAILABLE;
+}
+
+/* The namespace's bindings on the brokers (ours) that the plan lacks, and the
+ * plan's that the brokers lack. */
+static int diff(const rh_config_t *cfg, const acl_list_t *plan, const acl_list_t *broker,
+                acl_list_t *missing, acl_list_t *extra) {
+  for (size_t i = 0; i < plan->n; i++)
+    if (!acl_list_has(broker, &plan->v[i]) && acl_list_add(missing, &plan->v[i])) return -1;
+  for (size_t i = 0; i < broker->n; i++)
+    if (acl_entry_ours(cfg, &broker->v[i]) && !acl_list_has(plan, &broker->v[i]) &&
+        acl_list_add(extra, &broker->v[i]))
+      return -1;
+  return 0;
+}
+
+static void print_list(FILE *fp, const char *label, const acl_list_t *l) {
+  char line[640];
+  for (size_t i = 0; i < l->n; i++) {
+    acl_entry_format(&l->v[i], line, sizeof line);
+    fprintf(fp, "  %-8s %s\n", label, line);
+  }
+}
+
+int acl_run(const acl_opts_t *o) {
+  char err[512];
+  acl_list_t plan = {0}, broker = {0}, missing = {0}, extra = {0};
+  int rc = RH_EXIT_OK;
+  rd_kafka_t *rk = NULL;
+  if (acl_plan_build(o->cfg, &plan, err, sizeof err)) {
+    rh_log_error("%s", err);
+    rc = RH_EXIT_CONFIG;
+    goto done;
+  }
+  if (o->command == ACL_PLAN) {
+    print_list(o->out, "allow", &plan);
+    fprintf(o->out, "%zu bindings: %zu departments, %zu townships, 4 services (namespace '%s')\n",
+            plan.n, o->cfg->department_count, o->cfg->township_count, o->cfg->topic_prefix);
+    goto done;
+  }
+  if (!(rk = rh_kafka_admin_handle(o->cfg, err, sizeof err))) {
+    rh_log_error("%s", err);
+    rc = RH_EXIT_CONFIG;
+    goto done;
+  }
+  if (acl_broker_probe(rk, o->timeout_ms, err, sizeof err) ||
+      acl_broker_list(rk, o->timeout_ms, &broker, err, sizeof err)) {
+    rh_log_error("%s", err);
+    rc = exit_for(err);
+    goto done;
+  }
+  if (o->command == ACL_REVOKE) {
+    for (size_t i = 0; i < broker.n; i++)
+      if (acl_entry_ours(o->cfg, &broker.v[i]) && acl_list_add(&extra, &broker.v[i])) goto oom;
+    if (acl_broker_delete(rk, o->timeout_ms, extra.v, extra.n, err, sizeof err)) {
+      rh_log_error("%s", err);
+      rc = exit_for(err);
+      goto done;
+    }
+    fprintf(o->out, "%zu bindings of namespace '%s' removed\n", extra.n, o->cfg->topic_prefix);
+    goto done;
+  }
+  if (diff(o->cfg, &plan, &broker, &missing, &extra)) goto oom;
+  if (o->command == ACL_CHECK) {
+    print_list(o->out, "missing", &missing);
+    print_list(o->out, "extra", &extra);
+    fprintf(o->out, "%s: %zu missing, %zu extra (%zu planned, namespace '%s')\n",
+            missing.n || extra.n ? "the brokers' ACLs differ from the plan"
+                                 : "the brokers' ACLs are the plan",
+            missing.n, extra.n, plan.n, o->cfg->topic_prefix);
+    rc = missing.n || extra.n ? RH_EXIT_UNHEALTHY : RH_EXIT_OK;
+    goto done;
+  }
+  /* apply */
+  size_t makeable = 0, unmade = 0;
+  for (size_t i = 0; i < missing.n; i++) {
+    if (acl_entry_makeable(&missing.v[i]))
+      makeable++;
+    else
+      unmade++;
+  }
+  if (acl_broker_create(rk, o->timeout_ms, missing.v, missing.n, err, sizeof err)) {
+    rh_log_error("%s", err);
+    rc = exit_for(err);
+    goto done;
+  }
+  size_t pruned = 0;
+  if (o->prune) {
+    if (acl_broker_delete(rk, o->timeout_ms, extra.v, extra.n, err, sizeof err)) {
+      rh_log_error("%s", err);
+      rc = exit_for(err);
+      goto done;
+    }
+    pruned = extra.n;
+  }
+  fprintf(o->out, "%zu bindings made, %zu there already, %zu removed%s (namespace '%s')\n",
+          makeable, plan.n - missing.n, pruned,
+          o->prune || !extra.n ? "" : "; bindings not in the plan kept (--prune removes them)",
+          o->cfg->topic_prefix);
+  if (unmade) {
+    fprintf(o->out,
+            "%zu transactional-id bindings are missing, which this librdkafka (%s) cannot make; "
+            "make them with Kafka's kafka-acls (scripts/kafka.sh acls), then run check:\n",
+            unmade, rd_kafka_version_str());
+    for (size_t i = 0; i < missing.n; i++)
+      if (!acl_entry_makeable(&missing.v[i])) kafka_acls_line(o->out, &missing.v[i]);
+    rc = RH_EXIT_UNHEALTHY;
+  }
+  goto done;
+oom:
+  rh_log_error("out of memory");
+  rc = RH_EXIT_SOFTWARE;
+done:
+  if (rk) rd_kafka_destroy(rk);
+  acl_list_free(&plan);
+  acl_list_free(&broker);
+  acl_list_free(&missing);
+  acl_list_free(&extra);
+  return rc;
+}

@@ -1,0 +1,232 @@
+"""riskhub-acl (issue 12, docs/security.md "Kafka: the parties' rights"): the brokers'
+ACLs derived from the configuration, and the brokers themselves refusing what the plan
+does not allow. The namespace's principals are made for the test (SCRAM credentials
+through the Admin API, as admin) and removed at its end, with the namespace's bindings.
+
+The matrix, tried for real: every department writes one record to every department's
+feed topics (and the shared manifests and rejects topics, and a township's alerts and
+checks); every township reads every alerts and checks topic. What the policy below
+allows must work, everything else must be refused by the broker."""
+import re
+import time
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+                                   ResourceType, ScramCredentialInfo, ScramMechanism,
+                                   UserScramCredentialDeletion, UserScramCredentialUpsertion)
+
+import rhtest
+
+CFG = rhtest.load_config()
+DEPTS = [d["code"] for d in CFG["departments"]]
+FEEDS = {d["code"]: [f["code"] for f in d["feeds"]] for d in CFG["departments"]}
+TOWNS = [t["code"] for t in CFG["townships"]]
+SERVICES = ["join", "ledger", "audit", "status"]
+DIFFER, NOPERM = 2, 77
+
+
+def acl(ns, *args):
+    return ns.run("riskhub-acl", *args, "--config", rhtest.CONFIG, timeout=120,
+                  env={"RH_KAFKA_CREDENTIALS": rhtest.KAFKA_ADMIN_CREDENTIALS})
+
+
+@pytest.fixture
+def parties(namespace):
+    """A namespace, its principals with fresh passwords, and its topics (one
+    partition each, a record in every alerts and checks topic)."""
+    ns = namespace(database=False)
+    p = ns.prefix
+    names = ([f"{p}dept.{d}" for d in DEPTS] + [f"{p}town.{t}" for t in TOWNS]
+             + [f"{p}svc.{s}" for s in SERVICES])
+    passwords = {n: uuid.uuid4().hex for n in names}
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+    a = rhtest.admin()
+    for f in a.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(n, info, pw.encode()) for n, pw in passwords.items()]).values():
+        f.result(60)
+    feeds = [ns.topic(f"feed.{d}.{f}") for d in DEPTS for f in FEEDS[d]]
+    alerts = [ns.topic(f"alerts.{t}") for t in TOWNS]
+    checks = [ns.topic(f"checks.{t}") for t in TOWNS]
+    rhtest.create_topics(feeds + alerts + checks + [ns.topic("feed.manifests"), ns.topic("feed.rejects")],
+                         partitions=1)
+    rhtest.produce_in_txn([(t, 0, b"k", b"for the township") for t in alerts + checks])
+    try:
+        yield ns, passwords
+    finally:
+        acl(ns, "revoke")
+        for f in a.alter_user_scram_credentials(
+                [UserScramCredentialDeletion(n, ScramMechanism.SCRAM_SHA_512) for n in names]).values():
+            f.result(60)
+
+
+def as_party(passwords, name, **extra):
+    return {**rhtest.client_conf(), "sasl.username": name, "sasl.password": passwords[name], **extra}
+
+
+def transactional_ids_of_plan(out):
+    """The plan's TRANSACTIONAL_ID bindings (riskhub-acl plan's lines), as the
+    confluent-kafka AclBinding that librdkafka 2.0.2 cannot make."""
+    got = []
+    for m in re.finditer(r"ALLOW (User:\S+) (\S+) TRANSACTIONAL_ID (\S+) (\S+)$", out, re.M):
+        got.append(AclBinding(ResourceType.TRANSACTIONAL_ID, m[4], ResourcePatternType[m[3]], m[1], "*",
+                              AclOperation[m[2]], AclPermissionType.ALLOW))
+    return got
+
+
+def test_plan_apply_check_revoke(parties):
+    ns, _ = parties
+    p = ns.prefix
+    r = acl(ns, "plan")
+    assert r.returncode == 0, r.stderr
+    lines = set(r.stdout.splitlines())
+    n = len(DEPTS) * 12 + len(TOWNS) * 6 + 19 + 8 + 10 + 11  # the services: join, ledger, audit, status
+    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 4 services (namespace '{p}')" in lines
+    for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
+                 f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
+                 f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
+                 f"ALLOW User:{p}town.411024100 READ GROUP PREFIXED {p}riskhub-alerts.411024100.",
+                 f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed."):
+        assert f"  allow    {want}" in lines, want
+    # nothing is on the brokers yet
+    r = acl(ns, "check")
+    assert r.returncode == DIFFER and f": {n} missing, 0 extra" in r.stdout, r.stdout + r.stderr
+    # apply: all but the transactional ids, which it names in kafka-acls' words
+    r = acl(ns, "apply")
+    txn = transactional_ids_of_plan(acl(ns, "plan").stdout)
+    assert r.returncode == DIFFER, r.stdout + r.stderr
+    assert f"{n - len(txn)} bindings made, 0 there already, 0 removed" in r.stdout
+    assert (f"kafka-acls --add --allow-principal User:{p}dept.health --operation Write "
+            f"--transactional-id {p}riskhub-produce.health. --resource-pattern-type prefixed") in r.stdout
+    r = acl(ns, "check")
+    assert r.returncode == DIFFER and f": {len(txn)} missing, 0 extra" in r.stdout, r.stdout
+    # made with another client (Kafka's kafka-acls would do): check reads them back
+    for f in rhtest.admin().create_acls(txn).values():
+        f.result(30)
+    r = acl(ns, "check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"the brokers' ACLs are the plan: 0 missing, 0 extra ({n} planned" in r.stdout
+    r = acl(ns, "apply")
+    assert r.returncode == 0 and f"0 bindings made, {n} there already" in r.stdout, r.stdout
+    # a binding added by hand on the namespace's resources is found, and pruned
+    hand = AclBinding(ResourceType.TOPIC, f"{p}alerts.411024100", ResourcePatternType.LITERAL,
+                      f"User:{p}dept.health", "*", AclOperation.READ, AclPermissionType.ALLOW)
+    for f in rhtest.admin().create_acls([hand]).values():
+        f.result(30)
+    r = acl(ns, "check")
+    assert r.returncode == DIFFER, r.stdout
+    assert (f"  extra    ALLOW User:{p}dept.health READ TOPIC LITERAL {p}alerts.411024100"
+            in r.stdout.splitlines()), r.stdout
+    r = acl(ns, "apply", "--prune")
+    assert r.returncode == 0 and "0 bindings made" in r.stdout and "1 removed" in r.stdout, r.stdout
+    assert acl(ns, "check").returncode == 0
+    # another namespace's bindings are not this one's business
+    other = rhtest.Namespace(database=False)
+    try:
+        r = other.run("riskhub-acl", "check", "--config", rhtest.CONFIG,
+                      env={"RH_KAFKA_CREDENTIALS": rhtest.KAFKA_ADMIN_CREDENTIALS})
+        assert f": {n} missing, 0 extra" in r.stdout, r.stdout
+    finally:
+        other.close()
+    # riskhub-acl as a party that is no admin: refused, said so
+    r = acl(ns, "revoke")
+    assert r.returncode == 0 and f"{n} bindings of namespace '{p}' removed" in r.stdout, r.stdout
+    assert acl(ns, "check").returncode == DIFFER
+
+
+def test_riskhub_acl_needs_the_admin(parties, tmp_path):
+    ns, passwords = parties
+    cred = tmp_path / "health"
+    cred.write_text(f"sasl.username={ns.prefix}dept.health\nsasl.password={passwords[ns.prefix + 'dept.health']}\n")
+    cred.chmod(0o600)
+    r = ns.run("riskhub-acl", "check", "--config", rhtest.CONFIG, env={"RH_KAFKA_CREDENTIALS": cred})
+    assert r.returncode == NOPERM, f"exit {r.returncode}: {r.stderr}"
+    assert "authorization failed" in r.stderr.lower(), r.stderr
+
+
+def test_the_brokers_enforce_the_plan(parties):
+    ns, passwords = parties
+    p = ns.prefix
+    assert acl(ns, "apply").returncode == DIFFER
+    for f in rhtest.admin().create_acls(transactional_ids_of_plan(acl(ns, "plan").stdout)).values():
+        f.result(30)
+    assert acl(ns, "check").returncode == 0
+
+    # ---- every department x every topic, for write ----
+    targets = ([ns.topic(f"feed.{d}.{f}") for d in DEPTS for f in FEEDS[d]]
+               + [ns.topic("feed.manifests"), ns.topic("feed.rejects"),
+                  ns.topic(f"alerts.{TOWNS[0]}"), ns.topic(f"checks.{TOWNS[0]}")])
+    wrong = []
+    for d in DEPTS:
+        allowed = {ns.topic(f"feed.{d}.{f}") for f in FEEDS[d]} | {ns.topic("feed.manifests"),
+                                                                     ns.topic("feed.rejects")}
+        prod = Producer(as_party(passwords, f"{p}dept.{d}", **{"message.timeout.ms": 20000,
+                                                                 "acks": "all", "linger.ms": 5}))
+        result = {}
+        for t in targets:
+            prod.produce(t, key=d.encode(), value=b"x",
+                         on_delivery=lambda err, msg, t=t: result.__setitem__(t, err))
+        assert prod.flush(40) == 0
+        for t in targets:
+            err = result[t]
+            if t in allowed and err is not None:
+                wrong.append(f"dept.{d} could not write {t}: {err}")
+            if t not in allowed and (err is None or err.code() != KafkaError.TOPIC_AUTHORIZATION_FAILED):
+                wrong.append(f"dept.{d} wrote {t} (or failed otherwise): {err}")
+    assert not wrong, "\n".join(wrong)
+
+    # a department's transactional ids are its own
+    own = Producer(as_party(passwords, f"{p}dept.health",
+                            **{"transactional.id": f"{p}riskhub-produce.health.x.1"}))
+    own.init_transactions(30)
+    theirs = Producer(as_party(passwords, f"{p}dept.health",
+                               **{"transactional.id": f"{p}riskhub-produce.banks.x.1"}))
+    with pytest.raises(KafkaException) as e:
+        theirs.init_transactions(30)
+    assert e.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, e.value
+
+    # ---- every township x every alerts and checks topic, for read ----
+    readable = [ns.topic(f"{k}.{t}") for k in ("alerts", "checks") for t in TOWNS]
+    for t in TOWNS:
+        mine = {ns.topic(f"alerts.{t}"), ns.topic(f"checks.{t}")}
+        c = Consumer(as_party(passwords, f"{p}town.{t}", **{
+            "group.id": f"{p}riskhub-alerts.{t}.acl-test", "enable.auto.commit": False,
+            "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+            "topic.metadata.refresh.interval.ms": 1000}))
+        try:
+            c.subscribe(readable)
+            read, refused = set(), set()
+            deadline = time.time() + 40
+            while time.time() < deadline and len(read | refused) < len(readable):
+                m = c.poll(0.5)
+                if m is None:
+                    continue
+                if m.error() is None:
+                    read.add(m.topic())
+                elif m.error().code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                    # one error a topic, or one naming several
+                    refused.update(x for x in readable if x == m.topic()
+                                   or re.search(re.escape(x) + r"\b", m.error().str() or ""))
+            assert read == mine, f"town.{t} read {sorted(read)}"
+            assert refused == set(readable) - mine, f"town.{t} was not refused {sorted(set(readable) - mine - refused)}"
+            # its own group prefix only
+            c.commit(offsets=[TopicPartition(ns.topic(f"alerts.{t}"), 0, 1)], asynchronous=False)
+        finally:
+            c.close()
+    other = TOWNS[1]
+    c = Consumer(as_party(passwords, f"{p}town.{TOWNS[0]}", **{
+        "group.id": f"{p}riskhub-alerts.{other}.stolen", "enable.auto.commit": False}))
+    try:
+        c.subscribe([ns.topic(f"alerts.{TOWNS[0]}")])
+        got = None
+        deadline = time.time() + 30
+        while got is None and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is not None and \
+                    m.error().code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+                got = m.error()
+            assert m is None or m.error() is not None, "read in another township's group"
+        assert got is not None, "joining another township's consumer group was not refused"
+    finally:
+        c.close()
