@@ -75,14 +75,18 @@ static int read_private(const char *path, char *buf, size_t bufsz, char *errstr,
   return 0;
 }
 
-int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *errstr,
-                               size_t errstr_size) {
-  char buf[RH_KAFKA_CREDENTIALS_MAX];
-  if (read_private(path, buf, sizeof buf, errstr, errstr_size)) return -1;
+static bool has_control(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) return true;
+  return false;
+}
+
+int rh_kafka_credentials_parse(rd_kafka_conf_t *conf, char *text, const char *path,
+                               char *errstr, size_t errstr_size) {
   bool have_user = false, have_password = false;
   int rc = 0;
   unsigned line = 0;
-  for (char *p = buf, *next; p && *p && rc == 0; p = next) {
+  for (char *p = text, *next; p && *p && rc == 0; p = next) {
     line++;
     char *nl = strchr(p, '\n');
     next = nl ? nl + 1 : NULL;
@@ -103,16 +107,27 @@ int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *er
                  : strcmp(key, "sasl.password") == 0 ? &have_password
                                                      : NULL;
     if (!seen) {
+      /* the key is not echoed: a line of a password pasted in the wrong
+       * place would otherwise go to a log */
       snprintf(errstr, errstr_size,
-               "kafka credentials %s:%u: '%.40s' does not belong here (only sasl.username "
-               "and sasl.password)",
-               path, line, key);
+               "kafka credentials %s:%u: only sasl.username and sasl.password belong here",
+               path, line);
       rc = -1;
     } else if (*seen) {
       snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s given twice", path, line, key);
       rc = -1;
     } else if (!*value) {
       snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s is empty", path, line, key);
+      rc = -1;
+    } else if (has_control(value)) {
+      snprintf(errstr, errstr_size, "kafka credentials %s:%u: %s holds a control character",
+               path, line, key);
+      rc = -1;
+    } else if (value[0] == ' ' || value[strlen(value) - 1] == ' ') {
+      /* librdkafka would take the blanks away, or keep them: either way a
+       * password edited by hand is not the one the brokers know */
+      snprintf(errstr, errstr_size,
+               "kafka credentials %s:%u: %s begins or ends with a blank", path, line, key);
       rc = -1;
     } else {
       char why[256];
@@ -129,6 +144,14 @@ int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *er
              have_user ? "sasl.password" : "sasl.username");
     rc = -1;
   }
+  return rc;
+}
+
+int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *errstr,
+                               size_t errstr_size) {
+  char buf[RH_KAFKA_CREDENTIALS_MAX];
+  if (read_private(path, buf, sizeof buf, errstr, errstr_size)) return -1;
+  int rc = rh_kafka_credentials_parse(conf, buf, path, errstr, errstr_size);
   /* the password's bytes leave the stack */
   explicit_bzero(buf, sizeof buf);
   return rc;

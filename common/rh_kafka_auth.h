@@ -32,6 +32,11 @@
 int rh_kafka_credentials_apply(rd_kafka_conf_t *conf, const char *path, char *errstr,
                                size_t errstr_size);
 
+/* The text of a credentials file (NUL-terminated; changed in place) onto conf;
+ * path names it in errors. 0, or -1 with errstr. */
+int rh_kafka_credentials_parse(rd_kafka_conf_t *conf, char *text, const char *path,
+                               char *errstr, size_t errstr_size);
+
 /* A property of the kafka: section that must not be in the shared file (a
  * password, a secret, a principal's name): the reason, else NULL. */
 const char *rh_kafka_auth_forbidden_key(const char *key);

@@ -3,7 +3,7 @@
 #
 # usage: scripts/fuzz.sh [--time SECONDS] [TARGET...]
 #
-#   TARGET   csv fields avro config manifest (default: all)
+#   TARGET   csv fields avro config manifest credentials (default: all)
 #   --time   seconds each target runs (default 300; the test command runs 8)
 #
 # Builds build-fuzz/ (scripts/build.sh fuzz: clang, libFuzzer, ASan, UBSan), then
@@ -28,7 +28,7 @@ while (($#)); do
         *) targets+=("$1"); shift ;;
     esac
 done
-((${#targets[@]})) || targets=(csv fields avro config manifest)
+((${#targets[@]})) || targets=(csv fields avro config manifest credentials)
 [[ $time_s =~ ^[0-9]+$ ]] || die "--time: '$time_s' is not a number of seconds"
 
 "$RH_REPO_ROOT/scripts/build.sh" fuzz >/dev/null
@@ -36,7 +36,7 @@ bin=$RH_REPO_ROOT/build-fuzz/bin
 work=$RH_STATE_DIR/fuzz
 rc=0
 for t in "${targets[@]}"; do
-    [[ -x $bin/fuzz_$t ]] || die "no target '$t' (csv fields avro config manifest)"
+    [[ -x $bin/fuzz_$t ]] || die "no target '$t' (csv fields avro config manifest credentials)"
     mkdir -p "$work/$t"
     t0=$(now_ms)
     log=$work/$t.log

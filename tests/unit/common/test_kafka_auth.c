@@ -91,13 +91,16 @@ static void test_refusals(void **state) {
   expect_refused("sasl.username=a\n", 0600, ": sasl.password missing");
   expect_refused("sasl.password=s3cret\n", 0600, ": sasl.username missing");
   expect_refused("sasl.username=a\nsasl.password=s3cret\nsecurity.protocol=plaintext\n", 0600,
-                 ":3: 'security.protocol' does not belong here (only "
-                 "sasl.username and sasl.password)");
+                 ":3: only sasl.username and sasl.password belong here");
   expect_refused("sasl.username=a\nsasl.username=b\n", 0600,
                  ":2: sasl.username given twice");
   expect_refused("sasl.username=a\nsasl.password\n", 0600,
                  ":2: expected key=value");
   expect_refused("sasl.username=\n", 0600, ":1: sasl.username is empty");
+  expect_refused("sasl.username=a\nsasl.password=s3cret \n", 0600,
+                 ":2: sasl.password begins or ends with a blank");
+  expect_refused("sasl.username=a\nsasl.password=s3\tcret\n", 0600,
+                 ":2: sasl.password holds a control character");
 
   char err[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
