@@ -1,6 +1,7 @@
 #include "rh_kafka.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +10,14 @@
 #include <time.h>
 
 #include "rh_clock.h"
+#include "rh_err.h"
 #include "rh_kafka_auth.h"
 #include "rh_log.h"
 
 /* The credentials file of the configuration rh_kafka_conf_from_config last
  * saw (a program has one), for error_cb's words on a refused password. */
 static char credentials_path[512];
+static pthread_mutex_t credentials_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rh_producer_s {
   rd_kafka_t *rk;
@@ -36,9 +39,13 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     rh_log_error("kafka fatal error %s: %s", rd_kafka_err2name(ferr), fatal);
   } else if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
     /* librdkafka keeps trying; the operator needs to know which file to fix */
+    char file[sizeof credentials_path];
+    pthread_mutex_lock(&credentials_lock);
+    memcpy(file, credentials_path, sizeof file);
+    pthread_mutex_unlock(&credentials_lock);
     rh_log_error("kafka: the brokers refused this program's credentials (%s): %s; check the "
                  "password in that file (docs/security.md, \"Kafka\")",
-                 credentials_path[0] ? credentials_path : "no kafka_credentials", reason);
+                 file[0] ? file : "no kafka_credentials", reason);
   } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
              err == RD_KAFKA_RESP_ERR__RESOLVE) {
     /* the client retries by itself; the program decides when it has waited enough */
@@ -79,8 +86,52 @@ static bool topics_known;
 static rh_config_topics_t topics_conf; /* zero until seen: the caller's replication */
 static char topics_prefix[256];
 
+static const char *program_role;
+
+void rh_kafka_principal_set(const char *role) { program_role = role; }
+
+int rh_kafka_principal_name(const rh_config_t *cfg, const char *role, char *out,
+                            size_t out_size) {
+  int n = !role                          ? snprintf(out, out_size, "%s", "")
+          : strcmp(role, "admin") == 0 ? snprintf(out, out_size, "%s", role)
+                                         : snprintf(out, out_size, "%s%s", cfg->topic_prefix, role);
+  return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+/* The credentials file of role: kafka_credentials with {principal} replaced. */
+static int credentials_file(const rh_config_t *cfg, const char *role, char *out, size_t out_size,
+                            char *errstr, size_t errstr_size) {
+  const char *path = cfg->kafka_credentials, *mark = strstr(path, "{principal}");
+  if (!mark) {
+    if ((size_t)snprintf(out, out_size, "%s", path) < out_size) return 0;
+    rh_errf(errstr, errstr_size, "kafka_credentials: longer than %zu bytes", out_size - 1);
+    return -1;
+  }
+  char who[256];
+  if (!role) {
+    rh_errf(errstr, errstr_size,
+            "kafka_credentials %s names {principal}, but this program has no party on the "
+            "brokers",
+            path);
+    return -1;
+  }
+  if (rh_kafka_principal_name(cfg, role, who, sizeof who) ||
+      (size_t)snprintf(out, out_size, "%.*s%s%s", (int)(mark - path), path, who,
+                       mark + strlen("{principal}")) >= out_size) {
+    rh_errf(errstr, errstr_size, "kafka_credentials: the path of %s is too long", role);
+    return -1;
+  }
+  return 0;
+}
+
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size) {
+  return rh_kafka_conf_from_config_as(cfg, NULL, errstr, errstr_size);
+}
+
+rd_kafka_conf_t *rh_kafka_conf_from_config_as(const rh_config_t *cfg, const char *role,
+                                              char *errstr, size_t errstr_size) {
+  if (!role) role = program_role;
   topics_conf = cfg->topics;
   topics_known = strlen(cfg->topic_prefix) < sizeof topics_prefix;
   if (topics_known) memcpy(topics_prefix, cfg->topic_prefix, strlen(cfg->topic_prefix) + 1);
@@ -97,11 +148,15 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
     return NULL;
   }
   if (cfg->kafka_credentials) {
-    snprintf(credentials_path, sizeof credentials_path, "%s", cfg->kafka_credentials);
-    if (rh_kafka_credentials_apply(conf, cfg->kafka_credentials, errstr, errstr_size)) {
+    char file[sizeof credentials_path];
+    if (credentials_file(cfg, role, file, sizeof file, errstr, errstr_size) ||
+        rh_kafka_credentials_apply(conf, file, errstr, errstr_size)) {
       rd_kafka_conf_destroy(conf);
       return NULL;
     }
+    pthread_mutex_lock(&credentials_lock);
+    memcpy(credentials_path, file, sizeof file);
+    pthread_mutex_unlock(&credentials_lock);
   } else {
     /* SASL without a principal would fail at the first connection, as a
      * broker's refusal among the client's retries: say it now */

@@ -43,6 +43,23 @@ int rh_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
                                            size_t errstr_size);
 
+/* This program's party on the brokers (docs/security.md, "Kafka"): a role such
+ * as "svc.join", "dept.health" or "town.411024100", whose principal is the
+ * configuration's topic prefix followed by the role ("admin": the operator,
+ * no prefix). A kafka_credentials path with "{principal}" in it is that file
+ * for each program: /etc/riskhub/credentials/{principal}. Set it once, in
+ * main's thread, before the first rh_kafka_conf_from_config (role: a static
+ * string, or one that outlives every handle). */
+void rh_kafka_principal_set(const char *role);
+
+/* rh_kafka_conf_from_config as the party role (NULL: the program's). */
+rd_kafka_conf_t *rh_kafka_conf_from_config_as(const rh_config_t *cfg, const char *role,
+                                              char *errstr, size_t errstr_size);
+
+/* The principal's name of role in cfg's namespace into out ("" when role is
+ * NULL). 0, or -1 when it does not fit. */
+int rh_kafka_principal_name(const rh_config_t *cfg, const char *role, char *out, size_t out_size);
+
 /* ---- producer ---- */
 
 typedef struct rh_producer_s rh_producer_t;

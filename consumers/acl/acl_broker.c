@@ -48,7 +48,6 @@ static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, rd_kafka_admin_op_t op, 
 static void from_binding(const rd_kafka_AclBinding_t *b, acl_entry_t *e) {
   memset(e, 0, sizeof *e);
   e->type = rd_kafka_AclBinding_restype(b);
-  if (e->type == RD_KAFKA_RESOURCE_UNKNOWN) e->type = ACL_RESOURCE_TRANSACTIONAL_ID;
   e->pattern = rd_kafka_AclBinding_resource_pattern_type(b);
   snprintf(e->name, sizeof e->name, "%s", rd_kafka_AclBinding_name(b));
   snprintf(e->principal, sizeof e->principal, "%s", rd_kafka_AclBinding_principal(b));
@@ -57,13 +56,15 @@ static void from_binding(const rd_kafka_AclBinding_t *b, acl_entry_t *e) {
   e->permission = rd_kafka_AclBinding_permission_type(b);
 }
 
-int acl_broker_list(rd_kafka_t *rk, int timeout_ms, acl_list_t *out, char *errstr,
-                    size_t errstr_size) {
-  out->n = 0;
+/* The bindings of one resource type (a filter of ANY would bring transactional
+ * ids too, which librdkafka 2.0.2 cannot parse: "DescribeAclsResponse returned
+ * unknown resource type 5", and the whole answer read as empty). */
+static int list_type(rd_kafka_t *rk, rd_kafka_ResourceType_t type, int timeout_ms,
+                     acl_list_t *out, char *errstr, size_t errstr_size) {
   char why[256];
   rd_kafka_AclBindingFilter_t *f = rd_kafka_AclBindingFilter_new(
-      RD_KAFKA_RESOURCE_ANY, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL,
-      RD_KAFKA_ACL_OPERATION_ANY, RD_KAFKA_ACL_PERMISSION_TYPE_ANY, why, sizeof why);
+      type, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL, RD_KAFKA_ACL_OPERATION_ANY,
+      RD_KAFKA_ACL_PERMISSION_TYPE_ANY, why, sizeof why);
   if (!f) {
     rh_errf(errstr, errstr_size, "DescribeAcls: %s", why);
     return -1;
@@ -91,8 +92,18 @@ int acl_broker_list(rd_kafka_t *rk, int timeout_ms, acl_list_t *out, char *errst
   if (o) rd_kafka_AdminOptions_destroy(o);
   rd_kafka_queue_destroy(q);
   rd_kafka_AclBinding_destroy(f);
-  if (rc == 0) acl_list_sort(out);
   return rc;
+}
+
+int acl_broker_list(rd_kafka_t *rk, int timeout_ms, acl_list_t *out, char *errstr,
+                    size_t errstr_size) {
+  out->n = 0;
+  static const rd_kafka_ResourceType_t types[] = {
+      RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_GROUP, RD_KAFKA_RESOURCE_BROKER};
+  for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+    if (list_type(rk, types[i], timeout_ms, out, errstr, errstr_size)) return -1;
+  acl_list_sort(out);
+  return 0;
 }
 
 int acl_broker_create(rd_kafka_t *rk, int timeout_ms, const acl_entry_t *v, size_t n,

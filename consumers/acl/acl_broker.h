@@ -10,10 +10,11 @@
 
 #include "acl_plan.h"
 
-/* Every binding on the brokers into *out (emptied first), sorted. A type that
- * librdkafka 2.0.2 cannot name (it says UNKNOWN) is taken for
- * ACL_RESOURCE_TRANSACTIONAL_ID, the only such type riskhub uses. 0, or -1
- * with errstr. */
+/* Every binding on the brokers of the types librdkafka 2.0.2 knows (topics,
+ * groups, the cluster) into *out (emptied first), sorted: one request a type,
+ * because an answer holding a transactional id's binding is read by it as
+ * empty ("DescribeAclsResponse returned unknown resource type 5"). Bindings on
+ * transactional ids are not listed. 0, or -1 with errstr. */
 int acl_broker_list(rd_kafka_t *rk, int timeout_ms, acl_list_t *out, char *errstr,
                     size_t errstr_size);
 

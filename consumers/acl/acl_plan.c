@@ -129,12 +129,16 @@ static void township(builder_t *b, const char *code) {
 
 static void services(builder_t *b) {
   who(b, "svc.", "join");
-  allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
-  allow(b, TOPIC, PRE, "alerts.", OPS(WRITE, DESCRIBE, CREATE));
-  allow(b, TOPIC, PRE, "checks.", OPS(WRITE, DESCRIBE, CREATE));
-  allow(b, TOPIC, LIT, "riskhub.dlq", OPS(WRITE, DESCRIBE, CREATE));
+  /* create: the join makes its input topics that do not exist yet, so that its
+   * subscription sees every feed from the start (join_loop.c) */
+  allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE, CREATE));
+  /* read: its outputs, read back when its changelog of published ids is
+   * rebuilt, and their last stable offsets checked at start */
+  allow(b, TOPIC, PRE, "alerts.", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TOPIC, PRE, "checks.", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TOPIC, LIT, "riskhub.dlq", OPS(WRITE, DESCRIBE, CREATE, READ));
   allow(b, TOPIC, LIT, "riskhub-join.published", OPS(READ, WRITE, DESCRIBE, CREATE));
-  allow(b, GROUP, LIT, "riskhub-join", OPS(READ, DESCRIBE));
+  allow(b, GROUP, PRE, "riskhub-join", OPS(READ, DESCRIBE)); /* riskhub-join, .reader */
   allow(b, TXN, PRE, "riskhub-join.", OPS(WRITE, DESCRIBE));
 
   who(b, "svc.", "ledger");
@@ -149,15 +153,20 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, LIT, "riskhub.dlq", OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-replay", OPS(READ, DESCRIBE));
+  allow(b, GROUP, PRE, "riskhub-alerts.", OPS(READ, DESCRIBE)); /* riskhub-alerts --all */
 
   who(b, "svc.", "status");
   allow(b, TOPIC, PRE, "feed.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
-  allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
-  allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS));
+  /* read: riskhub-status --source topics counts the warnings on the topics */
+  allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
+  allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS));
   allow(b, TOPIC, LIT, "feed.manifests", OPS(READ));
   allow(b, GROUP, PRE, "riskhub", OPS(DESCRIBE));
   allow(b, TXN, PRE, "riskhub", OPS(DESCRIBE));
+  /* riskhub-selftest: the plumbing check */
+  allow(b, TOPIC, LIT, "riskhub.selftest", OPS(READ, WRITE, CREATE, DESCRIBE));
+  allow(b, GROUP, LIT, "riskhub-selftest", OPS(READ, DESCRIBE));
 }
 
 int acl_plan_build(const rh_config_t *cfg, acl_list_t *out, char *errstr, size_t errstr_size) {

@@ -10,14 +10,17 @@
  *                         chain, "published already")
  *   User:<P>town.<code>   a township: reads alerts.<code> and checks.<code>, in
  *                         the consumer groups riskhub-alerts.<code>.*
- *   User:<P>svc.join      reads feed.*, writes alerts.*, checks.*, riskhub.dlq and
- *                         its changelog; group riskhub-join; transactional ids
+ *   User:<P>svc.join      reads feed.* (and creates them), writes (and reads
+ *                         back) alerts.*, checks.*, riskhub.dlq and its
+ *                         changelog; groups riskhub-join*; transactional ids
  *                         riskhub-join.*
  *   User:<P>svc.ledger    reads alerts.*, checks.*, feed.manifests; group
  *                         riskhub-ledger
- *   User:<P>svc.audit     reads every topic of the hub; group riskhub-replay
+ *   User:<P>svc.audit     reads every topic of the hub; groups riskhub-replay and
+ *                         riskhub-alerts.* (riskhub-alerts for several townships)
  *   User:<P>svc.status    describes every topic, its configs and the riskhub*
- *                         groups and transactional ids; reads feed.manifests
+ *                         groups and transactional ids; reads feed.manifests;
+ *                         the plumbing check's topic and group riskhub-selftest
  * (every resource name after the prefix P). Everything is ALLOW from any host;
  * what is not here is refused (the brokers run with
  * allow.everyone.if.no.acl.found=false; admin and the brokers are super users).

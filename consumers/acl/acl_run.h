@@ -18,8 +18,8 @@ typedef struct {
 } acl_opts_t;
 
 /* Runs the command; its exit code (common/rh_exit.h): 0 done (check: the
- * brokers hold exactly the plan), 2 check found a difference or apply left
- * bindings it cannot make, 69 brokers away, 77 refused (not the admin
+ * brokers hold exactly the plan, transactional ids aside: acl_broker.h), 2
+ * check found a difference, 69 brokers away, 77 refused (not the admin
  * principal), 78 configuration. */
 int acl_run(const acl_opts_t *o);
 

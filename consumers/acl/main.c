@@ -9,6 +9,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_kafka.h"
 
 static void usage(FILE *fp) {
   fprintf(fp,
@@ -25,9 +26,11 @@ static void usage(FILE *fp) {
       "apply, check and revoke need the admin principal's credentials (kafka_credentials or\n"
       "RH_KAFKA_CREDENTIALS).\n"
       "  --timeout-s N       each request to the brokers (default 15)\n"
-      "Exit: 0 done (check: the brokers hold the plan exactly); 2 check found a difference,\n"
-      "or apply left transactional-id bindings it cannot make (listed); 69 brokers away;\n"
-      "77 the brokers refused (not the admin principal); 78 configuration; 64 usage.\n");
+      "Bindings on transactional ids: this librdkafka can neither make nor read them; apply\n"
+      "prints them as kafka-acls commands (scripts/kafka.sh acls), check does not compare them.\n"
+      "Exit: 0 done (check: the brokers hold the plan exactly); 2 check found a difference;\n"
+      "69 brokers away; 77 the brokers refused (not the admin principal); 78 configuration;\n"
+      "64 usage.\n");
 }
 
 int main(int argc, char **argv) {
@@ -62,6 +65,7 @@ int main(int argc, char **argv) {
   o.command = (acl_command_t)cmd;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  rh_kafka_principal_set("admin"); /* its party on the brokers (docs/security.md) */
   o.cfg = cfg;
   rc = acl_run(&o);
   rh_config_destroy(cfg);

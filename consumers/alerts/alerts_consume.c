@@ -149,6 +149,39 @@ out:
   return st;
 }
 
+/* The brokers leave a topic this party may not describe out of a metadata
+ * answer for all topics, as if it did not exist: a township's dashboard asked
+ * for another township's warnings would say "no new warnings". Each topic
+ * missing from md is asked for by name: a refusal is said as one (exit 77). */
+static alerts_c_status_t refused_topics(alerts_consumer_t *c, const struct rd_kafka_metadata *md,
+                                        const alerts_consumer_opts_t *o, char *errstr,
+                                        size_t errstr_size) {
+  for (size_t k = 0; k < o->topic_count; k++) {
+    bool listed = false;
+    for (int i = 0; i < md->topic_cnt && !listed; i++)
+      listed = strcmp(md->topics[i].topic, o->topics[k]) == 0;
+    if (listed) continue;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, o->topics[k], NULL);
+    const struct rd_kafka_metadata *one = NULL;
+    rd_kafka_resp_err_t e =
+        rkt ? rd_kafka_metadata(c->rk, 0, rkt, &one, o->wait_ms) : RD_KAFKA_RESP_ERR__FAIL;
+    bool refused = e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                   (!e && one && one->topic_cnt == 1 &&
+                    one->topics[0].err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    if (one) rd_kafka_metadata_destroy(one);
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    if (refused) {
+      rh_errf(errstr, errstr_size,
+              "the brokers refuse this party the topic %s (Topic authorization failed): a "
+              "township reads its own warnings only; check kafka_credentials "
+              "(docs/security.md, \"Kafka\")",
+              o->topics[k]);
+      return ALERTS_C_REFUSED;
+    }
+  }
+  return ALERTS_C_OK;
+}
+
 alerts_consumer_t *alerts_consumer_new(const alerts_consumer_opts_t *o, alerts_c_status_t *status,
                                        char *errstr, size_t errstr_size) {
   alerts_c_status_t st = ALERTS_C_ERROR;
@@ -193,6 +226,7 @@ alerts_consumer_t *alerts_consumer_new(const alerts_consumer_opts_t *o, alerts_c
     st = ALERTS_C_AWAY;
     goto fail;
   }
+  if ((st = refused_topics(c, md, o, errstr, errstr_size)) != ALERTS_C_OK) goto fail;
   if (!c->group_mode) {
     if ((st = window_assign(c, md, o, errstr, errstr_size)) != ALERTS_C_OK) goto fail;
   } else {

@@ -50,7 +50,8 @@ typedef struct {
 typedef enum {
   ALERTS_C_OK = 0,
   ALERTS_C_AWAY, /* broker away / no progress for wait_ms: exit 69 */
-  ALERTS_C_ERROR /* a fatal Kafka error or a configuration property refused: exit 70 / 78 */
+  ALERTS_C_ERROR, /* a fatal Kafka error or a configuration property refused: exit 70 / 78 */
+  ALERTS_C_REFUSED /* the brokers refuse this party a topic (another township's): exit 77 */
 } alerts_c_status_t;
 
 typedef struct alerts_consumer_s alerts_consumer_t;

@@ -469,7 +469,9 @@ int alerts_run(const alerts_run_opts_t *o) {
   r->c = alerts_consumer_new(&co, &cst, err, sizeof err);
   if (!r->c) {
     rh_log_error("%s", err);
-    rc = cst == ALERTS_C_AWAY ? RH_EXIT_UNAVAILABLE : RH_EXIT_SOFTWARE;
+    rc = cst == ALERTS_C_AWAY      ? RH_EXIT_UNAVAILABLE
+         : cst == ALERTS_C_REFUSED ? RH_EXIT_NOPERM
+                                   : RH_EXIT_SOFTWARE;
     goto out;
   }
   rh_log_info("reading %zu topics %s %s", r->p->topic_count,
@@ -482,7 +484,9 @@ int alerts_run(const alerts_run_opts_t *o) {
     alerts_c_status_t st = alerts_consumer_poll(r->c, POLL_MS, &m, err, sizeof err);
     if (st != ALERTS_C_OK) {
       rh_log_error("%s; nothing of this run is written", err);
-      rc = st == ALERTS_C_AWAY ? RH_EXIT_UNAVAILABLE : RH_EXIT_SOFTWARE;
+      rc = st == ALERTS_C_AWAY      ? RH_EXIT_UNAVAILABLE
+           : st == ALERTS_C_REFUSED ? RH_EXIT_NOPERM
+                                    : RH_EXIT_SOFTWARE;
       poll_failed = true;
       break;
     }

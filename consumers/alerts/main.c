@@ -11,6 +11,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_kafka.h"
 #include "rh_log.h"
 
 /* Who runs it: the OS account (for the group name and the export record),
@@ -48,6 +49,14 @@ int main(int argc, char **argv) {
     rh_config_destroy(cfg);
     return RH_EXIT_USAGE;
   }
+  /* its party on the brokers (docs/security.md, "Kafka"): one township's
+   * dashboard is that township; several, --all or --unmatched are the bureau's */
+  static char role[64];
+  if (plan.township_count == 1 && !plan.unmatched)
+    snprintf(role, sizeof role, "town.%s", plan.townships[0]->code);
+  else
+    snprintf(role, sizeof role, "svc.audit");
+  rh_kafka_principal_set(role);
   volatile sig_atomic_t *stop = rh_cli_catch_stop();
   signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error (74), not a silent death */
 

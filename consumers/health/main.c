@@ -7,6 +7,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_kafka.h"
 
 static void usage(FILE *fp) {
   fprintf(fp,
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
   if (optind != argc) return rh_cli_usage_error(&cli);
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  rh_kafka_principal_set("svc.status"); /* its party on the brokers (docs/security.md) */
   o.cfg = cfg;
   o.config_path = cli.config_path;
   rc = health_run(&o);

@@ -5,6 +5,7 @@
 #include "join_loop.h"
 #include "rh_cli.h"
 #include "rh_config.h"
+#include "rh_kafka.h"
 #include "rh_service_cli.h"
 
 /* a transaction stays open at most this long by default (--batch-ms) */
@@ -56,6 +57,7 @@ int main(int argc, char **argv) {
   if ((rc = rh_service_parse(&cli, argc, argv, &so)) != RH_CLI_CONTINUE) return rc;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  rh_kafka_principal_set("svc.join"); /* its party on the brokers (docs/security.md) */
   join_opts_t o = {.cfg = cfg, .schemas_dir = so.schemas_dir, .group = so.group,
                    .instance = so.instance, .idle_exit_ms = so.idle_exit_ms, .wait_s = so.wait_s,
                    .batch_max = so.batch_max, .batch_ms = so.batch_ms,

@@ -99,8 +99,11 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
     join_checks_destroy(c);
     return NULL;
   }
-  if (reader_conf &&
-      !(c->reader = rh_consumer_new(reader_conf, "riskhub-join.reader", errstr, errstr_size))) {
+  /* in the namespace, as every group id (the reader assigns and never commits:
+   * the group never exists on the brokers, but the principal must be allowed it) */
+  char group[300];
+  snprintf(group, sizeof group, "%sriskhub-join.reader", cfg->topic_prefix);
+  if (reader_conf && !(c->reader = rh_consumer_new(reader_conf, group, errstr, errstr_size))) {
     join_checks_destroy(c);
     return NULL;
   }

@@ -13,6 +13,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_kafka.h"
 #include "rh_paths.h"
 
 static void usage(FILE *fp) {
@@ -171,6 +172,7 @@ int main(int argc, char **argv) {
   if (!chain && (rc = check_options(&cli, &o, due))) return rc;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  rh_kafka_principal_set("svc.audit"); /* its party on the brokers (docs/security.md) */
   if (chain) {
     o.cfg = cfg;
     rc = check_selection(cfg, cli.config_path, &o);

@@ -7,6 +7,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_kafka.h"
 #include "rh_paths.h"
 #include "status_run.h"
 #include "status_time.h"
@@ -142,6 +143,7 @@ int main(int argc, char **argv) {
   }
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
+  rh_kafka_principal_set("svc.status"); /* its party on the brokers (docs/security.md) */
   o.cfg = cfg;
   rc = status_run(&o);
   rh_config_destroy(cfg);

@@ -439,6 +439,11 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
     return fail(res, RH_EXIT_REFUSED, _("%s: unknown %s '%s/%s'"), o->cfg->source,
                 d ? _("feed") : _("department"), o->department, o->feed);
   }
+  /* the department's own party on the brokers: its credentials, its rights
+   * (docs/security.md, "Kafka"); one batch at a time in this process */
+  static char role[160];
+  snprintf(role, sizeof role, "dept.%s", b.feed->department->code);
+  rh_kafka_principal_set(role);
   int year, month;
   if (rh_parse_period(o->period, &year, &month))
     return fail(res, RH_EXIT_REFUSED, _("period '%s' is not a month YYYY-MM"), o->period);

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType,
                                    ResourceType, ScramCredentialInfo, ScramMechanism,
                                    UserScramCredentialDeletion, UserScramCredentialUpsertion)
 
@@ -65,14 +65,13 @@ def as_party(passwords, name, **extra):
     return {**rhtest.client_conf(), "sasl.username": name, "sasl.password": passwords[name], **extra}
 
 
-def transactional_ids_of_plan(out):
-    """The plan's TRANSACTIONAL_ID bindings (riskhub-acl plan's lines), as the
-    confluent-kafka AclBinding that librdkafka 2.0.2 cannot make."""
-    got = []
-    for m in re.finditer(r"ALLOW (User:\S+) (\S+) TRANSACTIONAL_ID (\S+) (\S+)$", out, re.M):
-        got.append(AclBinding(ResourceType.TRANSACTIONAL_ID, m[4], ResourcePatternType[m[3]], m[1], "*",
-                              AclOperation[m[2]], AclPermissionType.ALLOW))
-    return got
+def namespace_acls(prefix):
+    """Every binding on the brokers naming the namespace (confluent-kafka's view,
+    transactional ids included)."""
+    f = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                         AclPermissionType.ANY)
+    return [b for b in rhtest.admin().describe_acls(f).result(30)
+            if b.name.startswith(prefix) or b.principal.startswith(f"User:{prefix}")]
 
 
 def test_plan_apply_check_revoke(parties):
@@ -81,7 +80,7 @@ def test_plan_apply_check_revoke(parties):
     r = acl(ns, "plan")
     assert r.returncode == 0, r.stderr
     lines = set(r.stdout.splitlines())
-    n = len(DEPTS) * 12 + len(TOWNS) * 6 + 19 + 8 + 10 + 11  # the services: join, ledger, audit, status
+    n = len(DEPTS) * 12 + len(TOWNS) * 6 + 23 + 8 + 12 + 19  # the services: join, ledger, audit, status
     assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 4 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
@@ -89,26 +88,30 @@ def test_plan_apply_check_revoke(parties):
                  f"ALLOW User:{p}town.411024100 READ GROUP PREFIXED {p}riskhub-alerts.411024100.",
                  f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed."):
         assert f"  allow    {want}" in lines, want
+    txn = rhtest.plan_transactional_ids(r.stdout)
+    assert len(txn) == len(DEPTS) * 2 + 3
+    m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")
-    assert r.returncode == DIFFER and f": {n} missing, 0 extra" in r.stdout, r.stdout + r.stderr
-    # apply: all but the transactional ids, which it names in kafka-acls' words
+    assert r.returncode == DIFFER and f": {m} missing, 0 extra ({m} planned" in r.stdout, r.stdout + r.stderr
+    assert f"not compared: the plan's {len(txn)} transactional-id bindings" in r.stdout
+    # apply: all, the transactional ids in kafka-acls' words
     r = acl(ns, "apply")
-    txn = transactional_ids_of_plan(acl(ns, "plan").stdout)
-    assert r.returncode == DIFFER, r.stdout + r.stderr
-    assert f"{n - len(txn)} bindings made, 0 there already, 0 removed" in r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{m} bindings made, 0 there already, 0 removed" in r.stdout
     assert (f"kafka-acls --add --allow-principal User:{p}dept.health --operation Write "
             f"--transactional-id {p}riskhub-produce.health. --resource-pattern-type prefixed") in r.stdout
     r = acl(ns, "check")
-    assert r.returncode == DIFFER and f": {len(txn)} missing, 0 extra" in r.stdout, r.stdout
-    # made with another client (Kafka's kafka-acls would do): check reads them back
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"the brokers' ACLs are the plan: 0 missing, 0 extra ({m} planned" in r.stdout
+    # the transactional ids made with another client, as Kafka's kafka-acls would
     for f in rhtest.admin().create_acls(txn).values():
         f.result(30)
+    assert len(namespace_acls(p)) == n
     r = acl(ns, "check")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert f"the brokers' ACLs are the plan: 0 missing, 0 extra ({n} planned" in r.stdout
     r = acl(ns, "apply")
-    assert r.returncode == 0 and f"0 bindings made, {n} there already" in r.stdout, r.stdout
+    assert r.returncode == 0 and f"0 bindings made, {m} there already" in r.stdout, r.stdout
     # a binding added by hand on the namespace's resources is found, and pruned
     hand = AclBinding(ResourceType.TOPIC, f"{p}alerts.411024100", ResourcePatternType.LITERAL,
                       f"User:{p}dept.health", "*", AclOperation.READ, AclPermissionType.ALLOW)
@@ -126,12 +129,14 @@ def test_plan_apply_check_revoke(parties):
     try:
         r = other.run("riskhub-acl", "check", "--config", rhtest.CONFIG,
                       env={"RH_KAFKA_CREDENTIALS": rhtest.KAFKA_ADMIN_CREDENTIALS})
-        assert f": {n} missing, 0 extra" in r.stdout, r.stdout
+        assert f": {m} missing, 0 extra" in r.stdout, r.stdout
     finally:
         other.close()
-    # riskhub-acl as a party that is no admin: refused, said so
+    # revoke: everything of the namespace, the transactional ids too
     r = acl(ns, "revoke")
-    assert r.returncode == 0 and f"{n} bindings of namespace '{p}' removed" in r.stdout, r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{m} bindings of namespace '{p}' removed, and the plan's {len(txn)} transactional-id" in r.stdout
+    assert namespace_acls(p) == []
     assert acl(ns, "check").returncode == DIFFER
 
 
@@ -148,8 +153,8 @@ def test_riskhub_acl_needs_the_admin(parties, tmp_path):
 def test_the_brokers_enforce_the_plan(parties):
     ns, passwords = parties
     p = ns.prefix
-    assert acl(ns, "apply").returncode == DIFFER
-    for f in rhtest.admin().create_acls(transactional_ids_of_plan(acl(ns, "plan").stdout)).values():
+    assert acl(ns, "apply").returncode == 0
+    for f in rhtest.admin().create_acls(rhtest.plan_transactional_ids(acl(ns, "plan").stdout)).values():
         f.result(30)
     assert acl(ns, "check").returncode == 0
 
@@ -230,3 +235,53 @@ def test_the_brokers_enforce_the_plan(parties):
         assert got is not None, "joining another township's consumer group was not refused"
     finally:
         c.close()
+
+
+MONTH = dict(households=400, rows_per_feed=8, seed=20261205)
+
+
+def test_every_program_as_its_own_party(month, namespace, tmp_path):
+    """A month end to end with each program holding only its own party's
+    credentials (RH_KAFKA_CREDENTIALS=<folder>/{principal}) and the brokers enforcing
+    riskhub-acl's plan: every department publishes, the join, the ledger, the status,
+    the replay, a township's dashboard, the health and the plumbing check run as they
+    do for the county. A department using another's credentials is refused."""
+    ns = namespace(month / "registry")
+    parties = rhtest.Parties(ns)
+    try:
+        files = rhtest.feed_files(month / rhtest.PERIOD, rhtest.PERIOD)
+        for dept, feed, path in files:
+            r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept, "--feed", feed,
+                       "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", path)
+            assert r.returncode in (0, 1), f"produce {dept}/{feed} as dept.{dept}: exit {r.returncode}: " \
+                                           f"{rhtest.scrub(r.stderr)}"
+        # health's list with banks' credentials: the brokers refuse its topic and its
+        # transactional id; nothing is published (the batch is not "published already")
+        dept, feed, path = next(f for f in files if f[0] == "health")
+        r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept, "--feed", feed,
+                   "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", "--republish",
+                   "--timeout-ms", "20000", path, timeout=180,
+                   env={"RH_KAFKA_CREDENTIALS": parties.file("dept.banks")})
+        assert r.returncode not in (0, 1, 3), f"published under another department's name: {r.stderr}"
+        assert "authorization failed" in r.stderr.lower(), rhtest.scrub(r.stderr)
+
+        j = rhtest.run_join(ns, tmp_path)
+        assert "authorization" not in j.tail().lower(), j.tail()
+        rhtest.run_ledger(ns)
+        for prog, args, ok in (
+                ("riskhub-status", ["--period", rhtest.PERIOD], (0, 1)),
+                ("riskhub-status", ["--period", rhtest.PERIOD, "--source", "topics"], (0, 1)),
+                ("riskhub-replay", ["--period", rhtest.PERIOD], (0,)),
+                ("riskhub-alerts", ["--township", "411024100", "--no-registry"], (0,)),
+                ("riskhub-health", ["--window-s", "0"], (0, 2)),
+                ("riskhub-selftest", ["--records", "10"], (0,))):
+            r = ns.run(prog, "--config", rhtest.CONFIG, *args, timeout=300)
+            assert r.returncode in ok, f"{prog} {' '.join(args)}: exit {r.returncode}: {rhtest.scrub(r.stderr)[-3000:]}"
+            assert "authorization failed" not in r.stderr.lower(), f"{prog}: {rhtest.scrub(r.stderr)[-3000:]}"
+        # a township's dashboard reads its own warnings only
+        r = ns.run("riskhub-alerts", "--config", rhtest.CONFIG, "--township", "411024101", "--no-registry",
+                   "--wait-s", "5", env={"RH_KAFKA_CREDENTIALS": parties.file("town.411024100")})
+        assert r.returncode == NOPERM, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+        assert "the brokers refuse this party the topic" in r.stderr and "alerts.411024101" in r.stderr, r.stderr
+    finally:
+        parties.close()

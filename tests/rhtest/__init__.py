@@ -43,4 +43,5 @@ from .join import *         # noqa: F401,F403
 from .ledger import *       # noqa: F401,F403
 from .cluster import *      # noqa: F401,F403
 from .faults import *       # noqa: F401,F403
+from .parties import *      # noqa: F401,F403
 from .signing import *      # noqa: F401,F403

@@ -107,6 +107,8 @@ class Namespace:
         namespace, then `extra` (values turned into strings)."""
         env = dict(os.environ)
         env.update(RH_TOPIC_PREFIX=self.prefix, RH_PG_CONNINFO=self.conninfo, RH_KAFKA_BOOTSTRAP=_env.BOOTSTRAP)
+        # rhtest.Parties: every program as its own party on the brokers
+        env.update(getattr(self, "party_env", {}))
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
