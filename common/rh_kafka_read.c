@@ -38,6 +38,9 @@ static void requery_topic(rd_kafka_t *rk, const char *topic) {
   rd_kafka_topic_destroy(rkt);
 }
 
+/* How long a read waits for the brokers' metadata in all (10 s a request). */
+#define METADATA_WAIT_MS 90000
+
 typedef struct {
   char *topic;
   int32_t partition;
@@ -57,7 +60,17 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
   rd_kafka_t *rk = rh_consumer_new(conf, "riskhub.reader", errstr, errstr_size);
   if (count) *count = 0;
   if (!rk) goto out;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 10000);
+  /* A broker paused for a while (SIGSTOP, a VM frozen) is waited out, up to
+   * METADATA_WAIT_MS: a new connection has its TLS and SASL handshakes to do
+   * first, and one stalled mid-way fails a single 10 s request (the 30 s
+   * freeze of test_join_freeze_serial, after SASL_SSL came). */
+  int64_t deadline = rh_mono_ms() + METADATA_WAIT_MS;
+  rd_kafka_resp_err_t err;
+  while ((err = rd_kafka_metadata(rk, 1, NULL, &md, 10000)) &&
+         (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+          err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) &&
+         rh_mono_ms() < deadline)
+    rh_log_warn("reading topic metadata: %s; asking again", rd_kafka_err2str(err));
   if (err) {
     rh_errf(errstr, errstr_size, "reading topic metadata: %s", rd_kafka_err2str(err));
     goto out;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # README's first command: the main job, end to end, on a fresh machine.
-#   1. installs what is missing, starts Kafka and PostgreSQL, builds;
+#   1. installs what is missing, starts Kafka and PostgreSQL, builds, and gives
+#      every party its own principal and only its rights on the brokers
+#      (riskhub-acl; every program below runs as its own party);
 #   2. checks the plumbing (riskhub-selftest);
 #   3. generates a synthetic month for 鄢陵县 (riskhub-gen: registry + every
 #      department's list) and lets the departments deliver their lists as
@@ -66,6 +68,25 @@ scripts/services.sh start
 eval "$(scripts/services.sh env --export)"
 echo "== build"
 scripts/build.sh release >/dev/null
+echo "== every party its own principal on the brokers, only its rights (riskhub-acl, as the admin)"
+# the bindings from the configuration; those on transactional ids through Kafka's
+# own kafka-acls, which Debian's librdkafka cannot make (docs/security.md, "Kafka")
+acl_out=$(RH_KAFKA_CREDENTIALS=$RH_KAFKA_ADMIN_CREDENTIALS build/bin/riskhub-acl \
+    --config config/riskhub.yaml apply --prune --log-level warn)
+head -n 1 <<<"$acl_out"
+n_txn=0
+while read -r _ _ args; do
+    # shellcheck disable=SC2086 # the arguments as riskhub-acl printed them
+    scripts/kafka.sh acls --add $args >/dev/null
+    n_txn=$((n_txn + 1))
+done < <(grep '^  kafka-acls --add ' <<<"$acl_out")
+echo "  $n_txn transactional-id bindings made with kafka-acls (scripts/kafka.sh acls)"
+RH_KAFKA_CREDENTIALS=$RH_KAFKA_ADMIN_CREDENTIALS build/bin/riskhub-acl \
+    --config config/riskhub.yaml check --log-level warn | grep -v '^  '
+# from here on each program reads its own party's credentials (dept.<code>,
+# town.<code>, svc.join, ...), never the all-powerful ones
+export RH_KAFKA_CREDENTIALS="${RH_KAFKA_ADMIN_CREDENTIALS%/*}/{principal}"
+
 echo "== plumbing check: Avro records through the real broker, a PostgreSQL round trip"
 build/bin/riskhub-selftest --config config/riskhub.yaml --records 1000
 

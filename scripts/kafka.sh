@@ -391,7 +391,11 @@ new_cluster_id() {
 SECURED=.riskhub-scram
 prepare_security() {
     tls_make
+    ((${#KAFKA_PRINCIPALS[@]} > 3)) || add_parties
     if [[ -f $DATA_DIR/meta.properties && -f $DATA_DIR/$SECURED ]]; then
+        # a party added to the configuration since the format: its file now,
+        # its credentials on the running brokers (scram_sync, after the start)
+        creds_make
         creds_check
         return 0
     fi
@@ -563,8 +567,10 @@ cmd_start() {
     pid=$SPAWNED
 
     wait_ready "$pid" stop-on-timeout
+    scram_sync "$BOOTSTRAP"
     say "kafka: Kafka $(kafka_version) ready on $BOOTSTRAP (pid $pid) in $(since "$t0"); logs in $LOG_DIR"
 }
+
 
 # stop_pid PID: SIGTERM (a clean shutdown), SIGKILL after STOP_TIMEOUT s.
 stop_pid() {
@@ -740,6 +746,7 @@ start_nodes() {
         ((SECONDS < deadline)) || die "the cluster's metadata ($CLUSTER_BOOTSTRAP) did not list $CLUSTER_NODES brokers within ${READY_TIMEOUT}s; see $CLUSTER_DIR/node*/logs/server.log"
         sleep 0.25
     done
+    ((${#started[@]} == 0)) || scram_sync "$CLUSTER_BOOTSTRAP"
     if ((${#started[@]})); then
         say "kafka: cluster node(s) ${started[*]} started, Kafka $(kafka_version), in $(since "$t0"); bootstrap $CLUSTER_BOOTSTRAP"
     else

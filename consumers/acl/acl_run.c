@@ -8,16 +8,35 @@
 #include "rh_kafka.h"
 #include "rh_log.h"
 
-/* Kafka's own tool's words for a binding librdkafka cannot make. */
-static void kafka_acls_line(FILE *fp, const acl_entry_t *e) {
-  const char *op = e->op == RD_KAFKA_ACL_OPERATION_WRITE      ? "Write"
-                   : e->op == RD_KAFKA_ACL_OPERATION_DESCRIBE ? "Describe"
-                                                              : rd_kafka_AclOperation_name(e->op);
-  fprintf(fp,
-          "  kafka-acls --add --allow-principal %s --operation %s --transactional-id %s "
-          "--resource-pattern-type %s\n",
-          e->principal, op, e->name,
-          e->pattern == RD_KAFKA_RESOURCE_PATTERN_PREFIXED ? "prefixed" : "literal");
+static const char *tool_op(rd_kafka_AclOperation_t op) {
+  switch (op) {
+  case RD_KAFKA_ACL_OPERATION_WRITE: return "Write";
+  case RD_KAFKA_ACL_OPERATION_DESCRIBE: return "Describe";
+  case RD_KAFKA_ACL_OPERATION_READ: return "Read";
+  default: return rd_kafka_AclOperation_name(op);
+  }
+}
+
+/* Kafka's own tool's words for the bindings librdkafka cannot make: one line a
+ * principal and resource, its operations together (the plan is sorted so). */
+static void kafka_acls_lines(FILE *fp, const acl_list_t *plan) {
+  for (size_t i = 0; i < plan->n;) {
+    const acl_entry_t *e = &plan->v[i];
+    if (acl_entry_makeable(e)) {
+      i++;
+      continue;
+    }
+    fprintf(fp, "  kafka-acls --add --allow-principal %s", e->principal);
+    size_t j = i;
+    for (; j < plan->n && !acl_entry_makeable(&plan->v[j]) &&
+           strcmp(plan->v[j].principal, e->principal) == 0 &&
+           strcmp(plan->v[j].name, e->name) == 0 && plan->v[j].pattern == e->pattern;
+         j++)
+      fprintf(fp, " --operation %s", tool_op(plan->v[j].op));
+    fprintf(fp, " --transactional-id %s --resource-pattern-type %s\n", e->name,
+            e->pattern == RD_KAFKA_RESOURCE_PATTERN_PREFIXED ? "prefixed" : "literal");
+    i = j;
+  }
 }
 
 static int exit_for(const char *err) {
@@ -65,7 +84,11 @@ int acl_run(const acl_opts_t *o) {
             plan.n, o->cfg->department_count, o->cfg->township_count, o->cfg->topic_prefix);
     goto done;
   }
-  if (!(rk = rh_kafka_admin_handle(o->cfg, err, sizeof err))) {
+  /* a producer handle: no group, so no group coordinator's connection torn
+   * down mid-handshake at the end ("SASL authentication error ... DOWN") */
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(o->cfg, err, sizeof err);
+  if (!conf || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err))) {
+    if (conf) rd_kafka_conf_destroy(conf);
     rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG;
     goto done;
@@ -137,8 +160,7 @@ int acl_run(const acl_opts_t *o) {
             "%zu transactional-id bindings, which this librdkafka (%s) can neither make nor "
             "read: make them once with Kafka's kafka-acls (scripts/kafka.sh acls ...):\n",
             unseen, rd_kafka_version_str());
-    for (size_t i = 0; i < plan.n; i++)
-      if (!acl_entry_makeable(&plan.v[i])) kafka_acls_line(o->out, &plan.v[i]);
+    kafka_acls_lines(o->out, &plan);
   }
   goto done;
 oom:

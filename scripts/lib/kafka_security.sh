@@ -15,7 +15,12 @@
 #     sasl.password=32 hex digits
 #     admin     the operator (super user): scripts, the test harness
 #     broker    the brokers among themselves (super user)
-#     riskhub   riskhub's programs (RH_KAFKA_CREDENTIALS)
+#     riskhub   riskhub's programs when one file serves them all (super user,
+#               the tests' RH_KAFKA_CREDENTIALS)
+#     dept.<code>, town.<code>, svc.join, svc.ledger, svc.audit, svc.status
+#               every party of the configuration (RH_CONFIG, default
+#               config/riskhub.yaml), each program's own (RH_KAFKA_CREDENTIALS=
+#               <this folder>/{principal}; their rights: riskhub-acl)
 #
 # Made once; a lost CA key or credential is said plainly, never silently made
 # anew (a new CA would not be trusted by the clients that have the old one).
@@ -26,6 +31,7 @@ CA_KEY=$TLS_DIR/ca.key
 BROKER_PEM=$TLS_DIR/broker.pem
 CRED_DIR=$RH_STATE_DIR/kafka-credentials
 KAFKA_PRINCIPALS=(admin broker riskhub)
+RH_CONFIG_FILE=${RH_CONFIG:-$RH_REPO_ROOT/config/riskhub.yaml}
 # The certificate's CN is the node's principal on the controller listener.
 BROKER_CN=riskhub-broker
 
@@ -74,6 +80,24 @@ tls_make() {
     mv "$BROKER_PEM.tmp" "$BROKER_PEM"
     rm -rf "$tmp"
     say "kafka: the brokers' certificate (CN=$BROKER_CN, 127.0.0.1) in $BROKER_PEM"
+}
+
+# The parties of the configuration (docs/security.md, "Kafka"), appended to
+# KAFKA_PRINCIPALS: python3 and PyYAML come with scripts/deps.sh.
+add_parties() {
+    local list
+    list=$(python3 - "$RH_CONFIG_FILE" <<'PY'
+import sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+for d in cfg["departments"]:
+    print(f"dept.{d['code']}")
+for t in cfg["townships"]:
+    print(f"town.{t['code']}")
+for s in ("join", "ledger", "audit", "status"):
+    print(f"svc.{s}")
+PY
+) || die "cannot read the parties of $RH_CONFIG_FILE (python3 with PyYAML: scripts/deps.sh)"
+    mapfile -t -O "${#KAFKA_PRINCIPALS[@]}" KAFKA_PRINCIPALS <<<"$list"
 }
 
 # The password of principal $1 (its credentials file must exist).
@@ -128,9 +152,16 @@ advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT
 inter.broker.listener.name=SASL_SSL
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL
-sasl.enabled.mechanisms=SCRAM-SHA-512
-sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
-listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(cred_password broker)";
+# The parties: SCRAM-SHA-512, their credentials in the metadata. The brokers
+# themselves and the operator (admin): PLAIN over the same TLS, their passwords
+# in this file only, so that they never depend on the metadata's credentials
+# (a restarted broker was seen to refuse every SCRAM login, its log holding
+# them: docs/security.md, "Kafka"); kafka.sh start writes every principal's
+# SCRAM credentials again as admin.
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="$(cred_password broker)" user_broker="$(cred_password broker)" user_admin="$(cred_password admin)";
 ssl.keystore.type=PEM
 ssl.keystore.location=$BROKER_PEM
 ssl.truststore.type=PEM
@@ -146,6 +177,31 @@ super.users=User:admin;User:broker;User:$BROKER_CN;User:riskhub
 EOF
 }
 
+# Every principal's SCRAM credentials written (again) into the brokers'
+# metadata at $1 (a bootstrap), as admin over PLAIN: one Admin API call
+# (confluent-kafka's; librdkafka 2.0.2 has no AlterUserScramCredentials).
+scram_sync() {
+    local p args=()
+    for p in "${KAFKA_PRINCIPALS[@]}"; do
+        [[ $p == broker ]] && continue # PLAIN only
+        args+=("$p" "$(cred_password "$p")")
+    done
+    python3 - "$1" "$CA_PEM" "$(cred_password admin)" "${args[@]}" <<'PY' || die "writing the principals' SCRAM credentials failed"
+import sys
+from confluent_kafka.admin import (AdminClient, ScramCredentialInfo, ScramMechanism,
+                                   UserScramCredentialUpsertion)
+bootstrap, ca, admin_password, *pairs = sys.argv[1:]
+a = AdminClient({"bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL",
+                 "sasl.mechanisms": "PLAIN", "ssl.ca.location": ca,
+                 "sasl.username": "admin", "sasl.password": admin_password})
+info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+ups = [UserScramCredentialUpsertion(pairs[i], info, pairs[i + 1].encode())
+       for i in range(0, len(pairs), 2)]
+for f in a.alter_user_scram_credentials(ups, request_timeout=60).values():
+    f.result(90)
+PY
+}
+
 # librdkafka's properties of the admin principal (kcat -F): 0600.
 write_admin_kcat() {
     (
@@ -153,7 +209,7 @@ write_admin_kcat() {
         {
             echo "# Generated by scripts/kafka.sh; edits are overwritten."
             echo "security.protocol=SASL_SSL"
-            echo "sasl.mechanisms=SCRAM-SHA-512"
+            echo "sasl.mechanisms=PLAIN"
             echo "ssl.ca.location=$CA_PEM"
             cat "$CRED_DIR/admin"
         } >"$CONF_DIR/admin-kcat.properties.tmp"
@@ -168,8 +224,8 @@ write_admin_java() {
         cat >"$CONF_DIR/admin-client.properties.tmp" <<EOF
 # Generated by scripts/kafka.sh; edits are overwritten.
 security.protocol=SASL_SSL
-sasl.mechanism=SCRAM-SHA-512
-sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cred_password admin)";
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$(cred_password admin)";
 ssl.truststore.type=PEM
 ssl.truststore.location=$CA_PEM
 EOF

@@ -99,7 +99,7 @@ def test_plan_apply_check_revoke(parties):
     r = acl(ns, "apply")
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"{m} bindings made, 0 there already, 0 removed" in r.stdout
-    assert (f"kafka-acls --add --allow-principal User:{p}dept.health --operation Write "
+    assert (f"kafka-acls --add --allow-principal User:{p}dept.health --operation Write --operation Describe "
             f"--transactional-id {p}riskhub-produce.health. --resource-pattern-type prefixed") in r.stdout
     r = acl(ns, "check")
     assert r.returncode == 0, r.stdout + r.stderr
