@@ -634,51 +634,41 @@ cmd_env() {
     say "${prefix}RH_KAFKA_ADMIN_CREDENTIALS=$CRED_DIR/admin"
 }
 
-# kafka-transactions against our broker, from the fetched jars (kafka-tools is
-# in scripts/kafka/pom.xml). Whether the broker runs is the tool's business: it
-# says so itself (a timeout) when nothing answers.
-cmd_transactions() {
+# run_tool CLASS ARGS...: one of Kafka's command-line tools (from the fetched
+# jars) against our broker as the admin principal (--command-config, 0600);
+# its exit status. Whether the broker runs is the tool's business: it says so
+# itself (a timeout) when nothing answers.
+run_tool() {
+    local class=$1
+    shift
     need_cmd java "run scripts/deps.sh"
     lock
     cmd_fetch
+    write_tools_log4j
+    exec 9>&- # the tool does not hold the start/stop lock
+    write_admin_java
+    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
+        -cp "$LIBS/*" "$class" --bootstrap-server "$BOOTSTRAP" \
+        --command-config "$CONF_DIR/admin-client.properties" "$@"
+}
+
+# kafka-transactions (TransactionsCommand; kafka-tools is in scripts/kafka/pom.xml):
+# list, describe, find-hanging, abort (docs/operations.md, "A hanging transaction").
+cmd_transactions() {
+    compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null || cmd_fetch
     compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null ||
         die "no kafka-tools jar in $LIBS: is it in $POM?"
-    write_tools_log4j
-    exec 9>&- # the tool does not hold the start/stop lock
-    write_admin_java
-    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
-        -cp "$LIBS/*" org.apache.kafka.tools.TransactionsCommand \
-        --bootstrap-server "$BOOTSTRAP" --command-config "$CONF_DIR/admin-client.properties" "$@"
+    run_tool org.apache.kafka.tools.TransactionsCommand "$@"
 }
 
-# kafka-configs against our broker (kafka.admin.ConfigCommand, in the broker's
-# jar): describe or alter a topic's retention (docs/operations.md, "Retention").
-cmd_configs() {
-    need_cmd java "run scripts/deps.sh"
-    lock
-    cmd_fetch
-    write_tools_log4j
-    exec 9>&- # the tool does not hold the start/stop lock
-    write_admin_java
-    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
-        -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" \
-        --command-config "$CONF_DIR/admin-client.properties" "$@"
-}
+# kafka-configs (ConfigCommand, in the broker's jar): describe or alter a topic's
+# retention (docs/operations.md, "Retention"), a principal's SCRAM password.
+cmd_configs() { run_tool kafka.admin.ConfigCommand "$@"; }
 
-# kafka-acls against our broker (kafka.admin.AclCommand, in the broker's jar),
-# as the admin principal: the transactional-id bindings that riskhub-acl apply
-# lists but cannot make with Debian's librdkafka (docs/security.md, "Kafka").
-cmd_acls() {
-    need_cmd java "run scripts/deps.sh"
-    lock
-    cmd_fetch
-    write_tools_log4j
-    exec 9>&- # the tool does not hold the start/stop lock
-    write_admin_java
-    exec java -Xmx256m -Dlog4j.configuration="file:$CONF_DIR/tools-log4j.properties" \
-        -cp "$LIBS/*" kafka.admin.AclCommand --bootstrap-server "$BOOTSTRAP" \
-        --command-config "$CONF_DIR/admin-client.properties" "$@"
-}
+# kafka-acls (AclCommand, in the broker's jar): the transactional-id bindings that
+# riskhub-acl apply lists but cannot make with Debian's librdkafka
+# (docs/security.md, "Kafka").
+cmd_acls() { run_tool kafka.admin.AclCommand "$@"; }
 
 # --- the three-node cluster ----------------------------------------------------
 
