@@ -180,23 +180,30 @@ EOF
 # Every principal's SCRAM credentials written (again) into the brokers'
 # metadata at $1 (a bootstrap), as admin over PLAIN: one Admin API call
 # (confluent-kafka's; librdkafka 2.0.2 has no AlterUserScramCredentials).
+# broker's too, though the brokers log in with PLAIN: the set of principals
+# stays what the format made (the tests compare it before and after).
 scram_sync() {
-    local p args=()
-    for p in "${KAFKA_PRINCIPALS[@]}"; do
-        [[ $p == broker ]] && continue # PLAIN only
-        args+=("$p" "$(cred_password "$p")")
-    done
-    python3 - "$1" "$CA_PEM" "$(cred_password admin)" "${args[@]}" <<'PY' || die "writing the principals' SCRAM credentials failed"
+    # the passwords are read from the files by python, never on a command line
+    python3 - "$1" "$CA_PEM" "$CRED_DIR" "${KAFKA_PRINCIPALS[@]}" <<'PY' || die "writing the principals' SCRAM credentials failed"
+import os
 import sys
 from confluent_kafka.admin import (AdminClient, ScramCredentialInfo, ScramMechanism,
                                    UserScramCredentialUpsertion)
-bootstrap, ca, admin_password, *pairs = sys.argv[1:]
+bootstrap, ca, folder, *names = sys.argv[1:]
+
+
+def password(name):
+    for line in open(os.path.join(folder, name), encoding="utf-8").read().splitlines():
+        if line.startswith("sasl.password="):
+            return line.split("=", 1)[1]
+    sys.exit(f"no sasl.password in {os.path.join(folder, name)}")
+
+
 a = AdminClient({"bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL",
                  "sasl.mechanisms": "PLAIN", "ssl.ca.location": ca,
-                 "sasl.username": "admin", "sasl.password": admin_password})
+                 "sasl.username": "admin", "sasl.password": password("admin")})
 info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
-ups = [UserScramCredentialUpsertion(pairs[i], info, pairs[i + 1].encode())
-       for i in range(0, len(pairs), 2)]
+ups = [UserScramCredentialUpsertion(n, info, password(n).encode()) for n in names]
 for f in a.alter_user_scram_credentials(ups, request_timeout=60).values():
     f.result(90)
 PY
