@@ -33,7 +33,7 @@ static const struct {
   const char *file, *type, *wrapper, *doc;
 } STREAMS[RH_ARCHIVE_STREAMS] = {
     {"manifests.avro", "riskhub.BatchManifest", "ArchivedManifest",
-     "A BatchManifest of feed.manifests, as published"},
+     "A BatchManifest of its department's feed.<department>.manifests, as published"},
     {"feed-records.avro", "riskhub.FeedRecord", "ArchivedFeedRecord",
      "A FeedRecord of a feed topic, as published"},
     {"alerts.avro", "riskhub.Alert", "ArchivedAlert",
@@ -41,7 +41,7 @@ static const struct {
     {"check-results.avro", "riskhub.CheckResult", "ArchivedCheckResult",
      "A CheckResult of a checks topic, as published"},
     {"rejects.avro", "riskhub.RejectedRow", "ArchivedRejectedRow",
-     "A RejectedRow of feed.rejects (a row of a batch that failed validation), as published"},
+     "A RejectedRow of its department's feed.<department>.rejects (a row of a batch that failed validation), as published"},
 };
 
 const char *rh_archive_file(rh_archive_stream_t s) {

@@ -9,7 +9,7 @@
  *   feed-records.avro    every FeedRecord of their batches
  *   alerts.avro          the month's published Alerts
  *   check-results.avro   the month's published CheckResults
- *   rejects.avro         the RejectedRows of the month's batches (feed.rejects;
+ *   rejects.avro         the RejectedRows of the month's batches (feed.<dept>.rejects;
  *                        from format 2 on)
  *   archive.json         period, filters, topic prefix, counts, when
  *   SHA256SUMS           `sha256sum -c` checks all of the above

@@ -631,6 +631,10 @@ static int parse_feed(cx_t *cx, const yaml_node_t *n, const char *path,
     return -1;
   f->kind = (rh_feed_kind_t)kind;
   f->department = d;
+  if (strcmp(f->code, "manifests") == 0 || strcmp(f->code, "rejects") == 0)
+    return cx_fail(cx, map_get(cx, n, "code"), path_key(p, path, "code"),
+                   "'%s' is reserved: feed.<department>.%s is the department's own %s topic",
+                   f->code, f->code, f->code);
 
   const yaml_node_t *risk = map_get(cx, n, "risk"), *sub = map_get(cx, n, "risk_subtype");
   path_key(p, path, "risk");
@@ -773,13 +777,32 @@ const char *rh_topic_class_name(rh_topic_class_t c) {
   return c >= 0 && c < RH_TOPIC_CLASS_COUNT ? topic_class_names[c] : NULL;
 }
 
+size_t rh_config_department_topics(const rh_config_t *cfg, rh_topic_class_t cls,
+                                   const char **names) {
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->department_count; i++) {
+    const rh_config_department_t *d = &cfg->departments[i];
+    const char *t = cls == RH_TOPIC_MANIFESTS ? d->manifests_topic
+                    : cls == RH_TOPIC_REJECTS ? d->rejects_topic
+                                              : NULL;
+    if (t) names[n++] = t;
+  }
+  return n;
+}
+
 rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   size_t pl = prefix ? strlen(prefix) : 0;
   if (!topic || strncmp(topic, prefix ? prefix : "", pl) != 0) return RH_TOPIC_OTHER;
   const char *t = topic + pl;
+  /* the topics every department shared before 2026-12 */
   if (strcmp(t, "feed.manifests") == 0) return RH_TOPIC_MANIFESTS;
   if (strcmp(t, "feed.rejects") == 0) return RH_TOPIC_REJECTS;
-  if (strncmp(t, "feed.", 5) == 0 && t[5]) return RH_TOPIC_FEEDS;
+  if (strncmp(t, "feed.", 5) == 0 && t[5]) {
+    const char *dot = strchr(t + 5, '.');
+    if (dot && strcmp(dot, ".manifests") == 0) return RH_TOPIC_MANIFESTS;
+    if (dot && strcmp(dot, ".rejects") == 0) return RH_TOPIC_REJECTS;
+    return RH_TOPIC_FEEDS;
+  }
   if (strncmp(t, "alerts.", 7) == 0 && t[7]) return RH_TOPIC_ALERTS;
   if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
   if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
@@ -1155,20 +1178,28 @@ static int parse_topic_prefix(cx_t *cx, const yaml_node_t *n) {
   return (cx->cfg->topic_prefix = cx_strdup(cx, s)) ? 0 : -1;
 }
 
-/* The feed topics, "<prefix>feed.<department>.<feed>"; after apply_env(). */
-static int build_topics(cx_t *cx) {
+/* "<prefix>feed.<department>.<name>" into a new string of cx; NULL out of memory. */
+static char *dept_topic(cx_t *cx, const char *dept, const char *name) {
   const char *prefix = cx->cfg->topic_prefix;
-  for (size_t d = 0; d < cx->cfg->department_count; d++)
+  size_t len = strlen(prefix) + strlen("feed.") + strlen(dept) + 1 + strlen(name) + 1;
+  char *topic = cx_calloc(cx, len, 1);
+  if (topic) snprintf(topic, len, "%sfeed.%s.%s", prefix, dept, name);
+  return topic;
+}
+
+/* The feed topics, "<prefix>feed.<department>.<feed>", and each department's
+ * manifests and rejects topics; after apply_env(). */
+static int build_topics(cx_t *cx) {
+  for (size_t d = 0; d < cx->cfg->department_count; d++) {
+    if (!(cx->depts[d].manifests_topic = dept_topic(cx, cx->depts[d].code, "manifests")) ||
+        !(cx->depts[d].rejects_topic = dept_topic(cx, cx->depts[d].code, "rejects")))
+      return -1;
     for (size_t i = 0; i < cx->depts[d].feed_count; i++) {
       /* The feeds were allocated writable by parse_departments. */
       rh_config_feed_t *f = (rh_config_feed_t *)&cx->depts[d].feeds[i];
-      size_t len = strlen(prefix) + strlen("feed.") + strlen(cx->depts[d].code) + 1 +
-                   strlen(f->code) + 1;
-      char *topic = cx_calloc(cx, len, 1);
-      if (!topic) return -1;
-      snprintf(topic, len, "%sfeed.%s.%s", prefix, cx->depts[d].code, f->code);
-      f->topic = topic;
+      if (!(f->topic = dept_topic(cx, cx->depts[d].code, f->code))) return -1;
     }
+  }
   return 0;
 }
 

@@ -159,6 +159,12 @@ struct rh_config_department_s {
   const char *name; /* e.g. 民政局 */
   const rh_config_feed_t *feeds;
   size_t feed_count; /* at least 1 */
+  /* The department's own topics beside its feeds, under the same
+   * "feed.<dept>." prefix that its principal alone may write (docs/security.md):
+   * "<topic prefix>feed.<dept>.manifests", its BatchManifests, and
+   * "<topic prefix>feed.<dept>.rejects", its RejectedRows. */
+  const char *manifests_topic;
+  const char *rejects_topic;
 };
 
 typedef struct {
@@ -214,8 +220,8 @@ typedef struct {
 typedef enum {
   RH_TOPIC_OTHER = -1, /* not riskhub's (another prefix), the changelog, selftest */
   RH_TOPIC_FEEDS = 0,  /* feed.<department>.<feed> */
-  RH_TOPIC_MANIFESTS,  /* feed.manifests */
-  RH_TOPIC_REJECTS,    /* feed.rejects */
+  RH_TOPIC_MANIFESTS,  /* feed.<department>.manifests (and feed.manifests, before 2026-12) */
+  RH_TOPIC_REJECTS,    /* feed.<department>.rejects (and feed.rejects, before 2026-12) */
   RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched */
   RH_TOPIC_CHECKS,     /* checks.<township> */
   RH_TOPIC_DLQ,        /* riskhub.dlq */
@@ -344,8 +350,15 @@ const rh_config_feed_t *rh_config_feed_find_ref(const rh_config_t *cfg, const ch
 const rh_config_feed_t *rh_config_feed_find_topic(const rh_config_t *cfg, const char *topic);
 
 /* The class of a topic named with prefix (the configuration's topic_prefix):
- * RH_TOPIC_OTHER for a name without it or of no class. */
+ * RH_TOPIC_OTHER for a name without it or of no class. "manifests" and
+ * "rejects" are no feed's code (the configuration refuses them). */
 rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic);
+
+/* Every department's manifests (RH_TOPIC_MANIFESTS) or rejects topic, in the
+ * configuration's order: fills names[0..cfg->department_count) with pointers
+ * into cfg (size at least department_count). Returns the count. */
+size_t rh_config_department_topics(const rh_config_t *cfg, rh_topic_class_t cls,
+                                   const char **names);
 
 /* "feeds", "manifests", ... (the YAML keys of topics.retention); NULL for OTHER. */
 const char *rh_topic_class_name(rh_topic_class_t c);
@@ -357,7 +370,7 @@ const rh_config_rule_t *rh_config_rule_find(const rh_config_t *cfg, const char *
 /* 0 and *out set, or -1 if there is no threshold of that name (*out untouched). */
 int rh_config_threshold(const rh_config_t *cfg, const char *name, double *out);
 /* The full name of a topic in this configuration's namespace: writes
- * cfg->topic_prefix followed by name ("feed.manifests", "alerts.411024100",
+ * cfg->topic_prefix followed by name ("alerts.411024100", "alerts.unmatched",
  * "riskhub.dlq", ...) to buf, NUL-terminated. Returns 0, or -1 if it does not
  * fit in size bytes (buf is then "" if size > 0) or name or buf is NULL. */
 int rh_config_topic(const rh_config_t *cfg, const char *name, char *buf, size_t size);

@@ -194,7 +194,15 @@ const char *rh_manifest_safe_code(const char *s, char *out, size_t size) {
 
 #define safe_code(s, out) rh_manifest_safe_code((s), (out), sizeof(out))
 
-int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, char *why, size_t why_size) {
+/* The topic every department shared before 2026-12 (<prefix>feed.manifests):
+ * a month archived then carries its manifests under that name. */
+static bool legacy_carrier(const rh_config_t *cfg, const char *carrier) {
+  size_t pl = strlen(cfg->topic_prefix);
+  return strncmp(carrier, cfg->topic_prefix, pl) == 0 && strcmp(carrier + pl, "feed.manifests") == 0;
+}
+
+int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, const char *carrier,
+                      char *why, size_t why_size) {
   const char *dept, *feed, *topic, *key_id, *sig;
   size_t n;
   if (get_str(m, "department", &dept, &n) || get_str(m, "feed", &feed, &n) ||
@@ -213,6 +221,12 @@ int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, char *why
   if (strcmp(f->topic, topic) != 0) {
     rh_errf(why, why_size, "names topic %s, not %s (主题与数据项不符)", safe_code(topic, c1),
             f->topic);
+    return 1;
+  }
+  if (carrier && strcmp(carrier, f->department->manifests_topic) != 0 &&
+      !legacy_carrier(keys->cfg, carrier)) {
+    rh_errf(why, why_size, "a manifest of %s found on %s, not on %s (清单不在本部门的主题上)",
+            dept, carrier, f->department->manifests_topic);
     return 1;
   }
   if (!*sig) {

@@ -59,12 +59,16 @@ size_t rh_manifest_keys_count(const rh_manifest_keys_t *keys, const char *depart
 int rh_manifest_text(avro_value_t *m, char **out, size_t *len);
 
 /* Is m believed? 0: yes (signed by one of its department's keys, for the topic
- * of that department's feed; or unsigned while signing.required is false). 1:
+ * of that department's feed, and read from that department's own manifests
+ * topic, carrier, unless carrier is NULL or the shared <prefix>feed.manifests
+ * of before 2026-12 (months archived then); or unsigned while
+ * signing.required is false). 1:
  * refused, why says why in a line an operator reads (English, then Chinese),
  * e.g. "signature does not verify with banks's key 3f2a... (签名无效)". -1: out
  * of memory. A manifest of a department or feed the configuration lacks is
  * refused too ("not a feed of the configuration"). */
-int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, char *why, size_t why_size);
+int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, const char *carrier,
+                      char *why, size_t why_size);
 
 /* true if m carries pub's valid signature (key_id and signature). For a
  * department's own tools, which know only their own key. */

@@ -110,8 +110,8 @@ static void department(builder_t *b, const char *code) {
   who(b, "dept.", code);
   snprintf(name, sizeof name, "feed.%s.", code);
   allow(b, TOPIC, PRE, name, OPS(WRITE, DESCRIBE, CREATE));
-  allow(b, TOPIC, LIT, "feed.manifests", OPS(WRITE, DESCRIBE, CREATE, READ));
-  allow(b, TOPIC, LIT, "feed.rejects", OPS(WRITE, DESCRIBE, CREATE));
+  snprintf(name, sizeof name, "feed.%s.manifests", code);
+  allow(b, TOPIC, LIT, name, OPS(READ));
   snprintf(name, sizeof name, "riskhub-produce.%s.", code);
   allow(b, TXN, PRE, name, OPS(WRITE, DESCRIBE));
 }
@@ -125,6 +125,16 @@ static void township(builder_t *b, const char *code) {
   allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
   snprintf(name, sizeof name, "riskhub-alerts.%s.", code);
   allow(b, GROUP, PRE, name, OPS(READ, DESCRIBE));
+}
+
+/* Every department's manifests topic (not its lists): the ledger's and the
+ * status report's view of the lists that arrived. */
+static void manifests(builder_t *b, const rd_kafka_AclOperation_t *ops) {
+  char name[ACL_NAME_MAX];
+  for (size_t i = 0; i < b->cfg->department_count; i++) {
+    snprintf(name, sizeof name, "feed.%s.manifests", b->cfg->departments[i].code);
+    allow(b, TOPIC, LIT, name, ops);
+  }
 }
 
 static void services(builder_t *b) {
@@ -144,7 +154,7 @@ static void services(builder_t *b) {
   who(b, "svc.", "ledger");
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
-  allow(b, TOPIC, LIT, "feed.manifests", OPS(READ, DESCRIBE));
+  manifests(b, OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-ledger", OPS(READ, DESCRIBE));
 
   who(b, "svc.", "audit");
@@ -161,7 +171,7 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS));
-  allow(b, TOPIC, LIT, "feed.manifests", OPS(READ));
+  manifests(b, OPS(READ));
   allow(b, GROUP, PRE, "riskhub", OPS(DESCRIBE));
   allow(b, TXN, PRE, "riskhub", OPS(DESCRIBE));
   /* riskhub-selftest: the plumbing check */

@@ -4,22 +4,26 @@
  *
  * A principal a party, in the configuration's namespace (topic_prefix P):
  *   User:<P>dept.<code>   a department: writes its own feed.<code>.* topics
- *                         (and creates them), the shared feed.manifests and
- *                         feed.rejects, and transactional ids
- *                         riskhub-produce.<code>.*; reads feed.manifests (its
- *                         chain, "published already")
+ *                         (and creates them): its feeds, its manifests
+ *                         (feed.<code>.manifests) and rejected rows
+ *                         (feed.<code>.rejects), and transactional ids
+ *                         riskhub-produce.<code>.*; reads feed.<code>.manifests
+ *                         (its chain, "published already"). Nothing it sends
+ *                         under another department's name reaches a topic.
  *   User:<P>town.<code>   a township: reads alerts.<code> and checks.<code>, in
  *                         the consumer groups riskhub-alerts.<code>.*
  *   User:<P>svc.join      reads feed.* (and creates them), writes (and reads
  *                         back) alerts.*, checks.*, riskhub.dlq and its
  *                         changelog; groups riskhub-join*; transactional ids
  *                         riskhub-join.*
- *   User:<P>svc.ledger    reads alerts.*, checks.*, feed.manifests; group
+ *   User:<P>svc.ledger    reads alerts.*, checks.*, every department's
+ *                         feed.<code>.manifests (not their lists); group
  *                         riskhub-ledger
  *   User:<P>svc.audit     reads every topic of the hub; groups riskhub-replay and
  *                         riskhub-alerts.* (riskhub-alerts for several townships)
  *   User:<P>svc.status    describes every topic, its configs and the riskhub*
- *                         groups and transactional ids; reads feed.manifests;
+ *                         groups and transactional ids; reads every
+ *                         department's feed.<code>.manifests;
  *                         the plumbing check's topic and group riskhub-selftest
  * (every resource name after the prefix P). Everything is ALLOW from any host;
  * what is not here is refused (the brokers run with

@@ -26,9 +26,10 @@ static const char *segment(const char *s, char stop) {
 bool health_judge_join_input(const char *prefix, const char *topic) {
   if (!starts(topic, prefix)) return false;
   const char *rest = topic + strlen(prefix);
-  if (strcmp(rest, "feed.manifests") == 0) return true;
   if (!starts(rest, "feed.")) return false;
   const char *dot = segment(rest + 5, '.');
+  /* feed.<dept>.<feed>, feed.<dept>.manifests and feed.<dept>.rejects (which
+   * the join reads past): what its subscription matches */
   return dot && segment(dot + 1, '\0');
 }
 

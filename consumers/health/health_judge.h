@@ -39,7 +39,8 @@ bool health_judge_hub_topic(const char *prefix, const char *topic);
 bool health_judge_hub_group(const char *prefix, const char *group);
 
 /* An input topic of riskhub-join (its subscription): prefix followed by
- * feed.manifests or feed.<department>.<feed> ([a-z0-9-]+ each). The join's
+ * feed.<department>.<name> ([a-z0-9-]+ each: the feeds, the department's
+ * manifests and rejects). The join's
  * group, <prefix>riskhub-join, is listed with all of them, committed on or
  * not: a list the join never read is lag too. */
 bool health_judge_join_input(const char *prefix, const char *topic);

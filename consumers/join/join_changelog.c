@@ -9,6 +9,7 @@
 
 #include "rh_array.h"
 #include "rh_clock.h"
+#include "rh_config.h"
 #include "rh_err.h"
 #include "rh_kafka_read.h"
 #include "rh_log.h"
@@ -145,7 +146,7 @@ void join_owned_free(join_owned_t *o) {
 
 struct join_changelog {
   char topic[NAME_MAX_LEN];
-  char manifests[NAME_MAX_LEN]; /* <prefix>feed.manifests: check ids */
+  char prefix[NAME_MAX_LEN]; /* the topic prefix */
   int nparts;
   bool wrote_checks; /* the open transaction wrote check ids */
   rd_kafka_t *rk;       /* borrowed: metadata, admin */
@@ -155,6 +156,12 @@ struct join_changelog {
 };
 
 const char *join_changelog_topic(const join_changelog_t *cl) { return cl->topic; }
+
+/* A check id's input: a department's manifests topic (or the shared one of
+ * before 2026-12, whose ids an older join wrote). */
+static bool checks_topic(const join_changelog_t *cl, const char *topic) {
+  return rh_config_topic_class(cl->prefix, topic) == RH_TOPIC_MANIFESTS;
+}
 
 void join_changelog_set_handle(join_changelog_t *cl, rd_kafka_t *rk) { cl->rk = rk; }
 
@@ -181,8 +188,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
 }
 
 join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_kafka_t *probe_ru,
-                                      const char *prefix, const char *feed_prefix,
-                                      const char *manifests, char *errstr, size_t errstr_size) {
+                                      const char *prefix, const char *feed_prefix, char *errstr,
+                                      size_t errstr_size) {
   join_changelog_t *cl = calloc(1, sizeof *cl);
   if (!cl) {
     rh_errf(errstr, errstr_size, "out of memory");
@@ -193,7 +200,7 @@ join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_k
   cl->probe_rc = probe_rc;
   cl->probe_ru = probe_ru;
   snprintf(cl->topic, sizeof cl->topic, "%s%s", prefix, JOIN_CHANGELOG_NAME);
-  snprintf(cl->manifests, sizeof cl->manifests, "%s", manifests);
+  snprintf(cl->prefix, sizeof cl->prefix, "%s", prefix);
   cl->nparts = topic_partitions(rk, cl->topic, 5000);
   if (cl->nparts <= 0) {
     /* as many partitions as the most partitioned feed topic: then the changelog
@@ -298,7 +305,7 @@ static int load_one(void *arg, const rd_kafka_message_t *m) {
   if (!key) return 0; /* not ours: skipped */
   int r = join_changelog_parse(m->payload, m->len, topic, sizeof topic, &part);
   if (r < 0) return 0;
-  if (r == 0 || strcmp(topic, x->cl->manifests) == 0) {
+  if (r == 0 || checks_topic(x->cl, topic)) {
     /* seeded, or a check id: every instance keeps it */
     if (join_idset_add_committed(x->ids, key) < 0) return -1;
     x->loaded++;
@@ -456,7 +463,7 @@ int join_changelog_write(join_changelog_t *cl, rh_producer_t *producer, const jo
     rh_errf(errstr, errstr_size, "the changelog: %s", vlen < 0 ? "topic name too long" : "out of memory");
     return -1;
   }
-  bool check = strcmp(topic, cl->manifests) == 0;
+  bool check = checks_topic(cl, topic);
   int32_t cp = check ? checks_part(cl) : join_changelog_partition(partition, feed_parts(cl));
   cl->wrote_checks |= check;
   for (size_t i = from; i < to; i++) {

@@ -6,12 +6,13 @@
  * record, which lives on one input partition: a feed record is keyed by its ID
  * number (so every record of one person, list and month is on one partition
  * of its feed topic), a CheckResult is made when its manifest is consumed from
- * a feed.manifests partition. In the transaction that publishes the id, the
+ * a partition of its department's manifests topic, feed.<dept>.manifests. In
+ * the transaction that publishes the id, the
  * join writes one record to the compacted changelog topic
  * <prefix>riskhub-join.published:
  *
  *   partition  a feed partition: its number modulo (the changelog's partition
- *              count - 1); a check id (any feed.manifests partition): the
+ *              count - 1); a check id (any manifests partition): the
  *              last partition
  *   key        the id's set key, 16 lowercase hex digits (join_idset_key)
  *   value      "<input topic>/<input partition>", or "*" (seeded: any partition)
@@ -108,10 +109,11 @@ typedef struct join_changelog join_changelog_t;
  * learn its partition count. rk: an admin-capable handle (the producer's).
  * probe_rc, probe_ru: read_committed (borrowed) and read_uncommitted (taken,
  * also on failure) handles that only query offsets. feed_prefix:
- * "<prefix>feed."; manifests: "<prefix>feed.manifests". NULL with errstr. */
+ * "<prefix>feed.". A check id's input is a department's manifests topic
+ * (rh_config_topic_class). NULL with errstr. */
 join_changelog_t *join_changelog_open(rd_kafka_t *rk, rd_kafka_t *probe_rc, rd_kafka_t *probe_ru,
-                                      const char *prefix, const char *feed_prefix,
-                                      const char *manifests, char *errstr, size_t errstr_size);
+                                      const char *prefix, const char *feed_prefix, char *errstr,
+                                      size_t errstr_size);
 void join_changelog_destroy(join_changelog_t *cl);
 /* The producer was replaced (join_producer.h): its handle is the one borrowed now. */
 void join_changelog_set_handle(join_changelog_t *cl, rd_kafka_t *rk);

@@ -77,7 +77,9 @@ typedef struct {
   join_counts_t totals;
   join_stats_t stats;
   int64_t first_ms, last_commit_ms;
-  char manifests_topic[NAME_MAX_LEN];
+  /* every department's manifests topic (pointers into cfg) */
+  const char **manifests;
+  size_t nmanifests;
   /* the open transaction */
   bool txn_open;
   int64_t txn_wall_ms; /* when it began: the created_at of its outputs */
@@ -253,7 +255,8 @@ static int assign_state(join_t *j, rd_kafka_t *rk, const rd_kafka_topic_partitio
   }
   bool manifests = false;
   for (int i = 0; i < parts->cnt; i++)
-    manifests |= strcmp(parts->elems[i].topic, j->manifests_topic) == 0;
+    manifests |= rh_config_topic_class(j->cfg->topic_prefix, parts->elems[i].topic) ==
+                 RH_TOPIC_MANIFESTS;
   if (rc == 0 && manifests && read_arrivals(j)) rc = -1;
   rd_kafka_topic_partition_list_destroy(c);
   return rc;
@@ -463,7 +466,11 @@ static int handle(join_t *j, const rd_kafka_message_t *m, const join_sink_t *sin
                      .offset = m->offset, .key = m->key, .key_len = m->key_len,
                      .value = m->payload, .value_len = m->len};
   j->tf.map = j->map;
-  if (strcmp(in.topic, j->manifests_topic) == 0) {
+  rh_topic_class_t cls = rh_config_topic_class(j->cfg->topic_prefix, in.topic);
+  /* a department's report of its refused rows: the join's subscription
+   * (feed.<dept>.<name>) meets it, and has nothing to do with it */
+  if (cls == RH_TOPIC_REJECTS) return 0;
+  if (cls == RH_TOPIC_MANIFESTS) {
     /* the check ids other instances published (docs/join.md, "State") */
     size_t n = 0;
     if (join_changelog_checks_catch_up(j->cl, j->ids, reader_conf(j->cfg, err, errsz),
@@ -762,23 +769,25 @@ static int note_manifest(void *arg, const rd_kafka_message_t *m) {
   join_checks_t *c = arg;
   char d[64], f[64], k[64], p[64];
   int64_t at;
-  if (join_checks_peek_manifest(c, m->payload, m->len, d, f, k, p, 64, &at) == 0 &&
+  if (join_checks_peek_manifest(c, m->payload, m->len, rd_kafka_topic_name(m->rkt), d, f, k, p,
+                                64, &at) == 0 &&
       strcmp(k, "CHECK") == 0)
     return join_checks_note_arrived(c, d, f, p, at);
   return 0;
 }
 
-/* Before a check list's results: every manifest of feed.manifests to its end
- * (read_committed, every partition), so that the lists that arrived before it
- * count as arrived whichever partition this join meets them on, and when. */
+/* Before a check list's results: every manifest of every department's
+ * manifests topic to its end (read_committed, every partition), so that the
+ * lists that arrived before it count as arrived whichever partition this join
+ * meets them on, and when. */
 static int refresh_arrivals(void *arg, join_checks_t *c, char *errstr, size_t errstr_size) {
   join_t *j = arg;
-  const char *mtopics[1] = {j->manifests_topic};
   rd_kafka_conf_t *mc = reader_conf(j->cfg, errstr, errstr_size);
   if (!mc) return -1;
   int64_t t0 = rh_mono_ms();
   size_t n = 0;
-  if (rh_kafka_read_topics(mc, mtopics, 1, NULL, note_manifest, c, &n, errstr, errstr_size))
+  if (rh_kafka_read_topics(mc, j->manifests, j->nmanifests, NULL, note_manifest, c, &n, errstr,
+                           errstr_size))
     return -1;
   rh_log_debug("check lists' arrivals: %zu manifests read in %lld ms", n,
                (long long)(rh_mono_ms() - t0));
@@ -905,11 +914,19 @@ static int start_kafka(join_t *j) {
   size_t nout = 0;
   char **out = output_topics(cfg, &nout);
   if (!out) return RH_EXIT_SOFTWARE;
-  snprintf(j->manifests_topic, sizeof j->manifests_topic, "%sfeed.manifests", cfg->topic_prefix);
-  const char *create[NAME_MAX_LEN];
+  j->manifests = calloc(cfg->department_count + 1, sizeof *j->manifests);
+  const char **create = calloc(nout + cfg->department_count + 1, sizeof *create);
+  if (!j->manifests || !create) {
+    free(create);
+    free_topics(out, nout);
+    return RH_EXIT_SOFTWARE;
+  }
+  j->nmanifests = rh_config_department_topics(cfg, RH_TOPIC_MANIFESTS, j->manifests);
   size_t ncreate = 0;
-  for (size_t i = 0; i < nout && ncreate < NAME_MAX_LEN - 1; i++) create[ncreate++] = out[i];
-  create[ncreate++] = j->manifests_topic;
+  for (size_t i = 0; i < nout; i++) create[ncreate++] = out[i];
+  /* the departments' manifests topics: the check lists' arrivals are read
+   * from all of them (every department may publish a check list) */
+  for (size_t i = 0; i < j->nmanifests; i++) create[ncreate++] = j->manifests[i];
   int rc = RH_EXIT_OK;
   if (rh_kafka_create_topics(rh_producer_handle(j->producer), create, ncreate, 3, 1, 30000, err,
                              sizeof err) ||
@@ -932,8 +949,7 @@ static int start_kafka(join_t *j) {
     snprintf(feedp, sizeof feedp, "%sfeed.", cfg->topic_prefix);
     rd_kafka_t *ru = rh_kafka_query_handle(cfg, "read_uncommitted", err, sizeof err);
     if (!ru || !(j->cl = join_changelog_open(rh_producer_handle(j->producer), j->probe, ru,
-                                             cfg->topic_prefix, feedp, j->manifests_topic, err,
-                                             sizeof err))) {
+                                             cfg->topic_prefix, feedp, err, sizeof err))) {
       rh_log_error("the changelog: %s", err);
       rc = RH_EXIT_UNAVAILABLE;
     }
@@ -944,6 +960,7 @@ static int start_kafka(join_t *j) {
   }
   if (rc == RH_EXIT_OK) rc = seed_changelog(j, out, nout);
   free_topics(out, nout);
+  free(create);
   if (rc != RH_EXIT_OK) return rc;
 
   rd_kafka_conf_t *cc = kconf(cfg, err, sizeof err);
@@ -984,7 +1001,8 @@ static int start_kafka(join_t *j) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  /* ^<prefix>feed\.<department>\.<feed>$ with the prefix's dots escaped */
+  /* ^<prefix>feed\.<department>\.<name>$ with the prefix's dots escaped: the
+   * feeds and the departments' manifests (and rejects, skipped by handle) */
   char pattern[NAME_MAX_LEN * 2] = "^";
   size_t pl = 1;
   for (const char *p = cfg->topic_prefix; *p && pl + 3 < sizeof pattern; p++) {
@@ -993,9 +1011,8 @@ static int start_kafka(join_t *j) {
   }
   pattern[pl] = '\0';
   strncat(pattern, "feed\\.[a-z0-9-]+\\.[a-z0-9-]+$", sizeof pattern - pl - 1);
-  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(sub, pattern, RD_KAFKA_PARTITION_UA);
-  rd_kafka_topic_partition_list_add(sub, j->manifests_topic, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(j->consumer, sub);
   rd_kafka_topic_partition_list_destroy(sub);
   if (e) {
@@ -1006,8 +1023,9 @@ static int start_kafka(join_t *j) {
   return RH_EXIT_OK;
 }
 
-/* Which check lists arrived: every manifest of feed.manifests up to the
- * group's committed offsets (all partitions: another instance's too), read
+/* Which check lists arrived: every manifest of the departments' manifests
+ * topics up to the group's committed offsets (all partitions: another
+ * instance's too), read
  * again at each assignment that gives this instance a manifests partition
  * (docs/join.md, "State"). 0 or -1. */
 static int read_arrivals(join_t *j) {
@@ -1016,24 +1034,24 @@ static int read_arrivals(join_t *j) {
   /* the check lists that arrived before: manifests up to the group's offsets */
   rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(8);
   const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_topic_t *mt = rd_kafka_topic_new(j->consumer, j->manifests_topic, NULL);
-  if (mt && rd_kafka_metadata(j->consumer, 0, mt, &md, 10000) == 0 && md->topic_cnt == 1)
-    for (int i = 0; i < md->topics[0].partition_cnt; i++)
-      rd_kafka_topic_partition_list_add(committed, j->manifests_topic,
-                                        md->topics[0].partitions[i].id);
+  if (rd_kafka_metadata(j->consumer, 1, NULL, &md, 10000) == 0)
+    for (int t = 0; t < md->topic_cnt; t++)
+      for (size_t k = 0; !md->topics[t].err && k < j->nmanifests; k++)
+        if (strcmp(md->topics[t].topic, j->manifests[k]) == 0)
+          for (int i = 0; i < md->topics[t].partition_cnt; i++)
+            rd_kafka_topic_partition_list_add(committed, j->manifests[k],
+                                              md->topics[t].partitions[i].id);
   if (md) rd_kafka_metadata_destroy(md);
-  if (mt) rd_kafka_topic_destroy(mt);
   int rc = RH_EXIT_OK;
   rd_kafka_resp_err_t e;
   if (committed->cnt && (e = rd_kafka_committed(j->consumer, committed, 10000))) {
     rh_log_error("reading the group's offsets: %s", rd_kafka_err2str(e));
     rc = -1;
   } else if (committed->cnt) {
-    const char *mtopics[1] = {j->manifests_topic};
     rd_kafka_conf_t *mc = reader_conf(cfg, err, sizeof err);
     if (!mc ||
-        rh_kafka_read_topics(mc, mtopics, 1, committed, note_manifest, j->checks, NULL, err,
-                         sizeof err)) {
+        rh_kafka_read_topics(mc, j->manifests, j->nmanifests, committed, note_manifest,
+                             j->checks, NULL, err, sizeof err)) {
       rh_log_error("reading back the manifests: %s", err);
       rc = -1;
     }
@@ -1057,6 +1075,7 @@ static void cleanup(join_t *j) {
   if (j->pg) PQfinish(j->pg);
   rh_avro_schemas_destroy(j->schemas);
   free(j->touched);
+  free(j->manifests);
   rh_end_free(&j->end);
   join_lso_free(&j->lso);
 }

@@ -1,6 +1,6 @@
 /*
  * join_loop: the riskhub-join service (docs/join.md): one consumer in the
- * join's group over every feed topic and feed.manifests, one transactional
+ * join's group over every feed topic and the departments' manifests topics, one transactional
  * producer, and per poll batch one Kafka transaction holding the outputs and
  * the consumed offsets (send_offsets_to_transaction). The registry lives in
  * memory (rh_regmap) and follows PostgreSQL's change log between

@@ -226,9 +226,9 @@ static int64_t get_long(avro_value_t *rec, const char *name) {
   return v;
 }
 
-int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
-                              char *feed, char *kind, char *period, size_t each_size,
-                              int64_t *finished_at) {
+int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len,
+                              const char *carrier, char *dept, char *feed, char *kind,
+                              char *period, size_t each_size, int64_t *finished_at) {
   char why[256];
   /* its own value: a refresh in the middle of a list must not touch c->bmv */
   if (rh_avro_decode(c->dec, data, len, c->bm_schema, &c->peekv, NULL, why, sizeof why) !=
@@ -237,7 +237,8 @@ int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, ch
   const char *d = get_str(&c->peekv, "department"), *f = get_str(&c->peekv, "feed"),
              *k = get_str(&c->peekv, "kind"), *p = get_str(&c->peekv, "period");
   if (!d || !f || !k || !p) return -1;
-  if (rh_manifest_check(c->keys, &c->peekv, why, sizeof why) != 0) return -1; /* not believed */
+  if (rh_manifest_check(c->keys, &c->peekv, carrier, why, sizeof why) != 0)
+    return -1; /* not believed */
   *finished_at = get_long(&c->peekv, "finished_at");
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
@@ -531,7 +532,7 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   /* a list is believed only signed by its department (signed lists, issue 12):
    * a forged empty check list gave an applicant a clean comparison */
   char refused[400];
-  int v = rh_manifest_check(c->keys, &c->bmv, why, sizeof why);
+  int v = rh_manifest_check(c->keys, &c->bmv, in->topic, why, sizeof why);
   if (v < 0) {
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;

@@ -1,7 +1,7 @@
 /*
  * join_checks: the applicant comparisons (docs/join.md, "Records"; issue 4).
  *
- * A check feed's BatchManifest on feed.manifests closes that list for its
+ * A check feed's BatchManifest on its department's manifests topic closes that list for its
  * period. Then, for every household that applied in that period
  * (registry table applications) and every member of it, one CheckResult to
  * checks.<township>, keyed by household id: matched with the department's
@@ -51,7 +51,7 @@ typedef int(join_checks_arrivals_fn)(void *arg, join_checks_t *c, char *errstr,
                                      size_t errstr_size);
 void join_checks_on_arrivals(join_checks_t *c, join_checks_arrivals_fn *fn, void *arg);
 
-/* Handle one message of feed.manifests. An undecodable one goes to the DLQ
+/* Handle one message of a manifests topic. An undecodable one goes to the DLQ
  * (through t). 0 handled, or -1 with errstr: abort the transaction (a send
  * failed, the batch could not be read, or PostgreSQL failed: see
  * rh_pg_connection_lost(pg)). */
@@ -101,10 +101,11 @@ void join_checks_commit(join_checks_t *c);
 void join_checks_rollback(join_checks_t *c);
 
 /* Decode a BatchManifest's department, feed, kind, period and finished_at (for
- * the rebuild and the refresh). 0, or -1 if it is not one or is not believed
- * (signed lists). Strings copied into the buffers. */
-int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len, char *dept,
-                              char *feed, char *kind, char *period, size_t each_size,
-                              int64_t *finished_at);
+ * the rebuild and the refresh), read from the topic carrier. 0, or -1 if it is
+ * not one or is not believed (signed lists; not on its department's manifests
+ * topic). Strings copied into the buffers. */
+int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len,
+                              const char *carrier, char *dept, char *feed, char *kind,
+                              char *period, size_t each_size, int64_t *finished_at);
 
 #endif

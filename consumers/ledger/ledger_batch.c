@@ -46,7 +46,7 @@ struct ledger_batch {
   avro_value_t alv, chv, mav;
   bool alv_ready, chv_ready, mav_ready;
   int cidx[F_COUNT], midx[MANIFEST_NFIELDS];
-  char alerts_prefix[256], checks_prefix[256], unmatched_topic[256], manifests_topic[256];
+  char alerts_prefix[256], checks_prefix[256], unmatched_topic[256];
   ledger_arrays_t warnings, checks, unmatched, manifests;
   ledger_offsets_t spans;
   size_t records;
@@ -87,7 +87,6 @@ ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t
   rh_config_topic(cfg, "alerts.", b->alerts_prefix, sizeof b->alerts_prefix);
   rh_config_topic(cfg, "checks.", b->checks_prefix, sizeof b->checks_prefix);
   rh_config_topic(cfg, "alerts.unmatched", b->unmatched_topic, sizeof b->unmatched_topic);
-  rh_config_topic(cfg, "feed.manifests", b->manifests_topic, sizeof b->manifests_topic);
   b->alert_schema = rh_avro_schemas_get(schemas, "riskhub.Alert");
   b->check_schema = rh_avro_schemas_get(schemas, "riskhub.CheckResult");
   b->manifest_schema = rh_avro_schemas_get(schemas, "riskhub.BatchManifest");
@@ -248,7 +247,8 @@ static int add_check(ledger_batch_t *b, const void *value, size_t len, char *why
   return rc ? -1 : LEDGER_ROW_CHECK;
 }
 
-/* A BatchManifest of feed.manifests: a list_manifests row keyed by where it was. */
+/* A BatchManifest of a department's manifests topic: a list_manifests row
+ * keyed by where it was. */
 static int add_manifest(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
                         const void *value, size_t len, char *why, size_t why_size) {
   char err[512];
@@ -270,7 +270,7 @@ static int add_manifest(ledger_batch_t *b, const char *topic, int32_t partition,
     return LEDGER_ROW_SKIPPED;
   }
   if (rh_config_feed_find(b->cfg, dept, feed))
-    refused = rh_manifest_check(b->keys, v, err, sizeof err);
+    refused = rh_manifest_check(b->keys, v, topic, err, sizeof err);
   if (refused < 0) return -1;
   if (refused) {
     rh_errf(why, why_size, "manifest refused: %s", err);
@@ -303,7 +303,7 @@ static int add_manifest(ledger_batch_t *b, const char *topic, int32_t partition,
 int ledger_batch_add(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
                      const void *value, size_t len, char *why, size_t why_size) {
   int kind;
-  if (strcmp(topic, b->manifests_topic) == 0)
+  if (rh_config_topic_class(b->cfg->topic_prefix, topic) == RH_TOPIC_MANIFESTS)
     kind = add_manifest(b, topic, partition, offset, value, len, why, why_size);
   else if (strcmp(topic, b->unmatched_topic) == 0)
     kind = add_alert(b, value, len, true, why, why_size);

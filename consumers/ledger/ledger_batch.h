@@ -7,7 +7,7 @@
  *   checks.<township>  CheckResult  -> a check_results row (migration 005)
  *   alerts.unmatched   Alert        -> an unmatched_alerts row (migration 006:
  *                                      id, period, risk, when; no person)
- *   feed.manifests     BatchManifest-> a list_manifests row (migration 006),
+ *   feed.<dept>.manifests BatchManifest-> a list_manifests row (migration 006),
  *                                      keyed by topic, partition, offset
  *
  *   BEGIN; INSERT warnings ...; INSERT check_results ... (both ON CONFLICT DO

@@ -305,10 +305,10 @@ static int start_kafka(ledger_t *l) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  /* alerts.<township> and checks.<township>; alerts.unmatched and
-   * feed.manifests for the reports (migration 006) */
-  rd_kafka_topic_partition_list_t *sub =
-      rd_kafka_topic_partition_list_new((int)(2 * cfg->township_count + 2));
+  /* alerts.<township> and checks.<township>; alerts.unmatched and the
+   * departments' feed.<dept>.manifests for the reports (migration 006) */
+  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(
+      (int)(2 * cfg->township_count + cfg->department_count + 1));
   char name[NAME_LEN], topic[NAME_LEN];
   for (size_t i = 0; i < cfg->township_count; i++)
     for (int k = 0; k < 2; k++) {
@@ -316,10 +316,11 @@ static int start_kafka(ledger_t *l) {
       if (rh_config_topic(cfg, name, topic, sizeof topic) == 0)
         rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
     }
-  static const char *const REPORTS[] = {"alerts.unmatched", "feed.manifests"};
-  for (size_t i = 0; i < 2; i++)
-    if (rh_config_topic(cfg, REPORTS[i], topic, sizeof topic) == 0)
-      rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+  if (rh_config_topic(cfg, "alerts.unmatched", topic, sizeof topic) == 0)
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+  for (size_t i = 0; i < cfg->department_count; i++)
+    rd_kafka_topic_partition_list_add(sub, cfg->departments[i].manifests_topic,
+                                      RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(l->consumer, sub);
   rd_kafka_topic_partition_list_destroy(sub);
   if (e) {

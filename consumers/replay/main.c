@@ -42,7 +42,7 @@ static void usage(FILE *fp) {
       "                            --as-of) and that archive.dir lacks is replayed into\n"
       "                            archive.dir/YYYY-MM, verified, and kept (a timer runs it)\n"
       "  --verify-chain            every signed list of the feeds names the one before it:\n"
-      "                            walk each feed's chain on feed.manifests, name the first\n"
+      "                            walk each feed's chain on its manifests topic, name the first\n"
       "                            broken link and every forged manifest (exit 70 if any)\n"
       "  --threads N               join the records, and compare the published outputs, in\n"
       "                            N threads each (default: one a partition, at most the\n"
@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
     return rh_cli_usage_error(&cli);
   }
   if (chain && (due || o.period || o.archive_dir || o.from_archive_dir)) {
-    fprintf(stderr, "riskhub-replay: --verify-chain reads every month of feed.manifests: no "
+    fprintf(stderr, "riskhub-replay: --verify-chain reads every month of the manifests topics: no "
                     "--period, --archive-due, --archive or --from-archive\n");
     return RH_EXIT_USAGE;
   }

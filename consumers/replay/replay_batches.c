@@ -154,7 +154,7 @@ int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
    * manifest was replayed as "equal"); one of no feed of the configuration
    * stays a batch of no feed, as before */
   if (rh_config_feed_find(b->cfg, dept, feed)) {
-    int verdict = rh_manifest_check(b->keys, &b->v, why, sizeof why);
+    int verdict = rh_manifest_check(b->keys, &b->v, m->topic, why, sizeof why);
     if (verdict < 0) goto oom;
     if (verdict) {
       b->forged_all++;
@@ -164,6 +164,7 @@ int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
         replay_forged_t *fg = &b->forged[b->nforged++];
         rh_manifest_safe_code(dept, fg->department, sizeof fg->department);
         rh_manifest_safe_code(feed, fg->feed, sizeof fg->feed);
+        snprintf(fg->topic, sizeof fg->topic, "%s", m->topic);
         fg->partition = m->partition;
         fg->offset = m->offset;
         snprintf(fg->reason, sizeof fg->reason, "%s", why);

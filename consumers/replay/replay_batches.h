@@ -1,6 +1,6 @@
 /*
  * replay_batches: the batches of the month being replayed, from their
- * BatchManifests on feed.manifests (docs/replay.md, "What is read").
+ * BatchManifests on the departments' feed.<dept>.manifests (docs/replay.md, "What is read").
  *
  * A manifest is kept when its period is the replay's and its department /
  * feed pass the filters. Each kept manifest is one batch (a list published
@@ -59,6 +59,7 @@ typedef struct replay_batches replay_batches_t;
 #define REPLAY_FORGED_KEPT 64 /* described one by one; more are only counted */
 typedef struct {
   char department[65], feed[65]; /* as the manifest says ('?' for odd characters) */
+  char topic[256];                /* where it was; "" for a batch's own department's topic */
   int32_t partition;
   int64_t offset;
   char reason[400];
@@ -71,7 +72,7 @@ replay_batches_t *replay_batches_new(const rh_config_t *cfg, const rh_avro_schem
                                      char *errstr, size_t errstr_size);
 void replay_batches_destroy(replay_batches_t *b);
 
-/* One message of feed.manifests. 1 kept, 0 not (another period, filtered
+/* One message of a manifests topic (m->topic, its carrier). 1 kept, 0 not (another period, filtered
  * out, not a BatchManifest: counted in *unreadable; refused: counted and
  * described, replay_batches_forged), -1 out of memory. */
 int replay_batches_add(replay_batches_t *b, const rh_msg_t *m, char *errstr,
@@ -88,7 +89,7 @@ replay_batch_t *replay_batches_at(replay_batches_t *b, size_t i);
 uint64_t replay_batches_forged(const replay_batches_t *b, const replay_forged_t **list,
                                size_t *n);
 
-/* Manifests of feed.manifests that could not be decoded. */
+/* Manifests-topic messages that could not be decoded. */
 uint64_t replay_batches_unreadable(const replay_batches_t *b);
 
 /* The earliest started_at of the period's manifests, filters or not (the

@@ -20,6 +20,7 @@
 typedef struct {
   const rh_config_feed_t *feed;
   char batch_id[RH_SHA256_HEXSZ];
+  char carrier[256];              /* the topic it was read from */
   int32_t partition;
   int64_t offset, finished_at;
   bool believed;
@@ -86,8 +87,8 @@ void replay_chain_free(replay_chain_t *c) {
   free(c);
 }
 
-int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t partition,
-                     int64_t offset) {
+int replay_chain_add(replay_chain_t *c, const char *carrier, const void *value, size_t len,
+                     int32_t partition, int64_t offset) {
   char why[400];
   if (!value || rh_avro_decode(c->dec, value, len, c->schema, &c->v, NULL, why, sizeof why) !=
                     RH_AVRO_OK) {
@@ -113,11 +114,12 @@ int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t p
   memset(e, 0, sizeof *e);
   e->feed = cf;
   snprintf(e->batch_id, sizeof e->batch_id, "%.64s", bid);
+  snprintf(e->carrier, sizeof e->carrier, "%s", carrier ? carrier : "");
   e->partition = partition;
   e->offset = offset;
   e->finished_at = fin;
   snprintf(e->prev, sizeof e->prev, "%.64s", prev);
-  int verdict = rh_manifest_check(c->keys, &c->v, e->why, sizeof e->why);
+  int verdict = rh_manifest_check(c->keys, &c->v, carrier, e->why, sizeof e->why);
   if (verdict < 0) return -1;
   e->believed = verdict == 0;
   if (e->believed && rh_manifest_link(&c->v, e->link)) return -1;
@@ -243,15 +245,16 @@ size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
         char t[40];
         when(r.first_broken->finished_at, t, sizeof t);
         fprintf(out,
-                "  first broken link: batch %.12s, feed.manifests [%d] offset %" PRId64
+                "  first broken link: batch %.12s, %s [%d] offset %" PRId64
                 ", finished %s: %s\n",
-                r.first_broken->batch_id, (int)r.first_broken->partition, r.first_broken->offset,
+                r.first_broken->batch_id, r.first_broken->carrier,
+                (int)r.first_broken->partition, r.first_broken->offset,
                 t, r.broken_why);
         if (r.broken > 1) fprintf(out, "  and %zu more broken link(s) after it\n", r.broken - 1);
       }
       for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++)
-        fprintf(out, "  FORGED: batch %.12s, feed.manifests [%d] offset %" PRId64 ": %s\n",
-                r.forged_list[i]->batch_id, (int)r.forged_list[i]->partition,
+        fprintf(out, "  FORGED: batch %.12s, %s [%d] offset %" PRId64 ": %s\n",
+                r.forged_list[i]->batch_id, r.forged_list[i]->carrier, (int)r.forged_list[i]->partition,
                 r.forged_list[i]->offset, r.forged_list[i]->why);
       if (r.forged > sizeof r.forged_list / sizeof *r.forged_list)
         fprintf(out, "  ... %zu forged in all\n", r.forged);
@@ -270,18 +273,20 @@ size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
     fprintf(out, "%zu feed(s) with manifests; %zu finding(s)%s\n", feeds, findings,
             findings ? "" : " (无异常)");
     if (c->unreadable)
-      fprintf(out, "%" PRIu64 " message(s) of feed.manifests could not be read\n", c->unreadable);
+      fprintf(out, "%" PRIu64 " message(s) of the manifests topics could not be read\n",
+              c->unreadable);
   }
   return findings;
 }
 
 static int on_message(void *arg, const rd_kafka_message_t *m) {
-  return replay_chain_add(arg, m->payload, m->len, m->partition, m->offset);
+  return replay_chain_add(arg, rd_kafka_topic_name(m->rkt), m->payload, m->len, m->partition,
+                          m->offset);
 }
 
 int replay_chain_run(const rh_config_t *cfg, const char *schemas_dir, const char *dept,
                      const char *feed, bool json, FILE *out) {
-  char err[1024], topic[256];
+  char err[1024];
   rh_avro_schemas_t *schemas = rh_avro_schemas_new();
   if (!schemas || rh_avro_schemas_load_dir(schemas, schemas_dir, err, sizeof err)) {
     rh_log_error("schemas: %s", schemas ? err : "out of memory");
@@ -296,15 +301,27 @@ int replay_chain_run(const rh_config_t *cfg, const char *schemas_dir, const char
   }
   rc = RH_EXIT_UNAVAILABLE;
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!conf || rh_config_topic(cfg, "feed.manifests", topic, sizeof topic)) {
-    if (conf) rd_kafka_conf_destroy(conf);
-    rh_log_error("%s", conf ? "topic prefix too long" : err);
+  if (!conf) {
+    rh_log_error("%s", err);
     rc = RH_EXIT_CONFIG;
     goto out;
   }
-  const char *topics[1] = {topic};
-  if (rh_kafka_read_topics(conf, topics, 1, NULL, on_message, c, NULL, err, sizeof err)) {
-    rh_log_error("reading %s: %s", topic, err);
+  /* the selected department's manifests topic, or every department's */
+  const char **topics = calloc(cfg->department_count + 1, sizeof *topics);
+  size_t nt = 0;
+  if (!topics) {
+    rd_kafka_conf_destroy(conf);
+    rh_log_error("out of memory");
+    rc = RH_EXIT_SOFTWARE;
+    goto out;
+  }
+  for (size_t i = 0; i < cfg->department_count; i++)
+    if (!dept || strcmp(dept, cfg->departments[i].code) == 0)
+      topics[nt++] = cfg->departments[i].manifests_topic;
+  int r = rh_kafka_read_topics(conf, topics, nt, NULL, on_message, c, NULL, err, sizeof err);
+  free(topics);
+  if (r) {
+    rh_log_error("reading the manifests topics: %s", err);
     goto out;
   }
   rc = replay_chain_report(c, out, json) ? RH_EXIT_SOFTWARE : RH_EXIT_OK;

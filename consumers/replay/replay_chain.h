@@ -5,7 +5,8 @@
  * Each manifest a department signs names the link hash of the feed's previous
  * manifest (prev_manifest_sha256; rh_manifest_link), so that a list cannot be
  * taken out of a feed's history, nor an old one slipped in, unseen. This reads
- * every manifest of feed.manifests, keeps those of the selected feeds, and walks
+ * every manifest of the departments' manifests topics, keeps those of the
+ * selected feeds, and walks
  * each feed's chain in the order the lists finished:
  *
  *   - a manifest its department did not sign (rh_manifest_check) is no link:
@@ -42,10 +43,10 @@ replay_chain_t *replay_chain_new(const rh_config_t *cfg, const rh_avro_schemas_t
                                  size_t errstr_size);
 void replay_chain_free(replay_chain_t *c);
 
-/* One message of feed.manifests. 0, or -1 out of memory. Undecodable ones and
- * manifests of other feeds are skipped. */
-int replay_chain_add(replay_chain_t *c, const void *value, size_t len, int32_t partition,
-                     int64_t offset);
+/* One message of the manifests topic carrier. 0, or -1 out of memory.
+ * Undecodable ones and manifests of other feeds are skipped. */
+int replay_chain_add(replay_chain_t *c, const char *carrier, const void *value, size_t len,
+                     int32_t partition, int64_t offset);
 
 /* Walk every chain; write the report (json: one JSON document, else lines for
  * people). Returns the number of findings (broken chains + forged manifests). */

@@ -348,9 +348,9 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
                 "not believed, no part of the replay (清单签名无效):\n",
             r->manifests_forged);
     for (size_t i = 0; i < r->nforged; i++)
-      fprintf(fp, "  %s/%s, feed.manifests [%d] offset %" PRId64 ": %s\n", r->forged[i].department,
-              r->forged[i].feed, (int)r->forged[i].partition, r->forged[i].offset,
-              r->forged[i].reason);
+      fprintf(fp, "  %s/%s, %s [%d] offset %" PRId64 ": %s\n", r->forged[i].department,
+              r->forged[i].feed, r->forged[i].topic[0] ? r->forged[i].topic : "manifests",
+              (int)r->forged[i].partition, r->forged[i].offset, r->forged[i].reason);
     if (r->nforged < r->manifests_forged)
       fprintf(fp, "  ... and %" PRIu64 " more (the log names each)\n",
               r->manifests_forged - r->nforged);
@@ -360,7 +360,8 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
                 "signed (记录与签名不符):\n",
             r->batches_altered);
     for (size_t i = 0; i < r->naltered; i++)
-      fprintf(fp, "  %s/%s, manifest at feed.manifests [%d] offset %" PRId64 ": %s\n",
+      fprintf(fp, "  %s/%s, manifest at its department's manifests topic [%d] offset %" PRId64
+                  ": %s\n",
               r->altered[i].department, r->altered[i].feed, (int)r->altered[i].partition,
               r->altered[i].offset, r->altered[i].reason);
   }
@@ -436,6 +437,7 @@ static json_t *described(const replay_forged_t *list, size_t n) {
     json_t *o = json_object();
     json_object_set_new(o, "department", json_string(list[i].department));
     json_object_set_new(o, "feed", json_string(list[i].feed));
+    if (list[i].topic[0]) json_object_set_new(o, "topic", json_string(list[i].topic));
     json_object_set_new(o, "partition", json_integer(list[i].partition));
     json_object_set_new(o, "offset", json_integer((json_int_t)list[i].offset));
     json_object_set_new(o, "reason", json_string(list[i].reason));

@@ -80,7 +80,7 @@ typedef struct {
   size_t nfeeds, feeds_cap;
   replay_diff_t *diffs;
   size_t ndiffs, diffs_cap;
-  uint64_t manifests_unreadable;    /* feed.manifests messages that are not manifests */
+  uint64_t manifests_unreadable;    /* manifests-topic messages that are not manifests */
   uint64_t records_unreadable;      /* records in the batches' ranges that could not be read */
   uint64_t published_unreadable;    /* messages on the output topics that could not be read */
   uint64_t published_scanned;       /* messages read from the output topics */

@@ -203,7 +203,7 @@ static int on_manifest(void *arg, const rh_msg_t *m) {
 
 /* ---- rejects ---- */
 
-/* A RejectedRow (feed.rejects, key = batch id): kept when its batch is one
+/* A RejectedRow (feed.<dept>.rejects, key = batch id): kept when its batch is one
  * of the month's (and, with --archive, archived). */
 static int on_reject(void *arg, const rh_msg_t *m) {
   run_t *x = arg;
@@ -433,24 +433,31 @@ static size_t threads_for(const run_t *x, size_t nparts) {
   return nparts == 0 ? 1 : nparts < most ? nparts : most;
 }
 
-/* A whole topic (name: "feed.manifests", "feed.rejects"), read to its end
- * through fn. what names the reader in the log. */
-static int broker_topic(run_t *x, const char *name, const char *what, rh_msg_fn *fn, char *e,
-                        size_t es) {
-  char topic[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
+/* The departments' own topics of a class (RH_TOPIC_MANIFESTS: feed.<dept>.manifests,
+ * RH_TOPIC_REJECTS: feed.<dept>.rejects), each read to its end through fn.
+ * what names the reader in the log. */
+static int broker_topics(run_t *x, rh_topic_class_t cls, const char *what, rh_msg_fn *fn,
+                         char *e, size_t es) {
+  const rh_config_t *cfg = x->o->cfg;
   replay_part_t *parts = NULL;
   size_t n = 0;
-  rh_config_topic(x->o->cfg, name, topic, sizeof topic);
-  const char *names[1] = {topic};
-  replay_reader_t *r = replay_reader_new(x->o->cfg, what, 1, REPLAY_AHEAD_FEW, e, es);
-  if (!r || replay_reader_parts(r, names, 1, 1, -1, &parts, &n, e, es) ||
+  const char **names = calloc(cfg->department_count + 1, sizeof *names);
+  if (!names) {
+    rh_errf(e, es, "out of memory");
+    return RH_EXIT_SOFTWARE;
+  }
+  size_t nt = rh_config_department_topics(cfg, cls, names);
+  replay_reader_t *r = replay_reader_new(cfg, what, 1, REPLAY_AHEAD_FEW, e, es);
+  if (!r || replay_reader_parts(r, names, nt, 1, -1, &parts, &n, e, es) ||
       replay_reader_start(r, parts, n, e, es)) {
     free(parts);
+    free(names);
     replay_reader_destroy(r);
     return RH_EXIT_UNAVAILABLE;
   }
   free(parts);
-  if (n == 0) rh_log_info("%s does not exist: nothing in it", topic);
+  free(names);
+  if (n == 0) rh_log_info("no department's %s topic exists: nothing in them", what);
   int rc = replay_reader_drain(r, 0, fn, x, NULL, NULL, x->err, e, es)
                ? (x->err_rc ? x->err_rc : RH_EXIT_UNAVAILABLE)
                : 0;
@@ -781,7 +788,7 @@ int replay_run(const replay_opts_t *o) {
     rc = archive_stream(&x, RH_ARCHIVE_MANIFESTS, on_manifest, &x, x.err, &x.err_rc,
                         ai.counts[RH_ARCHIVE_MANIFESTS], e, sizeof e);
   else
-    rc = broker_topic(&x, "feed.manifests", "manifests", on_manifest, e, sizeof e);
+    rc = broker_topics(&x, RH_TOPIC_MANIFESTS, "manifests", on_manifest, e, sizeof e);
   if (rc) goto fail;
   replay_batches_sort(x.batches);
   x.rep.manifests_unreadable = replay_batches_unreadable(x.batches);
@@ -799,8 +806,8 @@ int replay_run(const replay_opts_t *o) {
                                                                    &x.err_rc,
                                                                    ai.counts[RH_ARCHIVE_REJECTS],
                                                                    e, sizeof e))
-                          : (rc = broker_topic(&x, "feed.rejects", "rejects", on_reject, e,
-                                               sizeof e)))
+                          : (rc = broker_topics(&x, RH_TOPIC_REJECTS, "rejects", on_reject, e,
+                                                sizeof e)))
     goto fail;
   rh_log_info("%zu batches of %s (%" PRIu64 " manifests read) in %.2f s",
               replay_batches_count(x.batches), x.period, x.manifests_read,

@@ -31,7 +31,7 @@ static void usage(FILE *fp) {
       "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
       "  --table T           lists, townships or all (default)\n"
       "  --source S          ledger (default: PostgreSQL, whatever the broker has deleted) or\n"
-      "                      topics (feed.manifests, alerts.*, checks.* read from their start,\n"
+      "                      topics (feed.<dept>.manifests, alerts.*, checks.* read from their start,\n"
       "                      read_committed: only what the broker still keeps)\n"
       "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 PostgreSQL\n"
       "(or, with --source topics, Kafka) away; 70 internal error; 74 output not written;\n"

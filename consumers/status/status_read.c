@@ -105,7 +105,7 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
      * late list on time, issue 12); one of no feed of the configuration is
      * left to the report, which counts none */
     if (rh_config_feed_find(x->cfg, d, f)) {
-      int verdict = rh_manifest_check(x->keys, &x->bmv, why, sizeof why);
+      int verdict = rh_manifest_check(x->keys, &x->bmv, tn, why, sizeof why);
       if (verdict < 0) {
         x->oom = true;
         return -1;
@@ -190,7 +190,7 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     rh_manifest_keys_free(x.keys);
     return -1;
   }
-  size_t cap = 2 + 2 * cfg->township_count;
+  size_t cap = 1 + cfg->department_count + 2 * cfg->township_count;
   x.topics = calloc(cap, sizeof *x.topics);
   names = calloc(cap, sizeof *names);
   if (!x.topics || !names || !(x.dec = rh_avro_decoder_new(schemas)) ||
@@ -201,7 +201,12 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     goto out;
   }
   char name[TOPIC_MAX];
-  bool long_name = add_topic(&x, cfg, "feed.manifests", T_MANIFESTS, 0) != 0;
+  bool long_name = false;
+  for (size_t i = 0; i < cfg->department_count && !long_name; i++) {
+    /* the department's own, feed.<dept>.manifests (the name without the prefix) */
+    snprintf(name, sizeof name, "feed.%s.manifests", cfg->departments[i].code);
+    long_name = add_topic(&x, cfg, name, T_MANIFESTS, i) != 0;
+  }
   for (size_t i = 0; i < cfg->township_count && !long_name; i++) {
     snprintf(name, sizeof name, "alerts.%s", cfg->townships[i].code);
     long_name = add_topic(&x, cfg, name, T_ALERTS, i) != 0;

@@ -1,5 +1,5 @@
 /*
- * status_read: fills a status_report_t from Kafka — feed.manifests
+ * status_read: fills a status_report_t from Kafka — the departments' feed.<dept>.manifests
  * (BatchManifest), alerts.<township> and alerts.unmatched (Alert),
  * checks.<township> (CheckResult), every name in the configuration's topic
  * namespace — read from the beginning to the end with

@@ -131,7 +131,7 @@ void status_report_destroy(status_report_t *r);
 /* Index of a period "YYYY-MM" in the report, or -1. */
 int status_report_month(const status_report_t *r, const char *period);
 
-/* A manifest read from feed.manifests (strings need not outlive the call).
+/* A manifest read from a department's manifests topic (strings need not outlive the call).
  * Ignored (0) when its period is not one of the report's, its feed is not in
  * the config (counted), or it finished after as-of (counted). 0, or -1 out of
  * memory. */

@@ -98,8 +98,8 @@ static int read_topics(const status_opts_t *o, const rh_avro_schemas_t *schemas,
   if (st.undecodable)
     rh_log_warn("%" PRIu64 " messages could not be decoded and were skipped", st.undecodable);
   if (st.refused)
-    rh_log_warn("%" PRIu64 " manifests were not counted: not signed by their department, forged "
-                "or altered (清单签名无效，未计入)",
+    rh_log_warn("%" PRIu64 " manifests were not counted: not signed by their department, forged, "
+                "altered or not on its own topic (清单签名无效或不在本部门主题，未计入)",
                 st.refused);
   snprintf(r->source, sizeof r->source,
            "from the broker's topics (only what retention has kept) 据消息队列");

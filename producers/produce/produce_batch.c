@@ -29,9 +29,6 @@
 
 #define PRODUCER_NAME "riskhub-produce 0.1.0"
 /* Topic names without the configuration's topic prefix (rh_config_topic adds it). */
-#define TOPIC_REJECTS "feed.rejects"
-#define TOPIC_MANIFESTS "feed.manifests"
-#define TOPIC_MAX 256 /* Kafka allows 249 characters */
 
 __attribute__((format(printf, 3, 4))) static int fail(produce_batch_result_t *res, int code,
                                                       const char *fmt, ...) {
@@ -167,7 +164,8 @@ typedef struct {
   FILE *rejects;
   char rejects_tmp[4200];
   int64_t started_at;
-  char topic_rejects[TOPIC_MAX], topic_manifests[TOPIC_MAX]; /* with the topic prefix */
+  /* the department's own: feed.<dept>.rejects, feed.<dept>.manifests (with the prefix) */
+  const char *topic_rejects, *topic_manifests;
   rh_sign_key_t *key;          /* the department's signing key; NULL: unsigned */
   rh_manifest_keys_t *keys;    /* the public keys of signing.keys_dir */
   rh_manifest_records_t records; /* records_sha256 */
@@ -362,7 +360,7 @@ static int already_published(batch_t *b, produce_batch_result_t *res, char *errs
   if (!p) return -1;
   produce_published_trust(p, b->feed->department->code, b->feed->code, b->keys,
                           b->key ? rh_sign_key_pub(b->key) : NULL);
-  int rc = produce_published_find(p, o->cfg, errstr, errstr_size);
+  int rc = produce_published_find(p, o->cfg, b->feed->department, errstr, errstr_size);
   if (rc == 0) {
     res->published = *produce_published_info(p);
     rc = res->published.found > 0;
@@ -459,10 +457,8 @@ int produce_batch_publish(const produce_batch_opts_t *o, produce_batch_result_t 
                 "month or an earlier one"),
                 o->period, lt.tm_year + 1900, lt.tm_mon + 1);
   b.delivery.feed_topic = b.feed->topic;
-  if (rh_config_topic(o->cfg, TOPIC_REJECTS, b.topic_rejects, sizeof(b.topic_rejects)) ||
-      rh_config_topic(o->cfg, TOPIC_MANIFESTS, b.topic_manifests, sizeof(b.topic_manifests)))
-    return fail(res, RH_EXIT_CONFIG, _("%s: topic prefix '%s' too long"), o->cfg->source,
-                o->cfg->topic_prefix);
+  b.topic_rejects = b.feed->department->rejects_topic;
+  b.topic_manifests = b.feed->department->manifests_topic;
 
   /* 2. hash the input (spool standard input) */
   if (strcmp(o->input, "-") == 0) {

@@ -10,11 +10,14 @@
  *   3. In ONE Kafka transaction (transactional.id riskhub-produce.<dept>.<feed>):
  *      every valid row as a FeedRecord to feed.<dept>.<feed> (key = ID number,
  *      headers batch_id, period, department, feed, row), every invalid row as a
- *      RejectedRow to feed.rejects (key = batch id), then, once every record was
- *      acknowledged, the BatchManifest to feed.manifests (key = batch id).
+ *      RejectedRow to the department's feed.<dept>.rejects (key = batch id),
+ *      then, once every record was acknowledged, the BatchManifest to its
+ *      feed.<dept>.manifests (key = batch id). The three are under the
+ *      department's own prefix feed.<dept>., which only its principal may
+ *      write (docs/security.md).
  *      With a topic prefix (cfg->topic_prefix, e.g. "test-1a2b.") every one of
  *      these topic names and the transactional id start with it
- *      ("test-1a2b.feed.rejects", "test-1a2b.riskhub-produce.<dept>.<feed>").
+ *      ("test-1a2b.feed.banks.rejects", "test-1a2b.riskhub-produce.<dept>.<feed>").
  *      A CSV error found mid-file, a delivery failure or a broker that goes
  *      away aborts the transaction: read_committed readers never see any of
  *      the batch, and no manifest exists.

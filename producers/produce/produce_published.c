@@ -15,7 +15,6 @@
 #include "rh_kafka_read.h"
 #include "rh_log.h"
 
-#define TOPIC_MANIFESTS "feed.manifests"
 #define LOG_BAD_MAX 5 /* undecodable manifests logged one by one, then only counted */
 
 enum { BM_BATCH, BM_TOPIC, BM_SOURCE, BM_TOTAL, BM_ACC, BM_REJ, BM_PARTS, BM_END, BM_DEPT,
@@ -37,6 +36,7 @@ struct produce_published {
   const rh_manifest_keys_t *keys;
   const rh_sign_pub_t *own;
   bool trust;
+  const char *carrier; /* the manifests topic read (produce_published_find), or NULL */
 };
 
 void produce_published_trust(produce_published_t *p, const char *department, const char *feed,
@@ -54,13 +54,13 @@ static bool believed(produce_published_t *p, bool ours, int32_t partition, int64
   char why[512] = "";
   bool ok = true;
   if (p->keys && rh_manifest_keys_count(p->keys, p->department) > 0)
-    ok = rh_manifest_check(p->keys, &p->v, why, sizeof why) == 0;
+    ok = rh_manifest_check(p->keys, &p->v, p->carrier, why, sizeof why) == 0;
   else if (p->own)
     ok = rh_manifest_signed_by(&p->v, p->own);
   if (!ok && ours && ++p->info.refused <= LOG_BAD_MAX)
-    rh_log_warn("feed.manifests [%d] offset %" PRId64 ": a manifest of %s/%s that is not "
-                "believed: %s",
-                (int)partition, offset, p->department, p->feed,
+    rh_log_warn("%s [%d] offset %" PRId64 ": a manifest of %s/%s that is not believed: %s",
+                p->carrier ? p->carrier : "manifests", (int)partition, offset, p->department,
+                p->feed,
                 why[0] ? why : "not signed with this department's key (签名无效)");
   return ok;
 }
@@ -116,8 +116,8 @@ const produce_published_info_t *produce_published_info(const produce_published_t
 static void unreadable(produce_published_t *p, int32_t partition, int64_t offset,
                        const char *why) {
   if (++p->info.unreadable <= LOG_BAD_MAX)
-    rh_log_warn("feed.manifests [%d] offset %" PRId64 ": not a BatchManifest (%s); skipped",
-                (int)partition, offset, why);
+    rh_log_warn("%s [%d] offset %" PRId64 ": not a BatchManifest (%s); skipped",
+                p->carrier ? p->carrier : "manifests", (int)partition, offset, why);
 }
 
 /* The manifest's partition ranges into info (it is the first one kept). */
@@ -201,13 +201,10 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
   return produce_published_add(arg, m->payload, m->len, m->partition, m->offset);
 }
 
-int produce_published_find(produce_published_t *p, const rh_config_t *cfg, char *errstr,
+int produce_published_find(produce_published_t *p, const rh_config_t *cfg,
+                           const rh_config_department_t *dept, char *errstr,
                            size_t errstr_size) {
-  char topic[256];
-  if (rh_config_topic(cfg, TOPIC_MANIFESTS, topic, sizeof(topic))) {
-    rh_errf(errstr, errstr_size, "topic prefix '%s' too long", cfg->topic_prefix);
-    return -1;
-  }
+  const char *topic = p->carrier = dept->manifests_topic;
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
   if (!conf) return -1;
   /* as riskhub-status: an empty fetch returns at once (the reader stops at the

@@ -2,8 +2,9 @@
  * produce_published: has this batch been published already? (docs/producer.md,
  * "Publishing the same list again")
  *
- * Reads every committed BatchManifest of feed.manifests (in the configuration's
- * topic prefix), read_committed and without a group (rh_kafka_read_topics), and
+ * Reads every committed BatchManifest of the department's feed.<dept>.manifests
+ * (in the configuration's topic prefix), read_committed and without a group
+ * (rh_kafka_read_topics), and
  * keeps those whose batch_id is the one asked for: when each was finished, its
  * counts and the offsets its records went to. Reading all manifests costs one
  * pass over a small topic (a few hundred manifests a month at a county's scale,
@@ -20,7 +21,7 @@
  * which must outlive it. Strings it holds are its own.
  * Threads: one object, one thread.
  * Failure: 0 ok, -1 with errstr (broker unreachable, out of memory). A message
- * of feed.manifests that is not a BatchManifest is skipped and counted, never
+ * of the manifests topic that is not a BatchManifest is skipped and counted, never
  * an error. Nothing here holds personal data (manifests carry none).
  */
 #ifndef PRODUCE_PUBLISHED_H
@@ -44,13 +45,13 @@ typedef struct {
 /* What is known of the batch's manifests. */
 typedef struct {
   size_t found;           /* committed manifests with this batch id */
-  uint64_t unreadable;    /* feed.manifests messages that are not BatchManifests */
+  uint64_t unreadable;    /* manifests-topic messages that are not BatchManifests */
   /* the first manifest found (the earliest published, by finished_at) */
   int64_t finished_at;    /* UTC ms */
   int64_t rows_total, rows_accepted, rows_rejected;
   char topic[256];
   char source_name[256];
-  int32_t m_partition;    /* where the manifest itself is on feed.manifests */
+  int32_t m_partition;    /* where the manifest itself is on its manifests topic */
   int64_t m_offset;
   produce_published_range_t ranges[PRODUCE_PUBLISHED_RANGES];
   size_t nranges;         /* ranges kept */
@@ -80,16 +81,17 @@ void produce_published_destroy(produce_published_t *p);
 void produce_published_trust(produce_published_t *p, const char *department, const char *feed,
                              const rh_manifest_keys_t *keys, const rh_sign_pub_t *own);
 
-/* One message of feed.manifests (its value bytes, where it was). A manifest of
+/* One message of a manifests topic (its value bytes, where it was). A manifest of
  * this batch is noted; anything else is ignored (undecodable: counted). 0, or
  * -1 only when out of memory. */
 int produce_published_add(produce_published_t *p, const void *value, size_t len,
                           int32_t partition, int64_t offset);
 
-/* Read the whole of the configuration's feed.manifests and add every message.
- * The topic not existing yet is not an error (nothing was published). 0, or -1
- * with errstr. */
-int produce_published_find(produce_published_t *p, const rh_config_t *cfg, char *errstr,
+/* Read the whole of the department's manifests topic and add every message
+ * (each checked as read from that topic). The topic not existing yet is not an
+ * error (nothing was published). 0, or -1 with errstr. */
+int produce_published_find(produce_published_t *p, const rh_config_t *cfg,
+                           const rh_config_department_t *dept, char *errstr,
                            size_t errstr_size);
 
 /* What has been found so far (found == 0: not published). Borrowed. */

@@ -64,7 +64,7 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
     topics = {t for t, _ in parts}
     assert all(t.startswith(ns.prefix) for t in topics), sorted(topics)
     assert not any(t.startswith(other.prefix) for t in topics)
-    for name in ("feed.manifests", "feed.rejects", "alerts.unmatched"):
+    for name in ("feed.health.manifests", "feed.health.rejects", "alerts.unmatched"):
         assert ns.topic(name) in topics, f"{name} not reported: {sorted(topics)}"
     assert any(t.startswith(ns.topic("alerts.4")) for t in topics)
     assert any(t.startswith(ns.topic("checks.")) for t in topics)
@@ -80,7 +80,7 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
     join = lag_of(rep, ns.prefix + "riskhub-join")
     assert join, f"the join's group is not reported: {rep['groups']}"
     feeds = {t for t in topics if t.startswith(ns.topic("feed."))}
-    assert set(join) <= feeds and ns.topic("feed.manifests") in join, sorted(join)
+    assert set(join) <= feeds and ns.topic("feed.health.manifests") in join, sorted(join)
     for t, g in join.items():
         assert g["lag"] == 0, f"{t}: lag {g['lag']} after the join went through the month"
 
@@ -88,7 +88,8 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
     # as the shipped configuration asks (topics.retention: 400 days by default)
     rets = {r["topic"]: r for r in rep["retention"]}
     assert rep["retention_short"] == 0 and rets, rep["retention"]
-    assert rets[ns.topic("feed.manifests")]["class"] == "manifests"
+    assert rets[ns.topic("feed.health.manifests")]["class"] == "manifests"
+    assert rets[ns.topic("feed.health.rejects")]["class"] == "rejects"
     assert rets[ns.topic("alerts.unmatched")]["class"] == "alerts"
     assert all(r["retention_ms"] == r["asked_ms"] == 400 * DAY_MS for r in rets.values()), rets
     assert set(rets) == {t for t in topics if rhtest.topic_class(t)}, sorted(set(topics) - set(rets))
@@ -140,14 +141,20 @@ def test_retention_by_topic_class(namespace, month, tmp_path):
     got = topic_configs(ns.prefix + "riskhub-join.published")  # compacted, no class
     assert got["cleanup.policy"] == "compact", got
 
-    # feed.manifests was made with 400 days (rhtest, as produce would with the shipped
-    # configuration); this configuration asks forever
+    # the departments' manifests topics were made with 400 days (rhtest, as produce
+    # would with the shipped configuration); this configuration asks forever. One
+    # department's is kept (the others deleted: one command to mend, one to run)
+    man = ns.topic("feed.health.manifests")
+    others = [t for t in ns.topics_of("feed.manifests") if t != man]
+    for t, f in rhtest.admin().delete_topics(others, operation_timeout=30).items():
+        f.result(60)
+    rhtest.wait_for(lambda: not set(others) & set(ns.topics("feed.")), 60, "the deletions")
     rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
     assert rc == UNHEALTHY, f"exit {rc}: {err}"
     short = [r for r in rep["retention"] if r["shorter"]]
     assert [(r["topic"], r["class"], r["retention_ms"], r["asked_ms"]) for r in short] == \
-        [(ns.topic("feed.manifests"), "manifests", 400 * DAY_MS, -1)], short
-    fix = (f"scripts/kafka.sh configs --alter --entity-type topics --entity-name {ns.topic('feed.manifests')} "
+        [(man, "manifests", 400 * DAY_MS, -1)], short
+    fix = (f"scripts/kafka.sh configs --alter --entity-type topics --entity-name {man} "
            f"--add-config retention.ms=-1")
     assert rep["commands"] == [fix] and rep["retention_short"] == 1 and not rep["healthy"], rep
     r = ns.run("riskhub-health", "--window-s", "0", "--config", config)
@@ -160,7 +167,7 @@ def test_retention_by_topic_class(namespace, month, tmp_path):
                        text=True, timeout=120, cwd=rhtest.SRC)
     assert k.returncode == 0, k.stderr[-2000:]
     # the controller has committed the change; a broker applies it from the metadata log a moment later
-    rhtest.wait_for(lambda: topic_configs(ns.topic("feed.manifests"))["retention.ms"] == "-1", 30,
+    rhtest.wait_for(lambda: topic_configs(man)["retention.ms"] == "-1", 30,
                     "the broker to apply retention.ms=-1")
     rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
     assert rc == HEALTHY and rep["retention_short"] == 0, (rc, err, [r for r in rep["retention"] if r["shorter"]])
@@ -194,8 +201,9 @@ def test_lag_of_records_the_join_has_not_read(ns, month, tmp_path):
     records = sum(1 for _ in rhtest.read_topic(ta, since={p: before[(ta, p)]["lso"] for p in range(3)}))
     assert records > 0 and written > records
     assert join[ta]["lag"] == written, f"lag {join[ta]['lag']}, written {written}"
-    # two manifests (each in its own transaction: the markers between them count)
-    man = ns.topic("feed.manifests")
+    # da's manifests topic: the republished list's manifest and its transaction's
+    # marker (db's too if it is the same department)
+    man = ns.topic(f"feed.{da}.manifests")
     written_man = sum(x["lso"] - before[(t, p)]["lso"] for (t, p), x in after.items() if t == man)
     assert 2 <= join[man]["lag"] <= written_man, f"manifests: lag {join[man]['lag']}, written {written_man}"
     # a list on a topic the join never committed on is its lag too (from the low
@@ -304,8 +312,8 @@ def test_exits(namespace, tmp_path):
     assert rc == HEALTHY, (rc, err)
     assert {g["group"] for g in rep["groups"]} == {ns.prefix + "riskhub-join"}, rep["groups"]
     assert all(g["lag"] == 0 and g["committed_partitions"] == 0 for g in rep["groups"]), rep
-    assert ns.topic("feed.manifests") in {g["topic"] for g in rep["groups"]}
-    assert ns.topic("feed.rejects") not in {g["topic"] for g in rep["groups"]}
+    assert ns.topic("feed.health.manifests") in {g["topic"] for g in rep["groups"]}
+    assert ns.topic("feed.health.rejects") in {g["topic"] for g in rep["groups"]}  # read past
     assert rep["partitions"] and all(p["hw"] == p["lso"] == 0 for p in rep["partitions"]), rep
 
 
@@ -322,7 +330,7 @@ def test_monthly_archive_overdue(namespace, tmp_path):
            "'SIGNAL', '{p}', 'x.csv', '0', 1, 1, 0, now(), now(), 'test_health.py')")
     future = (datetime.now(timezone.utc) + timedelta(days=62)).strftime("%Y-%m")
     for o, p in enumerate(("2026-09", "2026-10", future)):
-        rhtest.psql(ns.conninfo, row.format(t=ns.topic("feed.manifests"), o=o, p=p))
+        rhtest.psql(ns.conninfo, row.format(t=ns.topic("feed.tax.manifests"), o=o, p=p))
     rc, rep, err = health(ns, "--window-s", "0", env=env)
     assert rc == UNHEALTHY and not rep["healthy"], (rc, err)
     assert rep["archive"] == {"dir": str(archive), "months": 3, "archived": 0,

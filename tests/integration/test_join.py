@@ -342,7 +342,7 @@ def test_check_results_missing_department(ns, cfg, rules, reg, month, tmp_path):
     assert held in feeds and feeds[-1] != held  # a department in the middle is late
     paths = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
     rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
-                         [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
+                         ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects"))
     applicants = reg.applicants(PERIOD)
     members = [m for h in applicants for m in reg.members_of(h)]
     assert len(applicants) >= 3 and members, f"{len(applicants)} applicant households"
@@ -494,7 +494,7 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
     feeds = [("medical-insurance", "high-self-pay"), ("health", "major-disease"),
              ("water", "drinking-water"), ("human-resources", "welfare-job-cancelled")]
     rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f in feeds] +
-                         [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
+                         ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects"))
     row = lambda r, idn, **kw: dict(rhtest.registry_row_values(r, idn), event_date="2026-10-05", **kw)
 
     j = ns.join(log_dir=tmp_path / "logs")
@@ -581,8 +581,8 @@ def fen_of(h):
 def test_kill9_mid_batch_exactly_once(ns, cfg, rules, reg, month, tmp_path):
     big = month / PERIOD / f"bench.health.major-disease.{PERIOD}.csv"
     dept, feed = "health", "major-disease"
-    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
-                          ns.topic("feed.rejects")])
+    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), *ns.topics_of("feed.manifests"),
+                          *ns.topics_of("feed.rejects")])
 
     kills, saw = 0, []
     j = ns.join(log_dir=tmp_path / "logs")
@@ -650,8 +650,8 @@ def test_idle_exit_waits_for_a_late_assignment(ns, cfg, rules, reg, month, tmp_p
     config = rhtest.config_with(tmp_path, session_timeout_ms=6000, heartbeat_interval_ms=1000)
     dept, feed = "health", "major-disease"
     path = month / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
-    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), ns.topic("feed.manifests"),
-                          ns.topic("feed.rejects")])
+    rhtest.create_topics([ns.topic(f"feed.{dept}.{feed}"), *ns.topics_of("feed.manifests"),
+                          *ns.topics_of("feed.rejects")])
     a = ns.join("--instance", "a", config=config, log_dir=tmp_path / "logs")
     try:
         rhtest.wait_for(lambda: "assigned" in a.stderr, 60, "instance a's assignment", join=a)

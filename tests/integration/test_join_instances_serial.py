@@ -8,7 +8,7 @@
   their transactions left open) move to the others.
 - A rebalance without faults: two instances, a third joins mid-month; then the
   big list and a check list are published again as corrected lists (another batch
-  id: their manifests may go to another feed.manifests partition).
+  id: their manifests may go to another partition of their department's manifests topic).
 - The migration: the changelog deleted after a run is seeded again from the
   output topics at the next start; lists published again give nothing twice.
 
@@ -71,7 +71,7 @@ def month_files(month):
 
 def publish(ns, files):
     rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f, _ in files] +
-                         [ns.topic("feed.manifests"), ns.topic("feed.rejects")])
+                         ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects"))
     for d, f, p in files:
         ns.produce(d, f, p)
 

@@ -4,9 +4,10 @@ does not allow. The namespace's principals are made for the test (SCRAM credenti
 through the Admin API, as admin) and removed at its end, with the namespace's bindings.
 
 The matrix, tried for real: every department writes one record to every department's
-feed topics (and the shared manifests and rejects topics, and a township's alerts and
-checks); every township reads every alerts and checks topic. What the policy below
-allows must work, everything else must be refused by the broker."""
+feed, manifests and rejects topics (feed.<dept>.*) and to a township's alerts and
+checks; every township reads every alerts and checks topic; the ledger reads the
+departments' manifests, never their lists. What the policy below allows must work,
+everything else must be refused by the broker."""
 import re
 import time
 import uuid
@@ -49,7 +50,7 @@ def parties(namespace):
     feeds = [ns.topic(f"feed.{d}.{f}") for d in DEPTS for f in FEEDS[d]]
     alerts = [ns.topic(f"alerts.{t}") for t in TOWNS]
     checks = [ns.topic(f"checks.{t}") for t in TOWNS]
-    rhtest.create_topics(feeds + alerts + checks + [ns.topic("feed.manifests"), ns.topic("feed.rejects")],
+    rhtest.create_topics(feeds + alerts + checks + ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects"),
                          partitions=1)
     rhtest.produce_in_txn([(t, 0, b"k", b"for the township") for t in alerts + checks])
     try:
@@ -80,13 +81,17 @@ def test_plan_apply_check_revoke(parties):
     r = acl(ns, "plan")
     assert r.returncode == 0, r.stderr
     lines = set(r.stdout.splitlines())
-    n = len(DEPTS) * 12 + len(TOWNS) * 6 + 23 + 8 + 12 + 19  # the services: join, ledger, audit, status
+    # a department 6, a township 6; the services join, ledger, audit, status (the
+    # ledger reads and describes, the status reads, every department's manifests topic)
+    n = len(DEPTS) * 6 + len(TOWNS) * 6 + 23 + (6 + 2 * len(DEPTS)) + 12 + (18 + len(DEPTS))
     assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 4 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
                  f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
                  f"ALLOW User:{p}town.411024100 READ GROUP PREFIXED {p}riskhub-alerts.411024100.",
-                 f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed."):
+                 f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed.",
+                 f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}feed.health.manifests",
+                 f"ALLOW User:{p}svc.ledger READ TOPIC LITERAL {p}feed.banks.manifests"):
         assert f"  allow    {want}" in lines, want
     txn = rhtest.plan_transactional_ids(r.stdout)
     assert len(txn) == len(DEPTS) * 2 + 3
@@ -160,12 +165,12 @@ def test_the_brokers_enforce_the_plan(parties):
 
     # ---- every department x every topic, for write ----
     targets = ([ns.topic(f"feed.{d}.{f}") for d in DEPTS for f in FEEDS[d]]
-               + [ns.topic("feed.manifests"), ns.topic("feed.rejects"),
-                  ns.topic(f"alerts.{TOWNS[0]}"), ns.topic(f"checks.{TOWNS[0]}")])
+               + ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects")
+               + [ns.topic(f"alerts.{TOWNS[0]}"), ns.topic(f"checks.{TOWNS[0]}")])
     wrong = []
     for d in DEPTS:
-        allowed = {ns.topic(f"feed.{d}.{f}") for f in FEEDS[d]} | {ns.topic("feed.manifests"),
-                                                                     ns.topic("feed.rejects")}
+        allowed = {ns.topic(f"feed.{d}.{f}") for f in FEEDS[d]} | {ns.topic(f"feed.{d}.manifests"),
+                                                                     ns.topic(f"feed.{d}.rejects")}
         prod = Producer(as_party(passwords, f"{p}dept.{d}", **{"message.timeout.ms": 20000,
                                                                  "acks": "all", "linger.ms": 5}))
         result = {}
@@ -180,6 +185,28 @@ def test_the_brokers_enforce_the_plan(parties):
             if t not in allowed and (err is None or err.code() != KafkaError.TOPIC_AUTHORIZATION_FAILED):
                 wrong.append(f"dept.{d} wrote {t} (or failed otherwise): {err}")
     assert not wrong, "\n".join(wrong)
+
+    # the ledger reads a department's manifests, not its list
+    def ledger_reads(topic):
+        c = Consumer(as_party(passwords, f"{p}svc.ledger", **{
+            "group.id": f"{p}riskhub-ledger", "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "isolation.level": "read_uncommitted"}))
+        try:
+            c.subscribe([topic])
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                m = c.poll(0.5)
+                if m is None:
+                    continue
+                if m.error() is None:
+                    return "read"
+                if m.error().code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                    return "refused"
+            return "nothing"
+        finally:
+            c.close()
+    assert ledger_reads(ns.topic("feed.health.manifests")) == "read"
+    assert ledger_reads(ns.topic("feed.health.major-disease")) == "refused"
 
     # a department's transactional ids are its own
     own = Producer(as_party(passwords, f"{p}dept.health",

@@ -29,16 +29,16 @@ def commit(ns, group, topic, offset):
         c.close()
 
 
-def record(ns, topic="feed.manifests"):
+def record(ns, topic="feed.health.manifests"):
     rhtest.produce_raw(ns.topic(topic), [(b"k", b"one record")])
 
 
 def test_unchanged_namespace_compares_equal(ns):
     record(ns)
-    commit(ns, "riskhub-join", "feed.manifests", 1)
+    commit(ns, "riskhub-join", "feed.health.manifests", 1)
     before = take(ns)
-    assert before["topics"]["feed.manifests"]["high"][0] == 1
-    assert before["groups"]["riskhub-join"] == {"feed.manifests[0]": 1}
+    assert before["topics"]["feed.health.manifests"]["high"][0] == 1
+    assert before["groups"]["riskhub-join"] == {"feed.health.manifests[0]": 1}
     assert "public.warnings" in before["database"]["tables"]
     assert snapshot.compare(before, take(ns)) == []
 
@@ -47,16 +47,16 @@ def test_one_record_is_reported(ns):
     before = take(ns)
     record(ns)
     assert snapshot.compare(before, take(ns)) == [
-        "topic feed.manifests: partition 0: high watermark 0 -> 1 (+1)"]
+        "topic feed.health.manifests: partition 0: high watermark 0 -> 1 (+1)"]
 
 
 def test_every_kind_of_change_is_reported(ns):
-    commit(ns, "riskhub-join", "feed.manifests", 0)
+    commit(ns, "riskhub-join", "feed.health.manifests", 0)
     before = take(ns)
-    record(ns, "feed.rejects")
+    record(ns, "feed.health.rejects")
     rhtest.create_topics([ns.topic("brand-new")], partitions=2)
-    commit(ns, "riskhub-join", "feed.manifests", 1)       # a group's offset moved
-    commit(ns, "riskhub-status", "feed.manifests", 1)     # a group that was not there
+    commit(ns, "riskhub-join", "feed.health.manifests", 1)       # a group's offset moved
+    commit(ns, "riskhub-status", "feed.health.manifests", 1)     # a group that was not there
     rhtest.psql(ns.conninfo, "UPDATE schema_migrations SET name = name || 'x' "
                              "WHERE version = (SELECT min(version) FROM schema_migrations)")
     rhtest.psql(ns.conninfo, "ALTER TABLE households ADD COLUMN note text")
@@ -64,9 +64,9 @@ def test_every_kind_of_change_is_reported(ns):
     diff = snapshot.compare(before, take(ns))
     text = "\n".join(diff)
     want = [
-        "topic feed.rejects: partition 0: high watermark 0 -> 1 (+1)",
+        "topic feed.health.rejects: partition 0: high watermark 0 -> 1 (+1)",
         "topic brand-new: appeared (2 partitions, 0 records)",
-        "consumer group riskhub-join: feed.manifests[0]: committed offset 0 -> 1",
+        "consumer group riskhub-join: feed.health.manifests[0]: committed offset 0 -> 1",
         "consumer group riskhub-status: appeared (1 committed offsets)",
         "table public.schema_migrations: ",                        # same count, other checksum
         "relation public.households: r: ",                         # a column added
@@ -79,7 +79,7 @@ def test_every_kind_of_change_is_reported(ns):
     mig = [d for d in diff if "table public.schema_migrations" in d][0]
     rows_before, rows_after = (part.split(" rows")[0].rsplit(" ", 1)[-1] for part in mig.split(" -> "))
     assert rows_before == rows_after, f"an UPDATE changes no row count: {mig}"
-    assert not any("feed.manifests: partition" in d for d in diff), "an untouched topic reported"
+    assert not any("feed.health.manifests: partition" in d for d in diff), "an untouched topic reported"
 
 
 def test_the_ctest_commands_fail_with_a_list(ns, tmp_path):
@@ -100,14 +100,14 @@ def test_the_ctest_commands_fail_with_a_list(ns, tmp_path):
     r = cli("check", snap)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "namespace check FAILED" in r.stderr
-    assert "topic feed.manifests: partition 0: high watermark 0 -> 1 (+1)" in r.stderr
+    assert "topic feed.health.manifests: partition 0: high watermark 0 -> 1 (+1)" in r.stderr
 
 
 def test_the_default_snapshot_leaves_out_test_namespaces(ns):
     """What the real check records: no topic or group of a test prefix (this test's
     namespace exists while it runs), no Kafka internal topic."""
     record(ns)
-    commit(ns, "riskhub-join", "feed.manifests", 1)
+    commit(ns, "riskhub-join", "feed.health.manifests", 1)
     topics, groups = snapshot.kafka_state("")
     assert not [t for t in topics if t.startswith(("rhtest-", "__"))], sorted(topics)[:10]
     assert not [g for g in groups if g.startswith("rhtest-")], sorted(groups)[:10]

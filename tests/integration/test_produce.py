@@ -272,7 +272,7 @@ def test_same_file_twice_sent_once_unless_republish(ns, data, tmp_path):
     dept, feed = "health", "major-disease"
     src = data / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
     bid = rhtest.batch_id(dept, feed, PERIOD, src)
-    topics = (f"feed.{dept}.{feed}", "feed.manifests", "feed.rejects")
+    topics = (f"feed.{dept}.{feed}", f"feed.{dept}.manifests", f"feed.{dept}.rejects")
     r = produce(ns, dept, feed, PERIOD, src)
     assert r.returncode == 0 and f"batch {bid[:12]}" in r.stdout, r.stderr
     (first,) = ns.manifests_by_batch()[bid]
@@ -340,7 +340,7 @@ def test_watch_same_file_twice_goes_to_done_as_already_published(ns, data, tmp_p
     name = f"{dept}.{feed}.{PERIOD}.csv"
     drop = tmp_path / "drop"
     drop.mkdir()
-    topics = (f"feed.{dept}.{feed}", "feed.manifests", "feed.rejects")
+    topics = (f"feed.{dept}.{feed}", f"feed.{dept}.manifests", f"feed.{dept}.rejects")
 
     def watch_once():
         shutil.copy(data / PERIOD / name, drop / name)

@@ -2,15 +2,19 @@
 
 Every department signs its BatchManifest with its own Ed25519 key (scripts/keys.sh,
 RH_KEYS_DIR); the join, the ledger, riskhub-status and riskhub-replay believe a
-manifest only when it verifies against that department's public key. The attacks of
-the issue, each done here with messages written straight to feed.manifests:
+manifest only when it verifies against that department's public key, read from that
+department's own topic feed.<dept>.manifests (which only its principal may write, test_kafka_acl.py).
+The attacks of the issue, each done here with messages written straight to the
+manifests topics, as an insider with a department's Kafka credentials but not its key:
 
   - an unsigned, empty check-list manifest of banks/large-deposits (before: every
     applicant got a clean comparison, "1 results (0 matched)", and replay said "equal");
   - a manifest of banks/large-deposits signed with health's key;
   - health's real manifest with its finished_at moved earlier (a late list made on
     time in riskhub-status);
-  - a manifest of a batch not yet published (riskhub-produce said "already published").
+  - a manifest of a batch not yet published (riskhub-produce said "already published");
+  - health's real, signed manifest copied to banks's manifests topic (banks passing
+    health's list off as arrived through its own topic).
 
 Each changes nothing: no check result, the list still missing in both reports, the
 ledger without it, replay lists each as forged, the join puts each in the dead-letter
@@ -33,9 +37,12 @@ from rhtest import IDLE_MS, PERIOD
 MONTH = dict(households=600, rows_per_feed=30, seed=8812)
 
 
-def forge(ns, *manifests):
-    rhtest.produce_raw(ns.topic("feed.manifests"),
-                       [(m["batch_id"].encode(), rhtest.encode("BatchManifest", m)) for m in manifests])
+def forge(ns, *manifests, on=None):
+    """Each manifest written to the manifests topic of the department it names (or of
+    department `on`)."""
+    for m in manifests:
+        rhtest.produce_raw(ns.topic(f"feed.{on or m['department']}.manifests"),
+                           [(m["batch_id"].encode(), rhtest.encode("BatchManifest", m))])
 
 
 def only_manifest(ns, dept, feed):
@@ -72,6 +79,7 @@ def test_forged_manifests_change_nothing(namespace, month, cfg, reg, tmp_path):
     by_health = rhtest.sign_manifest(dict(empty, batch_id="e" * 64), department="health")
     altered = dict(real, finished_at=real["finished_at"] - timedelta(days=40))
     forge(ns, empty, by_health, altered)
+    forge(ns, real, on="banks")
 
     # the join: each to the dead-letter topic with its reason; no check result
     j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
@@ -80,8 +88,10 @@ def test_forged_manifests_change_nothing(namespace, month, cfg, reg, tmp_path):
     assert ns.read("alerts."), "the real list raised no alert"
     dlq = rhtest.read_topics([ns.topic("riskhub.dlq")])
     reasons = sorted(rhtest.header(m, "error") for m in dlq)
-    assert len(reasons) == 3, reasons
+    assert len(reasons) == 4, reasons
     assert all(r.startswith("manifest refused: ") for r in reasons), reasons
+    assert any(f"a manifest of health found on {ns.topic('feed.banks.manifests')}" in r
+               for r in reasons), reasons
     assert any("not signed" in r for r in reasons), reasons
     assert any("not one of banks's keys" in r for r in reasons), reasons
     assert any("does not verify with health's key" in r for r in reasons), reasons
@@ -91,7 +101,7 @@ def test_forged_manifests_change_nothing(namespace, month, cfg, reg, tmp_path):
     lists, err = status_lists(ns, "--source", "topics")
     assert lists[("banks", "large-deposits")]["status"] == "missing", lists[("banks", "large-deposits")]
     assert lists[("health", "major-disease")]["manifests"] == "1"
-    assert "3 manifests were not counted" in err, err
+    assert "4 manifests were not counted" in err, err
     rhtest.run_ledger(ns)
     rows = rhtest.psql(ns.conninfo, "SELECT department, feed FROM list_manifests ORDER BY 1, 2")
     assert rows.split() == ["health|major-disease"], rows
@@ -99,16 +109,16 @@ def test_forged_manifests_change_nothing(namespace, month, cfg, reg, tmp_path):
     assert led[("banks", "large-deposits")]["status"] == "missing"
     assert led[("health", "major-disease")]["manifests"] == "1"
 
-    # riskhub-replay: the month equal, the three named as forged
+    # riskhub-replay: the month equal, the four named as forged
     r = ns.run("riskhub-replay", "--period", PERIOD, "--format", "json")
     assert r.returncode == 0, r.stderr[-3000:]
     rep = json.loads(r.stdout)
     forged = sorted((x["department"], x["feed"]) for x in rep["forged_manifests"])
     assert forged == [("banks", "large-deposits"), ("banks", "large-deposits"),
-                      ("health", "major-disease")], rep["forged_manifests"]
-    assert rep["forged_manifests_count"] == 3
+                      ("health", "major-disease"), ("health", "major-disease")], rep["forged_manifests"]
+    assert rep["forged_manifests_count"] == 4
     t = ns.run("riskhub-replay", "--period", PERIOD)
-    assert "FORGED: 3 manifest(s)" in t.stdout and "清单签名无效" in t.stdout, t.stdout[-2000:]
+    assert "FORGED: 4 manifest(s)" in t.stdout and "清单签名无效" in t.stdout, t.stdout[-2000:]
 
 
 def test_produce_believes_only_signed_manifests_and_chains(namespace, month, tmp_path):

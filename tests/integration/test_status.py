@@ -133,7 +133,7 @@ def expected_townships(ns, cfg, period, as_of):
 
 def read_manifests(ns):
     out = []
-    for m in rhtest.read_topics([ns.topic("feed.manifests")]):
+    for m in rhtest.read_topics(ns.topics_of("feed.manifests")):
         name, rec = rhtest.decode(m.value())
         assert name == "BatchManifest"
         out.append(rec)
@@ -551,8 +551,11 @@ def test_deadline_boundaries(namespace, cfg, tmp_path):
             manifest("no-such-dept", "x", period, datetime(2027, 1, 2, tzinfo=CST)),
             manifest(*fs[4], "2026-11", datetime(2026, 12, 2, tzinfo=CST))]
     recs = [signed(dict(r, topic=ns.topic(r["topic"]))) for r in recs]
-    rhtest.produce_raw(ns.topic("feed.manifests"),
-                       [(r["batch_id"].encode(), rhtest.encode("BatchManifest", r)) for r in recs])
+    # each on its department's manifests topic (no-such-dept's on tax's: not counted)
+    for r in recs:
+        d = r["department"] if r["department"] in ns.departments else "tax"
+        rhtest.produce_raw(ns.topic(f"feed.{d}.manifests"),
+                           [(r["batch_id"].encode(), rhtest.encode("BatchManifest", r))])
     ledger(ns)
     as_of = datetime(2027, 1, 20, 12, tzinfo=CST)
     r, lists, towns = status_csv(ns, "--period", period, "--as-of", "2027-01-20 12:00")

@@ -208,7 +208,7 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
                 assert p.returncode == 0, f"riskhub-produce exit {p.returncode} at step {i}: {scrub(err[-2000:])}"
         # the lists and their manifests: a check list is answered once its
         # manifest is read (a SIGTERM before that leaves records remaining: exit 69)
-        inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files} | {ns.topic("feed.manifests")})
+        inputs = sorted({cfg_topic(ns, d, f) for d, f, _ in files} | set(ns.topics_of("feed.manifests")))
         deadline = time.monotonic() + end_timeout
         while True:
             behind = []

@@ -169,10 +169,10 @@ def header(msg, name):
     return None
 
 
-def manifests_by_batch(topic):
-    """{batch_id: [BatchManifest]} of a manifests topic."""
+def manifests_by_batch(topics):
+    """{batch_id: [BatchManifest]} of manifests topics (a name or a list)."""
     out = {}
-    for m in read_topic(topic):
+    for m in read_topics([topics] if isinstance(topics, str) else list(topics)):
         name, rec = decode(m.value())
         assert name == "BatchManifest"
         assert m.key().decode() == rec["batch_id"]
@@ -185,7 +185,7 @@ def manifests_by_batch(topic):
 RETENTION_MS_DEFAULT = 400 * 86400000
 SEGMENT_MS_DEFAULT = 30 * 86400000
 _CLASS_OF = re.compile(r"^rhtest-[a-z0-9-]*[0-9a-f]{8,}\.(?:(feed\.manifests|feed\.rejects|riskhub\.dlq)"
-                       r"|(feed|alerts|checks)\.[^.].*)$")
+                       r"|feed\.[^.]+\.(manifests|rejects)|(feed|alerts|checks)\.[^.].*)$")
 
 
 def topic_class(topic):
@@ -195,7 +195,9 @@ def topic_class(topic):
     if not m:
         return None
     return {"feed.manifests": "manifests", "feed.rejects": "rejects", "riskhub.dlq": "dlq",
-            "feed": "feeds", "alerts": "alerts", "checks": "checks"}[m.group(1) or m.group(2)]
+            "manifests": "manifests", "rejects": "rejects",
+            "feed": "feeds", "alerts": "alerts", "checks": "checks"}[m.group(1) or m.group(2)
+                                                                     or m.group(3)]
 
 
 def create_topics(topics, partitions=3, timeout=30):

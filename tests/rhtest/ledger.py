@@ -110,7 +110,7 @@ def ledger_offsets_at_end(ns):
         ns.conninfo, "SELECT topic, partition, next_offset FROM ledger_offsets")}
     bad = {}
     for family in ("alerts.", "checks.", "feed.manifests"):
-        for t in ns.topics(family):
+        for t in ns.topics_of(family) if family == "feed.manifests" else ns.topics(family):
             for p, hi in end_offsets(t).items():
                 n = pos.get((t, p), 0)
                 if not (hi - 1 <= n <= hi) and hi > 0:

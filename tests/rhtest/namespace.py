@@ -51,7 +51,8 @@ def assert_test_prefix(prefix):
 class Namespace:
     """A topic prefix of its own and (database=True) a scratch database migrated with
     `riskhub-registry migrate` and, given registry_dir, loaded with `import`. The input
-    topics (every feed, feed.manifests, feed.rejects) exist before anything runs, as on
+    topics (every feed, each department's feed.<dept>.manifests and feed.<dept>.rejects)
+    exist before anything runs, as on
     a hub in service: the join's pattern subscription sees them at once, and
     riskhub-produce's create-then-warm cannot race the broker's metadata (exit 69,
     "Unknown topic or partition"); the join's OUTPUT topics are left for it to create.
@@ -78,8 +79,9 @@ class Namespace:
                     r = self.run("riskhub-registry", "import", registry_dir)
                     assert r.returncode == 0, f"import: {scrub(r.stderr)}"
             cfg = load_config(config)
+            self.departments = [d["code"] for d in cfg["departments"]]
             topics = [self.topic(f"feed.{d['code']}.{f['code']}") for d in cfg["departments"]
-                      for f in d["feeds"]] + [self.topic("feed.manifests"), self.topic("feed.rejects")]
+                      for f in d["feeds"]] + self.topics_of("feed.manifests") + self.topics_of("feed.rejects")
             if os.environ.get("RH_JOIN_PRECREATE_OUTPUTS"):
                 # diagnosis only: takes the join's own topic creation out of the picture
                 topics += [self.topic(f"{k}.{t['code']}") for t in cfg["townships"]
@@ -99,8 +101,17 @@ class Namespace:
     # ---- names and environment ----
 
     def topic(self, name):
-        """The full name of topic `name` ("feed.manifests", "alerts.411024100")."""
+        """The full name of topic `name` ("feed.health.manifests", "alerts.411024100")."""
         return self.prefix + name
+
+    def topics_of(self, name):
+        """The full names of "feed.manifests" / "feed.rejects": every department's own
+        feed.<dept>.manifests / feed.<dept>.rejects, in the configuration's order; of any
+        other name, that one topic."""
+        if name in ("feed.manifests", "feed.rejects"):
+            kind = name.split(".")[1]
+            return [self.topic(f"feed.{d}.{kind}") for d in self.departments]
+        return [self.topic(name)]
 
     def env(self, **extra):
         """os.environ with RH_TOPIC_PREFIX, RH_PG_CONNINFO and RH_KAFKA_BOOTSTRAP of the
@@ -149,13 +160,17 @@ class Namespace:
         return list_groups(self.prefix)
 
     def end_offsets(self, name):
-        return end_offsets(self.topic(name))
+        """{partition: high watermark} of a topic; of "feed.manifests" / "feed.rejects"
+        (topics_of), {(topic, partition): high watermark} of every department's."""
+        if len(self.topics_of(name)) == 1 and name not in ("feed.manifests", "feed.rejects"):
+            return end_offsets(self.topic(name))
+        return {(t, p): hi for t in self.topics_of(name) for p, hi in end_offsets(t).items()}
 
     def read_topic(self, name, **kw):
-        return read_topic(self.topic(name), **kw)
+        return read_topics(self.topics_of(name), **kw)
 
     def manifests_by_batch(self):
-        return manifests_by_batch(self.topic("feed.manifests"))
+        return manifests_by_batch(self.topics_of("feed.manifests"))
 
     def feed_records(self, dept, feed, batch=None):
         """{(batch_id, row_number): (record, source)} read back from the feed topic
@@ -182,9 +197,12 @@ class Namespace:
 
     def read(self, family, timeout=60):
         """[(topic without prefix, key, decoded record, message)] of every topic of
-        a family ('alerts.', 'checks.', 'riskhub.dlq')."""
+        a family ('alerts.', 'checks.', 'riskhub.dlq'; 'feed.manifests' and
+        'feed.rejects': every department's, topics_of)."""
         out = []
-        for m in read_topics(self.topics(family), timeout=timeout):
+        names = (self.topics_of(family) if family in ("feed.manifests", "feed.rejects")
+                 else self.topics(family))
+        for m in read_topics(names, timeout=timeout):
             name, rec = decode(m.value())
             out.append((m.topic()[len(self.prefix):], m.key().decode() if m.key() else None, rec, m))
         return out

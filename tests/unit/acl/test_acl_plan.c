@@ -39,8 +39,9 @@ static void test_plan_of_minimal(void **state) {
   acl_list_t plan = {0};
   char err[256];
   assert_int_equal(acl_plan_build(cfg, &plan, err, sizeof err), 0);
-  /* 3 departments x 12, 2 townships x 6, the four services 62 */
-  assert_int_equal(plan.n, 3 * 12 + 2 * 6 + 62);
+  /* 3 departments x 6, 2 townships x 6, the four services 59 and, for the
+   * ledger and the status report, each department's manifests topic (3 x 3) */
+  assert_int_equal(plan.n, 3 * 6 + 2 * 6 + 59 + 3 * 3);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -52,6 +53,13 @@ static void test_plan_of_minimal(void **state) {
             "riskhub-alerts.411024101.", "User:town.411024101", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.join", RD_KAFKA_ACL_OPERATION_READ),
+      /* its chain: its own manifests */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "feed.tax.manifests",
+            "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "feed.civil-affairs.manifests", "User:svc.ledger", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "feed.tax.manifests",
+            "User:svc.status", RD_KAFKA_ACL_OPERATION_READ),
   };
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) assert_true(acl_list_has(&plan, &want[i]));
   /* and what nobody may: a department reading alerts, a township writing them,
@@ -63,6 +71,18 @@ static void test_plan_of_minimal(void **state) {
             "User:town.411024100", RD_KAFKA_ACL_OPERATION_WRITE),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.civil-affairs.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
+      /* another department's manifests and rejects; the shared topics of old */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "feed.civil-affairs.manifests", "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "feed.civil-affairs.manifests", "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "feed.manifests",
+            "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "feed.rejects",
+            "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
+      /* the ledger reads the lists' manifests, never the lists */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
+            "User:svc.ledger", RD_KAFKA_ACL_OPERATION_READ),
   };
   for (size_t i = 0; i < sizeof never / sizeof *never; i++)
     assert_false(acl_list_has(&plan, &never[i]));

@@ -370,6 +370,14 @@ static void test_error_missing_key(void **state) {
   expect_error("missing_kind.yaml", ":14:9: departments[0].feeds[0].kind: required key missing");
 }
 
+/* feed.<dept>.manifests and feed.<dept>.rejects are the department's own. */
+static void test_error_reserved_feed(void **state) {
+  (void)state;
+  expect_error("reserved_feed.yaml",
+               ":36:15: departments[2].feeds[0].code: 'manifests' is reserved: "
+               "feed.<department>.manifests is the department's own manifests topic");
+}
+
 static void test_error_unknown_kind(void **state) {
   (void)state;
   expect_error("bad_kind.yaml",
@@ -570,6 +578,20 @@ static void test_topic_prefix_default(void **state) {
   char buf[64];
   assert_int_equal(rh_config_topic(cfg, "feed.manifests", buf, sizeof buf), 0);
   assert_string_equal(buf, "feed.manifests");
+  /* each department's own manifests and rejects topics */
+  for (size_t i = 0; i < cfg->department_count; i++) {
+    char want[128];
+    snprintf(want, sizeof want, "feed.%s.manifests", cfg->departments[i].code);
+    assert_string_equal(cfg->departments[i].manifests_topic, want);
+    snprintf(want, sizeof want, "feed.%s.rejects", cfg->departments[i].code);
+    assert_string_equal(cfg->departments[i].rejects_topic, want);
+  }
+  const char *names[64];
+  assert_true(cfg->department_count <= 64);
+  assert_int_equal(rh_config_department_topics(cfg, RH_TOPIC_REJECTS, names),
+                   cfg->department_count);
+  assert_string_equal(names[0], cfg->departments[0].rejects_topic);
+  assert_int_equal(rh_config_department_topics(cfg, RH_TOPIC_ALERTS, names), 0);
   rh_config_destroy(cfg);
 
   /* The shipped file has no prefix either. */
@@ -635,6 +657,8 @@ static void test_topic_prefix_env(void **state) {
   char buf[64];
   assert_int_equal(rh_config_topic(cfg, "feed.rejects", buf, sizeof buf), 0);
   assert_string_equal(buf, "test-1a2b.feed.rejects");
+  assert_string_equal(cfg->departments[0].manifests_topic,
+                      "test-1a2b.feed.civil-affairs.manifests");
   rh_config_destroy(cfg);
 
   /* The variable replaces the key. */
@@ -869,8 +893,11 @@ static void test_topic_class(void **state) {
     rh_topic_class_t want;
   } cases[] = {
       {"", "feed.health.major-disease", RH_TOPIC_FEEDS},
-      {"", "feed.manifests", RH_TOPIC_MANIFESTS},
+      {"", "feed.health.manifests", RH_TOPIC_MANIFESTS},
+      {"", "feed.health.rejects", RH_TOPIC_REJECTS},
+      {"", "feed.manifests", RH_TOPIC_MANIFESTS}, /* shared, before 2026-12 */
       {"", "feed.rejects", RH_TOPIC_REJECTS},
+      {"", "feed.health.manifests-x", RH_TOPIC_FEEDS},
       {"", "alerts.411024100", RH_TOPIC_ALERTS},
       {"", "alerts.unmatched", RH_TOPIC_ALERTS},
       {"", "checks.411024100", RH_TOPIC_CHECKS},
@@ -880,7 +907,7 @@ static void test_topic_class(void **state) {
       {"", "feed.", RH_TOPIC_OTHER},
       {"", "alerts.", RH_TOPIC_OTHER},
       {"t-1.", "t-1.alerts.411024100", RH_TOPIC_ALERTS},
-      {"t-1.", "t-1.feed.manifests", RH_TOPIC_MANIFESTS},
+      {"t-1.", "t-1.feed.tax.manifests", RH_TOPIC_MANIFESTS},
       {"t-1.", "alerts.411024100", RH_TOPIC_OTHER}, /* another namespace's */
       {"t-1.", "t-2.alerts.411024100", RH_TOPIC_OTHER},
   };
@@ -1048,6 +1075,7 @@ int main(void) {
       cmocka_unit_test_setup(test_error_missing_section, setup),
       cmocka_unit_test_setup(test_error_missing_key, setup),
       cmocka_unit_test_setup(test_error_unknown_kind, setup),
+      cmocka_unit_test_setup(test_error_reserved_feed, setup),
       cmocka_unit_test_setup(test_error_wrong_type, setup),
       cmocka_unit_test_setup(test_error_duplicate_yaml_key, setup),
       cmocka_unit_test_setup(test_error_duplicate_department, setup),

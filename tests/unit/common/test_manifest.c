@@ -97,7 +97,39 @@ static int teardown(void **state) {
 
 static int check(fx_t *f, char *why, size_t n) {
   why[0] = '\0';
-  return rh_manifest_check(f->keys, &f->m, why, n);
+  return rh_manifest_check(f->keys, &f->m, NULL, why, n);
+}
+
+static int check_on(fx_t *f, const char *carrier, char *why, size_t n) {
+  why[0] = '\0';
+  return rh_manifest_check(f->keys, &f->m, carrier, why, n);
+}
+
+/* A manifest counts only on its department's own topic: another department
+ * cannot write there (ACLs), and one found elsewhere is refused, unsigned
+ * (signing.required off) or signed. */
+static void test_carrier_is_the_departments_topic(void **state) {
+  fx_t *f = *state;
+  char why[512];
+  rh_test_keys_sign(&f->m, "banks");
+  assert_int_equal(check_on(f, "feed.banks.manifests", why, sizeof why), 0);
+  assert_int_equal(check_on(f, "feed.health.manifests", why, sizeof why), 1);
+  assert_non_null(strstr(why, "a manifest of banks found on feed.health.manifests, not on "
+                              "feed.banks.manifests"));
+  assert_non_null(strstr(why, "清单不在本部门的主题上"));
+  assert_int_equal(check_on(f, "feed.banks.large-deposits", why, sizeof why), 1);
+  /* the shared topic of before 2026-12 (archived months): the signature decides */
+  assert_int_equal(check_on(f, "feed.manifests", why, sizeof why), 0);
+  set_long(&f->m, "rows_accepted", 0);
+  assert_int_equal(check_on(f, "feed.manifests", why, sizeof why), 1);
+}
+
+static void test_carrier_unsigned(void **state) {
+  fx_t *f = *state;
+  char why[512];
+  assert_int_equal(check_on(f, "feed.banks.manifests", why, sizeof why), 0);
+  assert_int_equal(check_on(f, "feed.health.manifests", why, sizeof why), 1);
+  assert_non_null(strstr(why, "found on feed.health.manifests"));
 }
 
 static void test_signed_verifies_and_altered_does_not(void **state) {
@@ -255,6 +287,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_other_departments_key_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unsigned_and_unknown_feed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unsigned_while_not_required, setup_optional, teardown),
+      cmocka_unit_test_setup_teardown(test_carrier_is_the_departments_topic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_carrier_unsigned, setup_optional, teardown),
       cmocka_unit_test_setup_teardown(test_link_and_signed_by, setup, teardown),
       cmocka_unit_test(test_key_files),
       cmocka_unit_test(test_public_key_text),

@@ -105,11 +105,13 @@ static void test_names(void **state) {
 
 static void test_join_input(void **state) {
   (void)state;
-  assert_true(health_judge_join_input("", "feed.manifests"));
+  assert_true(health_judge_join_input("", "feed.tax.manifests"));
+  assert_true(health_judge_join_input("", "feed.tax.rejects")); /* read past */
+  assert_false(health_judge_join_input("", "feed.manifests")); /* before 2026-12 */
   assert_true(health_judge_join_input("", "feed.civil-affairs.new-dibao"));
   assert_true(health_judge_join_input("t.", "t.feed.tax.vehicles"));
   assert_false(health_judge_join_input("t.", "feed.tax.vehicles"));
-  assert_false(health_judge_join_input("", "feed.rejects")); /* not the join's */
+  assert_false(health_judge_join_input("", "feed.rejects"));
   assert_false(health_judge_join_input("", "feed.tax"));
   assert_false(health_judge_join_input("", "feed.tax.vehicles.x"));
   assert_false(health_judge_join_input("", "feed..vehicles"));

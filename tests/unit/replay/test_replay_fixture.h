@@ -157,13 +157,13 @@ typedef struct {
   int64_t first, last, count;
 } fx_range_t;
 
-/* A BatchManifest message at feed.manifests [mpart] offset moff. */
+/* A BatchManifest message at feed.<dept>.manifests [mpart] offset moff. */
 static inline void fx_manifest(const rh_avro_schemas_t *s, fx_msg_t *x, const char *bid,
                                const char *dept, const char *feed, const char *kind,
                                const char *period, const fx_range_t *ranges, size_t n,
                                int64_t started_at, int32_t mpart, int64_t moff, int64_t ts) {
   avro_value_t v, arr, el, f;
-  char topic[128];
+  char topic[128], mtopic[128];
   int64_t total = 0;
   const rh_avro_schema_t *bm = rh_avro_schemas_get(s, "riskhub.BatchManifest");
   assert_int_equal(rh_avro_schema_value_new(bm, &v, NULL, 0), RH_AVRO_OK);
@@ -194,7 +194,8 @@ static inline void fx_manifest(const rh_avro_schemas_t *s, fx_msg_t *x, const ch
   fx_set_long(&v, "finished_at", started_at + 1000);
   fx_set_str(&v, "producer", "test");
   rh_test_keys_sign(&v, dept);
-  fx_encode(s, "riskhub.BatchManifest", &v, x, "feed.manifests", mpart, moff, ts, bid);
+  snprintf(mtopic, sizeof mtopic, "feed.%s.manifests", dept);
+  fx_encode(s, "riskhub.BatchManifest", &v, x, mtopic, mpart, moff, ts, bid);
   avro_value_decref(&v);
 }
 
