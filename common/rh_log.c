@@ -143,6 +143,14 @@ void rh_log_rdkafka_cb(const struct rd_kafka_s *rk, int level, const char *fac,
   /* One kafka: section serves producers and consumers alike; librdkafka warns
    * about the other role's properties. That is expected, not news. */
   if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "will be ignored by this")) l = RH_LOG_DEBUG;
+  /* A connection that went down with its SASL handshake still queued (a
+   * coordinator connection closed, a handle destroyed) is reported as an
+   * "authentication error" whose cause is the transport: not a refused
+   * password (that one is error_cb's __AUTHENTICATION, with the credentials
+   * file named), and the transport is reported on its own. */
+  if (strcmp(fac, "FAIL") == 0 && strstr(buf, "SaslAuthenticateRequest failed: Local: Broker "
+                                               "transport failure"))
+    l = RH_LOG_DEBUG;
   rh_log(l, "librdkafka %s: %s", fac, buf);
 }
 

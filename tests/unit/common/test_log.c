@@ -66,6 +66,30 @@ static void test_level_filter_and_stream(void **state) {
   assert_int_equal(rh_log_level_parse("loud", &l), -1);
 }
 
+/* librdkafka's lines: a SASL handshake cut by its transport is not an
+ * authentication error an operator acts on (debug); a real failure stays. */
+static void test_rdkafka_levels(void **state) {
+  (void)state;
+  char *mem = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&mem, &len);
+  assert_non_null(fp);
+  rh_log_set_stream(fp);
+  rh_log_set_level(RH_LOG_INFO);
+  rh_log_rdkafka_cb(NULL, 3, "FAIL",
+                    "GroupCoordinator: SASL authentication error: SaslAuthenticateRequest "
+                    "failed: Local: Broker transport failure (after 0ms in state DOWN)");
+  rh_log_rdkafka_cb(NULL, 3, "FAIL",
+                    "127.0.0.1:19092/1: SASL authentication error: Authentication failed during "
+                    "authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512");
+  rh_log_set_stream(NULL);
+  fclose(fp);
+  assert_null(strstr(mem, "state DOWN"));
+  assert_non_null(strstr(mem, "ERROR: librdkafka FAIL: 127.0.0.1:19092/1: SASL authentication "
+                              "error: Authentication failed"));
+  free(mem);
+}
+
 static void test_level_option(void **state) {
   (void)state;
   assert_int_equal(rh_log_level_option("t", "debug"), 0);
@@ -93,6 +117,7 @@ int main(void) {
       cmocka_unit_test(test_scrub_passwords),
       cmocka_unit_test(test_level_filter_and_stream),
       cmocka_unit_test(test_level_option),
+      cmocka_unit_test(test_rdkafka_levels),
       cmocka_unit_test(test_clocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
