@@ -790,6 +790,15 @@ size_t rh_config_department_topics(const rh_config_t *cfg, rh_topic_class_t cls,
   return n;
 }
 
+int rh_config_legacy_topic(const rh_config_t *cfg, rh_topic_class_t cls, char *buf, size_t size) {
+  if (cls != RH_TOPIC_MANIFESTS && cls != RH_TOPIC_REJECTS) {
+    if (buf && size) buf[0] = '\0';
+    return -1;
+  }
+  return rh_config_topic(cfg, cls == RH_TOPIC_MANIFESTS ? "feed.manifests" : "feed.rejects", buf,
+                         size);
+}
+
 rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   size_t pl = prefix ? strlen(prefix) : 0;
   if (!topic || strncmp(topic, prefix ? prefix : "", pl) != 0) return RH_TOPIC_OTHER;

@@ -360,6 +360,14 @@ rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic);
 size_t rh_config_department_topics(const rh_config_t *cfg, rh_topic_class_t cls,
                                    const char **names);
 
+/* The topic every department shared before 2026-12 for a class:
+ * "<prefix>feed.manifests" (RH_TOPIC_MANIFESTS) or "<prefix>feed.rejects"
+ * (RH_TOPIC_REJECTS), which nobody may write any more (riskhub-acl's plan) and
+ * which the readers of whole months (riskhub-replay, riskhub-status --source
+ * topics) still read, for the months published then. 0, or -1 (another class,
+ * or it does not fit in size). */
+int rh_config_legacy_topic(const rh_config_t *cfg, rh_topic_class_t cls, char *buf, size_t size);
+
 /* "feeds", "manifests", ... (the YAML keys of topics.retention); NULL for OTHER. */
 const char *rh_topic_class_name(rh_topic_class_t c);
 /* By 9-digit code (411024100), full name (安陵镇), or the name without its

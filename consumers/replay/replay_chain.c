@@ -306,7 +306,9 @@ int replay_chain_run(const rh_config_t *cfg, const char *schemas_dir, const char
     rc = RH_EXIT_CONFIG;
     goto out;
   }
-  /* the selected department's manifests topic, or every department's */
+  /* the selected department's manifests topic, or every department's (not the
+   * shared one of before 2026-12: each feed's chain began again on its own
+   * department's topic, its first list there naming none) */
   const char **topics = calloc(cfg->department_count + 1, sizeof *topics);
   size_t nt = 0;
   if (!topics) {

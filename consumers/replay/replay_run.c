@@ -434,19 +434,24 @@ static size_t threads_for(const run_t *x, size_t nparts) {
 }
 
 /* The departments' own topics of a class (RH_TOPIC_MANIFESTS: feed.<dept>.manifests,
- * RH_TOPIC_REJECTS: feed.<dept>.rejects), each read to its end through fn.
+ * RH_TOPIC_REJECTS: feed.<dept>.rejects) and the shared one of before
+ * 2026-12 (rh_config_legacy_topic), each read to its end through fn.
  * what names the reader in the log. */
 static int broker_topics(run_t *x, rh_topic_class_t cls, const char *what, rh_msg_fn *fn,
                          char *e, size_t es) {
   const rh_config_t *cfg = x->o->cfg;
   replay_part_t *parts = NULL;
   size_t n = 0;
-  const char **names = calloc(cfg->department_count + 1, sizeof *names);
+  const char **names = calloc(cfg->department_count + 2, sizeof *names);
+  char legacy[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
   if (!names) {
     rh_errf(e, es, "out of memory");
     return RH_EXIT_SOFTWARE;
   }
   size_t nt = rh_config_department_topics(cfg, cls, names);
+  /* and the shared topic of before 2026-12, for the months published then
+   * (skipped where it does not exist) */
+  if (rh_config_legacy_topic(cfg, cls, legacy, sizeof legacy) == 0) names[nt++] = legacy;
   replay_reader_t *r = replay_reader_new(cfg, what, 1, REPLAY_AHEAD_FEW, e, es);
   if (!r || replay_reader_parts(r, names, nt, 1, -1, &parts, &n, e, es) ||
       replay_reader_start(r, parts, n, e, es)) {

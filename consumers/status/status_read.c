@@ -190,7 +190,7 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     rh_manifest_keys_free(x.keys);
     return -1;
   }
-  size_t cap = 1 + cfg->department_count + 2 * cfg->township_count;
+  size_t cap = 2 + cfg->department_count + 2 * cfg->township_count;
   x.topics = calloc(cap, sizeof *x.topics);
   names = calloc(cap, sizeof *names);
   if (!x.topics || !names || !(x.dec = rh_avro_decoder_new(schemas)) ||
@@ -207,6 +207,8 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
     snprintf(name, sizeof name, "feed.%s.manifests", cfg->departments[i].code);
     long_name = add_topic(&x, cfg, name, T_MANIFESTS, i) != 0;
   }
+  /* the shared one of before 2026-12, for the months published then */
+  long_name = long_name || add_topic(&x, cfg, "feed.manifests", T_MANIFESTS, 0) != 0;
   for (size_t i = 0; i < cfg->township_count && !long_name; i++) {
     snprintf(name, sizeof name, "alerts.%s", cfg->townships[i].code);
     long_name = add_topic(&x, cfg, name, T_ALERTS, i) != 0;

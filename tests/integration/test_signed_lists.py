@@ -209,3 +209,31 @@ def test_produce_without_a_usable_key(namespace, month, tmp_path):
     assert r.returncode == 0, r.stderr
     lists, err = status_lists(ns, "--source", "topics")
     assert lists[(dept, feed)]["status"] == "missing" and "not counted" in err, (lists[(dept, feed)], err)
+
+
+def test_months_on_the_shared_topic_of_before(namespace, month):
+    """A hub from before 2026-12 has its months' manifests on the shared feed.manifests:
+    riskhub-status still reads them there (signature checked, as on a department's own
+    topic), while the same signed manifest on another department's topic is refused.
+    Nobody may write the shared topic any more (the ACL plan has no binding on it,
+    tests/unit/acl/test_acl_plan.c)."""
+    ns = namespace()
+    files = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+    ns.produce("health", "major-disease", files[("health", "major-disease")])
+    [real] = only_manifest(ns, "health", "major-disease")
+    old = rhtest.sign_manifest(dict(real, batch_id="c" * 64, department="banks", feed="large-deposits",
+                                    kind="CHECK", topic=ns.topic("feed.banks.large-deposits"),
+                                    partitions=[], rows_total=0, rows_accepted=0, rows_rejected=0,
+                                    records_sha256="", prev_manifest_sha256=""))
+    legacy = ns.topic("feed.manifests")
+    rhtest.create_topics([legacy])
+    rhtest.produce_raw(legacy, [(old["batch_id"].encode(), rhtest.encode("BatchManifest", old))])
+    lists, err = status_lists(ns, "--source", "topics")
+    assert lists[("banks", "large-deposits")]["status"] != "missing", lists[("banks", "large-deposits")]
+    assert lists[("banks", "large-deposits")]["manifests"] == "1"
+    assert "not counted" not in err, err
+    # the same, signed, on health's own topic: not banks's, refused
+    forge(ns, old, on="health")
+    lists, err = status_lists(ns, "--source", "topics")
+    assert lists[("banks", "large-deposits")]["manifests"] == "1"
+    assert "1 manifests were not counted" in err, err

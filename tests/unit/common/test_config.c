@@ -659,6 +659,11 @@ static void test_topic_prefix_env(void **state) {
   assert_string_equal(buf, "test-1a2b.feed.rejects");
   assert_string_equal(cfg->departments[0].manifests_topic,
                       "test-1a2b.feed.civil-affairs.manifests");
+  assert_int_equal(rh_config_legacy_topic(cfg, RH_TOPIC_MANIFESTS, buf, sizeof buf), 0);
+  assert_string_equal(buf, "test-1a2b.feed.manifests");
+  assert_int_equal(rh_config_legacy_topic(cfg, RH_TOPIC_REJECTS, buf, sizeof buf), 0);
+  assert_string_equal(buf, "test-1a2b.feed.rejects");
+  assert_int_equal(rh_config_legacy_topic(cfg, RH_TOPIC_FEEDS, buf, sizeof buf), -1);
   rh_config_destroy(cfg);
 
   /* The variable replaces the key. */
