@@ -30,7 +30,10 @@ const char *rh_pg_env_conninfo(void);
 #define RH_PG_ROLE_JOIN "riskhub_join"         /* riskhub-join: reads the registry */
 #define RH_PG_ROLE_LEDGER "riskhub_ledger"     /* riskhub-ledger: writes the ledger */
 #define RH_PG_ROLE_STATUS "riskhub_status"     /* riskhub-status, -health, -selftest */
-#define RH_PG_ROLE_TOWNSHIP "riskhub_township" /* riskhub-alerts: a township's tool */
+#define RH_PG_ROLE_TOWNSHIP "riskhub_township" /* riskhub-alerts: several townships */
+/* riskhub-alerts of one township: RH_PG_ROLE_TOWN_PREFIX<code>, a member of
+ * riskhub_towns that sees its own township's households only (migration 008) */
+#define RH_PG_ROLE_TOWN_PREFIX "riskhub_town_"
 #define RH_PG_ROLE_AUDIT "riskhub_audit"       /* riskhub-replay: reads, writes nothing */
 
 /* Connect; on failure retry with back-off (100 ms doubling to 2 s) until wait_ms

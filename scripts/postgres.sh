@@ -49,6 +49,10 @@ DB_USER=riskhub
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=$DB_NAME user=$DB_USER"
 # The programs' roles (common/rh_pg.h); what each may do is migration 007's.
 PROGRAM_ROLES=(riskhub_import riskhub_join riskhub_ledger riskhub_status riskhub_township riskhub_audit)
+# riskhub-alerts of one township: riskhub_town_<code>, a member of the group
+# riskhub_towns (NOLOGIN; its grants are migration 008's), that sees its own
+# township's households only, for every township of the configuration.
+PG_CONFIG_FILE=${RH_CONFIG:-$RH_REPO_ROOT/config/riskhub.yaml}
 PGPASS=$RH_STATE_DIR/pgpass
 export PGPASSFILE=$PGPASS
 
@@ -261,8 +265,28 @@ ensure_db() {
             made+=("$role")
         fi
     done
+    local towns
+    towns=$(python3 - "$PG_CONFIG_FILE" <<'PY'
+import sys, yaml
+for t in yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["townships"]:
+    print(f"riskhub_town_{t['code']}")
+PY
+) || die "cannot read the townships of $PG_CONFIG_FILE (python3 with PyYAML: scripts/deps.sh)"
+    local town_roles=()
+    mapfile -t town_roles <<<"$towns"
+    if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'riskhub_towns'") ]]; then
+        psql_admin -c "CREATE ROLE riskhub_towns NOLOGIN"
+        made+=(riskhub_towns)
+    fi
+    for role in "${town_roles[@]}"; do
+        [[ $role =~ ^riskhub_town_[0-9]{9}$ ]] || die "$PG_CONFIG_FILE: not a township role: $role"
+        if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$role'") ]]; then
+            psql_admin -c "CREATE ROLE $role LOGIN IN ROLE riskhub_towns"
+            made+=("$role")
+        fi
+    done
     ((${#made[@]} == 0)) || say "postgres: roles ${made[*]} created"
-    for role in postgres "$DB_USER" "${PROGRAM_ROLES[@]}"; do
+    for role in postgres "$DB_USER" "${PROGRAM_ROLES[@]}" "${town_roles[@]}"; do
         set_password "$role"
     done
     if [[ -z $(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'") ]]; then

@@ -111,7 +111,14 @@ static PGconn *pg_connect(run_t *r, int wait_ms, char *err, size_t errsz) {
     rh_errf(err, errsz, "out of memory");
     return NULL;
   }
-  PGconn *conn = rh_pg_connect_as(ci, RH_PG_ROLE_TOWNSHIP, wait_ms, err, errsz);
+  /* one township: its own role, which sees its own households only (migration
+   * 008); several (the bureau's --all): riskhub_township */
+  char role[64];
+  if (r->p->township_count == 1)
+    snprintf(role, sizeof role, "%s%s", RH_PG_ROLE_TOWN_PREFIX, r->p->townships[0]->code);
+  else
+    snprintf(role, sizeof role, "%s", RH_PG_ROLE_TOWNSHIP);
+  PGconn *conn = rh_pg_connect_as(ci, role, wait_ms, err, errsz);
   free(ci);
   return conn;
 }

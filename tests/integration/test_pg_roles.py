@@ -14,7 +14,7 @@ import rhtest
 from rhtest import pg_rows, psql
 
 ROLES = ["riskhub_import", "riskhub_join", "riskhub_ledger", "riskhub_status",
-         "riskhub_township", "riskhub_audit"]
+         "riskhub_township", "riskhub_audit", "riskhub_town_411024100"]
 RELATIONS = ["households", "members", "applications", "registry_changes", "warnings",
              "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets",
              "unmasked_exports", "schema_migrations", "household_heads",
@@ -32,6 +32,9 @@ POLICY = {
     "riskhub_township": {"select": {"household_heads"}, "insert": {"unmasked_exports"}},
     "riskhub_audit": {"select": set(RELATIONS) - {"household_heads", "registry_first_import_ddl"}},
 }
+# one township's riskhub-alerts: the rights of its group riskhub_towns, its own rows
+# (test_a_township_sees_its_own_households)
+POLICY["riskhub_town_411024100"] = POLICY["riskhub_township"]
 
 # Statements that touch no row: the privilege is checked all the same. An insert
 # names one column with its default (an insert needs no SELECT privilege that way).
@@ -187,3 +190,39 @@ def test_a_program_with_a_wrong_password_says_which_role_and_where(ns, tmp_path)
     assert r.returncode == 69, r.stderr
     assert "riskhub_status" in r.stderr and str(bad) in r.stderr, r.stderr
     assert "wrong-password-123" not in r.stderr + r.stdout
+
+
+def test_a_township_sees_its_own_households(ns):
+    """riskhub-alerts of one township connects as riskhub_town_<code> (migration 008):
+    through household_heads it sees its own township's heads and no other's; the
+    bureau's riskhub_township sees both; a role of no township none."""
+    households = [("411024100-001-0001", "411024100", "110105194912310021", "甲"),
+                  ("411024101-001-0001", "411024101", "110105195001010010", "乙")]
+    sql = []
+    for hid, town, head, name in households:
+        sql.append("INSERT INTO households (household_id, township_code, village, household_type, "
+                   f"income_per_capita, head_id_number) VALUES ('{hid}', '{town}', 'v', 'ordinary', 0, "
+                   f"'{head}')")
+        sql.append("INSERT INTO members (id_number, household_id, name, sex, relation, birth_date, "
+                   "health, labour_ability, schooling, migrant_months, medical_insurance) VALUES "
+                   f"('{head}', '{hid}', '{name}', 'male', 'head', '1950-01-01', 'healthy', 'strong', "
+                   "'none', 0, true)")
+    r = as_role(ns, "riskhub_import", "; ".join(sql))
+    assert r.returncode == 0, r.stderr
+
+    def heads(role):
+        r = as_role(ns, role, "SELECT household_id FROM household_heads ORDER BY 1")
+        assert r.returncode == 0, (role, r.stderr)
+        return r.stdout.split()
+
+    assert heads("riskhub_town_411024100") == ["411024100-001-0001"]
+    assert heads("riskhub_town_411024101") == ["411024101-001-0001"]
+    assert heads("riskhub_township") == ["411024100-001-0001", "411024101-001-0001"]
+    # a township's role may not become another's, nor the bureau's; its group, which
+    # it may become, sees nobody's
+    for other in ("riskhub_town_411024101", "riskhub_township"):
+        r = as_role(ns, "riskhub_town_411024100", f"SET ROLE {other}")
+        assert r.returncode != 0 and "permission denied" in r.stderr, (other, r.stderr)
+    r = as_role(ns, "riskhub_town_411024100", "SET ROLE riskhub_towns; "
+                                               "SELECT count(*) FROM household_heads")
+    assert r.returncode == 0 and r.stdout.strip() == "0", (r.stdout, r.stderr)
