@@ -16,6 +16,41 @@ int rh_file_private_fd(int fd) {
   return 0;
 }
 
+rh_file_secret_t rh_file_read_secret(const char *path, int follow, char *buf, size_t size,
+                                     size_t *len, unsigned *mode) {
+  *len = 0;
+  if (size) buf[0] = '\0';
+  /* O_NONBLOCK: a FIFO put in the file's place does not hang the open */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) return RH_FILE_SECRET_OPEN;
+  struct stat st;
+  rh_file_secret_t rc = RH_FILE_SECRET_OK;
+  if (fstat(fd, &st) != 0) {
+    rc = RH_FILE_SECRET_OPEN;
+  } else if (!S_ISREG(st.st_mode)) {
+    rc = RH_FILE_SECRET_NOT_REGULAR;
+  } else if (st.st_mode & 077) {
+    *mode = (unsigned)(st.st_mode & 07777);
+    rc = RH_FILE_SECRET_SHARED;
+  }
+  while (rc == RH_FILE_SECRET_OK) {
+    if (*len + 1 >= size) {
+      rc = RH_FILE_SECRET_TOO_LONG;
+      break;
+    }
+    ssize_t n = read(fd, buf + *len, size - 1 - *len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) rc = RH_FILE_SECRET_READ;
+    if (n <= 0) break;
+    *len += (size_t)n;
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  if (size) buf[*len < size ? *len : size - 1] = '\0';
+  return rc;
+}
+
 int rh_file_open_private(const char *path, int flags) {
   int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0600);
   if (fd < 0) return -1;

@@ -24,4 +24,23 @@ FILE *rh_file_create_private(const char *path, int flags, char *errstr, size_t e
  * a pipe or a terminal, is left as it is). 0, or -1 with errno. */
 int rh_file_private_fd(int fd);
 
+/* Reading a secret (a Kafka credentials file, a department's signing key): the
+ * whole of a regular file that only its owner may read (no bit of 077 in its
+ * mode) into buf, at most size - 1 bytes, NUL-terminated; *len the bytes read.
+ * follow: a symbolic link is followed (else O_NOFOLLOW: refused, errno ELOOP).
+ * Returns RH_FILE_SECRET_OK or why not: *mode is the file's mode for
+ * RH_FILE_SECRET_SHARED; errno says why for _OPEN and _READ. The caller words
+ * the refusal for its reader, and clears buf (it may hold part of the secret
+ * on any return). */
+typedef enum {
+  RH_FILE_SECRET_OK = 0,
+  RH_FILE_SECRET_OPEN,        /* open or fstat failed (errno) */
+  RH_FILE_SECRET_NOT_REGULAR, /* a folder, a device, a pipe ... */
+  RH_FILE_SECRET_SHARED,      /* others may read or write it (*mode) */
+  RH_FILE_SECRET_TOO_LONG,    /* size - 1 bytes or more */
+  RH_FILE_SECRET_READ         /* read failed (errno) */
+} rh_file_secret_t;
+rh_file_secret_t rh_file_read_secret(const char *path, int follow, char *buf, size_t size,
+                                     size_t *len, unsigned *mode);
+
 #endif

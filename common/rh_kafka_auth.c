@@ -1,12 +1,11 @@
 #include "rh_kafka_auth.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "rh_file.h"
 
 
 const char *rh_kafka_auth_forbidden_key(const char *key) {
@@ -23,51 +22,29 @@ const char *rh_kafka_auth_forbidden_key(const char *key) {
 /* The whole file into buf (NUL-terminated). 0, or -1 with errstr. */
 static int read_private(const char *path, char *buf, size_t bufsz, char *errstr,
                         size_t errstr_size) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
+  size_t len = 0;
+  unsigned mode = 0;
+  switch (rh_file_read_secret(path, 1, buf, bufsz, &len, &mode)) {
+  case RH_FILE_SECRET_OK:
+    break;
+  case RH_FILE_SECRET_OPEN:
+  case RH_FILE_SECRET_READ:
     snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
     return -1;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
-    close(fd);
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode)) {
+  case RH_FILE_SECRET_NOT_REGULAR:
     snprintf(errstr, errstr_size, "kafka credentials %s: not a regular file", path);
-    close(fd);
     return -1;
-  }
-  if (st.st_mode & 077) {
+  case RH_FILE_SECRET_SHARED:
     snprintf(errstr, errstr_size,
              "kafka credentials %s: others may read it (mode %04o): refused; "
              "make it the owner's only (chmod 600) and change the password "
              "(docs/security.md, \"Rotating Kafka's credentials\")",
-             path, (unsigned)(st.st_mode & 07777));
-    close(fd);
+             path, mode);
+    return -1;
+  case RH_FILE_SECRET_TOO_LONG:
+    snprintf(errstr, errstr_size, "kafka credentials %s: longer than %zu bytes", path, bufsz - 1);
     return -1;
   }
-  size_t len = 0;
-  for (;;) {
-    if (len + 1 >= bufsz) {
-      snprintf(errstr, errstr_size, "kafka credentials %s: longer than %zu bytes", path,
-               bufsz - 1);
-      close(fd);
-      return -1;
-    }
-    ssize_t n = read(fd, buf + len, bufsz - 1 - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      snprintf(errstr, errstr_size, "kafka credentials %s: %s", path, strerror(errno));
-      close(fd);
-      return -1;
-    }
-    if (n == 0) break;
-    len += (size_t)n;
-  }
-  close(fd);
-  buf[len] = '\0';
   if (memchr(buf, '\0', len)) {
     snprintf(errstr, errstr_size, "kafka credentials %s: not a text file", path);
     return -1;

@@ -2,16 +2,14 @@
 #include "rh_sign.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rh_err.h"
+#include "rh_file.h"
 #include "rh_hash.h"
 
 #define KEY_FILE_MAX 16384
@@ -39,45 +37,40 @@ static void key_id(rh_sign_pub_t *pub) {
 }
 
 /* The whole of a private key file, refused unless it is a regular file only its
- * owner can read. *buf malloc'd. */
+ * owner can read (not through a symbolic link). *buf malloc'd. */
 static int read_private(const char *path, char **buf, size_t *len, char *errstr,
                         size_t errstr_size) {
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    rh_errf(errstr, errstr_size, "%s: %s%s", path, strerror(errno),
-            errno == ELOOP ? " (a symbolic link: give the key file itself)" : "");
+  char *b = malloc(KEY_FILE_MAX + 1);
+  unsigned mode = 0;
+  if (!b) {
+    rh_errf(errstr, errstr_size, "%s: out of memory", path);
     return -1;
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  rh_file_secret_t r = rh_file_read_secret(path, 0, b, KEY_FILE_MAX + 1, len, &mode);
+  if (r == RH_FILE_SECRET_OK && *len > 0) {
+    *buf = b;
+    return 0;
+  }
+  int e = errno;
+  if (r == RH_FILE_SECRET_OPEN)
+    rh_errf(errstr, errstr_size, "%s: %s%s", path, strerror(e),
+            e == ELOOP ? " (a symbolic link: give the key file itself)" : "");
+  else if (r == RH_FILE_SECRET_NOT_REGULAR)
     rh_errf(errstr, errstr_size, "%s: not a regular file", path);
-    close(fd);
-    return -1;
-  }
-  if (st.st_mode & 077) {
+  else if (r == RH_FILE_SECRET_SHARED)
     rh_errf(errstr, errstr_size,
             "%s: a signing key others can read (mode %04o): chmod 600 it, and make a new key "
             "if anyone else may have read it",
-            path, (unsigned)(st.st_mode & 07777));
-    close(fd);
-    return -1;
-  }
-  if (st.st_size <= 0 || st.st_size > KEY_FILE_MAX) {
-    rh_errf(errstr, errstr_size, "%s: not a key file (%lld bytes)", path, (long long)st.st_size);
-    close(fd);
-    return -1;
-  }
-  char *b = malloc((size_t)st.st_size);
-  ssize_t got = b ? read(fd, b, (size_t)st.st_size) : -1;
-  close(fd);
-  if (got != st.st_size) {
-    rh_errf(errstr, errstr_size, "%s: %s", path, b ? "read failed" : "out of memory");
-    free(b);
-    return -1;
-  }
-  *buf = b;
-  *len = (size_t)got;
-  return 0;
+            path, mode);
+  else if (r == RH_FILE_SECRET_READ)
+    rh_errf(errstr, errstr_size, "%s: read failed: %s", path, strerror(e));
+  else if (r == RH_FILE_SECRET_TOO_LONG)
+    rh_errf(errstr, errstr_size, "%s: not a key file (over %d bytes)", path, KEY_FILE_MAX);
+  else
+    rh_errf(errstr, errstr_size, "%s: not a key file (0 bytes)", path);
+  OPENSSL_cleanse(b, KEY_FILE_MAX + 1);
+  free(b);
+  return -1;
 }
 
 rh_sign_key_t *rh_sign_key_load(const char *path, char *errstr, size_t errstr_size) {
