@@ -1,5 +1,6 @@
 #include "acl_broker.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,46 @@ int acl_broker_list(rd_kafka_t *rk, int timeout_ms, acl_list_t *out, char *errst
   return 0;
 }
 
+/* One CreateAcls (create) or DeleteAcls of the k bindings (filters, for a
+ * delete: librdkafka's filter is a binding), each binding's own error
+ * reported. 0, or -1 with errstr. */
+static int admin_call(rd_kafka_t *rk, int timeout_ms, bool create, rd_kafka_AclBinding_t **b,
+                      size_t k, char *errstr, size_t errstr_size) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t *o =
+      options(rk, create ? RD_KAFKA_ADMIN_OP_CREATEACLS : RD_KAFKA_ADMIN_OP_DELETEACLS, timeout_ms);
+  if (create)
+    rd_kafka_CreateAcls(rk, b, k, o, q);
+  else
+    rd_kafka_DeleteAcls(rk, b, k, o, q);
+  rd_kafka_event_t *ev = wait_result(q, timeout_ms, create ? "making ACLs" : "removing ACLs",
+                                     errstr, errstr_size);
+  int rc = ev ? 0 : -1;
+  size_t m = 0;
+  if (ev && create) {
+    const rd_kafka_acl_result_t **res =
+        rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &m);
+    for (size_t i = 0; i < m && rc == 0; i++)
+      if (rd_kafka_acl_result_error(res[i])) {
+        result_error("making an ACL", rd_kafka_acl_result_error(res[i]), errstr, errstr_size);
+        rc = -1;
+      }
+  } else if (ev) {
+    const rd_kafka_DeleteAcls_result_response_t **res =
+        rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev), &m);
+    for (size_t i = 0; i < m && rc == 0; i++)
+      if (rd_kafka_DeleteAcls_result_response_error(res[i])) {
+        result_error("removing an ACL", rd_kafka_DeleteAcls_result_response_error(res[i]), errstr,
+                     errstr_size);
+        rc = -1;
+      }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  if (o) rd_kafka_AdminOptions_destroy(o);
+  rd_kafka_queue_destroy(q);
+  return rc;
+}
+
 int acl_broker_create(rd_kafka_t *rk, int timeout_ms, const acl_entry_t *v, size_t n,
                       char *errstr, size_t errstr_size) {
   rd_kafka_AclBinding_t **b = calloc(n ? n : 1, sizeof *b);
@@ -128,29 +169,7 @@ int acl_broker_create(rd_kafka_t *rk, int timeout_ms, const acl_entry_t *v, size
       k++;
     }
   }
-  if (rc == 0 && k) {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATEACLS, timeout_ms);
-    rd_kafka_CreateAcls(rk, b, k, o, q);
-    rd_kafka_event_t *ev = wait_result(q, timeout_ms, "making ACLs", errstr, errstr_size);
-    if (!ev) {
-      rc = -1;
-    } else {
-      size_t m = 0;
-      const rd_kafka_acl_result_t **res =
-          rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &m);
-      for (size_t i = 0; i < m && rc == 0; i++) {
-        const rd_kafka_error_t *err = rd_kafka_acl_result_error(res[i]);
-        if (err) {
-          result_error("making an ACL", err, errstr, errstr_size);
-          rc = -1;
-        }
-      }
-      rd_kafka_event_destroy(ev);
-    }
-    if (o) rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
-  }
+  if (rc == 0 && k) rc = admin_call(rk, timeout_ms, true, b, k, errstr, errstr_size);
   for (size_t i = 0; i < k; i++) rd_kafka_AclBinding_destroy(b[i]);
   free(b);
   return rc;
@@ -167,6 +186,7 @@ int acl_broker_delete(rd_kafka_t *rk, int timeout_ms, const acl_entry_t *v, size
   int rc = 0;
   char why[256];
   for (size_t i = 0; i < n && rc == 0; i++) {
+    /* a binding librdkafka cannot name (TRANSACTIONAL_ID): any type, the rest exact */
     rd_kafka_ResourceType_t t = acl_entry_makeable(&v[i]) ? v[i].type : RD_KAFKA_RESOURCE_ANY;
     f[i] = rd_kafka_AclBindingFilter_new(t, v[i].name, v[i].pattern, v[i].principal, v[i].host,
                                          v[i].op, v[i].permission, why, sizeof why);
@@ -175,29 +195,7 @@ int acl_broker_delete(rd_kafka_t *rk, int timeout_ms, const acl_entry_t *v, size
       rc = -1;
     }
   }
-  if (rc == 0) {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, timeout_ms);
-    rd_kafka_DeleteAcls(rk, f, n, o, q);
-    rd_kafka_event_t *ev = wait_result(q, timeout_ms, "removing ACLs", errstr, errstr_size);
-    if (!ev) {
-      rc = -1;
-    } else {
-      size_t m = 0;
-      const rd_kafka_DeleteAcls_result_response_t **res =
-          rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev), &m);
-      for (size_t i = 0; i < m && rc == 0; i++) {
-        const rd_kafka_error_t *err = rd_kafka_DeleteAcls_result_response_error(res[i]);
-        if (err) {
-          result_error("removing an ACL", err, errstr, errstr_size);
-          rc = -1;
-        }
-      }
-      rd_kafka_event_destroy(ev);
-    }
-    if (o) rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
-  }
+  if (rc == 0) rc = admin_call(rk, timeout_ms, false, f, n, errstr, errstr_size);
   for (size_t i = 0; i < n; i++)
     if (f[i]) rd_kafka_AclBinding_destroy(f[i]);
   free(f);
