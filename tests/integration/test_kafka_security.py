@@ -5,6 +5,8 @@ credentials in a file of its own (0600), never in the shared YAML. Every refusal
 tried for real against the broker the tests use."""
 import os
 import re
+import socket
+import ssl
 import stat
 import subprocess
 import uuid
@@ -65,6 +67,47 @@ def test_no_client_without_tls_and_password():
     got = metadata({"bootstrap.servers": f"127.0.0.1:{port}", "security.protocol": "SSL",
                     "ssl.ca.location": str(rhtest.KAFKA_CA)}, timeout=4)
     assert isinstance(got, KafkaException), got
+
+
+def controller_talks(port, cert=None):
+    """A TLS connection to the controllers' listener (the county's CA trusted), with
+    cert (key and certificate in one PEM) as the client's: "open" if the server keeps
+    it, else how it ended. TLS 1.3 says a refused client certificate after the
+    client's handshake: the read that follows sees it."""
+    ctx = ssl.create_default_context(cafile=str(rhtest.KAFKA_CA))
+    ctx.check_hostname = False
+    if cert is not None:
+        ctx.load_cert_chain(str(cert))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with ctx.wrap_socket(raw) as tls:
+                tls.settimeout(2)
+                try:
+                    got = tls.recv(1)
+                except (socket.timeout, TimeoutError):
+                    return "open"
+                return "closed" if got == b"" else "data"
+    except (ssl.SSLError, ConnectionError, OSError) as e:
+        return f"refused: {e}"
+
+
+def test_the_controllers_take_the_countys_certificate_only(tmp_path):
+    """The KRaft controllers' listener requires a client certificate of the county's
+    CA (mutual TLS): a node's certificate is kept; one another CA signed, or none, is
+    refused in the handshake."""
+    port = int(rhtest.BOOTSTRAP.split(",")[0].rsplit(":", 1)[1]) + 1
+    node = rhtest.KAFKA_CA.parent / "broker.pem"
+    assert controller_talks(port, node) == "open"
+    key, crt = tmp_path / "other.key", tmp_path / "other.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(key), "-out", str(crt), "-days", "2",
+                    "-subj", "/CN=riskhub-broker"], check=True, capture_output=True)
+    both = tmp_path / "other-both.pem"
+    both.write_text(key.read_text() + crt.read_text())
+    got = controller_talks(port, both)
+    assert got.startswith("refused") or got == "closed", got
+    got = controller_talks(port)
+    assert got.startswith("refused") or got == "closed", got
 
 
 def test_a_wrong_password_is_refused_and_said(namespace, tmp_path):
