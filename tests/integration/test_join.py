@@ -92,11 +92,12 @@ def test_expectations_of_the_month(cfg, rules, reg, month):
         r = rules.select(dept, feed, {"amount_fen": amount_fen, "facts": {}}, hh)
         return r["id"] if r else None
     mi = ("medical-insurance", "high-self-pay")
-    assert sel(*mi, 1000000) == "illness-high-self-pay-ordinary"
-    assert sel(*mi, 999999) is None
-    assert sel(*mi, 600000, household_type="monitored", monitoring_category="marginal") == \
+    # the notice: self-pay of more than (超过) 10,000 / 6,000 yuan
+    assert sel(*mi, 1000001) == "illness-high-self-pay-ordinary"
+    assert sel(*mi, 1000000) is None
+    assert sel(*mi, 600001, household_type="monitored", monitoring_category="marginal") == \
         "illness-high-self-pay-monitored"
-    assert sel(*mi, 599999, household_type="poverty_alleviated") is None
+    assert sel(*mi, 600000, household_type="poverty_alleviated") is None
     assert sel(*mi, None, household_type="poverty_alleviated") is None  # missing value: false
     wj = ("human-resources", "welfare-job-cancelled")
     assert sel(*wj, None, income_per_capita="8299.99") == "employment-welfare-job-cancelled-low-income"
@@ -238,14 +239,15 @@ def feedrecord(reg, rules, dept, feed, idn, batch_id, row, amount_fen=None, fact
 
 
 def boundary_rows(reg, rules):
-    """high-self-pay rows on the thresholds: 10,000 yuan for ordinary households,
-    6,000 for poverty-alleviated and monitored ones (gte, compared exactly)."""
+    """high-self-pay rows on the thresholds: more than 10,000 yuan for ordinary
+    households, more than 6,000 for poverty-alleviated and monitored ones (gt, the
+    notice's 超过, compared exactly)."""
     ordinary = lambda h, m: h["household_type"] == "ordinary"
     alleviated = lambda h, m: h["household_type"] == "poverty_alleviated"
     monitored = lambda h, m: h["household_type"] == "monitored"
     rows, used = [], set()
-    for pred, amount in ((ordinary, "10000.00"), (ordinary, "9999.99"), (alleviated, "6000.00"),
-                         (alleviated, "5999.99"), (monitored, "6000.01"), (ordinary, "6000.00")):
+    for pred, amount in ((ordinary, "10000.01"), (ordinary, "10000.00"), (alleviated, "6000.01"),
+                         (alleviated, "6000.00"), (monitored, "6000.01"), (ordinary, "6000.00")):
         idn = person(reg, pred, used)
         used.add(idn)
         rows.append(dict(rhtest.registry_row_values(reg, idn), event_date="2026-10-03",
@@ -317,7 +319,7 @@ def test_corrupt_records_go_to_dlq(ns, cfg, rules, reg, tmp_path):
     items += raw + lineage(ns, cfg, [(dept, feed, after)])
     items.sort(key=lambda x: (x[0]["partition"], x[0]["offset"]))
     expect(rules, reg, items, exp)
-    # the thresholds, as this test means them (10000.00 / 6000.00 / 6000.01 fire)
+    # the thresholds, as this test means them (10000.01 / 6000.01 fire; 10000.00 / 6000.00 do not)
     rule_of = {o["id_number"]: o["rule_id"] for o in exp.outcomes}
     assert [rule_of.get(r["id_number"], "?") for r in rows] == [
         "illness-high-self-pay-ordinary", None, "illness-high-self-pay-monitored", None,
