@@ -209,7 +209,7 @@ static void test_shipped_medical_rules(void **state) {
   assert_string_equal(r->conditions[0].value, "ordinary");
   assert_false(r->conditions[0].is_numeric);
   assert_string_equal(r->conditions[1].field, "amount");
-  assert_int_equal(r->conditions[1].op, RH_OP_GTE);
+  assert_int_equal(r->conditions[1].op, RH_OP_GT); /* the notice's 超过 */
   assert_string_equal(r->conditions[1].threshold, "self_pay_ordinary");
   assert_null(r->conditions[1].value);
   assert_true(r->conditions[1].is_numeric);

@@ -51,15 +51,16 @@ static void test_self_pay_thresholds_by_household_type(void **state) {
   rh_rule_household_t monitored = {.household_type = "monitored", .monitoring_category = "marginal"};
   rh_rule_household_t alleviated = {.household_type = "poverty_alleviated"};
   const char *d = "medical-insurance", *f = "high-self-pay";
-  rh_feedrecord_t r = record(d, f, true, 1000000); /* exactly 10,000.00 yuan */
+  /* the notice: more than (超过) 10,000 / 6,000 yuan */
+  rh_feedrecord_t r = record(d, f, true, 1000001); /* 10,000.01 yuan */
   assert_string_equal(selected(d, f, &r, &ordinary), "illness-high-self-pay-ordinary");
-  r.amount_fen = 999999; /* 9,999.99 */
+  r.amount_fen = 1000000; /* exactly 10,000.00: not more than */
   assert_null(selected(d, f, &r, &ordinary));
   assert_string_equal(selected(d, f, &r, &monitored), "illness-high-self-pay-monitored");
-  r.amount_fen = 600000; /* 6,000.00 */
+  r.amount_fen = 600001; /* 6,000.01 */
   assert_string_equal(selected(d, f, &r, &monitored), "illness-high-self-pay-monitored");
   assert_string_equal(selected(d, f, &r, &alleviated), "illness-high-self-pay-monitored");
-  r.amount_fen = 599999;
+  r.amount_fen = 600000;
   assert_null(selected(d, f, &r, &monitored));
   /* no amount: a numeric condition cannot hold */
   r = record(d, f, false, 0);
