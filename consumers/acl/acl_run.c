@@ -1,9 +1,11 @@
 #include "acl_run.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "acl_broker.h"
 #include "acl_plan.h"
+#include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
@@ -43,6 +45,50 @@ static int exit_for(const char *err) {
   return strstr(err, "authorization failed")
              ? RH_EXIT_NOPERM
              : RH_EXIT_UNAVAILABLE;
+}
+
+/* After a change: until the brokers' own view (DescribeAcls, answered from a
+ * broker's authorizer, which applies the controller's records a moment later:
+ * seconds on a loaded machine) holds every binding of present and none of
+ * absent (those librdkafka can read), up to timeout_ms. 0 in force, 1 not yet,
+ * -1 with err. */
+static int in_force(rd_kafka_t *rk, int timeout_ms, const acl_list_t *present,
+                    const acl_list_t *absent, char *err, size_t errsz) {
+  int64_t deadline = rh_mono_ms() + timeout_ms;
+  for (;;) {
+    acl_list_t now = {0};
+    if (acl_broker_list(rk, timeout_ms, &now, err, errsz)) {
+      acl_list_free(&now);
+      return -1;
+    }
+    bool done = true;
+    for (size_t i = 0; present && i < present->n && done; i++)
+      done = !acl_entry_makeable(&present->v[i]) || acl_list_has(&now, &present->v[i]);
+    for (size_t i = 0; absent && i < absent->n && done; i++)
+      done = !acl_entry_makeable(&absent->v[i]) || !acl_list_has(&now, &absent->v[i]);
+    acl_list_free(&now);
+    if (done) return 0;
+    if (rh_mono_ms() >= deadline) return 1;
+    usleep(200 * 1000);
+  }
+}
+
+/* in_force's verdict into an exit code, said in the log when not 0. */
+static int settled(rd_kafka_t *rk, int timeout_ms, const acl_list_t *present,
+                   const acl_list_t *absent) {
+  char err[512];
+  int r = in_force(rk, timeout_ms, present, absent, err, sizeof err);
+  if (r < 0) {
+    rh_log_error("%s", err);
+    return exit_for(err);
+  }
+  if (r > 0) {
+    rh_log_error("the change was made, but the brokers do not show it yet after %d s: run "
+                 "riskhub-acl check in a moment",
+                 timeout_ms / 1000);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  return RH_EXIT_OK;
 }
 
 /* The namespace's bindings on the brokers (ours) that the plan lacks, and the
@@ -115,6 +161,7 @@ int acl_run(const acl_opts_t *o) {
             "%zu bindings of namespace '%s' removed, and the plan's %zu transactional-id "
             "bindings if they were there\n",
             seen, o->cfg->topic_prefix, extra.n - seen);
+    rc = settled(rk, o->timeout_ms, NULL, &extra);
     goto done;
   }
   if (diff(o->cfg, &plan, &broker, &missing, &extra)) goto oom;
@@ -162,6 +209,8 @@ int acl_run(const acl_opts_t *o) {
             unseen, rd_kafka_version_str());
     kafka_acls_lines(o->out, &plan);
   }
+  /* returns once the rights are in force (and the pruned ones gone) */
+  rc = settled(rk, o->timeout_ms, &missing, o->prune ? &extra : NULL);
   goto done;
 oom:
   rh_log_error("out of memory");

@@ -13,11 +13,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
+from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType,
                                    ResourceType, ScramCredentialInfo, ScramMechanism,
                                    UserScramCredentialDeletion, UserScramCredentialUpsertion)
 
 from . import env as _env
+from .env import wait_for
 from .config import load_config
 from .kafka import admin
 
@@ -62,6 +63,14 @@ class Parties:
             txn = plan_transactional_ids(self.acl("plan").stdout)
             for f in admin().create_acls(txn).values():
                 f.result(30)
+            # in force once the broker's authorizer shows them (riskhub-acl apply waits
+            # so for its own; these are made here)
+            want = {(b.name, b.principal, b.operation) for b in txn}
+            every_txn = AclBindingFilter(ResourceType.TRANSACTIONAL_ID, None, ResourcePatternType.ANY,
+                                         None, None, AclOperation.ANY, AclPermissionType.ANY)
+            wait_for(lambda: want <= {(b.name, b.principal, b.operation)
+                                      for b in admin().describe_acls(every_txn).result(30)},
+                     60, "the transactional-id bindings to be in force")
             r = self.acl("check")
             assert r.returncode == 0, f"riskhub-acl check: exit {r.returncode}:\n{r.stdout}{r.stderr}"
             if use:
