@@ -45,18 +45,36 @@ static void test_scrub_passwords(void **state) {
   assert_string_equal(buf, "sasl.password: '***'");
 }
 
+/* The log written to memory at level lvl, from capture_begin to capture_end
+ * (which returns it, malloc'd). */
+typedef struct {
+  char *mem;
+  size_t len;
+  FILE *fp;
+} capture_t;
+
+static void capture_begin(capture_t *c, rh_log_level_t lvl) {
+  c->mem = NULL;
+  c->len = 0;
+  c->fp = open_memstream(&c->mem, &c->len);
+  assert_non_null(c->fp);
+  rh_log_set_stream(c->fp);
+  rh_log_set_level(lvl);
+}
+
+static char *capture_end(capture_t *c) {
+  rh_log_set_stream(NULL);
+  fclose(c->fp);
+  return c->mem;
+}
+
 static void test_level_filter_and_stream(void **state) {
   (void)state;
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&mem, &len);
-  assert_non_null(fp);
-  rh_log_set_stream(fp);
-  rh_log_set_level(RH_LOG_WARN);
+  capture_t c;
+  capture_begin(&c, RH_LOG_WARN);
   rh_log_info("hidden %d", 1);
   rh_log_warn("shown %s 11010519491231002X", "id");
-  rh_log_set_stream(NULL);
-  fclose(fp);
+  char *mem = capture_end(&c);
   assert_null(strstr(mem, "hidden"));
   assert_non_null(strstr(mem, "WARN: shown id 110105********002X"));
   free(mem);
@@ -70,20 +88,15 @@ static void test_level_filter_and_stream(void **state) {
  * authentication error an operator acts on (debug); a real failure stays. */
 static void test_rdkafka_levels(void **state) {
   (void)state;
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&mem, &len);
-  assert_non_null(fp);
-  rh_log_set_stream(fp);
-  rh_log_set_level(RH_LOG_INFO);
+  capture_t c;
+  capture_begin(&c, RH_LOG_INFO);
   rh_log_rdkafka_cb(NULL, 3, "FAIL",
                     "GroupCoordinator: SASL authentication error: SaslAuthenticateRequest "
                     "failed: Local: Broker transport failure (after 0ms in state DOWN)");
   rh_log_rdkafka_cb(NULL, 3, "FAIL",
                     "127.0.0.1:19092/1: SASL authentication error: Authentication failed during "
                     "authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512");
-  rh_log_set_stream(NULL);
-  fclose(fp);
+  char *mem = capture_end(&c);
   assert_null(strstr(mem, "state DOWN"));
   assert_non_null(strstr(mem, "ERROR: librdkafka FAIL: 127.0.0.1:19092/1: SASL authentication "
                               "error: Authentication failed"));
