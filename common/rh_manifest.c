@@ -194,11 +194,12 @@ const char *rh_manifest_safe_code(const char *s, char *out, size_t size) {
 
 #define safe_code(s, out) rh_manifest_safe_code((s), (out), sizeof(out))
 
-/* The topic every department shared before 2026-12 (<prefix>feed.manifests):
+/* The topic every department shared before 2026-12 (rh_config_legacy_topic):
  * a month archived then carries its manifests under that name. */
 static bool legacy_carrier(const rh_config_t *cfg, const char *carrier) {
-  size_t pl = strlen(cfg->topic_prefix);
-  return strncmp(carrier, cfg->topic_prefix, pl) == 0 && strcmp(carrier + pl, "feed.manifests") == 0;
+  char legacy[RH_CONFIG_TOPIC_PREFIX_MAX + 32];
+  return rh_config_legacy_topic(cfg, RH_TOPIC_MANIFESTS, legacy, sizeof legacy) == 0 &&
+         strcmp(carrier, legacy) == 0;
 }
 
 int rh_manifest_check(const rh_manifest_keys_t *keys, avro_value_t *m, const char *carrier,

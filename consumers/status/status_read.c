@@ -159,10 +159,14 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
   return rc;
 }
 
-static int add_topic(reader_t *x, const rh_config_t *cfg, const char *name, topic_kind_t kind,
-                     size_t row) {
+/* A topic to read: full (its whole name, the prefix included) if not NULL,
+ * else name in the configuration's namespace. 0, or -1 if too long. */
+static int add_topic(reader_t *x, const rh_config_t *cfg, const char *full, const char *name,
+                     topic_kind_t kind, size_t row) {
   topic_t *t = &x->topics[x->ntopics];
-  if (rh_config_topic(cfg, name, t->name, sizeof t->name)) return -1;
+  if (full ? snprintf(t->name, sizeof t->name, "%s", full) >= (int)sizeof t->name
+           : rh_config_topic(cfg, name, t->name, sizeof t->name) != 0)
+    return -1;
   t->kind = kind;
   t->row = row;
   x->ntopics++;
@@ -202,20 +206,19 @@ int status_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, status
   }
   char name[TOPIC_MAX];
   bool long_name = false;
-  for (size_t i = 0; i < cfg->department_count && !long_name; i++) {
-    /* the department's own, feed.<dept>.manifests (the name without the prefix) */
-    snprintf(name, sizeof name, "feed.%s.manifests", cfg->departments[i].code);
-    long_name = add_topic(&x, cfg, name, T_MANIFESTS, i) != 0;
-  }
+  for (size_t i = 0; i < cfg->department_count && !long_name; i++)
+    long_name = add_topic(&x, cfg, cfg->departments[i].manifests_topic, NULL, T_MANIFESTS, i) != 0;
   /* the shared one of before 2026-12, for the months published then */
-  long_name = long_name || add_topic(&x, cfg, "feed.manifests", T_MANIFESTS, 0) != 0;
+  char legacy[TOPIC_MAX];
+  long_name = long_name || rh_config_legacy_topic(cfg, RH_TOPIC_MANIFESTS, legacy, sizeof legacy) ||
+              add_topic(&x, cfg, legacy, NULL, T_MANIFESTS, 0) != 0;
   for (size_t i = 0; i < cfg->township_count && !long_name; i++) {
     snprintf(name, sizeof name, "alerts.%s", cfg->townships[i].code);
-    long_name = add_topic(&x, cfg, name, T_ALERTS, i) != 0;
+    long_name = add_topic(&x, cfg, NULL, name, T_ALERTS, i) != 0;
     snprintf(name, sizeof name, "checks.%s", cfg->townships[i].code);
-    long_name = long_name || add_topic(&x, cfg, name, T_CHECKS, i) != 0;
+    long_name = long_name || add_topic(&x, cfg, NULL, name, T_CHECKS, i) != 0;
   }
-  if (long_name || add_topic(&x, cfg, "alerts.unmatched", T_ALERTS, STATUS_UNMATCHED(r))) {
+  if (long_name || add_topic(&x, cfg, NULL, "alerts.unmatched", T_ALERTS, STATUS_UNMATCHED(r))) {
     rh_errf(errstr, errstr_size, "a topic name is too long");
     goto out;
   }
