@@ -122,6 +122,10 @@ def test_plan_apply_check_revoke(parties):
                       f"User:{p}dept.health", "*", AclOperation.READ, AclPermissionType.ALLOW)
     for f in rhtest.admin().create_acls([hand]).values():
         f.result(30)
+    # the controller has committed it; the broker's authorizer holds it a moment later
+    # (CI, 2026-12-05: riskhub-acl check ran first and saw the plan alone)
+    rhtest.wait_for(lambda: len(namespace_acls(p)) == n + 1, 60,
+                    "the broker's authorizer to hold the binding added by hand")
     r = acl(ns, "check")
     assert r.returncode == DIFFER, r.stdout
     assert (f"  extra    ALLOW User:{p}dept.health READ TOPIC LITERAL {p}alerts.411024100"

@@ -23,7 +23,7 @@ import subprocess
 import time
 
 from confluent_kafka import TopicPartition
-from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource
 
 import rhtest
 from rhtest import IDLE_MS, PERIOD
@@ -97,19 +97,32 @@ def test_republished_month_after_the_broker_deleted_its_alerts(namespace, month,
 
 # ---- the month after the broker deleted all of it ---------------------------------------
 
-def seconds_retention(topics):
+def seconds_retention(topics, on=True):
     """retention.ms 3 s and segment.ms 1 s on existing topics: a month the broker keeps
-    until it is archived, then forgets in seconds (as a deployment's 400 days)."""
+    until it is archived, then forgets in seconds (as a deployment's 400 days).
+    on=False takes both off again (the broker's defaults: a week)."""
+    op = AlterConfigOpType.SET if on else AlterConfigOpType.DELETE
     res = []
     for t in topics:
         r = ConfigResource(ConfigResource.Type.TOPIC, t)
-        r.add_incremental_config(ConfigEntry("retention.ms", "3000",
-                                             incremental_operation=AlterConfigOpType.SET))
-        r.add_incremental_config(ConfigEntry("segment.ms", "1000",
-                                             incremental_operation=AlterConfigOpType.SET))
+        r.add_incremental_config(ConfigEntry("retention.ms", "3000", incremental_operation=op))
+        r.add_incremental_config(ConfigEntry("segment.ms", "1000", incremental_operation=op))
         res.append(r)
     for f in rhtest.admin().incremental_alter_configs(res).values():
         f.result(timeout=30)
+    # the controller has committed it; wait until the broker describes it too
+    want = "3000" if on else None
+
+    def applied():
+        got = rhtest.admin().describe_configs(
+            [ConfigResource(ConfigResource.Type.TOPIC, t) for t in topics])
+        for f in got.values():
+            e = f.result(timeout=30)["retention.ms"]
+            topic_own = int(getattr(e.source, "value", e.source)) == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+            if (e.value if topic_own else None) != want:
+                return False
+        return True
+    rhtest.wait_for(applied, 60, f"the broker to describe retention.ms {want or '(the default)'}")
 
 
 def quarter_of(period):
@@ -233,7 +246,10 @@ def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
     finally:
         victim.write_bytes(good)
 
-    # a list re-published after the deletion raises nothing twice
+    # a list re-published after the deletion raises nothing twice. The topics keep their
+    # records again first: with 3 s the broker deleted the re-published list before a
+    # loaded machine's join read it (0 records read, 2026-12-05)
+    seconds_retention(month_topics, on=False)
     dept, feed, path = files[0]
     ns.produce(dept, feed, path, "--republish", config=config)
     again = join(ns, config, tmp_path)
