@@ -20,6 +20,7 @@ APT_PACKAGES=(
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
     libjansson-dev libssl-dev libxlsxwriter-dev
     kcat time strace openssl gettext
+    docker-compose
     clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
 )

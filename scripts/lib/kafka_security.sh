@@ -34,6 +34,9 @@ KAFKA_PRINCIPALS=(admin broker riskhub)
 RH_CONFIG_FILE=${RH_CONFIG:-$RH_REPO_ROOT/config/riskhub.yaml}
 # The certificate's CN is the node's principal on the controller listener.
 BROKER_CN=riskhub-broker
+# The names the brokers' certificate is valid for (docker/secrets.sh adds the
+# compose file's host name, kafka).
+BROKER_SAN=${BROKER_SAN:-IP:127.0.0.1,DNS:localhost}
 
 # openssl, quietly; its output shown only when it fails.
 ossl() {
@@ -70,7 +73,7 @@ tls_make() {
         umask 077
         ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
             -keyout "$tmp/broker.key" -out "$tmp/broker.csr" -subj "/CN=$BROKER_CN"
-        printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+        printf '%s\n' "subjectAltName=$BROKER_SAN" "basicConstraints=CA:FALSE" \
             "keyUsage=critical,digitalSignature,keyEncipherment" \
             "extendedKeyUsage=serverAuth,clientAuth" >"$tmp/ext"
         ossl x509 -req -in "$tmp/broker.csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -CAcreateserial \
@@ -79,7 +82,7 @@ tls_make() {
     )
     mv "$BROKER_PEM.tmp" "$BROKER_PEM"
     rm -rf "$tmp"
-    say "kafka: the brokers' certificate (CN=$BROKER_CN, 127.0.0.1) in $BROKER_PEM"
+    say "kafka: the brokers' certificate (CN=$BROKER_CN, $BROKER_SAN) in $BROKER_PEM"
 }
 
 # The parties of the configuration (docs/security.md, "Kafka"), appended to
