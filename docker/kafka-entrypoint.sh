@@ -74,8 +74,13 @@ if [[ ! -e $DATA/meta.properties ]]; then
         [[ -n $p ]] || continue
         scram+=(--add-scram "SCRAM-SHA-512=[name=$p,password=$w]")
     done <"$S/kafka-scram"
-    "$KAFKA/bin/kafka-storage.sh" format -t "$("$KAFKA/bin/kafka-storage.sh" random-uuid)" \
-        -c "$CONF" --ignore-formatted "${scram[@]}" >/dev/null
+    # its output only if it fails (it never echoes the passwords of its arguments)
+    if ! out=$("$KAFKA/bin/kafka-storage.sh" format -t "$("$KAFKA/bin/kafka-storage.sh" random-uuid)" \
+            -c "$CONF" --ignore-formatted "${scram[@]}" 2>&1); then
+        printf '%s\n' "$out" >&2
+        echo "kafka-entrypoint: formatting $DATA failed (above)" >&2
+        exit 1
+    fi
     echo "kafka-entrypoint: storage formatted, SCRAM credentials of $((${#scram[@]} / 2)) principals" >&2
 fi
 exec "$KAFKA/bin/kafka-server-start.sh" "$CONF"
