@@ -18,7 +18,7 @@ RH_PROG=deps.sh
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
-    libjansson-dev libssl-dev libxlsxwriter-dev
+    libjansson-dev libssl-dev libxlsxwriter-dev libmicrohttpd-dev
     kcat time strace openssl gettext
     docker-compose
     clang-14 libclang-rt-14-dev

@@ -1,0 +1,30 @@
+/*
+ * rh_metrics_kafka: librdkafka's statistics (statistics.interval.ms, the
+ * stats callback; librdkafka's STATISTICS.md) summarised into rh_metrics
+ * (docs/metrics.md): the consumer's lag per assigned partition, the brokers
+ * up and their round-trip times and errors, the queues, the group's
+ * rebalances and assignment.
+ *
+ * One consumer per process reports (the service's): its families are
+ * replaced by each report, so a revoked partition's lag goes with the next.
+ * The callback runs where librdkafka serves the consumer's queue, the
+ * service's own thread (rd_kafka_consumer_poll), as rh_metrics wants.
+ */
+#ifndef RH_METRICS_KAFKA_H
+#define RH_METRICS_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "rh_metrics.h"
+
+/* Set statistics.interval.ms to interval_ms on c and route the reports of
+ * the handle made from it to m. 0, or -1 with err. */
+int rh_metrics_kafka_attach(rh_metrics_t *m, rd_kafka_conf_t *c, int interval_ms, char *err,
+                            size_t errsz);
+
+/* Read one report (the JSON text, len bytes) into m. 0, -1 not JSON of the
+ * expected shape (m keeps what it had). */
+int rh_metrics_kafka_stats(rh_metrics_t *m, const char *json, size_t len);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * rh_metrics_serve: the HTTP side of rh_metrics (docs/metrics.md), on
+ * libmicrohttpd's own thread: GET /metrics (Prometheus' text format), GET
+ * /healthz (200 "ok", or 503 and the reason), anything else 404 or 405.
+ * It reads only what the service published (rh_metrics.h).
+ */
+#ifndef RH_METRICS_SERVE_H
+#define RH_METRICS_SERVE_H
+
+#include <stddef.h>
+
+#include "rh_metrics.h"
+
+typedef struct rh_metrics_server rh_metrics_server_t;
+
+/* "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every interface); PORT 0 to 65535
+ * (0: any free port). 0, or -1 with err saying what is wrong. */
+int rh_metrics_listen_parse(const char *s, char *host, size_t hostsz, int *port, char *err,
+                            size_t errsz);
+
+/* Listen on listen (as above) and serve m until rh_metrics_server_stop.
+ * NULL with err (a bad address, the port taken, ...). */
+rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const char *listen, char *err,
+                                      size_t errsz);
+/* The port it listens on (the one chosen for port 0). */
+int rh_metrics_server_port(const rh_metrics_server_t *s);
+void rh_metrics_server_stop(rh_metrics_server_t *s);
+
+/* For a service's main(), --metrics ADDR: NULL listen, nothing (both NULL,
+ * RH_EXIT_OK); else make *m, serve it, log "metrics on http://HOST:PORT/metrics"
+ * and return RH_EXIT_OK, or log why not and return RH_EXIT_USAGE (a bad
+ * address) or RH_EXIT_CONFIG (it cannot listen there). */
+int rh_metrics_start(const char *program, const char *listen, rh_metrics_t **m,
+                     rh_metrics_server_t **srv);
+/* Stop the server and free both (either may be NULL). */
+void rh_metrics_end(rh_metrics_t *m, rh_metrics_server_t *srv);
+
+#endif
