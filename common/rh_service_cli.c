@@ -17,17 +17,20 @@ void rh_service_usage_options(FILE *fp, const rh_service_opts_t *d) {
           "                      is at its end (tests, the demo, benchmarks)\n"
           "  --wait-s S          give up (69) when Kafka or PostgreSQL is away longer (default:\n"
           "                      wait for ever)\n"
-          "  --batch-max N, --batch-ms MS   a transaction holds at most N records / MS (%d, %d)\n",
+          "  --batch-max N, --batch-ms MS   a transaction holds at most N records / MS (%d, %d)\n"
+          "  --metrics ADDR      serve /metrics (Prometheus) and /healthz on ADDR: HOST:PORT,\n"
+          "                      [IPV6]:PORT or :PORT for every interface (docs/metrics.md)\n",
           d->batch_max, d->batch_ms);
 }
 
 int rh_service_parse(rh_cli_t *cli, int argc, char **argv, rh_service_opts_t *o) {
-  enum { O_SCHEMAS = 256, O_GROUP, O_INSTANCE, O_IDLE, O_WAIT, O_BMAX, O_BMS };
+  enum { O_SCHEMAS = 256, O_GROUP, O_INSTANCE, O_IDLE, O_WAIT, O_BMAX, O_BMS, O_METRICS };
   static const struct option longopts[] = {
       {"schemas", required_argument, NULL, O_SCHEMAS},   {"group", required_argument, NULL, O_GROUP},
       {"instance", required_argument, NULL, O_INSTANCE}, {"idle-exit-ms", required_argument, NULL, O_IDLE},
       {"wait-s", required_argument, NULL, O_WAIT},       {"batch-max", required_argument, NULL, O_BMAX},
-      {"batch-ms", required_argument, NULL, O_BMS},      RH_CLI_LONGOPTS,
+      {"batch-ms", required_argument, NULL, O_BMS},      {"metrics", required_argument, NULL, O_METRICS},
+      RH_CLI_LONGOPTS,
       {NULL, 0, NULL, 0}};
   int ch, rc;
   while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -47,6 +50,7 @@ int rh_service_parse(rh_cli_t *cli, int argc, char **argv, rh_service_opts_t *o)
     case O_BMS:
       if (rh_cli_int(cli, "--batch-ms", optarg, 1, 60000, &o->batch_ms)) return RH_EXIT_USAGE;
       break;
+    case O_METRICS: o->metrics = optarg; break;
     default:
       if ((rc = rh_cli_option(cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }

@@ -24,13 +24,15 @@ typedef struct {
   int wait_s;              /* --wait-s S; < 0: wait for ever */
   int batch_max;           /* --batch-max N */
   int batch_ms;            /* --batch-ms MS */
+  const char *metrics;     /* --metrics ADDR: serve /metrics and /healthz there
+                              (rh_metrics_serve.h); NULL: not at all */
 } rh_service_opts_t;
 
 /* The defaults: rh_path_schemas(), group NULL, instance "0", no idle exit,
  * wait for ever, 10000 records and batch_ms a transaction. */
 rh_service_opts_t rh_service_opts_default(int batch_ms);
 
-/* The usage lines of --idle-exit-ms, --wait-s, --batch-max and --batch-ms
+/* The usage lines of --idle-exit-ms, --wait-s, --batch-max, --batch-ms and --metrics
  * (the defaults of d). */
 void rh_service_usage_options(FILE *fp, const rh_service_opts_t *d);
 

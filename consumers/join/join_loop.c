@@ -14,6 +14,7 @@
 #include "rh_end.h"
 #include "join_idset.h"
 #include "join_lso.h"
+#include "join_metrics.h"
 #include "join_producer.h"
 #include "rh_array.h"
 #include "rh_avro_schema.h"
@@ -21,6 +22,7 @@
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_idle.h"
+#include "rh_metrics_kafka.h"
 #include "rh_kafka.h"
 #include "rh_kafka_read.h"
 #include "rh_log.h"
@@ -46,6 +48,7 @@ typedef struct {
   char topic[NAME_MAX_LEN];
   int32_t partition;
   int64_t first, last; /* offsets consumed in the open transaction */
+  uint64_t n;          /* records consumed there */
 } touched_t;
 
 typedef struct {
@@ -97,6 +100,14 @@ typedef struct {
 
 
 static bool stopping(const join_t *j) { return j->o->stop && *j->o->stop; }
+
+/* /metrics and /healthz (join_metrics.h): the page now, with the service's
+ * problem (NULL: healthy) */
+static void show(join_t *j, const char *problem) {
+  if (!j->o->metrics) return;
+  rh_metrics_health(j->o->metrics, problem);
+  join_metrics_publish(j->o->metrics, &j->totals, &j->stats, j->map, &j->lso);
+}
 
 /* ---- the sink: outputs go to the transactional producer ---- */
 
@@ -176,6 +187,7 @@ static int touch(join_t *j, const rd_kafka_message_t *m) {
   for (size_t i = 0; i < j->ntouched; i++)
     if (j->touched[i].partition == m->partition && strcmp(j->touched[i].topic, topic) == 0) {
       j->touched[i].last = m->offset;
+      j->touched[i].n++;
       return 0;
     }
   if (RH_ARRAY_RESERVE(j->touched, j->ntouched + 1, j->touched_cap, 64)) return -1;
@@ -183,6 +195,7 @@ static int touch(join_t *j, const rd_kafka_message_t *m) {
   snprintf(t->topic, sizeof t->topic, "%s", topic);
   t->partition = m->partition;
   t->first = t->last = m->offset;
+  t->n = 1;
   return 0;
 }
 
@@ -314,12 +327,14 @@ static int pg_connect(join_t *j, bool reload) {
         rh_regmap_catchup_t cu;
         if (rh_regmap_catch_up(j->map, j->pg, &cu, err, sizeof err) == 0) {
           if (logged) rh_log_info("PostgreSQL is back");
+          if (logged) show(j, NULL);
           return 0;
         }
       } else if (m) {
         rh_regmap_destroy(j->map);
         j->map = m;
         if (logged) rh_log_info("PostgreSQL is back");
+        if (logged) show(j, NULL);
         return 0;
       }
     }
@@ -327,6 +342,9 @@ static int pg_connect(join_t *j, bool reload) {
       rh_log_warn("%s; waiting for PostgreSQL (partitions kept, nothing committed)", err);
       logged = true;
     }
+    char why[600];
+    snprintf(why, sizeof why, "waiting for PostgreSQL: %s", err);
+    show(j, why);
     if (rh_mono_ms() >= deadline) {
       rh_log_error("PostgreSQL away for more than %d s: %s", j->o->wait_s, err);
       return -1;
@@ -628,9 +646,11 @@ static tx_result_t transaction(join_t *j, rd_kafka_message_t *first) {
   join_idset_commit(j->ids);
   join_checks_commit(j->checks);
   join_changelog_txn_end(j->cl);
-  for (size_t i = 0; i < j->ntouched; i++)
+  for (size_t i = 0; i < j->ntouched; i++) {
     join_changelog_committed(j->cl, j->touched[i].topic, j->touched[i].partition,
                              j->touched[i].last + 1);
+    join_metrics_input(j->o->metrics, j->touched[i].topic, j->touched[i].n);
+  }
   end_txn_lso(j);
   j->stats.transactions++;
   j->stats.commit_s += (double)(rh_mono_ms() - t_commit) / 1000.0;
@@ -995,6 +1015,11 @@ static int start_kafka(join_t *j) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
+  if (j->o->metrics && rh_metrics_kafka_attach(j->o->metrics, cc, 5000, err, sizeof err)) {
+    rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
   rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
   rd_kafka_conf_set_opaque(cc, j);
   if (!(j->consumer = rh_consumer_new(cc, group, err, sizeof err))) {
@@ -1124,6 +1149,11 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     cleanup(&j);
     return RH_EXIT_CONFIG;
   }
+  if (join_metrics_declare(o->metrics)) {
+    rh_log_error("metrics: out of memory");
+    cleanup(&j);
+    return RH_EXIT_SOFTWARE;
+  }
   rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
   if (!(j.ids = join_idset_new(1 << 20)) || !reader ||
       join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||
@@ -1144,8 +1174,10 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     return rc;
   }
   rh_log_info("joining: registry in memory, %zu published ids known; consuming", join_idset_size(j.ids));
+  show(&j, NULL);
 
   int64_t last_catchup = rh_mono_ms(), last_report = rh_mono_ms(), last_lso = rh_mono_ms();
+  int64_t last_shown = rh_mono_ms();
   rh_idle_t clock; /* --idle-exit-ms and --wait-s */
   rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
   bool idle = false;
@@ -1188,6 +1220,10 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
       }
       last_lso = rh_mono_ms();
     }
+    if (o->metrics && rh_mono_ms() - last_shown >= 1000) {
+      show(&j, NULL);
+      last_shown = rh_mono_ms();
+    }
     rd_kafka_message_t *m;
     rh_idle_verdict_t v = rh_idle_poll(&clock, &j.end, j.consumer, 100, j.probe, QUERY_TIMEOUT_MS, &m);
     if (j.fatal) { /* e.g. an assignment whose published ids could not be read */
@@ -1215,6 +1251,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     }
   }
   if (j.txn_open) abort_txn(&j, "stopping");
+  show(&j, "stopping");
   if (j.fatal && rc == RH_EXIT_OK && !stopping(&j))
     rc = j.cl_failed ? RH_EXIT_UNAVAILABLE : RH_EXIT_SOFTWARE;
   rc = finish(&j, rc, idle);

@@ -22,6 +22,7 @@
 
 #include "join_transform.h"
 #include "rh_config.h"
+#include "rh_metrics.h"
 
 typedef struct {
   const rh_config_t *cfg;
@@ -34,6 +35,7 @@ typedef struct {
   int batch_max;        /* messages a transaction at most */
   int batch_ms;         /* a transaction stays open at most this long */
   volatile sig_atomic_t *stop;
+  rh_metrics_t *metrics; /* --metrics: what /metrics shows (join_metrics.h); NULL none */
 } join_opts_t;
 
 /* Timings for the summary line and the benchmark. */

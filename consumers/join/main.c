@@ -6,6 +6,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_kafka.h"
+#include "rh_metrics_serve.h"
 #include "rh_service_cli.h"
 
 /* a transaction stays open at most this long by default (--batch-ms) */
@@ -15,7 +16,7 @@ static void usage(FILE *fp) {
   fprintf(fp,
       "usage: riskhub-join [--config FILE] [--schemas DIR] [--group ID] [--instance NAME]\n"
       "                    [--idle-exit-ms MS] [--wait-s S] [--batch-max N] [--batch-ms MS]\n"
-      "                    [--log-level LEVEL]\n"
+      "                    [--metrics ADDR] [--log-level LEVEL]\n"
       "Joins every department feed with the household registry, exactly once: alerts to\n"
       "alerts.<township>, unknown persons to alerts.unmatched, applicant comparisons to\n"
       "checks.<township>, undecodable records to riskhub.dlq (docs/join.md).\n"
@@ -58,14 +59,21 @@ int main(int argc, char **argv) {
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   rh_kafka_principal_set("svc.join"); /* its party on the brokers (docs/security.md) */
+  rh_metrics_t *mx;
+  rh_metrics_server_t *srv;
+  if ((rc = rh_metrics_start("riskhub-join", so.metrics, &mx, &srv))) {
+    rh_config_destroy(cfg);
+    return rc;
+  }
   join_opts_t o = {.cfg = cfg, .schemas_dir = so.schemas_dir, .group = so.group,
                    .instance = so.instance, .idle_exit_ms = so.idle_exit_ms, .wait_s = so.wait_s,
                    .batch_max = so.batch_max, .batch_ms = so.batch_ms,
-                   .stop = rh_cli_catch_stop()};
+                   .stop = rh_cli_catch_stop(), .metrics = mx};
   join_counts_t c;
   join_stats_t st;
   rc = join_run(&o, &c, &st);
   print_summary(&c, &st);
+  rh_metrics_end(mx, srv);
   rh_config_destroy(cfg);
   return rc;
 }

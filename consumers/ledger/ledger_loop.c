@@ -17,7 +17,9 @@
 #include "rh_exit.h"
 #include "rh_idle.h"
 #include "rh_kafka.h"
+#include "ledger_metrics.h"
 #include "rh_log.h"
+#include "rh_metrics_kafka.h"
 #include "rh_pg.h"
 
 #define NAME_LEN 256
@@ -41,6 +43,14 @@ typedef struct {
 } ledger_t;
 
 static bool stopping(const ledger_t *l) { return l->o->stop && *l->o->stop; }
+
+/* /metrics and /healthz (ledger_metrics.h): the page now, with the service's
+ * problem (NULL: healthy) */
+static void show(ledger_t *l, const char *problem) {
+  if (!l->o->metrics) return;
+  rh_metrics_health(l->o->metrics, problem);
+  ledger_metrics_publish(l->o->metrics, &l->st);
+}
 
 /* ---- positions ---- */
 
@@ -122,12 +132,16 @@ static int pg_connect(ledger_t *l) {
     if (l->pg) PQfinish(l->pg);
     if ((l->pg = rh_pg_connect_as(l->cfg->pg_conninfo, RH_PG_ROLE_LEDGER, 0, err, sizeof err)) != NULL) {
       if (logged) rh_log_info("PostgreSQL is back");
+      if (logged) show(l, NULL);
       return 0;
     }
     if (!logged) {
       rh_log_warn("%s; waiting for PostgreSQL (nothing written, no position moves)", err);
       logged = true;
     }
+    char why[600];
+    snprintf(why, sizeof why, "waiting for PostgreSQL: %s", err);
+    show(l, why);
     if (rh_mono_ms() >= deadline) {
       rh_log_error("PostgreSQL away for more than %d s: %s", l->o->wait_s, err);
       return -1;
@@ -299,6 +313,11 @@ static int start_kafka(ledger_t *l) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
+  if (l->o->metrics && rh_metrics_kafka_attach(l->o->metrics, cc, 5000, err, sizeof err)) {
+    rd_kafka_conf_destroy(cc);
+    rh_log_error("%s", err);
+    return RH_EXIT_CONFIG;
+  }
   rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
   rd_kafka_conf_set_opaque(cc, l);
   if (!(l->consumer = rh_consumer_new(cc, l->group, err, sizeof err))) {
@@ -376,6 +395,11 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   else
     snprintf(l.group, sizeof l.group, "%sriskhub-ledger", o->cfg->topic_prefix);
 
+  if (ledger_metrics_declare(o->metrics)) {
+    rh_log_error("metrics: out of memory");
+    cleanup(&l);
+    return RH_EXIT_SOFTWARE;
+  }
   if (!(l.schemas = rh_avro_schemas_new()) ||
       rh_avro_schemas_load_dir(l.schemas, o->schemas_dir, err, sizeof err) ||
       !(l.batch = ledger_batch_new(o->cfg, l.schemas, err, sizeof err))) {
@@ -410,12 +434,21 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   }
   rh_log_info("ledger: %zu positions in PostgreSQL for %s; consuming", l.pos.n, l.group);
 
-  int64_t last_report = rh_mono_ms();
+  int64_t last_report = rh_mono_ms(), last_shown = 0, last_lists = 0;
+  show(&l, NULL);
   rh_idle_t clock; /* --idle-exit-ms and --wait-s */
   rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
   bool idle = false;
   uint64_t reported = 0;
   while (!stopping(&l) && !l.fatal) {
+    if (o->metrics && rh_mono_ms() - last_lists >= LEDGER_METRICS_LISTS_MS) {
+      ledger_metrics_lists(o->metrics, l.pg);
+      last_lists = rh_mono_ms();
+    }
+    if (o->metrics && rh_mono_ms() - last_shown >= 1000) {
+      show(&l, NULL);
+      last_shown = rh_mono_ms();
+    }
     rd_kafka_message_t *m;
     rh_idle_verdict_t v = rh_idle_poll(&clock, &l.end, l.consumer, 100, l.probe, QUERY_TIMEOUT_MS, &m);
     if (rh_idle_stops(v, &rc, &idle)) break;
@@ -432,6 +465,7 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
       last_report = rh_mono_ms();
     }
   }
+  show(&l, "stopping");
   rc = finish(&l, rc, idle);
   l.st.busy_s = l.first_ms && l.last_commit_ms > l.first_ms
                     ? (double)(l.last_commit_ms - l.first_ms) / 1000.0

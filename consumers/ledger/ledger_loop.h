@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "rh_config.h"
+#include "rh_metrics.h"
 
 typedef struct {
   const rh_config_t *cfg;
@@ -31,6 +32,7 @@ typedef struct {
   int batch_max;        /* records a transaction at most */
   int batch_ms;         /* a batch is collected at most this long */
   volatile sig_atomic_t *stop;
+  rh_metrics_t *metrics; /* --metrics: what /metrics shows (ledger_metrics.h); NULL none */
 } ledger_opts_t;
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_kafka.h"
+#include "rh_metrics_serve.h"
 #include "rh_service_cli.h"
 
 /* a batch is collected at most this long by default (--batch-ms) */
@@ -15,7 +16,7 @@ static void usage(FILE *fp) {
   fprintf(fp,
       "usage: riskhub-ledger [--config FILE] [--schemas DIR] [--group ID] [--instance NAME]\n"
       "                      [--idle-exit-ms MS] [--wait-s S] [--batch-max N] [--batch-ms MS]\n"
-      "                      [--log-level LEVEL]\n"
+      "                      [--metrics ADDR] [--log-level LEVEL]\n"
       "Writes the join's township alerts (alerts.<township>) as rows of PostgreSQL's warnings\n"
       "table and its applicant comparisons (checks.<township>) as rows of check_results, read\n"
       "read_committed, exactly once: each batch's rows and the ledger's position in every\n"
@@ -50,13 +51,20 @@ int main(int argc, char **argv) {
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   rh_kafka_principal_set("svc.ledger"); /* its party on the brokers (docs/security.md) */
+  rh_metrics_t *mx;
+  rh_metrics_server_t *srv;
+  if ((rc = rh_metrics_start("riskhub-ledger", so.metrics, &mx, &srv))) {
+    rh_config_destroy(cfg);
+    return rc;
+  }
   ledger_opts_t o = {.cfg = cfg, .schemas_dir = so.schemas_dir, .group = so.group,
                      .instance = so.instance, .idle_exit_ms = so.idle_exit_ms,
                      .wait_s = so.wait_s, .batch_max = so.batch_max, .batch_ms = so.batch_ms,
-                     .stop = rh_cli_catch_stop()};
+                     .stop = rh_cli_catch_stop(), .metrics = mx};
   ledger_stats_t st;
   rc = ledger_run(&o, &st);
   print_summary(&st);
+  rh_metrics_end(mx, srv);
   rh_config_destroy(cfg);
   return rc;
 }

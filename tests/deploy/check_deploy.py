@@ -187,6 +187,15 @@ def check_compose(tree):
         pg = env.get("PGPASSFILE")
         if pg and pg.rsplit("/", 1)[-1] not in mine:
             fail(f"compose.yaml: {name}: PGPASSFILE {pg} is not one of its secrets")
+        if name in ("riskhub-join", "riskhub-ledger"):
+            # --metrics ADDR in the command, and the health check asks its /healthz
+            listen = cmd[cmd.index("--metrics") + 1] if "--metrics" in cmd else None
+            test = " ".join(svc.get("healthcheck", {}).get("test", []))
+            port = listen.rsplit(":", 1)[-1] if listen else None
+            if not listen:
+                fail(f"compose.yaml: {name} serves no /metrics (--metrics)")
+            elif f"/dev/tcp/127.0.0.1/{port}" not in test or "GET /healthz" not in test:
+                fail(f"compose.yaml: {name}: the health check does not ask /healthz on port {port}")
         for k in (v for v in svc.get("volumes", []) if ".key:" in v):
             code = Path(k.split(":")[0]).stem
             if name != f"riskhub-produce-{code}":

@@ -48,11 +48,14 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
 
     # small transactions (120 and more): the faster join was through the list before
     # PostgreSQL stopped
-    j = ns.join("--idle-exit-ms", IDLE_MS, "--batch-max", 500, log_dir=tmp_path / "logs")
+    j = ns.join("--idle-exit-ms", IDLE_MS, "--batch-max", 500, "--metrics", "127.0.0.1:0",
+                log_dir=tmp_path / "logs")
     stopped = False
     try:
+        port = rhtest.metrics_port(j)
         rhtest.wait_for(lambda: committed_township_alerts(ns) > 0, 90, "the first alerts",
                         join=j, interval=0.1)
+        assert rhtest.http_get(port, "/healthz")[:2] == (200, "ok\n")
         rhtest.postgres_sh("stop")
         stopped = True
         at_stop = committed_township_alerts(ns)
@@ -65,6 +68,11 @@ def test_postgres_stopped_and_started_mid_run(ns, cfg, rules, county, tmp_path):
         during = committed_township_alerts(ns)
         assert during == settled, (f"{during - settled} township alerts were committed while "
                                    f"PostgreSQL was away (the registry could not be followed)")
+        # the operator's health check says so, and why
+        status, body, _ = rhtest.http_get(port, "/healthz")
+        assert status == 503 and body.startswith("waiting for PostgreSQL: "), (status, body)
+        page = rhtest.metric_samples(rhtest.http_get(port, "/metrics")[1])
+        assert page[("riskhub_healthy", "")] == 0, page[("riskhub_healthy", "")]
         rhtest.postgres_sh("start")
         stopped = False
         rc = j.wait(240)

@@ -24,6 +24,7 @@ Modules (everything public is also importable from the package itself,
   cluster    Cluster: the three-broker cluster of scripts/kafka.sh cluster, node by node
   faults     a month through produce -> join while something breaks: month_steps(), run_month(), Outcome
   signing    signed lists: manifest_text(), sign_manifest() (openssl), manifest_link()
+  metrics    a service's /metrics and /healthz: metrics_port(), http_get(), metric_samples()
 
 Used by tests/integration/conftest.py (pytest fixtures) and tests/integration/test_*.py,
 and by scripts/bench_*.py, which put tests/ on sys.path:
@@ -45,3 +46,4 @@ from .cluster import *      # noqa: F401,F403
 from .faults import *       # noqa: F401,F403
 from .parties import *      # noqa: F401,F403
 from .signing import *      # noqa: F401,F403
+from .metrics import *      # noqa: F401,F403
