@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include "produce_batch.h"
+#include "produce_metrics.h"
 #include "produce_watch.h"
 #include "rh_i18n.h"
 #include "rh_avro_schema.h"
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_exit.h"
+#include "rh_log.h"
+#include "rh_metrics_serve.h"
 #include "rh_paths.h"
 
 static void usage(FILE *fp) {
@@ -20,6 +23,7 @@ static void usage(FILE *fp) {
       "                       [--allow-rejects] [--no-progress] INPUT.csv|-\n"
       "       riskhub-produce [--config FILE] --watch DIR [--department D] [--once]\n"
       "                       [--poll-ms MS] [--settle-ms MS] [--allow-rejects]\n"
+      "                       [--metrics ADDR] (/metrics and /healthz on HOST:PORT or :PORT)\n"
       "                       (--department: the folder is D's; another's list is refused)\n"
       "common: [--republish] [--schemas DIR] [--timeout-ms MS] [--partitions N]\n"
       "        [--signing-key FILE] (default: signing.keys_dir/<department>.key)\n"
@@ -59,7 +63,7 @@ static int publish_one(produce_batch_opts_t *b, const char *input) {
 
 int main(int argc, char **argv) {
   enum { O_ENC = 256, O_REPORT, O_ALLOW, O_NOPROG, O_SCHEMAS, O_TIMEOUT, O_PARTS, O_ONCE, O_POLL,
-         O_SETTLE, O_REPUBLISH, O_KEY };
+         O_SETTLE, O_REPUBLISH, O_KEY, O_METRICS };
   static const struct option longopts[] = {
       {"department", required_argument, NULL, 'd'},      {"feed", required_argument, NULL, 'f'},
       {"period", required_argument, NULL, 'p'},          {"watch", required_argument, NULL, 'w'},
@@ -69,12 +73,14 @@ int main(int argc, char **argv) {
       {"partitions", required_argument, NULL, O_PARTS}, {"once", no_argument, NULL, O_ONCE},
       {"poll-ms", required_argument, NULL, O_POLL},      {"settle-ms", required_argument, NULL, O_SETTLE},
       {"republish", no_argument, NULL, O_REPUBLISH},    {"signing-key", required_argument, NULL, O_KEY},
+      {"metrics", required_argument, NULL, O_METRICS},
       RH_CLI_LONGOPTS,                                   {NULL, 0, NULL, 0}};
   /* a clerk's tool: its messages in the clerk's language (LANG=zh_CN.UTF-8) */
   rh_i18n_init();
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-produce", usage);
   const char *schemas_dir = rh_path_schemas();
+  const char *metrics = NULL;
   produce_watch_opts_t w = {.poll_ms = 2000, .settle_ms = 2000};
   produce_batch_opts_t *b = &w.batch;
   b->encoding = RH_ENC_AUTO;
@@ -105,6 +111,7 @@ int main(int argc, char **argv) {
       if (rh_cli_int(&cli, "--partitions", optarg, 0, 10000, &b->partitions)) return RH_EXIT_USAGE;
       break;
     case O_ONCE: w.once = true; break;
+    case O_METRICS: metrics = optarg; break;
     case O_POLL: /* 0: the default (2000) */
       if (rh_cli_int(&cli, "--poll-ms", optarg, 0, 86400000, &w.poll_ms)) return RH_EXIT_USAGE;
       break;
@@ -117,7 +124,7 @@ int main(int argc, char **argv) {
   }
   /* with --watch, --department names the folder's department (its only one) */
   int single = (!w.dir && b->department) || b->feed || b->period || optind < argc;
-  if ((w.dir && single) ||
+  if ((w.dir && single) || (!w.dir && metrics) ||
       (!w.dir && (!b->department || !b->feed || !b->period || optind != argc - 1)))
     return rh_cli_usage_error(&cli);
 
@@ -131,8 +138,17 @@ int main(int argc, char **argv) {
   b->cfg = cfg;
   b->schemas = schemas;
   if (w.dir) {
+    rh_metrics_server_t *srv = NULL;
     w.stop = rh_cli_catch_stop();
-    rc = produce_watch_run(&w);
+    if ((rc = rh_metrics_start("riskhub-produce", metrics, &w.metrics, &srv)) == RH_EXIT_OK) {
+      if (produce_metrics_declare(w.metrics)) {
+        rh_log_error("metrics: out of memory");
+        rc = RH_EXIT_SOFTWARE;
+      } else {
+        rc = produce_watch_run(&w);
+      }
+    }
+    rh_metrics_end(w.metrics, srv);
   } else {
     rc = publish_one(b, argv[optind]);
   }

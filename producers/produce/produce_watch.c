@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "produce_metrics.h"
 #include "rh_i18n.h"
 #include "rh_file.h"
 #include "rh_array.h"
@@ -124,6 +125,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   if (produce_watch_parse_name(name, dept, sizeof(dept), feed, sizeof(feed), period, sizeof(period),
                           err, sizeof(err))) {
     refuse(o->dir, name, err);
+    produce_metrics_file(o->metrics, NULL, NULL, RH_EXIT_REFUSED, NULL);
     return 0;
   }
   if (o->batch.department && strcmp(dept, o->batch.department) != 0) {
@@ -131,6 +133,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
              _("this folder is department %s's: a list of %s is not published from it"),
              o->batch.department, dept);
     refuse(o->dir, name, err);
+    produce_metrics_file(o->metrics, NULL, NULL, RH_EXIT_REFUSED, NULL);
     return 0;
   }
   char done_dir[4096];
@@ -145,6 +148,7 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   b.progress = false;
   produce_batch_result_t res;
   int rc = produce_batch_publish(&b, &res);
+  produce_metrics_file(o->metrics, dept, feed, rc, &res);
   if (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED || rc == RH_EXIT_ALREADY_DONE) {
     rh_log_info("%s", res.summary); /* already published: done/ too, its summary says so */
     if (move_into(o->dir, "done", name) == 0) {
@@ -161,12 +165,21 @@ static int process(const produce_watch_opts_t *o, const char *name) {
   return 0;
 }
 
-static void sleep_ms(int ms, volatile sig_atomic_t *stop) {
+/* Sleep ms (or until a stop), showing the folder's state on /metrics every
+ * second: waiting files, and the broker's trouble (NULL: none). */
+static void pause_ms(const produce_watch_opts_t *o, int ms, int waiting, const char *trouble) {
+  volatile sig_atomic_t *stop = o->stop;
+  int shown = 0;
   while (ms > 0 && !(stop && *stop)) {
+    if (shown <= 0) {
+      produce_metrics_publish(o->metrics, waiting, trouble);
+      shown = 1000;
+    }
     int step = ms < 100 ? ms : 100;
     struct timespec ts = {0, step * 1000000L};
     nanosleep(&ts, NULL);
     ms -= step;
+    shown -= step;
   }
 }
 
@@ -189,7 +202,7 @@ int produce_watch_run(const produce_watch_opts_t *o) {
     }
     entry_t *list = NULL;
     size_t n = 0, cap = 0;
-    int waiting = 0;
+    int waiting = 0; /* files still being written, perhaps */
     struct dirent *de;
     time_t now = time(NULL);
     while ((de = readdir(d)) != NULL) {
@@ -215,7 +228,7 @@ int produce_watch_run(const produce_watch_opts_t *o) {
         continue;
       }
       if ((now - st.st_mtime) * 1000 < settle) {
-        waiting = 1; /* still being written, perhaps */
+        waiting++; /* still being written, perhaps */
         continue;
       }
       if (RH_ARRAY_RESERVE(list, n + 1, cap, 16)) break;
@@ -225,21 +238,26 @@ int produce_watch_run(const produce_watch_opts_t *o) {
     }
     closedir(d);
     if (n > 1) qsort(list, n, sizeof(*list), by_mtime); /* list is NULL when n == 0 */
-    int retry = 0;
+    int retry = 0, unsent = 0;
     for (size_t i = 0; i < n && !(o->stop && *o->stop); i++) {
       if (process(o, list[i].name)) {
         retry = 1;
+        unsent = (int)(n - i); /* this one and the rest */
         break; /* the broker is away: the rest would fail too */
       }
     }
     free(list);
     if (o->once && !waiting) return retry ? RH_EXIT_UNAVAILABLE : RH_EXIT_OK;
+    waiting += unsent;
     if (retry) {
-      sleep_ms(backoff, o->stop);
+      char trouble[128];
+      snprintf(trouble, sizeof trouble,
+               "Kafka unavailable: %d file(s) wait to be published (see the log)", waiting);
+      pause_ms(o, backoff, waiting, trouble);
       backoff = backoff < 60000 ? backoff * 2 : 60000;
     } else {
       backoff = poll;
-      sleep_ms(poll, o->stop);
+      pause_ms(o, poll, waiting, NULL);
     }
   }
   return RH_EXIT_OK;

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 
 #include "produce_batch.h"
+#include "rh_metrics.h"
 
 typedef struct {
   produce_batch_opts_t batch; /* template: feed, period, input are set per file; department
@@ -36,6 +37,7 @@ typedef struct {
   int settle_ms; /* default 2000 */
   bool once;     /* process what is there, then return */
   volatile sig_atomic_t *stop;
+  rh_metrics_t *metrics; /* --metrics: what /metrics shows (produce_metrics.h); NULL none */
 } produce_watch_opts_t;
 
 /* Parse "<department>.<feed>.<period>.csv" into the three parts (written into

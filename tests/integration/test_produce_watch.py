@@ -25,11 +25,12 @@ def data(generate):
     return generate(households=1500, seed=random.randrange(1, 2**31), big_feed_rows=600000)
 
 
-def start_watch(ns, drop):
+def start_watch(ns, drop, *extra, config=rhtest.CONFIG, env=None):
     # the log goes to a file, not a pipe: a pipe nobody reads would block the watcher
     log = open(drop.parent / f"watch-{time.time_ns()}.log", "w+")
-    proc = ns.popen("riskhub-produce", "--config", rhtest.CONFIG, "--watch", drop, "--poll-ms", 200,
-                    "--settle-ms", 300, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = ns.popen("riskhub-produce", "--config", config, "--watch", drop, "--poll-ms", 200,
+                    "--settle-ms", 300, *extra, stdout=log, stderr=subprocess.STDOUT, text=True,
+                    env=env)
     proc.logfile = log
     return proc
 
@@ -68,8 +69,9 @@ def stop(proc):
 def test_dropped_file_published_refused_file_failed(ns, data, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
-    proc = start_watch(ns, drop)
+    proc = start_watch(ns, drop, "--metrics", "127.0.0.1:0")
     try:
+        port = rhtest.metrics_port(proc, lambda: log_of(proc))
         name = f"health.major-disease.{PERIOD}.csv"
         drop_file(data / PERIOD / name, drop, name)
         drop_file(data / "bad" / "wrong-checksum.csv", drop, f"medical-insurance.high-self-pay.{PERIOD}.csv")
@@ -80,9 +82,30 @@ def test_dropped_file_published_refused_file_failed(ns, data, tmp_path):
                   drop / "failed" / "medical-insurance.high-self-pay.2026-09.csv.reason.txt",
                   drop / "failed" / "not-a-batch-name.csv.reason.txt"):
             assert wait_for(f), f"{f.name} did not appear; watcher log:\n{log_of(proc)}"
+        # /metrics: the files by outcome, the rows, each feed's last list (the page is
+        # published once a second: wait for the last file's count)
+        def counted():
+            s = rhtest.metric_samples(rhtest.http_get(port, "/metrics")[1])
+            files = rhtest.metric_family(s, "riskhub_produce_files_total")
+            return s if sum(files.values()) == 4 else None
+        s = rhtest.wait_for(counted, 10, "four files counted on /metrics")
+        page = rhtest.http_get(port, "/metrics")[1]
+        health = rhtest.http_get(port, "/healthz")[:2]
     finally:
         log = stop(proc)
     assert proc.returncode == 0, log
+    files = rhtest.metric_family(s, "riskhub_produce_files_total")
+    assert files == {'department="health",feed="major-disease",outcome="published"': 1,
+                     'department="medical-insurance",feed="high-self-pay",outcome="rows_rejected"': 1,
+                     'outcome="refused"': 2}, files
+    rows = rhtest.metric_family(s, "riskhub_produce_rows_total")
+    assert rows['department="medical-insurance",feed="high-self-pay",kind="rejected"'] == 3, rows
+    last = rhtest.metric_family(s, "riskhub_last_list_timestamp_seconds")
+    assert set(last) == {'department="health",feed="major-disease"',
+                         'department="medical-insurance",feed="high-self-pay"'}, last
+    assert health == (200, "ok\n"), health
+    assert s[("riskhub_produce_files_waiting", "")] == 0
+    rhtest.assert_no_full_id(page)
     rhtest.assert_no_full_id(log)
     assert (drop / "done" / name).exists() and not (drop / name).exists()
     assert "0 rejected" in (drop / "done" / f"{name}.summary.txt").read_text()
@@ -180,6 +203,32 @@ def test_kill_mid_file_and_restart_publishes_once(ns, data, tmp_path):
     ns.read_topic("feed.health.major-disease", timeout=300, since=before,
                       keep=lambda m: header(m, "batch_id") == bid and rows.append(header(m, "row")))
     assert len(rows) == 600000 and len(set(rows)) == 600000
+
+
+def test_broker_away_shows_on_healthz(ns, data, tmp_path):
+    """While the broker is away the file waits, and /healthz says so (503)."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    name = f"health.major-disease.{PERIOD}.csv"
+    drop_file(data / PERIOD / name, drop, name)
+    config = rhtest.config_with(tmp_path, message_timeout_ms=2000, socket_timeout_ms=2000)
+    proc = start_watch(ns, drop, "--metrics", "127.0.0.1:0", "--timeout-ms", 2000, config=config,
+                       env={"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"})  # nothing listens there
+    try:
+        port = rhtest.metrics_port(proc, lambda: log_of(proc))
+        status, body, _ = rhtest.wait_for(
+            lambda: (lambda r: r if r[0] == 503 and "Kafka" in r[1] else None)(
+                rhtest.http_get(port, "/healthz")), 60, "/healthz 503")
+        s = rhtest.metric_samples(rhtest.http_get(port, "/metrics")[1])
+    finally:
+        log = stop(proc)
+    assert proc.returncode == 0, log
+    assert body == "Kafka unavailable: 1 file(s) wait to be published (see the log)\n", body
+    assert s[("riskhub_produce_files_waiting", "")] == 1
+    assert s[("riskhub_healthy", "")] == 0
+    files = rhtest.metric_family(s, "riskhub_produce_files_total")
+    assert set(files) == {'outcome="retry"'} and files['outcome="retry"'] >= 1, files
+    assert (drop / name).exists(), "the file must stay for the retry"
 
 
 def test_broker_away_leaves_file_for_retry(ns, data, tmp_path):

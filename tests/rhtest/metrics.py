@@ -11,11 +11,17 @@ __all__ = ["metrics_port", "http_get", "metric_samples", "metric_family"]
 _LINE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|[+-]Inf)')
 
 
-def metrics_port(proc):
-    """The port a rhtest.Join started with --metrics 127.0.0.1:0 says it serves on."""
-    m = wait_for(lambda: re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", proc.stderr),
-                 30, "the metrics address", join=proc, interval=0.1)
-    return int(m.group(1))
+def metrics_port(proc, log=None):
+    """The port a service started with --metrics 127.0.0.1:0 says it serves on: proc a
+    rhtest.Join, or a Popen whose log log() returns."""
+    text = log or (lambda: proc.stderr)
+    join = proc if log is None else None
+
+    def said():
+        m = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", text())
+        assert m or join or proc.poll() is None, f"exited ({proc.returncode}):\n{text()[-2000:]}"
+        return m
+    return int(wait_for(said, 30, "the metrics address", join=join, interval=0.1).group(1))
 
 
 def http_get(port, path):

@@ -1,0 +1,64 @@
+/* produce_metrics: see produce_metrics.h. */
+#include "produce_metrics.h"
+
+#include "rh_clock.h"
+#include "rh_exit.h"
+
+#define FILES "riskhub_produce_files_total"
+#define ROWS "riskhub_produce_rows_total"
+#define LAST "riskhub_last_list_timestamp_seconds"
+
+int produce_metrics_declare(rh_metrics_t *m) {
+  if (!m) return 0;
+  return rh_metrics_family(m, FILES, RH_METRIC_COUNTER,
+                           "files of the drop folder by outcome: published (rows_rejected: "
+                           "with rejected rows), already (published before), refused, retry "
+                           "(the broker away)") ||
+         rh_metrics_family(m, ROWS, RH_METRIC_COUNTER,
+                           "rows of the published files: accepted or rejected") ||
+         rh_metrics_family(m, LAST, RH_METRIC_GAUGE,
+                           "when each feed's last list was published from this folder "
+                           "(Unix time)") ||
+         rh_metrics_family(m, "riskhub_produce_files_waiting", RH_METRIC_GAUGE,
+                           "files in the folder not published yet (being written, or waiting "
+                           "for the broker)");
+}
+
+void produce_metrics_file(rh_metrics_t *m, const char *dept, const char *feed, int rc,
+                          const produce_batch_result_t *res) {
+  if (!m) return;
+  const char *outcome = rc == RH_EXIT_OK              ? "published"
+                        : rc == RH_EXIT_ROWS_REJECTED  ? "rows_rejected"
+                        : rc == RH_EXIT_ALREADY_DONE   ? "already"
+                        : rc == RH_EXIT_UNAVAILABLE    ? "retry"
+                                                       : "refused";
+  char l[512];
+  if (dept && feed &&
+      (rc == RH_EXIT_OK || rc == RH_EXIT_ROWS_REJECTED || rc == RH_EXIT_ALREADY_DONE)) {
+    rh_metrics_add(m, FILES,
+                   rh_metrics_labels(l, sizeof l, 3, "department", dept, "feed", feed, "outcome",
+                                     outcome),
+                   1);
+    if (rc != RH_EXIT_ALREADY_DONE) {
+      rh_metrics_add(m, ROWS,
+                     rh_metrics_labels(l, sizeof l, 3, "department", dept, "feed", feed, "kind",
+                                       "accepted"),
+                     (double)res->rows_accepted);
+      rh_metrics_add(m, ROWS,
+                     rh_metrics_labels(l, sizeof l, 3, "department", dept, "feed", feed, "kind",
+                                       "rejected"),
+                     (double)res->rows_rejected);
+      rh_metrics_set(m, LAST, rh_metrics_labels(l, sizeof l, 2, "department", dept, "feed", feed),
+                     (double)rh_wall_ms() / 1000.0);
+    }
+  } else {
+    rh_metrics_add(m, FILES, rh_metrics_labels(l, sizeof l, 1, "outcome", outcome), 1);
+  }
+}
+
+void produce_metrics_publish(rh_metrics_t *m, int waiting, const char *trouble) {
+  if (!m) return;
+  rh_metrics_set(m, "riskhub_produce_files_waiting", NULL, waiting);
+  rh_metrics_health(m, trouble);
+  rh_metrics_publish(m);
+}
