@@ -1,6 +1,7 @@
 /* rh_metrics: see rh_metrics.h. */
 #include "rh_metrics.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 
 #include "rh_array.h"
 #include "rh_clock.h"
+#include "rh_log.h"
 #include "rh_sbuf.h"
 
 typedef struct {
@@ -35,12 +37,14 @@ struct rh_metrics {
   size_t page_len;
   char health[512];
   int64_t published_ms; /* 0: never */
+  int64_t stale_ms;     /* rh_metrics_stale_ms */
 };
 
 rh_metrics_t *rh_metrics_new(const char *program) {
   rh_metrics_t *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   pthread_mutex_init(&m->lock, NULL);
+  m->stale_ms = RH_METRICS_STALE_MS;
   snprintf(m->program, sizeof m->program, "%s", program);
   char l[128];
   if (rh_metrics_family(m, "riskhub_info", RH_METRIC_GAUGE, "the program serving this page") ||
@@ -48,7 +52,8 @@ rh_metrics_t *rh_metrics_new(const char *program) {
       rh_metrics_family(m, "riskhub_published_timestamp_seconds", RH_METRIC_GAUGE,
                         "when the service loop rendered this page (Unix time)") ||
       rh_metrics_family(m, "riskhub_healthy", RH_METRIC_GAUGE,
-                        "1 when /healthz answers 200, else 0 (the reason is on /healthz)")) {
+                        "1 when the service reported no problem, else 0 (the reason is on "
+                        "/healthz, which also fails when the service stopped reporting)")) {
     rh_metrics_destroy(m);
     return NULL;
   }
@@ -118,16 +123,18 @@ const char *rh_metrics_labels(char *out, size_t n, int npairs, ...) {
     rh_sbuf_puts(&b, "\"");
   }
   va_end(ap);
-  if (n) out[0] = '\0';
-  if (!b.oom && b.len < n) memcpy(out, b.p ? b.p : "", b.len + 1);
+  const char *r = NULL;
+  if (!b.oom && b.len < n) {
+    memcpy(out, b.p ? b.p : "", b.len + 1);
+    r = out;
+  }
   rh_sbuf_free(&b);
-  return out;
+  return r;
 }
 
 static sample_t *sample(rh_metrics_t *m, const char *name, const char *labels) {
   family_t *f = find(m, name);
-  if (!f) return NULL;
-  if (!labels) labels = "";
+  if (!f || !labels) return NULL; /* a label set that did not fit: never merged into another */
   for (size_t i = 0; i < f->n; i++)
     if (strcmp(f->s[i].labels, labels) == 0) return &f->s[i];
   if (RH_ARRAY_RESERVE(f->s, f->n + 1, f->cap, 8)) return NULL;
@@ -162,13 +169,42 @@ void rh_metrics_health(rh_metrics_t *m, const char *problem) {
   snprintf(m->problem, sizeof m->problem, "%s", problem ? problem : "");
   for (char *p = m->problem; *p; p++)
     if (*p == '\n') *p = ' ';
+  rh_log_scrub(m->problem); /* served to anyone who asks: as the log, no ID number */
+}
+
+void rh_metrics_stale_ms(rh_metrics_t *m, int64_t ms) {
+  pthread_mutex_lock(&m->lock);
+  m->stale_ms = ms > RH_METRICS_STALE_MS ? ms : RH_METRICS_STALE_MS;
+  pthread_mutex_unlock(&m->lock);
+}
+
+/* HELP text: \ and line breaks escaped (the format's rule) */
+static void put_help(rh_sbuf_t *b, const char *s) {
+  for (; *s; s++) {
+    if (*s == '\\')
+      rh_sbuf_puts(b, "\\\\");
+    else if (*s == '\n')
+      rh_sbuf_puts(b, "\\n");
+    else
+      rh_sbuf_put(b, s, 1);
+  }
+}
+
+/* a sample's value as the format writes it: +Inf, -Inf, NaN, else %.15g */
+static void put_value(rh_sbuf_t *b, double v) {
+  if (isnan(v))
+    rh_sbuf_puts(b, " NaN\n");
+  else if (isinf(v))
+    rh_sbuf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+  else
+    rh_sbuf_printf(b, " %.15g\n", v);
 }
 
 static void render(const rh_metrics_t *m, rh_sbuf_t *b) {
   for (size_t i = 0; i < m->n; i++) {
     const family_t *f = &m->f[i];
     rh_sbuf_printf(b, "# HELP %s ", f->name);
-    rh_sbuf_puts(b, f->help);
+    put_help(b, f->help);
     rh_sbuf_printf(b, "\n# TYPE %s %s\n", f->name,
                    f->type == RH_METRIC_COUNTER ? "counter" : "gauge");
     for (size_t k = 0; k < f->n; k++) {
@@ -178,14 +214,14 @@ static void render(const rh_metrics_t *m, rh_sbuf_t *b) {
         rh_sbuf_puts(b, f->s[k].labels);
         rh_sbuf_puts(b, "}");
       }
-      rh_sbuf_printf(b, " %.15g\n", f->s[k].v);
+      put_value(b, f->s[k].v);
     }
   }
 }
 
 int rh_metrics_publish(rh_metrics_t *m) {
-  rh_metrics_set(m, "riskhub_published_timestamp_seconds", NULL, (double)rh_wall_ms() / 1000.0);
-  rh_metrics_set(m, "riskhub_healthy", NULL, m->problem[0] ? 0 : 1);
+  rh_metrics_set(m, "riskhub_published_timestamp_seconds", "", (double)rh_wall_ms() / 1000.0);
+  rh_metrics_set(m, "riskhub_healthy", "", m->problem[0] ? 0 : 1);
   rh_sbuf_t b = RH_SBUF_INIT;
   render(m, &b);
   if (b.oom) {
@@ -218,7 +254,7 @@ int rh_metrics_health_page(rh_metrics_t *m, int64_t now_ms, char *out, size_t n)
   pthread_mutex_lock(&m->lock);
   if (!m->published_ms)
     snprintf(out, n, "starting: the service has not reported yet\n");
-  else if (now_ms - m->published_ms > RH_METRICS_STALE_MS)
+  else if (now_ms - m->published_ms > m->stale_ms)
     snprintf(out, n, "stuck: the service loop has not reported for %lld s\n",
              (long long)((now_ms - m->published_ms) / 1000));
   else if (m->health[0])

@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* the service loop must publish at least this often to stay healthy */
+/* the service loop must publish at least this often to stay healthy (or
+ * within what rh_metrics_stale_ms set) */
 #define RH_METRICS_STALE_MS 60000
 
 typedef enum { RH_METRIC_COUNTER, RH_METRIC_GAUGE } rh_metric_type_t;
@@ -38,20 +39,27 @@ int rh_metrics_family(rh_metrics_t *m, const char *name, rh_metric_type_t type, 
 
 /* The label set of a sample, for rh_metrics_set/_add: npairs pairs of a
  * label name and a value, escaped as the format wants (\\, \", \n).
- * Returns out, or "" when it does not fit n. */
+ * Returns out, or NULL when it does not fit n (or out of memory): set/add
+ * then refuse it, so that two series are never merged into one. */
 const char *rh_metrics_labels(char *out, size_t n, int npairs, ...);
 
-/* Set / add to the sample of a declared family with these labels (NULL or
- * "": none), creating it. 0, -1 (an undeclared family, out of memory). */
+/* Set / add to the sample of a declared family with these labels ("": none),
+ * creating it. 0, -1 (an undeclared family, labels NULL, out of memory). */
 int rh_metrics_set(rh_metrics_t *m, const char *name, const char *labels, double v);
 int rh_metrics_add(rh_metrics_t *m, const char *name, const char *labels, double delta);
 /* Forget every sample of a family (partitions revoked: their lag goes). */
 void rh_metrics_drop(rh_metrics_t *m, const char *name);
 
 /* The service's health: NULL healthy, else what is wrong, in one line for
- * the operator ("PostgreSQL away: ..."). Copied; takes effect at the next
- * publish. */
+ * the operator ("waiting for PostgreSQL: ..."). Copied, line breaks made
+ * blanks and scrubbed as log lines are (rh_log_scrub: no ID number, no
+ * password); takes effect at the next publish. */
 void rh_metrics_health(rh_metrics_t *m, const char *problem);
+/* The longest a service may go without publishing and stay healthy: at
+ * least RH_METRICS_STALE_MS (its default). A service whose loop legitimately
+ * blocks longer (a transaction open for --batch-ms, a commit waiting out the
+ * transaction timeout) sets its bound. */
+void rh_metrics_stale_ms(rh_metrics_t *m, int64_t ms);
 
 /* Render the page and hand it (and the health) to the HTTP side; the
  * moment counts as the loop's last sign of life. 0, -1 out of memory (the

@@ -22,8 +22,6 @@ static int declare(rh_metrics_t *m) {
                            "request errors per broker: kind tx, rx or timeout") ||
          rh_metrics_family(m, "riskhub_kafka_replyq", RH_METRIC_GAUGE,
                            "operations waiting in librdkafka's queue to the application") ||
-         rh_metrics_family(m, "riskhub_kafka_messages_queued", RH_METRIC_GAUGE,
-                           "messages in librdkafka's producer queues") ||
          rh_metrics_family(m, "riskhub_kafka_rebalances_total", RH_METRIC_COUNTER,
                            "the consumer group's rebalances seen by this member") ||
          rh_metrics_family(m, "riskhub_kafka_assigned_partitions", RH_METRIC_GAUGE,
@@ -90,7 +88,12 @@ static void lags(rh_metrics_t *m, json_t *topics) {
   char l[512];
   json_object_foreach(topics, tname, t) {
     json_object_foreach(json_object_get(t, "partitions"), pname, p) {
-      if (strcmp(pname, "-1") == 0 || strcmp(str(p, "fetch_state"), "none") == 0) continue;
+      /* assigned and fetched only: a revoked partition is "stopped" (its position
+       * forgotten, its committed offset stale), one never assigned "none" */
+      const char *fs = str(p, "fetch_state");
+      if (strcmp(pname, "-1") == 0 || strcmp(fs, "none") == 0 || strcmp(fs, "stopping") == 0 ||
+          strcmp(fs, "stopped") == 0)
+        continue;
       double lag = partition_lag(p);
       if (lag < 0) continue;
       rh_metrics_set(m, LAG, rh_metrics_labels(l, sizeof l, 2, "topic", tname, "partition", pname),
@@ -106,11 +109,10 @@ int rh_metrics_kafka_stats(rh_metrics_t *m, const char *json, size_t len) {
     json_decref(root);
     return -1;
   }
-  char l[128];
+  char lb[128];
   const char *client = str(root, "type");
-  rh_metrics_labels(l, sizeof l, 1, "client", client);
+  const char *l = rh_metrics_labels(lb, sizeof lb, 1, "client", client);
   rh_metrics_set(m, "riskhub_kafka_replyq", l, num(root, "replyq", 0));
-  rh_metrics_set(m, "riskhub_kafka_messages_queued", l, num(root, "msg_cnt", 0));
   rh_metrics_set(m, "riskhub_kafka_stats_timestamp_seconds", l, num(root, "time", 0));
   rh_metrics_drop(m, RTT);
   rh_metrics_drop(m, ERRS);

@@ -2,11 +2,12 @@
  * rh_metrics_kafka: librdkafka's statistics (statistics.interval.ms, the
  * stats callback; librdkafka's STATISTICS.md) summarised into rh_metrics
  * (docs/metrics.md): the consumer's lag per assigned partition, the brokers
- * up and their round-trip times and errors, the queues, the group's
+ * up and their round-trip times and errors, the reply queue, the group's
  * rebalances and assignment.
  *
- * One consumer per process reports (the service's): its families are
- * replaced by each report, so a revoked partition's lag goes with the next.
+ * One consumer per process reports (the service's): the lag and broker
+ * families are replaced by each report, and only partitions being fetched
+ * have a lag, so a revoked partition's goes with the next report.
  * The callback runs where librdkafka serves the consumer's queue, the
  * service's own thread (rd_kafka_consumer_poll), as rh_metrics wants.
  */

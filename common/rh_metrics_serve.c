@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,9 @@ int rh_metrics_listen_parse(const char *s, char *host, size_t hostsz, int *port,
   }
   const char *h = s, *he = colon;
   if (*h == '[') { /* [::1]:9400 */
-    if (he == h || he[-1] != ']') {
-      snprintf(err, errsz, "an IPv6 address goes in brackets: [::1]:9400, got '%s'", s);
+    const char *close = strchr(h, ']');
+    if (!close || close + 1 != colon || close == h + 1) {
+      snprintf(err, errsz, "expected [IPV6]:PORT, e.g. [::1]:9400, got '%s'", s);
       return -1;
     }
     h++;
@@ -113,8 +115,10 @@ static int listen_on(const char *host, int port, int *family, char *err, size_t 
     return -1;
   }
   int fd = -1;
+  /* IPv4 first (a name like localhost may give ::1 first); ":PORT": IPv4 only */
+  for (int pass = 0; pass < 2 && fd < 0; pass++)
   for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-    if (!*host && a->ai_family != AF_INET) continue; /* ":PORT": every IPv4 interface */
+    if ((pass == 0) != (a->ai_family == AF_INET) || (!*host && a->ai_family != AF_INET)) continue;
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
       snprintf(err, errsz, "socket: %s", strerror(errno));
@@ -162,8 +166,9 @@ rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const char *listen, char 
                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
   if (!s->d) {
+    /* not closed here: MHD 0.9.75 closes a socket it was given on most of its
+     * failure paths, and a second close could hit another thread's descriptor */
     snprintf(err, errsz, "cannot start the HTTP server on %s", listen);
-    close(fd);
     free(s);
     return NULL;
   }
@@ -201,8 +206,9 @@ int rh_metrics_start(const char *program, const char *listen, rh_metrics_t **m,
     *m = NULL;
     return RH_EXIT_CONFIG;
   }
-  rh_log_info("metrics on http://%s:%d/metrics, health on /healthz",
-              host[0] ? host : "0.0.0.0", rh_metrics_server_port(*srv));
+  bool v6 = strchr(host, ':') != NULL;
+  rh_log_info("metrics on http://%s%s%s:%d/metrics, health on /healthz", v6 ? "[" : "",
+              host[0] ? host : "0.0.0.0", v6 ? "]" : "", rh_metrics_server_port(*srv));
   return RH_EXIT_OK;
 }
 

@@ -13,7 +13,7 @@
 
 typedef struct rh_metrics_server rh_metrics_server_t;
 
-/* "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every interface); PORT 0 to 65535
+/* "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every IPv4 interface); PORT 0 to 65535
  * (0: any free port). 0, or -1 with err saying what is wrong. */
 int rh_metrics_listen_parse(const char *s, char *host, size_t hostsz, int *port, char *err,
                             size_t errsz);

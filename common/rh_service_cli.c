@@ -19,7 +19,7 @@ void rh_service_usage_options(FILE *fp, const rh_service_opts_t *d) {
           "                      wait for ever)\n"
           "  --batch-max N, --batch-ms MS   a transaction holds at most N records / MS (%d, %d)\n"
           "  --metrics ADDR      serve /metrics (Prometheus) and /healthz on ADDR: HOST:PORT,\n"
-          "                      [IPV6]:PORT or :PORT for every interface (docs/metrics.md)\n",
+          "                      [IPV6]:PORT or :PORT: every IPv4 interface (docs/metrics.md)\n",
           d->batch_max, d->batch_ms);
 }
 

@@ -1149,6 +1149,10 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
     cleanup(&j);
     return RH_EXIT_CONFIG;
   }
+  /* the loop publishes every second, but a transaction stays open up to
+   * --batch-ms and a commit or the LSO check may wait out the transaction
+   * timeout: only longer than those is it stuck */
+  if (o->metrics) rh_metrics_stale_ms(o->metrics, (int64_t)o->batch_ms + 2 * (int64_t)j.dead_ms + 10000);
   if (join_metrics_declare(o->metrics)) {
     rh_log_error("metrics: out of memory");
     cleanup(&j);

@@ -59,18 +59,18 @@ void join_metrics_publish(rh_metrics_t *m, const join_counts_t *c, const join_st
                  (double)st->transactions);
   rh_metrics_set(m, TXN, rh_metrics_labels(l, sizeof l, 1, "outcome", "aborted"),
                  (double)st->aborts);
-  rh_metrics_set(m, "riskhub_dead_letters_total", NULL, (double)c->dlq);
+  rh_metrics_set(m, "riskhub_dead_letters_total", "", (double)c->dlq);
   size_t hanging = 0;
   for (size_t i = 0; i < lso->n; i++) hanging += lso->parts[i].verdict == JOIN_LSO_HANGING;
-  rh_metrics_set(m, "riskhub_hanging_transactions", NULL, (double)hanging);
-  rh_metrics_set(m, "riskhub_lso_pending", NULL, (double)lso->n);
+  rh_metrics_set(m, "riskhub_hanging_transactions", "", (double)hanging);
+  rh_metrics_set(m, "riskhub_lso_pending", "", (double)lso->n);
   if (map) {
     rh_regmap_stats_t rs;
     rh_regmap_stats(map, &rs);
-    rh_metrics_set(m, "riskhub_registry_persons", NULL, (double)rs.persons);
-    rh_metrics_set(m, "riskhub_registry_households", NULL, (double)rs.households);
-    rh_metrics_set(m, "riskhub_registry_bytes", NULL, (double)rs.bytes);
-    rh_metrics_set(m, "riskhub_registry_changelog_watermark", NULL, (double)rs.watermark);
+    rh_metrics_set(m, "riskhub_registry_persons", "", (double)rs.persons);
+    rh_metrics_set(m, "riskhub_registry_households", "", (double)rs.households);
+    rh_metrics_set(m, "riskhub_registry_bytes", "", (double)rs.bytes);
+    rh_metrics_set(m, "riskhub_registry_changelog_watermark", "", (double)rs.watermark);
   }
   rh_metrics_publish(m);
 }

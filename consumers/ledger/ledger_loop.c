@@ -395,6 +395,9 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   else
     snprintf(l.group, sizeof l.group, "%sriskhub-ledger", o->cfg->topic_prefix);
 
+  /* a batch is collected up to --batch-ms, then written in one PostgreSQL
+   * transaction: only longer than both is the loop stuck */
+  if (o->metrics) rh_metrics_stale_ms(o->metrics, (int64_t)o->batch_ms + 120000);
   if (ledger_metrics_declare(o->metrics)) {
     rh_log_error("metrics: out of memory");
     cleanup(&l);

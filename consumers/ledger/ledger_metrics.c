@@ -51,12 +51,12 @@ void ledger_metrics_publish(rh_metrics_t *m, const ledger_stats_t *st) {
               {"unmatched_alerts", st->unmatched},
               {"list_manifests", st->manifests},
               {"existing", st->existing}};
-  rh_metrics_set(m, "riskhub_ledger_records_total", NULL, (double)st->records);
+  rh_metrics_set(m, "riskhub_ledger_records_total", "", (double)st->records);
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     rh_metrics_set(m, ROWS, rh_metrics_labels(l, sizeof l, 1, "table", rows[i].table),
                    (double)rows[i].n);
-  rh_metrics_set(m, "riskhub_ledger_transactions_total", NULL, (double)st->transactions);
-  rh_metrics_set(m, "riskhub_ledger_refused_total", NULL, (double)st->refused);
-  rh_metrics_set(m, "riskhub_ledger_pg_outages_total", NULL, (double)st->outages);
+  rh_metrics_set(m, "riskhub_ledger_transactions_total", "", (double)st->transactions);
+  rh_metrics_set(m, "riskhub_ledger_refused_total", "", (double)st->refused);
+  rh_metrics_set(m, "riskhub_ledger_pg_outages_total", "", (double)st->outages);
   rh_metrics_publish(m);
 }

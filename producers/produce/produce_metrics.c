@@ -58,7 +58,7 @@ void produce_metrics_file(rh_metrics_t *m, const char *dept, const char *feed, i
 
 void produce_metrics_publish(rh_metrics_t *m, int waiting, const char *trouble) {
   if (!m) return;
-  rh_metrics_set(m, "riskhub_produce_files_waiting", NULL, waiting);
+  rh_metrics_set(m, "riskhub_produce_files_waiting", "", waiting);
   rh_metrics_health(m, trouble);
   rh_metrics_publish(m);
 }

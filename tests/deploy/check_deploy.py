@@ -17,6 +17,7 @@ container engine (docker/README.md says what was and was not run):
                  in /usr/bin here
 
 usage: check_deploy.py SOURCE_DIR BIN_DIR"""
+import json
 import os
 import re
 import shutil
@@ -227,6 +228,24 @@ def check_broker():
     print(f"kafka-entrypoint.sh: {len(same)} security settings as scripts/lib/kafka_security.sh")
 
 
+def check_dashboard():
+    """Every family the Grafana dashboard asks for is one a program serves (a string
+    of the C sources), and every program's family is shown or named in docs/metrics.md."""
+    dash = json.loads((DOCKER / "grafana-riskhub.json").read_text())
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    served = set()
+    for c in list(SRC.glob("common/*.c")) + list(SRC.glob("consumers/*/*.c")) + list(SRC.glob("producers/*/*.c")):
+        served |= set(re.findall(r'"(riskhub_[a-z0-9_]+)"', c.read_text()))
+    asked = {n for e in exprs for n in re.findall(r"\b(riskhub_[a-z0-9_]+)\b", e)}
+    for n in sorted(asked - served):
+        fail(f"grafana-riskhub.json asks for {n}, which no program serves")
+    doc = (SRC / "docs" / "metrics.md").read_text()
+    for n in sorted(served):
+        if n not in doc:
+            fail(f"docs/metrics.md does not describe {n}")
+    print(f"grafana-riskhub.json: {len(dash['panels'])} panels, {len(asked)} families, all served")
+
+
 def check_units():
     sa = shutil.which("systemd-analyze")
     units = sorted(DOCKER.glob("*.service"))
@@ -266,6 +285,7 @@ def main():
         check_compose(tree)
     check_broker()
     check_units()
+    check_dashboard()
     if failures:
         print(f"{len(failures)} failures")
         return 1

@@ -56,9 +56,22 @@ static void test_page_format(void **state) {
   assert_non_null(strstr(p, "# TYPE rh_x_total counter\n")); /* declared, no samples */
   assert_null(strstr(p, "rh_x_total{"));
   free(p);
-  /* a label set too long for the buffer is "", never cut */
+  /* a label set too long for the buffer is NULL, refused by set/add: never cut,
+   * never merged into the series without labels */
   char small[8];
-  assert_string_equal(rh_metrics_labels(small, sizeof small, 1, "topic", "much too long"), "");
+  assert_null(rh_metrics_labels(small, sizeof small, 1, "topic", "much too long"));
+  assert_int_equal(rh_metrics_add(m, "rh_x_total", NULL, 1), -1);
+  /* help text escaped, values the format's way */
+  assert_int_equal(rh_metrics_family(m, "rh_y", RH_METRIC_GAUGE, "a \\ and\na line"), 0);
+  assert_int_equal(rh_metrics_set(m, "rh_y", rh_metrics_labels(l, sizeof l, 1, "v", "inf"), 1.0 / 0.0), 0);
+  assert_int_equal(rh_metrics_set(m, "rh_y", rh_metrics_labels(l, sizeof l, 1, "v", "-inf"), -1.0 / 0.0), 0);
+  assert_int_equal(rh_metrics_set(m, "rh_y", rh_metrics_labels(l, sizeof l, 1, "v", "nan"), 0.0 / 0.0), 0);
+  assert_int_equal(rh_metrics_set(m, "rh_y", rh_metrics_labels(l, sizeof l, 1, "v", "big"), 1e20), 0);
+  p = page_of(m);
+  assert_non_null(strstr(p, "# HELP rh_y a \\\\ and\\na line\n# TYPE rh_y gauge\n"
+                            "rh_y{v=\"inf\"} +Inf\nrh_y{v=\"-inf\"} -Inf\nrh_y{v=\"nan\"} NaN\n"
+                            "rh_y{v=\"big\"} 1e+20\n"));
+  free(p);
   rh_metrics_destroy(m);
 }
 
@@ -79,11 +92,23 @@ static void test_health(void **state) {
   free(p);
   assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), out, sizeof out), 503);
   assert_string_equal(out, "waiting for PostgreSQL: connection refused second line\n");
+  /* served to anyone: scrubbed as a log line */
+  rh_metrics_health(m, "row 3: household of 110101199003077777 password=hunter2");
+  rh_metrics_publish(m);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), out, sizeof out), 503);
+  assert_null(strstr(out, "110101199003077777"));
+  assert_null(strstr(out, "hunter2"));
   rh_metrics_health(m, NULL);
   rh_metrics_publish(m);
   assert_int_equal(rh_metrics_health_page(m, rh_mono_ms() + RH_METRICS_STALE_MS + 5000, out,
                                           sizeof out), 503);
   assert_non_null(strstr(out, "stuck: the service loop has not reported for 65 s"));
+  /* a service that blocks longer legitimately sets its bound (never below the default) */
+  rh_metrics_stale_ms(m, 150000);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms() + 120000, out, sizeof out), 200);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms() + 155000, out, sizeof out), 503);
+  rh_metrics_stale_ms(m, 1000);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms() + 30000, out, sizeof out), 200);
   rh_metrics_destroy(m);
 }
 
@@ -107,6 +132,8 @@ static const char STATS[] =
     "\"2\":{\"fetch_state\":\"active\",\"app_offset\":-1001,\"committed_offset\":-1001,"
     "\"lo_offset\":-1001,\"hi_offset\":-1001,\"ls_offset\":-1001},"
     "\"3\":{\"fetch_state\":\"none\",\"app_offset\":5,\"lo_offset\":0,\"ls_offset\":9},"
+    "\"4\":{\"fetch_state\":\"stopped\",\"app_offset\":-1001,\"committed_offset\":10,"
+    "\"lo_offset\":0,\"ls_offset\":500},"
     "\"-1\":{\"fetch_state\":\"none\",\"app_offset\":-1001,\"lo_offset\":0,\"ls_offset\":0}"
     "}}},"
     "\"cgrp\":{\"rebalance_cnt\":4,\"assignment_size\":3}}";
@@ -122,6 +149,7 @@ static void test_kafka_stats(void **state) {
   assert_non_null(strstr(p, "riskhub_consumer_lag{topic=\"p.feed.health.x\",partition=\"1\"} 6\n"));
   assert_null(strstr(p, "partition=\"2\""));  /* nothing known yet */
   assert_null(strstr(p, "partition=\"3\""));  /* not fetched: not assigned */
+  assert_null(strstr(p, "partition=\"4\""));  /* revoked: its committed offset is stale */
   assert_null(strstr(p, "partition=\"-1\""));
   assert_non_null(strstr(p, "riskhub_kafka_brokers_up{client=\"consumer\"} 1\n"));
   assert_non_null(strstr(p, "riskhub_kafka_broker_rtt_avg_seconds{client=\"consumer\",broker=\"k:9092\"} 0.019743\n"));
@@ -153,7 +181,8 @@ static void test_listen_parse(void **state) {
   assert_int_equal(rh_metrics_listen_parse("[::1]:80", host, sizeof host, &port, err, sizeof err), 0);
   assert_string_equal(host, "::1");
   static const char *const bad[] = {"9400", "", "host:", "host:65536", "host:-1", "host:9x",
-                                    "::1:80", "[::1:80", "host:123456"};
+                                    "::1:80", "[::1:80", "host:123456", "[]:80", "[::1]",
+                                    "[::1]x:80"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err[0] = '\0';
     assert_int_equal(rh_metrics_listen_parse(bad[i], host, sizeof host, &port, err, sizeof err), -1);
