@@ -207,8 +207,7 @@ def joined(month, tmp_path_factory):
     (they only read it); its groups, topics and database go when the module is done."""
     assert ALERTS.exists(), f"{ALERTS} not built"
     with rhtest.Namespace(month / "registry") as ns:
-        for dept, feed, path in rhtest.feed_files(month / PERIOD):
-            ns.produce(dept, feed, path)
+        ns.produce_all(rhtest.feed_files(month / PERIOD))
         run_join(ns, tmp_path_factory.mktemp("join"))
         got = topic_alerts(ns)
         assert sum(len(v) for k, v in got.items() if k != "alerts.unmatched") > 50, \

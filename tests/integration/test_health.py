@@ -46,9 +46,7 @@ def lag_of(report, group):
 
 def month_in(ns, month, tmp_path, only=None):
     files = rhtest.feed_files(month / PERIOD)
-    for dept, feed, path in files:
-        if only is None or (dept, feed) in only:
-            ns.produce(dept, feed, path)
+    ns.produce_all([(d, f, p) for d, f, p in files if only is None or (d, f) in only])
     run_join(ns, tmp_path)
     return files
 

@@ -121,8 +121,7 @@ def test_expectations_of_the_month(cfg, rules, reg, month):
 def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
     files = rhtest.feed_files(month / PERIOD)
     assert {(d, f) for d, f, _ in files} == set(rules.feeds), "one list a configured feed"
-    for dept, feed, path in files:
-        ns.produce(dept, feed, path)
+    ns.produce_all(files)
 
     t0 = now_ms()
     j = run_join(ns, tmp_path)

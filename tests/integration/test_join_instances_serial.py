@@ -72,8 +72,7 @@ def month_files(month):
 def publish(ns, files):
     rhtest.create_topics([ns.topic(f"feed.{d}.{f}") for d, f, _ in files] +
                          ns.topics_of("feed.manifests") + ns.topics_of("feed.rejects"))
-    for d, f, p in files:
-        ns.produce(d, f, p)
+    ns.produce_all(files)
 
 
 def blank_variant(path, tmp_path, blanks=1):

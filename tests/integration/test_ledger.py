@@ -40,8 +40,7 @@ def ns(namespace, month):
 
 def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path):
     files = rhtest.feed_files(month / PERIOD)
-    for dept, feed, path in files:
-        ns.produce(dept, feed, path)
+    ns.produce_all(files)
     run_join(ns, tmp_path)
 
     led = run_ledger(ns, log_dir=tmp_path / "logs")

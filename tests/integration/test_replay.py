@@ -71,8 +71,7 @@ def month_joined(ns, month, tmp_path, twice=()):
     """Every list of the month published (those of `twice` once more, the same
     file, with --republish), then joined by riskhub-join. The files."""
     files = rhtest.feed_files(month / PERIOD)
-    for dept, feed, path in files:
-        ns.produce(dept, feed, path)
+    ns.produce_all(files)
     for dept, feed, path in files:
         if (dept, feed) in twice:
             ns.produce(dept, feed, path, "--republish")

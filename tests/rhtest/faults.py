@@ -176,17 +176,11 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
     everything it wrote visible, docs/join.md). Returns (Outcome, Expect, timings)."""
     files = [f for step in steps for f in step]
     t0 = time.monotonic()
-    for dept, feed, path in steps[0]:
-        # as a clerk does on exit 69 ("nothing published; publish the file again when
-        # the broker is back"): a node restarted by the previous case may still answer
-        # without the topic for a moment (librdkafka: "partition count changed from 3
-        # to 0", Unknown topic). 0 lost / 0 doubled is checked against the reference.
-        for attempt in range(3):
-            r = ns.produce(dept, feed, path, *produce_args, check=False)
-            if r.returncode != 69:
-                break
-            time.sleep(5)
-        assert r.returncode == 0, f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr[-2000:])}"
+    # retries as a clerk does on exit 69 ("nothing published; publish the file again
+    # when the broker is back"): a node restarted by the previous case may still answer
+    # without the topic for a moment (librdkafka: "partition count changed from 3
+    # to 0", Unknown topic). 0 lost / 0 doubled is checked against the reference.
+    ns.produce_all(steps[0], *produce_args, retries=2)
     j = ns.join(*join_args, log_dir=log_dir)
     timings = {}
     try:

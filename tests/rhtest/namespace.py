@@ -13,9 +13,11 @@ Reserved names, so that rhtest.snapshot can tell tests' things from the hub's:
 Nothing here creates, writes or deletes anything outside those names: Namespace()
 refuses any other prefix, and the delete helpers assert it.
 """
+import concurrent.futures
 import os
 import re
 import subprocess
+import time
 import uuid
 
 from .avro import decode
@@ -140,6 +142,30 @@ class Namespace:
         if check:
             assert r.returncode == 0, f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr)}"
         return r
+
+    def produce_all(self, files, *extra, parallel=4, retries=0, **kw):
+        """riskhub-produce of every (dept, feed, path) of files, exit 0 asserted: the
+        lists of one feed one after the other in their order, different feeds
+        `parallel` at a time (a month's 25 lists took 14.1 s one by one, 5.6 s four at
+        once, 2026-12-05). retries: a produce that exits 69 (the broker away: nothing
+        published) is run again after 5 s, up to that many times."""
+        groups = {}
+        for dept, feed, path in files:
+            groups.setdefault((dept, feed), []).append(path)
+
+        def feed_lists(key):
+            dept, feed = key
+            for path in groups[key]:
+                for attempt in range(retries + 1):
+                    r = self.produce(dept, feed, path, *extra, check=False, **kw)
+                    if r.returncode != 69 or attempt == retries:
+                        break
+                    time.sleep(5)
+                assert r.returncode == 0, \
+                    f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr[-2000:])}"
+        with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+            for done in [pool.submit(feed_lists, k) for k in groups]:
+                done.result()
 
     def join(self, *args, log_dir, config=CONFIG):
         from .join import Join
