@@ -104,6 +104,12 @@ int rh_metrics_family(rh_metrics_t *m, const char *name, rh_metric_type_t type, 
   return 0;
 }
 
+int rh_metrics_declare(rh_metrics_t *m, const rh_metric_def_t *defs, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (rh_metrics_family(m, defs[i].name, defs[i].type, defs[i].help)) return -1;
+  return 0;
+}
+
 const char *rh_metrics_labels(char *out, size_t n, int npairs, ...) {
   rh_sbuf_t b = RH_SBUF_INIT;
   va_list ap;

@@ -43,6 +43,14 @@ int rh_metrics_family(rh_metrics_t *m, const char *name, rh_metric_type_t type, 
  * then refuse it, so that two series are never merged into one. */
 const char *rh_metrics_labels(char *out, size_t n, int npairs, ...);
 
+/* A service's families as a table: declared in its order (above). */
+typedef struct {
+  const char *name;
+  rh_metric_type_t type;
+  const char *help;
+} rh_metric_def_t;
+int rh_metrics_declare(rh_metrics_t *m, const rh_metric_def_t *defs, size_t n);
+
 /* Set / add to the sample of a declared family with these labels ("": none),
  * creating it. 0, -1 (an undeclared family, labels NULL, out of memory). */
 int rh_metrics_set(rh_metrics_t *m, const char *name, const char *labels, double v);

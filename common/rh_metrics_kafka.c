@@ -11,24 +11,25 @@
 
 static rh_metrics_t *g_sink; /* the one reporting consumer's (rh_metrics_kafka.h) */
 
-static int declare(rh_metrics_t *m) {
-  return rh_metrics_family(m, LAG, RH_METRIC_GAUGE,
-                           "records after the consumer's position in each assigned partition, "
-                           "to the last stable offset") ||
-         rh_metrics_family(m, "riskhub_kafka_brokers_up", RH_METRIC_GAUGE,
-                           "brokers the client is connected to (state UP)") ||
-         rh_metrics_family(m, RTT, RH_METRIC_GAUGE, "average request round trip per broker") ||
-         rh_metrics_family(m, ERRS, RH_METRIC_COUNTER,
-                           "request errors per broker: kind tx, rx or timeout") ||
-         rh_metrics_family(m, "riskhub_kafka_replyq", RH_METRIC_GAUGE,
-                           "operations waiting in librdkafka's queue to the application") ||
-         rh_metrics_family(m, "riskhub_kafka_rebalances_total", RH_METRIC_COUNTER,
-                           "the consumer group's rebalances seen by this member") ||
-         rh_metrics_family(m, "riskhub_kafka_assigned_partitions", RH_METRIC_GAUGE,
-                           "partitions assigned to this member") ||
-         rh_metrics_family(m, "riskhub_kafka_stats_timestamp_seconds", RH_METRIC_GAUGE,
-                           "when librdkafka made the last statistics report (Unix time)");
-}
+static const rh_metric_def_t FAMILIES[] = {
+    {LAG, RH_METRIC_GAUGE,
+     "records after the consumer's position in each assigned partition, "
+     "to the last stable offset"},
+    {"riskhub_kafka_brokers_up", RH_METRIC_GAUGE,
+     "brokers the client is connected to (state UP)"},
+    {RTT, RH_METRIC_GAUGE,
+     "average request round trip per broker"},
+    {ERRS, RH_METRIC_COUNTER,
+     "request errors per broker: kind tx, rx or timeout"},
+    {"riskhub_kafka_replyq", RH_METRIC_GAUGE,
+     "operations waiting in librdkafka's queue to the application"},
+    {"riskhub_kafka_rebalances_total", RH_METRIC_COUNTER,
+     "the consumer group's rebalances seen by this member"},
+    {"riskhub_kafka_assigned_partitions", RH_METRIC_GAUGE,
+     "partitions assigned to this member"},
+    {"riskhub_kafka_stats_timestamp_seconds", RH_METRIC_GAUGE,
+     "when librdkafka made the last statistics report (Unix time)"},
+};
 
 static double num(json_t *o, const char *key, double dflt) {
   json_t *v = json_object_get(o, key);
@@ -105,7 +106,7 @@ static void lags(rh_metrics_t *m, json_t *topics) {
 int rh_metrics_kafka_stats(rh_metrics_t *m, const char *json, size_t len) {
   json_error_t je;
   json_t *root = json_loadb(json, len, 0, &je);
-  if (!json_is_object(root) || declare(m)) {
+  if (!json_is_object(root) || rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0])) {
     json_decref(root);
     return -1;
   }

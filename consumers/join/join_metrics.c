@@ -7,34 +7,37 @@
 #define OUT "riskhub_join_records_out_total"
 #define TXN "riskhub_join_transactions_total"
 
+static const rh_metric_def_t FAMILIES[] = {
+    {IN, RH_METRIC_COUNTER,
+     "records of each input topic (a department's feed or manifests) "
+     "consumed in committed transactions"},
+    {OUT, RH_METRIC_COUNTER,
+     "what committed transactions wrote, by kind: alerts, unmatched, "
+     "checks (results), identity, dlq; no_rule and duplicates wrote "
+     "nothing"},
+    {TXN, RH_METRIC_COUNTER,
+     "Kafka transactions by outcome: committed or aborted"},
+    {"riskhub_dead_letters_total", RH_METRIC_COUNTER,
+     "undecodable or refused records written to riskhub.dlq"},
+    {"riskhub_hanging_transactions", RH_METRIC_GAUGE,
+     "output partitions whose last stable offset stays below what "
+     "the join wrote (docs/join.md, \"The LSO check\"): the join stops"},
+    {"riskhub_lso_pending", RH_METRIC_GAUGE,
+     "output partitions whose last stable offset has not yet passed "
+     "what the join wrote"},
+    {"riskhub_registry_persons", RH_METRIC_GAUGE,
+     "persons of the household registry in memory"},
+    {"riskhub_registry_households", RH_METRIC_GAUGE,
+     "households of the household registry in memory"},
+    {"riskhub_registry_bytes", RH_METRIC_GAUGE,
+     "memory the registry in memory holds"},
+    {"riskhub_registry_changelog_watermark", RH_METRIC_GAUGE,
+     "the last registry_changes.change_id the registry in memory "
+     "contains"},
+};
+
 int join_metrics_declare(rh_metrics_t *m) {
-  if (!m) return 0;
-  return rh_metrics_family(m, IN, RH_METRIC_COUNTER,
-                           "records of each input topic (a department's feed or manifests) "
-                           "consumed in committed transactions") ||
-         rh_metrics_family(m, OUT, RH_METRIC_COUNTER,
-                           "what committed transactions wrote, by kind: alerts, unmatched, "
-                           "checks (results), identity, dlq; no_rule and duplicates wrote "
-                           "nothing") ||
-         rh_metrics_family(m, TXN, RH_METRIC_COUNTER,
-                           "Kafka transactions by outcome: committed or aborted") ||
-         rh_metrics_family(m, "riskhub_dead_letters_total", RH_METRIC_COUNTER,
-                           "undecodable or refused records written to riskhub.dlq") ||
-         rh_metrics_family(m, "riskhub_hanging_transactions", RH_METRIC_GAUGE,
-                           "output partitions whose last stable offset stays below what "
-                           "the join wrote (docs/join.md, \"The LSO check\"): the join stops") ||
-         rh_metrics_family(m, "riskhub_lso_pending", RH_METRIC_GAUGE,
-                           "output partitions whose last stable offset has not yet passed "
-                           "what the join wrote") ||
-         rh_metrics_family(m, "riskhub_registry_persons", RH_METRIC_GAUGE,
-                           "persons of the household registry in memory") ||
-         rh_metrics_family(m, "riskhub_registry_households", RH_METRIC_GAUGE,
-                           "households of the household registry in memory") ||
-         rh_metrics_family(m, "riskhub_registry_bytes", RH_METRIC_GAUGE,
-                           "memory the registry in memory holds") ||
-         rh_metrics_family(m, "riskhub_registry_changelog_watermark", RH_METRIC_GAUGE,
-                           "the last registry_changes.change_id the registry in memory "
-                           "contains");
+  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
 }
 
 void join_metrics_input(rh_metrics_t *m, const char *topic, uint64_t n) {

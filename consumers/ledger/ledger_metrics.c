@@ -6,28 +6,31 @@
 #define ROWS "riskhub_ledger_rows_total"
 #define LAST "riskhub_last_list_timestamp_seconds"
 
+static const rh_metric_def_t FAMILIES[] = {
+    {"riskhub_ledger_records_total", RH_METRIC_COUNTER,
+     "records of the alert and check topics committed to PostgreSQL "
+     "(rows written, rows there already, records that give no row)"},
+    {ROWS, RH_METRIC_COUNTER,
+     "rows inserted, by table; existing: rows that were there already"},
+    {"riskhub_ledger_transactions_total", RH_METRIC_COUNTER,
+     "PostgreSQL transactions committed"},
+    {"riskhub_ledger_refused_total", RH_METRIC_COUNTER,
+     "records refused (docs/ledger.md)"},
+    {"riskhub_ledger_pg_outages_total", RH_METRIC_COUNTER,
+     "times PostgreSQL went away under a batch"},
+    {LAST, RH_METRIC_GAUGE,
+     "when each department's feed last finished publishing a list "
+     "(list_manifests.finished_at, Unix time)"},
+};
+
 int ledger_metrics_declare(rh_metrics_t *m) {
-  if (!m) return 0;
-  return rh_metrics_family(m, "riskhub_ledger_records_total", RH_METRIC_COUNTER,
-                           "records of the alert and check topics committed to PostgreSQL "
-                           "(rows written, rows there already, records that give no row)") ||
-         rh_metrics_family(m, ROWS, RH_METRIC_COUNTER,
-                           "rows inserted, by table; existing: rows that were there already") ||
-         rh_metrics_family(m, "riskhub_ledger_transactions_total", RH_METRIC_COUNTER,
-                           "PostgreSQL transactions committed") ||
-         rh_metrics_family(m, "riskhub_ledger_refused_total", RH_METRIC_COUNTER,
-                           "records refused (docs/ledger.md)") ||
-         rh_metrics_family(m, "riskhub_ledger_pg_outages_total", RH_METRIC_COUNTER,
-                           "times PostgreSQL went away under a batch") ||
-         rh_metrics_family(m, LAST, RH_METRIC_GAUGE,
-                           "when each department's feed last finished publishing a list "
-                           "(list_manifests.finished_at, Unix time)");
+  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
 }
 
 void ledger_metrics_lists(rh_metrics_t *m, PGconn *pg) {
   if (!m || !pg) return;
   PGresult *r = PQexec(pg, "SELECT department, feed, extract(epoch FROM max(finished_at)) "
-                           "FROM list_manifests GROUP BY department, feed");
+     "FROM list_manifests GROUP BY department, feed");
   if (PQresultStatus(r) == PGRES_TUPLES_OK) {
     char l[512];
     rh_metrics_drop(m, LAST);

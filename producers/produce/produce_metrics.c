@@ -8,20 +8,23 @@
 #define ROWS "riskhub_produce_rows_total"
 #define LAST "riskhub_last_list_timestamp_seconds"
 
+static const rh_metric_def_t FAMILIES[] = {
+    {FILES, RH_METRIC_COUNTER,
+     "files of the drop folder by outcome: published (rows_rejected: "
+     "with rejected rows), already (published before), refused, retry "
+     "(the broker away)"},
+    {ROWS, RH_METRIC_COUNTER,
+     "rows of the published files: accepted or rejected"},
+    {LAST, RH_METRIC_GAUGE,
+     "when each feed's last list was published from this folder "
+     "(Unix time)"},
+    {"riskhub_produce_files_waiting", RH_METRIC_GAUGE,
+     "files in the folder not published yet (being written, or waiting "
+     "for the broker)"},
+};
+
 int produce_metrics_declare(rh_metrics_t *m) {
-  if (!m) return 0;
-  return rh_metrics_family(m, FILES, RH_METRIC_COUNTER,
-                           "files of the drop folder by outcome: published (rows_rejected: "
-                           "with rejected rows), already (published before), refused, retry "
-                           "(the broker away)") ||
-         rh_metrics_family(m, ROWS, RH_METRIC_COUNTER,
-                           "rows of the published files: accepted or rejected") ||
-         rh_metrics_family(m, LAST, RH_METRIC_GAUGE,
-                           "when each feed's last list was published from this folder "
-                           "(Unix time)") ||
-         rh_metrics_family(m, "riskhub_produce_files_waiting", RH_METRIC_GAUGE,
-                           "files in the folder not published yet (being written, or waiting "
-                           "for the broker)");
+  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
 }
 
 void produce_metrics_file(rh_metrics_t *m, const char *dept, const char *feed, int rc,
