@@ -205,13 +205,19 @@ def test_kill_mid_file_and_restart_publishes_once(ns, data, tmp_path):
     assert len(rows) == 600000 and len(set(rows)) == 600000
 
 
-def test_broker_away_shows_on_healthz(ns, data, tmp_path):
-    """While the broker is away the file waits, and /healthz says so (503)."""
+def one_list_dropped(data, tmp_path, timeout_ms):
+    """(drop folder, the list's name, a config whose Kafka timeouts are timeout_ms)."""
     drop = tmp_path / "drop"
     drop.mkdir()
     name = f"health.major-disease.{PERIOD}.csv"
     drop_file(data / PERIOD / name, drop, name)
-    config = rhtest.config_with(tmp_path, message_timeout_ms=2000, socket_timeout_ms=2000)
+    return drop, name, rhtest.config_with(tmp_path, message_timeout_ms=timeout_ms,
+                                          socket_timeout_ms=timeout_ms)
+
+
+def test_broker_away_shows_on_healthz(ns, data, tmp_path):
+    """While the broker is away the file waits, and /healthz says so (503)."""
+    drop, name, config = one_list_dropped(data, tmp_path, 2000)
     proc = start_watch(ns, drop, "--metrics", "127.0.0.1:0", "--timeout-ms", 2000, config=config,
                        env={"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"})  # nothing listens there
     try:
@@ -232,11 +238,7 @@ def test_broker_away_shows_on_healthz(ns, data, tmp_path):
 
 
 def test_broker_away_leaves_file_for_retry(ns, data, tmp_path):
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    name = f"health.major-disease.{PERIOD}.csv"
-    drop_file(data / PERIOD / name, drop, name)
-    config = rhtest.config_with(tmp_path, message_timeout_ms=3000, socket_timeout_ms=3000)
+    drop, name, config = one_list_dropped(data, tmp_path, 3000)
     r = ns.run("riskhub-produce", "--config", config, "--watch", drop, "--once", "--settle-ms", 0,
                "--timeout-ms", 3000, timeout=120,
                env={"RH_KAFKA_BOOTSTRAP": "127.0.0.1:1"})  # nothing listens there
