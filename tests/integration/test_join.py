@@ -195,7 +195,8 @@ def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
     for dept, feed in rules.check_feeds():
         bid = rhtest.batch_id(dept, feed, PERIOD, paths[(dept, feed)])
         finished[f"{dept}/{feed}"] = min(m["finished_at"] for m in manifests[bid])
-    assert len(set(finished.values())) == len(finished), f"two lists in one millisecond: {finished}"
+    # lists published at once (produce_all) may finish in one millisecond: each has then
+    # arrived for the other (docs/join.md), as the strict > below says
     for feed, s in by_feed.items():
         assert len(s) == 1, f"{feed}: results disagree on complete/missing_departments: {s}"
         complete, missing = next(iter(s))

@@ -27,7 +27,8 @@ def data(generate):
 
 def start_watch(ns, drop, *extra, config=rhtest.CONFIG, env=None):
     # the log goes to a file, not a pipe: a pipe nobody reads would block the watcher
-    log = open(drop.parent / f"watch-{time.time_ns()}.log", "w+")
+    # (appended: the watcher writes at the end while log_of reads from the start)
+    log = open(drop.parent / f"watch-{time.time_ns()}.log", "a+")
     proc = ns.popen("riskhub-produce", "--config", config, "--watch", drop, "--poll-ms", 200,
                     "--settle-ms", 300, *extra, stdout=log, stderr=subprocess.STDOUT, text=True,
                     env=env)

@@ -24,10 +24,13 @@ def metrics_port(proc, log=None):
     return int(wait_for(said, 30, "the metrics address", join=join, interval=0.1).group(1))
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+
 def http_get(port, path):
     """(status, body, content type) of GET http://127.0.0.1:port/path."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        with _DIRECT.open(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
             return r.status, r.read().decode(), r.headers.get("Content-Type")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(), e.headers.get("Content-Type")
@@ -41,7 +44,9 @@ def metric_samples(page):
             continue
         m = _LINE.fullmatch(line)
         assert m, f"not Prometheus' text format: {line!r}"
-        out[(m[1], m[2] or "")] = float(m[3])
+        key = (m[1], m[2] or "")
+        assert key not in out, f"one series twice on the page: {line!r}"
+        out[key] = float(m[3])
     return out
 
 

@@ -163,9 +163,12 @@ class Namespace:
                     time.sleep(5)
                 assert r.returncode == 0, \
                     f"produce {dept}/{feed}: exit {r.returncode}: {scrub(r.stderr[-2000:])}"
+        failed = []
         with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
             for done in [pool.submit(feed_lists, k) for k in groups]:
-                done.result()
+                if done.exception() is not None:  # waits for it; every failure is told
+                    failed.append(str(done.exception()))
+        assert not failed, "\n".join(failed)
 
     def join(self, *args, log_dir, config=CONFIG):
         from .join import Join
