@@ -183,8 +183,8 @@ void rh_metrics_server_stop(rh_metrics_server_t *s) {
   free(s);
 }
 
-int rh_metrics_start(const char *program, const char *listen, rh_metrics_t **m,
-                     rh_metrics_server_t **srv) {
+int rh_metrics_start(const char *program, const char *listen, const rh_metric_def_t *families,
+                     size_t nfamilies, rh_metrics_t **m, rh_metrics_server_t **srv) {
   char host[256], err[512];
   int port;
   *m = NULL;
@@ -194,8 +194,10 @@ int rh_metrics_start(const char *program, const char *listen, rh_metrics_t **m,
     fprintf(stderr, "%s: --metrics: %s\n", program, err);
     return RH_EXIT_USAGE;
   }
-  if (!(*m = rh_metrics_new(program))) {
+  if (!(*m = rh_metrics_new(program)) || rh_metrics_declare(*m, families, nfamilies)) {
     rh_log_error("metrics: out of memory");
+    rh_metrics_destroy(*m);
+    *m = NULL;
     return RH_EXIT_SOFTWARE;
   }
   rh_metrics_health(*m, "starting");

@@ -27,11 +27,13 @@ int rh_metrics_server_port(const rh_metrics_server_t *s);
 void rh_metrics_server_stop(rh_metrics_server_t *s);
 
 /* For a service's main(), --metrics ADDR: NULL listen, nothing (both NULL,
- * RH_EXIT_OK); else make *m, serve it, log "metrics on http://HOST:PORT/metrics"
- * and return RH_EXIT_OK, or log why not and return RH_EXIT_USAGE (a bad
- * address) or RH_EXIT_CONFIG (it cannot listen there). */
-int rh_metrics_start(const char *program, const char *listen, rh_metrics_t **m,
-                     rh_metrics_server_t **srv);
+ * RH_EXIT_OK); else make *m with the service's families (nfamilies of
+ * them) declared, serve it, log "metrics on http://HOST:PORT/metrics" and
+ * return RH_EXIT_OK, or log why not and return RH_EXIT_USAGE (a bad
+ * address), RH_EXIT_CONFIG (it cannot listen there) or RH_EXIT_SOFTWARE
+ * (out of memory). */
+int rh_metrics_start(const char *program, const char *listen, const rh_metric_def_t *families,
+                     size_t nfamilies, rh_metrics_t **m, rh_metrics_server_t **srv);
 /* Stop the server and free both (either may be NULL). */
 void rh_metrics_end(rh_metrics_t *m, rh_metrics_server_t *srv);
 

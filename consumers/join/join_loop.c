@@ -1153,11 +1153,6 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
    * --batch-ms and a commit or the LSO check may wait out the transaction
    * timeout: only longer than those is it stuck */
   if (o->metrics) rh_metrics_stale_ms(o->metrics, (int64_t)o->batch_ms + 2 * (int64_t)j.dead_ms + 10000);
-  if (join_metrics_declare(o->metrics)) {
-    rh_log_error("metrics: out of memory");
-    cleanup(&j);
-    return RH_EXIT_SOFTWARE;
-  }
   rd_kafka_conf_t *reader = reader_conf(o->cfg, err, sizeof err);
   if (!(j.ids = join_idset_new(1 << 20)) || !reader ||
       join_transform_init(&j.tf, o->cfg, j.schemas, j.ids, err, sizeof err) ||

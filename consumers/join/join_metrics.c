@@ -36,8 +36,9 @@ static const rh_metric_def_t FAMILIES[] = {
      "contains"},
 };
 
-int join_metrics_declare(rh_metrics_t *m) {
-  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
+const rh_metric_def_t *join_metrics_families(size_t *n) {
+  *n = sizeof FAMILIES / sizeof FAMILIES[0];
+  return FAMILIES;
 }
 
 void join_metrics_input(rh_metrics_t *m, const char *topic, uint64_t n) {

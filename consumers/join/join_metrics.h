@@ -16,8 +16,8 @@
 #include "rh_metrics.h"
 #include "rh_regmap.h"
 
-/* Declare the join's families. 0, -1 out of memory. */
-int join_metrics_declare(rh_metrics_t *m);
+/* The join's families, for rh_metrics_start (*n of them). */
+const rh_metric_def_t *join_metrics_families(size_t *n);
 /* A committed transaction consumed n records of topic. */
 void join_metrics_input(rh_metrics_t *m, const char *topic, uint64_t n);
 /* Set the rest from the join's state and publish the page. */

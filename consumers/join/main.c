@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "join_loop.h"
+#include "join_metrics.h"
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_kafka.h"
@@ -61,7 +62,9 @@ int main(int argc, char **argv) {
   rh_kafka_principal_set("svc.join"); /* its party on the brokers (docs/security.md) */
   rh_metrics_t *mx;
   rh_metrics_server_t *srv;
-  if ((rc = rh_metrics_start("riskhub-join", so.metrics, &mx, &srv))) {
+  size_t nf;
+  const rh_metric_def_t *families = join_metrics_families(&nf);
+  if ((rc = rh_metrics_start("riskhub-join", so.metrics, families, nf, &mx, &srv))) {
     rh_config_destroy(cfg);
     return rc;
   }

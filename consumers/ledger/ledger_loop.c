@@ -398,11 +398,6 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   /* a batch is collected up to --batch-ms, then written in one PostgreSQL
    * transaction: only longer than both is the loop stuck */
   if (o->metrics) rh_metrics_stale_ms(o->metrics, (int64_t)o->batch_ms + 120000);
-  if (ledger_metrics_declare(o->metrics)) {
-    rh_log_error("metrics: out of memory");
-    cleanup(&l);
-    return RH_EXIT_SOFTWARE;
-  }
   if (!(l.schemas = rh_avro_schemas_new()) ||
       rh_avro_schemas_load_dir(l.schemas, o->schemas_dir, err, sizeof err) ||
       !(l.batch = ledger_batch_new(o->cfg, l.schemas, err, sizeof err))) {

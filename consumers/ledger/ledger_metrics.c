@@ -23,8 +23,9 @@ static const rh_metric_def_t FAMILIES[] = {
      "(list_manifests.finished_at, Unix time)"},
 };
 
-int ledger_metrics_declare(rh_metrics_t *m) {
-  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
+const rh_metric_def_t *ledger_metrics_families(size_t *n) {
+  *n = sizeof FAMILIES / sizeof FAMILIES[0];
+  return FAMILIES;
 }
 
 void ledger_metrics_lists(rh_metrics_t *m, PGconn *pg) {

@@ -17,8 +17,8 @@
 /* how often the last lists are read from list_manifests */
 #define LEDGER_METRICS_LISTS_MS 30000
 
-/* Declare the ledger's families. 0, -1 out of memory. */
-int ledger_metrics_declare(rh_metrics_t *m);
+/* The ledger's families, for rh_metrics_start (*n of them). */
+const rh_metric_def_t *ledger_metrics_families(size_t *n);
 /* The last list of every department's feed, from list_manifests (pg may be
  * NULL or broken: nothing changes). */
 void ledger_metrics_lists(rh_metrics_t *m, PGconn *pg);

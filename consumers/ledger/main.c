@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "ledger_loop.h"
+#include "ledger_metrics.h"
 #include "rh_cli.h"
 #include "rh_config.h"
 #include "rh_kafka.h"
@@ -53,7 +54,9 @@ int main(int argc, char **argv) {
   rh_kafka_principal_set("svc.ledger"); /* its party on the brokers (docs/security.md) */
   rh_metrics_t *mx;
   rh_metrics_server_t *srv;
-  if ((rc = rh_metrics_start("riskhub-ledger", so.metrics, &mx, &srv))) {
+  size_t nf;
+  const rh_metric_def_t *families = ledger_metrics_families(&nf);
+  if ((rc = rh_metrics_start("riskhub-ledger", so.metrics, families, nf, &mx, &srv))) {
     rh_config_destroy(cfg);
     return rc;
   }

@@ -124,7 +124,12 @@ int main(int argc, char **argv) {
   }
   /* with --watch, --department names the folder's department (its only one) */
   int single = (!w.dir && b->department) || b->feed || b->period || optind < argc;
-  if ((w.dir && single) || (!w.dir && metrics) ||
+  if (!w.dir && metrics) {
+    fprintf(stderr, "riskhub-produce: --metrics is for --watch DIR (a publisher that keeps "
+                    "running); one list is published and done\n");
+    return RH_EXIT_USAGE;
+  }
+  if ((w.dir && single) ||
       (!w.dir && (!b->department || !b->feed || !b->period || optind != argc - 1)))
     return rh_cli_usage_error(&cli);
 
@@ -140,14 +145,11 @@ int main(int argc, char **argv) {
   if (w.dir) {
     rh_metrics_server_t *srv = NULL;
     w.stop = rh_cli_catch_stop();
-    if ((rc = rh_metrics_start("riskhub-produce", metrics, &w.metrics, &srv)) == RH_EXIT_OK) {
-      if (produce_metrics_declare(w.metrics)) {
-        rh_log_error("metrics: out of memory");
-        rc = RH_EXIT_SOFTWARE;
-      } else {
-        rc = produce_watch_run(&w);
-      }
-    }
+    size_t nf;
+    const rh_metric_def_t *families = produce_metrics_families(&nf);
+    if ((rc = rh_metrics_start("riskhub-produce", metrics, families, nf, &w.metrics, &srv)) ==
+        RH_EXIT_OK)
+      rc = produce_watch_run(&w);
     rh_metrics_end(w.metrics, srv);
   } else {
     rc = publish_one(b, argv[optind]);

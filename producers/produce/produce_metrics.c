@@ -23,8 +23,9 @@ static const rh_metric_def_t FAMILIES[] = {
      "for the broker)"},
 };
 
-int produce_metrics_declare(rh_metrics_t *m) {
-  return m ? rh_metrics_declare(m, FAMILIES, sizeof FAMILIES / sizeof FAMILIES[0]) : 0;
+const rh_metric_def_t *produce_metrics_families(size_t *n) {
+  *n = sizeof FAMILIES / sizeof FAMILIES[0];
+  return FAMILIES;
 }
 
 void produce_metrics_file(rh_metrics_t *m, const char *dept, const char *feed, int rc,

@@ -13,8 +13,8 @@
 #include "produce_batch.h"
 #include "rh_metrics.h"
 
-/* Declare the families. 0, -1 out of memory. */
-int produce_metrics_declare(rh_metrics_t *m);
+/* The watch's families, for rh_metrics_start (*n of them). */
+const rh_metric_def_t *produce_metrics_families(size_t *n);
 /* A file ended with exit code rc (produce_batch_publish's): dept and feed
  * NULL when it was refused before its feed was known. */
 void produce_metrics_file(rh_metrics_t *m, const char *dept, const char *feed, int rc,

@@ -238,6 +238,14 @@ def test_broker_away_shows_on_healthz(ns, data, tmp_path):
     assert (drop / name).exists(), "the file must stay for the retry"
 
 
+def test_metrics_only_with_watch(ns, data):
+    r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", "health", "--feed",
+               "major-disease", "--period", PERIOD, "--metrics", "127.0.0.1:0",
+               data / PERIOD / f"health.major-disease.{PERIOD}.csv", timeout=30)
+    assert r.returncode == 64, (r.returncode, r.stderr)
+    assert "riskhub-produce: --metrics is for --watch DIR" in r.stderr, r.stderr
+
+
 def test_broker_away_leaves_file_for_retry(ns, data, tmp_path):
     drop, name, config = one_list_dropped(data, tmp_path, 3000)
     r = ns.run("riskhub-produce", "--config", config, "--watch", drop, "--once", "--settle-ms", 0,
