@@ -1,20 +1,17 @@
 /* rh_metrics_serve: see rh_metrics_serve.h. */
 #include "rh_metrics_serve.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "rh_clock.h"
 #include "rh_exit.h"
+#include "rh_listen.h"
 #include "rh_log.h"
 
 struct rh_metrics_server {
@@ -22,44 +19,6 @@ struct rh_metrics_server {
   rh_metrics_t *m;
   int port;
 };
-
-int rh_metrics_listen_parse(const char *s, char *host, size_t hostsz, int *port, char *err,
-                            size_t errsz) {
-  const char *colon = s ? strrchr(s, ':') : NULL;
-  if (!colon) {
-    snprintf(err, errsz, "expected HOST:PORT, [IPV6]:PORT or :PORT, got '%s'", s ? s : "");
-    return -1;
-  }
-  const char *h = s, *he = colon;
-  if (*h == '[') { /* [::1]:9400 */
-    const char *close = strchr(h, ']');
-    if (!close || close + 1 != colon || close == h + 1) {
-      snprintf(err, errsz, "expected [IPV6]:PORT, e.g. [::1]:9400, got '%s'", s);
-      return -1;
-    }
-    h++;
-    he--;
-  } else if (memchr(h, ':', (size_t)(he - h))) {
-    snprintf(err, errsz, "an IPv6 address goes in brackets: [::1]:9400, got '%s'", s);
-    return -1;
-  }
-  if ((size_t)(he - h) >= hostsz) {
-    snprintf(err, errsz, "the host in '%s' is too long", s);
-    return -1;
-  }
-  memcpy(host, h, (size_t)(he - h));
-  host[he - h] = '\0';
-  const char *p = colon + 1;
-  long v = 0;
-  if (!*p || strlen(p) > 5) v = -1;
-  for (const char *q = p; v >= 0 && *q; q++) v = (*q >= '0' && *q <= '9') ? v * 10 + (*q - '0') : -1;
-  if (v < 0 || v > 65535) {
-    snprintf(err, errsz, "the port in '%s' is not a number from 0 to 65535", s);
-    return -1;
-  }
-  *port = (int)v;
-  return 0;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, char *body, size_t len,
                              const char *type) {
@@ -102,73 +61,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   return text(c, MHD_HTTP_NOT_FOUND, "not found: /metrics or /healthz\n");
 }
 
-/* A listening socket on host:port, or -1 with err. */
-static int listen_on(const char *host, int port, int *family, char *err, size_t errsz) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  char ps[8];
-  snprintf(ps, sizeof ps, "%d", port);
-  int e = getaddrinfo(*host ? host : NULL, ps, &hints, &res);
-  if (e) {
-    snprintf(err, errsz, "%s: %s", *host ? host : "*", gai_strerror(e));
-    return -1;
-  }
-  int fd = -1;
-  /* IPv4 first (a name like localhost may give ::1 first); ":PORT": IPv4 only */
-  for (int pass = 0; pass < 2 && fd < 0; pass++)
-  for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-    if ((pass == 0) != (a->ai_family == AF_INET) || (!*host && a->ai_family != AF_INET)) continue;
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) {
-      snprintf(err, errsz, "socket: %s", strerror(errno));
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) || listen(fd, 64)) {
-      snprintf(err, errsz, "cannot listen on %s:%d: %s", *host ? host : "*", port,
-               strerror(errno));
-      close(fd);
-      fd = -1;
-    } else {
-      *family = a->ai_family;
-    }
-  }
-  if (!res || (fd < 0 && !err[0])) snprintf(err, errsz, "%s: no address", host);
-  freeaddrinfo(res);
-  return fd;
-}
-
-rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const char *listen, char *err,
+rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const rh_listener_t *l, char *err,
                                       size_t errsz) {
-  char host[256];
-  int port, family = AF_INET;
-  err[0] = '\0';
-  if (rh_metrics_listen_parse(listen, host, sizeof host, &port, err, errsz)) return NULL;
-  int fd = listen_on(host, port, &family, err, errsz);
-  if (fd < 0) return NULL;
-  struct sockaddr_storage sa;
-  socklen_t sl = sizeof sa;
   rh_metrics_server_t *s = calloc(1, sizeof *s);
-  if (!s || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
-    snprintf(err, errsz, "%s", s ? strerror(errno) : "out of memory");
-    free(s);
-    close(fd);
+  if (!s) {
+    snprintf(err, errsz, "out of memory");
+    close(l->fd);
     return NULL;
   }
   s->m = m;
-  s->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-                                           : ((struct sockaddr_in *)&sa)->sin_port);
+  s->port = l->port;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-  if (family == AF_INET6) flags |= MHD_USE_IPv6;
-  s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, fd,
+  if (l->family == AF_INET6) flags |= MHD_USE_IPv6;
+  s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, l->fd,
                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
   if (!s->d) {
     /* not closed here: MHD 0.9.75 closes a socket it was given on most of its
      * failure paths, and a second close could hit another thread's descriptor */
-    snprintf(err, errsz, "cannot start the HTTP server on %s", listen);
+    snprintf(err, errsz, "cannot start the HTTP server on port %d", l->port);
     free(s);
     return NULL;
   }
@@ -185,32 +96,38 @@ void rh_metrics_server_stop(rh_metrics_server_t *s) {
 
 int rh_metrics_start(const char *program, const char *listen, const rh_metric_def_t *families,
                      size_t nfamilies, rh_metrics_t **m, rh_metrics_server_t **srv) {
-  char host[256], err[512];
+  char host[256], err[512], url[300];
   int port;
   *m = NULL;
   *srv = NULL;
   if (!listen) return RH_EXIT_OK;
-  if (rh_metrics_listen_parse(listen, host, sizeof host, &port, err, sizeof err)) {
+  if (rh_listen_parse(listen, host, sizeof host, &port, err, sizeof err)) {
     fprintf(stderr, "%s: --metrics: %s\n", program, err);
     return RH_EXIT_USAGE;
+  }
+  rh_listener_t l;
+  if (rh_listen(listen, &l, err, sizeof err)) {
+    rh_log_error("--metrics %s: %s", listen, err);
+    /* taken by another process: the address is right, the place is busy */
+    return l.in_use ? RH_EXIT_UNAVAILABLE : RH_EXIT_CONFIG;
   }
   if (!(*m = rh_metrics_new(program)) || rh_metrics_declare(*m, families, nfamilies)) {
     rh_log_error("metrics: out of memory");
     rh_metrics_destroy(*m);
     *m = NULL;
+    close(l.fd);
     return RH_EXIT_SOFTWARE;
   }
   rh_metrics_health(*m, "starting");
   rh_metrics_publish(*m);
-  if (!(*srv = rh_metrics_serve(*m, listen, err, sizeof err))) {
+  if (!(*srv = rh_metrics_serve(*m, &l, err, sizeof err))) {
     rh_log_error("--metrics %s: %s", listen, err);
     rh_metrics_destroy(*m);
     *m = NULL;
-    return RH_EXIT_CONFIG;
+    return RH_EXIT_SOFTWARE;
   }
-  bool v6 = strchr(host, ':') != NULL;
-  rh_log_info("metrics on http://%s%s%s:%d/metrics, health on /healthz", v6 ? "[" : "",
-              host[0] ? host : "0.0.0.0", v6 ? "]" : "", rh_metrics_server_port(*srv));
+  rh_listen_url(&l, url, sizeof url);
+  rh_log_info("metrics on %s/metrics, health on /healthz", url);
   return RH_EXIT_OK;
 }
 

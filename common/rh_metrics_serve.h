@@ -9,18 +9,14 @@
 
 #include <stddef.h>
 
+#include "rh_listen.h"
 #include "rh_metrics.h"
 
 typedef struct rh_metrics_server rh_metrics_server_t;
 
-/* "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every IPv4 interface); PORT 0 to 65535
- * (0: any free port). 0, or -1 with err saying what is wrong. */
-int rh_metrics_listen_parse(const char *s, char *host, size_t hostsz, int *port, char *err,
-                            size_t errsz);
-
-/* Listen on listen (as above) and serve m until rh_metrics_server_stop.
- * NULL with err (a bad address, the port taken, ...). */
-rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const char *listen, char *err,
+/* Serve m on l (rh_listen.h; its socket is the server's from here on, also
+ * on failure) until rh_metrics_server_stop. NULL with err. */
+rh_metrics_server_t *rh_metrics_serve(rh_metrics_t *m, const rh_listener_t *l, char *err,
                                       size_t errsz);
 /* The port it listens on (the one chosen for port 0). */
 int rh_metrics_server_port(const rh_metrics_server_t *s);
@@ -30,8 +26,9 @@ void rh_metrics_server_stop(rh_metrics_server_t *s);
  * RH_EXIT_OK); else make *m with the service's families (nfamilies of
  * them) declared, serve it, log "metrics on http://HOST:PORT/metrics" and
  * return RH_EXIT_OK, or log why not and return RH_EXIT_USAGE (a bad
- * address), RH_EXIT_CONFIG (it cannot listen there) or RH_EXIT_SOFTWARE
- * (out of memory). */
+ * address), RH_EXIT_UNAVAILABLE (another process has the port),
+ * RH_EXIT_CONFIG (it cannot listen there otherwise: no such host, no
+ * permission) or RH_EXIT_SOFTWARE (out of memory). */
 int rh_metrics_start(const char *program, const char *listen, const rh_metric_def_t *families,
                      size_t nfamilies, rh_metrics_t **m, rh_metrics_server_t **srv);
 /* Stop the server and free both (either may be NULL). */

@@ -23,6 +23,7 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char prefix[PATH_MAX];
 static char schemas[PATH_MAX + 64];
+static char webdir[PATH_MAX + 64];
 static char migrations[PATH_MAX + 64];
 static char localedir[PATH_MAX + 64];
 static char config[PATH_MAX + 64];
@@ -54,6 +55,7 @@ static void find_prefix(void) {
 static void compute(void) {
   find_prefix();
   snprintf(schemas, sizeof schemas, "%s/" RH_INSTALL_DATADIR "/riskhub/schemas", prefix);
+  snprintf(webdir, sizeof webdir, "%s/" RH_INSTALL_DATADIR "/riskhub/web", prefix);
   snprintf(migrations, sizeof migrations, "%s/" RH_INSTALL_DATADIR "/riskhub/migrations", prefix);
   snprintf(localedir, sizeof localedir, "%s/" RH_INSTALL_LOCALEDIR, prefix);
   if (rh_path_config_for_prefix(prefix[0] ? prefix : "/", config, sizeof config))
@@ -94,4 +96,9 @@ const char *rh_path_config(void) {
 const char *rh_path_migrations(void) {
   pthread_once(&once, compute);
   return env_or("RH_MIGRATIONS_DIR", migrations);
+}
+
+const char *rh_path_web(void) {
+  pthread_once(&once, compute);
+  return env_or("RH_WEB_DIR", webdir);
 }

@@ -4,12 +4,13 @@
  * of this). In this order:
  *
  *   1. the environment, when set and not empty: RH_SCHEMAS_DIR, RH_CONFIG,
- *      RH_MIGRATIONS_DIR, RH_LOCALE_DIR;
+ *      RH_MIGRATIONS_DIR, RH_LOCALE_DIR, RH_WEB_DIR;
  *   2. the installed layout around the running program: with the executable
  *      at <prefix>/bin/riskhub-<name> (/proc/self/exe, symbolic links
  *      resolved; the bin and share names are CMake's GNUInstallDirs ones),
  *        schemas     <prefix>/share/riskhub/schemas
  *        migrations  <prefix>/share/riskhub/migrations
+ *        web         <prefix>/share/riskhub/web (riskhub-web's page)
  *        locale      <prefix>/share/locale (the messages' translations)
  *        config      <sysconfdir>/riskhub/riskhub.yaml, where sysconfdir is
  *                    /etc for the prefixes / and /usr, /etc/opt/<name> for
@@ -38,6 +39,9 @@ const char *rh_path_config(void);
 /* RH_MIGRATIONS_DIR, else <prefix>/share/riskhub/migrations (the registry's
  * SQL migrations, see docs/registry.md). */
 const char *rh_path_migrations(void);
+/* RH_WEB_DIR, else <prefix>/share/riskhub/web: riskhub-web's static page
+ * (consumers/web/static/). */
+const char *rh_path_web(void);
 /* RH_LOCALE_DIR, else <prefix>/share/locale (the messages' catalogues,
  * <dir>/<lang>/LC_MESSAGES/riskhub.mo; rh_i18n.h). */
 const char *rh_path_locale(void);

@@ -18,15 +18,16 @@ RH_PROG=deps.sh
 APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libavro-dev libpq-dev libyaml-dev libcmocka-dev libcsv-dev
-    libjansson-dev libssl-dev libxlsxwriter-dev libmicrohttpd-dev
+    libjansson-dev libssl-dev libxlsxwriter-dev libmicrohttpd-dev libsodium-dev
     kcat time strace openssl gettext
     docker-compose
     clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
+    chromium chromium-driver fonts-noto-cjk
 )
 # pip package names, and the modules they provide (same order)
-PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest)
-PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest)
+PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest selenium)
+PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest selenium)
 PY_IMPORT="import $(IFS=,; echo "${PY_IMPORTS[*]}")"
 did=0
 

@@ -3,7 +3,7 @@ while they run against the real broker and PostgreSQL: the page is Prometheus' t
 format; the counters equal what each service's summary line says it committed; the
 consumer lag (from librdkafka's statistics) is there per assigned partition and
 reaches 0; the ledger shows the feed's last list; no ID number on any page. A bad
---metrics address is a usage error (64), a port already taken a configuration one (78).
+--metrics address is a usage error (64), a port already taken leaves the service unavailable (69).
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import re
@@ -122,6 +122,6 @@ def test_bad_address_and_taken_port(ns, tmp_path):
         port = taken.getsockname()[1]
         r = ns.run("riskhub-join", "--config", rhtest.CONFIG, "--metrics", f"127.0.0.1:{port}",
                    timeout=30)
-    assert r.returncode == 78, (r.returncode, r.stderr)
+    assert r.returncode == 69, (r.returncode, r.stderr)
     assert re.search(rf"--metrics 127\.0\.0\.1:{port}: cannot listen on 127\.0\.0\.1:{port}: "
                      r"Address already in use", r.stderr), r.stderr

@@ -20,6 +20,7 @@
 #include "rh_metrics.h"
 #include "rh_metrics_kafka.h"
 #include "rh_metrics_serve.h"
+#include "rh_listen.h"
 
 static char *page_of(rh_metrics_t *m) {
   size_t len = 0;
@@ -172,20 +173,20 @@ static void test_listen_parse(void **state) {
   (void)state;
   char host[64], err[256];
   int port;
-  assert_int_equal(rh_metrics_listen_parse("127.0.0.1:9400", host, sizeof host, &port, err, sizeof err), 0);
+  assert_int_equal(rh_listen_parse("127.0.0.1:9400", host, sizeof host, &port, err, sizeof err), 0);
   assert_string_equal(host, "127.0.0.1");
   assert_int_equal(port, 9400);
-  assert_int_equal(rh_metrics_listen_parse(":0", host, sizeof host, &port, err, sizeof err), 0);
+  assert_int_equal(rh_listen_parse(":0", host, sizeof host, &port, err, sizeof err), 0);
   assert_string_equal(host, "");
   assert_int_equal(port, 0);
-  assert_int_equal(rh_metrics_listen_parse("[::1]:80", host, sizeof host, &port, err, sizeof err), 0);
+  assert_int_equal(rh_listen_parse("[::1]:80", host, sizeof host, &port, err, sizeof err), 0);
   assert_string_equal(host, "::1");
   static const char *const bad[] = {"9400", "", "host:", "host:65536", "host:-1", "host:9x",
                                     "::1:80", "[::1:80", "host:123456", "[]:80", "[::1]",
                                     "[::1]x:80"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err[0] = '\0';
-    assert_int_equal(rh_metrics_listen_parse(bad[i], host, sizeof host, &port, err, sizeof err), -1);
+    assert_int_equal(rh_listen_parse(bad[i], host, sizeof host, &port, err, sizeof err), -1);
     assert_true(strstr(err, bad[i]) != NULL);
   }
 }
@@ -211,7 +212,9 @@ static void test_server(void **state) {
   (void)state;
   rh_metrics_t *m = rh_metrics_new("riskhub-test");
   char err[256];
-  rh_metrics_server_t *s = rh_metrics_serve(m, "127.0.0.1:0", err, sizeof err);
+  rh_listener_t l;
+  assert_int_equal(rh_listen("127.0.0.1:0", &l, err, sizeof err), 0);
+  rh_metrics_server_t *s = rh_metrics_serve(m, &l, err, sizeof err);
   assert_non_null(s);
   int port = rh_metrics_server_port(s);
   assert_true(port > 0);
@@ -236,8 +239,11 @@ static void test_server(void **state) {
   /* the port is taken: a clear error */
   char addr[32];
   snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
-  assert_null(rh_metrics_serve(m, addr, err, sizeof err));
+  assert_int_equal(rh_listen(addr, &l, err, sizeof err), -1);
   assert_non_null(strstr(err, "Address already in use"));
+  assert_true(l.in_use);
+  assert_int_equal(rh_listen("no-such-host.invalid:0", &l, err, sizeof err), -1);
+  assert_false(l.in_use);
   rh_metrics_end(m, s);
 }
 

@@ -1,0 +1,212 @@
+// riskhub-web's page (docs/web.md): sign-in, a township's warnings by village
+// and household with new ones as they come (server-sent events), the outcome
+// of a home visit, and the bureau's view. Text goes in with textContent only.
+"use strict";
+
+const STATES = {
+  PUSHED: "待接收", RECEIVED: "已接收", VERIFYING: "核实中", DISMISSED: "已排除",
+  ALREADY_MONITORED: "已是监测对象", PROPOSED: "拟纳入监测", INCLUDED: "已纳入监测",
+  ASSISTING: "帮扶中", RISK_ELIMINATED: "风险已消除",
+};
+const OPEN = new Set(["PUSHED", "RECEIVED", "VERIFYING"]);
+const RISKS = {
+  ILLNESS: "因病", DISABILITY: "因残", EDUCATION: "因学", DISASTER: "因灾",
+  EMPLOYMENT: "就业", INDUSTRY_FAILURE: "产业失败", DRINKING_WATER: "饮水安全",
+  ACCIDENT: "意外事故", HOUSING: "住房安全", LOW_INCOME: "低收入",
+};
+const LISTS = { on_time: "按时", late: "逾期", missing: "未报送" };
+
+const $ = (id) => document.getElementById(id);
+let me = null, townshipShown = "", stream = null, known = new Set();
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+async function call(method, url, body) {
+  const opt = { method, headers: { "X-Riskhub": "1" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    opt.headers["Content-Type"] = "application/json";
+    opt.body = JSON.stringify(body);
+  }
+  const r = await fetch(url, opt);
+  let data = {};
+  try { data = await r.json(); } catch (e) { /* not JSON */ }
+  return { status: r.status, data };
+}
+
+function show(id) {
+  for (const s of ["signin", "township", "bureau"]) $(s).hidden = s !== id;
+  $("signout").hidden = id === "signin";
+}
+
+async function start() {
+  const r = await call("GET", "/api/me");
+  if (r.status !== 200) { me = null; show("signin"); $("who").textContent = ""; return; }
+  me = r.data;
+  $("who").textContent = (me.township_name || me.county + " 乡村振兴局") + " · " + (me.display || me.user);
+  if (me.township) { await openTownship(me.township); } else { await openBureau(); }
+  listen();
+}
+
+async function openTownship(code) {
+  townshipShown = code;
+  const q = me.township ? "" : "?township=" + encodeURIComponent(code);
+  $("csv").href = "/api/warnings.csv" + q;
+  show("township");
+  await loadWarnings(false);
+}
+
+async function loadWarnings(announce) {
+  const q = me.township ? "" : "?township=" + encodeURIComponent(townshipShown);
+  const r = await call("GET", "/api/warnings" + q);
+  if (r.status === 401) return start();
+  if (r.status !== 200) { $("notice").textContent = r.data.error || "暂时无法读取预警"; return; }
+  const ws = r.data.warnings;
+  const fresh = ws.filter((w) => !known.has(w.alert_id));
+  if (announce && fresh.length) $("notice").textContent = "收到 " + fresh.length + " 条新预警";
+  known = new Set(ws.map((w) => w.alert_id));
+  const open = ws.filter((w) => OPEN.has(w.state)).length;
+  $("count").textContent = r.data.name + "：预警 " + ws.length + " 条，待核实 " + open + " 条";
+  const villages = new Map();
+  for (const w of ws) {
+    if (!villages.has(w.village)) villages.set(w.village, new Map());
+    const hh = villages.get(w.village);
+    if (!hh.has(w.household_id)) hh.set(w.household_id, []);
+    hh.get(w.household_id).push(w);
+  }
+  const box = $("villages");
+  box.replaceChildren();
+  for (const [v, hh] of [...villages].sort()) {
+    const vd = el("div", undefined, "village");
+    vd.append(el("h3", "村 " + v + "（" + hh.size + " 户）"));
+    for (const [h, list] of hh) {
+      const hd = el("div", undefined, "household");
+      hd.dataset.household = h;
+      hd.append(el("h4", "户 " + h));
+      const t = el("table");
+      const tb = el("tbody");
+      for (const w of list) {
+        const tr = el("tr", undefined, w.overdue ? "overdue" : "");
+        tr.dataset.alert = w.alert_id;
+        tr.append(el("td", w.period), el("td", RISKS[w.risk] || w.risk), el("td", w.rule_id),
+          el("td", STATES[w.state] || w.state, "state"),
+          el("td", w.visit_due ? "入户期限 " + w.visit_due + (w.overdue ? "（已超期）" : "") : ""),
+          el("td", w.note));
+        const td = el("td");
+        if (me.township && OPEN.has(w.state)) {
+          const b = el("button", "登记核实", "record");
+          b.addEventListener("click", () => openVisit(w));
+          td.append(b);
+        }
+        tr.append(td);
+        tb.append(tr);
+      }
+      t.append(tb);
+      hd.append(t);
+      vd.append(hd);
+    }
+    box.append(vd);
+  }
+}
+
+let visiting = null;
+function openVisit(w) {
+  visiting = w;
+  $("visit-what").textContent = "户 " + w.household_id + " · " + w.period + " · " + (RISKS[w.risk] || w.risk);
+  $("visited-on").value = new Date().toISOString().slice(0, 10);
+  $("note").value = "";
+  $("visit-error").textContent = "";
+  $("visit").showModal();
+}
+
+$("visit-form").addEventListener("submit", async (ev) => {
+  if (ev.submitter && ev.submitter.value !== "save") return;
+  ev.preventDefault();
+  const r = await call("POST", "/api/outcome", {
+    alert_id: visiting.alert_id, outcome: $("outcome").value,
+    note: $("note").value, visited_on: $("visited-on").value,
+  });
+  if (r.status !== 200) { $("visit-error").textContent = r.data.error || "保存失败"; return; }
+  $("visit").close();
+  $("notice").textContent = "已登记：户 " + visiting.household_id;
+  await loadWarnings(false);
+});
+
+async function openBureau() {
+  show("bureau");
+  if (!$("period").value) {
+    const d = new Date();
+    d.setDate(1);
+    d.setMonth(d.getMonth() - 1);
+    $("period").value = d.toISOString().slice(0, 7);
+  }
+  const pick = $("town-pick");
+  if (!pick.options.length) {
+    pick.append(new Option("（全县汇总）", ""));
+    for (const t of me.townships) pick.append(new Option(t.name, t.code));
+  }
+  const r = await call("GET", "/api/summary?period=" + encodeURIComponent($("period").value));
+  if (r.status !== 200) return;
+  const lb = $("lists").tBodies[0];
+  lb.replaceChildren();
+  for (const l of r.data.lists) {
+    const tr = el("tr");
+    tr.append(el("td", l.department), el("td", l.feed), el("td", LISTS[l.state], "state-" + l.state),
+      el("td", l.at), el("td", String(l.rows)));
+    lb.append(tr);
+  }
+  const tb = $("towns").tBodies[0];
+  tb.replaceChildren();
+  for (const t of r.data.townships) {
+    const open = ["PUSHED", "RECEIVED", "VERIFYING"].reduce((n, s) => n + (t.states[s] || 0), 0);
+    const tr = el("tr", undefined, t.overdue ? "overdue" : "");
+    const b = el("button", "查看");
+    b.addEventListener("click", () => { pick.value = t.township; openTownship(t.township); });
+    const td = el("td");
+    td.append(b);
+    tr.append(el("td", t.name), el("td", String(t.warnings)), el("td", String(open)),
+      el("td", String(t.warnings - open)), el("td", String(t.overdue)), td);
+    tb.append(tr);
+  }
+}
+
+$("period").addEventListener("change", openBureau);
+$("town-pick").addEventListener("change", () => {
+  const v = $("town-pick").value;
+  if (v) openTownship(v); else openBureau();
+});
+
+function listen() {
+  if (stream) stream.close();
+  stream = new EventSource("/api/events");
+  stream.addEventListener("warnings", () => {
+    if (!$("township").hidden) loadWarnings(true);
+    else if (!$("bureau").hidden) openBureau();
+  });
+  stream.onopen = () => { $("live").textContent = "实时更新"; };
+  stream.onerror = () => { $("live").textContent = "连接中断，正在重连…"; };
+}
+
+$("signin").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("signin-error").textContent = "";
+  $("signin-button").disabled = true;
+  const r = await call("POST", "/api/signin", { user: $("user").value, password: $("password").value });
+  $("signin-button").disabled = false;
+  $("password").value = "";
+  if (r.status !== 200) { $("signin-error").textContent = r.data.error || "登录失败"; return; }
+  start();
+});
+
+$("signout").addEventListener("click", async () => {
+  await call("POST", "/api/signout");
+  if (stream) stream.close();
+  known = new Set();
+  start();
+});
+
+start();

@@ -1,0 +1,236 @@
+/* web_api: see web_api.h. */
+#include "web_api.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_pg.h"
+#include "rh_sbuf.h"
+
+#define WARNINGS_SQL                                                                       \
+  "SELECT alert_id, household_id, substr(household_id, 1, 13) AS village, period, risk, "  \
+  "rule_id, state, coalesce(dismiss_reason, ''), coalesce(visit_due::text, ''), "          \
+  "coalesce(comparison_due::text, ''), "                                                   \
+  "to_char(coalesce(raised_at, created_at) AT TIME ZONE 'Asia/Shanghai', "                 \
+  "'YYYY-MM-DD HH24:MI'), "                                                                \
+  "(visit_due < (now() AT TIME ZONE 'Asia/Shanghai')::date "                               \
+  " AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING')) "                                    \
+  "FROM warnings WHERE township_code = $1 "                                                \
+  "ORDER BY period DESC, household_id, alert_id LIMIT 20000"
+
+static const char *const FIELDS[] = {"alert_id", "household_id", "village", "period",
+                                     "risk", "rule_id", "state", "note", "visit_due",
+                                     "comparison_due", "raised_at"};
+#define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
+
+static char *dump(json_t *j, size_t *len, char *err, size_t errsz) {
+  char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (!s) {
+    snprintf(err, errsz, "out of memory");
+    return NULL;
+  }
+  *len = strlen(s);
+  return s;
+}
+
+static const char *township_name(const rh_config_t *cfg, const char *code) {
+  for (size_t i = 0; i < cfg->township_count; i++)
+    if (strcmp(cfg->townships[i].code, code) == 0) return cfg->townships[i].name;
+  return "";
+}
+
+char *web_api_warnings(PGconn *c, const rh_config_t *cfg, const char *township, size_t *len,
+                       char *err, size_t errsz) {
+  const char *p[] = {township};
+  PGresult *r = rh_pg_exec_params(c, WARNINGS_SQL, 1, p, err, errsz);
+  if (!r) return NULL;
+  json_t *list = json_array();
+  for (int i = 0; list && i < PQntuples(r); i++) {
+    json_t *w = json_object();
+    for (size_t f = 0; w && f < NFIELDS; f++)
+      json_object_set_new(w, FIELDS[f], json_string(PQgetvalue(r, i, (int)f)));
+    if (w) json_object_set_new(w, "overdue", json_boolean(PQgetvalue(r, i, NFIELDS)[0] == 't'));
+    json_array_append_new(list, w);
+  }
+  PQclear(r);
+  return dump(json_pack("{s:s, s:s, s:o*}", "township", township, "name",
+                        township_name(cfg, township), "warnings", list),
+              len, err, errsz);
+}
+
+/* One CSV cell: quoted when it must be; a leading = + - @ (a formula to a
+ * spreadsheet) behind a '. */
+static void csv_cell(rh_sbuf_t *b, const char *v, bool last) {
+  bool formula = strchr("=+-@\t\r", v[0]) && v[0];
+  bool quote = formula || strpbrk(v, ",\"\r\n");
+  if (quote) rh_sbuf_put(b, "\"", 1);
+  if (formula) rh_sbuf_put(b, "'", 1);
+  for (const char *q = v; *q; q++) {
+    if (*q == '"') rh_sbuf_put(b, "\"", 1);
+    rh_sbuf_put(b, q, 1);
+  }
+  if (quote) rh_sbuf_put(b, "\"", 1);
+  rh_sbuf_puts(b, last ? "\r\n" : ",");
+}
+
+char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *err,
+                           size_t errsz) {
+  const char *p[] = {township};
+  PGresult *r = rh_pg_exec_params(c, WARNINGS_SQL, 1, p, err, errsz);
+  if (!r) return NULL;
+  static const char *const HEAD[] = {"预警编号", "户编号", "村", "月份", "风险", "规则",
+                                     "状态", "核实说明", "入户核实期限", "比对期限",
+                                     "预警时间", "是否超期"};
+  rh_sbuf_t b = RH_SBUF_INIT;
+  rh_sbuf_puts(&b, "\xEF\xBB\xBF");
+  for (size_t f = 0; f <= NFIELDS; f++) csv_cell(&b, HEAD[f], f == NFIELDS);
+  for (int i = 0; i < PQntuples(r); i++) {
+    for (size_t f = 0; f < NFIELDS; f++) csv_cell(&b, PQgetvalue(r, i, (int)f), false);
+    csv_cell(&b, PQgetvalue(r, i, NFIELDS)[0] == 't' ? "是" : "否", true);
+  }
+  PQclear(r);
+  if (b.oom) {
+    rh_sbuf_free(&b);
+    snprintf(err, errsz, "out of memory");
+    return NULL;
+  }
+  *len = b.len;
+  return b.p;
+}
+
+char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, size_t *len,
+                      char *err, size_t errsz) {
+  const char *p[] = {period};
+  PGresult *r = rh_pg_exec_params(
+      c,
+      "SELECT township_code, state, count(*), count(*) FILTER (WHERE visit_due < "
+      "(now() AT TIME ZONE 'Asia/Shanghai')::date AND state IN ('PUSHED', 'RECEIVED', "
+      "'VERIFYING')) FROM warnings WHERE period = $1 GROUP BY 1, 2",
+      1, p, err, errsz);
+  if (!r) return NULL;
+  json_t *towns = json_array();
+  for (size_t t = 0; t < cfg->township_count; t++) {
+    const char *code = cfg->townships[t].code;
+    json_t *states = json_object();
+    json_int_t total = 0, overdue = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+      if (strcmp(PQgetvalue(r, i, 0), code) != 0) continue;
+      json_int_t n = atoll(PQgetvalue(r, i, 2));
+      json_object_set_new(states, PQgetvalue(r, i, 1), json_integer(n));
+      total += n;
+      overdue += atoll(PQgetvalue(r, i, 3));
+    }
+    json_array_append_new(towns, json_pack("{s:s, s:s, s:I, s:I, s:o}", "township", code,
+                                           "name", cfg->townships[t].name, "warnings", total,
+                                           "overdue", overdue, "states", states));
+  }
+  PQclear(r);
+  /* the lists: due on the 10th of the month after the period (domain.md) */
+  r = rh_pg_exec_params(
+      c,
+      "SELECT department, feed, to_char(max(finished_at) AT TIME ZONE 'Asia/Shanghai', "
+      "'YYYY-MM-DD HH24:MI'), max(finished_at) < (to_date($1, 'YYYY-MM') + interval '1 month "
+      "10 days')::timestamp AT TIME ZONE 'Asia/Shanghai', sum(rows_accepted) "
+      "FROM list_manifests WHERE period = $1 GROUP BY 1, 2",
+      1, p, err, errsz);
+  if (!r) {
+    json_decref(towns);
+    return NULL;
+  }
+  json_t *lists = json_array();
+  for (size_t d = 0; d < cfg->department_count; d++) {
+    const rh_config_department_t *dep = &cfg->departments[d];
+    for (size_t f = 0; f < dep->feed_count; f++) {
+      const char *state = "missing", *at = "";
+      json_int_t rows = 0;
+      for (int i = 0; i < PQntuples(r); i++) {
+        if (strcmp(PQgetvalue(r, i, 0), dep->code) || strcmp(PQgetvalue(r, i, 1), dep->feeds[f].code))
+          continue;
+        at = PQgetvalue(r, i, 2);
+        state = PQgetvalue(r, i, 3)[0] == 't' ? "on_time" : "late";
+        rows = atoll(PQgetvalue(r, i, 4));
+      }
+      json_array_append_new(lists, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "department",
+                                             dep->name, "feed", dep->feeds[f].name, "state",
+                                             state, "at", at, "code", dep->feeds[f].code,
+                                             "rows", rows));
+    }
+  }
+  PQclear(r);
+  return dump(json_pack("{s:s, s:o, s:o}", "period", period, "townships", towns, "lists", lists),
+              len, err, errsz);
+}
+
+static bool date_shape(const char *s) {
+  static const char pat[] = "dddd-dd-dd";
+  if (strlen(s) != sizeof pat - 1) return false;
+  for (size_t i = 0; pat[i]; i++)
+    if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return false;
+  return true;
+}
+
+unsigned web_api_outcome(PGconn *c, const web_user_t *u, const char *body, size_t len,
+                         char *msg, size_t msgsz) {
+  if (!u->township[0]) {
+    snprintf(msg, msgsz, "县乡村振兴局账号不能登记入户核实结果");
+    return 403;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(body, len, 0, &je);
+  const char *id = NULL, *outcome = NULL, *note = "", *visited = NULL;
+  if (!j || json_unpack_ex(j, &je, 0, "{s:s, s:s, s?:s, s:s}", "alert_id", &id, "outcome",
+                           &outcome, "note", &note, "visited_on", &visited)) {
+    snprintf(msg, msgsz, "请求格式不正确: %s (第 %d 行第 %d 列)", je.text, je.line, je.column);
+    json_decref(j);
+    return 400;
+  }
+  unsigned code = 400;
+  if (strcmp(outcome, "DISMISSED") && strcmp(outcome, "ALREADY_MONITORED") &&
+      strcmp(outcome, "PROPOSED")) {
+    snprintf(msg, msgsz, "核实结果只能是 DISMISSED、ALREADY_MONITORED 或 PROPOSED");
+  } else if (!date_shape(visited)) {
+    snprintf(msg, msgsz, "入户日期应为 YYYY-MM-DD");
+  } else if (strlen(note) > 500) {
+    snprintf(msg, msgsz, "核实说明最多 500 个字节");
+  } else if (strcmp(outcome, "DISMISSED") == 0 && !note[strspn(note, " \t\r\n")]) {
+    snprintf(msg, msgsz, "排除预警须写明理由");
+  } else {
+    char err[512];
+    const char *p[] = {id, u->township, outcome, note, visited, u->username};
+    /* one statement: the warning moves only if it is this township's and still
+     * open, and the visit is kept with it, or neither */
+    PGresult *r = rh_pg_exec_params(
+        c,
+        "WITH w AS (SELECT alert_id, state FROM warnings WHERE alert_id = $1 "
+        "  AND township_code = $2 FOR UPDATE), "
+        "moved AS (UPDATE warnings SET state = $3, "
+        "  dismiss_reason = CASE WHEN $3 = 'DISMISSED' THEN $4 END "
+        "  WHERE alert_id = (SELECT alert_id FROM w) "
+        "  AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING') RETURNING alert_id), "
+        "kept AS (INSERT INTO web_visits (alert_id, username, outcome, note, visited_on) "
+        "  SELECT alert_id, $6, $3, $4, $5::date FROM moved RETURNING visit_id) "
+        "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM kept)",
+        6, p, err, sizeof err);
+    if (!r) {
+      bool bad_date = strstr(err, "22008") || strstr(err, "date/time");
+      snprintf(msg, msgsz, "%s", bad_date ? "入户日期不存在" : "数据库暂时不可用，请稍后再试");
+      code = bad_date ? 400 : 503;
+    } else if (PQgetvalue(r, 0, 0)[0] == '0') {
+      snprintf(msg, msgsz, "没有这条预警");
+      code = 404;
+    } else if (PQgetvalue(r, 0, 1)[0] == '0') {
+      snprintf(msg, msgsz, "这条预警已有核实结果");
+      code = 409;
+    } else {
+      snprintf(msg, msgsz, "已登记");
+      code = 200;
+    }
+    PQclear(r);
+  }
+  json_decref(j);
+  return code;
+}

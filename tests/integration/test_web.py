@@ -1,0 +1,261 @@
+"""riskhub-web (docs/web.md) against the real PostgreSQL of a scratch database: accounts
+with Argon2id passwords, sessions kept only as hashes, failed sign-ins slowed down; a
+township's official sees and downloads her own township's warnings and no other's, and
+records a home visit's outcome on her own township's warnings only; the bureau sees
+every township's figures and records nothing; a page hears of new warnings of its own
+township (server-sent events fed by the ledger's NOTIFY) and of no other; /metrics.
+Warnings are written as the ledger writes them (rows of warnings, the ledger's trigger).
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import hashlib
+import http.client
+import json
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import rhtest
+from rhtest import http_get, metric_family, metric_samples, pg_rows, psql
+
+PASSWORD = "county-2026-pw"
+
+
+@pytest.fixture
+def towns(cfg):
+    return [t["code"] for t in cfg["townships"][:2]]
+
+
+def add_user(ns, name, *where, password=PASSWORD):
+    return ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "add", name, *where,
+                  input=password + "\n", timeout=60)
+
+
+@pytest.fixture
+def web(ns, tmp_path, towns):
+    for name, where in (("town-a", ["--township", towns[0]]), ("town-b", ["--township", towns[1]]),
+                        ("bureau", ["--bureau"])):
+        r = add_user(ns, name, *where)
+        assert r.returncode == 0, (name, r.returncode, r.stderr)
+    log = tmp_path / "web.log"
+    with open(log, "w") as f:
+        p = ns.popen("riskhub-web", "--config", rhtest.CONFIG, "--listen", "127.0.0.1:0",
+                     "--metrics", "127.0.0.1:0", stdout=f, stderr=subprocess.STDOUT)
+    port = None
+    for _ in range(300):
+        m = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", log.read_text())
+        if m:
+            port = int(m.group(1))
+            break
+        assert p.poll() is None, log.read_text()
+        time.sleep(0.1)
+    assert port, log.read_text()
+    mport = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", log.read_text()).group(1))
+    yield {"port": port, "metrics": mport, "log": log, "proc": p}
+    p.terminate()
+    assert p.wait(30) == 0, log.read_text()
+    text = log.read_text()
+    assert PASSWORD not in text, "a password in the log"
+    rhtest.assert_no_full_id(text)
+
+
+class Browser:
+    """A client that keeps the session cookie itself (it is Secure: urllib's jar would
+    not send it over http)."""
+
+    def __init__(self, port):
+        self.port, self.cookie = port, None
+
+    def call(self, method, path, body=None, mark=True, raw=False):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = {"X-Riskhub": "1"} if mark else {}
+        if self.cookie:
+            h["Cookie"] = f"rh_session={self.cookie}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        payload = r.read()
+        c.close()
+        sc = r.getheader("Set-Cookie")
+        if sc:
+            self.set_cookie = sc
+            self.cookie = re.match(r"rh_session=([^;]*)", sc).group(1) or None
+        if raw:
+            return r.status, payload, r
+        return r.status, (json.loads(payload) if payload else {})
+
+    def sign_in(self, user, password=PASSWORD):
+        return self.call("POST", "/api/signin", {"user": user, "password": password})
+
+
+def warn(ns, alert_id, township, village="001", house="0001", period="2026-10", due="2026-12-01"):
+    psql(ns.conninfo, "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
+         f"rule_id, visit_due) VALUES ('{alert_id}', '{township}-{village}-{house}', '{township}', "
+         f"'{period}', 'ILLNESS', 'r-ill', '{due}')")
+
+
+def test_a_township_sees_and_records_its_own_only(ns, web, towns):
+    a, b = towns
+    warn(ns, "al-a1", a, "001", "0001")
+    warn(ns, "al-a2", a, "002", "0007", due="2099-01-01")
+    warn(ns, "al-b1", b, "001", "0001")
+    anon = Browser(web["port"])
+    assert anon.call("GET", "/api/warnings")[0] == 401
+    st, page, _ = anon.call("GET", "/", raw=True)
+    assert st == 200 and "防返贫" in page.decode()
+    town = Browser(web["port"])
+    st, me = town.sign_in("town-a")
+    assert st == 200 and me["township"] == a, (st, me)
+    for part in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
+        assert part in town.set_cookie, town.set_cookie
+    # only the token's hash is kept
+    hashes = pg_rows(ns.conninfo, "SELECT encode(token_hash, 'hex') FROM web_sessions")
+    assert [h[0] for h in hashes] == [hashlib.sha256(town.cookie.encode()).hexdigest()]
+    pw = pg_rows(ns.conninfo, "SELECT password_hash FROM web_accounts WHERE username = 'town-a'")
+    assert pw[0][0].startswith("$argon2id$") and PASSWORD not in pw[0][0]
+
+    st, data = town.call("GET", "/api/warnings")
+    assert st == 200 and data["township"] == a
+    got = {w["alert_id"]: w for w in data["warnings"]}
+    assert set(got) == {"al-a1", "al-a2"}, got
+    assert got["al-a1"]["village"] == f"{a}-001" and got["al-a1"]["overdue"] is True
+    assert got["al-a2"]["overdue"] is False
+    assert town.call("GET", f"/api/warnings?township={b}")[0] == 403
+    st, csv, r = town.call("GET", "/api/warnings.csv", raw=True)
+    text = csv.decode("utf-8")
+    assert st == 200 and text.startswith("\ufeff预警编号,") and "attachment" in r.getheader(
+        "Content-Disposition")
+    assert "al-a1" in text and "al-b1" not in text and b not in text
+    assert town.call("GET", "/api/summary")[0] == 403
+
+    # a visit's outcome: another township's warning looks like no warning at all
+    visit = {"alert_id": "al-b1", "outcome": "ALREADY_MONITORED", "visited_on": "2026-11-20"}
+    assert town.call("POST", "/api/outcome", visit) == (404, {"error": "没有这条预警"})
+    visit["alert_id"] = "al-a1"
+    assert town.call("POST", "/api/outcome", visit, mark=False)[0] == 403
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="DISMISSED"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, visited_on="2026-02-30"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="GONE"))[0] == 400
+    assert town.call("POST", "/api/outcome", visit)[0] == 200
+    assert town.call("POST", "/api/outcome", visit)[0] == 409
+    rows = pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings ORDER BY alert_id")
+    assert rows == [("al-a1", "ALREADY_MONITORED"), ("al-a2", "PUSHED"), ("al-b1", "PUSHED")], rows
+    assert pg_rows(ns.conninfo, "SELECT alert_id, username, outcome FROM web_visits") == [
+        ("al-a1", "town-a", "ALREADY_MONITORED")]
+
+    other = Browser(web["port"])
+    assert other.sign_in("town-b")[0] == 200
+    assert [w["alert_id"] for w in other.call("GET", "/api/warnings")[1]["warnings"]] == ["al-b1"]
+
+    bureau = Browser(web["port"])
+    assert bureau.sign_in("bureau")[0] == 200
+    assert bureau.call("GET", "/api/warnings")[0] == 400
+    assert len(bureau.call("GET", f"/api/warnings?township={b}")[1]["warnings"]) == 1
+    st, summ = bureau.call("GET", "/api/summary?period=2026-10")
+    assert st == 200
+    by = {t["township"]: t for t in summ["townships"]}
+    assert by[a]["warnings"] == 2 and by[a]["states"] == {"PUSHED": 1, "ALREADY_MONITORED": 1}
+    assert by[a]["overdue"] == 0 and by[b]["overdue"] == 1 and by[b]["warnings"] == 1
+    assert {l["state"] for l in summ["lists"]} == {"missing"}
+    assert bureau.call("GET", "/api/summary?period=2026-13")[0] == 400
+    assert bureau.call("POST", "/api/outcome", dict(visit, alert_id="al-a2"))[0] == 403
+
+    assert town.call("POST", "/api/signout")[0] == 200
+    assert town.call("GET", "/api/warnings")[0] == 401
+    def counted():
+        samples = metric_samples(http_get(web["metrics"], "/metrics")[1])
+        ok = [v for labels, v in metric_family(samples, "riskhub_web_signins_total").items()
+              if 'result="ok"' in labels]
+        return ok == [3] and metric_family(samples, "riskhub_web_outcomes_total") == {"": 1}
+    rhtest.wait_for(counted, 10, "the sign-ins and the outcome on /metrics")
+    assert http_get(web["port"], "/healthz")[0] == 200
+
+
+def test_failed_sign_ins_are_slowed_down(ns, web):
+    c = Browser(web["port"])
+    assert c.sign_in("nobody") == (401, {"error": "用户名或密码不正确"})
+    t0 = time.monotonic()
+    for _ in range(3):
+        assert c.sign_in("town-a", "wrong-password-1") == (401, {"error": "用户名或密码不正确"})
+    assert time.monotonic() - t0 >= 3, "a refusal is answered a second late"
+    st, body = c.sign_in("town-a")  # the right password, too soon
+    assert st == 429 and 1 <= body["retry_after"] <= 5, (st, body)
+    assert pg_rows(ns.conninfo, "SELECT failed_signins FROM web_accounts "
+                                "WHERE username = 'town-a'") == [("3",)]
+    psql(ns.conninfo, "UPDATE web_accounts SET last_failed_at = now() - interval '1 hour'")
+    assert c.sign_in("town-a")[0] == 200
+    assert pg_rows(ns.conninfo, "SELECT failed_signins FROM web_accounts "
+                                "WHERE username = 'town-a'") == [("0",)]
+    r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "disable", "town-a", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert c.call("GET", "/api/warnings")[0] == 401  # signed out with it
+    assert c.sign_in("town-a")[0] == 401
+
+
+def read_events(port, cookie, out, stop):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(f"GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: rh_session={cookie}\r\n\r\n".encode())
+    s.settimeout(0.5)
+    while not stop.is_set():
+        try:
+            b = s.recv(4096)
+        except socket.timeout:
+            continue
+        if not b:
+            break
+        out.append(b.decode())
+    s.close()
+
+
+def test_a_page_hears_of_its_own_townships_new_warnings(ns, web, towns):
+    a, b = towns
+    c = Browser(web["port"])
+    assert c.sign_in("town-a")[0] == 200
+    out, stop = [], threading.Event()
+    t = threading.Thread(target=read_events, args=(web["port"], c.cookie, out, stop))
+    t.start()
+    try:
+        rhtest.wait_for(lambda: "retry: 3000" in "".join(out), 10, "the stream's greeting")
+        time.sleep(1)  # the LISTEN connection's own first count has gone by
+        warn(ns, "al-b9", b)
+        time.sleep(2)
+        assert "event: warnings" not in "".join(out), "another township's warning was announced"
+        warn(ns, "al-a9", a)
+        rhtest.wait_for(lambda: "event: warnings" in "".join(out), 10, "the event")
+        st, data = c.call("GET", "/api/warnings")
+        assert [w["alert_id"] for w in data["warnings"]] == ["al-a9"]
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_accounts_and_addresses_refused_clearly(ns, towns, tmp_path):
+    r = add_user(ns, "weak", "--township", towns[0], password="short1")
+    assert r.returncode == 65 and "密码至少 10 个字符" in r.stderr, r.stderr
+    r = add_user(ns, "x1", "--township", "999999999")
+    assert r.returncode == 65 and "no township 999999999" in r.stderr, r.stderr
+    r = add_user(ns, "Bad Name", "--bureau")
+    assert r.returncode == 65 and "a user name is" in r.stderr, r.stderr
+    assert add_user(ns, "x2", "--bureau").returncode == 0
+    r = add_user(ns, "x2", "--bureau")
+    assert r.returncode == 65 and "an account exists already" in r.stderr, r.stderr
+    r = add_user(ns, "x3", "--bureau", "--township", towns[0])
+    assert r.returncode == 64, r.stderr
+    r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "--listen", "8080", timeout=30)
+    assert r.returncode == 64 and "--listen: expected HOST:PORT" in r.stderr, r.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "--listen", f"127.0.0.1:{port}",
+                   timeout=30)
+    assert r.returncode == 69 and "Address already in use" in r.stderr, r.stderr
+    r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "--listen", "127.0.0.1:0",
+               env={"RH_WEB_DIR": str(tmp_path / "none")}, timeout=30)
+    assert r.returncode == 78 and "index.html" in r.stderr, r.stderr
