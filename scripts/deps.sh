@@ -23,11 +23,10 @@ APT_PACKAGES=(
     docker-compose
     clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
-    chromium chromium-driver fonts-noto-cjk
 )
 # pip package names, and the modules they provide (same order)
-PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest selenium)
-PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest selenium)
+PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest)
+PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest)
 PY_IMPORT="import $(IFS=,; echo "${PY_IMPORTS[*]}")"
 did=0
 
