@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what riskhub needs to build and test, on Debian 12: the C toolchain
 # and libraries, PostgreSQL 15, kcat, Java and Maven (for the Kafka broker's
-# jars), and Python's avro + fastavro (interop tests). Installs only what is
+# jars), Python's avro + fastavro (interop tests), and headless Chromium with
+# its driver, selenium and CJK fonts (riskhub-web's browser test). Installs only what is
 # missing; when everything is present it asks no network and takes about a
 # second. Safe to re-run.
 #
@@ -23,10 +24,11 @@ APT_PACKAGES=(
     docker-compose
     clang-14 libclang-rt-14-dev
     postgresql postgresql-contrib
+    chromium chromium-driver fonts-noto-cjk
 )
 # pip package names, and the modules they provide (same order)
-PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest)
-PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest)
+PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest selenium)
+PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest selenium)
 PY_IMPORT="import $(IFS=,; echo "${PY_IMPORTS[*]}")"
 did=0
 

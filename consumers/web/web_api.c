@@ -161,7 +161,26 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
     }
   }
   PQclear(r);
-  return dump(json_pack("{s:s, s:o, s:o}", "period", period, "townships", towns, "lists", lists),
+  /* the chart: the twelve months up to period */
+  r = rh_pg_exec_params(
+      c,
+      "SELECT period, count(*), count(*) FILTER (WHERE state NOT IN ('PUSHED', 'RECEIVED', "
+      "'VERIFYING')) FROM warnings WHERE period <= $1 AND period > to_char(to_date($1, "
+      "'YYYY-MM') - interval '12 months', 'YYYY-MM') GROUP BY 1 ORDER BY 1",
+      1, p, err, errsz);
+  if (!r) {
+    json_decref(towns);
+    json_decref(lists);
+    return NULL;
+  }
+  json_t *months = json_array();
+  for (int i = 0; i < PQntuples(r); i++)
+    json_array_append_new(months, json_pack("{s:s, s:I, s:I}", "period", PQgetvalue(r, i, 0),
+                                            "warnings", (json_int_t)atoll(PQgetvalue(r, i, 1)),
+                                            "verified", (json_int_t)atoll(PQgetvalue(r, i, 2))));
+  PQclear(r);
+  return dump(json_pack("{s:s, s:o, s:o, s:o}", "period", period, "townships", towns, "lists",
+                        lists, "months", months),
               len, err, errsz);
 }
 

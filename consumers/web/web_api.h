@@ -28,7 +28,8 @@ char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *e
                            size_t errsz);
 /* The bureau's view: per township its warnings by state and overdue, and
  * each feed's list of period (YYYY-MM): on time, late or missing against the
- * 10th of the next month. */
+ * 10th of the next month; and the twelve months up to period, each its
+ * warnings and those verified (the chart). */
 char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, size_t *len,
                       char *err, size_t errsz);
 

@@ -8,11 +8,7 @@ Warnings are written as the ledger writes them (rows of warnings, the ledger's t
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import hashlib
-import http.client
-import json
-import re
 import socket
-import subprocess
 import threading
 import time
 
@@ -21,17 +17,15 @@ import pytest
 import rhtest
 from rhtest import http_get, metric_family, metric_samples, pg_rows, psql
 
-PASSWORD = "county-2026-pw"
+PASSWORD = rhtest.WEB_PASSWORD
+Browser = rhtest.WebClient
+warn = rhtest.ledger_warning
+add_user = rhtest.add_web_user
 
 
 @pytest.fixture
 def towns(cfg):
     return [t["code"] for t in cfg["townships"][:2]]
-
-
-def add_user(ns, name, *where, password=PASSWORD):
-    return ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "add", name, *where,
-                  input=password + "\n", timeout=60)
 
 
 @pytest.fixture
@@ -40,64 +34,9 @@ def web(ns, tmp_path, towns):
                         ("bureau", ["--bureau"])):
         r = add_user(ns, name, *where)
         assert r.returncode == 0, (name, r.returncode, r.stderr)
-    log = tmp_path / "web.log"
-    with open(log, "w") as f:
-        p = ns.popen("riskhub-web", "--config", rhtest.CONFIG, "--listen", "127.0.0.1:0",
-                     "--metrics", "127.0.0.1:0", stdout=f, stderr=subprocess.STDOUT)
-    port = None
-    for _ in range(300):
-        m = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", log.read_text())
-        if m:
-            port = int(m.group(1))
-            break
-        assert p.poll() is None, log.read_text()
-        time.sleep(0.1)
-    assert port, log.read_text()
-    mport = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", log.read_text()).group(1))
-    yield {"port": port, "metrics": mport, "log": log, "proc": p}
-    p.terminate()
-    assert p.wait(30) == 0, log.read_text()
-    text = log.read_text()
-    assert PASSWORD not in text, "a password in the log"
-    rhtest.assert_no_full_id(text)
-
-
-class Browser:
-    """A client that keeps the session cookie itself (it is Secure: urllib's jar would
-    not send it over http)."""
-
-    def __init__(self, port):
-        self.port, self.cookie = port, None
-
-    def call(self, method, path, body=None, mark=True, raw=False):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        h = {"X-Riskhub": "1"} if mark else {}
-        if self.cookie:
-            h["Cookie"] = f"rh_session={self.cookie}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        payload = r.read()
-        c.close()
-        sc = r.getheader("Set-Cookie")
-        if sc:
-            self.set_cookie = sc
-            self.cookie = re.match(r"rh_session=([^;]*)", sc).group(1) or None
-        if raw:
-            return r.status, payload, r
-        return r.status, (json.loads(payload) if payload else {})
-
-    def sign_in(self, user, password=PASSWORD):
-        return self.call("POST", "/api/signin", {"user": user, "password": password})
-
-
-def warn(ns, alert_id, township, village="001", house="0001", period="2026-10", due="2026-12-01"):
-    psql(ns.conninfo, "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
-         f"rule_id, visit_due) VALUES ('{alert_id}', '{township}-{village}-{house}', '{township}', "
-         f"'{period}', 'ILLNESS', 'r-ill', '{due}')")
+    srv = rhtest.WebServer(ns, tmp_path / "web.log")
+    yield {"port": srv.port, "metrics": srv.metrics_port}
+    srv.stop()
 
 
 def test_a_township_sees_and_records_its_own_only(ns, web, towns):
@@ -163,6 +102,7 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns):
     assert by[a]["warnings"] == 2 and by[a]["states"] == {"PUSHED": 1, "ALREADY_MONITORED": 1}
     assert by[a]["overdue"] == 0 and by[b]["overdue"] == 1 and by[b]["warnings"] == 1
     assert {l["state"] for l in summ["lists"]} == {"missing"}
+    assert summ["months"] == [{"period": "2026-10", "warnings": 3, "verified": 1}], summ["months"]
     assert bureau.call("GET", "/api/summary?period=2026-13")[0] == 400
     assert bureau.call("POST", "/api/outcome", dict(visit, alert_id="al-a2"))[0] == 403
 

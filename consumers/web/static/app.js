@@ -151,6 +151,19 @@ async function openBureau() {
   }
   const r = await call("GET", "/api/summary?period=" + encodeURIComponent($("period").value));
   if (r.status !== 200) return;
+  const chart = $("chart");
+  chart.replaceChildren();
+  const top = Math.max(1, ...r.data.months.map((m) => m.warnings));
+  for (const m of r.data.months) {
+    const col = el("div", undefined, "month");
+    col.dataset.period = m.period;
+    col.title = m.period + "：预警 " + m.warnings + "，已核实 " + m.verified;
+    const w = el("div", undefined, "bar-w"), v = el("div", undefined, "bar-v");
+    w.style.height = (100 * m.warnings / top) + "%";
+    v.style.height = (100 * m.verified / top) + "%";
+    col.append(w, v, el("span", m.period.slice(2), "label"));
+    chart.append(col);
+  }
   const lb = $("lists").tBodies[0];
   lb.replaceChildren();
   for (const l of r.data.lists) {
