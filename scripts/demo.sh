@@ -23,7 +23,11 @@
 #   6. archives the month as a deployment's nightly timer does (riskhub-replay
 #      --archive-due into $demo/archive/<period>: Avro container files, checked
 #      by a replay from them), so that status, replay and dashboards outlive the
-#      broker's retention.
+#      broker's retention;
+#   7. starts the townships' page (riskhub-web) with an account for the
+#      township's official and one for the bureau, and prints its address and
+#      the sign-ins (passwords in 0600 files under $demo; RH_WEB_PORT, default
+#      8080, or any free port when that one is taken). It stays up.
 #   RH_DEMO_PERIOD (default 2026-10; its delivery month must be over, so that
 #   the report as of now sees every delivery), RH_DEMO_HOUSEHOLDS (default 200000)
 #
@@ -223,4 +227,45 @@ echo "== the monthly archive: $period kept for the audit after the broker forget
 RH_ARCHIVE_DIR="$demo/archive" build/bin/riskhub-replay --config config/riskhub.yaml \
     --archive-due --log-level warn | sed 's/^/  /'
 echo "  $(cd "$demo/archive/$period" && sha256sum -c --quiet SHA256SUMS && echo "sums hold:") $(ls "$demo/archive/$period" | tr '\n' ' ')"
+echo "== the townships' page (riskhub-web): $town's warnings in a browser"
+# an account for $town's official and one for the bureau, each its own password
+# (0600 files beside the demo; never printed); the server stays up after the demo
+web_pid=$demo/riskhub-web.pid
+if [[ -f $web_pid ]]; then kill "$(cat "$web_pid")" 2>/dev/null || true; rm -f "$web_pid"; sleep 1; fi
+town_code=$(python3 - config/riskhub.yaml "$town" <<'PY'
+import sys, yaml
+print(next(t["code"] for t in yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["townships"]
+           if sys.argv[2] in (t["code"], t["name"])))
+PY
+)
+for who in "town-$town_code --township $town_code" "bureau --bureau"; do
+    read -r user role <<<"$who"
+    pwfile=$demo/web-password.$user
+    (umask 077; printf 'demo-%s-1\n' "$(openssl rand -hex 8)" > "$pwfile")
+    # shellcheck disable=SC2086 # role: two words
+    build/bin/riskhub-web --config config/riskhub.yaml user add "$user" $role --display 演示 \
+        < "$pwfile" >/dev/null 2>&1 ||
+        build/bin/riskhub-web --config config/riskhub.yaml user password "$user" < "$pwfile" >/dev/null
+done
+web_listen=127.0.0.1:${RH_WEB_PORT:-8080}
+for try in 1 2; do
+    setsid nohup build/bin/riskhub-web --config config/riskhub.yaml --listen "$web_listen" \
+        --log-level info > "$demo/riskhub-web.log" 2>&1 < /dev/null &
+    echo $! > "$web_pid"
+    for _ in $(seq 100); do
+        grep -q "serving on" "$demo/riskhub-web.log" && break
+        kill -0 "$(cat "$web_pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q "serving on" "$demo/riskhub-web.log" && break
+    # the port is someone else's (exit 69): any free one
+    [[ $try == 1 ]] && grep -q "Address already in use" "$demo/riskhub-web.log" || {
+        cat "$demo/riskhub-web.log" >&2; exit 1; }
+    web_listen=127.0.0.1:0
+done
+web_url=$(sed -n 's/.*serving on \(http[^ ]*\).*/\1/p' "$demo/riskhub-web.log" | head -n 1)
+echo "  open $web_url"
+echo "  $town: user town-$town_code, password in $demo/web-password.town-$town_code"
+echo "  the bureau: user bureau, password in $demo/web-password.bureau"
+echo "  (its log: $demo/riskhub-web.log; scripts/services.sh stop stops it too)"
 echo "== done; stop the services with: scripts/services.sh stop"

@@ -42,6 +42,12 @@ case ${1:-} in
         ;;
     stop)
         rc=0
+        # the demo's riskhub-web (scripts/demo.sh), if it still runs
+        web_pid=$RH_REPO_ROOT/.local/demo/riskhub-web.pid
+        if [[ -f $web_pid ]]; then
+            kill "$(cat "$web_pid")" 2>/dev/null && say "services: the demo's riskhub-web stopped"
+            rm -f "$web_pid"
+        fi
         "$KAFKA_SH" stop || rc=$?
         "$PG_SH" stop || rc=$?
         exit "$rc"

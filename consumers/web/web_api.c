@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+#include <xlsxwriter.h>
+
 #include "rh_pg.h"
 #include "rh_sbuf.h"
 
@@ -77,14 +80,15 @@ static void csv_cell(rh_sbuf_t *b, const char *v, bool last) {
   rh_sbuf_puts(b, last ? "\r\n" : ",");
 }
 
+static const char *const HEAD[] = {"预警编号", "户编号", "村", "月份", "风险", "规则",
+                                   "状态", "核实说明", "入户核实期限", "比对期限",
+                                   "预警时间", "是否超期"};
+
 char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *err,
                            size_t errsz) {
   const char *p[] = {township};
   PGresult *r = rh_pg_exec_params(c, WARNINGS_SQL, 1, p, err, errsz);
   if (!r) return NULL;
-  static const char *const HEAD[] = {"预警编号", "户编号", "村", "月份", "风险", "规则",
-                                     "状态", "核实说明", "入户核实期限", "比对期限",
-                                     "预警时间", "是否超期"};
   rh_sbuf_t b = RH_SBUF_INIT;
   rh_sbuf_puts(&b, "\xEF\xBB\xBF");
   for (size_t f = 0; f <= NFIELDS; f++) csv_cell(&b, HEAD[f], f == NFIELDS);
@@ -100,6 +104,69 @@ char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *e
   }
   *len = b.len;
   return b.p;
+}
+
+/* The whole file, malloc'd, or NULL. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *b = NULL;
+  long n;
+  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (b = malloc((size_t)n)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
+    *len = (size_t)n;
+  } else {
+    free(b);
+    b = NULL;
+  }
+  if (f) fclose(f);
+  return b;
+}
+
+char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *township,
+                            size_t *len, char *err, size_t errsz) {
+  const char *p[] = {township};
+  PGresult *r = rh_pg_exec_params(c, WARNINGS_SQL, 1, p, err, errsz);
+  if (!r) return NULL;
+  /* libxlsxwriter 1.1.4 writes files only: one of this process's own, 0600,
+   * gone once read */
+  const char *tmp = getenv("TMPDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/riskhub-web-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    PQclear(r);
+    snprintf(err, errsz, "cannot make a temporary file for the spreadsheet");
+    return NULL;
+  }
+  close(fd);
+  lxw_workbook *wb = workbook_new(path);
+  lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, township_name(cfg, township)) : NULL;
+  char *out = NULL;
+  if (ws) {
+    lxw_format *head = workbook_add_format(wb);
+    format_set_bold(head);
+    format_set_bg_color(head, 0xD9E1F2);
+    lxw_format *late = workbook_add_format(wb);
+    format_set_bg_color(late, 0xFDE8E8);
+    for (size_t f = 0; f <= NFIELDS; f++) worksheet_write_string(ws, 0, (lxw_col_t)f, HEAD[f], head);
+    for (int i = 0; i < PQntuples(r); i++) {
+      bool overdue = PQgetvalue(r, i, NFIELDS)[0] == 't';
+      for (size_t f = 0; f < NFIELDS; f++) /* strings: a spreadsheet evaluates nothing */
+        worksheet_write_string(ws, (lxw_row_t)(i + 1), (lxw_col_t)f, PQgetvalue(r, i, (int)f),
+                               overdue ? late : NULL);
+      worksheet_write_string(ws, (lxw_row_t)(i + 1), NFIELDS, overdue ? "是" : "否",
+                             overdue ? late : NULL);
+    }
+    worksheet_set_column(ws, 0, 1, 22, NULL);
+    worksheet_set_column(ws, 2, NFIELDS, 14, NULL);
+    worksheet_freeze_panes(ws, 1, 0);
+  }
+  lxw_error e = wb ? workbook_close(wb) : LXW_ERROR_MEMORY_MALLOC_FAILED;
+  if (ws && e == LXW_NO_ERROR) out = slurp(path, len);
+  unlink(path);
+  PQclear(r);
+  if (!out) snprintf(err, errsz, "the spreadsheet: %s", lxw_strerror(e));
+  return out;
 }
 
 char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, size_t *len,
@@ -132,22 +199,27 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
   /* the lists: due on the 10th of the month after the period (domain.md) */
   r = rh_pg_exec_params(
       c,
+      "WITH due AS (SELECT (to_date($1, 'YYYY-MM') + interval '1 month 10 days')::timestamp "
+      "AT TIME ZONE 'Asia/Shanghai' AS at) "
       "SELECT department, feed, to_char(max(finished_at) AT TIME ZONE 'Asia/Shanghai', "
-      "'YYYY-MM-DD HH24:MI'), max(finished_at) < (to_date($1, 'YYYY-MM') + interval '1 month "
-      "10 days')::timestamp AT TIME ZONE 'Asia/Shanghai', sum(rows_accepted) "
-      "FROM list_manifests WHERE period = $1 GROUP BY 1, 2",
+      "'YYYY-MM-DD HH24:MI'), max(finished_at) < (SELECT at FROM due), sum(rows_accepted) "
+      "FROM list_manifests WHERE period = $1 GROUP BY 1, 2 "
+      "UNION ALL SELECT '', '', '', now() < (SELECT at FROM due), 0",
       1, p, err, errsz);
   if (!r) {
     json_decref(towns);
     return NULL;
   }
+  /* the last row: whether the lists are still to come (the 10th not past) */
+  int n = PQntuples(r) - 1;
+  bool not_due = PQgetvalue(r, n, 3)[0] == 't';
   json_t *lists = json_array();
   for (size_t d = 0; d < cfg->department_count; d++) {
     const rh_config_department_t *dep = &cfg->departments[d];
     for (size_t f = 0; f < dep->feed_count; f++) {
-      const char *state = "missing", *at = "";
+      const char *state = not_due ? "not_due" : "missing", *at = "";
       json_int_t rows = 0;
-      for (int i = 0; i < PQntuples(r); i++) {
+      for (int i = 0; i < n; i++) {
         if (strcmp(PQgetvalue(r, i, 0), dep->code) || strcmp(PQgetvalue(r, i, 1), dep->feeds[f].code))
           continue;
         at = PQgetvalue(r, i, 2);

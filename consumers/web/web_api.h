@@ -26,9 +26,13 @@ char *web_api_warnings(PGconn *c, const rh_config_t *cfg, const char *township, 
  * for a formula starts with '). */
 char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *err,
                            size_t errsz);
+/* The same rows as an xlsx workbook (one sheet, named for the township;
+ * every cell a string, overdue rows shaded). */
+char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *township,
+                            size_t *len, char *err, size_t errsz);
 /* The bureau's view: per township its warnings by state and overdue, and
  * each feed's list of period (YYYY-MM): on time, late or missing against the
- * 10th of the next month; and the twelve months up to period, each its
+ * 10th of the next month (not due: missing before then); and the twelve months up to period, each its
  * warnings and those verified (the chart). */
 char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, size_t *len,
                       char *err, size_t errsz);

@@ -317,6 +317,16 @@ static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char
                             "text/csv; charset=utf-8", MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp)
                  : db_away(s, c, err);
       }
+    } else if (strcmp(url, "/api/warnings.xlsx") == 0) {
+      if ((tw = readable_township(s, c, &u, &sent))) {
+        b = web_api_warnings_xlsx(pg, s->cfg, tw, &len, err, sizeof err);
+        char disp[96];
+        snprintf(disp, sizeof disp, "attachment; filename=\"warnings-%s.xlsx\"", tw);
+        sent = b ? send_buf(c, MHD_HTTP_OK, b, len, MHD_RESPMEM_MUST_FREE,
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp)
+                 : db_away(s, c, err);
+      }
     } else if (strcmp(url, "/api/summary") == 0) {
       const char *period = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "period");
       char lm[16];

@@ -176,7 +176,10 @@ def check_compose(tree):
         mine = set(svc.get("secrets", []))
         cred = env.get("RH_KAFKA_CREDENTIALS", "")
         sec = cred.rsplit("/", 1)[-1]
-        if sec not in mine:
+        if name == "riskhub-web":  # PostgreSQL only (docs/web.md): no Kafka identity at all
+            if cred or any(m.startswith("kafka-") for m in mine):
+                fail(f"compose.yaml: {name} has Kafka credentials it does not use")
+        elif sec not in mine:
             fail(f"compose.yaml: {name}: RH_KAFKA_CREDENTIALS {cred} is not one of its secrets")
         else:
             who = (tree / "docker" / secrets[sec]["file"]).read_text()
@@ -188,7 +191,8 @@ def check_compose(tree):
         pg = env.get("PGPASSFILE")
         if pg and pg.rsplit("/", 1)[-1] not in mine:
             fail(f"compose.yaml: {name}: PGPASSFILE {pg} is not one of its secrets")
-        if name in ("riskhub-join", "riskhub-ledger") or name.startswith("riskhub-produce-"):
+        if name in ("riskhub-join", "riskhub-ledger", "riskhub-web") or name.startswith(
+                "riskhub-produce-"):
             # --metrics ADDR in the command, and the health check asks its /healthz
             listen = cmd[cmd.index("--metrics") + 1] if "--metrics" in cmd else None
             test = " ".join(svc.get("healthcheck", {}).get("test", []))

@@ -8,6 +8,7 @@ Warnings are written as the ledger writes them (rows of warnings, the ledger's t
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import hashlib
+import io
 import socket
 import threading
 import time
@@ -39,7 +40,7 @@ def web(ns, tmp_path, towns):
     srv.stop()
 
 
-def test_a_township_sees_and_records_its_own_only(ns, web, towns):
+def test_a_township_sees_and_records_its_own_only(ns, web, towns, cfg):
     a, b = towns
     warn(ns, "al-a1", a, "001", "0001")
     warn(ns, "al-a2", a, "002", "0007", due="2099-01-01")
@@ -71,6 +72,18 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns):
     assert st == 200 and text.startswith("\ufeff预警编号,") and "attachment" in r.getheader(
         "Content-Disposition")
     assert "al-a1" in text and "al-b1" not in text and b not in text
+    st, xlsx, r = town.call("GET", "/api/warnings.xlsx", raw=True)
+    assert st == 200 and r.getheader("Content-Type").startswith("application/vnd.openxml")
+    book = rhtest.read_xlsx(io.BytesIO(xlsx))
+    name = next(t["name"] for t in cfg["townships"] if t["code"] == a)
+    assert list(book) == [name], list(book)
+    sheet = book[name]
+    assert sheet[(0, 0)][0] == "预警编号" and sheet[(0, 0)][2], sheet[(0, 0)]
+    ids = sorted(v[0] for (row, col), v in sheet.items() if col == 0 and row > 0)
+    assert ids == ["al-a1", "al-a2"], ids
+    overdue = {sheet[(row, 0)][0]: sheet[(row, 11)] for row in (1, 2)}
+    assert overdue["al-a1"][0] == "是" and overdue["al-a1"][3], overdue
+    assert overdue["al-a2"][0] == "否" and not overdue["al-a2"][3], overdue
     assert town.call("GET", "/api/summary")[0] == 403
 
     # a visit's outcome: another township's warning looks like no warning at all
@@ -104,6 +117,8 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns):
     assert {l["state"] for l in summ["lists"]} == {"missing"}
     assert summ["months"] == [{"period": "2026-10", "warnings": 3, "verified": 1}], summ["months"]
     assert bureau.call("GET", "/api/summary?period=2026-13")[0] == 400
+    st, later = bureau.call("GET", "/api/summary?period=2099-01")
+    assert st == 200 and {l["state"] for l in later["lists"]} == {"not_due"}, later["lists"][:2]
     assert bureau.call("POST", "/api/outcome", dict(visit, alert_id="al-a2"))[0] == 403
 
     assert town.call("POST", "/api/signout")[0] == 200

@@ -26,6 +26,7 @@ Modules (everything public is also importable from the package itself,
   signing    signed lists: manifest_text(), sign_manifest() (openssl), manifest_link()
   metrics    a service's /metrics and /healthz: metrics_port(), http_get(), metric_samples()
   web        riskhub-web: add_web_user(), WebServer, WebClient, ledger_warning()
+  xlsx       read_xlsx(): a workbook with the standard library only
 
 Used by tests/integration/conftest.py (pytest fixtures) and tests/integration/test_*.py,
 and by scripts/bench_*.py, which put tests/ on sys.path:
@@ -49,3 +50,4 @@ from .parties import *      # noqa: F401,F403
 from .signing import *      # noqa: F401,F403
 from .metrics import *      # noqa: F401,F403
 from .web import *            # noqa: F401,F403
+from .xlsx import *           # noqa: F401,F403

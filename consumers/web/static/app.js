@@ -14,7 +14,7 @@ const RISKS = {
   EMPLOYMENT: "就业", INDUSTRY_FAILURE: "产业失败", DRINKING_WATER: "饮水安全",
   ACCIDENT: "意外事故", HOUSING: "住房安全", LOW_INCOME: "低收入",
 };
-const LISTS = { on_time: "按时", late: "逾期", missing: "未报送" };
+const LISTS = { on_time: "按时", late: "逾期", missing: "未报送", not_due: "未到期" };
 
 const $ = (id) => document.getElementById(id);
 let me = null, townshipShown = "", stream = null, known = new Set();
@@ -56,6 +56,7 @@ async function openTownship(code) {
   townshipShown = code;
   const q = me.township ? "" : "?township=" + encodeURIComponent(code);
   $("csv").href = "/api/warnings.csv" + q;
+  $("xlsx").href = "/api/warnings.xlsx" + q;
   show("township");
   await loadWarnings(false);
 }
