@@ -66,3 +66,13 @@ int rh_clock_simulated(void) { return 0; }
 
 int64_t rh_wall_ms(void) { return ms_of(CLOCK_REALTIME); }
 #endif
+
+void rh_deadline_in(struct timespec *ts, clockid_t clock, int64_t ms) {
+  clock_gettime(clock, ts);
+  ts->tv_sec += (time_t)(ms / 1000);
+  ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000L;
+  }
+}

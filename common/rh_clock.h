@@ -22,12 +22,17 @@
 #define RH_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 int64_t rh_mono_ms(void);
 int64_t rh_wall_ms(void);
 /* Sleeps ms milliseconds of the monotonic clock; a signal ends it early (the
  * caller's loop looks at its stop flag and its deadline). */
 void rh_sleep_ms(int64_t ms);
+
+/* *ts: clock's now plus ms (for pthread_cond_timedwait on that clock:
+ * CLOCK_REALTIME, or CLOCK_MONOTONIC for a condition variable set so). */
+void rh_deadline_in(struct timespec *ts, clockid_t clock, int64_t ms);
 
 /* 1: rh_wall_ms() is simulated (a demo build with a valid RH_SIMULATED_NOW);
  * 0: it is the real clock; -1: a demo build whose RH_SIMULATED_NOW is set but

@@ -31,6 +31,7 @@ struct rh_metrics {
   size_t n, cap;
   char program[64];
   char problem[512]; /* the service's, "" healthy */
+  char kafka[256];   /* rh_metrics_kafka's verdict, "" none */
   /* handed over to the HTTP thread */
   pthread_mutex_t lock;
   char *page;
@@ -178,6 +179,10 @@ void rh_metrics_health(rh_metrics_t *m, const char *problem) {
   rh_log_scrub(m->problem); /* served to anyone who asks: as the log, no ID number */
 }
 
+void rh_metrics_kafka_problem(rh_metrics_t *m, const char *problem) {
+  snprintf(m->kafka, sizeof m->kafka, "%s", problem ? problem : "");
+}
+
 void rh_metrics_stale_ms(rh_metrics_t *m, int64_t ms) {
   pthread_mutex_lock(&m->lock);
   m->stale_ms = ms > RH_METRICS_STALE_MS ? ms : RH_METRICS_STALE_MS;
@@ -227,7 +232,7 @@ static void render(const rh_metrics_t *m, rh_sbuf_t *b) {
 
 int rh_metrics_publish(rh_metrics_t *m) {
   rh_metrics_set(m, "riskhub_published_timestamp_seconds", "", (double)rh_wall_ms() / 1000.0);
-  rh_metrics_set(m, "riskhub_healthy", "", m->problem[0] ? 0 : 1);
+  rh_metrics_set(m, "riskhub_healthy", "", m->problem[0] || m->kafka[0] ? 0 : 1);
   rh_sbuf_t b = RH_SBUF_INIT;
   render(m, &b);
   if (b.oom) {
@@ -238,7 +243,8 @@ int rh_metrics_publish(rh_metrics_t *m) {
   free(m->page);
   m->page = b.p;
   m->page_len = b.len;
-  memcpy(m->health, m->problem, sizeof m->health);
+  /* the service's own problem first: it knows more of what it waits for */
+  snprintf(m->health, sizeof m->health, "%s", m->problem[0] ? m->problem : m->kafka);
   m->published_ms = rh_mono_ms();
   pthread_mutex_unlock(&m->lock);
   return 0;

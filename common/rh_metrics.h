@@ -63,6 +63,10 @@ void rh_metrics_drop(rh_metrics_t *m, const char *name);
  * blanks and scrubbed as log lines are (rh_log_scrub: no ID number, no
  * password); takes effect at the next publish. */
 void rh_metrics_health(rh_metrics_t *m, const char *problem);
+/* The client's own verdict on Kafka (rh_metrics_kafka.c: no broker up in
+ * consecutive reports), NULL none: reported when the service has no problem
+ * of its own, and riskhub_healthy is 0 while it stands. */
+void rh_metrics_kafka_problem(rh_metrics_t *m, const char *problem);
 /* The longest a service may go without publishing and stay healthy: at
  * least RH_METRICS_STALE_MS (its default). A service whose loop legitimately
  * blocks longer (a transaction open for --batch-ms, a commit waiting out the

@@ -41,15 +41,20 @@ static const char *str(json_t *o, const char *key) {
   return s ? s : "";
 }
 
+/* Consecutive reports with brokers known and none up, a client each
+ * (one reporting consumer per process: see the header). */
+static _Thread_local int reports_down;
+
 static void brokers(rh_metrics_t *m, json_t *bs, const char *client) {
   const char *key;
   json_t *b;
   char l[512];
-  int up = 0;
+  int up = 0, known = 0;
   json_object_foreach(bs, key, b) {
     /* the brokers themselves, not the bootstrap entries or the coordinator's alias */
     if (num(b, "nodeid", -1) < 0 || strcmp(str(b, "source"), "logical") == 0) continue;
     const char *name = str(b, "nodename");
+    known++;
     if (strcmp(str(b, "state"), "UP") == 0) up++;
     json_t *rt = json_object_get(b, "rtt");
     double rtt = json_is_object(rt) ? num(rt, "avg", -1) : -1; /* microseconds */
@@ -66,6 +71,17 @@ static void brokers(rh_metrics_t *m, json_t *bs, const char *client) {
   }
   rh_metrics_set(m, "riskhub_kafka_brokers_up", rh_metrics_labels(l, sizeof l, 1, "client", client),
                  up);
+  /* one report without a broker may be a reconnection; two in a row (at
+   * least statistics.interval.ms apart) are an outage */
+  reports_down = known > 0 && up == 0 ? reports_down + 1 : 0;
+  if (reports_down >= RH_METRICS_KAFKA_DOWN_REPORTS) {
+    char why[200];
+    snprintf(why, sizeof why, "Kafka unavailable: none of the %d broker(s) up for %d reports",
+             known, reports_down);
+    rh_metrics_kafka_problem(m, why);
+  } else {
+    rh_metrics_kafka_problem(m, NULL);
+  }
 }
 
 /* librdkafka's consumer_lag counts from the consumer's own committed offset,

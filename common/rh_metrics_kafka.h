@@ -3,7 +3,7 @@
  * stats callback; librdkafka's STATISTICS.md) summarised into rh_metrics
  * (docs/metrics.md): the consumer's lag per assigned partition, the brokers
  * up and their round-trip times and errors, the reply queue, the group's
- * rebalances and assignment.
+ * rebalances and assignment; and a health verdict when no broker is up.
  *
  * One consumer per process reports (the service's): the lag and broker
  * families are replaced by each report, and only partitions being fetched
@@ -18,6 +18,11 @@
 #include <stddef.h>
 
 #include "rh_metrics.h"
+
+/* Reports in a row with brokers known and none of them up before the
+ * health says "Kafka unavailable: ..." (rh_metrics_kafka_problem); a report
+ * with one up clears it. */
+#define RH_METRICS_KAFKA_DOWN_REPORTS 2
 
 /* Set statistics.interval.ms to interval_ms on c and route the reports of
  * the handle made from it to m. 0, or -1 with err. */

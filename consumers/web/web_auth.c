@@ -67,6 +67,22 @@ static void bytea_text(const unsigned char *b, size_t n, char *out) {
   sodium_bin2hex(out + 2, n * 2 + 1, b, n);
 }
 
+static bool token_shape(const char *token) {
+  if (!token || strlen(token) != WEB_TOKEN_HEX) return false;
+  for (const char *p = token; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+  return true;
+}
+
+/* The token's SHA-256 as a bytea parameter: 0, or -1 if it is no token at all. */
+static int token_param(const char *token, char out[2 + 2 * crypto_hash_sha256_BYTES + 1]) {
+  if (!token_shape(token)) return -1;
+  unsigned char h[crypto_hash_sha256_BYTES];
+  token_hash(token, h);
+  bytea_text(h, sizeof h, out);
+  return 0;
+}
+
 static void fill_user(PGresult *r, int row, web_user_t *u) {
   snprintf(u->username, sizeof u->username, "%s", PQgetvalue(r, row, 0));
   snprintf(u->township, sizeof u->township, "%s", PQgetvalue(r, row, 1));
@@ -132,19 +148,9 @@ web_signin_t web_signin(PGconn *c, const char *username, const char *password, w
   return WEB_SIGNIN_OK;
 }
 
-static bool token_shape(const char *token) {
-  if (!token || strlen(token) != WEB_TOKEN_HEX) return false;
-  for (const char *p = token; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
-  return true;
-}
-
 int web_session_find(PGconn *c, const char *token, web_user_t *u, char *err, size_t errsz) {
-  if (!token_shape(token)) return 0;
-  unsigned char h[crypto_hash_sha256_BYTES];
-  char hb[2 + 2 * sizeof h + 1];
-  token_hash(token, h);
-  bytea_text(h, sizeof h, hb);
+  char hb[2 + 2 * crypto_hash_sha256_BYTES + 1];
+  if (token_param(token, hb)) return 0;
   const char *p[] = {hb};
   PGresult *r = rh_pg_exec_params(
       c,
@@ -160,11 +166,8 @@ int web_session_find(PGconn *c, const char *token, web_user_t *u, char *err, siz
 }
 
 int web_session_end(PGconn *c, const char *token, char *err, size_t errsz) {
-  if (!token_shape(token)) return 0;
-  unsigned char h[crypto_hash_sha256_BYTES];
-  char hb[2 + 2 * sizeof h + 1];
-  token_hash(token, h);
-  bytea_text(h, sizeof h, hb);
+  char hb[2 + 2 * crypto_hash_sha256_BYTES + 1];
+  if (token_param(token, hb)) return 0;
   const char *p[] = {hb};
   PGresult *r = rh_pg_exec_params(c, "DELETE FROM web_sessions WHERE token_hash = $1::bytea", 1,
                                   p, err, errsz);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_log.h"
 #include "rh_pg.h"
 
@@ -35,13 +36,7 @@ web_db_t *web_db_new(const char *conninfo, int size) {
 
 PGconn *web_db_take(web_db_t *db, int wait_ms, char *err, size_t errsz) {
   struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += wait_ms / 1000;
-  until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  rh_deadline_in(&until, CLOCK_REALTIME, wait_ms);
   pthread_mutex_lock(&db->mu);
   while (db->nidle == 0 && db->lent >= db->size) {
     if (pthread_cond_timedwait(&db->cv, &db->mu, &until) == ETIMEDOUT) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_log.h"
 #include "rh_pg.h"
 
@@ -129,13 +130,7 @@ uint64_t web_events_count(web_events_t *e, const char *township) {
 
 int web_events_wait(web_events_t *e, const char *township, uint64_t *seen, int timeout_ms) {
   struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += timeout_ms / 1000;
-  until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  rh_deadline_in(&until, CLOCK_MONOTONIC, timeout_ms);
   size_t i = slot(e, township);
   int rc = 0;
   pthread_mutex_lock(&e->mu);

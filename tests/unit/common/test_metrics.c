@@ -160,6 +160,32 @@ static void test_kafka_stats(void **state) {
   assert_non_null(strstr(p, "riskhub_kafka_assigned_partitions{client=\"consumer\"} 3\n"));
   assert_non_null(strstr(p, "riskhub_kafka_replyq{client=\"consumer\"} 3\n"));
   free(p);
+  /* no broker up: the health says so from the second report in a row */
+  char body[600];
+  rh_metrics_publish(m);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), body, sizeof body), 200);
+  const char down[] = "{\"type\":\"consumer\",\"brokers\":{\"k:9092/1\":{\"nodeid\":1,"
+                      "\"nodename\":\"k:9092\",\"source\":\"configured\",\"state\":\"DOWN\"}}}";
+  assert_int_equal(rh_metrics_kafka_stats(m, down, strlen(down)), 0);
+  rh_metrics_publish(m);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), body, sizeof body), 200);
+  assert_int_equal(rh_metrics_kafka_stats(m, down, strlen(down)), 0);
+  rh_metrics_publish(m);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), body, sizeof body), 503);
+  assert_string_equal(body, "Kafka unavailable: none of the 1 broker(s) up for 2 reports\n");
+  p = page_of(m);
+  assert_non_null(strstr(p, "riskhub_healthy 0\n"));
+  free(p);
+  /* the service's own problem goes first */
+  rh_metrics_health(m, "waiting for PostgreSQL: x");
+  rh_metrics_publish(m);
+  rh_metrics_health_page(m, rh_mono_ms(), body, sizeof body);
+  assert_string_equal(body, "waiting for PostgreSQL: x\n");
+  rh_metrics_health(m, NULL);
+  /* a broker up again: healthy */
+  assert_int_equal(rh_metrics_kafka_stats(m, STATS, strlen(STATS)), 0);
+  rh_metrics_publish(m);
+  assert_int_equal(rh_metrics_health_page(m, rh_mono_ms(), body, sizeof body), 200);
   /* the next report replaces the lag: a revoked partition's goes */
   const char next[] = "{\"type\":\"consumer\",\"topics\":{}}";
   assert_int_equal(rh_metrics_kafka_stats(m, next, strlen(next)), 0);
