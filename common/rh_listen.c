@@ -63,8 +63,8 @@ static int listen_on(const char *host, int port, int *family, bool *in_use, char
   }
   int fd = -1;
   /* IPv4 first (a name like localhost may give ::1 first); ":PORT": IPv4 only */
-  for (int pass = 0; pass < 2 && fd < 0; pass++)
-  for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+  for (int pass = 0; pass < 2 && fd < 0 && !*in_use; pass++)
+  for (struct addrinfo *a = res; a && fd < 0 && !*in_use; a = a->ai_next) {
     if ((pass == 0) != (a->ai_family == AF_INET) || (!*host && a->ai_family != AF_INET)) continue;
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
@@ -74,7 +74,8 @@ static int listen_on(const char *host, int port, int *family, bool *in_use, char
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, a->ai_addr, a->ai_addrlen) || listen(fd, 64)) {
-      *in_use = errno == EADDRINUSE;
+      /* taken here is taken: another address of the name is no answer */
+      if (errno == EADDRINUSE) *in_use = true;
       snprintf(err, errsz, "cannot listen on %s:%d: %s", *host ? host : "*", port,
                strerror(errno));
       close(fd);

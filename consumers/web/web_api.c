@@ -60,7 +60,7 @@ char *web_api_warnings(PGconn *c, const rh_config_t *cfg, const char *township, 
     json_array_append_new(list, w);
   }
   PQclear(r);
-  return dump(json_pack("{s:s, s:s, s:o*}", "township", township, "name",
+  return dump(json_pack("{s:s, s:s, s:o}", "township", township, "name",
                         township_name(cfg, township), "warnings", list),
               len, err, errsz);
 }
@@ -131,8 +131,8 @@ char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *towns
    * gone once read */
   const char *tmp = getenv("TMPDIR");
   char path[512];
-  snprintf(path, sizeof path, "%s/riskhub-web-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  int fd = mkstemp(path);
+  int w = snprintf(path, sizeof path, "%s/riskhub-web-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = w > 0 && (size_t)w < sizeof path ? mkstemp(path) : -1;
   if (fd < 0) {
     PQclear(r);
     snprintf(err, errsz, "cannot make a temporary file for the spreadsheet");
@@ -140,7 +140,10 @@ char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *towns
   }
   close(fd);
   lxw_workbook *wb = workbook_new(path);
-  lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, township_name(cfg, township)) : NULL;
+  /* the sheet named for the township, or its code where Excel would refuse the name */
+  const char *sheet = township_name(cfg, township);
+  if (!*sheet || strlen(sheet) > 31 || strpbrk(sheet, "[]:*?/\\")) sheet = township;
+  lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, sheet) : NULL;
   char *out = NULL;
   if (ws) {
     lxw_format *head = workbook_add_format(wb);
@@ -165,7 +168,7 @@ char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *towns
   if (ws && e == LXW_NO_ERROR) out = slurp(path, len);
   unlink(path);
   PQclear(r);
-  if (!out) snprintf(err, errsz, "the spreadsheet: %s", lxw_strerror(e));
+  if (!out) snprintf(err, errsz, "%s", e ? lxw_strerror(e) : "cannot be written or read back");
   return out;
 }
 
@@ -202,17 +205,18 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
       "WITH due AS (SELECT (to_date($1, 'YYYY-MM') + interval '1 month 10 days')::timestamp "
       "AT TIME ZONE 'Asia/Shanghai' AS at) "
       "SELECT department, feed, to_char(max(finished_at) AT TIME ZONE 'Asia/Shanghai', "
-      "'YYYY-MM-DD HH24:MI'), max(finished_at) < (SELECT at FROM due), sum(rows_accepted) "
-      "FROM list_manifests WHERE period = $1 GROUP BY 1, 2 "
-      "UNION ALL SELECT '', '', '', now() < (SELECT at FROM due), 0",
+      "'YYYY-MM-DD HH24:MI'), max(finished_at) < (SELECT at FROM due), sum(rows_accepted), "
+      "now() < (SELECT at FROM due) FROM (SELECT NULL) one "
+      "LEFT JOIN list_manifests ON period = $1 GROUP BY 1, 2",
       1, p, err, errsz);
   if (!r) {
     json_decref(towns);
     return NULL;
   }
-  /* the last row: whether the lists are still to come (the 10th not past) */
-  int n = PQntuples(r) - 1;
-  bool not_due = PQgetvalue(r, n, 3)[0] == 't';
+  /* every row says whether the lists are still to come (the 10th not past);
+   * with no list at all, one row of NULLs says it */
+  int n = PQntuples(r);
+  bool not_due = n > 0 && PQgetvalue(r, 0, 5)[0] == 't';
   json_t *lists = json_array();
   for (size_t d = 0; d < cfg->department_count; d++) {
     const rh_config_department_t *dep = &cfg->departments[d];
@@ -220,7 +224,8 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
       const char *state = not_due ? "not_due" : "missing", *at = "";
       json_int_t rows = 0;
       for (int i = 0; i < n; i++) {
-        if (strcmp(PQgetvalue(r, i, 0), dep->code) || strcmp(PQgetvalue(r, i, 1), dep->feeds[f].code))
+        if (PQgetisnull(r, i, 0) || strcmp(PQgetvalue(r, i, 0), dep->code) ||
+            strcmp(PQgetvalue(r, i, 1), dep->feeds[f].code))
           continue;
         at = PQgetvalue(r, i, 2);
         state = PQgetvalue(r, i, 3)[0] == 't' ? "on_time" : "late";

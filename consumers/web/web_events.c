@@ -77,9 +77,14 @@ static void *listen_loop(void *arg) {
     backoff_ms = 200;
     set_listening(e, true);
     bump(e, NULL); /* anything may have happened while not listening */
+    int64_t asked = rh_mono_ms();
     while (!stopping(e)) {
       struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
       if (poll(&p, 1, 500) < 0 && errno != EINTR) break;
+      if (rh_mono_ms() - asked > 30000) { /* a connection silently gone is found out */
+        if (rh_pg_exec(c, "SELECT 1", err, sizeof err)) break;
+        asked = rh_mono_ms();
+      }
       if (!PQconsumeInput(c)) break;
       PGnotify *n;
       while ((n = PQnotifies(c))) {
@@ -98,7 +103,10 @@ web_events_t *web_events_start(const char *conninfo, const rh_config_t *cfg) {
   web_events_t *e = calloc(1, sizeof *e);
   if (!e) return NULL;
   e->ntowns = cfg->township_count;
-  e->conninfo = strdup(conninfo);
+  /* a connection attempt never waits long (the thread is joined at stop) */
+  size_t n = strlen(conninfo) + 64;
+  if ((e->conninfo = malloc(n)))
+    snprintf(e->conninfo, n, "%s connect_timeout=5 keepalives_idle=30", conninfo);
   e->codes = calloc(e->ntowns + 1, sizeof *e->codes);
   e->counts = calloc(e->ntowns + 1, sizeof *e->counts);
   if (!e->conninfo || !e->codes || !e->counts) goto fail;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rh_log.h"
+#include "rh_pg.h"
 #include "web_api.h"
 #include "web_auth.h"
 
@@ -20,6 +21,7 @@
 #define COOKIE "rh_session"
 #define DB_WAIT_MS 3000
 #define STREAM_PING_MS 15000
+#define WEB_CONNECTIONS 1000
 
 static const struct {
   const char *path, *file, *type;
@@ -72,19 +74,25 @@ static void headers(struct MHD_Response *r, const char *type, bool cache) {
   MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache ? "max-age=300" : "no-store");
 }
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned code, void *body, size_t len,
-                                enum MHD_ResponseMemoryMode mode, const char *type,
-                                const char *h1, const char *v1) {
+static enum MHD_Result send_cached(struct MHD_Connection *c, unsigned code, void *body,
+                                   size_t len, enum MHD_ResponseMemoryMode mode,
+                                   const char *type, const char *h1, const char *v1, bool cache) {
   struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
   if (!r) {
     if (mode == MHD_RESPMEM_MUST_FREE) free(body);
     return MHD_NO;
   }
-  headers(r, type, mode == MHD_RESPMEM_PERSISTENT);
+  headers(r, type, cache);
   if (h1) MHD_add_response_header(r, h1, v1);
   enum MHD_Result ok = MHD_queue_response(c, code, r);
   MHD_destroy_response(r);
   return ok;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned code, void *body, size_t len,
+                                enum MHD_ResponseMemoryMode mode, const char *type,
+                                const char *h1, const char *v1) {
+  return send_cached(c, code, body, len, mode, type, h1, v1, false);
 }
 
 /* {"error": msg} */
@@ -119,8 +127,7 @@ static int session_user(web_server_t *s, struct MHD_Connection *c, PGconn *pg, w
   return found;
 }
 
-static enum MHD_Result signin(web_server_t *s, struct MHD_Connection *c, PGconn *pg,
-                              const upload_t *up) {
+static enum MHD_Result signin(web_server_t *s, struct MHD_Connection *c, const upload_t *up) {
   json_error_t je;
   json_t *j = json_loadb(up->body ? up->body : "", up->len, 0, &je);
   const char *user = NULL, *pw = NULL;
@@ -131,7 +138,7 @@ static enum MHD_Result signin(web_server_t *s, struct MHD_Connection *c, PGconn 
   web_user_t u;
   char token[WEB_TOKEN_HEX + 1], err[512];
   int retry = 0;
-  web_signin_t r = web_signin(pg, user, pw, &u, token, &retry, err, sizeof err);
+  web_signin_t r = web_signin(s->db, user, pw, &u, token, &retry, err, sizeof err);
   json_decref(j);
   if (r == WEB_SIGNIN_ERROR) return db_away(s, c, err);
   if (r == WEB_SIGNIN_BAD) {
@@ -208,7 +215,8 @@ static void last_month(char out[16]) {
 }
 
 static bool period_shape(const char *p) {
-  return p && strlen(p) == 7 && p[4] == '-' && strspn(p, "0123456789-") == 7 &&
+  return p && strlen(p) == 7 && p[0] == '2' && p[1] == '0' && p[4] == '-' &&
+         strspn(p, "0123456789") == 4 && strspn(p + 5, "0123456789") == 2 &&
          ((p[5] == '0' && p[6] >= '1' && p[6] <= '9') || (p[5] == '1' && p[6] >= '0' && p[6] <= '2'));
 }
 
@@ -260,22 +268,25 @@ static enum MHD_Result events(web_server_t *s, struct MHD_Connection *c, const w
 static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char *url,
                            bool post, const upload_t *up) {
   char err[512];
+  if (post && strcmp(url, "/api/signin") == 0) return signin(s, c, up);
   PGconn *pg = web_db_take(s->db, DB_WAIT_MS, err, sizeof err);
   if (!pg) return db_away(s, c, err);
   atomic_store(&s->n->db_down, 0);
   enum MHD_Result sent = MHD_NO;
   web_user_t u;
-  if (post && strcmp(url, "/api/signin") == 0) {
-    sent = signin(s, c, pg, up);
-  } else if (session_user(s, c, pg, &u, &sent) == 1) {
+  if (session_user(s, c, pg, &u, &sent) == 1) {
     const char *tw;
     size_t len = 0;
     char *b;
     if (post && strcmp(url, "/api/signout") == 0) {
-      web_session_end(pg, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE), err,
-                      sizeof err);
-      char *ok = strdup("{}");
-      sent = ok ? send_buf(c, MHD_HTTP_OK, ok, 2, MHD_RESPMEM_MUST_FREE,
+      char *ok = NULL;
+      if (web_session_end(pg, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE), err,
+                          sizeof err))
+        sent = db_away(s, c, err); /* the session is not ended: not said to be */
+      else if (!(ok = strdup("{}")))
+        sent = MHD_NO;
+      else
+        sent = ok ? send_buf(c, MHD_HTTP_OK, ok, 2, MHD_RESPMEM_MUST_FREE,
                            "application/json; charset=utf-8", MHD_HTTP_HEADER_SET_COOKIE,
                            COOKIE "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
                 : MHD_NO;
@@ -322,10 +333,16 @@ static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char
         b = web_api_warnings_xlsx(pg, s->cfg, tw, &len, err, sizeof err);
         char disp[96];
         snprintf(disp, sizeof disp, "attachment; filename=\"warnings-%s.xlsx\"", tw);
-        sent = b ? send_buf(c, MHD_HTTP_OK, b, len, MHD_RESPMEM_MUST_FREE,
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp)
-                 : db_away(s, c, err);
+        if (b)
+          sent = send_buf(c, MHD_HTTP_OK, b, len, MHD_RESPMEM_MUST_FREE,
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+        else if (rh_pg_connection_lost(pg) || strstr(err, "PostgreSQL"))
+          sent = db_away(s, c, err);
+        else {
+          rh_log_error("the spreadsheet: %s", err);
+          sent = send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "表格生成失败，请下载 CSV");
+        }
       }
     } else if (strcmp(url, "/api/summary") == 0) {
       const char *period = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "period");
@@ -369,6 +386,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (*data_size) {
       if (up->len + *data_size > BODY_MAX) {
+        if (up->too_big) return MHD_NO; /* still sending: close the connection */
         up->too_big = true;
       } else {
         char *nb = realloc(up->body, up->len + *data_size + 1);
@@ -397,8 +415,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   if (get) {
     for (size_t i = 0; i < NSTATIC; i++)
       if (strcmp(url, STATIC[i].path) == 0 || (i == 0 && strcmp(url, "/index.html") == 0))
-        return send_buf(c, MHD_HTTP_OK, s->files[i], s->sizes[i], MHD_RESPMEM_PERSISTENT,
-                        STATIC[i].type, NULL, NULL);
+        return send_cached(c, MHD_HTTP_OK, s->files[i], s->sizes[i], MHD_RESPMEM_PERSISTENT,
+                           STATIC[i].type, NULL, NULL, true);
   }
   if (strncmp(url, "/api/", 5) != 0) return send_error(c, MHD_HTTP_NOT_FOUND, "没有这个页面");
   const upload_t *up = *state;
@@ -449,8 +467,11 @@ web_server_t *web_server_start(const rh_listener_t *l, const char *static_dir,
   if (l->family == AF_INET6) flags |= MHD_USE_IPv6;
   s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, l->fd,
                           MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                          /* every open page holds one event stream, and behind the
+                           * county's proxy every page comes from one address: no
+                           * limit by address, a thread each with a small stack */
+                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS,
+                          MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (s->d) return s;
   snprintf(err, errsz, "cannot start the HTTP server on port %d", l->port);

@@ -57,6 +57,12 @@ int web_user_command(const rh_config_t *cfg, int argc, char **argv) {
     }
     township = t->code; /* a name given: its code */
   }
+  size_t chars = 0;
+  for (const char *q = display; *q; q++) chars += ((unsigned char)*q & 0xC0) != 0x80;
+  if (chars > 64) {
+    fprintf(stderr, PROGRAM ": --display: at most 64 characters\n");
+    return RH_EXIT_REFUSED;
+  }
   char password[300], hash[crypto_pwhash_STRBYTES], err[512];
   int rc;
   if (add || pw) {
@@ -83,9 +89,12 @@ int web_user_command(const rh_config_t *cfg, int argc, char **argv) {
                           4, p, err, sizeof err);
   } else if (pw) {
     const char *p[] = {name, hash};
+    /* a stolen session does not outlive the password it was opened with */
     r = rh_pg_exec_params(c,
-                          "UPDATE web_accounts SET password_hash = $2, failed_signins = 0 "
-                          "WHERE username = $1",
+                          "WITH a AS (UPDATE web_accounts SET password_hash = $2, "
+                          "failed_signins = 0 WHERE username = $1 RETURNING username), "
+                          "s AS (DELETE FROM web_sessions WHERE username IN "
+                          "(SELECT username FROM a)) SELECT count(*) FROM a",
                           2, p, err, sizeof err);
   } else {
     const char *p[] = {name, disable ? "t" : "f"};
@@ -115,7 +124,7 @@ int web_user_command(const rh_config_t *cfg, int argc, char **argv) {
     return RH_EXIT_REFUSED;
   }
   printf("riskhub-web: %s %s\n",
-         add ? "account made:" : pw ? "password changed:" : disable ? "disabled (signed out):" : "enabled:",
+         add ? "account made:" : pw ? "password changed (signed out):" : disable ? "disabled (signed out):" : "enabled:",
          name);
   return RH_EXIT_OK;
 }

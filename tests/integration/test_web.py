@@ -134,7 +134,6 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns, cfg):
 
 def test_failed_sign_ins_are_slowed_down(ns, web):
     c = Browser(web["port"])
-    assert c.sign_in("nobody") == (401, {"error": "用户名或密码不正确"})
     t0 = time.monotonic()
     for _ in range(3):
         assert c.sign_in("town-a", "wrong-password-1") == (401, {"error": "用户名或密码不正确"})
@@ -143,14 +142,35 @@ def test_failed_sign_ins_are_slowed_down(ns, web):
     assert st == 429 and 1 <= body["retry_after"] <= 5, (st, body)
     assert pg_rows(ns.conninfo, "SELECT failed_signins FROM web_accounts "
                                 "WHERE username = 'town-a'") == [("3",)]
+    # an unknown name is slowed down the same way: nothing tells the two apart
+    for _ in range(3):
+        assert c.sign_in("nobody", "wrong-password-1") == (401, {"error": "用户名或密码不正确"})
+    st, body = c.sign_in("nobody")
+    assert st == 429 and 1 <= body["retry_after"] <= 5, (st, body)
+    # guesses at once get no more tries than guesses one after another
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        Browser(web["port"]).sign_in("town-b", "wrong-password-1")[0])) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [401] * 3 + [429] * 5, sorted(answers)
+
     psql(ns.conninfo, "UPDATE web_accounts SET last_failed_at = now() - interval '1 hour'")
     assert c.sign_in("town-a")[0] == 200
     assert pg_rows(ns.conninfo, "SELECT failed_signins FROM web_accounts "
                                 "WHERE username = 'town-a'") == [("0",)]
+    # a new password ends the sessions of the old one
+    r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "password", "town-a",
+               input="another-2026-pw\n", timeout=60)
+    assert r.returncode == 0 and "signed out" in r.stdout, r.stderr
+    assert c.call("GET", "/api/warnings")[0] == 401
+    assert c.sign_in("town-a", "another-2026-pw")[0] == 200
     r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "disable", "town-a", timeout=60)
     assert r.returncode == 0, r.stderr
     assert c.call("GET", "/api/warnings")[0] == 401  # signed out with it
-    assert c.sign_in("town-a")[0] == 401
+    assert c.sign_in("town-a", "another-2026-pw")[0] == 401
 
 
 def read_events(port, cookie, out, stop):
@@ -202,6 +222,11 @@ def test_accounts_and_addresses_refused_clearly(ns, towns, tmp_path):
     assert r.returncode == 65 and "an account exists already" in r.stderr, r.stderr
     r = add_user(ns, "x3", "--bureau", "--township", towns[0])
     assert r.returncode == 64, r.stderr
+    r = add_user(ns, "x4", "--bureau", "--display", "长" * 65)
+    assert r.returncode == 65 and "at most 64 characters" in r.stderr, r.stderr
+    r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "user", "password", "nobody",
+               input=PASSWORD + "\n", timeout=60)
+    assert r.returncode == 65 and "no account nobody" in r.stderr, r.stderr
     r = ns.run("riskhub-web", "--config", rhtest.CONFIG, "--listen", "8080", timeout=30)
     assert r.returncode == 64 and "--listen: expected HOST:PORT" in r.stderr, r.stderr
     with socket.socket() as taken:

@@ -49,7 +49,7 @@ async function start() {
   me = r.data;
   $("who").textContent = (me.township_name || me.county + " 乡村振兴局") + " · " + (me.display || me.user);
   if (me.township) { await openTownship(me.township); } else { await openBureau(); }
-  listen();
+  if (!stream) listen();
 }
 
 async function openTownship(code) {
@@ -118,14 +118,14 @@ let visiting = null;
 function openVisit(w) {
   visiting = w;
   $("visit-what").textContent = "户 " + w.household_id + " · " + w.period + " · " + (RISKS[w.risk] || w.risk);
-  $("visited-on").value = new Date().toISOString().slice(0, 10);
+  $("visited-on").value = today();
   $("note").value = "";
   $("visit-error").textContent = "";
   $("visit").showModal();
 }
 
+$("visit-cancel").addEventListener("click", () => $("visit").close());
 $("visit-form").addEventListener("submit", async (ev) => {
-  if (ev.submitter && ev.submitter.value !== "save") return;
   ev.preventDefault();
   const r = await call("POST", "/api/outcome", {
     alert_id: visiting.alert_id, outcome: $("outcome").value,
@@ -143,7 +143,7 @@ async function openBureau() {
     const d = new Date();
     d.setDate(1);
     d.setMonth(d.getMonth() - 1);
-    $("period").value = d.toISOString().slice(0, 7);
+    $("period").value = d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0");
   }
   const pick = $("town-pick");
   if (!pick.options.length) {
@@ -194,15 +194,34 @@ $("town-pick").addEventListener("change", () => {
   if (v) openTownship(v); else openBureau();
 });
 
+let retryMs = 1000;
+function refresh(announce) {
+  if (!$("township").hidden) loadWarnings(announce);
+  else if (!$("bureau").hidden) openBureau();
+}
+
 function listen() {
   if (stream) stream.close();
   stream = new EventSource("/api/events");
-  stream.addEventListener("warnings", () => {
-    if (!$("township").hidden) loadWarnings(true);
-    else if (!$("bureau").hidden) openBureau();
-  });
-  stream.onopen = () => { $("live").textContent = "实时更新"; };
-  stream.onerror = () => { $("live").textContent = "连接中断，正在重连…"; };
+  stream.addEventListener("warnings", () => refresh(true));
+  // (re)connected: what came while the stream was away is read again
+  stream.onopen = () => { $("live").textContent = "实时更新"; retryMs = 1000; refresh(true); };
+  stream.onerror = () => {
+    $("live").textContent = "连接中断，正在重连…";
+    // an answer other than a stream (503, or 401 once the session is gone)
+    // closes it for good: start over, later and later
+    if (stream.readyState === EventSource.CLOSED) {
+      stream = null;
+      setTimeout(() => { if (me) start(); }, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    }
+  };
+}
+
+function today() { // the local date (Beijing), not UTC's
+  const d = new Date();
+  return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" +
+    String(d.getDate()).padStart(2, "0");
 }
 
 $("signin").addEventListener("submit", async (ev) => {
@@ -219,6 +238,8 @@ $("signin").addEventListener("submit", async (ev) => {
 $("signout").addEventListener("click", async () => {
   await call("POST", "/api/signout");
   if (stream) stream.close();
+  stream = null;
+  me = null;
   known = new Set();
   start();
 });
