@@ -2,7 +2,7 @@
 # install_tree: `cmake --install` into a fresh prefix gives a tree the
 # programs run from on their own, with nothing of the source or build tree.
 #   test_install.sh <cmake> <build dir> <source dir>
-# Checks: the layout (bin/, share/riskhub/{schemas,migrations},
+# Checks: the layout (bin/, share/riskhub/{schemas,migrations,web},
 # etc/riskhub/riskhub.yaml, share/doc/riskhub/examples/riskhub.yaml), no
 # symbolic link in it; no source/build path in the programs' data (debug
 # info aside); run from a working directory outside both with RH_CONFIG,
@@ -28,11 +28,12 @@ case "$tmp" in "$src"/* | "$build"/*) echo "install_tree: TMPDIR is inside the t
   { cat "$tmp/install.log" >&2; echo "install_tree: cmake --install failed" >&2; exit 1; }
 
 # 1. the layout
-for p in alerts gen join produce registry replay selftest status; do
+for p in alerts gen join produce registry replay selftest status web; do
   [ -x "$prefix/bin/riskhub-$p" ] || fail "bin/riskhub-$p missing"
 done
 for f in share/riskhub/schemas/FeedRecord.avsc share/riskhub/schemas/Alert.avsc \
          share/riskhub/migrations/001_registry.sql etc/riskhub/riskhub.yaml \
+         share/riskhub/web/index.html share/riskhub/web/app.js share/riskhub/web/app.css \
          share/doc/riskhub/examples/riskhub.yaml; do
   [ -f "$prefix/$f" ] || fail "$f missing"
 done
@@ -58,7 +59,7 @@ done
 
 # 3. run from outside the tree, the RH_* paths unset
 mkdir "$tmp/run" && cd "$tmp/run" || exit 1
-unset RH_CONFIG RH_SCHEMAS_DIR RH_MIGRATIONS_DIR RH_SOURCE_DIR RH_BIN_DIR RH_TOPIC_PREFIX
+unset RH_CONFIG RH_SCHEMAS_DIR RH_MIGRATIONS_DIR RH_WEB_DIR RH_SOURCE_DIR RH_BIN_DIR RH_TOPIC_PREFIX
 export RH_KAFKA_BOOTSTRAP=127.0.0.1:1
 export RH_PG_CONNINFO="host=127.0.0.1 port=1 dbname=none user=none connect_timeout=2"
 bin=$prefix/bin
@@ -92,6 +93,22 @@ expect 78 "riskhub-produce, RH_SCHEMAS_DIR elsewhere" env RH_SCHEMAS_DIR="$tmp/n
 expect 69 "riskhub-registry migrate" "$bin/riskhub-registry" --wait-s 0 migrate
 expect 78 "riskhub-registry migrate, RH_MIGRATIONS_DIR elsewhere" \
   env RH_MIGRATIONS_DIR="$tmp/none" "$bin/riskhub-registry" --wait-s 0 migrate
+
+# web: its page's files found installed; it serves with the database away
+# (the pool connects when asked), then stops on SIGTERM with 0
+"$bin/riskhub-web" --listen 127.0.0.1:0 >"$tmp/web.out" 2>&1 &
+web=$!
+for _ in $(seq 100); do
+  grep -q "serving on" "$tmp/web.out" && break
+  kill -0 "$web" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "serving on" "$tmp/web.out" || { fail "riskhub-web did not serve"; cat "$tmp/web.out" >&2; }
+kill "$web" 2>/dev/null
+wait "$web" || fail "riskhub-web: exit $? on SIGTERM"
+expect 78 "riskhub-web, RH_WEB_DIR elsewhere" env RH_WEB_DIR="$tmp/none" \
+  "$bin/riskhub-web" --listen 127.0.0.1:0
+grep -q "$tmp/none/index.html" "$tmp/err" "$tmp/out" || fail "riskhub-web: not the page's error"
 
 # 4. not even a look at the source or build tree (strace, when it can trace here)
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
