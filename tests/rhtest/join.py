@@ -532,14 +532,18 @@ def assert_summary(j, **want):
     return s
 
 
-def alert_count(ns):
-    """Committed messages on every alerts topic of the namespace (not decoded)."""
+def alert_count(ns, timeout=60):
+    """Committed messages on every alerts topic of the namespace (not decoded). Right
+    after an instance is killed its transaction holds the partitions' ends back until
+    the coordinator aborts it: transaction.timeout.ms plus the coordinator's check every
+    10 s (transaction.abort.timed.out.transaction.cleanup.interval.ms) and the markers,
+    25 s and more for the tests' 15 s; 30 s was too short once on a loaded cluster."""
     n = [0]
 
     def count(m):
         n[0] += 1
         return False
-    read_topics(ns.topics("alerts."), timeout=30, keep=count)
+    read_topics(ns.topics("alerts."), timeout=timeout, keep=count)
     return n[0]
 
 
