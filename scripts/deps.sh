@@ -27,7 +27,7 @@ APT_PACKAGES=(
     chromium chromium-driver fonts-noto-cjk
 )
 # pip package names, and the modules they provide (same order)
-PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest selenium)
+PY_MODULES=(avro fastavro confluent-kafka PyYAML pytest selenium==4.51.0)
 PY_IMPORTS=(avro fastavro confluent_kafka yaml pytest selenium)
 PY_IMPORT="import $(IFS=,; echo "${PY_IMPORTS[*]}")"
 did=0
