@@ -1,6 +1,10 @@
 /* rh_file: see rh_file.h. */
 #include "rh_file.h"
 
+#include <stdlib.h>
+
+#include <stdio.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -73,4 +77,22 @@ FILE *rh_file_create_private(const char *path, int flags, char *errstr, size_t e
     errno = e;
   }
   return fp;
+}
+
+int rh_file_read_all(const char *path, char **out, size_t *len, char *err, size_t errsz) {
+  FILE *f = fopen(path, "rb");
+  char *b = NULL;
+  long n = -1;
+  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
+    fclose(f);
+    b[n] = '\0';
+    *out = b;
+    *len = (size_t)n;
+    return 0;
+  }
+  snprintf(err, errsz, "%.400s: %s", path, f ? "cannot be read" : strerror(errno));
+  if (f) fclose(f);
+  free(b);
+  return -1;
 }

@@ -43,4 +43,8 @@ typedef enum {
 rh_file_secret_t rh_file_read_secret(const char *path, int follow, char *buf, size_t size,
                                      size_t *len, unsigned *mode);
 
+/* The whole of a (regular, seekable) file, malloc'd and NUL-terminated (*len
+ * without the NUL). 0, or -1 with err naming the path and why. */
+int rh_file_read_all(const char *path, char **out, size_t *len, char *err, size_t errsz);
+
 #endif

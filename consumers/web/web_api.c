@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include "rh_file.h"
 #include "rh_pg.h"
 #include "rh_sbuf.h"
 
@@ -40,10 +41,10 @@ static char *dump(json_t *j, size_t *len, char *err, size_t errsz) {
   return s;
 }
 
+/* The township's name in the configuration, "" if it has none. */
 static const char *township_name(const rh_config_t *cfg, const char *code) {
-  for (size_t i = 0; i < cfg->township_count; i++)
-    if (strcmp(cfg->townships[i].code, code) == 0) return cfg->townships[i].name;
-  return "";
+  const rh_config_township_t *t = rh_config_township_find(cfg, code);
+  return t ? t->name : "";
 }
 
 char *web_api_warnings(PGconn *c, const rh_config_t *cfg, const char *township, size_t *len,
@@ -106,22 +107,6 @@ char *web_api_warnings_csv(PGconn *c, const char *township, size_t *len, char *e
   return b.p;
 }
 
-/* The whole file, malloc'd, or NULL. */
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *b = NULL;
-  long n;
-  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (b = malloc((size_t)n)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-    *len = (size_t)n;
-  } else {
-    free(b);
-    b = NULL;
-  }
-  if (f) fclose(f);
-  return b;
-}
-
 char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *township,
                             size_t *len, char *err, size_t errsz) {
   const char *p[] = {township};
@@ -165,10 +150,11 @@ char *web_api_warnings_xlsx(PGconn *c, const rh_config_t *cfg, const char *towns
     worksheet_freeze_panes(ws, 1, 0);
   }
   lxw_error e = wb ? workbook_close(wb) : LXW_ERROR_MEMORY_MALLOC_FAILED;
-  if (ws && e == LXW_NO_ERROR) out = slurp(path, len);
+  char rerr[512] = "";
+  if (ws && e == LXW_NO_ERROR && rh_file_read_all(path, &out, len, rerr, sizeof rerr)) out = NULL;
   unlink(path);
   PQclear(r);
-  if (!out) snprintf(err, errsz, "%s", e ? lxw_strerror(e) : "cannot be written or read back");
+  if (!out) snprintf(err, errsz, "%s", e ? lxw_strerror(e) : rerr[0] ? rerr : "cannot be written");
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rh_file.h"
 #include "rh_log.h"
 #include "rh_pg.h"
 #include "web_api.h"
@@ -45,25 +46,6 @@ typedef struct { /* a request's upload */
   size_t len;
   bool too_big;
 } upload_t;
-
-/* The whole file, malloc'd. 0, or -1 with err naming it. */
-static int read_file(const char *path, char **out, size_t *len, char *err, size_t errsz) {
-  FILE *f = fopen(path, "rb");
-  char *b = NULL;
-  long n = -1;
-  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-    fclose(f);
-    b[n] = '\0';
-    *out = b;
-    *len = (size_t)n;
-    return 0;
-  }
-  snprintf(err, errsz, "%.400s: %s", path, f ? "cannot be read" : strerror(errno));
-  if (f) fclose(f);
-  free(b);
-  return -1;
-}
 
 static void headers(struct MHD_Response *r, const char *type, bool cache) {
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -176,12 +158,6 @@ static enum MHD_Result signin(web_server_t *s, struct MHD_Connection *c, const u
   return ok;
 }
 
-static const char *township_name(const rh_config_t *cfg, const char *code) {
-  for (size_t i = 0; i < cfg->township_count; i++)
-    if (strcmp(cfg->townships[i].code, code) == 0) return cfg->townships[i].name;
-  return NULL;
-}
-
 /* The township a request may read: the user's own; the bureau names one
  * with ?township=. NULL: 400/403 sent. */
 static const char *readable_township(web_server_t *s, struct MHD_Connection *c,
@@ -194,11 +170,12 @@ static const char *readable_township(web_server_t *s, struct MHD_Connection *c,
     }
     return u->township;
   }
-  if (!asked || !township_name(s->cfg, asked)) {
+  const rh_config_township_t *t = asked ? rh_config_township_find(s->cfg, asked) : NULL;
+  if (!t) {
     *sent = send_error(c, MHD_HTTP_BAD_REQUEST, "请选择乡镇");
     return NULL;
   }
-  return asked;
+  return t->code; /* a name given: its code */
 }
 
 /* Last month in Beijing time, YYYY-MM. */
@@ -302,7 +279,8 @@ static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char
     } else if (post) {
       sent = send_error(c, MHD_HTTP_NOT_FOUND, "没有这个功能");
     } else if (strcmp(url, "/api/me") == 0) {
-      const char *name = township_name(s->cfg, u.township);
+      const rh_config_township_t *own = rh_config_township_find(s->cfg, u.township);
+      const char *name = own ? own->name : NULL;
       json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", u.username, "township",
                             u.township, "township_name", name ? name : "", "display", u.display,
                             "county", s->cfg->county_name);
@@ -458,7 +436,7 @@ web_server_t *web_server_start(const rh_listener_t *l, const char *static_dir,
   for (size_t i = 0; i < NSTATIC; i++) {
     char path[4096], e[512];
     snprintf(path, sizeof path, "%s/%s", static_dir, STATIC[i].file);
-    if (read_file(path, &s->files[i], &s->sizes[i], e, sizeof e)) {
+    if (rh_file_read_all(path, &s->files[i], &s->sizes[i], e, sizeof e)) {
       snprintf(err, errsz, "the page's files: %s (RH_WEB_DIR names another place)", e);
       goto fail;
     }
