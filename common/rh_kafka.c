@@ -482,7 +482,10 @@ void rh_consumer_wait(rd_kafka_t *consumer, int ms, volatile sig_atomic_t *stop)
 }
 
 /* retention.ms and segment.ms of the topic's class (topics.retention,
- * topics.segment), if it has one and a configuration was seen. */
+ * topics.segment), if it has one and a configuration was seen; a manifests
+ * topic's records stamped by the broker (LogAppendTime: the order in which
+ * copies of one signed list were written, rh_chain, is the broker's, not the
+ * writer's). */
 static int set_retention(rd_kafka_NewTopic_t *nt, const char *topic, char *errstr,
                          size_t errstr_size) {
   rh_topic_class_t c = topics_known ? rh_config_topic_class(topics_prefix, topic) : RH_TOPIC_OTHER;
@@ -495,6 +498,11 @@ static int set_retention(rd_kafka_NewTopic_t *nt, const char *topic, char *errst
   if (rd_kafka_NewTopic_set_config(nt, "retention.ms", rbuf) ||
       rd_kafka_NewTopic_set_config(nt, "segment.ms", sbuf)) {
     snprintf(errstr, errstr_size, "topic %s: cannot set retention.ms/segment.ms", topic);
+    return -1;
+  }
+  if (c == RH_TOPIC_MANIFESTS &&
+      rd_kafka_NewTopic_set_config(nt, "message.timestamp.type", "LogAppendTime")) {
+    snprintf(errstr, errstr_size, "topic %s: cannot set message.timestamp.type", topic);
     return -1;
   }
   return 0;

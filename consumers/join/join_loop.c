@@ -789,8 +789,7 @@ static int note_manifest(void *arg, const rd_kafka_message_t *m) {
   join_checks_t *c = arg;
   char d[64], f[64], k[64], p[64];
   int64_t at;
-  if (join_checks_peek_manifest(c, m->payload, m->len, rd_kafka_topic_name(m->rkt), d, f, k, p,
-                                64, &at) == 0 &&
+  if (join_checks_peek_manifest(c, m, d, f, k, p, 64, &at) == 0 &&
       strcmp(k, "CHECK") == 0)
     return join_checks_note_arrived(c, d, f, p, at);
   return 0;

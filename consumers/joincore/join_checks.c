@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rh_array.h"
+#include "rh_chain.h"
 #include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_hash.h"
@@ -60,6 +61,7 @@ struct join_checks {
   size_t fact_len, fact_cap;
   rh_map_t by_id;
   rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
+  rh_chain_t *chain;        /* the believed manifests of the last refresh */
 };
 
 join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
@@ -93,7 +95,8 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
       rh_avro_schema_value_new(c->bm_schema, &c->peekv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
-      rh_map_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas))) {
+      rh_map_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas)) ||
+      !(c->chain = rh_chain_new())) {
     if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     if (!errstr[0]) rh_errf(errstr, errstr_size, "out of memory");
     join_checks_destroy(c);
@@ -125,6 +128,7 @@ void join_checks_destroy(join_checks_t *c) {
   clear_matches(c);
   rh_map_free(&c->by_id);
   rh_manifest_keys_free(c->keys);
+  rh_chain_free(c->chain);
   free(c->matches);
   free(c->facts);
   free(c->arrived);
@@ -226,20 +230,29 @@ static int64_t get_long(avro_value_t *rec, const char *name) {
   return v;
 }
 
-int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len,
-                              const char *carrier, char *dept, char *feed, char *kind,
-                              char *period, size_t each_size, int64_t *finished_at) {
+int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, char *dept,
+                              char *feed, char *kind, char *period, size_t each_size,
+                              int64_t *finished_at) {
   char why[256];
+  const char *carrier = rd_kafka_topic_name(m->rkt);
   /* its own value: a refresh in the middle of a list must not touch c->bmv */
-  if (rh_avro_decode(c->dec, data, len, c->bm_schema, &c->peekv, NULL, why, sizeof why) !=
-      RH_AVRO_OK)
+  if (!m->payload || rh_avro_decode(c->dec, m->payload, m->len, c->bm_schema, &c->peekv, NULL, why,
+                                    sizeof why) != RH_AVRO_OK)
     return -1;
   const char *d = get_str(&c->peekv, "department"), *f = get_str(&c->peekv, "feed"),
-             *k = get_str(&c->peekv, "kind"), *p = get_str(&c->peekv, "period");
+             *k = get_str(&c->peekv, "kind"), *p = get_str(&c->peekv, "period"),
+             *prev = get_str(&c->peekv, "prev_manifest_sha256");
   if (!d || !f || !k || !p) return -1;
   if (rh_manifest_check(c->keys, &c->peekv, carrier, why, sizeof why) != 0)
     return -1; /* not believed */
   *finished_at = get_long(&c->peekv, "finished_at");
+  const rh_config_feed_t *cf = rh_config_feed_find(c->cfg, d, f);
+  rh_chain_link_t l = {.feed = cf, .partition = m->partition, .offset = m->offset,
+                       .finished_at = *finished_at,
+                       .appended_at = rd_kafka_message_timestamp(m, NULL), .believed = true};
+  snprintf(l.topic, sizeof l.topic, "%s", carrier);
+  snprintf(l.prev, sizeof l.prev, "%.64s", prev ? prev : "");
+  if (cf && (rh_manifest_link(&c->peekv, l.link) || rh_chain_add(c->chain, &l))) return -1;
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
   snprintf(kind, each_size, "%s", k);
@@ -508,6 +521,54 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
   return 0;
 }
 
+/* ---- the chain (rh_chain; docs/security.md, "The chain and the records") ---- */
+
+/* Every believed manifest, read again from the start (the refresh). */
+static int refresh(join_checks_t *c, char *errstr, size_t errstr_size) {
+  rh_chain_clear(c->chain);
+  if (c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
+  rh_chain_sort(c->chain);
+  c->refreshed = true;
+  return 0;
+}
+
+static const char *why_chain(join_checks_t *c, const join_input_t *in) {
+  size_t at = rh_chain_find(c->chain, in->topic, in->partition, in->offset);
+  return rh_chain_explain(rh_chain_verdict(c->chain, at, NULL));
+}
+
+/* Is the manifest at hand (c->bmv, believed) in its feed's chain? 0 yes (or
+ * no refresh to judge by: riskhub-replay's), 1 no (a copy of an earlier list,
+ * a chain started again, or a previous list unknown), -1 with errstr. A
+ * previous list that is not on the broker at all (retention's 400 days) is
+ * let through with a warning: a department that publishes once a year would
+ * otherwise never publish again. */
+static int in_chain(join_checks_t *c, const join_input_t *in, const char *dept,
+                    const char *feed, const char *batch_id, char *errstr, size_t errstr_size) {
+  if (!c->refresh) return 0;
+  size_t at = rh_chain_find(c->chain, in->topic, in->partition, in->offset);
+  /* committed after this transaction's refresh: read again */
+  if (at == SIZE_MAX) {
+    if (refresh(c, errstr, errstr_size)) return -1;
+    at = rh_chain_find(c->chain, in->topic, in->partition, in->offset);
+  }
+  char sd[64], sf[64];
+  if (at == SIZE_MAX) {
+    rh_log_warn("manifest %.12s of %s/%s at %s [%d] offset %" PRId64
+                ": not among the manifests read back; its place in the chain is not checked",
+                batch_id, rh_manifest_safe_code(dept, sd, sizeof sd),
+                rh_manifest_safe_code(feed, sf, sizeof sf), in->topic, (int)in->partition,
+                in->offset);
+    return 0;
+  }
+  rh_chain_verdict_t v = rh_chain_verdict(c->chain, at, NULL);
+  if (v == RH_CHAIN_MISSING)
+    rh_log_warn("manifest %.12s of %s/%s: %s; accepted", batch_id,
+                rh_manifest_safe_code(dept, sd, sizeof sd),
+                rh_manifest_safe_code(feed, sf, sizeof sf), rh_chain_explain(v));
+  return !(rh_chain_in_chain(v) || v == RH_CHAIN_MISSING);
+}
+
 int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
                          PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
                          size_t errstr_size) {
@@ -541,6 +602,18 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
     snprintf(refused, sizeof refused, "manifest refused: %s", why);
     return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
   }
+  /* every list that arrived before this one, whichever partition it is on
+   * and whether this join has met it yet: read once a transaction (a backlog
+   * of lists is one read, not one a list; each list notes its own arrival; a
+   * list published on another partition during this transaction's second or
+   * so is counted by the next one) */
+  if (c->refresh && !c->refreshed && refresh(c, errstr, errstr_size)) return -1;
+  v = in_chain(c, in, d, f, b, errstr, errstr_size);
+  if (v < 0) return -1;
+  if (v) {
+    snprintf(refused, sizeof refused, "manifest out of its feed's chain: %s", why_chain(c, in));
+    return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
+  }
   if (feed->kind != RH_FEED_CHECK) return 0;
   if (!c->reader) {
     rh_errf(errstr, errstr_size, "join_checks: no batch reader");
@@ -549,15 +622,6 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   snprintf(period, sizeof period, "%s", p);
   snprintf(batch_id, sizeof batch_id, "%s", b);
   int64_t finished_at = get_long(&c->bmv, "finished_at");
-  /* every list that arrived before this one, whichever partition it is on
-   * and whether this join has met it yet: read once a transaction (a backlog
-   * of lists is one read, not one a list; each list notes its own arrival; a
-   * list published on another partition during this transaction's second or
-   * so is counted by the next one) */
-  if (c->refresh && !c->refreshed) {
-    if (c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
-    c->refreshed = true;
-  }
 
   PGresult *res = join_checks_applicants(pg, period, errstr, errstr_size);
   if (!res) return -1;

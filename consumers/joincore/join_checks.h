@@ -101,11 +101,12 @@ void join_checks_commit(join_checks_t *c);
 void join_checks_rollback(join_checks_t *c);
 
 /* Decode a BatchManifest's department, feed, kind, period and finished_at (for
- * the rebuild and the refresh), read from the topic carrier. 0, or -1 if it is
- * not one or is not believed (signed lists; not on its department's manifests
- * topic). Strings copied into the buffers. */
-int join_checks_peek_manifest(join_checks_t *c, const void *data, size_t len,
-                              const char *carrier, char *dept, char *feed, char *kind,
-                              char *period, size_t each_size, int64_t *finished_at);
+ * the rebuild and the refresh), read from the manifests topic of m. 0, or -1 if
+ * it is not one or is not believed (signed lists; not on its department's
+ * manifests topic). Strings copied into the buffers. A believed one is also a
+ * link of the chain join_checks_manifest judges by (rh_chain). */
+int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, char *dept,
+                              char *feed, char *kind, char *period, size_t each_size,
+                              int64_t *finished_at);
 
 #endif

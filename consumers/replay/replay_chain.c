@@ -10,6 +10,7 @@
 #include "rh_array.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
+#include "rh_chain.h"
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
@@ -17,16 +18,11 @@
 #include "rh_log.h"
 #include "rh_manifest.h"
 
+/* What the report says of a manifest beyond its link (rh_chain's tag: the
+ * index here). */
 typedef struct {
-  const rh_config_feed_t *feed;
   char batch_id[RH_SHA256_HEXSZ];
-  char carrier[256];              /* the topic it was read from */
-  int32_t partition;
-  int64_t offset, finished_at;
-  bool believed;
   char why[400];                  /* not believed: why */
-  char link[RH_SHA256_HEXSZ];     /* believed: its link hash */
-  char prev[RH_SHA256_HEXSZ];     /* prev_manifest_sha256 ("" none) */
 } entry_t;
 
 enum { F_DEPT, F_FEED, F_BATCH, F_PREV, F_END, F_N };
@@ -42,6 +38,7 @@ struct replay_chain {
   int idx[F_N];
   rh_manifest_keys_t *keys;
   const char *dept, *feed;
+  rh_chain_t *chain;
   entry_t *e;
   size_t n, cap;
   uint64_t unreadable;
@@ -72,6 +69,10 @@ replay_chain_t *replay_chain_new(const rh_config_t *cfg, const rh_avro_schemas_t
     goto fail;
   }
   if (!(c->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) goto fail;
+  if (!(c->chain = rh_chain_new())) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto fail;
+  }
   return c;
 fail:
   replay_chain_free(c);
@@ -83,12 +84,13 @@ void replay_chain_free(replay_chain_t *c) {
   if (c->have_v) avro_value_decref(&c->v);
   rh_avro_decoder_destroy(c->dec);
   rh_manifest_keys_free(c->keys);
+  rh_chain_free(c->chain);
   free(c->e);
   free(c);
 }
 
 int replay_chain_add(replay_chain_t *c, const char *carrier, const void *value, size_t len,
-                     int32_t partition, int64_t offset) {
+                     int32_t partition, int64_t offset, int64_t appended_at) {
   char why[400];
   if (!value || rh_avro_decode(c->dec, value, len, c->schema, &c->v, NULL, why, sizeof why) !=
                     RH_AVRO_OK) {
@@ -112,28 +114,18 @@ int replay_chain_add(replay_chain_t *c, const char *carrier, const void *value, 
   if (RH_ARRAY_RESERVE(c->e, c->n + 1, c->cap, 64)) return -1;
   entry_t *e = &c->e[c->n];
   memset(e, 0, sizeof *e);
-  e->feed = cf;
   snprintf(e->batch_id, sizeof e->batch_id, "%.64s", bid);
-  snprintf(e->carrier, sizeof e->carrier, "%s", carrier ? carrier : "");
-  e->partition = partition;
-  e->offset = offset;
-  e->finished_at = fin;
-  snprintf(e->prev, sizeof e->prev, "%.64s", prev);
+  rh_chain_link_t l = {.feed = cf, .partition = partition, .offset = offset,
+                       .finished_at = fin, .appended_at = appended_at, .tag = c->n};
+  snprintf(l.topic, sizeof l.topic, "%s", carrier ? carrier : "");
+  snprintf(l.prev, sizeof l.prev, "%.64s", prev);
   int verdict = rh_manifest_check(c->keys, &c->v, carrier, e->why, sizeof e->why);
   if (verdict < 0) return -1;
-  e->believed = verdict == 0;
-  if (e->believed && rh_manifest_link(&c->v, e->link)) return -1;
+  l.believed = verdict == 0;
+  if (l.believed && rh_manifest_link(&c->v, l.link)) return -1;
+  if (rh_chain_add(c->chain, &l)) return -1;
   c->n++;
   return 0;
-}
-
-/* By feed (config order), then as the lists finished, then where they are. */
-static int by_feed_then_time(const void *pa, const void *pb) {
-  const entry_t *a = pa, *b = pb;
-  if (a->feed != b->feed) return a->feed < b->feed ? -1 : 1;
-  if (a->finished_at != b->finished_at) return a->finished_at < b->finished_at ? -1 : 1;
-  if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
-  return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
 static void when(int64_t ms, char *out, size_t size) {
@@ -146,60 +138,38 @@ static void when(int64_t ms, char *out, size_t size) {
 typedef struct {
   const rh_config_feed_t *feed;
   size_t manifests, signed_links, forged, forks, broken;
-  const entry_t *first_broken;
+  const rh_chain_link_t *first_broken;
   char broken_why[200];
-  const entry_t *forged_list[8];
+  const rh_chain_link_t *forged_list[8];
 } feed_result_t;
 
-/* Walks one feed's entries [lo, hi). */
-static void walk(const entry_t *e, size_t lo, size_t hi, feed_result_t *r) {
+/* Walks one feed's entries [lo, hi) of the sorted chain. */
+static void walk(const rh_chain_t *ch, size_t lo, size_t hi, feed_result_t *r) {
   memset(r, 0, sizeof *r);
-  r->feed = e[lo].feed;
-  size_t believed_before = 0;
+  r->feed = rh_chain_at(ch, lo)->feed;
   for (size_t i = lo; i < hi; i++) {
-    const entry_t *x = &e[i];
+    const rh_chain_link_t *x = rh_chain_at(ch, i);
+    rh_chain_verdict_t v = rh_chain_verdict(ch, i, NULL);
     r->manifests++;
-    if (!x->believed) {
+    if (v == RH_CHAIN_UNSIGNED) {
       if (r->forged < sizeof r->forged_list / sizeof *r->forged_list) r->forged_list[r->forged] = x;
       r->forged++;
       continue;
     }
-    const char *bad = NULL;
-    size_t named = 0;
-    if (!x->prev[0]) {
-      if (believed_before)
-        bad = "names no previous manifest, but signed lists of the feed came before it: the chain "
-              "starts again here (链断裂)";
-    } else {
-      for (size_t k = lo; k < i; k++)
-        if (e[k].believed && strcmp(e[k].link, x->prev) == 0) named++;
-      if (!named)
-        bad = believed_before ? "names a previous manifest that is not among the feed's signed "
-                                "lists before it: taken out, or this one is out of the chain (链断裂)"
-                              : "names a previous manifest that is not on the broker (deleted by "
-                                "retention, or removed) (链断裂)";
-      for (size_t k = lo; named && k < i; k++)
-        if (e[k].believed && strcmp(e[k].prev, x->prev) == 0) {
-          r->forks++; /* two lists named the same one: published at once */
-          break;
-        }
-    }
-    if (bad) {
-      if (!r->broken++) {
-        r->first_broken = x;
-        snprintf(r->broken_why, sizeof r->broken_why, "%s", bad);
-      }
+    r->forks += v == RH_CHAIN_FORK; /* two lists named the same one: published at once */
+    if (!rh_chain_in_chain(v) && !r->broken++) {
+      r->first_broken = x;
+      snprintf(r->broken_why, sizeof r->broken_why, "%s", rh_chain_explain(v));
     }
     r->signed_links++;
-    believed_before++;
   }
 }
 
-static json_t *entry_json(const entry_t *x, const char *why) {
+static json_t *entry_json(const replay_chain_t *c, const rh_chain_link_t *x, const char *why) {
   char t[40];
   when(x->finished_at, t, sizeof t);
   json_t *o = json_object();
-  json_object_set_new(o, "batch_id", json_string(x->batch_id));
+  json_object_set_new(o, "batch_id", json_string(c->e[x->tag].batch_id));
   json_object_set_new(o, "partition", json_integer(x->partition));
   json_object_set_new(o, "offset", json_integer((json_int_t)x->offset));
   json_object_set_new(o, "finished_at", json_string(t));
@@ -208,14 +178,14 @@ static json_t *entry_json(const entry_t *x, const char *why) {
 }
 
 size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
-  if (c->n > 1) qsort(c->e, c->n, sizeof *c->e, by_feed_then_time);
-  size_t findings = 0, feeds = 0;
+  rh_chain_sort(c->chain);
+  size_t findings = 0, feeds = 0, n = rh_chain_len(c->chain);
   json_t *root = json ? json_object() : NULL, *arr = json ? json_array() : NULL;
-  for (size_t lo = 0; lo < c->n;) {
+  for (size_t lo = 0; lo < n;) {
     size_t hi = lo + 1;
-    while (hi < c->n && c->e[hi].feed == c->e[lo].feed) hi++;
+    while (hi < n && rh_chain_at(c->chain, hi)->feed == rh_chain_at(c->chain, lo)->feed) hi++;
     feed_result_t r;
-    walk(c->e, lo, hi, &r);
+    walk(c->chain, lo, hi, &r);
     feeds++;
     findings += (r.broken > 0) + r.forged;
     const char *d = r.feed->department->code, *f = r.feed->code;
@@ -228,11 +198,12 @@ size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
       json_object_set_new(o, "intact", json_boolean(!r.broken));
       json_object_set_new(o, "broken_links", json_integer((json_int_t)r.broken));
       json_object_set_new(o, "forks", json_integer((json_int_t)r.forks));
-      json_object_set_new(o, "first_broken",
-                          r.first_broken ? entry_json(r.first_broken, r.broken_why) : json_null());
+      json_object_set_new(o, "first_broken", r.first_broken
+                                                 ? entry_json(c, r.first_broken, r.broken_why)
+                                                 : json_null());
       json_t *fg = json_array();
       for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++)
-        json_array_append_new(fg, entry_json(r.forged_list[i], r.forged_list[i]->why));
+        json_array_append_new(fg, entry_json(c, r.forged_list[i], c->e[r.forged_list[i]->tag].why));
       json_object_set_new(o, "forged", fg);
       json_object_set_new(o, "forged_count", json_integer((json_int_t)r.forged));
       json_array_append_new(arr, o);
@@ -243,19 +214,17 @@ size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
       fputc('\n', out);
       if (r.first_broken) {
         char t[40];
-        when(r.first_broken->finished_at, t, sizeof t);
-        fprintf(out,
-                "  first broken link: batch %.12s, %s [%d] offset %" PRId64
-                ", finished %s: %s\n",
-                r.first_broken->batch_id, r.first_broken->carrier,
-                (int)r.first_broken->partition, r.first_broken->offset,
-                t, r.broken_why);
+        const rh_chain_link_t *x = r.first_broken;
+        when(x->finished_at, t, sizeof t);
+        fprintf(out, "  first broken link: batch %.12s, %s [%d] offset %" PRId64 ", finished %s: %s\n",
+                c->e[x->tag].batch_id, x->topic, (int)x->partition, x->offset, t, r.broken_why);
         if (r.broken > 1) fprintf(out, "  and %zu more broken link(s) after it\n", r.broken - 1);
       }
-      for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++)
+      for (size_t i = 0; i < r.forged && i < sizeof r.forged_list / sizeof *r.forged_list; i++) {
+        const rh_chain_link_t *x = r.forged_list[i];
         fprintf(out, "  FORGED: batch %.12s, %s [%d] offset %" PRId64 ": %s\n",
-                r.forged_list[i]->batch_id, r.forged_list[i]->carrier, (int)r.forged_list[i]->partition,
-                r.forged_list[i]->offset, r.forged_list[i]->why);
+                c->e[x->tag].batch_id, x->topic, (int)x->partition, x->offset, c->e[x->tag].why);
+      }
       if (r.forged > sizeof r.forged_list / sizeof *r.forged_list)
         fprintf(out, "  ... %zu forged in all\n", r.forged);
     }
@@ -281,7 +250,7 @@ size_t replay_chain_report(replay_chain_t *c, FILE *out, bool json) {
 
 static int on_message(void *arg, const rd_kafka_message_t *m) {
   return replay_chain_add(arg, rd_kafka_topic_name(m->rkt), m->payload, m->len, m->partition,
-                          m->offset);
+                          m->offset, rd_kafka_message_timestamp(m, NULL));
 }
 
 int replay_chain_run(const rh_config_t *cfg, const char *schemas_dir, const char *dept,

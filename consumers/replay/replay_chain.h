@@ -12,9 +12,10 @@
  *   - a manifest its department did not sign (rh_manifest_check) is no link:
  *     it is listed as forged;
  *   - a signed manifest must name a manifest of the same feed that finished
- *     before it (or nothing, if it is the feed's first); otherwise the chain is
- *     broken there: the first such manifest is named (its batch, where it is,
- *     when it finished, why), the others counted;
+ *     before it (or nothing, if it is the feed's first), and must not be a
+ *     copy of one before it (rh_chain); otherwise the chain is broken there:
+ *     the first such manifest is named (its batch, where it is, when it
+ *     finished, why), the others counted;
  *   - two lists published at once may name the same previous one (a fork):
  *     counted, not broken.
  *
@@ -43,10 +44,11 @@ replay_chain_t *replay_chain_new(const rh_config_t *cfg, const rh_avro_schemas_t
                                  size_t errstr_size);
 void replay_chain_free(replay_chain_t *c);
 
-/* One message of the manifests topic carrier. 0, or -1 out of memory.
- * Undecodable ones and manifests of other feeds are skipped. */
+/* One message of the manifests topic carrier, appended at appended_at (its
+ * timestamp, ms; -1 unknown). 0, or -1 out of memory. Undecodable ones and
+ * manifests of other feeds are skipped. */
 int replay_chain_add(replay_chain_t *c, const char *carrier, const void *value, size_t len,
-                     int32_t partition, int64_t offset);
+                     int32_t partition, int64_t offset, int64_t appended_at);
 
 /* Walk every chain; write the report (json: one JSON document, else lines for
  * people). Returns the number of findings (broken chains + forged manifests). */

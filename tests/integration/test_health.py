@@ -100,14 +100,6 @@ def test_healthy_after_a_month(namespace, month, tmp_path):
     assert "every topic keeps its records as long as the configuration asks" in r.stdout, r.stdout
 
 
-def topic_configs(topic):
-    """{name: value} of a topic's configuration, as the broker describes it."""
-    from confluent_kafka.admin import ConfigResource
-    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
-    got = rhtest.admin().describe_configs([res])[res].result(30)
-    return {k: e.value for k, e in got.items()}
-
-
 def test_retention_by_topic_class(namespace, month, tmp_path):
     """topics.retention / topics.segment of the configuration are set on the topics
     riskhub-produce and the join create; riskhub-health reports a topic that keeps its records shorter than
@@ -124,19 +116,19 @@ def test_retention_by_topic_class(namespace, month, tmp_path):
     rhtest.admin().delete_topics([topic], operation_timeout=30)[topic].result(60)
     rhtest.wait_for(lambda: topic not in ns.topics("feed."), 60, "the deletion")
     ns.produce(dept, feed, path, config=config)
-    got = topic_configs(topic)
+    got = rhtest.topic_configs(topic)
     assert got["retention.ms"] == str(90 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
     j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, config=config, log_dir=tmp_path / "logs")
     assert j.wait(120) == 0, j.tail()  # nothing to read: creates its outputs, exits idle
     code = rhtest.load_config()["townships"][0]["code"]
     town = ns.topic(f"alerts.{code}")
-    got = topic_configs(town)
+    got = rhtest.topic_configs(town)
     assert got["retention.ms"] == str(2 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
-    got = topic_configs(ns.topic("riskhub.dlq"))
+    got = rhtest.topic_configs(ns.topic("riskhub.dlq"))
     assert got["retention.ms"] == "90000" and got["segment.ms"] == "90000", got  # segment <= retention
-    got = topic_configs(ns.topic(f"checks.{code}"))
+    got = rhtest.topic_configs(ns.topic(f"checks.{code}"))
     assert got["retention.ms"] == str(400 * DAY_MS) and got["segment.ms"] == str(DAY_MS), got
-    got = topic_configs(ns.prefix + "riskhub-join.published")  # compacted, no class
+    got = rhtest.topic_configs(ns.prefix + "riskhub-join.published")  # compacted, no class
     assert got["cleanup.policy"] == "compact", got
 
     # the departments' manifests topics were made with 400 days (rhtest, as produce
@@ -165,7 +157,7 @@ def test_retention_by_topic_class(namespace, month, tmp_path):
                        text=True, timeout=120, cwd=rhtest.SRC)
     assert k.returncode == 0, k.stderr[-2000:]
     # the controller has committed the change; a broker applies it from the metadata log a moment later
-    rhtest.wait_for(lambda: topic_configs(man)["retention.ms"] == "-1", 30,
+    rhtest.wait_for(lambda: rhtest.topic_configs(man)["retention.ms"] == "-1", 30,
                     "the broker to apply retention.ms=-1")
     rc, rep, err = health(ns, "--window-s", "0", "--config", str(config))
     assert rc == HEALTHY and rep["retention_short"] == 0, (rc, err, [r for r in rep["retention"] if r["shorter"]])

@@ -237,3 +237,48 @@ def test_months_on_the_shared_topic_of_before(namespace, month):
     lists, err = status_lists(ns, "--source", "topics")
     assert lists[("banks", "large-deposits")]["manifests"] == "1"
     assert "1 manifests were not counted" in err, err
+
+
+def test_join_refuses_manifests_out_of_the_chain(namespace, month, tmp_path):
+    """A list signed with the department's own key but out of its feed's chain (an old
+    manifest written again, one naming a list the feed never had, one starting the chain
+    again) goes to the dead-letter topic with its reason; the lists in the chain do not,
+    and --verify-chain names the copy. The manifests topic is stamped by the broker."""
+    ns = namespace(month / "registry")
+    files = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+    dept, feed = "tax", "real-estate"
+    path = files[(dept, feed)]
+    ns.produce(dept, feed, path)
+    again = tmp_path / path.name
+    again.write_bytes(path.read_bytes() + b"\n")
+    ns.produce(dept, feed, again)
+    first, second = only_manifest(ns, dept, feed)
+    assert second["prev_manifest_sha256"] == rhtest.manifest_link(first)
+
+    conf = rhtest.topic_configs(ns.topic(f"feed.{dept}.manifests"))
+    assert conf["message.timestamp.type"] == "LogAppendTime", conf
+
+    later = second["finished_at"] + timedelta(hours=1)
+    stray = rhtest.sign_manifest(dict(second, batch_id="c" * 64, prev_manifest_sha256="9" * 64,
+                                      finished_at=later))
+    restart = rhtest.sign_manifest(dict(second, batch_id="d" * 64, prev_manifest_sha256="",
+                                        finished_at=later + timedelta(hours=1)))
+    forge(ns, first, stray, restart)   # first: the very same signed list, written again
+
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
+    assert j.wait(300) == 0, j.tail()
+    dlq = rhtest.read_topics([ns.topic("riskhub.dlq")])
+    reasons = sorted(rhtest.header(m, "error") for m in dlq)
+    assert len(reasons) == 3, reasons
+    assert all(r.startswith("manifest out of its feed's chain: ") for r in reasons), reasons
+    assert any("the same signed list written again" in r for r in reasons), reasons
+    assert any("not among the feed's signed lists before it" in r for r in reasons), reasons
+    assert any("the chain starts again here" in r for r in reasons), reasons
+    assert ns.read("checks."), "the lists in the chain gave no comparison"
+
+    r = ns.run("riskhub-replay", "--verify-chain", "--feed", feed, "--format", "json")
+    assert r.returncode == 70, (r.returncode, r.stderr[-2000:])
+    [chain] = json.loads(r.stdout)["feeds"]
+    assert (chain["manifests"], chain["broken_links"], chain["forged_count"]) == (5, 3, 0), chain
+    assert chain["first_broken"]["batch_id"] == first["batch_id"], chain
+    assert "the same signed list written again" in chain["first_broken"]["reason"], chain

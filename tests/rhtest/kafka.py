@@ -17,7 +17,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from .avro import decode
 from . import env as _env
 
-__all__ = ["client_conf", "kcat_config", "kafka_transactions", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
+__all__ = ["client_conf", "kcat_config", "kafka_transactions", "topic_configs", "consumer", "admin", "list_topics", "list_groups", "high_watermark", "end_offsets", "read_topics", "read_topic",
            "read_ranges", "header", "create_topics", "delete_topics", "delete_groups", "produce_raw",
            "produce_in_txn", "manifests_by_batch", "OpenTransaction", "topic_class", "RETENTION_MS_DEFAULT", "SEGMENT_MS_DEFAULT"]
 
@@ -204,7 +204,7 @@ def create_topics(topics, partitions=3, timeout=30):
     """Topics that do not exist yet (as riskhub-produce creates them: 3 partitions, the
     replication of RH_TOPIC_REPLICATION_FACTOR / RH_TOPIC_MIN_INSYNC_REPLICAS, default
     1, as the programs read them; a topic of a class with the default retention.ms and
-    segment.ms), and wait until every broker's metadata shows every partition with a
+    segment.ms, a manifests topic stamped by the broker), and wait until every broker's metadata shows every partition with a
     leader."""
     a = admin()
     have = set(a.list_topics(timeout=15).topics)
@@ -213,9 +213,13 @@ def create_topics(topics, partitions=3, timeout=30):
     conf = {"min.insync.replicas": isr} if isr else {}
 
     def conf_of(t):
-        if topic_class(t) is None:
+        cls = topic_class(t)
+        if cls is None:
             return conf
-        return dict(conf, **{"retention.ms": str(RETENTION_MS_DEFAULT), "segment.ms": str(SEGMENT_MS_DEFAULT)})
+        c = dict(conf, **{"retention.ms": str(RETENTION_MS_DEFAULT), "segment.ms": str(SEGMENT_MS_DEFAULT)})
+        if cls == "manifests":
+            c["message.timestamp.type"] = "LogAppendTime"
+        return c
     new = [NewTopic(t, partitions, rf, config=conf_of(t)) for t in topics if t not in have]
     if new:
         for t, f in a.create_topics(new, operation_timeout=30).items():
@@ -311,6 +315,14 @@ def _produce(items, **conf):
     p.flush(30)
     assert None not in got
     return got
+
+
+def topic_configs(topic):
+    """{name: value} of a topic's configuration, as the broker describes it."""
+    from confluent_kafka.admin import ConfigResource
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    got = admin().describe_configs([res])[res].result(30)
+    return {k: e.value for k, e in got.items()}
 
 
 def produce_raw(topic, items, partition=0):
