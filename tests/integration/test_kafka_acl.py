@@ -37,7 +37,7 @@ def acl(ns, *args):
 def parties(namespace):
     """A namespace, its principals with fresh passwords, and its topics (one
     partition each, a record in every alerts and checks topic)."""
-    ns = namespace(database=False)
+    ns = namespace(database=False, parties=False)
     p = ns.prefix
     names = ([f"{p}dept.{d}" for d in DEPTS] + [f"{p}town.{t}" for t in TOWNS]
              + [f"{p}svc.{s}" for s in SERVICES])
@@ -281,41 +281,39 @@ def test_every_program_as_its_own_party(month, namespace, tmp_path):
     the replay, a township's dashboard, the health and the plumbing check run as they
     do for the county. A department using another's credentials is refused."""
     ns = namespace(month / "registry")
-    parties = rhtest.Parties(ns)
-    try:
-        files = rhtest.feed_files(month / rhtest.PERIOD, rhtest.PERIOD)
-        for dept, feed, path in files:
-            r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept, "--feed", feed,
-                       "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", path)
-            assert r.returncode in (0, 1), f"produce {dept}/{feed} as dept.{dept}: exit {r.returncode}: " \
-                                           f"{rhtest.scrub(r.stderr)}"
-        # health's list with banks' credentials: the brokers refuse its topic and its
-        # transactional id; nothing is published (the batch is not "published already")
-        dept, feed, path = next(f for f in files if f[0] == "health")
+    parties = ns.parties  # every namespace's programs run as their parties (rhtest.Parties)
+    assert parties is not None and ns.party_env, "the namespace's programs do not run as their parties"
+    files = rhtest.feed_files(month / rhtest.PERIOD, rhtest.PERIOD)
+    for dept, feed, path in files:
         r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept, "--feed", feed,
-                   "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", "--republish",
-                   "--timeout-ms", "20000", path, timeout=180,
-                   env={"RH_KAFKA_CREDENTIALS": parties.file("dept.banks")})
-        assert r.returncode not in (0, 1, 3), f"published under another department's name: {r.stderr}"
-        assert "authorization failed" in r.stderr.lower(), rhtest.scrub(r.stderr)
+                   "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", path)
+        assert r.returncode in (0, 1), f"produce {dept}/{feed} as dept.{dept}: exit {r.returncode}: " \
+                                       f"{rhtest.scrub(r.stderr)}"
+    # health's list with banks' credentials: the brokers refuse its topic and its
+    # transactional id; nothing is published (the batch is not "published already")
+    dept, feed, path = next(f for f in files if f[0] == "health")
+    r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept, "--feed", feed,
+               "--period", rhtest.PERIOD, "--no-progress", "--allow-rejects", "--republish",
+               "--timeout-ms", "20000", path, timeout=180,
+               env={"RH_KAFKA_CREDENTIALS": parties.file("dept.banks")})
+    assert r.returncode not in (0, 1, 3), f"published under another department's name: {r.stderr}"
+    assert "authorization failed" in r.stderr.lower(), rhtest.scrub(r.stderr)
 
-        j = rhtest.run_join(ns, tmp_path)
-        assert "authorization" not in j.tail().lower(), j.tail()
-        rhtest.run_ledger(ns)
-        for prog, args, ok in (
-                ("riskhub-status", ["--period", rhtest.PERIOD], (0, 1)),
-                ("riskhub-status", ["--period", rhtest.PERIOD, "--source", "topics"], (0, 1)),
-                ("riskhub-replay", ["--period", rhtest.PERIOD], (0,)),
-                ("riskhub-alerts", ["--township", "411024100", "--no-registry"], (0,)),
-                ("riskhub-health", ["--window-s", "0"], (0, 2)),
-                ("riskhub-selftest", ["--records", "10"], (0,))):
-            r = ns.run(prog, "--config", rhtest.CONFIG, *args, timeout=300)
-            assert r.returncode in ok, f"{prog} {' '.join(args)}: exit {r.returncode}: {rhtest.scrub(r.stderr)[-3000:]}"
-            assert "authorization failed" not in r.stderr.lower(), f"{prog}: {rhtest.scrub(r.stderr)[-3000:]}"
-        # a township's dashboard reads its own warnings only
-        r = ns.run("riskhub-alerts", "--config", rhtest.CONFIG, "--township", "411024101", "--no-registry",
-                   "--wait-s", "5", env={"RH_KAFKA_CREDENTIALS": parties.file("town.411024100")})
-        assert r.returncode == NOPERM, f"exit {r.returncode}: {r.stdout}{r.stderr}"
-        assert "the brokers refuse this party the topic" in r.stderr and "alerts.411024101" in r.stderr, r.stderr
-    finally:
-        parties.close()
+    j = rhtest.run_join(ns, tmp_path)
+    assert "authorization" not in j.tail().lower(), j.tail()
+    rhtest.run_ledger(ns)
+    for prog, args, ok in (
+            ("riskhub-status", ["--period", rhtest.PERIOD], (0, 1)),
+            ("riskhub-status", ["--period", rhtest.PERIOD, "--source", "topics"], (0, 1)),
+            ("riskhub-replay", ["--period", rhtest.PERIOD], (0,)),
+            ("riskhub-alerts", ["--township", "411024100", "--no-registry"], (0,)),
+            ("riskhub-health", ["--window-s", "0"], (0, 2)),
+            ("riskhub-selftest", ["--records", "10"], (0,))):
+        r = ns.run(prog, "--config", rhtest.CONFIG, *args, timeout=300)
+        assert r.returncode in ok, f"{prog} {' '.join(args)}: exit {r.returncode}: {rhtest.scrub(r.stderr)[-3000:]}"
+        assert "authorization failed" not in r.stderr.lower(), f"{prog}: {rhtest.scrub(r.stderr)[-3000:]}"
+    # a township's dashboard reads its own warnings only
+    r = ns.run("riskhub-alerts", "--config", rhtest.CONFIG, "--township", "411024101", "--no-registry",
+               "--wait-s", "5", env={"RH_KAFKA_CREDENTIALS": parties.file("town.411024100")})
+    assert r.returncode == NOPERM, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert "the brokers refuse this party the topic" in r.stderr and "alerts.411024101" in r.stderr, r.stderr

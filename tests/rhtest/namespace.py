@@ -59,14 +59,23 @@ class Namespace:
     riskhub-produce's create-then-warm cannot race the broker's metadata (exit 69,
     "Unknown topic or partition"); the join's OUTPUT topics are left for it to create.
 
+    Every program the namespace runs is its own party on the brokers, as a county runs
+    the hub (rhtest.Parties: a principal for each department, township and service of
+    the configuration, riskhub-acl's bindings; docs/security.md), unless parties=False
+    (a test that makes its own principals) or RH_TEST_PARTIES=0. The harness's own
+    clients (rhtest.admin(), read_topics, produce_raw: an auditor's and an attacker's
+    view) use the operator's super user.
+
     close() (or leaving a `with` block) deletes the namespace's consumer groups and
-    topics and drops the database, unless keep=True or RH_KEEP_NAMESPACE=1.
+    topics, its parties and their bindings, and drops the database, unless keep=True
+    or RH_KEEP_NAMESPACE=1.
     Without a database, RH_PG_CONNINFO names one that does not exist: a program
     that should not need PostgreSQL fails instead of writing to `riskhub`."""
 
     def __init__(self, registry_dir=None, database=True, keep=False, config=CONFIG, kind=None,
-                 prefix=None):
+                 prefix=None, parties=None):
         self.prefix = new_prefix(kind) if prefix is None else prefix
+        self.parties = None
         assert_test_prefix(self.prefix)
         self.dbname = f"riskhub_test_{uuid.uuid4().hex[:12]}"
         self.conninfo = conninfo_of(self.dbname)
@@ -90,6 +99,11 @@ class Namespace:
                            for k in ("alerts", "checks")]
                 topics += [self.topic("alerts.unmatched"), self.topic("riskhub.dlq")]
             create_topics(topics)
+            if parties is None:
+                parties = os.environ.get("RH_TEST_PARTIES", "1") != "0"
+            if parties:
+                from .parties import Parties
+                self.parties = Parties(self, config)
         except BaseException:
             self.close()
             raise
@@ -243,6 +257,12 @@ class Namespace:
         if self.keep:
             return
         assert_test_prefix(self.prefix)
+        if self.parties is not None:
+            try:
+                self.parties.close()
+            except Exception:  # noqa: BLE001 - the broker may be away (an outage test failed)
+                pass
+            self.parties = None
         if self.database:
             drop_database(self.dbname)
         try:
