@@ -28,6 +28,8 @@ struct alerts_consumer_s {
   int64_t since_ms;   /* monotonic: start, or the last sign of progress */
   bool unknown_logged;
   rd_kafka_topic_partition_list_t *marked;
+  char group[256];    /* group mode: its consumer group (a refusal names it) */
+  const char *prefix; /* the namespace's (cfg's) */
 };
 
 static int64_t mono_ms(void) {
@@ -193,6 +195,8 @@ alerts_consumer_t *alerts_consumer_new(const alerts_consumer_opts_t *o, alerts_c
     goto fail;
   }
   c->group_mode = o->group != NULL;
+  snprintf(c->group, sizeof c->group, "%s", o->group ? o->group : "");
+  c->prefix = o->cfg->topic_prefix;
   c->follow = o->follow;
   c->wait_ms = o->wait_ms;
   c->on_revoke = o->on_revoke;
@@ -316,6 +320,18 @@ alerts_c_status_t alerts_consumer_poll(alerts_consumer_t *c, int timeout_ms,
       if (!c->unknown_logged) rh_log_info("waiting for a topic to be created: %s", msg);
       c->unknown_logged = true;
       return ALERTS_C_OK;
+    }
+    if (err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED && c->group_mode) {
+      /* not a broker away: a group outside this party's (a township's
+       * dashboards are riskhub-alerts.<township>.*, docs/security.md). A
+       * window never joins its group: librdkafka's lookup of it is only
+       * logged, as before */
+      rh_errf(errstr, errstr_size,
+              "the brokers refuse this party the consumer group %s (Group authorization "
+              "failed): a township's dashboards use groups %sriskhub-alerts.<township>.*; "
+              "check --group and kafka_credentials (docs/security.md, \"Kafka\")",
+              c->group, c->prefix);
+      return ALERTS_C_REFUSED;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       char fatal[512];

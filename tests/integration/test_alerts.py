@@ -49,6 +49,13 @@ if not ALERTS.exists() and not (rhtest.SRC / "consumers" / "alerts" / "main.c").
 
 # ---- helpers ----------------------------------------------------------------------
 
+
+def dash_group(ns, code, name):
+    """A dashboard's own consumer group: within its township's, as the brokers allow a
+    township's party (riskhub-alerts.<township>.*, docs/security.md)."""
+    return f"{ns.prefix}riskhub-alerts.{code}.{name}"
+
+
 def alerts(ns, *args, env=None, timeout=120):
     """Run riskhub-alerts in the namespace: (exit code, stdout bytes, stderr text)."""
     e = ns.env(**(env or {}))
@@ -230,7 +237,7 @@ def test_township_sees_exactly_its_own(joined, cfg):
     names = {t["code"]: t["name"] for t in cfg["townships"]}
     for code, spelling in zip(busiest(got, 3), ("code", "name", "short")):
         arg = {"code": code, "name": names[code], "short": names[code][:-1]}[spelling]
-        group = f"{ns.prefix}dash-{uuid.uuid4().hex[:6]}"
+        group = dash_group(ns, code, f"dash-{uuid.uuid4().hex[:6]}")
         out, err = ok(ns, "--township", arg, "--format", "jsonl", "--group", group)
         lines = jsonl(out)
         want = collections.Counter(r["alert_id"] for r in got[f"alerts.{code}"])
@@ -508,7 +515,7 @@ def test_second_run_resumes_with_only_new_alerts(namespace, month, reg, cfg, tmp
                                   tmp_path / f"health.major-disease.{PERIOD}.csv", rows(people[:4]))
     ns.produce("health", "major-disease", first)
     run_join(ns, tmp_path)
-    group = f"{ns.prefix}dash-resume"
+    group = dash_group(ns, "411024100", "dash-resume")  # 安陵镇
     out, err = ok(ns, "--township", "安陵镇", "--group", group, "--format", "jsonl")
     got1 = jsonl(out)
     assert sorted(x["person_id_number"] for x in got1) == sorted(mask(i) for i in people[:4])
@@ -533,7 +540,7 @@ def test_second_run_resumes_with_only_new_alerts(namespace, month, reg, cfg, tmp
 # ---- 5. alerts published here: follow, database away, usage ------------------------------
 
 def test_follow_writes_batches_and_commits(ns, tmp_path):
-    group = f"{ns.prefix}dash-follow"
+    group = dash_group(ns, "411024100", "dash-follow")
     publish(ns, [alert_record(i) for i in range(3)])
     out_path = tmp_path / "follow.jsonl"
     err_fp = open(tmp_path / "follow.err", "w")
@@ -574,7 +581,7 @@ def test_unmasked_refused_without_the_database(ns, tmp_path):
     recs = [alert_record(i) for i in range(3)]
     publish(ns, recs)
     ids = {r["person_id_number"] for r in recs}
-    group = f"{ns.prefix}dash-away"
+    group = dash_group(ns, "411024100", "dash-away")
     target = tmp_path / "unmasked.csv"
     # the database away (nothing listens there): exit 69, nothing written, nothing committed
     rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--unmasked",
@@ -630,13 +637,24 @@ def test_no_topic_yet_and_broker_away(ns):
     assert rc == 69 and out == b"", f"exit {rc}: {scrub(err)}"
 
 
+def test_group_outside_the_townships_refused(ns):
+    """A dashboard in a consumer group the brokers do not allow the township's party:
+    refused at once as such (exit 77, the group named), not waited on as a broker away."""
+    publish(ns, [alert_record(1)])
+    group = f"{ns.prefix}dash-elsewhere"
+    rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--format", "jsonl")
+    assert rc == 77 and out == b"", f"exit {rc}: {scrub(err)}"
+    assert f"the brokers refuse this party the consumer group {group}" in err, scrub(err)
+    assert f"{ns.prefix}riskhub-alerts.<township>.*" in err, scrub(err)
+
+
 def test_undecodable_record_skipped_and_reported(ns):
     good = [alert_record(i) for i in range(2)]
     publish(ns, good[:1])
     enc = rhtest.encode("Alert", alert_record(7))
     rhtest.produce_raw(ns.topic("alerts.411024100"), [(b"k", enc[:len(enc) // 2])])  # truncated
     publish(ns, good[1:])
-    group = f"{ns.prefix}dash-bad"
+    group = dash_group(ns, "411024100", "dash-bad")
     rc, out, err = alerts(ns, "--township", "411024100", "--group", group, "--format", "jsonl")
     assert rc == 65, f"exit {rc}: {scrub(err)}"
     assert [x["alert_id"] for x in jsonl(out)] == [g["alert_id"] for g in good]

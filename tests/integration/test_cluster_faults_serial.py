@@ -70,7 +70,7 @@ def steps(month):
 @pytest.fixture(scope="module")
 def baseline(cluster, cfg, rules, reg, month, steps, tmp_path_factory):
     """The fault-free run of the month on the cluster (its own namespace)."""
-    with rhtest.Namespace(month / "registry") as ns:
+    with rhtest.Namespace(month / "registry", parties=False) as ns:
         out, exp, _ = rhtest.run_month(ns, cfg, rules, reg, steps,
                                        tmp_path_factory.mktemp("baseline"), join_args=JOIN_ARGS)
         assert out.rc == 0, f"fault-free run: riskhub-join exit {out.rc}:\n{out.join.tail()}"
@@ -84,7 +84,11 @@ def baseline(cluster, cfg, rules, reg, month, steps, tmp_path_factory):
 
 @pytest.fixture
 def cns(cluster, namespace, month):
-    return namespace(month / "registry")
+    # the operator's principal, not the parties: a broker killed and started again
+    # refuses SCRAM credentials made at runtime (a test namespace's parties) until
+    # they are written again; those of the configuration are written at format time
+    # and by kafka.sh start (docs/security.md, "Not yet")
+    return namespace(month / "registry", parties=False)
 
 
 def judge(ns, out, exp, base, what):

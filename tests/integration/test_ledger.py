@@ -64,8 +64,10 @@ def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path
     assert_rows_equal(ns)
 
     # the audit can tell: another consumer name (no positions in PostgreSQL) reads
-    # everything again; ON CONFLICT keeps the rows single, the audit sees each twice
-    other = run_ledger(ns, "--group", ns.topic("ledger-audit-probe"), log_dir=tmp_path / "logs")
+    # everything again; ON CONFLICT keeps the rows single, the audit sees each twice.
+    # The ledger's party has its own group only: the probe runs as the operator.
+    other = run_ledger(ns, "--group", ns.topic("ledger-audit-probe"), log_dir=tmp_path / "logs",
+                       env={"RH_KAFKA_CREDENTIALS": rhtest.KAFKA_CREDENTIALS})
     s3 = other.summary()
     assert (s3["warnings"], s3["checks"], s3["existing"]) == (0, 0, n_w + n_c + n_u + n_m), \
         f"summary {s3}"

@@ -31,7 +31,10 @@ def kafka(cmd):
 @pytest.fixture
 def ns(namespace):
     """A topic prefix of the test's own (riskhub-produce needs no database)."""
-    yield namespace(database=False)
+    # the operator's principal: a broker started again was seen to refuse SCRAM
+    # credentials made at runtime (the cluster test, 2026-12-06; docs/security.md,
+    # "Not yet")
+    yield namespace(database=False, parties=False)
     kafka("start")  # whatever happened, the broker is back before the topics are deleted
 
 

@@ -359,7 +359,7 @@ class Join:
     """A running riskhub-join (or, program="ledger", riskhub-ledger: the same
     service shape, options, exits and summary line)."""
 
-    def __init__(self, ns, cmd, log_dir, program="join"):
+    def __init__(self, ns, cmd, log_dir, program="join", env=None):
         self.program = program
         log_dir = Path(log_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -368,7 +368,7 @@ class Join:
         self.err_path = log_dir / f"{program}-{n}.err"
         self.out_fp = open(self.out_path, "w")
         self.err_fp = open(self.err_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.out_fp, stderr=self.err_fp, env=ns.env())
+        self.proc = subprocess.Popen(cmd, stdout=self.out_fp, stderr=self.err_fp, env=ns.env(**(env or {})))
 
     @property
     def stdout(self):
@@ -493,11 +493,12 @@ def assert_alerts(ns, exp, t0_ms=None, t1_ms=None):
     return got
 
 
-def run_ledger(ns, *args, log_dir=None, timeout=180):
-    """riskhub-ledger with --idle-exit-ms until it exits; exit 0 asserted."""
+def run_ledger(ns, *args, log_dir=None, timeout=180, env=None):
+    """riskhub-ledger with --idle-exit-ms until it exits (env: more variables); exit 0
+    asserted."""
     import tempfile
     log_dir = log_dir or tempfile.mkdtemp(prefix="rhtest-ledger-")
-    led = ns.ledger("--idle-exit-ms", IDLE_MS, *args, log_dir=log_dir)
+    led = ns.ledger("--idle-exit-ms", IDLE_MS, *args, log_dir=log_dir, env=env)
     rc = led.wait(timeout)
     assert rc == 0, f"riskhub-ledger exit {rc}:\n{led.tail()}"
     led.check_output()

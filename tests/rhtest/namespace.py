@@ -188,11 +188,12 @@ class Namespace:
         from .join import Join
         return Join(self, [str(BIN / "riskhub-join"), "--config", str(config), *map(str, args)], log_dir)
 
-    def ledger(self, *args, log_dir, config=CONFIG):
-        """riskhub-ledger in the namespace (a rhtest.Join of program "ledger")."""
+    def ledger(self, *args, log_dir, config=CONFIG, env=None):
+        """riskhub-ledger in the namespace (a rhtest.Join of program "ledger"; env: more
+        variables)."""
         from .join import Join
         return Join(self, [str(BIN / "riskhub-ledger"), "--config", str(config), *map(str, args)],
-                    log_dir, program="ledger")
+                    log_dir, program="ledger", env=env)
 
     # ---- reading ----
 
