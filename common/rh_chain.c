@@ -48,8 +48,8 @@ static int by_feed_then_time(const void *pa, const void *pb) {
   const rh_chain_link_t *a = &((const entry_t *)pa)->l, *b = &((const entry_t *)pb)->l;
   int r;
   if (a->feed != b->feed) return (uintptr_t)a->feed < (uintptr_t)b->feed ? -1 : 1;
-  if ((r = cmp_i64(a->finished_at, b->finished_at))) return r;
   if ((r = cmp_i64(a->appended_at, b->appended_at))) return r;
+  if ((r = cmp_i64(a->finished_at, b->finished_at))) return r;
   if ((r = strcmp(a->topic, b->topic))) return r;
   if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
   return cmp_i64(a->offset, b->offset);
@@ -67,7 +67,10 @@ static void judge(entry_t *e, size_t lo, size_t i) {
     x->verdict = RH_CHAIN_UNSIGNED;
     return;
   }
-  bool before = false, named = false, fork = false;
+  /* before: a link came before it; moved: one of those named a previous
+   * list (the chain is past its first list); missing_fork: one of those
+   * named the same list, gone from the broker */
+  bool before = false, moved = false, named = false, fork = false, missing_fork = false;
   for (size_t k = lo; k < i; k++) {
     if (!is_link(&e[k])) continue;
     if (strcmp(e[k].l.link, x->l.link) == 0) {
@@ -76,13 +79,17 @@ static void judge(entry_t *e, size_t lo, size_t i) {
       return;
     }
     before = true;
+    moved |= e[k].l.prev[0] != '\0';
     if (x->l.prev[0] && strcmp(e[k].l.link, x->l.prev) == 0) named = true;
-    if (x->l.prev[0] && strcmp(e[k].l.prev, x->l.prev) == 0) fork = true;
+    if (x->l.prev[0] && strcmp(e[k].l.prev, x->l.prev) == 0) {
+      fork = true;
+      missing_fork |= e[k].verdict == RH_CHAIN_MISSING;
+    }
   }
-  if (!x->l.prev[0])
-    x->verdict = before ? RH_CHAIN_RESTART : RH_CHAIN_FIRST;
+  if (!x->l.prev[0]) /* two first lists published at once are a fork */
+    x->verdict = !before ? RH_CHAIN_FIRST : !moved ? RH_CHAIN_FORK : RH_CHAIN_RESTART;
   else if (!named)
-    x->verdict = before ? RH_CHAIN_UNKNOWN : RH_CHAIN_MISSING;
+    x->verdict = !before || missing_fork ? RH_CHAIN_MISSING : RH_CHAIN_UNKNOWN;
   else
     x->verdict = fork ? RH_CHAIN_FORK : RH_CHAIN_LINKED;
 }

@@ -7,22 +7,25 @@
  * taken out of a feed's history, nor an old one slipped in, unseen. A chain
  * holds the manifests of the manifests topics (one link each, with the feed,
  * where it was read and when) and judges each against those of its feed before
- * it: in the order the lists finished (finished_at, signed by the department),
- * then as the broker appended them (the record's timestamp: LogAppendTime on
- * the manifests topics), then where they are.
+ * it: as the broker appended them (the record's timestamp: LogAppendTime on
+ * the manifests topics, so that neither a writer's timestamp nor a department
+ * host's clock running behind reorders them), then in the order the lists
+ * finished (finished_at, signed by the department), then where they are.
  *
  *   - RH_CHAIN_FIRST: names nothing, and no signed list of the feed came before;
  *   - RH_CHAIN_LINKED: names a signed list of the feed before it;
  *   - RH_CHAIN_FORK: as LINKED, but another list named the same one (two lists
- *     published at once): accepted;
+ *     published at once), or names nothing while every list before it did
+ *     too (two first lists published at once): accepted;
  *   - RH_CHAIN_COPY: a list of the feed before it has the same link hash: the
  *     same signed list written again (a replay);
  *   - RH_CHAIN_RESTART: names nothing, but signed lists of the feed came before
  *     it: the chain starts again here;
  *   - RH_CHAIN_UNKNOWN: names a list that is not among the feed's signed ones
  *     before it (taken out, or this one slipped in);
- *   - RH_CHAIN_MISSING: names a list, but none of the feed's came before it
- *     (deleted by retention, or removed);
+ *   - RH_CHAIN_MISSING: names a list, but none of the feed's came before it,
+ *     or one before it named the same missing list (deleted by retention, or
+ *     removed);
  *   - RH_CHAIN_UNSIGNED: not believed (rh_manifest_check refused it): no link.
  *
  * The first three are in the chain (rh_chain_in_chain). A copy is never a

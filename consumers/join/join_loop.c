@@ -789,9 +789,9 @@ static int note_manifest(void *arg, const rd_kafka_message_t *m) {
   join_checks_t *c = arg;
   char d[64], f[64], k[64], p[64];
   int64_t at;
-  if (join_checks_peek_manifest(c, m, d, f, k, p, 64, &at) == 0 &&
-      strcmp(k, "CHECK") == 0)
-    return join_checks_note_arrived(c, d, f, p, at);
+  int r = join_checks_peek_manifest(c, m, d, f, k, p, 64, &at);
+  if (r == -2) return -1; /* out of memory: the read fails, the transaction aborts */
+  if (r == 0 && strcmp(k, "CHECK") == 0) return join_checks_note_arrived(c, d, f, p, at);
   return 0;
 }
 

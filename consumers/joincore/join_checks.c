@@ -243,8 +243,8 @@ int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, cha
              *k = get_str(&c->peekv, "kind"), *p = get_str(&c->peekv, "period"),
              *prev = get_str(&c->peekv, "prev_manifest_sha256");
   if (!d || !f || !k || !p) return -1;
-  if (rh_manifest_check(c->keys, &c->peekv, carrier, why, sizeof why) != 0)
-    return -1; /* not believed */
+  int v = rh_manifest_check(c->keys, &c->peekv, carrier, why, sizeof why);
+  if (v) return v < 0 ? -2 : -1; /* out of memory / not believed */
   *finished_at = get_long(&c->peekv, "finished_at");
   const rh_config_feed_t *cf = rh_config_feed_find(c->cfg, d, f);
   rh_chain_link_t l = {.feed = cf, .partition = m->partition, .offset = m->offset,
@@ -252,7 +252,7 @@ int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, cha
                        .appended_at = rd_kafka_message_timestamp(m, NULL), .believed = true};
   snprintf(l.topic, sizeof l.topic, "%s", carrier);
   snprintf(l.prev, sizeof l.prev, "%.64s", prev ? prev : "");
-  if (cf && (rh_manifest_link(&c->peekv, l.link) || rh_chain_add(c->chain, &l))) return -1;
+  if (cf && (rh_manifest_link(&c->peekv, l.link) || rh_chain_add(c->chain, &l))) return -2;
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
   snprintf(kind, each_size, "%s", k);

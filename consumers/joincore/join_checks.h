@@ -44,7 +44,8 @@ int join_checks_note_arrived(join_checks_t *c, const char *department, const cha
 /* A list's complete/missing_departments name the check lists that had not
  * arrived when it arrived, by the lists' times (issue 11: by the order the
  * join met their manifests, a list that arrived earlier on another partition
- * was named missing). fn is called before each check list's results, to note
+ * was named missing). fn is called before any manifest is handled (once a
+ * transaction: the chain, rh_chain, is judged by what it reads), to note
  * (join_checks_note_arrived) every believed manifest there is; 0, or -1 with
  * errstr (the transaction is aborted). Without it, the arrivals noted so far. */
 typedef int(join_checks_arrivals_fn)(void *arg, join_checks_t *c, char *errstr,
@@ -103,8 +104,10 @@ void join_checks_rollback(join_checks_t *c);
 /* Decode a BatchManifest's department, feed, kind, period and finished_at (for
  * the rebuild and the refresh), read from the manifests topic of m. 0, or -1 if
  * it is not one or is not believed (signed lists; not on its department's
- * manifests topic). Strings copied into the buffers. A believed one is also a
- * link of the chain join_checks_manifest judges by (rh_chain). */
+ * manifests topic), -2 out of memory (the caller fails the read: a chain
+ * short of a link would send the next list to the DLQ). Strings copied into
+ * the buffers. A believed one is also a link of the chain join_checks_manifest
+ * judges by (rh_chain). */
 int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, char *dept,
                               char *feed, char *kind, char *period, size_t each_size,
                               int64_t *finished_at);

@@ -7,12 +7,12 @@
  * taken out of a feed's history, nor an old one slipped in, unseen. This reads
  * every manifest of the departments' manifests topics, keeps those of the
  * selected feeds, and walks
- * each feed's chain in the order the lists finished:
+ * each feed's chain as the broker appended the lists (rh_chain):
  *
  *   - a manifest its department did not sign (rh_manifest_check) is no link:
  *     it is listed as forged;
- *   - a signed manifest must name a manifest of the same feed that finished
- *     before it (or nothing, if it is the feed's first), and must not be a
+ *   - a signed manifest must name a manifest of the same feed before it (or
+ *     nothing, if it is the feed's first), and must not be a
  *     copy of one before it (rh_chain); otherwise the chain is broken there:
  *     the first such manifest is named (its batch, where it is, when it
  *     finished, why), the others counted;

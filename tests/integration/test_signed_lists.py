@@ -263,7 +263,11 @@ def test_join_refuses_manifests_out_of_the_chain(namespace, month, tmp_path):
                                       finished_at=later))
     restart = rhtest.sign_manifest(dict(second, batch_id="d" * 64, prev_manifest_sha256="",
                                         finished_at=later + timedelta(hours=1)))
-    forge(ns, first, stray, restart)   # first: the very same signed list, written again
+    # first: the very same signed list, written again
+    [(copy_part, copy_off)] = rhtest.produce_raw(ns.topic(f"feed.{dept}.manifests"),
+                                                 [(first["batch_id"].encode(),
+                                                   rhtest.encode("BatchManifest", first))])
+    forge(ns, stray, restart)
 
     j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs")
     assert j.wait(300) == 0, j.tail()
@@ -281,4 +285,7 @@ def test_join_refuses_manifests_out_of_the_chain(namespace, month, tmp_path):
     [chain] = json.loads(r.stdout)["feeds"]
     assert (chain["manifests"], chain["broken_links"], chain["forged_count"]) == (5, 3, 0), chain
     assert chain["first_broken"]["batch_id"] == first["batch_id"], chain
+    # the copy, not the original: where it was written
+    assert (chain["first_broken"]["partition"], chain["first_broken"]["offset"]) == \
+        (copy_part, copy_off), chain
     assert "the same signed list written again" in chain["first_broken"]["reason"], chain

@@ -74,6 +74,32 @@ static void test_a_copy_is_judged_by_the_brokers_time(void **state) {
   rh_chain_free(c);
 }
 
+static void test_lists_published_at_once(void **state) {
+  (void)state;
+  rh_chain_t *c = rh_chain_new();
+  /* two first lists at once (both found the chain empty); then one naming a
+   * list gone from the broker, twice at once; a list whose host's clock runs
+   * behind (finished before the list it names, appended after it) */
+  rh_chain_link_t v[] = {
+      link_of(&FEED_A, 'a', 0, 100, 1, 0),   link_of(&FEED_A, 'b', 0, 100, 2, 1),
+      link_of(&FEED_B, 'm', 'z', 100, 3, 2), link_of(&FEED_B, 'n', 'z', 101, 4, 3),
+      link_of(&FEED_A, 'c', 'b', 50, 5, 4),
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) assert_int_equal(rh_chain_add(c, &v[i]), 0);
+  rh_chain_sort(c);
+  assert_int_equal(verdict_at(c, 0, NULL), RH_CHAIN_FIRST);
+  assert_int_equal(verdict_at(c, 1, NULL), RH_CHAIN_FORK);
+  assert_int_equal(verdict_at(c, 2, NULL), RH_CHAIN_MISSING);
+  assert_int_equal(verdict_at(c, 3, NULL), RH_CHAIN_MISSING);
+  assert_int_equal(verdict_at(c, 4, NULL), RH_CHAIN_LINKED);
+  /* once the chain has moved on, a list naming nothing starts it again */
+  rh_chain_link_t late = link_of(&FEED_A, 'd', 0, 200, 6, 5);
+  assert_int_equal(rh_chain_add(c, &late), 0);
+  rh_chain_sort(c);
+  assert_int_equal(verdict_at(c, 5, NULL), RH_CHAIN_RESTART);
+  rh_chain_free(c);
+}
+
 static void test_broken_links(void **state) {
   (void)state;
   rh_chain_t *c = rh_chain_new();
@@ -107,6 +133,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_a_chain_with_a_fork),
       cmocka_unit_test(test_a_copy_is_judged_by_the_brokers_time),
+      cmocka_unit_test(test_lists_published_at_once),
       cmocka_unit_test(test_broken_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
