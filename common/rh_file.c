@@ -1,12 +1,10 @@
 /* rh_file: see rh_file.h. */
 #include "rh_file.h"
 
-#include <stdlib.h>
-
-#include <stdio.h>
-
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -532,19 +532,16 @@ static int refresh(join_checks_t *c, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-static const char *why_chain(join_checks_t *c, const join_input_t *in) {
-  size_t at = rh_chain_find(c->chain, in->topic, in->partition, in->offset);
-  return rh_chain_explain(rh_chain_verdict(c->chain, at, NULL));
-}
-
 /* Is the manifest at hand (c->bmv, believed) in its feed's chain? 0 yes (or
  * no refresh to judge by: riskhub-replay's), 1 no (a copy of an earlier list,
- * a chain started again, or a previous list unknown), -1 with errstr. A
+ * a chain started again, or a previous list unknown: *why says which), -1
+ * with errstr. A
  * previous list that is not on the broker at all (retention's 400 days) is
  * let through with a warning: a department that publishes once a year would
  * otherwise never publish again. */
 static int in_chain(join_checks_t *c, const join_input_t *in, const char *dept,
-                    const char *feed, const char *batch_id, char *errstr, size_t errstr_size) {
+                    const char *feed, const char *batch_id, const char **why, char *errstr,
+                    size_t errstr_size) {
   if (!c->refresh) return 0;
   size_t at = rh_chain_find(c->chain, in->topic, in->partition, in->offset);
   /* committed after this transaction's refresh: read again */
@@ -562,6 +559,7 @@ static int in_chain(join_checks_t *c, const join_input_t *in, const char *dept,
     return 0;
   }
   rh_chain_verdict_t v = rh_chain_verdict(c->chain, at, NULL);
+  *why = rh_chain_explain(v);
   if (v == RH_CHAIN_MISSING)
     rh_log_warn("manifest %.12s of %s/%s: %s; accepted", batch_id,
                 rh_manifest_safe_code(dept, sd, sizeof sd),
@@ -608,10 +606,11 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
    * list published on another partition during this transaction's second or
    * so is counted by the next one) */
   if (c->refresh && !c->refreshed && refresh(c, errstr, errstr_size)) return -1;
-  v = in_chain(c, in, d, f, b, errstr, errstr_size);
+  const char *chain_why = "";
+  v = in_chain(c, in, d, f, b, &chain_why, errstr, errstr_size);
   if (v < 0) return -1;
   if (v) {
-    snprintf(refused, sizeof refused, "manifest out of its feed's chain: %s", why_chain(c, in));
+    snprintf(refused, sizeof refused, "manifest out of its feed's chain: %s", chain_why);
     return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
   }
   if (feed->kind != RH_FEED_CHECK) return 0;

@@ -156,7 +156,7 @@ static void walk(const rh_chain_t *ch, size_t lo, size_t hi, feed_result_t *r) {
       r->forged++;
       continue;
     }
-    r->forks += v == RH_CHAIN_FORK; /* two lists named the same one: published at once */
+    r->forks += v == RH_CHAIN_FORK; /* lists published at once (rh_chain) */
     if (!rh_chain_in_chain(v) && !r->broken++) {
       r->first_broken = x;
       snprintf(r->broken_why, sizeof r->broken_why, "%s", rh_chain_explain(v));
