@@ -755,6 +755,50 @@ static int parse_thresholds(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
+/* The reasons for not including a household when the configuration names
+ * none (verification.not_included_reasons). */
+static const rh_config_reason_t default_reasons[] = {
+    {"income_above_line", "收入高于监测范围"},
+    {"risk_resolved", "风险已消除"},
+    {"list_wrong", "部门信息有误"},
+    {"moved_away", "已迁出或不在本地"},
+    {"other", "其他"},
+};
+
+/* verification: {not_included_reasons: [{code, label}, ...]} (docs/verify.md). */
+static int parse_verification(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {{"not_included_reasons", true}, {NULL, false}};
+  static const keyspec_t rkeys[] = {{"code", true}, {"label", true}, {NULL, false}};
+  char p[PATH_LEN], pk[PATH_LEN];
+  if (check_map(cx, n, "verification", keys)) return -1;
+  const yaml_node_t *list = map_get(cx, n, "not_included_reasons");
+  if (want_seq(cx, list, "verification.not_included_reasons", 1)) return -1;
+  size_t count = seq_len(list);
+  rh_config_reason_t *r = cx_calloc(cx, count, sizeof *r);
+  if (!r) return -1;
+  for (size_t i = 0; i < count; i++) {
+    const yaml_node_t *item = seq_item(cx, list, i);
+    path_index(p, "verification.not_included_reasons", i);
+    if (check_map(cx, item, p, rkeys) || get_string(cx, item, p, "code", &r[i].code) ||
+        get_string(cx, item, p, "label", &r[i].label))
+      return -1;
+    if (!is_ident(r[i].code, "_"))
+      return cx_fail(cx, map_get(cx, item, "code"), path_key(pk, p, "code"),
+                     "'%.64s' is not a valid reason code (lower-case letters, digits and '_', "
+                     "starting with a letter)",
+                     r[i].code);
+    if (!*r[i].label)
+      return cx_fail(cx, map_get(cx, item, "label"), path_key(pk, p, "label"),
+                     "a reason needs a label the township official reads");
+    if (check_unique(cx, list, i, p, "code", "reason code") ||
+        check_unique(cx, list, i, p, "label", "reason label"))
+      return -1;
+  }
+  cx->cfg->reasons = r;
+  cx->cfg->reason_count = count;
+  return 0;
+}
+
 /* registry: {max_delete_share: 0.05} — the import guard (docs/registry.md). */
 static int parse_registry(cx_t *cx, const yaml_node_t *n) {
   static const keyspec_t keys[] = {{"max_delete_share", false}, {NULL, false}};
@@ -771,7 +815,7 @@ static int parse_registry(cx_t *cx, const yaml_node_t *n) {
 }
 
 static const char *const topic_class_names[RH_TOPIC_CLASS_COUNT] = {
-    "feeds", "manifests", "rejects", "alerts", "checks", "dlq"};
+    "feeds", "manifests", "rejects", "alerts", "checks", "dlq", "verifications"};
 
 const char *rh_topic_class_name(rh_topic_class_t c) {
   return c >= 0 && c < RH_TOPIC_CLASS_COUNT ? topic_class_names[c] : NULL;
@@ -815,6 +859,7 @@ rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   if (strncmp(t, "alerts.", 7) == 0 && t[7]) return RH_TOPIC_ALERTS;
   if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
   if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
+  if (strncmp(t, "verifications.", 14) == 0 && t[14]) return RH_TOPIC_VERIFICATIONS;
   return RH_TOPIC_OTHER;
 }
 
@@ -862,7 +907,7 @@ static int parse_topics(cx_t *cx, const yaml_node_t *n) {
   static const keyspec_t class_keys[] = {{"feeds", false},  {"manifests", false},
                                          {"rejects", false}, {"alerts", false},
                                          {"checks", false}, {"dlq", false},
-                                         {NULL, false}};
+                                         {"verifications", false}, {NULL, false}};
   char p[PATH_LEN];
   if (check_map(cx, n, "topics", keys)) return -1;
   const yaml_node_t *ret = map_get(cx, n, "retention");
@@ -1241,7 +1286,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
       {"topic_prefix", false}, {"registry", false}, {"topics", false}, {"archive", false},
-      {"signing", false}, {"kafka_credentials", false}, {NULL, false}};
+      {"signing", false}, {"kafka_credentials", false}, {"verification", false},
+      {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
@@ -1250,6 +1296,7 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   const yaml_node_t *topics = map_get(cx, root, "topics");
   const yaml_node_t *archive = map_get(cx, root, "archive");
   const yaml_node_t *signing = map_get(cx, root, "signing");
+  const yaml_node_t *verification = map_get(cx, root, "verification");
   cx->cfg->topic_prefix = "";
   cx->cfg->signing.required = true;
   cx->cfg->archive.grace_ms = RH_CONFIG_ARCHIVE_GRACE_MS_DEFAULT;
@@ -1259,6 +1306,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   for (int c = 0; c < RH_TOPIC_CLASS_COUNT; c++)
     cx->cfg->topics.retention_ms[c] = RH_CONFIG_RETENTION_MS_DEFAULT;
   cx->cfg->topics.segment_ms = RH_CONFIG_SEGMENT_MS_DEFAULT;
+  cx->cfg->reasons = default_reasons;
+  cx->cfg->reason_count = COUNT(default_reasons);
   if (prefix && parse_topic_prefix(cx, prefix)) return -1;
   if (get_string(cx, root, "", "kafka_credentials", &cx->cfg->kafka_credentials)) return -1;
   /* Order matters: townships need the county code, rules need departments,
@@ -1271,7 +1320,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       parse_deadlines(cx, map_get(cx, root, "deadlines")) ||
       (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
       (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)) ||
-      (archive && parse_archive(cx, archive)) || (signing && parse_signing(cx, signing)))
+      (archive && parse_archive(cx, archive)) || (signing && parse_signing(cx, signing)) ||
+      (verification && parse_verification(cx, verification)))
     return -1;
   return link_rules(cx);
 }

@@ -189,6 +189,13 @@ struct rh_config_rule_s {
   size_t condition_count;
 };
 
+/* A reason a township may give for not including a household it verified
+ * (verification.not_included_reasons; common/rh_verify). */
+typedef struct {
+  const char *code;  /* [a-z][a-z0-9_]*, what a Verification record carries */
+  const char *label; /* what a township official reads and may type instead */
+} rh_config_reason_t;
+
 typedef struct {
   int delivery_day;           /* lists due by this day of the following month, 1..28 */
   int home_visit_days;        /* warning verified at the household within */
@@ -225,6 +232,7 @@ typedef enum {
   RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched */
   RH_TOPIC_CHECKS,     /* checks.<township> */
   RH_TOPIC_DLQ,        /* riskhub.dlq */
+  RH_TOPIC_VERIFICATIONS, /* verifications.<township>: the townships' home visits (issue 11) */
   RH_TOPIC_CLASS_COUNT
 } rh_topic_class_t;
 
@@ -318,6 +326,10 @@ typedef struct {
   rh_config_topics_t topics;     /* optional section; defaults filled in */
   rh_config_archive_t archive;   /* optional section; defaults filled in */
   rh_config_signing_t signing;   /* optional section; defaults filled in */
+  /* verification.not_included_reasons, file order; the built-in list
+   * (rh_config.c) when the section is absent. At least one. */
+  const rh_config_reason_t *reasons;
+  size_t reason_count;
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;

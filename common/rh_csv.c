@@ -533,3 +533,17 @@ int rh_csv_find_column_from(const rh_csv_row_t *header, const char *name, size_t
   }
   return -1;
 }
+
+void rh_csv_write_field(FILE *fp, const char *s) {
+  if (!s) return;
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, fp);
+    return;
+  }
+  putc('"', fp);
+  for (; *s; s++) {
+    if (*s == '"') putc('"', fp);
+    putc(*s, fp);
+  }
+  putc('"', fp);
+}

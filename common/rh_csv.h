@@ -101,6 +101,11 @@ uint64_t rh_csv_bytes_read(const rh_csv_reader_t *r);
 
 void rh_csv_close(rh_csv_reader_t *r);
 
+/* Write one field to fp as RFC 4180 wants it: as it is, or quoted with its
+ * quotes doubled when it holds a comma, a quote or a line break. NULL writes
+ * nothing (an empty field). The caller writes the separators. */
+void rh_csv_write_field(FILE *fp, const char *s);
+
 /* The index of the header field equal to `name`, or -1 (also when header or name
  * is NULL). Both are compared after trimming, at either end, ASCII blanks, the
  * ideographic (full-width) space U+3000, the no-break space U+00A0 and a

@@ -129,6 +129,18 @@ rd_kafka_conf_t *rh_kafka_conf_from_config(const rh_config_t *cfg, char *errstr,
   return rh_kafka_conf_from_config_as(cfg, NULL, errstr, errstr_size);
 }
 
+int rh_kafka_conf_transactional(rd_kafka_conf_t *conf, const rh_config_t *cfg, const char *txid,
+                                char *errstr, size_t errstr_size) {
+  char buf[64];
+  size_t sz = sizeof buf;
+  if (rh_kafka_conf_set(conf, "transactional.id", txid, errstr, errstr_size)) return -1;
+  if (rh_config_kafka_get(cfg, "transaction.timeout.ms") ||
+      rd_kafka_conf_get(conf, "message.timeout.ms", buf, &sz) != RD_KAFKA_CONF_OK)
+    return 0;
+  return rh_kafka_conf_set(conf, "transaction.timeout.ms", atoi(buf) > 60000 ? buf : "60000",
+                           errstr, errstr_size);
+}
+
 rd_kafka_conf_t *rh_kafka_conf_from_config_as(const rh_config_t *cfg, const char *role,
                                               char *errstr, size_t errstr_size) {
   if (!role) role = program_role;

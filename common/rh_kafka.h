@@ -56,6 +56,13 @@ void rh_kafka_principal_set(const char *role);
 rd_kafka_conf_t *rh_kafka_conf_from_config_as(const rh_config_t *cfg, const char *role,
                                               char *errstr, size_t errstr_size);
 
+/* Make conf a transactional producer's: transactional.id txid and, unless
+ * the configuration sets transaction.timeout.ms, one no shorter than
+ * message.timeout.ms (librdkafka refuses a producer otherwise) and at least
+ * 60 s. 0, or -1 with errstr. */
+int rh_kafka_conf_transactional(rd_kafka_conf_t *conf, const rh_config_t *cfg, const char *txid,
+                                char *errstr, size_t errstr_size);
+
 /* The principal's name of role in cfg's namespace into out ("" when role is
  * NULL). 0, or -1 when it does not fit. */
 int rh_kafka_principal_name(const rh_config_t *cfg, const char *role, char *out, size_t out_size);

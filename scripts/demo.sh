@@ -16,8 +16,9 @@
 #      (riskhub-ledger: the township alerts and check results as PostgreSQL
 #      rows, exactly once) until it has written them all, and prints how many
 #      warnings each township received;
-#   5. shows one township's warnings as its dashboard would (riskhub-alerts)
-#      and the month's status table for the bureau's meeting (riskhub-status),
+#   5. shows one township's warnings as its dashboard would (riskhub-alerts),
+#      the township reporting its home visits back (riskhub-verify: the CSV it
+#      filled in; the ledger applies the steps) and the month's status table for the bureau's meeting (riskhub-status),
 #      now and as the monthly meeting saw it the morning after the deadline
 #      (riskhub-status --as-of);
 #   6. archives the month as a deployment's nightly timer does (riskhub-replay
@@ -207,6 +208,59 @@ build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --perio
     --output "$demo/$town.$period.txt" --log-level warn
 head -n 60 "$demo/$town.$period.txt"
 echo "  ... $(wc -l < "$demo/$town.$period.txt") lines in all: $demo/$town.$period.txt"
+
+echo "== $town verifies at the household and reports back (riskhub-verify; docs/verify.md)"
+# the township's official exports its warnings as CSV, fills in the outcome columns
+# after the home visits (here: the first 12 households, as a demo), gives the file
+# back; riskhub-verify checks each row against the ledger and publishes the steps
+# to verifications.<township> in one transaction; the ledger applies them
+build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --period "$period" \
+    --format csv --output "$demo/visits.$period.csv" --log-level warn
+python3 - "$demo/visits.$period.csv" <<'PY'
+import csv, datetime, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8-sig", newline="") as f:
+    rows = list(csv.DictReader(f))
+    header = list(rows[0]) if rows else []
+visited = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+outcomes = [("纳入监测", ""), ("不纳入", "收入高于监测范围"), ("已是监测对象", ""), ("无法联系", ""),
+            ("不纳入", "风险已消除"), ("核实中", "")]
+households = []
+for r in rows:
+    if r["household_id"] not in households:
+        households.append(r["household_id"])
+    i = households.index(r["household_id"])
+    if i < 12:  # every warning of a household visited gets the visit's outcome
+        r["outcome"], r["not_included_reason"] = outcomes[i % len(outcomes)]
+        r["visited_on"], r["recorded_by"] = visited, "演示核实员"
+with open(path, "w", encoding="utf-8-sig", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=header)
+    w.writeheader()
+    w.writerows(rows)
+PY
+chmod 600 "$demo/visits.$period.csv"
+rc=0
+build/bin/riskhub-verify --config config/riskhub.yaml --township "$town" --log-level warn \
+    "$demo/visits.$period.csv" | sed 's/^/  /' || rc=$?
+[ "$rc" -le 1 ]
+build/bin/riskhub-ledger --config config/riskhub.yaml --idle-exit-ms 3000 --log-level warn \
+    | sed 's/^/  /'
+python3 - "$period" "$town" <<'PY'
+import os, subprocess, sys, yaml
+period, town = sys.argv[1], sys.argv[2]
+cfg = yaml.safe_load(open("config/riskhub.yaml"))
+code = next(t["code"] for t in cfg["townships"] if town in (t["code"], t["name"]))
+conninfo = os.environ.get("RH_PG_CONNINFO") or cfg["postgres"]["conninfo"]
+out = subprocess.run(["psql", conninfo, "-AtF", "\t", "-c",
+                      "SELECT state, count(*), count(*) FILTER (WHERE state IN ('PUSHED', 'RECEIVED', "
+                      "'VERIFYING', 'UNREACHABLE') AND visit_due < current_date) FROM warnings "
+                      f"WHERE period = '{period}' AND township_code = '{code}' GROUP BY 1 ORDER BY 1"],
+                     check=True, capture_output=True, text=True).stdout
+print(f"  {town}'s warnings of {period} by state (overdue: still open past the visit's deadline)")
+for line in out.splitlines():
+    state, n, overdue = line.split("\t")
+    print(f"    {state:<18} {n:>6}" + (f"   overdue {overdue}" if int(overdue) else ""))
+PY
 
 echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period)"
 # exit 1 means some list is late or missing: that is the report, not a failure

@@ -17,8 +17,9 @@ RH_PROG=i18n.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$RH_REPO_ROOT"
 
-# What is translated: the clerk's program and what it prints from common/.
-SOURCES=(producers/produce/*.c common/rh_idnum.c)
+# What is translated: the clerk's program (riskhub-produce), the township's (riskhub-verify)
+# and what they print from common/.
+SOURCES=(producers/produce/*.c producers/verify/*.c common/rh_idnum.c common/rh_verify.c)
 
 pot() {
     xgettext --language=C --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=riskhub \

@@ -125,6 +125,12 @@ static void township(builder_t *b, const char *code) {
   allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
   snprintf(name, sizeof name, "riskhub-alerts.%s.", code);
   allow(b, GROUP, PRE, name, OPS(READ, DESCRIBE));
+  /* riskhub-verify: its steps at the household, in one transaction; it makes
+   * the topic the first time (docs/verify.md) */
+  snprintf(name, sizeof name, "verifications.%s", code);
+  allow(b, TOPIC, LIT, name, OPS(WRITE, DESCRIBE, CREATE));
+  snprintf(name, sizeof name, "riskhub-verify.%s", code);
+  allow(b, TXN, LIT, name, OPS(WRITE, DESCRIBE));
 }
 
 /* Every department's manifests topic (not its lists): the ledger's and the
@@ -154,6 +160,10 @@ static void services(builder_t *b) {
   who(b, "svc.", "ledger");
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
+  /* create: the ledger makes the townships' verifications topics that do not
+   * exist yet, so that its subscription sees each from the start (as the join
+   * makes its inputs) */
+  allow(b, TOPIC, PRE, "verifications.", OPS(READ, DESCRIBE, CREATE));
   manifests(b, OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-ledger", OPS(READ, DESCRIBE));
 
@@ -162,6 +172,7 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, LIT, "riskhub.dlq", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "verifications.", OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-replay", OPS(READ, DESCRIBE));
   allow(b, GROUP, PRE, "riskhub-alerts.", OPS(READ, DESCRIBE)); /* riskhub-alerts --all */
 
@@ -174,6 +185,7 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "feed.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
+  allow(b, TOPIC, PRE, "verifications.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, GROUP, PRE, "riskhub", OPS(DESCRIBE));
   allow(b, TXN, PRE, "riskhub", OPS(DESCRIBE));
@@ -199,7 +211,8 @@ static bool starts(const char *s, const char *prefix) {
 }
 
 bool acl_entry_ours(const rh_config_t *cfg, const acl_entry_t *e) {
-  static const char *const roots[] = {"feed.", "alerts.", "checks.", "riskhub.", "riskhub-"};
+  static const char *const roots[] = {"feed.", "alerts.", "checks.", "verifications.",
+                                      "riskhub.", "riskhub-"};
   static const char *const kinds[] = {"dept.", "town.", "svc."};
   const char *p = cfg->topic_prefix;
   if (starts(e->name, p))

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "alerts_mask.h"
+#include "rh_csv.h"
 #include "rh_idnum.h"
 #include "rh_parse.h"
 
@@ -243,22 +244,15 @@ static const char *const CSV_COLUMNS[] = {
     "monitoring_category", "risk_eliminated", "person_id_number", "person_name",
     "relation_to_head", "risk", "risk_subtype", "severity", "rule_id", "reason", "department",
     "feed", "period", "amount_fen", "amount_yuan", "event_date", "facts", "source_topic",
-    "source_partition", "source_offset", "source_batch_id", "created_at", NULL};
+    "source_partition", "source_offset", "source_batch_id", "created_at",
+    /* left empty for the township to fill in after its home visits, and give
+     * back to riskhub-verify (docs/verify.md) */
+    "outcome", "not_included_reason", "visited_on", "recorded_by", "note", NULL};
 
 static void csv_cell(FILE *out, const char *s, int *first) {
   if (!*first) putc(',', out);
   *first = 0;
-  if (!s) return;
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, out);
-    return;
-  }
-  putc('"', out);
-  for (const char *p = s; *p; p++) {
-    if (*p == '"') putc('"', out);
-    putc(*p, out);
-  }
-  putc('"', out);
+  rh_csv_write_field(out, s);
 }
 
 static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
@@ -305,6 +299,7 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   C(num);
   C(a->source.batch_id);
   C(alerts_iso_ms(a->created_at, num, sizeof num));
+  for (int i = 0; i < 5; i++) C(NULL); /* outcome, not_included_reason, visited_on, recorded_by, note */
 #undef C
   fputs("\r\n", out);
 }

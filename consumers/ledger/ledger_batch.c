@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ledger_arrays.h"
+#include "ledger_steps.h"
 #include "rh_alert.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
@@ -52,6 +53,7 @@ struct ledger_batch {
   size_t records;
   ledger_sbuf_t scratch; /* a check's missing_departments literal */
   rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
+  ledger_steps_t *steps;    /* verifications.<township> */
 };
 
 void ledger_batch_destroy(ledger_batch_t *b) {
@@ -67,6 +69,7 @@ void ledger_batch_destroy(ledger_batch_t *b) {
   ledger_arrays_free(&b->manifests);
   ledger_offsets_free(&b->spans);
   rh_manifest_keys_free(b->keys);
+  ledger_steps_destroy(b->steps);
   free(b->scratch.data);
   free(b);
 }
@@ -100,6 +103,7 @@ ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t
     goto fail;
   }
   if (!(b->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) goto fail;
+  if (!(b->steps = ledger_steps_new(cfg, schemas, errstr, errstr_size))) goto fail;
   if (rh_alert_codec_init(&b->alc, b->alert_schema, errstr, errstr_size)) goto fail;
   b->alc_ready = true;
   if (rh_avro_schema_value_new(b->alert_schema, &b->alv, errstr, errstr_size)) goto fail;
@@ -311,7 +315,11 @@ int ledger_batch_add(ledger_batch_t *b, const char *topic, int32_t partition, in
     kind = add_alert(b, value, len, false, why, why_size);
   else if (starts(topic, b->checks_prefix))
     kind = add_check(b, value, len, why, why_size);
-  else {
+  else if (rh_config_topic_class(b->cfg->topic_prefix, topic) == RH_TOPIC_VERIFICATIONS) {
+    int r = ledger_steps_add(b->steps, b->dec, topic, partition, offset, value, len, why,
+                             why_size);
+    kind = r < 0 ? -1 : r ? LEDGER_ROW_SKIPPED : LEDGER_ROW_STEP;
+  } else {
     rh_errf(why, why_size, "not a topic of the ledger");
     kind = LEDGER_ROW_SKIPPED;
   }
@@ -329,6 +337,7 @@ void ledger_batch_clear(ledger_batch_t *b) {
   ledger_arrays_clear(&b->checks);
   ledger_arrays_clear(&b->unmatched);
   ledger_arrays_clear(&b->manifests);
+  ledger_steps_clear(b->steps);
   ledger_offsets_clear(&b->spans);
   b->records = 0;
 }
@@ -401,6 +410,8 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
       insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
       insert(pg, &b->unmatched, UNMATCHED_SQL, NULL, 0, &w->unmatched, errstr, errstr_size) ||
       insert(pg, &b->manifests, MANIFESTS_SQL, NULL, 0, &w->manifests, errstr, errstr_size) ||
+      /* after the warnings: a step may name a warning of this very batch */
+      ledger_steps_write(b->steps, pg, &w->steps, &w->steps_refused, errstr, errstr_size) ||
       (stored = ledger_offsets_store(&b->spans, pg, consumer, errstr, errstr_size)) != 0) {
     char ignored[256];
     if (!rh_pg_connection_lost(pg)) rh_pg_exec(pg, "ROLLBACK", ignored, sizeof ignored);
@@ -411,7 +422,8 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
     memset(w, 0, sizeof *w);
     return LEDGER_WRITE_ERROR;
   }
-  w->existing = b->warnings.rows + b->checks.rows + b->unmatched.rows + b->manifests.rows -
-                w->warnings - w->checks - w->unmatched - w->manifests;
+  w->existing = b->warnings.rows + b->checks.rows + b->unmatched.rows + b->manifests.rows +
+                ledger_steps_rows(b->steps) - w->warnings - w->checks - w->unmatched -
+                w->manifests - w->steps;
   return LEDGER_WRITE_OK;
 }

@@ -9,6 +9,8 @@
  *                                      id, period, risk, when; no person)
  *   feed.<dept>.manifests BatchManifest-> a list_manifests row (migration 006),
  *                                      keyed by topic, partition, offset
+ *   verifications.<township> Verification -> a warning_steps row, applied to
+ *                                      its warning (ledger_steps.h; migration 010)
  *
  *   BEGIN; INSERT warnings ...; INSERT check_results ... (both ON CONFLICT DO
  *   NOTHING); store the batch's span in every partition (ledger_offsets);
@@ -38,6 +40,7 @@ typedef enum {
   LEDGER_ROW_CHECK,
   LEDGER_ROW_UNMATCHED,
   LEDGER_ROW_MANIFEST,
+  LEDGER_ROW_STEP,
   LEDGER_ROW_SKIPPED
 } ledger_row_t;
 
@@ -62,6 +65,8 @@ typedef struct {
   uint64_t warnings, checks; /* rows inserted */
   uint64_t unmatched;        /* unmatched_alerts rows inserted */
   uint64_t manifests;        /* list_manifests rows inserted */
+  uint64_t steps;            /* warning_steps rows inserted (steps new to the ledger) */
+  uint64_t steps_refused;    /* of which not applied (ledger_steps.h) */
   uint64_t existing;         /* rows that were there already (ON CONFLICT) */
 } ledger_written_t;
 

@@ -256,6 +256,8 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
     l->st.checks += w.checks;
     l->st.unmatched += w.unmatched;
     l->st.manifests += w.manifests;
+    l->st.steps += w.steps;
+    l->st.steps_refused += w.steps_refused;
     l->st.existing += w.existing;
     l->st.skipped += skipped;
     l->st.transactions++;
@@ -324,22 +326,44 @@ static int start_kafka(ledger_t *l) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
   }
-  /* alerts.<township> and checks.<township>; alerts.unmatched and the
-   * departments' feed.<dept>.manifests for the reports (migration 006) */
+  /* alerts.<township>, checks.<township> and verifications.<township>;
+   * alerts.unmatched and the departments' feed.<dept>.manifests for the
+   * reports (migration 006). The verifications topics are made here when a
+   * township has not published yet: a subscription to a topic that does not
+   * exist sees it only at a metadata refresh after it is made. */
   rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(
-      (int)(2 * cfg->township_count + cfg->department_count + 1));
+      (int)(3 * cfg->township_count + cfg->department_count + 1));
   char name[NAME_LEN], topic[NAME_LEN];
+  char **verif = calloc(cfg->township_count + 1, sizeof *verif);
+  size_t nverif = 0;
+  if (!verif) {
+    rd_kafka_topic_partition_list_destroy(sub);
+    rh_log_error("out of memory");
+    return RH_EXIT_SOFTWARE;
+  }
   for (size_t i = 0; i < cfg->township_count; i++)
-    for (int k = 0; k < 2; k++) {
-      snprintf(name, sizeof name, "%s.%s", k ? "checks" : "alerts", cfg->townships[i].code);
-      if (rh_config_topic(cfg, name, topic, sizeof topic) == 0)
+    for (int k = 0; k < 3; k++) {
+      static const char *const kinds[3] = {"alerts", "checks", "verifications"};
+      snprintf(name, sizeof name, "%s.%s", kinds[k], cfg->townships[i].code);
+      if (rh_config_topic(cfg, name, topic, sizeof topic) == 0) {
         rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+        if (k == 2 && (verif[nverif] = strdup(topic))) nverif++;
+      }
     }
   if (rh_config_topic(cfg, "alerts.unmatched", topic, sizeof topic) == 0)
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
   for (size_t i = 0; i < cfg->department_count; i++)
     rd_kafka_topic_partition_list_add(sub, cfg->departments[i].manifests_topic,
                                       RD_KAFKA_PARTITION_UA);
+  int made = rh_kafka_create_topics(l->consumer, (const char *const *)verif, nverif, 3, 1, 30000,
+                                    err, sizeof err);
+  for (size_t i = 0; i < nverif; i++) free(verif[i]);
+  free(verif);
+  if (made) {
+    rd_kafka_topic_partition_list_destroy(sub);
+    rh_log_error("Kafka: the townships' verifications topics: %s", err);
+    return RH_EXIT_UNAVAILABLE;
+  }
   rd_kafka_resp_err_t e = rd_kafka_subscribe(l->consumer, sub);
   rd_kafka_topic_partition_list_destroy(sub);
   if (e) {

@@ -54,6 +54,7 @@ void ledger_metrics_publish(rh_metrics_t *m, const ledger_stats_t *st) {
               {"check_results", st->checks},
               {"unmatched_alerts", st->unmatched},
               {"list_manifests", st->manifests},
+              {"warning_steps", st->steps},
               {"existing", st->existing}};
   rh_metrics_set(m, "riskhub_ledger_records_total", "", (double)st->records);
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)

@@ -118,17 +118,7 @@ static int spool_stdin(char *path, size_t path_size, char sha[RH_SHA256_HEXSZ], 
 /* ---- the rejects CSV ---- */
 
 static void csv_field(FILE *fp, const char *s, int last) {
-  if (!s) s = "";
-  if (strpbrk(s, ",\"\r\n")) {
-    fputc('"', fp);
-    for (; *s; s++) {
-      if (*s == '"') fputc('"', fp);
-      fputc(*s, fp);
-    }
-    fputc('"', fp);
-  } else {
-    fputs(s, fp);
-  }
+  rh_csv_write_field(fp, s);
   fputc(last ? '\n' : ',', fp);
 }
 
@@ -338,13 +328,7 @@ static rh_producer_t *make_producer(batch_t *b, char *errstr, size_t errstr_size
   char txid[512];
   snprintf(txid, sizeof(txid), "%sriskhub-produce.%s.%s.%.16s", b->o->cfg->topic_prefix,
            b->feed->department->code, b->feed->code, b->res->batch_id);
-  char buf[64];
-  size_t sz = sizeof(buf);
-  if (rh_kafka_conf_set(conf, "transactional.id", txid, errstr, errstr_size) ||
-      (rh_config_kafka_get(b->o->cfg, "transaction.timeout.ms") == NULL &&
-       rd_kafka_conf_get(conf, "message.timeout.ms", buf, &sz) == RD_KAFKA_CONF_OK &&
-       rh_kafka_conf_set(conf, "transaction.timeout.ms",
-                         atoi(buf) > 60000 ? buf : "60000", errstr, errstr_size))) {
+  if (rh_kafka_conf_transactional(conf, b->o->cfg, txid, errstr, errstr_size)) {
     rd_kafka_conf_destroy(conf);
     return NULL;
   }

@@ -371,6 +371,9 @@ def test_masked_by_default_json_csv_table(joined, reg):
         assert facts == x["facts"], f"{x['alert_id'][:12]}: csv facts differ"
         src = {k[7:]: row.pop(k) for k in list(row) if k.startswith("source_")}
         assert src == {k: str(v) for k, v in x["source"].items()}
+        # the columns a township fills in for riskhub-verify, empty
+        filled = {k: row.pop(k) for k in ("outcome", "not_included_reason", "visited_on", "recorded_by", "note")}
+        assert filled == dict.fromkeys(filled, ""), filled
         for k, v in row.items():
             want = "" if x[k] is None else ("true" if x[k] is True else "false" if x[k] is False
                                             else str(x[k]))

@@ -81,20 +81,24 @@ def test_plan_apply_check_revoke(parties):
     r = acl(ns, "plan")
     assert r.returncode == 0, r.stderr
     lines = set(r.stdout.splitlines())
-    # a department 6, a township 6; the services join, ledger, audit, status (the
-    # ledger reads and describes every department's manifests topic)
-    n = len(DEPTS) * 6 + len(TOWNS) * 6 + 23 + (6 + 2 * len(DEPTS)) + 12 + 20
+    # a department 6, a township 11 (6 to read, 5 to publish its verifications);
+    # the services join, ledger, audit, status (the ledger reads and describes
+    # every department's manifests topic)
+    n = len(DEPTS) * 6 + len(TOWNS) * 11 + 23 + (9 + 2 * len(DEPTS)) + 14 + 23
     assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 4 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
                  f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
                  f"ALLOW User:{p}town.411024100 READ GROUP PREFIXED {p}riskhub-alerts.411024100.",
+                 f"ALLOW User:{p}town.411024100 WRITE TOPIC LITERAL {p}verifications.411024100",
+                 f"ALLOW User:{p}town.411024100 WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-verify.411024100",
+                 f"ALLOW User:{p}svc.ledger READ TOPIC PREFIXED {p}verifications.",
                  f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed.",
                  f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}feed.health.manifests",
                  f"ALLOW User:{p}svc.ledger READ TOPIC LITERAL {p}feed.banks.manifests"):
         assert f"  allow    {want}" in lines, want
     txn = rhtest.plan_transactional_ids(r.stdout)
-    assert len(txn) == len(DEPTS) * 2 + 3
+    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 2 + 3
     m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")

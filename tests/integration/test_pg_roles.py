@@ -18,19 +18,23 @@ ROLES = ["riskhub_import", "riskhub_join", "riskhub_ledger", "riskhub_status",
 RELATIONS = ["households", "members", "applications", "registry_changes", "warnings",
              "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets",
              "unmasked_exports", "schema_migrations", "household_heads",
-             "registry_first_import_ddl"]
+             "registry_first_import_ddl", "warning_steps", "township_warnings", "township_steps"]
 REGISTRY = {"households", "members", "applications"}
 LEDGER = {"warnings", "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets"}
+STEPS = {"warning_steps"}
 
 # role -> access -> the relations it may use so; anything else is refused.
 POLICY = {
     "riskhub_import": {"select": REGISTRY | {"schema_migrations"}, "insert": REGISTRY,
                        "update": REGISTRY, "delete": REGISTRY},
     "riskhub_join": {"select": REGISTRY | {"registry_changes"}},
-    "riskhub_ledger": {"select": LEDGER, "insert": LEDGER, "update": LEDGER},
-    "riskhub_status": {"select": LEDGER},
-    "riskhub_township": {"select": {"household_heads"}, "insert": {"unmasked_exports"}},
-    "riskhub_audit": {"select": set(RELATIONS) - {"household_heads", "registry_first_import_ddl"}},
+    # the townships' steps (migration 010): kept once, and the state each found
+    "riskhub_ledger": {"select": LEDGER | STEPS, "insert": LEDGER | STEPS, "update": LEDGER | STEPS},
+    "riskhub_status": {"select": LEDGER | STEPS},
+    "riskhub_township": {"select": {"household_heads", "township_warnings", "township_steps"},
+                         "insert": {"unmasked_exports"}},
+    "riskhub_audit": {"select": set(RELATIONS) - {"household_heads", "registry_first_import_ddl",
+                                                  "township_warnings", "township_steps"}},
 }
 # one township's riskhub-alerts: the rights of its group riskhub_towns, its own rows
 # (test_a_township_sees_its_own_households)
@@ -43,7 +47,10 @@ INSERT_COLUMN = {"households": "household_id", "members": "id_number", "applicat
                  "unmatched_alerts": "alert_id", "list_manifests": "topic",
                  "ledger_offsets": "consumer", "unmasked_exports": "run_id",
                  "schema_migrations": "name", "household_heads": "household_id",
-                 "registry_first_import_ddl": "create_sql"}
+                 "registry_first_import_ddl": "create_sql",
+                 # the ledger may set only the state a step found and why it was refused
+                 "warning_steps": "refused", "township_warnings": "alert_id",
+                 "township_steps": "alert_id"}
 
 
 def statement(access, rel):
@@ -225,4 +232,30 @@ def test_a_township_sees_its_own_households(ns):
         assert r.returncode != 0 and "permission denied" in r.stderr, (other, r.stderr)
     r = as_role(ns, "riskhub_town_411024100", "SET ROLE riskhub_towns; "
                                                "SELECT count(*) FROM household_heads")
+    assert r.returncode == 0 and r.stdout.strip() == "0", (r.stdout, r.stderr)
+
+
+def test_a_township_sees_its_own_warnings_and_steps(ns):
+    """riskhub-verify of one township checks its rows through township_warnings and
+    township_steps (migration 010): its own township's, no other's."""
+    for town in ("411024100", "411024101"):
+        r = as_role(ns, "riskhub_ledger",
+                    "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
+                    f"rule_id) VALUES ('a-{town}', '{town}-001-0001', '{town}', '2026-10', 'ILLNESS', "
+                    "'r'); INSERT INTO warning_steps (verification_id, alert_id, township_code, "
+                    "outcome, recorded_by, recorded_at, topic, partition, \"offset\") VALUES "
+                    f"(repeat('{town[-1]}', 64), 'a-{town}', '{town}', 'VERIFYING', 'x', now(), 't', 0, 0)")
+        assert r.returncode == 0, r.stderr
+
+    def seen(role, view):
+        r = as_role(ns, role, f"SELECT alert_id FROM {view} ORDER BY 1")
+        assert r.returncode == 0, (role, r.stderr)
+        return r.stdout.split()
+
+    for view in ("township_warnings", "township_steps"):
+        assert seen("riskhub_town_411024100", view) == ["a-411024100"], view
+        assert seen("riskhub_town_411024101", view) == ["a-411024101"], view
+        assert seen("riskhub_township", view) == ["a-411024100", "a-411024101"], view
+    r = as_role(ns, "riskhub_town_411024100", "SET ROLE riskhub_towns; "
+                                               "SELECT count(*) FROM township_warnings")
     assert r.returncode == 0 and r.stdout.strip() == "0", (r.stdout, r.stderr)

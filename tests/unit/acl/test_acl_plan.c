@@ -39,9 +39,10 @@ static void test_plan_of_minimal(void **state) {
   acl_list_t plan = {0};
   char err[256];
   assert_int_equal(acl_plan_build(cfg, &plan, err, sizeof err), 0);
-  /* 3 departments x 6, 2 townships x 6, the four services 61 and, for the
-   * ledger, each department's manifests topic (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 6 + 2 * 6 + 61 + 3 * 2);
+  /* 3 departments x 6, 2 townships x 11 (6 to read, 5 to publish their
+   * verifications), the four services 69 and, for the ledger, each
+   * department's manifests topic (3 x 2: read, describe) */
+  assert_int_equal(plan.n, 3 * 6 + 2 * 11 + 69 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -51,6 +52,12 @@ static void test_plan_of_minimal(void **state) {
             "User:town.411024101", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_GROUP, RD_KAFKA_RESOURCE_PATTERN_PREFIXED,
             "riskhub-alerts.411024101.", "User:town.411024101", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "verifications.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "riskhub-verify.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "verifications.",
+            "User:svc.ledger", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.join", RD_KAFKA_ACL_OPERATION_READ),
       /* its chain: its own manifests */
@@ -86,6 +93,9 @@ static void test_plan_of_minimal(void **state) {
       /* the ledger reads the lists' manifests, never the lists */
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.ledger", RD_KAFKA_ACL_OPERATION_READ),
+      /* a township reporting another's home visits */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "verifications.411024101", "User:town.411024100", RD_KAFKA_ACL_OPERATION_WRITE),
   };
   for (size_t i = 0; i < sizeof never / sizeof *never; i++)
     assert_false(acl_list_has(&plan, &never[i]));

@@ -355,7 +355,7 @@ static void test_error_unknown_top_level_key(void **state) {
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
                "townships, departments, deadlines, thresholds, rules, topic_prefix, registry, "
-               "topics, archive, signing or kafka_credentials)");
+               "topics, archive, signing, kafka_credentials or verification)");
 }
 
 static void test_error_missing_section(void **state) {
@@ -907,6 +907,8 @@ static void test_topic_class(void **state) {
       {"", "alerts.unmatched", RH_TOPIC_ALERTS},
       {"", "checks.411024100", RH_TOPIC_CHECKS},
       {"", "riskhub.dlq", RH_TOPIC_DLQ},
+      {"", "verifications.411024100", RH_TOPIC_VERIFICATIONS},
+      {"", "verifications.", RH_TOPIC_OTHER},
       {"", "riskhub-join.published", RH_TOPIC_OTHER}, /* compacted, no class */
       {"", "riskhub.selftest", RH_TOPIC_OTHER},
       {"", "feed.", RH_TOPIC_OTHER},
@@ -939,9 +941,9 @@ static void test_error_topics_retention(void **state) {
        "plus.yaml:50:30: topics.retention.alerts: must be from 1s to 36500d, found 0s"},
       {"topics: {retention: {alerts: 40000d}}",
        "plus.yaml:50:30: topics.retention.alerts: must be from 1s to 36500d, found 40000d"},
-      {"topics: {retention: {verifications: 400d}}",
-       "plus.yaml:50:22: topics.retention.verifications: unknown key 'verifications' (expected "
-       "feeds, manifests, rejects, alerts, checks or dlq)"},
+      {"topics: {retention: {verified: 400d}}",
+       "plus.yaml:50:22: topics.retention.verified: unknown key 'verified' (expected "
+       "feeds, manifests, rejects, alerts, checks, dlq or verifications)"},
       {"topics: {retention: 400d}",
        "plus.yaml:50:21: topics.retention: expected a mapping, found a scalar"},
       {"topics: {segment: forever}",
@@ -951,6 +953,45 @@ static void test_error_topics_retention(void **state) {
     char err[1024];
     assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
     assert_string_equal(err, bad[i].want);
+  }
+}
+
+/* ---- verification: the reasons for not including a household ---- */
+
+static void test_verification_reasons(void **state) {
+  (void)state;
+  char err[1024];
+  /* none configured: the built-in list */
+  rh_config_t *cfg = load_minimal_plus("", err, sizeof err);
+  assert_non_null(cfg);
+  assert_true(cfg->reason_count >= 3);
+  assert_string_equal(cfg->reasons[0].code, "income_above_line");
+  rh_config_destroy(cfg);
+  cfg = load_minimal_plus(
+      "verification: {not_included_reasons: [{code: income_high, label: 收入高}, "
+      "{code: other, label: 其他}]}",
+      err, sizeof err);
+  assert_non_null(cfg);
+  assert_int_equal(cfg->reason_count, 2);
+  assert_string_equal(cfg->reasons[1].code, "other");
+  assert_string_equal(cfg->reasons[1].label, "其他");
+  rh_config_destroy(cfg);
+  static const struct {
+    const char *line, *want;
+  } bad[] = {
+      {"verification: {not_included_reasons: []}",
+       "plus.yaml:50:38: verification.not_included_reasons: "},
+      {"verification: {not_included_reasons: [{code: Income, label: x}]}",
+       "plus.yaml:50:46: verification.not_included_reasons[0].code: 'Income' is not a valid "
+       "reason code"},
+      {"verification: {not_included_reasons: [{code: a, label: x}, {code: a, label: y}]}",
+       "plus.yaml:50:"},
+      {"verification: {reasons: []}", "plus.yaml:50:"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+      fail_msg("%s: got '%s', expected it to start with '%s'", bad[i].line, err, bad[i].want);
   }
 }
 
@@ -1106,6 +1147,7 @@ int main(void) {
       cmocka_unit_test_setup(test_topics_replication, setup),
       cmocka_unit_test_setup(test_topics_retention, setup),
       cmocka_unit_test(test_topic_class),
+      cmocka_unit_test(test_verification_reasons),
       cmocka_unit_test_setup(test_error_topics_retention, setup),
       cmocka_unit_test_setup(test_archive, setup),
       cmocka_unit_test_setup(test_flow_depth, setup),
