@@ -230,7 +230,15 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
     time_t t = mktime(&tm); /* local midnight */
     p->from_ms = (int64_t)t * 1000;
   }
-  snprintf(p->window_group, sizeof p->window_group, "%sriskhub-alerts.window", cfg->topic_prefix);
+  /* librdkafka asks the group's coordinator even for a window (nothing is
+   * committed): one township's party may use its own groups only
+   * (riskhub-alerts.<code>.*, docs/security.md), the bureau's any */
+  if (p->township_count == 1 && !p->unmatched)
+    snprintf(p->window_group, sizeof p->window_group, "%sriskhub-alerts.%s.window",
+             cfg->topic_prefix, p->townships[0]->code);
+  else
+    snprintf(p->window_group, sizeof p->window_group, "%sriskhub-alerts.window",
+             cfg->topic_prefix);
   if (!p->window) {
     if (a->group) {
       if ((size_t)snprintf(p->group, sizeof p->group, "%s", a->group) >= sizeof p->group) {

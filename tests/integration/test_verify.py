@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import socket
 import stat
 import subprocess
 import uuid
@@ -237,3 +238,26 @@ def test_refusals_of_the_whole(exported, tmp_path):
     assert "乡镇 411024100: 发布 0 条核实记录" in r.stdout, r.stdout
     # nothing was published by any of these
     assert run_ledger(ns).summary()["steps"] == 0
+
+
+def test_a_service_away_publishes_nothing(exported, tmp_path):
+    """PostgreSQL away: nothing can be checked, nothing is published (69); the broker
+    away: the transaction never commits, nothing is published (69); the ledger then
+    finds no step."""
+    ns, rows, header = exported
+    a = rows[0]["alert_id"]
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    args = ("--township", CODE, "--by", "王芳", "--alert", a, "--outcome", "INCLUDED")
+    r = subprocess.run([str(VERIFY), "--config", rhtest.CONFIG, *args], capture_output=True,
+                       text=True, timeout=120,
+                       env=ns.env(RH_PG_CONNINFO=f"host=127.0.0.1 port={closed} dbname=x user=y"))
+    assert r.returncode == 69 and "nothing published" in r.stderr, (r.returncode, r.stderr)
+    r = subprocess.run([str(VERIFY), "--config", rhtest.CONFIG, "--timeout-ms", "3000", *args],
+                       capture_output=True, text=True, timeout=120,
+                       env=ns.env(RH_KAFKA_BOOTSTRAP=f"127.0.0.1:{closed}"))
+    assert r.returncode == 69 and "nothing published" in r.stderr, (r.returncode, r.stderr)
+    assert "steps published" not in r.stdout, r.stdout
+    assert run_ledger(ns).summary()["steps"] == 0
+    assert states(ns)[a] == ("PUSHED", "")

@@ -174,7 +174,8 @@ static void test_plan_window(void **state) {
   assert_int_equal(alerts_plan_make(cfg, &a, "bob", &p, err, sizeof err), 0);
   assert_true(p.window);
   assert_string_equal(p.group, "");
-  assert_string_equal(p.window_group, "t0123abcd.riskhub-alerts.window");
+  /* within the township's own groups: its party may use no other */
+  assert_string_equal(p.window_group, "t0123abcd.riskhub-alerts.411024100.window");
   assert_string_equal(p.from_date, "2026-10-01");
   assert_string_equal(p.period, "2026-10");
   /* local midnight in China = 2026-09-30T16:00:00Z */
