@@ -60,6 +60,15 @@ const char *rh_verify_refusal(const char *state, rh_verify_outcome_t o) {
   return N_("the warning has its outcome already");
 }
 
+bool rh_verify_holds_id_number(const char *s) {
+  size_t run = 0;
+  for (; s && *s; s++) {
+    run = (*s >= '0' && *s <= '9') || ((*s == 'X' || *s == 'x') && run >= 14) ? run + 1 : 0;
+    if (run >= 15) return true;
+  }
+  return false;
+}
+
 const rh_config_reason_t *rh_verify_reason_find(const rh_config_t *cfg, const char *text) {
   if (!text) return NULL;
   for (size_t i = 0; i < cfg->reason_count; i++)

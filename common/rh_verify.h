@@ -51,6 +51,10 @@ const char *rh_verify_refusal(const char *state, rh_verify_outcome_t o);
  * visit_due passes)? */
 bool rh_verify_state_open(const char *state);
 
+/* Does s hold a run of 15 or more digits (an ID number, perhaps ending in
+ * X)? A note or a name of a step must not. */
+bool rh_verify_holds_id_number(const char *s);
+
 /* The configured reason a text names (its code or its label, blanks
  * ignored), or NULL. */
 const rh_config_reason_t *rh_verify_reason_find(const rh_config_t *cfg, const char *text);
@@ -58,7 +62,8 @@ const rh_config_reason_t *rh_verify_reason_find(const rh_config_t *cfg, const ch
 /* The step's id: hex SHA-256 over "riskhub-verification-v1", the alert id,
  * the outcome's code, the reason's code ("" for none), the visit's date
  * (YYYY-MM-DD, "" for none) and who recorded it. The same row sent twice is
- * one step (the ledger keeps it once). */
+ * one step (the ledger keeps it once); a visit's outcome has its date, so two
+ * visits on two days are two steps. */
 void rh_verify_id(const char *alert_id, rh_verify_outcome_t o, const char *reason,
                   const char *visited_on, const char *recorded_by, char out[RH_SHA256_HEXSZ]);
 

@@ -77,32 +77,48 @@ int ledger_steps_add(ledger_steps_t *s, rh_avro_decoder_t *dec, const char *topi
     rh_errf(why, why_size, "a Verification NOT_INCLUDED without a reason");
     return 1;
   }
+  /* what PostgreSQL cannot take would stop the ledger for every township
+   * (a statement error is not skipped): 1900..2199, as riskhub-verify reads dates */
+  if ((v.has_visited_on && (v.visited_on < -25567 || v.visited_on > 84005)) ||
+      v.recorded_at < 0 || v.recorded_at > 7258118400000LL) {
+    rh_errf(why, why_size, "a Verification with a date out of 1900..2199");
+    return 1;
+  }
   char visited[16] = "", at[24], part[16], off[24];
   if (v.has_visited_on) {
     int y, m, d;
     rh_date_from_days(v.visited_on, &y, &m, &d);
-    snprintf(visited, sizeof visited, "%04d-%02d-%02d", y, m, d);
+    snprintf(visited, sizeof visited, "%04u-%02u-%02u", (unsigned)y % 10000u,
+             (unsigned)m % 100u, (unsigned)d % 100u);
   }
   snprintf(at, sizeof at, "%" PRId64, v.recorded_at);
   snprintf(part, sizeof part, "%d", (int)partition);
   snprintf(off, sizeof off, "%" PRId64, offset);
-  char note[1024];
+  /* the table keeps 500 characters (UTF-8: up to 4 bytes each); a longer
+   * remark is cut, one holding an ID number is not kept (riskhub-verify
+   * refuses both: another client of the township's party might not) */
+  char note[500 * 4 + 1];
   const char *notep = NULL;
-  if (v.note) { /* the table keeps 500 characters; a longer remark is cut */
+  if (v.note && !rh_verify_holds_id_number(v.note)) {
     size_t n = 0, chars = 0;
-    while (v.note[n] && chars < 500 && n < sizeof note - 4) {
-      n++;
-      while (((unsigned char)v.note[n] & 0xC0) == 0x80) n++;
+    while (v.note[n] && chars < 500) {
+      size_t k = 1;
+      while (((unsigned char)v.note[n + k] & 0xC0) == 0x80 && k < 4) k++;
+      if (n + k >= sizeof note) break;
+      n += k;
       chars++;
     }
-    if (n >= sizeof note) n = sizeof note - 1;
     memcpy(note, v.note, n);
     note[n] = '\0';
     notep = note;
   }
-  const char *pre = strcmp(v.township_code, township) != 0
-                        ? "the record names another township than the topic it was published on"
-                        : NULL;
+  const rh_config_reason_t *reason = v.reason ? rh_verify_reason_find(s->cfg, v.reason) : NULL;
+  const char *pre =
+      strcmp(v.township_code, township) != 0
+          ? "the record names another township than the topic it was published on"
+      : outcome == RH_VERIFY_NOT_INCLUDED && (!reason || strcmp(reason->code, v.reason) != 0)
+          ? "the reason is not one of the configuration's codes"
+          : NULL;
   const char *row[S_NCOL] = {v.verification_id, v.alert_id, township, v.outcome,
                              v.reason,          notep,      v.has_visited_on ? visited : NULL,
                              v.recorded_by,     at,         v.source ? v.source : "",

@@ -45,21 +45,21 @@ static char *ids_literal(const verify_rows_t *rows) {
   return s;
 }
 
-/* Is id among kept's rows (sorted)? */
-static bool kept_has(const PGresult *kept, const char *id) {
+/* The row of kept (sorted by id) whose id is id, or -1. */
+static int kept_row(const PGresult *kept, const char *id) {
   int lo = 0, hi = PQntuples(kept);
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2, c = strcmp(PQgetvalue(kept, mid, 0), id);
-    if (c == 0) return true;
+    if (c == 0) return mid;
     if (c < 0) lo = mid + 1;
     else hi = mid;
   }
-  return false;
+  return -1;
 }
 
 int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_rows_t *rows,
                         int *noperm, char *errstr, size_t errstr_size) {
-  char role[64], msg[256];
+  char role[64], msg[512];
   *noperm = 0;
   snprintf(role, sizeof role, "%s%s", RH_PG_ROLE_TOWN_PREFIX, township);
   PGconn *pg = rh_pg_connect_as(cfg->pg_conninfo, role, 10000, errstr, errstr_size);
@@ -72,7 +72,7 @@ int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_row
   if (!lit) {
     PQfinish(pg);
     rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
+    return -2;
   }
   const char *p[1] = {lit};
   PGresult *res = rh_pg_exec_params(pg,
@@ -88,7 +88,7 @@ int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_row
   }
   /* the steps of these warnings the ledger holds */
   PGresult *kept = rh_pg_exec_params(pg,
-                                     "SELECT verification_id FROM township_steps "
+                                     "SELECT verification_id, refused FROM township_steps "
                                      "WHERE alert_id = ANY($1::text[]) ORDER BY 1",
                                      1, p, errstr, errstr_size);
   free(lit);
@@ -102,9 +102,10 @@ int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_row
   warning_t *w = calloc((size_t)nw + 1, sizeof *w);
   if (!w) {
     PQclear(res);
+    PQclear(kept);
     PQfinish(pg);
     rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
+    return -2;
   }
   for (int i = 0; i < nw; i++)
     w[i] = (warning_t){PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)};
@@ -115,29 +116,39 @@ int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_row
     for (size_t j = 0; j < i; j++)
       if (!rows->v[j].why && strcmp(rows->v[j].id, r->id) == 0) {
         snprintf(msg, sizeof msg, _("the same step as line %lu"), rows->v[j].line);
-        rc = verify_rows_refuse(r, 0, msg);
+        rc = verify_rows_refuse(r, rows->cols.outcome, msg);
         break;
       }
     if (r->why || rc) continue;
-    if (kept_has(kept, r->id)) { /* given before: the ledger has it (and its state) */
+    int k = kept_row(kept, r->id);
+    if (k >= 0 && !PQgetisnull(kept, k, 1)) { /* given before, and refused then */
+      snprintf(msg, sizeof msg, _("the ledger refused this step when it was given before: %s"),
+               _(PQgetvalue(kept, k, 1)));
+      rc = verify_rows_refuse(r, rows->cols.outcome, msg);
+      continue;
+    }
+    if (k >= 0) { /* given before: the ledger has it (and its state) */
       r->already = true;
       continue;
     }
     warning_t key = {.alert_id = r->alert_id};
     warning_t *x = nw ? bsearch(&key, w, (size_t)nw, sizeof *w, by_alert) : NULL;
     if (!x) {
+      /* the cell is echoed only when it is an alert id (hex): a name pasted
+       * there is not repeated */
+      bool hex = strspn(r->alert_id, "0123456789abcdef") == strlen(r->alert_id);
       snprintf(msg, sizeof msg,
                _("warning %.12s… is not one of township %s's in the ledger (check the "
                  "alert_id: it is riskhub-alerts' own)"),
-               r->alert_id, township);
-      rc = verify_rows_refuse(r, 0, msg);
+               hex ? r->alert_id : "?", township);
+      rc = verify_rows_refuse(r, rows->cols.alert_id, msg);
       continue;
     }
     const char *no = rh_verify_refusal(x->state, (rh_verify_outcome_t)r->outcome);
     if (no) {
       snprintf(msg, sizeof msg, _("%s cannot follow %s: %s"),
                rh_verify_outcome_code((rh_verify_outcome_t)r->outcome), x->state, _(no));
-      rc = verify_rows_refuse(r, 0, msg);
+      rc = verify_rows_refuse(r, rows->cols.outcome, msg);
       continue;
     }
     /* the next row of this warning follows this one */
@@ -148,6 +159,9 @@ int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_row
   PQclear(res);
   PQclear(kept);
   PQfinish(pg);
-  if (rc) rh_errf(errstr, errstr_size, "out of memory");
-  return rc;
+  if (rc) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -2;
+  }
+  return 0;
 }

@@ -20,8 +20,10 @@
 #include "verify_rows.h"
 
 /* Connect as the township's role and check every row not refused yet. 0,
- * or -1 with errstr (PostgreSQL away or refusing: nothing can be checked;
- * *nopg says the database refused the role, not that it is away). */
+ * -1 with errstr (PostgreSQL away or refusing: nothing can be checked;
+ * *noperm says the database refused the role, not that it is away), or -2
+ * out of memory. A step the ledger refused when it was given before is
+ * refused again with the ledger's reason. */
 int verify_ledger_check(const rh_config_t *cfg, const char *township, verify_rows_t *rows,
                         int *noperm, char *errstr, size_t errstr_size);
 

@@ -1,7 +1,6 @@
 /* verify_rows: see verify_rows.h. */
 #include "verify_rows.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "rh_i18n.h"
 #include "rh_log.h"
 #include "rh_parse.h"
+#include "rh_utf8.h"
 #include "rh_verify.h"
 
 #define NOTE_MAX_CHARS 500
@@ -53,19 +53,18 @@ static size_t chars(const char *s) {
   return n;
 }
 
-/* Does s hold a run of 15 or more digits (an ID number, perhaps ending in X)? */
-static bool holds_id_number(const char *s) {
-  size_t run = 0;
-  for (; *s; s++) {
-    run = isdigit((unsigned char)*s) || ((*s == 'X' || *s == 'x') && run >= 14) ? run + 1 : 0;
-    if (run >= 15) return true;
-  }
-  return false;
-}
 
 static int check(verify_row_t *r, const rh_config_t *cfg, const verify_input_t *in,
                  const verify_columns_t *c, int32_t today) {
   char msg[512], typed[40];
+  /* the command line's text may come from a terminal in GBK: what is not
+   * UTF-8 would be published and then refused by every reader */
+  const char *texts[6] = {in->alert_id, in->outcome, in->reason, in->visited_on, in->recorded_by,
+                          in->note};
+  const int at[6] = {c->alert_id, c->outcome, c->reason, c->visited_on, c->recorded_by, c->note};
+  for (int i = 0; i < 6; i++)
+    if (texts[i] && !rh_utf8_valid((const unsigned char *)texts[i], strlen(texts[i])))
+      return verify_rows_refuse(r, at[i], _("not UTF-8 text: set the terminal to UTF-8"));
   if (!r->alert_id)
     return verify_rows_refuse(r, c->alert_id, _("alert_id is empty: keep the column as riskhub-alerts exported it"));
   if (r->outcome < 0) {
@@ -114,18 +113,21 @@ static int check(verify_row_t *r, const rh_config_t *cfg, const verify_input_t *
     snprintf(r->visited_text, sizeof r->visited_text, "%04u-%02u-%02u", (unsigned)y % 10000u,
              (unsigned)m % 100u, (unsigned)d % 100u);
   }
+  if (!r->has_visited_on && r->outcome != RH_VERIFY_VERIFYING)
+    return verify_rows_refuse(r, c->visited_on,
+                              _("the visit's date is missing: fill in visited_on (2026-11-05)"));
   if (!r->recorded_by)
     return verify_rows_refuse(r, c->recorded_by,
                               _("who recorded the step is missing: fill in recorded_by, or "
                                 "give --by"));
-  if (chars(r->recorded_by) > 64 || holds_id_number(r->recorded_by))
+  if (chars(r->recorded_by) > 64 || rh_verify_holds_id_number(r->recorded_by))
     return verify_rows_refuse(r, c->recorded_by,
                               _("recorded_by is a name or an account of at most 64 characters"));
   if (r->note && chars(r->note) > NOTE_MAX_CHARS) {
     snprintf(msg, sizeof msg, _("the note is longer than %d characters"), NOTE_MAX_CHARS);
     return verify_rows_refuse(r, c->note, msg);
   }
-  if (r->note && holds_id_number(r->note))
+  if (r->note && rh_verify_holds_id_number(r->note))
     return verify_rows_refuse(r, c->note,
                               _("the note holds what looks like an ID number: leave it out (the "
                                 "warning names the person already)"));
@@ -186,19 +188,31 @@ static const char *cell(const rh_csv_row_t *row, int c) {
   return c >= 0 && (size_t)c < row->nfields ? row->fields[c].str : NULL;
 }
 
+/* rh_csv's "line 17: ..." as "<path>:17:1: ..."; another message as
+ * "<path>:1:1: ...". */
+static void where(const char *path, const char *err, char *errstr, size_t errstr_size) {
+  unsigned long line = 1;
+  int used = 0;
+  if (sscanf(err, "line %lu: %n", &line, &used) == 1 && used > 0)
+    err += used;
+  else
+    line = 1;
+  rh_errf(errstr, errstr_size, "%s:%lu:1: %s", path, line, err);
+}
+
 int verify_rows_read_csv(verify_rows_t *rows, const rh_config_t *cfg, const char *path,
                          rh_encoding_t enc, const char *by, int32_t today, char *errstr,
                          size_t errstr_size) {
   char err[512];
   rh_csv_reader_t *rd = rh_csv_open(path, enc, err, sizeof err);
   if (!rd) {
-    rh_errf(errstr, errstr_size, "%s: %s", path, err);
+    where(path, err, errstr, errstr_size);
     return -1;
   }
   const rh_csv_row_t *row;
   int rc = rh_csv_next(rd, &row, err, sizeof err);
   if (rc <= 0) {
-    rh_errf(errstr, errstr_size, "%s: %s", path, rc < 0 ? err : _("the file is empty"));
+    where(path, rc < 0 ? err : _("the file is empty"), errstr, errstr_size);
     rh_csv_close(rd);
     return -1;
   }
@@ -215,6 +229,7 @@ int verify_rows_read_csv(verify_rows_t *rows, const rh_config_t *cfg, const char
     return -1;
   }
   verify_columns_t cols = {ca + 1, co + 1, cr + 1, cv + 1, cb + 1, cn + 1};
+  rows->cols = cols;
   while ((rc = rh_csv_next(rd, &row, err, sizeof err)) == 1) {
     verify_input_t in = {cell(row, ca), cell(row, co), cell(row, cr),
                          cell(row, cv), cell(row, cb), cell(row, cn)};
@@ -232,7 +247,7 @@ int verify_rows_read_csv(verify_rows_t *rows, const rh_config_t *cfg, const char
   if (rc < 0) {
     /* a broken file is refused whole: publishing its first half would leave
      * the township unsure what went */
-    rh_errf(errstr, errstr_size, "%s: %s", path, err);
+    where(path, err, errstr, errstr_size);
     return -1;
   }
   return 0;

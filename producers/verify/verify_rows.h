@@ -1,9 +1,10 @@
 /*
  * verify_rows: the steps a township reports (docs/verify.md): read from the
  * CSV it filled in (the riskhub-alerts export with its outcome columns), or
- * one from the command line, and checked on their own (an outcome that is
- * one, a configured reason where one is due, a real date not in the future,
- * who recorded it, a note with no ID number). What the ledger holds is
+ * one from the command line, and checked on their own (UTF-8 text, an
+ * outcome that is one, a configured reason where one is due, a real date not
+ * in the future, required for every outcome but VERIFYING, who recorded it, a
+ * note with no ID number). What the ledger holds is
  * checked after (verify_ledger.h).
  *
  * Each refused row keeps where (line and column; 0 for the command line) and
@@ -37,21 +38,23 @@ typedef struct {
   bool already; /* the ledger holds this very step (a file given again): not sent */
 } verify_row_t;
 
-typedef struct {
-  verify_row_t *v;
-  size_t n, cap;
-  size_t blank; /* rows whose outcome was left empty (not verified yet) */
-} verify_rows_t;
-
 /* What one row says, as text (NULL or "" for empty). */
 typedef struct {
   const char *alert_id, *outcome, *reason, *visited_on, *recorded_by, *note;
 } verify_input_t;
 
-/* Column numbers of an input's cells for messages (0 when not from a file). */
+/* Column numbers of an input's cells for messages (the command line: its
+ * options, 1..6 in this order). */
 typedef struct {
   int alert_id, outcome, reason, visited_on, recorded_by, note;
 } verify_columns_t;
+
+typedef struct {
+  verify_row_t *v;
+  size_t n, cap;
+  size_t blank; /* rows whose outcome was left empty (not verified yet) */
+  verify_columns_t cols; /* where each value is (verify_ledger's refusals) */
+} verify_rows_t;
 
 /* Add one row (copied) and check it on its own; today: days since 1970-01-01
  * (a visit after it is refused); by: --by, who recorded rows whose cell is

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rh_clock.h"
 #include "rh_csv.h"
@@ -49,9 +50,11 @@ static void csv_cell(FILE *f, const char *s, bool last) {
   fputs(last ? "\r\n" : ",", f);
 }
 
-/* <dir>/<input's base name>.rejects.csv, 0600. 0, or -1 with errstr. */
-static int write_rejects(const verify_run_opts_t *o, const verify_rows_t *rows, char *path,
-                         size_t path_size, char *errstr, size_t errstr_size) {
+/* <dir>/<input's base name>.rejects.csv, 0600; with nothing refused, an
+ * earlier run's file is removed (it would send the township back to rows
+ * now accepted) and path left empty. 0, or -1 with errstr. */
+static int write_rejects(const verify_run_opts_t *o, const verify_rows_t *rows, size_t refused,
+                         char *path, size_t path_size, char *errstr, size_t errstr_size) {
   char *copy = strdup(o->input), *copy2 = strdup(o->input);
   if (!copy || !copy2) {
     free(copy);
@@ -63,6 +66,14 @@ static int write_rejects(const verify_run_opts_t *o, const verify_rows_t *rows, 
            basename(copy2));
   free(copy);
   free(copy2);
+  if (!refused) {
+    if (unlink(path) && errno != ENOENT) {
+      rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+      return -1;
+    }
+    path[0] = '\0';
+    return 0;
+  }
   FILE *f = rh_file_create_private(path, O_WRONLY | O_CREAT | O_TRUNC, errstr, errstr_size);
   if (!f) return -1;
   fputs("\xEF\xBB\xBFline,column,alert_id,reason\r\n", f); /* Excel reads UTF-8 with a BOM */
@@ -77,7 +88,8 @@ static int write_rejects(const verify_run_opts_t *o, const verify_rows_t *rows, 
     csv_cell(f, r->alert_id ? r->alert_id : "", false);
     csv_cell(f, r->why, true);
   }
-  if (fflush(f) || ferror(f) | fclose(f)) {
+  int bad = fflush(f) != 0 || ferror(f);
+  if (fclose(f) || bad) {
     rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
     return -1;
   }
@@ -99,6 +111,7 @@ int verify_run(const verify_run_opts_t *o) {
     }
   } else {
     verify_columns_t cols = {1, 2, 3, 4, 5, 6};
+    rows.cols = cols;
     if (verify_rows_add(&rows, o->cfg, 0, &o->one, &cols, o->by, now)) {
       fprintf(stderr, "riskhub-verify: out of memory\n");
       verify_rows_free(&rows);
@@ -107,13 +120,13 @@ int verify_run(const verify_run_opts_t *o) {
   }
   size_t filled = rows.n;
   if (filled > verify_rows_refused(&rows)) {
-    int noperm = 0;
-    if (verify_ledger_check(o->cfg, o->township, &rows, &noperm, err, sizeof err)) {
+    int noperm = 0, r = verify_ledger_check(o->cfg, o->township, &rows, &noperm, err, sizeof err);
+    if (r) {
       rh_log_scrub(err);
       fprintf(stderr, "riskhub-verify: %s: %s; nothing published\n",
               _("the ledger could not be read"), err);
       verify_rows_free(&rows);
-      return noperm ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
+      return r == -2 ? RH_EXIT_SOFTWARE : noperm ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
     }
   }
   size_t refused = verify_rows_refused(&rows), published = 0, already = 0;
@@ -131,8 +144,7 @@ int verify_run(const verify_run_opts_t *o) {
     }
   }
   char rejects[4096] = "";
-  if (o->input && refused &&
-      write_rejects(o, &rows, rejects, sizeof rejects, err, sizeof err)) {
+  if (o->input && write_rejects(o, &rows, refused, rejects, sizeof rejects, err, sizeof err)) {
     fprintf(stderr, "riskhub-verify: %s\n", err);
     rc = RH_EXIT_IOERR;
   }

@@ -51,9 +51,10 @@ CREATE VIEW township_warnings WITH (security_barrier) AS
         OR w.township_code = substring(current_user FROM '^riskhub_town_([0-9]{9})$');
 
 -- the steps a township reported already: riskhub-verify does not send a row of
--- a file given again (the township fills in its export over days) a second time
+-- a file given again (the township fills in its export over days) a second time,
+-- and says again why the ledger refused one
 CREATE VIEW township_steps WITH (security_barrier) AS
-    SELECT s.verification_id, s.alert_id
+    SELECT s.verification_id, s.alert_id, s.refused
       FROM warning_steps s
      WHERE current_user = 'riskhub_township'
         OR s.township_code = substring(current_user FROM '^riskhub_town_([0-9]{9})$');
