@@ -217,16 +217,22 @@ echo "== $town verifies at the household and reports back (riskhub-verify; docs/
 build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --period "$period" \
     --format csv --output "$demo/visits.$period.csv" --log-level warn
 python3 - "$demo/visits.$period.csv" <<'PY'
-import csv, datetime, sys
+import csv, datetime, os, subprocess, sys, yaml
 path = sys.argv[1]
 with open(path, encoding="utf-8-sig", newline="") as f:
     rows = list(csv.DictReader(f))
     header = list(rows[0]) if rows else []
+# the warnings still waiting for a visit (a demo run again finds the earlier outcomes)
+cfg = yaml.safe_load(open("config/riskhub.yaml"))
+conninfo = os.environ.get("RH_PG_CONNINFO") or cfg["postgres"]["conninfo"]
+open_ids = set(subprocess.run(["psql", conninfo, "-Atc", "SELECT alert_id FROM warnings WHERE state = 'PUSHED'"],
+                              check=True, capture_output=True, text=True).stdout.split())
+rows_open = [r for r in rows if r["alert_id"] in open_ids]
 visited = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
 outcomes = [("纳入监测", ""), ("不纳入", "收入高于监测范围"), ("已是监测对象", ""), ("无法联系", ""),
             ("不纳入", "风险已消除"), ("核实中", "")]
 households = []
-for r in rows:
+for r in rows_open:
     if r["household_id"] not in households:
         households.append(r["household_id"])
     i = households.index(r["household_id"])
