@@ -19,6 +19,12 @@
  * day delivery_day + 1 of the following month (UTC ms). */
 int64_t rh_period_deadline_ms(int year, int month, int delivery_day, int utc_offset_min);
 
+/* The local calendar day of an instant (UTC ms), days since 1970-01-01
+ * (floor, also before 1970): "today in the county" is
+ * rh_period_local_days(rh_wall_ms(), RH_PERIOD_UTC_OFFSET_CN), whatever the
+ * host's time zone. */
+int32_t rh_period_local_days(int64_t utc_ms, int utc_offset_min);
+
 /* (Parsing "YYYY-MM": rh_parse_period, rh_parse.h.) */
 
 #endif

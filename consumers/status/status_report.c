@@ -8,6 +8,7 @@
 #include "rh_array.h"
 #include "rh_hash.h"
 #include "rh_err.h"
+#include "rh_period.h"
 #include "status_time.h"
 
 const char *status_state_code(status_state_t s) {
@@ -102,7 +103,7 @@ status_report_t *status_report_new(const rh_config_t *cfg, int first_year, int f
     r->month[i] = m;
     status_period_format(y, m, r->period[i]);
     r->deadline_ms[i] = status_deadline_ms(y, m, cfg->deadlines.delivery_day, utc_offset_min);
-    r->deadline_day[i] = status_local_days(r->deadline_ms[i], utc_offset_min) - 1;
+    r->deadline_day[i] = rh_period_local_days(r->deadline_ms[i], utc_offset_min) - 1;
     status_period_add(&y, &m, 1);
   }
   for (size_t i = 0; i < cfg->department_count; i++) r->nfeeds += cfg->departments[i].feed_count;
@@ -259,7 +260,7 @@ static void decide(const status_report_t *r, status_list_t *l, int m) {
     l->state = STATUS_ON_TIME;
   } else {
     l->state = STATUS_LATE;
-    l->days_late = (int)(status_local_days(l->shown.finished_at, r->utc_offset_min) -
+    l->days_late = (int)(rh_period_local_days(l->shown.finished_at, r->utc_offset_min) -
                          r->deadline_day[m]);
   }
 }

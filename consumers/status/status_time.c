@@ -93,10 +93,6 @@ int64_t status_deadline_ms(int year, int month, int delivery_day, int utc_offset
   return rh_period_deadline_ms(year, month, delivery_day, utc_offset_min);
 }
 
-int32_t status_local_days(int64_t utc_ms, int utc_offset_min) {
-  return (int32_t)floor_div(utc_ms + (int64_t)utc_offset_min * 60000, STATUS_DAY_MS);
-}
-
 void status_local_parts(int64_t utc_ms, int utc_offset_min, int *year, int *month, int *day,
                         int *hour, int *minute, int *second) {
   int64_t local = utc_ms + (int64_t)utc_offset_min * 60000;

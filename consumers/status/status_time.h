@@ -49,10 +49,6 @@ void status_offset_format(int minutes, char out[8]);
  * finished_at < this. delivery_day 1..28. */
 int64_t status_deadline_ms(int year, int month, int delivery_day, int utc_offset_min);
 
-/* The local calendar day of an instant, days since 1970-01-01 (floor, also
- * before 1970). */
-int32_t status_local_days(int64_t utc_ms, int utc_offset_min);
-
 /* Local date and time of an instant (seconds truncated toward the past). */
 void status_local_parts(int64_t utc_ms, int utc_offset_min, int *year, int *month, int *day,
                         int *hour, int *minute, int *second);

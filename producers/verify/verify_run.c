@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rh_clock.h"
@@ -17,7 +16,7 @@
 #include "rh_file.h"
 #include "rh_i18n.h"
 #include "rh_log.h"
-#include "rh_parse.h"
+#include "rh_period.h"
 #include "verify_ledger.h"
 #include "verify_publish.h"
 
@@ -25,12 +24,9 @@
 static const char *const OPTIONS[] = {"", "--alert", "--outcome", "--reason", "--visited-on",
                                       "--by", "--note"};
 
-static int32_t today(void) {
-  time_t t = (time_t)(rh_wall_ms() / 1000);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  return rh_days_from_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
+/* Today in the county (UTC+08:00), whatever the host's time zone: a visit of
+ * this morning in the county is not "in the future" on a host kept at UTC. */
+static int32_t today(void) { return rh_period_local_days(rh_wall_ms(), RH_PERIOD_UTC_OFFSET_CN); }
 
 static void say_refusals(const verify_run_opts_t *o, const verify_rows_t *rows) {
   for (size_t i = 0; i < rows->n; i++) {

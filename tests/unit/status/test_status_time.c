@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_period.h"
 #include "status_time.h"
 
 /* UTC ms of a UTC calendar time, by glibc */
@@ -132,15 +133,15 @@ static void test_local_days(void **state) {
   /* 2026-11-10 15:59:59.999 UTC is still the 10th in Beijing; 16:00 is the 11th */
   int64_t t = utc(2026, 11, 10, 16, 0, 0);
   char day[11];
-  status_format_day(status_local_days(t - 1, 480), day);
+  status_format_day(rh_period_local_days(t - 1, 480), day);
   assert_string_equal(day, "2026-11-10");
-  status_format_day(status_local_days(t, 480), day);
+  status_format_day(rh_period_local_days(t, 480), day);
   assert_string_equal(day, "2026-11-11");
-  status_format_day(status_local_days(t, 0), day);
+  status_format_day(rh_period_local_days(t, 0), day);
   assert_string_equal(day, "2026-11-10");
   /* before 1970: floor, not truncation */
-  assert_int_equal(status_local_days(-1, 0), -1);
-  assert_int_equal(status_local_days(0, -60), -1);
+  assert_int_equal(rh_period_local_days(-1, 0), -1);
+  assert_int_equal(rh_period_local_days(0, -60), -1);
   char iso[STATUS_ISO_SZ];
   status_format_iso(utc(2026, 11, 5, 2, 12, 33) + 999, 480, iso);
   assert_string_equal(iso, "2026-11-05T10:12:33+08:00");
