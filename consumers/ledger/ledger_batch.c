@@ -17,7 +17,8 @@
 #include "rh_manifest.h"
 #include "rh_pg.h"
 
-enum { W_ALERT, W_HOUSEHOLD, W_TOWNSHIP, W_PERIOD, W_RISK, W_RULE, W_RAISED, W_NCOL };
+enum { W_ALERT, W_HOUSEHOLD, W_TOWNSHIP, W_PERIOD, W_RISK, W_RULE, W_RAISED, W_DEPT, W_FEED,
+       W_NCOL };
 enum { U_ALERT, U_PERIOD, U_RISK, U_RAISED, U_NCOL };
 /* list_manifests: where the message was, then the BatchManifest's fields */
 enum { M_TOPIC, M_PART, M_OFFSET, M_BATCH, M_DEPT, M_FEED, M_KIND, M_PERIOD, M_SNAME, M_SSHA,
@@ -152,8 +153,11 @@ static int add_alert(ledger_batch_t *b, const void *value, size_t len, bool unma
             a.situation ? a.situation : "?");
     return LEDGER_ROW_SKIPPED;
   }
+  /* the list that raised it (migration 011; empty: NULL, counted "unknown") */
   const char *v[W_NCOL] = {a.alert_id, a.household_id, a.township_code,
-                           a.period,   a.risk,         a.rule_id, raised};
+                           a.period,   a.risk,         a.rule_id, raised,
+                           a.department && *a.department ? a.department : NULL,
+                           a.feed && *a.feed ? a.feed : NULL};
   if (ledger_arrays_add(&b->warnings, v)) return -1;
   return LEDGER_ROW_WARNING;
 }
@@ -344,11 +348,12 @@ void ledger_batch_clear(ledger_batch_t *b) {
 
 #define WARNINGS_SQL                                                                        \
   "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, rule_id, "    \
-  "raised_at, visit_due, comparison_due) "                                                  \
-  "SELECT a, h, t, p, r, ru, to_timestamp(ra::bigint / 1000.0), current_date + $8::int, "   \
-  "current_date + $9::int "                                                                 \
+  "raised_at, department, feed, visit_due, comparison_due) "                                \
+  "SELECT a, h, t, p, r, ru, to_timestamp(ra::bigint / 1000.0), d, f, "                     \
+  "current_date + $10::int, current_date + $11::int "                                       \
   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "    \
-  "$7::text[]) AS u(a, h, t, p, r, ru, ra) ON CONFLICT (alert_id) DO NOTHING"
+  "$7::text[], $8::text[], $9::text[]) AS u(a, h, t, p, r, ru, ra, d, f) "                  \
+  "ON CONFLICT (alert_id) DO NOTHING"
 
 #define UNMATCHED_SQL                                                                       \
   "INSERT INTO unmatched_alerts (alert_id, period, risk, raised_at) "                        \

@@ -444,10 +444,10 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
       cleanup(&l);
       return RH_EXIT_UNAVAILABLE;
     }
-    /* the tables of migrations 003, 005 and 006, before anything is read */
+    /* the tables of migrations 003, 005, 006 and 011, before anything is read */
     if (ledger_offsets_load(&l.pos, l.pg, l.group, err, sizeof err) == 0 &&
         rh_pg_exec(l.pg,
-                   "SELECT raised_at FROM warnings LIMIT 0; "
+                   "SELECT raised_at, department, feed FROM warnings LIMIT 0; "
                    "SELECT 1 FROM check_results, unmatched_alerts, list_manifests LIMIT 0",
                    err, sizeof err) == 0)
       break;
