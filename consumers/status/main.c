@@ -17,7 +17,7 @@ static void usage(FILE *fp) {
       "usage: riskhub-status [--config FILE] [--schemas DIR] [--period YYYY-MM | --quarter YYYY-Qn]\n"
       "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
       "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
-      "                      [--table lists|townships|all] [--source ledger|topics]\n"
+      "                      [--table lists|townships|verification|all] [--source ledger|topics]\n"
       "                      [--log-level LEVEL]\n"
       "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
       "following month, local time), late or not at all, and the warnings and check results\n"
@@ -29,7 +29,10 @@ static void usage(FILE *fp) {
       "  --utc-offset +HH:MM the county's local time (default +08:00, China Standard Time)\n"
       "  --format F          table (default), csv, markdown, xlsx (needs --out)\n"
       "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
-      "  --table T           lists, townships or all (default)\n"
+      "  --table T           lists, townships, verification (the warnings verified, included,\n"
+      "                      open and overdue per township; per department its lists on time and\n"
+      "                      the share confirmed at the household: from the ledger only) or all\n"
+      "                      (default)\n"
       "  --source S          ledger (default: PostgreSQL, whatever the broker has deleted) or\n"
       "                      topics (feed.<dept>.manifests, alerts.*, checks.* read from their start,\n"
       "                      read_committed: only what the broker still keeps)\n"
@@ -42,13 +45,15 @@ static void usage(FILE *fp) {
  * RH_EXIT_USAGE after saying what is wrong. */
 static int resolve_window(status_opts_t *o, const char *as_of, const char *period,
                           const char *quarter) {
-  if (status_as_of_parse(as_of, rh_wall_ms(), o->utc_offset_min, &o->as_of_ms)) {
+  int64_t now = rh_wall_ms();
+  if (status_as_of_parse(as_of, now, o->utc_offset_min, &o->as_of_ms)) {
     fprintf(stderr,
             "riskhub-status: --as-of: '%s' is not now, YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS] "
             "(optionally with Z or +08:00)\n",
             as_of);
     return RH_EXIT_USAGE;
   }
+  o->as_of_now = o->as_of_ms >= now;
   if (period && quarter) {
     fprintf(stderr, "riskhub-status: --period and --quarter: give one of them\n");
     return RH_EXIT_USAGE;
@@ -116,9 +121,11 @@ int main(int argc, char **argv) {
     case O_TABLE:
       if (strcmp(optarg, "lists") == 0) o.tables = STATUS_TABLE_LISTS;
       else if (strcmp(optarg, "townships") == 0) o.tables = STATUS_TABLE_TOWNSHIPS;
+      else if (strcmp(optarg, "verification") == 0) o.tables = STATUS_TABLE_VERIFICATION;
       else if (strcmp(optarg, "all") == 0) o.tables = STATUS_TABLE_ALL;
       else {
-        fprintf(stderr, "riskhub-status: --table: '%s' (expected lists, townships or all)\n",
+        fprintf(stderr,
+                "riskhub-status: --table: '%s' (expected lists, townships, verification or all)\n",
                 optarg);
         return RH_EXIT_USAGE;
       }
@@ -137,6 +144,11 @@ int main(int argc, char **argv) {
   }
   if (optind != argc) return rh_cli_usage_error(&cli);
   if ((rc = resolve_window(&o, as_of, period, quarter))) return rc;
+  if (o.tables == STATUS_TABLE_VERIFICATION && o.source == STATUS_SOURCE_TOPICS) {
+    fprintf(stderr, "riskhub-status: --table verification: the warnings' states are in the "
+                    "ledger only, not on the topics: use --source ledger (the default)\n");
+    return RH_EXIT_USAGE;
+  }
   if (o.format == STATUS_FMT_XLSX && !o.out) {
     fprintf(stderr, "riskhub-status: --format xlsx needs --out FILE\n");
     return RH_EXIT_USAGE;

@@ -460,3 +460,147 @@ static status_grid_t *townships_quarter(const status_report_t *r) {
 status_grid_t *status_grid_townships(const status_report_t *r) {
   return r->nmonths == 1 ? townships_month(r) : townships_quarter(r);
 }
+
+/* ---- verification at the household (status_verify.h) ---- */
+
+/* "2026-10", or "2026-Q4" for a quarter: the range the figures cover */
+static void range_name(const status_report_t *r, char out[16]) {
+  if (r->nmonths == 1)
+    snprintf(out, 16, "%s", r->period[0]);
+  else
+    snprintf(out, 16, "%04d-Q%d", r->year[0], r->quarter);
+}
+
+static void as_of_note(build_t *b, const status_verify_t *v) {
+  char day[11];
+  status_format_day(v->as_of_day, day);
+  if (v->as_of_now)
+    note(b, dupf(b, "states as they are now (warnings.state: the townships' steps and the web "
+                    "page's visits); overdue: open and visit_due before %s (today, local)", day));
+  else
+    note(b, dupf(b, "states as of the as-of: the last step applied by the ledger or visit "
+                    "recorded on the web page by then (none: pushed); overdue: open and "
+                    "visit_due before %s (the as-of's local day)", day));
+}
+
+enum { V_PERIOD, V_TOWNSHIP, V_NAME, V_PUSHED, V_VERIFIED, V_INCLUDED, V_NOT_INCLUDED,
+       V_ALREADY, V_OPEN, V_OVERDUE, V_DAYS_MAX, V_DAYS_TOTAL, V_NCOL };
+
+static void vtally_cells(build_t *b, size_t i, const status_vtally_t *t) {
+  const uint64_t x[] = {t->pushed, t->verified, t->included, t->not_included,
+                        t->already_monitored, t->open, t->overdue, t->overdue_days_max,
+                        t->overdue_days_total};
+  for (size_t k = 0; k < sizeof x / sizeof *x; k++)
+    number(b, i, V_PUSHED + k, (int64_t)x[k]);
+}
+
+status_grid_t *status_grid_verify_townships(const status_report_t *r, const status_verify_t *v) {
+  build_t b = grid_new(r->nmonths == 1 ? "入户核实 Verification at the household by township"
+                                       : "入户核实 Verification at the household by township, "
+                                         "the quarter's warnings",
+                       "入户核实 Verification", r->utc_offset_min);
+  if (b.oom) return done(&b);
+  char range[16];
+  range_name(r, range);
+  col(&b, strdup("period"), strdup("期间 period"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("township"), strdup("代码 code"), STATUS_SHOW_CSV | STATUS_SHOW_XLSX, false, 12);
+  col(&b, strdup("township_name"), strdup("乡镇 township"), STATUS_SHOW_ALL, false, 16);
+  col(&b, strdup("pushed"), strdup("推送 pushed"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("verified"), strdup("已核实 verified"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("included"), strdup("纳入监测 included"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("not_included"), strdup("不纳入 not included"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("already_monitored"), strdup("已是监测对象 already monitored"), STATUS_SHOW_ALL,
+      true, 12);
+  col(&b, strdup("open"), strdup("未办结 open"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("overdue"), strdup("逾期 overdue"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("overdue_days_max"), strdup("最长逾期天数 most days overdue"), STATUS_SHOW_ALL,
+      true, 12);
+  col(&b, strdup("overdue_days_total"), strdup("逾期天数合计 days overdue, total"),
+      STATUS_SHOW_ALL, true, 12);
+  for (size_t t = 0; t < r->cfg->township_count && !b.oom; t++) {
+    size_t i = row(&b, 0);
+    text(&b, i, V_PERIOD, range);
+    text(&b, i, V_TOWNSHIP, r->cfg->townships[t].code);
+    text(&b, i, V_NAME, r->cfg->townships[t].name);
+    vtally_cells(&b, i, &v->townships[t]);
+  }
+  size_t i = row(&b, STATUS_ROW_TOTAL);
+  text(&b, i, V_NAME, "合计 townships total");
+  vtally_cells(&b, i, &v->total);
+  note(&b, strdup("pushed: warnings of the period(s) raised by the as-of; verified: an outcome "
+                  "reached (included, not included or already monitored); included: "
+                  "proposed, included, assisting or risk eliminated; open: pushed, received, "
+                  "being verified or unreachable"));
+  note(&b, strdup("overdue: open past its visit_due (deadlines.home_visit_days); days overdue: "
+                  "the as-of's local day minus visit_due; most: the longest of the township, "
+                  "total: their sum (the mean is total / overdue)"));
+  as_of_note(&b, v);
+  if (v->other_townships)
+    note(&b, dupf(&b, "%llu warnings of townships not in the configuration are not counted",
+                  (unsigned long long)v->other_townships));
+  return done(&b);
+}
+
+enum { D_PERIOD, D_DEPT, D_NAME, D_LISTS, D_ON_TIME, D_WARNINGS, D_VERIFIED, D_CONFIRMED,
+       D_SHARE, D_PCT, D_NCOL };
+
+static void dept_cells(build_t *b, size_t i, const status_vtally_t *t) {
+  number(b, i, D_LISTS, t->lists);
+  number(b, i, D_ON_TIME, t->lists_on_time);
+  number(b, i, D_WARNINGS, (int64_t)t->pushed);
+  number(b, i, D_VERIFIED, (int64_t)t->verified);
+  number(b, i, D_CONFIRMED, (int64_t)t->included);
+  int pm = status_verify_share_permille(t);
+  if (pm >= 0) {
+    char s[16];
+    snprintf(s, sizeof s, "%d.%03d", pm / 1000, pm % 1000);
+    text(b, i, D_SHARE, s);
+    snprintf(s, sizeof s, "%d.%d%%", pm / 10, pm % 10);
+    text(b, i, D_PCT, s);
+  }
+}
+
+status_grid_t *status_grid_verify_departments(const status_report_t *r,
+                                              const status_verify_t *v) {
+  build_t b = grid_new(r->nmonths == 1
+                           ? "部门核实 Departments: lists on time, warnings confirmed at the household"
+                           : "部门核实 Departments over the quarter: lists on time, warnings "
+                             "confirmed at the household",
+                       "部门核实 Departments", r->utc_offset_min);
+  if (b.oom) return done(&b);
+  char range[16];
+  range_name(r, range);
+  col(&b, strdup("period"), strdup("期间 period"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("department"), strdup("部门代码 department code"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("department_name"), strdup("部门 department"), STATUS_SHOW_ALL, false, 16);
+  col(&b, strdup("lists"), strdup("应报名单 lists"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("lists_on_time"), strdup("按时 on time"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("warnings"), strdup("预警 warnings"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("verified"), strdup("已核实 verified"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("confirmed"), strdup("入户确认 confirmed"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("confirmed_share"), strdup("确认率 confirmed share"), STATUS_SHOW_CSV, true, 0);
+  col(&b, strdup("confirmed_pct"), strdup("确认率 confirmed"), STATUS_SHOW_PEOPLE, true, 12);
+  size_t nd = r->cfg->department_count;
+  for (size_t d = 0; d <= nd && !b.oom; d++) {
+    if (d == nd && !status_verify_has_unknown(v)) break;
+    size_t i = row(&b, 0);
+    text(&b, i, D_PERIOD, range);
+    text(&b, i, D_DEPT, d < nd ? r->cfg->departments[d].code : "unknown");
+    text(&b, i, D_NAME, d < nd ? r->cfg->departments[d].name : "未知 unknown");
+    dept_cells(&b, i, &v->departments[d]);
+  }
+  size_t i = row(&b, STATUS_ROW_TOTAL);
+  text(&b, i, D_NAME, "合计 total");
+  dept_cells(&b, i, &v->total);
+  note(&b, strdup("lists: the department's feeds times the months; on time: their lists that "
+                  "arrived by the deadline (the lists table)"));
+  note(&b, strdup("warnings: raised from the department's lists in the period(s); confirmed: "
+                  "the township found the risk at the household (included: proposed, "
+                  "included, assisting or risk eliminated); confirmed share: confirmed / "
+                  "verified (warnings with an outcome), empty while none is verified"));
+  if (status_verify_has_unknown(v))
+    note(&b, strdup("unknown: warnings the ledger wrote before it kept their department "
+                    "(migration 011), or of a department not in the configuration"));
+  as_of_note(&b, v);
+  return done(&b);
+}

@@ -1,6 +1,7 @@
 /*
- * status_grid: the report's two tables (lists by department and feed,
- * warnings by township) as typed grids, built once from a finished
+ * status_grid: the report's tables (lists by department and feed,
+ * warnings by township, and the verification at the household by township
+ * and by department) as typed grids, built once from a finished
  * status_report_t and rendered by every output format (status_render.h for
  * table, CSV and Markdown; status_xlsx.h for the workbook), so that all
  * formats hold the same figures.
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "status_report.h"
+#include "status_verify.h"
 
 typedef enum {
   STATUS_CELL_EMPTY = 0,
@@ -81,6 +83,11 @@ void status_report_title(const status_report_t *r, char *buf, size_t size);
  * months side by side for a quarter). */
 status_grid_t *status_grid_lists(const status_report_t *r);
 status_grid_t *status_grid_townships(const status_report_t *r);
+/* The verification tables (status_verify.h): per township, per department;
+ * one layout for a month and a quarter (the figures over the range). */
+status_grid_t *status_grid_verify_townships(const status_report_t *r, const status_verify_t *v);
+status_grid_t *status_grid_verify_departments(const status_report_t *r,
+                                              const status_verify_t *v);
 void status_grid_destroy(status_grid_t *g);
 
 /* The cell at row, col. */

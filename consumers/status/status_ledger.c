@@ -57,6 +57,32 @@ static const char UNMATCHED_SQL[] =
     "WHERE period = ANY($1::text[]) AND " AS_OF("raised_at")
     " GROUP BY GROUPING SETS ((period), ())";
 
+/* The verification figures (status_verify.h): warnings of the months raised by
+ * as-of, counted per township, department, state and visit_due (days since
+ * 1970). As of now ($3 true): the state the warning has (warnings.state, moved
+ * by the ledger's steps and by the web page). As of a past instant: the last
+ * move made by then, replayed: the ledger's applied steps (applied_at <=
+ * as-of, refused IS NULL; the outcome as the state it leaves) and the web
+ * page's visits (web_visits, recorded_at <= as-of); no move: PUSHED. Two moves
+ * at the same instant: the web page's, then the later step (topic order). */
+static const char VERIFY_SQL[] =
+    "WITH w AS (SELECT alert_id, township_code, department, state, visit_due FROM warnings "
+    "  WHERE period = ANY($1::text[]) AND " AS_OF("coalesce(raised_at, created_at)") "), "
+    "ev AS (SELECT s.alert_id, s.applied_at AS at, 0 AS src, s.\"offset\" AS seq, "
+    "         CASE s.outcome WHEN 'NOT_INCLUDED' THEN 'DISMISSED' ELSE s.outcome END AS state "
+    "    FROM warning_steps s JOIN w ON w.alert_id = s.alert_id "
+    "   WHERE NOT $3::boolean AND s.refused IS NULL AND " AS_OF("s.applied_at")
+    "  UNION ALL "
+    "  SELECT v.alert_id, v.recorded_at, 1, v.visit_id, v.outcome "
+    "    FROM web_visits v JOIN w ON w.alert_id = v.alert_id "
+    "   WHERE NOT $3::boolean AND " AS_OF("v.recorded_at") "), "
+    "last AS (SELECT DISTINCT ON (alert_id) alert_id, state FROM ev "
+    "          ORDER BY alert_id, at DESC, src DESC, seq DESC) "
+    "SELECT w.township_code, coalesce(w.department, ''), "
+    "       CASE WHEN $3::boolean THEN w.state ELSE coalesce(last.state, 'PUSHED') END, "
+    "       w.visit_due - DATE '1970-01-01', count(*) "
+    "  FROM w LEFT JOIN last ON last.alert_id = w.alert_id GROUP BY 1, 2, 3, 4";
+
 static const char LAST_WRITE_SQL[] =
     "SELECT " MS("max(updated_at)") " FROM ledger_offsets WHERE consumer = $1";
 
@@ -70,9 +96,25 @@ static PGresult *query(PGconn *pg, const char *sql, int n, const char *const *pa
   return rh_pg_exec_params(pg, sql, n, params, errstr, errstr_size);
 }
 
+/* The verification figures into v (VERIFY_SQL). 0, or -1 with errstr. */
+static int read_verification(PGconn *pg, const char *const *params, status_verify_t *v,
+                             char *errstr, size_t errstr_size) {
+  const char *p[3] = {params[0], params[1], v->as_of_now ? "true" : "false"};
+  PGresult *res = query(pg, VERIFY_SQL, 3, p, errstr, errstr_size);
+  if (!res) return -1;
+  for (int i = 0; i < PQntuples(res); i++) {
+    bool has_due = !PQgetisnull(res, i, 3);
+    status_verify_add(v, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                      has_due, has_due ? (int32_t)num(res, i, 3) : 0, (uint64_t)num(res, i, 4));
+  }
+  PQclear(res);
+  return 0;
+}
+
 status_ledger_rc_t status_ledger_read(const rh_config_t *cfg, const char *consumer,
-                                      status_report_t *r, status_ledger_stats_t *st,
-                                      char *errstr, size_t errstr_size) {
+                                      status_report_t *r, status_verify_t *v,
+                                      status_ledger_stats_t *st, char *errstr,
+                                      size_t errstr_size) {
   int64_t t0 = rh_mono_ms();
   memset(st, 0, sizeof *st);
   PGconn *pg = rh_pg_connect_as(cfg->pg_conninfo, RH_PG_ROLE_STATUS, PG_WAIT_MS, errstr, errstr_size);
@@ -129,6 +171,8 @@ status_ledger_rc_t status_ledger_read(const rh_config_t *cfg, const char *consum
       status_report_set_tally(r, row, m, x->warnings, x->households, x->checks, x->matched);
     }
 
+  res = NULL;
+  if (v && read_verification(pg, params, v, errstr, errstr_size)) goto out;
   if (!(res = query(pg, LAST_WRITE_SQL, 1, &consumer, errstr, errstr_size))) goto out;
   st->last_write_ms = PQntuples(res) ? num(res, 0, 0) : 0;
   PQclear(res);

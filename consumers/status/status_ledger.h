@@ -11,6 +11,8 @@
  *             (and matched) per township and month, and over the whole range
  *             (GROUPING SETS): status_report_set_tally
  *   unmatched unmatched_alerts
+ *   verification (status_verify.h) warnings' states as of, with
+ *             warning_steps and web_visits for a past as-of
  *
  * "As of" as on the topics: a manifest counts from its finished_at, a warning
  * from its raised_at (the Alert's created_at; the row's created_at for rows
@@ -30,6 +32,7 @@
 
 #include "rh_config.h"
 #include "status_report.h"
+#include "status_verify.h"
 
 typedef struct {
   uint64_t manifests;     /* list_manifests rows of the months */
@@ -45,9 +48,12 @@ typedef enum {
 } status_ledger_rc_t;
 
 /* consumer: the ledger's name in ledger_offsets (its group: the topic prefix
- * and "riskhub-ledger"). errstr says what failed. */
+ * and "riskhub-ledger"). v: the verification figures too, in the same
+ * transaction (warnings, warning_steps, web_visits; migration 011), or NULL.
+ * errstr says what failed. */
 status_ledger_rc_t status_ledger_read(const rh_config_t *cfg, const char *consumer,
-                                      status_report_t *r, status_ledger_stats_t *st,
-                                      char *errstr, size_t errstr_size);
+                                      status_report_t *r, status_verify_t *v,
+                                      status_ledger_stats_t *st, char *errstr,
+                                      size_t errstr_size);
 
 #endif

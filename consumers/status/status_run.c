@@ -16,6 +16,7 @@
 #include "status_render.h"
 #include "status_report.h"
 #include "status_time.h"
+#include "status_verify.h"
 #include "status_xlsx.h"
 
 int status_format_parse(const char *s, status_format_t *out) {
@@ -67,19 +68,23 @@ static int write_text_file(const status_opts_t *o, const char *title, status_gri
   return rc;
 }
 
-static void summary(FILE *fp, const status_report_t *r, const char *title_what,
-                    status_source_t source) {
+static void summary(FILE *fp, const status_report_t *r, const status_verify_t *v,
+                    const char *title_what, status_source_t source) {
   const uint32_t *c = r->state_counts[r->nmonths];
   uint64_t w = 0, h = 0;
   for (size_t t = 0; t + 1 < r->nrows; t++) {
     w += status_report_tally(r, t, r->nmonths)->warnings;
     h += status_report_tally(r, t, r->nmonths)->households;
   }
+  char verified[64] = "";
+  if (v) /* the verification table's: with it only */
+    snprintf(verified, sizeof verified, " verified=%" PRIu64 " overdue=%" PRIu64,
+             v->total.verified, v->total.overdue);
   fprintf(fp,
           "riskhub-status: %s: on_time=%u late=%u missing=%u pending=%u warnings=%" PRIu64
-          " households=%" PRIu64 " unmatched=%" PRIu64 " source=%s\n",
+          " households=%" PRIu64 " unmatched=%" PRIu64 "%s source=%s\n",
           title_what, c[STATUS_ON_TIME], c[STATUS_LATE], c[STATUS_MISSING], c[STATUS_PENDING],
-          w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings,
+          w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings, verified,
           source == STATUS_SOURCE_TOPICS ? "topics" : "ledger");
   fflush(fp);
 }
@@ -106,11 +111,11 @@ static int read_topics(const status_opts_t *o, const rh_avro_schemas_t *schemas,
   return RH_EXIT_OK;
 }
 
-static int read_ledger(const status_opts_t *o, status_report_t *r) {
+static int read_ledger(const status_opts_t *o, status_report_t *r, status_verify_t *v) {
   char err[1024], consumer[512], when[STATUS_LOCAL_SZ], off[8];
   snprintf(consumer, sizeof consumer, "%sriskhub-ledger", o->cfg->topic_prefix);
   status_ledger_stats_t st;
-  switch (status_ledger_read(o->cfg, consumer, r, &st, err, sizeof err)) {
+  switch (status_ledger_read(o->cfg, consumer, r, v, &st, err, sizeof err)) {
   case STATUS_LEDGER_OK: break;
   case STATUS_LEDGER_UNAVAILABLE:
     rh_log_error("PostgreSQL: %s", err);
@@ -140,8 +145,18 @@ static int read_ledger(const status_opts_t *o, status_report_t *r) {
 }
 
 static int read_source(const status_opts_t *o, const rh_avro_schemas_t *schemas,
-                       status_report_t *r) {
-  return o->source == STATUS_SOURCE_TOPICS ? read_topics(o, schemas, r) : read_ledger(o, r);
+                       status_report_t *r, status_verify_t *v) {
+  return o->source == STATUS_SOURCE_TOPICS ? read_topics(o, schemas, r) : read_ledger(o, r, v);
+}
+
+/* g[*n] = a new grid, or say out of memory; 0 or -1 */
+static int add_grid(status_grid_t **g, size_t *n, status_grid_t *made) {
+  if (!made) {
+    rh_log_error("out of memory");
+    return -1;
+  }
+  g[(*n)++] = made;
+  return 0;
 }
 
 int status_run(const status_opts_t *o) {
@@ -149,8 +164,10 @@ int status_run(const status_opts_t *o) {
   int rc = RH_EXIT_SOFTWARE;
   rh_avro_schemas_t *schemas = NULL;
   status_report_t *r = NULL;
-  status_grid_t *grids[2] = {NULL, NULL};
+  status_verify_t *v = NULL;
+  status_grid_t *grids[4] = {NULL, NULL, NULL, NULL};
   size_t ngrids = 0;
+  unsigned tables = o->tables;
 
   if (!(schemas = rh_avro_schemas_new()) ||
       rh_avro_schemas_load_dir(schemas, o->schemas_dir, err, sizeof err)) {
@@ -163,28 +180,39 @@ int status_run(const status_opts_t *o) {
     rh_log_error("%s", err);
     goto out;
   }
-  if ((rc = read_source(o, schemas, r)) != RH_EXIT_OK) goto out;
+  if (tables & STATUS_TABLE_VERIFICATION) {
+    if (o->source == STATUS_SOURCE_TOPICS) { /* --table all: main refuses it alone */
+      rh_log_warn("the verification tables are left out: the warnings' states are in the ledger "
+                  "only, not on the topics (核实情况仅据台账; --source ledger)");
+      tables &= ~(unsigned)STATUS_TABLE_VERIFICATION;
+    } else if (!(v = status_verify_new(o->cfg, o->as_of_ms, o->as_of_now, o->utc_offset_min))) {
+      rh_log_error("out of memory");
+      goto out;
+    }
+  }
+  if ((rc = read_source(o, schemas, r, v)) != RH_EXIT_OK) goto out;
   rc = RH_EXIT_SOFTWARE;
   if (status_report_finish(r)) {
     rh_log_error("out of memory");
     goto out;
   }
+  if (v) {
+    status_verify_lists(v, r);
+    if (v->other_townships)
+      rh_log_warn("%" PRIu64 " warnings of the period(s) name a township that is not in the "
+                  "configuration; not in the verification table",
+                  v->other_townships);
+  }
   if (r->manifests_other_feeds)
     rh_log_warn("%" PRIu64 " manifests of the period(s) name a feed that is not in the "
                 "configuration; not counted",
                 r->manifests_other_feeds);
-  if (o->tables & STATUS_TABLE_LISTS) {
-    if (!(grids[ngrids++] = status_grid_lists(r))) {
-      rh_log_error("out of memory");
-      goto out;
-    }
-  }
-  if (o->tables & STATUS_TABLE_TOWNSHIPS) {
-    if (!(grids[ngrids++] = status_grid_townships(r))) {
-      rh_log_error("out of memory");
-      goto out;
-    }
-  }
+  if ((tables & STATUS_TABLE_LISTS) && add_grid(grids, &ngrids, status_grid_lists(r))) goto out;
+  if ((tables & STATUS_TABLE_TOWNSHIPS) && add_grid(grids, &ngrids, status_grid_townships(r)))
+    goto out;
+  if (v && (add_grid(grids, &ngrids, status_grid_verify_townships(r, v)) ||
+            add_grid(grids, &ngrids, status_grid_verify_departments(r, v))))
+    goto out;
   status_report_title(r, title, sizeof title);
   if (r->nmonths == 1)
     snprintf(what, sizeof what, "%s", r->period[0]);
@@ -205,11 +233,12 @@ int status_run(const status_opts_t *o) {
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  if (o->out) summary(stdout, r, what, o->source);
+  if (o->out) summary(stdout, r, v, what, o->source);
   rc = status_report_all_on_time(r) ? RH_EXIT_OK : RH_EXIT_ROWS_REJECTED;
 out:
   for (size_t i = 0; i < ngrids; i++) status_grid_destroy(grids[i]);
   status_report_destroy(r);
+  status_verify_destroy(v);
   rh_avro_schemas_destroy(schemas);
   return rc;
 }

@@ -18,6 +18,7 @@
 #ifndef STATUS_RUN_H
 #define STATUS_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,7 +28,11 @@ typedef enum { STATUS_FMT_TABLE = 0, STATUS_FMT_CSV, STATUS_FMT_MARKDOWN, STATUS
 
 typedef enum { STATUS_SOURCE_LEDGER = 0, STATUS_SOURCE_TOPICS } status_source_t;
 
-enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_ALL = 3 };
+/* STATUS_TABLE_VERIFICATION: the verification at the household by township and by
+ * department (two grids), read from the ledger only (with --source topics: left
+ * out of "all", refused alone) */
+enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_VERIFICATION = 4,
+       STATUS_TABLE_ALL = 7 };
 
 typedef struct {
   const rh_config_t *cfg;
@@ -36,6 +41,7 @@ typedef struct {
   int nmonths;                 /* 1 or 3 */
   int quarter;                 /* 1..4 with nmonths 3, else 0 */
   int64_t as_of_ms;
+  bool as_of_now;              /* as-of is now or later: warnings' states as they are */
   int utc_offset_min;
   status_format_t format;
   unsigned tables;             /* STATUS_TABLE_* */

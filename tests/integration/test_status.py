@@ -150,19 +150,27 @@ def status(ns, *args, env=None, timeout=120):
 
 
 def parse_csv(text):
-    """[rows of the lists table], [rows of the townships table] (dicts)."""
+    """[rows of the lists table], [rows of the townships table] (dicts). From the ledger
+    the two verification tables follow them (--table all; section 8)."""
     parts = text.split("\n\n")
-    assert len(parts) == 2, f"expected two CSV tables separated by an empty line:\n{text[:500]}"
-    return [list(csv.DictReader(io.StringIO(p, newline=""))) for p in parts]
+    assert len(parts) in (2, 4), \
+        f"expected two (or four) CSV tables separated by an empty line:\n{text[:500]}"
+    return [list(csv.DictReader(io.StringIO(p, newline=""))) for p in parts[:2]]
+
+
+def lists_and_townships(text):
+    """The CSV of the lists and townships tables alone (--table all from the ledger
+    also has the verification tables, which --source topics leaves out)."""
+    return "\n\n".join(text.split("\n\n")[:2]).rstrip("\n") + "\n"
 
 
 def status_csv(ns, *args):
-    """The report from the ledger (the default source), which must say exactly what the
-    same report read from the topics says (--source topics)."""
+    """The report from the ledger (the default source), whose lists and townships tables
+    must say exactly what the same report read from the topics says (--source topics)."""
     r = status(ns, "--format", "csv", *args)
     assert r.returncode in (0, 1), f"riskhub-status exit {r.returncode}: {r.stderr}"
     t = status(ns, "--format", "csv", "--source", "topics", *args)
-    assert (t.returncode, t.stdout) == (r.returncode, r.stdout), (
+    assert (t.returncode, t.stdout) == (r.returncode, lists_and_townships(r.stdout)), (
         f"the ledger and the topics differ ({args}):\n--- ledger\n{r.stdout[:3000]}\n"
         f"--- topics\n{t.stdout[:3000]}")
     lists, towns = parse_csv(r.stdout)
@@ -334,7 +342,7 @@ def test_markdown_and_table(hub, cfg):
     md = r.stdout
     assert md.startswith("# ") and LATE_PERIOD in md.splitlines()[0]
     tables = re.findall(r"((?:^\|.*\|\n)+)", md, re.M)
-    assert len(tables) == 2, f"expected two Markdown tables, got {len(tables)}"
+    assert len(tables) == 4, f"expected four Markdown tables (two of verification), got {len(tables)}"
 
     def rows(t):
         out = []
@@ -388,7 +396,8 @@ def test_xlsx(hub, cfg):
     assert f"riskhub-status: {LATE_PERIOD}:" in r.stdout and "missing=1" in r.stdout
     assert not list(hub.tmp.glob(f"{path.name}.tmp-*")), "a temporary file was left behind"
     book = rhtest.read_xlsx(path)
-    assert list(book) == ["名单报送 Lists", "乡镇预警 Townships"], list(book)
+    assert list(book) == ["名单报送 Lists", "乡镇预警 Townships", "入户核实 Verification",
+                          "部门核实 Departments"], list(book)
     ls, ts = book["名单报送 Lists"], book["乡镇预警 Townships"]
     for sheet in (ls, ts):
         title = sheet[(0, 0)][0]
@@ -647,3 +656,252 @@ def test_demo_build_delivers_on_its_day(cfg, tmp_path, ns):
     _, lists, _ = status_csv(ns, "--period", SIM_PERIOD, "--as-of", "2026-11-05 10:00")
     row = {(x["department"], x["feed"]): x for x in lists}[(dept, feed)]
     assert row["status"] == "pending" and row["finished_at"] == ""
+
+# ---- 8. verification at the household (issue 11) ----------------------------------------------
+
+VERIFY = rhtest.BIN / "riskhub-verify"
+V_LEFT_OUT = ("civil-affairs", "temporary-assistance")   # not sent: pending, not on time
+OPEN = {"PUSHED", "RECEIVED", "VERIFYING", "UNREACHABLE"}
+INCLUDED = {"PROPOSED", "INCLUDED", "ASSISTING", "RISK_ELIMINATED"}
+STEP_STATE = {"INCLUDED": "INCLUDED", "NOT_INCLUDED": "DISMISSED", "VERIFYING": "VERIFYING",
+              "ALREADY_MONITORED": "ALREADY_MONITORED", "UNREACHABLE": "UNREACHABLE"}
+V_COLS = ("pushed", "verified", "included", "not_included", "already_monitored", "open",
+          "overdue", "overdue_days_max", "overdue_days_total")
+
+
+def verify_csv(ns, code, steps, tmp, day):
+    """riskhub-verify of township code with {alert_id: outcome} as a filled-in CSV; the
+    steps on verifications.<code> before it returns."""
+    path = tmp / f"visits-{code}-{uuid.uuid4().hex[:6]}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["alert_id", "outcome", "not_included_reason", "visited_on", "recorded_by"])
+        for a, outcome in steps.items():
+            w.writerow([a, outcome, "income_above_line" if outcome == "NOT_INCLUDED" else "",
+                        "" if outcome == "VERIFYING" else day, "王芳"])
+    before = len(ns.read_topic(f"verifications.{code}", timeout=10))
+    r = subprocess.run([str(VERIFY), "--config", str(rhtest.CONFIG), "--township", code, path],
+                       capture_output=True, text=True, timeout=120, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, (r.returncode, rhtest.scrub(r.stderr))
+    rhtest.wait_for(lambda: len(ns.read_topic(f"verifications.{code}", timeout=10))
+                    >= before + len(steps), 60, f"{len(steps)} steps of {code}")
+
+
+def web_visit(ns, alert_id, code, outcome):
+    """What riskhub-web does when an official records a visit (docs/web.md): a
+    web_visits row and the warning's state, in one transaction (as the superuser)."""
+    su = rhtest.as_superuser(ns.conninfo)
+    reason = ", dismiss_reason = 'risk_resolved'" if outcome == "DISMISSED" else ""
+    rhtest.psql(su, "BEGIN; "
+                f"INSERT INTO web_accounts (username, township_code, password_hash) VALUES "
+                f"('wang.{code}', '{code}', '$argon2id$test') ON CONFLICT DO NOTHING; "
+                f"INSERT INTO web_visits (alert_id, username, outcome, note, visited_on) VALUES "
+                f"('{alert_id}', 'wang.{code}', '{outcome}', '家中已核', current_date); "
+                f"UPDATE warnings SET state = '{outcome}'{reason} WHERE alert_id = '{alert_id}'; "
+                "COMMIT")
+
+
+def expected_verification(cfg, warnings, states, due, today, lists):
+    """({township: figures}, {department: figures}) computed here: warnings
+    {alert_id: (township, department or None)}, states {alert_id: state}, due
+    {alert_id: date or None}, lists {department: (lists, on time)}."""
+    def blank():
+        return dict.fromkeys(V_COLS, 0)
+    towns = {t["code"]: blank() for t in cfg["townships"]}
+    depts = {d["code"]: blank() for d in cfg["departments"]}
+    for a, (town, dept) in warnings.items():
+        st = states.get(a, "PUSHED")
+        days = (today - due[a]).days if st in OPEN and due[a] and due[a] < today else 0
+        for x in (towns[town], depts.setdefault(dept or "unknown", blank())):
+            x["pushed"] += 1
+            x["verified"] += st not in OPEN
+            x["included"] += st in INCLUDED
+            x["not_included"] += st == "DISMISSED"
+            x["already_monitored"] += st == "ALREADY_MONITORED"
+            x["open"] += st in OPEN
+            if days:
+                x["overdue"] += 1
+                x["overdue_days_total"] += days
+                x["overdue_days_max"] = max(x["overdue_days_max"], days)
+    for d, (n, on) in lists.items():
+        depts[d].update(lists=n, lists_on_time=on)
+    return towns, depts
+
+
+def check_verification(text, cfg, want_towns, want_depts, period):
+    parts = text.split("\n\n")
+    assert len(parts) == 2, f"expected the two verification tables:\n{text[:500]}"
+    towns, depts = [list(csv.DictReader(io.StringIO(p, newline=""))) for p in parts]
+    assert [t["township"] for t in towns] == [t["code"] for t in cfg["townships"]]
+    assert all(t["period"] == period for t in towns + depts)
+    got = {t["township"]: {k: int(t[k]) for k in V_COLS} for t in towns}
+    assert got == want_towns, "townships differ:\n" + "\n".join(
+        f"{k}: got {got[k]} expected {want_towns[k]}" for k in got if got[k] != want_towns[k])
+    want_order = [d["code"] for d in cfg["departments"]] + (
+        ["unknown"] if "unknown" in want_depts else [])
+    assert [d["department"] for d in depts] == want_order
+    problems = []
+    for d in depts:
+        w = want_depts[d["department"]]
+        share = f"{w['included'] / w['verified']:.3f}" if w["verified"] else ""
+        g = dict(lists=int(d["lists"]), lists_on_time=int(d["lists_on_time"]),
+                 warnings=int(d["warnings"]), verified=int(d["verified"]),
+                 confirmed=int(d["confirmed"]), share=d["confirmed_share"])
+        e = dict(lists=w.get("lists", 0), lists_on_time=w.get("lists_on_time", 0),
+                 warnings=w["pushed"], verified=w["verified"], confirmed=w["included"],
+                 share=share)
+        if g != e:
+            problems.append(f"{d['department']}: got {g} expected {e}")
+    assert not problems, "\n".join(problems)
+    return towns, depts
+
+
+def test_verification(cfg, generate, namespace, tmp_path):
+    """A month's warnings, some verified by riskhub-verify in two rounds and by the web
+    page, some open and past their visit_due (set here as the superuser): each
+    township's pushed/verified/included/not included/already monitored/open/overdue
+    and days, and each department's lists on time, warnings and share confirmed, now
+    and as of the moment between the two rounds; computed here from what the test
+    did and the alerts topics."""
+    period = ON_TIME_PERIOD
+    month_dir = generate(period, households=1500, rows_per_feed=10, seed=20264)
+    ns = namespace(month_dir / "registry")
+    start = datetime.fromtimestamp(int(time.time()) - 1, timezone.utc)
+    kinds = {(d["code"], f["code"]): f["kind"] for d in cfg["departments"] for f in d["feeds"]}
+    files = [x for x in rhtest.feed_files(month_dir / period, period)
+             if kinds[(x[0], x[1])] == "signal" and (x[0], x[1]) != V_LEFT_OUT]
+    ns.produce_all(files, period=period)
+    rhtest.run_join(ns, tmp_path)
+    rhtest.run_ledger(ns)
+
+    # the warnings, from the alerts topics: township and the department whose list raised it
+    warnings = {}
+    for topic, _, rec, _ in ns.read("alerts."):
+        if topic != "alerts.unmatched" and rec["period"] == period:
+            warnings[rec["alert_id"]] = (rec["township_code"], rec["department"])
+    rows = dict((a, (t, d)) for a, t, d in rhtest.pg_rows(
+        ns.conninfo, "SELECT alert_id, township_code, coalesce(department, '') FROM warnings"))
+    assert rows == {a: (t, d) for a, (t, d) in warnings.items()}, "the ledger's department differs"
+    by_town = {}
+    for a in sorted(warnings):
+        by_town.setdefault(warnings[a][0], []).append(a)
+    busy = sorted(by_town, key=lambda t: -len(by_town[t]))[:2]
+    assert len(busy) == 2 and all(len(by_town[t]) >= 8 for t in busy), \
+        {t: len(v) for t, v in by_town.items()}
+    # a row written before migration 011: no department
+    legacy = by_town[busy[1]][-1]
+    rhtest.psql(rhtest.as_superuser(ns.conninfo),
+                f"UPDATE warnings SET department = NULL, feed = NULL WHERE alert_id = '{legacy}'")
+    warnings[legacy] = (warnings[legacy][0], None)
+
+    today = datetime.now(CST).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    # visit_due: 2 days ahead, today, 1, 3 and 8 days ago, none
+    offsets = (-2, 0, 1, 3, 8, None)
+    due = {a: (None if offsets[i % 6] is None else today - timedelta(days=offsets[i % 6]))
+           for i, a in enumerate(sorted(warnings))}
+    su = rhtest.as_superuser(ns.conninfo)
+    for k in offsets:
+        ids = [a for a in due if due[a] == (None if k is None else today - timedelta(days=k))]
+        if ids:
+            value = "NULL" if k is None else f"DATE '{(today - timedelta(days=k)).isoformat()}'"
+            rhtest.psql(su, f"UPDATE warnings SET visit_due = {value} WHERE alert_id IN ("
+                        + ", ".join(f"'{a}'" for a in ids) + ")")
+
+    # round 1: by riskhub-verify in both townships, and one visit on the web page
+    round1 = ("INCLUDED", "NOT_INCLUDED", "ALREADY_MONITORED", "UNREACHABLE", "VERIFYING",
+              None, None, None)
+    states = {}
+    for code in busy:
+        steps = {a: round1[i % 8] for i, a in enumerate(by_town[code]) if round1[i % 8]}
+        verify_csv(ns, code, steps, tmp_path, yesterday)
+        states.update({a: STEP_STATE[o] for a, o in steps.items()})
+    web_dismissed = by_town[busy[0]][7]
+    web_visit(ns, web_dismissed, busy[0], "DISMISSED")
+    states[web_dismissed] = "DISMISSED"
+    rhtest.run_ledger(ns)
+    got = dict(rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings"))
+    assert {a: got[a] for a in states} == states, "the ledger did not apply round 1"
+    time.sleep(1.5)
+    between = datetime.fromtimestamp(int(time.time()), timezone.utc)
+    time.sleep(1.5)
+    states_between = dict(states)
+
+    # round 2: the unreachable household reached and included, a pushed one dismissed,
+    # one proposed on the web page
+    town = by_town[busy[0]]
+    steps = {a: "INCLUDED" for i, a in enumerate(town) if i % 8 == 3}
+    steps.update({a: "NOT_INCLUDED" for i, a in enumerate(town) if i % 8 == 5})
+    verify_csv(ns, busy[0], steps, tmp_path, yesterday)
+    states.update({a: STEP_STATE[o] for a, o in steps.items()})
+    web_proposed = town[6]
+    web_visit(ns, web_proposed, busy[0], "PROPOSED")
+    states[web_proposed] = "PROPOSED"
+    rhtest.run_ledger(ns)
+    got = dict(rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings"))
+    assert {a: got[a] for a in states} == states, "the ledger did not apply round 2"
+
+    by_dept = {}
+    for d in cfg["departments"]:
+        by_dept[d["code"]] = (len(d["feeds"]), sum(1 for f in d["feeds"]
+                                                   if (d["code"], f["code"]) in
+                                                   {(x[0], x[1]) for x in files}))
+    assert by_dept[V_LEFT_OUT[0]][1] == by_dept[V_LEFT_OUT[0]][0] - 1
+
+    # now
+    r = status(ns, "--period", period, "--table", "verification", "--format", "csv")
+    assert r.returncode == 1, (r.returncode, r.stderr)  # a list pending
+    want_t, want_d = expected_verification(cfg, warnings, states, due, today, by_dept)
+    assert any(w["overdue"] for w in want_t.values()) and "unknown" in want_d
+    assert want_t[busy[0]]["included"] >= 2 and want_t[busy[0]]["not_included"] >= 2
+    check_verification(r.stdout, cfg, want_t, want_d, period)
+    # as of the moment between the two rounds: the steps and visits made by then
+    r = status(ns, "--period", period, "--table", "verification", "--format", "csv",
+               "--as-of", between.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    want_t2, want_d2 = expected_verification(cfg, warnings, states_between, due, today, by_dept)
+    assert want_t2 != want_t
+    check_verification(r.stdout, cfg, want_t2, want_d2, period)
+    # before the lists were published: no warning yet
+    r = status(ns, "--period", period, "--table", "verification", "--format", "csv",
+               "--as-of", start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    towns, _ = [list(csv.DictReader(io.StringIO(p, newline="")))
+                for p in r.stdout.split("\n\n")]
+    assert all(t["pushed"] == "0" and t["verified"] == "0" for t in towns)
+
+    # the quarter: the same figures (one month of it has warnings), period YYYY-Qn
+    q, _ = quarter_of(period)
+    r = status(ns, "--quarter", q, "--table", "verification", "--format", "csv")
+    qt, qd = [list(csv.DictReader(io.StringIO(p, newline=""))) for p in r.stdout.split("\n\n")]
+    assert {t["period"] for t in qt + qd} == {q}
+    assert {t["township"]: {k: int(t[k]) for k in V_COLS} for t in qt} == want_t
+    assert all(int(d["lists"]) == 3 * by_dept[d["department"]][0]
+               for d in qd if d["department"] != "unknown")
+
+    # every format: the table for people, Markdown, the workbook, the summary line
+    r = status(ns, "--period", period, "--table", "verification")
+    assert "入户核实 Verification at the household by township" in r.stdout, r.stdout[:400]
+    assert "部门核实 Departments" in r.stdout and "逾期 overdue" in r.stdout
+    assert "确认率 confirmed" in r.stdout and "未知 unknown" in r.stdout
+    total = sum(w["overdue"] for w in want_t.values())
+    verified = sum(w["verified"] for w in want_t.values())
+    out = tmp_path / "v.xlsx"
+    r = status(ns, "--period", period, "--format", "xlsx", "--out", out)
+    assert f" verified={verified} overdue={total} source=ledger" in r.stdout, r.stdout
+    book = rhtest.read_xlsx(out)
+    assert list(book) == ["名单报送 Lists", "乡镇预警 Townships", "入户核实 Verification",
+                          "部门核实 Departments"], list(book)
+    vs = book["入户核实 Verification"]
+    head = {v[0]: c for (row, c), v in vs.items() if row == 2}
+    got = {vs[(row, head["代码 code"])][0]: int(vs[(row, head["逾期 overdue"])][0])
+           for row in range(3, 3 + len(cfg["townships"]))}
+    assert got == {k: w["overdue"] for k, w in want_t.items()}, got
+    r = status(ns, "--period", period, "--table", "verification", "--format", "markdown")
+    assert len(re.findall(r"((?:^\|.*\|\n)+)", r.stdout, re.M)) == 2
+
+    # --source topics: the states are not on the topics
+    r = status(ns, "--period", period, "--table", "verification", "--source", "topics")
+    assert r.returncode == 64 and "ledger" in r.stderr, (r.returncode, r.stderr)
+    r = status(ns, "--period", period, "--format", "csv", "--source", "topics")
+    assert r.returncode == 1 and len(r.stdout.split("\n\n")) == 2
+    assert "verification tables are left out" in r.stderr, r.stderr
