@@ -47,6 +47,18 @@ bool rh_verify_state_open(const char *state) {
                    strcmp(state, "VERIFYING") == 0 || strcmp(state, "UNREACHABLE") == 0);
 }
 
+const char *rh_verify_state_label(const char *state) {
+  static const char *const labels[][2] = {
+      {"PUSHED", "待核实"},          {"RECEIVED", "已接收"},     {"VERIFYING", "核实中"},
+      {"UNREACHABLE", "无法联系"},   {"DISMISSED", "不纳入"},    {"ALREADY_MONITORED", "已是监测对象"},
+      {"PROPOSED", "拟纳入监测"},    {"INCLUDED", "纳入监测"},   {"ASSISTING", "帮扶中"},
+      {"RISK_ELIMINATED", "风险已消除"}};
+  if (!state) return "";
+  for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
+    if (strcmp(labels[i][0], state) == 0) return labels[i][1];
+  return state;
+}
+
 const char *rh_verify_refusal(const char *state, rh_verify_outcome_t o) {
   if (!state) return N_("the warning is not in the ledger");
   if (strcmp(state, "VERIFYING") == 0 && o == RH_VERIFY_VERIFYING)

@@ -51,6 +51,10 @@ const char *rh_verify_refusal(const char *state, rh_verify_outcome_t o);
  * visit_due passes)? */
 bool rh_verify_state_open(const char *state);
 
+/* The Chinese label of a warnings.state ("核实中"), for the township and the
+ * meetings; the code itself for a state it does not know ("" for NULL). */
+const char *rh_verify_state_label(const char *state);
+
 /* Does s hold a run of 15 or more digits (an ID number, perhaps ending in
  * X)? A note or a name of a step must not. */
 bool rh_verify_holds_id_number(const char *s);

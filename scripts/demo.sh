@@ -268,6 +268,15 @@ for line in out.splitlines():
     print(f"    {state:<18} {n:>6}" + (f"   overdue {overdue}" if int(overdue) else ""))
 PY
 
+# a week on (the county's day, UTC+08:00): the visits not reported by then are overdue
+# (config deadlines.home_visit_days); riskhub-alerts lists them from the ledger
+ahead=$(date -u -d "+8 hours +7 days" +%F)
+echo "== what $town will have overdue on $ahead if nobody reports (riskhub-alerts --overdue-on; first 24 lines)"
+build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --overdue-on "$ahead" \
+    --output "$demo/$town.overdue.txt" --log-level warn
+head -n 24 "$demo/$town.overdue.txt"
+echo "  ... $(grep -c '已逾期' "$demo/$town.overdue.txt") warnings overdue on $ahead: $demo/$town.overdue.txt"
+
 echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period)"
 # exit 1 means some list is late or missing: that is the report, not a failure
 rc=0

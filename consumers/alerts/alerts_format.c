@@ -10,6 +10,7 @@
 #include "rh_csv.h"
 #include "rh_idnum.h"
 #include "rh_parse.h"
+#include "rh_verify.h"
 
 #define TEXT_MAX 4096 /* a masked free-text field; longer text is cut (masked ones only) */
 
@@ -134,6 +135,12 @@ static const char *shown(const alerts_fmt_t *f, const char *s, char *buf, size_t
   return alerts_mask_text(s, buf, size);
 }
 
+/* The warning's entry in the ledger, when the states were looked up. */
+static const alerts_state_t *state_of(const alerts_fmt_t *f, const rh_alert_t *a) {
+  if (!f->states || !f->states->loaded || !a->household_id) return NULL;
+  return alerts_states_get(f->states, a->alert_id);
+}
+
 static const char *shown_id(const alerts_fmt_t *f, const char *id, char buf[RH_ID_BUFSZ]) {
   if (!id || f->unmasked) return id;
   rh_id_mask(id, buf);
@@ -233,6 +240,14 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   json_str(out, a->source.batch_id);
   putc('}', out);
   S("created_at", alerts_iso_ms(a->created_at, num, sizeof num));
+  const alerts_state_t *st = state_of(f, a);
+  S("state", st ? st->state : NULL);
+  S("visit_due", st && st->has_due ? iso_date(st->visit_due, num, sizeof num) : NULL);
+  json_key(out, "overdue_days", &first);
+  if (st)
+    fprintf(out, "%d", alerts_state_overdue_days(st, f->states->today));
+  else
+    fputs("null", out);
 #undef S
   fputs("}\n", out);
 }
@@ -245,6 +260,8 @@ static const char *const CSV_COLUMNS[] = {
     "relation_to_head", "risk", "risk_subtype", "severity", "rule_id", "reason", "department",
     "feed", "period", "amount_fen", "amount_yuan", "event_date", "facts", "source_topic",
     "source_partition", "source_offset", "source_batch_id", "created_at",
+    /* the warning in the ledger as of the export (empty when not looked up) */
+    "state", "visit_due", "overdue_days",
     /* left empty for the township to fill in after its home visits, and give
      * back to riskhub-verify (docs/verify.md) */
     "outcome", "not_included_reason", "visited_on", "recorded_by", "note", NULL};
@@ -299,6 +316,11 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   C(num);
   C(a->source.batch_id);
   C(alerts_iso_ms(a->created_at, num, sizeof num));
+  const alerts_state_t *st = state_of(f, a);
+  C(st ? st->state : NULL);
+  C(st && st->has_due ? iso_date(st->visit_due, num, sizeof num) : NULL);
+  if (st) snprintf(num, sizeof num, "%d", alerts_state_overdue_days(st, f->states->today));
+  C(st ? num : NULL);
   for (int i = 0; i < 5; i++) C(NULL); /* outcome, not_included_reason, visited_on, recorded_by, note */
 #undef C
   fputs("\r\n", out);
@@ -323,6 +345,24 @@ static const char *fact_label(const alerts_fmt_t *f, const rh_alert_t *a, const 
   for (size_t i = 0; fd && i < fd->fact_count; i++)
     if (strcmp(fd->facts[i].name, name) == 0) return fd->facts[i].header;
   return name;
+}
+
+/* 状态: the warning in the ledger (only when the states were looked up). */
+static void write_state(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
+  if (!f->states || !f->states->loaded || !a->household_id) return;
+  const alerts_state_t *st = state_of(f, a);
+  if (!st) {
+    fputs("      状态: 台账中尚无此预警\n", out);
+    return;
+  }
+  char day[16];
+  fprintf(out, "      状态: %s", rh_verify_state_label(st->state));
+  if (st->has_due && rh_verify_state_open(st->state)) {
+    fprintf(out, " · 入户核实期限 %s", iso_date(st->visit_due, day, sizeof day));
+    int late = alerts_state_overdue_days(st, f->states->today);
+    if (late) fprintf(out, " · 已逾期 %d 天", late);
+  }
+  putc('\n', out);
 }
 
 static void write_warning(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
@@ -353,6 +393,7 @@ static void write_warning(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a)
   if (a->reason) fprintf(out, "      原因: %s\n", shown(f, a->reason, b1, sizeof b1));
   fprintf(out, "      规则: %s · 预警编号: %.16s\n", a->rule_id ? a->rule_id : "",
           a->alert_id ? a->alert_id : "");
+  write_state(out, f, a);
 }
 
 /* The head of the household of items[0..n): the registry's, else a person of

@@ -16,6 +16,13 @@
  *   (source flattened to source_topic ... source_batch_id; facts as a JSON
  *   object text; null as an empty cell).
  *
+ * State (docs/alerts.md, "State and overdue"): every format ends each warning
+ * with its state in the warnings ledger, its visit_due and the days it is
+ * overdue (jsonl keys state, visit_due, overdue_days after created_at; csv
+ * columns of the same names before the township's outcome columns; a line
+ * 状态 in the table). Null / empty / no line when the states were not looked
+ * up (states NULL or not loaded) or the ledger does not hold the warning.
+ *
  * Masking (unless unmasked): person_id_number through rh_id_mask, and the
  * free-text fields (village, person_name, relation_to_head, reason, fact
  * values) through alerts_mask_text. Identifiers (alert ids, batch ids,
@@ -32,6 +39,7 @@
 #include <stdio.h>
 
 #include "alerts_heads.h"
+#include "alerts_states.h"
 #include "alerts_store.h"
 #include "rh_config.h"
 
@@ -43,6 +51,7 @@ typedef struct {
   bool bom;                    /* csv: start with the UTF-8 BOM */
   const rh_config_t *cfg;      /* names of townships, departments, feeds, facts; may be NULL */
   const alerts_heads_t *heads; /* table: heads from the registry; may be NULL */
+  const alerts_states_t *states; /* the warnings' states in the ledger; may be NULL */
 } alerts_fmt_t;
 
 /* "table", "jsonl", "csv" -> 0 and *out; -1 otherwise. */

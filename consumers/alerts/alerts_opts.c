@@ -16,7 +16,7 @@ void alerts_usage(FILE *fp) {
       "usage: riskhub-alerts (--township CODE|NAME ... | --all) [--unmatched]\n"
       "                      [--group NAME | --from DATE | --period YYYY-MM] [--follow]\n"
       "                      [--format table|jsonl|csv] [--output FILE] [--no-bom]\n"
-      "                      [--unmasked [--operator NAME]] [--no-registry]\n"
+      "                      [--unmasked [--operator NAME]] [--no-registry] [--overdue]\n"
       "                      [--config FILE] [--schemas DIR] [--wait-s S] [--log-level LEVEL]\n"
       "The warnings of a township (topic alerts.<code>), read_committed (docs/alerts.md).\n"
       "  --township T     a township by code (411024100), name (安陵镇) or short name (安陵);\n"
@@ -33,7 +33,11 @@ void alerts_usage(FILE *fp) {
       "  --output FILE    write there instead of stdout\n"
       "  --unmasked       full ID numbers; the export is recorded in PostgreSQL first\n"
       "  --operator NAME  who is exporting, recorded with the OS user\n"
-      "  --no-registry    the table does not look household heads up in PostgreSQL\n"
+      "  --overdue        only the warnings the ledger holds open past their home-visit day\n"
+      "                   (a window: the townships' topics from the beginning, no group)\n"
+      "  --overdue-on D   the same as of day D (a meeting ahead: what will be overdue by then)\n"
+      "  --no-registry    look nothing up in PostgreSQL: no household heads in the table, no\n"
+      "                   state of the warnings (state, visit_due, overdue_days left empty)\n"
       "  --wait-s S       give up when Kafka or PostgreSQL is away this long (default 30)\n"
       "Exit: 0 done; 64 usage or unknown township; 65 records that are not Alerts were\n"
       "skipped; 69 Kafka or PostgreSQL away (nothing unmasked written without its record);\n"
@@ -43,7 +47,7 @@ void alerts_usage(FILE *fp) {
 int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, size_t errstr_size) {
   enum {
     O_TOWNSHIP = 256, O_ALL, O_UNMATCHED, O_GROUP, O_FROM, O_PERIOD, O_FOLLOW, O_FORMAT, O_OUTPUT,
-    O_NOBOM, O_UNMASKED, O_OPERATOR, O_NOREG, O_SCHEMAS, O_WAIT, O_LOG
+    O_NOBOM, O_UNMASKED, O_OPERATOR, O_NOREG, O_SCHEMAS, O_WAIT, O_LOG, O_OVERDUE, O_OVERDUE_ON
   };
   static const struct option longopts[] = {
       {"township", required_argument, NULL, O_TOWNSHIP}, {"all", no_argument, NULL, O_ALL},
@@ -55,6 +59,8 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       {"no-registry", no_argument, NULL, O_NOREG},       {"config", required_argument, NULL, 'c'},
       {"schemas", required_argument, NULL, O_SCHEMAS},   {"wait-s", required_argument, NULL, O_WAIT},
       {"log-level", required_argument, NULL, O_LOG},     {"help", no_argument, NULL, 'h'},
+      {"overdue", no_argument, NULL, O_OVERDUE},
+      {"overdue-on", required_argument, NULL, O_OVERDUE_ON},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->format = ALERTS_FMT_TABLE;
@@ -100,6 +106,11 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       a->operator_name = optarg;
       break;
     case O_NOREG: a->no_registry = true; break;
+    case O_OVERDUE: a->overdue = true; break;
+    case O_OVERDUE_ON:
+      a->overdue = true;
+      a->overdue_on = optarg;
+      break;
     case 'c': a->config_path = optarg; break;
     case O_SCHEMAS: a->schemas_dir = optarg; break;
     case O_WAIT:
@@ -150,6 +161,28 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
             "--group reads what the group has not seen; a window (--from, --period) reads "
             "without a group: use one or the other");
     return -1;
+  }
+  if (a->overdue_on && rh_parse_date(a->overdue_on, strlen(a->overdue_on), &days)) {
+    rh_errf(errstr, errstr_size, "--overdue-on: '%.32s' is not a date (YYYY-MM-DD)", a->overdue_on);
+    return -1;
+  }
+  if (a->overdue) {
+    const char *with = a->unmatched ? "--unmatched (persons not in the registry have no home "
+                                      "visit to be late for)"
+                       : a->follow ? "--follow (the overdue list is read once, as of today)"
+                       : a->group  ? "--group (the overdue list is read from the beginning, "
+                                     "without a group)"
+                       : a->no_registry ? "--no-registry (the overdue warnings come from the "
+                                          "ledger in PostgreSQL)"
+                                        : NULL;
+    if (with) {
+      rh_errf(errstr, errstr_size, "--overdue cannot be used with %s", with);
+      return -1;
+    }
+    if (!a->township_count && !a->all) {
+      rh_errf(errstr, errstr_size, "--overdue: say whose warnings: --township CODE|NAME or --all");
+      return -1;
+    }
   }
   if (a->operator_name && !a->unmasked) {
     rh_errf(errstr, errstr_size, "--operator names who exports unmasked data: use it with "
@@ -214,7 +247,7 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
   }
   if (p->unmatched && add_topic(cfg, p, "alerts.unmatched", errstr, errstr_size)) goto fail;
 
-  p->window = a->from || a->period;
+  p->window = a->from || a->period || a->overdue;
   if (a->period) snprintf(p->period, sizeof p->period, "%s", a->period);
   if (a->from) {
     int32_t days;

@@ -25,14 +25,17 @@ typedef struct {
   const char *schemas_dir;  /* NULL: rh_path_schemas() */
   const char *townships[ALERTS_MAX_TOWNSHIPS]; /* --township, as given */
   size_t township_count;
-  bool all, unmatched, follow, unmasked, no_registry, no_bom, help;
+  bool all, unmatched, follow, unmasked, no_registry, no_bom, overdue, help;
   const char *group, *operator_name, *output, *from, *period, *log_level;
+  const char *overdue_on;   /* --overdue-on DATE (sets overdue) */
   alerts_format_t format;
   int wait_s;               /* default 30 */
 } alerts_args_t;
 
 /* Parse argv (getopt_long; resets optind). 0 ok (a->help set for --help); -1
  * with errstr for a usage error (exit 64). Checks what needs no config:
+ * --overdue with a township or --all, and neither with --unmatched, --follow,
+ * --group nor --no-registry;
  * values of --format, --from, --period, --wait-s; at least one of
  * --township, --all, --unmatched; --all not with --township; a window
  * (--from, --period) neither with --follow nor with --group; --operator only
@@ -48,7 +51,7 @@ typedef struct {
   bool unmatched;
   char *topics[ALERTS_MAX_TOWNSHIPS + 1]; /* full names: <prefix>alerts.<code>, <prefix>alerts.unmatched */
   size_t topic_count;
-  bool window;            /* --from / --period: assign, no group */
+  bool window;            /* --from / --period / --overdue: assign, no group */
   char group[2048];       /* group mode: the consumer group */
   char window_group[256]; /* window mode: a group.id that is never joined */
   int64_t from_ms;        /* -1, or local midnight of --from in UTC ms */

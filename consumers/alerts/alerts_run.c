@@ -16,17 +16,21 @@
 #include "alerts_consume.h"
 #include "alerts_format.h"
 #include "alerts_heads.h"
+#include "alerts_states.h"
 #include "alerts_store.h"
 #include "rh_file.h"
 #include "rh_alert.h"
 #include "rh_archive.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_hash.h"
 #include "rh_exit.h"
 #include "rh_log.h"
+#include "rh_parse.h"
 #include "rh_paths.h"
+#include "rh_period.h"
 #include "rh_pg.h"
 
 #define FOLLOW_BATCH_MAX 10000
@@ -51,6 +55,10 @@ typedef struct {
   /* output */
   alerts_fmt_t fmt;
   alerts_heads_t heads;
+  alerts_states_t states;  /* the batch's warnings in the ledger */
+  alerts_states_t overdue; /* --overdue: the ledger's overdue warnings, the run's filter */
+  bool states_warned;
+  int32_t today;           /* the county's day */
   int out_fd;         /* --output: opened at start, truncated at the first write */
   FILE *out;
   bool out_sync;      /* a regular file: fsync after each batch */
@@ -199,6 +207,37 @@ static void load_heads(run_t *r) {
   }
 }
 
+/* The batch's warnings' states from the ledger (not with --overdue, whose
+ * set already holds them; not with --no-registry). */
+static void load_states(run_t *r) {
+  if (r->a->overdue || r->a->no_registry || !r->p->township_count) return;
+  char err[1024];
+  if (!r->pg && !r->pg_tried) {
+    r->pg_tried = true;
+    r->pg = pg_connect(r, 0, err, sizeof err);
+    if (!r->pg) {
+      rh_log_warn("the warnings' states are not looked up in the ledger (%s); the state is "
+                  "left empty",
+                  err);
+      r->states_warned = true;
+      return;
+    }
+  }
+  if (!r->pg) {
+    if (!r->states_warned)
+      rh_log_warn("the warnings' states are not looked up in the ledger (PostgreSQL away); the "
+                  "state is left empty");
+    r->states_warned = true;
+    return;
+  }
+  if (alerts_states_load(r->pg, r->store.items, r->store.n, r->today, &r->states, err,
+                         sizeof err) &&
+      !r->states_warned) {
+    rh_log_warn("%s; the state is left empty", err);
+    r->states_warned = true;
+  }
+}
+
 static void count_groups(run_t *r) {
   for (size_t i = 0; i < r->store.n; i++) {
     const alerts_item_t *it = &r->store.items[i];
@@ -231,7 +270,10 @@ static void flush(run_t *r, bool final) {
     r->exports++;
     rh_log_info("unmasked export recorded: unmasked_exports.export_id=%lld (%zu alerts)", id, n);
   }
-  if (n) load_heads(r);
+  if (n) {
+    load_heads(r);
+    load_states(r);
+  }
   if (n || final) {
     FILE *out = out_stream(r);
     if (!out || alerts_format_batch(out, &r->fmt, r->store.items, n) ||
@@ -299,6 +341,7 @@ static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
   }
   if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) return 0;
   if (r->p->from_ms >= 0 && a.created_at < r->p->from_ms) return 0;
+  if (r->a->overdue && !alerts_states_mark(&r->overdue, a.alert_id)) return 0;
   uint64_t k = id_key(a.alert_id);
   if (archived && r->nseen && bsearch(&k, r->seen, r->nseen, sizeof k, cmp_key)) return 0;
   if (!archived && r->p->period[0] && r->p->window) {
@@ -379,6 +422,54 @@ static void add_archived(run_t *r) {
                 r->archived, r->p->period, dir);
 }
 
+/* ---- --overdue -------------------------------------------------------------------- */
+
+/* The ledger's overdue warnings of the townships asked for: the run shows
+ * these and no other. The ledger must be there (nothing is guessed). */
+static int load_overdue(run_t *r) {
+  char err[1024];
+  if (!r->pg) {
+    r->pg_tried = true;
+    r->pg = pg_connect(r, r->a->wait_s * 1000, err, sizeof err);
+  }
+  if (!r->pg) {
+    rh_log_error("--overdue: the warnings ledger cannot be read: %s; nothing is written", err);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  for (size_t i = 0; i < r->p->township_count; i++) r->codes[i] = r->p->townships[i]->code;
+  if (alerts_states_load_overdue(r->pg, r->codes, r->p->township_count, r->today, &r->overdue,
+                                 err, sizeof err)) {
+    rh_log_error("--overdue: %s; nothing is written", err);
+    return strstr(err, "42P01") || strstr(err, "does not exist") ? RH_EXIT_CONFIG
+           : PQstatus(r->pg) != CONNECTION_OK                   ? RH_EXIT_UNAVAILABLE
+                                                                : RH_EXIT_SOFTWARE;
+  }
+  rh_log_info("--overdue: %zu warnings of the ledger are past their visit day and still open",
+              r->overdue.n);
+  return RH_EXIT_OK;
+}
+
+/* Overdue warnings the broker no longer has (retention, or a topic deleted):
+ * the township must still hear of them, so they are named (ids only). */
+static void report_overdue_unseen(run_t *r) {
+  if (!r->a->overdue) return;
+  size_t unseen = 0;
+  char ids[256];
+  size_t k = 0;
+  ids[0] = '\0';
+  for (size_t i = 0; i < r->overdue.n; i++) {
+    if (r->overdue.v[i].seen) continue;
+    if (unseen++ < 5 && k < sizeof ids - 24)
+      k += (size_t)snprintf(ids + k, sizeof ids - k, "%s%.16s", k ? ", " : "",
+                            r->overdue.v[i].alert_id);
+  }
+  if (unseen)
+    rh_log_warn("--overdue: %zu overdue warnings of the ledger were not found on the broker "
+                "(past the topics' retention; riskhub-replay --period or the monthly archive "
+                "has them): %s%s",
+                unseen, ids, unseen > 5 ? ", ..." : "");
+}
+
 /* ---- setup ----------------------------------------------------------------------- */
 
 static int setup_decoding(run_t *r) {
@@ -418,8 +509,12 @@ int alerts_run(const alerts_run_opts_t *o) {
   r->p = o->plan;
   r->out_fd = -1;
   alerts_store_init(&r->store);
+  r->today = rh_period_local_days(rh_wall_ms(), RH_PERIOD_UTC_OFFSET_CN);
+  if (r->a->overdue_on) /* checked by alerts_args_parse */
+    rh_parse_date(r->a->overdue_on, strlen(r->a->overdue_on), &r->today);
   r->fmt = (alerts_fmt_t){.format = r->a->format, .unmasked = r->a->unmasked,
-                          .bom = !r->a->no_bom, .cfg = o->cfg, .heads = &r->heads};
+                          .bom = !r->a->no_bom, .cfg = o->cfg, .heads = &r->heads,
+                          .states = r->a->overdue ? &r->overdue : &r->states};
   char err[1024];
   int rc = RH_EXIT_OK;
   bool masked = !r->a->unmasked;
@@ -460,6 +555,8 @@ int alerts_run(const alerts_run_opts_t *o) {
       goto out;
     }
   }
+
+  if (r->a->overdue && (rc = load_overdue(r)) != RH_EXIT_OK) goto out;
 
   /* checked for writing now, truncated when the first batch is written */
   if (out_open_early(r)) {
@@ -507,6 +604,7 @@ int alerts_run(const alerts_run_opts_t *o) {
       flush(r, false);
   }
   if (!poll_failed && !r->failed && !*o->stop) add_archived(r);
+  if (!poll_failed && !r->failed && !*o->stop) report_overdue_unseen(r);
   if (!poll_failed) {
     if (!r->failed && !r->p->window && !alerts_consumer_assigned(r->c) &&
         !alerts_consumer_nothing(r->c) && !r->a->follow && !*o->stop)
@@ -531,6 +629,8 @@ out:
   if (r->out_fd >= 0) close(r->out_fd);
   if (r->pg) PQfinish(r->pg);
   alerts_heads_free(&r->heads);
+  alerts_states_free(&r->states);
+  alerts_states_free(&r->overdue);
   alerts_store_free(&r->store);
   free(r->seen);
   free(r->abs_output);

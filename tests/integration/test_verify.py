@@ -290,3 +290,90 @@ def test_a_service_away_publishes_nothing(exported, tmp_path):
     assert "steps published" not in r.stdout, r.stdout
     assert run_ledger(ns).summary()["steps"] == 0
     assert states(ns)[a] == ("PUSHED", "")
+
+
+def alerts(ns, *args):
+    r = subprocess.run([str(ALERTS), "--config", rhtest.CONFIG, *map(str, args)],
+                       capture_output=True, text=True, timeout=120, env=ns.env(LC_ALL="C.UTF-8"))
+    rhtest.assert_no_full_id(r.stdout + r.stderr)
+    return r
+
+
+def test_alerts_show_states_and_list_the_overdue(exported, tmp_path):
+    """riskhub-alerts shows each warning's state from the ledger and, with --overdue,
+    exactly the warnings still open past their visit day (the county's day, UTC+08:00);
+    an overdue warning the broker no longer has is named, not dropped silently."""
+    import json
+    from datetime import datetime, timezone
+    ns, rows, _ = exported
+    ids = [x["alert_id"] for x in rows]
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    for i, outcome in ((0, "INCLUDED"), (1, "UNREACHABLE"), (2, "VERIFYING")):
+        extra = () if outcome == "VERIFYING" else ("--visited-on", yesterday)
+        r = verify(ns, "--township", CODE, "--by", "王芳", "--alert", ids[i], "--outcome", outcome,
+                   *extra)
+        assert r.returncode == 0, (r.returncode, r.stderr)
+    ledger(ns, 3)
+    today = (datetime.now(timezone.utc) + timedelta(hours=8)).date()
+    past, gone = today - timedelta(days=5), "e" * 64
+    rhtest.psql(ns.conninfo, f"UPDATE warnings SET visit_due = '{past}', comparison_due = NULL "
+                f"WHERE alert_id IN ('{ids[0]}', '{ids[1]}', '{ids[2]}', '{ids[3]}', '{ids[4]}');"
+                f"UPDATE warnings SET visit_due = '{today}', comparison_due = NULL "
+                f"WHERE alert_id = '{ids[5]}';"
+                f"INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
+                f"rule_id, visit_due) SELECT '{gone}', household_id, township_code, period, risk, "
+                f"rule_id, '{past}' FROM warnings WHERE alert_id = '{ids[7]}'")
+    # what the ledger holds, read here: state and visit_due of each warning
+    held = {a: (s, d) for a, s, d in pg_rows(ns.conninfo, "SELECT alert_id, state, visit_due::text "
+                                                        "FROM warnings")}
+    open_states = {"PUSHED", "RECEIVED", "VERIFYING", "UNREACHABLE"}
+
+    def late(a, day=today):
+        s, d = held[a]
+        return max(0, (day - date.fromisoformat(d)).days) if s in open_states and d else 0
+
+    want_overdue = {a for a in held if a != gone and late(a) > 0}
+    assert want_overdue == set(ids[1:5]), "the test's own setup"
+
+    # every warning of the month, with its state
+    r = alerts(ns, "--township", CODE, "--period", PERIOD, "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    got = {x["alert_id"]: x for x in map(json.loads, r.stdout.splitlines())}
+    assert set(got) == set(ids)
+    for a in ids:
+        s, d = held[a]
+        assert (got[a]["state"], got[a]["visit_due"], got[a]["overdue_days"]) == (s, d, late(a)), \
+            (a[:12], got[a]["state"], got[a]["visit_due"], got[a]["overdue_days"], s, d, late(a))
+
+    # the overdue ones only, as the township and as the bureau
+    for who in (("--township", CODE), ("--all",)):
+        r = alerts(ns, *who, "--overdue", "--format", "jsonl")
+        assert r.returncode == 0, r.stderr
+        got = [json.loads(x) for x in r.stdout.splitlines()]
+        assert sorted(x["alert_id"] for x in got) == sorted(want_overdue), who
+        assert all(x["overdue_days"] == 5 for x in got), [x["overdue_days"] for x in got]
+        assert "1 overdue warnings of the ledger were not found on the broker" in r.stderr \
+            and gone[:16] in r.stderr, r.stderr
+    # the table a township official reads
+    r = alerts(ns, "--township", CODE, "--overdue")
+    assert r.returncode == 0 and r.stdout.count("已逾期 5 天") == 4, r.stdout
+    assert "状态: 无法联系" in r.stdout and "状态: 核实中" in r.stdout, r.stdout
+    # the CSV for the round trip keeps its outcome columns last
+    r = alerts(ns, "--township", CODE, "--overdue", "--format", "csv")
+    back = list(csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff"), newline="")))
+    assert sorted(x["alert_id"] for x in back) == sorted(want_overdue)
+    assert all(x["overdue_days"] == "5" and x["visit_due"] == str(past) for x in back)
+    assert list(back[0])[-5:] == list(FILLED)
+    # as a meeting ten days ahead will see it
+    ahead = today + timedelta(days=10)
+    r = alerts(ns, "--township", CODE, "--overdue-on", ahead.isoformat(), "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    got = {x["alert_id"]: x["overdue_days"] for x in map(json.loads, r.stdout.splitlines())}
+    assert got == {a: late(a, ahead) for a in ids if late(a, ahead)}, (got, ahead)
+    assert ids[5] in got and ids[0] not in got
+    # no ledger, no list: it is never guessed
+    r = subprocess.run([str(ALERTS), "--config", rhtest.CONFIG, "--township", CODE, "--overdue",
+                        "--wait-s", "1"], capture_output=True, text=True, timeout=120,
+                       env=ns.env(RH_PG_CONNINFO="host=127.0.0.1 port=1 dbname=x user=y"))
+    assert r.returncode == 69 and "nothing is written" in r.stderr and not r.stdout, \
+        (r.returncode, r.stderr)

@@ -16,8 +16,10 @@
 #include "alerts_format.h"
 #include "alerts_heads.h"
 #include "alerts_mask.h"
+#include "alerts_states.h"
 #include "alerts_store.h"
 #include "rh_config.h"
+#include "rh_parse.h"
 #include "rh_test.h"
 
 /* synthetic, valid ID numbers (check characters computed by hand and by
@@ -211,7 +213,7 @@ static void test_jsonl_every_field(void **state) {
       "monitoring_category", "risk_eliminated", "person_id_number", "person_name",
       "relation_to_head", "risk", "risk_subtype", "severity", "rule_id", "reason", "department",
       "feed", "period", "amount_fen", "amount_yuan", "event_date", "facts", "source",
-      "created_at"};
+      "created_at", "state", "visit_due", "overdue_days"};
   const char *p = out;
   for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
     char key[64];
@@ -238,8 +240,73 @@ static void test_jsonl_every_field(void **state) {
   assert_int_equal(json_integer_value(json_object_get(src, "partition")), 2);
   assert_int_equal(json_integer_value(json_object_get(src, "offset")), 41);
   assert_jstr(src, "batch_id", "batch-1");
+  /* states not looked up: null */
+  assert_true(json_is_null(json_object_get(j, "state")));
+  assert_true(json_is_null(json_object_get(j, "overdue_days")));
   json_decref(j);
   free(out);
+  alerts_store_free(&s);
+}
+
+/* The warnings' states from the ledger in every format: open and past its
+ * day (overdue, in days as of the set's today), an outcome (never overdue),
+ * and a warning the ledger does not hold yet. */
+static void test_states(void **state) {
+  (void)state;
+  alerts_store_t s;
+  alerts_store_init(&s);
+  rh_alert_t a = base_alert(), b = base_alert(), c = base_alert();
+  a.alert_id = "aa00000000000000000000000000000000000000000000000000000000000001";
+  b.alert_id = "bb00000000000000000000000000000000000000000000000000000000000002";
+  c.alert_id = "cc00000000000000000000000000000000000000000000000000000000000003";
+  assert_int_equal(alerts_store_add(&s, &a, "alerts.411024100", 0, 1, NULL, 0), 0);
+  assert_int_equal(alerts_store_add(&s, &b, "alerts.411024100", 0, 2, NULL, 0), 0);
+  assert_int_equal(alerts_store_add(&s, &c, "alerts.411024100", 0, 3, NULL, 0), 0);
+  int32_t due;
+  assert_int_equal(rh_parse_date("2026-11-20", 10, &due), 0);
+  alerts_states_t st = {0};
+  assert_int_equal(alerts_states_add(&st, b.alert_id, "DISMISSED", true, due - 5), 0);
+  assert_int_equal(alerts_states_add(&st, a.alert_id, "UNREACHABLE", true, due), 0);
+  alerts_states_sort(&st);
+  st.loaded = true;
+  st.today = due + 3;
+  assert_int_equal(alerts_state_overdue_days(alerts_states_get(&st, a.alert_id), st.today), 3);
+  assert_int_equal(alerts_state_overdue_days(alerts_states_get(&st, a.alert_id), due), 0);
+  assert_int_equal(alerts_state_overdue_days(alerts_states_get(&st, b.alert_id), st.today), 0);
+  assert_null(alerts_states_get(&st, c.alert_id));
+  assert_int_equal(alerts_states_mark(&st, c.alert_id), 0);
+  assert_int_equal(alerts_states_mark(&st, a.alert_id), 1);
+  assert_true(alerts_states_get(&st, a.alert_id)->seen);
+
+  alerts_fmt_t f = {.format = ALERTS_FMT_JSONL, .cfg = cfg, .states = &st};
+  char *out = render(&f, &s, 1);
+  const char *l2 = strchr(out, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+  assert_non_null(strstr(out, "\"state\":\"UNREACHABLE\",\"visit_due\":\"2026-11-20\",\"overdue_days\":3}"));
+  assert_non_null(strstr(l2, "\"state\":\"DISMISSED\",\"visit_due\":\"2026-11-15\",\"overdue_days\":0}"));
+  assert_non_null(strstr(l3, "\"state\":null,\"visit_due\":null,\"overdue_days\":null}"));
+  free(out);
+
+  f.format = ALERTS_FMT_CSV;
+  out = render(&f, &s, 1);
+  assert_non_null(strstr(out, ",UNREACHABLE,2026-11-20,3,,,,,\r\n"));
+  assert_non_null(strstr(out, ",DISMISSED,2026-11-15,0,,,,,\r\n"));
+  assert_non_null(strstr(out, ".123Z,,,,,,,,\r\n")); /* c: nothing known */
+  free(out);
+
+  f.format = ALERTS_FMT_TABLE;
+  alerts_store_sort(&s);
+  out = render(&f, &s, 1);
+  assert_non_null(strstr(out, "状态: 无法联系 · 入户核实期限 2026-11-20 · 已逾期 3 天\n"));
+  assert_non_null(strstr(out, "状态: 不纳入\n"));
+  assert_non_null(strstr(out, "状态: 台账中尚无此预警\n"));
+  free(out);
+
+  /* not looked up: no line at all */
+  st.loaded = false;
+  out = render(&f, &s, 1);
+  assert_null(strstr(out, "状态"));
+  free(out);
+  alerts_states_free(&st);
   alerts_store_free(&s);
 }
 
@@ -305,7 +372,8 @@ static void test_csv(void **state) {
   const char *header_end = strstr(out, "\r\n");
   assert_non_null(header_end);
   /* the last columns are the township's to fill in (riskhub-verify) */
-  const char *filled = "created_at,outcome,not_included_reason,visited_on,recorded_by,note\r\n";
+  const char *filled = "created_at,state,visit_due,overdue_days,outcome,not_included_reason,"
+                       "visited_on,recorded_by,note\r\n";
   assert_non_null(strstr(out, filled));
   assert_ptr_equal(strstr(out, filled) + strlen(filled), header_end + 2);
   const char *row = header_end + 2;
@@ -314,7 +382,7 @@ static void test_csv(void **state) {
   assert_non_null(strstr(row, ",\"a, \"\"b\"\"\nc\",")); /* quoted, quotes doubled */
   assert_non_null(strstr(row, ",2026-10,1234567,12345.67,2026-10-03,"));
   assert_non_null(strstr(row, ",\"{\"\"disease\"\":\"\"肺癌\"\",\"\"total_cost\"\":\"\"50000\"\"}\","));
-  assert_non_null(strstr(row, ",feed.medical-insurance.high-self-pay,2,41,batch-1,2026-10-12T08:15:30.123Z,,,,,\r\n"));
+  assert_non_null(strstr(row, ",feed.medical-insurance.high-self-pay,2,41,batch-1,2026-10-12T08:15:30.123Z,,,,,,,,\r\n"));
   assert_no_full_id(out);
   /* the same number of cells as the header (commas outside quotes) */
   int cells = 1, quoted = 0;
@@ -324,7 +392,7 @@ static void test_csv(void **state) {
   }
   int hcells = count(out, ",") - count(row, ",") + 1;
   assert_int_equal(cells, hcells);
-  assert_int_equal(cells, 33);
+  assert_int_equal(cells, 36);
   free(out);
   /* without BOM */
   f.bom = false;
@@ -493,6 +561,7 @@ int main(void) {
       cmocka_unit_test(test_jsonl_every_field),
       cmocka_unit_test(test_jsonl_nulls_escapes_masking),
       cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_states),
       cmocka_unit_test(test_table_groups_households),
       cmocka_unit_test(test_table_nothing),
       cmocka_unit_test(test_table_without_config),

@@ -105,6 +105,20 @@ static void test_args(void **state) {
   expect_usage("needs a value", "--township", NULL);
   expect_usage("unexpected argument 'extra'", "--all", "extra", NULL);
   expect_usage("--group: empty", "--all", "--group", "", NULL);
+  /* --overdue: townships' warnings, read once from the ledger's list */
+  expect_usage("--overdue cannot be used with --unmatched", "--all", "--unmatched", "--overdue",
+               NULL);
+  expect_usage("--overdue cannot be used with --follow", "--all", "--overdue", "--follow", NULL);
+  expect_usage("--overdue cannot be used with --group", "--all", "--overdue", "--group", "g",
+               NULL);
+  expect_usage("--overdue cannot be used with --no-registry", "--all", "--overdue",
+               "--no-registry", NULL);
+  expect_usage("--overdue-on: 'soon' is not a date", "--all", "--overdue-on", "soon", NULL);
+  expect_usage("--overdue cannot be used with --follow", "--all", "--overdue-on", "2026-12-20",
+               "--follow", NULL);
+  assert_int_equal(parse(&a, err, sizeof err, "--all", "--overdue-on", "2026/12/20", NULL), 0);
+  assert_true(a.overdue);
+  assert_string_equal(a.overdue_on, "2026/12/20");
 }
 
 static void test_plan_townships_and_group(void **state) {
@@ -180,6 +194,15 @@ static void test_plan_window(void **state) {
   assert_string_equal(p.period, "2026-10");
   /* local midnight in China = 2026-09-30T16:00:00Z */
   assert_int_equal(p.from_ms, INT64_C(1790784000000));
+  alerts_plan_free(&p);
+  /* --overdue is a window from the beginning */
+  assert_int_equal(parse(&a, err, sizeof err, "--township", "安陵", "--overdue", NULL), 0);
+  assert_true(a.overdue);
+  assert_int_equal(alerts_plan_make(cfg, &a, "bob", &p, err, sizeof err), 0);
+  assert_true(p.window);
+  assert_string_equal(p.group, "");
+  assert_int_equal(p.from_ms, -1);
+  assert_string_equal(p.window_group, "t0123abcd.riskhub-alerts.411024100.window");
   alerts_plan_free(&p);
   if (tz)
     setenv("TZ", saved, 1);
