@@ -21,7 +21,7 @@
   "to_char(coalesce(raised_at, created_at) AT TIME ZONE 'Asia/Shanghai', "                 \
   "'YYYY-MM-DD HH24:MI'), "                                                                \
   "(visit_due < (now() AT TIME ZONE 'Asia/Shanghai')::date "                               \
-  " AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING')) "                                    \
+  " AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING', 'UNREACHABLE')) "                 \
   "FROM warnings WHERE township_code = $1 "                                                \
   "ORDER BY period DESC, household_id, alert_id LIMIT 20000"
 
@@ -165,7 +165,7 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
       c,
       "SELECT township_code, state, count(*), count(*) FILTER (WHERE visit_due < "
       "(now() AT TIME ZONE 'Asia/Shanghai')::date AND state IN ('PUSHED', 'RECEIVED', "
-      "'VERIFYING')) FROM warnings WHERE period = $1 GROUP BY 1, 2",
+      "'VERIFYING', 'UNREACHABLE')) FROM warnings WHERE period = $1 GROUP BY 1, 2",
       1, p, err, errsz);
   if (!r) return NULL;
   json_t *towns = json_array();
@@ -228,7 +228,8 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
   r = rh_pg_exec_params(
       c,
       "SELECT period, count(*), count(*) FILTER (WHERE state NOT IN ('PUSHED', 'RECEIVED', "
-      "'VERIFYING')) FROM warnings WHERE period <= $1 AND period > to_char(to_date($1, "
+      "'VERIFYING', 'UNREACHABLE')) FROM warnings WHERE period <= $1 AND period > "
+      "to_char(to_date($1, "
       "'YYYY-MM') - interval '12 months', 'YYYY-MM') GROUP BY 1 ORDER BY 1",
       1, p, err, errsz);
   if (!r) {
@@ -292,7 +293,7 @@ unsigned web_api_outcome(PGconn *c, const web_user_t *u, const char *body, size_
         "moved AS (UPDATE warnings SET state = $3, "
         "  dismiss_reason = CASE WHEN $3 = 'DISMISSED' THEN $4 END "
         "  WHERE alert_id = (SELECT alert_id FROM w) "
-        "  AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING') RETURNING alert_id), "
+        "  AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING', 'UNREACHABLE') RETURNING alert_id), "
         "kept AS (INSERT INTO web_visits (alert_id, username, outcome, note, visited_on) "
         "  SELECT alert_id, $6, $3, $4, $5::date FROM moved RETURNING visit_id) "
         "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM kept)",

@@ -4,11 +4,12 @@
 "use strict";
 
 const STATES = {
-  PUSHED: "待接收", RECEIVED: "已接收", VERIFYING: "核实中", DISMISSED: "已排除",
+  PUSHED: "待接收", RECEIVED: "已接收", VERIFYING: "核实中", UNREACHABLE: "无法联系", DISMISSED: "已排除",
   ALREADY_MONITORED: "已是监测对象", PROPOSED: "拟纳入监测", INCLUDED: "已纳入监测",
   ASSISTING: "帮扶中", RISK_ELIMINATED: "风险已消除",
 };
-const OPEN = new Set(["PUSHED", "RECEIVED", "VERIFYING"]);
+// open: no outcome from the household yet (common/rh_verify.c, rh_verify_state_open)
+const OPEN = new Set(["PUSHED", "RECEIVED", "VERIFYING", "UNREACHABLE"]);
 const RISKS = {
   ILLNESS: "因病", DISABILITY: "因残", EDUCATION: "因学", DISASTER: "因灾",
   EMPLOYMENT: "就业", INDUSTRY_FAILURE: "产业失败", DRINKING_WATER: "饮水安全",
