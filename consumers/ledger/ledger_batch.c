@@ -346,11 +346,15 @@ void ledger_batch_clear(ledger_batch_t *b) {
   b->records = 0;
 }
 
+/* The deadlines count from the push (the Alert's created_at), in the county's
+ * days (UTC+08:00, as every program's "today"), not from when the ledger took
+ * the row: a ledger a day behind must not give the township a day more. */
 #define WARNINGS_SQL                                                                        \
   "INSERT INTO warnings (alert_id, household_id, township_code, period, risk, rule_id, "    \
   "raised_at, department, feed, visit_due, comparison_due) "                                \
   "SELECT a, h, t, p, r, ru, to_timestamp(ra::bigint / 1000.0), d, f, "                     \
-  "current_date + $10::int, current_date + $11::int "                                       \
+  "(to_timestamp(ra::bigint / 1000.0) AT TIME ZONE INTERVAL '+08:00')::date + $10::int, "  \
+  "(to_timestamp(ra::bigint / 1000.0) AT TIME ZONE INTERVAL '+08:00')::date + $11::int "    \
   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "    \
   "$7::text[], $8::text[], $9::text[]) AS u(a, h, t, p, r, ru, ra, d, f) "                  \
   "ON CONFLICT (alert_id) DO NOTHING"

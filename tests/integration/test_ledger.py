@@ -15,13 +15,14 @@ numbers); pytest's introspection would print the compared values."""
 import os
 import random
 import subprocess
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import rhtest
 from rhtest import (AUDIT_SQL, PERIOD, assert_ledger_rows as assert_rows_equal, ledger_db_rows as db_rows,
                     ledger_offsets_at_end as offsets_at_end, ledger_topic_rows as topic_rows, psql,
-                    run_join, run_ledger, scrub)
+                    pg_rows, run_join, run_ledger, scrub)
 
 if not rhtest.ledger_binary().exists() and not (rhtest.SRC / "consumers" / "ledger" / "main.c").exists():
     pytest.skip("riskhub-ledger is not part of this tree yet", allow_module_level=True)
@@ -56,6 +57,20 @@ def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path
     # deadlines from the config, state PUSHED
     assert psql(ns.conninfo, "SELECT count(*) FROM warnings WHERE visit_due IS NULL OR "
                              "comparison_due IS NULL OR state <> 'PUSHED'") == "0"
+    # ... counted from the push (the Alert's created_at), in the county's days (UTC+08:00)
+    dl = rhtest.load_config()["deadlines"]
+    want = {}
+    for topic, key, rec, m in ns.read("alerts."):
+        if rec["household_id"] is None:
+            continue
+        at = rec["created_at"]
+        at = at if isinstance(at, datetime) else datetime.fromtimestamp(at / 1000, timezone.utc)
+        day = (at.astimezone(timezone.utc) + timedelta(hours=8)).date()
+        want[rec["alert_id"]] = (str(day + timedelta(days=dl["home_visit_days"])),
+                                 str(day + timedelta(days=dl["comparison_days"])))
+    got = {a: (v, c) for a, v, c in pg_rows(ns.conninfo, "SELECT alert_id, visit_due::text, "
+                                                         "comparison_due::text FROM warnings")}
+    assert got == want, f"{sum(got.get(a) != w for a, w in want.items())} warnings' deadlines differ"
 
     again = run_ledger(ns, log_dir=tmp_path / "logs")
     s2 = again.summary()
