@@ -68,6 +68,7 @@ typedef struct {
   /* PostgreSQL: the export record, and the heads for the table */
   PGconn *pg;
   bool pg_tried, heads_warned;
+  char pg_why[512];        /* why r->pg is NULL after trying */
   alerts_audit_info_t audit;
   const char *codes[ALERTS_MAX_TOWNSHIPS];
   char run_id[33];
@@ -184,27 +185,35 @@ static int out_sync(run_t *r) {
 
 /* ---- a batch --------------------------------------------------------------------- */
 
+/* PostgreSQL for a batch's lookups (heads, states): connected once, without
+ * waiting; NULL when it is not there (r->pg_why says why). */
+static PGconn *lookup_pg(run_t *r) {
+  if (!r->pg && !r->pg_tried) {
+    r->pg_tried = true;
+    r->pg = pg_connect(r, 0, r->pg_why, sizeof r->pg_why);
+  }
+  if (!r->pg && !r->pg_why[0]) snprintf(r->pg_why, sizeof r->pg_why, "PostgreSQL away");
+  return r->pg;
+}
+
+/* Say once (*warned) that a lookup is skipped, and why. */
+static void lookup_skipped(bool *warned, const char *what, const char *why, const char *so) {
+  if (!*warned) rh_log_warn("%s are not looked up (%s); %s", what, why, so);
+  *warned = true;
+}
+
+#define HEADS_SO "the table shows a head only when the head is among the persons concerned"
+#define STATES_SO "the state is left empty"
+
 static void load_heads(run_t *r) {
   if (r->fmt.format != ALERTS_FMT_TABLE || r->a->no_registry) return;
   char err[1024];
-  if (!r->pg && !r->pg_tried) {
-    r->pg_tried = true;
-    r->pg = pg_connect(r, 0, err, sizeof err);
-    if (!r->pg) {
-      rh_log_warn("household heads are not looked up in the registry (%s); the table shows a "
-                  "head only when the head is among the persons concerned",
-                  err);
-      r->heads_warned = true;
-      return;
-    }
+  if (!lookup_pg(r)) {
+    lookup_skipped(&r->heads_warned, "household heads", r->pg_why, HEADS_SO);
+    return;
   }
-  if (!r->pg) return;
-  if (alerts_heads_load(r->pg, r->store.items, r->store.n, &r->heads, err, sizeof err) &&
-      !r->heads_warned) {
-    rh_log_warn("%s; the table shows a head only when the head is among the persons concerned",
-                err);
-    r->heads_warned = true;
-  }
+  if (alerts_heads_load(r->pg, r->store.items, r->store.n, &r->heads, err, sizeof err))
+    lookup_skipped(&r->heads_warned, "household heads", err, HEADS_SO);
 }
 
 /* The batch's warnings' states from the ledger (not with --overdue, whose
@@ -212,30 +221,13 @@ static void load_heads(run_t *r) {
 static void load_states(run_t *r) {
   if (r->a->overdue || r->a->no_registry || !r->p->township_count) return;
   char err[1024];
-  if (!r->pg && !r->pg_tried) {
-    r->pg_tried = true;
-    r->pg = pg_connect(r, 0, err, sizeof err);
-    if (!r->pg) {
-      rh_log_warn("the warnings' states are not looked up in the ledger (%s); the state is "
-                  "left empty",
-                  err);
-      r->states_warned = true;
-      return;
-    }
-  }
-  if (!r->pg) {
-    if (!r->states_warned)
-      rh_log_warn("the warnings' states are not looked up in the ledger (PostgreSQL away); the "
-                  "state is left empty");
-    r->states_warned = true;
+  if (!lookup_pg(r)) {
+    lookup_skipped(&r->states_warned, "the warnings' states", r->pg_why, STATES_SO);
     return;
   }
   if (alerts_states_load(r->pg, r->store.items, r->store.n, r->today, &r->states, err,
-                         sizeof err) &&
-      !r->states_warned) {
-    rh_log_warn("%s; the state is left empty", err);
-    r->states_warned = true;
-  }
+                         sizeof err))
+    lookup_skipped(&r->states_warned, "the warnings' states", err, STATES_SO);
 }
 
 static void count_groups(run_t *r) {
