@@ -251,22 +251,6 @@ build/bin/riskhub-verify --config config/riskhub.yaml --township "$town" --log-l
 [ "$rc" -le 1 ]
 build/bin/riskhub-ledger --config config/riskhub.yaml --idle-exit-ms 3000 --log-level warn \
     | sed 's/^/  /'
-python3 - "$period" "$town" <<'PY'
-import os, subprocess, sys, yaml
-period, town = sys.argv[1], sys.argv[2]
-cfg = yaml.safe_load(open("config/riskhub.yaml"))
-code = next(t["code"] for t in cfg["townships"] if town in (t["code"], t["name"]))
-conninfo = os.environ.get("RH_PG_CONNINFO") or cfg["postgres"]["conninfo"]
-out = subprocess.run(["psql", conninfo, "-AtF", "\t", "-c",
-                      "SELECT state, count(*), count(*) FILTER (WHERE state IN ('PUSHED', 'RECEIVED', "
-                      "'VERIFYING', 'UNREACHABLE') AND visit_due < current_date) FROM warnings "
-                      f"WHERE period = '{period}' AND township_code = '{code}' GROUP BY 1 ORDER BY 1"],
-                     check=True, capture_output=True, text=True).stdout
-print(f"  {town}'s warnings of {period} by state (overdue: still open past the visit's deadline)")
-for line in out.splitlines():
-    state, n, overdue = line.split("\t")
-    print(f"    {state:<18} {n:>6}" + (f"   overdue {overdue}" if int(overdue) else ""))
-PY
 
 # a week on (the county's day, UTC+08:00): the visits not reported by then are overdue
 # (config deadlines.home_visit_days); riskhub-alerts lists them from the ledger
@@ -277,7 +261,8 @@ build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --overd
 head -n 24 "$demo/$town.overdue.txt"
 echo "  ... $(grep -c '已逾期' "$demo/$town.overdue.txt") warnings overdue on $ahead: $demo/$town.overdue.txt"
 
-echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period)"
+echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period;"
+echo "   lists, townships' warnings, verification at the household per township and department)"
 # exit 1 means some list is late or missing: that is the report, not a failure
 rc=0
 build/bin/riskhub-status --config config/riskhub.yaml --period "$period" --log-level warn || rc=$?
