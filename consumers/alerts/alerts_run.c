@@ -331,9 +331,11 @@ static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
     r->skipped++;
     return 0;
   }
+  /* --overdue: seen on the broker, whether or not the window shows it */
+  bool wanted = !r->a->overdue || alerts_states_mark(&r->overdue, a.alert_id);
   if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) return 0;
   if (r->p->from_ms >= 0 && a.created_at < r->p->from_ms) return 0;
-  if (r->a->overdue && !alerts_states_mark(&r->overdue, a.alert_id)) return 0;
+  if (!wanted) return 0;
   uint64_t k = id_key(a.alert_id);
   if (archived && r->nseen && bsearch(&k, r->seen, r->nseen, sizeof k, cmp_key)) return 0;
   if (!archived && r->p->period[0] && r->p->window) {
@@ -429,8 +431,8 @@ static int load_overdue(run_t *r) {
     return RH_EXIT_UNAVAILABLE;
   }
   for (size_t i = 0; i < r->p->township_count; i++) r->codes[i] = r->p->townships[i]->code;
-  if (alerts_states_load_overdue(r->pg, r->codes, r->p->township_count, r->today, &r->overdue,
-                                 err, sizeof err)) {
+  if (alerts_states_load_overdue(r->pg, r->codes, r->p->township_count, r->today, r->p->period,
+                                 r->p->from_ms, &r->overdue, err, sizeof err)) {
     rh_log_error("--overdue: %s; nothing is written", err);
     return strstr(err, "42P01") || strstr(err, "does not exist") ? RH_EXIT_CONFIG
            : PQstatus(r->pg) != CONNECTION_OK                   ? RH_EXIT_UNAVAILABLE

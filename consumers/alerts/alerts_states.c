@@ -89,11 +89,10 @@ static int take_rows(PGresult *res, int32_t today, alerts_states_t *s, char *err
 }
 
 /* SELECT ... WHERE <column> = ANY($1::text[]) [more] into s. */
-static int load(PGconn *conn, const char *lit, const char *sql, const char *param2, int32_t today,
-                alerts_states_t *s, char *errstr, size_t errstr_size) {
-  const char *params[2] = {lit, param2};
+static int load(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                int32_t today, alerts_states_t *s, char *errstr, size_t errstr_size) {
   char why[512];
-  PGresult *res = rh_pg_exec_params(conn, sql, param2 ? 2 : 1, params, why, sizeof why);
+  PGresult *res = rh_pg_exec_params(conn, sql, nparams, params, why, sizeof why);
   if (!res) {
     rh_errf(errstr, errstr_size, "reading the warnings' states from the ledger: %s", why);
     return -1;
@@ -147,17 +146,18 @@ int alerts_states_load(PGconn *conn, const alerts_item_t *items, size_t n, int32
     rh_errf(errstr, errstr_size, "out of memory");
     return -1;
   }
-  int rc = load(conn, lit,
+  const char *params[1] = {lit};
+  int rc = load(conn,
                 "SELECT alert_id, state, visit_due FROM township_warnings "
                 "WHERE alert_id = ANY($1::text[])",
-                NULL, today, s, errstr, errstr_size);
+                1, params, today, s, errstr, errstr_size);
   free(lit);
   return rc;
 }
 
 int alerts_states_load_overdue(PGconn *conn, const char *const *codes, size_t ncodes,
-                               int32_t today, alerts_states_t *s, char *errstr,
-                               size_t errstr_size) {
+                               int32_t today, const char *period, int64_t from_ms,
+                               alerts_states_t *s, char *errstr, size_t errstr_size) {
   alerts_states_free(s);
   char *lit = literal(codes, ncodes);
   if (!lit) {
@@ -165,15 +165,19 @@ int alerts_states_load_overdue(PGconn *conn, const char *const *codes, size_t nc
     return -1;
   }
   int y, m, d;
-  char day[16];
+  char day[16], from[32];
   rh_date_from_days(today, &y, &m, &d);
   snprintf(day, sizeof day, "%04d-%02d-%02d", y, m, d);
+  snprintf(from, sizeof from, "%lld", (long long)from_ms);
+  const char *params[4] = {lit, day, period ? period : "", from};
   /* open: the states rh_verify_state_open names (the same list) */
-  int rc = load(conn, lit,
+  int rc = load(conn,
                 "SELECT alert_id, state, visit_due FROM township_warnings "
                 "WHERE township_code = ANY($1::text[]) AND visit_due < $2::date "
-                "AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING', 'UNREACHABLE')",
-                day, today, s, errstr, errstr_size);
+                "AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING', 'UNREACHABLE') "
+                "AND ($3 = '' OR period = $3) AND ($4::bigint < 0 OR raised_at IS NULL "
+                "OR raised_at >= to_timestamp($4::bigint / 1000.0))",
+                4, params, today, s, errstr, errstr_size);
   free(lit);
   return rc;
 }

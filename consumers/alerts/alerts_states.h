@@ -46,10 +46,12 @@ int alerts_states_load(PGconn *conn, const alerts_item_t *items, size_t n, int32
                        alerts_states_t *s, char *errstr, size_t errstr_size);
 
 /* Replace the set with the overdue warnings of the townships codes[0..ncodes):
- * open, and visit_due before today. 0, or -1 with errstr. */
+ * open, and visit_due before today; of month period only (NULL or "": any),
+ * raised at or after from_ms only (< 0: any), as the window that reads them.
+ * 0, or -1 with errstr. */
 int alerts_states_load_overdue(PGconn *conn, const char *const *codes, size_t ncodes,
-                               int32_t today, alerts_states_t *s, char *errstr,
-                               size_t errstr_size);
+                               int32_t today, const char *period, int64_t from_ms,
+                               alerts_states_t *s, char *errstr, size_t errstr_size);
 
 /* Add one entry (tests; the loaders). visit_due < 0 with has_due false: none.
  * 0, or -1 (out of memory, or an id longer than ALERTS_STATE_ID_MAX). Keeps

@@ -476,7 +476,8 @@ static void as_of_note(build_t *b, const status_verify_t *v) {
   status_format_day(v->as_of_day, day);
   if (v->as_of_now)
     note(b, dupf(b, "states as they are now (warnings.state: the townships' steps and the web "
-                    "page's visits); overdue: open and visit_due before %s (today, local)", day));
+                    "page's visits); overdue: open and visit_due before %s (the as-of's day, "
+                    "local)", day));
   else
     note(b, dupf(b, "states as of the as-of: the last step applied by the ledger or visit "
                     "recorded on the web page by then (none: pushed); overdue: open and "

@@ -315,14 +315,19 @@ def test_alerts_show_states_and_list_the_overdue(exported, tmp_path):
         assert r.returncode == 0, (r.returncode, r.stderr)
     ledger(ns, 3)
     today = (datetime.now(timezone.utc) + timedelta(hours=8)).date()
-    past, gone = today - timedelta(days=5), "e" * 64
+    # gone: overdue in the ledger, not on the broker; older: the same, of the month before
+    past, gone, older = today - timedelta(days=5), "e" * 64, "d" * 64
+    before = f"{int(PERIOD[:4]) - (PERIOD[5:] == '01'):04d}-{(int(PERIOD[5:]) - 2) % 12 + 1:02d}"
     rhtest.psql(ns.conninfo, f"UPDATE warnings SET visit_due = '{past}', comparison_due = NULL "
                 f"WHERE alert_id IN ('{ids[0]}', '{ids[1]}', '{ids[2]}', '{ids[3]}', '{ids[4]}');"
                 f"UPDATE warnings SET visit_due = '{today}', comparison_due = NULL "
                 f"WHERE alert_id = '{ids[5]}';"
                 f"INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
                 f"rule_id, visit_due) SELECT '{gone}', household_id, township_code, period, risk, "
-                f"rule_id, '{past}' FROM warnings WHERE alert_id = '{ids[7]}'")
+                f"rule_id, '{past}' FROM warnings WHERE alert_id = '{ids[7]}';"
+                f"INSERT INTO warnings (alert_id, household_id, township_code, period, risk, "
+                f"rule_id, visit_due) SELECT '{older}', household_id, township_code, '{before}', "
+                f"risk, rule_id, '{past}' FROM warnings WHERE alert_id = '{ids[7]}'")
     # what the ledger holds, read here: state and visit_due of each warning
     held = {a: (s, d) for a, s, d in pg_rows(ns.conninfo, "SELECT alert_id, state, visit_due::text "
                                                         "FROM warnings")}
@@ -332,7 +337,7 @@ def test_alerts_show_states_and_list_the_overdue(exported, tmp_path):
         s, d = held[a]
         return max(0, (day - date.fromisoformat(d)).days) if s in open_states and d else 0
 
-    want_overdue = {a for a in held if a != gone and late(a) > 0}
+    want_overdue = {a for a in held if a not in (gone, older) and late(a) > 0}
     assert want_overdue == set(ids[1:5]), "the test's own setup"
 
     # every warning of the month, with its state
@@ -352,8 +357,15 @@ def test_alerts_show_states_and_list_the_overdue(exported, tmp_path):
         got = [json.loads(x) for x in r.stdout.splitlines()]
         assert sorted(x["alert_id"] for x in got) == sorted(want_overdue), who
         assert all(x["overdue_days"] == 5 for x in got), [x["overdue_days"] for x in got]
-        assert "1 overdue warnings of the ledger were not found on the broker" in r.stderr \
-            and gone[:16] in r.stderr, r.stderr
+        assert "2 overdue warnings of the ledger were not found on the broker" in r.stderr \
+            and gone[:16] in r.stderr and older[:16] in r.stderr, r.stderr
+    # a month's: the month's overdue warnings only, and only its own said to be missing
+    r = alerts(ns, "--township", CODE, "--overdue", "--period", PERIOD, "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    assert sorted(x["alert_id"] for x in map(json.loads, r.stdout.splitlines())) == \
+        sorted(want_overdue)
+    assert "1 overdue warnings of the ledger were not found" in r.stderr and \
+        older[:16] not in r.stderr, r.stderr
     # the table a township official reads
     r = alerts(ns, "--township", CODE, "--overdue")
     assert r.returncode == 0 and r.stdout.count("已逾期 5 天") == 4, r.stdout

@@ -4,7 +4,8 @@
 "use strict";
 
 const STATES = {
-  PUSHED: "待接收", RECEIVED: "已接收", VERIFYING: "核实中", UNREACHABLE: "无法联系", DISMISSED: "已排除",
+  // the words of common/rh_verify.c (rh_verify_state_label): one word a state everywhere
+  PUSHED: "待核实", RECEIVED: "已接收", VERIFYING: "核实中", UNREACHABLE: "无法联系", DISMISSED: "不纳入",
   ALREADY_MONITORED: "已是监测对象", PROPOSED: "拟纳入监测", INCLUDED: "已纳入监测",
   ASSISTING: "帮扶中", RISK_ELIMINATED: "风险已消除",
 };
@@ -177,7 +178,7 @@ async function openBureau() {
   const tb = $("towns").tBodies[0];
   tb.replaceChildren();
   for (const t of r.data.townships) {
-    const open = ["PUSHED", "RECEIVED", "VERIFYING"].reduce((n, s) => n + (t.states[s] || 0), 0);
+    const open = [...OPEN].reduce((n, s) => n + (t.states[s] || 0), 0);
     const tr = el("tr", undefined, t.overdue ? "overdue" : "");
     const b = el("button", "查看");
     b.addEventListener("click", () => { pick.value = t.township; openTownship(t.township); });
