@@ -841,6 +841,9 @@ def test_verification(cfg, generate, namespace, tmp_path):
     rhtest.run_ledger(ns)
     got = dict(rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings"))
     assert {a: got[a] for a in states} == states, "the ledger did not apply round 2"
+    time.sleep(1.5)
+    after = datetime.fromtimestamp(int(time.time()), timezone.utc)
+    time.sleep(1.5)
 
     by_dept = {}
     for d in cfg["departments"]:
@@ -862,6 +865,14 @@ def test_verification(cfg, generate, namespace, tmp_path):
     want_t2, want_d2 = expected_verification(cfg, warnings, states_between, due, today, by_dept)
     assert want_t2 != want_t
     check_verification(r.stdout, cfg, want_t2, want_d2, period)
+    # as of a moment after round 2 (a past instant: replayed, not warnings.state): the
+    # last move of each warning wins (UNREACHABLE then INCLUDED is INCLUDED)
+    r = status(ns, "--period", period, "--table", "verification", "--format", "csv",
+               "--as-of", after.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert "states as of the as-of" in status(
+        ns, "--period", period, "--table", "verification",
+        "--as-of", after.strftime("%Y-%m-%dT%H:%M:%SZ")).stdout
+    check_verification(r.stdout, cfg, want_t, want_d, period)
     # before the lists were published: no warning yet
     r = status(ns, "--period", period, "--table", "verification", "--format", "csv",
                "--as-of", start.strftime("%Y-%m-%dT%H:%M:%SZ"))
