@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rh_err.h"
+#include "rh_outbound.h"
 
 int acl_list_add(acl_list_t *l, const acl_entry_t *e) {
   if (l->n == l->cap) {
@@ -105,8 +106,9 @@ static void allow(builder_t *b, rd_kafka_ResourceType_t type, rd_kafka_ResourceP
 #define DESCRIBE RD_KAFKA_ACL_OPERATION_DESCRIBE
 #define DESCRIBE_CONFIGS RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS
 
-static void department(builder_t *b, const char *code) {
+static void department(builder_t *b, const rh_config_department_t *d) {
   char name[ACL_NAME_MAX];
+  const char *code = d->code;
   who(b, "dept.", code);
   snprintf(name, sizeof name, "feed.%s.", code);
   allow(b, TOPIC, PRE, name, OPS(WRITE, DESCRIBE, CREATE));
@@ -114,6 +116,15 @@ static void department(builder_t *b, const char *code) {
   allow(b, TOPIC, LIT, name, OPS(READ));
   snprintf(name, sizeof name, "riskhub-produce.%s.", code);
   allow(b, TXN, PRE, name, OPS(WRITE, DESCRIBE));
+  /* riskhub-receive: its own pushes only (literal names: outbound.health is
+   * not a prefix of another department's topics), in its own group */
+  for (int k = 0; k < RH_OUTBOUND_KIND_COUNT; k++) {
+    if (!rh_outbound_receives(d, (rh_outbound_kind_t)k)) continue;
+    snprintf(name, sizeof name, "outbound.%s.%s", code, rh_outbound_kind_name((rh_outbound_kind_t)k));
+    allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+  }
+  snprintf(name, sizeof name, "riskhub-receive.%s", code);
+  allow(b, GROUP, LIT, name, OPS(READ, DESCRIBE));
 }
 
 static void township(builder_t *b, const char *code) {
@@ -167,12 +178,19 @@ static void services(builder_t *b) {
   manifests(b, OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-ledger", OPS(READ, DESCRIBE));
 
+  /* riskhub-push: writes (and makes) the outbound topics, reads them back for
+   * the pushes there already (docs/outbound.md) */
+  who(b, "svc.", "push");
+  allow(b, TOPIC, PRE, "outbound.", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TXN, LIT, "riskhub-push", OPS(WRITE, DESCRIBE));
+
   who(b, "svc.", "audit");
   allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, LIT, "riskhub.dlq", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "verifications.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "outbound.", OPS(READ, DESCRIBE));
   allow(b, GROUP, LIT, "riskhub-replay", OPS(READ, DESCRIBE));
   allow(b, GROUP, PRE, "riskhub-alerts.", OPS(READ, DESCRIBE)); /* riskhub-alerts --all */
 
@@ -197,7 +215,7 @@ static void services(builder_t *b) {
 int acl_plan_build(const rh_config_t *cfg, acl_list_t *out, char *errstr, size_t errstr_size) {
   out->n = 0;
   builder_t b = {.cfg = cfg, .out = out, .errstr = errstr, .errstr_size = errstr_size};
-  for (size_t i = 0; i < cfg->department_count; i++) department(&b, cfg->departments[i].code);
+  for (size_t i = 0; i < cfg->department_count; i++) department(&b, &cfg->departments[i]);
   for (size_t i = 0; i < cfg->township_count; i++) township(&b, cfg->townships[i].code);
   services(&b);
   if (b.rc == 0) acl_list_sort(out);
@@ -212,7 +230,7 @@ static bool starts(const char *s, const char *prefix) {
 
 bool acl_entry_ours(const rh_config_t *cfg, const acl_entry_t *e) {
   static const char *const roots[] = {"feed.", "alerts.", "checks.", "verifications.",
-                                      "riskhub.", "riskhub-"};
+                                      "outbound.", "riskhub.", "riskhub-"};
   static const char *const kinds[] = {"dept.", "town.", "svc."};
   const char *p = cfg->topic_prefix;
   if (starts(e->name, p))

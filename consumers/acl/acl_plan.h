@@ -19,6 +19,11 @@
  *   User:<P>svc.ledger    reads alerts.*, checks.*, every department's
  *                         feed.<code>.manifests (not their lists); group
  *                         riskhub-ledger
+ *   User:<P>dept.<code>   also reads its own pushes outbound.<code>.new-monitoring-objects
+ *                         (and outbound.<code>.applicants with a check feed) in the
+ *                         consumer group riskhub-receive.<code> (docs/outbound.md)
+ *   User:<P>svc.push      writes, makes and reads back outbound.*; transactional
+ *                         id riskhub-push
  *   User:<P>svc.audit     reads every topic of the hub; groups riskhub-replay and
  *                         riskhub-alerts.* (riskhub-alerts for several townships)
  *   User:<P>svc.status    describes every topic, its configs and the riskhub*
@@ -80,7 +85,8 @@ void acl_list_free(acl_list_t *l);
 int acl_entry_cmp(const void *a, const void *b);
 
 /* The binding concerns this configuration's namespace: its resource is one of
- * the hub's (after the prefix: feed., alerts., checks., riskhub. or riskhub-)
+ * the hub's (after the prefix: feed., alerts., checks., verifications.,
+ * outbound., riskhub. or riskhub-)
  * or its principal is one of the plan's kinds (User:<P>dept., town., svc.).
  * check and revoke look at these only, so namespaces sharing a broker (tests,
  * a staging hub) leave each other's bindings alone. */

@@ -126,7 +126,7 @@ int acl_run(const acl_opts_t *o) {
   }
   if (o->command == ACL_PLAN) {
     print_list(o->out, "allow", &plan);
-    fprintf(o->out, "%zu bindings: %zu departments, %zu townships, 4 services (namespace '%s')\n",
+    fprintf(o->out, "%zu bindings: %zu departments, %zu townships, 5 services (namespace '%s')\n",
             plan.n, o->cfg->department_count, o->cfg->township_count, o->cfg->topic_prefix);
     goto done;
   }

@@ -81,11 +81,15 @@ def test_plan_apply_check_revoke(parties):
     r = acl(ns, "plan")
     assert r.returncode == 0, r.stderr
     lines = set(r.stdout.splitlines())
-    # a department 6, a township 11 (6 to read, 5 to publish its verifications);
-    # the services join, ledger, audit, status (the ledger reads and describes
-    # every department's manifests topic)
-    n = len(DEPTS) * 6 + len(TOWNS) * 11 + 23 + (9 + 2 * len(DEPTS)) + 14 + 23
-    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 4 services (namespace '{p}')" in lines
+    # a department 6 and 4 to receive its new monitoring objects (docs/outbound.md),
+    # 2 more with a check feed (its applicants); a township 11 (6 to read, 5 to
+    # publish its verifications); the services join, ledger, audit (16: the pushes
+    # too), status, push (6) (the ledger reads and describes every department's
+    # manifests topic)
+    checking = [d["code"] for d in CFG["departments"] if any(f["kind"] == "check" for f in d["feeds"])]
+    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 11 + 23 + (9 + 2 * len(DEPTS)) + 16
+         + 23 + 6)
+    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 5 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
                  f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
@@ -95,10 +99,18 @@ def test_plan_apply_check_revoke(parties):
                  f"ALLOW User:{p}svc.ledger READ TOPIC PREFIXED {p}verifications.",
                  f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed.",
                  f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}feed.health.manifests",
-                 f"ALLOW User:{p}svc.ledger READ TOPIC LITERAL {p}feed.banks.manifests"):
+                 f"ALLOW User:{p}svc.ledger READ TOPIC LITERAL {p}feed.banks.manifests",
+                 f"ALLOW User:{p}svc.push WRITE TOPIC PREFIXED {p}outbound.",
+                 f"ALLOW User:{p}svc.push WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-push",
+                 f"ALLOW User:{p}dept.banks READ TOPIC LITERAL {p}outbound.banks.applicants",
+                 f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}outbound.health.new-monitoring-objects",
+                 f"ALLOW User:{p}dept.health READ GROUP LITERAL {p}riskhub-receive.health"):
         assert f"  allow    {want}" in lines, want
+    # a department without a check feed gets no applicants; none reads another's pushes
+    assert not any(f"{p}outbound.health.applicants" in x for x in lines)
+    assert not any(f"User:{p}dept.health READ TOPIC LITERAL {p}outbound.banks." in x for x in lines)
     txn = rhtest.plan_transactional_ids(r.stdout)
-    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 2 + 3
+    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 2 + 3 + 2
     m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")

@@ -39,10 +39,13 @@ static void test_plan_of_minimal(void **state) {
   acl_list_t plan = {0};
   char err[256];
   assert_int_equal(acl_plan_build(cfg, &plan, err, sizeof err), 0);
-  /* 3 departments x 6, 2 townships x 11 (6 to read, 5 to publish their
-   * verifications), the four services 69 and, for the ledger, each
-   * department's manifests topic (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 6 + 2 * 11 + 69 + 3 * 2);
+  /* 3 departments x 10 (6 for their lists, 4 to receive their new monitoring
+   * objects in their group) and 2 for the one with a check feed (its
+   * applicants), 2 townships x 11 (6 to read, 5 to publish their
+   * verifications), the five services 77 (the bureau push 6, the audit's 2 to
+   * read the pushes) and, for the ledger, each department's manifests topic
+   * (3 x 2: read, describe) */
+  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 11 + 77 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -70,6 +73,20 @@ static void test_plan_of_minimal(void **state) {
             "User:svc.status", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "riskhub",
             "User:svc.status", RD_KAFKA_ACL_OPERATION_READ),
+      /* the bureau's pushes: the push party writes them in its transactions,
+       * each department reads its own in its own group */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "outbound.",
+            "User:svc.push", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "outbound.",
+            "User:svc.push", RD_KAFKA_ACL_OPERATION_CREATE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-push",
+            "User:svc.push", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "outbound.tax.applicants",
+            "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "outbound.tax.new-monitoring-objects", "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_GROUP, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-receive.tax",
+            "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
   };
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) assert_true(acl_list_has(&plan, &want[i]));
   /* and what nobody may: a department reading alerts, a township writing them,
@@ -96,6 +113,18 @@ static void test_plan_of_minimal(void **state) {
       /* a township reporting another's home visits */
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
             "verifications.411024101", "User:town.411024100", RD_KAFKA_ACL_OPERATION_WRITE),
+      /* a department reading another's pushes, or writing its own; applicants
+       * to a department without a check feed; the push party reading a list */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "outbound.civil-affairs.new-monitoring-objects", "User:dept.tax",
+            RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "outbound.tax.new-monitoring-objects", "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "outbound.civil-affairs.applicants", "User:dept.civil-affairs",
+            RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
+            "User:svc.push", RD_KAFKA_ACL_OPERATION_READ),
   };
   for (size_t i = 0; i < sizeof never / sizeof *never; i++)
     assert_false(acl_list_has(&plan, &never[i]));
