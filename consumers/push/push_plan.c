@@ -1,0 +1,39 @@
+/* push_plan: see push_plan.h. */
+#include "push_plan.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "rh_err.h"
+
+int push_plan_build(const rh_config_t *cfg, const char *department, push_plan_t *out,
+                    char *errstr, size_t errstr_size) {
+  out->n = 0;
+  bool found = department == NULL;
+  for (size_t i = 0; i < cfg->department_count; i++) {
+    const rh_config_department_t *d = &cfg->departments[i];
+    if (department && strcmp(department, d->code) != 0) continue;
+    found = true;
+    for (int k = 0; k < RH_OUTBOUND_KIND_COUNT; k++) {
+      if (!rh_outbound_receives(d, (rh_outbound_kind_t)k)) continue;
+      if (out->n == sizeof out->v / sizeof *out->v) {
+        rh_errf(errstr, errstr_size, "more than %zu pushes", sizeof out->v / sizeof *out->v);
+        return -1;
+      }
+      out->v[out->n++] = (push_item_t){d, (rh_outbound_kind_t)k};
+    }
+  }
+  if (!found) {
+    rh_errf(errstr, errstr_size, "%s is not a department of the configuration", department);
+    return -1;
+  }
+  return 0;
+}
+
+int push_period_valid(const char *p) {
+  if (!p || strlen(p) != 7 || p[4] != '-') return 0;
+  for (int i = 0; i < 7; i++)
+    if (i != 4 && !isdigit((unsigned char)p[i])) return 0;
+  int month = (p[5] - '0') * 10 + (p[6] - '0');
+  return p[0] == '2' && p[1] == '0' && month >= 1 && month <= 12;
+}

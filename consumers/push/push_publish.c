@@ -1,0 +1,184 @@
+/* push_publish: see push_publish.h. */
+#include "push_publish.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rh_clock.h"
+#include "rh_err.h"
+#include "rh_exit.h"
+#include "rh_kafka.h"
+#include "rh_kafka_read.h"
+#include "rh_log.h"
+
+int push_job_id(push_job_t *j) {
+  rh_sha256_t *h = rh_outbound_push_id_begin(j->item.department->code, j->item.kind, j->period);
+  if (!h) return -1;
+  for (size_t i = 0; i < j->rows.n; i++) rh_outbound_push_id_add(h, &j->rows.v[i]);
+  rh_outbound_push_id_end(h, j->push_id);
+  return 0;
+}
+
+/* An error of the broker's authorizer: the party may not. */
+static bool refused(const char *err) {
+  return strstr(err, "AUTHORIZATION") || strstr(err, "uthoriz") || strstr(err, "SASL") ||
+         strstr(err, "uthentication");
+}
+
+static int fail(int code, const char *err, char *errstr, size_t errstr_size) {
+  rh_errf(errstr, errstr_size, "%s", err);
+  return code == RH_EXIT_UNAVAILABLE && refused(err) ? RH_EXIT_NOPERM : code;
+}
+
+typedef struct {
+  rh_outbound_codec_t *codec;
+  rh_avro_decoder_t *dec;
+  push_job_t *jobs;
+  size_t n;
+} seen_t;
+
+/* A manifest on the topics: the job with its push id is there already. */
+static int seen_one(void *arg, const rd_kafka_message_t *m) {
+  seen_t *s = arg;
+  char type[16], err[256];
+  if (rh_kafka_header_get(m, RH_OUTBOUND_HEADER, type, sizeof type) ||
+      strcmp(type, RH_OUTBOUND_TYPE_MANIFEST) != 0)
+    return 0;
+  rh_outbound_manifest_t man;
+  if (rh_outbound_manifest_decode(s->codec, s->dec, m->payload, m->len, &man, err, sizeof err)) {
+    rh_log_warn("push: %s [%" PRId32 "] @%" PRId64 ": %s (ignored)", rd_kafka_topic_name(m->rkt),
+                m->partition, m->offset, err);
+    return 0;
+  }
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->jobs[i].push_id, man.push_id) == 0) s->jobs[i].state = PUSH_ALREADY;
+  return 0;
+}
+
+static int send_one(rh_producer_t *p, const char *topic, const char *key, const char *type,
+                    const rh_avro_buf_t *buf, char *err, size_t err_size) {
+  rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+  rd_kafka_header_add(h, RH_OUTBOUND_HEADER, -1, type, -1);
+  return rh_producer_send(p, topic, 0, key, strlen(key), buf->data, buf->len, h, NULL, err,
+                          err_size);
+}
+
+int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_job_t *jobs,
+                 size_t n, int timeout_ms, char *errstr, size_t errstr_size) {
+  char err[1024], txid[256], ignored[256];
+  char (*topics)[256] = calloc(n ? n : 1, sizeof *topics);
+  const char **names = calloc(n ? n : 1, sizeof *names);
+  rh_outbound_codec_t codec;
+  rh_avro_decoder_t *dec = NULL;
+  rh_producer_t *p = NULL;
+  rh_avro_buf_t buf;
+  rh_avro_buf_init(&buf);
+  int rc = RH_EXIT_OK;
+  bool codec_ready = false;
+  if (!topics || !names || !(dec = rh_avro_decoder_new(schemas))) {
+    rc = fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rh_outbound_topic(cfg, jobs[i].item.department->code, jobs[i].item.kind, topics[i],
+                          sizeof topics[i])) {
+      rc = fail(RH_EXIT_CONFIG, "a topic name too long", errstr, errstr_size);
+      goto out;
+    }
+    names[i] = topics[i];
+  }
+  if (rh_outbound_codec_init(&codec, schemas, errstr, errstr_size)) {
+    rc = RH_EXIT_CONFIG;
+    goto out;
+  }
+  codec_ready = true;
+  snprintf(txid, sizeof txid, "%sriskhub-push", cfg->topic_prefix);
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  if (!conf || rh_kafka_conf_transactional(conf, cfg, txid, err, sizeof err)) {
+    if (conf) rd_kafka_conf_destroy(conf);
+    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    goto out;
+  }
+  if (!(p = rh_producer_new(conf, NULL, NULL, err, sizeof err))) {
+    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    goto out;
+  }
+  /* one partition: a push's records and its manifest in one ordered log, read
+   * by one reader; kept as long as the alerts (docs/outbound.md) */
+  char retention[32];
+  snprintf(retention, sizeof retention, "%" PRId64, cfg->topics.retention_ms[RH_TOPIC_ALERTS]);
+  const char *configs[] = {"retention.ms", retention, NULL};
+  if (rh_kafka_create_topics_with(rh_producer_handle(p), names, n, 1, 1, configs, timeout_ms,
+                                  err, sizeof err) ||
+      rh_kafka_warm_topics(rh_producer_handle(p), names, n, timeout_ms, err, sizeof err) ||
+      rh_producer_txn_init(p, timeout_ms, err, sizeof err)) {
+    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    goto out;
+  }
+  /* after init_transactions: an earlier run is fenced, its open push aborted */
+  rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  seen_t seen = {&codec, dec, jobs, n};
+  if (!rconf || rh_kafka_read_topics(rconf, names, n, NULL, seen_one, &seen, NULL, err,
+                                     sizeof err)) {
+    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    push_job_t *j = &jobs[i];
+    if (j->state != PUSH_PENDING) continue;
+    if (rh_producer_txn_begin(p, err, sizeof err)) {
+      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      goto out;
+    }
+    for (size_t r = 0; r < j->rows.n; r++) {
+      rh_outbound_record_t rec = j->rows.v[r];
+      rec.push_id = j->push_id;
+      rh_avro_buf_clear(&buf);
+      if (rh_outbound_record_encode(&codec, &rec, &buf, err, sizeof err)) {
+        rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+        rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+        goto out;
+      }
+      if (send_one(p, names[i], rec.household_id, RH_OUTBOUND_TYPE_RECORD, &buf, err,
+                   sizeof err)) {
+        rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+        rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+        goto out;
+      }
+    }
+    rh_outbound_manifest_t man = {.push_id = j->push_id,
+                                  .department = j->item.department->code,
+                                  .kind = rh_outbound_kind_name(j->item.kind),
+                                  .period = j->period, .record_count = (int64_t)j->rows.n,
+                                  .household_count = (int64_t)j->rows.households,
+                                  .created_at = rh_wall_ms()};
+    rh_avro_buf_clear(&buf);
+    if (rh_outbound_manifest_encode(&codec, &man, &buf, err, sizeof err)) {
+      rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+      rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+      goto out;
+    }
+    if (send_one(p, names[i], j->push_id, RH_OUTBOUND_TYPE_MANIFEST, &buf, err, sizeof err)) {
+      rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      goto out;
+    }
+    int fatal = 0;
+    if (rh_producer_txn_commit(p, timeout_ms, &fatal, err, sizeof err)) {
+      if (!fatal) rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      goto out;
+    }
+    j->state = PUSH_SENT;
+  }
+out:
+  rh_avro_buf_free(&buf);
+  rh_producer_destroy(p);
+  rh_avro_decoder_destroy(dec);
+  if (codec_ready) rh_outbound_codec_free(&codec);
+  free(names);
+  free(topics);
+  return rc;
+}
