@@ -2,6 +2,7 @@
 #include "rh_idle.h"
 
 #include "rh_clock.h"
+#include "rh_cover.h"
 #include "rh_exit.h"
 #include "rh_log.h"
 
@@ -9,7 +10,59 @@ void rh_idle_init(rh_idle_t *c, int idle_exit_ms, int wait_s) {
   int probe_ms = idle_exit_ms > 0 && idle_exit_ms / 4 < 1000 ? idle_exit_ms / 4 : 1000;
   *c = (rh_idle_t){.idle_exit_ms = idle_exit_ms, .wait_s = wait_s,
                    .probe_ms = probe_ms < 50 ? 50 : probe_ms, .last_probe = 0,
-                   .idle_since = -1, .away_since = -1};
+                   .idle_since = -1, .away_since = -1, .uncovered_since = -1};
+}
+
+void rh_idle_cover(rh_idle_t *c, const char *group, int wait_ms) {
+  c->group = group;
+  c->cover_wait_ms = wait_ms;
+}
+
+/* An idle exit once every partition of the subscription is held (rh_idle_cover). */
+static rh_idle_verdict_t covered_exit(rh_idle_t *c, rd_kafka_t *consumer) {
+  char err[512];
+  rh_cover_t cv;
+  if (rh_cover_check(consumer, c->group, 10000, &cv, err, sizeof err)) {
+    rh_log_warn("not known whether every partition of the subscription is assigned (%s); "
+                "all the assigned ones are at their end", err);
+    return RH_IDLE_EXIT;
+  }
+  int64_t now = rh_mono_ms();
+  if (!cv.none) {
+    if (c->uncovered_since >= 0) rh_log_info("every partition of the subscription is assigned");
+    c->uncovered_since = -1;
+    c->rejoined = false;
+    if (cv.others)
+      rh_log_info("%zu of the subscription's %zu partitions are assigned to other members of "
+                  "group %s: they write those",
+                  cv.others, cv.total, c->group);
+    return RH_IDLE_EXIT;
+  }
+  if (c->uncovered_since < 0) {
+    c->uncovered_since = now;
+    rh_log_warn("%zu of the subscription's %zu partitions are assigned to no member of group %s "
+                "(%s first): not all written; %s",
+                cv.none, cv.total, c->group, cv.example,
+                cv.balancing ? "waiting for the group to balance" : "joining the group again");
+  }
+  if (!cv.balancing && !c->rejoined) {
+    c->rejoined = true;
+    /* the same subscription again: the group balances with the topics as they are now */
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    if (!rd_kafka_subscription(consumer, &sub) && sub) {
+      rd_kafka_resp_err_t e = rd_kafka_subscribe(consumer, sub);
+      if (e) rh_log_warn("subscribing again: %s", rd_kafka_err2str(e));
+    }
+    if (sub) rd_kafka_topic_partition_list_destroy(sub);
+  }
+  c->idle_since = -1;
+  if (now - c->uncovered_since >= c->cover_wait_ms) {
+    rh_log_error("%zu partitions of the subscription (%s first) still assigned to no member "
+                 "after %d ms: their records are not written",
+                 cv.none, cv.example, c->cover_wait_ms);
+    return RH_IDLE_AWAY;
+  }
+  return RH_IDLE_GO_ON;
 }
 
 void rh_idle_busy(rh_idle_t *c) { c->idle_since = -1; }
@@ -64,7 +117,8 @@ rh_idle_verdict_t rh_idle_poll(rh_idle_t *c, rh_end_t *e, rd_kafka_t *consumer, 
     *rec = m;
     return RH_IDLE_GO_ON;
   }
-  return rh_idle_quiet(c, e, probe, timeout_ms, m);
+  rh_idle_verdict_t v = rh_idle_quiet(c, e, probe, timeout_ms, m);
+  return v == RH_IDLE_EXIT && c->group ? covered_exit(c, consumer) : v;
 }
 
 bool rh_idle_stops(rh_idle_verdict_t v, int *rc, bool *idle) {

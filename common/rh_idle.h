@@ -32,6 +32,11 @@ typedef struct {
   int64_t last_probe; /* rh_mono_ms of the last check */
   int64_t idle_since; /* -1: not idle */
   int64_t away_since; /* -1: the broker answers */
+  const char *group;  /* set: an exit first asks that every partition of the
+                         subscription is held by a member (rh_cover) */
+  int64_t uncovered_since; /* -1: none seen unheld */
+  bool rejoined;           /* subscribed again for this episode */
+  int cover_wait_ms;  /* unheld this long: exit RH_IDLE_AWAY (not all written) */
 } rh_idle_t;
 
 typedef enum {
@@ -41,6 +46,14 @@ typedef enum {
 } rh_idle_verdict_t;
 
 void rh_idle_init(rh_idle_t *c, int idle_exit_ms, int wait_s);
+
+/* Before an idle exit, ask that every partition of the consumer's
+ * subscription is assigned to a member of group (rh_cover.h): while some is
+ * assigned to none, the service is not idle (a topic made after the group
+ * balanced: librdkafka is told of it and rebalances); still so after
+ * wait_ms, the verdict is RH_IDLE_AWAY with an error saying what was not
+ * written. group is borrowed. */
+void rh_idle_cover(rh_idle_t *c, const char *group, int wait_ms);
 
 /* A record came: the idle clock stops. */
 void rh_idle_busy(rh_idle_t *c);

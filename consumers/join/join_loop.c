@@ -36,6 +36,8 @@
 #define LSO_CHECK_EVERY_MS 2000
 #define LSO_WINDOW_MS 10000
 #define QUERY_TIMEOUT_MS 2000
+/* a partition of the subscription held by no member this long at an idle exit: exit 69 */
+#define COVER_WAIT_MS 60000
 /* a transaction ends before --batch-ms once open this long with nothing more
  * waiting in the consumer's queue (docs/join.md, "Transactions") */
 #define JOIN_CAUGHT_UP_MS 20
@@ -96,6 +98,7 @@ typedef struct {
   join_lso_t lso;
   bool lso_failed;        /* out of memory noting it: the check cannot be trusted */
   bool lso_now;           /* an incident: check at once */
+  char group[NAME_MAX_LEN]; /* the consumer group (an idle exit asks it holds every partition) */
 } join_t;
 
 
@@ -921,6 +924,7 @@ static int start_kafka(join_t *j) {
     snprintf(group, sizeof group, "%sriskhub-join", cfg->topic_prefix);
 
   snprintf(j->txid, sizeof j->txid, "%s", txid);
+  snprintf(j->group, sizeof j->group, "%s", group);
   if (!(j->producer = join_producer_new(cfg, txid, j->txn_ms, on_delivery, j, err, sizeof err))) {
     rh_log_error("%s", err);
     return RH_EXIT_CONFIG;
@@ -1178,6 +1182,7 @@ int join_run(const join_opts_t *o, join_counts_t *totals, join_stats_t *stats) {
   int64_t last_shown = rh_mono_ms();
   rh_idle_t clock; /* --idle-exit-ms and --wait-s */
   rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
+  rh_idle_cover(&clock, j.group, COVER_WAIT_MS);
   bool idle = false;
   join_counts_t reported = {0};
   while (!stopping(&j) && !j.fatal) {

@@ -24,6 +24,8 @@
 
 #define NAME_LEN 256
 #define QUERY_TIMEOUT_MS 2000
+/* a partition of the subscription held by no member this long at an idle exit: exit 69 */
+#define COVER_WAIT_MS 60000
 
 typedef struct {
   const ledger_opts_t *o;
@@ -468,6 +470,7 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
   show(&l, NULL);
   rh_idle_t clock; /* --idle-exit-ms and --wait-s */
   rh_idle_init(&clock, o->idle_exit_ms, o->wait_s);
+  rh_idle_cover(&clock, l.group, COVER_WAIT_MS);
   bool idle = false;
   uint64_t reported = 0;
   while (!stopping(&l) && !l.fatal) {

@@ -166,3 +166,28 @@ def test_exit_codes_without_a_run(namespace, tmp_path):
                        env=ns.env(RH_KAFKA_BOOTSTRAP="127.0.0.1:1"))
     assert r.returncode == 69, f"broker away: exit {r.returncode}: {scrub(r.stderr)}"
     rhtest.assert_no_full_id(r.stdout, r.stderr)
+
+
+def test_a_topic_made_after_the_ledger_joined_is_written_before_all_written(ns, month, tmp_path):
+    """The townships' alert topics are made by the join while a ledger runs whose
+    librdkafka would learn of them only at its next metadata refresh (set to 10 min
+    here): before saying "all written" the ledger finds their partitions assigned to
+    no member of its group, joins the group again and writes them; nothing is left
+    out of a run that exits 0."""
+    files = rhtest.feed_files(month / PERIOD)[:3]
+    for f in files:
+        ns.produce(*f[:3])
+    assert not ns.topics("alerts."), "the join has not run yet: no alerts topic"
+    cfg = rhtest.config_with(tmp_path, topic_metadata_refresh_interval_ms=600000)
+    log_dir = tmp_path / "logs"
+    led = ns.ledger("--idle-exit-ms", 25000, log_dir=log_dir, config=cfg)
+    rhtest.wait_for(lambda: "partitions; positions from PostgreSQL" in led.stderr, 60,
+                    "the ledger's first assignment")
+    run_join(ns, tmp_path)
+    assert ns.topics("alerts."), "the join made no alerts topic"
+    rc = led.wait(180)
+    assert rc == 0, f"riskhub-ledger exit {rc}:\n{led.tail()}"
+    assert "assigned to no member of group" in led.stderr, led.tail()
+    n_w, n_c, n_u, n_m = assert_rows_equal(ns)
+    assert n_w > 0, "the month gave no warning"
+    assert not offsets_at_end(ns), f"positions short of the ends: {offsets_at_end(ns)}"
