@@ -20,7 +20,9 @@
 #      the township reporting its home visits back (riskhub-verify: the CSV it
 #      filled in; the ledger applies the steps) and the month's status table for the bureau's meeting (riskhub-status),
 #      now and as the monthly meeting saw it the morning after the deadline
-#      (riskhub-status --as-of);
+#      (riskhub-status --as-of); the bureau's pushes of the month's applicants and
+#      new monitoring objects to the departments (riskhub-push), and two
+#      departments receiving theirs as files (riskhub-receive; docs/outbound.md);
 #   6. archives the month as a deployment's nightly timer does (riskhub-replay
 #      --archive-due into $demo/archive/<period>: Avro container files, checked
 #      by a replay from them), so that status, replay and dashboards outlive the
@@ -260,6 +262,33 @@ build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --overd
     --output "$demo/$town.overdue.txt" --log-level warn
 head -n 24 "$demo/$town.overdue.txt"
 echo "  ... $(grep -c '已逾期' "$demo/$town.overdue.txt") warnings overdue on $ahead: $demo/$town.overdue.txt"
+
+echo "== the bureau pushes to the departments (riskhub-push; docs/outbound.md)"
+# the applicants of $period to the departments with a check feed, and the households
+# the ledger included this month (the county's month, UTC+08:00: the steps above)
+# to every department; each push one transaction with its manifest, never twice
+this_month=$(date -u -d "+8 hours" +%Y-%m)
+for m in $(printf '%s\n' "$period" "$this_month" | sort -u); do
+    build/bin/riskhub-push --config config/riskhub.yaml --period "$m" --log-level warn \
+        | grep -E ' (tax|health) ' | sed 's/^/  /'
+done
+echo "   (the same again sends nothing:" \
+    "$(build/bin/riskhub-push --config config/riskhub.yaml --period "$this_month" --log-level warn \
+        | grep -c 'on the topic already') pushes on their topics already)"
+echo "== two departments receive their pushes, each as its own party (riskhub-receive)"
+# what docker/riskhub-receive-watch@.service runs with --watch: one CSV file a push,
+# 0600, in the department's inbox; tax (a check department) in GBK for its Windows system
+for dept in tax health; do
+    inbox=$demo/inbox/$dept
+    mkdir -p "$inbox" && chmod 700 "$inbox"
+    enc=()
+    [[ $dept == tax ]] && enc=(--encoding gbk)
+    build/bin/riskhub-receive --config config/riskhub.yaml --department "$dept" --dir "$inbox" \
+        "${enc[@]}" --log-level warn | tail -n 1 | sed 's/^/  /'
+    for f in "$inbox"/*.csv; do
+        [[ -e $f ]] && echo "    $(basename "$f"): $(($(wc -l < "$f") - 1)) persons"
+    done
+done
 
 echo "== the month at a glance for the bureau's meeting (riskhub-status --period $period;"
 echo "   lists, townships' warnings, verification at the household per township and department)"
