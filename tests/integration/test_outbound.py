@@ -331,3 +331,53 @@ def test_a_department_is_refused_another_departments_pushes(hub, tmp_path):
                env=env, timeout=120)
     assert r.returncode == 77, f"exit {r.returncode}: {scrub(r.stderr)}"
     assert files_of(folder) == []
+
+
+def test_a_push_that_does_not_match_its_manifest(ns, tmp_path):
+    """Records that do not add up to their manifest (written here as the operator,
+    in one transaction): exit 65, a message naming the push, no file, nothing
+    committed (the next run says the same)."""
+    from confluent_kafka import Producer
+    topic = ns.topic("outbound.health.new-monitoring-objects")
+    rhtest.create_topics([topic], partitions=1)
+    pid = "ab" * 32
+    rec = dict(push_id=pid, household_id="411024100-001-0001", id_number="41102419900101123X",
+               name="测试", township_code="411024100", village="东村")
+    man = dict(push_id=pid, department="health", kind="new-monitoring-objects", period="2026-10",
+               record_count=3, household_count=1, created_at=int(time.time() * 1000))
+    p = Producer({**rhtest.client_conf(), "transactional.id": f"{ns.prefix}rhtest-bad-push"})
+    p.init_transactions(30)
+    p.begin_transaction()
+    for value, key, kind in ((rhtest.avro.encode("OutboundRecord", rec), rec["household_id"], "record"),
+                             (rhtest.avro.encode("OutboundRecord", rec), rec["household_id"], "record"),
+                             (rhtest.avro.encode("OutboundManifest", man), pid, "manifest")):
+        p.produce(topic, key=key, value=value, partition=0, headers=[("riskhub.type", kind.encode())])
+    p.commit_transaction(30)
+    folder = tmp_path / "in-health"
+    folder.mkdir()
+    for _ in range(2):
+        r = receive(ns, "health", folder)
+        rhtest.assert_no_full_id(r.stdout, r.stderr)
+        assert r.returncode == 65, f"exit {r.returncode}: {scrub(r.stderr)}"
+        assert f"push {pid[:16]}: 2 records read" in r.stderr and "counts 3" in r.stderr, r.stderr
+        assert os.listdir(folder) == [], os.listdir(folder)
+
+
+def test_watch_receives_as_the_pushes_come(ns, tmp_path):
+    """riskhub-receive --watch started before anything was pushed (its topics do
+    not exist yet) writes the push when it comes and stops on SIGTERM, exit 0."""
+    folder = tmp_path / "in-health"
+    folder.mkdir()
+    p = ns.popen("riskhub-receive", "--config", rhtest.CONFIG, "--department", "health", "--dir", folder,
+                 "--watch", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)
+        assert p.poll() is None, "riskhub-receive --watch did not wait"
+        checked(push(ns, "2026-10", "--department", "health"), "riskhub-push health")
+        rhtest.wait_for(lambda: len(files_of(folder)) == 1, 60, "the push's file")
+        header, rows = read_file(folder / files_of(folder)[0])
+        assert header == HEADER["new-monitoring-objects"] and rows == []
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, f"exit {p.returncode}: {scrub(err.decode())}"
