@@ -119,6 +119,16 @@ int rh_cli_config(const rh_cli_t *cli, rh_config_t **cfg) {
   return RH_EXIT_CONFIG;
 }
 
+int rh_cli_schemas(const rh_cli_t *cli, const char *dir, rh_avro_schemas_t **out) {
+  char err[1024];
+  *out = rh_avro_schemas_new();
+  if (*out && rh_avro_schemas_load_dir(*out, dir, err, sizeof err) == 0) return RH_EXIT_OK;
+  fprintf(stderr, "%s: schemas: %s\n", cli->program, *out ? err : "out of memory");
+  rh_avro_schemas_destroy(*out);
+  *out = NULL;
+  return RH_EXIT_CONFIG;
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_stop_signal(int sig) {

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rh_avro_schema.h"
 #include "rh_config.h"
 
 /* A whole number in decimal: an optional '-' (only when lo < 0), then digits;
@@ -96,6 +97,11 @@ int rh_cli_log_level(const rh_cli_t *cli, const char *arg);
 /* Load cli->config_path (rh_config_load). RH_EXIT_OK with *cfg set, or
  * RH_EXIT_CONFIG with *cfg NULL after "<program>: <the loader's message>". */
 int rh_cli_config(const rh_cli_t *cli, rh_config_t **cfg);
+
+/* Load the schemas of dir (rh_avro_schemas_load_dir). RH_EXIT_OK with *out
+ * set (the caller destroys it), or RH_EXIT_CONFIG with *out NULL after
+ * "<program>: schemas: <why>". */
+int rh_cli_schemas(const rh_cli_t *cli, const char *dir, rh_avro_schemas_t **out);
 
 /* Route SIGINT and SIGTERM to a handler that only sets a flag, and return
  * that flag (0 until a signal came, then 1). One flag for the process;

@@ -101,13 +101,10 @@ int main(int argc, char **argv) {
   static char role[64];
   snprintf(role, sizeof role, "town.%s", t->code);
   rh_kafka_principal_set(role);
-  char err[1024];
-  rh_avro_schemas_t *schemas = rh_avro_schemas_new();
-  if (!schemas || rh_avro_schemas_load_dir(schemas, schemas_dir, err, sizeof err)) {
-    fprintf(stderr, "riskhub-verify: schemas: %s\n", schemas ? err : "out of memory");
-    rh_avro_schemas_destroy(schemas);
+  rh_avro_schemas_t *schemas;
+  if ((rc = rh_cli_schemas(&cli, schemas_dir, &schemas))) {
     rh_config_destroy(cfg);
-    return RH_EXIT_CONFIG;
+    return rc;
   }
   o.cfg = cfg;
   o.schemas = schemas;
