@@ -42,9 +42,10 @@ int rh_outbound_topic(const rh_config_t *cfg, const char *department, rh_outboun
 enum { R_PUSH, R_HOUSEHOLD, R_ID, R_NAME, R_TOWNSHIP, R_VILLAGE };
 static const char *const RFIELDS[RH_OUTBOUND_RECORD_NFIELDS] = {
     "push_id", "household_id", "id_number", "name", "township_code", "village"};
-enum { M_PUSH, M_DEPT, M_KIND, M_PERIOD, M_COUNT, M_HOUSEHOLDS, M_AT };
+enum { M_PUSH, M_DEPT, M_KIND, M_PERIOD, M_COUNT, M_HOUSEHOLDS, M_AT, M_PREVIOUS };
 static const char *const MFIELDS[RH_OUTBOUND_MANIFEST_NFIELDS] = {
-    "push_id", "department", "kind", "period", "record_count", "household_count", "created_at"};
+    "push_id",         "department", "kind",       "period",
+    "record_count",    "household_count", "created_at", "previous_push_id"};
 
 int rh_outbound_codec_init(rh_outbound_codec_t *c, const rh_avro_schemas_t *schemas,
                            char *errstr, size_t errstr_size) {
@@ -127,7 +128,8 @@ int rh_outbound_manifest_encode(rh_outbound_codec_t *c, const rh_outbound_manife
       rh_avro_set_str(v, ix[M_KIND], m->kind) || rh_avro_set_str(v, ix[M_PERIOD], m->period) ||
       rh_avro_set_long(v, ix[M_COUNT], m->record_count) ||
       rh_avro_set_long(v, ix[M_HOUSEHOLDS], m->household_count) ||
-      rh_avro_set_long(v, ix[M_AT], m->created_at)) {
+      rh_avro_set_long(v, ix[M_AT], m->created_at) ||
+      rh_avro_set_str(v, ix[M_PREVIOUS], m->previous_push_id ? m->previous_push_id : "")) {
     rh_errf(errstr, errstr_size, "building an OutboundManifest: %s", avro_strerror());
     return -1;
   }
@@ -153,7 +155,9 @@ int rh_outbound_manifest_decode(rh_outbound_codec_t *c, rh_avro_decoder_t *dec,
     }
   if (rh_avro_get_long(&c->mv, ix[M_COUNT], NULL, &m->record_count) ||
       rh_avro_get_long(&c->mv, ix[M_HOUSEHOLDS], NULL, &m->household_count) ||
-      rh_avro_get_long(&c->mv, ix[M_AT], NULL, &m->created_at) || m->record_count < 0) {
+      rh_avro_get_long(&c->mv, ix[M_AT], NULL, &m->created_at) || m->record_count < 0 ||
+      rh_avro_get_str(&c->mv, ix[M_PREVIOUS], &m->previous_push_id, &sl) ||
+      !m->previous_push_id) {
     rh_errf(errstr, errstr_size, "an OutboundManifest that cannot be read");
     return -1;
   }
@@ -165,15 +169,7 @@ static void part(rh_sha256_t *h, const char *s) {
   rh_sha256_update(h, "", 1);
 }
 
-rh_sha256_t *rh_outbound_push_id_begin(const char *department, rh_outbound_kind_t k,
-                                       const char *period) {
-  rh_sha256_t *h = rh_sha256_new();
-  if (!h) return NULL;
-  part(h, department);
-  part(h, rh_outbound_kind_name(k));
-  part(h, period);
-  return h;
-}
+rh_sha256_t *rh_outbound_push_id_begin(void) { return rh_sha256_new(); }
 
 void rh_outbound_push_id_add(rh_sha256_t *h, const rh_outbound_record_t *r) {
   part(h, r->household_id);
@@ -183,4 +179,25 @@ void rh_outbound_push_id_add(rh_sha256_t *h, const rh_outbound_record_t *r) {
   part(h, r->village);
 }
 
-void rh_outbound_push_id_end(rh_sha256_t *h, char out[RH_SHA256_HEXSZ]) { rh_sha256_final(h, out); }
+void rh_outbound_push_id_chain(const char *department, rh_outbound_kind_t k, const char *period,
+                               const char *previous, const char *content_hex,
+                               char out[RH_SHA256_HEXSZ]) {
+  const char *parts[5] = {department, rh_outbound_kind_name(k), period,
+                          previous ? previous : "", content_hex};
+  rh_sha256_parts(parts, 5, out);
+}
+
+void rh_outbound_push_id_end(rh_sha256_t *h, const char *department, rh_outbound_kind_t k,
+                             const char *period, const char *previous,
+                             char out[RH_SHA256_HEXSZ]) {
+  char content[RH_SHA256_HEXSZ];
+  rh_sha256_final(h, content);
+  rh_outbound_push_id_chain(department, k, period, previous, content, out);
+}
+
+bool rh_outbound_push_id_valid(const char *s) {
+  size_t n = 0;
+  for (; s && s[n]; n++)
+    if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))) return false;
+  return s && n == 64;
+}

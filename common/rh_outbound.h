@@ -10,9 +10,14 @@
  * - Each push: one OutboundRecord a person (key: household id; header
  *   riskhub.type = record), then one OutboundManifest (key: push id; header
  *   riskhub.type = manifest), all in one Kafka transaction.
- * - The push id: hex SHA-256 over department, kind, period and every record's
- *   fields, each followed by a NUL byte (rh_outbound_push_id_*): the same
- *   content is the same push; a correction is a new one.
+ * - The push id chains the pushes of one (department, kind, period): hex
+ *   SHA-256 over department, kind, period, the id of the push before it on the
+ *   topic ("" for the first) and the hex SHA-256 of its content (every
+ *   record's fields), each followed by a NUL byte (rh_outbound_push_id_*). The
+ *   manifest carries the previous id. A run whose content is the last push's
+ *   content (its id, chained on the last push's previous id, is the last
+ *   push's id) sends nothing; any other content, even one sent before the
+ *   last push (A, B, A), is a new push with a new id.
  *
  * Ownership: a codec owns one generic value per schema; a decoded record's
  * strings point into it and stay valid until the next decode or free. One
@@ -60,9 +65,10 @@ typedef struct {
   const char *push_id, *department, *kind, *period;
   int64_t record_count, household_count;
   int64_t created_at; /* UTC ms */
+  const char *previous_push_id; /* the push before it of (department, kind, period); "" none */
 } rh_outbound_manifest_t;
 
-enum { RH_OUTBOUND_RECORD_NFIELDS = 6, RH_OUTBOUND_MANIFEST_NFIELDS = 7 };
+enum { RH_OUTBOUND_RECORD_NFIELDS = 6, RH_OUTBOUND_MANIFEST_NFIELDS = 8 };
 
 typedef struct {
   const rh_avro_schema_t *rs, *ms;
@@ -88,12 +94,22 @@ int rh_outbound_manifest_decode(rh_outbound_codec_t *c, rh_avro_decoder_t *dec,
                                 const void *data, size_t len, rh_outbound_manifest_t *m,
                                 char *errstr, size_t errstr_size);
 
-/* The push id, incrementally: _begin (NULL: out of memory), one _add a record
- * (push_id of r is ignored; NULL place fields hash as empty), _end writes the
- * hex id and frees h. */
-rh_sha256_t *rh_outbound_push_id_begin(const char *department, rh_outbound_kind_t k,
-                                       const char *period);
+/* The push id, incrementally over the records as they come (the receiver
+ * learns the period and the previous id from the manifest, after them):
+ * _begin (NULL: out of memory), one _add a record (push_id of r is ignored;
+ * NULL place fields hash as empty), _end writes the hex id of the push of
+ * department, kind, period whose previous push is previous ("" or NULL: the
+ * first) and frees h. */
+rh_sha256_t *rh_outbound_push_id_begin(void);
 void rh_outbound_push_id_add(rh_sha256_t *h, const rh_outbound_record_t *r);
-void rh_outbound_push_id_end(rh_sha256_t *h, char out[RH_SHA256_HEXSZ]);
+void rh_outbound_push_id_end(rh_sha256_t *h, const char *department, rh_outbound_kind_t k,
+                             const char *period, const char *previous,
+                             char out[RH_SHA256_HEXSZ]);
+/* The id from the content's digest (hex SHA-256 of the records' fields). */
+void rh_outbound_push_id_chain(const char *department, rh_outbound_kind_t k, const char *period,
+                               const char *previous, const char *content_hex,
+                               char out[RH_SHA256_HEXSZ]);
+/* Whether s is 64 lower-case hex digits. */
+bool rh_outbound_push_id_valid(const char *s);
 
 #endif

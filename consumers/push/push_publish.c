@@ -14,11 +14,30 @@
 #include "rh_log.h"
 
 int push_job_id(push_job_t *j) {
-  rh_sha256_t *h = rh_outbound_push_id_begin(j->item.department->code, j->item.kind, j->period);
+  rh_sha256_t *h = rh_outbound_push_id_begin();
   if (!h) return -1;
   for (size_t i = 0; i < j->rows.n; i++) rh_outbound_push_id_add(h, &j->rows.v[i]);
-  rh_outbound_push_id_end(h, j->push_id);
+  rh_sha256_final(h, j->content);
+  push_job_chain(j, NULL, NULL);
   return 0;
+}
+
+void push_job_chain(push_job_t *j, const char *last, const char *last_previous) {
+  const char *dept = j->item.department->code;
+  j->state = PUSH_PENDING;
+  j->previous[0] = '\0';
+  if (last) {
+    char same[RH_SHA256_HEXSZ];
+    rh_outbound_push_id_chain(dept, j->item.kind, j->period, last_previous, j->content, same);
+    if (strcmp(same, last) == 0) {
+      snprintf(j->push_id, sizeof j->push_id, "%s", last);
+      snprintf(j->previous, sizeof j->previous, "%s", last_previous ? last_previous : "");
+      j->state = PUSH_ALREADY;
+      return;
+    }
+    snprintf(j->previous, sizeof j->previous, "%s", last);
+  }
+  rh_outbound_push_id_chain(dept, j->item.kind, j->period, j->previous, j->content, j->push_id);
 }
 
 /* An error of the broker's authorizer: the party may not. */
@@ -37,9 +56,12 @@ typedef struct {
   rh_avro_decoder_t *dec;
   push_job_t *jobs;
   size_t n;
+  const char *const *topics;
+  char (*last)[2][RH_SHA256_HEXSZ]; /* a job: the last manifest's id, its previous id */
 } seen_t;
 
-/* A manifest on the topics: the job with its push id is there already. */
+/* A manifest on the topics: the last one of a job's (department, kind,
+ * period) is remembered (read in order: one partition). */
 static int seen_one(void *arg, const rd_kafka_message_t *m) {
   seen_t *s = arg;
   char type[16], err[256];
@@ -52,8 +74,16 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
                 m->partition, m->offset, err);
     return 0;
   }
-  for (size_t i = 0; i < s->n; i++)
-    if (strcmp(s->jobs[i].push_id, man.push_id) == 0) s->jobs[i].state = PUSH_ALREADY;
+  for (size_t i = 0; i < s->n; i++) {
+    const push_job_t *j = &s->jobs[i];
+    if (strcmp(rd_kafka_topic_name(m->rkt), s->topics[i]) != 0 ||
+        strcmp(man.department, j->item.department->code) != 0 ||
+        strcmp(man.kind, rh_outbound_kind_name(j->item.kind)) != 0 ||
+        strcmp(man.period, j->period) != 0)
+      continue;
+    snprintf(s->last[i][0], RH_SHA256_HEXSZ, "%s", man.push_id);
+    snprintf(s->last[i][1], RH_SHA256_HEXSZ, "%s", man.previous_push_id);
+  }
   return 0;
 }
 
@@ -69,6 +99,7 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
                  size_t n, int timeout_ms, char *errstr, size_t errstr_size) {
   char err[1024], txid[256], ignored[256];
   char (*topics)[256] = calloc(n ? n : 1, sizeof *topics);
+  char (*last)[2][RH_SHA256_HEXSZ] = calloc(n ? n : 1, sizeof *last);
   const char **names = calloc(n ? n : 1, sizeof *names);
   rh_outbound_codec_t codec;
   rh_avro_decoder_t *dec = NULL;
@@ -77,7 +108,7 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
   rh_avro_buf_init(&buf);
   int rc = RH_EXIT_OK;
   bool codec_ready = false;
-  if (!topics || !names || !(dec = rh_avro_decoder_new(schemas))) {
+  if (!topics || !names || !last || !(dec = rh_avro_decoder_new(schemas))) {
     rc = fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
@@ -119,12 +150,14 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
   }
   /* after init_transactions: an earlier run is fenced, its open push aborted */
   rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  seen_t seen = {&codec, dec, jobs, n};
+  seen_t seen = {&codec, dec, jobs, n, names, last};
   if (!rconf || rh_kafka_read_topics(rconf, names, n, NULL, seen_one, &seen, NULL, err,
                                      sizeof err)) {
     rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
+  for (size_t i = 0; i < n; i++)
+    push_job_chain(&jobs[i], last[i][0][0] ? last[i][0] : NULL, last[i][1]);
   for (size_t i = 0; i < n; i++) {
     push_job_t *j = &jobs[i];
     if (j->state != PUSH_PENDING) continue;
@@ -153,7 +186,8 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
                                   .kind = rh_outbound_kind_name(j->item.kind),
                                   .period = j->period, .record_count = (int64_t)j->rows.n,
                                   .household_count = (int64_t)j->rows.households,
-                                  .created_at = rh_wall_ms()};
+                                  .created_at = rh_wall_ms(),
+                                  .previous_push_id = j->previous};
     rh_avro_buf_clear(&buf);
     if (rh_outbound_manifest_encode(&codec, &man, &buf, err, sizeof err)) {
       rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
@@ -178,6 +212,7 @@ out:
   rh_producer_destroy(p);
   rh_avro_decoder_destroy(dec);
   if (codec_ready) rh_outbound_codec_free(&codec);
+  free(last);
   free(names);
   free(topics);
   return rc;

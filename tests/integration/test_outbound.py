@@ -227,6 +227,24 @@ def test_every_department_receives_its_pushes_once(hub, tmp_path):
     _, rows = read_file(tmp_path / "in-tax" / new[0])
     assert rows == want2["applicants"] and len(rows) < len(want["applicants"])
 
+    # and back to the first content (A, B, A): a new push, a third file with A's rows
+    rhtest.psql(ns.conninfo, f"INSERT INTO applications (period, household_id, applied_on) "
+                             f"VALUES ('{month}', '{late}', DATE '{month}-01')")
+    r = checked(push(ns, month, "--department", "tax"), "riskhub-push tax, back to A")
+    assert "applicants" in r.stdout and r.stdout.count(" sent") == 1, r.stdout
+    before = files_of(tmp_path / "in-tax")
+    checked(receive(ns, "tax", tmp_path / "in-tax"), "riskhub-receive tax, A again")
+    new = sorted(set(files_of(tmp_path / "in-tax")) - set(before))
+    assert len(new) == 1 and ".applicants." in new[0], new
+    assert len([n for n in files_of(tmp_path / "in-tax") if ".applicants." in n]) == 3
+    _, rows = read_file(tmp_path / "in-tax" / new[0])
+    assert rows == want["applicants"], f"{len(rows)} rows, wanted {len(want['applicants'])}"
+    # and the same content once more: nothing sent
+    ends = outbound_ends(ns)
+    r = checked(push(ns, month, "--department", "tax"), "riskhub-push tax, A once more")
+    assert " sent" not in r.stdout, r.stdout
+    assert outbound_ends(ns) == ends, "A once more wrote to the topics"
+
 
 def test_a_receiver_killed_during_a_big_push(hub, tmp_path):
     """SIGKILL at random moments of a big push (every household's members), again and

@@ -38,11 +38,17 @@ static void test_kinds_and_receivers(void **state) {
   rh_config_destroy(cfg);
 }
 
+static void id_after(const char *dept, rh_outbound_kind_t k, const char *period,
+                     const char *previous, const rh_outbound_record_t *r, size_t n,
+                     char out[RH_SHA256_HEXSZ]) {
+  rh_sha256_t *h = rh_outbound_push_id_begin();
+  for (size_t i = 0; i < n; i++) rh_outbound_push_id_add(h, &r[i]);
+  rh_outbound_push_id_end(h, dept, k, period, previous, out);
+}
+
 static void id_of(const char *dept, rh_outbound_kind_t k, const char *period,
                   const rh_outbound_record_t *r, size_t n, char out[RH_SHA256_HEXSZ]) {
-  rh_sha256_t *h = rh_outbound_push_id_begin(dept, k, period);
-  for (size_t i = 0; i < n; i++) rh_outbound_push_id_add(h, &r[i]);
-  rh_outbound_push_id_end(h, out);
+  id_after(dept, k, period, "", r, n, out);
 }
 
 static void test_push_id(void **state) {
@@ -66,6 +72,18 @@ static void test_push_id(void **state) {
   r[1].name = "丙";
   id_of("tax", RH_OUTBOUND_NEW_OBJECTS, "2026-10", r, 2, b);
   assert_string_not_equal(a, b);
+  r[1].name = "乙";
+  /* chained: A after B is not the first A; NULL previous is "" */
+  char c[RH_SHA256_HEXSZ];
+  id_after("tax", RH_OUTBOUND_NEW_OBJECTS, "2026-10", b, r, 2, c);
+  assert_string_not_equal(a, c);
+  id_after("tax", RH_OUTBOUND_NEW_OBJECTS, "2026-10", NULL, r, 2, c);
+  assert_string_equal(a, c);
+  assert_true(rh_outbound_push_id_valid(a));
+  assert_false(rh_outbound_push_id_valid("../x"));
+  assert_false(rh_outbound_push_id_valid("AB"));
+  a[63] = 'G';
+  assert_false(rh_outbound_push_id_valid(a));
 }
 
 static void test_round_trip(void **state) {
@@ -87,13 +105,15 @@ static void test_round_trip(void **state) {
   assert_string_equal(out.name, "甲");
   assert_null(out.township_code);
   assert_null(out.village);
-  rh_outbound_manifest_t m = {"ab12", "tax", "applicants", "2026-10", 3, 1, 1700000000000}, mo;
+  rh_outbound_manifest_t m = {"ab12", "tax", "applicants", "2026-10", 3, 1, 1700000000000, "cd34"},
+                         mo;
   rh_avro_buf_clear(&buf);
   assert_int_equal(rh_outbound_manifest_encode(&c, &m, &buf, err, sizeof err), 0);
   assert_int_equal(rh_outbound_manifest_decode(&c, dec, buf.data, buf.len, &mo, err, sizeof err), 0);
   assert_string_equal(mo.kind, "applicants");
   assert_int_equal(mo.record_count, 3);
   assert_int_equal(mo.household_count, 1);
+  assert_string_equal(mo.previous_push_id, "cd34");
   /* a manifest is no record */
   assert_int_equal(rh_outbound_record_decode(&c, dec, buf.data, buf.len, &out, err, sizeof err), -1);
   rh_avro_buf_free(&buf);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "push_plan.h"
+#include "push_publish.h"
 #include "rh_test.h"
 
 static void test_plan(void **state) {
@@ -47,7 +48,46 @@ static void test_period(void **state) {
   assert_false(push_period_valid(NULL));
 }
 
+/* A, B, A: the third is a new push; A again after that: nothing sent. */
+static void test_chain(void **state) {
+  (void)state;
+  rh_config_t *cfg = rh_test_config();
+  push_plan_t plan;
+  char err[256];
+  assert_int_equal(push_plan_build(cfg, "tax", &plan, err, sizeof err), 0);
+  rh_outbound_record_t a[1] = {{NULL, "411024100-001-0001", "411024199001011234", "甲", NULL, NULL}};
+  rh_outbound_record_t b[1] = {{NULL, "411024100-001-0002", "411024199001021234", "乙", NULL, NULL}};
+  push_job_t ja = {.item = plan.v[0], .period = "2026-10", .rows = {.v = a, .n = 1}};
+  push_job_t jb = ja;
+  jb.rows.v = b;
+  char id1[RH_SHA256_HEXSZ], id2[RH_SHA256_HEXSZ], id3[RH_SHA256_HEXSZ];
+  assert_int_equal(push_job_id(&ja), 0); /* the first push: nothing before */
+  assert_int_equal(ja.state, PUSH_PENDING);
+  assert_string_equal(ja.previous, "");
+  snprintf(id1, sizeof id1, "%s", ja.push_id);
+  push_job_chain(&ja, id1, ""); /* A again: on the topic already */
+  assert_int_equal(ja.state, PUSH_ALREADY);
+  assert_string_equal(ja.push_id, id1);
+  assert_int_equal(push_job_id(&jb), 0);
+  push_job_chain(&jb, id1, ""); /* B after A: a correction */
+  assert_int_equal(jb.state, PUSH_PENDING);
+  assert_string_equal(jb.previous, id1);
+  snprintf(id2, sizeof id2, "%s", jb.push_id);
+  assert_string_not_equal(id2, id1);
+  assert_int_equal(push_job_id(&ja), 0);
+  push_job_chain(&ja, id2, id1); /* A after B: sent again, a new id */
+  assert_int_equal(ja.state, PUSH_PENDING);
+  assert_string_equal(ja.previous, id2);
+  snprintf(id3, sizeof id3, "%s", ja.push_id);
+  assert_string_not_equal(id3, id1);
+  assert_string_not_equal(id3, id2);
+  push_job_chain(&ja, id3, id2); /* and A once more: nothing */
+  assert_int_equal(ja.state, PUSH_ALREADY);
+  rh_config_destroy(cfg);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_plan), cmocka_unit_test(test_period)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_plan), cmocka_unit_test(test_period),
+                                     cmocka_unit_test(test_chain)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
