@@ -267,6 +267,17 @@ int receive_run(const receive_run_opts_t *o) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       part_t *p = part_of(&r, rd_kafka_topic_name(m->rkt));
       if (p) p->eof = true;
+      if (p && p->open) {
+        /* read_committed: a push's records and its manifest are one
+         * transaction, so records at the end without their manifest will not
+         * get one; said at once, not after --timeout-ms */
+        fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": push %.16s has records but no "
+                "manifest at the end of the topic; no file written\n", p->topic, m->offset,
+                p->file.push_id);
+        rd_kafka_message_destroy(m);
+        rc = RH_EXIT_REFUSED;
+        break;
+      }
       rd_kafka_message_destroy(m);
       bool all = true;
       for (size_t i = 0; i < r.nparts; i++)

@@ -351,6 +351,40 @@ def test_a_department_is_refused_another_departments_pushes(hub, tmp_path):
     assert files_of(folder) == []
 
 
+def write_raw(ns, topic, messages):
+    """messages [(schema, record, key, riskhub.type)] to topic in one committed
+    transaction, as the operator."""
+    from confluent_kafka import Producer
+    rhtest.create_topics([topic], partitions=1)
+    p = Producer({**rhtest.client_conf(), "transactional.id": f"{ns.prefix}rhtest-raw-push"})
+    p.init_transactions(30)
+    p.begin_transaction()
+    for schema, rec, key, kind in messages:
+        p.produce(topic, key=key, value=rhtest.avro.encode(schema, rec), partition=0,
+                  headers=[("riskhub.type", kind.encode())])
+    p.commit_transaction(30)
+
+
+def test_records_without_a_manifest_at_the_end(ns, tmp_path):
+    """Records with no manifest at the end of the topic (read_committed: none will
+    come): exit 65 at once, naming the topic and offset, not after --timeout-ms."""
+    topic = ns.topic("outbound.health.new-monitoring-objects")
+    pid = "cd" * 32
+    rec = dict(push_id=pid, household_id="411024100-001-0001", id_number="41102419900101123X",
+               name="测试", township_code="411024100", village="东村")
+    write_raw(ns, topic, [("OutboundRecord", rec, rec["household_id"], "record")] * 2)
+    folder = tmp_path / "in-health"
+    folder.mkdir()
+    t0 = time.time()
+    r = receive(ns, "health", folder, "--timeout-ms", "120000")
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 65, f"exit {r.returncode}: {scrub(r.stderr)}"
+    assert time.time() - t0 < 60, "waited for --timeout-ms"
+    assert f"{topic} @" in r.stderr and f"push {pid[:16]}" in r.stderr and "no manifest" in r.stderr, r.stderr
+    assert files_of(folder) == [] and not [n for n in os.listdir(folder) if n.endswith(".part")], \
+        os.listdir(folder)
+
+
 def test_a_push_that_does_not_match_its_manifest(ns, tmp_path):
     """Records that do not add up to their manifest (written here as the operator,
     in one transaction): exit 65, a message naming the push, no file, nothing
