@@ -21,7 +21,7 @@ static void usage(FILE *fp) {
       "                       [--encoding utf-8|gbk] [--watch] [--schemas DIR]\n"
       "                       [--timeout-ms MS] [--log-level LEVEL]\n"
       "Reads the department's pushes (outbound.<department>.*) as its own party and\n"
-      "writes each as one CSV file into DIR (0600; UTF-8 with a BOM, or GBK), once:\n"
+      "writes each as one CSV file into DIR (0600; UTF-8 with a BOM, or GBK: GB18030), once:\n"
       "<department>.<kind>.<YYYY-MM>.<push id>.csv. Without --watch it stops at the end\n"
       "of the topics; with --watch it runs until stopped (SIGTERM).\n"
       "Exit: 0 done; 65 a push that does not match its manifest (no file); 69 the\n"

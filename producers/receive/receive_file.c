@@ -31,9 +31,11 @@ static int put(receive_file_t *rf, const char *s, size_t len, char *errstr, size
     size_t room = sizeof out;
     size_t r = iconv(rf->cd, &in, &left, &o, &room);
     if (fwrite(out, 1, (size_t)(o - out), rf->f) != (size_t)(o - out)) goto io;
-    if (r == (size_t)-1 && errno != E2BIG) {
-      rh_errf(errstr, errstr_size, "push %.16s: a character GBK cannot hold (use the default "
-              "UTF-8)", rf->push_id);
+    int err = errno; /* before fwrite can change it */
+    if (r == (size_t)-1 && err != E2BIG) {
+      /* GB18030 holds every Unicode character: only text that is not UTF-8 */
+      rh_errf(errstr, errstr_size, "push %.16s: text that is not UTF-8 (%s)", rf->push_id,
+              strerror(err));
       return -1;
     }
   }
@@ -106,8 +108,11 @@ int receive_file_begin(receive_file_t *rf, const rh_config_t *cfg, const char *d
     rh_errf(errstr, errstr_size, "--dir: too long");
     return -1;
   }
-  if (enc == RECEIVE_GBK && (rf->cd = iconv_open("GBK", "UTF-8")) == (iconv_t)-1) {
-    rh_errf(errstr, errstr_size, "iconv UTF-8 -> GBK: %s", strerror(errno));
+  /* "gbk" is written as GB18030: the same bytes for every character GBK has,
+   * and a 4-byte code for the few it has not (a rare character of a name),
+   * where GBK would fail the push (docs/outbound.md) */
+  if (enc == RECEIVE_GBK && (rf->cd = iconv_open("GB18030", "UTF-8")) == (iconv_t)-1) {
+    rh_errf(errstr, errstr_size, "iconv UTF-8 -> GB18030: %s", strerror(errno));
     return -1;
   }
   if (!(rf->f = rh_file_create_private(rf->part, O_TRUNC, errstr, errstr_size))) {

@@ -108,6 +108,17 @@ static void test_gbk_and_discard(void **state) {
   /* 户 in GBK is BB A7; no BOM; 李 is C0 EE */
   assert_memory_equal(text, "\xBB\xA7", 2);
   assert_non_null(strstr(text, "\xC0\xEE"));
+  /* a name GBK cannot hold (U+20000, U+4DAE): GB18030's 4-byte codes, not a failure */
+  const char *rare = "2222222222222222222222222222222222222222222222222222222222222222";
+  assert_int_equal(receive_file_begin(&rf, cfg, dir, "banks", RH_OUTBOUND_APPLICANTS, RECEIVE_GBK,
+                                      rare, err, sizeof err), 0);
+  rh_outbound_record_t x = r;
+  x.name = "李\xF0\xA0\x80\x80\xE4\xB6\xAE";
+  assert_int_equal(receive_file_row(&rf, &x, err, sizeof err), 0);
+  assert_int_equal(receive_file_finish(&rf, "2026-10", &written, err, sizeof err), 0);
+  assert_true(written);
+  text = slurp(rf.final, &len);
+  assert_non_null(strstr(text, ",\xC0\xEE\x95\x32\x82\x36\xFE\x9F\r\n"));
   /* a push discarded leaves nothing */
   const char *other = "1111111111111111111111111111111111111111111111111111111111111111";
   assert_int_equal(receive_file_begin(&rf, cfg, dir, "tax", RH_OUTBOUND_APPLICANTS, RECEIVE_UTF8,
