@@ -17,6 +17,8 @@ enum {
   RH_EXIT_UNAVAILABLE = 69,/* broker or database away, or not everything was delivered */
   RH_EXIT_SOFTWARE = 70,   /* an internal error or a check that found a difference */
   RH_EXIT_IOERR = 74,      /* a file could not be read or written */
+  RH_EXIT_TEMPFAIL = 75,   /* busy: another run holds what this one needs (riskhub-receive:
+                              another receiver of the department's folder); try later */
   RH_EXIT_NOPERM = 77,     /* the brokers (or the database) refused this principal the
                               operation: another party's credentials are needed */
   RH_EXIT_CONFIG = 78      /* the configuration file (or the schemas) is wrong */

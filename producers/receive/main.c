@@ -25,7 +25,8 @@ static void usage(FILE *fp) {
       "<department>.<kind>.<YYYY-MM>.<push id>.csv. Without --watch it stops at the end\n"
       "of the topics; with --watch it runs until stopped (SIGTERM).\n"
       "Exit: 0 done; 65 a push that does not match its manifest (no file); 69 the\n"
-      "broker away; 74 DIR not writable; 77 refused; 64 usage; 78 configuration.\n");
+      "broker away; 74 DIR not writable; 75 another receiver of the department on DIR;\n"
+      "77 refused; 64 usage; 78 configuration.\n");
 }
 
 enum { O_DEPARTMENT = 256, O_DIR, O_ENCODING, O_WATCH, O_SCHEMAS, O_TIMEOUT };

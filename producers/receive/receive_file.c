@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,8 +31,8 @@ static int put(receive_file_t *rf, const char *s, size_t len, char *errstr, size
     char *o = out;
     size_t room = sizeof out;
     size_t r = iconv(rf->cd, &in, &left, &o, &room);
-    if (fwrite(out, 1, (size_t)(o - out), rf->f) != (size_t)(o - out)) goto io;
     int err = errno; /* before fwrite can change it */
+    if (fwrite(out, 1, (size_t)(o - out), rf->f) != (size_t)(o - out)) goto io;
     if (r == (size_t)-1 && err != E2BIG) {
       /* GB18030 holds every Unicode character: only text that is not UTF-8 */
       rh_errf(errstr, errstr_size, "push %.16s: text that is not UTF-8 (%s)", rf->push_id,
@@ -215,6 +216,28 @@ void receive_file_discard(receive_file_t *rf) {
   if (rf->part[0]) unlink(rf->part);
   if (rf->cd != (iconv_t)-1) iconv_close(rf->cd);
   rf->cd = (iconv_t)-1;
+}
+
+int receive_lock(const char *dir, const char *department, char *errstr, size_t errstr_size) {
+  char path[4096];
+  if ((size_t)snprintf(path, sizeof path, "%s/.riskhub-receive.%s.lock", dir, department) >=
+      sizeof path) {
+    rh_errf(errstr, errstr_size, "--dir: too long");
+    return -1;
+  }
+  int fd = rh_file_open_private(path, 0);
+  if (fd < 0) {
+    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) return -2;
+    rh_errf(errstr, errstr_size, "%s: %s", path, strerror(err));
+    return -1;
+  }
+  return fd;
 }
 
 void receive_file_sweep(const char *dir, const char *department) {

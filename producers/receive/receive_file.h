@@ -58,6 +58,12 @@ void receive_file_discard(receive_file_t *rf);
 /* Whether push_id is in the department's journal of dir. */
 bool receive_journal_has(const char *dir, const char *department, const char *push_id);
 
+/* One receiver of a department's folder at a time: an exclusive flock on
+ * dir/.riskhub-receive.<department>.lock (made 0600), held until the fd is
+ * closed (the process's end). The fd; -2 when another process holds it; -1
+ * with errstr when the lock file cannot be opened. */
+int receive_lock(const char *dir, const char *department, char *errstr, size_t errstr_size);
+
 /* Removes the part files of department left in dir by a run that died. */
 void receive_file_sweep(const char *dir, const char *department);
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rh_clock.h"
 #include "rh_err.h"
@@ -200,10 +201,25 @@ int receive_run(const receive_run_opts_t *o) {
       return RH_EXIT_CONFIG;
     }
   }
+  /* one receiver of the folder at a time (the --watch unit and a run by hand
+   * would remove each other's part files, double a file, move offsets back);
+   * held to the process's end, the sweep included */
+  int lock = receive_lock(o->dir, o->department, err, sizeof err);
+  if (lock == -2) {
+    fprintf(stderr, "riskhub-receive: %s: another riskhub-receive of %s is running on this "
+            "folder (its lock .riskhub-receive.%s.lock); nothing done\n", o->dir,
+            o->department, o->department);
+    return RH_EXIT_TEMPFAIL;
+  }
+  if (lock < 0) {
+    fprintf(stderr, "riskhub-receive: %s\n", err);
+    return RH_EXIT_IOERR;
+  }
   receive_file_sweep(o->dir, o->department);
   if (rh_outbound_codec_init(&r.codec, o->schemas, err, sizeof err)) {
     fprintf(stderr, "riskhub-receive: schemas: %s\n", err);
-    return RH_EXIT_CONFIG;
+    rc = RH_EXIT_CONFIG;
+    goto out;
   }
   codec_ready = true;
   if (!(r.dec = rh_avro_decoder_new(o->schemas))) {
@@ -319,5 +335,6 @@ out:
   }
   rh_avro_decoder_destroy(r.dec);
   if (codec_ready) rh_outbound_codec_free(&r.codec);
+  close(lock); /* after the consumer: its offsets committed or not, under the lock */
   return rc;
 }

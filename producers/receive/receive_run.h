@@ -13,7 +13,8 @@
  * a message that is no push's (no file, no commit: the push is read again
  * next time); 69 the broker away or a commit failed (the file is there; the
  * next run finds it and does not write it again); 74 the folder could not be
- * written; 77 the department's party refused; 78 configuration.
+ * written; 75 another receiver of the department holds the folder's lock
+ * (receive_lock; nothing done); 77 the department's party refused; 78 configuration.
  */
 #ifndef RECEIVE_RUN_H
 #define RECEIVE_RUN_H

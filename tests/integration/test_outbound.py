@@ -412,12 +412,14 @@ def test_a_push_that_does_not_match_its_manifest(ns, tmp_path):
         rhtest.assert_no_full_id(r.stdout, r.stderr)
         assert r.returncode == 65, f"exit {r.returncode}: {scrub(r.stderr)}"
         assert f"push {pid[:16]}: 2 records read" in r.stderr and "counts 3" in r.stderr, r.stderr
-        assert os.listdir(folder) == [], os.listdir(folder)
+        assert files_of(folder) == [] and not [n for n in os.listdir(folder) if n.endswith(".part")], \
+        os.listdir(folder)
 
 
 def test_watch_receives_as_the_pushes_come(ns, tmp_path):
     """riskhub-receive --watch started before anything was pushed (its topics do
-    not exist yet) writes the push when it comes and stops on SIGTERM, exit 0."""
+    not exist yet) writes the push when it comes and stops on SIGTERM, exit 0; a
+    second receiver of its folder meanwhile is refused (75)."""
     folder = tmp_path / "in-health"
     folder.mkdir()
     p = ns.popen("riskhub-receive", "--config", rhtest.CONFIG, "--department", "health", "--dir", folder,
@@ -425,6 +427,11 @@ def test_watch_receives_as_the_pushes_come(ns, tmp_path):
     try:
         time.sleep(2)
         assert p.poll() is None, "riskhub-receive --watch did not wait"
+        # a second receiver of the folder (a run by hand) is refused while it runs
+        r = receive(ns, "health", folder)
+        rhtest.assert_no_full_id(r.stdout, r.stderr)
+        assert r.returncode == 75 and "another riskhub-receive" in r.stderr, \
+            f"exit {r.returncode}: {scrub(r.stderr)}"
         checked(push(ns, "2026-10", "--department", "health"), "riskhub-push health")
         rhtest.wait_for(lambda: len(files_of(folder)) == 1, 60, "the push's file")
         header, rows = read_file(folder / files_of(folder)[0])

@@ -140,8 +140,26 @@ static void test_gbk_and_discard(void **state) {
   assert_false(receive_journal_has(dir, "tax", other));
 }
 
+/* One receiver of a folder at a time: a second lock is refused (-2) until the
+ * first is closed. */
+static void test_lock(void **state) {
+  (void)state;
+  char err[512];
+  int a = receive_lock(dir, "tax", err, sizeof err);
+  assert_true(a >= 0);
+  assert_int_equal(receive_lock(dir, "tax", err, sizeof err), -2);
+  int other = receive_lock(dir, "banks", err, sizeof err); /* another department's: free */
+  assert_true(other >= 0);
+  close(other);
+  close(a);
+  int b = receive_lock(dir, "tax", err, sizeof err);
+  assert_true(b >= 0);
+  close(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_one_file_once),
-                                     cmocka_unit_test(test_gbk_and_discard)};
+                                     cmocka_unit_test(test_gbk_and_discard),
+                                     cmocka_unit_test(test_lock)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
