@@ -1,6 +1,7 @@
 /* push_run: see push_run.h. */
 #include "push_run.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,15 +27,32 @@ int push_run(const push_run_opts_t *o) {
     fprintf(stderr, "riskhub-push: PostgreSQL: %s; nothing pushed\n", err);
     return RH_EXIT_UNAVAILABLE;
   }
+  /* one snapshot for the whole run: every department gets the same month (a
+   * late application committed during the run goes to none of them, not to
+   * some), and each kind is read once */
+  push_rows_t rows[RH_OUTBOUND_KIND_COUNT];
+  bool loaded[RH_OUTBOUND_KIND_COUNT] = {false};
+  memset(rows, 0, sizeof rows);
+  if (rh_pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, sizeof err)) {
+    rh_log_scrub(err);
+    fprintf(stderr, "riskhub-push: PostgreSQL: %s; nothing pushed\n", err);
+    rc = RH_EXIT_UNAVAILABLE;
+    goto out;
+  }
   for (size_t i = 0; i < plan.n; i++) {
+    rh_outbound_kind_t k = plan.v[i].kind;
     jobs[i].item = plan.v[i];
     jobs[i].period = o->period;
-    if (push_rows_load(conn, plan.v[i].kind, o->period, &jobs[i].rows, err, sizeof err)) {
-      rh_log_scrub(err);
-      fprintf(stderr, "riskhub-push: PostgreSQL: %s; nothing pushed\n", err);
-      rc = strstr(err, "permission denied") ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
-      goto out;
+    if (!loaded[k]) {
+      if (push_rows_load(conn, k, o->period, &rows[k], err, sizeof err)) {
+        rh_log_scrub(err);
+        fprintf(stderr, "riskhub-push: PostgreSQL: %s; nothing pushed\n", err);
+        rc = strstr(err, "permission denied") ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
+        goto out;
+      }
+      loaded[k] = true;
     }
+    jobs[i].rows = rows[k]; /* shared: freed once, below */
     if (push_job_id(&jobs[i])) {
       fprintf(stderr, "riskhub-push: out of memory; nothing pushed\n");
       rc = RH_EXIT_SOFTWARE;
@@ -57,7 +75,7 @@ int push_run(const push_run_opts_t *o) {
     fprintf(stderr, "riskhub-push: %s; the pushes not listed above were not sent\n", err);
   }
 out:
-  if (conn) PQfinish(conn);
-  for (size_t i = 0; i < plan.n; i++) push_rows_free(&jobs[i].rows);
+  if (conn) PQfinish(conn); /* the read-only transaction ends with it */
+  for (int k = 0; k < RH_OUTBOUND_KIND_COUNT; k++) push_rows_free(&rows[k]);
   return rc;
 }
