@@ -259,3 +259,28 @@ def test_a_township_sees_its_own_warnings_and_steps(ns):
     r = as_role(ns, "riskhub_town_411024100", "SET ROLE riskhub_towns; "
                                                "SELECT count(*) FROM township_warnings")
     assert r.returncode == 0 and r.stdout.strip() == "0", (r.stdout, r.stderr)
+
+
+# riskhub-push (migration 012): the columns its queries read, nothing else
+PUSH_COLUMNS = {"households": ["household_id", "township_code", "village"],
+                "members": ["household_id", "id_number", "name", "relation"],
+                "applications": ["period", "household_id"],
+                "warnings": ["alert_id", "household_id", "state"],
+                "warning_steps": ["alert_id", "outcome", "refused", "applied_at"]}
+
+
+def test_push_reads_only_the_columns_it_sends(ns):
+    if not pg_rows(ns.conninfo, "SELECT 1 FROM pg_roles WHERE rolname = 'riskhub_push'"):
+        pytest.skip("no role riskhub_push on this cluster")
+    cols = [f"SELECT {', '.join(c)} FROM {rel} LIMIT 0" for rel, c in PUSH_COLUMNS.items()]
+    whole = [statement(a, rel) for rel in RELATIONS for a in ("select", "insert", "update", "delete")]
+    results = tried(ns, "riskhub_push", cols + whole)
+    wrong = [f"riskhub_push: {sql}: refused ({msg})" for sql, (state, msg) in zip(cols, results)
+             if denied(state, msg)]
+    wrong += [f"riskhub_push: {sql}: not refused" for sql, (state, msg)
+              in zip(whole, results[len(cols):]) if not denied(state, msg)]
+    # one column more than it sends: refused
+    (state, msg), = tried(ns, "riskhub_push", ["SELECT household_id, health FROM members LIMIT 0"])
+    if not denied(state, msg):
+        wrong.append("riskhub_push: members.health not refused")
+    assert not wrong, "\n".join(wrong)

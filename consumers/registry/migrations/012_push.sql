@@ -16,4 +16,11 @@ BEGIN
 END;
 $$;
 
-GRANT SELECT ON households, members, applications, warnings, warning_steps TO riskhub_push;
+-- Only the columns its two queries read (consumers/push/push_rows.c), not the
+-- tables: a member's health, income or disability, a household's category, a
+-- warning's risk or facts stay out of its reach (minimum necessary).
+GRANT SELECT (household_id, township_code, village) ON households TO riskhub_push;
+GRANT SELECT (household_id, id_number, name, relation) ON members TO riskhub_push;
+GRANT SELECT (period, household_id) ON applications TO riskhub_push;
+GRANT SELECT (alert_id, household_id, state) ON warnings TO riskhub_push;
+GRANT SELECT (alert_id, outcome, refused, applied_at) ON warning_steps TO riskhub_push;
