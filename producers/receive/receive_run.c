@@ -26,7 +26,44 @@ typedef struct {
   bool exists, eof;
   bool open; /* a push's records are being read */
   receive_file_t file;
+  rh_sha256_t *h; /* the push id over the records read (rh_outbound_push_id_*) */
 } part_t;
+
+/* A month YYYY-MM (it names the file). */
+static bool period_valid(const char *s) {
+  if (strlen(s) != 7 || s[4] != '-') return false;
+  for (int i = 0; i < 7; i++)
+    if (i != 4 && (s[i] < '0' || s[i] > '9')) return false;
+  int month = (s[5] - '0') * 10 + (s[6] - '0');
+  return month >= 1 && month <= 12;
+}
+
+/* The push ends (written or not): its part file and hash let go. */
+static void part_close(part_t *p, bool discard) {
+  if (discard) receive_file_discard(&p->file);
+  if (p->h) {
+    char ignored[RH_SHA256_HEXSZ];
+    rh_sha256_final(p->h, ignored);
+  }
+  p->h = NULL;
+  p->open = false;
+}
+
+static int part_open(part_t *p, const receive_run_opts_t *o, const char *push_id) {
+  char err[1024];
+  if (!(p->h = rh_outbound_push_id_begin())) {
+    fprintf(stderr, "riskhub-receive: out of memory\n");
+    return RH_EXIT_SOFTWARE;
+  }
+  if (receive_file_begin(&p->file, o->cfg, o->dir, o->department, p->kind, o->enc, push_id, err,
+                         sizeof err)) {
+    fprintf(stderr, "riskhub-receive: %s\n", err);
+    part_close(p, false);
+    return RH_EXIT_IOERR;
+  }
+  p->open = true;
+  return 0;
+}
 
 typedef struct {
   const receive_run_opts_t *o;
@@ -111,19 +148,19 @@ static int take(recv_t *r, const rd_kafka_message_t *m) {
               m->offset, err);
       return RH_EXIT_REFUSED;
     }
+    if (!rh_outbound_push_id_valid(rec.push_id)) {
+      fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": a record whose push id is not 64 hex "
+              "digits; nothing written\n", topic, m->offset);
+      return RH_EXIT_REFUSED;
+    }
     if (p->open && strcmp(p->file.push_id, rec.push_id) != 0) {
       fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": push %.16s began before push %.16s had "
               "its manifest; no file written\n", topic, m->offset, rec.push_id, p->file.push_id);
       return RH_EXIT_REFUSED;
     }
-    if (!p->open) {
-      if (receive_file_begin(&p->file, o->cfg, o->dir, o->department, p->kind, o->enc,
-                             rec.push_id, err, sizeof err)) {
-        fprintf(stderr, "riskhub-receive: %s\n", err);
-        return RH_EXIT_IOERR;
-      }
-      p->open = true;
-    }
+    int rc;
+    if (!p->open && (rc = part_open(p, o, rec.push_id))) return rc;
+    rh_outbound_push_id_add(p->h, &rec);
     if (receive_file_row(&p->file, &rec, err, sizeof err)) {
       fprintf(stderr, "riskhub-receive: %s; no file written\n", err);
       return RH_EXIT_IOERR;
@@ -141,6 +178,13 @@ static int take(recv_t *r, const rd_kafka_message_t *m) {
             err);
     return RH_EXIT_REFUSED;
   }
+  /* the manifest's fields name the file and the journal's line: checked */
+  if (!rh_outbound_push_id_valid(man.push_id) || !period_valid(man.period) ||
+      (man.previous_push_id[0] && !rh_outbound_push_id_valid(man.previous_push_id))) {
+    fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": a manifest whose push id, previous push "
+            "id or period (YYYY-MM) is malformed; no file written\n", topic, m->offset);
+    return RH_EXIT_REFUSED;
+  }
   if (!p->open) {
     if (man.record_count != 0) {
       fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": push %.16s: its manifest counts %" PRId64
@@ -148,12 +192,8 @@ static int take(recv_t *r, const rd_kafka_message_t *m) {
               man.record_count);
       return RH_EXIT_REFUSED;
     }
-    if (receive_file_begin(&p->file, o->cfg, o->dir, o->department, p->kind, o->enc,
-                           man.push_id, err, sizeof err)) {
-      fprintf(stderr, "riskhub-receive: %s\n", err);
-      return RH_EXIT_IOERR;
-    }
-    p->open = true;
+    int rc;
+    if ((rc = part_open(p, o, man.push_id))) return rc;
   }
   if (strcmp(man.push_id, p->file.push_id) != 0 || (int64_t)p->file.rows != man.record_count ||
       strcmp(man.department, o->department) != 0 ||
@@ -162,13 +202,22 @@ static int take(recv_t *r, const rd_kafka_message_t *m) {
             "%.16s, its manifest counts %" PRId64 " (%s %s); no file written\n", topic, m->offset,
             man.push_id, p->file.rows, p->file.push_id, man.record_count, man.department,
             man.kind);
-    receive_file_discard(&p->file);
-    p->open = false;
+    part_close(p, true);
+    return RH_EXIT_REFUSED;
+  }
+  /* the id recomputed over the records read: what the bureau sent, whole */
+  char id[RH_SHA256_HEXSZ];
+  rh_outbound_push_id_end(p->h, o->department, p->kind, man.period, man.previous_push_id, id);
+  p->h = NULL;
+  if (strcmp(id, man.push_id) != 0) {
+    fprintf(stderr, "riskhub-receive: %s @%" PRId64 ": push %.16s: the records read give the id "
+            "%.16s, not the manifest's; no file written\n", topic, m->offset, man.push_id, id);
+    part_close(p, true);
     return RH_EXIT_REFUSED;
   }
   bool written;
   int rc = receive_file_finish(&p->file, man.period, &written, err, sizeof err);
-  p->open = false;
+  part_close(p, false);
   if (rc) {
     fprintf(stderr, "riskhub-receive: %s; not committed\n", err);
     return RH_EXIT_IOERR;
@@ -323,7 +372,7 @@ int receive_run(const receive_run_opts_t *o) {
                 "written\n", r.parts[i].topic, r.parts[i].file.push_id);
         rc = RH_EXIT_REFUSED;
       }
-      receive_file_discard(&r.parts[i].file);
+      part_close(&r.parts[i], true);
     }
   if (rc == RH_EXIT_OK)
     printf("riskhub-receive: %s: %zu files written, %zu written before\n", o->department,

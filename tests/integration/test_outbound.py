@@ -416,6 +416,33 @@ def test_a_push_that_does_not_match_its_manifest(ns, tmp_path):
         os.listdir(folder)
 
 
+def test_a_manifest_the_receiver_does_not_trust(ns, tmp_path):
+    """A manifest's push id and period name the file and the journal's line: a push
+    id that is not 64 hex digits, a period that is not YYYY-MM, or records that do
+    not hash to the manifest's push id: exit 65 naming topic and offset, no file
+    (each case a department of its own: a refused push blocks its topic)."""
+    rec = dict(household_id="411024100-001-0001", id_number="41102419900101123X",
+               name="测试", township_code="411024100", village="东村")
+    man = dict(kind="new-monitoring-objects", record_count=1, household_count=1,
+               created_at=int(time.time() * 1000))
+    cases = [("health", "../../etc/x", "2026-10", "malformed"),
+             ("tax", "ef" * 32, "../../x", "malformed"),
+             ("banks", "ef" * 32, "2026-10", "not the manifest's")]
+    for dept, pid, period, said in cases:
+        topic = ns.topic(f"outbound.{dept}.new-monitoring-objects")
+        write_raw(ns, topic, [("OutboundRecord", dict(rec, push_id="ef" * 32), rec["household_id"], "record"),
+                              ("OutboundManifest", dict(man, push_id=pid, period=period, department=dept),
+                               pid, "manifest")])
+        folder = tmp_path / f"in-{dept}"
+        folder.mkdir()
+        r = receive(ns, dept, folder)
+        rhtest.assert_no_full_id(r.stdout, r.stderr)
+        assert r.returncode == 65, f"{dept}: exit {r.returncode}: {scrub(r.stderr)}"
+        assert f"{topic} @" in r.stderr and said in r.stderr, r.stderr
+        assert files_of(folder) == [], files_of(folder)
+        assert not [n for n in os.listdir(folder) if n.endswith(".journal")], os.listdir(folder)
+
+
 def test_watch_receives_as_the_pushes_come(ns, tmp_path):
     """riskhub-receive --watch started before anything was pushed (its topics do
     not exist yet) writes the push when it comes and stops on SIGTERM, exit 0; a
