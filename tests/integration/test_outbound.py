@@ -259,14 +259,16 @@ def test_a_receiver_killed_during_a_big_push(hub, tmp_path):
 
     def run(kill_when=None):
         """One riskhub-receive, SIGKILLed (a real kill) as soon as kill_when(names of
-        the folder) holds, after 0 to 3 ms more; (returncode, stdout, killed)."""
+        the folder, the names before the run) holds, after 0 to 3 ms more;
+        (returncode, stdout, killed)."""
+        before = set(os.listdir(folder))
         p = ns.popen("riskhub-receive", "--config", rhtest.CONFIG, "--department", "tax", "--dir", folder,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         killed = False
         if kill_when:
             deadline = time.time() + 120
             while p.poll() is None and time.time() < deadline:
-                if kill_when(os.listdir(folder)):
+                if kill_when(os.listdir(folder), before):
                     time.sleep(rng.uniform(0, 0.003))
                     p.send_signal(signal.SIGKILL)
                     killed = True
@@ -284,7 +286,7 @@ def test_a_receiver_killed_during_a_big_push(hub, tmp_path):
         assert len(names) == len({n.split(".")[1] for n in names}) <= 2, f"two files of a push: {names}"
         return p.returncode, out, killed and p.returncode == -signal.SIGKILL
 
-    def part(names):
+    def part(names, before):
         return any(n.endswith(".part") for n in names)
 
     # killed while the big file is being written, three times
@@ -293,8 +295,9 @@ def test_a_receiver_killed_during_a_big_push(hub, tmp_path):
     # killed right after a file got its name: often before its offsets were
     # committed (then the next run finds it and does not write it again), or just
     # after; either way one file a push
-    def renamed(names):
-        return any(n.endswith(".csv") for n in names)
+    # (a new applicants file of this run: not a small file an earlier run wrote)
+    def renamed(names, before):
+        return any(n.endswith(".csv") and ".applicants." in n and n not in before for n in names)
     run(renamed)
     rc, out, _ = run()
     assert rc == 0, out
