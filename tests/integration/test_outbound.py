@@ -246,6 +246,60 @@ def test_every_department_receives_its_pushes_once(hub, tmp_path):
     assert outbound_ends(ns) == ends, "A once more wrote to the topics"
 
 
+def test_the_month_is_the_countys_and_an_earlier_inclusion_is_not_new(hub, tmp_path):
+    """A step the ledger applied at 2026-10-31 17:00 UTC is November's in the county
+    (UTC+08:00); a household included a month before this one is not new this
+    month. Steps adjusted here as the owner; the files are the model's."""
+    ns, month = hub
+    c = ns.conninfo
+    steps = pg_rows(c, "SELECT s.verification_id, w.household_id FROM warning_steps s "
+                       "JOIN warnings w ON w.alert_id = s.alert_id WHERE s.outcome = 'INCLUDED' "
+                       "AND s.refused IS NULL AND w.state IN ('INCLUDED', 'ASSISTING', 'RISK_ELIMINATED') "
+                       "ORDER BY s.verification_id")
+    by = {}
+    for vid, h in steps:
+        by.setdefault(h, []).append(vid)
+    single = sorted(h for h, v in by.items() if len(v) == 1)
+    assert len(single) >= 2, f"{len(single)} households with one INCLUDED step"
+    h1, h2 = single[0], single[1]
+    assert any(r[0] == h2 for r in expected(ns, month)["new-monitoring-objects"])
+    # h1: applied at 2026-10-31 17:00 UTC, 2026-11-01 01:00 in the county
+    rhtest.psql(c, f"UPDATE warning_steps SET applied_at = TIMESTAMPTZ '2026-10-31 17:00:00+00' "
+                   f"WHERE verification_id = '{by[h1][0]}'")
+    # h2: included a month earlier as well (a second step, applied then)
+    y, m = map(int, month.split("-"))
+    earlier = f"{y - (m == 1)}-{12 if m == 1 else m - 1:02d}"
+    rhtest.psql(c, f"INSERT INTO warning_steps (verification_id, alert_id, township_code, outcome, "
+                   f"reason, note, visited_on, recorded_by, recorded_at, source, topic, partition, "
+                   f"\"offset\", state_before, refused, applied_at) "
+                   f"SELECT repeat('e', 64), alert_id, township_code, outcome, reason, note, visited_on, "
+                   f"recorded_by, recorded_at, source, topic, partition, \"offset\" + 100000, "
+                   f"state_before, refused, TIMESTAMPTZ '{earlier}-15 12:00:00+08' "
+                   f"FROM warning_steps WHERE verification_id = '{by[h2][0]}'")
+    nov, now = expected(ns, "2026-11"), expected(ns, month)
+    assert any(r[0] == h1 for r in nov["new-monitoring-objects"]), "the model: h1 not in November"
+    assert not any(r[0] == h1 for r in expected(ns, "2026-10")["new-monitoring-objects"])
+    assert not any(r[0] == h2 for r in now["new-monitoring-objects"]), "the model: h2 new this month"
+    folder = tmp_path / "in-health"
+    folder.mkdir()
+    cases = {"2026-10": expected(ns, "2026-10"), "2026-11": nov, month: now}
+    for period in cases:
+        checked(push(ns, period, "--department", "health"), f"riskhub-push {period}")
+    checked(receive(ns, "health", folder), "riskhub-receive health")
+    for period, want in cases.items():
+        names = [n for n in files_of(folder) if n.startswith(f"health.new-monitoring-objects.{period}.")]
+        assert len(names) == 1, f"{period}: {files_of(folder)}"
+        _, rows = read_file(folder / names[0])
+        assert rows == want["new-monitoring-objects"], \
+            f"{period}: {len(rows)} rows, wanted {len(want['new-monitoring-objects'])}"
+    h1_in = {p for p in ("2026-10", "2026-11", month)
+             if any(r[0] == h1 for r in read_file(folder / next(
+                 n for n in files_of(folder) if f".{p}." in n))[1])}
+    assert "2026-11" in h1_in and "2026-10" not in h1_in, h1_in
+    _, rows = read_file(folder / next(n for n in files_of(folder) if f".{month}." in n))
+    assert not any(r[0] == h2 for r in rows), "a household included a month earlier pushed as new"
+
+
 def test_a_receiver_killed_during_a_big_push(hub, tmp_path):
     """SIGKILL at random moments of a big push (every household's members), again and
     again, until a run finishes: never a partial or a second file."""
