@@ -25,7 +25,9 @@ int push_run(const push_run_opts_t *o) {
   if (!conn) {
     rh_log_scrub(err);
     fprintf(stderr, "riskhub-push: PostgreSQL: %s; nothing pushed\n", err);
-    return RH_EXIT_UNAVAILABLE;
+    /* a password refused (rh_pg_connect_as names where it is looked for) is
+     * the party refused: 77, as documented, not the server away (69) */
+    return strstr(err, "its password is looked for") ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
   }
   /* one snapshot for the whole run: every department gets the same month (a
    * late application committed during the run goes to none of them, not to

@@ -524,3 +524,15 @@ def test_watch_receives_as_the_pushes_come(ns, tmp_path):
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=60)
     assert p.returncode == 0, f"exit {p.returncode}: {scrub(err.decode())}"
+
+
+def test_push_with_its_password_refused(ns, tmp_path):
+    """PostgreSQL refusing riskhub_push's password is the party refused: 77 (not
+    69, the server away), naming the role, never the password; nothing pushed."""
+    bad = tmp_path / "pgpass"
+    bad.write_text("127.0.0.1:*:*:riskhub_push:wrong-password-123\n")
+    bad.chmod(0o600)
+    r = ns.run("riskhub-push", "--config", rhtest.CONFIG, "--period", "2026-10",
+               env=ns.env(PGPASSFILE=str(bad)), timeout=60)
+    assert r.returncode == 77, f"exit {r.returncode}: {scrub(r.stderr)}"
+    assert "riskhub_push" in r.stderr and "wrong-password-123" not in r.stderr + r.stdout
