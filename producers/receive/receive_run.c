@@ -105,6 +105,13 @@ static int look(recv_t *r) {
         rc = RH_EXIT_NOPERM;
       } else if (!md->topics[t].err && md->topics[t].partition_cnt == 1) {
         r->parts[i].exists = true;
+      } else if (!md->topics[t].err && md->topics[t].partition_cnt > 1) {
+        /* riskhub-push makes them with one: a push and its manifest in one
+         * ordered log; partition 0 alone would miss pushes, say so */
+        fprintf(stderr, "riskhub-receive: %s has %d partitions, not 1 (a push and its "
+                "manifest must be one ordered log: docs/outbound.md); nothing read\n",
+                r->parts[i].topic, md->topics[t].partition_cnt);
+        rc = RH_EXIT_CONFIG;
       }
     }
     rd_kafka_metadata_destroy(md);

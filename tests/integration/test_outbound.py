@@ -536,3 +536,16 @@ def test_push_with_its_password_refused(ns, tmp_path):
                env=ns.env(PGPASSFILE=str(bad)), timeout=60)
     assert r.returncode == 77, f"exit {r.returncode}: {scrub(r.stderr)}"
     assert "riskhub_push" in r.stderr and "wrong-password-123" not in r.stderr + r.stdout
+
+
+def test_a_topic_of_more_than_one_partition(ns, tmp_path):
+    """An outbound topic made with 3 partitions (not by riskhub-push): riskhub-receive
+    reads partition 0 only, so it refuses with 78 naming the topic, not silently."""
+    topic = ns.topic("outbound.health.new-monitoring-objects")
+    rhtest.create_topics([topic], partitions=3)
+    folder = tmp_path / "in-health"
+    folder.mkdir()
+    r = receive(ns, "health", folder)
+    assert r.returncode == 78, f"exit {r.returncode}: {scrub(r.stderr)}"
+    assert topic in r.stderr and "3 partitions" in r.stderr, r.stderr
+    assert files_of(folder) == []
