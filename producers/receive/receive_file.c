@@ -78,15 +78,27 @@ bool receive_journal_has(const char *dir, const char *department, const char *pu
 static int journal_add(const receive_file_t *rf, char *errstr, size_t errstr_size) {
   char path[4096];
   journal_path(rf->dir, rf->department, path, sizeof path);
+  struct stat st;
+  bool created = stat(path, &st) != 0;
   int fd = rh_file_open_private(path, O_APPEND);
   if (fd < 0) goto io;
-  char line[RH_SHA256_HEXSZ + 1];
-  int n = snprintf(line, sizeof line, "%s\n", rf->push_id);
+  /* a line a crash left without its newline: ended first, so the id is a
+   * line of its own (receive_journal_has compares whole lines) */
+  char line[RH_SHA256_HEXSZ + 2], last = '\n';
+  int rfd = created ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  if (rfd >= 0) {
+    off_t end = lseek(rfd, 0, SEEK_END);
+    if (end > 0 && pread(rfd, &last, 1, end - 1) != 1) last = '\n';
+    close(rfd);
+  }
+  int n = snprintf(line, sizeof line, "%s%s\n", last == '\n' ? "" : "\n", rf->push_id);
   if (write(fd, line, (size_t)n) != n || fsync(fd)) {
     close(fd);
     goto io;
   }
   close(fd);
+  /* a journal just made: its name made durable too */
+  if (created) return sync_dir(rf->dir, errstr, errstr_size);
   return 0;
 io:
   rh_errf(errstr, errstr_size, "%s: %s", path, strerror(errno));

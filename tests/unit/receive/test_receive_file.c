@@ -157,9 +157,30 @@ static void test_lock(void **state) {
   close(b);
 }
 
+/* A journal whose last line a crash left without its newline: the next id is
+ * a line of its own. */
+static void test_journal_torn_line(void **state) {
+  (void)state;
+  char path[512], err[512];
+  bool written;
+  snprintf(path, sizeof path, "%s/.riskhub-receive.finance.journal", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("0123456789abcdef", f); /* torn */
+  fclose(f);
+  const char *push = "3333333333333333333333333333333333333333333333333333333333333333";
+  receive_file_t rf;
+  assert_int_equal(receive_file_begin(&rf, cfg, dir, "finance", RH_OUTBOUND_APPLICANTS,
+                                      RECEIVE_UTF8, push, err, sizeof err), 0);
+  assert_int_equal(receive_file_finish(&rf, "2026-10", &written, err, sizeof err), 0);
+  assert_true(written);
+  assert_true(receive_journal_has(dir, "finance", push));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_one_file_once),
                                      cmocka_unit_test(test_gbk_and_discard),
-                                     cmocka_unit_test(test_lock)};
+                                     cmocka_unit_test(test_lock),
+                                     cmocka_unit_test(test_journal_torn_line)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
