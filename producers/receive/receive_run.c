@@ -24,6 +24,7 @@ typedef struct {
   char topic[256];
   rh_outbound_kind_t kind;
   bool exists, eof;
+  bool assigned; /* its partition given to the consumer */
   bool open; /* a push's records are being read */
   receive_file_t file;
   rh_sha256_t *h; /* the push id over the records read (rh_outbound_push_id_*) */
@@ -71,7 +72,7 @@ typedef struct {
   rh_outbound_codec_t codec;
   rh_avro_decoder_t *dec;
   part_t parts[RH_OUTBOUND_KIND_COUNT];
-  size_t nparts;
+  size_t nparts, nassigned;
   size_t written, again;
 } recv_t;
 
@@ -130,6 +131,28 @@ static int commit(recv_t *r, const rd_kafka_message_t *m) {
             rd_kafka_topic_name(m->rkt), m->partition, m->offset + 1, rd_kafka_err2str(e));
     return refused_err(e) ? RH_EXIT_NOPERM : RH_EXIT_UNAVAILABLE;
   }
+  return 0;
+}
+
+/* The topics that exist and are not read yet: their partition added to the
+ * consumer's (incrementally: the others keep their position). 0, or 69. */
+static int assign_new(recv_t *r) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2);
+  for (size_t i = 0; i < r->nparts; i++)
+    if (r->parts[i].exists && !r->parts[i].assigned)
+      rd_kafka_topic_partition_list_add(l, r->parts[i].topic, 0)->offset = RD_KAFKA_OFFSET_STORED;
+  rd_kafka_error_t *e = l->cnt ? rd_kafka_incremental_assign(r->rk, l) : NULL;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    fprintf(stderr, "riskhub-receive: assign: %s\n", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  for (size_t i = 0; i < r->nparts; i++)
+    if (r->parts[i].exists && !r->parts[i].assigned) {
+      r->parts[i].assigned = true;
+      r->nassigned++;
+    }
   return 0;
 }
 
@@ -300,32 +323,27 @@ int receive_run(const receive_run_opts_t *o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
-  /* the topics riskhub-push makes with its first push: with --watch, waited for */
+  /* the topics riskhub-push makes with its first push: with --watch, waited
+   * for, each read as soon as it exists (not only once all do) */
   for (;;) {
     if ((rc = look(&r))) goto out;
-    bool all = true;
-    for (size_t i = 0; i < r.nparts; i++) all &= r.parts[i].exists;
-    if (all || !o->watch || stop_flag) break;
+    bool any = false;
+    for (size_t i = 0; i < r.nparts; i++) any |= r.parts[i].exists;
+    if (any || !o->watch || stop_flag) break;
     rh_consumer_wait(NULL, 5000, &stop_flag);
   }
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2);
-  for (size_t i = 0; i < r.nparts; i++)
-    if (r.parts[i].exists)
-      rd_kafka_topic_partition_list_add(l, r.parts[i].topic, 0)->offset = RD_KAFKA_OFFSET_STORED;
-  if (l->cnt == 0) {
-    rd_kafka_topic_partition_list_destroy(l);
+  if ((rc = assign_new(&r))) goto out;
+  if (!r.nassigned) {
     printf("riskhub-receive: %s: nothing pushed yet\n", o->department);
     goto out;
   }
-  rd_kafka_resp_err_t e = rd_kafka_assign(r.rk, l);
-  rd_kafka_topic_partition_list_destroy(l);
-  if (e) {
-    fprintf(stderr, "riskhub-receive: assign: %s\n", rd_kafka_err2str(e));
-    rc = RH_EXIT_UNAVAILABLE;
-    goto out;
-  }
   int64_t deadline = rh_mono_ms() + o->timeout_ms;
+  int64_t next_look = rh_mono_ms() + 5000;
   while (!stop_flag) {
+    if (o->watch && r.nassigned < r.nparts && rh_mono_ms() >= next_look) {
+      next_look = rh_mono_ms() + 5000;
+      if ((rc = look(&r)) || (rc = assign_new(&r))) break;
+    }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(r.rk, 500);
     if (!m) {
       if (!o->watch && rh_mono_ms() > deadline) {

@@ -549,3 +549,31 @@ def test_a_topic_of_more_than_one_partition(ns, tmp_path):
     assert r.returncode == 78, f"exit {r.returncode}: {scrub(r.stderr)}"
     assert topic in r.stderr and "3 partitions" in r.stderr, r.stderr
     assert files_of(folder) == []
+
+
+def test_watch_reads_a_topic_before_the_others_exist(ns, tmp_path):
+    """--watch of tax (two topics) reads its new-monitoring-objects as soon as that
+    topic exists, not only once the applicants topic does too, and picks the
+    applicants up when riskhub-push makes them."""
+    import hashlib
+    topic = ns.topic("outbound.tax.new-monitoring-objects")
+    content = hashlib.sha256(b"").hexdigest()   # no records
+    pid = hashlib.sha256(b"tax\0new-monitoring-objects\x002026-10\0\0" + content.encode() + b"\0").hexdigest()
+    man = dict(push_id=pid, department="tax", kind="new-monitoring-objects", period="2026-10",
+               record_count=0, household_count=0, created_at=int(time.time() * 1000))
+    write_raw(ns, topic, [("OutboundManifest", man, pid, "manifest")])
+    folder = tmp_path / "in-tax"
+    folder.mkdir()
+    p = ns.popen("riskhub-receive", "--config", rhtest.CONFIG, "--department", "tax", "--dir", folder,
+                 "--watch", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        rhtest.wait_for(lambda: len(files_of(folder)) == 1, 60, "the push of the one topic there")
+        assert files_of(folder)[0].startswith(f"tax.new-monitoring-objects.2026-10.{pid[:16]}.")
+        # the same content again is on the topic already: applicants only
+        r = checked(push(ns, "2026-10", "--department", "tax"), "riskhub-push tax")
+        assert r.stdout.count(" sent") == 1 and "applicants" in r.stdout, r.stdout
+        rhtest.wait_for(lambda: len(files_of(folder)) == 2, 60, "the applicants once their topic exists")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, f"exit {p.returncode}: {scrub(err.decode())}"
