@@ -1,10 +1,10 @@
 /* push_plan: see push_plan.h. */
 #include "push_plan.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "rh_err.h"
+#include "rh_parse.h"
 
 int push_plan_build(const rh_config_t *cfg, const char *department, push_plan_t *out,
                     char *errstr, size_t errstr_size) {
@@ -31,9 +31,6 @@ int push_plan_build(const rh_config_t *cfg, const char *department, push_plan_t 
 }
 
 int push_period_valid(const char *p) {
-  if (!p || strlen(p) != 7 || p[4] != '-') return 0;
-  for (int i = 0; i < 7; i++)
-    if (i != 4 && !isdigit((unsigned char)p[i])) return 0;
-  int month = (p[5] - '0') * 10 + (p[6] - '0');
-  return p[0] == '2' && p[1] == '0' && month >= 1 && month <= 12;
+  int y, m;
+  return rh_parse_period(p, &y, &m) == 0;
 }

@@ -13,6 +13,7 @@
 #include "rh_kafka.h"
 #include "rh_log.h"
 #include "rh_outbound.h"
+#include "rh_parse.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) {
@@ -32,11 +33,8 @@ typedef struct {
 
 /* A month YYYY-MM (it names the file). */
 static bool period_valid(const char *s) {
-  if (strlen(s) != 7 || s[4] != '-') return false;
-  for (int i = 0; i < 7; i++)
-    if (i != 4 && (s[i] < '0' || s[i] > '9')) return false;
-  int month = (s[5] - '0') * 10 + (s[6] - '0');
-  return month >= 1 && month <= 12;
+  int y, m;
+  return rh_parse_period(s, &y, &m) == 0;
 }
 
 /* The push ends (written or not): its part file and hash let go. */
