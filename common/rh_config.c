@@ -815,7 +815,7 @@ static int parse_registry(cx_t *cx, const yaml_node_t *n) {
 }
 
 static const char *const topic_class_names[RH_TOPIC_CLASS_COUNT] = {
-    "feeds", "manifests", "rejects", "alerts", "checks", "dlq", "verifications"};
+    "feeds", "manifests", "rejects", "alerts", "checks", "dlq", "verifications", "outbound"};
 
 const char *rh_topic_class_name(rh_topic_class_t c) {
   return c >= 0 && c < RH_TOPIC_CLASS_COUNT ? topic_class_names[c] : NULL;
@@ -860,6 +860,7 @@ rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
   if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
   if (strncmp(t, "verifications.", 14) == 0 && t[14]) return RH_TOPIC_VERIFICATIONS;
+  if (strncmp(t, "outbound.", 9) == 0 && t[9]) return RH_TOPIC_OUTBOUND;
   return RH_TOPIC_OTHER;
 }
 
@@ -907,7 +908,8 @@ static int parse_topics(cx_t *cx, const yaml_node_t *n) {
   static const keyspec_t class_keys[] = {{"feeds", false},  {"manifests", false},
                                          {"rejects", false}, {"alerts", false},
                                          {"checks", false}, {"dlq", false},
-                                         {"verifications", false}, {NULL, false}};
+                                         {"verifications", false}, {"outbound", false},
+                                         {NULL, false}};
   char p[PATH_LEN];
   if (check_map(cx, n, "topics", keys)) return -1;
   const yaml_node_t *ret = map_get(cx, n, "retention");

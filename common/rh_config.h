@@ -233,6 +233,7 @@ typedef enum {
   RH_TOPIC_CHECKS,     /* checks.<township> */
   RH_TOPIC_DLQ,        /* riskhub.dlq */
   RH_TOPIC_VERIFICATIONS, /* verifications.<township>: the townships' home visits (issue 11) */
+  RH_TOPIC_OUTBOUND,      /* outbound.<department>.<kind>: the bureau's pushes (riskhub-push) */
   RH_TOPIC_CLASS_COUNT
 } rh_topic_class_t;
 

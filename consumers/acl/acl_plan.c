@@ -204,6 +204,8 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "verifications.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
+  /* riskhub-health: the pushes' transactions, retention and receivers' lag */
+  allow(b, TOPIC, PRE, "outbound.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, GROUP, PRE, "riskhub", OPS(DESCRIBE));
   allow(b, TXN, PRE, "riskhub", OPS(DESCRIBE));

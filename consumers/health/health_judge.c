@@ -9,6 +9,7 @@ bool health_judge_hub_topic(const char *prefix, const char *topic) {
   if (!starts(topic, prefix)) return false;
   const char *rest = topic + strlen(prefix);
   return starts(rest, "feed.") || starts(rest, "alerts.") || starts(rest, "checks.") ||
+         starts(rest, "verifications.") || starts(rest, "outbound.") ||
          starts(rest, "riskhub.") || starts(rest, "riskhub-");
 }
 

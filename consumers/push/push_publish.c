@@ -137,12 +137,10 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
     goto out;
   }
   /* one partition: a push's records and its manifest in one ordered log, read
-   * by one reader; kept as long as the alerts (docs/outbound.md) */
-  char retention[32];
-  snprintf(retention, sizeof retention, "%" PRId64, cfg->topics.retention_ms[RH_TOPIC_ALERTS]);
-  const char *configs[] = {"retention.ms", retention, NULL};
-  if (rh_kafka_create_topics_with(rh_producer_handle(p), names, n, 1, 1, configs, timeout_ms,
-                                  err, sizeof err) ||
+   * by one reader; kept as the configuration's topics.retention.outbound says
+   * (the class of outbound.*: rh_kafka_create_topics; docs/outbound.md) */
+  if (rh_kafka_create_topics(rh_producer_handle(p), names, n, 1, 1, timeout_ms, err,
+                             sizeof err) ||
       rh_kafka_warm_topics(rh_producer_handle(p), names, n, timeout_ms, err, sizeof err) ||
       rh_producer_txn_init(p, timeout_ms, err, sizeof err)) {
     rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);

@@ -181,11 +181,16 @@ def test_a_topic_made_after_the_ledger_joined_is_written_before_all_written(ns, 
     cfg = rhtest.config_with(tmp_path, topic_metadata_refresh_interval_ms=600000)
     log_dir = tmp_path / "logs"
     led = ns.ledger("--idle-exit-ms", 25000, log_dir=log_dir, config=cfg)
-    rhtest.wait_for(lambda: "partitions; positions from PostgreSQL" in led.stderr, 60,
-                    "the ledger's first assignment")
-    run_join(ns, tmp_path)
-    assert ns.topics("alerts."), "the join made no alerts topic"
-    rc = led.wait(180)
+    try:
+        rhtest.wait_for(lambda: "partitions; positions from PostgreSQL" in led.stderr, 60,
+                        "the ledger's first assignment")
+        run_join(ns, tmp_path)
+        assert ns.topics("alerts."), "the join made no alerts topic"
+        rc = led.wait(180)
+    finally:
+        # a failure above must not leave the ledger running past the test: once the
+        # namespace's credentials are gone it retries them for as long as it lives
+        led.kill()
     assert rc == 0, f"riskhub-ledger exit {rc}:\n{led.tail()}"
     assert "assigned to no member of group" in led.stderr, led.tail()
     n_w, n_c, n_u, n_m = assert_rows_equal(ns)

@@ -42,10 +42,10 @@ static void test_plan_of_minimal(void **state) {
   /* 3 departments x 10 (6 for their lists, 4 to receive their new monitoring
    * objects in their group) and 2 for the one with a check feed (its
    * applicants), 2 townships x 11 (6 to read, 5 to publish their
-   * verifications), the five services 77 (the bureau push 6, the audit's 2 to
-   * read the pushes) and, for the ledger, each department's manifests topic
-   * (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 11 + 77 + 3 * 2);
+   * verifications), the five services 80 (the bureau push 6, the audit's 2 to
+   * read the pushes, the status party's 3 for riskhub-health to watch them) and,
+   * for the ledger, each department's manifests topic (3 x 2: read, describe) */
+  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 11 + 80 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -73,6 +73,9 @@ static void test_plan_of_minimal(void **state) {
             "User:svc.status", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "riskhub",
             "User:svc.status", RD_KAFKA_ACL_OPERATION_READ),
+      /* and watches the pushes (their transactions, retention, receivers' lag) */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "outbound.",
+            "User:svc.status", RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS),
       /* the bureau's pushes: the push party writes them in its transactions,
        * each department reads its own in its own group */
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "outbound.",

@@ -909,6 +909,9 @@ static void test_topic_class(void **state) {
       {"", "riskhub.dlq", RH_TOPIC_DLQ},
       {"", "verifications.411024100", RH_TOPIC_VERIFICATIONS},
       {"", "verifications.", RH_TOPIC_OTHER},
+      {"", "outbound.tax.applicants", RH_TOPIC_OUTBOUND},
+      {"rh-t1.", "rh-t1.outbound.health.new-monitoring-objects", RH_TOPIC_OUTBOUND},
+      {"", "outbound.", RH_TOPIC_OTHER},
       {"", "riskhub-join.published", RH_TOPIC_OTHER}, /* compacted, no class */
       {"", "riskhub.selftest", RH_TOPIC_OTHER},
       {"", "feed.", RH_TOPIC_OTHER},
@@ -943,7 +946,7 @@ static void test_error_topics_retention(void **state) {
        "plus.yaml:50:30: topics.retention.alerts: must be from 1s to 36500d, found 40000d"},
       {"topics: {retention: {verified: 400d}}",
        "plus.yaml:50:22: topics.retention.verified: unknown key 'verified' (expected "
-       "feeds, manifests, rejects, alerts, checks, dlq or verifications)"},
+       "feeds, manifests, rejects, alerts, checks, dlq, verifications or outbound)"},
       {"topics: {retention: 400d}",
        "plus.yaml:50:21: topics.retention: expected a mapping, found a scalar"},
       {"topics: {segment: forever}",

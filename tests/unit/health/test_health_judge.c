@@ -86,6 +86,8 @@ static void test_names(void **state) {
   assert_true(health_judge_hub_topic("", "checks.unmatched"));
   assert_true(health_judge_hub_topic("", "riskhub.dlq"));
   assert_true(health_judge_hub_topic("", "riskhub-join.changelog"));
+  assert_true(health_judge_hub_topic("", "verifications.411024100"));
+  assert_true(health_judge_hub_topic("", "outbound.tax.applicants"));
   assert_false(health_judge_hub_topic("", "__consumer_offsets"));
   assert_false(health_judge_hub_topic("", "__transaction_state"));
   assert_false(health_judge_hub_topic("", "rhtest-1a2b.feed.civil.dibao"));
