@@ -84,11 +84,11 @@ def test_plan_apply_check_revoke(parties):
     # a department 6 and 4 to receive its new monitoring objects (docs/outbound.md),
     # 2 more with a check feed (its applicants); a township 11 (6 to read, 5 to
     # publish its verifications); the services join, ledger, audit (16: the pushes
-    # too), status, push (6) (the ledger reads and describes every department's
-    # manifests topic)
+    # too), status (26: riskhub-health reads the pushes too), push (6) (the ledger
+    # reads and describes every department's manifests topic)
     checking = [d["code"] for d in CFG["departments"] if any(f["kind"] == "check" for f in d["feeds"])]
     n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 11 + 23 + (9 + 2 * len(DEPTS)) + 16
-         + 23 + 6)
+         + 26 + 6)
     assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 5 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
