@@ -25,6 +25,7 @@ void join_counts_add(join_counts_t *to, const join_counts_t *from) {
   to->identity += from->identity;
   to->manifests += from->manifests;
   to->checks += from->checks;
+  to->withdrawn += from->withdrawn;
 }
 
 void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size) {

@@ -49,6 +49,7 @@ typedef struct {
 typedef struct {
   uint64_t records, alerts, unmatched, no_rule, duplicates, dlq, check_records, identity;
   uint64_t manifests, checks;
+  uint64_t withdrawn; /* withdrawals of a corrected list (join_withdraw.h) */
 } join_counts_t;
 
 void join_counts_add(join_counts_t *to, const join_counts_t *from);
