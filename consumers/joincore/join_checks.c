@@ -261,8 +261,9 @@ int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, cha
   if (cf && cf->kind == RH_FEED_SIGNAL) {
     join_range_t rg[JOIN_RANGES_MAX];
     long nr = manifest_ranges(&c->peekv, rg, JOIN_RANGES_MAX);
-    const char *bid = get_str(&c->peekv, "batch_id");
-    if (nr >= 0 && bid && !(l.tag = join_withdraw_note(c->wd, p, bid, rg, (size_t)nr))) return -2;
+    const char *bid = get_str(&c->peekv, "batch_id"), *src = get_str(&c->peekv, "source_name");
+    if (nr >= 0 && bid && src && !(l.tag = join_withdraw_note(c->wd, p, src, bid, rg, (size_t)nr)))
+      return -2;
   }
   if (cf && (rh_manifest_link(&c->peekv, l.link) || rh_chain_add(c->chain, &l))) return -2;
   snprintf(dept, each_size, "%s", d);
@@ -612,13 +613,15 @@ static int signal_manifest(join_checks_t *c, join_transform_t *t, const join_inp
                            const rh_config_feed_t *feed, const char *p, const char *b,
                            const join_sink_t *sink, int64_t now_ms, char *errstr,
                            size_t errstr_size) {
-  char period[SMALL], batch_id[RH_SHA256_HEXSZ + 64];
+  char period[SMALL], batch_id[RH_SHA256_HEXSZ + 64], source[256];
+  const char *src = get_str(&c->bmv, "source_name");
+  snprintf(source, sizeof source, "%s", src ? src : "");
   snprintf(period, sizeof period, "%s", p);
   snprintf(batch_id, sizeof batch_id, "%s", b);
   join_range_t rg[JOIN_RANGES_MAX];
   long nr = manifest_ranges(&c->bmv, rg, JOIN_RANGES_MAX);
   if (nr < 0 || !c->refresh) return 0;
-  return join_withdraw_manifest(c->wd, c, t, c->chain, feed, in, period, batch_id, rg,
+  return join_withdraw_manifest(c->wd, c, t, c->chain, feed, in, period, source, batch_id, rg,
                                 (size_t)nr, sink, now_ms, errstr, errstr_size);
 }
 

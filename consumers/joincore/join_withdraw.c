@@ -106,6 +106,7 @@ int join_withdraw_diff_old_record(join_withdraw_diff_t *d, join_transform_t *t,
 
 typedef struct {
   char period[8];
+  char source_name[256];
   char batch_id[RH_SHA256_HEXSZ + 64];
   size_t range_first, range_count;
 } noted_t;
@@ -128,13 +129,14 @@ void join_withdraw_destroy(join_withdraw_t *w) {
 
 void join_withdraw_clear(join_withdraw_t *w) { w->len = w->range_len = 0; }
 
-size_t join_withdraw_note(join_withdraw_t *w, const char *period, const char *batch_id,
-                          const join_range_t *ranges, size_t n) {
+size_t join_withdraw_note(join_withdraw_t *w, const char *period, const char *source_name,
+                          const char *batch_id, const join_range_t *ranges, size_t n) {
   if (RH_ARRAY_RESERVE(w->lists, w->len + 1, w->cap, 64) ||
       RH_ARRAY_RESERVE(w->ranges, w->range_len + n, w->range_cap, 256))
     return 0;
   noted_t *l = &w->lists[w->len];
   snprintf(l->period, sizeof l->period, "%s", period);
+  snprintf(l->source_name, sizeof l->source_name, "%s", source_name);
   snprintf(l->batch_id, sizeof l->batch_id, "%s", batch_id);
   l->range_first = w->range_len;
   l->range_count = n;
@@ -143,16 +145,18 @@ size_t join_withdraw_note(join_withdraw_t *w, const char *period, const char *ba
   return ++w->len;
 }
 
-/* The last in-chain list of feed and period before chain entry at, or NULL. */
+/* The last in-chain list of feed, period and source file before chain entry
+ * at, or NULL. */
 static const noted_t *superseded(const join_withdraw_t *w, const rh_chain_t *chain, size_t at,
-                                 const rh_config_feed_t *feed, const char *period) {
+                                 const rh_config_feed_t *feed, const char *period,
+                                 const char *source_name) {
   for (size_t i = at; i-- > 0;) {
     const rh_chain_link_t *l = rh_chain_at(chain, i);
     if (l->feed != feed) break; /* sorted by feed first */
     if (!l->believed || l->tag == 0 || l->tag > w->len) continue;
     if (!rh_chain_in_chain(rh_chain_verdict(chain, i, NULL))) continue;
     const noted_t *n = &w->lists[l->tag - 1];
-    if (strcmp(n->period, period) == 0) return n;
+    if (strcmp(n->period, period) == 0 && strcmp(n->source_name, source_name) == 0) return n;
   }
   return NULL;
 }
@@ -186,12 +190,15 @@ static int old_cb(void *arg, const rh_feedrecord_t *r, int32_t partition, int64_
 
 int join_withdraw_manifest(join_withdraw_t *w, join_checks_t *c, join_transform_t *t,
                            const rh_chain_t *chain, const rh_config_feed_t *feed,
-                           const join_input_t *in, const char *period, const char *batch_id,
+                           const join_input_t *in, const char *period,
+                           const char *source_name, const char *batch_id,
                            const join_range_t *ranges, size_t nranges, const join_sink_t *sink,
                            int64_t now_ms, char *errstr, size_t errstr_size) {
+  /* standard input has no name: a list of it is never taken for a correction */
+  if (!source_name || !*source_name || strcmp(source_name, "-") == 0) return 0;
   size_t at = rh_chain_find(chain, in->topic, in->partition, in->offset);
   if (at == SIZE_MAX) return 0;
-  const noted_t *old = superseded(w, chain, at, feed, period);
+  const noted_t *old = superseded(w, chain, at, feed, period, source_name);
   if (!old || strcmp(old->batch_id, batch_id) == 0) return 0;
   /* copies: a refresh during the reads would move w's arrays */
   noted_t prev = *old;

@@ -3,7 +3,10 @@
  *
  * A department publishes a corrected signal list for a month: a believed
  * manifest, in its feed's chain, of a (department, feed, period) whose feed
- * had an earlier believed, in-chain list of the same period before it. Then
+ * had an earlier believed, in-chain list of the same period and the same
+ * source file name (BatchManifest.source_name; not "-", standard input) before
+ * it: the file of the month delivered again. Lists of other file names add up
+ * as before (a month delivered in parts). Then
  * the alerts the superseded list supported and the corrected one does not are
  * withdrawn: one withdrawal each, an Alert record with situation WITHDRAWN and
  * `withdraws` naming the alert, to the topic and key the alert went to
@@ -74,18 +77,20 @@ void join_withdraw_destroy(join_withdraw_t *w);
 void join_withdraw_clear(join_withdraw_t *w);
 /* A believed signal list read with the chain: its period, batch id and
  * ranges. The tag to give its chain link (> 0), or 0 out of memory. */
-size_t join_withdraw_note(join_withdraw_t *w, const char *period, const char *batch_id,
-                          const join_range_t *ranges, size_t n);
+size_t join_withdraw_note(join_withdraw_t *w, const char *period, const char *source_name,
+                          const char *batch_id, const join_range_t *ranges, size_t n);
 
 /* The manifest at in (feed's, believed and in the chain, its ranges given) has
  * been accepted. If it corrects an earlier list of its period (the last
- * in-chain list of the feed and period before it in chain), the withdrawals,
+ * in-chain list of the feed, period and source file name before it in the
+ * chain), the withdrawals,
  * reading both batches back through c. 0 (also: no earlier list, or the
  * manifest not in chain: riskhub-replay's, which has no chain), or -1 with
  * errstr (abort the transaction). */
 int join_withdraw_manifest(join_withdraw_t *w, join_checks_t *c, join_transform_t *t,
                            const rh_chain_t *chain, const rh_config_feed_t *feed,
-                           const join_input_t *in, const char *period, const char *batch_id,
+                           const join_input_t *in, const char *period,
+                           const char *source_name, const char *batch_id,
                            const join_range_t *ranges, size_t nranges, const join_sink_t *sink,
                            int64_t now_ms, char *errstr, size_t errstr_size);
 
