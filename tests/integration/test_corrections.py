@@ -13,7 +13,7 @@ numbers)."""
 import collections
 import csv
 import io
-import json
+import subprocess
 
 import pytest
 
@@ -178,6 +178,25 @@ def test_corrected_list_withdraws_and_raises(ns, cfg, rules, reg, month, tmp_pat
                                      "WHERE withdrawn_by IS NOT NULL")
     assert sorted(tuple(r) for r in un) == sorted(
         (w["withdraws"], wid) for wid, w in want_w.items() if w["_topic"] == "alerts.unmatched")
+
+    # riskhub-status: withdrawn per township, neither open nor verified
+    r = subprocess.run([str(rhtest.BIN / "riskhub-status"), "--period", PERIOD, "--table",
+                        "verification", "--format", "csv"], capture_output=True, text=True,
+                       timeout=120, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode in (0, 1), (r.returncode, rhtest.scrub(r.stderr))
+    towns = list(csv.DictReader(io.StringIO(r.stdout.split("\n\n")[0], newline="")))
+    want_t = {t["code"]: collections.Counter() for t in cfg["townships"]}
+    for a in exp.township_alerts().values():
+        x = want_t[a["township_code"]]
+        x["pushed"] += 1
+        x["withdrawn" if a["alert_id"] in withdrawn else "open"] += 1
+    got_t = {t["township"]: {k: int(t[k]) for k in ("pushed", "withdrawn", "open", "verified")}
+             for t in towns}
+    want_t = {k: {c: v[c] for c in ("pushed", "withdrawn", "open", "verified")}
+              for k, v in want_t.items()}
+    assert got_t == want_t, "status: " + "; ".join(
+        f"{k}: got {got_t[k]} expected {want_t[k]}" for k in want_t if got_t.get(k) != want_t[k])
 
     # the same corrected list again (one blank line more: another batch id, same name)
     bom, eol, header, rows = read_list(fixed)
