@@ -508,6 +508,8 @@ int replay_report_print_json(const replay_report_t *r, FILE *fp) {
   json_object_set_new(un, "published", json_integer((json_int_t)r->published_unreadable));
   json_object_set_new(un, "dead_letter", json_integer((json_int_t)r->dlq));
   json_object_set_new(root, "unreadable", un);
+  json_object_set_new(root, "withdrawals_published",
+                      json_integer((json_int_t)r->withdrawals_published));
   json_t *fg = described(r->forged, r->nforged);
   json_object_set_new(root, "forged_manifests", fg);
   json_t *al = described(r->altered, r->naltered);
