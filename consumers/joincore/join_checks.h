@@ -31,7 +31,7 @@ typedef struct {
   int32_t partition;
   int64_t first, last;
 } join_range_t;
-#define JOIN_RANGES_MAX 256
+#define JOIN_RANGES_MAX 1024 /* partitions of a feed topic */
 
 /* The ranges of a decoded BatchManifest into r (at most max): their count, or
  * -1 (none given, or more than max). */

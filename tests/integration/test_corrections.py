@@ -13,6 +13,7 @@ numbers)."""
 import collections
 import csv
 import io
+import json
 import subprocess
 
 import pytest
@@ -178,6 +179,16 @@ def test_corrected_list_withdraws_and_raises(ns, cfg, rules, reg, month, tmp_pat
                                      "WHERE withdrawn_by IS NOT NULL")
     assert sorted(tuple(r) for r in un) == sorted(
         (w["withdraws"], wid) for wid, w in want_w.items() if w["_topic"] == "alerts.unmatched")
+
+    # riskhub-replay: the month replays equal; the withdrawals counted, not compared
+    r = subprocess.run([str(rhtest.BIN / "riskhub-replay"), "--config", str(rhtest.CONFIG),
+                        "--period", PERIOD, "--department", DEPT, "--feed", FEED, "--format",
+                        "json"], capture_output=True, text=True, timeout=300, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, f"riskhub-replay exit {r.returncode}: {rhtest.scrub(r.stderr[-2000:])}"
+    rep = json.loads(r.stdout)
+    assert rep["result"] == "equal" and rep["differences"] == [], rep["differences"][:3]
+    assert rep["withdrawals_published"] == 5, rep.get("withdrawals_published")
 
     # riskhub-status: withdrawn per township, neither open nor verified
     r = subprocess.run([str(rhtest.BIN / "riskhub-status"), "--period", PERIOD, "--table",
