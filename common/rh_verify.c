@@ -52,7 +52,7 @@ const char *rh_verify_state_label(const char *state) {
       {"PUSHED", "待核实"},          {"RECEIVED", "已接收"},     {"VERIFYING", "核实中"},
       {"UNREACHABLE", "无法联系"},   {"DISMISSED", "不纳入"},    {"ALREADY_MONITORED", "已是监测对象"},
       {"PROPOSED", "拟纳入监测"},    {"INCLUDED", "已纳入监测"},   {"ASSISTING", "帮扶中"},
-      {"RISK_ELIMINATED", "风险已消除"}};
+      {"RISK_ELIMINATED", "风险已消除"}, {"WITHDRAWN", "已撤回"}};
   if (!state) return "";
   for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
     if (strcmp(labels[i][0], state) == 0) return labels[i][1];

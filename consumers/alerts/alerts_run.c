@@ -331,6 +331,9 @@ static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
     r->skipped++;
     return 0;
   }
+  /* a withdrawal (docs/join.md, "Corrections") is not a warning to visit: the
+   * warning it withdraws shows the ledger's state WITHDRAWN */
+  if (a.withdraws) return 0;
   /* --overdue: seen on the broker, whether or not the window shows it */
   bool wanted = !r->a->overdue || alerts_states_mark(&r->overdue, a.alert_id);
   if (r->p->period[0] && (!a.period || strcmp(a.period, r->p->period) != 0)) return 0;

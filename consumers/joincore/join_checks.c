@@ -17,6 +17,7 @@
 #include "rh_manifest.h"
 #include "rh_map.h"
 #include "rh_pg.h"
+#include "join_withdraw.h"
 
 #define READ_TIMEOUT_MS 30000
 #define SMALL 64
@@ -62,6 +63,7 @@ struct join_checks {
   rh_map_t by_id;
   rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
   rh_chain_t *chain;        /* the believed manifests of the last refresh */
+  join_withdraw_t *wd;      /* their signal lists, for the corrections */
 };
 
 join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
@@ -96,7 +98,7 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
       rh_avro_schema_value_new(c->cr_schema, &c->crv, errstr, errstr_size) ||
       rh_avro_schema_value_new(c->fr_schema, &c->frv, errstr, errstr_size) ||
       rh_map_init(&c->by_id, 1024) || !(c->dec = rh_avro_decoder_new(schemas)) ||
-      !(c->chain = rh_chain_new())) {
+      !(c->chain = rh_chain_new()) || !(c->wd = join_withdraw_new())) {
     if (reader_conf) rd_kafka_conf_destroy(reader_conf);
     if (!errstr[0]) rh_errf(errstr, errstr_size, "out of memory");
     join_checks_destroy(c);
@@ -129,6 +131,7 @@ void join_checks_destroy(join_checks_t *c) {
   rh_map_free(&c->by_id);
   rh_manifest_keys_free(c->keys);
   rh_chain_free(c->chain);
+  join_withdraw_destroy(c->wd);
   free(c->matches);
   free(c->facts);
   free(c->arrived);
@@ -201,6 +204,8 @@ void join_checks_rollback(join_checks_t *c) {
   c->refreshed = false;
 }
 
+static long manifest_ranges(avro_value_t *bm, join_range_t *r, size_t max);
+
 /* ---- Avro field helpers ---- */
 
 static const char *get_str(avro_value_t *rec, const char *name) {
@@ -252,6 +257,14 @@ int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, cha
                        .appended_at = rd_kafka_message_timestamp(m, NULL), .believed = true};
   snprintf(l.topic, sizeof l.topic, "%s", carrier);
   snprintf(l.prev, sizeof l.prev, "%.64s", prev ? prev : "");
+  /* a signal list: noted for the corrections (join_withdraw.h) */
+  if (cf && cf->kind == RH_FEED_SIGNAL) {
+    join_range_t rg[JOIN_RANGES_MAX];
+    long nr = manifest_ranges(&c->peekv, rg, JOIN_RANGES_MAX);
+    const char *bid = get_str(&c->peekv, "batch_id"), *src = get_str(&c->peekv, "source_name");
+    if (nr >= 0 && bid && src && !(l.tag = join_withdraw_note(c->wd, p, src, bid, rg, (size_t)nr)))
+      return -2;
+  }
   if (cf && (rh_manifest_link(&c->peekv, l.link) || rh_chain_add(c->chain, &l))) return -2;
   snprintf(dept, each_size, "%s", d);
   snprintf(feed, each_size, "%s", f);
@@ -297,16 +310,41 @@ static int keep_match(join_checks_t *c, const rh_feedrecord_t *r, int32_t partit
 }
 
 
-/* Read the manifest's ranges of topic; keep the records of batch_id. */
-static int read_batch(join_checks_t *c, const char *topic, const char *batch_id, char *errstr,
-                      size_t errstr_size) {
+/* A manifest's offset ranges (its "partitions"), into r (at most max). The
+ * count, or -1 (no partitions field, or more than max). */
+static long manifest_ranges(avro_value_t *bm, join_range_t *r, size_t max) {
   avro_value_t parts;
   size_t n = 0;
-  if (avro_value_get_by_name(&c->bmv, "partitions", &parts, NULL) ||
-      avro_value_get_size(&parts, &n)) {
-    rh_errf(errstr, errstr_size, "manifest without partitions");
+  if (avro_value_get_by_name(bm, "partitions", &parts, NULL) || avro_value_get_size(&parts, &n) ||
+      n > max)
     return -1;
+  for (size_t i = 0; i < n; i++) {
+    avro_value_t pr, f;
+    int32_t p = 0;
+    avro_value_get_by_index(&parts, i, &pr, NULL);
+    avro_value_get_by_name(&pr, "partition", &f, NULL);
+    avro_value_get_int(&f, &p);
+    r[i].partition = p;
+    avro_value_get_by_name(&pr, "first_offset", &f, NULL);
+    avro_value_get_long(&f, &r[i].first);
+    avro_value_get_by_name(&pr, "last_offset", &f, NULL);
+    avro_value_get_long(&f, &r[i].last);
   }
+  return (long)n;
+}
+
+int join_checks_manifest_ranges(avro_value_t *manifest, join_range_t *r, size_t max) {
+  return (int)manifest_ranges(manifest, r, max);
+}
+
+static int keep_cb(void *arg, const rh_feedrecord_t *r, int32_t partition, int64_t offset) {
+  return keep_match(arg, r, partition, offset);
+}
+
+/* Read the ranges of topic; fn each record of batch_id. */
+static int read_batch(join_checks_t *c, const char *topic, const join_range_t *rg, size_t n,
+                      const char *batch_id, join_checks_record_fn *fn, void *arg, char *errstr,
+                      size_t errstr_size) {
   if (n == 0) return 0;
   rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new((int)n);
   int64_t *last = calloc(n, sizeof *last);
@@ -319,18 +357,9 @@ static int read_batch(join_checks_t *c, const char *topic, const char *batch_id,
     goto out;
   }
   for (size_t i = 0; i < n; i++) {
-    avro_value_t pr, f;
-    int32_t p = 0;
-    int64_t first = 0;
-    avro_value_get_by_index(&parts, i, &pr, NULL);
-    avro_value_get_by_name(&pr, "partition", &f, NULL);
-    avro_value_get_int(&f, &p);
-    avro_value_get_by_name(&pr, "first_offset", &f, NULL);
-    avro_value_get_long(&f, &first);
-    avro_value_get_by_name(&pr, "last_offset", &f, NULL);
-    avro_value_get_long(&f, &last[i]);
-    pno[i] = p;
-    rd_kafka_topic_partition_list_add(tl, topic, p)->offset = first;
+    last[i] = rg[i].last;
+    pno[i] = rg[i].partition;
+    rd_kafka_topic_partition_list_add(tl, topic, rg[i].partition)->offset = rg[i].first;
   }
   /* metadata first: otherwise the reader waits for its once-a-second scan */
   const char *tt[1] = {topic};
@@ -360,7 +389,7 @@ static int read_batch(join_checks_t *c, const char *topic, const char *batch_id,
         if (rh_avro_decode(c->dec, m->payload, m->len, c->fr_schema, &c->frv, NULL, why,
                            sizeof why) == RH_AVRO_OK &&
             rh_feedrecord_from_value(&c->frc, &c->frv, &r, why, sizeof why) == 0 &&
-            strcmp(r.batch_id, batch_id) == 0 && keep_match(c, &r, m->partition, m->offset)) {
+            strcmp(r.batch_id, batch_id) == 0 && fn(arg, &r, m->partition, m->offset)) {
           rh_errf(errstr, errstr_size, "out of memory");
           rd_kafka_message_destroy(m);
           goto out;
@@ -384,6 +413,16 @@ out:
   free(pno);
   free(done);
   return rc;
+}
+
+int join_checks_read_batch(join_checks_t *c, const char *topic, const join_range_t *ranges,
+                           size_t n, const char *batch_id, join_checks_record_fn *fn, void *arg,
+                           char *errstr, size_t errstr_size) {
+  if (!c->reader) {
+    rh_errf(errstr, errstr_size, "join_checks: no batch reader");
+    return -1;
+  }
+  return read_batch(c, topic, ranges, n, batch_id, fn, arg, errstr, errstr_size);
 }
 
 /* ---- the results ---- */
@@ -526,6 +565,7 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
 /* Every believed manifest, read again from the start (the refresh). */
 static int refresh(join_checks_t *c, char *errstr, size_t errstr_size) {
   rh_chain_clear(c->chain);
+  join_withdraw_clear(c->wd);
   if (c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
   rh_chain_sort(c->chain);
   c->refreshed = true;
@@ -565,6 +605,24 @@ static int in_chain(join_checks_t *c, const join_input_t *in, const char *dept,
                 rh_manifest_safe_code(dept, sd, sizeof sd),
                 rh_manifest_safe_code(feed, sf, sizeof sf), rh_chain_explain(v));
   return !(rh_chain_in_chain(v) || v == RH_CHAIN_MISSING);
+}
+
+/* A signal list accepted: the corrections of an earlier list of its period
+ * (join_withdraw.h). */
+static int signal_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
+                           const rh_config_feed_t *feed, const char *p, const char *b,
+                           const join_sink_t *sink, int64_t now_ms, char *errstr,
+                           size_t errstr_size) {
+  char period[SMALL], batch_id[RH_SHA256_HEXSZ + 64], source[256];
+  const char *src = get_str(&c->bmv, "source_name");
+  snprintf(source, sizeof source, "%s", src ? src : "");
+  snprintf(period, sizeof period, "%s", p);
+  snprintf(batch_id, sizeof batch_id, "%s", b);
+  join_range_t rg[JOIN_RANGES_MAX];
+  long nr = manifest_ranges(&c->bmv, rg, JOIN_RANGES_MAX);
+  if (nr < 0 || !c->refresh) return 0;
+  return join_withdraw_manifest(c->wd, c, t, c->chain, feed, in, period, source, batch_id, rg,
+                                (size_t)nr, sink, now_ms, errstr, errstr_size);
 }
 
 int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
@@ -613,6 +671,8 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
     snprintf(refused, sizeof refused, "manifest out of its feed's chain: %s", chain_why);
     return join_transform_dlq(t, in, refused, sink, errstr, errstr_size);
   }
+  if (feed->kind == RH_FEED_SIGNAL) return signal_manifest(c, t, in, feed, p, b, sink, now_ms,
+                                                          errstr, errstr_size);
   if (feed->kind != RH_FEED_CHECK) return 0;
   if (!c->reader) {
     rh_errf(errstr, errstr_size, "join_checks: no batch reader");
@@ -627,7 +687,16 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
   int rows = PQntuples(res), rc = -1;
   clear_matches(c);
   int64_t t0 = rh_mono_ms();
-  if (rows > 0 && read_batch(c, feed->topic, batch_id, errstr, errstr_size)) goto out;
+  join_range_t rg[JOIN_RANGES_MAX];
+  long nr = manifest_ranges(&c->bmv, rg, JOIN_RANGES_MAX);
+  if (nr < 0) {
+    rh_errf(errstr, errstr_size, "manifest of %s/%s %s: no partitions, or more than %d",
+            feed->department->code, feed->code, period, JOIN_RANGES_MAX);
+    goto out;
+  }
+  if (rows > 0 && read_batch(c, feed->topic, rg, (size_t)nr, batch_id, keep_cb, c, errstr,
+                             errstr_size))
+    goto out;
   rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", feed->department->code,
                feed->code, period, rh_mono_ms() - t0);
   rc = join_checks_list_results(c, t, feed, period, batch_id, finished_at, res, sink, now_ms,

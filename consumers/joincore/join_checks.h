@@ -26,6 +26,27 @@
 
 typedef struct join_checks join_checks_t;
 
+/* A batch's records in one partition, first..last (BatchManifest.partitions). */
+typedef struct {
+  int32_t partition;
+  int64_t first, last;
+} join_range_t;
+#define JOIN_RANGES_MAX 1024 /* partitions of a feed topic */
+
+/* The ranges of a decoded BatchManifest into r (at most max): their count, or
+ * -1 (none given, or more than max). */
+int join_checks_manifest_ranges(avro_value_t *manifest, join_range_t *r, size_t max);
+
+/* One record of a batch read back: 0, or -1 out of memory (the read stops). */
+typedef int(join_checks_record_fn)(void *arg, const rh_feedrecord_t *r, int32_t partition,
+                                   int64_t offset);
+/* Read the records of batch_id in ranges of topic with the join's batch
+ * reader (read_committed; an undecodable record is passed over: it went to the
+ * DLQ when consumed), fn each. 0, or -1 with errstr (not all read within 30 s). */
+int join_checks_read_batch(join_checks_t *c, const char *topic, const join_range_t *ranges,
+                           size_t n, const char *batch_id, join_checks_record_fn *fn, void *arg,
+                           char *errstr, size_t errstr_size);
+
 /* reader_conf: a Kafka configuration for the batch reader (taken), or NULL
  * for no reader (riskhub-replay, which reads the batch itself and uses the
  * list functions below; join_checks_manifest then fails). NULL with errstr on

@@ -25,6 +25,7 @@ void join_counts_add(join_counts_t *to, const join_counts_t *from) {
   to->identity += from->identity;
   to->manifests += from->manifests;
   to->checks += from->checks;
+  to->withdrawn += from->withdrawn;
 }
 
 void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size) {
@@ -136,69 +137,86 @@ static int claim(join_transform_t *t, const char *alert_id, char *errstr, size_t
   return r;
 }
 
-static int signal_record(join_transform_t *t, const join_input_t *in, const rh_feedrecord_t *r,
-                         const rh_config_feed_t *feed, const join_sink_t *sink, int64_t now_ms,
-                         char *errstr, size_t errstr_size) {
-  char alert_id[RH_SHA256_HEXSZ], topic[JOIN_TOPIC_MAX];
-  rh_alert_t a = {.person_id_number = r->id_number, .department = r->department,
-                  .feed = r->feed, .period = r->period, .risk_subtype = r->risk_subtype,
-                  .has_amount = r->has_amount, .amount_fen = r->amount_fen,
-                  .has_event_date = r->has_event_date, .event_date = r->event_date,
-                  .facts = r->facts, .fact_count = r->fact_count,
-                  .source = {.topic = in->topic, .partition = in->partition,
-                             .offset = in->offset, .batch_id = r->batch_id},
-                  .created_at = now_ms};
+join_alert_kind_t join_transform_alert(join_transform_t *t, const rh_config_feed_t *feed,
+                                       const rh_feedrecord_t *r, rh_alert_t *a,
+                                       char alert_id[RH_SHA256_HEXSZ]) {
+  *a = (rh_alert_t){.alert_id = alert_id, .person_id_number = r->id_number,
+                    .department = r->department, .feed = r->feed, .period = r->period,
+                    .risk_subtype = r->risk_subtype, .has_amount = r->has_amount,
+                    .amount_fen = r->amount_fen, .has_event_date = r->has_event_date,
+                    .event_date = r->event_date, .facts = r->facts, .fact_count = r->fact_count};
   const rh_regmap_person_t *p = t->map ? rh_regmap_find(t->map, r->id_number) : NULL;
   if (!p) {
     rh_alert_id(r->id_number, r->department, r->feed, r->period, UNMATCHED_RULE, alert_id);
-    int c = claim(t, alert_id, errstr, errstr_size);
-    if (c <= 0) return c;
-    a.alert_id = alert_id;
-    a.situation = "UNMATCHED";
+    a->situation = "UNMATCHED";
     /* the registry does not know the person: the township and village the
      * department named (if any), so that the county office knows whom to ask
      * (Alert.avsc; found by an independent check: it was always null) */
-    a.township_code = r->township_code;
-    a.village = r->village;
-    a.person_name = r->name;
-    a.risk = r->risk ? r->risk : (feed->risk ? feed->risk : "OTHER");
-    a.severity = rh_severity_name(RH_SEVERITY_LOW);
-    a.rule_id = UNMATCHED_RULE;
-    a.reason = UNMATCHED_REASON;
-    if (emit_alert(t, &a, t->unmatched_topic, r->id_number, sink, errstr, errstr_size))
-      return -1;
-    t->counts.unmatched++;
-    return 0;
+    a->township_code = r->township_code;
+    a->village = r->village;
+    a->person_name = r->name;
+    a->risk = r->risk ? r->risk : (feed->risk ? feed->risk : "OTHER");
+    a->severity = rh_severity_name(RH_SEVERITY_LOW);
+    a->rule_id = UNMATCHED_RULE;
+    a->reason = UNMATCHED_REASON;
+    return JOIN_ALERT_UNMATCHED;
   }
   const rh_regmap_household_t *h = p->household;
   rh_rule_household_t rh;
   join_transform_rule_household(h, &rh);
   const rh_config_rule_t *rule = rh_rules_select(feed, r, &rh);
-  if (!rule) {
+  if (!rule) return JOIN_ALERT_NONE;
+  rh_alert_id(r->id_number, r->department, r->feed, r->period, rule->id, alert_id);
+  a->situation = rh_rules_situation(&rh);
+  a->township_code = h->township_code;
+  a->village = h->village;
+  a->household_id = h->household_id;
+  a->household_type = rh_regmap_hhtype_str(h->type);
+  a->monitoring_category = rh_regmap_category_str(h->category);
+  a->risk_eliminated = h->risk_eliminated;
+  a->person_name = p->name;
+  a->relation_to_head = rh_regmap_relation_str(p->relation);
+  a->risk = rule->risk;
+  a->severity = rh_severity_name(rule->severity);
+  a->rule_id = rule->id;
+  a->reason = rule->description;
+  return JOIN_ALERT_MATCHED;
+}
+
+const char *join_transform_alert_topic(join_transform_t *t, join_alert_kind_t kind,
+                                       const rh_alert_t *a, char *spare, size_t spare_size) {
+  if (kind == JOIN_ALERT_UNMATCHED) return t->unmatched_topic;
+  return alerts_topic(t, a->township_code, spare, spare_size);
+}
+
+int join_transform_emit(join_transform_t *t, join_alert_kind_t kind, const rh_alert_t *a,
+                        const join_sink_t *sink, char *errstr, size_t errstr_size) {
+  char spare[JOIN_TOPIC_MAX];
+  const char *topic = join_transform_alert_topic(t, kind, a, spare, sizeof spare);
+  const char *key = kind == JOIN_ALERT_UNMATCHED ? a->person_id_number : a->household_id;
+  return emit_alert(t, a, topic, key, sink, errstr, errstr_size);
+}
+
+static int signal_record(join_transform_t *t, const join_input_t *in, const rh_feedrecord_t *r,
+                         const rh_config_feed_t *feed, const join_sink_t *sink, int64_t now_ms,
+                         char *errstr, size_t errstr_size) {
+  char alert_id[RH_SHA256_HEXSZ];
+  rh_alert_t a;
+  join_alert_kind_t kind = join_transform_alert(t, feed, r, &a, alert_id);
+  if (kind == JOIN_ALERT_NONE) {
     t->counts.no_rule++;
     return 0;
   }
-  rh_alert_id(r->id_number, r->department, r->feed, r->period, rule->id, alert_id);
   int c = claim(t, alert_id, errstr, errstr_size);
   if (c <= 0) return c;
-  a.alert_id = alert_id;
-  a.situation = rh_rules_situation(&rh);
-  a.township_code = h->township_code;
-  a.village = h->village;
-  a.household_id = h->household_id;
-  a.household_type = rh_regmap_hhtype_str(h->type);
-  a.monitoring_category = rh_regmap_category_str(h->category);
-  a.risk_eliminated = h->risk_eliminated;
-  a.person_name = p->name;
-  a.relation_to_head = rh_regmap_relation_str(p->relation);
-  a.risk = rule->risk;
-  a.severity = rh_severity_name(rule->severity);
-  a.rule_id = rule->id;
-  a.reason = rule->description;
-  if (emit_alert(t, &a, alerts_topic(t, h->township_code, topic, sizeof topic), h->household_id,
-                 sink, errstr, errstr_size))
-    return -1;
-  t->counts.alerts++;
+  a.source = (rh_lineage_t){.topic = in->topic, .partition = in->partition,
+                            .offset = in->offset, .batch_id = r->batch_id};
+  a.created_at = now_ms;
+  if (join_transform_emit(t, kind, &a, sink, errstr, errstr_size)) return -1;
+  if (kind == JOIN_ALERT_UNMATCHED)
+    t->counts.unmatched++;
+  else
+    t->counts.alerts++;
   return 0;
 }
 

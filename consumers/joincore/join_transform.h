@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "join_idset.h"
+#include "rh_hash.h"
 #include "rh_alert.h"
 #include "rh_avro_codec.h"
 #include "rh_config.h"
@@ -48,6 +49,7 @@ typedef struct {
 typedef struct {
   uint64_t records, alerts, unmatched, no_rule, duplicates, dlq, check_records, identity;
   uint64_t manifests, checks;
+  uint64_t withdrawn; /* withdrawals of a corrected list (join_withdraw.h) */
 } join_counts_t;
 
 void join_counts_add(join_counts_t *to, const join_counts_t *from);
@@ -102,13 +104,32 @@ int join_transform_message(join_transform_t *t, const join_input_t *in, const jo
 int join_transform_dlq(join_transform_t *t, const join_input_t *in, const char *why,
                        const join_sink_t *sink, char *errstr, size_t errstr_size);
 
-/* "<prefix>alerts.<township>" into out. */
 /* What rh_rules asks about a registry household: its type and monitoring
  * category as the database's codes (static strings; NULL category unless
  * monitored), risk_eliminated, and its income (has_income true). h NULL:
  * *out zeroed. Cannot fail. */
 void join_transform_rule_household(const rh_regmap_household_t *h, rh_rule_household_t *out);
 
+/* "<prefix>alerts.<township>" into out. */
 void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size);
+
+/* The alert a signal record r of feed raises against the registry t->map: the
+ * one rule selection of the join (signal records, and the corrections of
+ * join_withdraw.h, which recompute a superseded list's alerts). */
+typedef enum { JOIN_ALERT_NONE, JOIN_ALERT_MATCHED, JOIN_ALERT_UNMATCHED } join_alert_kind_t;
+/* NONE: the person is in the registry and no rule selects; *a and alert_id
+ * undefined. Else *a filled (its alert_id points at alert_id, computed; strings
+ * borrowed from r, the registry and the config) but for source and created_at. */
+join_alert_kind_t join_transform_alert(join_transform_t *t, const rh_config_feed_t *feed,
+                                       const rh_feedrecord_t *r, rh_alert_t *a,
+                                       char alert_id[RH_SHA256_HEXSZ]);
+/* Where such an alert goes: alerts.<township> (kind MATCHED) or alerts.unmatched;
+ * the result is t's buffer or spare (JOIN_TOPIC_MAX), valid until the next call. */
+const char *join_transform_alert_topic(join_transform_t *t, join_alert_kind_t kind,
+                                       const rh_alert_t *a, char *spare, size_t spare_size);
+/* Encode a and send it to its topic, keyed by household id (MATCHED) or ID
+ * number (UNMATCHED). 0, or -1 with errstr. */
+int join_transform_emit(join_transform_t *t, join_alert_kind_t kind, const rh_alert_t *a,
+                        const join_sink_t *sink, char *errstr, size_t errstr_size);
 
 #endif

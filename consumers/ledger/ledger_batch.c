@@ -10,6 +10,7 @@
 
 #include "ledger_arrays.h"
 #include "ledger_steps.h"
+#include "ledger_withdraw.h"
 #include "rh_alert.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_value.h"
@@ -55,6 +56,7 @@ struct ledger_batch {
   ledger_sbuf_t scratch; /* a check's missing_departments literal */
   rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
   ledger_steps_t *steps;    /* verifications.<township> */
+  ledger_withdraw_t *wd;    /* the join's withdrawals (ledger_withdraw.h) */
 };
 
 void ledger_batch_destroy(ledger_batch_t *b) {
@@ -71,6 +73,7 @@ void ledger_batch_destroy(ledger_batch_t *b) {
   ledger_offsets_free(&b->spans);
   rh_manifest_keys_free(b->keys);
   ledger_steps_destroy(b->steps);
+  ledger_withdraw_destroy(b->wd);
   free(b->scratch.data);
   free(b);
 }
@@ -105,6 +108,10 @@ ledger_batch_t *ledger_batch_new(const rh_config_t *cfg, const rh_avro_schemas_t
   }
   if (!(b->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) goto fail;
   if (!(b->steps = ledger_steps_new(cfg, schemas, errstr, errstr_size))) goto fail;
+  if (!(b->wd = ledger_withdraw_new())) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto fail;
+  }
   if (rh_alert_codec_init(&b->alc, b->alert_schema, errstr, errstr_size)) goto fail;
   b->alc_ready = true;
   if (rh_avro_schema_value_new(b->alert_schema, &b->alv, errstr, errstr_size)) goto fail;
@@ -128,8 +135,8 @@ static bool starts(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int add_alert(ledger_batch_t *b, const void *value, size_t len, bool unmatched, char *why,
-                     size_t why_size) {
+static int add_alert(ledger_batch_t *b, const char *topic, int32_t partition, int64_t offset,
+                     const void *value, size_t len, bool unmatched, char *why, size_t why_size) {
   char err[512];
   rh_alert_t a;
   rh_avro_status_t st =
@@ -137,6 +144,10 @@ static int add_alert(ledger_batch_t *b, const void *value, size_t len, bool unma
   if (st != RH_AVRO_OK || rh_alert_from_value(&b->alc, &b->alv, &a, err, sizeof err)) {
     rh_errf(why, why_size, "not an Alert: %s", err);
     return LEDGER_ROW_SKIPPED;
+  }
+  if (a.withdraws) { /* a withdrawal of a corrected list (docs/join.md, "Corrections") */
+    int r = ledger_withdraw_add(b->wd, &a, unmatched, topic, partition, offset, why, why_size);
+    return r < 0 ? -1 : r ? LEDGER_ROW_SKIPPED : LEDGER_ROW_WITHDRAWAL;
   }
   char raised[24];
   snprintf(raised, sizeof raised, "%" PRId64, a.created_at);
@@ -314,9 +325,9 @@ int ledger_batch_add(ledger_batch_t *b, const char *topic, int32_t partition, in
   if (rh_config_topic_class(b->cfg->topic_prefix, topic) == RH_TOPIC_MANIFESTS)
     kind = add_manifest(b, topic, partition, offset, value, len, why, why_size);
   else if (strcmp(topic, b->unmatched_topic) == 0)
-    kind = add_alert(b, value, len, true, why, why_size);
+    kind = add_alert(b, topic, partition, offset, value, len, true, why, why_size);
   else if (starts(topic, b->alerts_prefix))
-    kind = add_alert(b, value, len, false, why, why_size);
+    kind = add_alert(b, topic, partition, offset, value, len, false, why, why_size);
   else if (starts(topic, b->checks_prefix))
     kind = add_check(b, value, len, why, why_size);
   else if (rh_config_topic_class(b->cfg->topic_prefix, topic) == RH_TOPIC_VERIFICATIONS) {
@@ -342,6 +353,7 @@ void ledger_batch_clear(ledger_batch_t *b) {
   ledger_arrays_clear(&b->unmatched);
   ledger_arrays_clear(&b->manifests);
   ledger_steps_clear(b->steps);
+  ledger_withdraw_clear(b->wd);
   ledger_offsets_clear(&b->spans);
   b->records = 0;
 }
@@ -421,6 +433,9 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
       insert(pg, &b->manifests, MANIFESTS_SQL, NULL, 0, &w->manifests, errstr, errstr_size) ||
       /* after the warnings: a step may name a warning of this very batch */
       ledger_steps_write(b->steps, pg, &w->steps, &w->steps_refused, errstr, errstr_size) ||
+      /* after the steps: a withdrawal does not undo an outcome given */
+      ledger_withdraw_write(b->wd, pg, &w->withdrawn, &w->withdraw_refused, errstr,
+                            errstr_size) ||
       (stored = ledger_offsets_store(&b->spans, pg, consumer, errstr, errstr_size)) != 0) {
     char ignored[256];
     if (!rh_pg_connection_lost(pg)) rh_pg_exec(pg, "ROLLBACK", ignored, sizeof ignored);
@@ -432,7 +447,7 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
     return LEDGER_WRITE_ERROR;
   }
   w->existing = b->warnings.rows + b->checks.rows + b->unmatched.rows + b->manifests.rows +
-                ledger_steps_rows(b->steps) - w->warnings - w->checks - w->unmatched -
-                w->manifests - w->steps;
+                ledger_steps_rows(b->steps) + ledger_withdraw_rows(b->wd) - w->warnings -
+                w->checks - w->unmatched - w->manifests - w->steps - w->withdrawn;
   return LEDGER_WRITE_OK;
 }

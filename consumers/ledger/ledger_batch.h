@@ -11,6 +11,8 @@
  *                                      keyed by topic, partition, offset
  *   verifications.<township> Verification -> a warning_steps row, applied to
  *                                      its warning (ledger_steps.h; migration 010)
+ *   alerts.* Alert with withdraws set -> a withdrawal (ledger_withdraw.h;
+ *                                      migration 014)
  *
  *   BEGIN; INSERT warnings ...; INSERT check_results ... (both ON CONFLICT DO
  *   NOTHING); store the batch's span in every partition (ledger_offsets);
@@ -41,6 +43,7 @@ typedef enum {
   LEDGER_ROW_UNMATCHED,
   LEDGER_ROW_MANIFEST,
   LEDGER_ROW_STEP,
+  LEDGER_ROW_WITHDRAWAL,
   LEDGER_ROW_SKIPPED
 } ledger_row_t;
 
@@ -67,6 +70,8 @@ typedef struct {
   uint64_t manifests;        /* list_manifests rows inserted */
   uint64_t steps;            /* warning_steps rows inserted (steps new to the ledger) */
   uint64_t steps_refused;    /* of which not applied (ledger_steps.h) */
+  uint64_t withdrawn;        /* withdrawals new to the ledger (ledger_withdraw.h) */
+  uint64_t withdraw_refused; /* of which changed nothing */
   uint64_t existing;         /* rows that were there already (ON CONFLICT) */
 } ledger_written_t;
 

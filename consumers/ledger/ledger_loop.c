@@ -260,6 +260,12 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
     l->st.manifests += w.manifests;
     l->st.steps += w.steps;
     l->st.steps_refused += w.steps_refused;
+    l->st.withdrawn += w.withdrawn;
+    l->st.withdraw_refused += w.withdraw_refused;
+    if (w.withdraw_refused)
+      rh_log_warn("%" PRIu64 " of %" PRIu64 " withdrawals changed nothing (an alert the ledger "
+                  "does not have, already withdrawn, or an outcome given: warning_steps.refused)",
+                  w.withdraw_refused, w.withdrawn);
     l->st.existing += w.existing;
     l->st.skipped += skipped;
     l->st.transactions++;

@@ -324,6 +324,17 @@ static int oom(char *errstr, size_t errstr_size) {
   return -1;
 }
 
+/* An Alert with withdraws set: a corrected list's withdrawal (docs/join.md,
+ * "Corrections"), which the replay does not make (it has no chain to tell a
+ * correction by). */
+static bool is_withdrawal(avro_value_t *alert) {
+  avro_value_t f, b;
+  int disc = 0;
+  return avro_value_get_by_name(alert, "withdraws", &f, NULL) == 0 &&
+         avro_value_get_discriminant(&f, &disc) == 0 && disc == 1 &&
+         avro_value_get_current_branch(&f, &b) == 0;
+}
+
 int replay_compare_published(replay_compare_t *c, const rh_msg_t *m, bool *relevant,
                              char *errstr, size_t errstr_size) {
   if (relevant) *relevant = false;
@@ -372,6 +383,10 @@ int replay_compare_published(replay_compare_t *c, const rh_msg_t *m, bool *relev
   view_of(k, &k->pub, &pv);
   if (!wanted(c, &pv)) return 0;
   if (relevant) *relevant = true;
+  if (what == REPLAY_OUT_ALERT && is_withdrawal(&k->pub)) {
+    c->rep->withdrawals_published++;
+    return 0;
+  }
   size_t feed = replay_report_feed(c->rep, pv.dept ? pv.dept : "?", pv.feed ? pv.feed : "?");
   if (feed == (size_t)-1) return oom(errstr, errstr_size);
   if (what == REPLAY_OUT_ALERT) c->rep->feeds[feed].alerts_published++;

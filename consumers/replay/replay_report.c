@@ -126,6 +126,7 @@ int replay_report_merge(replay_report_t *dst, replay_report_t *src) {
   dst->records_unreadable += src->records_unreadable;
   dst->published_unreadable += src->published_unreadable;
   dst->published_scanned += src->published_scanned;
+  dst->withdrawals_published += src->withdrawals_published;
   dst->dlq += src->dlq;
   free(map);
   return 0;
@@ -343,6 +344,10 @@ int replay_report_print_table(const replay_report_t *r, FILE *fp) {
             "%" PRIu64
             " messages on the output topics; %" PRIu64 " records the join would dead-letter\n",
             r->manifests_unreadable, r->records_unreadable, r->published_unreadable, r->dlq);
+  if (r->withdrawals_published)
+    fprintf(fp, "withdrawals: %" PRIu64 " on the alert topics (corrected lists, docs/join.md "
+                "\"Corrections\"): not re-derived by the replay, not compared\n",
+            r->withdrawals_published);
   if (r->manifests_forged) {
     fprintf(fp, "FORGED: %" PRIu64 " manifest(s) of the month not signed by their department, "
                 "not believed, no part of the replay (清单签名无效):\n",
@@ -503,6 +508,8 @@ int replay_report_print_json(const replay_report_t *r, FILE *fp) {
   json_object_set_new(un, "published", json_integer((json_int_t)r->published_unreadable));
   json_object_set_new(un, "dead_letter", json_integer((json_int_t)r->dlq));
   json_object_set_new(root, "unreadable", un);
+  json_object_set_new(root, "withdrawals_published",
+                      json_integer((json_int_t)r->withdrawals_published));
   json_t *fg = described(r->forged, r->nforged);
   json_object_set_new(root, "forged_manifests", fg);
   json_t *al = described(r->altered, r->naltered);

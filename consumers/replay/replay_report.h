@@ -84,6 +84,7 @@ typedef struct {
   uint64_t records_unreadable;      /* records in the batches' ranges that could not be read */
   uint64_t published_unreadable;    /* messages on the output topics that could not be read */
   uint64_t published_scanned;       /* messages read from the output topics */
+  uint64_t withdrawals_published;   /* withdrawals of corrected lists: not re-derived, not compared */
   uint64_t dlq;                     /* records the join's code sent to the dead-letter topic */
   uint64_t manifests_forged;        /* the month's manifests refused: not signed by their department */
   replay_forged_t *forged;          /* the first of them, described (malloc'd) */

@@ -485,12 +485,12 @@ static void as_of_note(build_t *b, const status_verify_t *v) {
 }
 
 enum { V_PERIOD, V_TOWNSHIP, V_NAME, V_PUSHED, V_VERIFIED, V_INCLUDED, V_NOT_INCLUDED,
-       V_ALREADY, V_OPEN, V_OVERDUE, V_DAYS_MAX, V_DAYS_TOTAL, V_NCOL };
+       V_ALREADY, V_OPEN, V_OVERDUE, V_DAYS_MAX, V_DAYS_TOTAL, V_WITHDRAWN, V_NCOL };
 
 static void vtally_cells(build_t *b, size_t i, const status_vtally_t *t) {
   const uint64_t x[] = {t->pushed, t->verified, t->included, t->not_included,
                         t->already_monitored, t->open, t->overdue, t->overdue_days_max,
-                        t->overdue_days_total};
+                        t->overdue_days_total, t->withdrawn};
   for (size_t k = 0; k < sizeof x / sizeof *x; k++)
     number(b, i, V_PUSHED + k, (int64_t)x[k]);
 }
@@ -518,6 +518,7 @@ status_grid_t *status_grid_verify_townships(const status_report_t *r, const stat
       true, 12);
   col(&b, strdup("overdue_days_total"), strdup("逾期天数合计 days overdue, total"),
       STATUS_SHOW_ALL, true, 12);
+  col(&b, strdup("withdrawn"), strdup("已撤回 withdrawn"), STATUS_SHOW_ALL, true, 10);
   for (size_t t = 0; t < r->cfg->township_count && !b.oom; t++) {
     size_t i = row(&b, 0);
     text(&b, i, V_PERIOD, range);
@@ -531,7 +532,8 @@ status_grid_t *status_grid_verify_townships(const status_report_t *r, const stat
   note(&b, strdup("pushed: warnings of the period(s) raised by the as-of; verified: an outcome "
                   "reached (included, not included or already monitored); included: "
                   "proposed, included, assisting or risk eliminated; open: pushed, received, "
-                  "being verified or unreachable"));
+                  "being verified or unreachable; withdrawn: no longer supported by its "
+                  "department's corrected list (counted in pushed only)"));
   note(&b, strdup("overdue: open past its visit_due (deadlines.home_visit_days); days overdue: "
                   "the as-of's local day minus visit_due; most: the longest of the township, "
                   "total: their sum (the mean is total / overdue)"));

@@ -28,7 +28,7 @@ typedef struct {
 } topic_t;
 
 enum { M_BATCH, M_DEPT, M_FEED, M_PERIOD, M_TOTAL, M_ACCEPTED, M_REJECTED, M_FINISHED, M_N };
-enum { A_ID, A_HOUSEHOLD, A_PERIOD, A_CREATED, A_N };
+enum { A_ID, A_HOUSEHOLD, A_PERIOD, A_CREATED, A_WITHDRAWS, A_N };
 enum { C_ID, C_PERIOD, C_MATCHED, C_CREATED, C_N };
 
 typedef struct {
@@ -48,7 +48,8 @@ typedef struct {
 static const char *const M_NAMES[M_N] = {"batch_id",      "department",    "feed",
                                          "period",        "rows_total",    "rows_accepted",
                                          "rows_rejected", "finished_at"};
-static const char *const A_NAMES[A_N] = {"alert_id", "household_id", "period", "created_at"};
+static const char *const A_NAMES[A_N] = {"alert_id", "household_id", "period", "created_at",
+                                         "withdraws"};
 static const char *const C_NAMES[C_N] = {"check_id", "period", "matched", "created_at"};
 
 static void bad(reader_t *x, const rd_kafka_message_t *m, const char *why) {
@@ -132,6 +133,11 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
     int64_t created = lng(v, x->ai[A_CREATED], &ok);
     if (!id || !p || !ok) {
       bad(x, m, "an Alert field is missing");
+      return 0;
+    }
+    /* a withdrawal (docs/join.md, "Corrections") raises nothing: the warning it
+     * withdraws was counted when raised, as the ledger's warnings row is */
+    if (str(v, x->ai[A_WITHDRAWS])) {
       return 0;
     }
     rc = status_report_add_alert(x->r, t->row, p, id, hh, created);

@@ -13,12 +13,14 @@ status_vclass_t status_verify_class(const char *state) {
     if (strcmp(state, included[i]) == 0) return STATUS_V_INCLUDED;
   if (strcmp(state, "DISMISSED") == 0) return STATUS_V_NOT_INCLUDED;
   if (strcmp(state, "ALREADY_MONITORED") == 0) return STATUS_V_ALREADY_MONITORED;
+  if (strcmp(state, "WITHDRAWN") == 0) return STATUS_V_WITHDRAWN;
   return STATUS_V_OPEN; /* PUSHED, RECEIVED, VERIFYING, UNREACHABLE, or unknown */
 }
 
 const char *status_verify_step_state(const char *outcome) {
   if (!outcome) return NULL;
-  static const char *const same[] = {"VERIFYING", "UNREACHABLE", "ALREADY_MONITORED", "INCLUDED"};
+  static const char *const same[] = {"VERIFYING", "UNREACHABLE", "ALREADY_MONITORED", "INCLUDED",
+                                     "WITHDRAWN"};
   for (size_t i = 0; i < sizeof same / sizeof *same; i++)
     if (strcmp(outcome, same[i]) == 0) return same[i];
   if (strcmp(outcome, "NOT_INCLUDED") == 0) return "DISMISSED";
@@ -61,9 +63,10 @@ static void tally(status_vtally_t *t, status_vclass_t c, int32_t days, uint64_t 
   case STATUS_V_INCLUDED: t->included += count; break;
   case STATUS_V_NOT_INCLUDED: t->not_included += count; break;
   case STATUS_V_ALREADY_MONITORED: t->already_monitored += count; break;
+  case STATUS_V_WITHDRAWN: t->withdrawn += count; break;
   default: t->open += count; break;
   }
-  if (c != STATUS_V_OPEN) t->verified += count;
+  if (c != STATUS_V_OPEN && c != STATUS_V_WITHDRAWN) t->verified += count;
   if (days > 0) {
     t->overdue += count;
     t->overdue_days_total += (uint64_t)days * count;

@@ -19,6 +19,9 @@
  *   included           PROPOSED, INCLUDED, ASSISTING, RISK_ELIMINATED
  *   not included       DISMISSED
  *   already monitored  ALREADY_MONITORED
+ *   withdrawn          WITHDRAWN (a department's corrected list no longer
+ *                      supports it: docs/join.md "Corrections"; migration 014):
+ *                      pushed, but neither verified nor open nor overdue
  * A state it does not know counts as open (no outcome is claimed for it).
  *
  * The ledger's rows arrive already counted (status_ledger: one row a
@@ -42,7 +45,8 @@ typedef enum {
   STATUS_V_OPEN = 0,
   STATUS_V_INCLUDED,
   STATUS_V_NOT_INCLUDED,
-  STATUS_V_ALREADY_MONITORED
+  STATUS_V_ALREADY_MONITORED,
+  STATUS_V_WITHDRAWN
 } status_vclass_t;
 
 /* The class of a warnings.state; unknown or NULL: open. */
@@ -60,6 +64,7 @@ int32_t status_verify_days_overdue(status_vclass_t c, bool has_due, int32_t visi
 
 typedef struct {
   uint64_t pushed, verified, included, not_included, already_monitored, open, overdue;
+  uint64_t withdrawn;
   uint64_t overdue_days_max, overdue_days_total;
   uint32_t lists, lists_on_time; /* departments only */
 } status_vtally_t;

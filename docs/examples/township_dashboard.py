@@ -169,7 +169,13 @@ def main():
             elif msg is not None:
                 at_end.discard((msg.topic(), msg.partition()))
                 try:
-                    batch.append(decode(msg.value(), writers, reader))
+                    rec = decode(msg.value(), writers, reader)
+                    # a withdrawal (docs/join.md, "Corrections"): that alert is no
+                    # longer supported by its department's corrected list
+                    if rec.get("withdraws"):
+                        print(f"alert {rec['withdraws']} withdrawn", file=sys.stderr)
+                    else:
+                        batch.append(rec)
                 except ValueError as e:
                     print(f"{topic} [{msg.partition()}] offset {msg.offset()}: skipped: {e}",
                           file=sys.stderr)

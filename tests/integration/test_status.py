@@ -666,7 +666,7 @@ INCLUDED = {"PROPOSED", "INCLUDED", "ASSISTING", "RISK_ELIMINATED"}
 STEP_STATE = {"INCLUDED": "INCLUDED", "NOT_INCLUDED": "DISMISSED", "VERIFYING": "VERIFYING",
               "ALREADY_MONITORED": "ALREADY_MONITORED", "UNREACHABLE": "UNREACHABLE"}
 V_COLS = ("pushed", "verified", "included", "not_included", "already_monitored", "open",
-          "overdue", "overdue_days_max", "overdue_days_total")
+          "overdue", "overdue_days_max", "overdue_days_total", "withdrawn")
 
 
 def verify_csv(ns, code, steps, tmp, day):
@@ -715,7 +715,9 @@ def expected_verification(cfg, warnings, states, due, today, lists):
         days = (today - due[a]).days if st in OPEN and due[a] and due[a] < today else 0
         for x in (towns[town], depts.setdefault(dept or "unknown", blank())):
             x["pushed"] += 1
-            x["verified"] += st not in OPEN
+            # WITHDRAWN (a corrected list, docs/join.md "Corrections"): pushed only
+            x["verified"] += st not in OPEN and st != "WITHDRAWN"
+            x["withdrawn"] += st == "WITHDRAWN"
             x["included"] += st in INCLUDED
             x["not_included"] += st == "DISMISSED"
             x["already_monitored"] += st == "ALREADY_MONITORED"

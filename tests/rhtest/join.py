@@ -18,7 +18,7 @@ from .pg import warnings_rows
 from .privacy import assert_no_full_id, mask, scrub
 
 __all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household", "situation",
-           "Rules", "expected_alert", "Expect", "expected_checks", "ALERT_FIELDS", "describe", "diff_alert",
+           "Rules", "expected_alert", "Expect", "expected_checks", "withdrawal_id", "expected_withdrawals", "ALERT_FIELDS", "describe", "diff_alert",
            "diff_check", "Join", "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
            "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary", "run_ledger", "ledger_binary"]
 
@@ -287,6 +287,40 @@ class Expect:
         """Rows expected in PostgreSQL's warnings table."""
         return sorted((a["alert_id"], a["household_id"], a["township_code"], a["period"], a["risk"],
                        a["rule_id"], "PUSHED") for a in self.township_alerts().values())
+
+
+def withdrawal_id(withdrawn_alert_id, batch_id):
+    """The id of the withdrawal of an alert by a corrected list (docs/join.md, "Corrections")."""
+    return sha_parts("riskhub-withdraw-v1", withdrawn_alert_id, batch_id)
+
+
+def expected_withdrawals(rules, reg, old_items, new_items, new_batch_id, period=PERIOD):
+    """{withdrawal id: expected withdrawal} when the list of new_items (its batch
+    new_batch_id) corrects the list of old_items (both [(source, record)] as lineage
+    gives them; the same department, feed, period and file name): one a alert the old
+    list supports and the new one does not, to the alert's topic and key, situation
+    WITHDRAWN, withdraws = the alert's id, its other fields the alert's (source and
+    reason not compared here)."""
+    def supported(items):
+        out = {}
+        for src, rec in items:
+            if rec["kind"] != "SIGNAL":
+                continue
+            _, a = expected_alert(rules, reg, rec, period, src)
+            if a is not None:
+                out.setdefault(a["alert_id"], a)
+        return out
+
+    new = supported(new_items)
+    out = {}
+    for aid, a in supported(old_items).items():
+        if aid in new:
+            continue
+        w = dict(a, alert_id=withdrawal_id(aid, new_batch_id), withdraws=aid, situation="WITHDRAWN")
+        for k in ("source", "reason", "amount_fen", "event_date", "facts"):
+            w.pop(k, None)
+        out[w["alert_id"]] = w
+    return out
 
 
 def expected_checks(rules, reg, dept, feed, period, batch_records, done_feeds):

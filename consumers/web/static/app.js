@@ -7,7 +7,7 @@ const STATES = {
   // the words of common/rh_verify.c (rh_verify_state_label): one word a state everywhere
   PUSHED: "待核实", RECEIVED: "已接收", VERIFYING: "核实中", UNREACHABLE: "无法联系", DISMISSED: "不纳入",
   ALREADY_MONITORED: "已是监测对象", PROPOSED: "拟纳入监测", INCLUDED: "已纳入监测",
-  ASSISTING: "帮扶中", RISK_ELIMINATED: "风险已消除",
+  ASSISTING: "帮扶中", RISK_ELIMINATED: "风险已消除", WITHDRAWN: "已撤回",
 };
 // open: no outcome from the household yet (common/rh_verify.c, rh_verify_state_open)
 const OPEN = new Set(["PUSHED", "RECEIVED", "VERIFYING", "UNREACHABLE"]);

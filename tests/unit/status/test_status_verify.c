@@ -78,6 +78,8 @@ static void test_classes(void **state) {
   for (size_t i = 0; i < 4; i++) assert_int_equal(status_verify_class(inc[i]), STATUS_V_INCLUDED);
   assert_int_equal(status_verify_class("DISMISSED"), STATUS_V_NOT_INCLUDED);
   assert_int_equal(status_verify_class("ALREADY_MONITORED"), STATUS_V_ALREADY_MONITORED);
+  assert_int_equal(status_verify_class("WITHDRAWN"), STATUS_V_WITHDRAWN);
+  assert_string_equal(status_verify_step_state("WITHDRAWN"), "WITHDRAWN");
   assert_string_equal(status_verify_step_state("NOT_INCLUDED"), "DISMISSED");
   assert_string_equal(status_verify_step_state("VERIFYING"), "VERIFYING");
   assert_string_equal(status_verify_step_state("UNREACHABLE"), "UNREACHABLE");
@@ -169,6 +171,14 @@ static void test_tallies(void **state) {
   assert_int_equal(status_verify_share_permille(&third), 333);
   status_vtally_t two_thirds = {.verified = 3, .included = 2};
   assert_int_equal(status_verify_share_permille(&two_thirds), 667);
+  /* withdrawn (a corrected list), due 9 days ago: pushed only, not open, verified
+   * nor overdue */
+  status_verify_add(v, "411024101", "civil-affairs", "WITHDRAWN", true, today - 9, 3);
+  assert_int_equal(m->pushed, 5);
+  assert_int_equal(m->withdrawn, 3);
+  assert_int_equal(m->open, 2);
+  assert_int_equal(m->verified, 0);
+  assert_int_equal(m->overdue, 0);
   status_verify_destroy(v);
 }
 

@@ -1,0 +1,48 @@
+/*
+ * ledger_withdraw: the join's withdrawals (Alert records with `withdraws` set,
+ * situation WITHDRAWN: docs/join.md, "Corrections"; docs/ledger.md), kept and
+ * applied in the ledger's PostgreSQL transaction (ledger_batch_write), after
+ * the warnings and the townships' steps of the batch:
+ *
+ *   alerts.<township>: a warning_steps row, outcome WITHDRAWN, keyed by the
+ *     withdrawal's id (ON CONFLICT DO NOTHING: applied once), recorded_by the
+ *     department's corrected list ("<department>/<feed> <batch id, 12>");
+ *     applied when the warning is open (PUSHED, RECEIVED, VERIFYING,
+ *     UNREACHABLE): its state becomes WITHDRAWN. Else kept, refused (no such
+ *     warning, already withdrawn, or an outcome given: a township's decision
+ *     is not undone by a list).
+ *   alerts.unmatched: unmatched_alerts.withdrawn_by = the withdrawal's id
+ *     (migration 014), once; an unknown alert is counted as refused.
+ *
+ * Ownership: the caller's (new/destroy). One thread.
+ */
+#ifndef LEDGER_WITHDRAW_H
+#define LEDGER_WITHDRAW_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rh_alert.h"
+
+typedef struct ledger_withdraw ledger_withdraw_t;
+
+ledger_withdraw_t *ledger_withdraw_new(void);
+void ledger_withdraw_destroy(ledger_withdraw_t *w);
+void ledger_withdraw_clear(ledger_withdraw_t *w);
+size_t ledger_withdraw_rows(const ledger_withdraw_t *w);
+
+/* One withdrawal a (a->withdraws set) read from topic at partition/offset,
+ * unmatched: read from alerts.unmatched. 0 added, 1 skipped (why says why),
+ * -1 out of memory. */
+int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatched,
+                        const char *topic, int32_t partition, int64_t offset, char *why,
+                        size_t why_size);
+
+/* Inside the caller's transaction. *inserted: withdrawals new to the ledger;
+ * *refused: of those, the ones that changed nothing. 0, or -1 with errstr. */
+int ledger_withdraw_write(ledger_withdraw_t *w, PGconn *pg, uint64_t *inserted,
+                          uint64_t *refused, char *errstr, size_t errstr_size);
+
+#endif

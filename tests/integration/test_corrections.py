@@ -1,0 +1,223 @@
+"""Corrected lists (issue 11; docs/join.md "Corrections", docs/ledger.md): a department
+re-publishes its list of a month (the same file name) corrected. The alerts only the
+superseded list supported are withdrawn (a withdrawal on the alert's own topic, keyed
+as the alert), the corrected list's new alerts are raised; the ledger leaves the
+withdrawn warnings WITHDRAWN; riskhub-status counts them; the same corrected list
+published again adds nothing.
+
+Everything expected is computed here (rhtest.join: expected_alert, expected_withdrawals)
+from the CSV files, the registry and config/riskhub.yaml.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
+numbers)."""
+import collections
+import csv
+import io
+import json
+import subprocess
+
+import pytest
+
+import rhtest
+from rhtest import PERIOD, expect, lineage, mask, run_join, run_ledger
+
+if not rhtest.join_binary().exists():
+    pytest.skip("riskhub-join is not built", allow_module_level=True)
+
+MONTH = dict(households=3000, rows_per_feed=40, seed=20261)
+DEPT, FEED = "medical-insurance", "high-self-pay"
+STABLE = ("withdraws", "situation", "person_id_number", "rule_id", "household_id",
+          "township_code", "department", "feed", "period", "risk", "severity")
+
+
+@pytest.fixture
+def ns(namespace, month):
+    return namespace(month / "registry")
+
+
+def read_list(path):
+    """(bom, eol, header, rows) of a department's CSV file."""
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    eol = "\r\n" if b"\r\n" in data else "\n"
+    rows = [r for r in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")) if r]
+    return bom, eol, rows[0], rows[1:]
+
+
+def write_list(path, bom, eol, header, rows, blank=0):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=eol)
+    w.writerow(header)
+    w.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode() + eol.encode() * blank)
+    return path
+
+
+def corrected_list(cfg, rules, reg, src, dst):
+    """The list of src corrected: persons dropped (three that alert in the registry and
+    one not in it, each named once), one amount lowered below every rule (its alert
+    goes), one raised above (a new alert). Returns dst and what was changed (row
+    indexes)."""
+    bom, eol, header, rows = read_list(src)
+    recs = rhtest.expected_records(cfg, DEPT, FEED, src)
+    lines = sorted(recs)
+    assert len(lines) == len(rows)
+    amount_col = header.index(rhtest.feed_config(cfg, DEPT, FEED)["columns"]["amount"])
+    times = collections.Counter(r["id_number"] for r in recs.values())
+    outcome = {}
+    for i, line in enumerate(lines):
+        o, a = rhtest.expected_alert(rules, reg, recs[line], PERIOD, {})
+        outcome[i] = (o, a, recs[line])
+
+    def pick(want, n, avoid=()):
+        got = [i for i, (o, a, r) in outcome.items()
+               if o == want and times[r["id_number"]] == 1 and i not in avoid][:n]
+        assert len(got) == n, f"the month has fewer than {n} single rows with outcome {want}"
+        return got
+
+    dropped = pick("alert", 3) + pick("unmatched", 1)
+    lowered = pick("alert", 1, dropped)[0]
+    raised = None
+    for i, (o, a, r) in outcome.items():
+        if o != "no_rule" or times[r["id_number"]] != 1:
+            continue
+        hh = reg.household_of(r["id_number"])
+        if rules.select(DEPT, FEED, dict(r, amount_fen=99999900), hh) is not None:
+            raised = i
+            break
+    assert raised is not None, "no no-rule row that a larger amount would alert"
+    # below every rule: the lowered one must select none
+    hh = reg.household_of(outcome[lowered][2]["id_number"])
+    assert rules.select(DEPT, FEED, dict(outcome[lowered][2], amount_fen=100), hh) is None
+    out = []
+    for i, row in enumerate(rows):
+        if i in dropped:
+            continue
+        row = list(row)
+        if i == lowered:
+            row[amount_col] = "1"
+        if i == raised:
+            row[amount_col] = "999999"
+        out.append(row)
+    return write_list(dst, bom, eol, header, out), dropped, lowered, raised
+
+
+def split(got):
+    """(alerts, withdrawals): Counters of (alert_id, key, topic), and {id: record}."""
+    alerts, withdrawals, records = collections.Counter(), collections.Counter(), {}
+    for topic, key, rec, _ in got:
+        (withdrawals if rec.get("withdraws") else alerts)[(rec["alert_id"], key, topic)] += 1
+        records[rec["alert_id"]] = rec
+    return alerts, withdrawals, records
+
+
+def test_corrected_list_withdraws_and_raises(ns, cfg, rules, reg, month, tmp_path):
+    src = dict(((d, f), p) for d, f, p in rhtest.feed_files(month / PERIOD))[(DEPT, FEED)]
+    ns.produce(DEPT, FEED, src)
+    j1 = run_join(ns, tmp_path)
+    assert j1.summary().get("withdrawn") == 0, j1.summary()
+
+    fixed, dropped, lowered, raised = corrected_list(cfg, rules, reg, src,
+                                                     tmp_path / "corrected" / src.name)
+    assert fixed.name == src.name
+    ns.produce(DEPT, FEED, fixed)
+    j2 = run_join(ns, tmp_path)
+
+    old_items = lineage(ns, cfg, [(DEPT, FEED, src)])
+    new_items = lineage(ns, cfg, [(DEPT, FEED, fixed)])
+    new_bid = rhtest.batch_id(DEPT, FEED, PERIOD, fixed)
+    want_w = rhtest.expected_withdrawals(rules, reg, old_items, new_items, new_bid)
+    exp = expect(rules, reg, old_items + new_items)
+    # what the correction must do, by construction: 3 + 1 dropped, 1 lowered
+    assert len(want_w) == 5, f"expected withdrawals: {len(want_w)}"
+    assert sum(1 for w in want_w.values() if w["situation"] == "WITHDRAWN"
+               and w["_topic"] == "alerts.unmatched") == 1
+    new_alerts = set(expect(rules, reg, new_items).alerts) - set(expect(rules, reg, old_items).alerts)
+    assert len(new_alerts) == 1, "the raised amount gives one new alert"
+
+    got = ns.read("alerts.")
+    alerts, withdrawals, records = split(got)
+    want_a = collections.Counter((a["alert_id"], a["_key"], a["_topic"]) for a in exp.alerts.values())
+    assert alerts == want_a, (f"alerts: {sum((want_a - alerts).values())} missing, "
+                              f"{sum((alerts - want_a).values())} unexpected")
+    want_wk = collections.Counter((w["alert_id"], w["_key"], w["_topic"]) for w in want_w.values())
+    assert withdrawals == want_wk, (
+        f"withdrawals: {sum((want_wk - withdrawals).values())} missing, "
+        f"{sum((withdrawals - want_wk).values())} unexpected (e.g. "
+        f"{[(k[0][:12], mask(k[1]), k[2]) for k in list(withdrawals - want_wk)[:3]]})")
+    problems = []
+    for wid, w in want_w.items():
+        rec = records[wid]
+        diffs = [k for k in STABLE if rec.get(k) != w.get(k)]
+        if rec["source"]["batch_id"] != new_bid:
+            diffs.append("source.batch_id")
+        if diffs:
+            problems.append(f"{wid[:12]}: {diffs}")
+    assert not problems, f"withdrawals differ: {problems}"
+    s2 = j2.summary()
+    assert s2.get("withdrawn") == 5 and s2.get("alerts", 0) + s2.get("unmatched", 0) == 1, s2
+
+    # the ledger: the withdrawn warnings WITHDRAWN (a step each), the others PUSHED
+    led = run_ledger(ns)
+    assert led.summary().get("withdrawn") == 5 and led.summary().get("withdraw_refused") == 0, \
+        led.summary()
+    withdrawn = {w["withdraws"] for w in want_w.values()}
+    want_rows = sorted((a["alert_id"], a["household_id"], a["township_code"], a["period"], a["risk"],
+                        a["rule_id"], "WITHDRAWN" if a["alert_id"] in withdrawn else "PUSHED")
+                       for a in exp.township_alerts().values())
+    got_rows = rhtest.warnings_rows(ns.conninfo)
+    assert got_rows == want_rows, (
+        f"warnings: {len(set(want_rows) - set(got_rows))} missing or in another state, "
+        f"{len(set(got_rows) - set(want_rows))} unexpected")
+    steps = rhtest.pg_rows(ns.conninfo, "SELECT verification_id, alert_id, outcome, recorded_by, "
+                                        "refused FROM warning_steps")
+    want_steps = sorted((wid, w["withdraws"], "WITHDRAWN", f"{DEPT}/{FEED} {new_bid[:12]}", "")
+                        for wid, w in want_w.items() if w["_topic"] != "alerts.unmatched")
+    assert sorted(tuple(r) for r in steps) == want_steps, f"warning_steps: {len(steps)} rows"
+    un = rhtest.pg_rows(ns.conninfo, "SELECT alert_id, withdrawn_by FROM unmatched_alerts "
+                                     "WHERE withdrawn_by IS NOT NULL")
+    assert sorted(tuple(r) for r in un) == sorted(
+        (w["withdraws"], wid) for wid, w in want_w.items() if w["_topic"] == "alerts.unmatched")
+
+    # riskhub-replay: the month replays equal; the withdrawals counted, not compared
+    r = subprocess.run([str(rhtest.BIN / "riskhub-replay"), "--config", str(rhtest.CONFIG),
+                        "--period", PERIOD, "--department", DEPT, "--feed", FEED, "--format",
+                        "json"], capture_output=True, text=True, timeout=300, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, f"riskhub-replay exit {r.returncode}: {rhtest.scrub(r.stderr[-2000:])}"
+    rep = json.loads(r.stdout)
+    assert rep["result"] == "equal" and rep["differences"] == [], rep["differences"][:3]
+    assert rep["withdrawals_published"] == 5, rep.get("withdrawals_published")
+
+    # riskhub-status: withdrawn per township, neither open nor verified
+    r = subprocess.run([str(rhtest.BIN / "riskhub-status"), "--period", PERIOD, "--table",
+                        "verification", "--format", "csv"], capture_output=True, text=True,
+                       timeout=120, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode in (0, 1), (r.returncode, rhtest.scrub(r.stderr))
+    towns = list(csv.DictReader(io.StringIO(r.stdout.split("\n\n")[0], newline="")))
+    want_t = {t["code"]: collections.Counter() for t in cfg["townships"]}
+    for a in exp.township_alerts().values():
+        x = want_t[a["township_code"]]
+        x["pushed"] += 1
+        x["withdrawn" if a["alert_id"] in withdrawn else "open"] += 1
+    got_t = {t["township"]: {k: int(t[k]) for k in ("pushed", "withdrawn", "open", "verified")}
+             for t in towns}
+    want_t = {k: {c: v[c] for c in ("pushed", "withdrawn", "open", "verified")}
+              for k, v in want_t.items()}
+    assert got_t == want_t, "status: " + "; ".join(
+        f"{k}: got {got_t[k]} expected {want_t[k]}" for k in want_t if got_t.get(k) != want_t[k])
+
+    # the same corrected list again (one blank line more: another batch id, same name)
+    bom, eol, header, rows = read_list(fixed)
+    again = write_list(tmp_path / "again" / src.name, bom, eol, header, rows, blank=1)
+    assert rhtest.batch_id(DEPT, FEED, PERIOD, again) != new_bid
+    ns.produce(DEPT, FEED, again)
+    j3 = run_join(ns, tmp_path)
+    s3 = j3.summary()
+    assert s3.get("withdrawn") == 0 and s3.get("alerts") == 0 and s3.get("unmatched") == 0, s3
+    assert split(ns.read("alerts."))[:2] == (alerts, withdrawals), "the list again added records"
+    led = run_ledger(ns)
+    assert led.summary().get("withdrawn") == 0, led.summary()
+    assert rhtest.warnings_rows(ns.conninfo) == want_rows
