@@ -696,15 +696,31 @@ static int issue_feed(join_checks_t *c, join_transform_t *t, const known_t *k, P
   return 0;
 }
 
-/* The results of the state of period at `at` (view: the lists known), the
- * list li's own first if it is of it. */
-static int issue_at(join_checks_t *c, join_transform_t *t, const join_checklist_t *view,
-                    size_t li, const char *period, int64_t at, PGresult *res,
-                    char (*ids)[RH_SHA256_HEXSZ], char (*sup)[RH_SHA256_HEXSZ],
-                    const join_sink_t *sink, int64_t now_ms, char *errstr, size_t errstr_size) {
+/* The list known[li] arrived: the results of the state at its finished_at,
+ * its own first (join_checkstate.h). */
+static int issue(join_checks_t *c, join_transform_t *t, size_t li, PGresult *res,
+                 const join_sink_t *sink, int64_t now_ms, char *errstr, size_t errstr_size) {
+  const known_t *l = &c->known[li];
+  const char *period = l->period;
+  int64_t at = l->finished_at, before = 0;
   size_t nf = c->ncheck_feeds, sel[64], psel[64], order[64], norder = 0;
-  int64_t before = 0;
-  int rows = PQntuples(res);
+  int rows = PQntuples(res), rc = -1;
+  join_checklist_t *view = calloc(c->known_len, sizeof *view);
+  char(*ids)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *ids);
+  char(*sup)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *sup);
+  if (!view || !ids || !sup) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < c->known_len; i++) {
+    const known_t *k = &c->known[i];
+    view[i] = (join_checklist_t){.feed = k->feed, .dept = k->feed->department->code,
+                                 .feedc = k->feed->code, .period = k->period,
+                                 .batch_id = k->batch_id, .finished_at = k->finished_at,
+                                 .order = k->order, .in_chain = k->in_chain};
+  }
+  /* a list handled though not in its chain (riskhub-join let it through): counted */
+  view[li].in_chain = true;
   const void *const *feeds = (const void *const *)c->check_feeds;
   join_checkstate_at(view, c->known_len, feeds, nf, period, at, sel);
   bool has_before = join_checkstate_before(view, c->known_len, period, at, &before);
@@ -715,7 +731,7 @@ static int issue_at(join_checks_t *c, join_transform_t *t, const join_checklist_
   size_t nmissing = 0;
   for (size_t k = 0; k < nf; k++) {
     if (sel[k] != JOIN_CHECKSTATE_NONE) {
-      if (sel[k] == li)
+      if (c->check_feeds[k] == l->feed)
         memmove(order + 1, order, norder++ * sizeof *order), order[0] = k;
       else
         order[norder++] = k;
@@ -734,54 +750,12 @@ static int issue_at(join_checks_t *c, join_transform_t *t, const join_checklist_
       if (join_checkstate_id(view, c->known_len, sel, nf, at, k, member, ids[row]) ||
           (prev && join_checkstate_id(view, c->known_len, psel, nf, before, k, member, sup[row]))) {
         rh_errf(errstr, errstr_size, "out of memory");
-        return -1;
+        goto out;
       }
     }
     if (issue_feed(c, t, &c->known[sel[k]], res, ids, prev ? sup : NULL, missing, nmissing, sink,
                    now_ms, sel[k] == li, errstr, errstr_size))
-      return -1;
-  }
-  return 0;
-}
-
-/* The list known[li] arrived: the results of the state at its finished_at
- * (its own first), then of the state at each later time of the period's lists
- * known: a list whose manifest is read after one that finished after it is
- * in those too, so the last results of each member and feed name every list
- * (join_checkstate.h). Results published already are not again. */
-static int issue(join_checks_t *c, join_transform_t *t, size_t li, PGresult *res,
-                 const join_sink_t *sink, int64_t now_ms, char *errstr, size_t errstr_size) {
-  const char *period = c->known[li].period;
-  int64_t at = c->known[li].finished_at;
-  int rows = PQntuples(res), rc = -1;
-  join_checklist_t *view = calloc(c->known_len, sizeof *view);
-  char(*ids)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *ids);
-  char(*sup)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *sup);
-  if (!view || !ids || !sup) {
-    rh_errf(errstr, errstr_size, "out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < c->known_len; i++) {
-    const known_t *k = &c->known[i];
-    view[i] = (join_checklist_t){.feed = k->feed, .dept = k->feed->department->code,
-                                 .feedc = k->feed->code, .period = k->period,
-                                 .batch_id = k->batch_id, .finished_at = k->finished_at,
-                                 .order = k->order, .in_chain = k->in_chain};
-  }
-  /* a list handled though not in its chain (riskhub-join let it through): counted */
-  view[li].in_chain = true;
-  for (;;) {
-    if (issue_at(c, t, view, li, period, at, res, ids, sup, sink, now_ms, errstr, errstr_size))
       goto out;
-    /* the next time after `at` */
-    bool more = false;
-    int64_t next = 0;
-    for (size_t i = 0; i < c->known_len; i++)
-      if (view[i].in_chain && strcmp(view[i].period, period) == 0 && view[i].finished_at > at &&
-          (!more || view[i].finished_at < next))
-        next = view[i].finished_at, more = true;
-    if (!more) break;
-    at = next;
   }
   rc = 0;
 out:
