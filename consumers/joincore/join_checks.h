@@ -15,8 +15,7 @@
  * Issue 11: join_checks_manifest issues the results of the period's state at
  * the list's finished_at — its own, then again those of the other check
  * feeds' current lists (read back by their manifests' ranges, kept from the
- * manifests read before) — and of the states at the later times it knows; a
- * later list of the same feed and period (a correction) is that feed's current
+ * manifests read before); a later list of the same feed and period (a correction) is that feed's current
  * list from then on. Ids and supersedes: join_checkstate.h. A CheckResult id
  * (check_id) already published is not published again, so a list handled again
  * changes nothing. A match is a reason for review, never an exclusion.
