@@ -1,5 +1,6 @@
 /* join_checks: see join_checks.h. */
 #include "join_checks.h"
+#include "join_checkstate.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +30,20 @@ typedef struct {
   char period[8];
   int64_t at;
 } arrival_t;
+
+/* A believed check list read with the manifests (the refresh): where its
+ * records are, and its place in its feed's chain (join_checkstate.h). */
+typedef struct {
+  const rh_config_feed_t *feed;
+  char period[8];
+  char batch_id[RH_SHA256_HEXSZ];
+  int64_t finished_at;
+  size_t order;
+  bool in_chain;
+  size_t range_first, nranges;
+} known_t;
+
+typedef join_range_t range_t; /* a list's records in one partition */
 
 typedef struct {
   int32_t partition;
@@ -63,6 +78,12 @@ struct join_checks {
   rh_map_t by_id;
   rh_manifest_keys_t *keys; /* the departments' public keys (signed lists) */
   rh_chain_t *chain;        /* the believed manifests of the last refresh */
+  known_t *known;           /* its check lists (a link's tag: the index here) */
+  size_t known_len, known_cap;
+  range_t *ranges;
+  size_t range_len, range_cap;
+  const rh_config_feed_t *check_feeds[64]; /* config order */
+  size_t ncheck_feeds;
   join_withdraw_t *wd;      /* their signal lists, for the corrections */
 };
 
@@ -77,6 +98,10 @@ join_checks_t *join_checks_new(const rh_config_t *cfg, const rh_avro_schemas_t *
   }
   c->cfg = cfg;
   c->ids = ids;
+  for (size_t i = 0; i < cfg->department_count; i++)
+    for (size_t j = 0; j < cfg->departments[i].feed_count; j++)
+      if (cfg->departments[i].feeds[j].kind == RH_FEED_CHECK && c->ncheck_feeds < 64)
+        c->check_feeds[c->ncheck_feeds++] = &cfg->departments[i].feeds[j];
   rh_avro_buf_init(&c->buf);
   if (!(c->keys = rh_manifest_keys_load(cfg, errstr, errstr_size))) {
     if (reader_conf) rd_kafka_conf_destroy(reader_conf);
@@ -135,6 +160,8 @@ void join_checks_destroy(join_checks_t *c) {
   free(c->matches);
   free(c->facts);
   free(c->arrived);
+  free(c->known);
+  free(c->ranges);
   rh_feedrecord_codec_free(&c->frc);
   if (c->bmv.iface) avro_value_decref(&c->bmv);
   if (c->peekv.iface) avro_value_decref(&c->peekv);
@@ -235,6 +262,39 @@ static int64_t get_long(avro_value_t *rec, const char *name) {
   return v;
 }
 
+/* Keep a check list (its manifest m): -1 out of memory. In the chain until
+ * the refresh judges it. */
+static int keep_list(join_checks_t *c, const rh_config_feed_t *f, const char *period,
+                     const char *batch_id, int64_t finished_at, avro_value_t *m) {
+  avro_value_t parts;
+  size_t n = 0;
+  if (avro_value_get_by_name(m, "partitions", &parts, NULL) || avro_value_get_size(&parts, &n))
+    n = 0;
+  if (RH_ARRAY_RESERVE(c->known, c->known_len + 1, c->known_cap, 64) ||
+      RH_ARRAY_RESERVE(c->ranges, c->range_len + n + 1, c->range_cap, 64))
+    return -1;
+  known_t *k = &c->known[c->known_len++];
+  memset(k, 0, sizeof *k);
+  k->feed = f;
+  snprintf(k->period, sizeof k->period, "%s", period);
+  snprintf(k->batch_id, sizeof k->batch_id, "%s", batch_id);
+  k->finished_at = finished_at;
+  k->order = SIZE_MAX / 2; /* not judged: after every list judged */
+  k->in_chain = true;
+  k->range_first = c->range_len;
+  for (size_t i = 0; i < n; i++) {
+    avro_value_t pr, x;
+    range_t *r = &c->ranges[c->range_len++];
+    memset(r, 0, sizeof *r);
+    avro_value_get_by_index(&parts, i, &pr, NULL);
+    if (!avro_value_get_by_name(&pr, "partition", &x, NULL)) avro_value_get_int(&x, &r->partition);
+    if (!avro_value_get_by_name(&pr, "first_offset", &x, NULL)) avro_value_get_long(&x, &r->first);
+    if (!avro_value_get_by_name(&pr, "last_offset", &x, NULL)) avro_value_get_long(&x, &r->last);
+  }
+  k->nranges = n;
+  return 0;
+}
+
 int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, char *dept,
                               char *feed, char *kind, char *period, size_t each_size,
                               int64_t *finished_at) {
@@ -257,6 +317,12 @@ int join_checks_peek_manifest(join_checks_t *c, const rd_kafka_message_t *m, cha
                        .appended_at = rd_kafka_message_timestamp(m, NULL), .believed = true};
   snprintf(l.topic, sizeof l.topic, "%s", carrier);
   snprintf(l.prev, sizeof l.prev, "%.64s", prev ? prev : "");
+  l.tag = SIZE_MAX;
+  const char *b = get_str(&c->peekv, "batch_id");
+  if (cf && cf->kind == RH_FEED_CHECK && b && strlen(p) == 7) {
+    l.tag = c->known_len;
+    if (keep_list(c, cf, p, b, *finished_at, &c->peekv)) return -2;
+  }
   /* a signal list: noted for the corrections (join_withdraw.h) */
   if (cf && cf->kind == RH_FEED_SIGNAL) {
     join_range_t rg[JOIN_RANGES_MAX];
@@ -430,7 +496,8 @@ int join_checks_read_batch(join_checks_t *c, const char *topic, const join_range
 static int fill_result(join_checks_t *c, const char *check_id, const char *period,
                        PGresult *res, int row, const char *dept, const char *feedc,
                        const match_t *mt, const char *topic, const char *batch_id,
-                       const char *const *missing, size_t nmissing, int64_t now_ms) {
+                       const char *const *missing, size_t nmissing, const char *supersedes,
+                       int64_t now_ms) {
   avro_value_t *v = &c->crv, f, b, x;
   avro_value_reset(v);
   const char *village = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
@@ -470,7 +537,7 @@ static int fill_result(join_checks_t *c, const char *check_id, const char *perio
     if (avro_value_append(&f, &x, NULL) || avro_value_set_string(&x, missing[i])) return -1;
   if (avro_value_get_by_name(v, "created_at", &f, NULL) || avro_value_set_long(&f, now_ms))
     return -1;
-  return 0;
+  return set_opt_str(v, "supersedes", supersedes);
 }
 
 #define APPLICANTS_SQL                                                                       \
@@ -538,7 +605,7 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
     const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
     rh_avro_buf_clear(&c->buf);
     if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
-                    nmissing, now_ms)) {
+                    nmissing, NULL, now_ms)) {
       rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
       return -1;
     }
@@ -566,8 +633,19 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
 static int refresh(join_checks_t *c, char *errstr, size_t errstr_size) {
   rh_chain_clear(c->chain);
   join_withdraw_clear(c->wd);
+  c->known_len = c->range_len = 0;
   if (c->refresh(c->refresh_arg, c, errstr, errstr_size)) return -1;
   rh_chain_sort(c->chain);
+  /* the check lists' places in their chains (sorted by feed, then as appended) */
+  for (size_t i = 0; i < rh_chain_len(c->chain); i++) {
+    const rh_chain_link_t *l = rh_chain_at(c->chain, i);
+    /* a signal list's tag is join_withdraw's */
+    const rh_config_feed_t *lf = l->feed;
+    if (!lf || lf->kind != RH_FEED_CHECK || l->tag >= c->known_len) continue;
+    rh_chain_verdict_t v = rh_chain_verdict(c->chain, i, NULL);
+    c->known[l->tag].order = i;
+    c->known[l->tag].in_chain = rh_chain_in_chain(v) || v == RH_CHAIN_MISSING;
+  }
   c->refreshed = true;
   return 0;
 }
@@ -625,10 +703,144 @@ static int signal_manifest(join_checks_t *c, join_transform_t *t, const join_inp
                                 (size_t)nr, sink, now_ms, errstr, errstr_size);
 }
 
+/* ---- a list's results, and again those of the lists before it ---- */
+
+/* The results of the list checks[k] of state sel at t (ids[row]; sup[row] or
+ * NULL: what each supersedes). Read back unless every id was published. */
+static int issue_feed(join_checks_t *c, join_transform_t *t, const known_t *k, PGresult *res,
+                      char (*ids)[RH_SHA256_HEXSZ], char (*sup)[RH_SHA256_HEXSZ],
+                      const char *const *missing, size_t nmissing, const join_sink_t *sink,
+                      int64_t now_ms, bool own, char *errstr, size_t errstr_size) {
+  const char *dept = k->feed->department->code, *feedc = k->feed->code;
+  int rows = PQntuples(res);
+  bool all_there = true;
+  for (int row = 0; row < rows && all_there; row++)
+    all_there = join_idset_contains(c->ids, join_idset_key(ids[row], strlen(ids[row])));
+  if (all_there) {
+    t->counts.duplicates += (uint64_t)rows;
+    return 0;
+  }
+  clear_matches(c);
+  int64_t t0 = rh_mono_ms();
+  if (read_batch(c, k->feed->topic, &c->ranges[k->range_first], k->nranges, k->batch_id, keep_cb,
+                 c, errstr, errstr_size))
+    return -1;
+  rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", dept, feedc, k->period,
+               rh_mono_ms() - t0);
+  uint64_t matched = 0, emitted = 0;
+  for (int row = 0; row < rows; row++) {
+    const char *member = PQgetvalue(res, row, 3);
+    char out_topic[JOIN_TOPIC_MAX];
+    int claimed = join_idset_add(c->ids, join_idset_key(ids[row], strlen(ids[row])));
+    if (claimed < 0) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+    if (claimed == 0) {
+      t->counts.duplicates++;
+      continue;
+    }
+    uint64_t key = rh_regmap_pack_id(member, strlen(member));
+    uint32_t mi;
+    const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
+    rh_avro_buf_clear(&c->buf);
+    if (fill_result(c, ids[row], k->period, res, row, dept, feedc, mt, k->feed->topic,
+                    k->batch_id, missing, nmissing, sup ? sup[row] : NULL, now_ms)) {
+      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
+      return -1;
+    }
+    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
+      return -1;
+    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
+             PQgetvalue(res, row, 1));
+    const char *hh = PQgetvalue(res, row, 0);
+    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
+                   errstr_size))
+      return -1;
+    matched += mt != NULL;
+    emitted++;
+  }
+  t->counts.checks += emitted;
+  rh_log_info("check list %s/%s %s (%.12s)%s: %d applicant members, %" PRIu64 " results (%" PRIu64
+              " matched), %zu check lists still missing",
+              dept, feedc, k->period, k->batch_id, own ? "" : ", issued again", rows, emitted,
+              matched, nmissing);
+  return 0;
+}
+
+/* The list known[li] arrived: the results of the state at its finished_at,
+ * its own first (join_checkstate.h). */
+static int issue(join_checks_t *c, join_transform_t *t, size_t li, PGresult *res,
+                 const join_sink_t *sink, int64_t now_ms, char *errstr, size_t errstr_size) {
+  const known_t *l = &c->known[li];
+  const char *period = l->period;
+  int64_t at = l->finished_at, before = 0;
+  size_t nf = c->ncheck_feeds, sel[64], psel[64], order[64], norder = 0;
+  int rows = PQntuples(res), rc = -1;
+  join_checklist_t *view = calloc(c->known_len, sizeof *view);
+  char(*ids)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *ids);
+  char(*sup)[RH_SHA256_HEXSZ] = calloc(rows ? (size_t)rows : 1, sizeof *sup);
+  if (!view || !ids || !sup) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < c->known_len; i++) {
+    const known_t *k = &c->known[i];
+    view[i] = (join_checklist_t){.feed = k->feed, .dept = k->feed->department->code,
+                                 .feedc = k->feed->code, .period = k->period,
+                                 .batch_id = k->batch_id, .finished_at = k->finished_at,
+                                 .order = k->order, .in_chain = k->in_chain};
+  }
+  /* a list handled though not in its chain (riskhub-join let it through): counted */
+  view[li].in_chain = true;
+  const void *const *feeds = (const void *const *)c->check_feeds;
+  join_checkstate_at(view, c->known_len, feeds, nf, period, at, sel);
+  bool has_before = join_checkstate_before(view, c->known_len, period, at, &before);
+  if (has_before) join_checkstate_at(view, c->known_len, feeds, nf, period, before, psel);
+  /* the check lists of the period not arrived by then, "department/feed", config order */
+  char missing_buf[64][SMALL * 2];
+  const char *missing[64];
+  size_t nmissing = 0;
+  for (size_t k = 0; k < nf; k++) {
+    if (sel[k] != JOIN_CHECKSTATE_NONE) {
+      if (c->check_feeds[k] == l->feed)
+        memmove(order + 1, order, norder++ * sizeof *order), order[0] = k;
+      else
+        order[norder++] = k;
+      continue;
+    }
+    snprintf(missing_buf[nmissing], sizeof missing_buf[nmissing], "%s/%s",
+             c->check_feeds[k]->department->code, c->check_feeds[k]->code);
+    missing[nmissing] = missing_buf[nmissing];
+    nmissing++;
+  }
+  for (size_t o = 0; o < norder; o++) {
+    size_t k = order[o];
+    bool prev = has_before && psel[k] != JOIN_CHECKSTATE_NONE;
+    for (int row = 0; row < rows; row++) {
+      const char *member = PQgetvalue(res, row, 3);
+      if (join_checkstate_id(view, c->known_len, sel, nf, at, k, member, ids[row]) ||
+          (prev && join_checkstate_id(view, c->known_len, psel, nf, before, k, member, sup[row]))) {
+        rh_errf(errstr, errstr_size, "out of memory");
+        goto out;
+      }
+    }
+    if (issue_feed(c, t, &c->known[sel[k]], res, ids, prev ? sup : NULL, missing, nmissing, sink,
+                   now_ms, sel[k] == li, errstr, errstr_size))
+      goto out;
+  }
+  rc = 0;
+out:
+  free(view);
+  free(ids);
+  free(sup);
+  return rc;
+}
+
 int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input_t *in,
                          PGconn *pg, const join_sink_t *sink, int64_t now_ms, char *errstr,
                          size_t errstr_size) {
-  char why[256], period[SMALL], batch_id[RH_SHA256_HEXSZ];
+  char why[256], period[SMALL];
   rh_avro_status_t st = rh_avro_decode(c->dec, in->value, in->value_len, c->bm_schema, &c->bmv,
                                        NULL, why, sizeof why);
   if (st != RH_AVRO_OK) {
@@ -679,29 +891,25 @@ int join_checks_manifest(join_checks_t *c, join_transform_t *t, const join_input
     return -1;
   }
   snprintf(period, sizeof period, "%s", p);
-  snprintf(batch_id, sizeof batch_id, "%s", b);
   int64_t finished_at = get_long(&c->bmv, "finished_at");
-
+  /* the list among those read back (not there: judged in its chain above, or
+   * no refresh: it is the latest of its feed) */
+  size_t at = c->refresh ? rh_chain_find(c->chain, in->topic, in->partition, in->offset) : SIZE_MAX;
+  size_t li = at == SIZE_MAX ? SIZE_MAX : rh_chain_at(c->chain, at)->tag;
+  if (strlen(period) != 7) {
+    rh_log_warn("check list %.12s: period not YYYY-MM; no results", b);
+    return 0;
+  }
+  if (li >= c->known_len) {
+    if (keep_list(c, feed, period, b, finished_at, &c->bmv)) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+    li = c->known_len - 1;
+  }
   PGresult *res = join_checks_applicants(pg, period, errstr, errstr_size);
   if (!res) return -1;
-  int rows = PQntuples(res), rc = -1;
-  clear_matches(c);
-  int64_t t0 = rh_mono_ms();
-  join_range_t rg[JOIN_RANGES_MAX];
-  long nr = manifest_ranges(&c->bmv, rg, JOIN_RANGES_MAX);
-  if (nr < 0) {
-    rh_errf(errstr, errstr_size, "manifest of %s/%s %s: no partitions, or more than %d",
-            feed->department->code, feed->code, period, JOIN_RANGES_MAX);
-    goto out;
-  }
-  if (rows > 0 && read_batch(c, feed->topic, rg, (size_t)nr, batch_id, keep_cb, c, errstr,
-                             errstr_size))
-    goto out;
-  rh_log_debug("check list %s/%s %s: batch read back in %" PRId64 " ms", feed->department->code,
-               feed->code, period, rh_mono_ms() - t0);
-  rc = join_checks_list_results(c, t, feed, period, batch_id, finished_at, res, sink, now_ms,
-                                errstr, errstr_size);
-out:
+  int rc = issue(c, t, li, res, sink, now_ms, errstr, errstr_size);
   PQclear(res);
   return rc;
 }

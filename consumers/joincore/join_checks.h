@@ -10,11 +10,17 @@
  * gives (read_committed, filtered by batch id), so the result never depends
  * on the order in which the join consumed the feed and the manifests.
  *
- * complete / missing_departments: the check feeds (in config order) whose
- * manifest for the period has not been consumed yet; complete when none.
- * A CheckResult id (check_id) already published is not published again, so a
- * re-published list changes nothing. A match is a reason for review, never an
- * exclusion.
+ * complete / missing_departments: the check feeds (in config order) with no
+ * list of the period arrived by then; complete when none.
+ * Issue 11: join_checks_manifest issues the results of the period's state at
+ * the list's finished_at — its own, then again those of the other check
+ * feeds' current lists (read back by their manifests' ranges, kept from the
+ * manifests read before); a later list of the same feed and period (a correction) is that feed's current
+ * list from then on. Ids and supersedes: join_checkstate.h. A CheckResult id
+ * (check_id) already published is not published again, so a list handled again
+ * changes nothing. A match is a reason for review, never an exclusion.
+ *
+ * The list functions below (riskhub-replay) make a list's first issue only.
  */
 #ifndef JOIN_CHECKS_H
 #define JOIN_CHECKS_H
@@ -123,7 +129,8 @@ void join_checks_commit(join_checks_t *c);
 void join_checks_rollback(join_checks_t *c);
 
 /* Decode a BatchManifest's department, feed, kind, period and finished_at (for
- * the rebuild and the refresh), read from the manifests topic of m. 0, or -1 if
+ * the rebuild and the refresh), read from the manifests topic of m; a check
+ * list's batch id and ranges are kept for its results issued again. 0, or -1 if
  * it is not one or is not believed (signed lists; not on its department's
  * manifests topic), -2 out of memory (the caller fails the read: a chain
  * short of a link would send the next list to the DLQ). Strings copied into

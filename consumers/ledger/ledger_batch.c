@@ -31,14 +31,14 @@ static const char *const MANIFEST_FIELDS[] = {
 #define MANIFEST_NFIELDS (M_NCOL - M_BATCH)
 enum {
   C_ID, C_PERIOD, C_TOWNSHIP, C_HOUSEHOLD, C_MEMBER, C_DEPT, C_FEED, C_MATCHED, C_FACTS,
-  C_COMPLETE, C_MISSING, C_STOPIC, C_SPART, C_SOFFSET, C_CREATED, C_NCOL
+  C_COMPLETE, C_MISSING, C_STOPIC, C_SPART, C_SOFFSET, C_CREATED, C_SUPERSEDES, C_NCOL
 };
 static const char *const CHECK_FIELDS[] = {"check_id", "period", "township_code", "household_id",
                                            "member_id_number", "department", "feed", "matched",
                                            "facts", "complete", "missing_departments", "source",
-                                           "created_at"};
+                                           "created_at", "supersedes"};
 enum { F_ID, F_PERIOD, F_TOWNSHIP, F_HOUSEHOLD, F_MEMBER, F_DEPT, F_FEED, F_MATCHED, F_FACTS,
-       F_COMPLETE, F_MISSING, F_SOURCE, F_CREATED, F_COUNT };
+       F_COMPLETE, F_MISSING, F_SOURCE, F_CREATED, F_SUPERSEDES, F_COUNT };
 
 struct ledger_batch {
   const rh_config_t *cfg;
@@ -217,6 +217,10 @@ static int add_check(ledger_batch_t *b, const void *value, size_t len, char *why
     rh_errf(why, why_size, "a CheckResult without matched, complete or created_at");
     return LEDGER_ROW_SKIPPED;
   }
+  /* supersedes: ["null", string] (issue 11; null in records written before) */
+  const char *sup = NULL;
+  if (rh_avro_get_str(v, ix[F_SUPERSEDES], &sup, &sl)) sup = NULL;
+  if (sup && !*sup) sup = NULL;
   /* source: ["null", Lineage] */
   char spart[16] = "", soff[24] = "";
   const char *stopic = NULL;
@@ -260,7 +264,7 @@ static int add_check(ledger_batch_t *b, const void *value, size_t len, char *why
   const char *row[C_NCOL] = {s[F_ID],  s[F_PERIOD], s[F_TOWNSHIP], s[F_HOUSEHOLD], s[F_MEMBER],
                              s[F_DEPT], s[F_FEED],  matched ? "t" : "f", facts,
                              complete ? "t" : "f", b->scratch.data, stopic,
-                             stopic ? spart : NULL, stopic ? soff : NULL, created_s};
+                             stopic ? spart : NULL, stopic ? soff : NULL, created_s, sup};
   int rc = ledger_arrays_add(&b->checks, row);
   free(facts);
   return rc ? -1 : LEDGER_ROW_CHECK;
@@ -392,12 +396,13 @@ void ledger_batch_clear(ledger_batch_t *b) {
 #define CHECKS_SQL                                                                            \
   "INSERT INTO check_results (check_id, period, township_code, household_id, "                \
   "member_id_number, department, feed, matched, facts, complete, missing_departments, "       \
-  "source_topic, source_partition, source_offset, created_at) "                               \
+  "source_topic, source_partition, source_offset, created_at, supersedes) "                   \
   "SELECT c, p, t, h, m, d, f, ma::boolean, fa::jsonb, co::boolean, mi::text[], st, "          \
-  "sp::int, so::bigint, to_timestamp(ca::bigint / 1000.0) "                                   \
+  "sp::int, so::bigint, to_timestamp(ca::bigint / 1000.0), su "                               \
   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "       \
   "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "   \
-  "$14::text[], $15::text[]) AS u(c, p, t, h, m, d, f, ma, fa, co, mi, st, sp, so, ca) "       \
+  "$14::text[], $15::text[], $16::text[]) "                                                   \
+  "AS u(c, p, t, h, m, d, f, ma, fa, co, mi, st, sp, so, ca, su) "                            \
   "ON CONFLICT (check_id) DO NOTHING"
 
 /* One INSERT of every row of a; *inserted += rows it inserted. */

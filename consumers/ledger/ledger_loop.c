@@ -452,11 +452,12 @@ int ledger_run(const ledger_opts_t *o, ledger_stats_t *stats) {
       cleanup(&l);
       return RH_EXIT_UNAVAILABLE;
     }
-    /* the tables of migrations 003, 005, 006 and 011, before anything is read */
+    /* the tables of migrations 003, 005, 006, 011 and 013, before anything is read */
     if (ledger_offsets_load(&l.pos, l.pg, l.group, err, sizeof err) == 0 &&
         rh_pg_exec(l.pg,
                    "SELECT raised_at, department, feed FROM warnings LIMIT 0; "
-                   "SELECT 1 FROM check_results, unmatched_alerts, list_manifests LIMIT 0",
+                   "SELECT 1 FROM check_results, unmatched_alerts, list_manifests LIMIT 0; "
+                   "SELECT supersedes, superseded_by FROM check_results LIMIT 0",
                    err, sizeof err) == 0)
       break;
     if (!rh_pg_connection_lost(l.pg)) {

@@ -102,6 +102,7 @@ int replay_report_merge(replay_report_t *dst, replay_report_t *src) {
     d->alerts_published += s->alerts_published;
     d->checks_expected += s->checks_expected;
     d->checks_published += s->checks_published;
+    d->checks_reissued += s->checks_reissued;
     d->missing += s->missing;
     d->extra += s->extra;
     d->changed += s->changed;
@@ -283,6 +284,7 @@ void replay_report_totals(const replay_report_t *r, replay_feed_t *t) {
     t->alerts_published += f->alerts_published;
     t->checks_expected += f->checks_expected;
     t->checks_published += f->checks_published;
+    t->checks_reissued += f->checks_reissued;
     t->missing += f->missing;
     t->extra += f->extra;
     t->changed += f->changed;
@@ -478,6 +480,7 @@ static json_t *jfeed(const replay_feed_t *f) {
   json_object_set_new(o, "alerts_published", json_integer((json_int_t)f->alerts_published));
   json_object_set_new(o, "checks_expected", json_integer((json_int_t)f->checks_expected));
   json_object_set_new(o, "checks_published", json_integer((json_int_t)f->checks_published));
+  json_object_set_new(o, "checks_reissued", json_integer((json_int_t)f->checks_reissued));
   json_object_set_new(o, "missing", json_integer((json_int_t)f->missing));
   json_object_set_new(o, "extra", json_integer((json_int_t)f->extra));
   json_object_set_new(o, "changed", json_integer((json_int_t)f->changed));

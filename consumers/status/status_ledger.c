@@ -47,9 +47,12 @@ static const char WARNINGS_SQL[] =
     "WHERE period = ANY($1::text[]) AND " AS_OF("coalesce(raised_at, created_at)")
     " GROUP BY GROUPING SETS ((township_code, period), (township_code))";
 
+/* the current results only (migration 013, issue 11): those not replaced by
+ * a result created by as-of */
 static const char CHECKS_SQL[] =
-    "SELECT township_code, period, count(*), count(*) FILTER (WHERE matched) FROM check_results "
-    "WHERE period = ANY($1::text[]) AND " AS_OF("created_at")
+    "SELECT township_code, period, count(*), count(*) FILTER (WHERE matched) FROM check_results c "
+    "WHERE period = ANY($1::text[]) AND " AS_OF("created_at") " AND NOT EXISTS (SELECT 1 FROM "
+    "check_results s WHERE s.supersedes = c.check_id AND " AS_OF("s.created_at") ")"
     " GROUP BY GROUPING SETS ((township_code, period), (township_code))";
 
 static const char UNMATCHED_SQL[] =

@@ -29,7 +29,7 @@ typedef struct {
 
 enum { M_BATCH, M_DEPT, M_FEED, M_PERIOD, M_TOTAL, M_ACCEPTED, M_REJECTED, M_FINISHED, M_N };
 enum { A_ID, A_HOUSEHOLD, A_PERIOD, A_CREATED, A_WITHDRAWS, A_N };
-enum { C_ID, C_PERIOD, C_MATCHED, C_CREATED, C_N };
+enum { C_ID, C_PERIOD, C_MATCHED, C_CREATED, C_SUPERSEDES, C_N };
 
 typedef struct {
   status_report_t *r;
@@ -50,7 +50,8 @@ static const char *const M_NAMES[M_N] = {"batch_id",      "department",    "feed
                                          "rows_rejected", "finished_at"};
 static const char *const A_NAMES[A_N] = {"alert_id", "household_id", "period", "created_at",
                                          "withdraws"};
-static const char *const C_NAMES[C_N] = {"check_id", "period", "matched", "created_at"};
+static const char *const C_NAMES[C_N] = {"check_id", "period", "matched", "created_at",
+                                         "supersedes"};
 
 static void bad(reader_t *x, const rd_kafka_message_t *m, const char *why) {
   x->st->undecodable++;
@@ -157,7 +158,7 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
       bad(x, m, "a CheckResult field is missing");
       return 0;
     }
-    rc = status_report_add_check(x->r, t->row, p, id, matched, created);
+    rc = status_report_add_check(x->r, t->row, p, id, matched, created, str(v, x->ci[C_SUPERSEDES]));
     break;
   }
   }

@@ -79,6 +79,7 @@ void status_report_destroy(status_report_t *r) {
   free(r->tallies);
   free(r->feeds);
   free(r->feed_state_counts);
+  free(r->superseded_);
   free(r);
 }
 
@@ -191,13 +192,17 @@ int status_report_add_alert(status_report_t *r, size_t row, const char *period,
 }
 
 int status_report_add_check(status_report_t *r, size_t row, const char *period,
-                            const char *check_id, bool matched, int64_t created_at) {
+                            const char *check_id, bool matched, int64_t created_at,
+                            const char *supersedes) {
   int m = status_report_month(r, period);
   if (m < 0 || row >= r->nrows || !check_id) return 0;
   if (created_at > r->as_of_ms) {
     r->checks_after_as_of++;
     return 0;
   }
+  if (supersedes && *supersedes &&
+      push(&r->superseded_, &r->nsup_, &r->csup_, id_key(supersedes)))
+    return -1;
   status_tally_t *t = status_report_tally(r, row, m);
   uint64_t k = id_key(check_id);
   if (push(&t->checks_, &t->nc_, &t->cc_, k)) return -1;
@@ -229,6 +234,15 @@ static uint64_t distinct(uint64_t *v, size_t n) {
   for (size_t i = 1; i < n; i++)
     if (v[i] != v[i - 1]) d++;
   return d;
+}
+
+/* Keep the keys of v that are not superseded (r->superseded_ sorted): the new n. */
+static size_t drop_superseded(const status_report_t *r, uint64_t *v, size_t n) {
+  if (!r->nsup_) return n;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!bsearch(&v[i], r->superseded_, r->nsup_, sizeof *r->superseded_, cmp_u64)) v[k++] = v[i];
+  return k;
 }
 
 static int cmp_manifest(const void *a, const void *b) {
@@ -276,10 +290,14 @@ int status_report_finish(status_report_t *r) {
       r->state_counts[r->nmonths][l->state]++;
       r->feed_state_counts[f * STATUS_STATE_COUNT + l->state]++;
     }
+  /* the check results replaced by as-of do not count (issue 11) */
+  if (r->nsup_) qsort(r->superseded_, r->nsup_, sizeof *r->superseded_, cmp_u64);
   for (size_t row = 0; row < r->nrows && !r->tallies_set_; row++) {
     status_tally_t *all = status_report_tally(r, row, r->nmonths);
     for (int m = 0; m < r->nmonths; m++) {
       status_tally_t *t = status_report_tally(r, row, m);
+      t->nc_ = drop_superseded(r, t->checks_, t->nc_);
+      t->nm_ = drop_superseded(r, t->matched_, t->nm_);
       /* the whole range gets a copy of every month's keys */
       for (size_t i = 0; i < t->na_; i++)
         if (push(&all->alerts_, &all->na_, &all->ca_, t->alerts_[i])) return -1;

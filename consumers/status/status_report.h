@@ -115,6 +115,8 @@ typedef struct {
   bool finished;
   bool tallies_set_;  /* private: status_report_set_tally was used */
   uint64_t seq_; /* private: arrival counter */
+  uint64_t *superseded_; /* private: the check ids replaced by as-of */
+  size_t nsup_, csup_;
 } status_report_t;
 
 /* The row of alerts.unmatched in tallies: r->nrows - 1. */
@@ -147,9 +149,12 @@ int status_report_add_manifest(status_report_t *r, const char *department, const
 int status_report_add_alert(status_report_t *r, size_t row, const char *period,
                             const char *alert_id, const char *household_id, int64_t created_at);
 
-/* A CheckResult of checks.<township> (row = the township's index). */
+/* A CheckResult of checks.<township> (row = the township's index);
+ * supersedes: the check id it replaces, or NULL (issue 11). Only the current
+ * results count: a result replaced by one created by as-of is left out. */
 int status_report_add_check(status_report_t *r, size_t row, const char *period,
-                            const char *check_id, bool matched, int64_t created_at);
+                            const char *check_id, bool matched, int64_t created_at,
+                            const char *supersedes);
 
 /* Counts already made elsewhere (the ledger's SQL: distinct by construction)
  * for row in month m (m == nmonths: the whole range), instead of adding the

@@ -139,7 +139,7 @@ def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
     checks = ns.read("checks.")
     n_members = sum(len(reg.members_of(h)) for h in reg.applicants(PERIOD))
     assert n_members > 0
-    assert_checks_of_month(ns, cfg, rules, reg, checks, files)
+    lists = assert_checks_of_month(ns, cfg, rules, reg, checks, files)
 
     adm = rhtest.admin()  # kept alive until the answer came
     groups = {g.group_id for g in adm.list_consumer_groups().result(30).valid}
@@ -147,63 +147,37 @@ def test_generated_month(ns, cfg, rules, reg, month, tmp_path):
     kinds = collections.Counter(rec["kind"] for _, rec in items)
     assert_summary(j, records=len(items), alerts=len(exp.township_alerts()),
                    unmatched=len(exp.unmatched_alerts()), no_rule=exp.counts["no_rule"],
-                   duplicates=0, dlq=0, checks=n_members * len(rules.check_feeds()),
+                   duplicates=lists.skipped(), dlq=0, checks=len(lists.results()),
                    check_records=kinds["CHECK"], identity=kinds["IDENTITY"], manifests=len(files))
 
 
 def assert_checks_of_month(ns, cfg, rules, reg, checks, files):
-    """All check feeds published one after another: results exact, complete and
-    missing_departments too — by the lists' own times (each manifest's
-    finished_at), not by the order the join met the manifests on their partitions
-    (issue 11: a list that had arrived was named missing)."""
-    by_feed = {}
-    paths = {(d, f): p for d, f, p in files}
-    want = {}
-    for dept, feed in rules.check_feeds():
-        bid = rhtest.batch_id(dept, feed, PERIOD, paths[(dept, feed)])
-        published = ns.feed_records(dept, feed, batch=bid)
-        csv_recs = rhtest.expected_records(cfg, dept, feed, paths[(dept, feed)])
-        assert {row for _, row in published} == set(csv_recs), f"{dept}/{feed}: rows differ"
-        batch = {csv_recs[row]["id_number"]: (csv_recs[row], src)
-                 for (_, row), (_, src) in published.items()}
-        want.update(rhtest.expected_checks(rules, reg, dept, feed, PERIOD, batch, set(rules.check_feeds())))
-    got = {}
-    for topic, key, rec, _ in checks:
-        assert rec["check_id"] not in got, f"check {rec['check_id'][:12]} twice"
-        got[rec["check_id"]] = (topic, key, rec)
-    assert set(got) == set(want), (f"check results: {len(set(want) - set(got))} missing, "
-                                   f"{len(set(got) - set(want))} unexpected")
+    """All check feeds published one after another: the results exact, complete and
+    missing_departments too — by the lists' own times (each manifest's finished_at),
+    not by the order the join met the manifests on their partitions (issue 11: a list
+    that had arrived was named missing) — and each list's results issued again as the
+    lists after it arrived (issue 11), the last of each member and feed complete.
+    Returns the rhtest.CheckLists."""
+    lists = rhtest.check_lists(ns, cfg, rules, reg, files)
+    for dept, feed, path in files:
+        if (dept, feed) in rules.check_feeds():
+            bid = rhtest.batch_id(dept, feed, PERIOD, path)
+            csv_recs = rhtest.expected_records(cfg, dept, feed, path)
+            assert {row for _, row in ns.feed_records(dept, feed, batch=bid)} == set(csv_recs), \
+                f"{dept}/{feed}: rows differ"
+    want = lists.results()
     assert any(w["matched"] for w in want.values()), "no applicant member is in a check list"
-    problems = []
-    for cid, w in want.items():
-        topic, key, rec = got[cid]
-        if (topic, key) != (w["_topic"], w["_key"]):
-            problems.append(f"{cid[:12]}: topic/key {topic} {key} != {w['_topic']} {w['_key']}")
-        d = [x for x in rhtest.diff_check(w, rec)
-             if not x.startswith(("complete", "missing_departments"))]
-        if d:
-            problems.append(f"check {cid[:12]} {w['department']}/{w['feed']} member "
-                            f"{mask(w['member_id_number'])}: " + "; ".join(d))
-        by_feed.setdefault(f"{w['department']}/{w['feed']}", set()).add(
-            (rec["complete"], tuple(rec["missing_departments"])))
-    assert not problems, "\n".join(problems[:15])
-    # one (complete, missing) a feed: the check feeds (config order) whose list
-    # finished after this one's, from the manifests as published
-    order = [f"{d}/{f}" for d, f in rules.check_feeds()]
-    manifests = ns.manifests_by_batch()
-    finished = {}
-    for dept, feed in rules.check_feeds():
-        bid = rhtest.batch_id(dept, feed, PERIOD, paths[(dept, feed)])
-        finished[f"{dept}/{feed}"] = min(m["finished_at"] for m in manifests[bid])
+    compare_checks(want, checks, "the month")
     # lists published at once (produce_all) may finish in one millisecond: each has then
-    # arrived for the other (docs/join.md), as the strict > below says
-    for feed, s in by_feed.items():
-        assert len(s) == 1, f"{feed}: results disagree on complete/missing_departments: {s}"
-        complete, missing = next(iter(s))
-        want_missing = [f for f in order if finished[f] > finished[feed]]
-        assert list(missing) == want_missing, \
-            f"{feed}: missing_departments {list(missing)}, the lists after it {want_missing}"
-        assert complete == (not missing), f"{feed}: complete={complete}, missing {missing}"
+    # arrived for the other (docs/join.md), and their results are issued once
+    assert len(lists.times()) > 1, "every check list finished in one millisecond"
+    current = lists.current()
+    n_members = sum(len(reg.members_of(h)) for h in reg.applicants(PERIOD))
+    assert len(current) == n_members * len(rules.check_feeds())
+    assert all(w["complete"] and not w["missing_departments"] for w in current.values()), \
+        "a member's last result of a check feed is not complete"
+    assert any(not w["complete"] for w in want.values()), "no result was issued incomplete"
+    return lists
 
 
 # ---- 2. corrupt records -----------------------------------------------------------------
@@ -351,28 +325,36 @@ def test_check_results_missing_department(ns, cfg, rules, reg, month, tmp_path):
 
     j = ns.join(log_dir=tmp_path / "logs")
     try:
-        done, want = set(), {}
+        published = []
         order = [f for f in feeds if f != held] + [held]
         for dept, feed in order:
             ns.produce(dept, feed, paths[(dept, feed)])
-            done.add((dept, feed))
+            published.append((dept, feed, paths[(dept, feed)]))
             bid = rhtest.batch_id(dept, feed, PERIOD, paths[(dept, feed)])
-            published = ns.feed_records(dept, feed, batch=bid)
+            records = ns.feed_records(dept, feed, batch=bid)
             csv_recs = rhtest.expected_records(cfg, dept, feed, paths[(dept, feed)])
             same = {r["id_number"] for r in csv_recs.values()} == \
-                {rec["id_number"] for rec, _ in published.values()}
+                {rec["id_number"] for rec, _ in records.values()}
             assert same, f"{dept}/{feed}: the published persons differ from the file"
-            batch = {rec["id_number"]: (csv_recs[rec["row_number"]], src)
-                     for rec, src in published.values()}
-            want.update(rhtest.expected_checks(rules, reg, dept, feed, PERIOD, batch, done))
+            # the lists before it issued again with it arrived (issue 11)
+            lists = rhtest.check_lists(ns, cfg, rules, reg, published)
+            want = lists.results()
             got = wait_checks(ns, len(want), j)
             compare_checks(want, got, f"after {dept}/{feed}")
+        assert len(lists.times()) == len(feeds), "two check lists finished in one millisecond"
         assert any(w["matched"] for w in want.values()) and \
             not all(w["matched"] for w in want.values()), "the data has no matches or only matches"
-        late = [w for w in want.values() if (w["department"], w["feed"]) == held]
-        assert late and all(w["complete"] and w["missing_departments"] == [] for w in late)
-        early = [w for w in want.values() if (w["department"], w["feed"]) != held]
-        assert all(not w["complete"] and "tax/real-estate" in w["missing_departments"] for w in early)
+        # while tax/real-estate was late, the others' results named it missing; once it
+        # arrived, every member's last result of every check feed is complete
+        early = [w for w in want.values() if not w["complete"]]
+        assert early and all("tax/real-estate" in w["missing_departments"] for w in early)
+        current = lists.current()
+        assert len(current) == len(members) * len(feeds)
+        assert all(w["complete"] and w["missing_departments"] == [] for w in current.values())
+        assert all(w["supersedes"] for w in current.values()
+                   if (w["department"], w["feed"]) != held), "the earlier lists not issued again"
+        n = len(members)
+        assert len(want) == n * len(feeds) * (len(feeds) + 1) // 2, "one issue a list a arrival"
         time.sleep(2)  # nothing more comes
         compare_checks(want, ns.read("checks."), "at the end")
         assert len(ns.read("alerts.")) == 0, "alerts from check lists"
@@ -402,6 +384,62 @@ def compare_checks(want, got, when):
             problems.append(f"{w['department']}/{w['feed']} member {mask(w['member_id_number'])}: "
                             + "; ".join(d))
     assert not problems, f"{when}: {len(problems)} check results differ:\n" + "\n".join(problems[:10])
+
+
+def test_corrected_check_list_replaces_results(ns, cfg, rules, reg, month, tmp_path):
+    """Issue 11: a corrected check list (a later list of the same feed and month) whose
+    matched member left the list: its results are issued, the member's new one not
+    matched and marked as replacing the old; the other check list's results are issued
+    again with it. A re-run of the join from the start (another group) adds nothing."""
+    a, b = rules.check_feeds()[0], rules.check_feeds()[1]
+    paths = {(d, f): p for d, f, p in rhtest.feed_files(month / PERIOD)}
+    recs = rhtest.expected_records(cfg, *a, paths[a])
+    applicant_ids = {m["id_number"] for h in reg.applicants(PERIOD) for m in reg.members_of(h)}
+    gone = sorted(r["id_number"] for r in recs.values() if r["id_number"] in applicant_ids)
+    assert gone, f"no applicant member in {a[0]}/{a[1]}'s list"
+    gone = gone[0]
+    data = paths[a].read_bytes()
+    eol = "\r\n" if b"\r\n" in data else "\n"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    keep = [rows[0]] + [r for line, r in enumerate(rows[1:], 2)
+                        if r and not (line in recs and recs[line]["id_number"] == gone)]
+    assert len(keep) == len([r for r in rows if r]) - 1, "the member's row not found once"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=eol).writerows(keep)
+    corrected = tmp_path / "corrected" / paths[a].name
+    corrected.parent.mkdir()
+    corrected.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode())
+
+    files = [(*a, paths[a]), (*b, paths[b]), (*a, corrected)]
+    for d, f, p in files:
+        ns.produce(d, f, p)
+    j = run_join(ns, tmp_path)
+    lists = rhtest.check_lists(ns, cfg, rules, reg, files)
+    assert len(lists.times()) == 3, "two check lists finished in one millisecond"
+    want = lists.results()
+    compare_checks(want, ns.read("checks."), "after the corrected list")
+    n = sum(len(reg.members_of(h)) for h in reg.applicants(PERIOD))
+    assert len(want) == n * (1 + 2 + 2), "a's list, b's with a's again, the correction with b's"
+    # the member's result: matched in the first list, not in the correction, which
+    # replaces the one issued when b's list arrived
+    mine = {k: w for k, w in want.items() if w["member_id_number"] == gone
+            and (w["department"], w["feed"]) == a}
+    assert len(mine) == 3
+    current = [w for k, w in mine.items() if k in lists.current()]
+    assert len(current) == 1 and not current[0]["matched"] and current[0]["facts"] == {}
+    assert current[0]["supersedes"] in mine and mine[current[0]["supersedes"]]["matched"]
+    assert rhtest.check_id(PERIOD, gone, *a) in mine and \
+        mine[rhtest.check_id(PERIOD, gone, *a)]["supersedes"] is None
+    others = [f"{d}/{f}" for d, f in rules.check_feeds() if (d, f) not in (a, b)]
+    assert all(w["missing_departments"] == others for w in lists.current().values())
+    assert_summary(j, checks=len(want), duplicates=0, dlq=0, manifests=3)
+
+    # a re-run from the start: every list handled again, nothing new published
+    again = run_join(ns, tmp_path, "--group", ns.prefix + "riskhub-join-rerun",
+                     "--instance", "rerun")
+    compare_checks(want, ns.read("checks."), "after a re-run")
+    assert_summary(again, checks=0, dlq=0, manifests=3)
 
 
 # ---- 4. a re-published batch ----------------------------------------------------------------
@@ -445,18 +483,20 @@ def test_republished_batch_gives_no_new_alerts(ns, cfg, rules, reg, month, tmp_p
         f"expected: every alert twice in the input ({exp.counts})"
     assert_alerts(ns, exp)
     assert_warnings(ns, exp)
-    # the check list: results once, from the first batch (its lineage). The summary's
-    # duplicates counts the check results not sent again too (riskhub-join does so).
-    batch = {rec["id_number"]: (rec, src) for src, rec in items
-             if (rec["department"], rec["feed"]) == chk
-             and src["batch_id"] == rhtest.batch_id(*chk, PERIOD, paths[chk])}
-    want = rhtest.expected_checks(rules, reg, *chk, PERIOD, batch, {chk})
-    members = len(want)
-    assert members > 0 and any(w["matched"] for w in want.values()), "no applicant member matches"
+    # the check list: its results from the first batch (its lineage), then the later
+    # list of the same feed and month (a correction, issue 11) issued as replacing them
+    lists = rhtest.check_lists(ns, cfg, rules, reg, originals + blank)
+    want = lists.results()
+    members = len(lists.current())
+    assert members > 0 and len(want) == 2 * members, "not one issue a list"
+    assert any(w["matched"] for w in want.values()), "no applicant member matches"
+    first = rhtest.batch_id(*chk, PERIOD, paths[chk])
+    assert all(w["source"] is None or w["source"]["batch_id"] != first
+               for w in lists.current().values()), "the correction is not current"
     compare_checks(want, ns.read("checks."), "after a re-published check list")
     assert_summary(j1, records=len(items), alerts=len(exp.township_alerts()),
-                   unmatched=len(exp.unmatched_alerts()), duplicates=n_alerting + members,
-                   no_rule=exp.counts["no_rule"], checks=members, dlq=0, manifests=8)
+                   unmatched=len(exp.unmatched_alerts()), duplicates=n_alerting,
+                   no_rule=exp.counts["no_rule"], checks=2 * members, dlq=0, manifests=8)
 
     # run 2 (a new process: the published ids are read back from the alerts topics):
     # the rows in another order
@@ -469,10 +509,11 @@ def test_republished_batch_gives_no_new_alerts(ns, cfg, rules, reg, month, tmp_p
     assert len(exp2.alerts) == n_alerting, "the reordered lists give other alert ids"
     assert_alerts(ns, exp)
     assert_warnings(ns, exp)
-    compare_checks(want, ns.read("checks."), "after a second re-published check list")
-    assert_summary(j2, records=len(items2), alerts=0, unmatched=0, duplicates=n_alerting + members,
+    lists = rhtest.check_lists(ns, cfg, rules, reg, originals + blank + reordered)
+    compare_checks(lists.results(), ns.read("checks."), "after a second re-published check list")
+    assert_summary(j2, records=len(items2), alerts=0, unmatched=0, duplicates=n_alerting,
                    no_rule=sum(1 for o in exp.outcomes[len(items):] if o["outcome"] == "no_rule"),
-                   checks=0, dlq=0, manifests=4)
+                   checks=members, dlq=0, manifests=4)
 
 
 # ---- 5. registry changes while running -----------------------------------------------------

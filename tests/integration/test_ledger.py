@@ -53,6 +53,13 @@ def test_rows_equal_the_topics_and_a_second_run_adds_nothing(ns, month, tmp_path
             s["skipped"]) == (n_w, n_c, n_u, n_m, 0, 0), \
         f"summary {s}; topics: {n_w} warnings, {n_c} check results, {n_u} unmatched, {n_m} manifests"
     assert s["records"] == n_w + n_c + n_u + n_m
+    # the check lists' results issued again as later lists arrived (issue 11): the
+    # current ones, one a member and check feed, all complete
+    assert psql(ns.conninfo, "SELECT count(*) FILTER (WHERE superseded_by IS NOT NULL) > 0, "
+                             "count(DISTINCT (member_id_number, department, feed)) FROM check_results") \
+        == "t|" + psql(ns.conninfo, "SELECT count(*) FROM check_results_current"), \
+        "check_results_current is not one result a member and check feed"
+    assert psql(ns.conninfo, "SELECT count(*) FROM check_results_current WHERE NOT complete") == "0"
     assert not offsets_at_end(ns), f"positions short of the ends: {offsets_at_end(ns)}"
     # deadlines from the config, state PUSHED
     assert psql(ns.conninfo, "SELECT count(*) FROM warnings WHERE visit_due IS NULL OR "

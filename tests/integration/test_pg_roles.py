@@ -18,10 +18,13 @@ ROLES = ["riskhub_import", "riskhub_join", "riskhub_ledger", "riskhub_status",
 RELATIONS = ["households", "members", "applications", "registry_changes", "warnings",
              "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets",
              "unmasked_exports", "schema_migrations", "household_heads",
-             "registry_first_import_ddl", "warning_steps", "township_warnings", "township_steps"]
+             "registry_first_import_ddl", "warning_steps", "township_warnings", "township_steps",
+             "check_results_current"]
 REGISTRY = {"households", "members", "applications"}
 LEDGER = {"warnings", "check_results", "unmatched_alerts", "list_manifests", "ledger_offsets"}
 STEPS = {"warning_steps"}
+# the current check results (migration 013, issue 11): read by those that read the ledger
+CURRENT = {"check_results_current"}
 
 # role -> access -> the relations it may use so; anything else is refused.
 POLICY = {
@@ -30,7 +33,7 @@ POLICY = {
     "riskhub_join": {"select": REGISTRY | {"registry_changes"}},
     # the townships' steps (migration 010): kept once, and the state each found
     "riskhub_ledger": {"select": LEDGER | STEPS, "insert": LEDGER | STEPS, "update": LEDGER | STEPS},
-    "riskhub_status": {"select": LEDGER | STEPS},
+    "riskhub_status": {"select": LEDGER | STEPS | CURRENT},
     "riskhub_township": {"select": {"household_heads", "township_warnings", "township_steps"},
                          "insert": {"unmasked_exports"}},
     "riskhub_audit": {"select": set(RELATIONS) - {"household_heads", "registry_first_import_ddl",
@@ -50,7 +53,7 @@ INSERT_COLUMN = {"households": "household_id", "members": "id_number", "applicat
                  "registry_first_import_ddl": "create_sql",
                  # the ledger may set only the state a step found and why it was refused
                  "warning_steps": "refused", "township_warnings": "alert_id",
-                 "township_steps": "alert_id"}
+                 "township_steps": "alert_id", "check_results_current": "check_id"}
 
 
 def statement(access, rel):

@@ -109,7 +109,8 @@ def expected_lists(cfg, manifests, period, as_of):
 
 def expected_townships(ns, cfg, period, as_of):
     """{township code or 'unmatched': (warnings, households, checks, matched)} from the
-    alerts and checks topics (distinct ids of the period created by as_of)."""
+    alerts and checks topics (distinct ids of the period created by as_of; check results
+    current as of then: none created by as_of names them in supersedes, issue 11)."""
     alerts, households, checks, matched = {}, {}, {}, {}
     rows = [t["code"] for t in cfg["townships"]] + ["unmatched"]
     for r in rows:
@@ -120,9 +121,11 @@ def expected_townships(ns, cfg, period, as_of):
             alerts[row].add(rec["alert_id"])
             if rec["household_id"] and row != "unmatched":
                 households[row].add(rec["household_id"])
-    for topic, key, rec, _ in ns.read("checks."):
-        row = topic.split(".", 1)[1]
-        if rec["period"] == period and rec["created_at"] <= as_of and row in checks:
+    results = [(topic.split(".", 1)[1], rec) for topic, _, rec, _ in ns.read("checks.")
+               if rec["period"] == period and rec["created_at"] <= as_of]
+    replaced = {rec.get("supersedes") for _, rec in results}
+    for row, rec in results:
+        if row in checks and rec["check_id"] not in replaced:
             checks[row].add(rec["check_id"])
             if rec["matched"]:
                 matched[row].add(rec["check_id"])

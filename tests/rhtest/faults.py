@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .env import CONFIG, PERIOD
 from .feeds import feed_files
-from .join import expect, lineage
+from .join import check_lists, expect, lineage
 from .kafka import consumer, end_offsets, read_topics
 from .privacy import scrub
 
@@ -145,19 +145,26 @@ def stall_report(j):
 
 class Outcome:
     """What a run published: Counters of (alert_id, key, topic) and check ids, read
-    read_committed; the join's exit and the run's seconds."""
+    read_committed; the join's exit and the run's seconds. checks_expected: the check
+    ids the run's own check lists give (rhtest.CheckLists: the ids of results issued
+    again name the lists arrived then, by their finished_at, which differ from run to
+    run; issue 11), or None to compare with the base run's."""
 
-    def __init__(self, ns, rc, seconds, join=None):
+    def __init__(self, ns, rc, seconds, join=None, checks_expected=None):
         self.rc, self.seconds, self.join = rc, seconds, join
         self.alerts = collections.Counter((rec["alert_id"], key, topic)
                                           for topic, key, rec, _ in ns.read("alerts."))
         self.checks = collections.Counter(rec["check_id"] for _, _, rec, _ in ns.read("checks."))
+        self.checks_expected = checks_expected
 
     def compare(self, base):
-        """'' if the alerts and check results are those of base, each once; else what differs."""
+        """'' if the alerts are those of base and the check results those of the run's
+        lists (or of base), each once; else what differs."""
         out = []
+        want_checks = collections.Counter(self.checks_expected) \
+            if self.checks_expected is not None else base.checks
         for what, mine, theirs in (("alerts", self.alerts, base.alerts),
-                                   ("check results", self.checks, base.checks)):
+                                   ("check results", self.checks, want_checks)):
             missing, extra = theirs.keys() - mine.keys(), mine.keys() - theirs.keys()
             doubled = sum(n - 1 for n in mine.values() if n > 1)
             if missing or extra or doubled:
@@ -221,7 +228,8 @@ def run_month(ns, cfg, rules, reg, steps, log_dir, fault=None, join_args=(), pro
         j.kill()
     seconds = time.monotonic() - t0
     exp = expect(rules, reg, lineage(ns, cfg, files))
-    return Outcome(ns, rc, seconds, j), exp, timings
+    checks = check_lists(ns, cfg, rules, reg, files).results()
+    return Outcome(ns, rc, seconds, j, checks_expected=set(checks)), exp, timings
 
 
 def cfg_topic(ns, dept, feed):

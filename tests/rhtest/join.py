@@ -18,7 +18,8 @@ from .pg import warnings_rows
 from .privacy import assert_no_full_id, mask, scrub
 
 __all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household", "situation",
-           "Rules", "expected_alert", "Expect", "expected_checks", "withdrawal_id", "expected_withdrawals", "ALERT_FIELDS", "describe", "diff_alert",
+           "Rules", "expected_alert", "Expect", "expected_checks", "withdrawal_id", "expected_withdrawals",
+           "check_id_v2", "CheckLists", "check_lists", "ALERT_FIELDS", "describe", "diff_alert",
            "diff_check", "Join", "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
            "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary", "run_ledger", "ledger_binary"]
 
@@ -42,7 +43,15 @@ def alert_id(id_number, dept, feed, period, rule_id):
 
 
 def check_id(period, member_id, dept, feed):
+    """A check list's first issue (the first list of its feed and period, at its arrival)."""
     return sha_parts("riskhub-check-v1", period, member_id, dept, feed)
+
+
+def check_id_v2(period, member_id, dept, feed, batch, arrived):
+    """A re-issue or a correction: batch, the list whose facts it gives; arrived,
+    {(dept, feed): batch id} of the check lists of the period arrived then."""
+    return sha_parts("riskhub-check-v2", period, member_id, dept, feed, batch,
+                     *sorted(f"{d}/{f}={b}" for (d, f), b in arrived.items()))
 
 
 def fen(text):
@@ -344,6 +353,100 @@ def expected_checks(rules, reg, dept, feed, period, batch_records, done_feeds):
             r["_topic"], r["_key"] = f"checks.{h['township_code']}", hid
             out[r["check_id"]] = r
     return out
+
+
+class CheckLists:
+    """The check lists of a period and every CheckResult riskhub-join must issue for
+    them (docs/join.md, "Records"; issue 11), from the lists as published: add()
+    each believed list of the chain, a feed's lists in the order it published them.
+
+    The state at a time t: each check feed's last list finished at or before t.
+    Each list's arrival (its finished_at) issues the results of every list of the
+    state then, complete/missing_departments as of then; a result supersedes its
+    member's and feed's result of the state at the time before (the greatest
+    finished_at below t), if that state had the feed."""
+
+    def __init__(self, rules, reg, period=PERIOD):
+        self.rules, self.reg, self.period = rules, reg, period
+        self.lists = []
+
+    def add(self, dept, feed, batch, finished_at, records):
+        """records: {id_number: (record, source)} of the list's batch."""
+        if any(x["batch"] == batch for x in self.lists):
+            return  # the same signed list again: a copy, not in the chain
+        self.lists.append({"key": (dept, feed), "batch": batch, "finished_at": finished_at,
+                           "records": records})
+
+    def times(self):
+        return sorted({x["finished_at"] for x in self.lists})
+
+    def state(self, t):
+        st = {}
+        for key in self.rules.check_feeds():
+            cur = [x for x in self.lists if x["key"] == key and x["finished_at"] <= t]
+            if cur:
+                st[key] = cur[-1]
+        return st
+
+    def _id(self, key, st, t, member):
+        x = st[key]
+        first = next(y for y in self.lists if y["key"] == key)
+        if x is first and x["finished_at"] == t:
+            return check_id(self.period, member, *key)
+        return check_id_v2(self.period, member, *key, x["batch"],
+                           {k: y["batch"] for k, y in st.items()})
+
+    def results_at(self, t):
+        """{check_id: result} issued when a list finished at t arrived."""
+        st = self.state(t)
+        before = [x for x in self.times() if x < t]
+        pt = before[-1] if before else None
+        pst = self.state(pt) if before else {}
+        out = {}
+        for key, x in st.items():
+            rs = expected_checks(self.rules, self.reg, *key, self.period, x["records"], set(st))
+            for r in rs.values():
+                m = r["member_id_number"]
+                r["check_id"] = self._id(key, st, t, m)
+                r["supersedes"] = self._id(key, pst, pt, m) if key in pst else None
+                out[r["check_id"]] = r
+        return out
+
+    def results(self):
+        """Every result of every arrival so far."""
+        out = {}
+        for t in self.times():
+            out.update(self.results_at(t))
+        return out
+
+    def skipped(self):
+        """The results riskhub-join finds published already (its summary's duplicates):
+        k lists finished in one millisecond issue the same state's results k times."""
+        n = sum(len(self.reg.members_of(h)) for h in self.reg.applicants(self.period))
+        times = collections.Counter(x["finished_at"] for x in self.lists)
+        return sum((k - 1) * n * len(self.state(t)) for t, k in times.items())
+
+    def current(self):
+        """The results no other supersedes: one a member and check feed."""
+        res = self.results()
+        replaced = {r["supersedes"] for r in res.values()}
+        return {k: r for k, r in res.items() if k not in replaced}
+
+
+def check_lists(ns, cfg, rules, reg, files, period=PERIOD):
+    """CheckLists of the check feeds' files among files (dept, feed, path), published
+    in that order: batches, lineage and finished_at read back from the broker."""
+    lists = CheckLists(rules, reg, period)
+    manifests = ns.manifests_by_batch()
+    for dept, feed, path in files:
+        if (dept, feed) not in rules.check_feeds():
+            continue
+        bid = batch_id(dept, feed, period, path)
+        published = ns.feed_records(dept, feed, batch=bid)
+        recs = expected_records(cfg, dept, feed, path)
+        batch = {recs[row]["id_number"]: (recs[row], src) for (_, row), (_, src) in published.items()}
+        lists.add(dept, feed, bid, min(m["finished_at"] for m in manifests[bid]), batch)
+    return lists
 
 
 ALERT_FIELDS = ("alert_id", "situation", "household_id", "household_type", "monitoring_category",

@@ -1,6 +1,8 @@
 """What riskhub-ledger must have written (docs/ledger.md), compared with what the
 join's topics hold read_committed; the audit trigger that sees a row written twice
 below ON CONFLICT DO NOTHING (tests/integration/test_ledger*.py)."""
+import collections
+
 from .kafka import end_offsets
 from .pg import pg_rows, psql
 
@@ -53,7 +55,15 @@ def ledger_topic_rows(ns):
         checks[c["check_id"]] = (c["period"], c["township_code"], c["household_id"],
                                  c["member_id_number"], c["department"], c["feed"],
                                  "t" if c["matched"] else "f", "t" if c["complete"] else "f",
-                                 src["topic"] if src else "", str(src["offset"]) if src else "")
+                                 src["topic"] if src else "", str(src["offset"]) if src else "",
+                                 c.get("supersedes") or "")
+    # superseded_by: the result that names it (issue 11; one, in the tests' data)
+    by = collections.defaultdict(list)
+    for cid, row in checks.items():
+        if row[-1]:
+            by[row[-1]].append(cid)
+    assert all(len(v) == 1 for v in by.values()), "a check result replaced twice"
+    checks = {cid: row + (by[cid][0] if cid in by else "",) for cid, row in checks.items()}
     for _topic, _key, b, m in ns.read("feed.manifests"):
         manifests[f"{m.topic()}:{m.partition()}:{m.offset()}"] = (
             b["batch_id"], b["department"], b["feed"], b["kind"], b["period"], b["source_name"],
@@ -79,7 +89,11 @@ def ledger_db_rows(ns):
     c = {r[0]: tuple(r[1:]) for r in pg_rows(
         ns.conninfo, "SELECT check_id, period, township_code, household_id, member_id_number, "
                      "department, feed, matched, complete, coalesce(source_topic, ''), "
-                     "coalesce(source_offset::text, '') FROM check_results")}
+                     "coalesce(source_offset::text, ''), coalesce(supersedes, ''), "
+                     "coalesce(superseded_by, '') FROM check_results")}
+    current = pg_rows(ns.conninfo, "SELECT check_id FROM check_results_current")
+    assert {r[0] for r in current} == {k for k, r in c.items() if not r[-1]}, \
+        "check_results_current is not the rows no other replaces"
     return w, c, u, m
 
 

@@ -89,6 +89,7 @@ static void messages(fx_t *f) {
   assert_int_equal(avro_value_get_by_name(&x, "complete", &fl, NULL), 0);
   assert_int_equal(avro_value_set_boolean(&fl, 1), 0);
   fx_set_long(&x, "created_at", 1790000003000);
+  fx_set_str(&x, "supersedes", NULL);
   fx_encode(f->s, "riskhub.CheckResult", &x, &f->msgs[RH_ARCHIVE_CHECKS][0], "checks.411024100", 0,
             0, 1790000003000, "411024100-001-0001");
   avro_value_decref(&x);

@@ -73,7 +73,7 @@ static int setup(void **state) {
   status_report_add_alert(f->r, 0, "2026-10", "2222222222222222", "h1", t);
   status_report_add_alert(f->r, 1, "2026-10", "3333333333333333", "h2", t);
   status_report_add_alert(f->r, 2, "2026-10", "4444444444444444", NULL, t);
-  status_report_add_check(f->r, 1, "2026-10", "5555555555555555", true, t);
+  status_report_add_check(f->r, 1, "2026-10", "5555555555555555", true, t, NULL);
   status_report_finish(f->r);
   f->g[0] = status_grid_lists(f->r);
   f->g[1] = status_grid_townships(f->r);

@@ -250,12 +250,15 @@ static void test_tallies(void **state) {
   /* unmatched: no household */
   status_report_add_alert(r, STATUS_UNMATCHED(r), "2026-10", A1, NULL, t);
   status_report_add_alert(r, STATUS_UNMATCHED(r), "2026-10", B2, NULL, t);
-  /* checks: township 1, October: 3 results (one twice), 1 matched */
-  status_report_add_check(r, 1, "2026-10", A1, true, t);
-  status_report_add_check(r, 1, "2026-10", A1, true, t);
-  status_report_add_check(r, 1, "2026-10", B2, false, t);
-  status_report_add_check(r, 1, "2026-10", C3, false, t);
-  status_report_add_check(r, 1, "2026-10", "0123456789abcdef", true, as_of + 1);
+  /* checks: township 1, October: 4 results (one twice), one of them replaced by
+   * another (issue 11: 3 current), 2 of those matched; a result after as-of
+   * that would replace B2 does not count, nor replace it */
+  status_report_add_check(r, 1, "2026-10", A1, true, t, NULL);
+  status_report_add_check(r, 1, "2026-10", A1, true, t, NULL);
+  status_report_add_check(r, 1, "2026-10", "d4d4d4d4d4d4d4d4", true, t, C3);
+  status_report_add_check(r, 1, "2026-10", B2, false, t, NULL);
+  status_report_add_check(r, 1, "2026-10", C3, false, t, NULL);
+  status_report_add_check(r, 1, "2026-10", "0123456789abcdef", true, as_of + 1, B2);
   assert_int_equal(status_report_finish(r), 0);
 
   status_tally_t *x = status_report_tally(r, 0, 0);
@@ -272,7 +275,7 @@ static void test_tallies(void **state) {
   x = status_report_tally(r, 1, 0);
   assert_int_equal(x->warnings, 0);
   assert_int_equal(x->checks, 3);
-  assert_int_equal(x->checks_matched, 1);
+  assert_int_equal(x->checks_matched, 2);
   x = status_report_tally(r, STATUS_UNMATCHED(r), 0);
   assert_int_equal(x->warnings, 2);
   assert_int_equal(x->households, 0);
