@@ -20,7 +20,8 @@
 static const rh_metric_def_t FAMILIES[] = {
     {"riskhub_web_signins_total", RH_METRIC_COUNTER,
      "sign-ins by result: ok, refused (wrong name or password), throttled"},
-    {"riskhub_web_outcomes_total", RH_METRIC_COUNTER, "home-visit outcomes recorded"},
+    {"riskhub_web_outcomes_total", RH_METRIC_COUNTER,
+     "home-visit outcomes published to verifications.<township> (the ledger applies them)"},
     {"riskhub_web_requests_total", RH_METRIC_COUNTER, "HTTP requests answered"},
     {"riskhub_web_event_streams", RH_METRIC_GAUGE, "pages open on the event stream"},
 };
