@@ -15,6 +15,7 @@ static const struct {
     [RH_VERIFY_NOT_INCLUDED] = {"NOT_INCLUDED", "不纳入", "DISMISSED"},
     [RH_VERIFY_ALREADY_MONITORED] = {"ALREADY_MONITORED", "已是监测对象", "ALREADY_MONITORED"},
     [RH_VERIFY_UNREACHABLE] = {"UNREACHABLE", "无法联系", "UNREACHABLE"},
+    [RH_VERIFY_PROPOSED] = {"PROPOSED", "拟纳入监测", "PROPOSED"},
 };
 
 /* Is text (blanks around it ignored) equal to want? */
@@ -39,7 +40,7 @@ const char *rh_verify_state_after(rh_verify_outcome_t o) { return outcomes[o].st
 
 const char *rh_verify_outcomes_text(void) {
   return "VERIFYING (核实中), INCLUDED (纳入监测), NOT_INCLUDED (不纳入), ALREADY_MONITORED "
-         "(已是监测对象), UNREACHABLE (无法联系)";
+         "(已是监测对象), UNREACHABLE (无法联系), PROPOSED (拟纳入监测)";
 }
 
 bool rh_verify_state_open(const char *state) {

@@ -11,6 +11,11 @@
  *   NOT_INCLUDED       DISMISSED (reason)  PUSHED, RECEIVED, VERIFYING, UNREACHABLE, PROPOSED
  *   ALREADY_MONITORED  ALREADY_MONITORED   PUSHED, RECEIVED, VERIFYING, UNREACHABLE
  *   UNREACHABLE        UNREACHABLE         PUSHED, RECEIVED, VERIFYING, UNREACHABLE
+ *   PROPOSED           PROPOSED            PUSHED, RECEIVED, VERIFYING, UNREACHABLE
+ *
+ * PROPOSED (拟纳入监测) is the township's proposal to include the household,
+ * the web page's outcome (docs/web.md); only the decision (INCLUDED or
+ * NOT_INCLUDED) may follow it.
  *
  * A warning still open (PUSHED, RECEIVED, VERIFYING, UNREACHABLE) past its
  * visit_due is overdue; every other state is an outcome (verified).
@@ -30,6 +35,7 @@ typedef enum {
   RH_VERIFY_NOT_INCLUDED,
   RH_VERIFY_ALREADY_MONITORED,
   RH_VERIFY_UNREACHABLE,
+  RH_VERIFY_PROPOSED,
   RH_VERIFY_OUTCOME_COUNT
 } rh_verify_outcome_t;
 

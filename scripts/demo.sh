@@ -30,7 +30,8 @@
 #   7. starts the townships' page (riskhub-web) with an account for the
 #      township's official and one for the bureau, and prints its address and
 #      the sign-ins (passwords in 0600 files under $demo; RH_WEB_PORT, default
-#      8080, or any free port when that one is taken). It stays up.
+#      8080, or any free port when that one is taken). It stays up, with a
+#      riskhub-ledger beside it that applies the outcomes the page publishes.
 #   RH_DEMO_PERIOD (default 2026-10; its delivery month must be over, so that
 #   the report as of now sees every delivery), RH_DEMO_HOUSEHOLDS (default 200000)
 #
@@ -313,8 +314,17 @@ echo "  $(cd "$demo/archive/$period" && sha256sum -c --quiet SHA256SUMS && echo 
 echo "== the townships' page (riskhub-web): $town's warnings in a browser"
 # an account for $town's official and one for the bureau, each its own password
 # (0600 files beside the demo; never printed); the server stays up after the demo
-web_pid=$demo/riskhub-web.pid
-if [[ -f $web_pid ]]; then kill "$(cat "$web_pid")" 2>/dev/null || true; rm -f "$web_pid"; sleep 1; fi
+web_pid=$demo/riskhub-web.pid ledger_pid=$demo/riskhub-ledger.pid
+for pid in "$web_pid" "$ledger_pid"; do
+    if [[ -f $pid ]]; then kill "$(cat "$pid")" 2>/dev/null || true; rm -f "$pid"; sleep 1; fi
+done
+# the page publishes an outcome as the township's Verification (its own party's
+# credentials file: RH_KAFKA_CREDENTIALS above, its transactional id riskhub-web.<code>
+# in the plan applied above); the ledger beside it applies the steps, and the page
+# shows the state the ledger leaves (docs/web.md, "Recording a visit")
+setsid nohup build/bin/riskhub-ledger --config config/riskhub.yaml --log-level info \
+    > "$demo/riskhub-ledger.log" 2>&1 < /dev/null &
+echo $! > "$ledger_pid"
 town_code=$(python3 - config/riskhub.yaml "$town" <<'PY'
 import sys, yaml
 print(next(t["code"] for t in yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["townships"]
@@ -350,5 +360,6 @@ web_url=$(sed -n 's/.*serving on \(http[^ ]*\).*/\1/p' "$demo/riskhub-web.log" |
 echo "  open $web_url"
 echo "  $town: user town-$town_code, password in $demo/web-password.town-$town_code"
 echo "  the bureau: user bureau, password in $demo/web-password.bureau"
-echo "  (its log: $demo/riskhub-web.log; scripts/services.sh stop stops it too)"
+echo "  (its log: $demo/riskhub-web.log, the ledger beside it: $demo/riskhub-ledger.log;"
+echo "   scripts/services.sh stop stops both)"
 echo "== done; stop the services with: scripts/services.sh stop"

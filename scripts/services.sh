@@ -42,12 +42,14 @@ case ${1:-} in
         ;;
     stop)
         rc=0
-        # the demo's riskhub-web (scripts/demo.sh), if it still runs
-        web_pid=$RH_REPO_ROOT/.local/demo/riskhub-web.pid
-        if [[ -f $web_pid ]]; then
-            kill "$(cat "$web_pid")" 2>/dev/null && say "services: the demo's riskhub-web stopped"
-            rm -f "$web_pid"
-        fi
+        # the demo's riskhub-web and the ledger beside it (scripts/demo.sh), if they still run
+        for prog in riskhub-web riskhub-ledger; do
+            pid_file=$RH_REPO_ROOT/.local/demo/$prog.pid
+            if [[ -f $pid_file ]]; then
+                kill "$(cat "$pid_file")" 2>/dev/null && say "services: the demo's $prog stopped"
+                rm -f "$pid_file"
+            fi
+        done
         "$KAFKA_SH" stop || rc=$?
         "$PG_SH" stop || rc=$?
         exit "$rc"

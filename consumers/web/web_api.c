@@ -10,9 +10,13 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include "rh_clock.h"
 #include "rh_file.h"
+#include "rh_log.h"
+#include "rh_period.h"
 #include "rh_pg.h"
 #include "rh_sbuf.h"
+#include "rh_verify.h"
 
 #define WARNINGS_SQL                                                                       \
   "SELECT alert_id, household_id, substr(household_id, 1, 13) AS village, period, risk, "  \
@@ -248,71 +252,143 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
               len, err, errsz);
 }
 
-static bool date_shape(const char *s) {
-  static const char pat[] = "dddd-dd-dd";
-  if (strlen(s) != sizeof pat - 1) return false;
-  for (size_t i = 0; pat[i]; i++)
-    if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return false;
-  return true;
+/* Days since 1970-01-01 of y-m-d (proleptic Gregorian). */
+static int32_t civil_days(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (int32_t)(era * 146097 + (int)doe - 719468);
 }
 
-unsigned web_api_outcome(PGconn *c, const web_user_t *u, const char *body, size_t len,
-                         char *msg, size_t msgsz) {
+/* "YYYY-MM-DD" of a day that exists into *days; 1 malformed, 2 no such day. */
+static int visit_date(const char *s, int32_t *days) {
+  static const char pat[] = "dddd-dd-dd";
+  if (strlen(s) != sizeof pat - 1) return 1;
+  for (size_t i = 0; pat[i]; i++)
+    if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return 1;
+  int y = atoi(s);
+  unsigned m = (unsigned)atoi(s + 5), d = (unsigned)atoi(s + 8);
+  static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 2;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && d == 29 && !leap) return 2;
+  *days = civil_days(y, m, d);
+  return 0;
+}
+
+/* The page's three outcomes as the Verification outcomes the ledger applies
+ * (common/rh_verify.h): 排除预警 is NOT_INCLUDED with a configured reason. */
+static int page_outcome(const char *o) {
+  if (strcmp(o, "DISMISSED") == 0) return RH_VERIFY_NOT_INCLUDED;
+  if (strcmp(o, "ALREADY_MONITORED") == 0) return RH_VERIFY_ALREADY_MONITORED;
+  if (strcmp(o, "PROPOSED") == 0) return RH_VERIFY_PROPOSED;
+  return -1;
+}
+
+json_t *web_api_reasons(const rh_config_t *cfg) {
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < cfg->reason_count; i++)
+    json_array_append_new(a, json_pack("{s:s, s:s}", "code", cfg->reasons[i].code, "label",
+                                       cfg->reasons[i].label));
+  return a;
+}
+
+unsigned web_api_outcome(PGconn *c, const rh_config_t *cfg, web_publish_t *pub,
+                         const web_user_t *u, const char *body, size_t len, char *msg,
+                         size_t msgsz) {
   if (!u->township[0]) {
     snprintf(msg, msgsz, "县乡村振兴局账号不能登记入户核实结果");
     return 403;
   }
   json_error_t je;
   json_t *j = json_loadb(body, len, 0, &je);
-  const char *id = NULL, *outcome = NULL, *note = "", *visited = NULL;
-  if (!j || json_unpack_ex(j, &je, 0, "{s:s, s:s, s?:s, s:s}", "alert_id", &id, "outcome",
-                           &outcome, "note", &note, "visited_on", &visited)) {
+  const char *id = NULL, *outcome = NULL, *note = "", *visited = NULL, *reason_text = NULL;
+  if (!j || json_unpack_ex(j, &je, 0, "{s:s, s:s, s?:s, s:s, s?:s}", "alert_id", &id, "outcome",
+                           &outcome, "note", &note, "visited_on", &visited, "reason",
+                           &reason_text)) {
     snprintf(msg, msgsz, "请求格式不正确: %s (第 %d 行第 %d 列)", je.text, je.line, je.column);
     json_decref(j);
     return 400;
   }
   unsigned code = 400;
-  if (strcmp(outcome, "DISMISSED") && strcmp(outcome, "ALREADY_MONITORED") &&
-      strcmp(outcome, "PROPOSED")) {
+  int o = page_outcome(outcome);
+  int32_t days = 0;
+  int date = visit_date(visited, &days);
+  const rh_config_reason_t *reason =
+      reason_text && *reason_text ? rh_verify_reason_find(cfg, reason_text) : NULL;
+  int32_t today = rh_period_local_days(rh_wall_ms(), RH_PERIOD_UTC_OFFSET_CN);
+  if (o < 0) {
     snprintf(msg, msgsz, "核实结果只能是 DISMISSED、ALREADY_MONITORED 或 PROPOSED");
-  } else if (!date_shape(visited)) {
+  } else if (date == 1) {
     snprintf(msg, msgsz, "入户日期应为 YYYY-MM-DD");
+  } else if (date == 2) {
+    snprintf(msg, msgsz, "入户日期不存在");
+  } else if (days > today) {
+    snprintf(msg, msgsz, "入户日期不能晚于今天");
   } else if (strlen(note) > 500) {
     snprintf(msg, msgsz, "核实说明最多 500 个字节");
-  } else if (strcmp(outcome, "DISMISSED") == 0 && !note[strspn(note, " \t\r\n")]) {
-    snprintf(msg, msgsz, "排除预警须写明理由");
+  } else if (rh_verify_holds_id_number(note)) {
+    snprintf(msg, msgsz, "核实说明中不能写身份证号");
+  } else if (o == RH_VERIFY_NOT_INCLUDED && !reason) {
+    snprintf(msg, msgsz, reason_text && *reason_text ? "排除理由不在配置的理由中"
+                                                     : "排除预警须选择理由");
+  } else if (o != RH_VERIFY_NOT_INCLUDED && reason_text && *reason_text) {
+    snprintf(msg, msgsz, "只有排除预警需要理由");
   } else {
-    char err[512];
-    const char *p[] = {id, u->township, outcome, note, visited, u->username};
-    /* one statement: the warning moves only if it is this township's and still
-     * open, and the visit is kept with it, or neither */
-    PGresult *r = rh_pg_exec_params(
-        c,
-        "WITH w AS (SELECT alert_id, state FROM warnings WHERE alert_id = $1 "
-        "  AND township_code = $2 FOR UPDATE), "
-        "moved AS (UPDATE warnings SET state = $3, "
-        "  dismiss_reason = CASE WHEN $3 = 'DISMISSED' THEN $4 END "
-        "  WHERE alert_id = (SELECT alert_id FROM w) "
-        "  AND state IN ('PUSHED', 'RECEIVED', 'VERIFYING', 'UNREACHABLE') RETURNING alert_id), "
-        "kept AS (INSERT INTO web_visits (alert_id, username, outcome, note, visited_on) "
-        "  SELECT alert_id, $6, $3, $4, $5::date FROM moved RETURNING visit_id) "
-        "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM kept)",
-        6, p, err, sizeof err);
+    char err[1024];
+    const char *p[] = {id, u->township};
+    /* the warning as the ledger holds it: this township's, and may it take the
+     * step now? (the ledger checks again when it applies it: of two outcomes
+     * published at once, it applies the first and keeps the second refused) */
+    PGresult *r = rh_pg_exec_params(c,
+                                    "SELECT state, household_id FROM warnings WHERE alert_id = $1 "
+                                    "AND township_code = $2",
+                                    2, p, err, sizeof err);
+    const char *why;
     if (!r) {
-      bool bad_date = strstr(err, "22008") || strstr(err, "date/time");
-      snprintf(msg, msgsz, "%s", bad_date ? "入户日期不存在" : "数据库暂时不可用，请稍后再试");
-      code = bad_date ? 400 : 503;
-    } else if (PQgetvalue(r, 0, 0)[0] == '0') {
+      snprintf(msg, msgsz, "数据库暂时不可用，请稍后再试");
+      code = 503;
+    } else if (PQntuples(r) == 0) {
       snprintf(msg, msgsz, "没有这条预警");
       code = 404;
-    } else if (PQgetvalue(r, 0, 1)[0] == '0') {
-      snprintf(msg, msgsz, "这条预警已有核实结果");
+    } else if ((why = rh_verify_refusal(PQgetvalue(r, 0, 0), (rh_verify_outcome_t)o))) {
+      snprintf(msg, msgsz, "%s", strcmp(PQgetvalue(r, 0, 0), "PROPOSED") == 0
+                                     ? "这户已拟纳入监测，只能等待纳入或不纳入的决定"
+                                     : "这条预警已有核实结果");
       code = 409;
     } else {
-      snprintf(msg, msgsz, "已登记");
-      code = 200;
+      char vid[RH_SHA256_HEXSZ];
+      rh_verify_id(id, (rh_verify_outcome_t)o, reason ? reason->code : NULL, visited,
+                   u->username, vid);
+      rh_verification_t v = {.verification_id = vid, .alert_id = id,
+                             .township_code = u->township, .household_id = PQgetvalue(r, 0, 1),
+                             .outcome = rh_verify_outcome_code((rh_verify_outcome_t)o),
+                             .reason = reason ? reason->code : NULL,
+                             .note = note[strspn(note, " \t\r\n")] ? note : NULL,
+                             .has_visited_on = true, .visited_on = days,
+                             .recorded_by = u->username, .recorded_at = rh_wall_ms(),
+                             .source = "riskhub-web"};
+      web_publish_result_t pr = web_publish_step(pub, &v, err, sizeof err);
+      if (pr == WEB_PUBLISH_OK) {
+        rh_log_info("outcome %s of warning %s published to verifications.%s by %s", v.outcome,
+                    id, u->township, u->username);
+        snprintf(msg, msgsz, "已提交");
+        code = 200;
+      } else if (pr == WEB_PUBLISH_CREDENTIALS) {
+        rh_log_error("township %s: an outcome is refused: its party's credentials: %s "
+                     "(docs/web.md, \"Credentials\")",
+                     u->township, err);
+        snprintf(msg, msgsz, "本乡镇的发布凭据缺失，暂时不能登记核实结果，请联系县里的系统管理员");
+        code = 503;
+      } else {
+        rh_log_warn("township %s: an outcome is not published: %s", u->township, err);
+        snprintf(msg, msgsz, "暂时连不上数据交换平台，核实结果没有登记，请稍后再试");
+        code = 503;
+      }
     }
-    PQclear(r);
+    if (r) PQclear(r);
   }
   json_decref(j);
   return code;

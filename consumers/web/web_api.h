@@ -9,11 +9,13 @@
 #ifndef WEB_API_H
 #define WEB_API_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
 #include "rh_config.h"
 #include "web_auth.h"
+#include "web_publish.h"
 
 /* The warnings of township (9 digits) as JSON: {"township", "name",
  * "warnings": [{alert_id, household_id, village, period, risk, rule_id,
@@ -38,12 +40,22 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
                       char *err, size_t errsz);
 
 /* Record a home visit's outcome from a JSON body {"alert_id", "outcome":
- * DISMISSED | ALREADY_MONITORED | PROPOSED, "note", "visited_on":
- * "YYYY-MM-DD"} for u's township. The HTTP status: 200, 400 (msg says what is
- * wrong with the body), 403 (the bureau), 404 (no such warning of u's
- * township: another township's looks the same), 409 (already closed), 503
- * (the database; msg). */
-unsigned web_api_outcome(PGconn *c, const web_user_t *u, const char *body, size_t len,
-                         char *msg, size_t msgsz);
+ * DISMISSED | ALREADY_MONITORED | PROPOSED, "reason" (DISMISSED: a configured
+ * not_included reason, code or label), "note", "visited_on": "YYYY-MM-DD"}
+ * for u's township: checked against the warning as the ledger holds it
+ * (common/rh_verify's rules), then published through pub as a Verification
+ * record (NOT_INCLUDED, ALREADY_MONITORED, PROPOSED), who the user, source
+ * "riskhub-web"; the ledger moves the warning. Nothing here writes the
+ * warnings. The HTTP status: 200 once committed on the brokers, 400 (msg
+ * says what is wrong with the body), 403 (the bureau), 404 (no such warning
+ * of u's township: another township's looks the same), 409 (the step may not
+ * follow the warning's state), 503 (the database, the brokers, or the
+ * township's credentials; msg, in Chinese). */
+unsigned web_api_outcome(PGconn *c, const rh_config_t *cfg, web_publish_t *pub,
+                         const web_user_t *u, const char *body, size_t len, char *msg,
+                         size_t msgsz);
+
+/* The configured not_included reasons [{code, label}] for the page's dialog. */
+json_t *web_api_reasons(const rh_config_t *cfg);
 
 #endif

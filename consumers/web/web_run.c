@@ -9,15 +9,19 @@
 #include "rh_log.h"
 #include "rh_metrics_serve.h"
 #include "rh_paths.h"
+#include "web_publish.h"
 #include "web_auth.h"
 #include "web_server.h"
 
 #define POOL 8
+/* how long an outcome waits for the brokers before the official is told 503 */
+#define PUBLISH_TIMEOUT_MS 10000
 
 static const rh_metric_def_t FAMILIES[] = {
     {"riskhub_web_signins_total", RH_METRIC_COUNTER,
      "sign-ins by result: ok, refused (wrong name or password), throttled"},
-    {"riskhub_web_outcomes_total", RH_METRIC_COUNTER, "home-visit outcomes recorded"},
+    {"riskhub_web_outcomes_total", RH_METRIC_COUNTER,
+     "home-visit outcomes published to verifications.<township> (the ledger applies them)"},
     {"riskhub_web_requests_total", RH_METRIC_COUNTER, "HTTP requests answered"},
     {"riskhub_web_event_streams", RH_METRIC_GAUGE, "pages open on the event stream"},
 };
@@ -72,10 +76,20 @@ int web_run(const web_run_opts_t *o) {
     close(l.fd);
     return rc;
   }
+  /* the Verification records the outcomes are published as (docs/web.md) */
+  rh_avro_schemas_t *schemas = rh_avro_schemas_new();
+  if (!schemas || rh_avro_schemas_load_dir(schemas, rh_path_schemas(), err, sizeof err)) {
+    rh_log_error("schemas: %s", schemas ? err : "out of memory");
+    rh_avro_schemas_destroy(schemas);
+    close(l.fd);
+    rh_metrics_end(m, msrv);
+    return schemas ? RH_EXIT_CONFIG : RH_EXIT_SOFTWARE;
+  }
   web_counts_t counts = {0};
-  web_db_t *db = web_db_new(o->cfg->pg_conninfo, POOL);
+  web_publish_t *pub = web_publish_new(o->cfg, schemas, PUBLISH_TIMEOUT_MS);
+  web_db_t *db = pub ? web_db_new(o->cfg->pg_conninfo, POOL) : NULL;
   web_events_t *ev = db ? web_events_start(o->cfg->pg_conninfo, o->cfg) : NULL;
-  web_server_t *s = ev ? web_server_start(&l, rh_path_web(), o->cfg, db, ev, &counts, err,
+  web_server_t *s = ev ? web_server_start(&l, rh_path_web(), o->cfg, db, ev, pub, &counts, err,
                                           sizeof err)
                        : NULL;
   if (!s) {
@@ -86,6 +100,8 @@ int web_run(const web_run_opts_t *o) {
     rh_log_error("%s", err);
     web_events_stop(ev);
     web_db_free(db);
+    web_publish_free(pub);
+    rh_avro_schemas_destroy(schemas);
     rh_metrics_end(m, msrv);
     return ev ? RH_EXIT_CONFIG : RH_EXIT_SOFTWARE;
   }
@@ -99,6 +115,8 @@ int web_run(const web_run_opts_t *o) {
   rh_log_info("stopping");
   web_server_stop(s);
   web_db_free(db);
+  web_publish_free(pub);
+  rh_avro_schemas_destroy(schemas);
   rh_metrics_end(m, msrv);
   return RH_EXIT_OK;
 }

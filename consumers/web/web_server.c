@@ -17,6 +17,7 @@
 #include "rh_pg.h"
 #include "web_api.h"
 #include "web_auth.h"
+#include "web_publish.h"
 
 #define BODY_MAX 16384
 #define COOKIE "rh_session"
@@ -36,6 +37,7 @@ struct web_server {
   const rh_config_t *cfg;
   web_db_t *db;
   web_events_t *ev;
+  web_publish_t *pub;
   web_counts_t *n;
   char *files[NSTATIC];
   size_t sizes[NSTATIC];
@@ -269,11 +271,9 @@ static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char
                 : MHD_NO;
     } else if (post && strcmp(url, "/api/outcome") == 0) {
       char msg[300];
-      unsigned code = web_api_outcome(pg, &u, up->body ? up->body : "", up->len, msg, sizeof msg);
-      if (code == MHD_HTTP_OK) {
-        atomic_fetch_add(&s->n->outcomes, 1);
-        rh_log_info("outcome recorded by %s", u.username);
-      }
+      unsigned code = web_api_outcome(pg, s->cfg, s->pub, &u, up->body ? up->body : "",
+                                      up->len, msg, sizeof msg);
+      if (code == MHD_HTTP_OK) atomic_fetch_add(&s->n->outcomes, 1);
       sent = code == MHD_HTTP_OK ? send_json(c, strdup("{\"ok\":true}"), 11)
                                  : send_error(c, code, msg);
     } else if (post) {
@@ -289,6 +289,7 @@ static enum MHD_Result api(web_server_t *s, struct MHD_Connection *c, const char
         json_array_append_new(towns, json_pack("{s:s, s:s}", "code", s->cfg->townships[i].code,
                                                "name", s->cfg->townships[i].name));
       json_object_set_new(j, "townships", towns);
+      json_object_set_new(j, "reasons", web_api_reasons(s->cfg));
       b = j ? json_dumps(j, JSON_COMPACT) : NULL;
       json_decref(j);
       sent = b ? send_json(c, b, strlen(b)) : MHD_NO;
@@ -423,7 +424,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
 
 web_server_t *web_server_start(const rh_listener_t *l, const char *static_dir,
                                const rh_config_t *cfg, web_db_t *db, web_events_t *ev,
-                               web_counts_t *counts, char *err, size_t errsz) {
+                               web_publish_t *pub, web_counts_t *counts, char *err,
+                               size_t errsz) {
   web_server_t *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errsz, "out of memory");
@@ -432,6 +434,7 @@ web_server_t *web_server_start(const rh_listener_t *l, const char *static_dir,
   s->cfg = cfg;
   s->db = db;
   s->ev = ev;
+  s->pub = pub;
   s->n = counts;
   for (size_t i = 0; i < NSTATIC; i++) {
     char path[4096], e[512];

@@ -19,6 +19,7 @@
 #include "rh_listen.h"
 #include "web_db.h"
 #include "web_events.h"
+#include "web_publish.h"
 
 typedef struct {
   atomic_uint_fast64_t signins_ok, signins_refused, signins_throttled, outcomes, requests;
@@ -29,10 +30,11 @@ typedef struct {
 typedef struct web_server web_server_t;
 
 /* Serve on l (its socket is the server's from here on) with the page's files
- * from static_dir. NULL with err. */
+ * from static_dir; outcomes are published through pub. NULL with err. */
 web_server_t *web_server_start(const rh_listener_t *l, const char *static_dir,
                                const rh_config_t *cfg, web_db_t *db, web_events_t *ev,
-                               web_counts_t *counts, char *err, size_t errsz);
+                               web_publish_t *pub, web_counts_t *counts, char *err,
+                               size_t errsz);
 /* Stop: event streams end, then the server. ev is stopped here too. */
 void web_server_stop(web_server_t *s);
 

@@ -82,12 +82,12 @@ def test_plan_apply_check_revoke(parties):
     assert r.returncode == 0, r.stderr
     lines = set(r.stdout.splitlines())
     # a department 6 and 4 to receive its new monitoring objects (docs/outbound.md),
-    # 2 more with a check feed (its applicants); a township 11 (6 to read, 5 to
-    # publish its verifications); the services join, ledger, audit (16: the pushes
+    # 2 more with a check feed (its applicants); a township 13 (6 to read, 5 to
+    # publish its verifications, 2 for riskhub-web's transactional id); the services join, ledger, audit (16: the pushes
     # too), status (26: riskhub-health reads the pushes too), push (6) (the ledger
     # reads and describes every department's manifests topic)
     checking = [d["code"] for d in CFG["departments"] if any(f["kind"] == "check" for f in d["feeds"])]
-    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 11 + 23 + (9 + 2 * len(DEPTS)) + 16
+    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 13 + 23 + (9 + 2 * len(DEPTS)) + 16
          + 26 + 6)
     assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 5 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
@@ -96,6 +96,8 @@ def test_plan_apply_check_revoke(parties):
                  f"ALLOW User:{p}town.411024100 READ GROUP PREFIXED {p}riskhub-alerts.411024100.",
                  f"ALLOW User:{p}town.411024100 WRITE TOPIC LITERAL {p}verifications.411024100",
                  f"ALLOW User:{p}town.411024100 WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-verify.411024100",
+                 f"ALLOW User:{p}town.411024100 WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-web.411024100",
+                 f"ALLOW User:{p}town.411024100 DESCRIBE TRANSACTIONAL_ID LITERAL {p}riskhub-web.411024100",
                  f"ALLOW User:{p}svc.ledger READ TOPIC PREFIXED {p}verifications.",
                  f"ALLOW User:{p}svc.join READ TOPIC PREFIXED {p}feed.",
                  f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}feed.health.manifests",
@@ -110,7 +112,7 @@ def test_plan_apply_check_revoke(parties):
     assert not any(f"{p}outbound.health.applicants" in x for x in lines)
     assert not any(f"User:{p}dept.health READ TOPIC LITERAL {p}outbound.banks." in x for x in lines)
     txn = rhtest.plan_transactional_ids(r.stdout)
-    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 2 + 3 + 2
+    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 4 + 3 + 2
     m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")

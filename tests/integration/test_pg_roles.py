@@ -287,3 +287,30 @@ def test_push_reads_only_the_columns_it_sends(ns):
     if not denied(state, msg):
         wrong.append("riskhub_push: members.health not refused")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_web_reads_the_warnings_and_moves_none(ns):
+    """riskhub-web publishes an outcome as the township's Verification; the ledger alone
+    moves a warning (migration 015): the web's role reads the warnings and the steps,
+    keeps its accounts and sessions, and may no longer move a warning's state nor add
+    to web_visits."""
+    want = {  # (statement, allowed), written out here, apart from the migrations
+        "SELECT alert_id, state, household_id FROM warnings LIMIT 0": True,
+        "SELECT * FROM warning_steps LIMIT 0": True,
+        "SELECT * FROM list_manifests LIMIT 0": True,
+        "SELECT * FROM web_visits LIMIT 0": True,
+        "UPDATE web_sessions SET expires_at = now() WHERE false": True,
+        "DELETE FROM web_sessions WHERE false": True,
+        "UPDATE warnings SET state = 'DISMISSED' WHERE false": False,
+        "UPDATE warnings SET dismiss_reason = 'x' WHERE false": False,
+        "UPDATE warnings SET visit_due = NULL WHERE false": False,
+        "INSERT INTO warnings (alert_id) VALUES (NULL)": False,
+        "DELETE FROM warnings WHERE false": False,
+        "INSERT INTO web_visits (alert_id) VALUES (NULL)": False,
+        "INSERT INTO warning_steps (refused) VALUES (NULL)": False,
+        "UPDATE warning_steps SET refused = NULL WHERE false": False,
+    }
+    got = tried(ns, "riskhub_web", list(want))
+    wrong = [f"{sql}: {'refused' if denied(*r) else 'not refused'} ({r[1][:100]})"
+             for (sql, ok), r in zip(want.items(), got) if ok == denied(*r)]
+    assert not wrong, "\n".join(wrong)

@@ -14,11 +14,15 @@ import threading
 import time
 
 import pytest
+import yaml
 
 import rhtest
 from rhtest import http_get, metric_family, metric_samples, pg_rows, psql
 
 PASSWORD = rhtest.WEB_PASSWORD
+# the county's configured reasons for 排除预警 (NOT_INCLUDED), read from the YAML
+REASONS = [r["code"] for r in yaml.safe_load(open(rhtest.CONFIG, encoding="utf-8"))
+           ["verification"]["not_included_reasons"]]
 Browser = rhtest.WebClient
 warn = rhtest.ledger_warning
 add_user = rhtest.add_web_user
@@ -27,6 +31,23 @@ add_user = rhtest.add_web_user
 @pytest.fixture
 def towns(cfg):
     return [t["code"] for t in cfg["townships"][:2]]
+
+
+def steps(ns):
+    """warning_steps as the ledger kept them, in the order it read them."""
+    return pg_rows(ns.conninfo, "SELECT alert_id, township_code, outcome, coalesce(reason, ''), "
+                   "coalesce(note, ''), coalesce(visited_on::text, ''), coalesce(state_before, ''), "
+                   "coalesce(refused, ''), recorded_by, source FROM warning_steps "
+                   "ORDER BY partition, \"offset\"")
+
+
+def apply_steps(ns, township, published):
+    """riskhub-ledger until idle, once verifications.<township> shows read_committed
+    the `published` steps so far (a commit returns before the markers are written)."""
+    topic = f"verifications.{township}"
+    rhtest.wait_for(lambda: len(ns.read_topic(topic, timeout=10)) >= published, 60,
+                    f"{published} steps on {topic}")
+    rhtest.run_ledger(ns)
 
 
 @pytest.fixture
@@ -91,15 +112,28 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns, cfg):
     assert town.call("POST", "/api/outcome", visit) == (404, {"error": "没有这条预警"})
     visit["alert_id"] = "al-a1"
     assert town.call("POST", "/api/outcome", visit, mark=False)[0] == 403
+    # 排除预警 needs one of the configured reasons (not a note)
     assert town.call("POST", "/api/outcome", dict(visit, outcome="DISMISSED"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="DISMISSED", note="收入高"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="DISMISSED", reason="no_such"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, reason=REASONS[0]))[0] == 400
     assert town.call("POST", "/api/outcome", dict(visit, visited_on="2026-02-30"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, visited_on="2099-01-01"))[0] == 400
     assert town.call("POST", "/api/outcome", dict(visit, outcome="GONE"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="NOT_INCLUDED"))[0] == 400
+    assert town.call("POST", "/api/outcome", dict(visit, note="身份证 41102419800101123X"))[0] == 400
     assert town.call("POST", "/api/outcome", visit)[0] == 200
-    assert town.call("POST", "/api/outcome", visit)[0] == 409
+    # published, not written: the warning moves when the ledger applies the step
+    assert pg_rows(ns.conninfo, "SELECT alert_id FROM warnings WHERE state <> 'PUSHED'") == []
+    assert pg_rows(ns.conninfo, "SELECT visit_id FROM web_visits") == []
+    apply_steps(ns, a, 1)
     rows = pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings ORDER BY alert_id")
     assert rows == [("al-a1", "ALREADY_MONITORED"), ("al-a2", "PUSHED"), ("al-b1", "PUSHED")], rows
-    assert pg_rows(ns.conninfo, "SELECT alert_id, username, outcome FROM web_visits") == [
-        ("al-a1", "town-a", "ALREADY_MONITORED")]
+    assert steps(ns) == [("al-a1", a, "ALREADY_MONITORED", "", "", "2026-11-20", "PUSHED", "",
+                          "town-a", "riskhub-web")]
+    # the step may not follow the warning's state now
+    assert town.call("POST", "/api/outcome", visit) == (409, {"error": "这条预警已有核实结果"})
+    assert town.call("POST", "/api/outcome", dict(visit, outcome="PROPOSED"))[0] == 409
 
     other = Browser(web["port"])
     assert other.sign_in("town-b")[0] == 200
@@ -130,6 +164,61 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns, cfg):
         return ok == [3] and metric_family(samples, "riskhub_web_outcomes_total") == {"": 1}
     rhtest.wait_for(counted, 10, "the sign-ins and the outcome on /metrics")
     assert http_get(web["port"], "/healthz")[0] == 200
+
+
+def closed_port():
+    """A local port nobody listens on: the brokers away."""
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def test_an_outcome_needs_the_brokers_and_the_townships_credentials(ns, web, towns, tmp_path):
+    """Nothing is recorded when the brokers are away (503, said in Chinese), nor when
+    the township's credentials file is missing (503, and the log names the file); the
+    brokers back, the same outcome is published and applied once."""
+    a, b = towns
+    warn(ns, "al-a1", a, "001", "0001")
+    warn(ns, "al-b1", b, "001", "0001")
+    visit = {"alert_id": "al-a1", "outcome": "DISMISSED", "reason": REASONS[1],
+             "note": "家中已有稳定收入", "visited_on": "2026-11-21"}
+    away = rhtest.WebServer(ns, tmp_path / "web-away.log",
+                            env={"RH_KAFKA_BOOTSTRAP": f"127.0.0.1:{closed_port()}"})
+    try:
+        c = Browser(away.port)
+        assert c.sign_in("town-a")[0] == 200
+        st, body = c.call("POST", "/api/outcome", visit)
+        assert st == 503 and "稍后再试" in body["error"], (st, body)
+    finally:
+        away.stop()
+    folder = tmp_path / "no-credentials"
+    folder.mkdir(mode=0o700)
+    bare = rhtest.WebServer(ns, tmp_path / "web-bare.log",
+                            env={"RH_KAFKA_CREDENTIALS": str(folder / "{principal}")})
+    try:
+        c = Browser(bare.port)
+        assert c.sign_in("town-a")[0] == 200
+        st, body = c.call("POST", "/api/outcome", visit)
+        assert st == 503 and "凭据" in body["error"], (st, body)
+        assert str(folder / f"{ns.prefix}town.{a}") in bare.log(), bare.log()
+        assert bare.proc.poll() is None
+    finally:
+        bare.stop()
+    assert pg_rows(ns.conninfo, "SELECT alert_id FROM warnings WHERE state <> 'PUSHED'") == []
+    # the web with its credentials and the brokers: published; a visit of another
+    # township's warning refused as none
+    town = Browser(web["port"])
+    assert town.sign_in("town-a")[0] == 200
+    assert town.call("POST", "/api/outcome", dict(visit, alert_id="al-b1"))[0] == 404
+    assert town.call("POST", "/api/outcome", visit)[0] == 200
+    apply_steps(ns, a, 1)
+    assert len(ns.read_topic(f"verifications.{a}", timeout=10)) == 1, "only the published one"
+    assert ns.read_topic(f"verifications.{b}", timeout=5) == []
+    got = pg_rows(ns.conninfo, "SELECT alert_id, state, coalesce(dismiss_reason, '') FROM warnings "
+                  "ORDER BY alert_id")
+    assert got == [("al-a1", "DISMISSED", REASONS[1]), ("al-b1", "PUSHED", "")], got
+    assert steps(ns) == [("al-a1", a, "NOT_INCLUDED", REASONS[1], "家中已有稳定收入", "2026-11-21",
+                          "PUSHED", "", "town-a", "riskhub-web")]
 
 
 def test_failed_sign_ins_are_slowed_down(ns, web):

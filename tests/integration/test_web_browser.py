@@ -103,17 +103,33 @@ def test_an_official_signs_in_sees_a_warning_arrive_and_records_the_visit(ns, tm
         # the home visit
         d.find_element(By.CSS_SELECTOR, "tr[data-alert='al-2'] button.record").click()
         wait(d, "the visit dialog", lambda: d.find_element(By.ID, "visit").is_displayed())
+        # 排除预警 asks for one of the county's reasons; the others do not
+        Select(d.find_element(By.ID, "outcome")).select_by_value("DISMISSED")
+        assert d.find_element(By.ID, "reason").is_displayed()
+        labels = [o.text for o in Select(d.find_element(By.ID, "reason")).options]
+        assert labels == [r["label"] for r in cfg["verification"]["not_included_reasons"]], labels
         Select(d.find_element(By.ID, "outcome")).select_by_value("PROPOSED")
+        assert not d.find_element(By.ID, "reason").is_displayed()
         d.find_element(By.ID, "note").send_keys("入户核实：因残致贫风险，建议纳入监测")
         shot(d, "4-visit-dialog")
         d.find_element(By.ID, "visit-save").click()
+        wait(d, "the dialog closed", lambda: not d.find_element(By.ID, "visit").is_displayed())
+        assert text_of(d, "notice").startswith("已提交"), text_of(d, "notice")
+        # published, not written: the ledger applies it, and the open page hears of it
+        assert pg_rows(ns.conninfo, "SELECT state FROM warnings WHERE alert_id = 'al-2'") == [
+            ("PUSHED",)]
+        topic = f"verifications.{a['code']}"
+        rhtest.wait_for(lambda: len(ns.read_topic(topic, timeout=10)) == 1, 60, f"the step on {topic}")
+        rhtest.run_ledger(ns)
         wait(d, "the outcome on the page", lambda: "拟纳入监测" in d.find_element(
             By.CSS_SELECTOR, "tr[data-alert='al-2']").text)
         assert not d.find_elements(By.CSS_SELECTOR, "tr[data-alert='al-2'] button.record")
         assert pg_rows(ns.conninfo, "SELECT state FROM warnings WHERE alert_id = 'al-2'") == [
             ("PROPOSED",)]
-        assert pg_rows(ns.conninfo, "SELECT username, outcome FROM web_visits") == [
-            ("wang.li", "PROPOSED")]
+        assert pg_rows(ns.conninfo, "SELECT alert_id, outcome, recorded_by, source, "
+                       "coalesce(refused, '') FROM warning_steps") == [
+            ("al-2", "PROPOSED", "wang.li", "riskhub-web", "")]
+        assert pg_rows(ns.conninfo, "SELECT visit_id FROM web_visits") == []
         shot(d, "5-recorded")
         rhtest.assert_no_full_id(d.page_source)
 

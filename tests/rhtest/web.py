@@ -26,11 +26,13 @@ class WebServer:
     log_path; .port, .metrics_port, .url. stop() asserts it exits 0 on SIGTERM and that
     its log holds no password and no full ID number."""
 
-    def __init__(self, ns, log_path):
+    def __init__(self, ns, log_path, env=None):
+        """env: more variables (another RH_KAFKA_BOOTSTRAP, RH_KAFKA_CREDENTIALS)."""
         self.log_path = log_path
         with open(log_path, "w") as f:
             self.proc = ns.popen("riskhub-web", "--config", _env.CONFIG, "--listen", "127.0.0.1:0",
-                                 "--metrics", "127.0.0.1:0", stdout=f, stderr=subprocess.STDOUT)
+                                 "--metrics", "127.0.0.1:0", stdout=f, stderr=subprocess.STDOUT,
+                                 env=env)
         m = None
         for _ in range(300):
             m = re.search(r"serving on http://127\.0\.0\.1:(\d+)/", self.log())

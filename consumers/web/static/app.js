@@ -123,19 +123,30 @@ function openVisit(w) {
   $("visited-on").value = today();
   $("note").value = "";
   $("visit-error").textContent = "";
+  // 排除预警: one of the county's configured reasons (the ledger keeps its code)
+  const reason = $("reason");
+  if (!reason.options.length) {
+    for (const x of me.reasons || []) reason.append(new Option(x.label, x.code));
+  }
+  reasonShown();
   $("visit").showModal();
 }
+function reasonShown() { $("reason-row").hidden = $("outcome").value !== "DISMISSED"; }
+$("outcome").addEventListener("change", reasonShown);
 
 $("visit-cancel").addEventListener("click", () => $("visit").close());
 $("visit-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  const r = await call("POST", "/api/outcome", {
+  const body = {
     alert_id: visiting.alert_id, outcome: $("outcome").value,
     note: $("note").value, visited_on: $("visited-on").value,
-  });
+  };
+  if (body.outcome === "DISMISSED") body.reason = $("reason").value;
+  const r = await call("POST", "/api/outcome", body);
   if (r.status !== 200) { $("visit-error").textContent = r.data.error || "保存失败"; return; }
   $("visit").close();
-  $("notice").textContent = "已登记：户 " + visiting.household_id;
+  // published: the ledger moves the warning, and the page hears of it (events)
+  $("notice").textContent = "已提交：户 " + visiting.household_id + "（台账登记后状态更新）";
   await loadWarnings(false);
 });
 

@@ -41,11 +41,12 @@ static void test_plan_of_minimal(void **state) {
   assert_int_equal(acl_plan_build(cfg, &plan, err, sizeof err), 0);
   /* 3 departments x 10 (6 for their lists, 4 to receive their new monitoring
    * objects in their group) and 2 for the one with a check feed (its
-   * applicants), 2 townships x 11 (6 to read, 5 to publish their
-   * verifications), the five services 80 (the bureau push 6, the audit's 2 to
+   * applicants), 2 townships x 13 (6 to read, 5 to publish their
+   * verifications with riskhub-verify, 2 for riskhub-web's transactional
+   * id), the five services 80 (the bureau push 6, the audit's 2 to
    * read the pushes, the status party's 3 for riskhub-health to watch them) and,
    * for the ledger, each department's manifests topic (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 11 + 80 + 3 * 2);
+  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 13 + 80 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -59,6 +60,10 @@ static void test_plan_of_minimal(void **state) {
             "verifications.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_WRITE),
       entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
             "riskhub-verify.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "riskhub-web.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+            "riskhub-web.411024101", "User:town.411024101", RD_KAFKA_ACL_OPERATION_DESCRIBE),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "verifications.",
             "User:svc.ledger", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",

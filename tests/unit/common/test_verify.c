@@ -23,6 +23,10 @@ static void test_outcome_parse(void **state) {
   assert_int_equal(rh_verify_outcome_parse("无法联系"), RH_VERIFY_UNREACHABLE);
   assert_int_equal(rh_verify_outcome_parse("Already_Monitored"), RH_VERIFY_ALREADY_MONITORED);
   assert_int_equal(rh_verify_outcome_parse("核实中"), RH_VERIFY_VERIFYING);
+  /* the web page's proposal to include the household */
+  assert_int_equal(rh_verify_outcome_parse("拟纳入监测"), RH_VERIFY_PROPOSED);
+  assert_int_equal(rh_verify_outcome_parse("proposed"), RH_VERIFY_PROPOSED);
+  assert_string_equal(rh_verify_state_after(RH_VERIFY_PROPOSED), "PROPOSED");
   assert_int_equal(rh_verify_outcome_parse("INCLUDE"), -1);
   assert_int_equal(rh_verify_outcome_parse(""), -1);
   assert_int_equal(rh_verify_outcome_parse(NULL), -1);
@@ -55,6 +59,8 @@ static void test_what_may_follow(void **state) {
   assert_null(rh_verify_refusal("PROPOSED", RH_VERIFY_INCLUDED));
   assert_null(rh_verify_refusal("PROPOSED", RH_VERIFY_NOT_INCLUDED));
   assert_non_null(rh_verify_refusal("PROPOSED", RH_VERIFY_UNREACHABLE));
+  assert_non_null(rh_verify_refusal("PROPOSED", RH_VERIFY_PROPOSED));
+  assert_non_null(rh_verify_refusal("PROPOSED", RH_VERIFY_ALREADY_MONITORED));
   assert_false(rh_verify_state_open("PROPOSED"));
   /* no warning at all */
   assert_non_null(rh_verify_refusal(NULL, RH_VERIFY_INCLUDED));
