@@ -430,9 +430,17 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
   snprintf(visit, sizeof visit, "%d", b->cfg->deadlines.home_visit_days);
   snprintf(comparison, sizeof comparison, "%d", b->cfg->deadlines.comparison_days);
   const char *deadlines[2] = {visit, comparison};
+  /* the batch's alert ids, for the withdrawals that came before them */
+  const char *ids = b->warnings.rows ? ledger_arrays_literal(&b->warnings, 0) : NULL;
+  if (b->warnings.rows && !ids) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return LEDGER_WRITE_ERROR;
+  }
   if (rh_pg_exec(pg, "BEGIN", errstr, errstr_size)) return LEDGER_WRITE_ERROR;
   int stored = -1;
   if (insert(pg, &b->warnings, WARNINGS_SQL, deadlines, 2, &w->warnings, errstr, errstr_size) ||
+      /* a withdrawal that came before its alert, in an earlier batch */
+      (ids && ledger_withdraw_apply_held(pg, ids, &w->withdrawn_late, errstr, errstr_size)) ||
       insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
       insert(pg, &b->unmatched, UNMATCHED_SQL, NULL, 0, &w->unmatched, errstr, errstr_size) ||
       insert(pg, &b->manifests, MANIFESTS_SQL, NULL, 0, &w->manifests, errstr, errstr_size) ||

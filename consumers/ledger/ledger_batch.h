@@ -72,6 +72,7 @@ typedef struct {
   uint64_t steps_refused;    /* of which not applied (ledger_steps.h) */
   uint64_t withdrawn;        /* withdrawals new to the ledger (ledger_withdraw.h) */
   uint64_t withdraw_refused; /* of which changed nothing */
+  uint64_t withdrawn_late;   /* warnings that took a withdrawal read before them */
   uint64_t existing;         /* rows that were there already (ON CONFLICT) */
 } ledger_written_t;
 

@@ -266,6 +266,9 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
       rh_log_warn("%" PRIu64 " of %" PRIu64 " withdrawals changed nothing (an alert the ledger "
                   "does not have, already withdrawn, or an outcome given: warning_steps.refused)",
                   w.withdraw_refused, w.withdrawn);
+    if (w.withdrawn_late)
+      rh_log_info("%" PRIu64 " warning(s) took a withdrawal read before them (WITHDRAWN)",
+                  w.withdrawn_late);
     l->st.existing += w.existing;
     l->st.skipped += skipped;
     l->st.transactions++;

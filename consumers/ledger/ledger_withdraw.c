@@ -92,6 +92,25 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
   "AND m.withdrawn_by = u.v) "                                                                  \
   "SELECT (SELECT count(*) FROM u) - (SELECT count(*) FROM again), (SELECT count(*) FROM upd)"
 
+#define HELD_SQL                                                                                 \
+  "WITH held AS (UPDATE warning_steps s SET refused = NULL, state_before = w.state "            \
+  "FROM warnings w WHERE w.alert_id = ANY($1::text[]) AND s.alert_id = w.alert_id "             \
+  "AND s.outcome = 'WITHDRAWN' AND s.refused = 'no such warning' "                             \
+  "AND w.state IN " OPEN_STATES " RETURNING s.alert_id), "                                      \
+  "upd AS (UPDATE warnings SET state = 'WITHDRAWN' "                                           \
+  "WHERE alert_id IN (SELECT alert_id FROM held) RETURNING 1) "                                \
+  "SELECT count(*) FROM upd"
+
+int ledger_withdraw_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied,
+                               char *errstr, size_t errstr_size) {
+  const char *params[1] = {alert_ids};
+  PGresult *r = rh_pg_exec_params(pg, HELD_SQL, 1, params, errstr, errstr_size);
+  if (!r) return -1;
+  *applied = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
 static int run(PGconn *pg, ledger_arrays_t *a, const char *sql, int ncol, PGresult **out,
                char *errstr, size_t errstr_size) {
   const char *params[X_NCOL];

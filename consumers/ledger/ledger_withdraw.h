@@ -40,6 +40,16 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
                         const char *topic, int32_t partition, int64_t offset, char *why,
                         size_t why_size);
 
+/* A withdrawal read before its alert (the join met the corrected list's
+ * manifest before the superseded list's records: a backlog; its step kept
+ * refused "no such warning"): the warnings of alert_ids (a text[] literal: the
+ * batch's, just stored) that such a step names take it now, if still open:
+ * the step applied (refused NULL, state_before set), the warning WITHDRAWN.
+ * Inside the caller's transaction, after the warnings. *applied: how many.
+ * 0, or -1 with errstr. */
+int ledger_withdraw_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied,
+                               char *errstr, size_t errstr_size);
+
 /* Inside the caller's transaction. *inserted: withdrawals new to the ledger;
  * *refused: of those, the ones that changed nothing. 0, or -1 with errstr. */
 int ledger_withdraw_write(ledger_withdraw_t *w, PGconn *pg, uint64_t *inserted,

@@ -221,3 +221,56 @@ def test_corrected_list_withdraws_and_raises(ns, cfg, rules, reg, month, tmp_pat
     led = run_ledger(ns)
     assert led.summary().get("withdrawn") == 0, led.summary()
     assert rhtest.warnings_rows(ns.conninfo) == want_rows
+
+
+def write_alerts(ns, topic, records):
+    """Alert records (withdrawals too) to topic in one committed transaction, as the
+    join would write them (key: the household id)."""
+    from confluent_kafka import Producer
+    p = Producer({**rhtest.client_conf(), "transactional.id": f"{ns.prefix}rhtest-alerts-raw"})
+    p.init_transactions(30)
+    p.begin_transaction()
+    for rec in records:
+        p.produce(topic, key=rec["household_id"], value=rhtest.avro.encode("Alert", rec))
+    p.commit_transaction(30)
+
+
+def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
+    """After a backlog the join can meet a corrected list's manifest before the superseded
+    list's records (they are on other partitions), so the ledger can read a withdrawal
+    before the alert it withdraws. The step is kept (refused: no such warning); the
+    warning, stored by a later batch, takes it then: WITHDRAWN, the step applied. Both
+    written here as the join writes them, the withdrawal first, a ledger run between."""
+    import time
+    j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, log_dir=tmp_path / "logs")
+    assert j.wait(120) == 0, j.tail()      # nothing to read: makes its output topics
+    town = rhtest.load_config()["townships"][0]["code"]
+    now = int(time.time() * 1000)
+    old_batch, new_batch = "b0" * 32, "b1" * 32
+    alert = dict(alert_id="a1" * 32, situation="AT_NEW_RISK", township_code=town, village="东村",
+                 household_id=f"{town}-001-0001", household_type="poverty_alleviated",
+                 monitoring_category=None, risk_eliminated=False,
+                 person_id_number="41102419900101123X", person_name="测试", relation_to_head="head",
+                 risk="LOW_INCOME", risk_subtype=None, severity="high", rule_id="r-test",
+                 reason="测试", department=DEPT, feed=FEED, period=PERIOD, amount_fen=None,
+                 event_date=None, facts={},
+                 source=dict(topic=ns.topic(f"feed.{DEPT}.{FEED}"), partition=0, offset=5,
+                             batch_id=old_batch),
+                 withdraws=None, created_at=now)
+    wid = rhtest.withdrawal_id(alert["alert_id"], new_batch)
+    withdrawal = dict(alert, alert_id=wid, situation="WITHDRAWN", withdraws=alert["alert_id"],
+                      source=dict(alert["source"], offset=9, batch_id=new_batch), created_at=now + 1)
+    topic = ns.topic(f"alerts.{town}")
+    write_alerts(ns, topic, [withdrawal])
+    led = run_ledger(ns)
+    assert led.summary().get("withdraw_refused") == 1, led.summary()
+    steps = "SELECT verification_id, alert_id, coalesce(refused, ''), coalesce(state_before, '') " \
+            "FROM warning_steps"
+    assert rhtest.pg_rows(ns.conninfo, steps) == [(wid, alert["alert_id"], "no such warning", "")]
+    write_alerts(ns, topic, [alert])
+    led = run_ledger(ns)
+    assert led.summary().get("warnings") == 1, led.summary()
+    assert "took a withdrawal read before them" in led.stderr, led.tail()
+    assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings") == \
+        [(alert["alert_id"], "WITHDRAWN")]
+    assert rhtest.pg_rows(ns.conninfo, steps) == [(wid, alert["alert_id"], "", "PUSHED")]

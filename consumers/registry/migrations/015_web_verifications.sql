@@ -17,7 +17,7 @@ REVOKE USAGE ON SEQUENCE web_visits_visit_id_seq FROM riskhub_web;
 ALTER TABLE warning_steps DROP CONSTRAINT warning_steps_outcome_check;
 ALTER TABLE warning_steps ADD CONSTRAINT warning_steps_outcome_check
     CHECK (outcome IN ('VERIFYING', 'INCLUDED', 'NOT_INCLUDED', 'ALREADY_MONITORED',
-                       'UNREACHABLE', 'PROPOSED'));
+                       'UNREACHABLE', 'WITHDRAWN', 'PROPOSED'));  -- WITHDRAWN: 014's
 
 -- The page hears of a step as of a new warning: the ledger's moves of a
 -- warning's state NOTIFY its township too (migration 009's function), at commit.
