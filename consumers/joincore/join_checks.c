@@ -540,6 +540,53 @@ static int fill_result(join_checks_t *c, const char *check_id, const char *perio
   return set_opt_str(v, "supersedes", supersedes);
 }
 
+/* One member's result (a row of the applicants): its id, the list whose
+ * facts it gives, what it supersedes, the check lists still missing. */
+typedef struct {
+  const char *check_id, *period, *dept, *feedc, *topic, *batch_id, *supersedes;
+  const char *const *missing;
+  size_t nmissing;
+} result_t;
+
+/* Claim r's id (published already: counted a duplicate, nothing sent), then
+ * build and send the result of row with the member's match of the batch read
+ * back (c->by_id). 0, or -1 with errstr. */
+static int send_result(join_checks_t *c, join_transform_t *t, const result_t *r, PGresult *res,
+                       int row, const join_sink_t *sink, int64_t now_ms, uint64_t *matched,
+                       uint64_t *emitted, char *errstr, size_t errstr_size) {
+  int claimed = join_idset_add(c->ids, join_idset_key(r->check_id, strlen(r->check_id)));
+  if (claimed < 0) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  if (claimed == 0) {
+    t->counts.duplicates++;
+    return 0;
+  }
+  const char *member = PQgetvalue(res, row, 3);
+  uint64_t key = rh_regmap_pack_id(member, strlen(member));
+  uint32_t mi;
+  const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
+  rh_avro_buf_clear(&c->buf);
+  if (fill_result(c, r->check_id, r->period, res, row, r->dept, r->feedc, mt, r->topic,
+                  r->batch_id, r->missing, r->nmissing, r->supersedes, now_ms)) {
+    rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
+    return -1;
+  }
+  if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
+    return -1;
+  char out_topic[JOIN_TOPIC_MAX];
+  snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
+           PQgetvalue(res, row, 1));
+  const char *hh = PQgetvalue(res, row, 0);
+  if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
+                 errstr_size))
+    return -1;
+  *matched += mt != NULL;
+  (*emitted)++;
+  return 0;
+}
+
 #define APPLICANTS_SQL                                                                       \
   "SELECT a.household_id, h.township_code, h.village, m.id_number, m.name, m.relation "     \
   "FROM applications a JOIN households h USING (household_id) "                             \
@@ -588,37 +635,12 @@ int join_checks_list_results(join_checks_t *c, join_transform_t *t, const rh_con
   uint64_t matched = 0, emitted = 0;
   for (int row = 0; row < rows; row++) {
     const char *member = PQgetvalue(res, row, 3);
-    char check_id[RH_SHA256_HEXSZ], out_topic[JOIN_TOPIC_MAX];
+    char check_id[RH_SHA256_HEXSZ];
     const char *parts[5] = {"riskhub-check-v1", period, member, dept, feedc};
     rh_sha256_parts(parts, 5, check_id);
-    int claimed = join_idset_add(c->ids, join_idset_key(check_id, strlen(check_id)));
-    if (claimed < 0) {
-      rh_errf(errstr, errstr_size, "out of memory");
+    const result_t r = {check_id, period, dept, feedc, topic, batch_id, NULL, missing, nmissing};
+    if (send_result(c, t, &r, res, row, sink, now_ms, &matched, &emitted, errstr, errstr_size))
       return -1;
-    }
-    if (claimed == 0) {
-      t->counts.duplicates++;
-      continue;
-    }
-    uint64_t key = rh_regmap_pack_id(member, strlen(member));
-    uint32_t mi;
-    const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
-    rh_avro_buf_clear(&c->buf);
-    if (fill_result(c, check_id, period, res, row, dept, feedc, mt, topic, batch_id, missing,
-                    nmissing, NULL, now_ms)) {
-      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
-      return -1;
-    }
-    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
-      return -1;
-    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
-             PQgetvalue(res, row, 1));
-    const char *hh = PQgetvalue(res, row, 0);
-    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
-                   errstr_size))
-      return -1;
-    matched += mt != NULL;
-    emitted++;
   }
   t->counts.checks += emitted;
   rh_log_info("check list %s/%s %s: %d applicant members, %" PRIu64 " results (%" PRIu64
@@ -729,36 +751,10 @@ static int issue_feed(join_checks_t *c, join_transform_t *t, const known_t *k, P
                rh_mono_ms() - t0);
   uint64_t matched = 0, emitted = 0;
   for (int row = 0; row < rows; row++) {
-    const char *member = PQgetvalue(res, row, 3);
-    char out_topic[JOIN_TOPIC_MAX];
-    int claimed = join_idset_add(c->ids, join_idset_key(ids[row], strlen(ids[row])));
-    if (claimed < 0) {
-      rh_errf(errstr, errstr_size, "out of memory");
+    const result_t r = {ids[row], k->period, dept, feedc, k->feed->topic, k->batch_id,
+                        sup ? sup[row] : NULL, missing, nmissing};
+    if (send_result(c, t, &r, res, row, sink, now_ms, &matched, &emitted, errstr, errstr_size))
       return -1;
-    }
-    if (claimed == 0) {
-      t->counts.duplicates++;
-      continue;
-    }
-    uint64_t key = rh_regmap_pack_id(member, strlen(member));
-    uint32_t mi;
-    const match_t *mt = key && rh_map_get(&c->by_id, key, &mi) ? &c->matches[mi] : NULL;
-    rh_avro_buf_clear(&c->buf);
-    if (fill_result(c, ids[row], k->period, res, row, dept, feedc, mt, k->feed->topic,
-                    k->batch_id, missing, nmissing, sup ? sup[row] : NULL, now_ms)) {
-      rh_errf(errstr, errstr_size, "building a CheckResult: %s", avro_strerror());
-      return -1;
-    }
-    if (rh_avro_encode(c->cr_schema, &c->crv, &c->buf, errstr, errstr_size) != RH_AVRO_OK)
-      return -1;
-    snprintf(out_topic, sizeof out_topic, "%schecks.%s", c->cfg->topic_prefix,
-             PQgetvalue(res, row, 1));
-    const char *hh = PQgetvalue(res, row, 0);
-    if (sink->send(sink->arg, out_topic, hh, strlen(hh), c->buf.data, c->buf.len, NULL, errstr,
-                   errstr_size))
-      return -1;
-    matched += mt != NULL;
-    emitted++;
   }
   t->counts.checks += emitted;
   rh_log_info("check list %s/%s %s (%.12s)%s: %d applicant members, %" PRIu64 " results (%" PRIu64
