@@ -231,8 +231,9 @@ char *web_api_summary(PGconn *c, const rh_config_t *cfg, const char *period, siz
   /* the chart: the twelve months up to period */
   r = rh_pg_exec_params(
       c,
+      /* verified: an outcome given (neither open nor withdrawn by its department) */
       "SELECT period, count(*), count(*) FILTER (WHERE state NOT IN ('PUSHED', 'RECEIVED', "
-      "'VERIFYING', 'UNREACHABLE')) FROM warnings WHERE period <= $1 AND period > "
+      "'VERIFYING', 'UNREACHABLE', 'WITHDRAWN')) FROM warnings WHERE period <= $1 AND period > "
       "to_char(to_date($1, "
       "'YYYY-MM') - interval '12 months', 'YYYY-MM') GROUP BY 1 ORDER BY 1",
       1, p, err, errsz);

@@ -139,17 +139,23 @@ def test_a_township_sees_and_records_its_own_only(ns, web, towns, cfg):
     assert other.sign_in("town-b")[0] == 200
     assert [w["alert_id"] for w in other.call("GET", "/api/warnings")[1]["warnings"]] == ["al-b1"]
 
+    # a warning of b that its department's corrected list withdrew (docs/ledger.md):
+    # neither open nor verified in the bureau's figures
+    warn(ns, "al-b2", b, "003", "0002")
+    psql(ns.conninfo, "UPDATE warnings SET state = 'WITHDRAWN' WHERE alert_id = 'al-b2'")
+
     bureau = Browser(web["port"])
     assert bureau.sign_in("bureau")[0] == 200
     assert bureau.call("GET", "/api/warnings")[0] == 400
-    assert len(bureau.call("GET", f"/api/warnings?township={b}")[1]["warnings"]) == 1
+    assert len(bureau.call("GET", f"/api/warnings?township={b}")[1]["warnings"]) == 2
     st, summ = bureau.call("GET", "/api/summary?period=2026-10")
     assert st == 200
     by = {t["township"]: t for t in summ["townships"]}
     assert by[a]["warnings"] == 2 and by[a]["states"] == {"PUSHED": 1, "ALREADY_MONITORED": 1}
-    assert by[a]["overdue"] == 0 and by[b]["overdue"] == 1 and by[b]["warnings"] == 1
+    assert by[a]["overdue"] == 0 and by[b]["overdue"] == 1 and by[b]["warnings"] == 2
+    assert by[b]["states"] == {"PUSHED": 1, "WITHDRAWN": 1}, by[b]["states"]
     assert {l["state"] for l in summ["lists"]} == {"missing"}
-    assert summ["months"] == [{"period": "2026-10", "warnings": 3, "verified": 1}], summ["months"]
+    assert summ["months"] == [{"period": "2026-10", "warnings": 4, "verified": 1}], summ["months"]
     assert bureau.call("GET", "/api/summary?period=2026-13")[0] == 400
     st, later = bureau.call("GET", "/api/summary?period=2099-01")
     assert st == 200 and {l["state"] for l in later["lists"]} == {"not_due"}, later["lists"][:2]

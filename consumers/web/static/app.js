@@ -190,13 +190,15 @@ async function openBureau() {
   tb.replaceChildren();
   for (const t of r.data.townships) {
     const open = [...OPEN].reduce((n, s) => n + (t.states[s] || 0), 0);
+    // verified: an outcome given; a warning its department's corrected list withdrew is neither
+    const verified = t.warnings - open - (t.states.WITHDRAWN || 0);
     const tr = el("tr", undefined, t.overdue ? "overdue" : "");
     const b = el("button", "查看");
     b.addEventListener("click", () => { pick.value = t.township; openTownship(t.township); });
     const td = el("td");
     td.append(b);
     tr.append(el("td", t.name), el("td", String(t.warnings)), el("td", String(open)),
-      el("td", String(t.warnings - open)), el("td", String(t.overdue)), td);
+      el("td", String(verified)), el("td", String(t.overdue)), td);
     tb.append(tr);
   }
 }
