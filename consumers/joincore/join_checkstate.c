@@ -45,10 +45,37 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+size_t join_checkstate_origin(const join_checklist_t *lists, size_t n, size_t i) {
+  for (;;) {
+    size_t prev = JOIN_CHECKSTATE_NONE;
+    for (size_t j = 0; j < n; j++)
+      if (j != i && lists[j].feed == lists[i].feed && of_period(&lists[j], lists[i].period) &&
+          lists[j].order < lists[i].order &&
+          (prev == JOIN_CHECKSTATE_NONE || lists[j].order > lists[prev].order))
+        prev = j;
+    if (prev == JOIN_CHECKSTATE_NONE || strcmp(lists[prev].batch_id, lists[i].batch_id) != 0)
+      return i;
+    i = prev;
+  }
+}
+
 int join_checkstate_id(const join_checklist_t *lists, size_t n, const size_t *sel, size_t nfeeds,
                        int64_t t, size_t k, const char *member, char out[RH_SHA256_HEXSZ]) {
   const join_checklist_t *l = &lists[sel[k]];
-  if (l->finished_at == t && join_checkstate_first(lists, n, sel[k])) {
+  /* a list that restates its feed's previous one (the same batch id: --republish)
+   * makes no new state: the state's time is then that of the latest list of it
+   * that is no restatement, and a restated list is the list it restates */
+  int64_t raw = INT64_MIN, own = INT64_MIN;
+  for (size_t j = 0; j < nfeeds; j++) {
+    if (sel[j] == JOIN_CHECKSTATE_NONE) continue;
+    int64_t f = lists[sel[j]].finished_at;
+    int64_t o = lists[join_checkstate_origin(lists, n, sel[j])].finished_at;
+    if (f > raw) raw = f;
+    if (o > own) own = o;
+  }
+  int64_t te = raw == t ? own : t;
+  size_t ok = join_checkstate_origin(lists, n, sel[k]);
+  if (lists[ok].finished_at == te && join_checkstate_first(lists, n, ok)) {
     const char *parts[5] = {"riskhub-check-v1", l->period, member, l->dept, l->feedc};
     rh_sha256_parts(parts, 5, out);
     return 0;

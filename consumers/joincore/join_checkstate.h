@@ -17,6 +17,11 @@
  *   - "riskhub-check-v2", period, member, department, feed, the batch id whose
  *     facts it gives, then "department/feed=batch id" of every list of the
  *     state, sorted (byte order): a re-issue or a correction.
+ * A list with the batch id of the list before it in its chain (the same list
+ * sent again, --republish) restates it and makes no new state: for the v1 rule
+ * it is the list it restates (join_checkstate_origin), and t is the latest
+ * finished_at of the state's lists as restated, so its results are those of
+ * the state it restates, published already (duplicates).
  * A result supersedes the one of the same member and feed in the state at the
  * time before t (the greatest finished_at below t of the period's lists), if
  * that state had the feed. The ids are a function of the lists alone: a list
@@ -57,6 +62,12 @@ bool join_checkstate_before(const join_checklist_t *lists, size_t n, const char 
 
 /* Is lists[i] the first list of its feed and period (none in its chain before it)? */
 bool join_checkstate_first(const join_checklist_t *lists, size_t n, size_t i);
+
+/* The list lists[i] restates: the first of the run of lists of its feed and
+ * period, in its chain, that ends with it and all have its batch id (a list
+ * sent again with --republish); i itself if the list before it in its chain
+ * has another batch id or there is none. */
+size_t join_checkstate_origin(const join_checklist_t *lists, size_t n, size_t i);
 
 /* The id of member's result for feeds[k] in the state sel at t (sel[k] not
  * NONE). 0, or -1 out of memory. */

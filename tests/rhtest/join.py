@@ -373,7 +373,10 @@ class CheckLists:
     def add(self, dept, feed, batch, finished_at, records):
         """records: {id_number: (record, source)} of the list's batch."""
         if any(x["batch"] == batch for x in self.lists):
-            return  # the same signed list again: a copy, not in the chain
+            # the same list again: a copy of its signed manifest (not in the chain),
+            # or sent again with --republish, which restates the state it was
+            # current in (its results' ids are those of that state: duplicates)
+            return
         self.lists.append({"key": (dept, feed), "batch": batch, "finished_at": finished_at,
                            "records": records})
 

@@ -88,10 +88,57 @@ static void test_ids(void **state) {
   assert_string_equal(again, "1b74b5971f67031ae9aff7b066965d57b6e7326e19362bb721dfffafa92a4230");
 }
 
+/* Both lists of LISTS' state at 200 sent again (--republish: the same batch
+ * ids, linked after them in their chains): a1 at 400, b1 at 500; then a2, a
+ * correction, at 600 and a1 once more at 700. */
+static const join_checklist_t REP[] = {
+    {&fa, "tax", "vehicles", "2026-10", "a1", 100, 0, true},
+    {&fb, "finance", "public-servants", "2026-10", "b1", 200, 5, true},
+    {&fa, "tax", "vehicles", "2026-10", "a1", 400, 1, true},
+    {&fb, "finance", "public-servants", "2026-10", "b1", 500, 6, true},
+    {&fa, "tax", "vehicles", "2026-10", "a2", 600, 2, true},
+    {&fa, "tax", "vehicles", "2026-10", "a1", 700, 3, true},
+};
+#define NREP (sizeof REP / sizeof REP[0])
+
+static void rep_id(int64_t t, size_t k, char out[RH_SHA256_HEXSZ]) {
+  size_t sel[2];
+  join_checkstate_at(REP, NREP, FEEDS, 2, "2026-10", t, sel);
+  assert_int_equal(join_checkstate_id(REP, NREP, sel, 2, t, k, MEMBER, out), 0);
+}
+
+static void test_republished(void **state) {
+  (void)state;
+  assert_int_equal(join_checkstate_origin(REP, NREP, 0), 0);
+  assert_int_equal(join_checkstate_origin(REP, NREP, 2), 0);
+  assert_int_equal(join_checkstate_origin(REP, NREP, 3), 1);
+  assert_int_equal(join_checkstate_origin(REP, NREP, 4), 4);
+  assert_int_equal(join_checkstate_origin(REP, NREP, 5), 5); /* after a2: a new state */
+  char id[RH_SHA256_HEXSZ];
+  /* the state restated: the ids of the state at 200, b1's v1 among them */
+  for (int64_t t = 400; t <= 500; t += 100) {
+    rep_id(t, 0, id);
+    assert_string_equal(id, "0d07772140a9044523a5013242e7b5c9cbc7865debbc9e6b3f99211306d1014b");
+    rep_id(t, 1, id);
+    assert_string_equal(id, "78849d1aab0e0ee86e2bec576047fbbfe94b99796dcbeb3a83e3cadf0ce38658");
+  }
+  /* the correction as in LISTS */
+  rep_id(600, 0, id);
+  assert_string_equal(id, "1b74b5971f67031ae9aff7b066965d57b6e7326e19362bb721dfffafa92a4230");
+  rep_id(600, 1, id);
+  assert_string_equal(id, "6f009b8210c131eeb00cd974cea494c960ac2ce307dfdc7b854ed32d88a45490");
+  /* a1 again after a2 corrects it: a new state, v2 (the state of 200 again) */
+  rep_id(700, 0, id);
+  assert_string_equal(id, "0d07772140a9044523a5013242e7b5c9cbc7865debbc9e6b3f99211306d1014b");
+  rep_id(700, 1, id);
+  assert_string_not_equal(id, "78849d1aab0e0ee86e2bec576047fbbfe94b99796dcbeb3a83e3cadf0ce38658");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state),
       cmocka_unit_test(test_ids),
+      cmocka_unit_test(test_republished),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
