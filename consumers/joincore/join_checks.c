@@ -751,8 +751,12 @@ static int issue_feed(join_checks_t *c, join_transform_t *t, const known_t *k, P
                rh_mono_ms() - t0);
   uint64_t matched = 0, emitted = 0;
   for (int row = 0; row < rows; row++) {
-    const result_t r = {ids[row], k->period, dept, feedc, k->feed->topic, k->batch_id,
-                        sup ? sup[row] : NULL, missing, nmissing};
+    /* a result never supersedes itself: a republished list handled before the
+     * last list's own arrival restates the state of that arrival, whose result
+     * is a first issue (v1) also as of the time before */
+    const char *s = sup && strcmp(sup[row], ids[row]) != 0 ? sup[row] : NULL;
+    const result_t r = {ids[row], k->period, dept, feedc, k->feed->topic, k->batch_id, s,
+                        missing, nmissing};
     if (send_result(c, t, &r, res, row, sink, now_ms, &matched, &emitted, errstr, errstr_size))
       return -1;
   }
@@ -789,6 +793,13 @@ static int issue(join_checks_t *c, join_transform_t *t, size_t li, PGresult *res
   }
   /* a list handled though not in its chain (riskhub-join let it through): counted */
   view[li].in_chain = true;
+  /* a list sent again (--republish) restates the state its original's arrival
+   * issues: nothing of its own (issued here before the original's or the last
+   * list's own arrival, it gave results that superseded themselves) */
+  if (join_checkstate_origin(view, c->known_len, li) != li) {
+    rc = 0;
+    goto out;
+  }
   const void *const *feeds = (const void *const *)c->check_feeds;
   join_checkstate_at(view, c->known_len, feeds, nf, period, at, sel);
   bool has_before = join_checkstate_before(view, c->known_len, period, at, &before);
