@@ -11,7 +11,8 @@ static const char *const field_names[RH_AL_FIELD_COUNT] = {
     "alert_id", "situation", "township_code", "village", "household_id", "household_type",
     "monitoring_category", "risk_eliminated", "person_id_number", "person_name",
     "relation_to_head", "risk", "risk_subtype", "severity", "rule_id", "reason", "department",
-    "feed", "period", "amount_fen", "event_date", "facts", "source", "withdraws", "created_at"};
+    "feed", "period", "amount_fen", "event_date", "facts", "source", "withdraws", "merged_into",
+    "created_at"};
 static const char *const lineage_names[RH_LN_FIELD_COUNT] = {"topic", "partition", "offset",
                                                              "batch_id"};
 
@@ -19,7 +20,7 @@ static const char *const lineage_names[RH_LN_FIELD_COUNT] = {"topic", "partition
  * type ('s' string, 'b' boolean, 'i' int, 'l' long, 'S' ["null","string"],
  * 'I' ["null","int"], 'L' ["null","long"], 'm' map<string>, 'r' the Lineage
  * record: lineage_names with lineage_types). */
-static const char direct_types[RH_AL_FIELD_COUNT + 1] = "ssSSSSSb" "sSSsSssS" "sssLImrSl";
+static const char direct_types[RH_AL_FIELD_COUNT + 1] = "ssSSSSSb" "sSSsSssS" "sssLImrSSl";
 static const char lineage_types[RH_LN_FIELD_COUNT + 1] = "sils";
 
 static int layout_is(avro_schema_t rec, const char *const *names, const char *types, int n);
@@ -109,6 +110,7 @@ int rh_alert_to_value(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *v,
   SET(RH_AL_EVENT_DATE, rh_avro_set_opt_int(v, ix[RH_AL_EVENT_DATE], a->has_event_date, a->event_date));
   SET(RH_AL_CREATED_AT, rh_avro_set_long(v, ix[RH_AL_CREATED_AT], a->created_at));
   SET(RH_AL_WITHDRAWS, rh_avro_set_str(v, ix[RH_AL_WITHDRAWS], a->withdraws));
+  SET(RH_AL_MERGED_INTO, rh_avro_set_str(v, ix[RH_AL_MERGED_INTO], a->merged_into));
 #undef SET
   if (bad < 0) {
     avro_value_t map, elem, src;
@@ -164,6 +166,7 @@ int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, cha
   GET(RH_AL_EVENT_DATE, rh_avro_get_int(v, ix[RH_AL_EVENT_DATE], &a->has_event_date, &a->event_date));
   GET(RH_AL_CREATED_AT, rh_avro_get_long(v, ix[RH_AL_CREATED_AT], NULL, &a->created_at));
   GET(RH_AL_WITHDRAWS, rh_avro_get_str(v, ix[RH_AL_WITHDRAWS], &a->withdraws, NULL));
+  GET(RH_AL_MERGED_INTO, rh_avro_get_str(v, ix[RH_AL_MERGED_INTO], &a->merged_into, NULL));
 #undef GET
   avro_value_t map, elem, src;
   size_t n = 0;
@@ -209,7 +212,7 @@ int rh_alert_from_value(rh_alert_codec_t *c, avro_value_t *v, rh_alert_t *a, cha
 enum { AS_ALERT_ID, AS_SITUATION, AS_TOWNSHIP, AS_VILLAGE, AS_HOUSEHOLD_ID, AS_HOUSEHOLD_TYPE,
        AS_CATEGORY, AS_PERSON_ID, AS_PERSON_NAME, AS_RELATION, AS_RISK, AS_RISK_SUBTYPE,
        AS_SEVERITY, AS_RULE_ID, AS_REASON, AS_DEPARTMENT, AS_FEED, AS_PERIOD, AS_TOPIC,
-       AS_BATCH_ID, AS_WITHDRAWS, AS_COUNT };
+       AS_BATCH_ID, AS_WITHDRAWS, AS_MERGED_INTO, AS_COUNT };
 
 /* Fact i is written (the first of its name), with the value of the last fact
  * of that name: what avro_value_add does with a key it already has. */
@@ -229,7 +232,8 @@ int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scra
       a->alert_id, a->situation, a->township_code, a->village, a->household_id,
       a->household_type, a->monitoring_category, a->person_id_number, a->person_name,
       a->relation_to_head, a->risk, a->risk_subtype, a->severity, a->rule_id, a->reason,
-      a->department, a->feed, a->period, a->source.topic, a->source.batch_id, a->withdraws};
+      a->department, a->feed, a->period, a->source.topic, a->source.batch_id, a->withdraws,
+      a->merged_into};
   /* required strings in the order rh_alert_to_value sets them: the same field is named */
   static const struct {
     int s, field;
@@ -321,6 +325,7 @@ int rh_alert_encode(rh_alert_codec_t *c, const rh_alert_t *a, avro_value_t *scra
   p = rh_avro_wire_put_long(p, a->source.offset);
   STR(AS_BATCH_ID);
   OPT_STR(AS_WITHDRAWS);
+  OPT_STR(AS_MERGED_INTO);
   p = rh_avro_wire_put_long(p, a->created_at);
 #undef STR
 #undef OPT_STR

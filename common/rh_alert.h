@@ -40,6 +40,7 @@ typedef struct {
   rh_lineage_t source;
   int64_t created_at;
   const char *withdraws; /* NULL an alert; a withdrawal (situation WITHDRAWN): the alert it withdraws */
+  const char *merged_into; /* NULL but on a merge (a withdrawal): the warning that stands for it */
 } rh_alert_t;
 
 enum {
@@ -47,7 +48,7 @@ enum {
   RH_AL_HOUSEHOLD_TYPE, RH_AL_CATEGORY, RH_AL_RISK_ELIMINATED, RH_AL_PERSON_ID, RH_AL_PERSON_NAME,
   RH_AL_RELATION, RH_AL_RISK, RH_AL_RISK_SUBTYPE, RH_AL_SEVERITY, RH_AL_RULE_ID, RH_AL_REASON,
   RH_AL_DEPARTMENT, RH_AL_FEED, RH_AL_PERIOD, RH_AL_AMOUNT, RH_AL_EVENT_DATE, RH_AL_FACTS,
-  RH_AL_SOURCE, RH_AL_WITHDRAWS, RH_AL_CREATED_AT, RH_AL_FIELD_COUNT
+  RH_AL_SOURCE, RH_AL_WITHDRAWS, RH_AL_MERGED_INTO, RH_AL_CREATED_AT, RH_AL_FIELD_COUNT
 };
 enum { RH_LN_TOPIC, RH_LN_PARTITION, RH_LN_OFFSET, RH_LN_BATCH_ID, RH_LN_FIELD_COUNT };
 

@@ -42,10 +42,10 @@ static void print_summary(const join_counts_t *c, const join_stats_t *st) {
   printf("riskhub-join: records=%" PRIu64 " alerts=%" PRIu64 " unmatched=%" PRIu64
          " no_rule=%" PRIu64 " duplicates=%" PRIu64 " dlq=%" PRIu64 " checks=%" PRIu64
          " check_records=%" PRIu64 " identity=%" PRIu64 " manifests=%" PRIu64
-         " withdrawn=%" PRIu64 " transactions=%" PRIu64 " aborts=%" PRIu64 " busy_s=%.3f registry_load_s=%.3f"
+         " withdrawn=%" PRIu64 " merged=%" PRIu64 " transactions=%" PRIu64 " aborts=%" PRIu64 " busy_s=%.3f registry_load_s=%.3f"
          " registry_mib=%.1f transform_s=%.3f commit_s=%.3f\n",
          c->records, c->alerts, c->unmatched, c->no_rule, c->duplicates, c->dlq, c->checks,
-         c->check_records, c->identity, c->manifests, c->withdrawn, st->transactions, st->aborts, st->busy_s,
+         c->check_records, c->identity, c->manifests, c->withdrawn, c->merged, st->transactions, st->aborts, st->busy_s,
          st->registry_load_s, (double)st->registry_bytes / (1024.0 * 1024.0), st->transform_s,
          st->commit_s);
   fflush(stdout);

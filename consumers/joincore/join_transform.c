@@ -13,6 +13,8 @@
 
 #define UNMATCHED_RULE "unmatched"
 #define UNMATCHED_REASON "not in the household registry"
+#define MERGED_REASON                                                                            \
+  "merged: one warning per person, feed and month; the warning merged_into names stands for it"
 
 void join_counts_add(join_counts_t *to, const join_counts_t *from) {
   to->records += from->records;
@@ -26,6 +28,7 @@ void join_counts_add(join_counts_t *to, const join_counts_t *from) {
   to->manifests += from->manifests;
   to->checks += from->checks;
   to->withdrawn += from->withdrawn;
+  to->merged += from->merged;
 }
 
 void join_alerts_topic(const rh_config_t *cfg, const char *township, char *out, size_t size) {
@@ -197,6 +200,91 @@ int join_transform_emit(join_transform_t *t, join_alert_kind_t kind, const rh_al
   return emit_alert(t, a, topic, key, sink, errstr, errstr_size);
 }
 
+void join_transform_merge_id(const char *merged_alert_id, char out[RH_SHA256_HEXSZ]) {
+  const char *parts[2] = {"riskhub-merge-v1", merged_alert_id};
+  rh_sha256_parts(parts, 2, out);
+}
+
+/* The index of rule_id (a pointer join_transform_alert set) in feed. */
+static size_t rule_index(const rh_config_feed_t *feed, const char *rule_id) {
+  for (size_t i = 0; i < feed->rule_count; i++)
+    if (feed->rules[i]->id == rule_id || strcmp(feed->rules[i]->id, rule_id) == 0) return i;
+  return SIZE_MAX;
+}
+
+/* Rule i of feed ranks above rule j: more severe, or as severe and earlier in
+ * the configuration (the order rh_rules_select prefers within one row). */
+static bool outranks(const rh_config_feed_t *feed, size_t i, size_t j) {
+  rh_severity_t si = feed->rules[i]->severity, sj = feed->rules[j]->severity;
+  return si > sj || (si == sj && i < j);
+}
+
+/* The person's live alert of rule q (published, not merged): its id in id. */
+static bool live(join_transform_t *t, const rh_feedrecord_t *r, const rh_config_feed_t *feed,
+                 size_t q, char id[RH_SHA256_HEXSZ]) {
+  char mid[RH_SHA256_HEXSZ];
+  rh_alert_id(r->id_number, r->department, r->feed, r->period, feed->rules[q]->id, id);
+  if (!join_idset_contains(t->ids, join_idset_key(id, strlen(id)))) return false;
+  join_transform_merge_id(id, mid);
+  return !join_idset_contains(t->ids, join_idset_key(mid, strlen(mid)));
+}
+
+/* A merge: the withdrawal of the alert merged (m->alert_id) into the warning
+ * into; m is the merged alert's record, changed here. Claimed by its id. */
+static int emit_merge(join_transform_t *t, rh_alert_t *m, const char *into,
+                      const join_sink_t *sink, char *errstr, size_t errstr_size) {
+  char mid[RH_SHA256_HEXSZ];
+  join_transform_merge_id(m->alert_id, mid);
+  int c = claim(t, mid, errstr, errstr_size);
+  if (c <= 0) return c;
+  m->withdraws = m->alert_id;
+  m->merged_into = into;
+  m->alert_id = mid;
+  m->situation = "WITHDRAWN";
+  m->reason = MERGED_REASON;
+  if (join_transform_emit(t, JOIN_ALERT_MATCHED, m, sink, errstr, errstr_size)) return -1;
+  t->counts.merged++;
+  return 0;
+}
+
+/* One warning per person, department, feed and month (docs/join.md, "One
+ * warning per person"): a matched alert a (claimed) of a row whose person
+ * already has a live alert of another rule of the feed that month. The better
+ * ranked stands: if it is the live one, this row is merged into it (a merge
+ * record with the row's facts, no alert); else a is published and every live
+ * one is merged into it. The rows of one person are in one partition (the
+ * producer's key is the ID number), read in order by one instance. */
+static int matched(join_transform_t *t, const rh_feedrecord_t *r, const rh_config_feed_t *feed,
+                   rh_alert_t *a, const join_sink_t *sink, char *errstr, size_t errstr_size) {
+  size_t me = rule_index(feed, a->rule_id), best = SIZE_MAX;
+  char best_id[RH_SHA256_HEXSZ], id[RH_SHA256_HEXSZ];
+  for (size_t q = 0; me != SIZE_MAX && q < feed->rule_count; q++)
+    if (q != me && live(t, r, feed, q, id) && (best == SIZE_MAX || outranks(feed, q, best))) {
+      best = q;
+      memcpy(best_id, id, sizeof id);
+    }
+  if (best != SIZE_MAX && outranks(feed, best, me))
+    return emit_merge(t, a, best_id, sink, errstr, errstr_size);
+  if (join_transform_emit(t, JOIN_ALERT_MATCHED, a, sink, errstr, errstr_size)) return -1;
+  t->counts.alerts++;
+  for (size_t q = 0; best != SIZE_MAX && q < feed->rule_count; q++) {
+    if (q == me || !live(t, r, feed, q, id)) continue;
+    /* the earlier row's own facts are on its alert; the merge names the rule */
+    const rh_config_rule_t *rule = feed->rules[q];
+    rh_alert_t m = *a;
+    m.alert_id = id;
+    m.rule_id = rule->id;
+    m.risk = rule->risk;
+    m.severity = rh_severity_name(rule->severity);
+    m.risk_subtype = NULL;
+    m.has_amount = m.has_event_date = false;
+    m.facts = NULL;
+    m.fact_count = 0;
+    if (emit_merge(t, &m, a->alert_id, sink, errstr, errstr_size)) return -1;
+  }
+  return 0;
+}
+
 static int signal_record(join_transform_t *t, const join_input_t *in, const rh_feedrecord_t *r,
                          const rh_config_feed_t *feed, const join_sink_t *sink, int64_t now_ms,
                          char *errstr, size_t errstr_size) {
@@ -212,11 +300,9 @@ static int signal_record(join_transform_t *t, const join_input_t *in, const rh_f
   a.source = (rh_lineage_t){.topic = in->topic, .partition = in->partition,
                             .offset = in->offset, .batch_id = r->batch_id};
   a.created_at = now_ms;
+  if (kind == JOIN_ALERT_MATCHED) return matched(t, r, feed, &a, sink, errstr, errstr_size);
   if (join_transform_emit(t, kind, &a, sink, errstr, errstr_size)) return -1;
-  if (kind == JOIN_ALERT_UNMATCHED)
-    t->counts.unmatched++;
-  else
-    t->counts.alerts++;
+  t->counts.unmatched++;
   return 0;
 }
 

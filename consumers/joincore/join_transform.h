@@ -50,6 +50,7 @@ typedef struct {
   uint64_t records, alerts, unmatched, no_rule, duplicates, dlq, check_records, identity;
   uint64_t manifests, checks;
   uint64_t withdrawn; /* withdrawals of a corrected list (join_withdraw.h) */
+  uint64_t merged;    /* rows merged into the person's warning of the month (join_transform_merge_id) */
 } join_counts_t;
 
 void join_counts_add(join_counts_t *to, const join_counts_t *from);
@@ -127,6 +128,16 @@ join_alert_kind_t join_transform_alert(join_transform_t *t, const rh_config_feed
  * the result is t's buffer or spare (JOIN_TOPIC_MAX), valid until the next call. */
 const char *join_transform_alert_topic(join_transform_t *t, join_alert_kind_t kind,
                                        const rh_alert_t *a, char *spare, size_t spare_size);
+/* One warning per person, department, feed and month (docs/join.md, "One
+ * warning per person"): a signal row whose person already has a live alert of a
+ * rule ranked above its own (more severe, or as severe and earlier in the
+ * config) that month from the feed is not raised but merged into it, and a row
+ * ranked above the live alert is raised and the live one merged into it. A
+ * merge is a withdrawal (situation WITHDRAWN) of the merged alert, merged_into
+ * naming the warning that stands, with the merged row's facts (the row merged)
+ * or the rule only (an alert merged: its facts are on its record); its id, into
+ * out: SHA-256 over "riskhub-merge-v1" and the merged alert's id. */
+void join_transform_merge_id(const char *merged_alert_id, char out[RH_SHA256_HEXSZ]);
 /* Encode a and send it to its topic, keyed by household id (MATCHED) or ID
  * number (UNMATCHED). 0, or -1 with errstr. */
 int join_transform_emit(join_transform_t *t, join_alert_kind_t kind, const rh_alert_t *a,

@@ -10,7 +10,7 @@
 #include "rh_err.h"
 #include "rh_pg.h"
 
-enum { X_ID, X_ALERT, X_TOWNSHIP, X_BY, X_AT, X_TOPIC, X_PART, X_OFFSET, X_NCOL };
+enum { X_ID, X_ALERT, X_TOWNSHIP, X_BY, X_AT, X_TOPIC, X_PART, X_OFFSET, X_MERGED, X_NCOL };
 
 struct ledger_withdraw {
   ledger_arrays_t town, unmatched;
@@ -57,7 +57,12 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
   snprintf(at, sizeof at, "%" PRId64, a->created_at);
   snprintf(part, sizeof part, "%" PRId32, partition);
   snprintf(off, sizeof off, "%" PRId64, offset);
-  const char *v[X_NCOL] = {a->alert_id, a->withdraws, a->township_code, by, at, topic, part, off};
+  if (a->merged_into && (unmatched || strlen(a->merged_into) != 64)) {
+    rh_errf(why, why_size, "a merge without the warning it is merged into");
+    return 1;
+  }
+  const char *v[X_NCOL] = {a->alert_id, a->withdraws, a->township_code, by, at, topic, part, off,
+                           a->merged_into ? a->merged_into : ""};
   return ledger_arrays_add(unmatched ? &w->unmatched : &w->town, v) ? -1 : 0;
 }
 
@@ -66,22 +71,25 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
 /* the steps first (once, by the withdrawal's id), then the open warnings they
  * leave WITHDRAWN; one statement: the rows it reads are those of the
  * transaction so far (this batch's warnings included) */
-#define TOWN_SQL                                                                                 \
-  "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], " \
-  "$6::text[], $7::text[], $8::text[]) AS u(v, a, t, b, ra, tp, pa, o)), "                      \
-  "ins AS (INSERT INTO warning_steps (verification_id, alert_id, township_code, outcome, "       \
-  "recorded_by, recorded_at, source, topic, partition, \"offset\", state_before, refused) "      \
-  "SELECT u.v, u.a, u.t, 'WITHDRAWN', u.b, to_timestamp(u.ra::bigint / 1000.0), 'withdrawal', "  \
-  "u.tp, u.pa::int, u.o::bigint, w.state, "                                                     \
-  "CASE WHEN w.alert_id IS NULL THEN 'no such warning' "                                        \
-  "WHEN w.state = 'WITHDRAWN' THEN 'already withdrawn' "                                        \
-  "WHEN w.state NOT IN " OPEN_STATES " THEN 'an outcome was given: ' || w.state END "            \
-  "FROM u LEFT JOIN warnings w ON w.alert_id = u.a "                                            \
-  "ON CONFLICT (verification_id) DO NOTHING RETURNING alert_id, refused), "                     \
-  "upd AS (UPDATE warnings SET state = 'WITHDRAWN' FROM ins "                                   \
-  "WHERE warnings.alert_id = ins.alert_id AND ins.refused IS NULL "                             \
-  "AND warnings.state IN " OPEN_STATES " RETURNING 1) "                                          \
-  "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE refused IS NOT NULL), "    \
+#define TOWN_SQL                                                                                   \
+  "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "   \
+  "$6::text[], $7::text[], $8::text[], $9::text[]) AS u(v, a, t, b, ra, tp, pa, o, m)), "          \
+  "ins AS (INSERT INTO warning_steps (verification_id, alert_id, township_code, outcome, "         \
+  "recorded_by, recorded_at, source, topic, partition, \"offset\", state_before, refused, "        \
+  "merged_into) "                                                                                  \
+  "SELECT u.v, u.a, u.t, 'WITHDRAWN', u.b, to_timestamp(u.ra::bigint / 1000.0), 'withdrawal', "    \
+  "u.tp, u.pa::int, u.o::bigint, w.state, "                                                        \
+  "CASE WHEN w.alert_id IS NULL AND u.m <> '' THEN NULL "                                          \
+  "WHEN w.alert_id IS NULL THEN 'no such warning' "                                                \
+  "WHEN w.state = 'WITHDRAWN' THEN 'already withdrawn' "                                           \
+  "WHEN w.state NOT IN " OPEN_STATES " THEN 'an outcome was given: ' || w.state END, "             \
+  "NULLIF(u.m, '') "                                                                               \
+  "FROM u LEFT JOIN warnings w ON w.alert_id = u.a "                                               \
+  "ON CONFLICT (verification_id) DO NOTHING RETURNING alert_id, refused), "                        \
+  "upd AS (UPDATE warnings SET state = 'WITHDRAWN' FROM ins "                                      \
+  "WHERE warnings.alert_id = ins.alert_id AND ins.refused IS NULL "                                \
+  "AND warnings.state IN " OPEN_STATES " RETURNING 1) "                                            \
+  "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE refused IS NOT NULL), "      \
   "(SELECT count(*) FROM upd)"
 
 #define UNMATCHED_SQL                                                                            \

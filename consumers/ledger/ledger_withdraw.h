@@ -11,6 +11,10 @@
  *     UNREACHABLE): its state becomes WITHDRAWN. Else kept, refused (no such
  *     warning, already withdrawn, or an outcome given: a township's decision
  *     is not undone by a list).
+ *   A merge (merged_into set too: one warning per person, feed and month,
+ *     docs/join.md, migration 016) is such a step with merged_into: the open
+ *     warning merged becomes WITHDRAWN; a row merged before it was raised
+ *     (no such warning) is kept applied, naming the warning that stands.
  *   alerts.unmatched: unmatched_alerts.withdrawn_by = the withdrawal's id
  *     (migration 014), once; an unknown alert is counted as refused.
  *

@@ -104,9 +104,13 @@ def corrected_list(cfg, rules, reg, src, dst):
 
 
 def split(got):
-    """(alerts, withdrawals): Counters of (alert_id, key, topic), and {id: record}."""
+    """(alerts, withdrawals): Counters of (alert_id, key, topic), and {id: record}. Merges
+    (one warning per person: withdrawals with merged_into) are left out: the month's
+    own, which rhtest.Expect models and test_join compares."""
     alerts, withdrawals, records = collections.Counter(), collections.Counter(), {}
     for topic, key, rec, _ in got:
+        if rec.get("merged_into"):
+            continue
         (withdrawals if rec.get("withdraws") else alerts)[(rec["alert_id"], key, topic)] += 1
         records[rec["alert_id"]] = rec
     return alerts, withdrawals, records
@@ -256,7 +260,7 @@ def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
                  event_date=None, facts={},
                  source=dict(topic=ns.topic(f"feed.{DEPT}.{FEED}"), partition=0, offset=5,
                              batch_id=old_batch),
-                 withdraws=None, created_at=now)
+                 withdraws=None, merged_into=None, created_at=now)
     wid = rhtest.withdrawal_id(alert["alert_id"], new_batch)
     withdrawal = dict(alert, alert_id=wid, situation="WITHDRAWN", withdraws=alert["alert_id"],
                       source=dict(alert["source"], offset=9, batch_id=new_batch), created_at=now + 1)
@@ -274,3 +278,79 @@ def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
     assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings") == \
         [(alert["alert_id"], "WITHDRAWN")]
     assert rhtest.pg_rows(ns.conninfo, steps) == [(wid, alert["alert_id"], "", "PUSHED")]
+
+
+MERGE_DEPT, MERGE_FEED = "emergency", "disaster-affected"
+
+
+def test_one_warning_per_person(ns, cfg, rules, reg, month, tmp_path):
+    """One person twice in one list with different amounts: one warning, the most severe
+    rule's (docs/join.md, "One warning per person"). emergency/disaster-affected has a
+    medium rule (any loss) and a high one (a large loss). The month's list with two rows
+    added: a large loss for a person whose row was medium (read after it: the medium
+    warning is raised, then merged into the high one: WITHDRAWN in the ledger), a small
+    loss for a person whose row was high (merged into it at once: no second warning,
+    the row's facts on the merge record). Expected values: rhtest.Expect."""
+    src = dict(((d, f), p) for d, f, p in rhtest.feed_files(month / PERIOD))[(MERGE_DEPT, MERGE_FEED)]
+    bom, eol, header, rows = read_list(src)
+    recs = rhtest.expected_records(cfg, MERGE_DEPT, MERGE_FEED, src)
+    lines = sorted(recs)
+    times = collections.Counter(r["id_number"] for r in recs.values())
+    amount_col = header.index(rhtest.feed_config(cfg, MERGE_DEPT, MERGE_FEED)["columns"]["amount"])
+
+    def single(rule_id):
+        for i, line in enumerate(lines):
+            r = recs[line]
+            o, a = rhtest.expected_alert(rules, reg, r, PERIOD, {})
+            if o == "alert" and a["rule_id"] == rule_id and times[r["id_number"]] == 1:
+                return i, r, a
+        pytest.fail(f"the month has no single row of rule {rule_id}")
+
+    i_med, r_med, a_med = single("disaster-affected")
+    i_high, r_high, a_high = single("disaster-affected-large-loss")
+    more, less = list(rows[i_med]), list(rows[i_high])
+    more[amount_col], less[amount_col] = "999999", "1"
+    path = write_list(tmp_path / "twice" / src.name, bom, eol, header, rows + [more, less])
+    ns.produce(MERGE_DEPT, MERGE_FEED, path)
+    j = run_join(ns, tmp_path)
+
+    items = lineage(ns, cfg, [(MERGE_DEPT, MERGE_FEED, path)])
+    exp = expect(rules, reg, items)
+    # by construction: the two persons' merges (the month may have more of its own)
+    high_of_med = rhtest.alert_id(r_med["id_number"], MERGE_DEPT, MERGE_FEED, PERIOD,
+                                  "disaster-affected-large-loss")
+    med_of_high = rhtest.alert_id(r_high["id_number"], MERGE_DEPT, MERGE_FEED, PERIOD,
+                                  "disaster-affected")
+    m1, m2 = rhtest.merge_id(a_med["alert_id"]), rhtest.merge_id(med_of_high)
+    assert exp.merges[m1]["merged_into"] == high_of_med and a_med["alert_id"] in exp.merged
+    assert exp.merges[m2]["merged_into"] == a_high["alert_id"] and med_of_high not in exp.alerts
+    assert exp.merges[m2]["amount_fen"] == 100, "the merged row's own amount"
+    rhtest.assert_alerts(ns, exp)
+    rhtest.assert_summary(j, **exp.counts)
+    assert j.summary().get("merged") == exp.counts["merged"] >= 2, j.summary()
+
+    # the ledger: one open warning a person; the merged one WITHDRAWN, every merge a step
+    led = run_ledger(ns)
+    assert led.summary().get("withdraw_refused") == 0, led.summary()
+    assert rhtest.warnings_rows(ns.conninfo) == exp.warnings()
+    for idn in (r_med["id_number"], r_high["id_number"]):
+        live = [a for a in exp.township_alerts().values()
+                if a["person_id_number"] == idn and a["alert_id"] not in exp.merged]
+        assert len(live) == 1, f"{rhtest.mask(idn)}: {len(live)} warnings stand"
+    steps = rhtest.pg_rows(ns.conninfo, "SELECT verification_id, alert_id, merged_into, "
+                                        "coalesce(refused, ''), coalesce(state_before, '') "
+                                        "FROM warning_steps WHERE merged_into IS NOT NULL")
+    want = sorted((mid, m["withdraws"], m["merged_into"], "",
+                   "PUSHED" if m["withdraws"] in exp.merged else "")
+                  for mid, m in exp.merges.items() if m["_topic"] != "alerts.unmatched")
+    assert sorted(tuple(r) for r in steps) == want, f"merge steps: {len(steps)} of {len(want)}"
+
+    # riskhub-replay makes the same merges: the month replays equal
+    r = subprocess.run([str(rhtest.BIN / "riskhub-replay"), "--config", str(rhtest.CONFIG),
+                        "--period", PERIOD, "--department", MERGE_DEPT, "--feed", MERGE_FEED,
+                        "--format", "json"], capture_output=True, text=True, timeout=300,
+                       env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, f"riskhub-replay exit {r.returncode}: {rhtest.scrub(r.stderr[-2000:])}"
+    rep = json.loads(r.stdout)
+    assert rep["result"] == "equal" and rep["differences"] == [], rep["differences"][:3]

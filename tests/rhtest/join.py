@@ -17,11 +17,13 @@ from .kafka import read_topics
 from .pg import warnings_rows
 from .privacy import assert_no_full_id, mask, scrub
 
-__all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household", "situation",
-           "Rules", "expected_alert", "Expect", "expected_checks", "withdrawal_id", "expected_withdrawals",
-           "check_id_v2", "CheckLists", "check_lists", "ALERT_FIELDS", "describe", "diff_alert",
-           "diff_check", "Join", "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
-           "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary", "run_ledger", "ledger_binary"]
+__all__ = ["SEVERITY", "sha_parts", "alert_id", "check_id", "fen", "Registry", "rule_household",
+           "situation", "Rules", "expected_alert", "Expect", "expected_checks", "withdrawal_id",
+           "merge_id", "MERGED_REASON", "expected_withdrawals", "check_id_v2", "CheckLists",
+           "check_lists", "ALERT_FIELDS", "describe", "diff_alert", "diff_check", "Join",
+           "run_join", "lineage", "expect", "show", "assert_alerts", "assert_warnings",
+           "SUMMARY_KEYS", "assert_summary", "alert_count", "join_binary", "run_ledger",
+           "ledger_binary"]
 
 SEVERITY = {"low": 0, "medium": 1, "high": 2}
 SUMMARY = re.compile(r"^riskhub-join: (records=\S+(?: [a-z_]+=\S+)*)\s*$", re.M)
@@ -40,6 +42,15 @@ def sha_parts(*parts):
 
 def alert_id(id_number, dept, feed, period, rule_id):
     return sha_parts("riskhub-alert-v1", id_number, dept, feed, period, rule_id)
+
+
+def merge_id(merged_alert_id):
+    """A merge's id (docs/join.md, "One warning per person")."""
+    return sha_parts("riskhub-merge-v1", merged_alert_id)
+
+
+MERGED_REASON = ("merged: one warning per person, feed and month; the warning merged_into "
+                 "names stands for it")
 
 
 def check_id(period, member_id, dept, feed):
@@ -211,6 +222,15 @@ class Rules:
                 best = rule
         return best
 
+    def outranks(self, dept, feed, rule_a, rule_b):
+        """Rule id rule_a ranks above rule_b: more severe, or as severe and earlier in
+        the file (what select prefers within one row)."""
+        rules = self.by_feed.get(f"{dept}/{feed}", [])
+        ia = next(i for i, r in enumerate(rules) if r["id"] == rule_a)
+        ib = next(i for i, r in enumerate(rules) if r["id"] == rule_b)
+        sa, sb = SEVERITY[rules[ia]["severity"]], SEVERITY[rules[ib]["severity"]]
+        return sa > sb or (sa == sb and ia < ib)
+
     def risk(self, rule, dept, feed):
         return rule.get("risk") or self.feeds[(dept, feed)].get("risk")
 
@@ -256,13 +276,20 @@ def expected_alert(rules, reg, rec, period, source):
 class Expect:
     """Expected alerts, accumulated in the order the join would consume records of
     one partition (offset order): the first record of an alert id wins, later ones
-    are duplicates."""
+    are duplicates. One warning per person, feed and month (docs/join.md): a row
+    whose person has a live alert of a better ranked rule is merged into it (a merge
+    record, no alert); a row ranked above the live one is raised and the live one
+    merged into it (its warning WITHDRAWN in the ledger)."""
 
     def __init__(self, rules, period=PERIOD):
         self.rules, self.period = rules, period
         self.alerts = {}      # alert_id -> expected alert
+        self.merges = {}      # merge id -> expected merge record (docs/join.md)
+        self.merged = set()   # ids of alerts merged into a later, better ranked one
+        self.claimed = set()  # alert ids published or merged
+        self.live = {}        # (id number, department, feed) -> the alert that stands
         self.counts = {"alerts": 0, "unmatched": 0, "no_rule": 0,
-                       "duplicates": 0, "records": 0}
+                       "duplicates": 0, "records": 0, "merged": 0}
         self.outcomes = []    # one dict a signal record: outcome, rule_id, situation, ...
 
     def add(self, reg, rec, source):
@@ -279,12 +306,37 @@ class Expect:
         if outcome == "no_rule":
             self.counts["no_rule"] += 1
             return None
-        if a["alert_id"] in self.alerts:
+        if a["alert_id"] in self.claimed:
             self.counts["duplicates"] += 1
             return None
+        self.claimed.add(a["alert_id"])
+        if outcome == "unmatched":
+            self.alerts[a["alert_id"]] = a
+            self.counts["unmatched"] += 1
+            return a
+        key = (rec["id_number"], rec["department"], rec["feed"])
+        cur = self.live.get(key)
+        dept, feed = rec["department"], rec["feed"]
+        if cur is not None and self.rules.outranks(dept, feed, cur["rule_id"], a["rule_id"]):
+            self._merge(a, cur["alert_id"])  # the row's own facts
+            return None
         self.alerts[a["alert_id"]] = a
-        self.counts["unmatched" if outcome == "unmatched" else "alerts"] += 1
+        self.counts["alerts"] += 1
+        if cur is not None:
+            # the live alert merged: the rule only (its facts are on its record)
+            self._merge(dict(a, rule_id=cur["rule_id"], risk=cur["risk"],
+                             severity=cur["severity"], risk_subtype=None, amount_fen=None,
+                             event_date=None, facts={}, alert_id=cur["alert_id"]),
+                        a["alert_id"])
+            self.merged.add(cur["alert_id"])
+        self.live[key] = a
         return a
+
+    def _merge(self, m, into):
+        mid = merge_id(m["alert_id"])
+        self.merges[mid] = dict(m, alert_id=mid, withdraws=m["alert_id"], merged_into=into,
+                                situation="WITHDRAWN", reason=MERGED_REASON)
+        self.counts["merged"] += 1
 
     def township_alerts(self):
         return {k: a for k, a in self.alerts.items() if a["situation"] != "UNMATCHED"}
@@ -295,7 +347,8 @@ class Expect:
     def warnings(self):
         """Rows expected in PostgreSQL's warnings table."""
         return sorted((a["alert_id"], a["household_id"], a["township_code"], a["period"], a["risk"],
-                       a["rule_id"], "PUSHED") for a in self.township_alerts().values())
+                       a["rule_id"], "WITHDRAWN" if a["alert_id"] in self.merged else "PUSHED")
+                      for a in self.township_alerts().values())
 
 
 def withdrawal_id(withdrawn_alert_id, batch_id):
@@ -613,7 +666,8 @@ def assert_alerts(ns, exp, t0_ms=None, t1_ms=None):
     (created_at within [t0_ms, t1_ms] if given)."""
     got = ns.read("alerts.")
     have = collections.Counter((rec["alert_id"], key, topic) for topic, key, rec, _ in got)
-    want = collections.Counter((a["alert_id"], a["_key"], a["_topic"]) for a in exp.alerts.values())
+    every = dict(exp.alerts, **exp.merges)
+    want = collections.Counter((a["alert_id"], a["_key"], a["_topic"]) for a in every.values())
     missing, extra = want - have, have - want
     dups = [k for k, n in have.items() if n > 1]
     assert not missing and not extra, (
@@ -621,8 +675,11 @@ def assert_alerts(ns, exp, t0_ms=None, t1_ms=None):
         f"{sum(extra.values())} unexpected (e.g. {show(extra)}), {len(dups)} duplicated")
     problems = []
     for topic, key, rec, _ in got:
-        e = exp.alerts[rec["alert_id"]]
+        e = every[rec["alert_id"]]
         d = diff_alert(e, rec)
+        for k in ("withdraws", "merged_into"):
+            if rec.get(k) != e.get(k):
+                d.append(f"{k}: {str(rec.get(k))[:12]} != expected {str(e.get(k))[:12]}")
         ca = rec["created_at"]
         ca = int(ca.timestamp() * 1000) if hasattr(ca, "timestamp") else ca
         if t0_ms is not None and not (t0_ms - 1000 <= ca <= t1_ms + 1000):

@@ -15,6 +15,7 @@
 #include "join_transform.h"
 #include "rh_alert.h"
 #include "rh_feedrecord.h"
+#include "rh_hash.h"
 #include "rh_idnum.h"
 #include "rh_rules.h"
 #include "rh_test.h"
@@ -415,6 +416,118 @@ static void test_rule_household(void **state) {
   rh_regmap_destroy(m);
 }
 
+/* One warning per person, feed and month (docs/join.md, "One warning per
+ * person"): emergency/disaster-affected has disaster-affected (medium) and
+ * disaster-affected-large-loss (high, 10,000 yuan or more). Expected ids from
+ * the documented formulas: rh_alert_id; SHA-256 over "riskhub-merge-v1" and
+ * the merged alert's id. */
+static void merge_id(const char *merged, char out[RH_SHA256_HEXSZ]) {
+  const char *parts[2] = {"riskhub-merge-v1", merged};
+  rh_sha256_parts(parts, 2, out);
+}
+
+static join_input_t disaster(fx_t *f, const char *id, int64_t amount_yuan, int64_t offset) {
+  join_input_t in = record(f, "emergency", "disaster-affected", id, amount_yuan, offset);
+  in.topic = "feed.emergency.disaster-affected";
+  return in;
+}
+
+static void test_one_warning_per_person(void **state) {
+  fx_t *f = *state;
+  char medium[RH_SHA256_HEXSZ], high[RH_SHA256_HEXSZ], mid[RH_SHA256_HEXSZ];
+  rh_alert_id(f->ordinary_id, "emergency", "disaster-affected", "2026-10", "disaster-affected",
+              medium);
+  rh_alert_id(f->ordinary_id, "emergency", "disaster-affected", "2026-10",
+              "disaster-affected-large-loss", high);
+  rh_alert_t a;
+  /* a medium row: its alert */
+  join_input_t in = disaster(f, f->ordinary_id, 3000, 10);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 1);
+  decode_alert(f, &f->cap.out[0], &a);
+  assert_string_equal(a.alert_id, medium);
+  assert_null(a.merged_into);
+  /* a high row of the same person: raised, and the medium one merged into it */
+  in = disaster(f, f->ordinary_id, 20000, 11);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 3);
+  decode_alert(f, &f->cap.out[1], &a);
+  assert_string_equal(a.alert_id, high);
+  assert_string_equal(a.severity, "high");
+  assert_null(a.withdraws);
+  decode_alert(f, &f->cap.out[2], &a);
+  merge_id(medium, mid);
+  assert_string_equal(a.alert_id, mid);
+  assert_string_equal(a.situation, "WITHDRAWN");
+  assert_string_equal(a.withdraws, medium);
+  assert_string_equal(a.merged_into, high);
+  assert_string_equal(a.rule_id, "disaster-affected");
+  assert_string_equal(f->cap.out[2].topic, "alerts.411024100");
+  assert_string_equal(f->cap.out[2].key, "411024100-001-0001");
+  assert_false(a.has_amount); /* the medium row's facts are on its own alert */
+  /* another medium row */
+  in = disaster(f, f->ordinary_id, 4000, 12);
+  assert_int_equal(handle(f, &in), 0);
+  /* the medium alert id is claimed already: the row is a duplicate of it (a
+   * row of the rule an earlier row gave adds nothing: docs/join.md) */
+  assert_int_equal(f->cap.n, 3);
+  assert_int_equal(f->t.counts.duplicates, 1);
+  /* a second high row: a duplicate; nothing */
+  in = disaster(f, f->ordinary_id, 30000, 13);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 3);
+  assert_int_equal(f->t.counts.alerts, 2);
+  assert_int_equal(f->t.counts.merged, 1);
+}
+
+static void test_less_severe_row_merged(void **state) {
+  fx_t *f = *state;
+  char medium[RH_SHA256_HEXSZ], high[RH_SHA256_HEXSZ], mid[RH_SHA256_HEXSZ];
+  rh_alert_id(f->monitored_id, "emergency", "disaster-affected", "2026-10", "disaster-affected",
+              medium);
+  rh_alert_id(f->monitored_id, "emergency", "disaster-affected", "2026-10",
+              "disaster-affected-large-loss", high);
+  join_input_t in = disaster(f, f->monitored_id, 15000, 20);
+  assert_int_equal(handle(f, &in), 0);
+  in = disaster(f, f->monitored_id, 2000, 21);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 2);
+  rh_alert_t a;
+  decode_alert(f, &f->cap.out[0], &a);
+  assert_string_equal(a.alert_id, high);
+  decode_alert(f, &f->cap.out[1], &a);
+  merge_id(medium, mid);
+  assert_string_equal(a.alert_id, mid);
+  assert_string_equal(a.withdraws, medium);
+  assert_string_equal(a.merged_into, high);
+  assert_string_equal(a.severity, "medium");
+  assert_true(a.has_amount); /* the merged row's own facts */
+  assert_int_equal(a.amount_fen, 200000);
+  assert_int_equal(a.source.offset, 21);
+  assert_string_equal(f->cap.out[1].topic, "alerts.411024105");
+  /* the same row again (a list published again): nothing more */
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 2);
+  /* another person's medium row is an alert of its own */
+  in = disaster(f, f->ordinary_id, 2000, 22);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 3);
+  decode_alert(f, &f->cap.out[2], &a);
+  assert_null(a.withdraws);
+  assert_int_equal(f->t.counts.alerts, 2);
+  assert_int_equal(f->t.counts.merged, 1);
+  /* an aborted transaction forgets the merge with the rest: the retry merges again */
+  join_idset_rollback(f->ids);
+  f->cap.n = 0;
+  in = disaster(f, f->monitored_id, 15000, 20);
+  assert_int_equal(handle(f, &in), 0);
+  in = disaster(f, f->monitored_id, 2000, 21);
+  assert_int_equal(handle(f, &in), 0);
+  assert_int_equal(f->cap.n, 2);
+  decode_alert(f, &f->cap.out[1], &a);
+  assert_string_equal(a.alert_id, mid);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_matched_alert, setup, teardown),
@@ -425,6 +538,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_send_failure_is_reported, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_first_string, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_one_warning_per_person, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_less_severe_row_merged, setup, teardown),
       cmocka_unit_test(test_idset_keys),
       cmocka_unit_test(test_rule_household),
   };
