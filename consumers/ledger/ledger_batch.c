@@ -439,7 +439,9 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
   if (rh_pg_exec(pg, "BEGIN", errstr, errstr_size)) return LEDGER_WRITE_ERROR;
   int stored = -1;
   if (insert(pg, &b->warnings, WARNINGS_SQL, deadlines, 2, &w->warnings, errstr, errstr_size) ||
-      /* a withdrawal that came before its alert, in an earlier batch */
+      /* steps, then withdrawals, that came before their alert, in an earlier
+       * batch (the order of a batch: a withdrawal does not undo an outcome) */
+      (ids && ledger_steps_apply_held(pg, ids, &w->steps_late, errstr, errstr_size)) ||
       (ids && ledger_withdraw_apply_held(pg, ids, &w->withdrawn_late, errstr, errstr_size)) ||
       insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
       insert(pg, &b->unmatched, UNMATCHED_SQL, NULL, 0, &w->unmatched, errstr, errstr_size) ||

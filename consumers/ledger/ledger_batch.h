@@ -73,6 +73,7 @@ typedef struct {
   uint64_t withdrawn;        /* withdrawals new to the ledger (ledger_withdraw.h) */
   uint64_t withdraw_refused; /* of which changed nothing */
   uint64_t withdrawn_late;   /* warnings that took a withdrawal read before them */
+  uint64_t steps_late;       /* steps read before their warning, applied now */
   uint64_t existing;         /* rows that were there already (ON CONFLICT) */
 } ledger_written_t;
 

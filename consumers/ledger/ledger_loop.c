@@ -266,6 +266,9 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
       rh_log_warn("%" PRIu64 " of %" PRIu64 " withdrawals changed nothing (an alert the ledger "
                   "does not have, already withdrawn, or an outcome given: warning_steps.refused)",
                   w.withdraw_refused, w.withdrawn);
+    if (w.steps_late)
+      rh_log_info("%" PRIu64 " township step(s) read before their warning applied now",
+                  w.steps_late);
     if (w.withdrawn_late)
       rh_log_info("%" PRIu64 " warning(s) took a withdrawal read before them (WITHDRAWN)",
                   w.withdrawn_late);

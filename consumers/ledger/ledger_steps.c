@@ -178,20 +178,12 @@ static PGresult *exec3(PGconn *pg, const char *sql, ledger_arrays_t *a, char *er
   return rh_pg_exec_params(pg, sql, 3, p, errstr, errstr_size);
 }
 
-int ledger_steps_write(ledger_steps_t *s, PGconn *pg, uint64_t *inserted, uint64_t *refused,
-                       char *errstr, size_t errstr_size) {
-  *inserted = *refused = 0;
-  if (s->rows.rows == 0) return 0;
-  const char *params[S_NCOL];
-  for (int i = 0; i < S_NCOL; i++)
-    if (!(params[i] = ledger_arrays_literal(&s->rows, i))) {
-      rh_errf(errstr, errstr_size, "out of memory");
-      return -1;
-    }
-  PGresult *ins = rh_pg_exec_params(pg, INSERT_SQL, S_NCOL, params, errstr, errstr_size);
-  if (!ins) return -1;
+/* Apply the steps of ins (columns R_*) in the order they were read: each
+ * step's state_before and refused recorded, the warnings moved. *refused: the
+ * steps not applied. Frees ins. 0, or -1 with errstr. */
+static int apply(PGconn *pg, PGresult *ins, uint64_t *refused, char *errstr,
+                 size_t errstr_size) {
   int n = PQntuples(ins);
-  *inserted = (uint64_t)n;
   int rc = -1;
   PGresult *cur = NULL, *r = NULL;
   order_t *order = calloc((size_t)n + 1, sizeof *order);
@@ -275,4 +267,43 @@ out:
   ledger_arrays_free(&steps);
   ledger_arrays_free(&states);
   return rc;
+}
+
+int ledger_steps_write(ledger_steps_t *s, PGconn *pg, uint64_t *inserted, uint64_t *refused,
+                       char *errstr, size_t errstr_size) {
+  *inserted = *refused = 0;
+  if (s->rows.rows == 0) return 0;
+  const char *params[S_NCOL];
+  for (int i = 0; i < S_NCOL; i++)
+    if (!(params[i] = ledger_arrays_literal(&s->rows, i))) {
+      rh_errf(errstr, errstr_size, "out of memory");
+      return -1;
+    }
+  PGresult *ins = rh_pg_exec_params(pg, INSERT_SQL, S_NCOL, params, errstr, errstr_size);
+  if (!ins) return -1;
+  *inserted = (uint64_t)PQntuples(ins);
+  return apply(pg, ins, refused, errstr, errstr_size);
+}
+
+/* the steps kept refused because their warning was not in the ledger (the
+ * text rh_verify_refusal gives), in apply()'s columns */
+#define HELD_SQL                                                                              \
+  "SELECT verification_id, alert_id, township_code, outcome, reason, NULL::text, topic, "     \
+  "partition, \"offset\" FROM warning_steps WHERE alert_id = ANY($1::text[]) "                \
+  "AND refused = 'the warning is not in the ledger' AND outcome <> 'WITHDRAWN'"
+
+int ledger_steps_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied, char *errstr,
+                            size_t errstr_size) {
+  *applied = 0;
+  const char *p[1] = {alert_ids};
+  PGresult *held = rh_pg_exec_params(pg, HELD_SQL, 1, p, errstr, errstr_size);
+  if (!held) return -1;
+  uint64_t n = (uint64_t)PQntuples(held), refused = 0;
+  if (n == 0) {
+    PQclear(held);
+    return 0;
+  }
+  if (apply(pg, held, &refused, errstr, errstr_size)) return -1;
+  *applied = n - refused;
+  return 0;
 }

@@ -48,4 +48,14 @@ void ledger_steps_clear(ledger_steps_t *s);
 int ledger_steps_write(ledger_steps_t *s, PGconn *pg, uint64_t *inserted, uint64_t *refused,
                        char *errstr, size_t errstr_size);
 
+/* Steps read before their warning (kept refused "the warning is not in the
+ * ledger": the ledger rebuilt from the topics reads a township's verifications
+ * partition before the alerts partition of the warning, docs/ledger.md): the
+ * warnings of alert_ids (a text[] literal: the batch's, just stored) take them
+ * now, in the order they were read, as if read after them (each step's refused
+ * and state_before set again). Inside the caller's transaction, after the
+ * warnings. *applied: how many were applied. 0, or -1 with errstr. */
+int ledger_steps_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied, char *errstr,
+                            size_t errstr_size);
+
 #endif

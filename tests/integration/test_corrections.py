@@ -239,6 +239,20 @@ def write_alerts(ns, topic, records):
     p.commit_transaction(30)
 
 
+def an_alert(ns, town, now, batch):
+    """An Alert of the township as the join writes it (synthetic person)."""
+    return dict(alert_id="a1" * 32, situation="AT_NEW_RISK", township_code=town, village="东村",
+                household_id=f"{town}-001-0001", household_type="poverty_alleviated",
+                monitoring_category=None, risk_eliminated=False,
+                person_id_number="41102419900101123X", person_name="测试", relation_to_head="head",
+                risk="LOW_INCOME", risk_subtype=None, severity="high", rule_id="r-test",
+                reason="测试", department=DEPT, feed=FEED, period=PERIOD, amount_fen=None,
+                event_date=None, facts={},
+                source=dict(topic=ns.topic(f"feed.{DEPT}.{FEED}"), partition=0, offset=5,
+                            batch_id=batch),
+                withdraws=None, merged_into=None, created_at=now)
+
+
 def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
     """After a backlog the join can meet a corrected list's manifest before the superseded
     list's records (they are on other partitions), so the ledger can read a withdrawal
@@ -251,16 +265,7 @@ def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
     town = rhtest.load_config()["townships"][0]["code"]
     now = int(time.time() * 1000)
     old_batch, new_batch = "b0" * 32, "b1" * 32
-    alert = dict(alert_id="a1" * 32, situation="AT_NEW_RISK", township_code=town, village="东村",
-                 household_id=f"{town}-001-0001", household_type="poverty_alleviated",
-                 monitoring_category=None, risk_eliminated=False,
-                 person_id_number="41102419900101123X", person_name="测试", relation_to_head="head",
-                 risk="LOW_INCOME", risk_subtype=None, severity="high", rule_id="r-test",
-                 reason="测试", department=DEPT, feed=FEED, period=PERIOD, amount_fen=None,
-                 event_date=None, facts={},
-                 source=dict(topic=ns.topic(f"feed.{DEPT}.{FEED}"), partition=0, offset=5,
-                             batch_id=old_batch),
-                 withdraws=None, merged_into=None, created_at=now)
+    alert = an_alert(ns, town, now, old_batch)
     wid = rhtest.withdrawal_id(alert["alert_id"], new_batch)
     withdrawal = dict(alert, alert_id=wid, situation="WITHDRAWN", withdraws=alert["alert_id"],
                       source=dict(alert["source"], offset=9, batch_id=new_batch), created_at=now + 1)
@@ -278,6 +283,50 @@ def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
     assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings") == \
         [(alert["alert_id"], "WITHDRAWN")]
     assert rhtest.pg_rows(ns.conninfo, steps) == [(wid, alert["alert_id"], "", "PUSHED")]
+
+
+
+
+def test_a_step_read_before_its_warning(ns, tmp_path):
+    """The ledger rebuilt from the topics (a new database, or an auditor's) can read a
+    township's verifications partition before the alerts partition of the warning its
+    steps name (the demo's rebuild refused 60 steps so). The steps are kept (refused:
+    the warning is not in the ledger); the warning, stored by a later batch, takes them
+    then, in the order they were read: VERIFYING, then INCLUDED; each step applied."""
+    import time
+    j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, log_dir=tmp_path / "logs")
+    assert j.wait(120) == 0, j.tail()      # nothing to read: makes its output topics
+    town = rhtest.load_config()["townships"][0]["code"]
+    now = int(time.time() * 1000)
+    alert = an_alert(ns, town, now, "b0" * 32)
+
+    def step(n, outcome):
+        return dict(verification_id=f"{n:x}" * 64, alert_id=alert["alert_id"], township_code=town,
+                    household_id=alert["household_id"], outcome=outcome, reason=None, note=None,
+                    visited_on=None, recorded_by="测试员", recorded_at=now + n, source="test")
+    steps = [step(1, "VERIFYING"), step(2, "INCLUDED")]
+    topic = ns.topic(f"verifications.{town}")
+    run_ledger(ns)                         # makes the verifications topics
+    rhtest.produce_in_txn([(topic, 0, alert["household_id"], rhtest.avro.encode("Verification", v))
+                           for v in steps])
+    led = run_ledger(ns)
+    assert led.summary().get("steps_refused") == 2, led.summary()
+    sql = "SELECT verification_id, coalesce(refused, ''), coalesce(state_before, '') " \
+          "FROM warning_steps ORDER BY verification_id"
+    ids = [v["verification_id"] for v in steps]
+    assert rhtest.pg_rows(ns.conninfo, sql) == [(i, "the warning is not in the ledger", "")
+                                                for i in ids]
+    write_alerts(ns, ns.topic(f"alerts.{town}"), [alert])
+    led = run_ledger(ns)
+    assert led.summary().get("warnings") == 1, led.summary()
+    assert "township step(s) read before their warning applied now" in led.stderr, led.tail()
+    assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings") == \
+        [(alert["alert_id"], "INCLUDED")]
+    assert rhtest.pg_rows(ns.conninfo, sql) == [(ids[0], "", "PUSHED"), (ids[1], "", "VERIFYING")]
+    # a later run changes nothing
+    led = run_ledger(ns)
+    assert "read before their warning" not in led.stderr, led.tail()
+    assert rhtest.pg_rows(ns.conninfo, sql) == [(ids[0], "", "PUSHED"), (ids[1], "", "VERIFYING")]
 
 
 MERGE_DEPT, MERGE_FEED = "emergency", "disaster-affected"
