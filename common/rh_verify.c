@@ -65,6 +65,10 @@ const char *rh_verify_refusal(const char *state, rh_verify_outcome_t o) {
   if (strcmp(state, "VERIFYING") == 0 && o == RH_VERIFY_VERIFYING)
     return N_("the warning is being verified already");
   if (rh_verify_state_open(state)) return NULL;
+  if (strcmp(state, "WITHDRAWN") == 0)
+    return N_("the warning was withdrawn: its department's corrected list no longer supports "
+              "it, or it was merged into the person's warning of the month, which is the one "
+              "to verify");
   if (strcmp(state, "PROPOSED") == 0)
     return o == RH_VERIFY_INCLUDED || o == RH_VERIFY_NOT_INCLUDED
                ? NULL

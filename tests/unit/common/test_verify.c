@@ -62,6 +62,10 @@ static void test_what_may_follow(void **state) {
   assert_non_null(rh_verify_refusal("PROPOSED", RH_VERIFY_PROPOSED));
   assert_non_null(rh_verify_refusal("PROPOSED", RH_VERIFY_ALREADY_MONITORED));
   assert_false(rh_verify_state_open("PROPOSED"));
+  /* withdrawn (a corrected list, or merged): said so, not "has its outcome" */
+  for (int o = 0; o < RH_VERIFY_OUTCOME_COUNT; o++)
+    assert_non_null(strstr(rh_verify_refusal("WITHDRAWN", (rh_verify_outcome_t)o), "withdrawn"));
+  assert_false(rh_verify_state_open("WITHDRAWN"));
   /* no warning at all */
   assert_non_null(rh_verify_refusal(NULL, RH_VERIFY_INCLUDED));
   /* UNREACHABLE twice: two visits, nobody home; both are kept */
