@@ -4,8 +4,10 @@ Used by the outage tests of the three-broker cluster (test_cluster_*_serial.py) 
 the single broker (test_join_freeze_serial.py):
 
   month_steps(folder, parts)   the generated month as publishing steps: step 0 every
-                               department's list and the first part of the big list,
+                               department's list (disaster-affected's with every person
+                               twice: merges) and the first part of the big list,
                                then one more part of the big list a step
+  month_lists(folder)          the month's department lists as month_steps publishes them
   Outcome                      what a run left: alert and check ids (read_committed),
                                the join's exit, its duration; compare() with another
   run_month(...)               publishes the steps one after the other while one join
@@ -21,13 +23,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from .config import feed_config, load_config
 from .env import CONFIG, PERIOD
 from .feeds import feed_files
 from .join import check_lists, expect, lineage
 from .kafka import consumer, end_offsets, read_topics
 from .privacy import scrub
 
-__all__ = ["month_steps", "Outcome", "run_month", "committed_township_alerts", "group_lag"]
+__all__ = ["month_steps", "month_lists", "twice_list", "TWICE", "Outcome", "run_month", "committed_township_alerts", "group_lag"]
 
 
 def month_steps(folder, parts=1):
@@ -51,7 +54,48 @@ def month_steps(folder, parts=1):
                 w.writerow(head)
                 w.writerows(body[i::parts])
         pieces.append(("health", "major-disease", p))
-    return [feed_files(folder / PERIOD) + pieces[:1]] + [[p] for p in pieces[1:]]
+    return [month_lists(folder) + pieces[:1]] + [[p] for p in pieces[1:]]
+
+
+def month_lists(folder):
+    """[(dept, feed, path)]: the month's department lists, disaster-affected's named
+    twice (twice_list)."""
+    folder = Path(folder)
+    out = folder / "parts"
+    out.mkdir(exist_ok=True)
+    return [twice_list(folder, out) if (d, f) == TWICE else (d, f, p)
+            for d, f, p in feed_files(folder / PERIOD)]
+
+
+# One warning per person, feed and month under faults too (docs/join.md): the
+# month's disaster-affected list (a medium rule, a high one for a large loss)
+# with every row named a second time at its end, its loss swapped (large <->
+# small): each matched person's second row is merged, or raises the high alert
+# and merges the first. In one file, so the order of a person's rows (one
+# partition) is the same in every run.
+TWICE = ("emergency", "disaster-affected")
+
+
+def twice_list(folder, out):
+    dept, feed = TWICE
+    src = folder / PERIOD / f"{dept}.{feed}.{PERIOD}.csv"
+    dst = out / f"twice.{dept}.{feed}.csv"
+    if not dst.exists():
+        col = feed_config(load_config(), dept, feed)["columns"]["amount"]
+        with open(src, encoding="utf-8-sig", newline="") as fp:
+            rows = [r for r in csv.reader(fp) if r]
+        head, body = rows[0], rows[1:]
+        k = head.index(col)
+        again = []
+        for r in body:
+            r = list(r)
+            r[k] = "1" if r[k] and float(r[k]) >= 10000 else "999999"
+            again.append(r)
+        with open(dst, "w", encoding="utf-8", newline="") as fp:
+            w = csv.writer(fp, lineterminator="\n")
+            w.writerow(head)
+            w.writerows(body + again)
+    return dept, feed, dst
 
 
 def committed_township_alerts(ns):
