@@ -287,7 +287,7 @@ def test_several_townships_all_and_unmatched(joined):
 def test_json_round_trip_and_unmasked_export_recorded(joined, reg):
     ns, got = joined
     recs = {r["alert_id"]: r for v in got.values() for r in v}
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (rhtest.county_today() - timedelta(days=1)).isoformat()
     before = len(exports(ns))
     t0 = datetime.now(timezone.utc)
     out, err = ok(ns, "--all", "--unmatched", "--from", yesterday, "--format", "jsonl",
@@ -444,8 +444,8 @@ def test_window_from_and_period(joined):
     ns, got = joined
     code = busiest(got, 1)[0]
     n = len(got[f"alerts.{code}"])
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    tomorrow = (rhtest.county_today() + timedelta(days=1)).isoformat()
+    yesterday = (rhtest.county_today() - timedelta(days=1)).isoformat()
     out, _ = ok(ns, "--township", code, "--from", tomorrow, "--format", "jsonl")
     assert jsonl(out) == []
     out, _ = ok(ns, "--township", code, "--from", tomorrow)

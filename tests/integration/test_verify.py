@@ -111,8 +111,8 @@ def write(path, header, rows):
 def test_the_csv_round_trip(exported, tmp_path):
     ns, rows, header = exported
     col = {k: header.index(k) + 1 for k in header}
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    yesterday = (rhtest.county_today() - timedelta(days=1)).isoformat()
+    tomorrow = (rhtest.county_today() + timedelta(days=1)).isoformat()
     fill = [
         dict(outcome="纳入监测", visited_on=yesterday, recorded_by="王芳"),               # 0 ok
         dict(outcome="不纳入", not_included_reason="收入高于监测范围", visited_on=yesterday,
@@ -205,7 +205,7 @@ def test_the_ledger_decides_and_keeps_each_step_once(exported, tmp_path):
     the first it reads and keeps the second refused. A step published twice is one."""
     ns, rows, _ = exported
     a, b = rows[0]["alert_id"], rows[1]["alert_id"]
-    day = (date.today() - timedelta(days=2)).isoformat()
+    day = (rhtest.county_today() - timedelta(days=2)).isoformat()
     for outcome in ("INCLUDED", "ALREADY_MONITORED"):
         r = verify(ns, "--township", CODE, "--by", "王芳", "--alert", a, "--outcome", outcome,
                    "--visited-on", day)
@@ -238,7 +238,7 @@ def test_the_ledger_decides_and_keeps_each_step_once(exported, tmp_path):
 def test_refusals_of_the_whole(exported, tmp_path):
     ns, rows, header = exported
     # another township's warning: its role does not see it
-    day = date.today().isoformat()
+    day = rhtest.county_today().isoformat()
     r = verify(ns, "--township", OTHER, "--by", "王芳", "--alert", rows[0]["alert_id"],
                "--outcome", "INCLUDED", "--visited-on", day)
     assert r.returncode == 65 and f"is not one of township {OTHER}'s" in r.stderr, (r.returncode, r.stderr)
@@ -278,7 +278,7 @@ def test_a_service_away_publishes_nothing(exported, tmp_path):
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     args = ("--township", CODE, "--by", "王芳", "--alert", a, "--outcome", "INCLUDED",
-            "--visited-on", date.today().isoformat())
+            "--visited-on", rhtest.county_today().isoformat())
     r = subprocess.run([str(VERIFY), "--config", rhtest.CONFIG, *args], capture_output=True,
                        text=True, timeout=120,
                        env=ns.env(RH_PG_CONNINFO=f"host=127.0.0.1 port={closed} dbname=x user=y"))
@@ -307,7 +307,7 @@ def test_alerts_show_states_and_list_the_overdue(exported, tmp_path):
     from datetime import datetime, timezone
     ns, rows, _ = exported
     ids = [x["alert_id"] for x in rows]
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (rhtest.county_today() - timedelta(days=1)).isoformat()
     for i, outcome in ((0, "INCLUDED"), (1, "UNREACHABLE"), (2, "VERIFYING")):
         extra = () if outcome == "VERIFYING" else ("--visited-on", yesterday)
         r = verify(ns, "--township", CODE, "--by", "王芳", "--alert", ids[i], "--outcome", outcome,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 __all__ = ["SRC", "BIN", "CONFIG", "BOOTSTRAP", "BASE_CONNINFO", "STATE_DIR", "KEYS_DIR", "PGPASSFILE", "PERIOD", "IDLE_MS",
            "KAFKA_CA", "KAFKA_CREDENTIALS", "KAFKA_ADMIN_CREDENTIALS", "kafka_security",
-           "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka"]
+           "run", "wait_for", "wait_for_glob", "now_ms", "use_kafka", "county_today"]
 
 SRC = Path(os.environ.get("RH_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = Path(os.environ.get("RH_BIN_DIR", SRC / "build" / "bin"))
@@ -103,3 +103,11 @@ def use_kafka(bootstrap):
     from . import kafka  # noqa: PLC0415 - kafka imports env
     kafka.forget_admin()
     return before
+
+
+def county_today():
+    """Today in the county (UTC+08:00), as riskhub-verify and riskhub-alerts count days
+    whatever the host's time zone: from 16:00 UTC on, the county's today is the host's
+    tomorrow (a test's "tomorrow" by the host was then today, not the future)."""
+    import datetime as _dt
+    return (_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(hours=8)).date()
