@@ -432,13 +432,18 @@ static join_input_t disaster(fx_t *f, const char *id, int64_t amount_yuan, int64
   return in;
 }
 
+/* The person's two alert ids of the feed and month: medium and high. */
+static void disaster_ids(const char *id, char medium[RH_SHA256_HEXSZ],
+                         char high[RH_SHA256_HEXSZ]) {
+  rh_alert_id(id, "emergency", "disaster-affected", "2026-10", "disaster-affected", medium);
+  rh_alert_id(id, "emergency", "disaster-affected", "2026-10", "disaster-affected-large-loss",
+              high);
+}
+
 static void test_one_warning_per_person(void **state) {
   fx_t *f = *state;
   char medium[RH_SHA256_HEXSZ], high[RH_SHA256_HEXSZ], mid[RH_SHA256_HEXSZ];
-  rh_alert_id(f->ordinary_id, "emergency", "disaster-affected", "2026-10", "disaster-affected",
-              medium);
-  rh_alert_id(f->ordinary_id, "emergency", "disaster-affected", "2026-10",
-              "disaster-affected-large-loss", high);
+  disaster_ids(f->ordinary_id, medium, high);
   rh_alert_t a;
   /* a medium row: its alert */
   join_input_t in = disaster(f, f->ordinary_id, 3000, 10);
@@ -483,10 +488,7 @@ static void test_one_warning_per_person(void **state) {
 static void test_less_severe_row_merged(void **state) {
   fx_t *f = *state;
   char medium[RH_SHA256_HEXSZ], high[RH_SHA256_HEXSZ], mid[RH_SHA256_HEXSZ];
-  rh_alert_id(f->monitored_id, "emergency", "disaster-affected", "2026-10", "disaster-affected",
-              medium);
-  rh_alert_id(f->monitored_id, "emergency", "disaster-affected", "2026-10",
-              "disaster-affected-large-loss", high);
+  disaster_ids(f->monitored_id, medium, high);
   join_input_t in = disaster(f, f->monitored_id, 15000, 20);
   assert_int_equal(handle(f, &in), 0);
   in = disaster(f, f->monitored_id, 2000, 21);
