@@ -332,15 +332,22 @@ static int oom(char *errstr, size_t errstr_size) {
   return -1;
 }
 
-/* An Alert with withdraws set: a corrected list's withdrawal (docs/join.md,
- * "Corrections"), which the replay does not make (it has no chain to tell a
- * correction by). */
-static bool is_withdrawal(avro_value_t *alert) {
+/* The optional string field name of alert is set. */
+static bool has_field(avro_value_t *alert, const char *name) {
   avro_value_t f, b;
   int disc = 0;
-  return avro_value_get_by_name(alert, "withdraws", &f, NULL) == 0 &&
+  return avro_value_get_by_name(alert, name, &f, NULL) == 0 &&
          avro_value_get_discriminant(&f, &disc) == 0 && disc == 1 &&
          avro_value_get_current_branch(&f, &b) == 0;
+}
+
+/* An Alert with withdraws set: a corrected list's withdrawal (docs/join.md,
+ * "Corrections"), which the replay does not make (it has no chain to tell a
+ * correction by) — but not a merge (merged_into set: one warning per
+ * person, feed and month, docs/join.md), which the transform makes in the
+ * order of a person's rows; compared like an alert. */
+static bool is_withdrawal(avro_value_t *alert) {
+  return has_field(alert, "withdraws") && !has_field(alert, "merged_into");
 }
 
 int replay_compare_published(replay_compare_t *c, const rh_msg_t *m, bool *relevant,
