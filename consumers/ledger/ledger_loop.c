@@ -260,6 +260,7 @@ static int batch(ledger_t *l, rd_kafka_message_t *first) {
     l->st.manifests += w.manifests;
     l->st.steps += w.steps;
     l->st.steps_refused += w.steps_refused;
+    l->st.steps_late += w.steps_late;
     l->st.withdrawn += w.withdrawn;
     l->st.withdraw_refused += w.withdraw_refused;
     if (w.withdraw_refused)

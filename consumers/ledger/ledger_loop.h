@@ -43,6 +43,7 @@ typedef struct {
   uint64_t manifests;    /* list_manifests rows inserted */
   uint64_t steps;        /* warning_steps rows inserted (the townships' home visits) */
   uint64_t steps_refused; /* of which not applied */
+  uint64_t steps_late;    /* steps refused so (no warning yet), applied later */
   uint64_t withdrawn;     /* withdrawals new to the ledger (corrected lists) */
   uint64_t withdraw_refused; /* of which changed nothing (unknown alert, outcome given) */
   uint64_t existing;     /* rows that were there already */

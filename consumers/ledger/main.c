@@ -37,10 +37,10 @@ static void usage(FILE *fp) {
 static void print_summary(const ledger_stats_t *s) {
   printf("riskhub-ledger: records=%" PRIu64 " warnings=%" PRIu64 " checks=%" PRIu64
          " unmatched=%" PRIu64 " manifests=%" PRIu64 " existing=%" PRIu64 " skipped=%" PRIu64 " transactions=%" PRIu64 " refused=%" PRIu64
-         " outages=%" PRIu64 " steps=%" PRIu64 " steps_refused=%" PRIu64
+         " outages=%" PRIu64 " steps=%" PRIu64 " steps_refused=%" PRIu64 " steps_late=%" PRIu64
          " withdrawn=%" PRIu64 " withdraw_refused=%" PRIu64 " busy_s=%.3f write_s=%.3f\n",
          s->records, s->warnings, s->checks, s->unmatched, s->manifests, s->existing, s->skipped, s->transactions, s->refused,
-         s->outages, s->steps, s->steps_refused, s->withdrawn, s->withdraw_refused, s->busy_s,
+         s->outages, s->steps, s->steps_refused, s->steps_late, s->withdrawn, s->withdraw_refused, s->busy_s,
          s->write_s);
   fflush(stdout);
 }

@@ -318,7 +318,8 @@ def test_a_step_read_before_its_warning(ns, tmp_path):
                                                 for i in ids]
     write_alerts(ns, ns.topic(f"alerts.{town}"), [alert])
     led = run_ledger(ns)
-    assert led.summary().get("warnings") == 1, led.summary()
+    assert led.summary().get("warnings") == 1 and led.summary().get("steps_late") == 2, \
+        led.summary()
     assert "township step(s) read before their warning applied now" in led.stderr, led.tail()
     assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings") == \
         [(alert["alert_id"], "INCLUDED")]
