@@ -436,6 +436,12 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
     rh_errf(errstr, errstr_size, "out of memory");
     return LEDGER_WRITE_ERROR;
   }
+  /* the batch's unmatched alert ids, for their withdrawals held */
+  const char *uids = b->unmatched.rows ? ledger_arrays_literal(&b->unmatched, 0) : NULL;
+  if (b->unmatched.rows && !uids) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return LEDGER_WRITE_ERROR;
+  }
   if (rh_pg_exec(pg, "BEGIN", errstr, errstr_size)) return LEDGER_WRITE_ERROR;
   int stored = -1;
   if (insert(pg, &b->warnings, WARNINGS_SQL, deadlines, 2, &w->warnings, errstr, errstr_size) ||
@@ -445,6 +451,8 @@ ledger_write_t ledger_batch_write(ledger_batch_t *b, PGconn *pg, const char *con
       (ids && ledger_withdraw_apply_held(pg, ids, &w->withdrawn_late, errstr, errstr_size)) ||
       insert(pg, &b->checks, CHECKS_SQL, NULL, 0, &w->checks, errstr, errstr_size) ||
       insert(pg, &b->unmatched, UNMATCHED_SQL, NULL, 0, &w->unmatched, errstr, errstr_size) ||
+      (uids && ledger_withdraw_apply_held_unmatched(pg, uids, &w->withdrawn_late, errstr,
+                                                    errstr_size)) ||
       insert(pg, &b->manifests, MANIFESTS_SQL, NULL, 0, &w->manifests, errstr, errstr_size) ||
       /* after the warnings: a step may name a warning of this very batch */
       ledger_steps_write(b->steps, pg, &w->steps, &w->steps_refused, errstr, errstr_size) ||

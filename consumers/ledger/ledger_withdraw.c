@@ -92,13 +92,28 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
   "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE refused IS NOT NULL), "      \
   "(SELECT count(*) FROM upd)"
 
+/* applied to the unmatched alert if the ledger has it; else kept in
+ * unmatched_withdrawals_held (migration 017) for the batch that stores it */
 #define UNMATCHED_SQL                                                                            \
-  "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[]) AS u(v, a)), "                       \
+  "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], " \
+  "$6::text[], $7::text[], $8::text[]) AS u(v, a, t, b, ra, tp, pa, o)), "                      \
   "upd AS (UPDATE unmatched_alerts m SET withdrawn_by = u.v FROM u "                            \
   "WHERE m.alert_id = u.a AND m.withdrawn_by IS NULL RETURNING 1), "                            \
   "again AS (SELECT 1 FROM u JOIN unmatched_alerts m ON m.alert_id = u.a "                      \
-  "AND m.withdrawn_by = u.v) "                                                                  \
-  "SELECT (SELECT count(*) FROM u) - (SELECT count(*) FROM again), (SELECT count(*) FROM upd)"
+  "AND m.withdrawn_by = u.v), "                                                                 \
+  "held AS (INSERT INTO unmatched_withdrawals_held (withdrawal_id, alert_id, topic, partition, " \
+  "\"offset\") SELECT u.v, u.a, u.tp, u.pa::int, u.o::bigint FROM u WHERE NOT EXISTS "          \
+  "(SELECT 1 FROM unmatched_alerts m WHERE m.alert_id = u.a) "                                  \
+  "ON CONFLICT (withdrawal_id) DO NOTHING RETURNING 1) "                                         \
+  "SELECT (SELECT count(*) FROM u) - (SELECT count(*) FROM again), (SELECT count(*) FROM upd), " \
+  "(SELECT count(*) FROM held)"
+
+#define UNMATCHED_HELD_SQL                                                                       \
+  "WITH h AS (DELETE FROM unmatched_withdrawals_held WHERE alert_id = ANY($1::text[]) "         \
+  "RETURNING withdrawal_id, alert_id), "                                                        \
+  "upd AS (UPDATE unmatched_alerts m SET withdrawn_by = h.withdrawal_id FROM h "                \
+  "WHERE m.alert_id = h.alert_id AND m.withdrawn_by IS NULL RETURNING 1) "                      \
+  "SELECT count(*) FROM upd"
 
 #define HELD_SQL                                                                                 \
   "WITH held AS (UPDATE warning_steps s SET refused = NULL, state_before = w.state "            \
@@ -109,14 +124,25 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
   "WHERE alert_id IN (SELECT alert_id FROM held) RETURNING 1) "                                \
   "SELECT count(*) FROM upd"
 
-int ledger_withdraw_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied,
-                               char *errstr, size_t errstr_size) {
+static int apply_held(PGconn *pg, const char *sql, const char *alert_ids, uint64_t *applied,
+                      char *errstr, size_t errstr_size) {
   const char *params[1] = {alert_ids};
-  PGresult *r = rh_pg_exec_params(pg, HELD_SQL, 1, params, errstr, errstr_size);
+  PGresult *r = rh_pg_exec_params(pg, sql, 1, params, errstr, errstr_size);
   if (!r) return -1;
-  *applied = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+  *applied += strtoull(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
   return 0;
+}
+
+int ledger_withdraw_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied,
+                               char *errstr, size_t errstr_size) {
+  *applied = 0;
+  return apply_held(pg, HELD_SQL, alert_ids, applied, errstr, errstr_size);
+}
+
+int ledger_withdraw_apply_held_unmatched(PGconn *pg, const char *alert_ids, uint64_t *applied,
+                                         char *errstr, size_t errstr_size) {
+  return apply_held(pg, UNMATCHED_HELD_SQL, alert_ids, applied, errstr, errstr_size);
 }
 
 static int run(PGconn *pg, ledger_arrays_t *a, const char *sql, int ncol, PGresult **out,
@@ -142,12 +168,13 @@ int ledger_withdraw_write(ledger_withdraw_t *w, PGconn *pg, uint64_t *inserted,
     PQclear(r);
   }
   if (w->unmatched.rows) {
-    /* the first two columns: the withdrawal's id and the alert's */
-    if (run(pg, &w->unmatched, UNMATCHED_SQL, 2, &r, errstr, errstr_size)) return -1;
+    /* the columns up to the offset: ids, and where it was read */
+    if (run(pg, &w->unmatched, UNMATCHED_SQL, X_OFFSET + 1, &r, errstr, errstr_size)) return -1;
     uint64_t fresh = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     uint64_t applied = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+    uint64_t held = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
     *inserted += fresh;
-    *refused += fresh > applied ? fresh - applied : 0;
+    *refused += fresh > applied + held ? fresh - applied - held : 0;
     PQclear(r);
   }
   return 0;

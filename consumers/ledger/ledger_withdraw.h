@@ -16,7 +16,9 @@
  *     warning merged becomes WITHDRAWN; a row merged before it was raised
  *     (no such warning) is kept applied, naming the warning that stands.
  *   alerts.unmatched: unmatched_alerts.withdrawn_by = the withdrawal's id
- *     (migration 014), once; an unknown alert is counted as refused.
+ *     (migration 014), once; one naming an alert the ledger does not have yet
+ *     is kept in unmatched_withdrawals_held (migration 017) for the batch that
+ *     stores the alert (ledger_withdraw_apply_held_unmatched).
  *
  * Ownership: the caller's (new/destroy). One thread.
  */
@@ -53,6 +55,12 @@ int ledger_withdraw_add(ledger_withdraw_t *w, const rh_alert_t *a, bool unmatche
  * 0, or -1 with errstr. */
 int ledger_withdraw_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied,
                                char *errstr, size_t errstr_size);
+/* The same for alerts.unmatched: a withdrawal read before its unmatched alert
+ * is kept in unmatched_withdrawals_held (migration 017); the alerts of
+ * alert_ids (the batch's unmatched ones, just stored) take it now
+ * (withdrawn_by), and it is deleted there. *applied is added to. 0, or -1. */
+int ledger_withdraw_apply_held_unmatched(PGconn *pg, const char *alert_ids, uint64_t *applied,
+                                         char *errstr, size_t errstr_size);
 
 /* Inside the caller's transaction. *inserted: withdrawals new to the ledger;
  * *refused: of those, the ones that changed nothing. 0, or -1 with errstr. */

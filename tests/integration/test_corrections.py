@@ -287,6 +287,43 @@ def test_a_withdrawal_read_before_its_alert(ns, tmp_path):
 
 
 
+def test_an_unmatched_withdrawal_read_before_its_alert(ns, tmp_path):
+    """The same on alerts.unmatched (a person the registry does not know): the
+    withdrawal, read first, is kept (unmatched_withdrawals_held, migration 017) and the
+    unmatched alert, stored by a later batch, takes it (withdrawn_by)."""
+    import time
+    j = ns.join("--idle-exit-ms", rhtest.IDLE_MS, log_dir=tmp_path / "logs")
+    assert j.wait(120) == 0, j.tail()      # nothing to read: makes its output topics
+    now = int(time.time() * 1000)
+    alert = dict(an_alert(ns, "411024100", now, "b0" * 32), situation="UNMATCHED",
+                 township_code=None, village=None, household_id=None, household_type=None,
+                 relation_to_head=None, severity="low", rule_id="unmatched",
+                 reason="not in the household registry")
+    wid = rhtest.withdrawal_id(alert["alert_id"], "b1" * 32)
+    withdrawal = dict(alert, alert_id=wid, situation="WITHDRAWN", withdraws=alert["alert_id"],
+                      source=dict(alert["source"], offset=9, batch_id="b1" * 32),
+                      created_at=now + 1)
+    topic = ns.topic("alerts.unmatched")
+
+    def write(records):
+        rhtest.produce_in_txn([(topic, 0, r["person_id_number"], rhtest.avro.encode("Alert", r))
+                               for r in records])
+    write([withdrawal])
+    led = run_ledger(ns)
+    assert led.summary().get("withdraw_refused") == 0, led.summary()
+    held = "SELECT withdrawal_id, alert_id FROM unmatched_withdrawals_held"
+    assert rhtest.pg_rows(ns.conninfo, held) == [(wid, alert["alert_id"])]
+    write([alert])
+    led = run_ledger(ns)
+    assert led.summary().get("unmatched") == 1, led.summary()
+    assert rhtest.pg_rows(ns.conninfo, "SELECT alert_id, withdrawn_by FROM unmatched_alerts") == \
+        [(alert["alert_id"], wid)]
+    assert rhtest.pg_rows(ns.conninfo, held) == []
+    # read again (a second consumer name would): nothing held, nothing refused
+    led = run_ledger(ns)
+    assert led.summary().get("withdraw_refused") == 0, led.summary()
+
+
 def test_a_step_read_before_its_warning(ns, tmp_path):
     """The ledger rebuilt from the topics (a new database, or an auditor's) can read a
     township's verifications partition before the alerts partition of the warning its
