@@ -38,8 +38,15 @@ static void requery_topic(rd_kafka_t *rk, const char *topic) {
   rd_kafka_topic_destroy(rkt);
 }
 
-/* How long a read waits for the brokers' metadata in all (10 s a request). */
+/* How long a read waits for the brokers' metadata in all (10 s a request at
+ * most); rh_kafka_read_set_metadata_wait changes it for the process. */
 #define METADATA_WAIT_MS 90000
+#define METADATA_REQUEST_MS 10000
+static int64_t metadata_wait_ms = METADATA_WAIT_MS;
+
+void rh_kafka_read_set_metadata_wait(int64_t ms) {
+  metadata_wait_ms = ms < 0 ? METADATA_WAIT_MS : ms;
+}
 
 typedef struct {
   char *topic;
@@ -61,16 +68,24 @@ int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_
   if (count) *count = 0;
   if (!rk) goto out;
   /* A broker paused for a while (SIGSTOP, a VM frozen) is waited out, up to
-   * METADATA_WAIT_MS: a new connection has its TLS and SASL handshakes to do
-   * first, and one stalled mid-way fails a single 10 s request (the 30 s
-   * freeze of test_join_freeze_serial, after SASL_SSL came). */
-  int64_t deadline = rh_mono_ms() + METADATA_WAIT_MS;
+   * METADATA_WAIT_MS (or what rh_kafka_read_set_metadata_wait says): a new
+   * connection has its TLS and SASL handshakes to do first, and one stalled
+   * mid-way fails a single 10 s request (the 30 s freeze of test_join_freeze_serial, after SASL_SSL came). */
+  int64_t deadline = rh_mono_ms() + metadata_wait_ms;
   rd_kafka_resp_err_t err;
-  while ((err = rd_kafka_metadata(rk, 1, NULL, &md, 10000)) &&
-         (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
-          err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) &&
-         rh_mono_ms() < deadline)
+  /* a request waits no longer than the whole wait (1 s at least: one is always made) */
+  int request_ms = metadata_wait_ms > METADATA_REQUEST_MS ? METADATA_REQUEST_MS
+                   : metadata_wait_ms > 1000             ? (int)metadata_wait_ms
+                                                         : 1000;
+  for (;;) {
+    err = rd_kafka_metadata(rk, 1, NULL, &md, request_ms);
+    if (!err ||
+        (err != RD_KAFKA_RESP_ERR__TRANSPORT && err != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+         err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) ||
+        rh_mono_ms() >= deadline)
+      break;
     rh_log_warn("reading topic metadata: %s; asking again", rd_kafka_err2str(err));
+  }
   if (err) {
     rh_errf(errstr, errstr_size, "reading topic metadata: %s", rd_kafka_err2str(err));
     goto out;

@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef int(rh_kafka_read_fn)(void *arg, const rd_kafka_message_t *m);
 
@@ -21,5 +22,11 @@ typedef int(rh_kafka_read_fn)(void *arg, const rd_kafka_message_t *m);
 int rh_kafka_read_topics(rd_kafka_conf_t *conf, const char *const *topics, size_t n,
                          const rd_kafka_topic_partition_list_t *until, rh_kafka_read_fn *fn,
                          void *arg, size_t *count, char *errstr, size_t errstr_size);
+
+/* How long rh_kafka_read_topics waits in all for the brokers' first metadata
+ * answer while they cannot be reached (refused, timed out) before it fails:
+ * ms milliseconds from now on, for the whole process (default 90000, which
+ * waits out a broker paused for half a minute; a negative ms restores it). */
+void rh_kafka_read_set_metadata_wait(int64_t ms);
 
 #endif

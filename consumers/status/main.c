@@ -1,6 +1,7 @@
 /* riskhub-status: the meetings' figures (docs/status.md). The work is in status_run.c. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rh_clock.h"
@@ -8,6 +9,7 @@
 #include "rh_config.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
+#include "rh_kafka_read.h"
 #include "rh_paths.h"
 #include "status_run.h"
 #include "status_time.h"
@@ -18,7 +20,7 @@ static void usage(FILE *fp) {
       "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
       "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
       "                      [--table lists|townships|verification|all] [--source ledger|topics]\n"
-      "                      [--log-level LEVEL]\n"
+      "                      [--broker-wait SECONDS] [--log-level LEVEL]\n"
       "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
       "following month, local time), late or not at all, and the warnings and check results\n"
       "per township; read from the warnings ledger in PostgreSQL (riskhub-ledger's tables).\n"
@@ -36,6 +38,10 @@ static void usage(FILE *fp) {
       "  --source S          ledger (default: PostgreSQL, whatever the broker has deleted) or\n"
       "                      topics (feed.<dept>.manifests, alerts.*, checks.* read from their start,\n"
       "                      read_committed: only what the broker still keeps)\n"
+      "  --broker-wait SECONDS with --source topics, how long to keep asking a broker that cannot\n"
+      "                      be reached (refused, timed out) before giving up with exit 69\n"
+      "                      (default 90: a broker paused for half a minute is waited out;\n"
+      "                      0 asks once, for up to a second)\n"
       "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 PostgreSQL\n"
       "(or, with --source topics, Kafka) away; 70 internal error; 74 output not written;\n"
       "78 configuration, schemas or a database without the ledger's tables; 64 usage.\n");
@@ -83,13 +89,14 @@ static int resolve_window(status_opts_t *o, const char *as_of, const char *perio
 
 int main(int argc, char **argv) {
   enum { O_SCHEMAS = 256, O_PERIOD, O_QUARTER, O_AS_OF, O_OFFSET, O_FORMAT, O_OUT, O_TABLE,
-         O_SOURCE };
+         O_SOURCE, O_BROKER_WAIT };
   static const struct option longopts[] = {
       {"schemas", required_argument, NULL, O_SCHEMAS},  {"period", required_argument, NULL, O_PERIOD},
       {"quarter", required_argument, NULL, O_QUARTER},  {"as-of", required_argument, NULL, O_AS_OF},
       {"utc-offset", required_argument, NULL, O_OFFSET}, {"format", required_argument, NULL, O_FORMAT},
       {"out", required_argument, NULL, O_OUT},          {"table", required_argument, NULL, O_TABLE},
       {"source", required_argument, NULL, O_SOURCE},
+      {"broker-wait", required_argument, NULL, O_BROKER_WAIT},
       RH_CLI_LONGOPTS,                                  {NULL, 0, NULL, 0}};
   rh_cli_t cli;
   rh_cli_init(&cli, "riskhub-status", usage);
@@ -138,6 +145,17 @@ int main(int argc, char **argv) {
         return RH_EXIT_USAGE;
       }
       break;
+    case O_BROKER_WAIT: {
+      char *end;
+      long sec = strtol(optarg, &end, 10);
+      if (end == optarg || *end || sec < 0 || sec > 3600) {
+        fprintf(stderr, "riskhub-status: --broker-wait: '%s' (expected whole seconds, 0 to 3600)\n",
+                optarg);
+        return RH_EXIT_USAGE;
+      }
+      rh_kafka_read_set_metadata_wait((int64_t)sec * 1000);
+      break;
+    }
     default:
       if ((rc = rh_cli_option(&cli, ch, optarg)) != RH_CLI_CONTINUE) return rc;
     }
