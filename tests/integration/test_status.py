@@ -220,22 +220,20 @@ def hub(cfg, months, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hub")
     ns = rhtest.Namespace(months[LATE_PERIOD] / "registry")
     try:
-        ns.first_half = set()
-        for period in (LATE_PERIOD, ON_TIME_PERIOD):
-            files = rhtest.feed_files(months[period] / period, period)
-            for i, (dept, feed, path) in enumerate(files):
-                if period == LATE_PERIOD and (dept, feed) == LEFT_OUT:
-                    continue
-                if period == ON_TIME_PERIOD and i == len(files) // 2:
-                    # a whole second between the halves, for --as-of (to the second)
-                    ns.boundary = datetime.fromtimestamp(int(time.time()) + 1, timezone.utc)
-                    time.sleep(max(0.0, ns.boundary.timestamp() - time.time()) + 0.3)
-                if period == ON_TIME_PERIOD and i < len(files) // 2:
-                    ns.first_half.add((dept, feed))
-                r = ns.run("riskhub-produce", "--config", rhtest.CONFIG, "--department", dept,
-                           "--feed", feed, "--period", period, "--no-progress",
-                           "--allow-rejects", path)
-                assert r.returncode == 0, f"produce {dept}/{feed} {period}: {rhtest.scrub(r.stderr)}"
+        # the late month's lists, then the first half of the on-time month's, then
+        # (after a whole second) the second half: each step's lists of different feeds
+        # published several at a time (produce_all; there is one list a feed and month)
+        late = [x for x in rhtest.feed_files(months[LATE_PERIOD] / LATE_PERIOD, LATE_PERIOD)
+                if (x[0], x[1]) != LEFT_OUT]
+        ns.produce_all(late, "--allow-rejects", period=LATE_PERIOD)
+        files = rhtest.feed_files(months[ON_TIME_PERIOD] / ON_TIME_PERIOD, ON_TIME_PERIOD)
+        half = len(files) // 2
+        ns.first_half = {(dept, feed) for dept, feed, _ in files[:half]}
+        ns.produce_all(files[:half], "--allow-rejects", period=ON_TIME_PERIOD)
+        # a whole second between the halves, for --as-of (to the second)
+        ns.boundary = datetime.fromtimestamp(int(time.time()) + 1, timezone.utc)
+        time.sleep(max(0.0, ns.boundary.timestamp() - time.time()) + 0.3)
+        ns.produce_all(files[half:], "--allow-rejects", period=ON_TIME_PERIOD)
         # the same file again, then a corrected list (the last row removed)
         dept, feed = CORRECTED
         path = months[ON_TIME_PERIOD] / ON_TIME_PERIOD / f"{dept}.{feed}.{ON_TIME_PERIOD}.csv"
@@ -562,8 +560,11 @@ def test_empty_namespace_broker_away_and_usage(cfg, tmp_path, namespace, scratch
 
     # the ledger's report needs no broker; the topics' does
     away = dict(env, RH_KAFKA_BOOTSTRAP="127.0.0.1:1")
-    r = status(None, "--period", "2026-10", "--source", "topics", env=away)
+    # (--broker-wait: not the 90 s a paused broker is waited out by default)
+    t0 = time.monotonic()
+    r = status(None, "--period", "2026-10", "--source", "topics", "--broker-wait", "3", env=away)
     assert r.returncode == 69, f"broker away: exit {r.returncode}: {r.stderr}"
+    assert time.monotonic() - t0 < 60, "--broker-wait 3 waited for more than a minute"
     assert "Kafka" in r.stderr and r.stdout == ""
     r = status(None, "--period", "2026-10", env=away)
     assert r.returncode == 1 and "2026-10" in r.stdout and "据台账" in r.stdout, r.stderr
@@ -581,7 +582,7 @@ def test_empty_namespace_broker_away_and_usage(cfg, tmp_path, namespace, scratch
         return status(None, *args, env=env)
     for args in (("--period", "2026-13"), ("--quarter", "2026-Q5"), ("--period", "2026-10",
                  "--quarter", "2026-Q4"), ("--format", "xlsx"), ("--format", "pdf"),
-                 ("--as-of", "yesterday"), ("--utc-offset", "+8"), ("--table", "x"), ("extra",)):
+                 ("--as-of", "yesterday"), ("--utc-offset", "+8"), ("--table", "x"), ("--broker-wait", "x"), ("extra",)):
         r = run(*args)
         assert r.returncode == 64, f"{args}: exit {r.returncode}"
         assert r.stderr
