@@ -68,8 +68,7 @@ def test_republished_month_after_the_broker_deleted_its_alerts(namespace, month,
     config = tmp_path / "seconds.yaml"
     config.write_text(rhtest.CONFIG.read_text() + SECONDS)
     files = rhtest.feed_files(month / PERIOD)
-    for dept, feed, path in files:
-        ns.produce(dept, feed, path, config=config)
+    ns.produce_all(files, config=config)
     first = join(ns, config, tmp_path)
     assert first["alerts"] > 0 and first["checks"] > 0, first
 
@@ -84,9 +83,7 @@ def test_republished_month_after_the_broker_deleted_its_alerts(namespace, month,
         marks = watermarks(outputs)
     assert not rhtest.read_topics(outputs), "records left on the output topics after their retention"
 
-    for dept, feed, path in files:  # the month's lists again
-        r = ns.produce(dept, feed, path, "--republish", config=config)
-        assert r.returncode == 0, r.stderr
+    ns.produce_all(files, "--republish", config=config)  # the month's lists again
     again = join(ns, config, tmp_path)
     assert again["records"] > 0, again
     assert again["alerts"] == again["unmatched"] == again["checks"] == 0, \
@@ -159,8 +156,7 @@ def test_the_month_after_the_broker_deleted_it(namespace, month, tmp_path):
     env = {"RH_ARCHIVE_DIR": archive}
     config = rhtest.CONFIG
     files = rhtest.feed_files(month / PERIOD)
-    for dept, feed, path in files:
-        ns.produce(dept, feed, path, config=config)
+    ns.produce_all(files, config=config)
     # a corrected list whose last two rows are refused (ID numbers cut short)
     dept, feed, path = files[0]
     lines = path.read_text(encoding="utf-8-sig").splitlines()
