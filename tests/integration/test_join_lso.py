@@ -7,9 +7,11 @@ in a child process: it writes to output partitions of the test's namespace, flus
 and is killed with SIGKILL before it commits (transaction.timeout.ms 10 min: the
 coordinator would abort it only then; the topics go with the namespace).
 
-The join runs with a transaction timeout of 15 s (kafka.transaction.timeout.ms of a
-copy of the config), so it calls a transaction hanging after 30 s, not the 75 s of
-riskhub's default 60 s (docs/join.md): the same code, a quarter of the wait.
+The join runs with a transaction timeout of 6 s (kafka.transaction.timeout.ms of a
+copy of the config), so it calls a transaction hanging after 21 s (the timeout + 15 s),
+not the 75 s of riskhub's default 60 s (docs/join.md): the same code, less than a third
+of the wait, which each case sits through once (30 s each with the 15 s used before
+2026-12-06; the join's own transactions here last well under a second).
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import re
@@ -21,12 +23,13 @@ import rhtest
 from rhtest import IDLE_MS, PERIOD
 
 MONTH = dict(households=300, rows_per_feed=10, seed=20267)
-TXN_TIMEOUT_MS = 15000
+TXN_TIMEOUT_MS = 6000
+WINDOW_S = TXN_TIMEOUT_MS // 1000 + 15  # the LSO check's window (docs/join.md)
 
 
 @pytest.fixture
-def cfg15(tmp_path):
-    """config/riskhub.yaml with a 15 s transaction timeout."""
+def cfg_short(tmp_path):
+    """config/riskhub.yaml with a short transaction timeout (TXN_TIMEOUT_MS)."""
     return rhtest.config_with(tmp_path, transaction_timeout_ms=TXN_TIMEOUT_MS)
 
 
@@ -51,7 +54,7 @@ def stuck_lso(topic, partition):
         c.close()
 
 
-def test_hanging_transaction_at_start(ns, month, cfg15, tmp_path):
+def test_hanging_transaction_at_start(ns, month, cfg_short, tmp_path):
     dlq = ns.topic("riskhub.dlq")
     rhtest.create_topics([dlq])
     before = open_and_kill(ns, [(dlq, 1)])
@@ -60,23 +63,23 @@ def test_hanging_transaction_at_start(ns, month, cfg15, tmp_path):
     c.close()
     assert stuck_lso(dlq, 1) == before[(dlq, 1)] < hw, "the test's transaction is not open"
 
-    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs", config=cfg15)
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "logs", config=cfg_short)
     rc = j.wait(120)
     assert rc == 70, f"exit {rc}, expected 70 (a hanging transaction on {dlq} [1]):\n{j.tail()}"
     assert f"hanging transaction: {dlq} [1]: last stable offset {before[(dlq, 1)]}" in j.stderr, j.tail()
-    # the window follows the configured transaction timeout: 15 s + 15 s
-    assert re.search(r"the end of what this join wrote there, for 30 s", j.stderr), j.tail()
+    # the window follows the configured transaction timeout: it + 15 s
+    assert re.search(rf"the end of what this join wrote there, for {WINDOW_S} s", j.stderr), j.tail()
     assert re.search(r"find-hanging --broker-id \d+ --max-transaction-timeout 0", j.stderr), j.tail()
     assert f"abort --topic {dlq} --partition 1 --start-offset {before[(dlq, 1)]}" in j.stderr, j.tail()
     assert "the input is through" not in j.stderr
     j.check_output()
 
 
-def test_hanging_transaction_below_what_the_join_committed(ns, month, cfg15, tmp_path):
+def test_hanging_transaction_below_what_the_join_committed(ns, month, cfg_short, tmp_path):
     """The join is running (its start-up check passed); then a transaction hangs on
     every output partition, and the join commits alerts after it: the LSO stays
     below the end of what the join committed."""
-    j = ns.join("--idle-exit-ms", 60000, log_dir=tmp_path / "logs", config=cfg15)
+    j = ns.join("--idle-exit-ms", 60000, log_dir=tmp_path / "logs", config=cfg_short)
     try:
         rhtest.wait_for(lambda: "the LSO check at start: no open transaction" in j.stderr, 90,
                         "the start-up LSO check", join=j, interval=0.1)
@@ -100,7 +103,7 @@ def test_hanging_transaction_below_what_the_join_committed(ns, month, cfg15, tmp
     j.check_output()
 
 
-def test_hanging_transaction_aborted_with_kafka_tools(ns, month, cfg15, tmp_path):
+def test_hanging_transaction_aborted_with_kafka_tools(ns, month, cfg_short, tmp_path):
     """The operator's way out (docs/operations.md, "A hanging transaction"): the
     commands the join printed, run with Kafka's kafka-transactions tool, close the
     transaction; the join run again goes through the month and exits 0, every alert
@@ -111,7 +114,7 @@ def test_hanging_transaction_aborted_with_kafka_tools(ns, month, cfg15, tmp_path
     rhtest.create_topics([dlq])
     before = open_and_kill(ns, [(dlq, 1)])
 
-    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "first", config=cfg15)
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "first", config=cfg_short)
     rc = j.wait(120)
     assert rc == 70, f"exit {rc}, expected 70 (a hanging transaction on {dlq} [1]):\n{j.tail()}"
     aborts = re.findall(r"abort --topic (\S+) --partition (\d+) --start-offset (\d+)", j.stderr)
@@ -122,7 +125,7 @@ def test_hanging_transaction_aborted_with_kafka_tools(ns, month, cfg15, tmp_path
     rhtest.wait_for(lambda: stuck_lso(dlq, 1) > before[(dlq, 1)], 30,
                     "the LSO to pass the aborted transaction")
 
-    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "second", config=cfg15)
+    j = ns.join("--idle-exit-ms", IDLE_MS, log_dir=tmp_path / "second", config=cfg_short)
     rc = j.wait(180)
     assert rc == 0, f"exit {rc} after the abort, expected 0:\n{j.tail()}"
     s = j.summary()
