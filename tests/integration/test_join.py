@@ -553,6 +553,8 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
         rhtest.wait_for(lambda: alert_count(ns) >= 2, 60, "the first two alerts", join=j)
 
         # the registry changes under the running join
+        applied = lambda: j.stderr.count(" changes up to ")  # noqa: E731 - rh_regmap's log line
+        applied_before = applied()
         N_sex = "male" if int(N[16]) % 2 else "female"
         rhtest.psql(ns.conninfo, f"""
             UPDATE households SET household_type = 'monitored', monitoring_category = 'sudden_hardship',
@@ -574,7 +576,10 @@ def test_registry_change_applies_while_running(ns, cfg, rules, reg, tmp_path):
         reg2.households[hE].update(risk_eliminated="true")
         reg2.households[hW1]["income_per_capita"] = "8300.00"
         reg2.households[hW2]["income_per_capita"] = "8299.99"
-        time.sleep(5)  # "within a few seconds" (NOTIFY riskhub_registry)
+        # "within a few seconds" (NOTIFY riskhub_registry): the join logs the changes it
+        # applied (one transaction: one catch-up); 5 s, as the fixed wait here was before
+        rhtest.wait_for(lambda: applied() > applied_before, 5,
+                        "the join applying the registry's changes", join=j, interval=0.1)
 
         c = rhtest.write_feed_csv(cfg, *feeds[0], tmp_path / "c.csv",
                                   [row(reg2, P, amount="7000.00"), row(reg2, N, amount="7000.00"),
