@@ -763,6 +763,15 @@ def check_verification(text, cfg, want_towns, want_depts, period):
     return towns, depts
 
 
+def whole_second_apart():
+    """A whole second (for --as-of, to the second) after everything done so far and
+    before everything done next: the next second begun, it returned once it has ended
+    (before, 1.5 s slept either side)."""
+    second = int(time.time()) + 1
+    time.sleep(max(0.0, second + 1.05 - time.time()))
+    return datetime.fromtimestamp(second, timezone.utc)
+
+
 def test_verification(cfg, generate, namespace, tmp_path):
     """A month's warnings, some verified by riskhub-verify in two rounds and by the web
     page, some open and past their visit_due (set here as the superuser): each
@@ -829,9 +838,7 @@ def test_verification(cfg, generate, namespace, tmp_path):
     rhtest.run_ledger(ns)
     got = dict(rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings"))
     assert {a: got[a] for a in states} == states, "the ledger did not apply round 1"
-    time.sleep(1.5)
-    between = datetime.fromtimestamp(int(time.time()), timezone.utc)
-    time.sleep(1.5)
+    between = whole_second_apart()
     states_between = dict(states)
 
     # round 2: the unreachable household reached and included, a pushed one dismissed,
@@ -847,9 +854,7 @@ def test_verification(cfg, generate, namespace, tmp_path):
     rhtest.run_ledger(ns)
     got = dict(rhtest.pg_rows(ns.conninfo, "SELECT alert_id, state FROM warnings"))
     assert {a: got[a] for a in states} == states, "the ledger did not apply round 2"
-    time.sleep(1.5)
-    after = datetime.fromtimestamp(int(time.time()), timezone.utc)
-    time.sleep(1.5)
+    after = whole_second_apart()
 
     by_dept = {}
     for d in cfg["departments"]:
