@@ -1,7 +1,6 @@
 /* riskhub-status: the meetings' figures (docs/status.md). The work is in status_run.c. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "rh_clock.h"
@@ -146,13 +145,8 @@ int main(int argc, char **argv) {
       }
       break;
     case O_BROKER_WAIT: {
-      char *end;
-      long sec = strtol(optarg, &end, 10);
-      if (end == optarg || *end || sec < 0 || sec > 3600) {
-        fprintf(stderr, "riskhub-status: --broker-wait: '%s' (expected whole seconds, 0 to 3600)\n",
-                optarg);
-        return RH_EXIT_USAGE;
-      }
+      long sec;
+      if (rh_cli_long(&cli, "--broker-wait", optarg, 0, 3600, &sec)) return RH_EXIT_USAGE;
       rh_kafka_read_set_metadata_wait((int64_t)sec * 1000);
       break;
     }
