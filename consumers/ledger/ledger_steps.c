@@ -285,18 +285,18 @@ int ledger_steps_write(ledger_steps_t *s, PGconn *pg, uint64_t *inserted, uint64
   return apply(pg, ins, refused, errstr, errstr_size);
 }
 
-/* the steps kept refused because their warning was not in the ledger (the
- * text rh_verify_refusal gives), in apply()'s columns */
+/* the steps kept refused because their warning was not in the ledger ($2:
+ * the text rh_verify_refusal gives then), in apply()'s columns */
 #define HELD_SQL                                                                              \
   "SELECT verification_id, alert_id, township_code, outcome, reason, NULL::text, topic, "     \
   "partition, \"offset\" FROM warning_steps WHERE alert_id = ANY($1::text[]) "                \
-  "AND refused = 'the warning is not in the ledger' AND outcome <> 'WITHDRAWN'"
+  "AND refused = $2 AND outcome <> 'WITHDRAWN'"
 
 int ledger_steps_apply_held(PGconn *pg, const char *alert_ids, uint64_t *applied, char *errstr,
                             size_t errstr_size) {
   *applied = 0;
-  const char *p[1] = {alert_ids};
-  PGresult *held = rh_pg_exec_params(pg, HELD_SQL, 1, p, errstr, errstr_size);
+  const char *p[2] = {alert_ids, rh_verify_refusal(NULL, RH_VERIFY_VERIFYING)};
+  PGresult *held = rh_pg_exec_params(pg, HELD_SQL, 2, p, errstr, errstr_size);
   if (!held) return -1;
   uint64_t n = (uint64_t)PQntuples(held), refused = 0;
   if (n == 0) {
