@@ -305,10 +305,10 @@ static int check_map(cx_t *cx, const yaml_node_t *n, const char *path, const key
     const keyspec_t *s = spec;
     while (s->key && strcmp(s->key, key) != 0) s++;
     if (!s->key) {
-      const char *names[16];
+      const char *names[24];
       size_t count = 0;
       for (s = spec; s->key && count < COUNT(names); s++) names[count++] = s->key;
-      char list[256];
+      char list[512];
       return cx_fail(cx, k, path_key(p, path, key), "unknown key '%.64s' (expected %s)", key,
                      join_names(list, sizeof list, names, count));
     }
@@ -859,6 +859,8 @@ rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   if (strncmp(t, "alerts.", 7) == 0 && t[7]) return RH_TOPIC_ALERTS;
   if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
   if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
+  /* the county's scale risks (riskhub-scale, docs/scale.md): warnings too */
+  if (strcmp(t, "riskhub.scale-risks") == 0) return RH_TOPIC_ALERTS;
   if (strncmp(t, "verifications.", 14) == 0 && t[14]) return RH_TOPIC_VERIFICATIONS;
   if (strncmp(t, "outbound.", 9) == 0 && t[9]) return RH_TOPIC_OUTBOUND;
   return RH_TOPIC_OTHER;
@@ -1283,13 +1285,114 @@ static int parse_signing(cx_t *cx, const yaml_node_t *n) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ scale risks */
+
+static const char *const place_names[] = {"village", "township"};
+
+const char *rh_place_level_name(rh_place_level_t level) {
+  return name_of(place_names, COUNT(place_names), (int)level);
+}
+
+static int parse_scale_rule(cx_t *cx, const yaml_node_t *n, const char *path,
+                            rh_config_scale_rule_t *r) {
+  static const keyspec_t keys[] = {{"id", true},         {"place", true},
+                                   {"risks", true},      {"all_risks", false},
+                                   {"min_households", false}, {"min_share", false},
+                                   {"min_rise", false},  {NULL, false}};
+  static const char *const bools[] = {"false", "true"};
+  char p[PATH_LEN], pi[PATH_LEN];
+  int i;
+  if (check_map(cx, n, path, keys) || get_string(cx, n, path, "id", &r->id)) return -1;
+  if (!is_ident(r->id, "-"))
+    return cx_fail(cx, map_get(cx, n, "id"), path_key(p, path, "id"),
+                   "'%.64s' is not a valid rule id (lower-case letters, digits and '-', "
+                   "starting with a letter)",
+                   r->id);
+  if (want_enum(cx, map_get(cx, n, "place"), path_key(p, path, "place"), "place", place_names,
+                COUNT(place_names), &i))
+    return -1;
+  r->place = (rh_place_level_t)i;
+  const yaml_node_t *risks = map_get(cx, n, "risks");
+  path_key(p, path, "risks");
+  if (want_seq(cx, risks, p, 1)) return -1;
+  size_t count = seq_len(risks);
+  const char **v = cx_calloc(cx, count, sizeof *v);
+  if (!v) return -1;
+  for (size_t k = 0; k < count; k++) {
+    const yaml_node_t *item = seq_item(cx, risks, k);
+    path_index(pi, p, k);
+    if (want_enum(cx, item, pi, "risk", risk_codes, COUNT(risk_codes), &i)) return -1;
+    for (size_t j = 0; j < k; j++)
+      if (v[j] == risk_codes[i])
+        return cx_fail(cx, item, pi, "risk %s is listed twice", risk_codes[i]);
+    v[k] = risk_codes[i];
+  }
+  r->risks = v;
+  r->risk_count = count;
+  const yaml_node_t *all = map_get(cx, n, "all_risks");
+  int a = 0;
+  if (all && want_enum(cx, all, path_key(p, path, "all_risks"), "value", bools, 2, &a)) return -1;
+  r->all_risks = a == 1;
+  if (r->all_risks && count < 2)
+    return cx_fail(cx, all, path_key(p, path, "all_risks"),
+                   "a combination needs at least two risks in risks");
+  const yaml_node_t *mh = map_get(cx, n, "min_households");
+  const yaml_node_t *ms = map_get(cx, n, "min_share");
+  const yaml_node_t *mr = map_get(cx, n, "min_rise");
+  if (!mh && !ms && !mr)
+    return cx_fail(cx, n, path,
+                   "a scale rule needs a threshold: min_households, min_share or min_rise");
+  if (mh && want_int(cx, mh, path_key(p, path, "min_households"), 1, 1000000,
+                     &r->min_households))
+    return -1;
+  if (ms) {
+    if (want_number(cx, ms, path_key(p, path, "min_share"), &r->min_share)) return -1;
+    if (r->min_share <= 0 || r->min_share > 1)
+      return cx_fail(cx, ms, p, "must be a share above 0 and at most 1 (0.2 = 20 %%), found %.64s",
+                     scalar_text(ms));
+  }
+  if (mr) {
+    if (want_number(cx, mr, path_key(p, path, "min_rise"), &r->min_rise)) return -1;
+    if (r->min_rise <= 1 || r->min_rise > 1000)
+      return cx_fail(cx, mr, p,
+                     "must be a factor above 1 (2 = twice the baseline) and at most 1000, "
+                     "found %.64s",
+                     scalar_text(mr));
+  }
+  return 0;
+}
+
+/* scale_risks: {baseline_months: 3, rules: [...]} (docs/scale.md). */
+static int parse_scale(cx_t *cx, const yaml_node_t *n) {
+  static const keyspec_t keys[] = {{"baseline_months", false}, {"rules", true}, {NULL, false}};
+  char p[PATH_LEN];
+  if (check_map(cx, n, "scale_risks", keys)) return -1;
+  const yaml_node_t *b = map_get(cx, n, "baseline_months");
+  if (b && want_int(cx, b, "scale_risks.baseline_months", 1, 24, &cx->cfg->scale.baseline_months))
+    return -1;
+  const yaml_node_t *list = map_get(cx, n, "rules");
+  if (want_seq(cx, list, "scale_risks.rules", 0)) return -1;
+  size_t count = seq_len(list);
+  rh_config_scale_rule_t *r = count ? cx_calloc(cx, count, sizeof *r) : NULL;
+  if (count && !r) return -1;
+  for (size_t i = 0; i < count; i++) {
+    path_index(p, "scale_risks.rules", i);
+    if (parse_scale_rule(cx, seq_item(cx, list, i), p, &r[i]) ||
+        check_unique(cx, list, i, p, "id", "scale rule id"))
+      return -1;
+  }
+  cx->cfg->scale.rules = r;
+  cx->cfg->scale.rule_count = count;
+  return 0;
+}
+
 static int parse_root(cx_t *cx, const yaml_node_t *root) {
   static const keyspec_t keys[] = {
       {"county", true},    {"kafka", true},      {"postgres", true}, {"townships", true},
       {"departments", true}, {"deadlines", true}, {"thresholds", false}, {"rules", false},
       {"topic_prefix", false}, {"registry", false}, {"topics", false}, {"archive", false},
       {"signing", false}, {"kafka_credentials", false}, {"verification", false},
-      {NULL, false}};
+      {"scale_risks", false}, {NULL, false}};
   if (check_map(cx, root, "", keys)) return -1;
   const yaml_node_t *thresholds = map_get(cx, root, "thresholds");
   const yaml_node_t *rules = map_get(cx, root, "rules");
@@ -1299,7 +1402,9 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
   const yaml_node_t *archive = map_get(cx, root, "archive");
   const yaml_node_t *signing = map_get(cx, root, "signing");
   const yaml_node_t *verification = map_get(cx, root, "verification");
+  const yaml_node_t *scale = map_get(cx, root, "scale_risks");
   cx->cfg->topic_prefix = "";
+  cx->cfg->scale.baseline_months = RH_CONFIG_BASELINE_MONTHS_DEFAULT;
   cx->cfg->signing.required = true;
   cx->cfg->archive.grace_ms = RH_CONFIG_ARCHIVE_GRACE_MS_DEFAULT;
   cx->cfg->registry.max_delete_share = RH_CONFIG_MAX_DELETE_SHARE_DEFAULT;
@@ -1323,7 +1428,8 @@ static int parse_root(cx_t *cx, const yaml_node_t *root) {
       (thresholds && parse_thresholds(cx, thresholds)) || (rules && parse_rules(cx, rules)) ||
       (registry && parse_registry(cx, registry)) || (topics && parse_topics(cx, topics)) ||
       (archive && parse_archive(cx, archive)) || (signing && parse_signing(cx, signing)) ||
-      (verification && parse_verification(cx, verification)))
+      (verification && parse_verification(cx, verification)) ||
+      (scale && parse_scale(cx, scale)))
     return -1;
   return link_rules(cx);
 }

@@ -229,7 +229,7 @@ typedef enum {
   RH_TOPIC_FEEDS = 0,  /* feed.<department>.<feed> */
   RH_TOPIC_MANIFESTS,  /* feed.<department>.manifests (and feed.manifests, before 2026-12) */
   RH_TOPIC_REJECTS,    /* feed.<department>.rejects (and feed.rejects, before 2026-12) */
-  RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched */
+  RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched, riskhub.scale-risks */
   RH_TOPIC_CHECKS,     /* checks.<township> */
   RH_TOPIC_DLQ,        /* riskhub.dlq */
   RH_TOPIC_VERIFICATIONS, /* verifications.<township>: the townships' home visits (issue 11) */
@@ -287,6 +287,37 @@ typedef struct {
   bool required;
 } rh_config_signing_t;
 
+/* Scale risks (规模性返贫风险, docs/scale.md): the warnings of one place and
+ * month counted together (riskhub-scale). */
+typedef enum { RH_PLACE_VILLAGE = 0, RH_PLACE_TOWNSHIP } rh_place_level_t;
+
+typedef struct {
+  const char *id;            /* [a-z][a-z0-9-]*, unique among the scale rules */
+  rh_place_level_t place;    /* scale_risks.rules[].place: village or township */
+  const char *const *risks;  /* the risk codes counted (at least one, no repeat) */
+  size_t risk_count;
+  /* all_risks: true: every risk of the list must reach min_households and
+   * min_share in the place on its own (a combination, e.g. a disaster with the
+   * drinking water); false (the default): a household warned with any counts */
+  bool all_risks;
+  /* Thresholds, all that are set must hold (at least one is set):
+   * min_households (0: not set): households warned at least;
+   * min_share (0: not set): that many of the place's households (registry), 0..1;
+   * min_rise (0: not set): that many times the place's baseline, the mean of the
+   * baseline_months before (a baseline of 0 is always risen above). */
+  int min_households;
+  double min_share;
+  double min_rise;
+} rh_config_scale_rule_t;
+
+#define RH_CONFIG_BASELINE_MONTHS_DEFAULT 3
+
+typedef struct {
+  int baseline_months; /* scale_risks.baseline_months, 1..24, default 3 */
+  const rh_config_scale_rule_t *rules; /* file order; none when the section is absent */
+  size_t rule_count;
+} rh_config_scale_t;
+
 typedef struct rh_config_arena_s rh_config_arena_t; /* private */
 
 typedef struct {
@@ -331,6 +362,7 @@ typedef struct {
    * (rh_config.c) when the section is absent. At least one. */
   const rh_config_reason_t *reasons;
   size_t reason_count;
+  rh_config_scale_t scale; /* optional section scale_risks; defaults filled in */
 
   rh_config_arena_t *arena_; /* private: owns all of the above */
 } rh_config_t;
@@ -348,6 +380,9 @@ rh_config_t *rh_config_load_string(const char *yaml, size_t len, const char *nam
 
 /* Frees everything. NULL does nothing. */
 void rh_config_destroy(rh_config_t *cfg);
+
+/* "village" or "township"; "?" out of range. */
+const char *rh_place_level_name(rh_place_level_t level);
 
 /* ---- lookups (NULL/-1 if not found; linear, the lists are short) ---- */
 

@@ -189,8 +189,15 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "outbound.", OPS(WRITE, DESCRIBE, CREATE, READ));
   allow(b, TXN, LIT, "riskhub-push", OPS(WRITE, DESCRIBE));
 
+  /* riskhub-scale: writes (and makes) the county topic of scale risks, reads it
+   * back for the versions there already (docs/scale.md) */
+  who(b, "svc.", "scale");
+  allow(b, TOPIC, LIT, "riskhub.scale-risks", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TXN, LIT, "riskhub-scale", OPS(WRITE, DESCRIBE));
+
   who(b, "svc.", "audit");
   allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, LIT, "riskhub.scale-risks", OPS(READ, DESCRIBE)); /* riskhub-alerts --scale */
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, LIT, "riskhub.dlq", OPS(READ, DESCRIBE));

@@ -24,6 +24,8 @@
  *                         consumer group riskhub-receive.<code> (docs/outbound.md)
  *   User:<P>svc.push      writes, makes and reads back outbound.*; transactional
  *                         id riskhub-push
+ *   User:<P>svc.scale     writes, makes and reads back riskhub.scale-risks;
+ *                         transactional id riskhub-scale
  *   User:<P>svc.audit     reads every topic of the hub; groups riskhub-replay and
  *                         riskhub-alerts.* (riskhub-alerts for several townships)
  *   User:<P>svc.status    describes every topic, its configs and the riskhub*

@@ -261,6 +261,10 @@ static fact_kind_t fact_kind(const rh_config_feed_t *f, const char *name) {
 
 /* ---- the generator ---- */
 
+/* The list whose first rows are one village's (gen_feedgen_new). */
+#define CLUSTER_FEED "emergency/disaster-affected"
+#define CLUSTER_MAX 60
+
 struct gen_feedgen_s {
   const gen_registry_t *reg;
   const rh_config_feed_t *f;
@@ -273,6 +277,8 @@ struct gen_feedgen_s {
   size_t ncand, ncand_vuln;
   uint32_t *app;               /* members of applicant households */
   size_t napp;
+  uint32_t *cluster;           /* the disaster's village: its heads, the list's first rows */
+  size_t ncluster, cluster_next;
   int cols[RH_COL_COUNT];
   size_t ncols;
   fact_kind_t *facts;
@@ -360,6 +366,23 @@ gen_feedgen_t *gen_feedgen_new(const gen_registry_t *reg, const rh_config_feed_t
     g->cand[g->ncand++] = (uint32_t)i;
     if (h->type != HH_ORDINARY) g->cand_vuln[g->ncand_vuln++] = (uint32_t)i;
   }
+  /* A disaster that hits one village (docs/scale.md, "The demo"): the
+   * disaster list of a generated month begins with half the heads of the
+   * county's first village (at most 60), a risk of large-scale return to
+   * poverty there; the rest of the list falls across the county as before. */
+  if (unique_persons && g->prof->ref && strcmp(g->prof->ref, CLUSTER_FEED) == 0) {
+    size_t heads = 0;
+    for (size_t i = 0; i < g->ncand; i++) {
+      const gen_household_t *h = &reg->hh[reg->p[g->cand[i]].household];
+      heads += h->township == 0 && h->village == 0;
+    }
+    size_t want = (heads + 1) / 2 < CLUSTER_MAX ? (heads + 1) / 2 : CLUSTER_MAX;
+    if (want && !(g->cluster = malloc(want * sizeof(uint32_t)))) goto fail;
+    for (size_t i = 0; i < g->ncand && g->ncluster < want; i++) {
+      const gen_household_t *h = &reg->hh[reg->p[g->cand[i]].household];
+      if (h->township == 0 && h->village == 0) g->cluster[g->ncluster++] = g->cand[i];
+    }
+  }
   if (f->kind == RH_FEED_CHECK && napp > 0) {
     g->app = malloc(napp * sizeof(uint32_t));
     if (!g->app) goto fail;
@@ -378,6 +401,7 @@ void gen_feedgen_destroy(gen_feedgen_t *g) {
   free(g->cand);
   free(g->cand_vuln);
   free(g->app);
+  free(g->cluster);
   free(g->facts);
   free(g);
 }
@@ -753,7 +777,13 @@ void gen_feedgen_row(gen_feedgen_t *g, gen_row_t *row, long *person_index) {
       outsider = x < 50;
     }
   }
-  long pi = outsider ? -1 : pick_person(g, applicant);
+  long pi;
+  if (!g->plain && g->cluster_next < g->ncluster) { /* the village the disaster hit */
+    pi = g->cluster[g->cluster_next++];
+    if (g->used) g->used[pi] = 1;
+  } else {
+    pi = outsider ? -1 : pick_person(g, applicant);
+  }
   if (pi >= 0) {
     c.p = &reg->p[pi];
     c.h = &reg->hh[c.p->household];

@@ -104,6 +104,9 @@ def test_plan_apply_check_revoke(parties):
                  f"ALLOW User:{p}svc.ledger READ TOPIC LITERAL {p}feed.banks.manifests",
                  f"ALLOW User:{p}svc.push WRITE TOPIC PREFIXED {p}outbound.",
                  f"ALLOW User:{p}svc.push WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-push",
+                 f"ALLOW User:{p}svc.scale WRITE TOPIC LITERAL {p}riskhub.scale-risks",
+                 f"ALLOW User:{p}svc.scale WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-scale",
+                 f"ALLOW User:{p}svc.audit READ TOPIC LITERAL {p}riskhub.scale-risks",
                  f"ALLOW User:{p}dept.banks READ TOPIC LITERAL {p}outbound.banks.applicants",
                  f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}outbound.health.new-monitoring-objects",
                  f"ALLOW User:{p}dept.health READ GROUP LITERAL {p}riskhub-receive.health"):

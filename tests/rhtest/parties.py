@@ -24,7 +24,7 @@ from .kafka import admin
 
 __all__ = ["Parties", "plan_transactional_ids"]
 
-SERVICES = ("join", "ledger", "audit", "status", "push")
+SERVICES = ("join", "ledger", "audit", "status", "push", "scale")
 
 
 def plan_transactional_ids(plan_text):

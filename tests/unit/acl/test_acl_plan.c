@@ -43,10 +43,11 @@ static void test_plan_of_minimal(void **state) {
    * objects in their group) and 2 for the one with a check feed (its
    * applicants), 2 townships x 13 (6 to read, 5 to publish their
    * verifications with riskhub-verify, 2 for riskhub-web's transactional
-   * id), the five services 80 (the bureau push 6, the audit's 2 to
-   * read the pushes, the status party's 3 for riskhub-health to watch them) and,
+   * id), the services 88 (the bureau push 6, the audit's 2 to
+   * read the pushes, the status party's 3 for riskhub-health to watch them,
+   * the scale party 6 and the audit's 2 to read the scale risks) and,
    * for the ledger, each department's manifests topic (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 13 + 80 + 3 * 2);
+  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 13 + 88 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -91,6 +92,14 @@ static void test_plan_of_minimal(void **state) {
             "User:svc.push", RD_KAFKA_ACL_OPERATION_WRITE),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "outbound.tax.applicants",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
+      /* the county's scale risks: the scale party writes them in its
+       * transactions, the audit party reads them (riskhub-alerts --scale) */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub.scale-risks",
+            "User:svc.scale", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-scale",
+            "User:svc.scale", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub.scale-risks",
+            "User:svc.audit", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
             "outbound.tax.new-monitoring-objects", "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_GROUP, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-receive.tax",
@@ -133,6 +142,11 @@ static void test_plan_of_minimal(void **state) {
             RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.push", RD_KAFKA_ACL_OPERATION_READ),
+      /* the scale party reads no list and writes no township's alerts */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
+            "User:svc.scale", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "alerts.",
+            "User:svc.scale", RD_KAFKA_ACL_OPERATION_WRITE),
   };
   for (size_t i = 0; i < sizeof never / sizeof *never; i++)
     assert_false(acl_list_has(&plan, &never[i]));

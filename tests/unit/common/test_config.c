@@ -355,7 +355,7 @@ static void test_error_unknown_top_level_key(void **state) {
   expect_error("unknown_top_key.yaml",
                ":5:1: postgress: unknown key 'postgress' (expected county, kafka, postgres, "
                "townships, departments, deadlines, thresholds, rules, topic_prefix, registry, "
-               "topics, archive, signing, kafka_credentials or verification)");
+               "topics, archive, signing, kafka_credentials, verification or scale_risks)");
 }
 
 static void test_error_missing_section(void **state) {

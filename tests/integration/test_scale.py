@@ -1,0 +1,201 @@
+"""Risks of large-scale return to poverty (issue 15; docs/scale.md), through the real
+broker and PostgreSQL: a department's disaster lists go through the join and the
+ledger; riskhub-scale counts the month's live warnings per village against the
+test's scale rules and sends each place that crosses to the county topic
+riskhub.scale-risks. Expected values are computed here, apart from the C code: the
+alerts from the lists, the registry and config/riskhub.yaml (rhtest.Expect), their
+households grouped by the registry's village, the thresholds applied as docs/scale.md
+says.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
+import collections
+import math
+import re
+
+import pytest
+
+import rhtest
+from rhtest import PERIOD, expect, lineage, run_join, run_ledger, scrub
+
+SCALE = rhtest.BIN / "riskhub-scale"
+MONTH = dict(households=6000, rows_per_feed=10, seed=20266)
+DEPT, FEED = "emergency", "disaster-affected"
+WATER = ("water", "drinking-water")
+MIN_HOUSEHOLDS, MIN_SHARE = 5, 0.3
+RULES = f"""scale_risks:
+  baseline_months: 3
+  rules:
+    - id: village-flood
+      place: village
+      risks: [DISASTER]
+      min_households: {MIN_HOUSEHOLDS}
+      min_share: {MIN_SHARE}
+    - id: village-flood-and-water
+      place: village
+      risks: [DISASTER, DRINKING_WATER]
+      all_risks: true
+      min_households: 2
+"""
+
+if not SCALE.exists():
+    pytest.skip("riskhub-scale is not built", allow_module_level=True)
+
+
+@pytest.fixture
+def ns(namespace, month):
+    return namespace(month / "registry")
+
+
+def scale_config(tmp_path):
+    """The shipped configuration with the test's scale rules instead of its own."""
+    text = rhtest.CONFIG.read_text()
+    text = re.sub(r"^scale_risks:\n(?:(?:[ #].*)?\n)*", RULES + "\n", text, count=1, flags=re.M)
+    assert RULES in text
+    path = tmp_path / "riskhub-scale.yaml"
+    path.write_text(text)
+    return path
+
+
+def scale(ns, config):
+    r = ns.run("riskhub-scale", "--config", config, "--period", PERIOD, timeout=120)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, f"riskhub-scale: exit {r.returncode}: {scrub(r.stderr)}"
+    return r
+
+
+def villages(reg):
+    """{(township, village): [household ids]} of the registry, and each household's head."""
+    places, head = collections.defaultdict(list), {}
+    for h in reg.households.values():
+        places[(h["township_code"], h["village"])].append(h["household_id"])
+        head[h["household_id"]] = h["head_id_number"]
+    return places, head
+
+
+def disaster_rows(reg, head, households, day="2026-10-12"):
+    rows = []
+    for hid in households:
+        r = rhtest.registry_row_values(reg, head[hid])
+        rows.append(dict(r, event_date=day, amount="5000", subtype="FLOOD",
+                         **{"facts.damage": "房屋进水"}))
+    return rows
+
+
+def water_rows(reg, head, households):
+    return [dict(rhtest.registry_row_values(reg, head[h]), event_date="2026-10-20",
+                 **{"facts.problem": "水质不达标"}) for h in households]
+
+
+def model(rules, reg, ns, cfg, files):
+    """{(rule, township, village): (household ids, alert ids)} that cross, from the
+    expected alerts of the lists (the join's model) grouped by the registry's village."""
+    alerts = expect(rules, reg, lineage(ns, cfg, files)).township_alerts().values()
+    by_place = collections.defaultdict(lambda: collections.defaultdict(set))
+    aids = collections.defaultdict(set)
+    for a in alerts:
+        h = reg.households[a["household_id"]]
+        place = (h["township_code"], h["village"])
+        by_place[place][a["risk"]].add(a["household_id"])
+        aids[place].add(a["alert_id"])
+    places, _ = villages(reg)
+    out = {}
+    for place, risks in by_place.items():
+        size = len(places[place])
+        flood = risks.get("DISASTER", set())
+        # village-flood: any of [DISASTER]; both thresholds
+        if len(flood) >= MIN_HOUSEHOLDS and len(flood) >= MIN_SHARE * size - 1e-9:
+            ids = {a for a in aids[place] if alerts_risk(alerts, a) == "DISASTER"}
+            out[("village-flood",) + place] = (sorted(flood), sorted(ids))
+        # village-flood-and-water: each risk at least 2 households on its own
+        water = risks.get("DRINKING_WATER", set())
+        if len(flood) >= 2 and len(water) >= 2:
+            out[("village-flood-and-water",) + place] = (sorted(flood | water), sorted(aids[place]))
+    return out
+
+
+def alerts_risk(alerts, alert_id):
+    return next(a["risk"] for a in alerts if a["alert_id"] == alert_id)
+
+
+def scale_records(ns):
+    return [(key, rec) for _, key, rec, _ in ns.read("riskhub.scale-risks")]
+
+
+def test_a_village_crosses_once_and_grows_without_a_second_record(ns, cfg, rules, reg, tmp_path):
+    places, head = villages(reg)
+    by_size = sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    need = lambda n: max(MIN_HOUSEHOLDS, math.ceil(MIN_SHARE * n - 1e-9))  # noqa: E731
+    # F crosses exactly at its share (a large village) and C, as large, lacks one
+    # household of it (though it has the count); A crosses exactly at the count (a
+    # village where the share asks fewer) and B lacks one household of it; D has two
+    # floods and two water problems (the combination), E two floods and one water
+    # problem (not)
+    # (a village of 10k households: the share asks for exactly 3k)
+    f_place, f_hh = next((p, h) for p, h in by_size if len(h) % 10 == 0 and need(len(h)) > MIN_HOUSEHOLDS)
+    c_place, c_hh = next((p, h) for p, h in by_size if p != f_place)
+    assert need(len(c_hh)) - 1 >= MIN_HOUSEHOLDS, "the largest village is too small for C"
+    small = [(p, h) for p, h in by_size if need(len(h)) == MIN_HOUSEHOLDS and len(h) >= MIN_HOUSEHOLDS + 2]
+    (a_place, a_hh), (b_place, b_hh) = small[0], small[1]
+    d_place, d_hh = by_size[-1]
+    e_place, e_hh = by_size[-2]
+    assert len(d_hh) >= 2 and len(e_hh) >= 2
+    first = (f_hh[:need(len(f_hh))] + c_hh[:need(len(c_hh)) - 1] + a_hh[:MIN_HOUSEHOLDS]
+             + b_hh[:MIN_HOUSEHOLDS - 1] + d_hh[:2] + e_hh[:2])
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    f1 = rhtest.write_feed_csv(cfg, DEPT, FEED, lists / f"{DEPT}.{FEED}.{PERIOD}.csv",
+                               disaster_rows(reg, head, first))
+    w1 = rhtest.write_feed_csv(cfg, *WATER, lists / f"{WATER[0]}.{WATER[1]}.{PERIOD}.csv",
+                               water_rows(reg, head, d_hh[:2] + e_hh[:1]))
+    ns.produce(DEPT, FEED, f1)
+    ns.produce(*WATER, w1)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    config = scale_config(tmp_path)
+    r1 = scale(ns, config)
+
+    want = model(rules, reg, ns, cfg, [(DEPT, FEED, f1), (*WATER, w1)])
+    assert set(want) == {("village-flood",) + a_place, ("village-flood",) + f_place,
+                         ("village-flood-and-water",) + d_place}, \
+        f"the model: {sorted(k[0] + ' ' + k[2] for k in want)}"
+    got = scale_records(ns)
+    assert len(got) == 3, f"{len(got)} scale records after the first run: {scrub(r1.stdout)}"
+    for key, rec in got:
+        k = (rec["rule_id"], rec["township_code"], rec["village"])
+        assert k in want, f"an unexpected scale risk {k[0]} in {k[2]}"
+        hh, aids = want[k]
+        assert (rec["status"], rec["version"]) == ("RAISED", 1), (rec["status"], rec["version"])
+        assert rec["household_ids"] == hh and rec["alert_ids"] == aids, f"{k[0]}: households differ"
+        assert rec["households"] == len(hh)
+        assert rec["place_households"] == len(places[(k[1], k[2])])
+        assert rec["place_level"] == "village" and rec["period"] == PERIOD
+        assert key == rec["scale_risk_id"] and re.fullmatch(r"[0-9a-f]{32}", key)
+        assert rec["baseline"] == 0.0
+    assert "3 raised, 0 updated, 0 cleared, 0 on the topic already" in r1.stdout, scrub(r1.stdout)
+
+    # the flood spreads in A: a second list of the month (another file) names two more
+    # households; one new version of A's key, nothing new for the others
+    more = a_hh[MIN_HOUSEHOLDS:MIN_HOUSEHOLDS + 2]
+    assert len(more) == 2
+    f2 = rhtest.write_feed_csv(cfg, DEPT, FEED, lists / f"{DEPT}.{FEED}.{PERIOD}.more.csv",
+                               disaster_rows(reg, head, more, day="2026-10-15"))
+    ns.produce(DEPT, FEED, f2)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    r2 = scale(ns, config)
+    want = model(rules, reg, ns, cfg, [(DEPT, FEED, f1), (DEPT, FEED, f2), (*WATER, w1)])
+    got = scale_records(ns)
+    assert len(got) == 4, f"{len(got)} scale records after the list grew: {scrub(r2.stdout)}"
+    v1 = next(rec for _, rec in got if rec["rule_id"] == "village-flood" and rec["village"] == a_place[1]
+              and rec["township_code"] == a_place[0])
+    key, v2 = got[-1]
+    assert (v2["rule_id"], v2["status"], v2["version"]) == ("village-flood", "UPDATED", 2)
+    assert key == v1["scale_risk_id"] and v2["since"] == v1["since"]
+    hh, aids = want[("village-flood",) + a_place]
+    assert v2["household_ids"] == hh and v2["alert_ids"] == aids and len(hh) == len(v1["household_ids"]) + 2
+    assert "0 raised, 1 updated, 0 cleared, 2 on the topic already" in r2.stdout, scrub(r2.stdout)
+
+    # run again: every version is on the topic already
+    r3 = scale(ns, config)
+    assert len(scale_records(ns)) == 4
+    assert "0 raised, 0 updated, 0 cleared, 3 on the topic already" in r3.stdout, scrub(r3.stdout)
