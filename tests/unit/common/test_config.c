@@ -552,6 +552,72 @@ static void test_txn_timeout(void **state) {
   }
 }
 
+/* scale_risks (docs/scale.md): the shipped rules, the defaults, and every
+ * refusal with its place (line 50 of plus.yaml) in the clerk's terms. */
+static void test_scale_risks(void **state) {
+  (void)state;
+  char err[512];
+  rh_config_t *cfg = rh_test_config();
+  assert_int_equal(cfg->scale.baseline_months, 3);
+  assert_true(cfg->scale.rule_count >= 1);
+  assert_string_equal(cfg->scale.rules[0].id, "village-disaster");
+  assert_int_equal(cfg->scale.rules[0].place, RH_PLACE_VILLAGE);
+  assert_string_equal(cfg->scale.rules[0].risks[0], "DISASTER");
+  rh_config_destroy(cfg);
+  /* minimal.yaml has none; one rule, defaults filled in */
+  cfg = load_minimal_plus("", err, sizeof err);
+  assert_non_null(cfg);
+  assert_int_equal(cfg->scale.rule_count, 0);
+  rh_config_destroy(cfg);
+  cfg = load_minimal_plus("scale_risks: {rules: [{id: t, place: township, risks: [EMPLOYMENT, "
+                          "ILLNESS], all_risks: true, min_share: 0.01}]}",
+                          err, sizeof err);
+  if (!cfg) fail_msg("%s", err);
+  assert_int_equal(cfg->scale.baseline_months, RH_CONFIG_BASELINE_MONTHS_DEFAULT);
+  const rh_config_scale_rule_t *r = &cfg->scale.rules[0];
+  assert_int_equal(r->place, RH_PLACE_TOWNSHIP);
+  assert_true(r->all_risks);
+  assert_int_equal(r->risk_count, 2);
+  assert_int_equal(r->min_households, 0);
+  assert_true(r->min_share > 0.0099 && r->min_share < 0.0101);
+  assert_true(r->min_rise == 0);
+  rh_config_destroy(cfg);
+  struct {
+    const char *line, *want;
+  } bad[] = {
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER]}]}",
+       "plus.yaml:50:23: scale_risks.rules[0]: a scale rule needs a threshold: min_households, "
+       "min_share or min_rise"},
+      {"scale_risks: {rules: [{id: v, place: county, risks: [DISASTER], min_households: 3}]}",
+       "plus.yaml:50:38: scale_risks.rules[0].place: unknown place 'county' (expected village "
+       "or township)"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [FLOODS], min_households: 3}]}",
+       "plus.yaml:50:55: scale_risks.rules[0].risks[0]: unknown risk 'FLOODS'"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER, DISASTER], "
+       "min_households: 3}]}",
+       "plus.yaml:50:65: scale_risks.rules[0].risks[1]: risk DISASTER is listed twice"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER], all_risks: true, "
+       "min_households: 3}]}",
+       "plus.yaml:50:77: scale_risks.rules[0].all_risks: a combination needs at least two risks"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER], min_share: 1.5}]}",
+       "plus.yaml:50:77: scale_risks.rules[0].min_share: must be a share above 0 and at most 1 "
+       "(0.2 = 20 %), found 1.5"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER], min_rise: 0.5}]}",
+       "plus.yaml:50:76: scale_risks.rules[0].min_rise: must be a factor above 1"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER], min_households: 0}]}",
+       "plus.yaml:50:82: scale_risks.rules[0].min_households: must be a whole number from 1"},
+      {"scale_risks: {baseline_months: 0, rules: []}",
+       "plus.yaml:50:32: scale_risks.baseline_months: must be a whole number from 1 to 24"},
+      {"scale_risks: {rules: [{id: v, place: village, risks: [DISASTER], min_households: 3}, "
+       "{id: v, place: township, risks: [DISASTER], min_households: 9}]}",
+       "scale_risks.rules[1].id: duplicate scale rule id 'v' (first at line 50)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_null(load_minimal_plus(bad[i].line, err, sizeof err));
+    if (!strstr(err, bad[i].want)) fail_msg("case %zu: %s", i, err);
+  }
+}
+
 /* Every feed topic is "<prefix>feed.<dept>.<feed>" and is found by that name only. */
 static void check_feed_topics(const rh_config_t *cfg, const char *prefix) {
   for (size_t d = 0; d < cfg->department_count; d++)
@@ -1141,6 +1207,7 @@ int main(void) {
       cmocka_unit_test_setup(test_error_rule_unknown_threshold, setup),
       cmocka_unit_test_setup(test_error_rule_bad_value, setup),
       cmocka_unit_test_setup(test_txn_timeout, setup),
+      cmocka_unit_test_setup(test_scale_risks, setup),
       cmocka_unit_test_setup(test_topic_prefix_default, setup),
       cmocka_unit_test_setup(test_topic_prefix_yaml, setup),
       cmocka_unit_test_setup(test_topic_prefix_env, setup),
