@@ -8,19 +8,21 @@
 #include "rh_config.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
-#include "rh_parse.h"
+#include "rh_clock.h"
 #include "rh_paths.h"
+#include "scale_month.h"
 #include "scale_run.h"
 
 static void usage(FILE *fp) {
   fprintf(fp,
-      "usage: riskhub-scale [--config FILE] --period YYYY-MM [--schemas DIR]\n"
+      "usage: riskhub-scale [--config FILE] --period YYYY-MM|current|previous [--schemas DIR]\n"
       "                     [--timeout-ms MS] [--log-level LEVEL]\n"
       "Counts the month's live warnings per village and township against the\n"
       "configuration's scale_risks rules and sends each place that crosses a rule to\n"
       "the county topic riskhub.scale-risks: RAISED once, UPDATED when the households\n"
       "behind it change, CLEARED when it no longer crosses; a version the topic has\n"
-      "already is not sent again. Exit: 0 done; 64 usage; 69 PostgreSQL or the broker\n"
+      "already is not sent again. current and previous are the county's months\n"
+      "(UTC+08:00). Exit: 0 done; 64 usage; 69 PostgreSQL or the broker\n"
       "away (nothing sent); 77 refused; 78 configuration; 70 internal.\n");
 }
 
@@ -51,11 +53,13 @@ int main(int argc, char **argv) {
     }
   }
   if (!o.period || optind != argc) return rh_cli_usage_error(&cli);
-  int year, month;
-  if (rh_parse_period(o.period, &year, &month)) {
-    fprintf(stderr, "riskhub-scale: --period: not a month YYYY-MM: %s\n", o.period);
+  char period[16];
+  if (scale_month_resolve(o.period, rh_wall_ms(), period)) {
+    fprintf(stderr, "riskhub-scale: --period: not a month YYYY-MM, current or previous: %s\n",
+            o.period);
     return RH_EXIT_USAGE;
   }
+  o.period = period;
   rh_config_t *cfg;
   if ((rc = rh_cli_config(&cli, &cfg))) return rc;
   rh_kafka_principal_set("svc.scale"); /* its party on the brokers (docs/security.md) */

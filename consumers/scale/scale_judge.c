@@ -1,16 +1,12 @@
 /* scale_judge: see scale_judge.h. */
 #include "scale_judge.h"
 
+#include "scale_month.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void scale_month_before(const char *period, int k, char out[16]) {
-  int y = atoi(period), m = atoi(period + 5);
-  int months = y * 12 + (m - 1) - k;
-  snprintf(out, 16, "%04d-%02d", months / 12, months % 12 + 1);
-}
 
 /* The same place: the township, and the village when the rule's places are
  * villages. */

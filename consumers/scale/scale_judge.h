@@ -42,10 +42,6 @@ typedef struct {
   size_t n;
 } scale_found_list_t;
 
-/* The month M (period) and the baseline months before it: "YYYY-MM" of M - k
- * into out (16 bytes). */
-void scale_month_before(const char *period, int k, char out[16]);
-
 /* Every (rule, place) of cfg's scale rules that crosses its thresholds in
  * period, ordered by rule (the file's order), township, village. places in
  * any order. 0, or -1 out of memory. The strings point into warnings and

@@ -6,7 +6,8 @@
 
 #include "rh_err.h"
 #include "rh_pg.h"
-#include "rh_sbuf.h"
+#include "scale_month.h"
+#include "scale_month.h"
 
 static const char WARNINGS[] =
     "SELECT w.period, h.township_code, h.village, w.risk, w.household_id, w.alert_id"
