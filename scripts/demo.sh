@@ -15,7 +15,8 @@
 #      (riskhub-join) until the month is through, then the warnings ledger
 #      (riskhub-ledger: the township alerts and check results as PostgreSQL
 #      rows, exactly once) until it has written them all, and prints how many
-#      warnings each township received;
+#      warnings each township received, and the month's risks of large-scale
+#      return to poverty (riskhub-scale: a village the generated disaster hit);
 #   5. shows one township's warnings as its dashboard would (riskhub-alerts),
 #      the township reporting its home visits back (riskhub-verify: the CSV it
 #      filled in; the ledger applies the steps) and the month's status table for the bureau's meeting (riskhub-status),
@@ -205,6 +206,11 @@ for t in cfg["townships"]:
     print(f"  {pad(t['name'], 10)} {t['code']:<10} {w:>8} {h:>10}")
 print(f"  {'total':<21} {total:>8}")
 PY
+echo "== risks of large-scale return to poverty in $period: the warnings per village and township"
+echo "   against config/riskhub.yaml's scale_risks, to the county topic riskhub.scale-risks (riskhub-scale;"
+echo "   docs/scale.md; the generated disaster list hits one village on purpose)"
+build/bin/riskhub-scale --config config/riskhub.yaml --period "$period" --log-level warn \
+    | sed 's/^/  /'
 town=${RH_DEMO_TOWNSHIP:-安陵镇}
 echo "== the warnings of $town for $period, as its dashboard shows them (riskhub-alerts; first 60 lines)"
 build/bin/riskhub-alerts --config config/riskhub.yaml --township "$town" --period "$period" \

@@ -53,6 +53,9 @@
  * type") and reads one back as RD_KAFKA_RESOURCE_UNKNOWN. */
 #define ACL_RESOURCE_TRANSACTIONAL_ID ((rd_kafka_ResourceType_t)5)
 
+/* The service parties: join, ledger, push, scale, audit, status. */
+#define ACL_SERVICES 6
+
 #define ACL_NAME_MAX 256
 #define ACL_PRINCIPAL_MAX 192
 #define ACL_HOST_MAX 64

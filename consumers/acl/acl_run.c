@@ -126,8 +126,9 @@ int acl_run(const acl_opts_t *o) {
   }
   if (o->command == ACL_PLAN) {
     print_list(o->out, "allow", &plan);
-    fprintf(o->out, "%zu bindings: %zu departments, %zu townships, 5 services (namespace '%s')\n",
-            plan.n, o->cfg->department_count, o->cfg->township_count, o->cfg->topic_prefix);
+    fprintf(o->out, "%zu bindings: %zu departments, %zu townships, %d services (namespace '%s')\n",
+            plan.n, o->cfg->department_count, o->cfg->township_count, ACL_SERVICES,
+            o->cfg->topic_prefix);
     goto done;
   }
   /* a producer handle: no group, so no group coordinator's connection torn

@@ -83,13 +83,13 @@ def test_plan_apply_check_revoke(parties):
     lines = set(r.stdout.splitlines())
     # a department 6 and 4 to receive its new monitoring objects (docs/outbound.md),
     # 2 more with a check feed (its applicants); a township 13 (6 to read, 5 to
-    # publish its verifications, 2 for riskhub-web's transactional id); the services join, ledger, audit (16: the pushes
-    # too), status (26: riskhub-health reads the pushes too), push (6) (the ledger
-    # reads and describes every department's manifests topic)
+    # publish its verifications, 2 for riskhub-web's transactional id); the services join, ledger, audit (18: the pushes
+    # and the scale risks too), status (26: riskhub-health reads the pushes too), push (6), scale (6) (the
+    # ledger reads and describes every department's manifests topic)
     checking = [d["code"] for d in CFG["departments"] if any(f["kind"] == "check" for f in d["feeds"])]
-    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 13 + 23 + (9 + 2 * len(DEPTS)) + 16
-         + 26 + 6)
-    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 5 services (namespace '{p}')" in lines
+    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 13 + 23 + (9 + 2 * len(DEPTS)) + 18
+         + 26 + 6 + 6)
+    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 6 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
                  f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
