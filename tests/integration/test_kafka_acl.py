@@ -115,7 +115,7 @@ def test_plan_apply_check_revoke(parties):
     assert not any(f"{p}outbound.health.applicants" in x for x in lines)
     assert not any(f"User:{p}dept.health READ TOPIC LITERAL {p}outbound.banks." in x for x in lines)
     txn = rhtest.plan_transactional_ids(r.stdout)
-    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 4 + 3 + 2
+    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 4 + 3 + 2 + 2  # join, status, push, scale
     m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")

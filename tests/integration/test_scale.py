@@ -11,6 +11,7 @@ PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import collections
 import math
 import re
+import subprocess
 
 import pytest
 
@@ -199,3 +200,53 @@ def test_a_village_crosses_once_and_grows_without_a_second_record(ns, cfg, rules
     r3 = scale(ns, config)
     assert len(scale_records(ns)) == 4
     assert "0 raised, 0 updated, 0 cleared, 3 on the topic already" in r3.stdout, scrub(r3.stdout)
+
+    # the department corrects its first list (the same file): A's households were not
+    # flooded after all. The join withdraws their warnings, the ledger leaves them
+    # WITHDRAWN; A keeps the second list's 2 households, under the count: CLEARED
+    (tmp_path / "corrected").mkdir()
+    fixed = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / "corrected" / f1.name,
+                                  disaster_rows(reg, head, [h for h in first if h not in a_hh]))
+    assert fixed.name == f1.name
+    ns.produce(DEPT, FEED, fixed)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    r4 = scale(ns, config)
+    got = scale_records(ns)
+    assert len(got) == 5, f"{len(got)} scale records after the correction: {scrub(r4.stdout)}"
+    key, v3 = got[-1]
+    assert (key, v3["status"], v3["version"], v3["since"]) == (v1["scale_risk_id"], "CLEARED", 3, v1["since"])
+    assert v3["household_ids"] == [] and (v3["township_code"], v3["village"]) == a_place
+    assert "0 raised, 0 updated, 1 cleared, 2 on the topic already" in r4.stdout, scrub(r4.stdout)
+
+
+def test_runs_at_once_send_each_version_once(ns, cfg, rules, reg, tmp_path):
+    """Four runs started together (a timer and an operator, a restart): the ones
+    fenced by a later one send nothing (their transaction aborted); each key has
+    version 1 once, however they interleave; a run never prints "sent" for a version
+    that is not on the topic."""
+    places, head = villages(reg)
+    small = [h for _, h in sorted(places.items()) if len(h) >= MIN_HOUSEHOLDS and
+             MIN_HOUSEHOLDS >= MIN_SHARE * len(h) - 1e-9][:3]
+    assert len(small) == 3
+    path = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / f"{DEPT}.{FEED}.{PERIOD}.csv",
+                                 disaster_rows(reg, head, [x for h in small for x in h[:MIN_HOUSEHOLDS]]))
+    ns.produce(DEPT, FEED, path)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    config = scale_config(tmp_path)
+    procs = [ns.popen("riskhub-scale", "--config", config, "--period", PERIOD, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = [p.returncode for p in procs]
+    for out, err in outs:
+        rhtest.assert_no_full_id(out, err)
+    assert set(codes) <= {0, 69} and 0 in codes, f"exit codes {codes}: {[scrub(e) for _, e in outs]}"
+    got = scale_records(ns)
+    versions = collections.Counter((rec["scale_risk_id"], rec["version"]) for _, rec in got)
+    assert len(versions) == 3 and set(versions.values()) == {1}, f"versions on the topic: {sorted(versions.values())}"
+    assert all(rec["status"] == "RAISED" for _, rec in got)
+    said = sum(out.count(" sent\n") for out, _ in outs)
+    assert said == 3, f"{said} versions said sent by the runs, 3 on the topic"
+    # and a run after them all finds each on the topic
+    assert "0 raised, 0 updated, 0 cleared, 3 on the topic already" in scale(ns, config).stdout
