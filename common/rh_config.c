@@ -423,6 +423,18 @@ static int want_code(cx_t *cx, const yaml_node_t *map, const char *path, const c
   return 0;
 }
 
+/* A rule's id (map[id]): [a-z][a-z0-9-]*. */
+static int want_rule_id(cx_t *cx, const yaml_node_t *map, const char *path, const char **out) {
+  char p[PATH_LEN];
+  if (get_string(cx, map, path, "id", out)) return -1;
+  if (!is_ident(*out, "-"))
+    return cx_fail(cx, map_get(cx, map, "id"), path_key(p, path, "id"),
+                   "'%.64s' is not a valid rule id (lower-case letters, digits and '-', "
+                   "starting with a letter)",
+                   *out);
+  return 0;
+}
+
 /* If an earlier item of seq has the same scalar under key, its line (else 0). */
 static size_t earlier_line(cx_t *cx, const yaml_node_t *seq, size_t i, const char *key,
                            const char *value) {
@@ -1113,12 +1125,7 @@ static int parse_rule(cx_t *cx, const yaml_node_t *n, const char *path, rh_confi
   char p[PATH_LEN], pc[PATH_LEN];
   const char *ref;
   int i;
-  if (check_map(cx, n, path, keys) || get_string(cx, n, path, "id", &r->id)) return -1;
-  if (!is_ident(r->id, "-"))
-    return cx_fail(cx, map_get(cx, n, "id"), path_key(p, path, "id"),
-                   "'%.64s' is not a valid rule id (lower-case letters, digits and '-', "
-                   "starting with a letter)",
-                   r->id);
+  if (check_map(cx, n, path, keys) || want_rule_id(cx, n, path, &r->id)) return -1;
   if (get_string(cx, n, path, "description", &r->description) ||
       get_string(cx, n, path, "feed", &ref))
     return -1;
@@ -1302,12 +1309,7 @@ static int parse_scale_rule(cx_t *cx, const yaml_node_t *n, const char *path,
   static const char *const bools[] = {"false", "true"};
   char p[PATH_LEN], pi[PATH_LEN];
   int i;
-  if (check_map(cx, n, path, keys) || get_string(cx, n, path, "id", &r->id)) return -1;
-  if (!is_ident(r->id, "-"))
-    return cx_fail(cx, map_get(cx, n, "id"), path_key(p, path, "id"),
-                   "'%.64s' is not a valid rule id (lower-case letters, digits and '-', "
-                   "starting with a letter)",
-                   r->id);
+  if (check_map(cx, n, path, keys) || want_rule_id(cx, n, path, &r->id)) return -1;
   if (want_enum(cx, map_get(cx, n, "place"), path_key(p, path, "place"), "place", place_names,
                 COUNT(place_names), &i))
     return -1;

@@ -11,6 +11,7 @@
 
 #include "rh_clock.h"
 #include "rh_err.h"
+#include "rh_exit.h"
 #include "rh_kafka_auth.h"
 #include "rh_log.h"
 
@@ -718,4 +719,41 @@ rd_kafka_resp_err_t rh_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32
       list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_END, high, timeout_ms);
   if (err || !low) return err;
   return list_offset_following(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, low, timeout_ms);
+}
+
+bool rh_kafka_err_refused(const char *err) {
+  return strstr(err, "AUTHORIZATION") || strstr(err, "uthoriz") || strstr(err, "SASL") ||
+         strstr(err, "uthentication");
+}
+
+int rh_kafka_fail(int code, const char *err, char *errstr, size_t errstr_size) {
+  rh_errf(errstr, errstr_size, "%s", err);
+  return code == RH_EXIT_UNAVAILABLE && rh_kafka_err_refused(err) ? RH_EXIT_NOPERM : code;
+}
+
+rh_producer_t *rh_producer_transactional(const rh_config_t *cfg, const char *name,
+                                         const char *const *topics, size_t n, int timeout_ms,
+                                         int *exit_code, char *errstr, size_t errstr_size) {
+  char err[1024], txid[256];
+  snprintf(txid, sizeof txid, "%s%s", cfg->topic_prefix, name);
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  if (!conf || rh_kafka_conf_transactional(conf, cfg, txid, err, sizeof err)) {
+    if (conf) rd_kafka_conf_destroy(conf);
+    *exit_code = rh_kafka_fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    return NULL;
+  }
+  rh_producer_t *p = rh_producer_new(conf, NULL, NULL, err, sizeof err);
+  if (!p) {
+    *exit_code = rh_kafka_fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    return NULL;
+  }
+  if (rh_kafka_create_topics(rh_producer_handle(p), topics, n, 1, 1, timeout_ms, err,
+                             sizeof err) ||
+      rh_kafka_warm_topics(rh_producer_handle(p), topics, n, timeout_ms, err, sizeof err) ||
+      rh_producer_txn_init(p, timeout_ms, err, sizeof err)) {
+    rh_producer_destroy(p);
+    *exit_code = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    return NULL;
+  }
+  return p;
 }

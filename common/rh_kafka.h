@@ -116,6 +116,26 @@ rd_kafka_t *rh_producer_handle(rh_producer_t *p);
  * delivered in the log). NULL does nothing. */
 void rh_producer_destroy(rh_producer_t *p);
 
+/* Whether a client error's text is the broker's authorizer or authentication
+ * refusing the party (TOPIC_AUTHORIZATION_FAILED, a SASL failure, ...). */
+bool rh_kafka_err_refused(const char *err);
+
+/* For a program's exit: errstr = err; returns code, but RH_EXIT_NOPERM (77)
+ * instead of RH_EXIT_UNAVAILABLE (69) when err is a refusal
+ * (rh_kafka_err_refused): the party may not, which waiting will not mend. */
+int rh_kafka_fail(int code, const char *err, char *errstr, size_t errstr_size);
+
+/* The producer of a program that publishes in transactions of its own: the
+ * configuration's, transactional id "<topic prefix><name>", its topics made
+ * when missing (one partition each: an ordered log; the retention of their
+ * class) and their metadata warmed, init_transactions done (an earlier
+ * producer of the id is fenced and its open transaction aborted). NULL with
+ * errstr and *exit_code: 78 (configuration), 69 (the broker away) or 77
+ * (refused). */
+rh_producer_t *rh_producer_transactional(const rh_config_t *cfg, const char *name,
+                                         const char *const *topics, size_t n, int timeout_ms,
+                                         int *exit_code, char *errstr, size_t errstr_size);
+
 /* ---- transactions (producer created with transactional.id set) ----
  * Each returns 0, or -1 with errstr. rh_producer_txn_commit retries what is
  * retriable; if the transaction must be aborted it aborts it and returns -1

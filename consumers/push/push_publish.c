@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "rh_clock.h"
-#include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
 #include "rh_kafka_read.h"
@@ -40,16 +39,6 @@ void push_job_chain(push_job_t *j, const char *last, const char *last_previous) 
   rh_outbound_push_id_chain(dept, j->item.kind, j->period, j->previous, j->content, j->push_id);
 }
 
-/* An error of the broker's authorizer: the party may not. */
-static bool refused(const char *err) {
-  return strstr(err, "AUTHORIZATION") || strstr(err, "uthoriz") || strstr(err, "SASL") ||
-         strstr(err, "uthentication");
-}
-
-static int fail(int code, const char *err, char *errstr, size_t errstr_size) {
-  rh_errf(errstr, errstr_size, "%s", err);
-  return code == RH_EXIT_UNAVAILABLE && refused(err) ? RH_EXIT_NOPERM : code;
-}
 
 typedef struct {
   rh_outbound_codec_t *codec;
@@ -97,7 +86,7 @@ static int send_one(rh_producer_t *p, const char *topic, const char *key, const 
 
 int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_job_t *jobs,
                  size_t n, int timeout_ms, char *errstr, size_t errstr_size) {
-  char err[1024], txid[256], ignored[256];
+  char err[1024], ignored[256];
   char (*topics)[256] = calloc(n ? n : 1, sizeof *topics);
   char (*last)[2][RH_SHA256_HEXSZ] = calloc(n ? n : 1, sizeof *last);
   const char **names = calloc(n ? n : 1, sizeof *names);
@@ -109,13 +98,13 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
   int rc = RH_EXIT_OK;
   bool codec_ready = false;
   if (!topics || !names || !last || !(dec = rh_avro_decoder_new(schemas))) {
-    rc = fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
   for (size_t i = 0; i < n; i++) {
     if (rh_outbound_topic(cfg, jobs[i].item.department->code, jobs[i].item.kind, topics[i],
                           sizeof topics[i])) {
-      rc = fail(RH_EXIT_CONFIG, "a topic name too long", errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_CONFIG, "a topic name too long", errstr, errstr_size);
       goto out;
     }
     names[i] = topics[i];
@@ -125,33 +114,18 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
     goto out;
   }
   codec_ready = true;
-  snprintf(txid, sizeof txid, "%sriskhub-push", cfg->topic_prefix);
-  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!conf || rh_kafka_conf_transactional(conf, cfg, txid, err, sizeof err)) {
-    if (conf) rd_kafka_conf_destroy(conf);
-    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
-    goto out;
-  }
-  if (!(p = rh_producer_new(conf, NULL, NULL, err, sizeof err))) {
-    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
-    goto out;
-  }
   /* one partition: a push's records and its manifest in one ordered log, read
    * by one reader; kept as the configuration's topics.retention.outbound says
    * (the class of outbound.*: rh_kafka_create_topics; docs/outbound.md) */
-  if (rh_kafka_create_topics(rh_producer_handle(p), names, n, 1, 1, timeout_ms, err,
-                             sizeof err) ||
-      rh_kafka_warm_topics(rh_producer_handle(p), names, n, timeout_ms, err, sizeof err) ||
-      rh_producer_txn_init(p, timeout_ms, err, sizeof err)) {
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  if (!(p = rh_producer_transactional(cfg, "riskhub-push", names, n, timeout_ms, &rc, errstr,
+                                      errstr_size)))
     goto out;
-  }
   /* after init_transactions: an earlier run is fenced, its open push aborted */
   rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
   seen_t seen = {&codec, dec, jobs, n, names, last};
   if (!rconf || rh_kafka_read_topics(rconf, names, n, NULL, seen_one, &seen, NULL, err,
                                      sizeof err)) {
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
   for (size_t i = 0; i < n; i++)
@@ -160,7 +134,7 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
     push_job_t *j = &jobs[i];
     if (j->state != PUSH_PENDING) continue;
     if (rh_producer_txn_begin(p, err, sizeof err)) {
-      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
       goto out;
     }
     for (size_t r = 0; r < j->rows.n; r++) {
@@ -169,13 +143,13 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
       rh_avro_buf_clear(&buf);
       if (rh_outbound_record_encode(&codec, &rec, &buf, err, sizeof err)) {
         rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-        rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+        rc = rh_kafka_fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
         goto out;
       }
       if (send_one(p, names[i], rec.household_id, RH_OUTBOUND_TYPE_RECORD, &buf, err,
                    sizeof err)) {
         rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-        rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+        rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
         goto out;
       }
     }
@@ -189,18 +163,18 @@ int push_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, push_
     rh_avro_buf_clear(&buf);
     if (rh_outbound_manifest_encode(&codec, &man, &buf, err, sizeof err)) {
       rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
       goto out;
     }
     if (send_one(p, names[i], j->push_id, RH_OUTBOUND_TYPE_MANIFEST, &buf, err, sizeof err)) {
       rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
       goto out;
     }
     int fatal = 0;
     if (rh_producer_txn_commit(p, timeout_ms, &fatal, err, sizeof err)) {
       if (!fatal) rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
       goto out;
     }
     j->state = PUSH_SENT;

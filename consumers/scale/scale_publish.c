@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "rh_clock.h"
-#include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
 #include "rh_kafka_read.h"
@@ -129,16 +128,6 @@ void scale_items_free(scale_items_t *items) {
   memset(items, 0, sizeof *items);
 }
 
-/* An error of the broker's authorizer: the party may not. */
-static bool refused(const char *err) {
-  return strstr(err, "AUTHORIZATION") || strstr(err, "uthoriz") || strstr(err, "SASL") ||
-         strstr(err, "uthentication");
-}
-
-static int fail(int code, const char *err, char *errstr, size_t errstr_size) {
-  rh_errf(errstr, errstr_size, "%s", err);
-  return code == RH_EXIT_UNAVAILABLE && refused(err) ? RH_EXIT_NOPERM : code;
-}
 
 typedef struct {
   rh_scale_codec_t *codec;
@@ -201,7 +190,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
 int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, const char *period,
                   const scale_found_list_t *found, int timeout_ms, scale_items_t *items,
                   char *errstr, size_t errstr_size) {
-  char err[1024], txid[256], topic[256], ignored[256];
+  char err[1024], topic[256], ignored[256];
   const char *names[1] = {topic};
   rh_scale_codec_t codec;
   rh_avro_decoder_t *dec = NULL;
@@ -213,34 +202,19 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
   bool codec_ready = false;
   memset(items, 0, sizeof *items);
   if (rh_config_topic(cfg, RH_SCALE_TOPIC, topic, sizeof topic))
-    return fail(RH_EXIT_CONFIG, "the topic name is too long", errstr, errstr_size);
+    return rh_kafka_fail(RH_EXIT_CONFIG, "the topic name is too long", errstr, errstr_size);
   if (!(dec = rh_avro_decoder_new(schemas)))
-    return fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
+    return rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
   if (rh_scale_codec_init(&codec, schemas, errstr, errstr_size)) {
     rc = RH_EXIT_CONFIG;
     goto out;
   }
   codec_ready = true;
-  snprintf(txid, sizeof txid, "%sriskhub-scale", cfg->topic_prefix);
-  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!conf || rh_kafka_conf_transactional(conf, cfg, txid, err, sizeof err)) {
-    if (conf) rd_kafka_conf_destroy(conf);
-    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
-    goto out;
-  }
-  if (!(p = rh_producer_new(conf, NULL, NULL, err, sizeof err))) {
-    rc = fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
-    goto out;
-  }
   /* one partition: the versions of a key in order, read back in order; kept as
    * topics.retention.alerts says (rh_config_topic_class) */
-  if (rh_kafka_create_topics(rh_producer_handle(p), names, 1, 1, 1, timeout_ms, err,
-                             sizeof err) ||
-      rh_kafka_warm_topics(rh_producer_handle(p), names, 1, timeout_ms, err, sizeof err) ||
-      rh_producer_txn_init(p, timeout_ms, err, sizeof err)) {
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  if (!(p = rh_producer_transactional(cfg, "riskhub-scale", names, 1, timeout_ms, &rc, errstr,
+                                      errstr_size)))
     goto out;
-  }
   /* after init_transactions: an earlier run is fenced, its open transaction
    * aborted, so what is read here is all there will be */
   seen.codec = &codec;
@@ -248,19 +222,19 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
   rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
   if (!rconf ||
       rh_kafka_read_topics(rconf, names, 1, NULL, seen_one, &seen, NULL, err, sizeof err)) {
-    rc = seen.oom ? fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size)
-                  : fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = seen.oom ? rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size)
+                  : rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
   if (scale_decide(cfg, period, found, seen.v, seen.n, rh_wall_ms(), items)) {
-    rc = fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
   size_t to_send = 0;
   for (size_t i = 0; i < items->n; i++) to_send += items->v[i].send;
   if (!to_send) goto out;
   if (rh_producer_txn_begin(p, err, sizeof err)) {
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
   for (size_t i = 0; i < items->n; i++) {
@@ -269,20 +243,20 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
     rh_avro_buf_clear(&buf);
     if (rh_scale_encode(&codec, &it->rec, &buf, err, sizeof err)) {
       rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
       goto out;
     }
     if (rh_producer_send(p, topic, 0, it->id, strlen(it->id), buf.data, buf.len, NULL, NULL,
                          err, sizeof err)) {
       rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
       goto out;
     }
   }
   int fatal = 0;
   if (rh_producer_txn_commit(p, timeout_ms, &fatal, err, sizeof err)) {
     if (!fatal) rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
 out:

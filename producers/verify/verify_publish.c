@@ -11,16 +11,6 @@
 #include "rh_verification.h"
 #include "rh_verify.h"
 
-/* An error that the broker's authorizer gave: the township's party may not. */
-static bool refused(const char *err) {
-  return strstr(err, "AUTHORIZATION") || strstr(err, "uthoriz") || strstr(err, "SASL") ||
-         strstr(err, "uthentication");
-}
-
-static int fail(int code, const char *err, char *errstr, size_t errstr_size) {
-  rh_errf(errstr, errstr_size, "%s", err);
-  return code == RH_EXIT_UNAVAILABLE && refused(err) ? RH_EXIT_NOPERM : code;
-}
 
 int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, size_t *published,
                    char *errstr, size_t errstr_size) {
@@ -38,12 +28,12 @@ int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, si
   if (!conf || rh_kafka_conf_transactional(conf, o->cfg, txid, err, sizeof err)) {
     if (conf) rd_kafka_conf_destroy(conf);
     rh_verification_codec_free(&codec);
-    return fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    return rh_kafka_fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
   }
   rh_producer_t *p = rh_producer_new(conf, NULL, NULL, err, sizeof err);
   if (!p) {
     rh_verification_codec_free(&codec);
-    return fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
+    return rh_kafka_fail(RH_EXIT_CONFIG, err, errstr, errstr_size);
   }
   const char *topics[1] = {topic};
   int rc = RH_EXIT_OK;
@@ -54,7 +44,7 @@ int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, si
       rh_kafka_warm_topics(rh_producer_handle(p), topics, 1, o->timeout_ms, err, sizeof err) ||
       rh_producer_txn_init(p, o->timeout_ms, err, sizeof err) ||
       rh_producer_txn_begin(p, err, sizeof err)) {
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
   int64_t now = rh_wall_ms();
@@ -76,7 +66,7 @@ int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, si
     rh_avro_buf_clear(&buf);
     if (rh_verification_encode(&codec, &v, &buf, err, sizeof err)) {
       rh_producer_txn_abort_once(p, o->timeout_ms, err, sizeof err);
-      rc = fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
       goto out;
     }
     if (rh_producer_send(p, topic, RD_KAFKA_PARTITION_UA, r->household_id,
@@ -84,7 +74,7 @@ int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, si
                          sizeof err)) {
       char ignored[256];
       rh_producer_txn_abort_once(p, o->timeout_ms, ignored, sizeof ignored);
-      rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
       goto out;
     }
     sent++;
@@ -93,7 +83,7 @@ int verify_publish(const verify_publish_opts_t *o, const verify_rows_t *rows, si
   if (rh_producer_txn_commit(p, o->timeout_ms, &fatal, err, sizeof err)) {
     char ignored[256];
     if (!fatal) rh_producer_txn_abort_once(p, o->timeout_ms, ignored, sizeof ignored);
-    rc = fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
     goto out;
   }
   *published = sent;
