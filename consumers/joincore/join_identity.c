@@ -164,9 +164,11 @@ static bool same_village(const char *a, size_t an, const char *b, size_t bn) {
   static const char cun[] = "村";
   const size_t cl = sizeof cun - 1;
   if (an == bn) return memcmp(a, b, an) == 0;
-  if (an > bn) {
-    const char *t = a; size_t tn = an;
-    a = b, an = bn, b = t, bn = tn;
+  if (an > bn) { /* a the shorter */
+    const char *t = a;
+    size_t tn = an;
+    a = b, an = bn;
+    b = t, bn = tn;
   }
   return an > 0 && bn == an + cl && memcmp(a, b, an) == 0 && memcmp(b + an, cun, cl) == 0;
 }
