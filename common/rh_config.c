@@ -870,6 +870,9 @@ rh_topic_class_t rh_config_topic_class(const char *prefix, const char *topic) {
   }
   if (strncmp(t, "alerts.", 7) == 0 && t[7]) return RH_TOPIC_ALERTS;
   if (strncmp(t, "checks.", 7) == 0 && t[7]) return RH_TOPIC_CHECKS;
+  /* the townships' identity discrepancies (riskhub-identity, docs/identity.md):
+   * comparisons too, kept as the check results are */
+  if (strncmp(t, "identity.", 9) == 0 && t[9]) return RH_TOPIC_CHECKS;
   if (strcmp(t, "riskhub.dlq") == 0) return RH_TOPIC_DLQ;
   /* the county's scale risks (riskhub-scale, docs/scale.md): warnings too */
   if (strcmp(t, "riskhub.scale-risks") == 0) return RH_TOPIC_ALERTS;

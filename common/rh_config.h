@@ -230,7 +230,7 @@ typedef enum {
   RH_TOPIC_MANIFESTS,  /* feed.<department>.manifests (and feed.manifests, before 2026-12) */
   RH_TOPIC_REJECTS,    /* feed.<department>.rejects (and feed.rejects, before 2026-12) */
   RH_TOPIC_ALERTS,     /* alerts.<township>, alerts.unmatched, riskhub.scale-risks */
-  RH_TOPIC_CHECKS,     /* checks.<township> */
+  RH_TOPIC_CHECKS,     /* checks.<township>, identity.<township> */
   RH_TOPIC_DLQ,        /* riskhub.dlq */
   RH_TOPIC_VERIFICATIONS, /* verifications.<township>: the townships' home visits (issue 11) */
   RH_TOPIC_OUTBOUND,      /* outbound.<department>.<kind>: the bureau's pushes (riskhub-push) */

@@ -757,3 +757,24 @@ rh_producer_t *rh_producer_transactional(const rh_config_t *cfg, const char *nam
   }
   return p;
 }
+
+int rh_producer_txn_send_all(rh_producer_t *p, const rh_txn_msg_t *msgs, size_t n,
+                             const void *data, int timeout_ms, char *errstr, size_t errstr_size) {
+  char err[1024], ignored[256];
+  if (n == 0) return RH_EXIT_OK;
+  if (rh_producer_txn_begin(p, err, sizeof err))
+    return rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  for (size_t i = 0; i < n; i++)
+    if (rh_producer_send(p, msgs[i].topic, 0, msgs[i].key, strlen(msgs[i].key),
+                         (const char *)data + msgs[i].off, msgs[i].len, NULL, NULL, err,
+                         sizeof err)) {
+      rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+      return rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    }
+  int fatal = 0;
+  if (rh_producer_txn_commit(p, timeout_ms, &fatal, err, sizeof err)) {
+    if (!fatal) rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
+    return rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  }
+  return RH_EXIT_OK;
+}

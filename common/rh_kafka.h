@@ -136,6 +136,20 @@ rh_producer_t *rh_producer_transactional(const rh_config_t *cfg, const char *nam
                                          const char *const *topics, size_t n, int timeout_ms,
                                          int *exit_code, char *errstr, size_t errstr_size);
 
+/* A message of rh_producer_txn_send_all: its value is data[off, off + len). */
+typedef struct {
+  const char *topic; /* partition 0 */
+  const char *key;
+  size_t off, len;
+} rh_txn_msg_t;
+
+/* One transaction of a rh_producer_transactional: begin, every message, commit
+ * (an abort on any failure: nothing of it becomes visible). The exit code: 0
+ * committed; 69 the broker (fenced by a later producer of the id included);
+ * 77 refused; with errstr. n 0: nothing, 0. */
+int rh_producer_txn_send_all(rh_producer_t *p, const rh_txn_msg_t *msgs, size_t n,
+                             const void *data, int timeout_ms, char *errstr, size_t errstr_size);
+
 /* ---- transactions (producer created with transactional.id set) ----
  * Each returns 0, or -1 with errstr. rh_producer_txn_commit retries what is
  * retriable; if the transaction must be aborted it aborts it and returns -1

@@ -6,6 +6,8 @@
  * (on time or late) and riskhub-replay's monthly archive (due after the
  * deadline and a grace period).
  *
+ * riskhub-scale and riskhub-identity resolve their --period here.
+ *
  * Pure functions: no allocation, thread-safe.
  */
 #ifndef RH_PERIOD_H
@@ -24,6 +26,15 @@ int64_t rh_period_deadline_ms(int year, int month, int delivery_day, int utc_off
  * rh_period_local_days(rh_wall_ms(), RH_PERIOD_UTC_OFFSET_CN), whatever the
  * host's time zone. */
 int32_t rh_period_local_days(int64_t utc_ms, int utc_offset_min);
+
+/* "YYYY-MM" of the month k months before period (a valid YYYY-MM) into out. */
+void rh_period_before(const char *period, int k, char out[16]);
+
+/* A program's --period into out: YYYY-MM as it is; "current" the county's
+ * month at now_ms (UTC+08:00); "previous" the month before it (the lists of
+ * the month before arrive by the delivery day of this one). 0, or -1 (none of
+ * these). */
+int rh_period_resolve(const char *arg, int64_t now_ms, char out[16]);
 
 /* (Parsing "YYYY-MM": rh_parse_period, rh_parse.h.) */
 

@@ -38,6 +38,7 @@ const char *rh_pg_env_conninfo(void);
 #define RH_PG_ROLE_WEB "riskhub_web"           /* riskhub-web: warnings, its accounts, visits (migration 009) */
 #define RH_PG_ROLE_PUSH "riskhub_push"         /* riskhub-push: the months' pushes (migration 012) */
 #define RH_PG_ROLE_SCALE "riskhub_scale"       /* riskhub-scale: the scale risks (migration 018) */
+#define RH_PG_ROLE_IDENTITY "riskhub_identity" /* riskhub-identity: the registry (migration 019) */
 
 /* Connect; on failure retry with back-off (100 ms doubling to 2 s) until wait_ms
  * has passed (0 = one try). NULL on failure with errstr filled, e.g.

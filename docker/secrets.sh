@@ -70,7 +70,7 @@ pg=$RH_STATE_DIR/pg
 mkdir -p "$pg"
 chmod 0700 "$pg"
 roles=(riskhub riskhub_import riskhub_join riskhub_ledger riskhub_status riskhub_township
-       riskhub_audit riskhub_web riskhub_push riskhub_scale)
+       riskhub_audit riskhub_web riskhub_push riskhub_scale riskhub_identity)
 mapfile -t towns < <(python3 - "$config" <<'PY'
 import sys, yaml
 for t in yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["townships"]:

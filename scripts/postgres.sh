@@ -17,7 +17,7 @@
 # riskhub (the schema's owner: `riskhub-registry migrate`, and the tests' scratch
 # databases: CREATEDB) and one a program (riskhub_import, riskhub_join,
 # riskhub_ledger, riskhub_status, riskhub_township, riskhub_audit, riskhub_web,
-# riskhub_push, riskhub_scale), each with a
+# riskhub_push, riskhub_scale, riskhub_identity), each with a
 # generated password kept in $RH_STATE_DIR/pgpass (0600, libpq's format, found
 # through PGPASSFILE). A cluster made before (trust) is converted on start.
 #
@@ -49,7 +49,7 @@ DB_NAME=riskhub
 DB_USER=riskhub
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=$DB_NAME user=$DB_USER"
 # The programs' roles (common/rh_pg.h); what each may do is migration 007's.
-PROGRAM_ROLES=(riskhub_import riskhub_join riskhub_ledger riskhub_status riskhub_township riskhub_audit riskhub_web riskhub_push riskhub_scale)
+PROGRAM_ROLES=(riskhub_import riskhub_join riskhub_ledger riskhub_status riskhub_township riskhub_audit riskhub_web riskhub_push riskhub_scale riskhub_identity)
 # riskhub-alerts of one township: riskhub_town_<code>, a member of the group
 # riskhub_towns (NOLOGIN; its grants are migration 008's), that sees its own
 # township's households only, for every township of the configuration.

@@ -134,6 +134,9 @@ static void township(builder_t *b, const char *code) {
   allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
   snprintf(name, sizeof name, "checks.%s", code);
   allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+  /* its identity discrepancies: the records it corrects (docs/identity.md) */
+  snprintf(name, sizeof name, "identity.%s", code);
+  allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
   snprintf(name, sizeof name, "riskhub-alerts.%s.", code);
   allow(b, GROUP, PRE, name, OPS(READ, DESCRIBE));
   /* riskhub-verify: its steps at the household, in one transaction; it makes
@@ -195,8 +198,30 @@ static void services(builder_t *b) {
   allow(b, TOPIC, LIT, "riskhub.scale-risks", OPS(WRITE, DESCRIBE, CREATE, READ));
   allow(b, TXN, LIT, "riskhub-scale", OPS(WRITE, DESCRIBE));
 
+  /* riskhub-identity: reads the identity lists and their departments'
+   * manifests (not another list), writes (and makes) the townships' identity
+   * topics, reads them back (docs/identity.md) */
+  who(b, "svc.", "identity");
+  char name[ACL_NAME_MAX];
+  for (size_t d = 0; d < b->cfg->department_count; d++) {
+    const rh_config_department_t *dep = &b->cfg->departments[d];
+    bool any = false;
+    for (size_t i = 0; i < dep->feed_count; i++) {
+      if (dep->feeds[i].kind != RH_FEED_IDENTITY) continue;
+      any = true;
+      snprintf(name, sizeof name, "feed.%s.%s", dep->code, dep->feeds[i].code);
+      allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+    }
+    if (!any) continue;
+    snprintf(name, sizeof name, "feed.%s.manifests", dep->code);
+    allow(b, TOPIC, LIT, name, OPS(READ, DESCRIBE));
+  }
+  allow(b, TOPIC, PRE, "identity.", OPS(WRITE, DESCRIBE, CREATE, READ));
+  allow(b, TXN, LIT, "riskhub-identity", OPS(WRITE, DESCRIBE));
+
   who(b, "svc.", "audit");
   allow(b, TOPIC, PRE, "feed.", OPS(READ, DESCRIBE));
+  allow(b, TOPIC, PRE, "identity.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, LIT, "riskhub.scale-risks", OPS(READ, DESCRIBE)); /* riskhub-alerts --scale */
   allow(b, TOPIC, PRE, "alerts.", OPS(READ, DESCRIBE));
   allow(b, TOPIC, PRE, "checks.", OPS(READ, DESCRIBE));
@@ -216,6 +241,7 @@ static void services(builder_t *b) {
   allow(b, TOPIC, PRE, "alerts.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "checks.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "verifications.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
+  allow(b, TOPIC, PRE, "identity.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   /* riskhub-health: the pushes' transactions, retention and receivers' lag */
   allow(b, TOPIC, PRE, "outbound.", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
   allow(b, TOPIC, PRE, "riskhub", OPS(DESCRIBE, DESCRIBE_CONFIGS, READ));
@@ -243,8 +269,8 @@ static bool starts(const char *s, const char *prefix) {
 }
 
 bool acl_entry_ours(const rh_config_t *cfg, const acl_entry_t *e) {
-  static const char *const roots[] = {"feed.", "alerts.", "checks.", "verifications.",
-                                      "outbound.", "riskhub.", "riskhub-"};
+  static const char *const roots[] = {"feed.",     "alerts.",  "checks.", "verifications.",
+                                      "outbound.", "identity.", "riskhub.", "riskhub-"};
   static const char *const kinds[] = {"dept.", "town.", "svc."};
   const char *p = cfg->topic_prefix;
   if (starts(e->name, p))

@@ -26,6 +26,10 @@
  *                         id riskhub-push
  *   User:<P>svc.scale     writes, makes and reads back riskhub.scale-risks;
  *                         transactional id riskhub-scale
+ *   User:<P>svc.identity  reads the identity feeds and their departments'
+ *                         manifests; writes, makes and reads back identity.*;
+ *                         transactional id riskhub-identity
+ *   User:<P>town.<code>   also reads identity.<code>, its discrepancies
  *   User:<P>svc.audit     reads every topic of the hub; groups riskhub-replay and
  *                         riskhub-alerts.* (riskhub-alerts for several townships)
  *   User:<P>svc.status    describes every topic, its configs and the riskhub*
@@ -53,8 +57,8 @@
  * type") and reads one back as RD_KAFKA_RESOURCE_UNKNOWN. */
 #define ACL_RESOURCE_TRANSACTIONAL_ID ((rd_kafka_ResourceType_t)5)
 
-/* The service parties: join, ledger, push, scale, audit, status. */
-#define ACL_SERVICES 6
+/* The service parties: join, ledger, push, scale, identity, audit, status. */
+#define ACL_SERVICES 7
 
 #define ACL_NAME_MAX 256
 #define ACL_PRINCIPAL_MAX 192

@@ -1,7 +1,7 @@
 /* scale_judge: see scale_judge.h. */
 #include "scale_judge.h"
 
-#include "scale_month.h"
+#include "rh_period.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,7 +130,7 @@ static int judge_place(const rh_config_scale_rule_t *r, int baseline_months, con
 int scale_judge(const rh_config_scale_t *cfg, const char *period, const scale_warning_t *warnings,
                 size_t n, const scale_place_t *places, size_t np, scale_found_list_t *out) {
   char first[16];
-  scale_month_before(period, cfg->baseline_months, first);
+  rh_period_before(period, cfg->baseline_months, first);
   memset(out, 0, sizeof *out);
   const scale_warning_t **w = malloc((n ? n : 1) * sizeof *w);
   if (!w) return -1;

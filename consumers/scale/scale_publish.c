@@ -190,7 +190,8 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
 int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, const char *period,
                   const scale_found_list_t *found, int timeout_ms, scale_items_t *items,
                   char *errstr, size_t errstr_size) {
-  char err[1024], topic[256], ignored[256];
+  char err[1024], topic[256];
+  rh_txn_msg_t *msgs = NULL;
   const char *names[1] = {topic};
   rh_scale_codec_t codec;
   rh_avro_decoder_t *dec = NULL;
@@ -230,36 +231,26 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
     rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
-  size_t to_send = 0;
-  for (size_t i = 0; i < items->n; i++) to_send += items->v[i].send;
-  if (!to_send) goto out;
-  if (rh_producer_txn_begin(p, err, sizeof err)) {
-    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  /* every version to send encoded into buf, then one transaction */
+  msgs = calloc(items->n ? items->n : 1, sizeof *msgs);
+  if (!msgs) {
+    rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
+  size_t nmsg = 0;
   for (size_t i = 0; i < items->n; i++) {
     const scale_item_t *it = &items->v[i];
     if (!it->send) continue;
-    rh_avro_buf_clear(&buf);
+    size_t off = buf.len;
     if (rh_scale_encode(&codec, &it->rec, &buf, err, sizeof err)) {
-      rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
       rc = rh_kafka_fail(RH_EXIT_SOFTWARE, err, errstr, errstr_size);
       goto out;
     }
-    if (rh_producer_send(p, topic, 0, it->id, strlen(it->id), buf.data, buf.len, NULL, NULL,
-                         err, sizeof err)) {
-      rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-      rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
-      goto out;
-    }
+    msgs[nmsg++] = (rh_txn_msg_t){topic, it->id, off, buf.len - off};
   }
-  int fatal = 0;
-  if (rh_producer_txn_commit(p, timeout_ms, &fatal, err, sizeof err)) {
-    if (!fatal) rh_producer_txn_abort_once(p, timeout_ms, ignored, sizeof ignored);
-    rc = rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
-    goto out;
-  }
+  rc = rh_producer_txn_send_all(p, msgs, nmsg, buf.data, timeout_ms, errstr, errstr_size);
 out:
+  free(msgs);
   for (size_t i = 0; i < seen.n; i++) last_free(&seen.v[i]);
   free(seen.v);
   rh_avro_buf_free(&buf);

@@ -6,8 +6,8 @@
 
 #include "rh_err.h"
 #include "rh_pg.h"
-#include "scale_month.h"
-#include "scale_month.h"
+#include "rh_period.h"
+#include "rh_period.h"
 
 static const char WARNINGS[] =
     "SELECT w.period, h.township_code, h.village, w.risk, w.household_id, w.alert_id"
@@ -22,7 +22,7 @@ int scale_rows_load(PGconn *conn, const rh_config_t *cfg, const char *period, sc
                     char *errstr, size_t errstr_size) {
   memset(out, 0, sizeof *out);
   char first[16];
-  scale_month_before(period, cfg->scale.baseline_months, first);
+  rh_period_before(period, cfg->scale.baseline_months, first);
   /* the rules' risks as a PostgreSQL array literal: risk codes are [A-Z_]+ */
   char risks[1024] = "{";
   size_t used = 1;

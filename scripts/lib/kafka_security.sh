@@ -18,7 +18,7 @@
 #     riskhub   riskhub's programs when one file serves them all (super user,
 #               the tests' RH_KAFKA_CREDENTIALS)
 #     dept.<code>, town.<code>, svc.join, svc.ledger, svc.audit, svc.status, svc.push,
-#               svc.scale
+#               svc.scale, svc.identity
 #               every party of the configuration (RH_CONFIG, default
 #               config/riskhub.yaml), each program's own (RH_KAFKA_CREDENTIALS=
 #               <this folder>/{principal}; their rights: riskhub-acl)
@@ -97,7 +97,7 @@ for d in cfg["departments"]:
     print(f"dept.{d['code']}")
 for t in cfg["townships"]:
     print(f"town.{t['code']}")
-for s in ("join", "ledger", "audit", "status", "push", "scale"):
+for s in ("join", "ledger", "audit", "status", "push", "scale", "identity"):
     print(f"svc.{s}")
 PY
 ) || die "cannot read the parties of $RH_CONFIG_FILE (python3 with PyYAML: scripts/deps.sh)"

@@ -24,7 +24,7 @@ from .kafka import admin
 
 __all__ = ["Parties", "plan_transactional_ids"]
 
-SERVICES = ("join", "ledger", "audit", "status", "push", "scale")
+SERVICES = ("join", "ledger", "audit", "status", "push", "scale", "identity")
 
 
 def plan_transactional_ids(plan_text):

@@ -41,13 +41,16 @@ static void test_plan_of_minimal(void **state) {
   assert_int_equal(acl_plan_build(cfg, &plan, err, sizeof err), 0);
   /* 3 departments x 10 (6 for their lists, 4 to receive their new monitoring
    * objects in their group) and 2 for the one with a check feed (its
-   * applicants), 2 townships x 13 (6 to read, 5 to publish their
+   * applicants), 2 townships x 15 (8 to read, their identity
+   * discrepancies included, 5 to publish their
    * verifications with riskhub-verify, 2 for riskhub-web's transactional
-   * id), the services 88 (the bureau push 6, the audit's 2 to
+   * id), the services 99 (the bureau push 6, the audit's 2 to
    * read the pushes, the status party's 3 for riskhub-health to watch them,
-   * the scale party 6 and the audit's 2 to read the scale risks) and,
+   * the scale party 6 and the audit's 2 to read the scale risks; the identity
+   * party 6 (no identity feed here), the audit's 2 and the status party's 3 to
+   * read the discrepancies) and,
    * for the ledger, each department's manifests topic (3 x 2: read, describe) */
-  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 13 + 88 + 3 * 2);
+  assert_int_equal(plan.n, 3 * 10 + 2 + 2 * 15 + 99 + 3 * 2);
   acl_entry_t want[] = {
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.tax.",
             "User:dept.tax", RD_KAFKA_ACL_OPERATION_WRITE),
@@ -100,6 +103,14 @@ static void test_plan_of_minimal(void **state) {
             "User:svc.scale", RD_KAFKA_ACL_OPERATION_WRITE),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub.scale-risks",
             "User:svc.audit", RD_KAFKA_ACL_OPERATION_READ),
+      /* identity discrepancies: the identity party writes them, each township
+       * reads its own */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "identity.",
+            "User:svc.identity", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(ACL_RESOURCE_TRANSACTIONAL_ID, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-identity",
+            "User:svc.identity", RD_KAFKA_ACL_OPERATION_WRITE),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "identity.411024100",
+            "User:town.411024100", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
             "outbound.tax.new-monitoring-objects", "User:dept.tax", RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_GROUP, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "riskhub-receive.tax",
@@ -142,6 +153,12 @@ static void test_plan_of_minimal(void **state) {
             RD_KAFKA_ACL_OPERATION_READ),
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.push", RD_KAFKA_ACL_OPERATION_READ),
+      /* a township reading another's discrepancies; the identity party
+       * reading a list that is not an identity list */
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_LITERAL, "identity.411024101",
+            "User:town.411024100", RD_KAFKA_ACL_OPERATION_READ),
+      entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
+            "User:svc.identity", RD_KAFKA_ACL_OPERATION_READ),
       /* the scale party reads no list and writes no township's alerts */
       entry(RD_KAFKA_RESOURCE_TOPIC, RD_KAFKA_RESOURCE_PATTERN_PREFIXED, "feed.",
             "User:svc.scale", RD_KAFKA_ACL_OPERATION_READ),

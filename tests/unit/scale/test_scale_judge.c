@@ -11,7 +11,6 @@
 
 #include "rh_test.h"
 #include "scale_judge.h"
-#include "scale_month.h"
 #include "scale_publish.h"
 
 static const char *const FLOOD[] = {"DISASTER"};
@@ -211,40 +210,12 @@ static void test_versions(void **state) {
   scale_items_free(&it);
 }
 
-static void test_month_before(void **state) {
-  (void)state;
-  char m[16];
-  scale_month_before("2026-03", 3, m);
-  assert_string_equal(m, "2025-12");
-  scale_month_before("2026-01", 0, m);
-  assert_string_equal(m, "2026-01");
-  scale_month_before("2026-12", 24, m);
-  assert_string_equal(m, "2024-12");
-}
-
-static void test_month_resolve(void **state) {
-  (void)state;
-  char m[16];
-  /* 2026-10-31 17:00 UTC is 2026-11-01 01:00 in the county */
-  const int64_t t = 1793466000000LL;
-  assert_int_equal(scale_month_resolve("current", t, m), 0);
-  assert_string_equal(m, "2026-11");
-  assert_int_equal(scale_month_resolve("previous", t, m), 0);
-  assert_string_equal(m, "2026-10");
-  assert_int_equal(scale_month_resolve("2025-02", t, m), 0);
-  assert_string_equal(m, "2025-02");
-  assert_int_equal(scale_month_resolve("2025-13", t, m), -1);
-  assert_int_equal(scale_month_resolve("last", t, m), -1);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thresholds_of_a_village),
       cmocka_unit_test(test_rise_over_the_baseline),
       cmocka_unit_test(test_a_combination_asks_each_risk),
       cmocka_unit_test(test_versions),
-      cmocka_unit_test(test_month_before),
-      cmocka_unit_test(test_month_resolve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
