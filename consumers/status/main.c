@@ -18,7 +18,8 @@ static void usage(FILE *fp) {
       "usage: riskhub-status [--config FILE] [--schemas DIR] [--period YYYY-MM | --quarter YYYY-Qn]\n"
       "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
       "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
-      "                      [--table lists|townships|verification|all] [--source ledger|topics]\n"
+      "                      [--table lists|townships|scale|verification|all]\n"
+      "                      [--source ledger|topics]\n"
       "                      [--broker-wait SECONDS] [--log-level LEVEL]\n"
       "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
       "following month, local time), late or not at all, and the warnings and check results\n"
@@ -30,17 +31,20 @@ static void usage(FILE *fp) {
       "  --utc-offset +HH:MM the county's local time (default +08:00, China Standard Time)\n"
       "  --format F          table (default), csv, markdown, xlsx (needs --out)\n"
       "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
-      "  --table T           lists, townships, verification (the warnings verified, included,\n"
-      "                      open and overdue per township; per department its lists on time and\n"
-      "                      the share confirmed at the household: from the ledger only) or all\n"
-      "                      (default)\n"
+      "  --table T           lists, townships, scale (the month's scale risks not cleared, from\n"
+      "                      the county topic riskhub.scale-risks whatever the source),\n"
+      "                      verification (the warnings verified, included, open and overdue\n"
+      "                      per township; per department its lists on time and the share\n"
+      "                      confirmed at the household: from the ledger only) or all (default)\n"
       "  --source S          ledger (default: PostgreSQL, whatever the broker has deleted) or\n"
       "                      topics (feed.<dept>.manifests, alerts.*, checks.* read from their start,\n"
       "                      read_committed: only what the broker still keeps)\n"
       "  --broker-wait SECONDS with --source topics, how long to keep asking a broker that cannot\n"
       "                      be reached (refused, timed out) before giving up with exit 69\n"
       "                      (default 90: a broker paused for half a minute is waited out;\n"
-      "                      0 asks once, for up to a second)\n"
+      "                      0 asks once, for up to a second); with the ledger, how long the\n"
+      "                      scale risks wait for it before the report goes on without them\n"
+      "                      (default 5)\n"
       "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 PostgreSQL\n"
       "(or, with --source topics, Kafka) away; 70 internal error; 74 output not written;\n"
       "78 configuration, schemas or a database without the ledger's tables; 64 usage.\n");
@@ -127,11 +131,13 @@ int main(int argc, char **argv) {
     case O_TABLE:
       if (strcmp(optarg, "lists") == 0) o.tables = STATUS_TABLE_LISTS;
       else if (strcmp(optarg, "townships") == 0) o.tables = STATUS_TABLE_TOWNSHIPS;
+      else if (strcmp(optarg, "scale") == 0) o.tables = STATUS_TABLE_SCALE;
       else if (strcmp(optarg, "verification") == 0) o.tables = STATUS_TABLE_VERIFICATION;
       else if (strcmp(optarg, "all") == 0) o.tables = STATUS_TABLE_ALL;
       else {
         fprintf(stderr,
-                "riskhub-status: --table: '%s' (expected lists, townships, verification or all)\n",
+                "riskhub-status: --table: '%s' (expected lists, townships, scale, verification or "
+                "all)\n",
                 optarg);
         return RH_EXIT_USAGE;
       }
@@ -148,6 +154,7 @@ int main(int argc, char **argv) {
       long sec;
       if (rh_cli_long(&cli, "--broker-wait", optarg, 0, 3600, &sec)) return RH_EXIT_USAGE;
       rh_kafka_read_set_metadata_wait((int64_t)sec * 1000);
+      o.broker_wait_set = true;
       break;
     }
     default:

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_scale.h"
 #include "status_time.h"
 
 typedef struct {
@@ -461,8 +462,6 @@ status_grid_t *status_grid_townships(const status_report_t *r) {
   return r->nmonths == 1 ? townships_month(r) : townships_quarter(r);
 }
 
-/* ---- verification at the household (status_verify.h) ---- */
-
 /* "2026-10", or "2026-Q4" for a quarter: the range the figures cover */
 static void range_name(const status_report_t *r, char out[16]) {
   if (r->nmonths == 1)
@@ -470,6 +469,93 @@ static void range_name(const status_report_t *r, char out[16]) {
   else
     snprintf(out, 16, "%04d-Q%d", r->year[0], r->quarter);
 }
+
+/* ---- scale risks (status_scale.h) ---- */
+
+/* a scale risk's status for people, toned: raised is the news, updated a change */
+static void scale_label(build_t *b, size_t r, size_t c, rh_scale_status_t st) {
+  text(b, r, c, st == RH_SCALE_RAISED    ? "raised (新发)"
+                : st == RH_SCALE_UPDATED ? "updated (有变化)"
+                                         : "cleared (已解除)");
+  status_cell_t *x = at(b, r, c);
+  if (x) x->tone = st == RH_SCALE_RAISED ? STATUS_TONE_BAD : STATUS_TONE_WARN;
+}
+
+enum { S_PERIOD, S_RULE, S_TOWNSHIP, S_NAME, S_LEVEL, S_VILLAGE, S_HOUSEHOLDS, S_PLACE,
+       S_BASELINE, S_STATUS, S_LABEL, S_VERSION, S_SINCE, S_ID, S_NCOL };
+
+status_grid_t *status_grid_scale(const status_report_t *r, const status_scale_t *s) {
+  build_t b = grid_new(r->nmonths == 1 ? "规模性返贫风险 Scale risks"
+                                       : "规模性返贫风险 Scale risks, by month",
+                       "规模风险 Scale risks", r->utc_offset_min);
+  if (b.oom) return done(&b);
+  char range[16], off[8];
+  range_name(r, range);
+  status_offset_format(r->utc_offset_min, off);
+  col(&b, strdup("period"), strdup("月份 period"),
+      r->nmonths == 1 ? STATUS_SHOW_CSV : STATUS_SHOW_ALL, false, 9);
+  col(&b, strdup("rule"), strdup("规则 rule"), STATUS_SHOW_ALL, false, 24);
+  col(&b, strdup("township"), strdup("代码 code"), STATUS_SHOW_CSV | STATUS_SHOW_XLSX, false, 12);
+  col(&b, strdup("township_name"), strdup("乡镇 township"), STATUS_SHOW_ALL, false, 16);
+  col(&b, strdup("place_level"), strdup("范围 place"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("village"), strdup("村 village"), STATUS_SHOW_ALL, false, 16);
+  col(&b, strdup("households"), strdup("预警户数 households"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("place_households"), strdup("总户数 of households"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("baseline"), strdup("基线 baseline"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("status"), strdup("状态代码 status code"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("status_label"), strdup("状态 status"), STATUS_SHOW_PEOPLE, false, 16);
+  col(&b, strdup("version"), strdup("版本 version"), STATUS_SHOW_ALL, true, 8);
+  col(&b, strdup("since"), dupf(&b, "发现于 since (UTC%s)", off), STATUS_SHOW_ALL, false, 18);
+  col(&b, strdup("scale_risk_id"), strdup("编号 scale risk id"), STATUS_SHOW_CSV, false, 0);
+  size_t cleared = 0;
+  for (size_t k = 0; k < s->n && !b.oom; k++) {
+    const status_scale_item_t *x = &s->v[k];
+    if (x->status == RH_SCALE_CLEARED) {
+      cleared++;
+      continue;
+    }
+    const rh_config_township_t *t = rh_config_township_find(r->cfg, x->township_code);
+    size_t i = row(&b, 0);
+    char baseline[32];
+    snprintf(baseline, sizeof baseline, "%.1f", x->baseline);
+    text(&b, i, S_PERIOD, x->period);
+    text(&b, i, S_RULE, x->rule_id);
+    text(&b, i, S_TOWNSHIP, x->township_code);
+    text(&b, i, S_NAME, t ? t->name : "未知 unknown");
+    text(&b, i, S_LEVEL, x->place_level);
+    if (*x->village) text(&b, i, S_VILLAGE, x->village);
+    number(&b, i, S_HOUSEHOLDS, x->households);
+    number(&b, i, S_PLACE, x->place_households);
+    text(&b, i, S_BASELINE, baseline);
+    text(&b, i, S_STATUS, rh_scale_status_name(x->status));
+    scale_label(&b, i, S_LABEL, x->status);
+    number(&b, i, S_VERSION, x->version);
+    instant(&b, i, S_SINCE, x->since);
+    text(&b, i, S_ID, x->id);
+  }
+  if (!s->read)
+    note(&b, dupf(&b, "未能读取 not read: the county topic riskhub.scale-risks could not be read "
+                      "(%s): the scale risks of %s are unknown",
+                  s->why, range));
+  else if (s->n == cleared)
+    note(&b, dupf(&b, "无规模性返贫风险 no scale risks of %s%s", range,
+                  cleared ? " open (all cleared)" : ""));
+  else
+    note(&b, dupf(&b, "%zu scale risks of %s open (the last version of each on the county topic "
+                      "riskhub.scale-risks by the as-of)",
+                  s->n - cleared, range));
+  if (s->read && cleared)
+    note(&b, dupf(&b, "%zu cleared (已解除) by the as-of, not listed", cleared));
+  if (s->read && s->n > cleared)
+    note(&b, strdup("households: households of the place with a live warning of the rule's "
+                    "risks in the month; of households: the place's households in the registry; "
+                    "baseline: the mean warned in the months before (scale_risks.baseline_months); "
+                    "since: when it was first raised; a village-level rule names the village, a "
+                    "township-level one leaves it empty"));
+  return done(&b);
+}
+
+/* ---- verification at the household (status_verify.h) ---- */
 
 static void as_of_note(build_t *b, const status_verify_t *v) {
   char day[11];

@@ -1,7 +1,7 @@
 /*
  * status_grid: the report's tables (lists by department and feed,
- * warnings by township, and the verification at the household by township
- * and by department) as typed grids, built once from a finished
+ * warnings by township, the scale risks, and the verification at the
+ * household by township and by department) as typed grids, built once from a finished
  * status_report_t and rendered by every output format (status_render.h for
  * table, CSV and Markdown; status_xlsx.h for the workbook), so that all
  * formats hold the same figures.
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "status_report.h"
+#include "status_scale.h"
 #include "status_verify.h"
 
 typedef enum {
@@ -88,6 +89,10 @@ status_grid_t *status_grid_townships(const status_report_t *r);
 status_grid_t *status_grid_verify_townships(const status_report_t *r, const status_verify_t *v);
 status_grid_t *status_grid_verify_departments(const status_report_t *r,
                                               const status_verify_t *v);
+/* The scale risks of the report's month(s) not cleared (status_scale.h; one
+ * layout for a month and a quarter, the period shown to people for a quarter
+ * only): s finished, or not read (s->read false: no rows, a note says why). */
+status_grid_t *status_grid_scale(const status_report_t *r, const status_scale_t *s);
 void status_grid_destroy(status_grid_t *g);
 
 /* The cell at row, col. */

@@ -9,12 +9,15 @@
 
 #include "rh_avro_schema.h"
 #include "rh_exit.h"
+#include "rh_kafka_read.h"
 #include "rh_log.h"
 #include "status_grid.h"
 #include "status_ledger.h"
 #include "status_read.h"
 #include "status_render.h"
 #include "status_report.h"
+#include "status_scale.h"
+#include "status_scale_read.h"
 #include "status_time.h"
 #include "status_verify.h"
 #include "status_xlsx.h"
@@ -69,7 +72,7 @@ static int write_text_file(const status_opts_t *o, const char *title, status_gri
 }
 
 static void summary(FILE *fp, const status_report_t *r, const status_verify_t *v,
-                    const char *title_what, status_source_t source) {
+                    const status_scale_t *sc, const char *title_what, status_source_t source) {
   const uint32_t *c = r->state_counts[r->nmonths];
   uint64_t w = 0, h = 0;
   for (size_t t = 0; t + 1 < r->nrows; t++) {
@@ -80,12 +83,15 @@ static void summary(FILE *fp, const status_report_t *r, const status_verify_t *v
   if (v) /* the verification table's: with it only */
     snprintf(verified, sizeof verified, " verified=%" PRIu64 " overdue=%" PRIu64,
              v->total.verified, v->total.overdue);
+  char scale[64] = "";
+  if (sc && sc->read) /* the scale table's: with it only, when the topic was read */
+    snprintf(scale, sizeof scale, " scale_risks=%zu", status_scale_open(sc));
   fprintf(fp,
           "riskhub-status: %s: on_time=%u late=%u missing=%u pending=%u warnings=%" PRIu64
-          " households=%" PRIu64 " unmatched=%" PRIu64 "%s source=%s\n",
+          " households=%" PRIu64 " unmatched=%" PRIu64 "%s source=%s%s\n",
           title_what, c[STATUS_ON_TIME], c[STATUS_LATE], c[STATUS_MISSING], c[STATUS_PENDING],
           w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings, verified,
-          source == STATUS_SOURCE_TOPICS ? "topics" : "ledger");
+          source == STATUS_SOURCE_TOPICS ? "topics" : "ledger", scale);
   fflush(fp);
 }
 
@@ -149,6 +155,42 @@ static int read_source(const status_opts_t *o, const rh_avro_schemas_t *schemas,
   return o->source == STATUS_SOURCE_TOPICS ? read_topics(o, schemas, r) : read_ledger(o, r, v);
 }
 
+/* The scale risks from the county topic, whatever the source: with the ledger
+ * a broker that cannot be reached leaves them out with a note (the ledger's
+ * report needs no broker); with the topics it is exit 69 as for the others. */
+static int read_scale(const status_opts_t *o, const rh_avro_schemas_t *schemas,
+                      const status_report_t *r, status_scale_t *s) {
+  char err[1024];
+  if (o->source == STATUS_SOURCE_LEDGER && !o->broker_wait_set)
+    rh_kafka_read_set_metadata_wait(STATUS_SCALE_LEDGER_WAIT_MS);
+  if (status_scale_read(o->cfg, schemas, r, s, err, sizeof err)) {
+    rh_log_scrub(err);
+    if (strstr(err, "out of memory")) {
+      rh_log_error("%s", err);
+      return RH_EXIT_SOFTWARE;
+    }
+    if (o->source == STATUS_SOURCE_TOPICS) {
+      rh_log_error("Kafka: %s", err);
+      return RH_EXIT_UNAVAILABLE;
+    }
+    rh_log_warn("the scale risks are left out: Kafka: %s (they are on the county topic only; "
+                "规模性返贫风险未能读取)",
+                err);
+    status_scale_free(s);
+    s->read = false;
+    snprintf(s->why, sizeof s->why, "%.200s", err);
+    return RH_EXIT_OK;
+  }
+  status_scale_finish(s, o->cfg);
+  rh_log_debug("read %" PRIu64 " scale risk versions of the period(s): %zu scale risks, %zu open",
+               s->versions, s->n, status_scale_open(s));
+  if (s->undecodable)
+    rh_log_warn("%" PRIu64 " messages of the scale risks' topic could not be decoded and were "
+                "skipped",
+                s->undecodable);
+  return RH_EXIT_OK;
+}
+
 /* g[*n] = a new grid, or say out of memory; 0 or -1 */
 static int add_grid(status_grid_t **g, size_t *n, status_grid_t *made) {
   if (!made) {
@@ -165,7 +207,8 @@ int status_run(const status_opts_t *o) {
   rh_avro_schemas_t *schemas = NULL;
   status_report_t *r = NULL;
   status_verify_t *v = NULL;
-  status_grid_t *grids[4] = {NULL, NULL, NULL, NULL};
+  status_scale_t scale = {0};
+  status_grid_t *grids[5] = {NULL, NULL, NULL, NULL, NULL};
   size_t ngrids = 0;
   unsigned tables = o->tables;
 
@@ -196,6 +239,9 @@ int status_run(const status_opts_t *o) {
     rh_log_error("out of memory");
     goto out;
   }
+  if ((tables & STATUS_TABLE_SCALE) && (rc = read_scale(o, schemas, r, &scale)) != RH_EXIT_OK)
+    goto out;
+  rc = RH_EXIT_SOFTWARE;
   if (v) {
     status_verify_lists(v, r);
     if (v->other_townships)
@@ -209,6 +255,8 @@ int status_run(const status_opts_t *o) {
                 r->manifests_other_feeds);
   if ((tables & STATUS_TABLE_LISTS) && add_grid(grids, &ngrids, status_grid_lists(r))) goto out;
   if ((tables & STATUS_TABLE_TOWNSHIPS) && add_grid(grids, &ngrids, status_grid_townships(r)))
+    goto out;
+  if ((tables & STATUS_TABLE_SCALE) && add_grid(grids, &ngrids, status_grid_scale(r, &scale)))
     goto out;
   if (v && (add_grid(grids, &ngrids, status_grid_verify_townships(r, v)) ||
             add_grid(grids, &ngrids, status_grid_verify_departments(r, v))))
@@ -233,12 +281,13 @@ int status_run(const status_opts_t *o) {
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  if (o->out) summary(stdout, r, v, what, o->source);
+  if (o->out) summary(stdout, r, v, (tables & STATUS_TABLE_SCALE) ? &scale : NULL, what, o->source);
   rc = status_report_all_on_time(r) ? RH_EXIT_OK : RH_EXIT_ROWS_REJECTED;
 out:
   for (size_t i = 0; i < ngrids; i++) status_grid_destroy(grids[i]);
   status_report_destroy(r);
   status_verify_destroy(v);
+  status_scale_free(&scale);
   rh_avro_schemas_destroy(schemas);
   return rc;
 }

@@ -30,9 +30,18 @@ typedef enum { STATUS_SOURCE_LEDGER = 0, STATUS_SOURCE_TOPICS } status_source_t;
 
 /* STATUS_TABLE_VERIFICATION: the verification at the household by township and by
  * department (two grids), read from the ledger only (with --source topics: left
- * out of "all", refused alone) */
+ * out of "all", refused alone). STATUS_TABLE_SCALE: the scale risks, read from
+ * the county topic riskhub.scale-risks whatever the source (status_scale_read.h);
+ * with --source ledger a broker that cannot be reached leaves the grid empty
+ * with a note (the ledger's report needs no broker), with --source topics it
+ * is exit 69 as for the other topics. */
 enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_VERIFICATION = 4,
-       STATUS_TABLE_ALL = 7 };
+       STATUS_TABLE_SCALE = 8, STATUS_TABLE_ALL = 15 };
+
+/* With --source ledger and no --broker-wait: how long the scale risks' read
+ * waits for a broker that cannot be reached before the report goes on without
+ * them (rh_kafka_read_set_metadata_wait). */
+#define STATUS_SCALE_LEDGER_WAIT_MS 5000
 
 typedef struct {
   const rh_config_t *cfg;
@@ -47,6 +56,7 @@ typedef struct {
   unsigned tables;             /* STATUS_TABLE_* */
   const char *out;             /* file to write; NULL: standard output (not for xlsx) */
   status_source_t source;      /* the ledger (default) or the topics */
+  bool broker_wait_set;        /* --broker-wait was given (main.c set the wait) */
 } status_opts_t;
 
 /* Runs the report; messages go to the log (stderr). Returns the exit code. */
