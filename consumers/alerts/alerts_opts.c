@@ -10,10 +10,11 @@
 #include "rh_cli.h"
 #include "rh_err.h"
 #include "rh_parse.h"
+#include "rh_scale.h"
 
 void alerts_usage(FILE *fp) {
   fprintf(fp,
-      "usage: riskhub-alerts (--township CODE|NAME ... | --all) [--unmatched]\n"
+      "usage: riskhub-alerts (--township CODE|NAME ... | --all) [--unmatched] | --scale\n"
       "                      [--group NAME | --from DATE | --period YYYY-MM] [--follow]\n"
       "                      [--format table|jsonl|csv] [--output FILE] [--no-bom]\n"
       "                      [--unmasked [--operator NAME]] [--no-registry]\n"
@@ -24,6 +25,9 @@ void alerts_usage(FILE *fp) {
       "                   repeatable\n"
       "  --all            every township of the config (the county office)\n"
       "  --unmatched      persons not in the registry (alerts.unmatched), for the county office\n"
+      "  --scale          the county's scale risks (riskhub.scale-risks, docs/scale.md) instead of\n"
+      "                   warnings: one line a version (RAISED, UPDATED, CLEARED); the audit\n"
+      "                   party's; with --group/--from/--period/--follow/--format/--output\n"
       "  --group NAME     the dashboard's consumer group: a run shows what the group has not\n"
       "                   seen and commits after writing it (default\n"
       "                   <prefix>riskhub-alerts.<townships>.<user>)\n"
@@ -48,7 +52,8 @@ void alerts_usage(FILE *fp) {
 int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, size_t errstr_size) {
   enum {
     O_TOWNSHIP = 256, O_ALL, O_UNMATCHED, O_GROUP, O_FROM, O_PERIOD, O_FOLLOW, O_FORMAT, O_OUTPUT,
-    O_NOBOM, O_UNMASKED, O_OPERATOR, O_NOREG, O_SCHEMAS, O_WAIT, O_LOG, O_OVERDUE, O_OVERDUE_ON
+    O_NOBOM, O_UNMASKED, O_OPERATOR, O_NOREG, O_SCHEMAS, O_WAIT, O_LOG, O_OVERDUE, O_OVERDUE_ON,
+    O_SCALE
   };
   static const struct option longopts[] = {
       {"township", required_argument, NULL, O_TOWNSHIP}, {"all", no_argument, NULL, O_ALL},
@@ -62,6 +67,7 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       {"log-level", required_argument, NULL, O_LOG},     {"help", no_argument, NULL, 'h'},
       {"overdue", no_argument, NULL, O_OVERDUE},
       {"overdue-on", required_argument, NULL, O_OVERDUE_ON},
+      {"scale", no_argument, NULL, O_SCALE},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->format = ALERTS_FMT_TABLE;
@@ -107,6 +113,7 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       a->operator_name = optarg;
       break;
     case O_NOREG: a->no_registry = true; break;
+    case O_SCALE: a->scale = true; break;
     case O_OVERDUE: a->overdue = true; break;
     case O_OVERDUE_ON:
       a->overdue = true;
@@ -132,9 +139,24 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
     rh_errf(errstr, errstr_size, "unexpected argument '%.64s'", argv[optind]);
     return -1;
   }
-  if (!a->township_count && !a->all && !a->unmatched) {
+  if (a->scale) {
+    const char *with = a->township_count || a->all || a->unmatched
+                           ? "--township, --all or --unmatched (it reads the county's scale "
+                             "risks, not warnings)"
+                       : a->overdue ? "--overdue (a scale risk has no home visit)"
+                       : a->unmasked || a->operator_name
+                           ? "--unmasked or --operator (a scale risk holds no ID number)"
+                       : a->no_registry ? "--no-registry (it looks nothing up anyway)"
+                                        : NULL;
+    if (with) {
+      rh_errf(errstr, errstr_size, "--scale cannot be used with %s", with);
+      return -1;
+    }
+  }
+  if (!a->township_count && !a->all && !a->unmatched && !a->scale) {
     rh_errf(errstr, errstr_size,
-            "say whose alerts: --township CODE|NAME (repeatable), --all, or --unmatched");
+            "say whose alerts: --township CODE|NAME (repeatable), --all, or --unmatched (or "
+            "--scale for the scale risks)");
     return -1;
   }
   if (a->all && a->township_count) {
@@ -219,6 +241,7 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
   memset(p, 0, sizeof *p);
   p->from_ms = -1;
   p->unmatched = a->unmatched;
+  p->scale = a->scale;
   bool want[ALERTS_MAX_TOWNSHIPS] = {false};
   if (cfg->township_count > ALERTS_MAX_TOWNSHIPS) {
     rh_errf(errstr, errstr_size, "%s: more than %d townships", cfg->source, ALERTS_MAX_TOWNSHIPS);
@@ -247,6 +270,7 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
     if (add_topic(cfg, p, name, errstr, errstr_size)) goto fail;
   }
   if (p->unmatched && add_topic(cfg, p, "alerts.unmatched", errstr, errstr_size)) goto fail;
+  if (p->scale && add_topic(cfg, p, RH_SCALE_TOPIC, errstr, errstr_size)) goto fail;
 
   p->window = a->from || a->period || a->overdue;
   if (a->period) snprintf(p->period, sizeof p->period, "%s", a->period);
@@ -285,6 +309,8 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
       what[0] = '\0';
       if (a->all)
         k = (size_t)snprintf(what, sizeof what, "all");
+      else if (a->scale)
+        k = (size_t)snprintf(what, sizeof what, "scale");
       else
         for (size_t j = 0; j < p->township_count && k < sizeof what - 16; j++)
           k += (size_t)snprintf(what + k, sizeof what - k, "%s%s", j ? "+" : "",

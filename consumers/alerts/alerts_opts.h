@@ -26,6 +26,7 @@ typedef struct {
   const char *townships[ALERTS_MAX_TOWNSHIPS]; /* --township, as given */
   size_t township_count;
   bool all, unmatched, follow, unmasked, no_registry, no_bom, overdue, help;
+  bool scale;               /* --scale: the county topic riskhub.scale-risks (alerts_scale_run.h) */
   const char *group, *operator_name, *output, *from, *period, *log_level;
   const char *overdue_on;   /* --overdue-on DATE (sets overdue) */
   alerts_format_t format;
@@ -35,9 +36,10 @@ typedef struct {
 /* Parse argv (getopt_long; resets optind). 0 ok (a->help set for --help); -1
  * with errstr for a usage error (exit 64). Checks what needs no config:
  * --overdue with a township or --all, and neither with --unmatched, --follow,
- * --group nor --no-registry;
+ * --group nor --no-registry; --scale with none of --township, --all,
+ * --unmatched, --overdue, --unmasked, --operator, --no-registry;
  * values of --format, --from, --period, --wait-s; at least one of
- * --township, --all, --unmatched; --all not with --township; a window
+ * --township, --all, --unmatched, --scale; --all not with --township; a window
  * (--from, --period) neither with --follow nor with --group; --operator only
  * with --unmasked; no stray arguments. */
 int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, size_t errstr_size);
@@ -49,6 +51,7 @@ typedef struct {
   const rh_config_township_t *townships[ALERTS_MAX_TOWNSHIPS]; /* config order, each once */
   size_t township_count;
   bool unmatched;
+  bool scale;             /* --scale: topics = { <prefix>riskhub.scale-risks }, no township */
   char *topics[ALERTS_MAX_TOWNSHIPS + 1]; /* full names: <prefix>alerts.<code>, <prefix>alerts.unmatched */
   size_t topic_count;
   bool window;            /* --from / --period / --overdue: assign, no group */
@@ -63,7 +66,8 @@ typedef struct {
  * the config), the topics, and the group: --group, else
  *   <prefix>riskhub-alerts.<what>.<user>
  * where what is "all", or the township codes in config order joined by '+',
- * with "unmatched" added the same way, and user is what the caller passes (the
+ * with "unmatched" added the same way (--scale: what is "scale", the topic
+ * <prefix>riskhub.scale-risks), and user is what the caller passes (the
  * OS user, or the host name when there is none; NULL or "": "unknown").
  * -1 with errstr (exit 64) for a township the config does not know (the
  * message lists the known ones). */
