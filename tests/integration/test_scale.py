@@ -9,9 +9,13 @@ says.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here."""
 import collections
+import csv
+import io
+import json
 import math
 import re
 import subprocess
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -19,6 +23,10 @@ import rhtest
 from rhtest import PERIOD, expect, lineage, run_join, run_ledger, scrub
 
 SCALE = rhtest.BIN / "riskhub-scale"
+STATUS = rhtest.BIN / "riskhub-status"
+ALERTS = rhtest.BIN / "riskhub-alerts"
+CST = timezone(timedelta(hours=8))  # the county's time (riskhub-status --utc-offset default)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MONTH = dict(households=6000, rows_per_feed=10, seed=20266)
 DEPT, FEED = "emergency", "disaster-affected"
 WATER = ("water", "drinking-water")
@@ -250,3 +258,171 @@ def test_runs_at_once_send_each_version_once(ns, cfg, rules, reg, tmp_path):
     assert said == 3, f"{said} versions said sent by the runs, 3 on the topic"
     # and a run after them all finds each on the topic
     assert "0 raised, 0 updated, 0 cleared, 3 on the topic already" in scale(ns, config).stdout
+
+# ---- the scale risks in riskhub-status and riskhub-alerts --scale ---------------------------
+
+def utc_ms(v):
+    """A timestamp-millis field as fastavro gives it (a datetime) in UTC milliseconds."""
+    return v if isinstance(v, int) else (v - EPOCH) // timedelta(milliseconds=1)
+
+
+def last_versions(recs):
+    """{scale_risk_id: the record of its highest version} of the topic's records."""
+    last = {}
+    for _, rec in recs:
+        k = rec["scale_risk_id"]
+        if k not in last or rec["version"] >= last[k]["version"]:
+            last[k] = rec
+    return last
+
+
+def run_bin(ns, program, *args):
+    r = subprocess.run([str(program), *map(str, args)], capture_output=True, text=True,
+                       timeout=120, env=ns.env())
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-3000:]
+    return r
+
+
+def status_scale_rows(ns, *args):
+    """The scale risks' CSV table of riskhub-status --table scale (the only table)."""
+    r = run_bin(ns, STATUS, "--period", PERIOD, "--table", "scale", "--format", "csv", *args)
+    assert r.returncode in (0, 1), f"riskhub-status: exit {r.returncode}: {scrub(r.stderr)}"
+    assert "\n\n" not in r.stdout, f"more than the scale risks' table:\n{r.stdout[:500]}"
+    return list(csv.DictReader(io.StringIO(r.stdout, newline="")))
+
+
+def status_want(cfg, last):
+    """riskhub-status's CSV rows of the records: the last version of each key not cleared."""
+    names = {t["code"]: t["name"] for t in cfg["townships"]}
+    return sorted(({
+        "period": rec["period"], "rule": rec["rule_id"], "township": rec["township_code"],
+        "township_name": names[rec["township_code"]], "place_level": rec["place_level"],
+        "village": rec["village"], "households": str(rec["households"]),
+        "place_households": str(rec["place_households"]), "baseline": f"{rec['baseline']:.1f}",
+        "status": rec["status"], "version": str(rec["version"]),
+        "since": datetime.fromtimestamp(utc_ms(rec["since"]) // 1000, CST).isoformat(),
+        "scale_risk_id": rec["scale_risk_id"]} for rec in last.values() if rec["status"] != "CLEARED"),
+        key=lambda x: x["scale_risk_id"])
+
+
+def test_status_and_alerts_show_the_scale_risks(ns, cfg, rules, reg, tmp_path):
+    """Two villages cross village-flood (riskhub-scale, as the test above), then one of
+    them grows (its key's version 2, UPDATED). riskhub-status lists the last version of
+    each key of the month, in every format and from either source; with an as-of before
+    the growth, the first version. riskhub-alerts --scale prints every version, in the
+    topic's order, as a window and in a group that then has nothing new."""
+    places, head = villages(reg)
+    by_size = sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    need = lambda n: max(MIN_HOUSEHOLDS, math.ceil(MIN_SHARE * n - 1e-9))  # noqa: E731
+    small = [(p, h) for p, h in by_size if need(len(h)) == MIN_HOUSEHOLDS and len(h) >= MIN_HOUSEHOLDS + 2]
+    (a_place, a_hh), (g_place, g_hh) = small[0], small[1]
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    f1 = rhtest.write_feed_csv(cfg, DEPT, FEED, lists / f"{DEPT}.{FEED}.{PERIOD}.csv",
+                               disaster_rows(reg, head, a_hh[:MIN_HOUSEHOLDS] + g_hh[:MIN_HOUSEHOLDS]))
+    ns.produce(DEPT, FEED, f1)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    config = scale_config(tmp_path)
+    scale(ns, config)
+    first = scale_records(ns)
+    want = model(rules, reg, ns, cfg, [(DEPT, FEED, f1)])
+    assert set(want) == {("village-flood",) + a_place, ("village-flood",) + g_place}, \
+        f"the model: {sorted(k[0] + ' ' + k[2] for k in want)}"
+    assert [(r["status"], r["version"]) for _, r in first] == [("RAISED", 1)] * 2, \
+        [(r["status"], r["version"]) for _, r in first]
+    # an as-of after the first versions were sent and before the second list exists
+    as_of = datetime.fromtimestamp(max(utc_ms(r["created_at"]) for _, r in first) // 1000 + 1,
+                                   timezone.utc)
+
+    # A grows by two households: a second list of the month
+    f2 = rhtest.write_feed_csv(cfg, DEPT, FEED, lists / f"{DEPT}.{FEED}.{PERIOD}.more.csv",
+                               disaster_rows(reg, head, a_hh[MIN_HOUSEHOLDS:MIN_HOUSEHOLDS + 2],
+                                             day="2026-10-15"))
+    ns.produce(DEPT, FEED, f2)
+    run_join(ns, tmp_path)
+    run_ledger(ns)
+    scale(ns, config)
+    recs = scale_records(ns)
+    assert len(recs) == 3, f"{len(recs)} scale records"
+    last = last_versions(recs)
+    want = model(rules, reg, ns, cfg, [(DEPT, FEED, f1), (DEPT, FEED, f2)])
+    assert {(r["rule_id"], r["township_code"], r["village"]): r["households"] for r in last.values()} \
+        == {k: len(hh) for k, (hh, _) in want.items()}, "the topic's last versions differ from the model"
+    a_last = next(r for r in last.values() if r["village"] == a_place[1] and r["township_code"] == a_place[0])
+    assert (a_last["status"], a_last["version"], a_last["households"]) == ("UPDATED", 2, MIN_HOUSEHOLDS + 2)
+    assert utc_ms(as_of) < utc_ms(a_last["created_at"]), "the as-of is not before the second version"
+
+    # riskhub-status: CSV from the ledger (the default) and from the topics, the same rows
+    expected = status_want(cfg, last)
+    for source in ("ledger", "topics"):
+        got = sorted(status_scale_rows(ns, "--source", source), key=lambda x: x["scale_risk_id"])
+        assert got == expected, f"--source {source}:\n{got}\n!=\n{expected}"
+    # as of before the growth: A's first version
+    got = status_scale_rows(ns, "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    want_then = status_want(cfg, last_versions(first))
+    assert sorted(got, key=lambda x: x["scale_risk_id"]) == want_then, f"as of {as_of}: {got}"
+    assert {x["version"] for x in got} == {"1"} and {x["households"] for x in got} == {str(MIN_HOUSEHOLDS)}
+
+    # the table and Markdown for people, the workbook's sheet
+    r = run_bin(ns, STATUS, "--period", PERIOD)
+    assert r.returncode in (0, 1), scrub(r.stderr)
+    section = r.stdout[r.stdout.index("规模性返贫风险 Scale risks"):]
+    section = section[:section.index("\n\n")] if "\n\n" in section else section
+    for x in expected:
+        line = next((ln for ln in section.splitlines() if x["village"] in ln), None)
+        assert line, f"no line for {x['village']} in:\n{section}"
+        label = {"RAISED": "raised (新发)", "UPDATED": "updated (有变化)"}[x["status"]]
+        since = x["since"][:16].replace("T", " ")
+        cells = line.split()
+        for want_cell in (x["rule"], x["township_name"], x["households"], x["place_households"],
+                          x["baseline"], x["version"]):
+            assert want_cell in cells, f"{want_cell!r} not in {line!r}"
+        assert label in line and since in line, line
+        assert x["scale_risk_id"] not in line
+    assert "2 scale risks of %s open" % PERIOD in section, section
+    r = run_bin(ns, STATUS, "--period", PERIOD, "--table", "scale", "--format", "markdown")
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("|")]
+    assert len(rows) == 2 + len(expected), r.stdout
+    out = tmp_path / "scale.xlsx"
+    r = run_bin(ns, STATUS, "--period", PERIOD, "--format", "xlsx", "--out", out)
+    assert r.returncode in (0, 1) and f" scale_risks={len(expected)}" in r.stdout, r.stdout
+    sheet = rhtest.read_xlsx(out)["规模风险 Scale risks"]
+    header = {v[0]: c for (row, c), v in sheet.items() if row == 2}
+    got = sorted((sheet[(row, header["村 village"])][0], int(sheet[(row, header["预警户数 households"])][0]),
+                  int(sheet[(row, header["版本 version"])][0])) for row in range(3, 3 + len(expected)))
+    assert got == sorted((x["village"], int(x["households"]), int(x["version"])) for x in expected), got
+
+    # riskhub-alerts --scale: every version, in the topic's order
+    names = {t["code"]: t["name"] for t in cfg["townships"]}
+    r = run_bin(ns, ALERTS, "--scale", "--period", PERIOD, "--format", "jsonl")
+    assert r.returncode == 0, f"riskhub-alerts --scale: exit {r.returncode}: {scrub(r.stderr)}"
+    lines = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(lines) == len(recs), r.stdout
+    for got, (key, rec) in zip(lines, recs):
+        for k in ("scale_risk_id", "rule_id", "period", "place_level", "township_code", "village",
+                  "status", "version", "households", "place_households", "baseline",
+                  "household_ids", "alert_ids", "risks", "content"):
+            assert got[k] == rec[k], f"{k}: {got[k]!r} != {rec[k]!r}"
+        assert got["township_name"] == names[rec["township_code"]]
+        for k in ("since", "created_at"):
+            assert got[k] == datetime.fromtimestamp(utc_ms(rec[k]) / 1000, timezone.utc) \
+                .strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc_ms(rec[k]) % 1000:03d}Z", (k, got[k])
+    assert "scale versions=3 raised=2 updated=1 cleared=0" in r.stderr, scrub(r.stderr)
+
+    group = f"{ns.prefix}riskhub-alerts.scale.test"
+    r = run_bin(ns, ALERTS, "--scale", "--group", group)
+    assert r.returncode == 0, scrub(r.stderr)
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(recs), r.stdout
+    for line, (_, rec) in zip(lines, recs):
+        since = datetime.fromtimestamp(utc_ms(rec["since"]) // 1000, CST).strftime("%Y-%m-%d %H:%M")
+        want_line = (f"{rec['period']} [{rec['status']} "
+                     f"{ {'RAISED': '新发', 'UPDATED': '有变化'}[rec['status']] }] v{rec['version']} "
+                     f"{rec['rule_id']} {names[rec['township_code']]} ({rec['township_code']}) "
+                     f"{rec['village']}: 预警 {rec['households']} 户 / 共 {rec['place_households']} 户, "
+                     f"基线 {rec['baseline']:.1f}, 始于 {since} UTC+08:00")
+        assert line == want_line, f"{line!r} != {want_line!r}"
+    r = run_bin(ns, ALERTS, "--scale", "--group", group)
+    assert r.returncode == 0 and r.stdout == "没有新的规模性返贫风险.\n", (r.stdout, scrub(r.stderr))
