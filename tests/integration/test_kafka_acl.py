@@ -83,13 +83,15 @@ def test_plan_apply_check_revoke(parties):
     lines = set(r.stdout.splitlines())
     # a department 6 and 4 to receive its new monitoring objects (docs/outbound.md),
     # 2 more with a check feed (its applicants); a township 13 (6 to read, 5 to
-    # publish its verifications, 2 for riskhub-web's transactional id); the services join, ledger, audit (18: the pushes
-    # and the scale risks too), status (26: riskhub-health reads the pushes too), push (6), scale (6) (the
-    # ledger reads and describes every department's manifests topic)
+    # publish its verifications, 2 for riskhub-web's transactional id) and 2 to read its identity
+    # discrepancies; the services join, ledger, audit (20: the pushes, the scale risks and the
+    # discrepancies too), status (29: riskhub-health reads the pushes and the discrepancies too), push
+    # (6), scale (6), identity (10: public-security's identity list and manifests) (the ledger reads
+    # and describes every department's manifests topic)
     checking = [d["code"] for d in CFG["departments"] if any(f["kind"] == "check" for f in d["feeds"])]
-    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 13 + 23 + (9 + 2 * len(DEPTS)) + 18
-         + 26 + 6 + 6)
-    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 6 services (namespace '{p}')" in lines
+    n = (len(DEPTS) * 10 + 2 * len(checking) + len(TOWNS) * 15 + 23 + (9 + 2 * len(DEPTS)) + 20
+         + 29 + 6 + 6 + 10)
+    assert f"{n} bindings: {len(DEPTS)} departments, {len(TOWNS)} townships, 7 services (namespace '{p}')" in lines
     for want in (f"ALLOW User:{p}dept.health WRITE TOPIC PREFIXED {p}feed.health.",
                  f"ALLOW User:{p}dept.health WRITE TRANSACTIONAL_ID PREFIXED {p}riskhub-produce.health.",
                  f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}alerts.411024100",
@@ -107,6 +109,9 @@ def test_plan_apply_check_revoke(parties):
                  f"ALLOW User:{p}svc.scale WRITE TOPIC LITERAL {p}riskhub.scale-risks",
                  f"ALLOW User:{p}svc.scale WRITE TRANSACTIONAL_ID LITERAL {p}riskhub-scale",
                  f"ALLOW User:{p}svc.audit READ TOPIC LITERAL {p}riskhub.scale-risks",
+                 f"ALLOW User:{p}svc.identity READ TOPIC LITERAL {p}feed.public-security.identity",
+                 f"ALLOW User:{p}svc.identity WRITE TOPIC PREFIXED {p}identity.",
+                 f"ALLOW User:{p}town.411024100 READ TOPIC LITERAL {p}identity.411024100",
                  f"ALLOW User:{p}dept.banks READ TOPIC LITERAL {p}outbound.banks.applicants",
                  f"ALLOW User:{p}dept.health READ TOPIC LITERAL {p}outbound.health.new-monitoring-objects",
                  f"ALLOW User:{p}dept.health READ GROUP LITERAL {p}riskhub-receive.health"):
@@ -115,7 +120,7 @@ def test_plan_apply_check_revoke(parties):
     assert not any(f"{p}outbound.health.applicants" in x for x in lines)
     assert not any(f"User:{p}dept.health READ TOPIC LITERAL {p}outbound.banks." in x for x in lines)
     txn = rhtest.plan_transactional_ids(r.stdout)
-    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 4 + 3 + 2 + 2  # join, status, push, scale
+    assert len(txn) == len(DEPTS) * 2 + len(TOWNS) * 4 + 3 + 2 + 2 + 2  # join, status, push, scale, identity
     m = n - len(txn)  # what librdkafka 2.0.2 can make and read
     # nothing is on the brokers yet
     r = acl(ns, "check")

@@ -1,0 +1,160 @@
+"""Public security's identity list against the registry (issue 15; docs/identity.md),
+through the real broker and PostgreSQL: the department publishes its month's list
+(riskhub-produce, signed), riskhub-identity compares it with the registry and sends
+each discrepancy to the topic of the township that keeps the record. The list is
+written here from the registry, whole households, with one discrepancy of each kind
+planted; what must be found is computed here from the plants, apart from the C code.
+A registry corrected closes its discrepancy; a second run sends nothing.
+
+PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
+numbers)."""
+import collections
+import datetime
+
+import pytest
+
+import rhtest
+from rhtest import PERIOD, mask, psql, scrub
+
+IDENTITY = rhtest.BIN / "riskhub-identity"
+MONTH = dict(households=1500, rows_per_feed=10, seed=20267)
+DEPT, FEED = "public-security", "identity"
+WORDS = {("head", "male"): "户主", ("head", "female"): "户主", ("spouse", "male"): "夫",
+         ("spouse", "female"): "妻", ("child", "male"): "子", ("child", "female"): "女",
+         ("parent", "male"): "父亲", ("parent", "female"): "母亲", ("grandchild", "male"): "孙子",
+         ("grandchild", "female"): "孙女", ("sibling", "male"): "兄弟", ("sibling", "female"): "姐妹",
+         ("other", "male"): "其他", ("other", "female"): "其他"}
+
+if not IDENTITY.exists():
+    pytest.skip("riskhub-identity is not built", allow_module_level=True)
+
+
+@pytest.fixture
+def ns(namespace, month):
+    return namespace(month / "registry")
+
+
+def identity(ns):
+    r = ns.run("riskhub-identity", "--config", rhtest.CONFIG, "--period", PERIOD, timeout=180)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert r.returncode == 0, f"riskhub-identity: exit {r.returncode}: {scrub(r.stderr)}"
+    return r
+
+
+def row(reg, m, hhno):
+    """The list's row of registry member m, as public security would write it."""
+    idn = m["id_number"]
+    h = reg.households[m["household_id"]]
+    return {"id_number": idn, "name": m["name"], "township": h["township_code"],
+            "village": h["village"], "facts.household_number": hhno,
+            "facts.relation_to_head": WORDS[(m["relation"], m["sex"])],
+            "facts.sex": "男" if m["sex"] == "male" else "女",
+            "facts.birth_date": f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}",
+            "facts.registered_address": f"河南省许昌市鄢陵县{h['village']}"}
+
+
+def plant(reg):
+    """(rows, expected): the list of 12 whole households, one discrepancy of each kind
+    planted in its own household, and {(kind, person): township} that must be found."""
+    by_hh = collections.defaultdict(list)
+    for m in reg.members.values():
+        by_hh[m["household_id"]].append(m)
+    big = sorted(h for h, ms in by_hh.items() if len(ms) >= 3)
+    towns = sorted({reg.households[h]["township_code"] for h in big})
+    # households of two townships, so that discrepancies reach two topics
+    picked = [h for h in big if reg.households[h]["township_code"] == towns[0]][:6] + \
+             [h for h in big if reg.households[h]["township_code"] == towns[1]][:6]
+    assert len(picked) == 12, "the registry has too few households of 3 or more"
+    rows, want = [], {}
+    for i, hid in enumerate(picked):
+        ms = sorted(by_hh[hid], key=lambda m: (m["relation"] != "head", m["id_number"]))
+        rows.append([row(reg, m, f"{i + 1:09d}") for m in ms])
+    town_of = lambda i: reg.households[picked[i]]["township_code"]  # noqa: E731
+    other_town = towns[1] if town_of(1) == towns[0] else towns[0]
+    villages = sorted({h["village"] for h in reg.households.values()
+                       if h["township_code"] == town_of(2)} - {reg.households[picked[2]]["village"]})
+    # 0: a name; 1: another township; 2: another village; 3: a relation; 4: a birth date
+    # and a sex; 5: a member missing from the list; 6: a stranger in the household's
+    # 户号 (the registry lacks them); 7: a stranger of no household at all
+    rows[0][1]["name"] += "某"
+    want[("NAME_DIFFERS", rows[0][1]["id_number"])] = town_of(0)
+    rows[1][1]["township"] = other_town
+    want[("OTHER_TOWNSHIP", rows[1][1]["id_number"])] = town_of(1)
+    rows[2][1]["village"] = villages[0]
+    want[("OTHER_VILLAGE", rows[2][1]["id_number"])] = town_of(2)
+    rows[3][1]["facts.relation_to_head"] = "其他" if rows[3][1]["facts.relation_to_head"] != "其他" else "户主"
+    want[("RELATION_DIFFERS", rows[3][1]["id_number"])] = town_of(3)
+    d = datetime.date.fromisoformat(rows[4][1]["facts.birth_date"]) + datetime.timedelta(days=1)
+    rows[4][1]["facts.birth_date"] = d.isoformat()
+    want[("BIRTH_DATE_CONTRADICTS_ID", rows[4][1]["id_number"])] = town_of(4)
+    rows[4][2]["facts.sex"] = "女" if rows[4][2]["facts.sex"] == "男" else "男"
+    want[("SEX_CONTRADICTS_ID", rows[4][2]["id_number"])] = town_of(4)
+    gone = rows[5].pop()
+    want[("MEMBER_MISSING_FROM_LIST", gone["id_number"])] = town_of(5)
+    newborn = rhtest.make_id(rows[6][0]["id_number"][:6], "20260901", 991)
+    assert newborn not in reg.members
+    rows[6].append(dict(rows[6][-1], id_number=newborn, name="新生儿",
+                        **{"facts.relation_to_head": "孙子", "facts.sex": "男",
+                           "facts.birth_date": "2026-09-01"}))
+    want[("MEMBER_MISSING_FROM_REGISTRY", newborn)] = town_of(6)
+    stranger = rhtest.make_id("411024", "19800101", 993)
+    assert stranger not in reg.members
+    rows.append([{"id_number": stranger, "name": "外来人", "township": other_town,
+                  "village": "", "facts.household_number": "", "facts.relation_to_head": "户主",
+                  "facts.sex": "男", "facts.birth_date": "1980-01-01",
+                  "facts.registered_address": ""}])
+    want[("NOT_IN_REGISTRY", stranger)] = other_town
+    return [r for hh in rows for r in hh], want, rows[0][1]
+
+
+def discrepancies(ns):
+    """[(topic without prefix, key, record)] of every identity.* topic."""
+    return [(t, k, rec) for t, k, rec, _ in ns.read("identity.")]
+
+
+def test_each_kind_reaches_its_township_and_closes_when_corrected(ns, cfg, reg, tmp_path):
+    rows, want, renamed = plant(reg)
+    path = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / f"{DEPT}.{FEED}.{PERIOD}.csv", rows)
+    ns.produce(DEPT, FEED, path)
+    r1 = identity(ns)
+    got = discrepancies(ns)
+    found = {(rec["kind"], rec["person_id_number"]): (t, rec) for t, _, rec in got}
+    assert len(got) == len(found), f"{len(got)} records for {len(found)} discrepancies"
+    missing = sorted(f"{k} {mask(p)}" for k, p in set(want) - set(found))
+    extra = sorted(f"{k} {mask(p)}" for k, p in set(found) - set(want))
+    assert not missing and not extra, f"missing {missing}, unexpected {extra}"
+    for key, town in want.items():
+        topic, rec = found[key]
+        assert topic == f"identity.{town}", f"{key[0]}: on {topic}, not identity.{town}"
+        assert (rec["status"], rec["version"], rec["period"]) == ("OPEN", 1, PERIOD), key[0]
+        assert rec["township_code"] == town and rec["department"] == DEPT and rec["feed"] == FEED
+    name = found[("NAME_DIFFERS", renamed["id_number"])][1]
+    assert name["list_value"] == renamed["name"] and name["registry_value"] == renamed["name"][:-1]
+    assert name["household_id"] == reg.members[renamed["id_number"]]["household_id"]
+    assert f"{len(want)} discrepancies open: {len(want)} opened, 0 updated, 0 closed" in r1.stdout, \
+        scrub(r1.stdout)
+
+    # again: every discrepancy is on its topic already
+    r2 = identity(ns)
+    assert len(discrepancies(ns)) == len(want)
+    assert f"{len(want)} discrepancies open: 0 opened, 0 updated, 0 closed, {len(want)} on" in r2.stdout
+
+    # the township corrects the name in the registry: that one closes, nothing else moves
+    psql(ns.conninfo, f"UPDATE members SET name = '{renamed['name']}' "
+                      f"WHERE id_number = '{renamed['id_number']}'")
+    r3 = identity(ns)
+    got = discrepancies(ns)
+    assert len(got) == len(want) + 1, f"{len(got)} records after the correction: {scrub(r3.stdout)}"
+    topic, key, last = got[-1] if got[-1][2]["status"] == "CLOSED" else next(
+        g for g in got if g[2]["status"] == "CLOSED")
+    assert (last["kind"], last["person_id_number"], last["version"]) == \
+        ("NAME_DIFFERS", renamed["id_number"], 2)
+    assert last["since"] == name["since"] and topic == f"identity.{want[('NAME_DIFFERS', renamed['id_number'])]}"
+    assert key == last["discrepancy_id"] == name["discrepancy_id"]
+    assert f"{len(want) - 1} discrepancies open: 0 opened, 0 updated, 1 closed" in r3.stdout, scrub(r3.stdout)
+
+
+def test_no_list_yet_is_nothing_to_do(ns):
+    r = identity(ns)
+    assert f"{PERIOD}: no list of {DEPT}/{FEED} for the month yet" in r.stdout, scrub(r.stdout)
+    assert ns.topics("identity.") == []
