@@ -431,6 +431,15 @@ static void test_registry(void **state) {
 
 /* Every feed: the file, the configured headers in order, BOM and line ends by
  * department, the default row count. */
+/* A list has the rows asked for; an identity list (whole households,
+ * docs/identity.md) goes on to the end of its last household: fewer than a
+ * household more. */
+static bool rows_as_asked(const rh_config_feed_t *feed, size_t rows) {
+  size_t want = gen_feed_default_rows(feed, HOUSEHOLDS);
+  if (feed->kind != RH_FEED_IDENTITY) return rows == want;
+  return rows >= want && rows < want + 6; /* a household has at most 6 persons */
+}
+
 static void test_feed_files(void **state) {
   fixture_t *fx = *state;
   for (size_t d = 0; d < fx->cfg->department_count; d++) {
@@ -459,7 +468,7 @@ static void test_feed_files(void **state) {
       free(hdr);
       assert_int_equal(strstr(body, "\r\n") != NULL, crlf);
       assert_true(valid_utf8((const unsigned char *)buf, len));
-      assert_int_equal(count_lines(body) - 1, gen_feed_default_rows(feed, HOUSEHOLDS));
+      assert_true(rows_as_asked(feed, count_lines(body) - 1));
       free(buf);
     }
   }
@@ -801,7 +810,7 @@ static void test_csv_reader_agrees(void **state) {
       size_t n = csv_rows(path, nh, &enc, err, sizeof(err), &rc);
       if (rc != 0) fail_msg("%s: %s", path, err);
       assert_int_equal(enc, RH_ENC_UTF8);
-      assert_int_equal(n - 1, gen_feed_default_rows(feed, HOUSEHOLDS));
+      assert_true(rows_as_asked(feed, n - 1));
     }
   }
   const rh_config_feed_t *feed = gen_bad_feed(fx->cfg);
