@@ -16,7 +16,9 @@
 #      (riskhub-ledger: the township alerts and check results as PostgreSQL
 #      rows, exactly once) until it has written them all, and prints how many
 #      warnings each township received, and the month's risks of large-scale
-#      return to poverty (riskhub-scale: a village the generated disaster hit);
+#      return to poverty (riskhub-scale: a village the generated disaster hit)
+#      and public security's identity list against the registry
+#      (riskhub-identity: each discrepancy to its township);
 #   5. shows one township's warnings as its dashboard would (riskhub-alerts),
 #      the township reporting its home visits back (riskhub-verify: the CSV it
 #      filled in; the ledger applies the steps) and the month's status table for the bureau's meeting (riskhub-status),
@@ -210,6 +212,11 @@ echo "== risks of large-scale return to poverty in $period: the warnings per vil
 echo "   against config/riskhub.yaml's scale_risks, to the county topic riskhub.scale-risks (riskhub-scale;"
 echo "   docs/scale.md; the generated disaster list hits one village on purpose)"
 build/bin/riskhub-scale --config config/riskhub.yaml --period "$period" --log-level warn \
+    | sed 's/^/  /'
+echo "== public security's identity list against the registry: each discrepancy to its township's"
+echo "   topic identity.<township> (riskhub-identity; docs/identity.md; the generated list names a"
+echo "   few persons otherwise than the registry on purpose)"
+build/bin/riskhub-identity --config config/riskhub.yaml --period "$period" --log-level warn \
     | sed 's/^/  /'
 town=${RH_DEMO_TOWNSHIP:-安陵镇}
 echo "== the warnings of $town for $period, as its dashboard shows them (riskhub-alerts; first 60 lines)"
