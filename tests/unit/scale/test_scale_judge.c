@@ -104,9 +104,11 @@ static void test_rise_over_the_baseline(void **state) {
   r.min_rise = 2.5;
   f = judge(&r, 1, 3, w, n);
   assert_int_equal(f.n, 0);
+  scale_found_free(&f);
   r.min_rise = 2;
   f = judge(&r, 1, 4, w, n);
   assert_int_equal(f.n, 0);
+  scale_found_free(&f);
   /* a place without a baseline has always risen */
   f = judge(&r, 1, 3, w, 4);
   assert_int_equal(f.n, 1);
