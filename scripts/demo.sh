@@ -56,19 +56,20 @@
 # deadlines.delivery_day) of the month after the period, 08:30-17:30 local time
 # (UTC+08:00); one list at 22:40 on the delivery day itself (on time: the whole
 # day counts); one 3 days after it, or the Monday after that (late on purpose);
-# one never (missing): the identity list, which raises no warning and feeds no
-# applicant comparison (the join only counts it), so every township figure is
-# the same as with all lists in. Run on fresh services (on a broker that
+# one never (missing): market-regulation's companies, a check list, which raises
+# no warning, so every township figure is the same as with all lists in (the
+# month's applicants lack that department's comparison: riskhub-status shows it
+# missing). Run on fresh services (on a broker that
 # already holds the period's manifests, the same lists are not sent again:
 # riskhub-produce moves them to done/ as "already published", and the status
-# shows the first run's deliveries; the identity list shows as delivered if it
+# shows the first run's deliveries; the missing list shows as delivered if it
 # ever was).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 period=${RH_DEMO_PERIOD:-2026-10}
 households=${RH_DEMO_HOUSEHOLDS:-200000}
 late_list=water/drinking-water
-missing_list=public-security/identity
+missing_list=market-regulation/companies
 last_minute_list=tax/businesses
 demo=.local/demo
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_err.h"
 
 int identity_find_init(identity_findings_t *f, const char *period) {
@@ -28,13 +29,7 @@ int identity_find_list(identity_findings_t *f, const rh_config_feed_t *feed, con
 }
 
 static int add(identity_findings_t *f, const join_identity_discrepancy_t *d) {
-  if (f->n == f->cap) {
-    size_t cap = f->cap * 2 + 64;
-    identity_found_t *v = realloc(f->v, cap * sizeof *v);
-    if (!v) return -1;
-    f->v = v;
-    f->cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(f->v, f->n + 1, f->cap, 64)) return -1;
   identity_found_t *x = &f->v[f->n];
   x->seq = f->n++;
   x->d = *d;
@@ -77,10 +72,14 @@ static int household_one(void *arg, const join_identity_discrepancy_t *d) {
 
 int identity_find_households(identity_findings_t *f, const rh_regmap_t *map, char *errstr,
                              size_t errstr_size) {
-  return join_identity_list_households(f->list, map, household_one, f, &f->counts, errstr,
-                                       errstr_size) < 0
-             ? -1
-             : 0;
+  if (join_identity_list_households(f->list, map, household_one, f, &f->counts, errstr,
+                                   errstr_size) < 0)
+    return -1;
+  if (join_identity_list_moved(f->list, map, household_one, f, &f->counts) < 0) {
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
+  return 0;
 }
 
 static int by_id(const void *a, const void *b) {

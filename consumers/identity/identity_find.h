@@ -2,7 +2,8 @@
  * identity_find: the discrepancies of a month's identity lists against the
  * registry (join_identity's comparison, docs/identity.md), collected, each
  * once: every person of a list (the first row of a person stands), then every
- * registry household a list covers. A person the list files under a
+ * registry household a list covers, then every person the list files with
+ * another registry household (join_identity_list_moved). A person the list files under a
  * household's 户号 whom the registry lacks is MEMBER_MISSING_FROM_REGISTRY
  * only (that says more than NOT_IN_REGISTRY, which is dropped for them).
  */

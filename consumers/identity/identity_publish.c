@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
@@ -19,13 +20,7 @@ static const identity_last_t *last_find(const identity_last_t *last, size_t n, c
 }
 
 static identity_item_t *item_add(identity_items_t *items) {
-  if (items->n == items->cap) {
-    size_t cap = items->cap * 2 + 16;
-    identity_item_t *v = realloc(items->v, cap * sizeof *v);
-    if (!v) return NULL;
-    items->v = v;
-    items->cap = cap;
-  }
+  if (RH_ARRAY_RESERVE(items->v, items->n + 1, items->cap, 16)) return NULL;
   identity_item_t *it = &items->v[items->n++];
   memset(it, 0, sizeof *it);
   return it;
@@ -155,13 +150,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
     if (strcmp(s->v[i].id, r.discrepancy_id) == 0) l = &s->v[i];
   if (l && l->version >= r.version) return 0;
   if (!l) {
-    if (s->n == s->cap) {
-      size_t cap = s->cap * 2 + 64;
-      identity_last_t *v = realloc(s->v, cap * sizeof *v);
-      if (!v) return s->oom = true, -1;
-      s->v = v;
-      s->cap = cap;
-    }
+    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 64)) return s->oom = true, -1;
     l = &s->v[s->n++];
     memset(l, 0, sizeof *l);
   }

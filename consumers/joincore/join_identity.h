@@ -62,6 +62,7 @@ typedef enum {
   JOIN_IDENTITY_SEX_CONTRADICTS_ID,        /* sex fact vs the parity of the ID's 17th digit */
   JOIN_IDENTITY_MEMBER_MISSING_FROM_LIST,  /* a registry member of a covered household */
   JOIN_IDENTITY_MEMBER_MISSING_FROM_REGISTRY, /* a list person in the covered household's 户号 */
+  JOIN_IDENTITY_OTHER_HOUSEHOLD, /* the list files a person with another registry household */
   JOIN_IDENTITY_KIND_COUNT
 } join_identity_kind_t;
 
@@ -170,6 +171,17 @@ typedef int(join_identity_fn)(void *arg, const join_identity_discrepancy_t *d);
 int join_identity_household(const join_identity_list_t *l, const rh_regmap_t *map,
                             const rh_regmap_household_t *h, join_identity_fn *fn, void *arg,
                             join_identity_counts_t *counts);
+
+/* Persons the list files in another household than the registry does
+ * (OTHER_HOUSEHOLD): for every 户号 of the list under which more than half of
+ * the registry persons it files belong to one registry household H, each other
+ * registry person filed there (whose registry household is not H). The
+ * discrepancy is the person's own record: their registry household and
+ * township; registry value their household id, list value H's household id.
+ * A 户号 without such a majority is not judged (which of two households is
+ * the police's?). Returns the number found, or -1 if fn stopped the walk. */
+int join_identity_list_moved(const join_identity_list_t *l, const rh_regmap_t *map,
+                             join_identity_fn *fn, void *arg, join_identity_counts_t *counts);
 
 /* join_identity_household for every registry household the list covers,
  * each once (in the order the list first names one of its members).

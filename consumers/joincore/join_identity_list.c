@@ -198,6 +198,48 @@ int join_identity_household(const join_identity_list_t *l, const rh_regmap_t *ma
   return found;
 }
 
+/* The registry households of the persons a 户号 files, with their counts. */
+#define MOVED_HOUSEHOLDS 16
+
+int join_identity_list_moved(const join_identity_list_t *l, const rh_regmap_t *map,
+                             join_identity_fn *fn, void *arg, join_identity_counts_t *counts) {
+  int found = 0;
+  for (uint32_t i = 0; i < l->n; i++) {
+    char hk[JOIN_IDENTITY_HHNO_MAX];
+    uint32_t head;
+    if (!l->e[i].hhno[0]) continue;
+    hhno_key(l->e[i].hhno, hk);
+    /* each 户号 once: from its chain's head (the list's last row of it) */
+    if (!rh_map_bytes_get(l->by_hhno, hk, &head) || head != i) continue;
+    const rh_regmap_household_t *hh[MOVED_HOUSEHOLDS];
+    uint32_t n[MOVED_HOUSEHOLDS], known = 0, kinds = 0;
+    for (uint32_t j = head; j != NONE; j = l->e[j].next_same) {
+      const rh_regmap_person_t *p = rh_regmap_find_key(map, l->e[j].key);
+      if (!p) continue;
+      known++;
+      uint32_t k = 0;
+      while (k < kinds && hh[k] != p->household) k++;
+      if (k == kinds) {
+        if (kinds == MOVED_HOUSEHOLDS) continue; /* a 户号 of 16 households is no household */
+        hh[kinds] = p->household, n[kinds++] = 0;
+      }
+      n[k]++;
+    }
+    uint32_t major = 0;
+    while (major < kinds && n[major] * 2 <= known) major++;
+    if (kinds < 2 || major == kinds) continue; /* one household, or none has most */
+    for (uint32_t j = head; j != NONE; j = l->e[j].next_same) {
+      const rh_regmap_person_t *p = rh_regmap_find_key(map, l->e[j].key);
+      if (!p || p->household == hh[major]) continue;
+      if (emit(JOIN_IDENTITY_OTHER_HOUSEHOLD, l->e[j].key, p->household,
+               p->household->household_id, hh[major]->household_id, fn, arg, counts))
+        return -1;
+      found++;
+    }
+  }
+  return found;
+}
+
 int join_identity_list_households(const join_identity_list_t *l, const rh_regmap_t *map,
                                   join_identity_fn *fn, void *arg, join_identity_counts_t *counts,
                                   char *errstr, size_t errstr_size) {

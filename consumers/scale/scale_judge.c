@@ -1,12 +1,13 @@
 /* scale_judge: see scale_judge.h. */
 #include "scale_judge.h"
 
-#include "rh_period.h"
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rh_array.h"
+#include "rh_period.h"
 
 /* The same place: the township, and the village when the rule's places are
  * villages. */
@@ -146,13 +147,7 @@ int scale_judge(const rh_config_scale_t *cfg, const char *period, const scale_wa
     qsort_r(w, m, sizeof *w, cmp_warning, &by_village);
     for (size_t lo = 0, hi; lo < m; lo = hi) {
       for (hi = lo + 1; hi < m && cmp_place(w[lo], w[hi], by_village) == 0; hi++) {}
-      if (out->n == cap) {
-        size_t ncap = cap * 2 + 8;
-        scale_found_t *v = realloc(out->v, ncap * sizeof *v);
-        if (!v) goto oom;
-        out->v = v;
-        cap = ncap;
-      }
+      if (RH_ARRAY_RESERVE(out->v, out->n + 1, cap, 8)) goto oom;
       bool found;
       if (judge_place(r, cfg->baseline_months, period, w, lo, hi, places, np, &out->v[out->n],
                       &found))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_array.h"
 #include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
@@ -19,13 +20,7 @@ static const scale_last_t *last_find(const scale_last_t *last, size_t n, const c
 }
 
 static scale_item_t *item_add(scale_items_t *items, size_t *cap) {
-  if (items->n == *cap) {
-    size_t ncap = *cap * 2 + 8;
-    scale_item_t *v = realloc(items->v, ncap * sizeof *v);
-    if (!v) return NULL;
-    items->v = v;
-    *cap = ncap;
-  }
+  if (RH_ARRAY_RESERVE(items->v, items->n + 1, *cap, 8)) return NULL;
   scale_item_t *it = &items->v[items->n++];
   memset(it, 0, sizeof *it);
   return it;
@@ -160,13 +155,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
   for (size_t i = 0; i < s->n && !l; i++)
     if (strcmp(s->v[i].id, r.scale_risk_id) == 0) l = &s->v[i];
   if (!l) {
-    if (s->n == s->cap) {
-      size_t ncap = s->cap * 2 + 16;
-      scale_last_t *v = realloc(s->v, ncap * sizeof *v);
-      if (!v) return s->oom = true, -1;
-      s->v = v;
-      s->cap = ncap;
-    }
+    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 16)) return s->oom = true, -1;
     l = &s->v[s->n++];
     memset(l, 0, sizeof *l);
   }

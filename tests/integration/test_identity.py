@@ -3,7 +3,8 @@ through the real broker and PostgreSQL: the department publishes its month's lis
 (riskhub-produce, signed), riskhub-identity compares it with the registry and sends
 each discrepancy to the topic of the township that keeps the record. The list is
 written here from the registry, whole households, with one discrepancy of each kind
-planted; what must be found is computed here from the plants, apart from the C code.
+planted (a person filed with another household among them); what must be found is
+computed here from the plants, apart from the C code.
 A registry corrected closes its discrepancy; a second run sends nothing.
 
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
@@ -75,7 +76,8 @@ def plant(reg):
                        if h["township_code"] == town_of(2)} - {reg.households[picked[2]]["village"]})
     # 0: a name; 1: another township; 2: another village; 3: a relation; 4: a birth date
     # and a sex; 5: a member missing from the list; 6: a stranger in the household's
-    # 户号 (the registry lacks them); 7: a stranger of no household at all
+    # 户号 (the registry lacks them); 7 and 8: a member of 8 filed under 7's 户号;
+    # a stranger of no household at all
     rows[0][1]["name"] += "某"
     want[("NAME_DIFFERS", rows[0][1]["id_number"])] = town_of(0)
     rows[1][1]["township"] = other_town
@@ -97,6 +99,10 @@ def plant(reg):
                         **{"facts.relation_to_head": "孙子", "facts.sex": "男",
                            "facts.birth_date": "2026-09-01"}))
     want[("MEMBER_MISSING_FROM_REGISTRY", newborn)] = town_of(6)
+    assert len(rows[7]) >= 3  # most of the 户号 stays household 7's
+    moved = rows[8][-1]
+    moved["facts.household_number"] = rows[7][0]["facts.household_number"]
+    want[("OTHER_HOUSEHOLD", moved["id_number"])] = town_of(8)
     stranger = rhtest.make_id("411024", "19800101", 993)
     assert stranger not in reg.members
     rows.append([{"id_number": stranger, "name": "外来人", "township": other_town,

@@ -490,6 +490,43 @@ static void test_household_ambiguous(void **state) {
   join_identity_list_destroy(l);
 }
 
+/* A person the list files with another household (OTHER_HOUSEHOLD): under a
+ * 户号 where most registry persons are one household's, each of another. */
+static void test_moved(void **state) {
+  fx_t *f = *state;
+  join_identity_counts_t cnt = {0};
+  got_t g = {0};
+  /* 100000001: H1's A, B, C and H2's D (3 of 4: H1's); X the registry lacks */
+  join_identity_list_t *l = join_identity_list_new();
+  join_identity_list_add(l, f->a, "100000001");
+  join_identity_list_add(l, f->b, "100000001");
+  join_identity_list_add(l, f->d, "100000001");
+  join_identity_list_add(l, f->c, "100000001");
+  join_identity_list_add(l, f->x, "100000001");
+  join_identity_list_add(l, f->e, "100000007"); /* H3 alone: nothing */
+  assert_int_equal(join_identity_list_moved(l, f->map, collect, &g, &cnt), 1);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.d[0].kind, JOIN_IDENTITY_OTHER_HOUSEHOLD);
+  assert_string_equal(g.d[0].id_number, f->d);
+  /* D's own record: the registry's household and township */
+  assert_string_equal(g.d[0].household_id, "411024105-002-0003");
+  assert_string_equal(g.d[0].township_code, "411024105");
+  assert_string_equal(g.d[0].registry_value, "411024105-002-0003");
+  assert_string_equal(g.d[0].list_value, "411024100-001-0001");
+  assert_int_equal(cnt.found[JOIN_IDENTITY_OTHER_HOUSEHOLD], 1);
+  join_identity_list_destroy(l);
+  /* near miss: two of each, no majority: not judged */
+  g.n = 0;
+  l = join_identity_list_new();
+  join_identity_list_add(l, f->a, "100000001");
+  join_identity_list_add(l, f->b, "100000001");
+  join_identity_list_add(l, f->d, "100000001");
+  join_identity_list_add(l, f->e, "100000001");
+  assert_int_equal(join_identity_list_moved(l, f->map, collect, &g, &cnt), 0);
+  assert_int_equal(g.n, 0);
+  join_identity_list_destroy(l);
+}
+
 /* ---- ids ------------------------------------------------------------------ */
 
 static void test_ids_stable_and_distinct(void **state) {
@@ -562,6 +599,7 @@ int main(void) {
       cmocka_unit_test(test_list_add),
       cmocka_unit_test(test_household),
       cmocka_unit_test(test_household_ambiguous),
+      cmocka_unit_test(test_moved),
       cmocka_unit_test(test_ids_stable_and_distinct),
       cmocka_unit_test(test_kind_codes),
   };
