@@ -13,6 +13,7 @@
 #include "rh_err.h"
 #include "rh_exit.h"
 #include "rh_kafka_auth.h"
+#include "rh_kafka_read.h"
 #include "rh_log.h"
 
 /* The credentials file of the configuration rh_kafka_conf_from_config last
@@ -777,4 +778,37 @@ int rh_producer_txn_send_all(rh_producer_t *p, const rh_txn_msg_t *msgs, size_t 
     return rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
   }
   return RH_EXIT_OK;
+}
+
+typedef struct {
+  int (*fn)(void *arg, const rd_kafka_message_t *m);
+  void *arg;
+  bool stopped;
+} read_back_t;
+
+static int read_back_one(void *arg, const rd_kafka_message_t *m) {
+  read_back_t *r = arg;
+  if (r->fn(r->arg, m)) return r->stopped = true, -1;
+  return 0;
+}
+
+rh_producer_t *rh_producer_transactional_read(const rh_config_t *cfg, const char *name,
+                                              const char *const *topics, size_t n, int timeout_ms,
+                                              int (*fn)(void *arg, const rd_kafka_message_t *m),
+                                              void *arg, int *exit_code, char *errstr,
+                                              size_t errstr_size) {
+  char err[1024];
+  rh_producer_t *p =
+      rh_producer_transactional(cfg, name, topics, n, timeout_ms, exit_code, errstr, errstr_size);
+  if (!p) return NULL;
+  read_back_t r = {fn, arg, false};
+  rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, err, sizeof err);
+  if (!conf || rh_kafka_read_topics(conf, topics, n, NULL, read_back_one, &r, NULL, err,
+                                    sizeof err)) {
+    *exit_code = r.stopped ? rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size)
+                           : rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+    rh_producer_destroy(p);
+    return NULL;
+  }
+  return p;
 }

@@ -136,6 +136,20 @@ rh_producer_t *rh_producer_transactional(const rh_config_t *cfg, const char *nam
                                          const char *const *topics, size_t n, int timeout_ms,
                                          int *exit_code, char *errstr, size_t errstr_size);
 
+/* rh_producer_transactional, then every committed record of the topics read
+ * back from their beginning to fn (rh_kafka_read_topics; fn's type is
+ * rh_kafka_read_fn of rh_kafka_read.h). After init_transactions: every
+ * transaction an earlier producer of the id left open has ended, so what fn
+ * sees is all there is until this producer writes (the programs that keep
+ * their state on their own topics: riskhub-scale, riskhub-identity). fn
+ * returning non-zero (out of memory) stops it: *exit_code 70. NULL with
+ * errstr and *exit_code as rh_producer_transactional's. */
+rh_producer_t *rh_producer_transactional_read(const rh_config_t *cfg, const char *name,
+                                              const char *const *topics, size_t n, int timeout_ms,
+                                              int (*fn)(void *arg, const rd_kafka_message_t *m),
+                                              void *arg, int *exit_code, char *errstr,
+                                              size_t errstr_size);
+
 /* A message of rh_producer_txn_send_all: its value is data[off, off + len). */
 typedef struct {
   const char *topic; /* partition 0 */

@@ -10,7 +10,6 @@
 #include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
-#include "rh_kafka_read.h"
 #include "rh_log.h"
 
 static const identity_last_t *last_find(const identity_last_t *last, size_t n, const char *id) {
@@ -122,7 +121,6 @@ typedef struct {
   rh_avro_decoder_t *dec;
   identity_last_t *v;
   size_t n, cap;
-  bool oom;
 } seen_t;
 
 static void last_free(identity_last_t *l) {
@@ -150,7 +148,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
     if (strcmp(s->v[i].id, r.discrepancy_id) == 0) l = &s->v[i];
   if (l && l->version >= r.version) return 0;
   if (!l) {
-    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 64)) return s->oom = true, -1;
+    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 64)) return -1;
     l = &s->v[s->n++];
     memset(l, 0, sizeof *l);
   }
@@ -166,7 +164,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
   char **dst[] = {&l->kind, &l->period, &l->township, &l->household, &l->person,
                   &l->registry_value, &l->list_value, &l->department, &l->feed};
   for (size_t i = 0; i < sizeof src / sizeof *src; i++)
-    if (!(*dst[i] = strdup(src[i]))) return s->oom = true, -1;
+    if (!(*dst[i] = strdup(src[i]))) return -1;
   return 0;
 }
 
@@ -206,22 +204,14 @@ int identity_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, c
     goto out;
   }
   codec_ready = true;
-  /* one partition a township: a key's versions in order, read back in order;
-   * kept as topics.retention.checks says (rh_config_topic_class) */
-  if (!(p = rh_producer_transactional(cfg, "riskhub-identity", names, nt, timeout_ms, &rc, errstr,
-                                      errstr_size)))
-    goto out;
-  /* after init_transactions: an earlier run is fenced, its open transaction
-   * aborted, so what is read here is all there will be */
+  /* one partition a township: a key's versions in order, read back in order
+   * (after init_transactions: all there is); kept as topics.retention.checks
+   * says (rh_config_topic_class) */
   seen.codec = &codec;
   seen.dec = dec;
-  rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!rconf ||
-      rh_kafka_read_topics(rconf, names, nt, NULL, seen_one, &seen, NULL, err, sizeof err)) {
-    rc = seen.oom ? rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size)
-                  : rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  if (!(p = rh_producer_transactional_read(cfg, "riskhub-identity", names, nt, timeout_ms,
+                                           seen_one, &seen, &rc, errstr, errstr_size)))
     goto out;
-  }
   if (identity_decide(cfg, period, found, compared, ncompared, seen.v, seen.n, rh_wall_ms(),
                       items) ||
       !(msgs = calloc(items->n ? items->n : 1, sizeof *msgs))) {

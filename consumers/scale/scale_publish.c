@@ -10,7 +10,6 @@
 #include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_kafka.h"
-#include "rh_kafka_read.h"
 #include "rh_log.h"
 
 static const scale_last_t *last_find(const scale_last_t *last, size_t n, const char *id) {
@@ -129,7 +128,6 @@ typedef struct {
   rh_avro_decoder_t *dec;
   scale_last_t *v;
   size_t n, cap;
-  bool oom;
 } seen_t;
 
 static void last_free(scale_last_t *l) {
@@ -155,7 +153,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
   for (size_t i = 0; i < s->n && !l; i++)
     if (strcmp(s->v[i].id, r.scale_risk_id) == 0) l = &s->v[i];
   if (!l) {
-    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 16)) return s->oom = true, -1;
+    if (RH_ARRAY_RESERVE(s->v, s->n + 1, s->cap, 16)) return -1;
     l = &s->v[s->n++];
     memset(l, 0, sizeof *l);
   }
@@ -172,7 +170,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
   l->period = strdup(r.period);
   l->level = strdup(r.place_level);
   if (!l->rule_id || !l->township || !l->village || !l->period || !l->level)
-    return s->oom = true, -1;
+    return -1;
   return 0;
 }
 
@@ -200,22 +198,14 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
     goto out;
   }
   codec_ready = true;
-  /* one partition: the versions of a key in order, read back in order; kept as
-   * topics.retention.alerts says (rh_config_topic_class) */
-  if (!(p = rh_producer_transactional(cfg, "riskhub-scale", names, 1, timeout_ms, &rc, errstr,
-                                      errstr_size)))
-    goto out;
-  /* after init_transactions: an earlier run is fenced, its open transaction
-   * aborted, so what is read here is all there will be */
+  /* one partition: the versions of a key in order, read back in order (after
+   * init_transactions: all there is); kept as topics.retention.alerts says
+   * (rh_config_topic_class) */
   seen.codec = &codec;
   seen.dec = dec;
-  rd_kafka_conf_t *rconf = rh_kafka_conf_from_config(cfg, err, sizeof err);
-  if (!rconf ||
-      rh_kafka_read_topics(rconf, names, 1, NULL, seen_one, &seen, NULL, err, sizeof err)) {
-    rc = seen.oom ? rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size)
-                  : rh_kafka_fail(RH_EXIT_UNAVAILABLE, err, errstr, errstr_size);
+  if (!(p = rh_producer_transactional_read(cfg, "riskhub-scale", names, 1, timeout_ms, seen_one,
+                                           &seen, &rc, errstr, errstr_size)))
     goto out;
-  }
   if (scale_decide(cfg, period, found, seen.v, seen.n, rh_wall_ms(), items)) {
     rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
