@@ -110,7 +110,9 @@ def plant(reg):
                   "facts.sex": "男", "facts.birth_date": "1980-01-01",
                   "facts.registered_address": ""}])
     want[("NOT_IN_REGISTRY", stranger)] = other_town
-    return [r for hh in rows for r in hh], want, rows[0][1]
+    fixes = {"relation": (rows[3][1]["id_number"], rows[3][1]["facts.relation_to_head"]),
+             "newborn": dict(rows[6][-1], household_id=picked[6]), "gone": gone["id_number"]}
+    return [r for hh in rows for r in hh], want, rows[0][1], fixes
 
 
 def discrepancies(ns):
@@ -119,7 +121,7 @@ def discrepancies(ns):
 
 
 def test_each_kind_reaches_its_township_and_closes_when_corrected(ns, cfg, reg, tmp_path):
-    rows, want, renamed = plant(reg)
+    rows, want, renamed, fixes = plant(reg)
     path = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / f"{DEPT}.{FEED}.{PERIOD}.csv", rows)
     ns.produce(DEPT, FEED, path)
     r1 = identity(ns)
@@ -158,6 +160,25 @@ def test_each_kind_reaches_its_township_and_closes_when_corrected(ns, cfg, reg, 
     assert last["since"] == name["since"] and topic == f"identity.{want[('NAME_DIFFERS', renamed['id_number'])]}"
     assert key == last["discrepancy_id"] == name["discrepancy_id"]
     assert f"{len(want) - 1} discrepancies open: 0 opened, 0 updated, 1 closed" in r3.stdout, scrub(r3.stdout)
+
+    # three more corrections of the registry (信息采集录入): the relation as the list says,
+    # the newborn entered, the member who left removed; each closes its own
+    idn, word = fixes["relation"]
+    assert word == "其他", "the relation planted is 其他"
+    nb = fixes["newborn"]
+    psql(ns.conninfo, f"UPDATE members SET relation = 'other' WHERE id_number = '{idn}'; "
+                      "INSERT INTO members (household_id, id_number, name, sex, relation, birth_date, "
+                      "health, labour_ability, schooling, migrant_months, medical_insurance) VALUES "
+                      f"('{nb['household_id']}', '{nb['id_number']}', '{nb['name']}', 'male', 'grandchild', "
+                      "'2026-09-01', 'healthy', 'none', 'none', 0, true); "
+                      f"DELETE FROM members WHERE id_number = '{fixes['gone']}'")
+    r4 = identity(ns)
+    closed = {(rec["kind"], rec["person_id_number"]) for _, _, rec in discrepancies(ns)
+              if rec["status"] == "CLOSED"}
+    assert closed == {("NAME_DIFFERS", renamed["id_number"]), ("RELATION_DIFFERS", idn),
+                      ("MEMBER_MISSING_FROM_REGISTRY", nb["id_number"]),
+                      ("MEMBER_MISSING_FROM_LIST", fixes["gone"])}, sorted(k for k, _ in closed)
+    assert f"{len(want) - 4} discrepancies open: 0 opened, 0 updated, 3 closed" in r4.stdout, scrub(r4.stdout)
 
 
 def test_no_list_yet_is_nothing_to_do(ns):
