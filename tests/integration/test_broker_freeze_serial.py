@@ -32,27 +32,6 @@ SELF_FENCE = re.compile(r"Fencing broker|handleBrokerFenced|"
                         r"Resigned as the (txn|group) coordinator")
 
 
-def broker_pid():
-    """The pid of the broker that scripts/kafka.sh started in RH_STATE_DIR, checked as
-    kafka.sh checks it (the process is kafka.Kafka with our server.properties), and
-    that broker is the one the tests talk to (its listener is RH_KAFKA_BOOTSTRAP)."""
-    pid_file = KAFKA_DIR / "kafka.pid"
-    assert pid_file.is_file(), f"no {pid_file}: start the services with scripts/services.sh"
-    pid = int(pid_file.read_text().strip())
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read()
-    except OSError:
-        pytest.fail(f"the broker of {pid_file} (pid {pid}) is not running")
-    args = cmdline.split(b"\0")
-    assert b"kafka.Kafka" in args and str(SERVER_PROPS).encode() in args, \
-        f"pid {pid} of {pid_file} is not kafka.Kafka {SERVER_PROPS}"
-    props = SERVER_PROPS.read_text()
-    assert f"SASL_SSL://{rhtest.BOOTSTRAP}" in props, \
-        f"the broker of {KAFKA_DIR} does not listen on {rhtest.BOOTSTRAP} (RH_KAFKA_BOOTSTRAP)"
-    return pid
-
-
 def log_mark():
     st = SERVER_LOG.stat()
     return st.st_ino, st.st_size
@@ -87,7 +66,7 @@ def test_pause_does_not_fence_the_broker(namespace):
     # A transaction before: the transaction coordinator of its partition is loaded,
     # so a self-fence would show as "Resigned as the txn coordinator" too.
     rhtest.produce_in_txn([(topic, p, b"k", b"before") for p in range(3)])
-    pid = broker_pid()
+    pid = rhtest.broker_pid()
 
     mark = log_mark()
     os.kill(pid, signal.SIGSTOP)

@@ -44,7 +44,6 @@ import os
 import re
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -58,16 +57,6 @@ LONG_FREEZE_S = float(os.environ.get("RH_FREEZE_S", "15"))
 FREEZE_RUNS = int(os.environ.get("RH_FREEZE_RUNS", "1"))
 MONTH = dict(households=3000, rows_per_feed=40, seed=20311,
              big_feed_rows=int(os.environ.get("RH_FREEZE_ROWS", "40000")))
-
-
-def broker_pid():
-    pid_file = rhtest.STATE_DIR / "kafka" / "kafka.pid"
-    assert pid_file.exists(), f"{pid_file}: no broker of this worktree"
-    pid = int(pid_file.read_text().strip())
-    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    assert "kafka.Kafka" in cmd and str(rhtest.STATE_DIR) in cmd, \
-        f"pid {pid} is not this worktree's broker"
-    return pid
 
 
 @pytest.fixture
@@ -88,7 +77,7 @@ def test_broker_frozen_mid_month(ns, cfg, rules, county, tmp_path):
     ns.produce("health", "major-disease", big)
     exp = expect(rules, reg, lineage(ns, cfg, [("health", "major-disease", big)]))
     total = len(exp.township_alerts())
-    pid = broker_pid()
+    pid = rhtest.broker_pid()
 
     # small transactions (120 and more), and the freeze right after the first alerts
     # are seen: the faster join was through the list before a second read of them
@@ -124,7 +113,7 @@ def test_broker_frozen_mid_month(ns, cfg, rules, county, tmp_path):
 
 def test_broker_frozen_while_quiet(ns, tmp_path):
     idle_ms = 6000  # < FREEZE_S: the join before this change exited 0 during the freeze
-    pid = broker_pid()
+    pid = rhtest.broker_pid()
     j = ns.join("--idle-exit-ms", idle_ms, log_dir=tmp_path / "logs")
     frozen = False
     try:
@@ -179,7 +168,7 @@ def baseline(cfg, rules, reg, month, tmp_path_factory):
 def test_broker_frozen_30s_three_times(namespace, cfg, rules, reg, month, baseline, tmp_path, run):
     ns = namespace(month / "registry")
     steps = rhtest.month_steps(month, 3)
-    pid = broker_pid()
+    pid = rhtest.broker_pid()
     frozen = []
 
     def fault(step, j):

@@ -24,13 +24,35 @@ import time
 from pathlib import Path
 
 from .config import feed_config, load_config
-from .env import CONFIG, PERIOD
+from .env import BOOTSTRAP, CONFIG, PERIOD, STATE_DIR
 from .feeds import feed_files
 from .join import check_lists, expect, lineage
 from .kafka import consumer, end_offsets, read_topics
 from .privacy import scrub
 
-__all__ = ["month_steps", "month_lists", "twice_list", "TWICE", "Outcome", "run_month", "committed_township_alerts", "group_lag"]
+__all__ = ["month_steps", "month_lists", "twice_list", "TWICE", "Outcome", "run_month", "committed_township_alerts", "group_lag",
+           "broker_pid"]
+
+
+def broker_pid():
+    """The pid of the broker that scripts/kafka.sh started in RH_STATE_DIR, checked as
+    kafka.sh checks it (the process is kafka.Kafka with our server.properties), and that
+    broker is the one the tests talk to (its listener is RH_KAFKA_BOOTSTRAP): the one a
+    _serial test may SIGSTOP."""
+    kafka_dir = STATE_DIR / "kafka"
+    props_file = kafka_dir / "config" / "server.properties"
+    pid_file = kafka_dir / "kafka.pid"
+    assert pid_file.is_file(), f"no {pid_file}: start the services with scripts/services.sh"
+    pid = int(pid_file.read_text().strip())
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        raise AssertionError(f"the broker of {pid_file} (pid {pid}) is not running")
+    assert b"kafka.Kafka" in args and str(props_file).encode() in args, \
+        f"pid {pid} of {pid_file} is not kafka.Kafka {props_file}"
+    assert f"SASL_SSL://{BOOTSTRAP}" in props_file.read_text(), \
+        f"the broker of {kafka_dir} does not listen on {BOOTSTRAP} (RH_KAFKA_BOOTSTRAP)"
+    return pid
 
 
 def month_steps(folder, parts=1):
