@@ -8,6 +8,31 @@
 #include "rh_avro_value.h"
 #include "rh_err.h"
 
+static const struct {
+  const char *code, *label;
+} KINDS[RH_DISC_KIND_COUNT] = {
+    {"NOT_IN_REGISTRY", "系统中无此人"},
+    {"NAME_DIFFERS", "姓名不一致"},
+    {"OTHER_TOWNSHIP", "户籍乡镇不一致"},
+    {"OTHER_VILLAGE", "户籍村不一致"},
+    {"RELATION_DIFFERS", "与户主关系不一致"},
+    {"BIRTH_DATE_CONTRADICTS_ID", "出生日期与身份证号不符"},
+    {"SEX_CONTRADICTS_ID", "性别与身份证号不符"},
+    {"MEMBER_MISSING_FROM_LIST", "公安名单缺此家庭成员"},
+    {"MEMBER_MISSING_FROM_REGISTRY", "系统缺此家庭成员"},
+    {"OTHER_HOUSEHOLD", "所在户不一致"},
+};
+
+const char *rh_disc_kind_code(size_t k) { return k < RH_DISC_KIND_COUNT ? KINDS[k].code : NULL; }
+
+const char *rh_disc_kind_label(size_t k) { return k < RH_DISC_KIND_COUNT ? KINDS[k].label : NULL; }
+
+int rh_disc_kind_index(const char *code) {
+  for (size_t k = 0; code && k < RH_DISC_KIND_COUNT; k++)
+    if (strcmp(code, KINDS[k].code) == 0) return (int)k;
+  return -1;
+}
+
 static const char *const STATUS[] = {"OPEN", "UPDATED", "CLOSED"};
 
 const char *rh_disc_status_name(rh_disc_status_t s) {

@@ -27,6 +27,18 @@
 
 typedef enum { RH_DISC_OPEN = 0, RH_DISC_UPDATED, RH_DISC_CLOSED } rh_disc_status_t;
 
+/* The kinds of discrepancy, in docs/identity.md's order (join_identity's
+ * enum follows it): the code a record carries and the township's 中文 term. */
+enum { RH_DISC_KIND_COUNT = 10 };
+
+/* The k-th kind's code ("NOT_IN_REGISTRY", ...) or label ("系统中无此人", ...):
+ * static strings; NULL for k out of range. */
+const char *rh_disc_kind_code(size_t k);
+const char *rh_disc_kind_label(size_t k);
+/* A code's index (0 .. RH_DISC_KIND_COUNT - 1), or -1 for a code this
+ * program does not know (NULL too). */
+int rh_disc_kind_index(const char *code);
+
 /* "OPEN", "UPDATED", "CLOSED"; "?" out of range. _parse: 0 and *out, or -1. */
 const char *rh_disc_status_name(rh_disc_status_t s);
 int rh_disc_status_parse(const char *name, rh_disc_status_t *out);

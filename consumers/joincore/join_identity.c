@@ -7,33 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rh_discrepancy.h"
 #include "rh_map.h"
 #include "rh_parse.h"
 
-static const char *const kind_codes[JOIN_IDENTITY_KIND_COUNT] = {
-    [JOIN_IDENTITY_NOT_IN_REGISTRY] = "NOT_IN_REGISTRY",
-    [JOIN_IDENTITY_NAME_DIFFERS] = "NAME_DIFFERS",
-    [JOIN_IDENTITY_OTHER_TOWNSHIP] = "OTHER_TOWNSHIP",
-    [JOIN_IDENTITY_OTHER_VILLAGE] = "OTHER_VILLAGE",
-    [JOIN_IDENTITY_RELATION_DIFFERS] = "RELATION_DIFFERS",
-    [JOIN_IDENTITY_BIRTH_DATE_CONTRADICTS_ID] = "BIRTH_DATE_CONTRADICTS_ID",
-    [JOIN_IDENTITY_SEX_CONTRADICTS_ID] = "SEX_CONTRADICTS_ID",
-    [JOIN_IDENTITY_MEMBER_MISSING_FROM_LIST] = "MEMBER_MISSING_FROM_LIST",
-    [JOIN_IDENTITY_MEMBER_MISSING_FROM_REGISTRY] = "MEMBER_MISSING_FROM_REGISTRY",
-    [JOIN_IDENTITY_OTHER_HOUSEHOLD] = "OTHER_HOUSEHOLD",
-};
+/* the codes and their order are rh_discrepancy's (the records' kinds) */
+_Static_assert((int)JOIN_IDENTITY_KIND_COUNT == (int)RH_DISC_KIND_COUNT,
+               "join_identity's kinds are rh_discrepancy's");
 
 const char *join_identity_kind_str(join_identity_kind_t k) {
-  return (unsigned)k < JOIN_IDENTITY_KIND_COUNT ? kind_codes[k] : "?";
+  const char *code = rh_disc_kind_code((size_t)k);
+  return code ? code : "?";
 }
 
 int join_identity_kind_parse(const char *s, join_identity_kind_t *out) {
-  for (int k = 0; s && k < JOIN_IDENTITY_KIND_COUNT; k++)
-    if (strcmp(s, kind_codes[k]) == 0) {
-      *out = (join_identity_kind_t)k;
-      return 0;
-    }
-  return -1;
+  int k = rh_disc_kind_index(s);
+  if (k < 0) return -1;
+  *out = (join_identity_kind_t)k;
+  return 0;
 }
 
 /* The kind's code, not its number, goes into the hash: reordering the enum
