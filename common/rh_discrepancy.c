@@ -59,6 +59,33 @@ int rh_discrepancy_topic(const rh_config_t *cfg, const char *township_code, char
   return rh_config_topic(cfg, name, buf, size);
 }
 
+void rh_discrepancy_topics_free(rh_disc_topics_t *t) {
+  free(t->buf);
+  free(t->names);
+  memset(t, 0, sizeof *t);
+}
+
+int rh_discrepancy_topics(const rh_config_t *cfg, rh_disc_topics_t *t) {
+  size_t n = cfg->township_count + 1;
+  memset(t, 0, sizeof *t);
+  t->buf = calloc(n, sizeof *t->buf);
+  t->names = calloc(n, sizeof *t->names);
+  if (!t->buf || !t->names) {
+    rh_discrepancy_topics_free(t);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rh_discrepancy_topic(cfg, i < cfg->township_count ? cfg->townships[i].code : NULL,
+                             t->buf[i], sizeof t->buf[i])) {
+      rh_discrepancy_topics_free(t);
+      return -2;
+    }
+    t->names[i] = t->buf[i];
+  }
+  t->n = n;
+  return 0;
+}
+
 void rh_discrepancy_content(bool open, const rh_discrepancy_t *d, char out[RH_SHA256_HEXSZ]) {
   const char *parts[] = {open ? "OPEN" : "CLOSED",
                          d->kind,

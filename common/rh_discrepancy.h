@@ -58,6 +58,19 @@ typedef struct {
 int rh_discrepancy_topic(const rh_config_t *cfg, const char *township_code, char *buf,
                          size_t size);
 
+/* Every township topic: the configuration's townships in order, then
+ * identity.unmatched (names[n - 1]); full names, with the prefix. */
+typedef struct {
+  char (*buf)[256];
+  const char **names;
+  size_t n;
+} rh_disc_topics_t;
+
+/* 0; -1 out of memory; -2 a name too long (t zeroed either way then).
+ * rh_discrepancy_topics_free on a zeroed one is fine. */
+int rh_discrepancy_topics(const rh_config_t *cfg, rh_disc_topics_t *t);
+void rh_discrepancy_topics_free(rh_disc_topics_t *t);
+
 /* Hex SHA-256 over "OPEN" (OPEN or UPDATED) or "CLOSED", then kind, township,
  * household, registry value and list value, each followed by a NUL byte: two
  * versions with the same content say the same. */

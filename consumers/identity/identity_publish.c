@@ -174,9 +174,7 @@ int identity_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, c
                      size_t errstr_size) {
   char err[1024];
   identity_items_t decided, *items = &decided;
-  size_t nt = cfg->township_count + 1;
-  char (*topics)[256] = calloc(nt, sizeof *topics);
-  const char **names = calloc(nt, sizeof *names);
+  rh_disc_topics_t tp = {0};
   rh_txn_msg_t *msgs = NULL;
   rh_discrepancy_codec_t codec;
   rh_avro_decoder_t *dec = NULL;
@@ -187,18 +185,17 @@ int identity_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, c
   int rc = RH_EXIT_OK;
   bool codec_ready = false;
   memset(items, 0, sizeof *items);
-  if (!topics || !names || !(dec = rh_avro_decoder_new(schemas))) {
+  int trc = rh_discrepancy_topics(cfg, &tp);
+  if (trc == -2) {
+    rc = rh_kafka_fail(RH_EXIT_CONFIG, "a topic name is too long", errstr, errstr_size);
+    goto out;
+  }
+  if (trc || !(dec = rh_avro_decoder_new(schemas))) {
     rc = rh_kafka_fail(RH_EXIT_SOFTWARE, "out of memory", errstr, errstr_size);
     goto out;
   }
-  for (size_t i = 0; i < nt; i++) {
-    if (rh_discrepancy_topic(cfg, i < cfg->township_count ? cfg->townships[i].code : NULL,
-                             topics[i], sizeof topics[i])) {
-      rc = rh_kafka_fail(RH_EXIT_CONFIG, "a topic name is too long", errstr, errstr_size);
-      goto out;
-    }
-    names[i] = topics[i];
-  }
+  const char **names = tp.names;
+  size_t nt = tp.n;
   if (rh_discrepancy_codec_init(&codec, schemas, errstr, errstr_size)) {
     rc = RH_EXIT_CONFIG;
     goto out;
@@ -247,7 +244,6 @@ out:
   rh_producer_destroy(p);
   rh_avro_decoder_destroy(dec);
   if (codec_ready) rh_discrepancy_codec_free(&codec);
-  free(names);
-  free(topics);
+  rh_discrepancy_topics_free(&tp);
   return rc;
 }
