@@ -18,7 +18,7 @@ static void usage(FILE *fp) {
       "usage: riskhub-status [--config FILE] [--schemas DIR] [--period YYYY-MM | --quarter YYYY-Qn]\n"
       "                      [--as-of DATETIME] [--utc-offset +HH:MM]\n"
       "                      [--format table|csv|markdown|xlsx] [--out FILE]\n"
-      "                      [--table lists|townships|scale|verification|all]\n"
+      "                      [--table lists|townships|scale|identity|verification|all]\n"
       "                      [--source ledger|topics]\n"
       "                      [--broker-wait SECONDS] [--log-level LEVEL]\n"
       "Which department lists of a month arrived by the deadline (deadlines.delivery_day of the\n"
@@ -33,6 +33,9 @@ static void usage(FILE *fp) {
       "  --out FILE          write the report to FILE (and a summary line to stdout)\n"
       "  --table T           lists, townships, scale (the month's scale risks not cleared, from\n"
       "                      the county topic riskhub.scale-risks whatever the source),\n"
+      "                      identity (the month's identity discrepancies open per township\n"
+      "                      and kind, counts only, from the topics identity.* whatever the\n"
+      "                      source),\n"
       "                      verification (the warnings verified, included, open and overdue\n"
       "                      per township; per department its lists on time and the share\n"
       "                      confirmed at the household: from the ledger only) or all (default)\n"
@@ -43,7 +46,8 @@ static void usage(FILE *fp) {
       "                      be reached (refused, timed out) before giving up with exit 69\n"
       "                      (default 90: a broker paused for half a minute is waited out;\n"
       "                      0 asks once, for up to a second); with the ledger, how long the\n"
-      "                      scale risks wait for it before the report goes on without them\n"
+      "                      scale risks and identity discrepancies wait for it before the\n"
+      "                      report goes on without them\n"
       "                      (default 5)\n"
       "Exit: 0 every list on time; 1 some list late, missing or not in yet; 69 PostgreSQL\n"
       "(or, with --source topics, Kafka) away; 70 internal error; 74 output not written;\n"
@@ -132,12 +136,13 @@ int main(int argc, char **argv) {
       if (strcmp(optarg, "lists") == 0) o.tables = STATUS_TABLE_LISTS;
       else if (strcmp(optarg, "townships") == 0) o.tables = STATUS_TABLE_TOWNSHIPS;
       else if (strcmp(optarg, "scale") == 0) o.tables = STATUS_TABLE_SCALE;
+      else if (strcmp(optarg, "identity") == 0) o.tables = STATUS_TABLE_IDENTITY;
       else if (strcmp(optarg, "verification") == 0) o.tables = STATUS_TABLE_VERIFICATION;
       else if (strcmp(optarg, "all") == 0) o.tables = STATUS_TABLE_ALL;
       else {
         fprintf(stderr,
-                "riskhub-status: --table: '%s' (expected lists, townships, scale, verification or "
-                "all)\n",
+                "riskhub-status: --table: '%s' (expected lists, townships, scale, identity, "
+                "verification or all)\n",
                 optarg);
         return RH_EXIT_USAGE;
       }

@@ -555,6 +555,57 @@ status_grid_t *status_grid_scale(const status_report_t *r, const status_scale_t 
   return done(&b);
 }
 
+/* ---- identity discrepancies (status_identity.h) ---- */
+
+status_grid_t *status_grid_identity(const status_report_t *r, const status_identity_t *s) {
+  build_t b = grid_new("身份信息差异 Identity discrepancies open, by township",
+                       "身份差异 Identity", r->utc_offset_min);
+  if (b.oom) return done(&b);
+  char range[16];
+  range_name(r, range);
+  col(&b, strdup("period"), strdup("月份 period"), STATUS_SHOW_CSV, false, 0);
+  col(&b, strdup("township"), strdup("代码 code"), STATUS_SHOW_CSV | STATUS_SHOW_XLSX, false, 12);
+  col(&b, strdup("township_name"), strdup("乡镇 township"), STATUS_SHOW_ALL, false, 24);
+  for (size_t k = 0; k < RH_DISC_KIND_COUNT; k++)
+    col(&b, strdup(rh_disc_kind_code(k)), strdup(rh_disc_kind_label(k)), STATUS_SHOW_ALL, true,
+        12);
+  col(&b, strdup("open"), strdup("未纠正 open"), STATUS_SHOW_ALL, true, 10);
+  col(&b, strdup("closed"), strdup("已纠正 corrected"), STATUS_SHOW_ALL, true, 10);
+  enum { FIRST = 3 };
+  uint64_t tot[STATUS_IDENTITY_NCOUNT] = {0};
+  size_t nrows = r->cfg->township_count + 1; /* the last: unmatched */
+  for (size_t t = 0; t < nrows && s->read && !b.oom; t++) {
+    if (t + 1 == nrows) {
+      size_t i = row(&b, STATUS_ROW_TOTAL);
+      text(&b, i, 0, range);
+      text(&b, i, 2, "合计 townships total");
+      for (size_t c = 0; c < STATUS_IDENTITY_NCOUNT; c++) number(&b, i, FIRST + c, (int64_t)tot[c]);
+    }
+    size_t i = row(&b, 0);
+    text(&b, i, 0, range);
+    township_names(&b, r, i, t, 1, 2);
+    for (size_t c = 0; c < STATUS_IDENTITY_NCOUNT; c++) {
+      uint64_t v = status_identity_count(s, t, c);
+      number(&b, i, FIRST + c, (int64_t)v);
+      if (t + 1 < nrows) tot[c] += v;
+    }
+  }
+  if (!s->read)
+    note(&b, dupf(&b, "未能读取 not read: the townships' topics identity.* could not be read "
+                      "(%s): the identity discrepancies of %s are unknown",
+                  s->why, range));
+  else
+    note(&b, dupf(&b, "%" PRIu64 " identity discrepancies of %s open (the last version of each "
+                      "on the townships' topics identity.* by the as-of, not CLOSED), by kind; "
+                      "corrected: closed by the as-of",
+                  status_identity_open(s), range));
+  if (s->read)
+    note(&b, strdup("counts only: the townships see the persons with riskhub-alerts --identity "
+                    "(ID numbers masked); unmatched: the township the list names is not the "
+                    "configuration's (the county office's)"));
+  return done(&b);
+}
+
 /* ---- verification at the household (status_verify.h) ---- */
 
 static void as_of_note(build_t *b, const status_verify_t *v) {

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "status_identity.h"
 #include "status_report.h"
 #include "status_scale.h"
 #include "status_verify.h"
@@ -93,6 +94,12 @@ status_grid_t *status_grid_verify_departments(const status_report_t *r,
  * layout for a month and a quarter, the period shown to people for a quarter
  * only): s finished, or not read (s->read false: no rows, a note says why). */
 status_grid_t *status_grid_scale(const status_report_t *r, const status_scale_t *s);
+/* The identity discrepancies open per township (rows in the configuration's
+ * order, a total of the townships, then unmatched) and kind (a column a kind,
+ * the CSV key its code), open and corrected; counts only. One layout for a
+ * month and a quarter (the figures over the range; period "2026-Q4"). s
+ * finished, or not read (s->read false: no rows, a note says why). */
+status_grid_t *status_grid_identity(const status_report_t *r, const status_identity_t *s);
 void status_grid_destroy(status_grid_t *g);
 
 /* The cell at row, col. */

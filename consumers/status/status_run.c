@@ -12,6 +12,8 @@
 #include "rh_kafka_read.h"
 #include "rh_log.h"
 #include "status_grid.h"
+#include "status_identity.h"
+#include "status_identity_read.h"
 #include "status_ledger.h"
 #include "status_read.h"
 #include "status_render.h"
@@ -72,7 +74,8 @@ static int write_text_file(const status_opts_t *o, const char *title, status_gri
 }
 
 static void summary(FILE *fp, const status_report_t *r, const status_verify_t *v,
-                    const status_scale_t *sc, const char *title_what, status_source_t source) {
+                    const status_scale_t *sc, const status_identity_t *id, const char *title_what,
+                    status_source_t source) {
   const uint32_t *c = r->state_counts[r->nmonths];
   uint64_t w = 0, h = 0;
   for (size_t t = 0; t + 1 < r->nrows; t++) {
@@ -86,12 +89,15 @@ static void summary(FILE *fp, const status_report_t *r, const status_verify_t *v
   char scale[64] = "";
   if (sc && sc->read) /* the scale table's: with it only, when the topic was read */
     snprintf(scale, sizeof scale, " scale_risks=%zu", status_scale_open(sc));
+  char identity[64] = "";
+  if (id && id->read) /* the identity table's: with it only, when the topics were read */
+    snprintf(identity, sizeof identity, " identity_open=%" PRIu64, status_identity_open(id));
   fprintf(fp,
           "riskhub-status: %s: on_time=%u late=%u missing=%u pending=%u warnings=%" PRIu64
-          " households=%" PRIu64 " unmatched=%" PRIu64 "%s source=%s%s\n",
+          " households=%" PRIu64 " unmatched=%" PRIu64 "%s source=%s%s%s\n",
           title_what, c[STATUS_ON_TIME], c[STATUS_LATE], c[STATUS_MISSING], c[STATUS_PENDING],
           w, h, status_report_tally(r, STATUS_UNMATCHED(r), r->nmonths)->warnings, verified,
-          source == STATUS_SOURCE_TOPICS ? "topics" : "ledger", scale);
+          source == STATUS_SOURCE_TOPICS ? "topics" : "ledger", scale, identity);
   fflush(fp);
 }
 
@@ -155,37 +161,75 @@ static int read_source(const status_opts_t *o, const rh_avro_schemas_t *schemas,
   return o->source == STATUS_SOURCE_TOPICS ? read_topics(o, schemas, r) : read_ledger(o, r, v);
 }
 
-/* The scale risks from the county topic, whatever the source: with the ledger
- * a broker that cannot be reached leaves them out with a note (the ledger's
- * report needs no broker); with the topics it is exit 69 as for the others. */
+/* The tables read from their topics whatever the source (the scale risks,
+ * the identity discrepancies): before the read, with the ledger and no
+ * --broker-wait, a short wait for a broker that cannot be reached. */
+static void topic_table_wait(const status_opts_t *o) {
+  if (o->source == STATUS_SOURCE_LEDGER && !o->broker_wait_set)
+    rh_kafka_read_set_metadata_wait(STATUS_SCALE_LEDGER_WAIT_MS);
+}
+
+/* Such a table's topics could not be read (err): out of memory is 70; with
+ * the topics it is exit 69 as for the others; with the ledger a broker that
+ * cannot be reached leaves the table out with a note (why; the ledger's report
+ * needs no broker). what: "the scale risks"; where_zh: the rest of the warning. */
+static int topic_table_failed(const status_opts_t *o, char *err, const char *what,
+                              const char *where_zh, char *why, size_t why_size) {
+  rh_log_scrub(err);
+  if (strstr(err, "out of memory")) {
+    rh_log_error("%s", err);
+    return RH_EXIT_SOFTWARE;
+  }
+  if (o->source == STATUS_SOURCE_TOPICS) {
+    rh_log_error("Kafka: %s", err);
+    return RH_EXIT_UNAVAILABLE;
+  }
+  rh_log_warn("%s are left out: Kafka: %s (%s)", what, err, where_zh);
+  snprintf(why, why_size, "%.200s", err);
+  return RH_EXIT_OK;
+}
+
 static int read_scale(const status_opts_t *o, const rh_avro_schemas_t *schemas,
                       const status_report_t *r, status_scale_t *s) {
   char err[1024];
-  if (o->source == STATUS_SOURCE_LEDGER && !o->broker_wait_set)
-    rh_kafka_read_set_metadata_wait(STATUS_SCALE_LEDGER_WAIT_MS);
+  topic_table_wait(o);
   if (status_scale_read(o->cfg, schemas, r, s, err, sizeof err)) {
-    rh_log_scrub(err);
-    if (strstr(err, "out of memory")) {
-      rh_log_error("%s", err);
-      return RH_EXIT_SOFTWARE;
-    }
-    if (o->source == STATUS_SOURCE_TOPICS) {
-      rh_log_error("Kafka: %s", err);
-      return RH_EXIT_UNAVAILABLE;
-    }
-    rh_log_warn("the scale risks are left out: Kafka: %s (they are on the county topic only; "
-                "规模性返贫风险未能读取)",
-                err);
     status_scale_free(s);
     s->read = false;
-    snprintf(s->why, sizeof s->why, "%.200s", err);
-    return RH_EXIT_OK;
+    return topic_table_failed(o, err, "the scale risks",
+                              "they are on the county topic only; 规模性返贫风险未能读取", s->why,
+                              sizeof s->why);
   }
   status_scale_finish(s, o->cfg);
   rh_log_debug("read %" PRIu64 " scale risk versions of the period(s): %zu scale risks, %zu open",
                s->versions, s->n, status_scale_open(s));
   if (s->undecodable)
     rh_log_warn("%" PRIu64 " messages of the scale risks' topic could not be decoded and were "
+                "skipped",
+                s->undecodable);
+  return RH_EXIT_OK;
+}
+
+static int read_identity(const status_opts_t *o, const rh_avro_schemas_t *schemas,
+                         const status_report_t *r, status_identity_t *s) {
+  char err[1024];
+  topic_table_wait(o);
+  if (status_identity_read(o->cfg, schemas, r, s, err, sizeof err)) {
+    status_identity_free(s);
+    s->read = false;
+    return topic_table_failed(o, err, "the identity discrepancies",
+                              "they are on the townships' identity topics only; 身份信息差异未能读取",
+                              s->why, sizeof s->why);
+  }
+  if (status_identity_finish(s, o->cfg)) {
+    rh_log_error("out of memory");
+    return RH_EXIT_SOFTWARE;
+  }
+  rh_log_debug("read %" PRIu64 " identity discrepancy versions of the period(s): %zu "
+               "discrepancies, %" PRIu64 " open",
+               s->versions, s->n, status_identity_open(s));
+  if (s->undecodable)
+    rh_log_warn("%" PRIu64 " messages of the identity topics could not be decoded and were "
                 "skipped",
                 s->undecodable);
   return RH_EXIT_OK;
@@ -208,7 +252,8 @@ int status_run(const status_opts_t *o) {
   status_report_t *r = NULL;
   status_verify_t *v = NULL;
   status_scale_t scale = {0};
-  status_grid_t *grids[5] = {NULL, NULL, NULL, NULL, NULL};
+  status_identity_t identity = {0};
+  status_grid_t *grids[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
   size_t ngrids = 0;
   unsigned tables = o->tables;
 
@@ -241,6 +286,9 @@ int status_run(const status_opts_t *o) {
   }
   if ((tables & STATUS_TABLE_SCALE) && (rc = read_scale(o, schemas, r, &scale)) != RH_EXIT_OK)
     goto out;
+  if ((tables & STATUS_TABLE_IDENTITY) &&
+      (rc = read_identity(o, schemas, r, &identity)) != RH_EXIT_OK)
+    goto out;
   rc = RH_EXIT_SOFTWARE;
   if (v) {
     status_verify_lists(v, r);
@@ -257,6 +305,9 @@ int status_run(const status_opts_t *o) {
   if ((tables & STATUS_TABLE_TOWNSHIPS) && add_grid(grids, &ngrids, status_grid_townships(r)))
     goto out;
   if ((tables & STATUS_TABLE_SCALE) && add_grid(grids, &ngrids, status_grid_scale(r, &scale)))
+    goto out;
+  if ((tables & STATUS_TABLE_IDENTITY) &&
+      add_grid(grids, &ngrids, status_grid_identity(r, &identity)))
     goto out;
   if (v && (add_grid(grids, &ngrids, status_grid_verify_townships(r, v)) ||
             add_grid(grids, &ngrids, status_grid_verify_departments(r, v))))
@@ -281,13 +332,16 @@ int status_run(const status_opts_t *o) {
     rc = RH_EXIT_IOERR;
     goto out;
   }
-  if (o->out) summary(stdout, r, v, (tables & STATUS_TABLE_SCALE) ? &scale : NULL, what, o->source);
+  if (o->out)
+    summary(stdout, r, v, (tables & STATUS_TABLE_SCALE) ? &scale : NULL,
+            (tables & STATUS_TABLE_IDENTITY) ? &identity : NULL, what, o->source);
   rc = status_report_all_on_time(r) ? RH_EXIT_OK : RH_EXIT_ROWS_REJECTED;
 out:
   for (size_t i = 0; i < ngrids; i++) status_grid_destroy(grids[i]);
   status_report_destroy(r);
   status_verify_destroy(v);
   status_scale_free(&scale);
+  status_identity_free(&identity);
   rh_avro_schemas_destroy(schemas);
   return rc;
 }

@@ -34,12 +34,14 @@ typedef enum { STATUS_SOURCE_LEDGER = 0, STATUS_SOURCE_TOPICS } status_source_t;
  * the county topic riskhub.scale-risks whatever the source (status_scale_read.h);
  * with --source ledger a broker that cannot be reached leaves the grid empty
  * with a note (the ledger's report needs no broker), with --source topics it
- * is exit 69 as for the other topics. */
+ * is exit 69 as for the other topics. STATUS_TABLE_IDENTITY: the identity
+ * discrepancies open per township and kind, read from the townships' topics
+ * identity.* the same way (status_identity_read.h). */
 enum { STATUS_TABLE_LISTS = 1, STATUS_TABLE_TOWNSHIPS = 2, STATUS_TABLE_VERIFICATION = 4,
-       STATUS_TABLE_SCALE = 8, STATUS_TABLE_ALL = 15 };
+       STATUS_TABLE_SCALE = 8, STATUS_TABLE_IDENTITY = 16, STATUS_TABLE_ALL = 31 };
 
-/* With --source ledger and no --broker-wait: how long the scale risks' read
- * waits for a broker that cannot be reached before the report goes on without
+/* With --source ledger and no --broker-wait: how long the scale risks' (and
+ * the identity discrepancies') read waits for a broker that cannot be reached before the report goes on without
  * them (rh_kafka_read_set_metadata_wait). */
 #define STATUS_SCALE_LEDGER_WAIT_MS 5000
 
