@@ -149,7 +149,7 @@ static const char *shown_id(const alerts_fmt_t *f, const char *id, char buf[RH_I
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-static void json_str(FILE *out, const char *s) {
+void alerts_json_str(FILE *out, const char *s) {
   if (!s) {
     fputs("null", out);
     return;
@@ -174,10 +174,10 @@ static void json_str(FILE *out, const char *s) {
   putc('"', out);
 }
 
-static void json_key(FILE *out, const char *key, int *first) {
+void alerts_json_key(FILE *out, const char *key, int *first) {
   if (!*first) putc(',', out);
   *first = 0;
-  json_str(out, key);
+  alerts_json_str(out, key);
   putc(':', out);
 }
 
@@ -187,8 +187,8 @@ static void json_facts(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   int first = 1;
   putc('{', out);
   for (size_t i = 0; i < a->fact_count; i++) {
-    json_key(out, a->facts[i].name, &first);
-    json_str(out, shown(f, a->facts[i].value, buf, sizeof buf));
+    alerts_json_key(out, a->facts[i].name, &first);
+    alerts_json_str(out, shown(f, a->facts[i].value, buf, sizeof buf));
   }
   putc('}', out);
 }
@@ -197,7 +197,7 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   char b1[TEXT_MAX], idb[RH_ID_BUFSZ], num[64];
   int first = 1;
   putc('{', out);
-#define S(key, val) (json_key(out, key, &first), json_str(out, val))
+#define S(key, val) (alerts_json_key(out, key, &first), alerts_json_str(out, val))
   S("alert_id", a->alert_id);
   S("situation", a->situation);
   S("township_code", a->township_code);
@@ -205,7 +205,7 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   S("household_id", a->household_id);
   S("household_type", a->household_type);
   S("monitoring_category", a->monitoring_category);
-  json_key(out, "risk_eliminated", &first);
+  alerts_json_key(out, "risk_eliminated", &first);
   fputs(a->risk_eliminated ? "true" : "false", out);
   S("person_id_number", shown_id(f, a->person_id_number, idb));
   S("person_name", shown(f, a->person_name, b1, sizeof b1));
@@ -218,32 +218,32 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   S("department", a->department);
   S("feed", a->feed);
   S("period", a->period);
-  json_key(out, "amount_fen", &first);
+  alerts_json_key(out, "amount_fen", &first);
   if (a->has_amount)
     fprintf(out, "%" PRId64, a->amount_fen);
   else
     fputs("null", out);
   S("amount_yuan", a->has_amount ? alerts_yuan(a->amount_fen, false, num, sizeof num) : NULL);
   S("event_date", a->has_event_date ? iso_date(a->event_date, num, sizeof num) : NULL);
-  json_key(out, "facts", &first);
+  alerts_json_key(out, "facts", &first);
   json_facts(out, f, a);
-  json_key(out, "source", &first);
+  alerts_json_key(out, "source", &first);
   int sfirst = 1;
   putc('{', out);
-  json_key(out, "topic", &sfirst);
-  json_str(out, a->source.topic);
-  json_key(out, "partition", &sfirst);
+  alerts_json_key(out, "topic", &sfirst);
+  alerts_json_str(out, a->source.topic);
+  alerts_json_key(out, "partition", &sfirst);
   fprintf(out, "%" PRId32, a->source.partition);
-  json_key(out, "offset", &sfirst);
+  alerts_json_key(out, "offset", &sfirst);
   fprintf(out, "%" PRId64, a->source.offset);
-  json_key(out, "batch_id", &sfirst);
-  json_str(out, a->source.batch_id);
+  alerts_json_key(out, "batch_id", &sfirst);
+  alerts_json_str(out, a->source.batch_id);
   putc('}', out);
   S("created_at", alerts_iso_ms(a->created_at, num, sizeof num));
   const alerts_state_t *st = state_of(f, a);
   S("state", st ? st->state : NULL);
   S("visit_due", st && st->has_due ? iso_date(st->visit_due, num, sizeof num) : NULL);
-  json_key(out, "overdue_days", &first);
+  alerts_json_key(out, "overdue_days", &first);
   if (st)
     fprintf(out, "%d", alerts_state_overdue_days(st, f->states->today));
   else
@@ -266,7 +266,7 @@ static const char *const CSV_COLUMNS[] = {
      * back to riskhub-verify (docs/verify.md) */
     "outcome", "not_included_reason", "visited_on", "recorded_by", "note", NULL};
 
-static void csv_cell(FILE *out, const char *s, int *first) {
+void alerts_csv_cell(FILE *out, const char *s, int *first) {
   if (!*first) putc(',', out);
   *first = 0;
   rh_csv_write_field(out, s);
@@ -275,7 +275,7 @@ static void csv_cell(FILE *out, const char *s, int *first) {
 static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   char b1[TEXT_MAX], idb[RH_ID_BUFSZ], num[64];
   int first = 1;
-#define C(val) csv_cell(out, val, &first)
+#define C(val) alerts_csv_cell(out, val, &first)
   C(a->alert_id);
   C(a->situation);
   C(a->township_code);
@@ -328,7 +328,7 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
 
 /* ---- table ------------------------------------------------------------------- */
 
-static const char *township_name(const alerts_fmt_t *f, const char *code) {
+const char *alerts_township_name(const alerts_fmt_t *f, const char *code) {
   const rh_config_township_t *t = f->cfg && code ? rh_config_township_find(f->cfg, code) : NULL;
   return t ? t->name : NULL;
 }
@@ -430,7 +430,7 @@ static void write_person(FILE *out, const alerts_fmt_t *f, const alerts_item_t *
           a->person_name ? shown(f, a->person_name, b1, sizeof b1) : "(无姓名)",
           shown_id(f, a->person_id_number, idb));
   if (a->township_code || a->village) {
-    const char *tn = township_name(f, a->township_code);
+    const char *tn = alerts_township_name(f, a->township_code);
     fprintf(out, " · 部门所报: %s", tn ? tn : a->township_code ? a->township_code : "");
     if (a->village) fprintf(out, " %s", shown(f, a->village, b1, sizeof b1));
   }
@@ -462,7 +462,7 @@ static void write_table(FILE *out, const alerts_fmt_t *f, const alerts_item_t *i
     const rh_alert_t *a = &items[s].a;
     size_t groups = count_groups(items + s, e - s);
     if (a->household_id) {
-      const char *tn = township_name(f, a->township_code);
+      const char *tn = alerts_township_name(f, a->township_code);
       fprintf(out, "== %s (%s): %zu 户, %zu 条预警 ==\n\n", tn ? tn : "未知乡镇",
               a->township_code ? a->township_code : "-", groups, e - s);
       households += groups;
@@ -495,7 +495,7 @@ int alerts_format_begin(FILE *out, const alerts_fmt_t *f) {
   if (f->format == ALERTS_FMT_CSV) {
     if (f->bom) fputs("\xEF\xBB\xBF", out);
     int first = 1;
-    for (size_t i = 0; CSV_COLUMNS[i]; i++) csv_cell(out, CSV_COLUMNS[i], &first);
+    for (size_t i = 0; CSV_COLUMNS[i]; i++) alerts_csv_cell(out, CSV_COLUMNS[i], &first);
     fputs("\r\n", out);
   }
   return ferror(out) ? -1 : 0;

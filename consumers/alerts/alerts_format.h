@@ -76,6 +76,17 @@ char *alerts_yuan(int64_t fen, bool grouping, char *buf, size_t size);
 /* UTC milliseconds -> "2026-10-12T08:15:30.123Z" (buf at least 32 bytes). */
 char *alerts_iso_ms(int64_t ms, char *buf, size_t size);
 
+/* What every output of riskhub-alerts writes with (the warnings', --scale's,
+ * --identity's): a JSON string (NULL: null), escaped; a key and its colon,
+ * with the comma before every key but the first (*first: 1 before the first,
+ * then 0); a CSV cell (RFC 4180, NULL: empty) with its comma likewise. */
+void alerts_json_str(FILE *out, const char *s);
+void alerts_json_key(FILE *out, const char *key, int *first);
+void alerts_csv_cell(FILE *out, const char *s, int *first);
+
+/* The township's name in f->cfg, or NULL (no config, an unknown code). */
+const char *alerts_township_name(const alerts_fmt_t *f, const char *code);
+
 /* Chinese labels for the domain's codes (a static string), or the code
  * itself when it is not one of them (NULL -> ""). */
 const char *alerts_label_situation(const char *code);

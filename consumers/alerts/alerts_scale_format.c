@@ -17,11 +17,6 @@ static const char *village_shown(const rh_scale_record_t *r, char *buf, size_t s
   return alerts_mask_text(r->village, buf, size);
 }
 
-static const char *township_name(const alerts_fmt_t *f, const char *code) {
-  const rh_config_township_t *t = f->cfg && code ? rh_config_township_find(f->cfg, code) : NULL;
-  return t ? t->name : NULL;
-}
-
 static const char *status_label(rh_scale_status_t s) {
   switch (s) {
   case RH_SCALE_RAISED: return "新发";
@@ -57,7 +52,7 @@ static void number(double d, char *buf, size_t size) {
 
 static void write_line(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t *r) {
   char v[TEXT_MAX], since[32];
-  const char *tn = township_name(f, r->township_code);
+  const char *tn = alerts_township_name(f, r->township_code);
   const char *village = r->village && *r->village ? village_shown(r, v, sizeof v) : "全乡镇";
   fprintf(out,
           "%s [%s %s] v%" PRId64 " %s %s (%s) %s: 预警 %" PRId64 " 户 / 共 %" PRId64
@@ -69,35 +64,11 @@ static void write_line(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void json_str(FILE *out, const char *s) {
-  if (!s) {
-    fputs("null", out);
-    return;
-  }
-  putc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      fprintf(out, "\\%c", *p);
-    else if (*p < 0x20)
-      fprintf(out, "\\u%04x", *p);
-    else
-      putc(*p, out);
-  }
-  putc('"', out);
-}
-
-static void json_key(FILE *out, const char *key, int *first) {
-  if (!*first) putc(',', out);
-  *first = 0;
-  json_str(out, key);
-  putc(':', out);
-}
-
 static void json_array(FILE *out, const char *const *v, size_t n) {
   putc('[', out);
   for (size_t i = 0; i < n; i++) {
     if (i) putc(',', out);
-    json_str(out, v[i]);
+    alerts_json_str(out, v[i]);
   }
   putc(']', out);
 }
@@ -106,15 +77,15 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t
   char v[TEXT_MAX], num[64];
   int first = 1;
   putc('{', out);
-#define S(key, val) (json_key(out, key, &first), json_str(out, val))
-#define N(key, val) (json_key(out, key, &first), fprintf(out, "%" PRId64, (int64_t)(val)))
-#define A(key, arr, n) (json_key(out, key, &first), json_array(out, arr, n))
+#define S(key, val) (alerts_json_key(out, key, &first), alerts_json_str(out, val))
+#define N(key, val) (alerts_json_key(out, key, &first), fprintf(out, "%" PRId64, (int64_t)(val)))
+#define A(key, arr, n) (alerts_json_key(out, key, &first), json_array(out, arr, n))
   S("scale_risk_id", r->scale_risk_id);
   S("rule_id", r->rule_id);
   S("period", r->period);
   S("place_level", r->place_level);
   S("township_code", r->township_code);
-  S("township_name", township_name(f, r->township_code));
+  S("township_name", alerts_township_name(f, r->township_code));
   S("village", village_shown(r, v, sizeof v));
   A("risks", r->risks, r->risk_count);
   S("status", rh_scale_status_name(r->status));
@@ -122,7 +93,7 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t
   N("households", r->households);
   N("place_households", r->place_households);
   number(r->baseline, num, sizeof num);
-  json_key(out, "baseline", &first);
+  alerts_json_key(out, "baseline", &first);
   fputs(num, out);
   A("household_ids", r->household_ids, r->household_count);
   A("alert_ids", r->alert_ids, r->alert_count);
@@ -142,12 +113,6 @@ static const char *const CSV_COLUMNS[] = {
     "village", "risks", "status", "version", "households", "place_households", "baseline",
     "household_ids", "alert_ids", "since", "created_at", "content", NULL};
 
-static void csv_cell(FILE *out, const char *s, int *first) {
-  if (!*first) putc(',', out);
-  *first = 0;
-  rh_csv_write_field(out, s);
-}
-
 /* the strings joined by a space into one cell */
 static void csv_list(FILE *out, const char *const *v, size_t n, int *first) {
   char *s = NULL;
@@ -157,20 +122,20 @@ static void csv_list(FILE *out, const char *const *v, size_t n, int *first) {
     for (size_t i = 0; i < n; i++) fprintf(mem, "%s%s", i ? " " : "", v[i]);
     fclose(mem);
   }
-  csv_cell(out, s ? s : "", first);
+  alerts_csv_cell(out, s ? s : "", first);
   free(s);
 }
 
 static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t *r) {
   char v[TEXT_MAX], num[64];
   int first = 1;
-#define C(val) csv_cell(out, val, &first)
+#define C(val) alerts_csv_cell(out, val, &first)
   C(r->scale_risk_id);
   C(r->rule_id);
   C(r->period);
   C(r->place_level);
   C(r->township_code);
-  C(township_name(f, r->township_code));
+  C(alerts_township_name(f, r->township_code));
   C(village_shown(r, v, sizeof v));
   csv_list(out, r->risks, r->risk_count, &first);
   C(rh_scale_status_name(r->status));
@@ -197,7 +162,7 @@ int alerts_scale_format_begin(FILE *out, const alerts_fmt_t *f) {
   if (f->format == ALERTS_FMT_CSV) {
     if (f->bom) fputs("\xEF\xBB\xBF", out);
     int first = 1;
-    for (size_t i = 0; CSV_COLUMNS[i]; i++) csv_cell(out, CSV_COLUMNS[i], &first);
+    for (size_t i = 0; CSV_COLUMNS[i]; i++) alerts_csv_cell(out, CSV_COLUMNS[i], &first);
     fputs("\r\n", out);
   }
   return ferror(out) ? -1 : 0;
