@@ -129,8 +129,7 @@ static char *iso_date(int32_t days, char *buf, size_t size) {
   return buf;
 }
 
-/* A free-text field as shown: masked unless f->unmasked. NULL stays NULL. */
-static const char *shown(const alerts_fmt_t *f, const char *s, char *buf, size_t size) {
+const char *alerts_shown(const alerts_fmt_t *f, const char *s, char *buf, size_t size) {
   if (!s || f->unmasked || !alerts_mask_needed(s)) return s;
   return alerts_mask_text(s, buf, size);
 }
@@ -141,7 +140,7 @@ static const alerts_state_t *state_of(const alerts_fmt_t *f, const rh_alert_t *a
   return alerts_states_get(f->states, a->alert_id);
 }
 
-static const char *shown_id(const alerts_fmt_t *f, const char *id, char buf[RH_ID_BUFSZ]) {
+const char *alerts_shown_id(const alerts_fmt_t *f, const char *id, char buf[RH_ID_BUFSZ]) {
   if (!id || f->unmasked) return id;
   rh_id_mask(id, buf);
   return buf;
@@ -188,7 +187,7 @@ static void json_facts(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   putc('{', out);
   for (size_t i = 0; i < a->fact_count; i++) {
     alerts_json_key(out, a->facts[i].name, &first);
-    alerts_json_str(out, shown(f, a->facts[i].value, buf, sizeof buf));
+    alerts_json_str(out, alerts_shown(f, a->facts[i].value, buf, sizeof buf));
   }
   putc('}', out);
 }
@@ -201,20 +200,20 @@ static void write_json(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   S("alert_id", a->alert_id);
   S("situation", a->situation);
   S("township_code", a->township_code);
-  S("village", shown(f, a->village, b1, sizeof b1));
+  S("village", alerts_shown(f, a->village, b1, sizeof b1));
   S("household_id", a->household_id);
   S("household_type", a->household_type);
   S("monitoring_category", a->monitoring_category);
   alerts_json_key(out, "risk_eliminated", &first);
   fputs(a->risk_eliminated ? "true" : "false", out);
-  S("person_id_number", shown_id(f, a->person_id_number, idb));
-  S("person_name", shown(f, a->person_name, b1, sizeof b1));
-  S("relation_to_head", shown(f, a->relation_to_head, b1, sizeof b1));
+  S("person_id_number", alerts_shown_id(f, a->person_id_number, idb));
+  S("person_name", alerts_shown(f, a->person_name, b1, sizeof b1));
+  S("relation_to_head", alerts_shown(f, a->relation_to_head, b1, sizeof b1));
   S("risk", a->risk);
   S("risk_subtype", a->risk_subtype);
   S("severity", a->severity);
   S("rule_id", a->rule_id);
-  S("reason", shown(f, a->reason, b1, sizeof b1));
+  S("reason", alerts_shown(f, a->reason, b1, sizeof b1));
   S("department", a->department);
   S("feed", a->feed);
   S("period", a->period);
@@ -279,19 +278,19 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a) {
   C(a->alert_id);
   C(a->situation);
   C(a->township_code);
-  C(shown(f, a->village, b1, sizeof b1));
+  C(alerts_shown(f, a->village, b1, sizeof b1));
   C(a->household_id);
   C(a->household_type);
   C(a->monitoring_category);
   C(a->risk_eliminated ? "true" : "false");
-  C(shown_id(f, a->person_id_number, idb));
-  C(shown(f, a->person_name, b1, sizeof b1));
-  C(shown(f, a->relation_to_head, b1, sizeof b1));
+  C(alerts_shown_id(f, a->person_id_number, idb));
+  C(alerts_shown(f, a->person_name, b1, sizeof b1));
+  C(alerts_shown(f, a->relation_to_head, b1, sizeof b1));
   C(a->risk);
   C(a->risk_subtype);
   C(a->severity);
   C(a->rule_id);
-  C(shown(f, a->reason, b1, sizeof b1));
+  C(alerts_shown(f, a->reason, b1, sizeof b1));
   C(a->department);
   C(a->feed);
   C(a->period);
@@ -373,9 +372,9 @@ static void write_warning(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a)
   fputs(" · ", out);
   write_feed_names(out, f, a);
   fprintf(out, " · %s\n", a->period ? a->period : "");
-  fprintf(out, "      人员: %s", a->person_name ? shown(f, a->person_name, b1, sizeof b1) : "(无姓名)");
+  fprintf(out, "      人员: %s", a->person_name ? alerts_shown(f, a->person_name, b1, sizeof b1) : "(无姓名)");
   if (a->relation_to_head) fprintf(out, " (%s)", alerts_label_relation(a->relation_to_head));
-  fprintf(out, " %s\n", shown_id(f, a->person_id_number, idb));
+  fprintf(out, " %s\n", alerts_shown_id(f, a->person_id_number, idb));
   if (a->has_amount || a->has_event_date) {
     fputs("      ", out);
     if (a->has_amount) fprintf(out, "金额: %s 元", alerts_yuan(a->amount_fen, true, num, sizeof num));
@@ -387,10 +386,10 @@ static void write_warning(FILE *out, const alerts_fmt_t *f, const rh_alert_t *a)
     fputs("      情况: ", out);
     for (size_t i = 0; i < a->fact_count; i++)
       fprintf(out, "%s%s: %s", i ? "; " : "", fact_label(f, a, a->facts[i].name),
-              shown(f, a->facts[i].value, b1, sizeof b1));
+              alerts_shown(f, a->facts[i].value, b1, sizeof b1));
     putc('\n', out);
   }
-  if (a->reason) fprintf(out, "      原因: %s\n", shown(f, a->reason, b1, sizeof b1));
+  if (a->reason) fprintf(out, "      原因: %s\n", alerts_shown(f, a->reason, b1, sizeof b1));
   fprintf(out, "      规则: %s · 预警编号: %.16s\n", a->rule_id ? a->rule_id : "",
           a->alert_id ? a->alert_id : "");
   write_state(out, f, a);
@@ -412,8 +411,8 @@ static void write_household(FILE *out, const alerts_fmt_t *f, const alerts_item_
   char b1[TEXT_MAX], b2[TEXT_MAX];
   const char *head = head_of(f, items, n);
   fprintf(out, "[%zu] %s · 户号 %s · 户主 %s · %s", number,
-          a->village ? shown(f, a->village, b1, sizeof b1) : "(村未知)", a->household_id,
-          head ? shown(f, head, b2, sizeof b2) : "(未查到)",
+          a->village ? alerts_shown(f, a->village, b1, sizeof b1) : "(村未知)", a->household_id,
+          head ? alerts_shown(f, head, b2, sizeof b2) : "(未查到)",
           alerts_label_household_type(a->household_type));
   if (a->monitoring_category) fprintf(out, "(%s)", alerts_label_category(a->monitoring_category));
   if (a->risk_eliminated) fputs(" · 已消除风险", out);
@@ -427,12 +426,12 @@ static void write_person(FILE *out, const alerts_fmt_t *f, const alerts_item_t *
   const rh_alert_t *a = &items[0].a;
   char b1[TEXT_MAX], idb[RH_ID_BUFSZ];
   fprintf(out, "[%zu] %s %s", number,
-          a->person_name ? shown(f, a->person_name, b1, sizeof b1) : "(无姓名)",
-          shown_id(f, a->person_id_number, idb));
+          a->person_name ? alerts_shown(f, a->person_name, b1, sizeof b1) : "(无姓名)",
+          alerts_shown_id(f, a->person_id_number, idb));
   if (a->township_code || a->village) {
     const char *tn = alerts_township_name(f, a->township_code);
     fprintf(out, " · 部门所报: %s", tn ? tn : a->township_code ? a->township_code : "");
-    if (a->village) fprintf(out, " %s", shown(f, a->village, b1, sizeof b1));
+    if (a->village) fprintf(out, " %s", alerts_shown(f, a->village, b1, sizeof b1));
   }
   putc('\n', out);
   for (size_t i = 0; i < n; i++) write_warning(out, f, &items[i].a);

@@ -42,6 +42,7 @@
 #include "alerts_states.h"
 #include "alerts_store.h"
 #include "rh_config.h"
+#include "rh_idnum.h"
 
 typedef enum { ALERTS_FMT_TABLE = 0, ALERTS_FMT_JSONL, ALERTS_FMT_CSV } alerts_format_t;
 
@@ -83,6 +84,12 @@ char *alerts_iso_ms(int64_t ms, char *buf, size_t size);
 void alerts_json_str(FILE *out, const char *s);
 void alerts_json_key(FILE *out, const char *key, int *first);
 void alerts_csv_cell(FILE *out, const char *s, int *first);
+
+/* As shown unless f->unmasked (alerts_mask.h): a free-text field (names,
+ * values) with the ID-like runs in it masked into buf, an ID number through
+ * rh_id_mask into idbuf. NULL stays NULL. */
+const char *alerts_shown(const alerts_fmt_t *f, const char *s, char *buf, size_t size);
+const char *alerts_shown_id(const alerts_fmt_t *f, const char *id, char idbuf[RH_ID_BUFSZ]);
 
 /* The township's name in f->cfg, or NULL (no config, an unknown code). */
 const char *alerts_township_name(const alerts_fmt_t *f, const char *code);

@@ -8,13 +8,15 @@
 #include <time.h>
 
 #include "rh_cli.h"
+#include "rh_discrepancy.h"
 #include "rh_err.h"
 #include "rh_parse.h"
 #include "rh_scale.h"
 
 void alerts_usage(FILE *fp) {
   fprintf(fp,
-      "usage: riskhub-alerts (--township CODE|NAME ... | --all) [--unmatched] | --scale\n"
+      "usage: riskhub-alerts (--township CODE|NAME ... | --all) [--unmatched] [--identity]\n"
+      "                      | --scale\n"
       "                      [--group NAME | --from DATE | --period YYYY-MM] [--follow]\n"
       "                      [--format table|jsonl|csv] [--output FILE] [--no-bom]\n"
       "                      [--unmasked [--operator NAME]] [--no-registry]\n"
@@ -28,6 +30,9 @@ void alerts_usage(FILE *fp) {
       "  --scale          the county's scale risks (riskhub.scale-risks, docs/scale.md) instead of\n"
       "                   warnings: one line a version (RAISED, UPDATED, CLEARED); the audit\n"
       "                   party's; with --group/--from/--period/--follow/--format/--output\n"
+      "  --identity       the townships' identity discrepancies (identity.<code>, docs/identity.md)\n"
+      "                   instead of warnings: one line a version (OPEN, UPDATED, CLOSED), the\n"
+      "                   ID number always masked; with the options of --scale\n"
       "  --group NAME     the dashboard's consumer group: a run shows what the group has not\n"
       "                   seen and commits after writing it (default\n"
       "                   <prefix>riskhub-alerts.<townships>.<user>)\n"
@@ -53,7 +58,7 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
   enum {
     O_TOWNSHIP = 256, O_ALL, O_UNMATCHED, O_GROUP, O_FROM, O_PERIOD, O_FOLLOW, O_FORMAT, O_OUTPUT,
     O_NOBOM, O_UNMASKED, O_OPERATOR, O_NOREG, O_SCHEMAS, O_WAIT, O_LOG, O_OVERDUE, O_OVERDUE_ON,
-    O_SCALE
+    O_SCALE, O_IDENTITY
   };
   static const struct option longopts[] = {
       {"township", required_argument, NULL, O_TOWNSHIP}, {"all", no_argument, NULL, O_ALL},
@@ -68,6 +73,7 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       {"overdue", no_argument, NULL, O_OVERDUE},
       {"overdue-on", required_argument, NULL, O_OVERDUE_ON},
       {"scale", no_argument, NULL, O_SCALE},
+      {"identity", no_argument, NULL, O_IDENTITY},
       {NULL, 0, NULL, 0}};
   memset(a, 0, sizeof *a);
   a->format = ALERTS_FMT_TABLE;
@@ -114,6 +120,7 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
       break;
     case O_NOREG: a->no_registry = true; break;
     case O_SCALE: a->scale = true; break;
+    case O_IDENTITY: a->identity = true; break;
     case O_OVERDUE: a->overdue = true; break;
     case O_OVERDUE_ON:
       a->overdue = true;
@@ -150,6 +157,19 @@ int alerts_args_parse(int argc, char **argv, alerts_args_t *a, char *errstr, siz
                                         : NULL;
     if (with) {
       rh_errf(errstr, errstr_size, "--scale cannot be used with %s", with);
+      return -1;
+    }
+  }
+  if (a->identity) {
+    const char *with = a->scale ? "--scale (one or the other)"
+                       : a->overdue ? "--overdue (a discrepancy has no home visit)"
+                       : a->unmasked || a->operator_name
+                           ? "--unmasked or --operator (the discrepancies' ID numbers are always "
+                             "masked)"
+                       : a->no_registry ? "--no-registry (it looks nothing up anyway)"
+                                        : NULL;
+    if (with) {
+      rh_errf(errstr, errstr_size, "--identity cannot be used with %s", with);
       return -1;
     }
   }
@@ -242,6 +262,7 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
   p->from_ms = -1;
   p->unmatched = a->unmatched;
   p->scale = a->scale;
+  p->identity = a->identity;
   bool want[ALERTS_MAX_TOWNSHIPS] = {false};
   if (cfg->township_count > ALERTS_MAX_TOWNSHIPS) {
     rh_errf(errstr, errstr_size, "%s: more than %d townships", cfg->source, ALERTS_MAX_TOWNSHIPS);
@@ -264,12 +285,17 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
   }
   for (size_t j = 0; j < cfg->township_count; j++)
     if (a->all || want[j]) p->townships[p->township_count++] = &cfg->townships[j];
+  const char *kind = p->identity ? RH_DISCREPANCY_TOPIC_PREFIX : "alerts.";
   for (size_t j = 0; j < p->township_count; j++) {
     char name[64];
-    snprintf(name, sizeof name, "alerts.%s", p->townships[j]->code);
+    snprintf(name, sizeof name, "%s%s", kind, p->townships[j]->code);
     if (add_topic(cfg, p, name, errstr, errstr_size)) goto fail;
   }
-  if (p->unmatched && add_topic(cfg, p, "alerts.unmatched", errstr, errstr_size)) goto fail;
+  if (p->unmatched) {
+    char name[64];
+    snprintf(name, sizeof name, "%sunmatched", kind);
+    if (add_topic(cfg, p, name, errstr, errstr_size)) goto fail;
+  }
   if (p->scale && add_topic(cfg, p, RH_SCALE_TOPIC, errstr, errstr_size)) goto fail;
 
   p->window = a->from || a->period || a->overdue;
@@ -316,7 +342,8 @@ int alerts_plan_make(const rh_config_t *cfg, const alerts_args_t *a, const char 
           k += (size_t)snprintf(what + k, sizeof what - k, "%s%s", j ? "+" : "",
                                 p->townships[j]->code);
       if (p->unmatched && k < sizeof what - 16)
-        snprintf(what + k, sizeof what - k, "%sunmatched", k ? "+" : "");
+        k += (size_t)snprintf(what + k, sizeof what - k, "%sunmatched", k ? "+" : "");
+      if (p->identity && k < sizeof what - 16) snprintf(what + k, sizeof what - k, ".identity");
       if ((size_t)snprintf(p->group, sizeof p->group, "%sriskhub-alerts.%s.%s", cfg->topic_prefix,
                            what, user && *user ? user : "unknown") >= sizeof p->group) {
         rh_errf(errstr, errstr_size, "the default group name is too long: give one with --group");

@@ -27,6 +27,7 @@ typedef struct {
   size_t township_count;
   bool all, unmatched, follow, unmasked, no_registry, no_bom, overdue, help;
   bool scale;               /* --scale: the county topic riskhub.scale-risks (alerts_scale_run.h) */
+  bool identity;            /* --identity: the townships' identity.<code> (alerts_identity_run.h) */
   const char *group, *operator_name, *output, *from, *period, *log_level;
   const char *overdue_on;   /* --overdue-on DATE (sets overdue) */
   alerts_format_t format;
@@ -37,7 +38,8 @@ typedef struct {
  * with errstr for a usage error (exit 64). Checks what needs no config:
  * --overdue with a township or --all, and neither with --unmatched, --follow,
  * --group nor --no-registry; --scale with none of --township, --all,
- * --unmatched, --overdue, --unmasked, --operator, --no-registry;
+ * --unmatched, --overdue, --unmasked, --operator, --no-registry; --identity
+ * with none of --scale, --overdue, --unmasked, --operator, --no-registry;
  * values of --format, --from, --period, --wait-s; at least one of
  * --township, --all, --unmatched, --scale; --all not with --township; a window
  * (--from, --period) neither with --follow nor with --group; --operator only
@@ -52,6 +54,7 @@ typedef struct {
   size_t township_count;
   bool unmatched;
   bool scale;             /* --scale: topics = { <prefix>riskhub.scale-risks }, no township */
+  bool identity;          /* --identity: <prefix>identity.<code> (and identity.unmatched) */
   char *topics[ALERTS_MAX_TOWNSHIPS + 1]; /* full names: <prefix>alerts.<code>, <prefix>alerts.unmatched */
   size_t topic_count;
   bool window;            /* --from / --period / --overdue: assign, no group */
@@ -67,7 +70,9 @@ typedef struct {
  *   <prefix>riskhub-alerts.<what>.<user>
  * where what is "all", or the township codes in config order joined by '+',
  * with "unmatched" added the same way (--scale: what is "scale", the topic
- * <prefix>riskhub.scale-risks), and user is what the caller passes (the
+ * <prefix>riskhub.scale-risks; --identity: what followed by ".identity", the
+ * topics <prefix>identity.<code> and <prefix>identity.unmatched, so that a
+ * township's group stays within its riskhub-alerts.<code>.), and user is what the caller passes (the
  * OS user, or the host name when there is none; NULL or "": "unknown").
  * -1 with errstr (exit 64) for a township the config does not know (the
  * message lists the known ones). */

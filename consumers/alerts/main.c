@@ -1,12 +1,13 @@
 /* riskhub-alerts: what a township dashboard subscribes with (docs/alerts.md).
- * The work is in alerts_run.c (--scale: alerts_scale_run.c); the command line
- * in alerts_opts.c. */
+ * The work is in alerts_run.c (--scale: alerts_scale_run.c; --identity:
+ * alerts_identity_run.c); the command line in alerts_opts.c. */
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alerts_identity_run.h"
 #include "alerts_opts.h"
 #include "alerts_run.h"
 #include "alerts_scale_run.h"
@@ -52,8 +53,8 @@ int main(int argc, char **argv) {
     return RH_EXIT_USAGE;
   }
   /* its party on the brokers (docs/security.md, "Kafka"): one township's
-   * dashboard is that township; several, --all, --unmatched or --scale are the
-   * bureau's */
+   * dashboard is that township (its warnings, or with --identity its identity
+   * discrepancies); several, --all, --unmatched or --scale are the bureau's */
   static char role[64];
   if (plan.township_count == 1 && !plan.unmatched)
     snprintf(role, sizeof role, "town.%s", plan.townships[0]->code);
@@ -65,7 +66,7 @@ int main(int argc, char **argv) {
 
   alerts_run_opts_t o = {.cfg = cfg, .args = &a, .plan = &plan, .os_user = user,
                          .hostname = host, .stop = stop};
-  rc = plan.scale ? alerts_scale_run(&o) : alerts_run(&o);
+  rc = plan.scale ? alerts_scale_run(&o) : plan.identity ? alerts_identity_run(&o) : alerts_run(&o);
   alerts_plan_free(&plan);
   rh_config_destroy(cfg);
   return rc;
