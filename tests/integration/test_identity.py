@@ -10,7 +10,11 @@ A registry corrected closes its discrepancy; a second run sends nothing.
 PYTEST_DONT_REWRITE: assertion messages are only the ones written here (no full ID
 numbers)."""
 import collections
+import csv
 import datetime
+import io
+import json
+import re
 
 import pytest
 
@@ -18,6 +22,7 @@ import rhtest
 from rhtest import PERIOD, mask, psql, scrub
 
 IDENTITY = rhtest.BIN / "riskhub-identity"
+CST = datetime.timezone(datetime.timedelta(hours=8))  # the county's time
 MONTH = dict(households=1500, rows_per_feed=10, seed=20267)
 DEPT, FEED = "public-security", "identity"
 WORDS = {("head", "male"): "户主", ("head", "female"): "户主", ("spouse", "male"): "夫",
@@ -185,3 +190,137 @@ def test_no_list_yet_is_nothing_to_do(ns):
     r = identity(ns)
     assert f"{PERIOD}: no list of {DEPT}/{FEED} for the month yet" in r.stdout, scrub(r.stdout)
     assert ns.topics("identity.") == []
+
+
+# ---- the discrepancies in riskhub-status and riskhub-alerts --identity --------------------
+
+def kind_labels():
+    """{code: 中文} of docs/identity.md's table of kinds, in its order: what the township reads."""
+    text = (rhtest.SRC / "docs" / "identity.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+?) \|", text, re.M))
+
+
+def run_ok(ns, *args):
+    r = ns.run(*args, timeout=120)
+    rhtest.assert_no_full_id(r.stdout, r.stderr)
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-3000:]
+    return r
+
+
+def status_identity(ns, *args):
+    """{township code: {column: value}} of riskhub-status --table identity --format csv."""
+    r = run_ok(ns, "riskhub-status", "--config", rhtest.CONFIG, "--period", PERIOD,
+               "--table", "identity", "--format", "csv", *args)
+    assert r.returncode in (0, 1), f"riskhub-status: exit {r.returncode}: {scrub(r.stderr)}"
+    rows = list(csv.DictReader(io.StringIO(r.stdout, newline="")))
+    return {x["township"] or "total": x for x in rows}, r.stdout
+
+
+def status_want(cfg, labels, open_):
+    """The CSV rows of the open discrepancies {(kind, person): township}: every township
+    of the configuration, its count of each kind, then unmatched, all counts as text."""
+    want = {}
+    for code in [t["code"] for t in cfg["townships"]] + ["unmatched"]:
+        n = collections.Counter(k for (k, _), town in open_.items() if town == code)
+        want[code] = {**{k: str(n[k]) for k in labels}, "open": str(sum(n.values()))}
+    return want
+
+
+def since_local(v):
+    ms = v if isinstance(v, int) else int(v.timestamp() * 1000)
+    return datetime.datetime.fromtimestamp(ms // 1000, CST).strftime("%Y-%m-%d %H:%M")
+
+
+def test_status_counts_and_a_township_reads_its_own_masked(ns, cfg, reg, tmp_path):
+    """riskhub-status counts the open discrepancies per township and kind (counts only:
+    no ID number, no name of the planted persons), as of before and after a name is
+    corrected in the registry; riskhub-alerts --identity shows one township its own
+    versions, the ID numbers masked, names shown, in the topic's order."""
+    labels = kind_labels()
+    assert len(labels) == 9, f"docs/identity.md's kinds: {sorted(labels)}"
+    rows, want, renamed = plant(reg)
+    path = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / f"{DEPT}.{FEED}.{PERIOD}.csv", rows)
+    ns.produce(DEPT, FEED, path)
+    identity(ns)
+    first = discrepancies(ns)
+    assert len(first) == len(want)
+
+    expected = status_want(cfg, labels, want)
+    persons = {p for _, p in want}
+    names = {r["name"] for r in rows if r["id_number"] in persons} | \
+        {reg.members[p]["name"] for p in persons if p in reg.members}
+    for source in ("topics", "ledger"):
+        got, text = status_identity(ns, "--source", source)
+        for code, row in expected.items():
+            assert {k: got[code][k] for k in row} == row, f"--source {source}, {code}: {got[code]} != {row}"
+            assert got[code]["closed"] == "0" and got[code]["period"] == PERIOD
+        assert "total" not in got, "CSV leaves the total row out"
+        assert sum(int(x["open"]) for x in got.values()) == len(want), got
+        assert not [n for n in names if n in text], f"--source {source}: a name in the report"
+    as_of = datetime.datetime.fromtimestamp(
+        max(rec["created_at"].timestamp() for _, _, rec in first) + 1, datetime.timezone.utc)
+
+    # the name corrected: NAME_DIFFERS closes; as of before, still open
+    town = want[("NAME_DIFFERS", renamed["id_number"])]
+    psql(ns.conninfo, f"UPDATE members SET name = '{renamed['name']}' "
+                      f"WHERE id_number = '{renamed['id_number']}'")
+    identity(ns)
+    got, _ = status_identity(ns, "--source", "topics")
+    still = {k: t for k, t in want.items() if k != ("NAME_DIFFERS", renamed["id_number"])}
+    for code, row in status_want(cfg, labels, still).items():
+        assert {k: got[code][k] for k in row} == row, f"{code}: {got[code]} != {row}"
+        assert got[code]["closed"] == ("1" if code == town else "0"), (code, got[code]["closed"])
+    got, _ = status_identity(ns, "--as-of", as_of.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    for code, row in expected.items():
+        assert {k: got[code][k] for k in row} == row, f"as of {as_of}, {code}: {got[code]}"
+
+    # the table and Markdown for people, the workbook's sheet: the same counts
+    r = run_ok(ns, "riskhub-status", "--config", rhtest.CONFIG, "--period", PERIOD,
+               "--table", "identity", "--format", "markdown")
+    assert all(labels[k] in r.stdout for k in labels), r.stdout[:2000]
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("|")]
+    assert len(lines) == 2 + len(cfg["townships"]) + 2, r.stdout
+    out = tmp_path / "identity.xlsx"
+    r = run_ok(ns, "riskhub-status", "--config", rhtest.CONFIG, "--period", PERIOD,
+               "--format", "xlsx", "--out", out)
+    assert f" identity_open={len(still)}" in r.stdout, r.stdout
+    assert "身份差异 Identity" in rhtest.read_xlsx(out)
+
+    # riskhub-alerts --identity: the township's own topic, every version in its order
+    names_of = {t["code"]: t["name"] for t in cfg["townships"]}
+    mine = [rec for t, _, rec in discrepancies(ns) if t == f"identity.{town}"]
+    assert [r["status"] for r in mine].count("CLOSED") == 1 and len(mine) >= 2
+    r = run_ok(ns, "riskhub-alerts", "--config", rhtest.CONFIG, "--identity", "--township", town,
+               "--period", PERIOD, "--format", "jsonl")
+    assert r.returncode == 0, f"riskhub-alerts --identity: exit {r.returncode}: {scrub(r.stderr)}"
+    got = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert len(got) == len(mine), f"{len(got)} lines for {len(mine)} versions"
+    for g, rec in zip(got, mine):
+        for k in ("discrepancy_id", "status", "version", "kind", "period", "township_code",
+                  "household_id", "registry_value", "list_value", "department", "feed",
+                  "batch_id", "content"):
+            assert g[k] == rec[k], f"{rec['kind']} {k}: {g[k]!r} != {rec[k]!r}"
+        assert g["person_id_number"] == mask(rec["person_id_number"]), rec["kind"]
+        assert g["kind_label"] == labels[rec["kind"]] and g["township_name"] == names_of[town]
+    opened = sum(1 for x in mine if x["status"] == "OPEN")
+    assert f"identity versions={len(mine)} open={opened} updated=0 closed=1" in r.stderr, scrub(r.stderr)
+
+    group = f"{ns.prefix}riskhub-alerts.{town}.identity.test"
+    r = run_ok(ns, "riskhub-alerts", "--config", rhtest.CONFIG, "--identity", "--township", town,
+               "--group", group)
+    assert r.returncode == 0, scrub(r.stderr)
+    status_zh = {"OPEN": "待纠正", "UPDATED": "有变化", "CLOSED": "已纠正"}
+    want_lines = [f"{x['period']} [{x['status']} {status_zh[x['status']]}] v{x['version']} "
+                  f"{names_of[town]} ({town}) {labels[x['kind']]} {x['kind']} "
+                  f"{mask(x['person_id_number'])} 户 {x['household_id'] or '—'}: "
+                  f"系统 {x['registry_value'] or '—'} / 公安 {x['list_value'] or '—'}, "
+                  f"始于 {since_local(x['since'])} UTC+08:00" for x in mine]
+    assert r.stdout.splitlines() == want_lines, scrub(r.stdout)
+    closed = next(ln for ln in r.stdout.splitlines() if "[CLOSED 已纠正]" in ln)
+    assert f"系统 {renamed['name'][:-1]} / 公安 {renamed['name']}" in closed, scrub(closed)
+    r = run_ok(ns, "riskhub-alerts", "--config", rhtest.CONFIG, "--identity", "--township", town,
+               "--group", group)
+    assert r.returncode == 0 and r.stdout == "没有新的身份信息差异.\n", (r.stdout, scrub(r.stderr))
+    r = run_ok(ns, "riskhub-alerts", "--config", rhtest.CONFIG, "--identity", "--township", town,
+               "--unmasked")
+    assert r.returncode == 64 and not r.stdout, scrub(r.stderr)
