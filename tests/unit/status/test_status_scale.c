@@ -18,63 +18,12 @@
 #include "status_render.h"
 #include "status_report.h"
 #include "status_scale.h"
-
-static const char YAML[] =
-    "county: {code: \"411024\", name: 鄢陵县}\n"
-    "kafka: {bootstrap.servers: 127.0.0.1:19092}\n"
-    "postgres: {conninfo: \"host=127.0.0.1\"}\n"
-    "townships:\n"
-    "  - {code: \"411024101\", name: 马栏镇}\n"
-    "  - {code: \"411024100\", name: 安陵镇}\n"
-    "departments:\n"
-    "  - code: civil-affairs\n"
-    "    name: 民政局\n"
-    "    feeds:\n"
-    "      - {code: new-dibao, name: 新增低保, kind: signal, risk: LOW_INCOME,\n"
-    "         columns: {id_number: 身份证号}}\n"
-    "deadlines: {delivery_day: 10, home_visit_days: 3, comparison_days: 5, "
-    "procedure_working_days: 20}\n";
+#include "test_status_fixture.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define ID_C "cccccccccccccccccccccccccccccccc"
 #define ID_D "dddddddddddddddddddddddddddddddd"
-
-static int64_t cst(int y, int mo, int d, int h, int mi) {
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h - 8,
-                  .tm_min = mi};
-  return (int64_t)timegm(&tm) * 1000;
-}
-
-static const int64_t AS_OF_DAY = 20; /* 2026-11-20 12:00 local */
-
-typedef struct {
-  rh_config_t *cfg;
-  status_report_t *r;
-} fx_t;
-
-static int setup(void **state) {
-  char err[512];
-  fx_t *f = calloc(1, sizeof *f);
-  f->cfg = rh_config_load_string(YAML, strlen(YAML), "test.yaml", err, sizeof err);
-  if (!f->cfg) {
-    fprintf(stderr, "%s\n", err);
-    return -1;
-  }
-  f->r = status_report_new(f->cfg, 2026, 10, 1, 0, cst(2026, 11, (int)AS_OF_DAY, 12, 0), 480,
-                           err, sizeof err);
-  if (!f->r || status_report_finish(f->r)) return -1;
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fx_t *f = *state;
-  status_report_destroy(f->r);
-  rh_config_destroy(f->cfg);
-  free(f);
-  return 0;
-}
 
 static rh_scale_record_t rec(const char *id, const char *rule, const char *period,
                              const char *township, const char *village, rh_scale_status_t st,
@@ -141,16 +90,7 @@ static void test_last_version_by_as_of(void **state) {
 }
 
 static char *render(fx_t *f, const status_scale_t *s, int csv) {
-  status_grid_t *g = status_grid_scale(f->r, s);
-  assert_non_null(g);
-  char *out = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&out, &len);
-  assert_non_null(fp);
-  assert_int_equal(csv ? status_render_csv(fp, &g, 1) : status_render_table(fp, "T", &g, 1), 0);
-  fclose(fp);
-  status_grid_destroy(g);
-  return out;
+  return render_grid(status_grid_scale(f->r, s), csv);
 }
 
 static void test_grid_csv_and_table(void **state) {
