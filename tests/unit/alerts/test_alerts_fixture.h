@@ -1,8 +1,9 @@
 /*
- * What the unit tests of riskhub-alerts' record streams (--scale,
- * test_alerts_scale.c; --identity, test_alerts_identity.c) share: the shipped
- * configuration loaded with the topic prefix "t0123abcd.", and a command line
- * parsed from a NULL-terminated list of arguments.
+ * What the unit tests of riskhub-alerts' command line (test_alerts_opts.c)
+ * and record streams (--scale, test_alerts_scale.c; --identity,
+ * test_alerts_identity.c) share: the shipped configuration loaded with the
+ * topic prefix "t0123abcd.", a command line parsed from a NULL-terminated list
+ * of arguments, and a stream's records written by its format into a string.
  *
  * Included by one test file at a time (static functions).
  */
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts_format.h"
 #include "alerts_opts.h"
 #include "rh_config.h"
 #include "rh_test.h"
@@ -41,6 +43,7 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* Parse a NULL-terminated list of arguments (after the program name). */
 static int parse(alerts_args_t *a, char *err, size_t errsz, ...) {
   char *argv[32];
   int argc = 0;
@@ -53,6 +56,34 @@ static int parse(alerts_args_t *a, char *err, size_t errsz, ...) {
   argv[argc] = NULL;
   err[0] = '\0';
   return alerts_args_parse(argc, argv, a, err, errsz);
+}
+
+/* A stream's format (alerts_stream.h): begin, one record, nothing new. */
+typedef struct {
+  int (*begin)(FILE *out, const alerts_fmt_t *f);
+  int (*one)(FILE *out, const alerts_fmt_t *f, const void *rec);
+  int (*nothing)(FILE *out, const alerts_fmt_t *f);
+} fixture_format_t;
+
+/* n records of size bytes each at recs written in format fmt (bom set, the
+ * shipped configuration; unmasked as given), or the line for nothing new when
+ * n is 0: a string the caller frees. */
+/* (not inlined: GCC then takes the stream's buffer for a dangling local) */
+__attribute__((unused, noinline)) static char *write_records(const fixture_format_t *k,
+                                                             alerts_format_t fmt, bool unmasked,
+                                                             const void *recs, size_t size,
+                                                             size_t n) {
+  alerts_fmt_t f = {.format = fmt, .bom = true, .cfg = cfg, .unmasked = unmasked};
+  char *out = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&out, &len);
+  assert_non_null(fp);
+  assert_int_equal(k->begin(fp, &f), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(k->one(fp, &f, (const char *)recs + i * size), 0);
+  if (!n) assert_int_equal(k->nothing(fp, &f), 0);
+  fclose(fp);
+  return out;
 }
 
 #endif

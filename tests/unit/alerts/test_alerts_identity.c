@@ -80,18 +80,16 @@ static rh_discrepancy_t record(void) {
   return d;
 }
 
+static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
+  return alerts_identity_format_one(out, f, rec);
+}
+
+static const fixture_format_t FORMAT = {alerts_identity_format_begin, one,
+                                        alerts_identity_format_nothing};
+
 /* unmasked: what a caller might pass; the format masks anyway */
 static char *write_all(alerts_format_t fmt, const rh_discrepancy_t *d, size_t n) {
-  alerts_fmt_t f = {.format = fmt, .bom = true, .cfg = cfg, .unmasked = true};
-  char *out = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&out, &len);
-  assert_non_null(fp);
-  assert_int_equal(alerts_identity_format_begin(fp, &f), 0);
-  for (size_t i = 0; i < n; i++) assert_int_equal(alerts_identity_format_one(fp, &f, &d[i]), 0);
-  if (!n) assert_int_equal(alerts_identity_format_nothing(fp, &f), 0);
-  fclose(fp);
-  return out;
+  return write_records(&FORMAT, fmt, true, d, sizeof *d, n);
 }
 
 static void test_table(void **state) {

@@ -86,17 +86,15 @@ static rh_scale_record_t record(void) {
   return r;
 }
 
+static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
+  return alerts_scale_format_one(out, f, rec);
+}
+
+static const fixture_format_t FORMAT = {alerts_scale_format_begin, one,
+                                        alerts_scale_format_nothing};
+
 static char *write_all(alerts_format_t fmt, const rh_scale_record_t *r, size_t n) {
-  alerts_fmt_t f = {.format = fmt, .bom = true, .cfg = cfg};
-  char *out = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&out, &len);
-  assert_non_null(fp);
-  assert_int_equal(alerts_scale_format_begin(fp, &f), 0);
-  for (size_t i = 0; i < n; i++) assert_int_equal(alerts_scale_format_one(fp, &f, &r[i]), 0);
-  if (!n) assert_int_equal(alerts_scale_format_nothing(fp, &f), 0);
-  fclose(fp);
-  return out;
+  return write_records(&FORMAT, fmt, false, r, sizeof *r, n);
 }
 
 static void test_table(void **state) {

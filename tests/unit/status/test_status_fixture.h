@@ -77,6 +77,16 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* The fourth quarter of 2026 as of 2027-01-20 12:00 in the county's time. */
+static status_report_t *quarter_report(const fx_t *f) {
+  char err[256];
+  status_report_t *q = status_report_new(f->cfg, 2026, 10, 3, 4, cst(2027, 1, 20, 12, 0), 480,
+                                         err, sizeof err);
+  assert_non_null(q);
+  assert_int_equal(status_report_finish(q), 0);
+  return q;
+}
+
 /* g (not NULL) as CSV (csv) or the table, in a string the caller frees; g destroyed */
 static char *render_grid(status_grid_t *g, int csv) {
   assert_non_null(g);

@@ -149,11 +149,7 @@ static void test_none_and_not_read(void **state) {
 
 static void test_quarter_over_its_months(void **state) {
   fx_t *f = *state;
-  char err[256];
-  status_report_t *q = status_report_new(f->cfg, 2026, 10, 3, 4, cst(2027, 1, 20, 12, 0), 480,
-                                         err, sizeof err);
-  assert_non_null(q);
-  assert_int_equal(status_report_finish(q), 0);
+  status_report_t *q = quarter_report(f);
   status_identity_t s = {0};
   int64_t t = cst(2026, 12, 3, 9, 30);
   rh_discrepancy_t a = disc(ID_A, "NAME_DIFFERS", "2026-11", ANLING, RH_DISC_OPEN, 1, t);

@@ -143,11 +143,7 @@ static void test_none_and_not_read(void **state) {
 
 static void test_quarter_shows_the_month(void **state) {
   fx_t *f = *state;
-  char err[256];
-  status_report_t *q = status_report_new(f->cfg, 2026, 10, 3, 4, cst(2027, 1, 20, 12, 0), 480,
-                                         err, sizeof err);
-  assert_non_null(q);
-  assert_int_equal(status_report_finish(q), 0);
+  status_report_t *q = quarter_report(f);
   status_scale_t s = {0};
   int64_t t = cst(2026, 12, 3, 9, 30);
   rh_scale_record_t a = rec(ID_A, "village-flood", "2026-12", "411024100", "东庄村",
