@@ -1,10 +1,8 @@
 /* status_scale_read: see status_scale_read.h. */
 #include "status_scale_read.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 
-#include "rh_avro_codec.h"
 #include "rh_err.h"
 #include "rh_scale.h"
 #include "status_topic_read.h"
@@ -13,13 +11,13 @@ typedef struct {
   const status_report_t *r;
   status_scale_t *s;
   rh_scale_codec_t codec;
-  rh_avro_decoder_t *dec;
 } reader_t;
 
-static int on_value(void *arg, const void *data, size_t len, char *why, size_t why_size) {
+static int on_value(void *arg, rh_avro_decoder_t *dec, const void *data, size_t len, char *why,
+                    size_t why_size) {
   reader_t *x = arg;
   rh_scale_record_t rec;
-  if (rh_scale_decode(&x->codec, x->dec, data, len, &rec, why, why_size)) return 1;
+  if (rh_scale_decode(&x->codec, dec, data, len, &rec, why, why_size)) return 1;
   return status_scale_add(x->s, x->r, &rec) ? -1 : 0;
 }
 
@@ -29,22 +27,14 @@ int status_scale_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
   char topic[256];
   const char *names[1] = {topic};
   reader_t x = {.r = r, .s = s};
-  int rc = -1;
   if (rh_config_topic(cfg, RH_SCALE_TOPIC, topic, sizeof topic)) {
     rh_errf(errstr, errstr_size, "the topic name of the scale risks is too long");
     return -1;
   }
   if (rh_scale_codec_init(&x.codec, schemas, errstr, errstr_size)) return -1;
-  if (!(x.dec = rh_avro_decoder_new(schemas))) {
-    rh_errf(errstr, errstr_size, "out of memory");
-    goto out;
-  }
-  if (status_topics_read(cfg, names, 1, on_value, &x, &s->undecodable, errstr, errstr_size))
-    goto out;
-  s->read = true;
-  rc = 0;
-out:
-  rh_avro_decoder_destroy(x.dec);
+  int rc = status_topics_read(cfg, schemas, names, 1, on_value, &x, &s->undecodable, errstr,
+                              errstr_size);
   rh_scale_codec_free(&x.codec);
+  s->read = rc == 0;
   return rc;
 }

@@ -14,6 +14,7 @@
 
 typedef struct {
   status_topic_fn fn;
+  rh_avro_decoder_t *dec;
   void *arg;
   uint64_t *undecodable;
   bool oom;
@@ -22,7 +23,7 @@ typedef struct {
 static int on_message(void *arg, const rd_kafka_message_t *m) {
   reader_t *x = arg;
   char why[256] = "empty message";
-  int rc = m->payload ? x->fn(x->arg, m->payload, m->len, why, sizeof why) : 1;
+  int rc = m->payload ? x->fn(x->arg, x->dec, m->payload, m->len, why, sizeof why) : 1;
   if (rc < 0) {
     x->oom = true;
     return -1;
@@ -33,22 +34,30 @@ static int on_message(void *arg, const rd_kafka_message_t *m) {
   return 0;
 }
 
-int status_topics_read(const rh_config_t *cfg, const char *const *names, size_t n,
-                       status_topic_fn fn, void *arg, uint64_t *undecodable, char *errstr,
-                       size_t errstr_size) {
+int status_topics_read(const rh_config_t *cfg, const rh_avro_schemas_t *schemas,
+                       const char *const *names, size_t n, status_topic_fn fn, void *arg,
+                       uint64_t *undecodable, char *errstr, size_t errstr_size) {
   reader_t x = {.fn = fn, .arg = arg, .undecodable = undecodable};
+  int rc = -1;
+  if (!(x.dec = rh_avro_decoder_new(schemas))) {
+    rh_errf(errstr, errstr_size, "out of memory");
+    return -1;
+  }
   /* as status_read: an empty fetch returns at once */
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(cfg, errstr, errstr_size);
-  if (!conf) return -1;
+  if (!conf) goto out;
   if (!rh_config_kafka_get(cfg, "fetch.wait.max.ms") &&
       (rh_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr, errstr_size) ||
        rh_kafka_conf_set(conf, "fetch.error.backoff.ms", "10", errstr, errstr_size))) {
     rd_kafka_conf_destroy(conf);
-    return -1;
+    goto out;
   }
   if (rh_kafka_read_topics(conf, names, n, NULL, on_message, &x, NULL, errstr, errstr_size)) {
     if (x.oom) rh_errf(errstr, errstr_size, "out of memory");
-    return -1;
+    goto out;
   }
-  return 0;
+  rc = 0;
+out:
+  rh_avro_decoder_destroy(x.dec);
+  return rc;
 }
