@@ -490,14 +490,23 @@ static void write_table(FILE *out, const alerts_fmt_t *f, const alerts_item_t *i
 
 /* ---- entry points --------------------------------------------------------------- */
 
-int alerts_format_begin(FILE *out, const alerts_fmt_t *f) {
+int alerts_format_csv_begin(FILE *out, const alerts_fmt_t *f, const char *const *columns) {
   if (f->format == ALERTS_FMT_CSV) {
     if (f->bom) fputs("\xEF\xBB\xBF", out);
     int first = 1;
-    for (size_t i = 0; CSV_COLUMNS[i]; i++) alerts_csv_cell(out, CSV_COLUMNS[i], &first);
+    for (size_t i = 0; columns[i]; i++) alerts_csv_cell(out, columns[i], &first);
     fputs("\r\n", out);
   }
   return ferror(out) ? -1 : 0;
+}
+
+int alerts_format_table_line(FILE *out, const alerts_fmt_t *f, const char *line) {
+  if (f->format == ALERTS_FMT_TABLE) fprintf(out, "%s\n", line);
+  return ferror(out) ? -1 : 0;
+}
+
+int alerts_format_begin(FILE *out, const alerts_fmt_t *f) {
+  return alerts_format_csv_begin(out, f, CSV_COLUMNS);
 }
 
 int alerts_format_batch(FILE *out, const alerts_fmt_t *f, const alerts_item_t *items, size_t n) {
@@ -515,6 +524,5 @@ int alerts_format_batch(FILE *out, const alerts_fmt_t *f, const alerts_item_t *i
 }
 
 int alerts_format_nothing(FILE *out, const alerts_fmt_t *f) {
-  if (f->format == ALERTS_FMT_TABLE) fputs("没有新的预警.\n", out);
-  return ferror(out) ? -1 : 0;
+  return alerts_format_table_line(out, f, "没有新的预警.");
 }

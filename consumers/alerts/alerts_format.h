@@ -70,6 +70,12 @@ int alerts_format_batch(FILE *out, const alerts_fmt_t *f, const alerts_item_t *i
  * nothing). */
 int alerts_format_nothing(FILE *out, const alerts_fmt_t *f);
 
+/* What each output's begin and nothing come to: csv writes the BOM (if
+ * f->bom) and the header row of columns (NULL-terminated), the other formats
+ * nothing; the table writes line and a newline, the other formats nothing. */
+int alerts_format_csv_begin(FILE *out, const alerts_fmt_t *f, const char *const *columns);
+int alerts_format_table_line(FILE *out, const alerts_fmt_t *f, const char *line);
+
 /* fen -> "12345.67" / "-0.05" into buf (at least 24 bytes). Returns buf. With
  * grouping, thousands are separated by commas ("12,345.67"). */
 char *alerts_yuan(int64_t fen, bool grouping, char *buf, size_t size);

@@ -97,13 +97,7 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_discrepancy_t *
 /* ---- entry points ------------------------------------------------------------------ */
 
 int alerts_identity_format_begin(FILE *out, const alerts_fmt_t *f) {
-  if (f->format == ALERTS_FMT_CSV) {
-    if (f->bom) fputs("\xEF\xBB\xBF", out);
-    int first = 1;
-    for (size_t i = 0; COLUMNS[i]; i++) alerts_csv_cell(out, COLUMNS[i], &first);
-    fputs("\r\n", out);
-  }
-  return ferror(out) ? -1 : 0;
+  return alerts_format_csv_begin(out, f, COLUMNS);
 }
 
 int alerts_identity_format_one(FILE *out, const alerts_fmt_t *f, const rh_discrepancy_t *d) {
@@ -118,6 +112,5 @@ int alerts_identity_format_one(FILE *out, const alerts_fmt_t *f, const rh_discre
 }
 
 int alerts_identity_format_nothing(FILE *out, const alerts_fmt_t *f) {
-  if (f->format == ALERTS_FMT_TABLE) fputs("没有新的身份信息差异.\n", out);
-  return ferror(out) ? -1 : 0;
+  return alerts_format_table_line(out, f, "没有新的身份信息差异.");
 }

@@ -159,13 +159,7 @@ static void write_csv(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t 
 /* ---- entry points ------------------------------------------------------------------ */
 
 int alerts_scale_format_begin(FILE *out, const alerts_fmt_t *f) {
-  if (f->format == ALERTS_FMT_CSV) {
-    if (f->bom) fputs("\xEF\xBB\xBF", out);
-    int first = 1;
-    for (size_t i = 0; CSV_COLUMNS[i]; i++) alerts_csv_cell(out, CSV_COLUMNS[i], &first);
-    fputs("\r\n", out);
-  }
-  return ferror(out) ? -1 : 0;
+  return alerts_format_csv_begin(out, f, CSV_COLUMNS);
 }
 
 int alerts_scale_format_one(FILE *out, const alerts_fmt_t *f, const rh_scale_record_t *r) {
@@ -178,6 +172,5 @@ int alerts_scale_format_one(FILE *out, const alerts_fmt_t *f, const rh_scale_rec
 }
 
 int alerts_scale_format_nothing(FILE *out, const alerts_fmt_t *f) {
-  if (f->format == ALERTS_FMT_TABLE) fputs("没有新的规模性返贫风险.\n", out);
-  return ferror(out) ? -1 : 0;
+  return alerts_format_table_line(out, f, "没有新的规模性返贫风险.");
 }
