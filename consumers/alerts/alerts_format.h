@@ -70,6 +70,16 @@ int alerts_format_batch(FILE *out, const alerts_fmt_t *f, const alerts_item_t *i
  * nothing). */
 int alerts_format_nothing(FILE *out, const alerts_fmt_t *f);
 
+/* The output of a stream written one entry a record (--scale, --identity;
+ * alerts_stream.h): once before the first record (csv: the BOM and header),
+ * one record (the kind's decoded record), the table's line for a run that
+ * found nothing new. Each returns 0, or -1 when a write failed. */
+typedef struct {
+  int (*begin)(FILE *out, const alerts_fmt_t *f);
+  int (*one)(FILE *out, const alerts_fmt_t *f, const void *rec);
+  int (*nothing)(FILE *out, const alerts_fmt_t *f);
+} alerts_record_format_t;
+
 /* What each output's begin and nothing come to: csv writes the BOM (if
  * f->bom) and the header row of columns (NULL-terminated), the other formats
  * nothing; the table writes line and a newline, the other formats nothing. */

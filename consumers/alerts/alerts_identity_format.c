@@ -114,3 +114,10 @@ int alerts_identity_format_one(FILE *out, const alerts_fmt_t *f, const rh_discre
 int alerts_identity_format_nothing(FILE *out, const alerts_fmt_t *f) {
   return alerts_format_table_line(out, f, "没有新的身份信息差异.");
 }
+
+static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
+  return alerts_identity_format_one(out, f, rec);
+}
+
+const alerts_record_format_t ALERTS_IDENTITY_FORMAT = {alerts_identity_format_begin, one,
+                                                 alerts_identity_format_nothing};

@@ -30,6 +30,9 @@
 #include "alerts_format.h"
 #include "rh_discrepancy.h"
 
+/* The three below for alerts_stream (one taking a rh_discrepancy_t). */
+extern const alerts_record_format_t ALERTS_IDENTITY_FORMAT;
+
 /* Once, before the first version: csv writes the BOM (if f->bom) and the header. */
 int alerts_identity_format_begin(FILE *out, const alerts_fmt_t *f);
 

@@ -174,3 +174,10 @@ int alerts_scale_format_one(FILE *out, const alerts_fmt_t *f, const rh_scale_rec
 int alerts_scale_format_nothing(FILE *out, const alerts_fmt_t *f) {
   return alerts_format_table_line(out, f, "没有新的规模性返贫风险.");
 }
+
+static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
+  return alerts_scale_format_one(out, f, rec);
+}
+
+const alerts_record_format_t ALERTS_SCALE_FORMAT = {alerts_scale_format_begin, one,
+                                                 alerts_scale_format_nothing};

@@ -26,6 +26,9 @@
 #include "alerts_format.h"
 #include "rh_scale.h"
 
+/* The three below for alerts_stream (one taking a rh_scale_record_t). */
+extern const alerts_record_format_t ALERTS_SCALE_FORMAT;
+
 /* Once, before the first version: csv writes the BOM (if f->bom) and the header. */
 int alerts_scale_format_begin(FILE *out, const alerts_fmt_t *f);
 

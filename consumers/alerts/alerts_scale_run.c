@@ -27,10 +27,6 @@ static void meta(const void *rec, const char **period, int64_t *created_at, int 
   *status = (int)r->status;
 }
 
-static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
-  return alerts_scale_format_one(out, f, rec);
-}
-
 static void summary(FILE *err, uint64_t written, const uint64_t counts[ALERTS_STREAM_MAX_STATUS],
                     uint64_t skipped, uint64_t batches) {
   fprintf(err,
@@ -47,7 +43,6 @@ int alerts_scale_run(const alerts_run_opts_t *o) {
   alerts_stream_kind_t k = {.record = "ScaleRisk", .what = "the scale risks", .out_mode = 0644,
                             .codec = &codec, .rec = &rec, .codec_init = codec_init,
                             .codec_free = codec_free, .decode = decode, .meta = meta,
-                            .begin = alerts_scale_format_begin, .one = one,
-                            .nothing = alerts_scale_format_nothing, .summary = summary};
+                            .format = &ALERTS_SCALE_FORMAT, .summary = summary};
   return alerts_stream_run(o, &k);
 }

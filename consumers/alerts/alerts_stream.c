@@ -78,7 +78,7 @@ static FILE *out_stream(run_t *r) {
     if (!(r->out = fdopen(r->out_fd, "w"))) return NULL;
     r->out_fd = -1; /* the stream owns it */
   }
-  if (r->k->begin(r->out, &r->fmt)) return NULL;
+  if (r->k->format->begin(r->out, &r->fmt)) return NULL;
   return r->out;
 }
 
@@ -90,7 +90,7 @@ static void flush(run_t *r, bool final) {
   if (r->pending || final) {
     FILE *out = out_stream(r);
     if (!out || (final && !r->written && !r->a->follow &&
-                 r->k->nothing(out, &r->fmt)) ||
+                 r->k->format->nothing(out, &r->fmt)) ||
         fflush(out) || (r->out_sync && fsync(fileno(out)) && errno != EINVAL)) {
       rh_log_error("writing the output to %s: %s; offsets not committed", r->destination,
                    strerror(errno));
@@ -128,7 +128,7 @@ static void handle(run_t *r, const rd_kafka_message_t *m) {
     if ((!r->p->period[0] || strcmp(period, r->p->period) == 0) &&
         (r->p->from_ms < 0 || created_at >= r->p->from_ms)) {
       FILE *out = out_stream(r);
-      if (!out || k->one(out, &r->fmt, k->rec)) {
+      if (!out || k->format->one(out, &r->fmt, k->rec)) {
         rh_log_error("writing the output to %s: %s; offsets not committed", r->destination,
                      strerror(errno));
         fail(r, RH_EXIT_IOERR);

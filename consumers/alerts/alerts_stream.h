@@ -49,9 +49,7 @@ typedef struct {
   /* the record's month, when it was sent (UTC ms) and its status (an index
    * below ALERTS_STREAM_MAX_STATUS, for the counts) */
   void (*meta)(const void *rec, const char **period, int64_t *created_at, int *status);
-  int (*begin)(FILE *out, const alerts_fmt_t *f);
-  int (*one)(FILE *out, const alerts_fmt_t *f, const void *rec);
-  int (*nothing)(FILE *out, const alerts_fmt_t *f);
+  const alerts_record_format_t *format; /* what a record is written as */
   /* the summary line (on err) */
   void (*summary)(FILE *err, uint64_t written, const uint64_t counts[ALERTS_STREAM_MAX_STATUS],
                   uint64_t skipped, uint64_t batches);

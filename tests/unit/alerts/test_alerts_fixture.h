@@ -58,18 +58,11 @@ static int parse(alerts_args_t *a, char *err, size_t errsz, ...) {
   return alerts_args_parse(argc, argv, a, err, errsz);
 }
 
-/* A stream's format (alerts_stream.h): begin, one record, nothing new. */
-typedef struct {
-  int (*begin)(FILE *out, const alerts_fmt_t *f);
-  int (*one)(FILE *out, const alerts_fmt_t *f, const void *rec);
-  int (*nothing)(FILE *out, const alerts_fmt_t *f);
-} fixture_format_t;
-
 /* n records of size bytes each at recs written in format fmt (bom set, the
  * shipped configuration; unmasked as given), or the line for nothing new when
  * n is 0: a string the caller frees. */
 /* (not inlined: GCC then takes the stream's buffer for a dangling local) */
-__attribute__((unused, noinline)) static char *write_records(const fixture_format_t *k,
+__attribute__((unused, noinline)) static char *write_records(const alerts_record_format_t *k,
                                                              alerts_format_t fmt, bool unmasked,
                                                              const void *recs, size_t size,
                                                              size_t n) {

@@ -80,16 +80,9 @@ static rh_discrepancy_t record(void) {
   return d;
 }
 
-static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
-  return alerts_identity_format_one(out, f, rec);
-}
-
-static const fixture_format_t FORMAT = {alerts_identity_format_begin, one,
-                                        alerts_identity_format_nothing};
-
 /* unmasked: what a caller might pass; the format masks anyway */
 static char *write_all(alerts_format_t fmt, const rh_discrepancy_t *d, size_t n) {
-  return write_records(&FORMAT, fmt, true, d, sizeof *d, n);
+  return write_records(&ALERTS_IDENTITY_FORMAT, fmt, true, d, sizeof *d, n);
 }
 
 static void test_table(void **state) {

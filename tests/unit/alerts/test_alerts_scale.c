@@ -86,15 +86,8 @@ static rh_scale_record_t record(void) {
   return r;
 }
 
-static int one(FILE *out, const alerts_fmt_t *f, const void *rec) {
-  return alerts_scale_format_one(out, f, rec);
-}
-
-static const fixture_format_t FORMAT = {alerts_scale_format_begin, one,
-                                        alerts_scale_format_nothing};
-
 static char *write_all(alerts_format_t fmt, const rh_scale_record_t *r, size_t n) {
-  return write_records(&FORMAT, fmt, false, r, sizeof *r, n);
+  return write_records(&ALERTS_SCALE_FORMAT, fmt, false, r, sizeof *r, n);
 }
 
 static void test_table(void **state) {
