@@ -154,19 +154,20 @@ def status(ns, *args, env=None, timeout=120):
 
 def parse_csv(text):
     """[rows of the lists table], [rows of the townships table] (dicts). The scale risks'
-    table follows them; from the ledger the two verification tables follow that (--table
-    all; section 8)."""
+    and the identity discrepancies' tables follow them; from the ledger the two
+    verification tables follow those (--table all; section 8)."""
     parts = text.split("\n\n")
-    assert len(parts) in (3, 5), \
-        f"expected three (or five) CSV tables separated by an empty line:\n{text[:500]}"
+    assert len(parts) in (4, 6), \
+        f"expected four (or six) CSV tables separated by an empty line:\n{text[:500]}"
     return [list(csv.DictReader(io.StringIO(p, newline=""))) for p in parts[:2]]
 
 
 def lists_and_townships(text):
-    """The CSV of the lists, townships and scale risks' tables alone (--table all from
-    the ledger also has the verification tables, which --source topics leaves out; the
-    scale risks are read from their topic whatever the source)."""
-    return "\n\n".join(text.split("\n\n")[:3]).rstrip("\n") + "\n"
+    """The CSV of the lists, townships, scale risks' and identity discrepancies' tables
+    alone (--table all from the ledger also has the verification tables, which --source
+    topics leaves out; the scale risks and the identity discrepancies are read from their
+    topics whatever the source)."""
+    return "\n\n".join(text.split("\n\n")[:4]).rstrip("\n") + "\n"
 
 
 def status_csv(ns, *args):
@@ -345,8 +346,8 @@ def test_markdown_and_table(hub, cfg):
     md = r.stdout
     assert md.startswith("# ") and LATE_PERIOD in md.splitlines()[0]
     tables = re.findall(r"((?:^\|.*\|\n)+)", md, re.M)
-    assert len(tables) == 5, \
-        f"expected five Markdown tables (scale risks, two of verification), got {len(tables)}"
+    assert len(tables) == 6, \
+        f"expected six Markdown tables (scale risks, identity, two of verification), got {len(tables)}"
 
     def rows(t):
         out = []
@@ -401,7 +402,8 @@ def test_xlsx(hub, cfg):
     assert not list(hub.tmp.glob(f"{path.name}.tmp-*")), "a temporary file was left behind"
     book = rhtest.read_xlsx(path)
     assert list(book) == ["名单报送 Lists", "乡镇预警 Townships", "规模风险 Scale risks",
-                          "入户核实 Verification", "部门核实 Departments"], list(book)
+                          "身份差异 Identity", "入户核实 Verification", "部门核实 Departments"], \
+        list(book)
     ls, ts = book["名单报送 Lists"], book["乡镇预警 Townships"]
     for sheet in (ls, ts):
         title = sheet[(0, 0)][0]
@@ -915,7 +917,8 @@ def test_verification(cfg, generate, namespace, tmp_path):
     assert f" verified={verified} overdue={total} source=ledger" in r.stdout, r.stdout
     book = rhtest.read_xlsx(out)
     assert list(book) == ["名单报送 Lists", "乡镇预警 Townships", "规模风险 Scale risks",
-                          "入户核实 Verification", "部门核实 Departments"], list(book)
+                          "身份差异 Identity", "入户核实 Verification", "部门核实 Departments"], \
+        list(book)
     vs = book["入户核实 Verification"]
     head = {v[0]: c for (row, c), v in vs.items() if row == 2}
     got = {vs[(row, head["代码 code"])][0]: int(vs[(row, head["逾期 overdue"])][0])
@@ -928,5 +931,5 @@ def test_verification(cfg, generate, namespace, tmp_path):
     r = status(ns, "--period", period, "--table", "verification", "--source", "topics")
     assert r.returncode == 64 and "ledger" in r.stderr, (r.returncode, r.stderr)
     r = status(ns, "--period", period, "--format", "csv", "--source", "topics")
-    assert r.returncode == 1 and len(r.stdout.split("\n\n")) == 3
+    assert r.returncode == 1 and len(r.stdout.split("\n\n")) == 4
     assert "verification tables are left out" in r.stderr, r.stderr
