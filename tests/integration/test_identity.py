@@ -237,8 +237,8 @@ def test_status_counts_and_a_township_reads_its_own_masked(ns, cfg, reg, tmp_pat
     corrected in the registry; riskhub-alerts --identity shows one township its own
     versions, the ID numbers masked, names shown, in the topic's order."""
     labels = kind_labels()
-    assert len(labels) == 9, f"docs/identity.md's kinds: {sorted(labels)}"
-    rows, want, renamed = plant(reg)
+    assert len(labels) == 10, f"docs/identity.md's kinds: {sorted(labels)}"
+    rows, want, renamed, _ = plant(reg)
     path = rhtest.write_feed_csv(cfg, DEPT, FEED, tmp_path / f"{DEPT}.{FEED}.{PERIOD}.csv", rows)
     ns.produce(DEPT, FEED, path)
     identity(ns)

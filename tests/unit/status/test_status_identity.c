@@ -106,10 +106,10 @@ static void test_grid_csv_and_table(void **state) {
   const char *want =
       "period,township,township_name,NOT_IN_REGISTRY,NAME_DIFFERS,OTHER_TOWNSHIP,OTHER_VILLAGE,"
       "RELATION_DIFFERS,BIRTH_DATE_CONTRADICTS_ID,SEX_CONTRADICTS_ID,MEMBER_MISSING_FROM_LIST,"
-      "MEMBER_MISSING_FROM_REGISTRY,open,closed\n"
-      "2026-10,411024101,马栏镇,0,0,0,1,0,0,0,0,0,1,1\n"
-      "2026-10,411024100,安陵镇,0,1,0,0,1,0,0,0,0,3,0\n"
-      "2026-10,unmatched,未匹配人员 unmatched (county office),1,0,0,0,0,0,0,0,0,1,0\n";
+      "MEMBER_MISSING_FROM_REGISTRY,OTHER_HOUSEHOLD,open,closed\n"
+      "2026-10,411024101,马栏镇,0,0,0,1,0,0,0,0,0,0,1,1\n"
+      "2026-10,411024100,安陵镇,0,1,0,0,1,0,0,0,0,0,3,0\n"
+      "2026-10,unmatched,未匹配人员 unmatched (county office),1,0,0,0,0,0,0,0,0,0,1,0\n";
   assert_string_equal(out, want);
   free(out);
   out = render_grid(status_grid_identity(f->r, &s), 0);
@@ -159,7 +159,7 @@ static void test_quarter_over_its_months(void **state) {
   s.read = true;
   assert_int_equal(status_identity_finish(&s, f->cfg), 0);
   char *out = render_grid(status_grid_identity(q, &s), 1);
-  assert_non_null(strstr(out, "\n2026-Q4,411024100,安陵镇,0,2,0,0,0,0,0,0,0,2,0\n"));
+  assert_non_null(strstr(out, "\n2026-Q4,411024100,安陵镇,0,2,0,0,0,0,0,0,0,0,2,0\n"));
   free(out);
   status_identity_free(&s);
   status_report_destroy(q);
