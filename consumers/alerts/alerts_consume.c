@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rh_clock.h"
 #include "rh_err.h"
 #include "rh_kafka.h"
 #include "rh_log.h"
@@ -31,12 +32,6 @@ struct alerts_consumer_s {
   char group[256];    /* group mode: its consumer group (a refusal names it) */
   const char *prefix; /* the namespace's (cfg's) */
 };
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void parts_clear(alerts_consumer_t *c) {
   for (size_t i = 0; i < c->nparts; i++) free(c->parts[i].topic);
@@ -73,7 +68,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, parts);
     if (parts_set(c, parts)) rh_log_error("out of memory tracking the assignment");
     c->assigned_seen = true;
-    c->since_ms = mono_ms();
+    c->since_ms = rh_mono_ms();
     rh_log_debug("assigned %d partitions", parts->cnt);
   } else {
     /* what was read from these partitions is written and committed first */
@@ -201,7 +196,7 @@ alerts_consumer_t *alerts_consumer_new(const alerts_consumer_opts_t *o, alerts_c
   c->wait_ms = o->wait_ms;
   c->on_revoke = o->on_revoke;
   c->arg = o->arg;
-  c->since_ms = mono_ms();
+  c->since_ms = rh_mono_ms();
   rd_kafka_conf_t *conf = rh_kafka_conf_from_config(o->cfg, errstr, errstr_size);
   if (!conf) goto fail;
   char why[512];
@@ -286,7 +281,7 @@ alerts_c_status_t alerts_consumer_poll(alerts_consumer_t *c, int timeout_ms,
   *out = NULL;
   if (c->nothing) return ALERTS_C_OK;
   rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
-  int64_t now = mono_ms();
+  int64_t now = rh_mono_ms();
   if (!m) {
     /* one-shot: the end must come; a broker away stops it after wait_ms */
     if (!c->follow && c->wait_ms >= 0 && now - c->since_ms > c->wait_ms) {

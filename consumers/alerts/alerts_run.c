@@ -84,12 +84,6 @@ typedef struct {
   bool failed;
 } run_t;
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void fail(run_t *r, int rc) {
   if (!r->failed) r->rc = rc;
   r->failed = true;
@@ -98,7 +92,7 @@ static void fail(run_t *r, int rc) {
 static void make_run_id(char out[33]) {
   unsigned char b[16];
   if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
-    uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ms();
+    uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)rh_mono_ms();
     for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)(x >> ((i % 8) * 8)) ^ (unsigned char)i;
   }
   for (size_t i = 0; i < sizeof b; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
@@ -360,7 +354,7 @@ static int take(run_t *r, const char *topic, int32_t partition, int64_t offset,
     fail(r, RH_EXIT_SOFTWARE);
     return -1;
   }
-  if (r->store.n == 1) r->batch_started_ms = mono_ms();
+  if (r->store.n == 1) r->batch_started_ms = rh_mono_ms();
   return 1;
 }
 
@@ -597,7 +591,7 @@ int alerts_run(const alerts_run_opts_t *o) {
     }
     if (r->a->follow && r->store.n &&
         (alerts_consumer_caught_up(r->c) || r->store.n >= FOLLOW_BATCH_MAX ||
-         mono_ms() - r->batch_started_ms >= FOLLOW_BATCH_MS))
+         rh_mono_ms() - r->batch_started_ms >= FOLLOW_BATCH_MS))
       flush(r, false);
   }
   if (!poll_failed && !r->failed && !*o->stop) add_archived(r);

@@ -14,6 +14,7 @@
 #include "alerts_consume.h"
 #include "rh_avro_codec.h"
 #include "rh_avro_schema.h"
+#include "rh_clock.h"
 #include "rh_exit.h"
 #include "rh_log.h"
 #include "rh_paths.h"
@@ -41,12 +42,6 @@ typedef struct {
   int rc;
   bool failed;
 } run_t;
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void fail(run_t *r, int rc) {
   if (!r->failed) r->rc = rc;
@@ -134,7 +129,7 @@ static void handle(run_t *r, const rd_kafka_message_t *m) {
         fail(r, RH_EXIT_IOERR);
         return;
       }
-      if (!r->pending++) r->batch_started_ms = mono_ms();
+      if (!r->pending++) r->batch_started_ms = rh_mono_ms();
       r->written++;
       if (status >= 0 && status < ALERTS_STREAM_MAX_STATUS) r->counts[status]++;
     }
@@ -221,7 +216,7 @@ int alerts_stream_run(const alerts_run_opts_t *o, const alerts_stream_kind_t *k)
       rd_kafka_message_destroy(m);
     }
     if (r->a->follow && r->pending &&
-        (alerts_consumer_caught_up(r->c) || mono_ms() - r->batch_started_ms >= FOLLOW_BATCH_MS))
+        (alerts_consumer_caught_up(r->c) || rh_mono_ms() - r->batch_started_ms >= FOLLOW_BATCH_MS))
       flush(r, false);
   }
   if (!poll_failed) {
