@@ -197,7 +197,8 @@ def test_no_list_yet_is_nothing_to_do(ns):
 def kind_labels():
     """{code: 中文} of docs/identity.md's table of kinds, in its order: what the township reads."""
     text = (rhtest.SRC / "docs" / "identity.md").read_text(encoding="utf-8")
-    return dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+?) \|", text, re.M))
+    section = text.split("## What each kind means for the township", 1)[1].split("\n## ", 1)[0]
+    return dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+?) \|", section, re.M))
 
 
 def run_ok(ns, *args):
