@@ -17,7 +17,6 @@ import pytest
 
 import rhtest
 from rhtest import PERIOD, header
-from test_broker_freeze_serial import broker_pid
 
 ROWS = 300000  # a few seconds of publishing: time to stop the broker in the middle
 KAFKA = rhtest.SRC / "scripts" / "kafka.sh"
@@ -75,7 +74,7 @@ def test_broker_stopped_mid_batch_then_rerun(ns, tmp_path, big_file):
                         "the batch's first records on the topic")
         time.sleep(0.3)
         assert proc.poll() is None, "the batch finished before the broker could be killed"
-        pid = broker_pid()
+        pid = rhtest.broker_pid()
         os.kill(pid, signal.SIGKILL)
         rhtest.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 30, "the broker's end")
         kafka("stop")  # the pid file: "not running"
