@@ -121,6 +121,9 @@ typedef struct {
   rh_avro_decoder_t *dec;
   identity_last_t *v;
   size_t n, cap;
+  /* the run's month: only its keys can be found again (the month is in every
+   * key's hash), so the others are not kept, and the lookups stay a month's */
+  const char *period;
 } seen_t;
 
 static void last_free(identity_last_t *l) {
@@ -143,6 +146,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
                 rd_kafka_topic_name(m->rkt), m->partition, m->offset, err);
     return 0;
   }
+  if (strcmp(r.period, s->period) != 0) return 0;
   identity_last_t *l = NULL;
   for (size_t i = 0; i < s->n && !l; i++)
     if (strcmp(s->v[i].id, r.discrepancy_id) == 0) l = &s->v[i];
@@ -205,6 +209,7 @@ int identity_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, c
    * (after init_transactions: all there is); kept as topics.retention.checks
    * says (rh_config_topic_class) */
   seen.codec = &codec;
+  seen.period = period;
   seen.dec = dec;
   if (!(p = rh_producer_transactional_read(cfg, "riskhub-identity", names, nt, timeout_ms,
                                            seen_one, &seen, &rc, errstr, errstr_size)))

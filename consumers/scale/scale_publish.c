@@ -128,6 +128,9 @@ typedef struct {
   rh_avro_decoder_t *dec;
   scale_last_t *v;
   size_t n, cap;
+  /* the run's month: only its keys can be found again (the month is in every
+   * key's hash), so the others are not kept, and the lookups stay a month's */
+  const char *period;
 } seen_t;
 
 static void last_free(scale_last_t *l) {
@@ -149,6 +152,7 @@ static int seen_one(void *arg, const rd_kafka_message_t *m) {
                 m->partition, m->offset, err);
     return 0;
   }
+  if (strcmp(r.period, s->period) != 0) return 0;
   scale_last_t *l = NULL;
   for (size_t i = 0; i < s->n && !l; i++)
     if (strcmp(s->v[i].id, r.scale_risk_id) == 0) l = &s->v[i];
@@ -202,6 +206,7 @@ int scale_publish(const rh_config_t *cfg, const rh_avro_schemas_t *schemas, cons
    * init_transactions: all there is); kept as topics.retention.alerts says
    * (rh_config_topic_class) */
   seen.codec = &codec;
+  seen.period = period;
   seen.dec = dec;
   if (!(p = rh_producer_transactional_read(cfg, "riskhub-scale", names, 1, timeout_ms, seen_one,
                                            &seen, &rc, errstr, errstr_size)))
